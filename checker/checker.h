@@ -1,0 +1,74 @@
+/*
+ * checker.h - static rules over the frontend's declaration model.
+ *
+ * Diagnostics are data (tx_diag: code, severity, span, message); the CLI and
+ * the language server only render them. Every code is stable and documented
+ * in docs/diagnostics.md with a bad and a fixed example.
+ *
+ * The checker also owns the library of built-in Gherkin step patterns
+ * (inventory C.2), because both the undefined-step rule and the test runner
+ * match against it.
+ *
+ * Errors: functions return tx_status; TX_ENOMEM is the only failure of a
+ * check (findings are diagnostics, not failures).
+ */
+#ifndef TACTUS_CHECKER_H
+#define TACTUS_CHECKER_H
+
+#include "frontend.h"
+
+typedef struct ck_checker ck_checker;
+
+/* Compiles the step patterns once. NULL on allocation failure. */
+ck_checker *ck_checker_new(void);
+void ck_checker_free(ck_checker *ck);
+
+/* Runs every rule over `f`, appending to `out` the frontend's syntax
+ * diagnostics followed by the rules' own, sorted by position. */
+tx_status ck_check(ck_checker *ck, const fe_file *f, tx_diag_list *out);
+
+/* ---- rule catalogue (for docs, SARIF rule metadata, tests) ---------------------------- */
+
+typedef struct {
+    const char *code;
+    tx_severity severity;
+    const char *name;    /* kebab-case, e.g. "tool-not-granted" */
+    const char *summary; /* one sentence */
+} ck_rule_info;
+
+const ck_rule_info *ck_rules(size_t *count);
+const ck_rule_info *ck_rule_find(const char *code);
+
+/* ---- step library ----------------------------------------------------------------------- */
+
+typedef enum {
+    CK_STEP_BUILTIN, /* inventory C.2, newest builtin set */
+    CK_STEP_MOCK,    /* mock and dependency steps */
+    CK_STEP_STAGE,   /* stage steps of the older set */
+} ck_step_group;
+
+typedef struct {
+    const char *pattern;  /* PCRE2, matched full-string and case-insensitively */
+    const char *template; /* human form shown in suggestions: the {tool} tool should be called */
+    ck_step_group group;
+} ck_step_info;
+
+const ck_step_info *ck_steps(size_t *count);
+
+#define CK_STEP_MAX_GROUPS 8
+
+typedef struct {
+    int index; /* into ck_steps(), or -1 */
+    size_t n_groups;
+    struct {
+        const char *name; /* group name from the pattern (static) */
+        size_t start, len; /* within the matched text */
+    } groups[CK_STEP_MAX_GROUPS];
+} ck_step_match_result;
+
+/* First pattern (registration order) matching all of `text`. */
+bool ck_step_match(const ck_checker *ck, const char *text, size_t len, ck_step_match_result *m);
+/* The template closest to `text` (edit distance over a lower-cased form). */
+const char *ck_step_nearest(const ck_checker *ck, const char *text);
+
+#endif

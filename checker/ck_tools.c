@@ -1,0 +1,151 @@
+/*
+ * ck_tools.c - tool grants, default deny (TAC301-TAC304).
+ *
+ * An agent may call only what it was granted, and may be granted only what
+ * the file declares (Tool, Toolset, a stdlib tool bound by require). A
+ * per-call `tools = {...}` narrows the grant; it can never widen it.
+ */
+#include <string.h>
+
+#include "ck_internal.h"
+
+static const fe_tool *find_tool(const fe_file *f, const char *name)
+{
+    for (const fe_tool *t = f->tools; t; t = t->next)
+        if (strcmp(t->name, name) == 0) return t;
+    return NULL;
+}
+
+/* Name under which a grant entry refers to a tool, or NULL if dynamic. */
+static const char *grant_name(const fe_value *v)
+{
+    if (!v) return NULL;
+    if (v->kind == FE_NAME || v->kind == FE_STRING) return v->str;
+    if (v->kind == FE_CALL && v->str && strcmp(v->str, "require") == 0) {
+        const fe_value *m = fe_value_at(v, 0);
+        if (m && m->kind == FE_STRING) return m->str;
+    }
+    return NULL;
+}
+
+static bool is_stdlib_tool(const char *name)
+{
+    return strcmp(name, "tactus.done") == 0 ||
+           (strncmp(name, "tactus.tools.", 13) == 0 && fe_is_stdlib_module(name));
+}
+
+static void collect_tool_names(const fe_file *f, const char **names, size_t cap, size_t *n)
+{
+    *n = 0;
+    for (const fe_tool *t = f->tools; t && *n < cap; t = t->next) names[(*n)++] = t->name;
+}
+
+static void check_grants(ck_run *r, const fe_agent *a)
+{
+    const fe_value *tools = a->tools;
+    if (!tools || tools->kind != FE_TABLE) return;
+    const char *names[128];
+    size_t n;
+    collect_tool_names(r->f, names, 128, &n);
+    for (const fe_entry *e = tools->entries; e; e = e->next) {
+        const char *name = grant_name(e->value);
+        if (!name || find_tool(r->f, name) || is_stdlib_tool(name)) continue;
+        if (e->value->kind == FE_STRING && strcmp(name, "done") == 0) continue;
+        const char *near = ck_nearest_name(name, names, n);
+        if (strcmp(name, "done") == 0) {
+            ck_report(r, "TAC301", e->value->span,
+                      "agent '%s' is granted 'done', which is not declared in this file; add "
+                      "local done = require(\"tactus.tools.done\") above the agent",
+                      a->name);
+        } else {
+            ck_report(r, "TAC301", e->value->span,
+                      "agent '%s' is granted '%s', which is not a declared Tool or Toolset "
+                      "(tools are denied unless declared)%s%s%s; declare it with %s = Tool {...} "
+                      "or remove it from tools",
+                      a->name, name, near ? " (did you mean '" : "", near ? near : "",
+                      near ? "'?)" : "", name);
+        }
+    }
+}
+
+static bool granted(const fe_agent *a, const char *name)
+{
+    if (!a->tools || a->tools->kind != FE_TABLE) return false;
+    for (const fe_entry *e = a->tools->entries; e; e = e->next) {
+        const char *g = grant_name(e->value);
+        if (g && strcmp(g, name) == 0) return true;
+    }
+    return false;
+}
+
+static void check_call_subset(ck_run *r, const fe_agent *a, const fe_ref *ref)
+{
+    const fe_value *arg = fe_value_at(ref->call, 0);
+    const fe_value *tools = fe_value_get(arg, "tools");
+    if (!tools || tools->kind != FE_TABLE) return;
+    /* The agent's grants are unknown when they are not a literal table. */
+    if (a->tools && a->tools->kind != FE_TABLE) return;
+    for (const fe_entry *e = tools->entries; e; e = e->next) {
+        const char *name = grant_name(e->value);
+        if (!name || granted(a, name)) continue;
+        tx_buf b;
+        tx_buf_init(&b, 1024);
+        if (a->tools)
+            for (const fe_entry *g = a->tools->entries; g; g = g->next) {
+                const char *gn = grant_name(g->value);
+                if (gn) tx_buf_printf(&b, "%s%s", b.len ? ", " : "", gn);
+            }
+        ck_report(r, "TAC302", e->value->span,
+                  "this call gives agent '%s' the tool '%s', which the agent was not granted "
+                  "(granted: %s); per-call tools may only narrow the agent's tools: add it to "
+                  "the agent's declaration or remove it here",
+                  a->name, name, b.len ? b.data : "none");
+        tx_buf_free(&b);
+    }
+}
+
+/* A tool is used when any code names it (a grant, a call, t.called()...). */
+static bool tool_used(const tx_map *ref_roots, const fe_file *f, const fe_tool *t)
+{
+    if (tx_map_get(ref_roots, t->name, strlen(t->name))) return true;
+    for (const fe_agent *a = f->agents; a; a = a->next)
+        if (granted(a, t->name)) return true;
+    return false;
+}
+
+void ck_rule_tools(ck_run *r)
+{
+    const fe_file *f = r->f;
+    tx_map agents, ref_roots;
+    tx_map_init(&agents);
+    tx_map_init(&ref_roots);
+    for (const fe_agent *a = f->agents; a; a = a->next) {
+        check_grants(r, a);
+        if (a->name[0] && tx_map_put(&agents, a->name, strlen(a->name), (void *)a) != TX_OK)
+            r->out->oom = true;
+    }
+    for (const fe_ref *ref = f->refs; ref; ref = ref->next) {
+        /* `search` and `search.called` both use the tool `search`. */
+        size_t root = strcspn(ref->name, ".");
+        if (tx_map_put(&ref_roots, ref->name, root, (void *)ref) != TX_OK) r->out->oom = true;
+        if (!ref->is_call || ref->is_method) continue;
+        const fe_agent *a = tx_map_get(&agents, ref->name, strlen(ref->name));
+        if (a) check_call_subset(r, a, ref);
+    }
+    for (const fe_tool *t = f->tools; t; t = t->next) {
+        if (t->kind == FE_TOOL_STDLIB || !t->name[0]) continue;
+        if (!tool_used(&ref_roots, f, t))
+            ck_report(r, "TAC303", t->name_span,
+                      "tool '%s' is declared but no agent is granted it and no code calls it; "
+                      "add it to an agent's tools = {...}, call it, or remove it",
+                      t->name);
+        if (t->use && strncmp(t->use, "broker.host.", 12) != 0)
+            ck_report(r, "TAC304", fe_value_get(t->config, "use")->span,
+                      "Tool { use = \"%s\" } names no brokered host tool; write "
+                      "use = \"broker.host.NAME\" (NAME allow-listed on the host, e.g. "
+                      "broker.host.ping)",
+                      t->use);
+    }
+    tx_map_free(&agents);
+    tx_map_free(&ref_roots);
+}

@@ -1,0 +1,335 @@
+/*
+ * cli_check.c - `tactus check FILE|DIR...`.
+ *
+ * Directories are walked recursively for *.tac files (hidden directories are
+ * skipped), in sorted order so output is stable. Exit 0 when no file has an
+ * error, 1 when some has, 2 on usage errors or when an input cannot be read.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* Largest .tac file read; larger ones are reported, not parsed. */
+#define CHECK_MAX_FILE (64u * 1024u * 1024u)
+
+static const char check_usage[] =
+    "usage: tactus check [options] FILE|DIR...\n"
+    "\n"
+    "Parse .tac files and check them without running anything. Directories are\n"
+    "searched recursively for .tac files.\n"
+    "\n"
+    "options:\n"
+    "  -f, --format FORMAT   text (default), json, or sarif (SARIF 2.1.0)\n"
+    "      --color WHEN      color text output: auto (default), always, never\n"
+    "  -j, --jobs N          check on N threads (default: one per core, at most 16)\n"
+    "  -q, --quiet           do not print the summary line\n"
+    "  -h, --help            show this help\n"
+    "\n"
+    "exit status: 0 no errors, 1 errors found, 2 usage or input/output failure.\n"
+    "Diagnostic codes are explained in docs/diagnostics.md.\n";
+
+typedef struct {
+    char **paths;
+    size_t len, cap;
+} path_list;
+
+static bool path_list_add(path_list *l, const char *p)
+{
+    if (l->len == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        char **np = tx_realloc(l->paths, cap * sizeof *np);
+        if (!np) return false;
+        l->paths = np;
+        l->cap = cap;
+    }
+    char *d = tx_strdup(p);
+    if (!d) return false;
+    l->paths[l->len++] = d;
+    return true;
+}
+
+static void path_list_free(path_list *l)
+{
+    for (size_t i = 0; i < l->len; i++) tx_free(l->paths[i]);
+    tx_free(l->paths);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Adds DIR's .tac files, depth-first, sorted per directory. Returns false on
+ * a failure worth exit code 2 (already reported). */
+static bool collect_dir(const char *dir, path_list *out, int depth)
+{
+    if (depth > 64) {
+        fprintf(stderr, "tactus check: %s: directories nested too deeply, skipped\n", dir);
+        return false;
+    }
+    DIR *d = opendir(dir);
+    if (!d) {
+        fprintf(stderr, "tactus check: cannot open directory %s: %s\n", dir, strerror(errno));
+        return false;
+    }
+    path_list names = {0};
+    struct dirent *e;
+    bool ok = true;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue; /* ., .., and hidden folders like .git */
+        if (!path_list_add(&names, e->d_name)) {
+            ok = false;
+            break;
+        }
+    }
+    closedir(d);
+    qsort(names.paths, names.len, sizeof *names.paths, cmp_str);
+    for (size_t i = 0; i < names.len && ok; i++) {
+        tx_buf p;
+        tx_buf_init(&p, 8192);
+        tx_buf_printf(&p, "%s%s%s", dir, tx_has_suffix(dir, "/") ? "" : "/", names.paths[i]);
+        struct stat sb;
+        if (p.data && stat(p.data, &sb) == 0) {
+            if (S_ISDIR(sb.st_mode))
+                ok = collect_dir(p.data, out, depth + 1) && ok;
+            else if (S_ISREG(sb.st_mode) && tx_has_suffix(p.data, ".tac"))
+                ok = path_list_add(out, p.data);
+        }
+        tx_buf_free(&p);
+    }
+    path_list_free(&names);
+    return ok;
+}
+
+typedef struct {
+    size_t files, errors, warnings, infos;
+    bool io_failure;
+} check_totals;
+
+/* One file's result, produced by a worker and rendered, in order, by the
+ * main thread so that output is identical whatever the thread count. */
+typedef struct {
+    char *src;
+    size_t len;
+    tx_diag_list diags;
+    bool ok;
+    bool done;
+} file_result;
+
+typedef struct {
+    path_list *files;
+    file_result *results;
+    size_t next; /* next file to take; guarded by mu */
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+} check_queue;
+
+static void check_one(const char *path, fe_context *fe, ck_checker *ck, file_result *res)
+{
+    int err_no;
+    tx_diag_list_init(&res->diags);
+    tx_status st = tx_read_file(path, CHECK_MAX_FILE, &res->src, &res->len, &err_no);
+    if (st != TX_OK) {
+        if (st == TX_ELIMIT)
+            fprintf(stderr, "tactus check: %s: file larger than %u MiB, not checked; split it\n",
+                    path, CHECK_MAX_FILE >> 20);
+        else
+            fprintf(stderr, "tactus check: cannot read %s: %s\n", path,
+                    err_no ? strerror(err_no) : tx_status_str(st));
+        return;
+    }
+    fe_file *f = NULL;
+    st = fe_parse(fe, path, res->src, res->len, &f);
+    if (st == TX_OK) st = ck_check(ck, f, &res->diags);
+    fe_file_free(f);
+    if (st != TX_OK) {
+        fprintf(stderr, "tactus check: %s: %s\n", path, tx_status_str(st));
+        return;
+    }
+    res->ok = true;
+}
+
+static void *check_worker(void *arg)
+{
+    check_queue *q = arg;
+    fe_context *fe = fe_context_new();
+    ck_checker *ck = ck_checker_new();
+    for (;;) {
+        pthread_mutex_lock(&q->mu);
+        size_t i = q->next < q->files->len ? q->next++ : (size_t)-1;
+        pthread_mutex_unlock(&q->mu);
+        if (i == (size_t)-1) break;
+        file_result *res = &q->results[i];
+        if (fe && ck)
+            check_one(q->files->paths[i], fe, ck, res);
+        else
+            fprintf(stderr, "tactus check: %s: out of memory\n", q->files->paths[i]);
+        pthread_mutex_lock(&q->mu);
+        res->done = true;
+        pthread_cond_broadcast(&q->cond);
+        pthread_mutex_unlock(&q->mu);
+    }
+    ck_checker_free(ck);
+    fe_context_free(fe);
+    return NULL;
+}
+
+static long default_jobs(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 16 ? 16 : n;
+}
+
+/* Checks every file on `jobs` threads and renders results in file order. */
+static void check_all(path_list *files, long jobs, cli_report *rep, check_totals *t)
+{
+    check_queue q = {.files = files};
+    q.results = tx_calloc(files->len ? files->len : 1, sizeof *q.results);
+    if (!q.results) {
+        fprintf(stderr, "tactus check: out of memory\n");
+        t->io_failure = true;
+        return;
+    }
+    pthread_mutex_init(&q.mu, NULL);
+    pthread_cond_init(&q.cond, NULL);
+    if ((size_t)jobs > files->len) jobs = (long)(files->len ? files->len : 1);
+    pthread_t threads[16];
+    long started = 0;
+    for (long i = 0; i < jobs; i++)
+        if (pthread_create(&threads[i], NULL, check_worker, &q) == 0) started++;
+    if (started == 0) check_worker(&q); /* no threads available: do it here */
+
+    bool progress = isatty(STDERR_FILENO) && files->len >= 200;
+    for (size_t i = 0; i < files->len; i++) {
+        pthread_mutex_lock(&q.mu);
+        while (!q.results[i].done) pthread_cond_wait(&q.cond, &q.mu);
+        pthread_mutex_unlock(&q.mu);
+        file_result *res = &q.results[i];
+        if (progress && i % 50 == 0)
+            fprintf(stderr, "\rchecking %zu/%zu files...", i, files->len);
+        if (res->ok) {
+            t->files++;
+            t->errors += tx_diag_count(&res->diags, TX_SEV_ERROR);
+            t->warnings += tx_diag_count(&res->diags, TX_SEV_WARNING);
+            t->infos += tx_diag_count(&res->diags, TX_SEV_INFO);
+            if (progress && res->diags.len) fprintf(stderr, "\r\033[K");
+            cli_report_file(rep, files->paths[i], res->src, res->len, &res->diags);
+        } else {
+            t->io_failure = true;
+        }
+        tx_diag_list_free(&res->diags);
+        tx_free(res->src);
+        res->src = NULL;
+    }
+    if (progress) fprintf(stderr, "\r\033[K");
+    for (long i = 0; i < started; i++) pthread_join(threads[i], NULL);
+    pthread_cond_destroy(&q.cond);
+    pthread_mutex_destroy(&q.mu);
+    tx_free(q.results);
+}
+
+int cli_check(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"format", required_argument, NULL, 'f'}, {"color", required_argument, NULL, 'c'},
+        {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
+        {"jobs", required_argument, NULL, 'j'},
+        {NULL, 0, NULL, 0},
+    };
+    cli_format format = CLI_FORMAT_TEXT;
+    int color = -1; /* auto */
+    bool quiet = false;
+    long jobs = default_jobs();
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "f:qhj:", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'f':
+            if (strcmp(optarg, "text") == 0)
+                format = CLI_FORMAT_TEXT;
+            else if (strcmp(optarg, "json") == 0)
+                format = CLI_FORMAT_JSON;
+            else if (strcmp(optarg, "sarif") == 0)
+                format = CLI_FORMAT_SARIF;
+            else {
+                fprintf(stderr, "tactus check: unknown format '%s'; expected text, json or sarif\n",
+                        optarg);
+                return CLI_EXIT_USAGE;
+            }
+            break;
+        case 'c':
+            if (strcmp(optarg, "auto") == 0)
+                color = -1;
+            else if (strcmp(optarg, "always") == 0)
+                color = 1;
+            else if (strcmp(optarg, "never") == 0)
+                color = 0;
+            else {
+                fprintf(stderr, "tactus check: --color takes auto, always or never, not '%s'\n",
+                        optarg);
+                return CLI_EXIT_USAGE;
+            }
+            break;
+        case 'q': quiet = true; break;
+        case 'j': {
+            char *end;
+            jobs = strtol(optarg, &end, 10);
+            if (*end || jobs < 1 || jobs > 16) {
+                fprintf(stderr, "tactus check: -j takes a number of threads from 1 to 16, not '%s'\n",
+                        optarg);
+                return CLI_EXIT_USAGE;
+            }
+            break;
+        }
+        case 'h': fputs(check_usage, stdout); return CLI_EXIT_OK;
+        default: fputs(check_usage, stderr); return CLI_EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "tactus check: no file or directory given\n\n%s", check_usage);
+        return CLI_EXIT_USAGE;
+    }
+    if (color < 0) color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+
+    path_list files = {0};
+    bool io_failure = false;
+    for (int i = optind; i < argc; i++) {
+        struct stat sb;
+        if (stat(argv[i], &sb) != 0) {
+            fprintf(stderr, "tactus check: cannot read %s: %s\n", argv[i], strerror(errno));
+            io_failure = true;
+        } else if (S_ISDIR(sb.st_mode)) {
+            if (!collect_dir(argv[i], &files, 0)) io_failure = true;
+        } else if (!path_list_add(&files, argv[i])) {
+            io_failure = true;
+        }
+    }
+
+    cli_report *rep = cli_report_new(format, stdout, color);
+    if (!rep) {
+        fprintf(stderr, "tactus check: out of memory\n");
+        path_list_free(&files);
+        return CLI_EXIT_USAGE;
+    }
+    check_totals t = {0};
+    check_all(&files, jobs, rep, &t);
+    cli_report_finish(rep, t.files);
+    if (t.io_failure) io_failure = true;
+
+    if (!quiet && format == CLI_FORMAT_TEXT && (t.errors || t.warnings || isatty(STDERR_FILENO)))
+        fprintf(stderr, "%zu file%s checked: %zu error%s, %zu warning%s\n", t.files,
+                t.files == 1 ? "" : "s", t.errors, t.errors == 1 ? "" : "s", t.warnings,
+                t.warnings == 1 ? "" : "s");
+
+    cli_report_free(rep);
+    path_list_free(&files);
+    if (io_failure) return CLI_EXIT_USAGE;
+    return t.errors ? CLI_EXIT_FAILED : CLI_EXIT_OK;
+}

@@ -1,0 +1,39 @@
+/*
+ * main.c - entry point of `tactus`: global options and subcommand dispatch.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage[] =
+    "usage: tactus <command> [options] [args]\n"
+    "\n"
+    "Tactus: a toolchain for tool-using AI agents written in .tac procedures.\n"
+    "\n"
+    "commands:\n"
+    "  check FILE|DIR...   parse and check procedures without running them\n"
+    "  version             print the version\n"
+    "\n"
+    "Run 'tactus <command> --help' for a command's options.\n"
+    "Documentation: docs/ (docs/cli.md, docs/diagnostics.md).\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return CLI_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage, stdout);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0 || strcmp(cmd, "version") == 0) {
+        printf("tactus %s\n", TACTUS_VERSION);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(cmd, "check") == 0) return cli_check(argc - 1, argv + 1);
+    fprintf(stderr, "tactus: unknown command '%s'\n\n%s", cmd, usage);
+    return CLI_EXIT_USAGE;
+}

@@ -1,0 +1,104 @@
+/*
+ * fe_internal.h - shared between the frontend's own files; not public.
+ */
+#ifndef TACTUS_FE_INTERNAL_H
+#define TACTUS_FE_INTERNAL_H
+
+#include <lua.h>
+
+#include "frontend.h"
+
+/* Symbol and field ids of the tactus grammar, looked up once per context so
+ * that hot walks compare integers, not strings. */
+typedef struct {
+    TSSymbol identifier, string, string_content, escape_sequence, number, nil, true_, false_,
+        table_constructor, field, function_call, arguments, function_definition,
+        dot_index_expression, bracket_index_expression, method_index_expression,
+        parenthesized_expression, variable_declaration, assignment_statement, variable_list,
+        expression_list, function_declaration, return_statement, parameters, for_statement,
+        for_numeric_clause, for_generic_clause, block, comment, chunk, vararg_expression,
+        binary_expression, unary_expression, repeat_statement, label_statement,
+        goto_statement, attribute, empty_statement, hash_bang_line;
+    TSFieldId f_name, f_value, f_key, f_table, f_field, f_method, f_arguments, f_parameters,
+        f_body, f_content, f_start, f_end, f_clause, f_condition, f_operand;
+} fe_syms;
+
+struct fe_context {
+    TSParser *lua_parser;
+    TSParser *gherkin_parser;
+    lua_State *L; /* no libraries opened: used only to compile and convert numbers */
+    fe_syms sym;
+};
+
+/* State of one parse. */
+typedef struct {
+    fe_context *ctx;
+    fe_file *file;
+    const fe_syms *sym;
+    bool oom;
+    /* Append points of the model's lists (appending stays O(1)). */
+    fe_procedure **tail_procedures;
+    fe_agent **tail_agents;
+    fe_tool **tail_tools;
+    fe_model **tail_models;
+    fe_evaluation **tail_evaluations;
+    fe_spec **tail_specs;
+} fe_parser;
+
+/* tree-sitter 0.20 has no ts_node_is_error; ERROR nodes carry the builtin
+ * symbol (TSSymbol)-1 (ts_builtin_sym_error in parser.h). */
+static inline bool fe_node_is_error(TSNode n)
+{
+    return ts_node_symbol(n) == (TSSymbol)-1;
+}
+
+/* Iterates the named children of a node in O(1) per step. (Indexing with
+ * ts_node_named_child(n, i) walks from the first child every time, which
+ * made a 60,000-statement file quadratic.) Always end with fe_iter_done. */
+typedef struct {
+    TSTreeCursor cursor;
+    int state; /* 0 before the first child, 1 walking, 2 done */
+} fe_iter;
+
+static inline fe_iter fe_iter_start(TSNode parent)
+{
+    fe_iter it = {ts_tree_cursor_new(parent), 0};
+    return it;
+}
+
+static inline bool fe_iter_next(fe_iter *it, TSNode *out)
+{
+    while (it->state != 2) {
+        bool moved = it->state == 0 ? ts_tree_cursor_goto_first_child(&it->cursor)
+                                    : ts_tree_cursor_goto_next_sibling(&it->cursor);
+        it->state = moved ? 1 : 2;
+        if (!moved) break;
+        TSNode n = ts_tree_cursor_current_node(&it->cursor);
+        if (ts_node_is_named(n)) {
+            *out = n;
+            return true;
+        }
+    }
+    return false;
+}
+
+static inline void fe_iter_done(fe_iter *it)
+{
+    ts_tree_cursor_delete(&it->cursor);
+}
+
+/* fe_values.c */
+fe_value *fe_value_from_node(fe_parser *p, TSNode node, int depth);
+const char *fe_static_name(fe_parser *p, TSNode node, int depth);
+tx_span fe_node_span(TSNode node);
+char *fe_node_text(fe_parser *p, TSNode node);
+void *fe_alloc(fe_parser *p, size_t n);
+char *fe_strndup(fe_parser *p, const char *s, size_t n);
+
+/* fe_specs.c */
+void fe_parse_spec(fe_parser *p, const fe_value *arg, tx_span call_span);
+
+/* fe_syntax.c */
+void fe_check_lua_syntax(fe_parser *p);
+
+#endif

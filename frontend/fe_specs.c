@@ -1,0 +1,342 @@
+/*
+ * fe_specs.c - the Gherkin inside Specifications([[...]]).
+ *
+ * The gherkin parser runs over the whole .tac buffer with its included range
+ * set to the string's content, so every node position is a .tac position and
+ * diagnostics need no offset arithmetic.
+ */
+#include <string.h>
+
+#include "fe_internal.h"
+
+typedef struct {
+    TSSymbol feature, rule, background, scenario, scenario_outline, examples, tags, tag, step,
+        step_keyword, step_text, doc_string, doc_string_content, data_table, table_row,
+        table_cell, title, keyword, comment, description;
+    TSFieldId f_tags, f_keyword, f_name, f_text, f_argument, f_content, f_table;
+} gk_syms;
+
+static TSSymbol sym(const TSLanguage *l, const char *name)
+{
+    return ts_language_symbol_for_name(l, name, (uint32_t)strlen(name), true);
+}
+
+static TSFieldId fld(const TSLanguage *l, const char *name)
+{
+    return ts_language_field_id_for_name(l, name, (uint32_t)strlen(name));
+}
+
+static void gk_syms_init(gk_syms *g)
+{
+    const TSLanguage *l = tree_sitter_gherkin();
+    g->feature = sym(l, "feature");
+    g->rule = sym(l, "rule");
+    g->background = sym(l, "background");
+    g->scenario = sym(l, "scenario");
+    g->scenario_outline = sym(l, "scenario_outline");
+    g->examples = sym(l, "examples");
+    g->tags = sym(l, "tags");
+    g->tag = sym(l, "tag");
+    g->step = sym(l, "step");
+    g->step_keyword = sym(l, "step_keyword");
+    g->step_text = sym(l, "step_text");
+    g->doc_string = sym(l, "doc_string");
+    g->doc_string_content = sym(l, "doc_string_content");
+    g->data_table = sym(l, "data_table");
+    g->table_row = sym(l, "table_row");
+    g->table_cell = sym(l, "table_cell");
+    g->title = sym(l, "title");
+    g->keyword = sym(l, "keyword");
+    g->comment = sym(l, "comment");
+    g->description = sym(l, "description");
+    g->f_tags = fld(l, "tags");
+    g->f_keyword = fld(l, "keyword");
+    g->f_name = fld(l, "name");
+    g->f_text = fld(l, "text");
+    g->f_argument = fld(l, "argument");
+    g->f_content = fld(l, "content");
+    g->f_table = fld(l, "table");
+}
+
+typedef struct {
+    fe_parser *p;
+    gk_syms g;
+    fe_spec *spec;
+    fe_scenario *tail;
+} gk_walk;
+
+static const char **collect_tags(gk_walk *w, TSNode owner, size_t *n)
+{
+    TSNode tags = ts_node_child_by_field_id(owner, w->g.f_tags);
+    *n = 0;
+    if (ts_node_is_null(tags)) return NULL;
+    uint32_t count = ts_node_named_child_count(tags);
+    const char **out = fe_alloc(w->p, (count + 1) * sizeof *out);
+    if (!out) return NULL;
+    TSNode t;
+    fe_iter it = fe_iter_start(tags);
+    while (fe_iter_next(&it, &t) && *n < count)
+        if (ts_node_symbol(t) == w->g.tag) out[(*n)++] = fe_node_text(w->p, t);
+    fe_iter_done(&it);
+    return out;
+}
+
+static const char *title_of(gk_walk *w, TSNode owner, tx_span *span)
+{
+    TSNode name = ts_node_child_by_field_id(owner, w->g.f_name);
+    if (ts_node_is_null(name)) {
+        TSNode kw = ts_node_child_by_field_id(owner, w->g.f_keyword);
+        *span = fe_node_span(ts_node_is_null(kw) ? owner : kw);
+        return "";
+    }
+    *span = fe_node_span(name);
+    return fe_node_text(w->p, name);
+}
+
+/* Strips the common indentation of a doc string, as Gherkin does relative to
+ * the opening delimiter's column. */
+static const char *doc_string_text(gk_walk *w, TSNode doc)
+{
+    TSNode content = ts_node_child_by_field_id(doc, w->g.f_content);
+    if (ts_node_is_null(content)) return "";
+    uint32_t indent = ts_node_start_point(doc).column;
+    const char *s = w->p->file->src + ts_node_start_byte(content);
+    size_t n = ts_node_end_byte(content) - ts_node_start_byte(content);
+    char *out = fe_alloc(w->p, n + 1);
+    if (!out) return "";
+    size_t o = 0, i = 0;
+    /* The content node starts where its first line's text starts. */
+    bool at_line_start = false;
+    while (i < n) {
+        if (at_line_start) {
+            uint32_t k = 0;
+            while (k < indent && i < n && (s[i] == ' ' || s[i] == '\t')) i++, k++;
+            at_line_start = false;
+            continue;
+        }
+        char c = s[i++];
+        if (c == '\r') continue;
+        out[o++] = c;
+        if (c == '\n') at_line_start = true;
+    }
+    while (o > 0 && (out[o - 1] == '\n' || out[o - 1] == ' ')) o--;
+    out[o] = '\0';
+    return out;
+}
+
+static void add_step(gk_walk *w, fe_scenario *sc, fe_step **tail, TSNode st)
+{
+    TSNode kw = ts_node_child_by_field_id(st, w->g.f_keyword);
+    TSNode text = ts_node_child_by_field_id(st, w->g.f_text);
+    if (ts_node_is_null(kw) || ts_node_is_null(text)) return;
+    fe_step *step = fe_alloc(w->p, sizeof *step);
+    if (!step) return;
+    step->keyword = fe_node_text(w->p, kw);
+    step->keyword_span = fe_node_span(kw);
+    step->text = fe_node_text(w->p, text);
+    step->span = fe_node_span(text);
+    TSNode arg = ts_node_child_by_field_id(st, w->g.f_argument);
+    if (!ts_node_is_null(arg)) {
+        if (ts_node_symbol(arg) == w->g.doc_string)
+            step->doc_string = doc_string_text(w, arg);
+        else if (ts_node_symbol(arg) == w->g.data_table)
+            step->table_rows = ts_node_named_child_count(arg);
+    }
+    if (*tail)
+        (*tail)->next = step;
+    else
+        sc->steps = step;
+    *tail = step;
+    sc->n_steps++;
+}
+
+static const char **row_cells(gk_walk *w, TSNode row, size_t *n)
+{
+    uint32_t count = ts_node_named_child_count(row);
+    const char **cells = fe_alloc(w->p, (count + 1) * sizeof *cells);
+    *n = 0;
+    if (!cells) return NULL;
+    TSNode c;
+    fe_iter it = fe_iter_start(row);
+    while (fe_iter_next(&it, &c) && *n < count)
+        if (ts_node_symbol(c) == w->g.table_cell) cells[(*n)++] = fe_node_text(w->p, c);
+    fe_iter_done(&it);
+    return cells;
+}
+
+static void add_examples(gk_walk *w, fe_scenario *sc, TSNode ex)
+{
+    TSNode table = ts_node_child_by_field_id(ex, w->g.f_table);
+    if (ts_node_is_null(table)) return;
+    fe_example_row *tail = sc->example_rows;
+    while (tail && tail->next) tail = tail->next;
+    bool header_done = false;
+    TSNode r;
+    fe_iter it = fe_iter_start(table);
+    while (!w->p->oom && fe_iter_next(&it, &r)) {
+        if (ts_node_symbol(r) != w->g.table_row) continue;
+        if (!header_done) {
+            header_done = true;
+            if (!sc->example_header) sc->example_header = row_cells(w, r, &sc->n_header);
+            continue;
+        }
+        fe_example_row *row = fe_alloc(w->p, sizeof *row);
+        if (!row) break;
+        row->cells = row_cells(w, r, &row->n_cells);
+        row->span = fe_node_span(r);
+        if (tail)
+            tail->next = row;
+        else
+            sc->example_rows = row;
+        tail = row;
+        sc->n_example_rows++;
+    }
+    fe_iter_done(&it);
+}
+
+static void add_scenario(gk_walk *w, TSNode node, fe_scenario_kind kind, const char *rule)
+{
+    fe_scenario *sc = fe_alloc(w->p, sizeof *sc);
+    if (!sc) return;
+    sc->kind = kind;
+    sc->rule = rule;
+    sc->span = fe_node_span(node);
+    sc->name = title_of(w, node, &sc->name_span);
+    sc->tags = collect_tags(w, node, &sc->n_tags);
+    fe_step *tail = NULL;
+    TSNode c;
+    fe_iter it = fe_iter_start(node);
+    while (!w->p->oom && fe_iter_next(&it, &c)) {
+        TSSymbol t = ts_node_symbol(c);
+        if (t == w->g.step)
+            add_step(w, sc, &tail, c);
+        else if (t == w->g.examples)
+            add_examples(w, sc, c);
+    }
+    fe_iter_done(&it);
+    if (w->tail)
+        w->tail->next = sc;
+    else
+        w->spec->scenarios = sc;
+    w->tail = sc;
+    w->spec->n_scenarios++;
+}
+
+static void walk_container(gk_walk *w, TSNode node, const char *rule)
+{
+    TSNode c;
+    fe_iter it = fe_iter_start(node);
+    while (!w->p->oom && fe_iter_next(&it, &c)) {
+        TSSymbol t = ts_node_symbol(c);
+        if (t == w->g.background)
+            add_scenario(w, c, FE_BACKGROUND, rule);
+        else if (t == w->g.scenario)
+            add_scenario(w, c, FE_SCENARIO, rule);
+        else if (t == w->g.scenario_outline)
+            add_scenario(w, c, FE_OUTLINE, rule);
+        else if (t == w->g.rule && !rule) {
+            tx_span sp;
+            walk_container(w, c, title_of(w, c, &sp));
+        }
+    }
+    fe_iter_done(&it);
+}
+
+/* Reports ERROR and MISSING nodes of the Gherkin tree, iteratively. */
+static void report_gherkin_errors(gk_walk *w, TSNode root)
+{
+    fe_file *f = w->p->file;
+    TSTreeCursor c = ts_tree_cursor_new(root);
+    int reported = 0;
+    for (;;) {
+        TSNode n = ts_tree_cursor_current_node(&c);
+        bool descend = true;
+        if (ts_node_is_missing(n)) {
+            tx_diag_add(&f->diags, "TAC701", TX_SEV_ERROR, fe_node_span(n),
+                        "Gherkin syntax error: missing %s here; add it",
+                        ts_node_type(n));
+            reported++;
+            descend = false;
+        } else if (fe_node_is_error(n)) {
+            uint32_t s = ts_node_start_byte(n), e = ts_node_end_byte(n);
+            size_t le = s;
+            while (le < e && f->src[le] != '\n' && f->src[le] != '\r') le++;
+            size_t shown = le - s > 60 ? 60 : le - s;
+            tx_diag_add(&f->diags, "TAC701", TX_SEV_ERROR,
+                        tx_span_of_bytes(f->src, f->len, s, le),
+                        "Gherkin syntax error: unexpected '%.*s'; expected 'Feature:' first, then "
+                        "'Background:', 'Scenario:', 'Scenario Outline:' or 'Rule:' blocks whose "
+                        "lines are steps starting with Given, When, Then, And or But",
+                        (int)shown, f->src + s);
+            reported++;
+            descend = false;
+        }
+        if (reported >= 20) break;
+        if (descend && ts_node_has_error(n) && ts_tree_cursor_goto_first_child(&c)) continue;
+        bool moved = false;
+        while (!moved) {
+            if (ts_tree_cursor_goto_next_sibling(&c))
+                moved = true;
+            else if (!ts_tree_cursor_goto_parent(&c))
+                break;
+        }
+        if (!moved) break;
+    }
+    ts_tree_cursor_delete(&c);
+}
+
+void fe_parse_spec(fe_parser *p, const fe_value *arg, tx_span call_span)
+{
+    fe_file *f = p->file;
+    if (!arg || arg->kind != FE_STRING) {
+        tx_span sp = arg ? arg->span : call_span;
+        tx_diag_add(&f->diags, "TAC702", TX_SEV_ERROR, sp,
+                    "Specifications expects one Gherkin string, got %s; write "
+                    "Specifications([[ Feature: ... ]]) with the text inline",
+                    fe_value_kind_name(arg));
+        return;
+    }
+    fe_spec *spec = fe_alloc(p, sizeof *spec);
+    if (!spec) return;
+    spec->span = call_span;
+    spec->content = arg->content;
+    gk_walk w = {.p = p, .spec = spec};
+    gk_syms_init(&w.g);
+
+    TSRange range = {
+        {arg->content.start.row, arg->content.start.column},
+        {arg->content.end.row, arg->content.end.column},
+        arg->content.start_byte,
+        arg->content.end_byte,
+    };
+    TSParser *gp = p->ctx->gherkin_parser;
+    TSTree *tree = NULL;
+    if (arg->content.end_byte > arg->content.start_byte &&
+        ts_parser_set_included_ranges(gp, &range, 1)) {
+        tree = ts_parser_parse_string(gp, NULL, f->src, (uint32_t)f->len);
+    }
+    if (tree) {
+        TSNode root = ts_tree_root_node(tree);
+        if (ts_node_has_error(root)) report_gherkin_errors(&w, root);
+        TSNode c;
+        fe_iter it = fe_iter_start(root);
+        while (fe_iter_next(&it, &c)) {
+            if (ts_node_symbol(c) != w.g.feature || spec->feature_name) continue;
+            spec->feature_name = title_of(&w, c, &spec->feature_span);
+            spec->feature_tags = collect_tags(&w, c, &spec->n_feature_tags);
+            walk_container(&w, c, NULL);
+        }
+        fe_iter_done(&it);
+        ts_tree_delete(tree);
+    }
+    ts_parser_set_included_ranges(gp, NULL, 0);
+    if (!spec->feature_name) {
+        tx_diag_add(&f->diags, "TAC701", TX_SEV_ERROR, arg->span,
+                    "Gherkin syntax error: the specification has no 'Feature:' line; start the "
+                    "text with 'Feature: <name>' followed by scenarios");
+        spec->feature_name = "";
+        spec->feature_span = arg->span;
+    }
+    *p->tail_specs = spec;
+    p->tail_specs = &spec->next;
+}

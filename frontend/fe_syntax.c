@@ -1,0 +1,157 @@
+/*
+ * fe_syntax.c - syntax errors, judged by Lua 5.4's own compiler.
+ *
+ * tree-sitter recovers from errors and gives us positions; Lua's compiler
+ * knows exactly what it expected ("'end' expected (to close 'function' at
+ * line 3) near <eof>") and also rejects what a grammar accepts (assignment to
+ * a <const>, goto with no visible label, break outside a loop, too many
+ * nesting levels). We compile with load(..., "t") semantics and never run:
+ * no library is opened in this state.
+ */
+#include <lauxlib.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fe_internal.h"
+
+/* First ERROR or MISSING node on row `row` (0-based), found without
+ * recursion deeper than the tree (ts_tree_cursor is iterative). */
+static bool find_error_on_row(TSTree *tree, uint32_t row, TSNode *out)
+{
+    TSTreeCursor c = ts_tree_cursor_new(ts_tree_root_node(tree));
+    bool found = false;
+    for (;;) {
+        TSNode n = ts_tree_cursor_current_node(&c);
+        TSPoint a = ts_node_start_point(n), b = ts_node_end_point(n);
+        bool covers = a.row <= row && b.row >= row;
+        if (covers && (fe_node_is_error(n) || ts_node_is_missing(n)) && a.row == row) {
+            *out = n;
+            found = true;
+            break;
+        }
+        if (covers && ts_node_has_error(n) && ts_tree_cursor_goto_first_child(&c)) continue;
+        bool moved = false;
+        while (!moved) {
+            if (ts_tree_cursor_goto_next_sibling(&c)) {
+                moved = true;
+            } else if (!ts_tree_cursor_goto_parent(&c)) {
+                break;
+            }
+        }
+        if (!moved) break;
+    }
+    ts_tree_cursor_delete(&c);
+    return found;
+}
+
+/* Byte offset of the start of line `line` (1-based), or len. */
+static size_t line_offset(const char *src, size_t len, unsigned long line)
+{
+    size_t i = 0;
+    for (unsigned long l = 1; l < line && i < len; i++)
+        if (src[i] == '\n') l++;
+    return i;
+}
+
+/* Rewrites Lua's wording for a reader who is not a Lua implementer. */
+static void humanize(tx_buf *b, const char *msg)
+{
+    const char *eof = strstr(msg, "near <eof>");
+    if (eof) {
+        tx_buf_append(b, msg, (size_t)(eof - msg));
+        tx_buf_puts(b, "at the end of the file");
+        tx_buf_puts(b, eof + strlen("near <eof>"));
+    } else {
+        tx_buf_puts(b, msg);
+    }
+}
+
+static const char *suggestion_for(const char *msg)
+{
+    if (strstr(msg, "'end' expected")) return "add the missing 'end'";
+    if (strstr(msg, "unfinished long string")) return "close the string with ]] (same number of = signs as the opening)";
+    if (strstr(msg, "unfinished long comment")) return "close the comment with ]] (same number of = signs as the opening)";
+    if (strstr(msg, "unfinished string")) return "close the string with the same quote it opened with";
+    if (strstr(msg, "too many C levels") || strstr(msg, "overflow"))
+        return "split the expression into smaller parts with local variables";
+    if (strstr(msg, "'=' expected")) return "check the statement: an expression alone is not a statement in Lua";
+    if (strstr(msg, "<eof>' expected") || strstr(msg, "'<eof>' expected"))
+        return "remove the extra 'end' or unmatched closing token";
+    if (strstr(msg, "attempt to assign to const")) return "remove <const> or assign to a new local";
+    return NULL;
+}
+
+void fe_check_lua_syntax(fe_parser *p)
+{
+    fe_file *f = p->file;
+    lua_State *L = p->ctx->L;
+    /* "=src" makes Lua print the chunk name verbatim: "src:LINE: message". */
+    int rc = luaL_loadbufferx(L, f->src, f->len, "=src", "t");
+    if (rc == LUA_OK) {
+        f->lua_ok = true;
+        lua_pop(L, 1);
+        return;
+    }
+    f->lua_ok = false;
+    const char *err = lua_tostring(L, -1);
+    if (!err) err = "syntax error";
+    if (rc == LUA_ERRMEM) {
+        lua_pop(L, 1);
+        p->oom = true;
+        return;
+    }
+    unsigned long line = 1;
+    const char *msg = err;
+    if (strncmp(err, "src:", 4) == 0) {
+        char *endp;
+        line = strtoul(err + 4, &endp, 10);
+        if (*endp == ':') msg = endp + 1;
+        while (*msg == ' ') msg++;
+    }
+    if (line == 0) line = 1;
+
+    /* Column: the tree-sitter error on that line, else the token Lua names,
+     * else the first non-blank character of the line. */
+    size_t ls = line_offset(f->src, f->len, line);
+    size_t le = ls;
+    while (le < f->len && f->src[le] != '\n') le++;
+    size_t start = ls, end = le;
+    TSNode en;
+    const char *near = strstr(msg, "near '");
+    if (strstr(msg, "near <eof>")) {
+        start = end = f->len;
+    } else if (f->tree && find_error_on_row(f->tree, (uint32_t)(line - 1), &en)) {
+        start = ts_node_start_byte(en);
+        end = ts_node_end_byte(en);
+        if (end > le) end = le;
+    } else if (near) {
+        const char *tok = near + 6;
+        const char *q = strrchr(tok, '\'');
+        size_t tn = q && q > tok ? (size_t)(q - tok) : 0;
+        for (size_t i = ls; tn && i + tn <= le; i++)
+            if (memcmp(f->src + i, tok, tn) == 0) {
+                start = i;
+                end = i + tn;
+                break;
+            }
+        if (start == ls && end == le) end = ls;
+    }
+    if (start == ls && end == le) {
+        while (start < le && (f->src[start] == ' ' || f->src[start] == '\t')) start++;
+        end = start;
+    }
+    if (end < start) end = start;
+    /* An ERROR node can span many lines; point at its first token only. */
+    if (end > start + 200) end = start;
+
+    tx_buf b;
+    tx_buf_init(&b, 4096);
+    tx_buf_puts(&b, "syntax error: ");
+    humanize(&b, msg);
+    const char *hint = suggestion_for(msg);
+    if (hint) tx_buf_printf(&b, "; %s", hint);
+    tx_diag_add(&f->diags, "TAC001", TX_SEV_ERROR, tx_span_of_bytes(f->src, f->len, start, end),
+                "%s", b.data ? b.data : "syntax error");
+    tx_buf_free(&b);
+    lua_pop(L, 1);
+}

@@ -1,0 +1,880 @@
+/*
+ * frontend.c - parse a .tac file and build its declaration model.
+ *
+ * Declarations are recognised at the top level of the chunk only, in all the
+ * forms the DSL has had:
+ *   Procedure {...}            name = Procedure {...}       Procedure "name" {...}
+ *   procedure("name", {...}, function() end)               function main() end
+ *   x = Agent {...}            Agent "x" {...}              agent("x", {...})
+ *   x = Tool {...}             Tool "x" {...}               tool("x", {...}, fn)
+ *   x = Toolset {...}          Model "x" {...}              x = Classify {...}
+ *   local done = require("tactus.tools.done")
+ *   Mocks {...}  Step("text", fn)  Specification(s)([[...]])  Evaluation(s)({...})
+ *   input {...} / output {...} (script mode)
+ * A file with no procedure but top-level code is a script: its chunk is the
+ * implicit main procedure.
+ */
+#include <lauxlib.h>
+#include <string.h>
+
+#include "fe_internal.h"
+
+const char *const fe_stdlib_modules[] = {
+    "tactus.tools.done", "tactus.io.file", "tactus.io.json", "tactus.io.csv",
+    "tactus.io.tsv",     "tactus.io.fs",   NULL,
+};
+
+bool fe_is_stdlib_module(const char *name)
+{
+    for (size_t i = 0; fe_stdlib_modules[i]; i++)
+        if (strcmp(name, fe_stdlib_modules[i]) == 0) return true;
+    return false;
+}
+
+const char *fe_type_name(fe_type t)
+{
+    switch (t) {
+    case FE_TYPE_STRING: return "string";
+    case FE_TYPE_NUMBER: return "number";
+    case FE_TYPE_INTEGER: return "integer";
+    case FE_TYPE_BOOLEAN: return "boolean";
+    case FE_TYPE_ARRAY: return "array";
+    case FE_TYPE_OBJECT: return "object";
+    case FE_TYPE_ANY: return "any";
+    case FE_TYPE_UNKNOWN: break;
+    }
+    return "unknown";
+}
+
+const fe_field *fe_schema_find(const fe_schema *s, const char *name)
+{
+    for (const fe_field *f = s->fields; f; f = f->next)
+        if (strcmp(f->name, name) == 0) return f;
+    return NULL;
+}
+
+/* ---- context -------------------------------------------------------------------- */
+
+/* The state compiles only; its allocator goes through tx_* so tests can fail it. */
+static void *lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    (void)ud;
+    (void)osize;
+    if (nsize == 0) {
+        tx_free(ptr);
+        return NULL;
+    }
+    return tx_realloc(ptr, nsize);
+}
+
+static TSSymbol sym(const TSLanguage *l, const char *name)
+{
+    return ts_language_symbol_for_name(l, name, (uint32_t)strlen(name), true);
+}
+
+static TSFieldId fld(const TSLanguage *l, const char *name)
+{
+    return ts_language_field_id_for_name(l, name, (uint32_t)strlen(name));
+}
+
+static void syms_init(fe_syms *s)
+{
+    const TSLanguage *l = tree_sitter_tactus();
+#define S(x) s->x = sym(l, #x)
+    S(identifier); S(string); S(string_content); S(escape_sequence); S(number); S(nil);
+    S(table_constructor); S(field); S(function_call); S(arguments); S(function_definition);
+    S(dot_index_expression); S(bracket_index_expression); S(method_index_expression);
+    S(parenthesized_expression); S(variable_declaration); S(assignment_statement);
+    S(variable_list); S(expression_list); S(function_declaration); S(return_statement);
+    S(parameters); S(for_statement); S(for_numeric_clause); S(for_generic_clause); S(block);
+    S(comment); S(chunk); S(vararg_expression); S(binary_expression); S(unary_expression);
+    S(repeat_statement); S(label_statement); S(goto_statement); S(attribute);
+    S(empty_statement); S(hash_bang_line);
+#undef S
+    s->true_ = sym(l, "true");
+    s->false_ = sym(l, "false");
+#define F(x) s->f_##x = fld(l, #x)
+    F(name); F(value); F(key); F(table); F(field); F(method); F(arguments); F(parameters);
+    F(body); F(content); F(start); F(end); F(clause); F(condition); F(operand);
+#undef F
+}
+
+fe_context *fe_context_new(void)
+{
+    fe_context *ctx = tx_calloc(1, sizeof *ctx);
+    if (!ctx) return NULL;
+    ctx->lua_parser = ts_parser_new();
+    ctx->gherkin_parser = ts_parser_new();
+    ctx->L = lua_newstate(lua_alloc, NULL);
+    if (!ctx->lua_parser || !ctx->gherkin_parser || !ctx->L ||
+        !ts_parser_set_language(ctx->lua_parser, tree_sitter_tactus()) ||
+        !ts_parser_set_language(ctx->gherkin_parser, tree_sitter_gherkin())) {
+        fe_context_free(ctx);
+        return NULL;
+    }
+    syms_init(&ctx->sym);
+    return ctx;
+}
+
+void fe_context_free(fe_context *ctx)
+{
+    if (!ctx) return;
+    if (ctx->lua_parser) ts_parser_delete(ctx->lua_parser);
+    if (ctx->gherkin_parser) ts_parser_delete(ctx->gherkin_parser);
+    if (ctx->L) lua_close(ctx->L);
+    tx_free(ctx);
+}
+
+/* ---- schemas ------------------------------------------------------------------------ */
+
+static fe_type type_from_name(const char *n)
+{
+    static const struct {
+        const char *name;
+        fe_type type;
+    } map[] = {
+        {"string", FE_TYPE_STRING},   {"str", FE_TYPE_STRING},       {"number", FE_TYPE_NUMBER},
+        {"float", FE_TYPE_NUMBER},    {"integer", FE_TYPE_INTEGER},  {"int", FE_TYPE_INTEGER},
+        {"boolean", FE_TYPE_BOOLEAN}, {"bool", FE_TYPE_BOOLEAN},     {"array", FE_TYPE_ARRAY},
+        {"list", FE_TYPE_ARRAY},      {"object", FE_TYPE_OBJECT},    {"dict", FE_TYPE_OBJECT},
+        {"table", FE_TYPE_OBJECT},    {"any", FE_TYPE_ANY},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(map[i].name, n) == 0) return map[i].type;
+    return FE_TYPE_UNKNOWN;
+}
+
+/* One schema entry: field.string{...}, {type = "string", ...} (v0.10) or "string". */
+static void schema_field(fe_parser *p, fe_field *fd, const fe_value *v)
+{
+    fd->decl = v;
+    if (v->kind == FE_CALL && v->str && strncmp(v->str, "field.", 6) == 0) {
+        fd->builder = v->str + 6;
+        TSNode callee = ts_node_child_by_field_id(v->node, p->sym->f_name);
+        fd->builder_span = ts_node_is_null(callee) ? v->span : fe_node_span(callee);
+        fd->type = type_from_name(fd->builder);
+        const fe_value *opts = fe_value_at(v, 0);
+        if (opts && opts->kind == FE_TABLE) fd->options = opts;
+    } else if (v->kind == FE_TABLE) {
+        fd->options = v;
+        const fe_value *t = fe_value_get(v, "type");
+        if (t && t->kind == FE_STRING) fd->type = type_from_name(t->str);
+    } else if (v->kind == FE_STRING) {
+        fd->type = type_from_name(v->str);
+    }
+    if (fd->options) {
+        const fe_value *r = fe_value_get(fd->options, "required");
+        fd->required = r && r->kind == FE_BOOL && r->boolean;
+        fd->default_value = fe_value_get(fd->options, "default");
+        fd->enum_values = fe_value_get(fd->options, "enum");
+    }
+}
+
+static void schema_from(fe_parser *p, fe_schema *s, const fe_value *table)
+{
+    if (!table) return;
+    s->present = true;
+    s->value = table;
+    if (table->kind != FE_TABLE) return;
+    fe_field **tail = &s->fields;
+    for (const fe_entry *e = table->entries; e && !p->oom; e = e->next) {
+        if (!e->key || !e->value) continue;
+        fe_field *fd = fe_alloc(p, sizeof *fd);
+        if (!fd) return;
+        fd->name = e->key;
+        fd->name_span = e->key_span;
+        schema_field(p, fd, e->value);
+        *tail = fd;
+        tail = &fd->next;
+        s->n_fields++;
+    }
+}
+
+/* ---- procedure bodies: literal returns -------------------------------------------------- */
+
+/* Collects `return` statements of a function body, not of nested functions.
+ * Iterative (tree cursor) so deep nesting cannot exhaust the C stack. */
+static void collect_returns(fe_parser *p, fe_procedure *proc, TSNode body)
+{
+    const fe_syms *s = p->sym;
+    fe_return **tail = &proc->returns;
+    TSTreeCursor c = ts_tree_cursor_new(body);
+    for (;;) {
+        TSNode n = ts_tree_cursor_current_node(&c);
+        TSSymbol t = ts_node_symbol(n);
+        bool descend = t != s->function_definition && t != s->function_declaration &&
+                       t != s->comment && t != s->string;
+        if (t == s->return_statement) {
+            fe_return *r = fe_alloc(p, sizeof *r);
+            if (!r) break;
+            r->span = fe_node_span(n);
+            TSNode list = ts_node_named_child(n, 0);
+            if (!ts_node_is_null(list) && ts_node_symbol(list) == s->expression_list)
+                list = ts_node_named_child(list, 0);
+            if (!ts_node_is_null(list) && ts_node_symbol(list) != s->comment)
+                r->value = fe_value_from_node(p, list, 0);
+            *tail = r;
+            tail = &r->next;
+            descend = false;
+        }
+        if (descend && ts_tree_cursor_goto_first_child(&c)) continue;
+        bool moved = false;
+        while (!moved) {
+            if (ts_tree_cursor_goto_next_sibling(&c))
+                moved = true;
+            else if (!ts_tree_cursor_goto_parent(&c))
+                break;
+            else if (ts_node_eq(ts_tree_cursor_current_node(&c), body))
+                break;
+        }
+        if (!moved) break;
+    }
+    ts_tree_cursor_delete(&c);
+}
+
+/* ---- declarations ------------------------------------------------------------------------- */
+
+static fe_procedure *add_procedure(fe_parser *p, const char *name, tx_span span,
+                                   tx_span name_span, const fe_value *config, const fe_value *fn)
+{
+    fe_procedure *proc = fe_alloc(p, sizeof *proc);
+    if (!proc) return NULL;
+    proc->named = name != NULL;
+    proc->name = name ? name : "main";
+    proc->span = span;
+    proc->name_span = name_span;
+    proc->config = config;
+    if (!fn && config && config->kind == FE_TABLE) {
+        for (const fe_entry *e = config->entries; e; e = e->next)
+            if (!e->key && e->value->kind == FE_FUNCTION) fn = e->value;
+        if (!fn) {
+            const fe_value *run = fe_value_get(config, "run");
+            if (run && run->kind == FE_FUNCTION) fn = run;
+        }
+    }
+    proc->function = fn && fn->kind == FE_FUNCTION ? fn : NULL;
+    if (config && config->kind == FE_TABLE) {
+        const fe_value *in = fe_value_get(config, "input");
+        if (!in) in = fe_value_get(config, "params");
+        const fe_value *out = fe_value_get(config, "output");
+        if (!out) out = fe_value_get(config, "outputs");
+        schema_from(p, &proc->input, in);
+        schema_from(p, &proc->output, out);
+        schema_from(p, &proc->state, fe_value_get(config, "state"));
+    }
+    if (proc->function) {
+        TSNode body = ts_node_child_by_field_id(proc->function->node, p->sym->f_body);
+        if (!ts_node_is_null(body)) collect_returns(p, proc, body);
+    }
+    *p->tail_procedures = proc;
+    p->tail_procedures = &proc->next;
+    p->file->n_procedures++;
+    return proc;
+}
+
+static void add_agent(fe_parser *p, const char *name, tx_span span, tx_span name_span,
+                      const fe_value *config)
+{
+    fe_agent *a = fe_alloc(p, sizeof *a);
+    if (!a) return;
+    a->name = name ? name : "";
+    a->span = span;
+    a->name_span = name_span;
+    a->config = config;
+    const fe_value *m = fe_value_get(config, "model");
+    if (m && m->kind == FE_TABLE) m = fe_value_get(m, "name");
+    if (m && m->kind == FE_STRING) a->model = m->str;
+    a->tools = fe_value_get(config, "tools");
+    *p->tail_agents = a;
+    p->tail_agents = &a->next;
+}
+
+static void add_tool(fe_parser *p, const char *name, fe_tool_kind kind, tx_span span,
+                     tx_span name_span, const fe_value *config)
+{
+    fe_tool *t = fe_alloc(p, sizeof *t);
+    if (!t) return;
+    t->name = name ? name : "";
+    t->kind = kind;
+    t->span = span;
+    t->name_span = name_span;
+    t->config = config;
+    const fe_value *use = fe_value_get(config, "use");
+    if (use && use->kind == FE_STRING) {
+        t->use = use->str;
+        if (kind == FE_TOOL_LUA) t->kind = FE_TOOL_BROKER;
+    }
+    const fe_value *in = fe_value_get(config, "input");
+    if (!in) in = fe_value_get(config, "parameters");
+    schema_from(p, &t->input, in);
+    *p->tail_tools = t;
+    p->tail_tools = &t->next;
+}
+
+static void add_model(fe_parser *p, const char *name, fe_model_kind kind, tx_span span,
+                      tx_span name_span, const fe_value *config)
+{
+    fe_model *m = fe_alloc(p, sizeof *m);
+    if (!m) return;
+    m->name = name ? name : "";
+    m->kind = kind;
+    m->span = span;
+    m->name_span = name_span;
+    m->config = config;
+    *p->tail_models = m;
+    p->tail_models = &m->next;
+}
+
+typedef struct {
+    const char *kind;     /* "Procedure", "agent", ... as written */
+    const char *name;     /* Kind "name" {...} form, else NULL */
+    tx_span name_span;
+    const fe_value *call; /* the outer call; its entries are the arguments */
+} decl_call;
+
+/* Recognises `K(args)` and `K "name" {cfg}` shapes. */
+static bool parse_decl_call(fe_parser *p, const fe_value *call, decl_call *d)
+{
+    memset(d, 0, sizeof *d);
+    if (call->kind != FE_CALL) return false;
+    d->call = call;
+    if (call->str && !strchr(call->str, '.')) {
+        d->kind = call->str;
+        return true;
+    }
+    /* Kind "name" {...}: the callee is itself a call with one string argument. */
+    TSNode callee = ts_node_child_by_field_id(call->node, p->sym->f_name);
+    if (ts_node_is_null(callee) || ts_node_symbol(callee) != p->sym->function_call) return false;
+    fe_value *inner = fe_value_from_node(p, callee, 1);
+    if (!inner || !inner->str || strchr(inner->str, '.')) return false;
+    const fe_value *nm = fe_value_at(inner, 0);
+    if (!nm || nm->kind != FE_STRING || inner->n_entries != 1) return false;
+    d->kind = inner->str;
+    d->name = nm->str;
+    d->name_span = nm->span;
+    return true;
+}
+
+static bool is_kind(const char *k, const char *a, const char *b)
+{
+    return strcmp(k, a) == 0 || (b && strcmp(k, b) == 0);
+}
+
+/* A top-level call, possibly the right-hand side of `var = ...`.
+ * Returns true when it declared something. */
+static bool declare_from_call(fe_parser *p, const fe_value *call, const char *var,
+                              tx_span var_span, tx_span stmt_span)
+{
+    decl_call d;
+    if (!parse_decl_call(p, call, &d)) return false;
+    const fe_value *a0 = fe_value_at(call, 0), *a1 = fe_value_at(call, 1),
+                   *a2 = fe_value_at(call, 2);
+    const char *name = d.name ? d.name : var;
+    tx_span name_span = d.name ? d.name_span : (var ? var_span : call->span);
+    const fe_value *cfg = a0;
+    /* Legacy v0.10: kind("name", {config}, fn) */
+    bool legacy = !d.name && a0 && a0->kind == FE_STRING && a1;
+    if (legacy) {
+        name = a0->str;
+        name_span = a0->span;
+        cfg = a1;
+    }
+    const char *k = d.kind;
+    if (is_kind(k, "Procedure", "procedure")) {
+        if (!cfg || (cfg->kind != FE_TABLE && cfg->kind != FE_FUNCTION)) return false;
+        const fe_value *fn = legacy ? a2 : NULL;
+        if (cfg->kind == FE_FUNCTION) {
+            fn = cfg;
+            cfg = NULL;
+        }
+        /* `main = procedure("main", ...)` and `Procedure {...}` are the main one. */
+        if (name && strcmp(name, "main") == 0 && !d.name) name = NULL;
+        add_procedure(p, name, stmt_span, name_span, cfg, fn);
+        return true;
+    }
+    if (is_kind(k, "Agent", "agent")) {
+        if (!cfg || cfg->kind != FE_TABLE) return false;
+        add_agent(p, name, stmt_span, name_span, cfg);
+        return true;
+    }
+    if (is_kind(k, "Tool", "tool")) {
+        if (!cfg || cfg->kind != FE_TABLE) return false;
+        add_tool(p, name, FE_TOOL_LUA, stmt_span, name_span, cfg);
+        return true;
+    }
+    if (is_kind(k, "Toolset", "toolset")) {
+        if (!cfg || cfg->kind != FE_TABLE) return false;
+        add_tool(p, name, FE_TOOL_TOOLSET, stmt_span, name_span, cfg);
+        return true;
+    }
+    if (is_kind(k, "Model", "model") && cfg && cfg->kind == FE_TABLE) {
+        add_model(p, name, FE_MODEL_MODEL, stmt_span, name_span, cfg);
+        return true;
+    }
+    if (strcmp(k, "Classify") == 0 && cfg && cfg->kind == FE_TABLE) {
+        const fe_value *n = fe_value_get(cfg, "name");
+        if (n && n->kind == FE_STRING) {
+            add_model(p, n->str, FE_MODEL_CLASSIFY, stmt_span, n->span, cfg);
+            /* The variable is a handle too: Mocks may use either name. */
+            if (var && strcmp(var, n->str) != 0)
+                add_model(p, var, FE_MODEL_CLASSIFY, stmt_span, var_span, cfg);
+        } else {
+            add_model(p, name, FE_MODEL_CLASSIFY, stmt_span, name_span, cfg);
+        }
+        return true;
+    }
+    if (strcmp(k, "Mocks") == 0 && a0) {
+        fe_mocks *m = fe_alloc(p, sizeof *m);
+        if (!m) return true;
+        m->table = a0;
+        m->span = stmt_span;
+        m->next = p->file->mocks;
+        p->file->mocks = m;
+        return true;
+    }
+    if (is_kind(k, "Specifications", "specifications") ||
+        is_kind(k, "Specification", "specification")) {
+        fe_parse_spec(p, a0, call->span);
+        return true;
+    }
+    if (strcmp(k, "Step") == 0 || strcmp(k, "step") == 0) {
+        if (!a0 || a0->kind != FE_STRING) return false;
+        fe_custom_step *s = fe_alloc(p, sizeof *s);
+        if (!s) return true;
+        s->text = a0->str;
+        s->span = a0->span;
+        s->next = p->file->custom_steps;
+        p->file->custom_steps = s;
+        return true;
+    }
+    if (is_kind(k, "Evaluation", "Evaluations") || is_kind(k, "evaluation", "evaluations")) {
+        if (!a0) return false;
+        fe_evaluation *e = fe_alloc(p, sizeof *e);
+        if (!e) return true;
+        e->config = a0;
+        e->span = stmt_span;
+        *p->tail_evaluations = e;
+        p->tail_evaluations = &e->next;
+        return true;
+    }
+    if ((strcmp(k, "input") == 0 || strcmp(k, "output") == 0) && a0 && a0->kind == FE_TABLE &&
+        call->n_entries == 1) {
+        schema_from(p, k[0] == 'i' ? &p->file->script_input : &p->file->script_output, a0);
+        return true;
+    }
+    if (strcmp(k, "require") == 0 && var && a0 && a0->kind == FE_STRING &&
+        strncmp(a0->str, "tactus.tools.", 13) == 0) {
+        add_tool(p, var, FE_TOOL_STDLIB, stmt_span, var_span, NULL);
+        return true;
+    }
+    /* Settings and other DSL calls (default_model(...), Stages{...}) declare
+     * nothing the model tracks but are not "code" either. */
+    static const char *const settings[] = {
+        "default_provider", "default_model", "max_turns", "max_depth", "return_prompt",
+        "error_prompt", "status_prompt", "async", "Stages", "stages", "Hitl", "hitl",
+        "Prompt", "prompt", NULL,
+    };
+    for (size_t i = 0; settings[i]; i++)
+        if (strcmp(k, settings[i]) == 0) return true;
+    return false;
+}
+
+/* ---- references, with lexical scopes ---------------------------------------------------------- */
+
+typedef struct {
+    fe_parser *p;
+    const char **locals; /* stack of visible local names */
+    size_t n_locals, cap_locals;
+    fe_ref **tail;
+    bool too_deep;
+} ref_walk;
+
+static void push_local(ref_walk *w, const char *name)
+{
+    if (!name) return;
+    if (w->n_locals == w->cap_locals) {
+        size_t cap = w->cap_locals ? w->cap_locals * 2 : 64;
+        const char **l = tx_realloc(w->locals, cap * sizeof *l);
+        if (!l) {
+            w->p->oom = true;
+            return;
+        }
+        w->locals = l;
+        w->cap_locals = cap;
+    }
+    w->locals[w->n_locals++] = name;
+}
+
+static bool is_local(ref_walk *w, const char *name, size_t len)
+{
+    for (size_t i = w->n_locals; i-- > 0;)
+        if (strncmp(w->locals[i], name, len) == 0 && w->locals[i][len] == '\0') return true;
+    return false;
+}
+
+static void add_ref(ref_walk *w, const char *name, TSNode node, const fe_value *call,
+                    bool is_method)
+{
+    size_t root_len = strcspn(name, ".");
+    if (is_local(w, name, root_len)) return;
+    fe_ref *r = fe_alloc(w->p, sizeof *r);
+    if (!r) return;
+    r->name = name;
+    r->span = fe_node_span(node);
+    r->is_call = call != NULL;
+    r->is_method = is_method;
+    r->call = call;
+    *w->tail = r;
+    w->tail = &r->next;
+}
+
+static void walk(ref_walk *w, TSNode node, int depth);
+
+static void walk_children(ref_walk *w, TSNode node, int depth)
+{
+    fe_iter it = fe_iter_start(node);
+    TSNode c;
+    while (!w->p->oom && fe_iter_next(&it, &c)) walk(w, c, depth + 1);
+    fe_iter_done(&it);
+}
+
+static void declare_names(ref_walk *w, TSNode list)
+{
+    const fe_syms *s = w->p->sym;
+    fe_iter it = fe_iter_start(list);
+    TSNode c;
+    while (fe_iter_next(&it, &c))
+        if (ts_node_symbol(c) == s->identifier) push_local(w, fe_node_text(w->p, c));
+    fe_iter_done(&it);
+}
+
+/* Walks a statement or expression, recording global references. Lua's own
+ * limit of 200 nesting levels means deeper trees were already rejected by
+ * the syntax check; we stop there rather than risk the C stack. */
+static void walk(ref_walk *w, TSNode node, int depth)
+{
+    const fe_syms *s = w->p->sym;
+    if (depth > 6 * FE_MAX_DEPTH) {
+        w->too_deep = true;
+        return;
+    }
+    TSSymbol t = ts_node_symbol(node);
+    if (t == s->comment || t == s->string || t == s->number || t == s->label_statement ||
+        t == s->goto_statement)
+        return;
+    if (t == s->identifier) {
+        const char *name = fe_node_text(w->p, node);
+        if (name) add_ref(w, name, node, NULL, false);
+        return;
+    }
+    if (t == s->dot_index_expression || t == s->method_index_expression) {
+        const char *name = fe_static_name(w->p, node, 0);
+        if (name) {
+            add_ref(w, name, node, NULL, t == s->method_index_expression);
+            return;
+        }
+        walk(w, ts_node_child_by_field_id(node, s->f_table), depth + 1);
+        return;
+    }
+    if (t == s->function_call) {
+        TSNode callee = ts_node_child_by_field_id(node, s->f_name);
+        TSNode args = ts_node_child_by_field_id(node, s->f_arguments);
+        const char *name = ts_node_is_null(callee) ? NULL : fe_static_name(w->p, callee, 0);
+        if (name) {
+            fe_value *call = fe_value_from_node(w->p, node, 0);
+            add_ref(w, name, callee, call, ts_node_symbol(callee) == s->method_index_expression);
+            if (ts_node_symbol(callee) == s->method_index_expression) {
+                /* a:b() also reads `a`, which add_ref saw as "a.b". */
+            }
+        } else if (!ts_node_is_null(callee)) {
+            walk(w, callee, depth + 1);
+        }
+        if (!ts_node_is_null(args)) walk_children(w, args, depth);
+        return;
+    }
+    if (t == s->function_definition || t == s->function_declaration) {
+        size_t mark = w->n_locals;
+        if (t == s->function_declaration) {
+            TSNode name = ts_node_child_by_field_id(node, s->f_name);
+            TSNode first = ts_node_child(node, 0);
+            bool is_local_fn = !ts_node_is_null(first) && !ts_node_is_named(first) &&
+                               strcmp(ts_node_type(first), "local") == 0;
+            if (!ts_node_is_null(name)) {
+                if (ts_node_symbol(name) == s->identifier) {
+                    if (is_local_fn) {
+                        push_local(w, fe_node_text(w->p, name));
+                        mark = w->n_locals; /* stays visible after the body */
+                    }
+                } else {
+                    /* function M.f() reads M */
+                    walk(w, ts_node_child_by_field_id(name, s->f_table), depth + 1);
+                }
+                if (ts_node_symbol(name) == s->method_index_expression) push_local(w, "self");
+            }
+        }
+        TSNode params = ts_node_child_by_field_id(node, s->f_parameters);
+        if (!ts_node_is_null(params)) declare_names(w, params);
+        TSNode body = ts_node_child_by_field_id(node, s->f_body);
+        if (!ts_node_is_null(body)) walk(w, body, depth + 1);
+        w->n_locals = mark;
+        return;
+    }
+    if (t == s->variable_declaration) {
+        /* `local x = x`: the right side sees the outer x. */
+        TSNode c, vars = {0};
+        bool have_vars = false;
+        fe_iter it = fe_iter_start(node);
+        while (fe_iter_next(&it, &c)) {
+            if (ts_node_symbol(c) == s->expression_list) walk_children(w, c, depth);
+            if (ts_node_symbol(c) == s->variable_list) vars = c, have_vars = true;
+        }
+        fe_iter_done(&it);
+        if (have_vars) declare_names(w, vars);
+        return;
+    }
+    if (t == s->assignment_statement) {
+        TSNode c, v;
+        fe_iter it = fe_iter_start(node);
+        while (fe_iter_next(&it, &c)) {
+            if (ts_node_symbol(c) == s->expression_list) {
+                walk_children(w, c, depth);
+            } else if (ts_node_symbol(c) == s->variable_list) {
+                fe_iter vit = fe_iter_start(c);
+                while (fe_iter_next(&vit, &v))
+                    /* Assigning a global is a definition, not a use. */
+                    if (ts_node_symbol(v) != s->identifier) walk(w, v, depth + 1);
+                fe_iter_done(&vit);
+            }
+        }
+        fe_iter_done(&it);
+        return;
+    }
+    if (t == s->for_statement) {
+        size_t mark = w->n_locals;
+        TSNode clause = ts_node_child_by_field_id(node, s->f_clause);
+        if (!ts_node_is_null(clause)) {
+            /* Expressions first (they are evaluated outside the loop scope). */
+            TSNode c, vars = {0};
+            bool have_vars = false;
+            fe_iter it = fe_iter_start(clause);
+            while (fe_iter_next(&it, &c)) {
+                TSSymbol ct = ts_node_symbol(c);
+                if (ct == s->expression_list)
+                    walk_children(w, c, depth);
+                else if (ct == s->variable_list)
+                    vars = c, have_vars = true;
+                else if (ct != s->identifier)
+                    walk(w, c, depth + 1);
+            }
+            fe_iter_done(&it);
+            if (ts_node_symbol(clause) == s->for_numeric_clause) {
+                TSNode nm = ts_node_child_by_field_id(clause, s->f_name);
+                if (!ts_node_is_null(nm)) push_local(w, fe_node_text(w->p, nm));
+            } else if (have_vars) {
+                declare_names(w, vars);
+            }
+        }
+        TSNode body = ts_node_child_by_field_id(node, s->f_body);
+        if (!ts_node_is_null(body)) walk(w, body, depth + 1);
+        w->n_locals = mark;
+        return;
+    }
+    if (t == s->table_constructor) {
+        TSNode f;
+        fe_iter it = fe_iter_start(node);
+        while (fe_iter_next(&it, &f)) {
+            if (ts_node_symbol(f) != s->field) continue;
+            TSNode key = ts_node_child_by_field_id(f, s->f_key);
+            TSNode value = ts_node_child_by_field_id(f, s->f_value);
+            if (!ts_node_is_null(key)) walk(w, key, depth + 1);
+            if (!ts_node_is_null(value)) walk(w, value, depth + 1);
+        }
+        fe_iter_done(&it);
+        return;
+    }
+    if (t == s->block || t == s->repeat_statement) {
+        /* Locals of a block end with it; repeat's condition sees the body's. */
+        size_t mark = w->n_locals;
+        walk_children(w, node, depth);
+        w->n_locals = mark;
+        return;
+    }
+    /* do/while/if bodies are `block`s; everything else: children in order. */
+    size_t mark = w->n_locals;
+    walk_children(w, node, depth);
+    if (t != s->chunk) w->n_locals = mark;
+}
+
+/* ---- top level -------------------------------------------------------------------------------- */
+
+static bool single_target(fe_parser *p, TSNode stmt, const char **name, tx_span *span,
+                          TSNode *value)
+{
+    const fe_syms *s = p->sym;
+    TSNode vars = {0}, exprs = {0};
+    bool have_vars = false, have_exprs = false;
+    TSNode c;
+    fe_iter it = fe_iter_start(stmt);
+    while (fe_iter_next(&it, &c)) {
+        if (ts_node_symbol(c) == s->variable_list) vars = c, have_vars = true;
+        if (ts_node_symbol(c) == s->expression_list) exprs = c, have_exprs = true;
+    }
+    fe_iter_done(&it);
+    if (!have_vars || !have_exprs) return false;
+    TSNode v = ts_node_named_child(vars, 0);
+    TSNode e = ts_node_named_child(exprs, 0);
+    if (ts_node_is_null(v) || ts_node_is_null(e) || ts_node_symbol(v) != s->identifier)
+        return false;
+    *name = fe_node_text(p, v);
+    *span = fe_node_span(v);
+    *value = e;
+    return *name != NULL;
+}
+
+static void scan_top_level(fe_parser *p, TSNode root, bool *has_code, bool *has_return)
+{
+    const fe_syms *s = p->sym;
+    TSNode st;
+    fe_iter it = fe_iter_start(root);
+    while (!p->oom && fe_iter_next(&it, &st)) {
+        TSSymbol t = ts_node_symbol(st);
+        if (t == s->comment || ts_node_is_extra(st)) continue;
+        if (t == s->function_call) {
+            fe_value *call = fe_value_from_node(p, st, 0);
+            if (call && declare_from_call(p, call, NULL, fe_node_span(st), fe_node_span(st)))
+                continue;
+            *has_code = true;
+        } else if (t == s->assignment_statement || t == s->variable_declaration) {
+            const char *name;
+            tx_span span;
+            TSNode value;
+            if (single_target(p, st, &name, &span, &value) &&
+                ts_node_symbol(value) == s->function_call) {
+                fe_value *call = fe_value_from_node(p, value, 0);
+                if (call && declare_from_call(p, call, name, span, fe_node_span(st))) continue;
+            }
+            /* Plain local definitions (helpers, constants) are not script code. */
+            if (t == s->assignment_statement) *has_code = true;
+        } else if (t == s->function_declaration) {
+            TSNode name = ts_node_child_by_field_id(st, s->f_name);
+            TSNode first = ts_node_child(st, 0);
+            bool local = !ts_node_is_null(first) && strcmp(ts_node_type(first), "local") == 0;
+            if (!local && !ts_node_is_null(name) && ts_node_symbol(name) == s->identifier) {
+                char *nm = fe_node_text(p, name);
+                if (nm && strcmp(nm, "main") == 0) {
+                    fe_value *fn = fe_alloc(p, sizeof *fn);
+                    if (!fn) break;
+                    fn->kind = FE_FUNCTION;
+                    fn->node = st;
+                    fn->span = fe_node_span(st);
+                    fe_procedure *pr =
+                        add_procedure(p, NULL, fe_node_span(st), fe_node_span(name), NULL, fn);
+                    if (pr) pr->plain_main = true;
+                }
+            }
+        } else if (t == s->return_statement) {
+            *has_return = true;
+        } else if (t != s->empty_statement && t != s->hash_bang_line) {
+            *has_code = true;
+        }
+    }
+    fe_iter_done(&it);
+}
+
+static void build_script_main(fe_parser *p, TSNode root)
+{
+    fe_value *fn = fe_alloc(p, sizeof *fn);
+    if (!fn) return;
+    fn->kind = FE_FUNCTION;
+    fn->node = root;
+    fn->span = fe_node_span(root);
+    fe_procedure *proc = fe_alloc(p, sizeof *proc);
+    if (!proc) return;
+    proc->name = "main";
+    proc->script_mode = true;
+    proc->span = fn->span;
+    proc->name_span = tx_span_of_bytes(p->file->src, p->file->len, 0, 0);
+    proc->function = fn;
+    proc->input = p->file->script_input;
+    proc->output = p->file->script_output;
+    collect_returns(p, proc, root);
+    *p->tail_procedures = proc;
+    p->tail_procedures = &proc->next;
+    p->file->n_procedures++;
+}
+
+tx_status fe_parse(fe_context *ctx, const char *path, const char *src, size_t len, fe_file **out)
+{
+    *out = NULL;
+    if (len > FE_MAX_SOURCE) return TX_ELIMIT;
+    fe_file *f = tx_calloc(1, sizeof *f);
+    if (!f) return TX_ENOMEM;
+    f->path = path;
+    f->src = src;
+    f->len = len;
+    tx_arena_init(&f->arena);
+    tx_diag_list_init(&f->diags);
+    fe_parser p = {.ctx = ctx, .file = f, .sym = &ctx->sym};
+    p.tail_procedures = &f->procedures;
+    p.tail_agents = &f->agents;
+    p.tail_tools = &f->tools;
+    p.tail_models = &f->models;
+    p.tail_evaluations = &f->evaluations;
+    p.tail_specs = &f->specs;
+
+    if (len == 0) {
+        tx_diag_add(&f->diags, "TAC004", TX_SEV_WARNING, tx_span_of_bytes(src, len, 0, 0),
+                    "the file is empty; a .tac file declares at least a Procedure "
+                    "(see examples/01-hello.tac)");
+        f->lua_ok = true;
+        *out = f;
+        return f->diags.oom ? (fe_file_free(f), TX_ENOMEM) : TX_OK;
+    }
+    const char *nul = memchr(src, '\0', len);
+    if (nul) {
+        size_t at = (size_t)(nul - src);
+        tx_diag_add(&f->diags, "TAC003", TX_SEV_ERROR, tx_span_of_bytes(src, len, at, at + 1),
+                    "this is a binary file (NUL byte at offset %zu), not Lua source; check the "
+                    "path, or remove the file from the checked folder", at);
+        *out = f;
+        return f->diags.oom ? (fe_file_free(f), TX_ENOMEM) : TX_OK;
+    }
+    size_t bad = tx_utf8_invalid_at(src, len);
+    if (bad < len) {
+        tx_diag_add(&f->diags, "TAC002", TX_SEV_ERROR, tx_span_of_bytes(src, len, bad, bad + 1),
+                    "invalid UTF-8 byte 0x%02X; save the file as UTF-8 (in strings, write "
+                    "arbitrary bytes as \\xHH escapes)", (unsigned char)src[bad]);
+    }
+
+    f->tree = ts_parser_parse_string(ctx->lua_parser, NULL, src, (uint32_t)len);
+    if (!f->tree) {
+        fe_file_free(f);
+        return TX_ENOMEM;
+    }
+    fe_check_lua_syntax(&p);
+
+    TSNode root = ts_tree_root_node(f->tree);
+    bool has_code = false, has_return = false;
+    scan_top_level(&p, root, &has_code, &has_return);
+    if (f->n_procedures == 0 && (has_code || has_return)) build_script_main(&p, root);
+
+    ref_walk w = {.p = &p, .tail = &f->refs};
+    walk(&w, root, 0);
+    tx_free(w.locals);
+
+    if (p.oom || f->diags.oom) {
+        fe_file_free(f);
+        return TX_ENOMEM;
+    }
+    *out = f;
+    return TX_OK;
+}
+
+void fe_file_free(fe_file *f)
+{
+    if (!f) return;
+    if (f->tree) ts_tree_delete(f->tree);
+    tx_diag_list_free(&f->diags);
+    tx_arena_free(&f->arena);
+    tx_free(f);
+}

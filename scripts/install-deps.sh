@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs everything Tactus in C needs on a fresh Debian 12 machine (as root):
+# compilers and libraries to build, tools to test, Docker for the sandbox.
+# Idempotent; safe to run again.
+set -euo pipefail
+
+packages=(
+    build-essential cmake pkg-config clang
+    liblua5.4-dev lua5.4 libtree-sitter-dev libyaml-dev libcjson-dev
+    libcurl4-openssl-dev libssl-dev libsqlite3-dev sqlite3 libpcre2-dev
+    libcmocka-dev valgrind lua-check hyperfine python3 git
+    docker.io
+)
+# node runs the tree-sitter grammar generator; keep a machine's own node if present.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "install-deps: installing ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The tree-sitter CLI (Debian 13's build, see scripts/tree-sitter-cli.sh).
+"$(dirname "$0")/tree-sitter-cli.sh" --version >/dev/null
+echo "install-deps: ok" >&2

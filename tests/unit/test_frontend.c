@@ -1,0 +1,250 @@
+/* Unit tests of frontend/: the declaration model and its source spans. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "frontend.h"
+
+static fe_context *ctx;
+
+static int setup(void **state)
+{
+    (void)state;
+    ctx = fe_context_new();
+    return ctx ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    fe_context_free(ctx);
+    return 0;
+}
+
+static fe_file *parse(const char *src)
+{
+    fe_file *f = NULL;
+    assert_int_equal(fe_parse(ctx, "t.tac", src, strlen(src), &f), TX_OK);
+    assert_non_null(f);
+    return f;
+}
+
+static void procedures_in_every_form(void **state)
+{
+    (void)state;
+    fe_file *f = parse("Procedure { input = { x = field.number{required = true} },\n"
+                       "  output = { y = field.number{} },\n"
+                       "  function(input) return {y = input.x * 2} end }\n"
+                       "helper = Procedure { function() return 1 end }\n"
+                       "Procedure \"named\" { function() end }\n"
+                       "old = procedure(\"old\", {}, function() end)\n");
+    assert_true(f->lua_ok);
+    assert_int_equal(f->n_procedures, 4);
+    const fe_procedure *p = f->procedures;
+    assert_string_equal(p->name, "main");
+    assert_false(p->named);
+    assert_non_null(p->function);
+    assert_int_equal(p->input.n_fields, 1);
+    assert_string_equal(p->input.fields->name, "x");
+    assert_int_equal(p->input.fields->type, FE_TYPE_NUMBER);
+    assert_true(p->input.fields->required);
+    assert_non_null(p->returns);
+    assert_non_null(fe_value_get(p->returns->value, "y"));
+    p = p->next;
+    assert_string_equal(p->name, "helper");
+    assert_true(p->named);
+    p = p->next;
+    assert_string_equal(p->name, "named");
+    assert_int_equal(p->name_span.start.row, 4);
+    p = p->next;
+    assert_string_equal(p->name, "old");
+    assert_non_null(p->function);
+    fe_file_free(f);
+}
+
+static void script_mode_and_plain_main(void **state)
+{
+    (void)state;
+    fe_file *f = parse("input { name = field.string{required = true} }\n"
+                       "output { greeting = field.string{} }\n"
+                       "local g = 'Hi ' .. input.name\n"
+                       "return { greeting = g }\n");
+    assert_int_equal(f->n_procedures, 1);
+    assert_true(f->procedures->script_mode);
+    assert_int_equal(f->procedures->input.n_fields, 1);
+    assert_int_equal(f->procedures->output.n_fields, 1);
+    assert_non_null(f->procedures->returns);
+    fe_file_free(f);
+
+    f = parse("function main()\n  return 1\nend\n");
+    assert_int_equal(f->n_procedures, 1);
+    assert_true(f->procedures->plain_main);
+    fe_file_free(f);
+}
+
+static void agents_tools_and_grants(void **state)
+{
+    (void)state;
+    fe_file *f = parse("local done = require(\"tactus.tools.done\")\n"
+                       "search = Tool { description = 'd', input = { q = field.string{} }, "
+                       "function(a) return a end }\n"
+                       "ping = Tool { use = \"broker.host.ping\" }\n"
+                       "kit = Toolset { tools = {} }\n"
+                       "writer = Agent { model = \"openai/gpt-4o-mini\", tools = {search, done} }\n"
+                       "Agent \"critic\" { model = { name = \"anthropic/claude\" } }\n");
+    const fe_tool *t = f->tools;
+    assert_string_equal(t->name, "done");
+    assert_int_equal(t->kind, FE_TOOL_STDLIB);
+    t = t->next;
+    assert_string_equal(t->name, "search");
+    assert_int_equal(t->kind, FE_TOOL_LUA);
+    assert_int_equal(t->input.n_fields, 1);
+    t = t->next;
+    assert_int_equal(t->kind, FE_TOOL_BROKER);
+    assert_string_equal(t->use, "broker.host.ping");
+    t = t->next;
+    assert_int_equal(t->kind, FE_TOOL_TOOLSET);
+    const fe_agent *a = f->agents;
+    assert_string_equal(a->name, "writer");
+    assert_string_equal(a->model, "openai/gpt-4o-mini");
+    assert_int_equal(a->tools->n_entries, 2);
+    assert_string_equal(fe_value_at(a->tools, 0)->str, "search");
+    a = a->next;
+    assert_string_equal(a->name, "critic");
+    assert_string_equal(a->model, "anthropic/claude");
+    fe_file_free(f);
+}
+
+static void strings_are_decoded(void **state)
+{
+    (void)state;
+    fe_file *f = parse("x = Tool { description = \"a\\tb\\x41\\u{E9}\\65\\z\n   c\", "
+                       "function() end }\nprint(x)\n");
+    const fe_value *d = fe_value_get(f->tools->config, "description");
+    assert_non_null(d);
+    assert_int_equal(d->kind, FE_STRING);
+    assert_string_equal(d->str, "a\tbA\xc3\xa9" "Ac");
+    fe_file_free(f);
+}
+
+static void specifications_have_tac_positions(void **state)
+{
+    (void)state;
+    const char *src = "Procedure { function() return 1 end }\n"
+                      "Specifications([[\n"
+                      "Feature: Greeting\n"
+                      "  @smoke\n"
+                      "  Scenario: says hello\n"
+                      "    Given the procedure has started\n"
+                      "    When the procedure runs\n"
+                      "    Then the output should be 1\n"
+                      "  Scenario Outline: many\n"
+                      "    Then the output should be <n>\n"
+                      "    Examples:\n"
+                      "      | n |\n"
+                      "      | 1 |\n"
+                      "]])\n";
+    fe_file *f = parse(src);
+    assert_non_null(f->specs);
+    const fe_spec *sp = f->specs;
+    assert_string_equal(sp->feature_name, "Greeting");
+    assert_int_equal(sp->feature_span.start.row, 2);
+    const fe_scenario *sc = sp->scenarios;
+    assert_string_equal(sc->name, "says hello");
+    assert_int_equal(sc->n_tags, 1);
+    assert_string_equal(sc->tags[0], "@smoke");
+    assert_int_equal(sc->n_steps, 3);
+    const fe_step *st = sc->steps;
+    assert_string_equal(st->keyword, "Given");
+    assert_string_equal(st->text, "the procedure has started");
+    assert_int_equal(st->span.start.row, 5);
+    assert_int_equal(st->span.start.column, 10);
+    assert_memory_equal(src + st->span.start_byte, "the procedure has started", 25);
+    sc = sc->next;
+    assert_int_equal(sc->kind, FE_OUTLINE);
+    assert_int_equal(sc->n_header, 1);
+    assert_int_equal(sc->n_example_rows, 1);
+    assert_string_equal(sc->example_rows->cells[0], "1");
+    assert_int_equal(f->diags.len, 0);
+    fe_file_free(f);
+}
+
+static void references_skip_locals(void **state)
+{
+    (void)state;
+    fe_file *f = parse("local io = {}\n"
+                       "io.open('x')\n"
+                       "function f(os) return os.execute end\n"
+                       "for _, debug in ipairs({}) do debug.x() end\n"
+                       "os.exit(1)\n"
+                       "local s = ('x'):rep(2)\n");
+    bool saw_exit = false, saw_other = false;
+    for (const fe_ref *r = f->refs; r; r = r->next) {
+        if (strcmp(r->name, "os.exit") == 0) saw_exit = r->is_call;
+        if (strcmp(r->name, "io.open") == 0 || strcmp(r->name, "os.execute") == 0 ||
+            strcmp(r->name, "debug.x") == 0)
+            saw_other = true;
+    }
+    assert_true(saw_exit);
+    assert_false(saw_other);
+    fe_file_free(f);
+}
+
+static void syntax_errors_say_what_lua_expected(void **state)
+{
+    (void)state;
+    fe_file *f = parse("Procedure {\n  function()\n    return 1\n}\n");
+    assert_false(f->lua_ok);
+    assert_int_equal(f->diags.len, 1);
+    assert_string_equal(f->diags.items[0].code, "TAC001");
+    assert_non_null(strstr(f->diags.items[0].message, "'end' expected"));
+    assert_int_equal(f->diags.items[0].span.start.row, 3);
+    fe_file_free(f);
+}
+
+static void allocation_failures_are_reported_not_crashes(void **state)
+{
+    (void)state;
+    const char *src = "local done = require('tactus.tools.done')\n"
+                      "w = Agent { model = 'openai/x', tools = {done} }\n"
+                      "Procedure { input = { a = field.string{enum = {'x'}} }, "
+                      "function(i) return w({message = i.a}).output end }\n"
+                      "Specifications([[\nFeature: f\n  Scenario: s\n    When the procedure runs\n]])\n";
+    size_t ok = 0, oom = 0;
+    for (long n = 0; n < 400; n++) {
+        tx_alloc_fail_after(n);
+        fe_file *f = NULL;
+        tx_status st = fe_parse(ctx, "t.tac", src, strlen(src), &f);
+        tx_alloc_fail_after(-1);
+        if (st == TX_OK) {
+            assert_non_null(f);
+            ok++;
+        } else {
+            assert_int_equal(st, TX_ENOMEM);
+            assert_null(f);
+            oom++;
+        }
+        fe_file_free(f);
+    }
+    assert_true(oom > 0);
+    assert_true(ok > 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(procedures_in_every_form),
+        cmocka_unit_test(script_mode_and_plain_main),
+        cmocka_unit_test(agents_tools_and_grants),
+        cmocka_unit_test(strings_are_decoded),
+        cmocka_unit_test(specifications_have_tac_positions),
+        cmocka_unit_test(references_skip_locals),
+        cmocka_unit_test(syntax_errors_say_what_lua_expected),
+        cmocka_unit_test(allocation_failures_are_reported_not_crashes),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
