@@ -13,6 +13,7 @@ static const ck_rule_info rules[] = {
     {"TAC002", TX_SEV_ERROR, "invalid-utf8", "The file contains bytes that are not UTF-8."},
     {"TAC003", TX_SEV_ERROR, "binary-file", "The file is binary (contains NUL bytes), not source."},
     {"TAC004", TX_SEV_WARNING, "empty-file", "The file is empty."},
+    {"TAC005", TX_SEV_ERROR, "too-malformed", "The file is too malformed to analyse in the time allowed."},
     {"TAC101", TX_SEV_ERROR, "unknown-field-builder", "field.X names no known field builder."},
     {"TAC102", TX_SEV_ERROR, "unknown-field-option", "A field builder is given an option it does not take."},
     {"TAC103", TX_SEV_ERROR, "field-default-type", "A field's default is not of the field's type."},
@@ -95,8 +96,8 @@ tx_status ck_check(ck_checker *ck, const fe_file *f, tx_diag_list *out)
         const tx_diag *d = &f->diags.items[i];
         tx_diag_add(out, d->code, d->severity, d->span, "%s", d->message);
     }
-    /* A binary file has no model worth checking. */
-    bool binary = false;
+    /* A binary file, or one with no syntax tree, has no model worth checking. */
+    bool binary = !f->tree;
     for (size_t i = 0; i < f->diags.len; i++)
         if (strcmp(f->diags.items[i].code, "TAC003") == 0) binary = true;
     if (!binary) {

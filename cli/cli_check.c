@@ -90,7 +90,7 @@ static bool collect_dir(const char *dir, path_list *out, int depth)
         }
     }
     closedir(d);
-    qsort(names.paths, names.len, sizeof *names.paths, cmp_str);
+    if (names.len) qsort(names.paths, names.len, sizeof *names.paths, cmp_str);
     for (size_t i = 0; i < names.len && ok; i++) {
         tx_buf p;
         tx_buf_init(&p, 8192);
@@ -306,7 +306,10 @@ int cli_check(int argc, char **argv)
             fprintf(stderr, "tactus check: cannot read %s: %s\n", argv[i], strerror(errno));
             io_failure = true;
         } else if (S_ISDIR(sb.st_mode)) {
+            size_t before = files.len;
             if (!collect_dir(argv[i], &files, 0)) io_failure = true;
+            if (files.len == before)
+                fprintf(stderr, "tactus check: warning: no .tac files in %s\n", argv[i]);
         } else if (!path_list_add(&files, argv[i])) {
             io_failure = true;
         }

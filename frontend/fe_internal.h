@@ -27,6 +27,7 @@ struct fe_context {
     TSParser *lua_parser;
     TSParser *gherkin_parser;
     lua_State *L; /* no libraries opened: used only to compile and convert numbers */
+    uint64_t time_budget_us; /* 0: the default formula */
     fe_syms sym;
 };
 
@@ -36,6 +37,7 @@ typedef struct {
     fe_file *file;
     const fe_syms *sym;
     bool oom;
+    const char *lua_error; /* Lua's message when the file does not compile */
     /* Append points of the model's lists (appending stays O(1)). */
     fe_procedure **tail_procedures;
     fe_agent **tail_agents;
@@ -98,7 +100,9 @@ char *fe_strndup(fe_parser *p, const char *s, size_t n);
 /* fe_specs.c */
 void fe_parse_spec(fe_parser *p, const fe_value *arg, tx_span call_span);
 
-/* fe_syntax.c */
-void fe_check_lua_syntax(fe_parser *p);
+/* fe_syntax.c: compile with Lua (sets lua_ok, keeps the error), then report
+ * it once the tree exists, using the tree to find the column. */
+void fe_lua_compile(fe_parser *p);
+void fe_report_lua_error(fe_parser *p);
 
 #endif

@@ -5,6 +5,7 @@
  * set to the string's content, so every node position is a .tac position and
  * diagnostics need no offset arithmetic.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "fe_internal.h"
@@ -242,6 +243,44 @@ static void walk_container(gk_walk *w, TSNode node, const char *rule)
     fe_iter_done(&it);
 }
 
+static bool starts_with_word(const char *s, size_t n, const char *w)
+{
+    size_t k = strlen(w);
+    return n >= k && strncmp(s, w, k) == 0 && (n == k || s[k] == ' ' || s[k] == ':');
+}
+
+/* What a line that failed to parse probably needed. */
+static const char *gherkin_hint(const char *s, size_t n, int shown)
+{
+    static _Thread_local char buf[512];
+    static const char *const steps[] = {"Given", "When", "Then", "And", "But", "*"};
+    for (size_t i = 0; i < 6; i++)
+        if (starts_with_word(s, n, steps[i])) {
+            snprintf(buf, sizeof buf,
+                     "the step '%.*s' is outside any scenario; steps belong to a 'Scenario:', "
+                     "'Scenario Outline:' or 'Background:': add 'Scenario: <name>' above it",
+                     shown, s);
+            return buf;
+        }
+    if (n && s[0] == '|')
+        snprintf(buf, sizeof buf,
+                 "the table row '%.*s' follows neither a step nor 'Examples:'; put data tables "
+                 "right under the step or Examples line they belong to",
+                 shown, s);
+    else if (n >= 3 && (strncmp(s, "\"\"\"", 3) == 0 || strncmp(s, "```", 3) == 0))
+        snprintf(buf, sizeof buf,
+                 "a doc string (%.3s) must directly follow a step and be closed by the same "
+                 "delimiter",
+                 s);
+    else
+        snprintf(buf, sizeof buf,
+                 "unexpected '%.*s'; expected 'Feature:' first, then 'Background:', 'Scenario:', "
+                 "'Scenario Outline:' or 'Rule:' blocks whose lines are steps starting with "
+                 "Given, When, Then, And or But",
+                 shown, s);
+    return buf;
+}
+
 /* Reports ERROR and MISSING nodes of the Gherkin tree, iteratively. */
 static void report_gherkin_errors(gk_walk *w, TSNode root)
 {
@@ -263,11 +302,8 @@ static void report_gherkin_errors(gk_walk *w, TSNode root)
             while (le < e && f->src[le] != '\n' && f->src[le] != '\r') le++;
             size_t shown = le - s > 60 ? 60 : le - s;
             tx_diag_add(&f->diags, "TAC701", TX_SEV_ERROR,
-                        tx_span_of_bytes(f->src, f->len, s, le),
-                        "Gherkin syntax error: unexpected '%.*s'; expected 'Feature:' first, then "
-                        "'Background:', 'Scenario:', 'Scenario Outline:' or 'Rule:' blocks whose "
-                        "lines are steps starting with Given, When, Then, And or But",
-                        (int)shown, f->src + s);
+                        tx_span_of_bytes(f->src, f->len, s, le), "Gherkin syntax error: %s",
+                        gherkin_hint(f->src + s, le - s, (int)shown));
             reported++;
             descend = false;
         }

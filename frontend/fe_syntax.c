@@ -81,25 +81,26 @@ static const char *suggestion_for(const char *msg)
     return NULL;
 }
 
-void fe_check_lua_syntax(fe_parser *p)
+void fe_lua_compile(fe_parser *p)
 {
     fe_file *f = p->file;
     lua_State *L = p->ctx->L;
     /* "=src" makes Lua print the chunk name verbatim: "src:LINE: message". */
     int rc = luaL_loadbufferx(L, f->src, f->len, "=src", "t");
-    if (rc == LUA_OK) {
-        f->lua_ok = true;
-        lua_pop(L, 1);
-        return;
+    f->lua_ok = rc == LUA_OK;
+    if (rc == LUA_ERRMEM) p->oom = true;
+    if (rc != LUA_OK && rc != LUA_ERRMEM) {
+        const char *err = lua_tostring(L, -1);
+        p->lua_error = fe_strndup(p, err ? err : "syntax error", err ? strlen(err) : 12);
     }
-    f->lua_ok = false;
-    const char *err = lua_tostring(L, -1);
-    if (!err) err = "syntax error";
-    if (rc == LUA_ERRMEM) {
-        lua_pop(L, 1);
-        p->oom = true;
-        return;
-    }
+    lua_pop(L, 1);
+}
+
+void fe_report_lua_error(fe_parser *p)
+{
+    fe_file *f = p->file;
+    if (f->lua_ok || !p->lua_error) return;
+    const char *err = p->lua_error;
     unsigned long line = 1;
     const char *msg = err;
     if (strncmp(err, "src:", 4) == 0) {
@@ -118,7 +119,26 @@ void fe_check_lua_syntax(fe_parser *p)
     size_t start = ls, end = le;
     TSNode en;
     const char *near = strstr(msg, "near '");
-    if (strstr(msg, "near <eof>")) {
+    const char *starting = strstr(msg, "(starting at line ");
+    if (starting && strstr(msg, "unfinished long")) {
+        /* Point at the opening bracket, which is where the fix goes. */
+        unsigned long open_line = strtoul(starting + 18, NULL, 10);
+        size_t os = line_offset(f->src, f->len, open_line), oe = os;
+        while (oe < f->len && f->src[oe] != '\n') oe++;
+        const char *opener = strstr(msg, "comment") ? "--[" : "[";
+        for (size_t i = os; i < oe; i++) {
+            if (strncmp(f->src + i, opener, strlen(opener)) != 0) continue;
+            size_t j = i + strlen(opener);
+            while (j < oe && f->src[j] == '=') j++;
+            if (j < oe && f->src[j] == '[') {
+                ls = os;
+                le = oe;
+                start = i;
+                end = j + 1;
+                break;
+            }
+        }
+    } else if (strstr(msg, "near <eof>")) {
         start = end = f->len;
     } else if (f->tree && find_error_on_row(f->tree, (uint32_t)(line - 1), &en)) {
         start = ts_node_start_byte(en);
@@ -153,5 +173,4 @@ void fe_check_lua_syntax(fe_parser *p)
     tx_diag_add(&f->diags, "TAC001", TX_SEV_ERROR, tx_span_of_bytes(f->src, f->len, start, end),
                 "%s", b.data ? b.data : "syntax error");
     tx_buf_free(&b);
-    lua_pop(L, 1);
 }

@@ -116,6 +116,11 @@ fe_context *fe_context_new(void)
     return ctx;
 }
 
+void fe_context_set_time_budget(fe_context *ctx, uint64_t micros)
+{
+    ctx->time_budget_us = micros;
+}
+
 void fe_context_free(fe_context *ctx)
 {
     if (!ctx) return;
@@ -846,12 +851,32 @@ tx_status fe_parse(fe_context *ctx, const char *path, const char *src, size_t le
                     "arbitrary bytes as \\xHH escapes)", (unsigned char)src[bad]);
     }
 
+    /* Lua's compiler first: it is fast and stops at the first error. Then
+     * tree-sitter, with a time budget: its error recovery on garbage (random
+     * bytes, say) can be far slower than a valid parse, and one bad file
+     * must not stall a check of a thousand. */
+    fe_lua_compile(&p);
+    uint64_t budget_us = 5000000 + (uint64_t)len;             /* 5 s + 1 s per MB */
+    if (!f->lua_ok) budget_us = 500000 + (uint64_t)len / 4; /* 0.5 s + 0.25 s per MB */
+    if (ctx->time_budget_us) budget_us = ctx->time_budget_us;
+    ts_parser_set_timeout_micros(ctx->lua_parser, budget_us);
     f->tree = ts_parser_parse_string(ctx->lua_parser, NULL, src, (uint32_t)len);
+    ts_parser_set_timeout_micros(ctx->lua_parser, 0);
+    fe_report_lua_error(&p);
     if (!f->tree) {
-        fe_file_free(f);
-        return TX_ENOMEM;
+        ts_parser_reset(ctx->lua_parser);
+        tx_diag_add(&f->diags, "TAC005", TX_SEV_ERROR, tx_span_of_bytes(src, len, 0, 0),
+                    "the file is too malformed to analyse within %.1f s, so only Lua's own "
+                    "syntax check ran; fix the syntax errors, or check that this is a .tac "
+                    "source file",
+                    (double)budget_us / 1e6);
+        if (p.oom || f->diags.oom) {
+            fe_file_free(f);
+            return TX_ENOMEM;
+        }
+        *out = f;
+        return TX_OK;
     }
-    fe_check_lua_syntax(&p);
 
     TSNode root = ts_tree_root_node(f->tree);
     bool has_code = false, has_return = false;

@@ -283,6 +283,10 @@ typedef struct fe_context fe_context;
 
 fe_context *fe_context_new(void);
 void fe_context_free(fe_context *ctx);
+/* Time allowed to build one syntax tree, in microseconds; 0 restores the
+ * default (5 s + 1 s per MB, a tenth of that when Lua already rejected the
+ * file). The language server sets a short one so typing stays responsive. */
+void fe_context_set_time_budget(fe_context *ctx, uint64_t micros);
 
 tx_status fe_parse(fe_context *ctx, const char *path, const char *src, size_t len,
                    fe_file **out);

@@ -1,0 +1,1 @@
+check --color=never demo-mistakes.tac

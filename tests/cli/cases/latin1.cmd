@@ -1,0 +1,1 @@
+check latin1.tac

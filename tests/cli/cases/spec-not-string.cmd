@@ -1,0 +1,1 @@
+check spec-not-string.tac

@@ -1,0 +1,3 @@
+Procedure { function() return 1 end }
+--[[ a comment
+that never ends

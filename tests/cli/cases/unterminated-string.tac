@@ -1,0 +1,5 @@
+Procedure {
+  function()
+    return [==[ never closed ]]
+  end,
+}

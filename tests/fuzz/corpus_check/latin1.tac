@@ -1,0 +1,2 @@
+local s = "café"
+Procedure { function() return s end }

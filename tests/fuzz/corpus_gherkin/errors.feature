@@ -1,0 +1,4 @@
+Given before
+| row |
+"""
+unterminated
