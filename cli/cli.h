@@ -18,6 +18,7 @@ enum {
 };
 
 int cli_check(int argc, char **argv);
+int cli_run(int argc, char **argv);
 
 /* ---- rendering (cli_render.c) ---------------------------------------------------------- */
 

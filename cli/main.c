@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "proto.h"
 
 static const char usage[] =
     "usage: tactus <command> [options] [args]\n"
@@ -13,6 +14,7 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  check FILE|DIR...   parse and check procedures without running them\n"
+    "  run FILE            run a procedure (model calls and host tools via the broker)\n"
     "  version             print the version\n"
     "\n"
     "Run 'tactus <command> --help' for a command's options.\n"
@@ -20,6 +22,9 @@ static const char usage[] =
 
 int main(int argc, char **argv)
 {
+    /* cJSON allocates through the project's wrappers, like everything else. */
+    cJSON_Hooks hooks = {tx_malloc, tx_free};
+    cJSON_InitHooks(&hooks);
     if (argc < 2) {
         fputs(usage, stderr);
         return CLI_EXIT_USAGE;
@@ -34,6 +39,7 @@ int main(int argc, char **argv)
         return CLI_EXIT_OK;
     }
     if (strcmp(cmd, "check") == 0) return cli_check(argc - 1, argv + 1);
+    if (strcmp(cmd, "run") == 0) return cli_run(argc - 1, argv + 1);
     fprintf(stderr, "tactus: unknown command '%s'\n\n%s", cmd, usage);
     return CLI_EXIT_USAGE;
 }

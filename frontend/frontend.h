@@ -33,6 +33,9 @@
 /* Expression nesting the model follows; Lua 5.4 itself stops at 200 levels
  * ("too many C levels"), so nothing valid is lost. */
 #define FE_MAX_DEPTH 200
+/* Open brackets above which a file Lua rejected is not parsed by
+ * tree-sitter (see fe_parse: a crash in libtree-sitter 0.20.7). */
+#define FE_MAX_OPEN_BRACKETS 10000
 
 /* ---- static values ------------------------------------------------------------ */
 

@@ -30,6 +30,14 @@ case "$case" in
     nested-tables)
         lua5.4 -e 'io.write("Procedure { input = " .. string.rep("{", 100000) .. string.rep("}", 100000) .. ", function() end }\n")' > "$f"
         expect_diag=TAC001 ;;
+    unclosed-parens)
+        # 100,000 brackets left open: Lua rejects it; libtree-sitter 0.20.7
+        # would crash on it, so the frontend must not hand it over.
+        lua5.4 -e 'io.write("x = " .. string.rep("(", 100000) .. "\n")' > "$f"
+        expect_diag=TAC001 ;;
+    unclosed-calls)
+        lua5.4 -e 'io.write("x = " .. string.rep("f({", 70000) .. "\n")' > "$f"
+        expect_diag=TAC001 ;;
     random-bytes)
         head -c 65536 /dev/urandom | tr -d '\000' > "$f"
         expect_diag=TAC00 ;;

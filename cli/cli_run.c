@@ -1,0 +1,529 @@
+/*
+ * cli_run.c - `tactus run FILE [--input k=v]... [--input-json JSON] [--json]`.
+ *
+ * The host reads the file with the frontend first: to refuse a file that
+ * does not parse, to type `--input` values by the procedure's input schema
+ * (and name a missing required input before anything starts), and to hand
+ * the file's Mocks to the mock provider. Then the supervisor runs it.
+ *
+ * Exit codes (docs/cli.md): 0 completed, 1 the procedure failed, 2 usage or
+ * input error, 3 suspended waiting for a human, 4 sandbox required but
+ * unavailable.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "host.h"
+
+enum { EXIT_WAITING = 3, EXIT_NO_SANDBOX = 4 };
+
+static const char run_usage[] =
+    "usage: tactus run [options] FILE\n"
+    "\n"
+    "Run the main procedure of FILE. Model calls and host tools go through the\n"
+    "broker on this machine, which holds the keys; the procedure itself runs in\n"
+    "tactus-runtime, which has no network code and no environment.\n"
+    "\n"
+    "options:\n"
+    "  -i, --input KEY=VALUE   an input, typed by the procedure's input schema (repeatable)\n"
+    "      --input-json JSON   inputs as one JSON object\n"
+    "      --json              print one JSON document {run_id, status, output, error, pending}\n"
+    "      --no-sandbox        run without the Docker sandbox (a plain child process with an\n"
+    "                          empty environment); prints a security warning\n"
+    "      --max-instructions N  instruction budget of the Lua VM (default 1000000000)\n"
+    "      --max-memory SIZE   memory budget of the Lua VM, e.g. 256m (default 256m)\n"
+    "      --timeout SECONDS   wall-clock limit of the run (default 600)\n"
+    "  -v, --verbose           show debug logs and the runtime's own messages\n"
+    "  -h, --help              show this help\n"
+    "\n"
+    "exit status: 0 completed, 1 failed, 2 usage or input error, 3 waiting for a\n"
+    "human, 4 sandbox required but unavailable.\n"
+    "Configuration: .tactus/config.yml (cascade) and FILE.tac.yml; see docs/run.md.\n";
+
+/* ---- static values -> JSON (for the Mocks block) --------------------------------------------- */
+
+static cJSON *value_to_json(const fe_value *v, int depth)
+{
+    if (!v || depth > 64) return cJSON_CreateNull();
+    switch (v->kind) {
+    case FE_BOOL: return cJSON_CreateBool(v->boolean);
+    case FE_NUMBER: return cJSON_CreateNumber(v->number);
+    case FE_STRING: return cJSON_CreateString(v->str);
+    case FE_TABLE: {
+        bool array = v->n_entries == v->n_positional;
+        cJSON *o = array && v->n_entries ? cJSON_CreateArray() : cJSON_CreateObject();
+        for (const fe_entry *e = v->entries; e; e = e->next) {
+            cJSON *item = value_to_json(e->value, depth + 1);
+            if (array && v->n_entries)
+                cJSON_AddItemToArray(o, item);
+            else if (e->key)
+                cJSON_AddItemToObject(o, e->key, item);
+            else
+                cJSON_Delete(item);
+        }
+        return o;
+    }
+    default: return cJSON_CreateNull();
+    }
+}
+
+static cJSON *mocks_json(const fe_file *f)
+{
+    cJSON *all = NULL;
+    for (const fe_mocks *m = f->mocks; m; m = m->next) {
+        cJSON *j = value_to_json(m->table, 0);
+        if (!cJSON_IsObject(j)) {
+            cJSON_Delete(j);
+            continue;
+        }
+        if (!all) {
+            all = j;
+        } else {
+            th_config_merge(all, j);
+            cJSON_Delete(j);
+        }
+    }
+    return all;
+}
+
+/* ---- inputs ------------------------------------------------------------------------------------------ */
+
+static const fe_procedure *main_procedure(const fe_file *f)
+{
+    for (const fe_procedure *p = f->procedures; p; p = p->next)
+        if (!p->named) return p;
+    return NULL;
+}
+
+/* Types a --input value by its declared field; false with a message. */
+static bool typed_input(const fe_field *fd, const char *key, const char *text, cJSON **out,
+                        char *err, size_t errlen)
+{
+    fe_type t = fd ? fd->type : FE_TYPE_STRING;
+    char *end;
+    switch (t) {
+    case FE_TYPE_NUMBER:
+    case FE_TYPE_INTEGER: {
+        errno = 0;
+        double d = strtod(text, &end);
+        if (!*text || *end || errno) {
+            snprintf(err, errlen, "input '%s' is declared %s, but '%s' is not a number", key,
+                     fe_type_name(t), text);
+            return false;
+        }
+        if (t == FE_TYPE_INTEGER && d != (double)(long long)d) {
+            snprintf(err, errlen, "input '%s' is declared integer, but '%s' is not a whole number",
+                     key, text);
+            return false;
+        }
+        *out = cJSON_CreateNumber(d);
+        return true;
+    }
+    case FE_TYPE_BOOLEAN:
+        if (tx_str_ieq(text, "true") || tx_str_ieq(text, "yes") || !strcmp(text, "1") ||
+            tx_str_ieq(text, "y")) {
+            *out = cJSON_CreateTrue();
+            return true;
+        }
+        if (tx_str_ieq(text, "false") || tx_str_ieq(text, "no") || !strcmp(text, "0") ||
+            tx_str_ieq(text, "n")) {
+            *out = cJSON_CreateFalse();
+            return true;
+        }
+        snprintf(err, errlen, "input '%s' is declared boolean; give true or false, not '%s'", key, text);
+        return false;
+    case FE_TYPE_ARRAY: {
+        cJSON *j = cJSON_Parse(text);
+        if (cJSON_IsArray(j)) {
+            *out = j;
+            return true;
+        }
+        cJSON_Delete(j);
+        /* a,b,c: a comma list, numbers kept as numbers */
+        cJSON *arr = cJSON_CreateArray();
+        char *copy = tx_strdup(text);
+        for (char *save = NULL, *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok;
+             tok = strtok_r(NULL, ",", &save)) {
+            while (*tok == ' ') tok++;
+            double d = strtod(tok, &end);
+            cJSON_AddItemToArray(arr, *tok && !*end ? cJSON_CreateNumber(d) : cJSON_CreateString(tok));
+        }
+        tx_free(copy);
+        *out = arr;
+        return true;
+    }
+    case FE_TYPE_OBJECT: {
+        cJSON *j = cJSON_Parse(text);
+        if (!cJSON_IsObject(j)) {
+            cJSON_Delete(j);
+            snprintf(err, errlen, "input '%s' is declared object; give a JSON object like '{\"k\": 1}'",
+                     key);
+            return false;
+        }
+        *out = j;
+        return true;
+    }
+    default:
+        *out = cJSON_CreateString(text);
+        return true;
+    }
+}
+
+/* Builds the inputs object; prints the error and returns NULL on bad input. */
+static cJSON *build_inputs(const fe_procedure *main, char **kv, size_t n_kv, const char *json_text)
+{
+    cJSON *inputs = NULL;
+    char err[512];
+    if (json_text) {
+        inputs = cJSON_Parse(json_text);
+        if (!cJSON_IsObject(inputs)) {
+            fprintf(stderr, "tactus run: --input-json must be a JSON object, like '{\"name\": \"Ada\"}'\n");
+            cJSON_Delete(inputs);
+            return NULL;
+        }
+    } else {
+        inputs = cJSON_CreateObject();
+    }
+    const fe_schema *schema = main ? &main->input : NULL;
+    for (size_t i = 0; i < n_kv; i++) {
+        char *eq = strchr(kv[i], '=');
+        if (!eq || eq == kv[i]) {
+            fprintf(stderr, "tactus run: --input takes KEY=VALUE, not '%s'\n", kv[i]);
+            cJSON_Delete(inputs);
+            return NULL;
+        }
+        *eq = '\0';
+        const char *key = kv[i], *val = eq + 1;
+        const fe_field *fd = schema ? fe_schema_find(schema, key) : NULL;
+        if (schema && schema->present && !fd) {
+            tx_buf b;
+            tx_buf_init(&b, 1024);
+            for (const fe_field *x = schema->fields; x; x = x->next)
+                tx_buf_printf(&b, "%s%s", b.len ? ", " : "", x->name);
+            fprintf(stderr, "tactus run: unknown input '%s'; the procedure declares: %s\n", key,
+                    b.len ? b.data : "no inputs");
+            tx_buf_free(&b);
+            cJSON_Delete(inputs);
+            return NULL;
+        }
+        cJSON *v = NULL;
+        if (!typed_input(fd, key, val, &v, err, sizeof err)) {
+            fprintf(stderr, "tactus run: %s\n", err);
+            cJSON_Delete(inputs);
+            return NULL;
+        }
+        cJSON_DeleteItemFromObjectCaseSensitive(inputs, key);
+        cJSON_AddItemToObject(inputs, key, v);
+    }
+    if (schema) {
+        for (const fe_field *fd = schema->fields; fd; fd = fd->next) {
+            bool has_default = fd->default_value && fd->default_value->kind != FE_NIL;
+            if (fd->required && !has_default && !cJSON_HasObjectItem(inputs, fd->name)) {
+                fprintf(stderr,
+                        "tactus run: missing required input '%s' (%s); pass --input %s=<value>\n",
+                        fd->name, fe_type_name(fd->type), fd->name);
+                cJSON_Delete(inputs);
+                return NULL;
+            }
+        }
+    }
+    return inputs;
+}
+
+/* ---- sizes ------------------------------------------------------------------------------------------ */
+
+static bool parse_size(const char *s, long long *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno || v <= 0) return false;
+    double mult = 1;
+    switch (*end) {
+    case 'k': case 'K': mult = 1024.0; end++; break;
+    case 'm': case 'M': mult = 1024.0 * 1024; end++; break;
+    case 'g': case 'G': mult = 1024.0 * 1024 * 1024; end++; break;
+    default: break;
+    }
+    if (*end == 'b' || *end == 'B') end++;
+    if (*end) return false;
+    *out = (long long)(v * mult);
+    return true;
+}
+
+/* ---- output ------------------------------------------------------------------------------------------ */
+
+static void print_human_result(const th_run_result *res, const char *path, long long ms)
+{
+    if (res->status == TH_COMPLETED) {
+        if (cJSON_IsString(res->output)) {
+            printf("%s\n", res->output->valuestring);
+        } else if (res->output && !cJSON_IsNull(res->output)) {
+            char *text = cJSON_Print(res->output);
+            printf("%s\n", text ? text : "");
+            cJSON_free(text);
+        }
+        fprintf(stderr, "completed in %lld ms (run %s)\n", ms, res->run_id);
+        return;
+    }
+    if (res->status == TH_WAITING) {
+        fprintf(stderr, "waiting for a person (run %s):\n", res->run_id);
+        const cJSON *p;
+        cJSON_ArrayForEach(p, res->pending)
+        {
+            const char *kind = th_json_str(p, "kind");
+            const char *msg = th_json_str(p, "message");
+            fprintf(stderr, "  - %s: %s\n", kind ? kind : "request", msg ? msg : "");
+        }
+        fprintf(stderr,
+                "Durable approvals (tactus approve / tactus resume) are not available in this "
+                "build yet; the run cannot be resumed.\n");
+        return;
+    }
+    const char *msg = th_json_str(res->error, "message");
+    const char *file = th_json_str(res->error, "file");
+    const cJSON *line = cJSON_GetObjectItemCaseSensitive(res->error, "line");
+    const char *tb = th_json_str(res->error, "traceback");
+    if (file && *file && cJSON_IsNumber(line))
+        fprintf(stderr, "%s:%d: error: %s\n", file, line->valueint, msg ? msg : "the procedure failed");
+    else
+        fprintf(stderr, "%s: error: %s\n", file && *file ? file : path,
+                msg ? msg : "the procedure failed");
+    if (tb && *tb) fprintf(stderr, "%s\n", tb);
+    fprintf(stderr, "failed after %lld ms (run %s)\n", ms, res->run_id);
+}
+
+static void print_json_result(const th_run_result *res)
+{
+    static const char *names[] = {"completed", "failed", "waiting"};
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "run_id", res->run_id);
+    cJSON_AddStringToObject(o, "status", names[res->status]);
+    cJSON_AddItemToObject(o, "output", res->output ? cJSON_Duplicate(res->output, 1) : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "error", res->error ? cJSON_Duplicate(res->error, 1) : cJSON_CreateNull());
+    cJSON_AddItemToObject(o, "pending", res->pending ? cJSON_Duplicate(res->pending, 1) : cJSON_CreateArray());
+    char *text = cJSON_PrintUnformatted(o);
+    printf("%s\n", text ? text : "{}");
+    cJSON_free(text);
+    cJSON_Delete(o);
+}
+
+/* Prints the file's syntax errors; true if there were any. */
+static bool report_syntax_errors(const fe_file *f)
+{
+    bool any = false;
+    for (size_t i = 0; i < f->diags.len; i++) {
+        const tx_diag *d = &f->diags.items[i];
+        if (d->severity != TX_SEV_ERROR) continue;
+        tx_line_col lc = tx_span_columns(f->src, f->len, d->span);
+        fprintf(stderr, "%s:%u:%u: error[%s]: %s\n", f->path, lc.line, lc.column, d->code, d->message);
+        any = true;
+    }
+    return any;
+}
+
+static void load_env_files(const char *path)
+{
+    th_dotenv_load(".env.local");
+    th_dotenv_load(".env");
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash) return;
+    char p[PATH_MAX + 16];
+    *slash = '\0';
+    snprintf(p, sizeof p, "%s/.env.local", dir);
+    th_dotenv_load(p);
+    snprintf(p, sizeof p, "%s/.env", dir);
+    th_dotenv_load(p);
+}
+
+static long long ms_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (long long)(t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+int cli_run(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"input", required_argument, NULL, 'i'},
+        {"input-json", required_argument, NULL, 'J'},
+        {"json", no_argument, NULL, 'j'},
+        {"no-sandbox", no_argument, NULL, 'N'},
+        {"max-instructions", required_argument, NULL, 'I'},
+        {"max-memory", required_argument, NULL, 'M'},
+        {"timeout", required_argument, NULL, 'T'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    char **kv = tx_calloc((size_t)argc + 1, sizeof *kv);
+    size_t n_kv = 0;
+    const char *input_json = NULL;
+    bool json = false, no_sandbox = false, verbose = false;
+    th_limits limits = {1000000000LL, 256LL * 1024 * 1024, 600000};
+    int opt, rc = CLI_EXIT_USAGE;
+    optind = 1;
+    if (!kv) return CLI_EXIT_USAGE;
+    while ((opt = getopt_long(argc, argv, "i:vh", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'i': kv[n_kv++] = optarg; break;
+        case 'J': input_json = optarg; break;
+        case 'j': json = true; break;
+        case 'N': no_sandbox = true; break;
+        case 'v': verbose = true; break;
+        case 'I': {
+            char *end;
+            limits.instructions = strtoll(optarg, &end, 10);
+            if (*end || limits.instructions <= 0) {
+                fprintf(stderr, "tactus run: --max-instructions takes a positive number\n");
+                goto out;
+            }
+            break;
+        }
+        case 'M':
+            if (!parse_size(optarg, &limits.memory_bytes)) {
+                fprintf(stderr, "tactus run: --max-memory takes a size like 256m or 1g, not '%s'\n", optarg);
+                goto out;
+            }
+            break;
+        case 'T': {
+            char *end;
+            double s = strtod(optarg, &end);
+            if (*end || s <= 0) {
+                fprintf(stderr, "tactus run: --timeout takes a positive number of seconds\n");
+                goto out;
+            }
+            limits.wall_ms = (long long)(s * 1000);
+            break;
+        }
+        case 'h':
+            fputs(run_usage, stdout);
+            rc = CLI_EXIT_OK;
+            goto out;
+        default: fputs(run_usage, stderr); goto out;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "tactus run: expected exactly one procedure file\n\n%s", run_usage);
+        goto out;
+    }
+    const char *path = argv[optind];
+    load_env_files(path);
+
+    char *src = NULL;
+    size_t len = 0;
+    int err_no;
+    tx_status st = tx_read_file(path, 64u << 20, &src, &len, &err_no);
+    if (st != TX_OK) {
+        fprintf(stderr, "tactus run: cannot read %s: %s\n", path, err_no ? strerror(err_no) : tx_status_str(st));
+        goto out;
+    }
+    fe_context *fe = fe_context_new();
+    fe_file *f = NULL;
+    if (!fe || fe_parse(fe, path, src, len, &f) != TX_OK) {
+        fprintf(stderr, "tactus run: out of memory reading %s\n", path);
+        fe_context_free(fe);
+        tx_free(src);
+        goto out;
+    }
+    cJSON *config = NULL, *inputs = NULL, *mocks = NULL;
+    char cfg_err[1024];
+    if (report_syntax_errors(f)) {
+        fprintf(stderr, "tactus run: %s does not parse; nothing was run\n", path);
+        rc = CLI_EXIT_FAILED;
+        goto done;
+    }
+    if (th_config_load(path, &config, cfg_err, sizeof cfg_err) != TX_OK) {
+        fprintf(stderr, "tactus run: configuration error: %s\n", cfg_err);
+        goto done;
+    }
+    inputs = build_inputs(main_procedure(f), kv, n_kv, input_json);
+    if (!inputs) goto done;
+    mocks = mocks_json(f);
+
+    const cJSON *enabled = th_config_get(config, "sandbox.enabled");
+    if (cJSON_IsFalse(enabled)) no_sandbox = true;
+    if (!no_sandbox) {
+        fprintf(stderr,
+                "[SANDBOX ERROR] Docker sandbox not available: this build has no container backend "
+                "yet.\nCannot run procedure without container isolation.\nEither:\n"
+                "  - Use --no-sandbox to explicitly run without isolation (security risk)\n"
+                "  - Set sandbox.enabled: false in config to permanently disable (security risk)\n");
+        rc = EXIT_NO_SANDBOX;
+        goto done;
+    }
+    if (!json || verbose)
+        fprintf(stderr, "[SANDBOX] Container isolation disabled (--no-sandbox or config). "
+                        "Proceeding without Docker isolation: the runtime still has no network code "
+                        "and no environment, but shares this machine's kernel and files.\n");
+
+    char runtime[PATH_MAX];
+    if (th_find_runtime(runtime, sizeof runtime) != TX_OK) {
+        fprintf(stderr, "tactus run: tactus-runtime not found beside tactus (or at $TACTUS_RUNTIME)\n");
+        rc = EXIT_NO_SANDBOX;
+        goto done;
+    }
+    char workspace[PATH_MAX], file_abs[PATH_MAX];
+    if (!realpath(path, file_abs)) {
+        fprintf(stderr, "tactus run: cannot resolve %s: %s\n", path, strerror(errno));
+        goto done;
+    }
+    snprintf(workspace, sizeof workspace, "%s", file_abs);
+    char *slash = strrchr(workspace, '/');
+    if (slash == workspace)
+        workspace[1] = '\0'; /* a file at the root: the workspace is "/" */
+    else if (slash)
+        *slash = '\0';
+
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    th_run_options ro = {
+        .path = path,
+        .source = src,
+        .source_len = len,
+        .procedure = "main",
+        .inputs = inputs,
+        .config = config,
+        .mocks = mocks,
+        .runtime_exe = runtime,
+        .workspace = workspace,
+        .limits = limits,
+        .progress = {stderr, verbose, isatty(STDERR_FILENO) && !getenv("NO_COLOR")},
+    };
+    if (json && !verbose) ro.progress.out = NULL; /* one document, nothing else */
+    th_run_result res;
+    st = th_run(&ro, &res);
+    curl_global_cleanup();
+    if (st != TX_OK) {
+        fprintf(stderr, "tactus run: cannot start tactus-runtime: %s\n", tx_status_str(st));
+        rc = CLI_EXIT_FAILED;
+        goto done;
+    }
+    if (json)
+        print_json_result(&res);
+    else
+        print_human_result(&res, path, ms_since(&t0));
+    rc = res.status == TH_COMPLETED ? CLI_EXIT_OK : res.status == TH_WAITING ? EXIT_WAITING : CLI_EXIT_FAILED;
+    th_run_result_free(&res);
+done:
+    cJSON_Delete(mocks);
+    cJSON_Delete(inputs);
+    cJSON_Delete(config);
+    fe_file_free(f);
+    fe_context_free(fe);
+    tx_free(src);
+out:
+    tx_free(kv);
+    return rc;
+}

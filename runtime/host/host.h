@@ -1,0 +1,142 @@
+/*
+ * host.h - the trusted side of a run: the supervisor that starts and feeds
+ * tactus-runtime, the broker that answers its effects (model providers with
+ * the keys, allow-listed host tools, time, randomness, people), and the
+ * configuration cascade.
+ *
+ * Threat model: the runtime and everything it sends are untrusted. The host
+ * never forwards its environment or a secret to the runtime, validates every
+ * request, caps every size, and fails the run closed on any protocol error.
+ *
+ * Errors: tx_status for failures of the host itself; a failed *run* is a
+ * result (th_run_result.status), not an error.
+ */
+#ifndef TACTUS_HOST_H
+#define TACTUS_HOST_H
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+
+#include "base.h"
+
+/* ---- configuration (th_config.c) ---------------------------------------------------- */
+
+/* Loads and merges, lowest priority first: /etc/tactus/config.yml,
+ * ~/.config/tactus/config.yml or ~/.tactus/config.yml, ./.tactus/config.yml,
+ * the .tactus/config.yml of every folder from the filesystem root down to the
+ * procedure's folder, then the sidecar FILE.tac.yml (or FILE.yml). Scalars
+ * overwrite, lists extend, mappings merge deeply. On a YAML error returns
+ * TX_EINVAL with a message "file:line:column: what" in err. */
+tx_status th_config_load(const char *procedure_path, cJSON **config, char *err, size_t errlen);
+/* Parses one YAML document into JSON (mappings, sequences, typed scalars). */
+tx_status th_yaml_parse(const char *text, size_t len, const char *name, cJSON **out, char *err,
+                        size_t errlen);
+/* Deep merge of `over` into `base` (both objects): scalars overwrite, arrays
+ * concatenate, objects merge. `over` is left untouched. */
+void th_config_merge(cJSON *base, const cJSON *over);
+/* Value at a dotted path ("providers.openai.base_url"), or NULL. */
+const cJSON *th_config_get(const cJSON *config, const char *dotted);
+/* Reads KEY=VALUE lines of a .env file into the host's environment without
+ * overriding what is set. Only the host ever reads these. */
+tx_status th_dotenv_load(const char *path);
+
+/* ---- the broker (th_broker.c) ------------------------------------------------------------ */
+
+typedef struct th_broker th_broker;
+
+/* Streaming output of a request (token deltas, tool-call deltas) as it
+ * happens: forwarded to the runtime and shown to the user. */
+typedef void (*th_delta_fn)(void *ud, const cJSON *delta);
+
+/* `config` is borrowed and must outlive the broker; `mocks` (the file's
+ * Mocks table as JSON, may be NULL) is borrowed too. */
+th_broker *th_broker_new(const cJSON *config, const cJSON *mocks);
+void th_broker_free(th_broker *b);
+/* Handles one request {id, method, params} and returns its final event,
+ * {id, event: "done", data} or {id, event: "error", error}. Never NULL
+ * unless out of memory. */
+cJSON *th_broker_handle(th_broker *b, const cJSON *request, th_delta_fn on_delta, void *ud);
+
+/* ---- providers (th_provider_*.c) ------------------------------------------------------------ */
+
+typedef struct {
+    th_delta_fn on_delta;
+    void *ud;
+} th_sink;
+
+typedef struct {
+    char type[32];     /* ProviderError, RateLimited, Timeout, BadRequest, AuthError */
+    char message[512];
+} th_error;
+
+/* llm.chat params -> done data {message, usage, finish_reason}, or NULL with err. */
+typedef cJSON *(*th_chat_fn)(void *provider, const cJSON *params, const char *model,
+                             const th_sink *sink, th_error *err);
+
+typedef struct th_openai th_openai;
+th_openai *th_openai_new(const cJSON *config);
+void th_openai_free(th_openai *p);
+cJSON *th_openai_chat(void *p, const cJSON *params, const char *model, const th_sink *sink,
+                      th_error *err);
+
+typedef struct th_mock th_mock;
+th_mock *th_mock_new(const cJSON *mocks);
+void th_mock_free(th_mock *p);
+cJSON *th_mock_chat(void *p, const cJSON *params, const char *model, const th_sink *sink,
+                    th_error *err);
+
+/* ---- the supervisor (th_supervisor.c) ------------------------------------------------------- */
+
+typedef enum { TH_COMPLETED = 0, TH_FAILED, TH_WAITING } th_status;
+
+typedef struct {
+    long long instructions;
+    long long memory_bytes;
+    long long wall_ms;
+} th_limits;
+
+/* What the user sees while a run goes on (stderr when stdout has the result). */
+typedef struct {
+    FILE *out;
+    bool verbose; /* runtime stderr and debug logs too */
+    bool color;
+} th_progress;
+
+typedef struct {
+    const char *path;        /* the procedure file, as given (used in messages) */
+    const char *source;
+    size_t source_len;
+    const char *procedure;   /* procedure to run, "main" by default */
+    const cJSON *inputs;     /* object */
+    const cJSON *config;     /* merged configuration */
+    const cJSON *mocks;      /* the file's Mocks as JSON, or NULL */
+    const char *runtime_exe; /* path of tactus-runtime */
+    const char *workspace;   /* absolute folder the runtime may read and write */
+    th_limits limits;
+    th_progress progress;
+} th_run_options;
+
+typedef struct {
+    th_status status;
+    char run_id[40];
+    cJSON *output;  /* owned; NULL when none */
+    cJSON *error;   /* owned; {message, file, line, traceback} or NULL */
+    cJSON *pending; /* owned; array of pending human requests, or NULL */
+} th_run_result;
+
+/* Runs the procedure in tactus-runtime as a child process with an empty
+ * environment (the --no-sandbox backend; the Docker backend uses the same
+ * protocol over the container's stdio). */
+tx_status th_run(const th_run_options *opt, th_run_result *res);
+void th_run_result_free(th_run_result *res);
+
+/* Where tactus-runtime is: $TACTUS_RUNTIME, else beside the running binary. */
+tx_status th_find_runtime(char *out, size_t cap);
+
+/* ---- JSON helpers (th_json.c) ----------------------------------------------------------------- */
+
+const char *th_json_str(const cJSON *obj, const char *key);
+/* A fresh string "run-<16 hex>" from /dev/urandom. */
+void th_new_run_id(char out[40]);
+
+#endif

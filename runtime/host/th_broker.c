@@ -1,0 +1,214 @@
+/*
+ * th_broker.c - answers the runtime's requests on the host.
+ *
+ * Deny by default: a method or host tool not listed here is refused with a
+ * typed error. Model calls go to the provider named by the model string
+ * ("openai/gpt-4o-mini", "mock/x", or any name configured with
+ * providers.<name>.base_url, which is spoken to as OpenAI-compatible).
+ * Keys live here and in the providers, never in anything sent back.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "host.h"
+
+struct th_broker {
+    const cJSON *config;
+    th_mock *mock;
+    th_openai *openai;
+};
+
+th_broker *th_broker_new(const cJSON *config, const cJSON *mocks)
+{
+    th_broker *b = tx_calloc(1, sizeof *b);
+    if (!b) return NULL;
+    b->config = config;
+    b->mock = th_mock_new(mocks);
+    b->openai = th_openai_new(config);
+    if (!b->mock || !b->openai) {
+        th_broker_free(b);
+        return NULL;
+    }
+    return b;
+}
+
+void th_broker_free(th_broker *b)
+{
+    if (!b) return;
+    th_mock_free(b->mock);
+    th_openai_free(b->openai);
+    tx_free(b);
+}
+
+static long request_id(const cJSON *req)
+{
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(req, "id");
+    return cJSON_IsNumber(id) ? (long)id->valuedouble : 0;
+}
+
+/* ---- host tools: the allow-list ------------------------------------------------------------ */
+
+typedef cJSON *(*host_tool_fn)(const cJSON *args);
+
+static cJSON *tool_ping(const cJSON *args)
+{
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddBoolToObject(r, "ok", 1);
+    cJSON_AddItemToObject(r, "echo", args ? cJSON_Duplicate(args, 1) : cJSON_CreateObject());
+    return r;
+}
+
+static cJSON *tool_echo(const cJSON *args)
+{
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddItemToObject(r, "echo", args ? cJSON_Duplicate(args, 1) : cJSON_CreateObject());
+    return r;
+}
+
+static cJSON *tool_capabilities(const cJSON *args);
+
+static cJSON *tool_version(const cJSON *args)
+{
+    (void)args;
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "version", TACTUS_VERSION);
+    cJSON_AddNumberToObject(r, "protocol", 1);
+    return r;
+}
+
+static const struct {
+    const char *name;
+    host_tool_fn fn;
+    const char *description;
+} host_tools[] = {
+    {"host.ping", tool_ping, "answers {ok = true, echo = args}"},
+    {"host.echo", tool_echo, "answers {echo = args}"},
+    {"host.capabilities", tool_capabilities, "lists the allow-listed host tools"},
+    {"host.version", tool_version, "the host's version and protocol"},
+};
+
+static cJSON *tool_capabilities(const cJSON *args)
+{
+    (void)args;
+    cJSON *r = cJSON_CreateObject();
+    cJSON *list = cJSON_AddArrayToObject(r, "tools");
+    for (size_t i = 0; i < sizeof host_tools / sizeof host_tools[0]; i++)
+        cJSON_AddItemToArray(list, cJSON_CreateString(host_tools[i].name));
+    return r;
+}
+
+static cJSON *result_done(long id, const char *key, cJSON *value)
+{
+    cJSON *data = cJSON_CreateObject();
+    cJSON_AddItemToObject(data, key, value);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "id", (double)id);
+    cJSON_AddStringToObject(o, "event", "done");
+    cJSON_AddItemToObject(o, "data", data);
+    return o;
+}
+
+static cJSON *error_event(long id, const char *type, const char *message)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "id", (double)id);
+    cJSON_AddStringToObject(o, "event", "error");
+    cJSON *e = cJSON_AddObjectToObject(o, "error");
+    cJSON_AddStringToObject(e, "type", type);
+    cJSON_AddStringToObject(e, "message", message);
+    return o;
+}
+
+static cJSON *handle_tool_call(long id, const cJSON *params)
+{
+    const char *name = th_json_str(params, "name");
+    const cJSON *args = cJSON_GetObjectItemCaseSensitive(params, "args");
+    if (!name) return error_event(id, "BadRequest", "params.name must be a string");
+    if (args && !cJSON_IsObject(args) && !cJSON_IsArray(args))
+        return error_event(id, "BadRequest", "params.args must be an object");
+    for (size_t i = 0; i < sizeof host_tools / sizeof host_tools[0]; i++)
+        if (strcmp(host_tools[i].name, name) == 0)
+            return result_done(id, "result", host_tools[i].fn(args));
+    char m[300];
+    snprintf(m, sizeof m, "Tool not allowlisted: %.200s (host tools are denied unless allow-listed)", name);
+    return error_event(id, "ToolNotAllowed", m);
+}
+
+/* ---- llm.chat ------------------------------------------------------------------------------------ */
+
+static cJSON *handle_chat(th_broker *b, long id, const cJSON *params, th_delta_fn on_delta, void *ud)
+{
+    const char *model = th_json_str(params, "model");
+    if (!model || !*model)
+        return error_event(id, "BadRequest", "params.model must be a \"provider/model\" string");
+    const char *slash = strchr(model, '/');
+    char provider[64];
+    size_t pn = slash ? (size_t)(slash - model) : strlen(model);
+    if (!slash || pn == 0 || pn >= sizeof provider) {
+        char m[300];
+        snprintf(m, sizeof m,
+                 "model \"%.200s\" names no provider; write \"provider/model\", e.g. "
+                 "\"openai/gpt-4o-mini\"",
+                 model);
+        return error_event(id, "BadRequest", m);
+    }
+    memcpy(provider, model, pn);
+    provider[pn] = '\0';
+    th_sink sink = {on_delta, ud};
+    th_error err = {"ProviderError", ""};
+    cJSON *done = NULL;
+    if (strcmp(provider, "mock") == 0) {
+        done = th_mock_chat(b->mock, params, slash + 1, &sink, &err);
+    } else if (strcmp(provider, "openai") == 0) {
+        done = th_openai_chat(b->openai, params, model, &sink, &err);
+    } else {
+        char key[128];
+        snprintf(key, sizeof key, "providers.%s.base_url", provider);
+        if (th_config_get(b->config, key)) {
+            done = th_openai_chat(b->openai, params, model, &sink, &err);
+        } else {
+            snprintf(err.message, sizeof err.message,
+                     "Unsupported provider: %s (supported: openai, mock, or any OpenAI-compatible "
+                     "server configured as providers.%s.base_url)",
+                     provider, provider);
+            strcpy(err.type, "UnsupportedProvider");
+        }
+    }
+    if (!done) return error_event(id, err.type, err.message[0] ? err.message : "provider failed");
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "id", (double)id);
+    cJSON_AddStringToObject(o, "event", "done");
+    cJSON_AddItemToObject(o, "data", done);
+    return o;
+}
+
+/* ---- dispatch ------------------------------------------------------------------------------------- */
+
+cJSON *th_broker_handle(th_broker *b, const cJSON *request, th_delta_fn on_delta, void *ud)
+{
+    long id = request_id(request);
+    const char *method = th_json_str(request, "method");
+    const cJSON *params = cJSON_GetObjectItemCaseSensitive(request, "params");
+    if (!method) return error_event(id, "BadRequest", "Missing method");
+    if (strcmp(method, "llm.chat") == 0) return handle_chat(b, id, params, on_delta, ud);
+    if (strcmp(method, "tool.call") == 0) return handle_tool_call(id, params);
+    if (strcmp(method, "clock.now") == 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return result_done(id, "epoch_ms",
+                           cJSON_CreateNumber((double)ts.tv_sec * 1000.0 + ts.tv_nsec / 1000000));
+    }
+    if (strcmp(method, "random.seed") == 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return result_done(id, "seed", cJSON_CreateNumber((double)((ts.tv_nsec ^ ts.tv_sec) & 0x7fffffff)));
+    }
+    if (strcmp(method, "checkpoint") == 0) return result_done(id, "cached", cJSON_CreateFalse());
+    if (strcmp(method, "human.request") == 0)
+        return error_event(id, "Suspended",
+                           "no answer is recorded for this request: the run waits for a person");
+    char m[200];
+    snprintf(m, sizeof m, "Unknown method: %.100s", method);
+    return error_event(id, "MethodNotFound", m);
+}

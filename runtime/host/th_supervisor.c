@@ -1,0 +1,416 @@
+/*
+ * th_supervisor.c - start tactus-runtime, feed it, answer it, stop it.
+ *
+ * The runtime is a child process with an empty environment, its own stdin,
+ * stdout and stderr as pipes, and the procedure's folder as working
+ * directory. One poll loop reads its frames (stdout) and its log text
+ * (stderr) so neither pipe can fill and deadlock the pair, and enforces the
+ * wall-clock limit by killing the child. Anything unexpected on the wire
+ * fails the run closed.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "host.h"
+#include "proto.h"
+
+/* Runtime stderr kept for a failure report; more is dropped (capped). */
+#define STDERR_KEEP (64u * 1024u)
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+tx_status th_find_runtime(char *out, size_t cap)
+{
+    const char *env = getenv("TACTUS_RUNTIME");
+    if (env && *env) {
+        if (strlen(env) >= cap) return TX_ELIMIT;
+        strcpy(out, env);
+        return access(out, X_OK) == 0 ? TX_OK : TX_ENOENT;
+    }
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) return TX_EIO;
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (!slash) return TX_ENOENT;
+    *slash = '\0';
+    if ((size_t)snprintf(out, cap, "%s/tactus-runtime", self) >= cap) return TX_ELIMIT;
+    return access(out, X_OK) == 0 ? TX_OK : TX_ENOENT;
+}
+
+void th_run_result_free(th_run_result *res)
+{
+    cJSON_Delete(res->output);
+    cJSON_Delete(res->error);
+    cJSON_Delete(res->pending);
+    res->output = res->error = res->pending = NULL;
+}
+
+/* ---- child process ------------------------------------------------------------------------ */
+
+typedef struct {
+    pid_t pid;
+    int in, out, err; /* our ends: write to its stdin, read its stdout/stderr */
+} child;
+
+static void close_fd(int *fd)
+{
+    if (*fd >= 0) close(*fd);
+    *fd = -1;
+}
+
+/* In the child: never returns. Only async-signal-safe calls after fork. */
+static void child_exec(const char *exe, const char *cwd, int in, int out, int err)
+{
+    if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) _exit(127);
+    /* Nothing else leaks into the runtime: close every other descriptor. */
+    long maxfd = sysconf(_SC_OPEN_MAX);
+    for (long fd = 3; fd < (maxfd > 0 && maxfd < 65536 ? maxfd : 65536); fd++) close((int)fd);
+    /* Die with the host; never gain privileges through exec. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    struct rlimit core = {0, 0};
+    setrlimit(RLIMIT_CORE, &core);
+    if (cwd && chdir(cwd) != 0) _exit(126);
+    char *const argv[] = {(char *)exe, NULL};
+    char *const envp[] = {NULL}; /* the runtime inherits no environment at all */
+    execve(exe, argv, envp);
+    _exit(127);
+}
+
+static tx_status child_start(child *c, const char *exe, const char *cwd)
+{
+    int pin[2], pout[2], perr[2];
+    if (pipe2(pin, O_CLOEXEC) != 0) return TX_EIO;
+    if (pipe2(pout, O_CLOEXEC) != 0) {
+        close(pin[0]), close(pin[1]);
+        return TX_EIO;
+    }
+    if (pipe2(perr, O_CLOEXEC) != 0) {
+        close(pin[0]), close(pin[1]), close(pout[0]), close(pout[1]);
+        return TX_EIO;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(pin[0]), close(pin[1]), close(pout[0]), close(pout[1]), close(perr[0]), close(perr[1]);
+        return TX_EIO;
+    }
+    if (pid == 0) child_exec(exe, cwd, pin[0], pout[1], perr[1]);
+    close(pin[0]);
+    close(pout[1]);
+    close(perr[1]);
+    c->pid = pid;
+    c->in = pin[1];
+    c->out = pout[0];
+    c->err = perr[0];
+    return TX_OK;
+}
+
+/* ---- display --------------------------------------------------------------------------------- */
+
+static void show(const th_progress *p, const char *color, const char *fmt, const char *a,
+                 const char *b)
+{
+    if (!p->out) return;
+    fprintf(p->out, "%s", p->color ? color : "");
+    fprintf(p->out, fmt, a, b ? b : "");
+    fprintf(p->out, "%s", p->color ? "\033[0m" : "");
+    fflush(p->out);
+}
+
+typedef struct {
+    const th_run_options *opt;
+    child *c;
+    bool streaming; /* a token stream is being printed: end it with a newline */
+    bool write_failed;
+} run_ctx;
+
+static void end_stream(run_ctx *r)
+{
+    if (r->streaming && r->opt->progress.out) fputc('\n', r->opt->progress.out);
+    r->streaming = false;
+}
+
+static void show_log(run_ctx *r, const cJSON *params)
+{
+    const th_progress *p = &r->opt->progress;
+    const char *level = th_json_str(params, "level");
+    const char *msg = th_json_str(params, "message");
+    if (!level || !msg) return;
+    if (strcmp(level, "debug") == 0 && !p->verbose) return;
+    end_stream(r);
+    if (strcmp(level, "print") == 0) {
+        show(p, "", "%s\n", msg, NULL);
+        return;
+    }
+    const char *color = strcmp(level, "error") == 0  ? "\033[31m"
+                        : strcmp(level, "warn") == 0 ? "\033[33m"
+                                                      : "\033[2m";
+    const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(params, "context");
+    char *ctx_text = ctx && !cJSON_IsNull(ctx) ? cJSON_PrintUnformatted(ctx) : NULL;
+    char line[64] = "";
+    const cJSON *ln = cJSON_GetObjectItemCaseSensitive(params, "line");
+    if (cJSON_IsNumber(ln)) snprintf(line, sizeof line, ":%d", ln->valueint);
+    if (p->out) {
+        fprintf(p->out, "%s[%s%s] %s%s%s%s\n", p->color ? color : "", level, line, msg,
+                ctx_text ? " " : "", ctx_text ? ctx_text : "", p->color ? "\033[0m" : "");
+        fflush(p->out);
+    }
+    cJSON_free(ctx_text);
+}
+
+/* Deltas from the broker: shown to the user and forwarded to the runtime. */
+static void on_delta(void *ud, const cJSON *delta)
+{
+    run_ctx *r = ud;
+    const cJSON *text = cJSON_GetObjectItemCaseSensitive(delta, "text");
+    if (cJSON_IsString(text) && r->opt->progress.out) {
+        fputs(text->valuestring, r->opt->progress.out);
+        fflush(r->opt->progress.out);
+        r->streaming = true;
+    }
+}
+
+/* ---- the loop ------------------------------------------------------------------------------------ */
+
+static cJSON *start_frame(const th_run_options *opt, const char *run_id)
+{
+    cJSON *s = cJSON_CreateObject();
+    if (!s) return NULL;
+    cJSON_AddStringToObject(s, "type", "start");
+    cJSON_AddNumberToObject(s, "protocol", TP_PROTOCOL_VERSION);
+    cJSON_AddStringToObject(s, "run_id", run_id);
+    cJSON *proc = cJSON_AddObjectToObject(s, "procedure");
+    if (proc) {
+        cJSON_AddStringToObject(proc, "path", opt->path);
+        char *src = tx_strndup(opt->source, opt->source_len);
+        cJSON_AddStringToObject(proc, "source", src ? src : "");
+        tx_free(src);
+        cJSON_AddStringToObject(proc, "name", opt->procedure ? opt->procedure : "main");
+    }
+    cJSON_AddItemToObject(s, "inputs",
+                          opt->inputs ? cJSON_Duplicate(opt->inputs, 1) : cJSON_CreateObject());
+    cJSON_AddStringToObject(s, "workspace", opt->workspace);
+    cJSON *lim = cJSON_AddObjectToObject(s, "limits");
+    if (lim) {
+        cJSON_AddNumberToObject(lim, "instructions", (double)opt->limits.instructions);
+        cJSON_AddNumberToObject(lim, "memory_bytes", (double)opt->limits.memory_bytes);
+        cJSON_AddNumberToObject(lim, "wall_ms", (double)opt->limits.wall_ms);
+    }
+    unsigned seed = 0;
+    for (const char *p = run_id; *p; p++) seed = seed * 31u + (unsigned char)*p;
+    cJSON_AddNumberToObject(s, "seed", seed & 0x7fffffff);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    cJSON_AddNumberToObject(s, "now_ms", (double)ts.tv_sec * 1000.0 + ts.tv_nsec / 1000000);
+    return s;
+}
+
+static void fail(th_run_result *res, const char *message, const char *path)
+{
+    if (res->status == TH_FAILED && res->error) return; /* keep the first cause */
+    res->status = TH_FAILED;
+    cJSON_Delete(res->error);
+    res->error = cJSON_CreateObject();
+    if (!res->error) return;
+    cJSON_AddStringToObject(res->error, "message", message);
+    cJSON_AddStringToObject(res->error, "file", path);
+    cJSON_AddNullToObject(res->error, "line");
+}
+
+static void take_finish(th_run_result *res, const cJSON *params)
+{
+    const char *status = th_json_str(params, "status");
+    if (status && strcmp(status, "completed") == 0)
+        res->status = TH_COMPLETED;
+    else if (status && strcmp(status, "waiting") == 0)
+        res->status = TH_WAITING;
+    else
+        res->status = TH_FAILED;
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(params, "output");
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(params, "error");
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(params, "pending");
+    res->output = o ? cJSON_Duplicate(o, 1) : NULL;
+    res->error = e && !cJSON_IsNull(e) ? cJSON_Duplicate(e, 1) : NULL;
+    res->pending = p && !cJSON_IsNull(p) ? cJSON_Duplicate(p, 1) : NULL;
+    if (res->status == TH_FAILED && !res->error) fail(res, "the procedure failed", "");
+}
+
+/* Handles one frame from the runtime. Returns false when the run is over. */
+static bool handle_frame(run_ctx *r, th_broker *broker, cJSON *msg, th_run_result *res,
+                         bool *finished)
+{
+    const char *method = th_json_str(msg, "method");
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
+    const cJSON *params = cJSON_GetObjectItemCaseSensitive(msg, "params");
+    if (!method) {
+        fail(res, "protocol error: the runtime sent a frame without a method", r->opt->path);
+        return false;
+    }
+    if (!id) {
+        if (strcmp(method, "log.emit") == 0) {
+            show_log(r, params);
+        } else if (strcmp(method, "stage.set") == 0) {
+            end_stream(r);
+            show(&r->opt->progress, "\033[36m", "stage: %s\n", th_json_str(params, "stage"), NULL);
+        } else if (strcmp(method, "run.finish") == 0) {
+            end_stream(r);
+            take_finish(res, params);
+            *finished = true;
+            return false;
+        }
+        return true; /* unknown notifications are ignored, by design */
+    }
+    if (!cJSON_IsNumber(id)) {
+        fail(res, "protocol error: a request id must be a number", r->opt->path);
+        return false;
+    }
+    if (strcmp(method, "tool.call") == 0) {
+        end_stream(r);
+        char *args = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(params, "args"));
+        show(&r->opt->progress, "\033[35m", "-> %s %s\n", th_json_str(params, "name"), args);
+        cJSON_free(args);
+    }
+    cJSON *reply = th_broker_handle(broker, msg, on_delta, r);
+    if (!reply) {
+        fail(res, "out of memory in the broker", r->opt->path);
+        return false;
+    }
+    if (tp_write_frame(r->c->in, reply) != TX_OK) r->write_failed = true;
+    cJSON_Delete(reply);
+    return !r->write_failed;
+}
+
+tx_status th_run(const th_run_options *opt, th_run_result *res)
+{
+    memset(res, 0, sizeof *res);
+    res->status = TH_FAILED;
+    th_new_run_id(res->run_id);
+    th_broker *broker = th_broker_new(opt->config, opt->mocks);
+    if (!broker) return TX_ENOMEM;
+    child c = {-1, -1, -1, -1};
+    tx_status st = child_start(&c, opt->runtime_exe, opt->workspace);
+    if (st != TX_OK) {
+        th_broker_free(broker);
+        return st;
+    }
+    run_ctx r = {.opt = opt, .c = &c};
+    cJSON *start = start_frame(opt, res->run_id);
+    if (!start || tp_write_frame(c.in, start) != TX_OK)
+        fail(res, "could not start tactus-runtime (it exited at once)", opt->path);
+    cJSON_Delete(start);
+
+    tp_decoder dec;
+    tp_decoder_init(&dec, TP_MAX_FRAME);
+    tx_buf errtext;
+    tx_buf_init(&errtext, STDERR_KEEP);
+    /* The host's own deadline: the runtime enforces its budget too, this one
+     * catches a runtime that does not (a blocked or hostile process). */
+    long long deadline = opt->limits.wall_ms > 0 ? now_ms() + opt->limits.wall_ms + 2000 : 0;
+    bool finished = false, running = res->error == NULL, killed_for_time = false;
+    char buf[65536];
+    while (running && (c.out >= 0 || c.err >= 0)) {
+        struct pollfd fds[2] = {{c.out, POLLIN, 0}, {c.err, POLLIN, 0}};
+        int timeout = -1;
+        if (deadline) {
+            long long left = deadline - now_ms();
+            if (left <= 0) {
+                killed_for_time = true;
+                break;
+            }
+            timeout = left > INT_MAX ? INT_MAX : (int)left;
+        }
+        int n = poll(fds, 2, timeout);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) break;
+        if (fds[1].revents) {
+            ssize_t k = read(c.err, buf, sizeof buf);
+            if (k <= 0) {
+                close_fd(&c.err);
+            } else {
+                if (opt->progress.verbose && opt->progress.out) fwrite(buf, 1, (size_t)k, opt->progress.out);
+                tx_buf_append(&errtext, buf, (size_t)k); /* past the cap: dropped */
+            }
+        }
+        if (fds[0].revents) {
+            ssize_t k = read(c.out, buf, sizeof buf);
+            if (k <= 0) {
+                close_fd(&c.out);
+                continue;
+            }
+            if (tp_decoder_feed(&dec, buf, (size_t)k) != TX_OK) {
+                fail(res, "protocol error: the runtime sent an oversized frame", opt->path);
+                break;
+            }
+            cJSON *msg;
+            tx_status ds;
+            while ((ds = tp_decoder_next(&dec, &msg)) == TX_OK && msg) {
+                bool more = handle_frame(&r, broker, msg, res, &finished);
+                cJSON_Delete(msg);
+                if (!more) {
+                    running = false;
+                    break;
+                }
+            }
+            if (ds != TX_OK) {
+                fail(res, "protocol error: the runtime sent a malformed frame", opt->path);
+                break;
+            }
+        }
+    }
+    end_stream(&r);
+    close_fd(&c.in);
+    /* A runtime that finished exits by itself; give it a moment, then kill. */
+    int wstatus = 0;
+    pid_t w = 0;
+    for (int i = 0; i < 200 && (w = waitpid(c.pid, &wstatus, WNOHANG)) == 0; i++) {
+        if (!finished || killed_for_time) break;
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+    }
+    if (w == 0) {
+        kill(c.pid, SIGKILL);
+        waitpid(c.pid, &wstatus, 0);
+    }
+    close_fd(&c.out);
+    close_fd(&c.err);
+    if (killed_for_time) {
+        char m[160];
+        snprintf(m, sizeof m, "wall-clock budget exceeded (limit %lld ms): the runtime was stopped",
+                 opt->limits.wall_ms);
+        res->status = TH_FAILED;
+        cJSON_Delete(res->error);
+        res->error = NULL;
+        fail(res, m, opt->path);
+    } else if (!finished) {
+        char m[512];
+        if (WIFSIGNALED(wstatus))
+            snprintf(m, sizeof m, "tactus-runtime was killed by signal %d before finishing%s%.300s",
+                     WTERMSIG(wstatus), errtext.len ? ": " : "", errtext.data ? errtext.data : "");
+        else
+            snprintf(m, sizeof m, "tactus-runtime exited (status %d) before finishing%s%.300s",
+                     WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1, errtext.len ? ": " : "",
+                     errtext.data ? errtext.data : "");
+        fail(res, m, opt->path);
+    }
+    tx_buf_free(&errtext);
+    tp_decoder_free(&dec);
+    th_broker_free(broker);
+    return TX_OK;
+}

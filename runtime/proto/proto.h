@@ -1,0 +1,65 @@
+/*
+ * proto.h - the frame codec of the host <-> runtime protocol (docs/protocol.md),
+ * shared by both sides.
+ *
+ * A frame is a 4-byte big-endian length N (1..TP_MAX_FRAME) followed by N
+ * bytes of one JSON object. The decoder is incremental (feed it whatever
+ * read() returned) and never grows past its cap; the blocking helpers read
+ * and write whole frames on a file descriptor.
+ *
+ * Errors: tx_status. TX_ELIMIT for a length over the cap, TX_EINVAL for a
+ * zero length or a payload that is not a JSON object, TX_EIO for a read or
+ * write failure or end of file inside a frame, TX_ENOENT for a clean end of
+ * file between frames.
+ */
+#ifndef TACTUS_PROTO_H
+#define TACTUS_PROTO_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base.h"
+
+#define TP_PROTOCOL_VERSION 1
+#define TP_MAX_FRAME (16u * 1024u * 1024u)
+
+/* ---- incremental decoder ------------------------------------------------------------ */
+
+typedef struct {
+    tx_buf in;      /* bytes received and not yet consumed */
+    size_t max;     /* frame cap */
+    bool failed;    /* sticky: a protocol error was seen */
+} tp_decoder;
+
+void tp_decoder_init(tp_decoder *d, size_t max_frame);
+void tp_decoder_free(tp_decoder *d);
+tx_status tp_decoder_feed(tp_decoder *d, const void *bytes, size_t n);
+/* Takes the next whole frame's JSON, or sets *json = NULL when more bytes
+ * are needed. The caller frees *json with cJSON_Delete. */
+tx_status tp_decoder_next(tp_decoder *d, cJSON **json);
+
+/* ---- encoding ---------------------------------------------------------------------- */
+
+/* Appends a frame holding `json` (printed compactly) to `out`. */
+tx_status tp_encode(const cJSON *json, tx_buf *out);
+/* Appends a frame around already-serialised JSON text. */
+tx_status tp_encode_text(const char *text, size_t n, tx_buf *out);
+
+/* ---- blocking I/O on a file descriptor --------------------------------------------- */
+
+tx_status tp_write_frame(int fd, const cJSON *json);
+/* Reads exactly one frame. On TX_OK *json is the parsed object. */
+tx_status tp_read_frame(int fd, size_t max_frame, cJSON **json);
+
+/* ---- message helpers ----------------------------------------------------------------- */
+
+/* {"id": id, "method": method, "params": params}; takes ownership of params
+ * (which may be NULL for {}). id < 0 makes a notification (no "id"). */
+cJSON *tp_request(long id, const char *method, cJSON *params);
+/* {"id": id, "event": event, "data": data} */
+cJSON *tp_event(long id, const char *event, cJSON *data);
+/* {"id": id, "event": "error", "error": {"type": type, "message": message}} */
+cJSON *tp_error(long id, const char *type, const char *message);
+
+#endif

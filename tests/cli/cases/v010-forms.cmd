@@ -1,0 +1,1 @@
+check v010-forms.tac
