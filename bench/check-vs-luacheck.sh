@@ -11,7 +11,7 @@
 # Environment (all optional):
 #   TACTUS=path        tactus binary (default: build/tactus; built if missing)
 #   FILES=1000         files to generate          SEED=20240601  generator seed
-#   WARMUP=2 RUNS=10   hyperfine warm-up and timed runs per command
+#   WARMUP=1 RUNS=10   hyperfine warm-up and timed runs per command (about 2.5 min)
 #   TARGET_SECONDS=1.0 tactus check (default threads) must have a median <= this
 #   TARGET_RATIO=10    luacheck median / tactus median, like with like, must be >= this
 #   RESULTS_DIR=dir    where hyperfine's JSON and CSV go (default: a new /tmp folder, kept)
@@ -20,10 +20,10 @@
 #   1. tactus check DIR            default threads (one per core, at most 16)
 #   2. tactus check -j 1 DIR       one thread
 #   3. luacheck ... DIR            one job (luacheck's default)
-#   4. luacheck on 2 cores         `-j 2` when LuaLanes is installed; otherwise
-#                                  two luacheck processes over the two halves of
-#                                  the file list (xargs -P 2), since luacheck
-#                                  silently ignores -j without LuaLanes
+#   4. luacheck on as many cores   `-j N` when LuaLanes is installed; otherwise
+#      as tactus's default         N luacheck processes over N slices of the file
+#                                  list (xargs -P N), since luacheck silently
+#                                  ignores -j without LuaLanes (N = 2 here)
 # It prints the medians and the ratios luacheck / tactus, and exits 1 if a
 # target is missed, 2 if the setup is broken (bad corpus, missing tool).
 
@@ -34,7 +34,7 @@ ROOT=$(cd "$HERE/.." && pwd)
 TACTUS=${TACTUS:-$ROOT/build/tactus}
 FILES=${FILES:-1000}
 SEED=${SEED:-20240601}
-WARMUP=${WARMUP:-2}
+WARMUP=${WARMUP:-1}
 RUNS=${RUNS:-10}
 TARGET_SECONDS=${TARGET_SECONDS:-1.0}
 TARGET_RATIO=${TARGET_RATIO:-10}
@@ -53,7 +53,7 @@ corpus=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --reuse) reuse=1 ;;
-    -h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     -*) die "unknown option $1 (see --help)" ;;
     *) [ -z "$corpus" ] || die "only one CORPUS_DIR"; corpus=$1 ;;
   esac

@@ -593,17 +593,19 @@ local function gen_file(index, attempt)
     "summary", true)
   local out_count = add_output(pick({"count", "processed", "matched", "handled"}), "integer",
     "count", true)
-  local out_total = add_output(pick({"total", "score", "weight_sum", "value"}), "number", "total",
-    chance(70))
+  add_output(pick({"total", "score", "weight_sum", "value"}), "number", "total", chance(70))
   local out_labels = chance(50) and add_output(pick({"labels", "keys", "flags"}), "array",
     "labels", chance(50)) or nil
   local status_values = pick({{"ok", "partial", "empty"}, {"done", "review", "skipped"},
     {"clear", "flagged", "empty"}})
   local out_status = chance(55) and add_output("status", "enum", "status", true, status_values)
     or nil
-  local out_flag = chance(35) and add_output(pick({"flagged", "needs_review", "over_limit"}),
-    "boolean", "flag", true) or nil
-  local out_details = chance(25) and add_output("details", "object", "details", false) or nil
+  if chance(35) then
+    add_output(pick({"flagged", "needs_review", "over_limit"}), "boolean", "flag", true)
+  end
+  if chance(25) then
+    add_output("details", "object", "details", false)
+  end
 
   -- Top-level names ------------------------------------------------------
   local agent_name, agent_done
@@ -612,20 +614,17 @@ local function gen_file(index, attempt)
     agent_done = chance(80)
   end
   local uses_done = agent_done
-  local out_answer, out_finished
   if has_agent then
-    out_answer = add_output(pick({"answer", "reply_text", "draft"}), "string", "answer", true)
+    add_output(pick({"answer", "reply_text", "draft"}), "string", "answer", true)
     if agent_done then
-      out_finished = add_output("finished", "boolean", "finished", chance(60))
+      add_output("finished", "boolean", "finished", chance(60))
     end
   end
-  local out_approved
   if has_human then
-    out_approved = add_output("approved", "boolean", "approved", true)
+    add_output("approved", "boolean", "approved", true)
   end
-  local out_stage
   if has_stages then
-    out_stage = add_output("stage", "string", "stage", true)
+    add_output("stage", "string", "stage", true)
   end
 
   -- Constants --------------------------------------------------------------
@@ -1760,10 +1759,9 @@ local function gen_file(index, attempt)
       else
         s("    When the procedure runs")
       end
-      local tl, tkw = then_lines("Then")
+      local tl = then_lines("Then")
       if #tl == 0 then
         tl[1] = "    Then the output " .. out_summary.name .. " should exist"
-        tkw = "And"
       end
       for _, l in ipairs(tl) do s(l) end
       for _, tool in ipairs(tools) do

@@ -195,7 +195,8 @@ int cli_report_finish(cli_report *r, size_t files)
             tx_buf_json_string(&b, rules[i].summary, strlen(rules[i].summary));
             fprintf(out,
                     "%s\n      {\"id\": \"%s\", \"name\": \"%s\", \"shortDescription\": "
-                    "{\"text\": %s}, \"helpUri\": \"docs/diagnostics.md#%s\", "
+                    "{\"text\": %s}, \"help\": {\"text\": \"See docs/diagnostics.md, section "
+                    "%s, for a bad and a fixed example.\"}, "
                     "\"defaultConfiguration\": {\"level\": \"%s\"}}",
                     i ? "," : "", rules[i].code, rules[i].name, b.data ? b.data : "\"\"",
                     rules[i].code, sarif_level(rules[i].severity));

@@ -35,6 +35,7 @@ static const char run_usage[] =
     "  -i, --input KEY=VALUE   an input, typed by the procedure's input schema (repeatable)\n"
     "      --input-json JSON   inputs as one JSON object\n"
     "      --json              print one JSON document {run_id, status, output, error, pending}\n"
+    "      --mock              serve every model call from the mock provider (the file's Mocks)\n"
     "      --no-sandbox        run without the Docker sandbox (a plain child process with an\n"
     "                          empty environment); prints a security warning\n"
     "      --max-instructions N  instruction budget of the Lua VM (default 1000000000)\n"
@@ -359,6 +360,7 @@ int cli_run(int argc, char **argv)
         {"input-json", required_argument, NULL, 'J'},
         {"json", no_argument, NULL, 'j'},
         {"no-sandbox", no_argument, NULL, 'N'},
+        {"mock", no_argument, NULL, 'm'},
         {"max-instructions", required_argument, NULL, 'I'},
         {"max-memory", required_argument, NULL, 'M'},
         {"timeout", required_argument, NULL, 'T'},
@@ -371,9 +373,15 @@ int cli_run(int argc, char **argv)
     char **kv = tx_calloc((size_t)argc + 1, sizeof *kv);
     size_t n_kv = 0;
     const char *input_json = NULL;
-    bool json = false, no_sandbox = false, verbose = false;
+    bool json = false, no_sandbox = false, verbose = false, mock_all = false;
     th_limits limits = {1000000000LL, 256LL * 1024 * 1024, 600000};
     int opt, rc = CLI_EXIT_USAGE;
+    /* Declared before the first goto: `done` frees them whatever path led there. */
+    th_launch launch = {0};
+    fe_context *fe = NULL;
+    fe_file *f = NULL;
+    char *src = NULL;
+    cJSON *config = NULL, *inputs = NULL, *mocks = NULL;
     optind = 1;
     if (!kv) return CLI_EXIT_USAGE;
     while ((opt = getopt_long(argc, argv, "i:vh", longopts, NULL)) != -1) {
@@ -382,20 +390,21 @@ int cli_run(int argc, char **argv)
         case 'J': input_json = optarg; break;
         case 'j': json = true; break;
         case 'N': no_sandbox = true; break;
+        case 'm': mock_all = true; break;
         case 'v': verbose = true; break;
         case 'I': {
             char *end;
             limits.instructions = strtoll(optarg, &end, 10);
             if (*end || limits.instructions <= 0) {
                 fprintf(stderr, "tactus run: --max-instructions takes a positive number\n");
-                goto out;
+                goto done;
             }
             break;
         }
         case 'M':
             if (!parse_size(optarg, &limits.memory_bytes)) {
                 fprintf(stderr, "tactus run: --max-memory takes a size like 256m or 1g, not '%s'\n", optarg);
-                goto out;
+                goto done;
             }
             break;
         case 'T': {
@@ -403,7 +412,7 @@ int cli_run(int argc, char **argv)
             double s = strtod(optarg, &end);
             if (*end || s <= 0) {
                 fprintf(stderr, "tactus run: --timeout takes a positive number of seconds\n");
-                goto out;
+                goto done;
             }
             limits.wall_ms = (long long)(s * 1000);
             break;
@@ -411,34 +420,29 @@ int cli_run(int argc, char **argv)
         case 'h':
             fputs(run_usage, stdout);
             rc = CLI_EXIT_OK;
-            goto out;
-        default: fputs(run_usage, stderr); goto out;
+            goto done;
+        default: fputs(run_usage, stderr); goto done;
         }
     }
     if (optind != argc - 1) {
         fprintf(stderr, "tactus run: expected exactly one procedure file\n\n%s", run_usage);
-        goto out;
+        goto done;
     }
     const char *path = argv[optind];
     load_env_files(path);
 
-    char *src = NULL;
     size_t len = 0;
     int err_no;
     tx_status st = tx_read_file(path, 64u << 20, &src, &len, &err_no);
     if (st != TX_OK) {
         fprintf(stderr, "tactus run: cannot read %s: %s\n", path, err_no ? strerror(err_no) : tx_status_str(st));
-        goto out;
+        goto done;
     }
-    fe_context *fe = fe_context_new();
-    fe_file *f = NULL;
+    fe = fe_context_new();
     if (!fe || fe_parse(fe, path, src, len, &f) != TX_OK) {
         fprintf(stderr, "tactus run: out of memory reading %s\n", path);
-        fe_context_free(fe);
-        tx_free(src);
-        goto out;
+        goto done;
     }
-    cJSON *config = NULL, *inputs = NULL, *mocks = NULL;
     char cfg_err[1024];
     if (report_syntax_errors(f)) {
         fprintf(stderr, "tactus run: %s does not parse; nothing was run\n", path);
@@ -455,20 +459,10 @@ int cli_run(int argc, char **argv)
 
     const cJSON *enabled = th_config_get(config, "sandbox.enabled");
     if (cJSON_IsFalse(enabled)) no_sandbox = true;
-    if (!no_sandbox) {
-        fprintf(stderr,
-                "[SANDBOX ERROR] Docker sandbox not available: this build has no container backend "
-                "yet.\nCannot run procedure without container isolation.\nEither:\n"
-                "  - Use --no-sandbox to explicitly run without isolation (security risk)\n"
-                "  - Set sandbox.enabled: false in config to permanently disable (security risk)\n");
-        rc = EXIT_NO_SANDBOX;
-        goto done;
-    }
-    if (!json || verbose)
+    if (no_sandbox && (!json || verbose))
         fprintf(stderr, "[SANDBOX] Container isolation disabled (--no-sandbox or config). "
                         "Proceeding without Docker isolation: the runtime still has no network code "
                         "and no environment, but shares this machine's kernel and files.\n");
-
     char runtime[PATH_MAX];
     if (th_find_runtime(runtime, sizeof runtime) != TX_OK) {
         fprintf(stderr, "tactus run: tactus-runtime not found beside tactus (or at $TACTUS_RUNTIME)\n");
@@ -486,6 +480,39 @@ int cli_run(int argc, char **argv)
         workspace[1] = '\0'; /* a file at the root: the workspace is "/" */
     else if (slash)
         *slash = '\0';
+    char run_id[40];
+    th_new_run_id(run_id);
+    if (no_sandbox) {
+        if (th_launch_plain(runtime, workspace, &launch) != TX_OK) goto done;
+    } else {
+        char reason[256], image[256], detail[512], err[1024];
+        if (!th_docker_available(reason, sizeof reason)) {
+            fprintf(stderr,
+                    "[SANDBOX ERROR] Docker not available: %s\n"
+                    "Cannot run procedure without container isolation.\nEither:\n"
+                    "  - Start the Docker daemon (dockerd)\n"
+                    "  - Use --no-sandbox flag to explicitly run without isolation (security risk)\n"
+                    "  - Set sandbox.enabled: false in config to permanently disable (security risk)\n",
+                    reason);
+            rc = EXIT_NO_SANDBOX;
+            goto done;
+        }
+        th_sandbox_image_name(config, image, sizeof image);
+        th_image_state is = th_sandbox_image_state(image, runtime, detail, sizeof detail);
+        if (is != TH_IMAGE_CURRENT) {
+            if (!json || verbose) fprintf(stderr, "[SANDBOX] %s: building it...\n", detail);
+            if (th_sandbox_build_image(image, runtime, NULL, NULL, err, sizeof err) != TX_OK) {
+                fprintf(stderr, "[SANDBOX ERROR] cannot build the sandbox image %s: %s\n", image, err);
+                rc = EXIT_NO_SANDBOX;
+                goto done;
+            }
+        }
+        if (th_launch_docker(config, image, workspace, run_id, &launch, stderr, err, sizeof err) !=
+            TX_OK) {
+            fprintf(stderr, "tactus run: sandbox configuration error: %s\n", err);
+            goto done;
+        }
+    }
 
     curl_global_init(CURL_GLOBAL_DEFAULT);
     th_run_options ro = {
@@ -496,8 +523,9 @@ int cli_run(int argc, char **argv)
         .inputs = inputs,
         .config = config,
         .mocks = mocks,
-        .runtime_exe = runtime,
-        .workspace = workspace,
+        .launch = &launch,
+        .run_id = run_id,
+        .mock_all = mock_all,
         .limits = limits,
         .progress = {stderr, verbose, isatty(STDERR_FILENO) && !getenv("NO_COLOR")},
     };
@@ -517,13 +545,13 @@ int cli_run(int argc, char **argv)
     rc = res.status == TH_COMPLETED ? CLI_EXIT_OK : res.status == TH_WAITING ? EXIT_WAITING : CLI_EXIT_FAILED;
     th_run_result_free(&res);
 done:
+    th_launch_free(&launch);
     cJSON_Delete(mocks);
     cJSON_Delete(inputs);
     cJSON_Delete(config);
     fe_file_free(f);
     fe_context_free(fe);
     tx_free(src);
-out:
     tx_free(kv);
     return rc;
 }

@@ -5,6 +5,7 @@
 #define TACTUS_FE_INTERNAL_H
 
 #include <lua.h>
+#include <string.h>
 
 #include "frontend.h"
 
@@ -54,22 +55,39 @@ static inline bool fe_node_is_error(TSNode n)
     return ts_node_symbol(n) == (TSSymbol)-1;
 }
 
-/* Iterates the named children of a node in O(1) per step. (Indexing with
- * ts_node_named_child(n, i) walks from the first child every time, which
- * made a 60,000-statement file quadratic.) Always end with fe_iter_done. */
+/* Iterates the named children of a node. ts_node_named_child(n, i) walks
+ * from the first child every time, so a 60,000-statement chunk was
+ * quadratic; a tree cursor is O(1) per step but allocates. Small nodes (the
+ * vast majority) use indexes, large ones a cursor. Always end with
+ * fe_iter_done. */
+#define FE_ITER_CURSOR_FROM 16
+
 typedef struct {
+    TSNode parent;
+    uint32_t index, count;
+    bool use_cursor;
     TSTreeCursor cursor;
-    int state; /* 0 before the first child, 1 walking, 2 done */
+    int state; /* cursor: 0 before the first child, 1 walking, 2 done */
 } fe_iter;
 
 static inline fe_iter fe_iter_start(TSNode parent)
 {
-    fe_iter it = {ts_tree_cursor_new(parent), 0};
+    fe_iter it;
+    memset(&it, 0, sizeof it);
+    it.parent = parent;
+    it.count = ts_node_named_child_count(parent);
+    it.use_cursor = it.count >= FE_ITER_CURSOR_FROM;
+    if (it.use_cursor) it.cursor = ts_tree_cursor_new(parent);
     return it;
 }
 
 static inline bool fe_iter_next(fe_iter *it, TSNode *out)
 {
+    if (!it->use_cursor) {
+        if (it->index >= it->count) return false;
+        *out = ts_node_named_child(it->parent, it->index++);
+        return true;
+    }
     while (it->state != 2) {
         bool moved = it->state == 0 ? ts_tree_cursor_goto_first_child(&it->cursor)
                                     : ts_tree_cursor_goto_next_sibling(&it->cursor);
@@ -86,7 +104,7 @@ static inline bool fe_iter_next(fe_iter *it, TSNode *out)
 
 static inline void fe_iter_done(fe_iter *it)
 {
-    ts_tree_cursor_delete(&it->cursor);
+    if (it->use_cursor) ts_tree_cursor_delete(&it->cursor);
 }
 
 /* fe_values.c */

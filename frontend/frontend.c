@@ -491,6 +491,7 @@ typedef struct {
     const char **locals; /* stack of visible local names */
     size_t n_locals, cap_locals;
     fe_ref **tail;
+    tx_map agent_names; /* calls of these keep their arguments */
     bool too_deep;
 } ref_walk;
 
@@ -517,8 +518,8 @@ static bool is_local(ref_walk *w, const char *name, size_t len)
     return false;
 }
 
-static void add_ref(ref_walk *w, const char *name, TSNode node, const fe_value *call,
-                    bool is_method)
+static void add_ref(ref_walk *w, const char *name, TSNode node, bool is_call,
+                    const fe_value *call, bool is_method)
 {
     size_t root_len = strcspn(name, ".");
     if (is_local(w, name, root_len)) return;
@@ -526,7 +527,7 @@ static void add_ref(ref_walk *w, const char *name, TSNode node, const fe_value *
     if (!r) return;
     r->name = name;
     r->span = fe_node_span(node);
-    r->is_call = call != NULL;
+    r->is_call = is_call;
     r->is_method = is_method;
     r->call = call;
     *w->tail = r;
@@ -569,13 +570,13 @@ static void walk(ref_walk *w, TSNode node, int depth)
         return;
     if (t == s->identifier) {
         const char *name = fe_node_text(w->p, node);
-        if (name) add_ref(w, name, node, NULL, false);
+        if (name) add_ref(w, name, node, false, NULL, false);
         return;
     }
     if (t == s->dot_index_expression || t == s->method_index_expression) {
         const char *name = fe_static_name(w->p, node, 0);
         if (name) {
-            add_ref(w, name, node, NULL, t == s->method_index_expression);
+            add_ref(w, name, node, false, NULL, t == s->method_index_expression);
             return;
         }
         walk(w, ts_node_child_by_field_id(node, s->f_table), depth + 1);
@@ -586,11 +587,13 @@ static void walk(ref_walk *w, TSNode node, int depth)
         TSNode args = ts_node_child_by_field_id(node, s->f_arguments);
         const char *name = ts_node_is_null(callee) ? NULL : fe_static_name(w->p, callee, 0);
         if (name) {
-            fe_value *call = fe_value_from_node(w->p, node, 0);
-            add_ref(w, name, callee, call, ts_node_symbol(callee) == s->method_index_expression);
-            if (ts_node_symbol(callee) == s->method_index_expression) {
-                /* a:b() also reads `a`, which add_ref saw as "a.b". */
-            }
+            /* Arguments are kept only for the calls rules look into; converting
+             * every call's arguments doubled the cost of a check. */
+            bool keep = strcmp(name, "require") == 0 || strncmp(name, "Human.", 6) == 0 ||
+                        tx_map_get(&w->agent_names, name, strlen(name)) != NULL;
+            fe_value *call = keep ? fe_value_from_node(w->p, node, 0) : NULL;
+            add_ref(w, name, callee, true, call,
+                    ts_node_symbol(callee) == s->method_index_expression);
         } else if (!ts_node_is_null(callee)) {
             walk(w, callee, depth + 1);
         }
@@ -906,8 +909,12 @@ tx_status fe_parse(fe_context *ctx, const char *path, const char *src, size_t le
     if (f->n_procedures == 0 && (has_code || has_return)) build_script_main(&p, root);
 
     ref_walk w = {.p = &p, .tail = &f->refs};
+    tx_map_init(&w.agent_names);
+    for (const fe_agent *a = f->agents; a; a = a->next)
+        if (tx_map_put(&w.agent_names, a->name, strlen(a->name), (void *)a) != TX_OK) p.oom = true;
     walk(&w, root, 0);
     tx_free(w.locals);
+    tx_map_free(&w.agent_names);
 
     if (p.oom || f->diags.oom) {
         fe_file_free(f);

@@ -251,7 +251,7 @@ typedef struct fe_ref {
     tx_span span;
     bool is_call;
     bool is_method; /* a:b() : name is "a.b" */
-    const fe_value *call; /* FE_CALL with the arguments, when is_call */
+    const fe_value *call; /* FE_CALL with the arguments: kept for require, Human.* and agent calls */
     struct fe_ref *next;
 } fe_ref;
 

@@ -49,8 +49,9 @@ typedef struct th_broker th_broker;
 typedef void (*th_delta_fn)(void *ud, const cJSON *delta);
 
 /* `config` is borrowed and must outlive the broker; `mocks` (the file's
- * Mocks table as JSON, may be NULL) is borrowed too. */
-th_broker *th_broker_new(const cJSON *config, const cJSON *mocks);
+ * Mocks table as JSON, may be NULL) is borrowed too. With `mock_all`, every
+ * model call goes to the mock provider, whatever the model string says. */
+th_broker *th_broker_new(const cJSON *config, const cJSON *mocks, bool mock_all);
 void th_broker_free(th_broker *b);
 /* Handles one request {id, method, params} and returns its final event,
  * {id, event: "done", data} or {id, event: "error", error}. Never NULL
@@ -85,6 +86,49 @@ void th_mock_free(th_mock *p);
 cJSON *th_mock_chat(void *p, const cJSON *params, const char *model, const th_sink *sink,
                     th_error *err);
 
+/* ---- launching (th_sandbox.c) ------------------------------------------------------------------ */
+
+/* How the runtime process is started: a plan, validated before anything
+ * runs (bubblewrap's discipline). */
+typedef struct {
+    char **argv;          /* NULL-terminated; argv[0] is looked up in PATH */
+    size_t argc, cap;
+    char **envp;          /* NULL-terminated; empty for the plain backend */
+    char cwd[4096];       /* working directory of the process, "" to keep */
+    char workspace[4096]; /* the workspace as the runtime sees it */
+    char container[64];   /* Docker container name, "" for the plain backend */
+    char memory[32];      /* the container's memory limit, for messages */
+} th_launch;
+
+/* --no-sandbox: tactus-runtime as a child with an empty environment. */
+tx_status th_launch_plain(const char *runtime_exe, const char *workspace, th_launch *l);
+/* Docker: `docker run` of the sandbox image with the sandbox.* configuration
+ * (inventory F.1): network none, read-only root, tmpfs /tmp, no
+ * capabilities, no-new-privileges, pids/memory/cpu limits, a non-root user,
+ * the procedure's folder at /workspace, volumes, env without secrets (a
+ * refused name is reported on `warn`). TX_EINVAL with a message on a bad
+ * configuration. */
+tx_status th_launch_docker(const cJSON *config, const char *image, const char *proc_dir,
+                           const char *run_id, th_launch *l, FILE *warn, char *err, size_t errlen);
+/* Stops the container (if any) of a launch; used on timeout and Ctrl-C. */
+void th_launch_stop(const th_launch *l);
+void th_launch_free(th_launch *l);
+
+/* Whether a Docker daemon answers; if not, the reason (inventory F.2). */
+bool th_docker_available(char *reason, size_t cap);
+bool th_env_name_is_secret(const char *name);
+tx_status th_sha256_file(const char *path, char hex[65]);
+
+typedef enum { TH_IMAGE_MISSING, TH_IMAGE_STALE, TH_IMAGE_CURRENT } th_image_state;
+void th_sandbox_image_name(const cJSON *config, char *out, size_t cap);
+th_image_state th_sandbox_image_state(const char *image, const char *runtime_exe, char *detail,
+                                      size_t cap);
+/* Builds the image FROM scratch: tactus-runtime, the shared objects it
+ * loads, empty /workspace and /tmp; labels tactus.version and
+ * tactus.runtime_sha256. */
+tx_status th_sandbox_build_image(const char *image, const char *runtime_exe, const char *probe_exe,
+                                 FILE *log, char *err, size_t errlen);
+
 /* ---- the supervisor (th_supervisor.c) ------------------------------------------------------- */
 
 typedef enum { TH_COMPLETED = 0, TH_FAILED, TH_WAITING } th_status;
@@ -110,8 +154,9 @@ typedef struct {
     const cJSON *inputs;     /* object */
     const cJSON *config;     /* merged configuration */
     const cJSON *mocks;      /* the file's Mocks as JSON, or NULL */
-    const char *runtime_exe; /* path of tactus-runtime */
-    const char *workspace;   /* absolute folder the runtime may read and write */
+    const th_launch *launch; /* how to start the runtime (plain or Docker) */
+    const char *run_id;      /* the run's id, or NULL to make one */
+    bool mock_all;           /* serve every model call from the mock provider */
     th_limits limits;
     th_progress progress;
 } th_run_options;
@@ -124,9 +169,8 @@ typedef struct {
     cJSON *pending; /* owned; array of pending human requests, or NULL */
 } th_run_result;
 
-/* Runs the procedure in tactus-runtime as a child process with an empty
- * environment (the --no-sandbox backend; the Docker backend uses the same
- * protocol over the container's stdio). */
+/* Runs the procedure in tactus-runtime, started as `opt->launch` says: the
+ * same protocol over the child's stdio for both backends. */
 tx_status th_run(const th_run_options *opt, th_run_result *res);
 void th_run_result_free(th_run_result *res);
 

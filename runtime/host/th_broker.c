@@ -15,15 +15,17 @@
 
 struct th_broker {
     const cJSON *config;
+    bool mock_all;
     th_mock *mock;
     th_openai *openai;
 };
 
-th_broker *th_broker_new(const cJSON *config, const cJSON *mocks)
+th_broker *th_broker_new(const cJSON *config, const cJSON *mocks, bool mock_all)
 {
     th_broker *b = tx_calloc(1, sizeof *b);
     if (!b) return NULL;
     b->config = config;
+    b->mock_all = mock_all;
     b->mock = th_mock_new(mocks);
     b->openai = th_openai_new(config);
     if (!b->mock || !b->openai) {
@@ -158,7 +160,7 @@ static cJSON *handle_chat(th_broker *b, long id, const cJSON *params, th_delta_f
     th_sink sink = {on_delta, ud};
     th_error err = {"ProviderError", ""};
     cJSON *done = NULL;
-    if (strcmp(provider, "mock") == 0) {
+    if (b->mock_all || strcmp(provider, "mock") == 0) {
         done = th_mock_chat(b->mock, params, slash + 1, &sink, &err);
     } else if (strcmp(provider, "openai") == 0) {
         done = th_openai_chat(b->openai, params, model, &sink, &err);

@@ -28,6 +28,16 @@
 /* Runtime stderr kept for a failure report; more is dropped (capped). */
 #define STDERR_KEEP (64u * 1024u)
 
+/* Set by SIGINT/SIGTERM while a run is supervised: the run is stopped (its
+ * container too) rather than left behind. Process-wide by necessity: a
+ * signal handler has no context. */
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+    interrupted = sig;
+}
+
 static long long now_ms(void)
 {
     struct timespec ts;
@@ -76,7 +86,7 @@ static void close_fd(int *fd)
 }
 
 /* In the child: never returns. Only async-signal-safe calls after fork. */
-static void child_exec(const char *exe, const char *cwd, int in, int out, int err)
+static void child_exec(const th_launch *l, int in, int out, int err)
 {
     if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) _exit(127);
     /* Nothing else leaks into the runtime: close every other descriptor. */
@@ -87,14 +97,16 @@ static void child_exec(const char *exe, const char *cwd, int in, int out, int er
     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
     struct rlimit core = {0, 0};
     setrlimit(RLIMIT_CORE, &core);
-    if (cwd && chdir(cwd) != 0) _exit(126);
-    char *const argv[] = {(char *)exe, NULL};
-    char *const envp[] = {NULL}; /* the runtime inherits no environment at all */
-    execve(exe, argv, envp);
+    if (l->cwd[0] && chdir(l->cwd) != 0) _exit(126);
+    /* The plain backend passes an empty envp: the runtime inherits nothing. */
+    if (strchr(l->argv[0], '/'))
+        execve(l->argv[0], l->argv, l->envp);
+    else
+        execvpe(l->argv[0], l->argv, l->envp);
     _exit(127);
 }
 
-static tx_status child_start(child *c, const char *exe, const char *cwd)
+static tx_status child_start(child *c, const th_launch *l)
 {
     int pin[2], pout[2], perr[2];
     if (pipe2(pin, O_CLOEXEC) != 0) return TX_EIO;
@@ -111,7 +123,7 @@ static tx_status child_start(child *c, const char *exe, const char *cwd)
         close(pin[0]), close(pin[1]), close(pout[0]), close(pout[1]), close(perr[0]), close(perr[1]);
         return TX_EIO;
     }
-    if (pid == 0) child_exec(exe, cwd, pin[0], pout[1], perr[1]);
+    if (pid == 0) child_exec(l, pin[0], pout[1], perr[1]);
     close(pin[0]);
     close(pout[1]);
     close(perr[1]);
@@ -206,7 +218,7 @@ static cJSON *start_frame(const th_run_options *opt, const char *run_id)
     }
     cJSON_AddItemToObject(s, "inputs",
                           opt->inputs ? cJSON_Duplicate(opt->inputs, 1) : cJSON_CreateObject());
-    cJSON_AddStringToObject(s, "workspace", opt->workspace);
+    cJSON_AddStringToObject(s, "workspace", opt->launch->workspace);
     cJSON *lim = cJSON_AddObjectToObject(s, "limits");
     if (lim) {
         cJSON_AddNumberToObject(lim, "instructions", (double)opt->limits.instructions);
@@ -301,11 +313,14 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
 {
     memset(res, 0, sizeof *res);
     res->status = TH_FAILED;
-    th_new_run_id(res->run_id);
-    th_broker *broker = th_broker_new(opt->config, opt->mocks);
+    if (opt->run_id)
+        snprintf(res->run_id, sizeof res->run_id, "%s", opt->run_id);
+    else
+        th_new_run_id(res->run_id);
+    th_broker *broker = th_broker_new(opt->config, opt->mocks, opt->mock_all);
     if (!broker) return TX_ENOMEM;
     child c = {-1, -1, -1, -1};
-    tx_status st = child_start(&c, opt->runtime_exe, opt->workspace);
+    tx_status st = child_start(&c, opt->launch);
     if (st != TX_OK) {
         th_broker_free(broker);
         return st;
@@ -323,6 +338,12 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
     /* The host's own deadline: the runtime enforces its budget too, this one
      * catches a runtime that does not (a blocked or hostile process). */
     long long deadline = opt->limits.wall_ms > 0 ? now_ms() + opt->limits.wall_ms + 2000 : 0;
+    interrupted = 0;
+    struct sigaction sa = {0}, old_int, old_term;
+    sa.sa_handler = on_interrupt;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
     bool finished = false, running = res->error == NULL, killed_for_time = false;
     char buf[65536];
     while (running && (c.out >= 0 || c.err >= 0)) {
@@ -337,6 +358,7 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
             timeout = left > INT_MAX ? INT_MAX : (int)left;
         }
         int n = poll(fds, 2, timeout);
+        if (interrupted) break;
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) break;
         if (fds[1].revents) {
@@ -380,23 +402,37 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
     int wstatus = 0;
     pid_t w = 0;
     for (int i = 0; i < 200 && (w = waitpid(c.pid, &wstatus, WNOHANG)) == 0; i++) {
-        if (!finished || killed_for_time) break;
+        if (!finished || killed_for_time || interrupted) break;
         struct timespec ts = {0, 5000000};
         nanosleep(&ts, NULL);
     }
     if (w == 0) {
+        th_launch_stop(opt->launch); /* the container, if any: killing the CLI is not enough */
         kill(c.pid, SIGKILL);
         waitpid(c.pid, &wstatus, 0);
     }
     close_fd(&c.out);
     close_fd(&c.err);
-    if (killed_for_time) {
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (interrupted && !finished) {
+        res->status = TH_FAILED;
+        cJSON_Delete(res->error);
+        res->error = NULL;
+        fail(res, "interrupted: the run was stopped", opt->path);
+    } else if (killed_for_time) {
         char m[160];
         snprintf(m, sizeof m, "wall-clock budget exceeded (limit %lld ms): the runtime was stopped",
                  opt->limits.wall_ms);
         res->status = TH_FAILED;
         cJSON_Delete(res->error);
         res->error = NULL;
+        fail(res, m, opt->path);
+    } else if (!finished && opt->launch->container[0] && WIFEXITED(wstatus) &&
+               WEXITSTATUS(wstatus) == 137) {
+        /* Docker reports a container the kernel killed (OOM) as exit 137. */
+        char m[160];
+        snprintf(m, sizeof m, "killed: out of memory (limit: %s)", opt->launch->memory);
         fail(res, m, opt->path);
     } else if (!finished) {
         char m[512];

@@ -8,6 +8,10 @@ set -u
 tactus=$1 case=$2 update=${3:-}
 cd "$(dirname "$0")/cases" || exit 2
 args=$(cat "$case.cmd")
+# CASE.env: VAR=value lines set for this case only (e.g. an unreachable Docker).
+if [ -f "$case.env" ]; then
+    while IFS= read -r kv; do [ -n "$kv" ] && export "${kv?}"; done < "$case.env"
+fi
 out=$(mktemp) err=$(mktemp)
 # shellcheck disable=SC2086
 NO_COLOR=1 "$tactus" $args >"$out" 2>"$err" </dev/null

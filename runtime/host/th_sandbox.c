@@ -1,0 +1,619 @@
+/*
+ * th_sandbox.c - how a run is launched: as a plain child process
+ * (--no-sandbox) or in a Docker container, and the sandbox image.
+ *
+ * Like bubblewrap, it turns configuration into a plan (th_launch), validates
+ * every field and combination first, and only then touches the system; any
+ * doubt fails closed. Policy (what is mounted, which limits) comes from the
+ * caller's configuration; this file only refuses what is unsafe: secrets in
+ * sandbox.env, relative escapes in volume specs, transports that need a
+ * network the container does not have.
+ *
+ * The docker CLI is used rather than the Engine API: it is what dockerd
+ * ships with here, and a container started by `docker run` behaves exactly
+ * as the user's own `docker run` does, which makes the sandbox auditable.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "host.h"
+
+/* ---- argument vectors ------------------------------------------------------------------------ */
+
+static tx_status argv_push(th_launch *l, const char *s)
+{
+    if (l->argc + 2 > l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 32;
+        char **a = tx_realloc(l->argv, cap * sizeof *a);
+        if (!a) return TX_ENOMEM;
+        l->argv = a;
+        l->cap = cap;
+    }
+    char *d = tx_strdup(s);
+    if (!d) return TX_ENOMEM;
+    l->argv[l->argc++] = d;
+    l->argv[l->argc] = NULL;
+    return TX_OK;
+}
+
+static tx_status argv_pushf(th_launch *l, const char *fmt, const char *a, const char *b)
+{
+    char buf[PATH_MAX * 2 + 64];
+    snprintf(buf, sizeof buf, fmt, a, b ? b : "");
+    return argv_push(l, buf);
+}
+
+void th_launch_free(th_launch *l)
+{
+    for (size_t i = 0; i < l->argc; i++) tx_free(l->argv[i]);
+    tx_free(l->argv);
+    for (size_t i = 0; l->envp && l->envp[i]; i++) tx_free(l->envp[i]);
+    tx_free(l->envp);
+    memset(l, 0, sizeof *l);
+}
+
+/* The docker CLI gets only what it needs to find the daemon: never the
+ * host's keys (a container sees nothing of the CLI's environment unless
+ * passed with --env, but the CLI itself need not hold them either). */
+static tx_status docker_env(th_launch *l)
+{
+    static const char *const keep[] = {"PATH", "HOME", "DOCKER_HOST", "DOCKER_CONFIG",
+                                       "DOCKER_CONTEXT", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY"};
+    size_t n = sizeof keep / sizeof keep[0];
+    l->envp = tx_calloc(n + 2, sizeof *l->envp);
+    if (!l->envp) return TX_ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *v = getenv(keep[i]);
+        if (!v && strcmp(keep[i], "PATH") == 0) v = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
+        if (!v) continue;
+        size_t len = strlen(keep[i]) + strlen(v) + 2;
+        char *e = tx_malloc(len);
+        if (!e) return TX_ENOMEM;
+        snprintf(e, len, "%s=%s", keep[i], v);
+        l->envp[k++] = e;
+    }
+    return TX_OK;
+}
+
+tx_status th_launch_plain(const char *runtime_exe, const char *workspace, th_launch *l)
+{
+    memset(l, 0, sizeof *l);
+    l->envp = tx_calloc(1, sizeof *l->envp); /* empty: the runtime inherits nothing */
+    if (!l->envp || argv_push(l, runtime_exe) != TX_OK) {
+        th_launch_free(l);
+        return TX_ENOMEM;
+    }
+    snprintf(l->cwd, sizeof l->cwd, "%s", workspace);
+    snprintf(l->workspace, sizeof l->workspace, "%s", workspace);
+    return TX_OK;
+}
+
+/* ---- running docker ----------------------------------------------------------------------------- */
+
+/* Runs argv (a docker command) with `stdin_text` on its input; collects
+ * stdout and stderr (capped) and the exit status. -1 on timeout (killed). */
+static int run_capture(char *const argv[], const char *stdin_text, tx_buf *out, tx_buf *err,
+                       int timeout_ms)
+{
+    int pin[2], pout[2], perr[2];
+    if (pipe(pin) || pipe(pout) || pipe(perr)) return -2;
+    pid_t pid = fork();
+    if (pid < 0) return -2;
+    if (pid == 0) {
+        dup2(pin[0], 0), dup2(pout[1], 1), dup2(perr[1], 2);
+        for (int fd = 3; fd < 1024; fd++) close(fd);
+        th_launch env = {0};
+        docker_env(&env);
+        execvpe(argv[0], argv, env.envp);
+        _exit(127);
+    }
+    close(pin[0]), close(pout[1]), close(perr[1]);
+    if (stdin_text) {
+        size_t n = strlen(stdin_text), off = 0;
+        while (off < n) {
+            ssize_t w = write(pin[1], stdin_text + off, n - off);
+            if (w <= 0) break;
+            off += (size_t)w;
+        }
+    }
+    close(pin[1]);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int fds[2] = {pout[0], perr[0]};
+    tx_buf *bufs[2] = {out, err};
+    bool timed_out = false;
+    while (fds[0] >= 0 || fds[1] >= 0) {
+        struct pollfd p[2] = {{fds[0], POLLIN, 0}, {fds[1], POLLIN, 0}};
+        struct timespec t1;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        long elapsed = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+        if (elapsed >= timeout_ms) {
+            timed_out = true;
+            break;
+        }
+        if (poll(p, 2, (int)(timeout_ms - elapsed)) < 0 && errno != EINTR) break;
+        for (int i = 0; i < 2; i++) {
+            if (fds[i] < 0 || !p[i].revents) continue;
+            char buf[4096];
+            ssize_t k = read(fds[i], buf, sizeof buf);
+            if (k <= 0) {
+                close(fds[i]);
+                fds[i] = -1;
+            } else if (bufs[i]) {
+                tx_buf_append(bufs[i], buf, (size_t)k); /* past the cap: dropped */
+            }
+        }
+    }
+    for (int i = 0; i < 2; i++)
+        if (fds[i] >= 0) close(fds[i]);
+    int status = 0;
+    if (timed_out) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        return -1;
+    }
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+static bool docker_on_path(void)
+{
+    const char *path = getenv("PATH");
+    if (!path) path = "/usr/local/bin:/usr/bin:/bin";
+    char dir[PATH_MAX];
+    for (const char *p = path; *p;) {
+        size_t n = strcspn(p, ":");
+        snprintf(dir, sizeof dir, "%.*s/docker", (int)n, p);
+        if (access(dir, X_OK) == 0) return true;
+        p += n;
+        if (*p == ':') p++;
+    }
+    return false;
+}
+
+bool th_docker_available(char *reason, size_t cap)
+{
+    if (!docker_on_path()) {
+        snprintf(reason, cap, "Docker CLI not found in PATH");
+        return false;
+    }
+    tx_buf out, err;
+    tx_buf_init(&out, 4096);
+    tx_buf_init(&err, 4096);
+    char *argv[] = {"docker", "info", "--format", "{{.ServerVersion}}", NULL};
+    int rc = run_capture(argv, NULL, &out, &err, 10000);
+    bool ok = rc == 0 && out.len > 0 && strncmp(out.data, "<no value>", 10) != 0;
+    if (!ok) {
+        const char *e = err.data ? err.data : "";
+        if (rc == -1)
+            snprintf(reason, cap, "Docker daemon not responding (timeout after 10s)");
+        else if (strstr(e, "permission denied"))
+            snprintf(reason, cap, "Permission denied accessing Docker (try: sudo usermod -aG docker $USER)");
+        else
+            snprintf(reason, cap, "Docker daemon not running");
+    }
+    tx_buf_free(&out);
+    tx_buf_free(&err);
+    return ok;
+}
+
+/* ---- the image ------------------------------------------------------------------------------------ */
+
+tx_status th_sha256_file(const char *path, char hex[65])
+{
+    char *data;
+    size_t len;
+    int e;
+    tx_status st = tx_read_file(path, 512u << 20, &data, &len, &e);
+    if (st != TX_OK) return st;
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    int ok = EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+    tx_free(data);
+    if (!ok || mdlen != 32) return TX_EIO;
+    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    return TX_OK;
+}
+
+void th_sandbox_image_name(const cJSON *config, char *out, size_t cap)
+{
+    const cJSON *img = th_config_get(config, "sandbox.image");
+    if (cJSON_IsString(img) && *img->valuestring)
+        snprintf(out, cap, "%s", img->valuestring);
+    else
+        snprintf(out, cap, "tactus-sandbox:%s", TACTUS_VERSION);
+}
+
+th_image_state th_sandbox_image_state(const char *image, const char *runtime_exe, char *detail,
+                                      size_t cap)
+{
+    char hex[65];
+    if (th_sha256_file(runtime_exe, hex) != TX_OK) {
+        snprintf(detail, cap, "cannot read %s", runtime_exe);
+        return TH_IMAGE_MISSING;
+    }
+    tx_buf out;
+    tx_buf_init(&out, 4096);
+    char *argv[] = {"docker", "image", "inspect", "--format",
+                    "{{index .Config.Labels \"tactus.runtime_sha256\"}}", (char *)image, NULL};
+    int rc = run_capture(argv, NULL, &out, NULL, 10000);
+    th_image_state s;
+    if (rc != 0) {
+        snprintf(detail, cap, "image %s is not present", image);
+        s = TH_IMAGE_MISSING;
+    } else if (out.data && strncmp(out.data, hex, 64) == 0) {
+        snprintf(detail, cap, "image %s is current (runtime sha256 %.12s)", image, hex);
+        s = TH_IMAGE_CURRENT;
+    } else {
+        snprintf(detail, cap, "image %s is stale (built from runtime %.12s, current %.12s)", image,
+                 out.data ? out.data : "?", hex);
+        s = TH_IMAGE_STALE;
+    }
+    tx_buf_free(&out);
+    return s;
+}
+
+static tx_status copy_file(const char *from, const char *to, mode_t mode)
+{
+    char *data;
+    size_t len;
+    int e;
+    tx_status st = tx_read_file(from, 512u << 20, &data, &len, &e);
+    if (st != TX_OK) return st;
+    int fd = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0) {
+        tx_free(data);
+        return TX_EIO;
+    }
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, data + off, len - off);
+        if (w <= 0) break;
+        off += (size_t)w;
+    }
+    close(fd);
+    tx_free(data);
+    return off == len ? TX_OK : TX_EIO;
+}
+
+static tx_status mkdirs(const char *path)
+{
+    char buf[PATH_MAX];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST) return TX_EIO;
+        *p = '/';
+    }
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST) return TX_EIO;
+    return TX_OK;
+}
+
+/* Copies `lib` (an absolute path) into root/, keeping its path. */
+static tx_status copy_into_root(const char *root, const char *lib)
+{
+    char dst[PATH_MAX * 2];
+    snprintf(dst, sizeof dst, "%s%s", root, lib);
+    char *slash = strrchr(dst, '/');
+    *slash = '\0';
+    if (mkdirs(dst) != TX_OK) return TX_EIO;
+    *slash = '/';
+    char real[PATH_MAX];
+    if (!realpath(lib, real)) return TX_ENOENT;
+    return copy_file(real, dst, 0755);
+}
+
+static void remove_tree(const char *dir)
+{
+    char *argv[] = {"rm", "-rf", (char *)dir, NULL};
+    pid_t pid = fork();
+    if (pid == 0) {
+        execvp("rm", argv);
+        _exit(127);
+    }
+    if (pid > 0) waitpid(pid, NULL, 0);
+}
+
+tx_status th_sandbox_build_image(const char *image, const char *runtime_exe, const char *probe_exe,
+                                 FILE *log, char *err, size_t errlen)
+{
+    char hex[65];
+    if (th_sha256_file(runtime_exe, hex) != TX_OK) {
+        snprintf(err, errlen, "cannot read %s", runtime_exe);
+        return TX_EIO;
+    }
+    char ctx[] = "/tmp/tactus-image-XXXXXX";
+    if (!mkdtemp(ctx)) {
+        snprintf(err, errlen, "cannot create a build folder: %s", strerror(errno));
+        return TX_EIO;
+    }
+    char root[PATH_MAX], path[PATH_MAX * 2];
+    snprintf(root, sizeof root, "%s/root", ctx);
+    tx_status st = mkdirs(root);
+    /* The runtime and exactly the shared objects the dynamic linker names. */
+    snprintf(path, sizeof path, "%s/usr/local/bin", root);
+    if (st == TX_OK) st = mkdirs(path);
+    snprintf(path, sizeof path, "%s/usr/local/bin/tactus-runtime", root);
+    if (st == TX_OK) st = copy_file(runtime_exe, path, 0755);
+    tx_buf out;
+    tx_buf_init(&out, 1 << 16);
+    char *ldd[] = {"ldd", (char *)runtime_exe, NULL};
+    if (st == TX_OK && run_capture(ldd, NULL, &out, NULL, 10000) != 0) st = TX_EIO;
+    for (char *line = out.data; st == TX_OK && line && *line;) {
+        char *next = strchr(line, '\n');
+        if (next) *next++ = '\0';
+        char *lib = strstr(line, "=> ");
+        lib = lib ? lib + 3 : line;
+        while (*lib == ' ' || *lib == '\t') lib++;
+        if (*lib == '/') {
+            char *sp = strchr(lib, ' ');
+            if (sp) *sp = '\0';
+            st = copy_into_root(root, lib);
+        }
+        line = next;
+    }
+    tx_buf_free(&out);
+    if (st == TX_OK && probe_exe) {
+        /* The doctor's probe: mounted at run time, not part of the image. */
+        (void)probe_exe;
+    }
+    /* /workspace and /tmp are mount points; /etc/passwd names the unprivileged user. */
+    snprintf(path, sizeof path, "%s/workspace", root);
+    if (st == TX_OK) st = mkdirs(path);
+    snprintf(path, sizeof path, "%s/tmp", root);
+    if (st == TX_OK) st = mkdirs(path);
+    snprintf(path, sizeof path, "%s/Dockerfile", ctx);
+    FILE *df = st == TX_OK ? fopen(path, "w") : NULL;
+    if (df) {
+        fprintf(df,
+                "# Generated by tactus sandbox rebuild: the runtime and its shared objects, "
+                "nothing else.\nFROM scratch\nCOPY root/ /\n"
+                "LABEL tactus.version=\"%s\" tactus.runtime_sha256=\"%s\"\n"
+                "USER 65534:65534\nWORKDIR /workspace\n"
+                "ENTRYPOINT [\"/usr/local/bin/tactus-runtime\"]\n",
+                TACTUS_VERSION, hex);
+        fclose(df);
+    } else if (st == TX_OK) {
+        st = TX_EIO;
+    }
+    if (st == TX_OK) {
+        tx_buf berr;
+        tx_buf_init(&berr, 1 << 16);
+        char *build[] = {"docker", "build", "-q", "-t", (char *)image, ctx, NULL};
+        if (log) fprintf(log, "building %s from %s\n", image, runtime_exe);
+        int rc = run_capture(build, NULL, NULL, &berr, 600000);
+        if (rc != 0) {
+            snprintf(err, errlen, "docker build failed (%d): %.300s", rc, berr.data ? berr.data : "");
+            st = TX_EIO;
+        }
+        tx_buf_free(&berr);
+    } else {
+        snprintf(err, errlen, "cannot prepare the image contents in %s", ctx);
+    }
+    remove_tree(ctx);
+    return st;
+}
+
+/* ---- configuration checks ------------------------------------------------------------------------ */
+
+/* F.5: never into a container, plus every *_API_KEY, *_TOKEN, *_SECRET,
+ * *_PASSWORD: names that carry secrets by convention. */
+bool th_env_name_is_secret(const char *name)
+{
+    static const char *const blocked[] = {
+        "OPENAI_API_KEY",        "GOOGLE_API_KEY",        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",     "AZURE_OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+    };
+    for (size_t i = 0; i < sizeof blocked / sizeof blocked[0]; i++)
+        if (strcmp(name, blocked[i]) == 0) return true;
+    static const char *const suffixes[] = {"_API_KEY", "_TOKEN", "_SECRET", "_PASSWORD"};
+    char upper[256];
+    size_t n = strlen(name);
+    if (n >= sizeof upper) return true;
+    for (size_t i = 0; i <= n; i++) upper[i] = (char)toupper((unsigned char)name[i]);
+    for (size_t i = 0; i < 4; i++)
+        if (tx_has_suffix(upper, suffixes[i])) return true;
+    return false;
+}
+
+static bool valid_size(const char *s)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || v <= 0) return false;
+    if (*end && strchr("bkmgBKMG", *end)) end++;
+    return *end == '\0';
+}
+
+/* A volume "host:container[:ro|rw]"; relative host paths are from the
+ * procedure's folder. Named volumes are refused: they outlive the run. */
+static tx_status volume_arg(const char *spec, const char *proc_dir, char *out, size_t cap,
+                            char *err, size_t errlen)
+{
+    char host[PATH_MAX], container[PATH_MAX], mode[8] = "rw";
+    const char *c1 = strchr(spec, ':');
+    if (!c1) {
+        snprintf(err, errlen, "sandbox.volumes: '%s' must be HOST:CONTAINER[:ro|rw]", spec);
+        return TX_EINVAL;
+    }
+    snprintf(host, sizeof host, "%.*s", (int)(c1 - spec), spec);
+    const char *c2 = strchr(c1 + 1, ':');
+    if (c2) {
+        snprintf(container, sizeof container, "%.*s", (int)(c2 - c1 - 1), c1 + 1);
+        snprintf(mode, sizeof mode, "%s", c2 + 1);
+    } else {
+        snprintf(container, sizeof container, "%s", c1 + 1);
+    }
+    if (strcmp(mode, "ro") && strcmp(mode, "rw")) {
+        snprintf(err, errlen, "sandbox.volumes: '%s': the mode must be ro or rw", spec);
+        return TX_EINVAL;
+    }
+    if (container[0] != '/' || strstr(container, "..")) {
+        snprintf(err, errlen, "sandbox.volumes: '%s': the container path must be absolute", spec);
+        return TX_EINVAL;
+    }
+    char resolved[PATH_MAX * 2];
+    if (host[0] == '/') {
+        snprintf(resolved, sizeof resolved, "%s", host);
+    } else if (host[0] == '.' || host[0] == '~') {
+        if (host[0] == '~') {
+            const char *home = getenv("HOME");
+            snprintf(resolved, sizeof resolved, "%s%s", home ? home : "", host + 1);
+        } else {
+            snprintf(resolved, sizeof resolved, "%s/%s", proc_dir, host);
+        }
+    } else {
+        snprintf(err, errlen,
+                 "sandbox.volumes: '%s': named volumes are not allowed (they outlive the run); use "
+                 "a path",
+                 spec);
+        return TX_EINVAL;
+    }
+    char real[PATH_MAX];
+    if (!realpath(resolved, real)) {
+        snprintf(err, errlen, "sandbox.volumes: '%s': %s: %s", spec, resolved, strerror(errno));
+        return TX_EINVAL;
+    }
+    snprintf(out, cap, "%s:%s:%s", real, container, mode);
+    return TX_OK;
+}
+
+tx_status th_launch_docker(const cJSON *config, const char *image, const char *proc_dir,
+                           const char *run_id, th_launch *l, FILE *warn, char *err, size_t errlen)
+{
+    memset(l, 0, sizeof *l);
+    const cJSON *sb = th_config_get(config, "sandbox");
+    const char *transport = th_json_str(sb, "broker_transport");
+    const char *network = th_json_str(sb, "network");
+    if (!network) network = "none";
+    if (transport && strcmp(transport, "stdio") != 0) {
+        if (strcmp(transport, "tcp") != 0 && strcmp(transport, "tls") != 0) {
+            snprintf(err, errlen, "Unsupported sandbox.broker_transport: '%s'", transport);
+            return TX_EINVAL;
+        }
+        if (strcmp(network, "none") == 0) {
+            snprintf(err, errlen,
+                     "sandbox.broker_transport requires container networking. Set sandbox.network "
+                     "to 'bridge' (or another non-'none' mode).");
+            return TX_EINVAL;
+        }
+        snprintf(err, errlen,
+                 "sandbox.broker_transport '%s' is not available in this build yet; use stdio",
+                 transport);
+        return TX_EINVAL;
+    }
+    const char *memory = "2g", *cpus = "2";
+    const cJSON *lim = cJSON_GetObjectItemCaseSensitive(sb, "limits");
+    const char *m = th_json_str(lim, "memory");
+    if (m) memory = m;
+    char cpus_buf[32];
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(lim, "cpus");
+    if (cJSON_IsString(c)) cpus = c->valuestring;
+    if (cJSON_IsNumber(c)) {
+        snprintf(cpus_buf, sizeof cpus_buf, "%g", c->valuedouble);
+        cpus = cpus_buf;
+    }
+    if (!valid_size(memory)) {
+        snprintf(err, errlen, "sandbox.limits.memory: '%s' is not a size like 512m or 2g", memory);
+        return TX_EINVAL;
+    }
+    char *end;
+    double cv = strtod(cpus, &end);
+    if (*end || cv <= 0) {
+        snprintf(err, errlen, "sandbox.limits.cpus: '%s' is not a positive number", cpus);
+        return TX_EINVAL;
+    }
+    char pids[32] = "128";
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(lim, "pids");
+    if (cJSON_IsNumber(p) && p->valueint > 0) snprintf(pids, sizeof pids, "%d", p->valueint);
+    snprintf(l->memory, sizeof l->memory, "%s", memory);
+
+    tx_status st = docker_env(l);
+    snprintf(l->container, sizeof l->container, "tactus-%s", run_id);
+    snprintf(l->workspace, sizeof l->workspace, "/workspace");
+#define PUSH(s)                                                                                    \
+    do {                                                                                           \
+        if (st == TX_OK) st = argv_push(l, (s));                                                   \
+    } while (0)
+#define PUSHF(f, a, b)                                                                             \
+    do {                                                                                           \
+        if (st == TX_OK) st = argv_pushf(l, (f), (a), (b));                                        \
+    } while (0)
+    PUSH("docker");
+    PUSH("run");
+    PUSH("--rm");
+    PUSH("-i");
+    PUSHF("--name=%s%s", l->container, NULL);
+    PUSHF("--network=%s%s", network, NULL);
+    PUSH("--read-only");
+    PUSH("--tmpfs=/tmp:rw,noexec,nosuid,nodev,size=64m");
+    PUSH("--cap-drop=ALL");
+    PUSH("--security-opt=no-new-privileges");
+    PUSHF("--pids-limit=%s%s", pids, NULL);
+    PUSHF("--memory=%s%s", memory, NULL);
+    PUSHF("--memory-swap=%s%s", memory, NULL); /* no swap beyond the limit */
+    PUSHF("--cpus=%s%s", cpus, NULL);
+    PUSH("--user=65534:65534");
+    PUSH("--log-driver=none");
+    const cJSON *mount = cJSON_GetObjectItemCaseSensitive(sb, "mount_current_dir");
+    if (!cJSON_IsFalse(mount)) PUSHF("--volume=%s:/workspace:rw%s", proc_dir, NULL);
+    const cJSON *vol;
+    cJSON_ArrayForEach(vol, cJSON_GetObjectItemCaseSensitive(sb, "volumes"))
+    {
+        char arg[PATH_MAX * 2 + 16];
+        if (!cJSON_IsString(vol)) {
+            snprintf(err, errlen, "sandbox.volumes must be a list of strings");
+            st = TX_EINVAL;
+            break;
+        }
+        if (st == TX_OK) st = volume_arg(vol->valuestring, proc_dir, arg, sizeof arg, err, errlen);
+        PUSHF("--volume=%s%s", arg, NULL);
+    }
+    const cJSON *env;
+    cJSON_ArrayForEach(env, cJSON_GetObjectItemCaseSensitive(sb, "env"))
+    {
+        if (th_env_name_is_secret(env->string)) {
+            if (warn)
+                fprintf(warn, "[SANDBOX] Refusing to pass secret env var into container: %s\n",
+                        env->string);
+            continue;
+        }
+        if (!cJSON_IsString(env) && !cJSON_IsNumber(env) && !cJSON_IsBool(env)) continue;
+        char *val = cJSON_IsString(env) ? tx_strdup(env->valuestring) : cJSON_PrintUnformatted(env);
+        PUSHF("--env=%s=%s", env->string, val);
+        if (cJSON_IsString(env))
+            tx_free(val);
+        else
+            cJSON_free(val);
+    }
+    PUSH(image);
+#undef PUSH
+#undef PUSHF
+    if (st != TX_OK) {
+        if (st == TX_ENOMEM) snprintf(err, errlen, "out of memory");
+        th_launch_free(l);
+    }
+    return st;
+}
+
+void th_launch_stop(const th_launch *l)
+{
+    if (!l->container[0]) return;
+    char *argv[] = {"docker", "kill", (char *)l->container, NULL};
+    run_capture(argv, NULL, NULL, NULL, 10000);
+}

@@ -1,0 +1,219 @@
+-- [tactus]/tools - Tool, Toolset and tool handles (inventory A.5, A.6).
+--
+-- A tool is either a Lua function run here (arguments validated against its
+-- `input` fields first) or a brokered host tool (`use = "broker.host.NAME"`),
+-- which becomes a tool.call request: the host decides whether NAME is
+-- allowed. Every call, direct or by an agent, is recorded on the handle.
+
+local raise, schema = dsl.raise, dsl.schema
+local format, match = string.format, string.match
+
+local T = {}
+dsl.tools = T
+
+local by_name = {} -- latest tool of each name, for Tool.called("name") and agents
+
+function T.invoke(data, args)
+  if args == nil then args = {} end
+  if type(args) ~= "table" then
+    raise("Tool '%s' expects a table of arguments, got %s", data.name, type(args))
+  end
+  local validated = args
+  if data.fields then
+    validated = schema.validate(data.fields, args, {
+      label = "Argument", noun = "argument", prefix = format("Tool '%s': ", data.name),
+      unknown = "drop",
+    })
+  end
+  local result
+  if data.broker then
+    local ok, res = vm.request("tool.call", {name = data.broker, args = validated})
+    if not ok then
+      raise("Tool '%s' (%s) failed: %s: %s", data.name, data.broker, res.type, res.message)
+    end
+    result = res.result
+  else
+    result = data.fn(validated)
+  end
+  data.calls[#data.calls + 1] = {name = data.name, args = validated, result = result}
+  return result
+end
+
+local function last(data)
+  return data.calls[#data.calls]
+end
+
+local function tool_index(data, k, h)
+  if k == "name" then return data.name end
+  if k == "description" then return data.description end
+  if k == "called" then return function() return #data.calls > 0 end end
+  if k == "call_count" then return function() return #data.calls end end
+  if k == "last_call" then
+    return function()
+      local c = last(data)
+      return c and {name = c.name, args = c.args, result = c.result} or nil
+    end
+  end
+  if k == "last_result" then
+    return function()
+      local c = last(data)
+      return c and c.result
+    end
+  end
+  if k == "reset" then return function() data.calls = {} end end
+  if k == "call" then
+    -- t:call(args) and t.call(args) both work
+    return function(a, b)
+      if a == h then a = b end
+      return T.invoke(data, a)
+    end
+  end
+  return nil
+end
+
+-- Declares a tool. opts: {stdlib = true} for embedded tools, {stops_agent = true} for done.
+function T.declare(config, name, opts)
+  if type(config) ~= "table" then
+    raise("Tool expects a table: Tool { description = \"...\", input = {...}, function(args) ... end }")
+  end
+  local data = {calls = {}, description = config.description or ""}
+  if type(data.description) ~= "string" then raise("Tool: description must be a string") end
+  if config.use ~= nil then
+    if type(config.use) ~= "string" then raise("Tool: use must be a string") end
+    local host = match(config.use, "^broker%.(host%.[%w_%.%-]+)$")
+    if not host then
+      raise("Tool: use = \"%s\" is not available in this runtime (brokered host tools are " ..
+        "written use = \"broker.host.NAME\")", config.use)
+    end
+    data.broker = host
+    if data.description == "" then data.description = "Host tool " .. host end
+  else
+    local fn = config[1] or config.handler
+    if type(fn) ~= "function" then
+      raise("Tool needs a function: Tool { description = \"...\", function(args) ... end }")
+    end
+    data.fn = fn
+  end
+  data.fields = schema.normalize(config.input or config.parameters, "Tool input")
+  dsl.name(data, "Tool", name or config.name)
+  if opts then
+    data.stdlib, data.stops_agent = opts.stdlib, opts.stops_agent
+    if opts.stdlib then data.explicit = false end
+  end
+  if data.name == "done" then data.stops_agent = true end
+  data.declared_at = dsl.here()
+  by_name[data.name] = data
+  return dsl.handle("Tool", data, tool_index, function(d, _, args) return T.invoke(d, args) end)
+end
+
+function T.rename(data, name)
+  if by_name[data.name] == data then by_name[data.name] = nil end
+  data.name, data.temp = name, false
+  if data.name == "done" then data.stops_agent = true end
+  by_name[name] = data
+end
+
+function T.get(name)
+  return by_name[name]
+end
+
+-- Flattens a list of tool handles, toolset handles and tool names into tool
+-- data, in order, without duplicates.
+function T.expand(list, who)
+  local out, seen = {}, {}
+  local function add(d)
+    if not seen[d] then
+      seen[d] = true
+      out[#out + 1] = d
+    end
+  end
+  for i, item in ipairs(list) do
+    local d = dsl.data_of(item)
+    if type(item) == "string" then
+      d = by_name[item]
+      if not d then raise("%s: no tool named '%s'", who, item) end
+      add(d)
+    elseif d and d.kind == "Tool" then
+      add(d)
+    elseif d and d.kind == "Toolset" then
+      for _, t in ipairs(d.tools) do add(t) end
+    else
+      raise("%s: tools[%d] is not a Tool or a Toolset (got %s)", who, i, type(item))
+    end
+  end
+  return out
+end
+
+-- ---- Toolset ---------------------------------------------------------------------------------
+
+local function toolset_index(data, k)
+  if k == "name" then return data.name end
+  if k == "tools" then
+    local list = vm.json_array({})
+    for i, t in ipairs(data.tools) do list[i] = t.handle end
+    return list
+  end
+  return nil
+end
+
+local function declare_toolset(config, name)
+  if type(config) ~= "table" then raise("Toolset expects a table: Toolset { tools = {...} }") end
+  if config.use ~= nil then
+    raise("Toolset: use = \"%s\" is not available in this runtime (MCP and plugin toolsets " ..
+      "are not supported yet)", tostring(config.use))
+  end
+  if type(config.tools) ~= "table" then raise("Toolset needs tools = {...}") end
+  local data = {tools = {}, description = config.description}
+  dsl.name(data, "Toolset", name or config.name)
+  for i, item in ipairs(config.tools) do
+    if dsl.data_of(item) then
+      for _, t in ipairs(T.expand({item}, "Toolset")) do data.tools[#data.tools + 1] = t end
+    elseif type(item) == "table" then
+      if type(item.name) ~= "string" then raise("Toolset: tools[%d] needs a name", i) end
+      local h = T.declare({
+        description = item.description, input = item.input, parameters = item.parameters,
+        handler = item.handler or item[1],
+      }, item.name)
+      data.tools[#data.tools + 1] = dsl.data_of(h)
+    else
+      raise("Toolset: tools[%d] must be a tool or a table {name, description, input, handler}", i)
+    end
+  end
+  return dsl.handle("Toolset", data, toolset_index, nil)
+end
+
+-- ---- the Tool global: a declarer with lookups by name ------------------------------------------
+
+local function named(fn, name)
+  if type(name) ~= "string" then raise("Tool.%s expects a tool name", fn) end
+  return by_name[name]
+end
+
+local Tool = dsl.declarer("Tool", function(config, name) return T.declare(config, name) end, {
+  called = function(name)
+    local d = named("called", name)
+    return d ~= nil and #d.calls > 0
+  end,
+  call_count = function(name)
+    local d = named("call_count", name)
+    return d and #d.calls or 0
+  end,
+  last_call = function(name)
+    local d = named("last_call", name)
+    local c = d and last(d)
+    return c and {name = c.name, args = c.args, result = c.result} or nil
+  end,
+  last_result = function(name)
+    local d = named("last_result", name)
+    local c = d and last(d)
+    return c and c.result
+  end,
+  get = function(name)
+    local d = named("get", name)
+    if not d then raise("Tool '%s' is not declared", name) end
+    return d.handle
+  end,
+})
+
+dsl.exports.Tool = Tool
+dsl.exports.Toolset = dsl.declarer("Toolset", declare_toolset)

@@ -1,0 +1,1 @@
+run --no-sandbox --input name=Ada --input count=two run-inputs.tac

@@ -1,0 +1,1 @@
+run --no-sandbox unterminated-string.tac
