@@ -614,3 +614,22 @@ bool tx_has_suffix(const char *s, const char *suffix)
     size_t n = strlen(s), m = strlen(suffix);
     return n >= m && memcmp(s + n - m, suffix, m) == 0;
 }
+
+bool tx_env_name_is_secret(const char *name)
+{
+    static const char *const blocked[] = {
+        "OPENAI_API_KEY",        "GOOGLE_API_KEY",    "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AZURE_OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+    };
+    static const char *const suffixes[] = {"_API_KEY", "_TOKEN", "_SECRET", "_PASSWORD"};
+    char upper[256];
+    size_t n = strlen(name);
+    if (n >= sizeof upper) return true; /* absurd names are refused, not guessed */
+    for (size_t i = 0; i <= n; i++) upper[i] = (char)toupper((unsigned char)name[i]);
+    for (size_t i = 0; i < sizeof blocked / sizeof blocked[0]; i++)
+        if (strcmp(upper, blocked[i]) == 0) return true;
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++)
+        if (tx_has_suffix(upper, suffixes[i])) return true;
+    return false;
+}

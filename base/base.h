@@ -160,6 +160,10 @@ void tx_map_free(tx_map *m);
 /* Levenshtein distance, capped: returns cap+1 as soon as it must exceed cap. */
 size_t tx_edit_distance(const char *a, size_t alen, const char *b, size_t blen, size_t cap);
 bool tx_str_ieq(const char *a, const char *b);
+/* Whether an environment variable's name marks a secret: the provider keys of
+ * inventory F.5, and any name ending in _API_KEY, _TOKEN, _SECRET or
+ * _PASSWORD (case-insensitive). Such names never enter a sandbox. */
+bool tx_env_name_is_secret(const char *name);
 bool tx_has_suffix(const char *s, const char *suffix);
 
 #endif

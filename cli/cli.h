@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <cjson/cJSON.h>
+
 #include "checker.h"
 
 /* Exit codes shared by every subcommand (docs/cli.md). */
@@ -19,6 +21,7 @@ enum {
 
 int cli_check(int argc, char **argv);
 int cli_run(int argc, char **argv);
+int cli_sandbox(int argc, char **argv);
 
 /* ---- rendering (cli_render.c) ---------------------------------------------------------- */
 
@@ -34,5 +37,8 @@ void cli_report_file(cli_report *r, const char *path, const char *src, size_t le
 /* Writes the document (JSON/SARIF) for `files` checked files. */
 int cli_report_finish(cli_report *r, size_t files);
 void cli_report_free(cli_report *r);
+
+/* A JSON value for people: two-space indentation, keys in their order. */
+void cli_print_json(FILE *out, const cJSON *v);
 
 #endif

@@ -208,3 +208,44 @@ int cli_report_finish(cli_report *r, size_t files)
     fflush(out);
     return ferror(out) ? -1 : 0;
 }
+
+/* ---- JSON values for people ------------------------------------------------------------- */
+
+static void json_pretty(tx_buf *b, const cJSON *v, int indent)
+{
+    if (cJSON_IsObject(v) || cJSON_IsArray(v)) {
+        bool obj = cJSON_IsObject(v);
+        if (!v->child) {
+            tx_buf_puts(b, obj ? "{}" : "[]");
+            return;
+        }
+        tx_buf_puts(b, obj ? "{\n" : "[\n");
+        for (const cJSON *c = v->child; c; c = c->next) {
+            tx_buf_printf(b, "%*s", indent + 2, "");
+            if (obj) {
+                tx_buf_json_string(b, c->string, strlen(c->string));
+                tx_buf_puts(b, ": ");
+            }
+            json_pretty(b, c, indent + 2);
+            tx_buf_puts(b, c->next ? ",\n" : "\n");
+        }
+        tx_buf_printf(b, "%*s%s", indent, "", obj ? "}" : "]");
+        return;
+    }
+    if (cJSON_IsString(v)) {
+        tx_buf_json_string(b, v->valuestring, strlen(v->valuestring));
+        return;
+    }
+    char *text = cJSON_PrintUnformatted(v);
+    tx_buf_puts(b, text ? text : "null");
+    cJSON_free(text);
+}
+
+void cli_print_json(FILE *out, const cJSON *v)
+{
+    tx_buf b;
+    tx_buf_init(&b, 256u << 20);
+    json_pretty(&b, v, 0);
+    fprintf(out, "%s\n", b.data ? b.data : "null");
+    tx_buf_free(&b);
+}

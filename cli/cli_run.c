@@ -267,9 +267,7 @@ static void print_human_result(const th_run_result *res, const char *path, long 
         if (cJSON_IsString(res->output)) {
             printf("%s\n", res->output->valuestring);
         } else if (res->output && !cJSON_IsNull(res->output)) {
-            char *text = cJSON_Print(res->output);
-            printf("%s\n", text ? text : "");
-            cJSON_free(text);
+            cli_print_json(stdout, res->output);
         }
         fprintf(stderr, "completed in %lld ms (run %s)\n", ms, res->run_id);
         return;

@@ -15,6 +15,7 @@ static const char usage[] =
     "commands:\n"
     "  check FILE|DIR...   parse and check procedures without running them\n"
     "  run FILE            run a procedure (model calls and host tools via the broker)\n"
+    "  sandbox status|rebuild|doctor   the Docker sandbox: state, image, self-check\n"
     "  version             print the version\n"
     "\n"
     "Run 'tactus <command> --help' for a command's options.\n"
@@ -40,6 +41,7 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "check") == 0) return cli_check(argc - 1, argv + 1);
     if (strcmp(cmd, "run") == 0) return cli_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "sandbox") == 0) return cli_sandbox(argc - 1, argv + 1);
     fprintf(stderr, "tactus: unknown command '%s'\n\n%s", cmd, usage);
     return CLI_EXIT_USAGE;
 }

@@ -110,13 +110,23 @@ tx_status th_launch_plain(const char *runtime_exe, const char *workspace, th_lau
  * configuration. */
 tx_status th_launch_docker(const cJSON *config, const char *image, const char *proc_dir,
                            const char *run_id, th_launch *l, FILE *warn, char *err, size_t errlen);
+/* The same container configuration, running tactus-probe (mounted read-only
+ * at /probe) with `args` instead of the runtime: for sandbox doctor and the
+ * OS-level escape tests, which must see exactly what a run sees. */
+tx_status th_launch_docker_probe(const cJSON *config, const char *image, const char *proc_dir,
+                                 const char *run_id, const char *probe_exe,
+                                 const char *const *args, th_launch *l, FILE *warn, char *err,
+                                 size_t errlen);
+/* Runs a launch plan to completion (no protocol): stdout and stderr are
+ * captured (capped), the container is stopped after timeout_ms. Returns the
+ * exit status, -1 on timeout. */
+int th_launch_capture(const th_launch *l, tx_buf *out, tx_buf *err, int timeout_ms);
 /* Stops the container (if any) of a launch; used on timeout and Ctrl-C. */
 void th_launch_stop(const th_launch *l);
 void th_launch_free(th_launch *l);
 
 /* Whether a Docker daemon answers; if not, the reason (inventory F.2). */
 bool th_docker_available(char *reason, size_t cap);
-bool th_env_name_is_secret(const char *name);
 tx_status th_sha256_file(const char *path, char hex[65]);
 
 typedef enum { TH_IMAGE_MISSING, TH_IMAGE_STALE, TH_IMAGE_CURRENT } th_image_state;

@@ -105,8 +105,8 @@ tx_status th_launch_plain(const char *runtime_exe, const char *workspace, th_lau
 
 /* Runs argv (a docker command) with `stdin_text` on its input; collects
  * stdout and stderr (capped) and the exit status. -1 on timeout (killed). */
-static int run_capture(char *const argv[], const char *stdin_text, tx_buf *out, tx_buf *err,
-                       int timeout_ms)
+static int run_capture_env(char *const argv[], char *const envp[], const char *stdin_text,
+                           tx_buf *out, tx_buf *err, int timeout_ms)
 {
     int pin[2], pout[2], perr[2];
     if (pipe(pin) || pipe(pout) || pipe(perr)) return -2;
@@ -115,9 +115,13 @@ static int run_capture(char *const argv[], const char *stdin_text, tx_buf *out, 
     if (pid == 0) {
         dup2(pin[0], 0), dup2(pout[1], 1), dup2(perr[1], 2);
         for (int fd = 3; fd < 1024; fd++) close(fd);
-        th_launch env = {0};
-        docker_env(&env);
-        execvpe(argv[0], argv, env.envp);
+        if (envp) {
+            execvpe(argv[0], argv, envp);
+        } else {
+            th_launch env = {0};
+            docker_env(&env);
+            execvpe(argv[0], argv, env.envp);
+        }
         _exit(127);
     }
     close(pin[0]), close(pout[1]), close(perr[1]);
@@ -167,6 +171,12 @@ static int run_capture(char *const argv[], const char *stdin_text, tx_buf *out, 
     }
     waitpid(pid, &status, 0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+static int run_capture(char *const argv[], const char *stdin_text, tx_buf *out, tx_buf *err,
+                       int timeout_ms)
+{
+    return run_capture_env(argv, NULL, stdin_text, out, err, timeout_ms);
 }
 
 static bool docker_on_path(void)
@@ -376,6 +386,8 @@ tx_status th_sandbox_build_image(const char *image, const char *runtime_exe, con
     if (st == TX_OK) st = mkdirs(path);
     snprintf(path, sizeof path, "%s/tmp", root);
     if (st == TX_OK) st = mkdirs(path);
+    /* Docker gives the tmpfs at /tmp the mode of the image's /tmp. */
+    if (st == TX_OK && chmod(path, 01777) != 0) st = TX_EIO;
     snprintf(path, sizeof path, "%s/Dockerfile", ctx);
     FILE *df = st == TX_OK ? fopen(path, "w") : NULL;
     if (df) {
@@ -409,27 +421,6 @@ tx_status th_sandbox_build_image(const char *image, const char *runtime_exe, con
 }
 
 /* ---- configuration checks ------------------------------------------------------------------------ */
-
-/* F.5: never into a container, plus every *_API_KEY, *_TOKEN, *_SECRET,
- * *_PASSWORD: names that carry secrets by convention. */
-bool th_env_name_is_secret(const char *name)
-{
-    static const char *const blocked[] = {
-        "OPENAI_API_KEY",        "GOOGLE_API_KEY",        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",     "AZURE_OPENAI_API_KEY",
-        "ANTHROPIC_API_KEY",
-    };
-    for (size_t i = 0; i < sizeof blocked / sizeof blocked[0]; i++)
-        if (strcmp(name, blocked[i]) == 0) return true;
-    static const char *const suffixes[] = {"_API_KEY", "_TOKEN", "_SECRET", "_PASSWORD"};
-    char upper[256];
-    size_t n = strlen(name);
-    if (n >= sizeof upper) return true;
-    for (size_t i = 0; i <= n; i++) upper[i] = (char)toupper((unsigned char)name[i]);
-    for (size_t i = 0; i < 4; i++)
-        if (tx_has_suffix(upper, suffixes[i])) return true;
-    return false;
-}
 
 static bool valid_size(const char *s)
 {
@@ -493,8 +484,10 @@ static tx_status volume_arg(const char *spec, const char *proc_dir, char *out, s
     return TX_OK;
 }
 
-tx_status th_launch_docker(const cJSON *config, const char *image, const char *proc_dir,
-                           const char *run_id, th_launch *l, FILE *warn, char *err, size_t errlen)
+static tx_status launch_docker(const cJSON *config, const char *image, const char *proc_dir,
+                               const char *run_id, const char *probe_exe,
+                               const char *const *probe_args, th_launch *l, FILE *warn, char *err,
+                               size_t errlen)
 {
     memset(l, 0, sizeof *l);
     const cJSON *sb = th_config_get(config, "sandbox");
@@ -561,14 +554,22 @@ tx_status th_launch_docker(const cJSON *config, const char *image, const char *p
     PUSHF("--name=%s%s", l->container, NULL);
     PUSHF("--network=%s%s", network, NULL);
     PUSH("--read-only");
-    PUSH("--tmpfs=/tmp:rw,noexec,nosuid,nodev,size=64m");
+    PUSH("--tmpfs=/tmp:rw,noexec,nosuid,nodev,size=64m,mode=1777");
     PUSH("--cap-drop=ALL");
     PUSH("--security-opt=no-new-privileges");
     PUSHF("--pids-limit=%s%s", pids, NULL);
     PUSHF("--memory=%s%s", memory, NULL);
     PUSHF("--memory-swap=%s%s", memory, NULL); /* no swap beyond the limit */
     PUSHF("--cpus=%s%s", cpus, NULL);
-    PUSH("--user=65534:65534");
+    /* Never root inside. The owner of the procedure's folder, so that files
+     * the procedure writes belong to whoever owns the project; nobody
+     * (65534) when that owner is root. */
+    char user[64] = "65534:65534";
+    struct stat dsb;
+    if (stat(proc_dir, &dsb) == 0 && dsb.st_uid != 0)
+        snprintf(user, sizeof user, "%u:%u", (unsigned)dsb.st_uid,
+                 (unsigned)(dsb.st_gid ? dsb.st_gid : dsb.st_uid));
+    PUSHF("--user=%s%s", user, NULL);
     PUSH("--log-driver=none");
     const cJSON *mount = cJSON_GetObjectItemCaseSensitive(sb, "mount_current_dir");
     if (!cJSON_IsFalse(mount)) PUSHF("--volume=%s:/workspace:rw%s", proc_dir, NULL);
@@ -587,7 +588,7 @@ tx_status th_launch_docker(const cJSON *config, const char *image, const char *p
     const cJSON *env;
     cJSON_ArrayForEach(env, cJSON_GetObjectItemCaseSensitive(sb, "env"))
     {
-        if (th_env_name_is_secret(env->string)) {
+        if (tx_env_name_is_secret(env->string)) {
             if (warn)
                 fprintf(warn, "[SANDBOX] Refusing to pass secret env var into container: %s\n",
                         env->string);
@@ -601,7 +602,12 @@ tx_status th_launch_docker(const cJSON *config, const char *image, const char *p
         else
             cJSON_free(val);
     }
+    if (probe_exe) {
+        PUSHF("--volume=%s:/probe:ro%s", probe_exe, NULL);
+        PUSH("--entrypoint=/probe");
+    }
     PUSH(image);
+    for (size_t i = 0; probe_args && probe_args[i]; i++) PUSH(probe_args[i]);
 #undef PUSH
 #undef PUSHF
     if (st != TX_OK) {
@@ -609,6 +615,27 @@ tx_status th_launch_docker(const cJSON *config, const char *image, const char *p
         th_launch_free(l);
     }
     return st;
+}
+
+tx_status th_launch_docker(const cJSON *config, const char *image, const char *proc_dir,
+                           const char *run_id, th_launch *l, FILE *warn, char *err, size_t errlen)
+{
+    return launch_docker(config, image, proc_dir, run_id, NULL, NULL, l, warn, err, errlen);
+}
+
+tx_status th_launch_docker_probe(const cJSON *config, const char *image, const char *proc_dir,
+                                 const char *run_id, const char *probe_exe,
+                                 const char *const *args, th_launch *l, FILE *warn, char *err,
+                                 size_t errlen)
+{
+    return launch_docker(config, image, proc_dir, run_id, probe_exe, args, l, warn, err, errlen);
+}
+
+int th_launch_capture(const th_launch *l, tx_buf *out, tx_buf *err, int timeout_ms)
+{
+    int rc = run_capture_env(l->argv, l->envp, NULL, out, err, timeout_ms);
+    if (rc == -1) th_launch_stop(l);
+    return rc;
 }
 
 void th_launch_stop(const th_launch *l)

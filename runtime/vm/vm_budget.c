@@ -78,8 +78,15 @@ static bool mem_allowed(const vm_budget *b, size_t old, size_t new_size)
     return b->mem_used <= limit && extra <= limit - b->mem_used;
 }
 
+static void sample_location(vm_ctx *ctx, lua_State *L);
+
 static void memory_exceeded(vm_ctx *ctx)
 {
+    /* Lua raises memory errors without calling the message handler, so the
+     * stack is gone by the time the run learns of it: note the user line
+     * now. Reading the call chain (lua_getstack/lua_getinfo "Sl") only reads
+     * frames and allocates nothing, so it is safe even from the allocator. */
+    if (ctx->abort_kind == VM_ABORT_NONE && hook_on && ctx->L) sample_location(ctx, ctx->L);
     vm_abort(ctx, VM_ABORT_MEMORY, "memory budget exceeded (limit %zu bytes)",
              ctx->budget.mem_limit);
 }
@@ -204,6 +211,22 @@ void vm_budget_sample(lua_State *L, lua_Debug *ar)
     }
     ctx->sample_line = ar->currentline;
     sample_writing = 0;
+}
+
+static void sample_location(vm_ctx *ctx, lua_State *L)
+{
+    lua_Debug ar;
+    for (int level = 0; lua_getstack(L, level, &ar); level++) {
+        if (!lua_getinfo(L, "Sl", &ar)) continue;
+        if (ar.source[0] == '@' && ar.currentline > 0) {
+            sample_writing = 1;
+            snprintf(ctx->sample_file, sizeof ctx->sample_file, "%s", ar.source + 1);
+            ctx->sample_src = ar.source;
+            ctx->sample_line = ar.currentline;
+            sample_writing = 0;
+            return;
+        }
+    }
 }
 
 static void budget_hook(lua_State *L, lua_Debug *ar)

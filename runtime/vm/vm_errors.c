@@ -9,7 +9,8 @@
  *   2. the innermost user frame on the stack when the error was raised
  *      (budget stops, errors raised with level 0);
  *   3. the last user line the budget hook saw (memory errors, which Lua
- *      raises without calling the message handler).
+ *      raises without calling the message handler);
+ *   4. the procedure's file without a line (a tail call left no frame).
  * The traceback lists user frames only: the embedded DSL ("=[tactus]/...")
  * and C functions are implementation detail, not something a procedure
  * author can act on.
@@ -114,7 +115,10 @@ static void set_error(vm_ctx *ctx, const char *message, const char *file, size_t
         char *f = tx_strndup(file, file_len);
         cJSON_AddStringToObject(e, "file", f ? f : "");
         tx_free(f);
-        cJSON_AddNumberToObject(e, "line", line);
+        if (line > 0)
+            cJSON_AddNumberToObject(e, "line", line);
+        else
+            cJSON_AddNullToObject(e, "line");
     } else {
         cJSON_AddNullToObject(e, "file");
         cJSON_AddNullToObject(e, "line");
@@ -164,6 +168,11 @@ static void record(lua_State *L, int idx, bool with_stack)
             file = ctx->sample_file;
             file_len = strlen(file);
             line = ctx->sample_line;
+        } else if (ctx->n_user_chunks > 0) {
+            /* No user frame left (a tail call replaced it): name the file at least. */
+            file = ctx->user_chunks[0];
+            file_len = strlen(file);
+            line = 0;
         }
     }
     if (with_stack)

@@ -16,8 +16,9 @@
  *   warn                                - writes to stderr unasked;
  *   collectgarbage (but "count")        - "stop" would disable collection.
  * Replaced by our own: print (log.emit), setmetatable (no __gc: finalizers
- * would run at arbitrary points, even after run.finish), require (embedded
- * stdlib and the procedure's .tac files only), os (host time, UTC).
+ * would run at arbitrary points, even after run.finish), xpcall (the handler
+ * runs under the budgets, see sb_xpcall), require (embedded stdlib and the
+ * procedure's .tac files only), os (host time, UTC).
  *
  * The string metatable is shared by every string of the state: its __index
  * is the filtered `string` table and its __metatable is false, so
@@ -31,7 +32,7 @@
 static const char *const base_names[] = {
     "assert", "error",  "getmetatable", "ipairs",   "next",     "pairs",  "pcall",
     "rawequal", "rawget", "rawlen",     "rawset",   "select",   "tonumber", "tostring",
-    "type",   "xpcall", "_VERSION",     NULL,
+    "type",   "_VERSION",     NULL,
 };
 static const char *const string_names[] = {
     "byte", "char", "find", "format", "gmatch", "gsub",    "len",     "lower",
@@ -98,6 +99,36 @@ static int sb_setmetatable(lua_State *L)
     return 1;
 }
 
+/* Lua's xpcall runs the message handler at the point of the error. When the
+ * error was raised by the budget hook, Lua has hooks switched off until the
+ * error is caught, so a handler that loops (xpcall(f, function() while true
+ * do end end)) would run beyond every budget. Here the handler runs after
+ * the error is caught, hooks on. Without the debug library a handler cannot
+ * tell the difference: it only ever sees the error value. */
+static int sb_xpcall_finish(lua_State *L, int status, lua_KContext extra)
+{
+    if (status != LUA_OK && status != LUA_YIELD) {
+        lua_pushvalue(L, 2);  /* the handler */
+        lua_pushvalue(L, -2); /* the error */
+        lua_pcall(L, 1, 1, 0);
+        lua_pushboolean(L, 0);
+        lua_insert(L, -2);
+        return 2;
+    }
+    return lua_gettop(L) - (int)extra;
+}
+
+static int sb_xpcall(lua_State *L)
+{
+    int n = lua_gettop(L);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushboolean(L, 1); /* first result */
+    lua_pushvalue(L, 1);   /* the function */
+    lua_rotate(L, 3, 2);   /* below the function's arguments */
+    int status = lua_pcallk(L, n - 2, LUA_MULTRET, 0, 2, sb_xpcall_finish);
+    return sb_xpcall_finish(L, status, 2);
+}
+
 /* ---- building the tables --------------------------------------------------------------------- */
 
 /* Pushes a new table holding only the `keep` names of the table at src. */
@@ -161,6 +192,7 @@ int vm_sandbox_open(lua_State *L)
     set_fn(L, G, "print", vm_effects_l_print);
     set_fn(L, G, "collectgarbage", sb_collectgarbage);
     set_fn(L, G, "setmetatable", sb_setmetatable);
+    set_fn(L, G, "xpcall", sb_xpcall);
     set_fn(L, G, "require", vm_require_l);
 
     /* The DSL's private environment: the same functions, its own copies of
@@ -171,6 +203,7 @@ int vm_sandbox_open(lua_State *L)
         lua_setfield(L, P, *k);
     }
     set_fn(L, P, "setmetatable", sb_setmetatable);
+    set_fn(L, P, "xpcall", sb_xpcall);
     set_fn(L, P, "print", vm_effects_l_print);
     set_fn(L, P, "require", vm_require_l);
 
