@@ -53,7 +53,7 @@ static int cmd_status(bool json)
     bool have_runtime = th_find_runtime(runtime, sizeof runtime) == TX_OK;
     cJSON *config = NULL;
     char err[512];
-    if (th_config_load("./.", &config, err, sizeof err) != TX_OK) config = cJSON_CreateObject();
+    if (th_config_load(".", &config, err, sizeof err) != TX_OK) config = cJSON_CreateObject();
     th_sandbox_image_name(config, image, sizeof image);
     th_image_state st = TH_IMAGE_MISSING;
     if (docker && have_runtime) st = th_sandbox_image_state(image, runtime, detail, sizeof detail);
@@ -90,7 +90,7 @@ static int cmd_rebuild(bool force)
         return CLI_EXIT_FAILED;
     }
     cJSON *config = NULL;
-    if (th_config_load("./.", &config, err, sizeof err) != TX_OK) {
+    if (th_config_load(".", &config, err, sizeof err) != TX_OK) {
         fprintf(stderr, "tactus sandbox rebuild: configuration error: %s\n", err);
         return CLI_EXIT_USAGE;
     }
@@ -119,7 +119,7 @@ static bool doctor_target(const char *arg, char *dir, char *cfg_path)
     if (stat(real, &sb) != 0) return false;
     if (S_ISDIR(sb.st_mode)) {
         snprintf(dir, PATH_MAX + 8, "%s", real);
-        snprintf(cfg_path, PATH_MAX + 8, "%s/.", real);
+        snprintf(cfg_path, PATH_MAX + 8, "%s", real);
     } else {
         snprintf(cfg_path, PATH_MAX + 8, "%s", real);
         snprintf(dir, PATH_MAX + 8, "%s", real);

@@ -392,8 +392,9 @@ static bool declare_from_call(fe_parser *p, const fe_value *call, const char *va
             fn = cfg;
             cfg = NULL;
         }
-        /* `main = procedure("main", ...)` and `Procedure {...}` are the main one. */
-        if (name && strcmp(name, "main") == 0 && !d.name) name = NULL;
+        /* `Procedure {...}`, `Procedure "main" {...}` and `main = procedure("main",
+         * ...)` all declare the main procedure. */
+        if (name && strcmp(name, "main") == 0) name = NULL;
         add_procedure(p, name, stmt_span, name_span, cfg, fn);
         return true;
     }

@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
+bash scripts/start-dockerd.sh
 bash scripts/regen-grammars.sh --check
 
 bash scripts/build.sh release

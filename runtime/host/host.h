@@ -28,6 +28,8 @@
  * overwrite, lists extend, mappings merge deeply. On a YAML error returns
  * TX_EINVAL with a message "file:line:column: what" in err. */
 tx_status th_config_load(const char *procedure_path, cJSON **config, char *err, size_t errlen);
+/* (procedure_path may also be a folder: its own .tactus/config.yml is then
+ * the nearest, and there is no sidecar.) */
 /* Parses one YAML document into JSON (mappings, sequences, typed scalars). */
 tx_status th_yaml_parse(const char *text, size_t len, const char *name, cJSON **out, char *err,
                         size_t errlen);

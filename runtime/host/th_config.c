@@ -303,9 +303,11 @@ tx_status th_config_load(const char *procedure_path, cJSON **config, char *err, 
     MERGE(".tactus/config.yml");
     /* From the filesystem root down to the procedure's folder: nearer wins. */
     char dir[PATH_MAX];
+    struct stat psb;
+    bool is_dir = stat(procedure_path, &psb) == 0 && S_ISDIR(psb.st_mode);
     if (realpath(procedure_path, dir)) {
-        char *slash = strrchr(dir, '/');
-        if (slash) *slash = '\0';
+        char *slash = is_dir ? NULL : strrchr(dir, '/');
+        if (slash && slash != dir) *slash = '\0';
         char cwd[PATH_MAX];
         bool have_cwd = getcwd(cwd, sizeof cwd) != NULL;
         size_t len = strlen(dir);
@@ -324,7 +326,9 @@ tx_status th_config_load(const char *procedure_path, cJSON **config, char *err, 
     /* The sidecar: FILE.tac.yml, else FILE.yml. */
     snprintf(path, sizeof path, "%s.yml", procedure_path);
     struct stat sb;
-    if (stat(path, &sb) == 0) {
+    if (is_dir) {
+        /* a folder has no sidecar */
+    } else if (stat(path, &sb) == 0) {
         MERGE(path);
     } else if (tx_has_suffix(procedure_path, ".tac")) {
         snprintf(path, sizeof path, "%.*s.yml", (int)(strlen(procedure_path) - 4), procedure_path);

@@ -166,7 +166,7 @@ int vm_require_l(lua_State *L)
     }
 
     /* helpers.text -> helpers/text.tac, then helpers/text/init.tac */
-    char rel[2][VM_PATH_MAX];
+    char rel[2][256];
     snprintf(rel[0], sizeof rel[0], "%.200s", name); /* names are at most 200 bytes */
     for (char *p = rel[0]; *p; p++)
         if (*p == '.') *p = '/';
@@ -176,7 +176,7 @@ int vm_require_l(lua_State *L)
         if (!vm_file_push_contents(L, "require", rel[i], strlen(rel[i]), true)) continue;
         size_t len;
         const char *src = lua_tolstring(L, -1, &len);
-        char display[VM_PATH_MAX + 8];
+        char display[VM_PATH_MAX + 272];
         snprintf(display, sizeof display, "%s%s%s", ctx->display_dir, *ctx->display_dir ? "/" : "",
                  rel[i]);
         if (vm_load_user(L, src, len, display) != LUA_OK) return lua_error(L);

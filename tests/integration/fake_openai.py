@@ -337,7 +337,8 @@ class Handler(BaseHTTPRequestHandler):
                            "Authorization header using Bearer auth.")
                 else:
                     key = auth[7:] if auth.startswith("Bearer ") else auth
-                    masked = key[:3] + "*" * max(0, len(key) - 7) + key[-4:]
+                    masked = (key[:3] + "*" * (len(key) - 7) + key[-4:]) if len(key) >= 12 \
+                        else "*" * len(key)
                     msg = ("Incorrect API key provided: %s. You can find your API key at "
                            "https://platform.openai.com/account/api-keys." % masked)
                 self.send_error_json(401, msg, "invalid_request_error",

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# OS-level escape tests in the REAL container configuration (dockerd), one
+# case per invocation:  sandbox-test.sh BUILD_DIR CASE
+# The probe runs through `tactus sandbox doctor --probe`, so it gets exactly
+# the flags a run gets; runs go through `tactus run` itself.
+set -u
+build=$1 case=$2
+tactus=$build/tactus
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "sandbox-test $case: FAIL: $*" >&2; exit 1; }
+ok() { echo "sandbox-test $case: ok${1:+ ($1)}"; exit 0; }
+docker info >/dev/null 2>&1 || fail "no Docker daemon answers (scripts/start-dockerd.sh starts one)"
+
+proj=$work/proj
+mkdir -p "$proj/data"
+echo "hello" > "$proj/data/note.txt"
+cat > "$proj/hello.tac" <<'TAC'
+Procedure { output = { text = field.string{} }, function() return {text = "hi"} end }
+TAC
+# The container runs as the folder's owner (nobody when that is root).
+chown -R 65534:65534 "$proj"
+config() { mkdir -p "$proj/.tactus"; printf '%s\n' "$1" > "$proj/.tactus/config.yml"; }
+probe() { "$tactus" sandbox doctor "$proj" --probe "$@" 2>"$work/err"; }
+field() { python3 -c "import json,sys; d=[json.loads(l) for l in sys.stdin if l.strip().startswith('{')]; print(json.dumps(d[$1].get('$2')))"; }
+
+case "$case" in
+doctor)
+    out=$("$tactus" sandbox doctor --json "$proj") || fail "doctor reported a failed check: $out"
+    for c in network secrets root_filesystem scratch_space capabilities user no_new_privileges seccomp pids memory; do
+        python3 -c "import json,sys; d=json.loads(sys.argv[1]); sys.exit(0 if d['$c']['ok'] else 1)" "$out" || fail "check $c: $out"
+    done
+    ok "all checks" ;;
+network)
+    out=$(probe report) || fail "probe failed"
+    grep -q '"network": {"ok": true, "detail": "interfaces: lo; routes: 0' <<<"$out" || fail "$out"
+    ok "only lo, no route" ;;
+no-secrets)
+    config 'sandbox: {env: {GREETING: hello, MY_API_KEY: leaked, DB_PASSWORD: leaked}}'
+    out=$(OPENAI_API_KEY=sk-tactus-test-secret ANTHROPIC_API_KEY=sk-test probe report) || fail "probe failed"
+    grep -q '"secrets": {"ok": true' <<<"$out" || fail "$out"
+    grep -q "Refusing to pass secret env var into container: MY_API_KEY" "$work/err" || fail "no refusal warning: $(cat "$work/err")"
+    grep -q "DB_PASSWORD" "$work/err" || fail "DB_PASSWORD not refused"
+    ok "host keys and secret-named sandbox.env refused" ;;
+write-outside)
+    for p in /etc/passwd-x /usr/x /x /proc/x; do
+        out=$(probe write "$p")
+        grep -q '"written": false' <<<"$out" || fail "write to $p allowed: $out"
+    done
+    out=$(probe write /tmp/ok); grep -q '"written": true' <<<"$out" || fail "/tmp not writable: $out"
+    out=$(probe write /workspace/ok); grep -q '"written": true' <<<"$out" || fail "/workspace not writable: $out"
+    ok "/, /etc, /usr, /proc refused; /tmp and /workspace writable" ;;
+readonly-volume)
+    config 'sandbox: {volumes: ["./data:/data:ro"]}'
+    out=$(probe write /data/x); grep -q '"written": false, "error": "Read-only file system"' <<<"$out" || fail "$out"
+    ok "a :ro volume refuses writes" ;;
+non-root)
+    out=$(probe report); grep -q '"user": {"ok": true, "detail": "uid 65534' <<<"$out" || fail "$out"
+    ok ;;
+fork-bomb)
+    config 'sandbox: {limits: {pids: 32}}'
+    out=$(probe fork-bomb) || true
+    grep -q '"refused": true' <<<"$out" || fail "the pids limit did not stop the fork bomb: $out"
+    ok "$(head -1 <<<"$out")" ;;
+memory-bomb)
+    config 'sandbox: {limits: {memory: 64m}}'
+    cat > "$proj/bomb.tac" <<'TAC'
+Procedure { function()
+    local t = {}
+    for i = 1, 1e9 do t[i] = string.rep("x", 1024) .. i end
+end }
+TAC
+    chown 65534:65534 "$proj/bomb.tac"
+    out=$("$tactus" run --json --max-memory 4g "$proj/bomb.tac" 2>"$work/err"); code=$?
+    [ $code -eq 1 ] || fail "exit $code (expected 1): $out $(cat "$work/err")"
+    grep -q 'killed: out of memory (limit: 64m)' <<<"$out" || fail "$out"
+    ok "killed: out of memory (limit: 64m)" ;;
+cpu-loop)
+    cat > "$proj/spin.tac" <<'TAC'
+Procedure { function() while true do end end }
+TAC
+    chown 65534:65534 "$proj/spin.tac"
+    start=$(date +%s)
+    out=$("$tactus" run --json --timeout 3 --max-instructions 1000000000000000 "$proj/spin.tac" 2>"$work/err"); code=$?
+    [ $code -eq 1 ] || fail "exit $code: $out"
+    grep -qE 'limit (3000 ms|3 s)' <<<"$out" || fail "no limit in the message: $out"
+    [ $(( $(date +%s) - start )) -lt 20 ] || fail "took too long"
+    [ -z "$(docker ps -q --filter name=tactus-run-)" ] || fail "a container was left running"
+    ok "$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["error"]["message"])' "$out")" ;;
+hidden-project)
+    config 'sandbox: {mount_current_dir: false}'
+    out=$(probe stat /workspace/hello.tac) || true
+    grep -q '"error": "No such file or directory"' <<<"$out" || fail "the project is visible: $out"
+    ok "mount_current_dir: false hides the project" ;;
+examples-parity)
+    cp -r "$here/../../examples" "$work/ex"
+    chown -R 65534:65534 "$work/ex"
+    norm() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d.pop("run_id"); [p.pop("request_id", None) for p in d.get("pending", [])]; print(json.dumps(d, sort_keys=True))' "$1"; }
+    n=0
+    while IFS='|' read -r file args expect; do
+        case "$file" in ''|'#'*) continue ;; esac
+        a=$(eval "\"$tactus\" run --json --mock --no-sandbox $args \"$work/ex/$file\"" 2>/dev/null)
+        b=$(eval "\"$tactus\" run --json --mock $args \"$work/ex/$file\"" 2>/dev/null)
+        [ "$(norm "$a")" = "$(norm "$b")" ] || fail "$file differs: no-sandbox $a / sandbox $b"
+        n=$((n + 1))
+    done < "$here/../run/examples.txt"
+    ok "$n examples, identical results" ;;
+*) fail "unknown case" ;;
+esac
