@@ -69,7 +69,7 @@ typedef struct {
 
 typedef struct {
     char type[32];     /* ProviderError, RateLimited, Timeout, BadRequest, AuthError */
-    char message[512];
+    char message[1024];
 } th_error;
 
 /* llm.chat params -> done data {message, usage, finish_reason}, or NULL with err. */

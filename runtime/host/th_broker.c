@@ -13,9 +13,22 @@
 
 #include "host.h"
 
+#define TP_REDACT_CAP (64u * 1024u * 1024u)
+
+#define MAX_SECRETS 64
+
+extern char **environ;
+
 struct th_broker {
     const cJSON *config;
     bool mock_all;
+    /* Values of the host's secret-named variables: redacted from everything
+     * sent back to the runtime, as a second line behind "keys never leave
+     * the providers" (a provider may quote a rejected key in its error). */
+    char *secrets[MAX_SECRETS];
+    size_t n_secrets;
+    th_delta_fn user_delta;
+    void *user_ud;
     th_mock *mock;
     th_openai *openai;
 };
@@ -26,6 +39,15 @@ th_broker *th_broker_new(const cJSON *config, const cJSON *mocks, bool mock_all)
     if (!b) return NULL;
     b->config = config;
     b->mock_all = mock_all;
+    for (char **e = environ; e && *e && b->n_secrets < MAX_SECRETS; e++) {
+        const char *eq = strchr(*e, '=');
+        if (!eq || strlen(eq + 1) < 6) continue; /* too short to redact without noise */
+        char name[256];
+        snprintf(name, sizeof name, "%.*s", (int)(eq - *e), *e);
+        if (!tx_env_name_is_secret(name)) continue;
+        b->secrets[b->n_secrets] = tx_strdup(eq + 1);
+        if (b->secrets[b->n_secrets]) b->n_secrets++;
+    }
     b->mock = th_mock_new(mocks);
     b->openai = th_openai_new(config);
     if (!b->mock || !b->openai) {
@@ -40,6 +62,10 @@ void th_broker_free(th_broker *b)
     if (!b) return;
     th_mock_free(b->mock);
     th_openai_free(b->openai);
+    for (size_t i = 0; i < b->n_secrets; i++) {
+        memset(b->secrets[i], 0, strlen(b->secrets[i]));
+        tx_free(b->secrets[i]);
+    }
     tx_free(b);
 }
 
@@ -185,9 +211,62 @@ static cJSON *handle_chat(th_broker *b, long id, const cJSON *params, th_delta_f
     return o;
 }
 
+/* ---- redaction ------------------------------------------------------------------------------------ */
+
+/* Replaces every occurrence of a known secret in the strings of `v`. */
+static void redact(const th_broker *b, cJSON *v, int depth)
+{
+    if (!v || depth > 64 || b->n_secrets == 0) return;
+    if (cJSON_IsString(v) && v->valuestring) {
+        for (size_t i = 0; i < b->n_secrets; i++) {
+            const char *sec = b->secrets[i];
+            if (!strstr(v->valuestring, sec)) continue;
+            tx_buf out;
+            tx_buf_init(&out, TP_REDACT_CAP);
+            const char *p = v->valuestring, *hit;
+            size_t sl = strlen(sec);
+            while ((hit = strstr(p, sec))) {
+                tx_buf_append(&out, p, (size_t)(hit - p));
+                tx_buf_puts(&out, "[REDACTED]");
+                p = hit + sl;
+            }
+            tx_buf_puts(&out, p);
+            cJSON_SetValuestring(v, out.data ? out.data : "[REDACTED]");
+            tx_buf_free(&out);
+        }
+        return;
+    }
+    for (cJSON *c = v->child; c; c = c->next) redact(b, c, depth + 1);
+}
+
+static void redacting_delta(void *ud, const cJSON *delta)
+{
+    th_broker *b = ud;
+    if (!b->user_delta) return;
+    if (b->n_secrets == 0) {
+        b->user_delta(b->user_ud, delta);
+        return;
+    }
+    cJSON *copy = cJSON_Duplicate(delta, 1);
+    redact(b, copy, 0);
+    if (copy) b->user_delta(b->user_ud, copy);
+    cJSON_Delete(copy);
+}
+
 /* ---- dispatch ------------------------------------------------------------------------------------- */
 
+static cJSON *dispatch(th_broker *b, const cJSON *request, th_delta_fn on_delta, void *ud);
+
 cJSON *th_broker_handle(th_broker *b, const cJSON *request, th_delta_fn on_delta, void *ud)
+{
+    b->user_delta = on_delta;
+    b->user_ud = ud;
+    cJSON *reply = dispatch(b, request, redacting_delta, b);
+    redact(b, reply, 0);
+    return reply;
+}
+
+static cJSON *dispatch(th_broker *b, const cJSON *request, th_delta_fn on_delta, void *ud)
 {
     long id = request_id(request);
     const char *method = th_json_str(request, "method");

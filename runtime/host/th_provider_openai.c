@@ -50,8 +50,9 @@ void th_openai_free(th_openai *p)
 typedef struct {
     char base_url[1024];
     char api_key[4096];
-    long stall_seconds;
-    long timeout_seconds;
+    long stall_ms;   /* no byte for this long: the answer is abandoned */
+    long timeout_ms; /* the whole answer */
+    char key_env[160]; /* the variable the key came from, for messages */
     int max_retries;
     double retry_delay;
 } settings;
@@ -75,6 +76,7 @@ static double cfg_num(const cJSON *config, const char *provider, const char *key
 static void load_settings(const cJSON *config, const char *provider, settings *s)
 {
     const char *base = NULL, *key = NULL;
+    snprintf(s->key_env, sizeof s->key_env, "OPENAI_API_KEY");
     if (strcmp(provider, "openai") == 0) {
         base = getenv("OPENAI_BASE_URL");
         key = getenv("OPENAI_API_KEY");
@@ -91,13 +93,16 @@ static void load_settings(const cJSON *config, const char *provider, settings *s
             env_name = def;
         }
         key = getenv(env_name);
+        snprintf(s->key_env, sizeof s->key_env, "%s", env_name);
     }
     snprintf(s->base_url, sizeof s->base_url, "%s", base);
     size_t bl = strlen(s->base_url);
     while (bl > 0 && s->base_url[bl - 1] == '/') s->base_url[--bl] = '\0';
     snprintf(s->api_key, sizeof s->api_key, "%s", key ? key : "");
-    s->stall_seconds = (long)cfg_num(config, provider, "stall_timeout", 60);
-    s->timeout_seconds = (long)cfg_num(config, provider, "timeout", 600);
+    s->stall_ms = (long)(cfg_num(config, provider, "stall_timeout", 60) * 1000);
+    s->timeout_ms = (long)(cfg_num(config, provider, "timeout", 600) * 1000);
+    if (s->stall_ms < 1) s->stall_ms = 1;
+    if (s->timeout_ms < 1) s->timeout_ms = 1;
     s->max_retries = (int)cfg_num(config, provider, "max_retries", 2);
     s->retry_delay = cfg_num(config, provider, "retry_delay", 0.5);
 }
@@ -219,7 +224,32 @@ typedef struct {
     bool malformed;
     char malformed_what[160];
     bool got_bytes; /* streamed anything to the sink: no retry after this */
+    long long last_byte_ms, started_ms;
+    long stall_ms;
+    bool stalled;
 } stream;
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* curl calls this about once a second and on every chunk: a stream that
+ * stops moving for stall_ms is abandoned (curl's own low-speed check works
+ * in whole seconds averaged over a window, too coarse for this). */
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    stream *s = ud;
+    if (mono_ms() - s->last_byte_ms > s->stall_ms) {
+        s->stalled = true;
+        return 1; /* abort the transfer */
+    }
+    return 0;
+}
 
 static void emit(stream *s, cJSON *delta)
 {
@@ -305,6 +335,7 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
 {
     stream *s = ud;
     size_t n = size * nmemb;
+    s->last_byte_ms = mono_ms();
     if (s->status == 0) {
         curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &s->status);
         char *ct = NULL;
@@ -315,14 +346,17 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
         if (tx_buf_append(&s->body, data, n) != TX_OK) return 0; /* over the cap: abort */
         return n;
     }
-    for (size_t i = 0; i < n; i++) {
-        if (data[i] == '\n') {
-            on_line(s, s->line.data ? s->line.data : "", s->line.len);
-            s->line.len = 0;
-            if (s->line.data) s->line.data[0] = '\0';
-        } else if (tx_buf_append(&s->line, data + i, 1) != TX_OK) {
-            return 0;
-        }
+    size_t i = 0;
+    while (i < n) {
+        const char *nl = memchr(data + i, '\n', n - i);
+        size_t run = nl ? (size_t)(nl - (data + i)) : n - i;
+        if (tx_buf_append(&s->line, data + i, run) != TX_OK) return 0; /* over the cap */
+        i += run;
+        if (!nl) break;
+        on_line(s, s->line.data ? s->line.data : "", s->line.len);
+        s->line.len = 0;
+        if (s->line.data) s->line.data[0] = '\0';
+        i++;
     }
     return n;
 }
@@ -353,7 +387,8 @@ static void stream_free(stream *s)
 
 /* ---- errors ----------------------------------------------------------------------------------- */
 
-static void http_error(const stream *s, const char *model, const char *base, th_error *err)
+static void http_error(const stream *s, const char *model, const char *base, const char *key_env,
+                       th_error *err)
 {
     const char *msg = NULL;
     cJSON *body = s->body.data ? cJSON_ParseWithLength(s->body.data, s->body.len) : NULL;
@@ -371,20 +406,20 @@ static void http_error(const stream *s, const char *model, const char *base, th_
     if (st == 401 || st == 403) {
         strcpy(err->type, "AuthError");
         snprintf(err->message, sizeof err->message,
-                 "the provider at %s refused the API key (HTTP %ld: %s); set OPENAI_API_KEY (or the "
-                 "provider's key variable) on the host",
-                 base, st, detail);
+                 "the provider at %.300s refused the API key (HTTP %ld: %s); set %s on the host "
+                 "(environment or .env)",
+                 base, st, detail, key_env);
     } else if (st == 404) {
         strcpy(err->type, "ProviderError");
-        snprintf(err->message, sizeof err->message, "unknown model \"%s\" at %s (HTTP 404: %s)", model,
-                 base, detail);
+        snprintf(err->message, sizeof err->message, "unknown model \"%.100s\" at %.300s (HTTP 404: %s)",
+                 model, base, detail);
     } else if (st == 429) {
         strcpy(err->type, "RateLimited");
-        snprintf(err->message, sizeof err->message, "rate limited by %s (HTTP 429: %s)", base, detail);
+        snprintf(err->message, sizeof err->message, "rate limited by %.300s (HTTP 429: %s)", base, detail);
     } else {
         strcpy(err->type, st >= 500 ? "ProviderError" : "BadRequest");
-        snprintf(err->message, sizeof err->message, "the provider at %s answered HTTP %ld: %s", base,
-                 st, detail);
+        snprintf(err->message, sizeof err->message, "the provider at %.300s answered HTTP %ld: %s",
+                 base, st, detail);
     }
     cJSON_Delete(body);
 }
@@ -474,42 +509,70 @@ cJSON *th_openai_chat(void *p, const cJSON *params, const char *model, const th_
         curl_easy_setopt(curl, CURLOPT_WRITEDATA, &s);
         curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
-        curl_easy_setopt(curl, CURLOPT_TIMEOUT, st.timeout_seconds);
+        curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, st.timeout_ms);
         /* A stream that stops moving is a failure, not a wait forever. */
-        curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-        curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, st.stall_seconds);
+        s.stall_ms = st.stall_ms;
+        s.started_ms = s.last_byte_ms = mono_ms();
+        curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &s);
+        curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
         curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
         CURLcode rc = curl_easy_perform(curl);
         memset(auth, 0, sizeof auth);
         if (s.status == 0) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &s.status);
         bool retryable = false;
-        if (rc == CURLE_OPERATION_TIMEDOUT) {
+        if (s.stalled) {
             strcpy(err->type, "Timeout");
             snprintf(err->message, sizeof err->message,
-                     "the provider at %s sent nothing for %ld s (stall timeout); the answer was "
-                     "abandoned",
-                     st.base_url, st.stall_seconds);
+                     "the provider at %.300s sent nothing for %.1f s (stall_timeout); the answer "
+                     "was abandoned",
+                     st.base_url, (double)st.stall_ms / 1000.0);
+            retryable = !s.got_bytes;
+        } else if (rc == CURLE_OPERATION_TIMEDOUT) {
+            strcpy(err->type, "Timeout");
+            snprintf(err->message, sizeof err->message,
+                     "the answer from %.300s took longer than %.1f s (timeout); it was abandoned",
+                     st.base_url, (double)st.timeout_ms / 1000.0);
             retryable = !s.got_bytes;
         } else if (rc != CURLE_OK && s.status == 0) {
             strcpy(err->type, "ProviderError");
-            snprintf(err->message, sizeof err->message, "cannot reach the provider at %s: %s",
+            snprintf(err->message, sizeof err->message, "cannot reach the provider at %.300s: %s",
                      st.base_url, curl_easy_strerror(rc));
             retryable = true;
         } else if (s.status != 200) {
-            http_error(&s, bare, st.base_url, err);
+            http_error(&s, bare, st.base_url, st.key_env, err);
             retryable = s.status == 429 || s.status >= 500;
+        } else if (rc == CURLE_WRITE_ERROR) {
+            strcpy(err->type, "ProviderError");
+            snprintf(err->message, sizeof err->message,
+                     "the answer from %.300s exceeded the size limit (16 MiB) and was abandoned",
+                     st.base_url);
+        } else if (rc != CURLE_OK) {
+            /* A 200 whose body was cut: never passed off as a complete answer. */
+            strcpy(err->type, "ProviderError");
+            snprintf(err->message, sizeof err->message,
+                     "the answer from %.300s ended early: %s", st.base_url, curl_easy_strerror(rc));
+            retryable = !s.got_bytes;
         } else if (s.malformed) {
             strcpy(err->type, "ProviderError");
-            snprintf(err->message, sizeof err->message, "malformed answer from %s: %s", st.base_url,
-                     s.malformed_what);
+            snprintf(err->message, sizeof err->message, "malformed answer from %.300s: %s",
+                     st.base_url, s.malformed_what);
         } else if (!s.sse) {
             strcpy(err->type, "ProviderError");
             snprintf(err->message, sizeof err->message,
-                     "malformed answer from %s: expected an event stream", st.base_url);
+                     "malformed answer from %.300s: expected an event stream", st.base_url);
         } else {
             if (s.line.len) on_line(&s, s.line.data, s.line.len);
-            result = assemble(&s, err);
+            if (!s.done_seen && !s.finish[0]) {
+                strcpy(err->type, "ProviderError");
+                snprintf(err->message, sizeof err->message,
+                         "the answer from %.300s ended without finishing (no finish_reason and no "
+                         "[DONE])",
+                         st.base_url);
+            } else {
+                result = assemble(&s, err);
+            }
         }
         curl_slist_free_all(hdrs);
         curl_easy_cleanup(curl);

@@ -192,7 +192,10 @@ static int raise_abort(lua_State *L, vm_ctx *ctx)
 void vm_abort_check(lua_State *L)
 {
     vm_ctx *ctx = vm_ctx_of(L);
-    if (ctx->abort_kind != VM_ABORT_NONE) raise_abort(L, ctx);
+    if (ctx->abort_kind == VM_ABORT_NONE) return;
+    /* This thread (perhaps a coroutine) stops at every instruction from now on. */
+    if (hook_on && lua_gethookcount(L) != 1) lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
+    raise_abort(L, ctx);
 }
 
 /* Keeps a copy of the user location being executed: errors that carry no
@@ -246,6 +249,33 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
     /* This thread (perhaps a coroutine) now ticks on every instruction too. */
     if (lua_gethookcount(L) != 1) lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
     raise_abort(L, ctx);
+}
+
+/* Coroutines tick more often than the main thread and are charged a full
+ * tick at every resume: Lua keeps each thread's countdown to itself, so the
+ * instructions of a coroutine that ends before its first tick would
+ * otherwise never be counted (a loop of short coroutines would run free). */
+#define VM_CO_TICK 100
+
+void vm_budget_watch_thread(lua_State *co)
+{
+    vm_ctx *ctx = vm_ctx_of(co);
+    if (!hook_on) return;
+    int count = ctx->abort_kind != VM_ABORT_NONE ? 1 : VM_CO_TICK;
+    if (count > ctx->budget.hook_count) count = ctx->budget.hook_count;
+    lua_sethook(co, budget_hook, LUA_MASKCOUNT, count);
+}
+
+void vm_budget_charge_resume(lua_State *L)
+{
+    vm_ctx *ctx = vm_ctx_of(L);
+    if (!hook_on) return;
+    vm_budget *b = &ctx->budget;
+    b->instr_used += VM_CO_TICK;
+    if (ctx->abort_kind == VM_ABORT_NONE && b->instr_used > b->instr_limit)
+        vm_abort(ctx, VM_ABORT_INSTRUCTIONS, "instruction budget exceeded (limit %lld instructions)",
+                 b->instr_limit);
+    vm_abort_check(L);
 }
 
 void vm_budget_start_hook(lua_State *L)

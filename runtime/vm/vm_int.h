@@ -104,6 +104,10 @@ void vm_budget_init(vm_ctx *ctx, long long instructions, long long memory, long 
 void vm_budget_detach(void); /* the context is going away */
 void *vm_lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
 void vm_budget_start_hook(lua_State *L);
+/* A coroutine the script created: ticks more often (see vm_coroutine.c). */
+void vm_budget_watch_thread(lua_State *co);
+/* Charges one coroutine tick at a resume; raises when over budget. */
+void vm_budget_charge_resume(lua_State *L);
 void vm_budget_stop_hook(lua_State *L);
 /* First cause wins. Arms a hook tick on every instruction of the main thread. */
 void vm_abort(vm_ctx *ctx, vm_abort_kind kind, const char *fmt, ...)
@@ -189,6 +193,15 @@ int vm_file_open(lua_State *L); /* pushes the File table */
 /* ---- os (vm_os.c) ------------------------------------------------------------------------- */
 
 int vm_os_open(lua_State *L); /* pushes {time, date, clock, difftime} */
+
+/* ---- pairs in a stable order (vm_pairs.c) ------------------------------------------------ */
+
+int vm_pairs_l(lua_State *L);
+
+/* ---- coroutines (vm_coroutine.c) ------------------------------------------------------------ */
+
+/* Pushes the sandbox's coroutine table; full_idx is Lua's own library table. */
+void vm_coroutine_open(lua_State *L, int full_idx);
 
 /* ---- the sandbox (vm_sandbox.c) ------------------------------------------------------------ */
 

@@ -277,6 +277,12 @@ static int run(vm_ctx *ctx, const cJSON *start)
     }
     bool protocol_broken = ctx->abort_kind == VM_ABORT_PROTOCOL;
     tx_status sent = send_finish(ctx, status, output, error, pending);
+    if (sent == TX_ELIMIT) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "the run's result is larger than the %u MiB frame limit",
+                 TP_MAX_FRAME >> 20);
+        sent = send_finish(ctx, "failed", NULL, error_object(msg), NULL);
+    }
     if (ctx->abort_kind == VM_ABORT_NONE)
         vm_abort(ctx, VM_ABORT_CLOSING, "the run has finished");
     lua_close(L);

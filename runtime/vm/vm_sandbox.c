@@ -15,10 +15,13 @@
  *   math.randomseed                     - the seed comes from start.seed;
  *   warn                                - writes to stderr unasked;
  *   collectgarbage (but "count")        - "stop" would disable collection.
+ * coroutine keeps its names, but create/resume/wrap are vm_coroutine.c's:
+ * every coroutine is counted by the instruction budget.
  * Replaced by our own: print (log.emit), setmetatable (no __gc: finalizers
  * would run at arbitrary points, even after run.finish), xpcall (the handler
- * runs under the budgets, see sb_xpcall), require (embedded stdlib and the
- * procedure's .tac files only), os (host time, UTC).
+ * runs under the budgets, see sb_xpcall), pairs (a stable order, see
+ * vm_pairs.c), require (embedded stdlib and the procedure's .tac files only),
+ * os (host time, UTC).
  *
  * The string metatable is shared by every string of the state: its __index
  * is the filtered `string` table and its __metatable is false, so
@@ -30,7 +33,7 @@
 #include "vm_int.h"
 
 static const char *const base_names[] = {
-    "assert", "error",  "getmetatable", "ipairs",   "next",     "pairs",  "pcall",
+    "assert", "error",  "getmetatable", "ipairs",   "next",     "pcall",
     "rawequal", "rawget", "rawlen",     "rawset",   "select",   "tonumber", "tostring",
     "type",   "_VERSION",     NULL,
 };
@@ -193,6 +196,7 @@ int vm_sandbox_open(lua_State *L)
     set_fn(L, G, "collectgarbage", sb_collectgarbage);
     set_fn(L, G, "setmetatable", sb_setmetatable);
     set_fn(L, G, "xpcall", sb_xpcall);
+    set_fn(L, G, "pairs", vm_pairs_l);
     set_fn(L, G, "require", vm_require_l);
 
     /* The DSL's private environment: the same functions, its own copies of
@@ -204,6 +208,7 @@ int vm_sandbox_open(lua_State *L)
     }
     set_fn(L, P, "setmetatable", sb_setmetatable);
     set_fn(L, P, "xpcall", sb_xpcall);
+    set_fn(L, P, "pairs", vm_pairs_l);
     set_fn(L, P, "print", vm_effects_l_print);
     set_fn(L, P, "require", vm_require_l);
 
@@ -216,10 +221,13 @@ int vm_sandbox_open(lua_State *L)
             lua_pushinteger(L, (lua_Integer)ctx->seed);
             lua_call(L, 1, 0);
         }
-        copy_names(L, full, std_libs[i].keep);
-        lua_setfield(L, G, std_libs[i].name);
-        copy_names(L, full, std_libs[i].keep);
-        lua_setfield(L, P, std_libs[i].name);
+        for (int t = 0; t < 2; t++) {
+            if (strcmp(std_libs[i].name, "coroutine") == 0)
+                vm_coroutine_open(L, full); /* the same names, budget-aware */
+            else
+                copy_names(L, full, std_libs[i].keep);
+            lua_setfield(L, t == 0 ? G : P, std_libs[i].name);
+        }
         lua_pop(L, 1);
     }
 

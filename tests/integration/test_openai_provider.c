@@ -3,8 +3,8 @@
  * server speaking the real Chat Completions wire format (server-sent events,
  * tool-call argument pieces, usage chunk, OpenAI error bodies).
  *
- * Tests named known_bug_* check a behaviour the host does not have yet: while
- * the bug reproduces they print "KNOWN BUG: ..." and are reported as skipped;
+ * The regression tests at the end guard bugs found by this suite and fixed:
+ * each fails if its bug comes back;
  * once it is fixed they pass. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1050,9 +1050,9 @@ static void api_key_never_appears_in_deltas_or_results(void **state)
     cJSON_free(final);
 }
 
-/* ---- known bugs (skipped while they reproduce) ------------------------------------------------------- */
+/* ---- regressions of fixed bugs ------------------------------------------------------------------------- */
 
-static void known_bug_key_echoed_by_the_server_reaches_the_runtime(void **state)
+static void key_echoed_by_the_server_never_reaches_the_runtime(void **state)
 {
     (void)state;
     /* Some OpenAI-compatible servers quote the rejected key in full in their
@@ -1060,15 +1060,12 @@ static void known_bug_key_echoed_by_the_server_reaches_the_runtime(void **state)
      * back to the (untrusted) runtime. */
     bool leaked;
     char *final = run_and_check_for_key(config, "openai/auth-echo", false, TEST_KEY, &leaked);
-    if (leaked) {
-        print_message("KNOWN BUG: the API key reaches the runtime in the error message: %s\n", final);
-        cJSON_free(final);
-        skip();
-    }
+    if (leaked) print_message("the API key reaches the runtime in the error message: %s\n", final);
     cJSON_free(final);
+    assert_false(leaked);
 }
 
-static void known_bug_auth_error_names_the_variable_actually_read(void **state)
+static void auth_error_names_the_variable_actually_read(void **state)
 {
     (void)state;
     /* providers.local reads LOCAL_API_KEY: the hint should name it */
@@ -1081,15 +1078,15 @@ static void known_bug_auth_error_names_the_variable_actually_read(void **state)
     cJSON *ev = broker_chat(cfg, params, &c);
     const char *msg = expect_error(ev, "AuthError");
     bool bug = !strstr(msg, "LOCAL_API_KEY");
-    if (bug) print_message("KNOWN BUG: the AuthError of providers.local does not name LOCAL_API_KEY: %s\n", msg);
+    if (bug) print_message("the AuthError of providers.local does not name LOCAL_API_KEY: %s\n", msg);
     cJSON_Delete(ev);
     cJSON_Delete(c.deltas);
     cJSON_Delete(params);
     cJSON_Delete(cfg);
-    if (bug) skip();
+    assert_false(bug);
 }
 
-static void known_bug_cut_stream_is_an_error(void **state)
+static void cut_stream_is_an_error(void **state)
 {
     (void)state;
     /* The connection is cut in the middle of the chunked body (no finish
@@ -1098,22 +1095,14 @@ static void known_bug_cut_stream_is_an_error(void **state)
     collector c;
     cJSON *ev = broker_chat(config, params, &c);
     const char *event = th_json_str(ev, "event");
-    if (event && strcmp(event, "done") == 0) {
-        char *t = cJSON_PrintUnformatted(ev);
-        print_message("KNOWN BUG: a cut stream is returned as a complete answer: %s\n", t);
-        cJSON_free(t);
-        cJSON_Delete(ev);
-        cJSON_Delete(c.deltas);
-        cJSON_Delete(params);
-        skip();
-    }
+    assert_false(event && strcmp(event, "done") == 0); /* a cut stream is never a complete answer */
     expect_error(ev, "ProviderError");
     cJSON_Delete(ev);
     cJSON_Delete(c.deltas);
     cJSON_Delete(params);
 }
 
-static void known_bug_fractional_stall_timeout_still_applies(void **state)
+static void fractional_stall_timeout_still_applies(void **state)
 {
     (void)state;
     /* stall_timeout: 0.5 must not disable stall detection */
@@ -1129,14 +1118,11 @@ static void known_bug_fractional_stall_timeout_still_applies(void **state)
     cJSON_Delete(c.deltas);
     cJSON_Delete(params);
     cJSON_Delete(cfg);
-    if (bug) {
-        print_message("KNOWN BUG: with stall_timeout 0.5 a stalled stream was abandoned only after "
-                      "%.0f ms: %s\n",
+    if (bug)
+        print_message("with stall_timeout 0.5 a stalled stream was abandoned only after %.0f ms: %s\n",
                       elapsed, t);
-        cJSON_free(t);
-        skip();
-    }
     cJSON_free(t);
+    assert_false(bug);
 }
 
 int main(int argc, char **argv)
@@ -1179,10 +1165,10 @@ int main(int argc, char **argv)
         T(unknown_provider_is_UnsupportedProvider),
         T(model_without_provider_is_BadRequest),
         T(api_key_never_appears_in_deltas_or_results),
-        T(known_bug_key_echoed_by_the_server_reaches_the_runtime),
-        T(known_bug_auth_error_names_the_variable_actually_read),
-        T(known_bug_cut_stream_is_an_error),
-        T(known_bug_fractional_stall_timeout_still_applies),
+        T(key_echoed_by_the_server_never_reaches_the_runtime),
+        T(auth_error_names_the_variable_actually_read),
+        T(cut_stream_is_an_error),
+        T(fractional_stall_timeout_still_applies),
 #undef T
     };
     int failed = cmocka_run_group_tests(tests, group_setup, group_teardown);
