@@ -13,21 +13,19 @@
  *     hook runs on every instruction and raises again each time, and every
  *     effect refuses to run, so catching the error buys one instruction;
  *   - long C calls (a pathological string pattern runs in C, where no hook
- *     fires): a SIGALRM watchdog at wall_ms + grace writes a prebuilt
- *     run.finish and exits.
+ *     fires): the watchdog of vm_watchdog.c.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "vm_int.h"
 
-/* Process-wide on purpose: cJSON's hooks and the SIGALRM handler carry no
- * user data, and one process runs exactly one procedure. */
+/* Process-wide on purpose: cJSON's hooks carry no user data, and one
+ * process runs exactly one procedure. */
 static vm_ctx *active;
 
 /* The last refused Lua allocation: Lua retries a refused allocation once
@@ -200,20 +198,19 @@ void vm_abort_check(lua_State *L)
 
 /* Keeps a copy of the user location being executed: errors that carry no
  * position (memory errors skip the message handler) fall back to it, and so
- * does the watchdog. */
-static volatile sig_atomic_t sample_writing;
+ * does the watchdog (which skips it while ctx->sample_writing is set). */
 
 void vm_budget_sample(lua_State *L, lua_Debug *ar)
 {
     vm_ctx *ctx = vm_ctx_of(L);
     if (!lua_getinfo(L, "Sl", ar) || ar->source[0] != '@' || ar->currentline <= 0) return;
-    sample_writing = 1;
+    ctx->sample_writing = 1;
     if (ar->source != ctx->sample_src) {
         snprintf(ctx->sample_file, sizeof ctx->sample_file, "%s", ar->source + 1);
         ctx->sample_src = ar->source;
     }
     ctx->sample_line = ar->currentline;
-    sample_writing = 0;
+    ctx->sample_writing = 0;
 }
 
 static void sample_location(vm_ctx *ctx, lua_State *L)
@@ -222,11 +219,11 @@ static void sample_location(vm_ctx *ctx, lua_State *L)
     for (int level = 0; lua_getstack(L, level, &ar); level++) {
         if (!lua_getinfo(L, "Sl", &ar)) continue;
         if (ar.source[0] == '@' && ar.currentline > 0) {
-            sample_writing = 1;
+            ctx->sample_writing = 1;
             snprintf(ctx->sample_file, sizeof ctx->sample_file, "%s", ar.source + 1);
             ctx->sample_src = ar.source;
             ctx->sample_line = ar.currentline;
-            sample_writing = 0;
+            ctx->sample_writing = 0;
             return;
         }
     }
@@ -291,130 +288,4 @@ void vm_budget_stop_hook(lua_State *L)
 {
     hook_on = false;
     lua_sethook(L, NULL, 0, 0);
-}
-
-/* ---- the watchdog ------------------------------------------------------------------------------ */
-
-static volatile sig_atomic_t in_write, alarm_pending;
-static char watchdog_frame[4 + 2 * VM_PATH_MAX + 512];
-
-/* Async-signal-safe: no allocation, no stdio; appends into watchdog_frame. */
-static size_t put(size_t at, const char *s)
-{
-    while (*s && at < sizeof watchdog_frame - 1) watchdog_frame[at++] = *s++;
-    return at;
-}
-
-static size_t put_json_escaped(size_t at, const char *s)
-{
-    static const char hex[] = "0123456789abcdef";
-    for (; *s && at < sizeof watchdog_frame - 8; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            watchdog_frame[at++] = '\\';
-            watchdog_frame[at++] = (char)c;
-        } else if (c < 0x20) {
-            at = put(at, "\\u00");
-            watchdog_frame[at++] = hex[c >> 4];
-            watchdog_frame[at++] = hex[c & 15];
-        } else {
-            watchdog_frame[at++] = (char)c;
-        }
-    }
-    return at;
-}
-
-static size_t put_int(size_t at, long long v)
-{
-    char digits[24];
-    int n = 0;
-    if (v < 0) v = 0;
-    do {
-        digits[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v > 0);
-    while (n > 0 && at < sizeof watchdog_frame - 1) watchdog_frame[at++] = digits[--n];
-    return at;
-}
-
-static void watchdog_fire(void)
-{
-    vm_ctx *ctx = active;
-    if (!ctx || ctx->finished) _exit(VM_EXIT_OK);
-    size_t at = 4;
-    at = put(at, "{\"method\":\"run.finish\",\"params\":{\"status\":\"failed\",\"output\":null,"
-                 "\"error\":{\"message\":\"wall-clock budget exceeded (limit ");
-    at = put_int(at, ctx->budget.wall_ms);
-    at = put(at, " ms)\",\"file\":");
-    if (!sample_writing && ctx->sample_line > 0) {
-        at = put(at, "\"");
-        at = put_json_escaped(at, ctx->sample_file);
-        at = put(at, "\",\"line\":");
-        at = put_int(at, ctx->sample_line);
-    } else {
-        at = put(at, "null,\"line\":null");
-    }
-    at = put(at, ",\"traceback\":\"\"},\"pending\":[]}}");
-    size_t n = at - 4;
-    watchdog_frame[0] = (char)(n >> 24);
-    watchdog_frame[1] = (char)(n >> 16);
-    watchdog_frame[2] = (char)(n >> 8);
-    watchdog_frame[3] = (char)n;
-    const char *p = watchdog_frame;
-    while (at > 0) {
-        ssize_t w = write(ctx->out_fd, p, at);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) break;
-        p += w;
-        at -= (size_t)w;
-    }
-    _exit(VM_EXIT_OK);
-}
-
-static void on_alarm(int sig)
-{
-    (void)sig;
-    if (in_write) {
-        alarm_pending = 1; /* finish the frame being written first */
-        return;
-    }
-    watchdog_fire();
-}
-
-/* How long past wall_ms a C call may run before the watchdog ends the run:
- * in Lua code the hook stops it first, within a tick. */
-#define VM_WATCHDOG_GRACE_MS 1000
-
-void vm_watchdog_start(vm_ctx *ctx)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_alarm;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGALRM, &sa, NULL);
-    long long ms = ctx->budget.wall_ms + VM_WATCHDOG_GRACE_MS;
-    struct itimerval it;
-    memset(&it, 0, sizeof it);
-    it.it_value.tv_sec = (time_t)(ms / 1000);
-    it.it_value.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-    setitimer(ITIMER_REAL, &it, NULL);
-}
-
-void vm_watchdog_stop(void)
-{
-    struct itimerval it;
-    memset(&it, 0, sizeof it);
-    setitimer(ITIMER_REAL, &it, NULL);
-    signal(SIGALRM, SIG_IGN);
-}
-
-void vm_watchdog_enter_write(void)
-{
-    in_write = 1;
-}
-
-void vm_watchdog_leave_write(void)
-{
-    in_write = 0;
-    if (alarm_pending) watchdog_fire();
 }

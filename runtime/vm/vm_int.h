@@ -75,7 +75,6 @@ typedef struct vm_ctx {
     char proc_path[VM_PATH_MAX];  /* procedure.path as the host gave it (for messages) */
     char display_dir[VM_PATH_MAX];/* dirname of proc_path, "" when none */
     long long seed;
-    double now_ms;
 
     /* user chunks loaded so far ("@path" chunk names minus '@'), for error locations */
     char *user_chunks[VM_MAX_USER_CHUNKS];
@@ -85,6 +84,7 @@ typedef struct vm_ctx {
     char sample_file[VM_PATH_MAX];
     int sample_line;
     const void *sample_src; /* the source string the sample was copied from */
+    volatile sig_atomic_t sample_writing; /* the sample is being updated */
 } vm_ctx;
 
 static inline vm_ctx *vm_ctx_of(lua_State *L)
@@ -117,6 +117,8 @@ void vm_abort_check(lua_State *L);
 /* cJSON allocation hooks, accounted against the same memory budget. */
 void *vm_cjson_malloc(size_t n);
 void vm_cjson_free(void *p);
+/* ---- the watchdog (vm_watchdog.c) ---------------------------------------------------------- */
+
 /* Last-resort stop for long C calls (pattern matching): at wall_ms + grace
  * the SIGALRM handler writes a prebuilt run.finish and exits. */
 void vm_watchdog_start(vm_ctx *ctx);

@@ -95,8 +95,6 @@ static const char *read_start(vm_ctx *ctx, const cJSON *start)
         ctx->display_dir[0] = '\0';
     const cJSON *seed = cJSON_GetObjectItemCaseSensitive(start, "seed");
     ctx->seed = cJSON_IsNumber(seed) ? (long long)seed->valuedouble : 0;
-    const cJSON *now = cJSON_GetObjectItemCaseSensitive(start, "now_ms");
-    ctx->now_ms = cJSON_IsNumber(now) ? now->valuedouble : 0;
     const cJSON *limits = cJSON_GetObjectItemCaseSensitive(start, "limits");
     vm_budget_init(ctx, json_ll(limits, "instructions", VM_DEFAULT_INSTRUCTIONS),
                    json_ll(limits, "memory_bytes", VM_DEFAULT_MEMORY_BYTES),

@@ -88,6 +88,29 @@ TAC
     [ $(( $(date +%s) - start )) -lt 20 ] || fail "took too long"
     [ -z "$(docker ps -q --filter name=tactus-run-)" ] || fail "a container was left running"
     ok "$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["error"]["message"])' "$out")" ;;
+interrupt)
+    cat > "$proj/spin.tac" <<'TAC'
+Procedure { function() while true do end end }
+TAC
+    chown 65534:65534 "$proj/spin.tac"
+    "$tactus" run --json --timeout 60 --max-instructions 1000000000000000 "$proj/spin.tac" >"$work/out" 2>"$work/err" &
+    pid=$!
+    for _ in $(seq 1 50); do
+        [ -n "$(docker ps -q --filter name=tactus-run-)" ] && break
+        sleep 0.2
+    done
+    [ -n "$(docker ps -q --filter name=tactus-run-)" ] || fail "the container never started: $(cat "$work/err")"
+    kill -INT $pid
+    wait $pid
+    code=$?
+    [ $code -eq 1 ] || fail "exit $code after Ctrl-C: $(cat "$work/out")"
+    grep -q 'interrupted' "$work/out" || fail "no interruption message: $(cat "$work/out")"
+    for _ in $(seq 1 25); do
+        [ -z "$(docker ps -aq --filter name=tactus-run-)" ] && break
+        sleep 0.2
+    done
+    [ -z "$(docker ps -aq --filter name=tactus-run-)" ] || fail "the container is still there after Ctrl-C"
+    ok "Ctrl-C stopped and removed the container" ;;
 hidden-project)
     config 'sandbox: {mount_current_dir: false}'
     out=$(probe stat /workspace/hello.tac) || true
