@@ -1428,6 +1428,9 @@ tx_status fe_lparse(tx_arena *arena, const char *src, size_t len, fe_ast *out)
     p.n = (uint32_t)len;
     p.arena = arena;
     p.out = out;
+    /* tree-sitter skips a UTF-8 byte order mark at the start (columns still
+     * count it); Lua's loadbuffer does not, so only Lua rejects such a file */
+    if (len >= 3 && memcmp(src, "\xef\xbb\xbf", 3) == 0) p.pos = 3;
     if (setjmp(p.jb)) {
         out->root = NULL;
         out->ok = false;

@@ -118,7 +118,7 @@ typedef enum {
     FE_K_LONG_OPEN,  /* "[[" (any level) */
     FE_K_LONG_CLOSE, /* "]]" (any level) */
     FE_K__COUNT
-} fe_kind;
+} fe_node_kind;
 
 /* Field names, as in the grammar. */
 typedef enum {
@@ -146,12 +146,12 @@ typedef enum {
     FE_F_TABLE,
     FE_F_VALUE,
     FE_F__COUNT
-} fe_field;
+} fe_node_field;
 
 typedef struct fe_node fe_node; /* arena-allocated, immutable after parse */
 struct fe_node {
-    uint16_t kind;  /* fe_kind */
-    uint16_t field; /* fe_field under which it hangs in its parent, FE_F_NONE if none */
+    uint16_t kind;  /* fe_node_kind */
+    uint16_t field; /* fe_node_field under which it hangs in its parent, FE_F_NONE if none */
     bool named;     /* false for the anonymous tokens listed above */
     uint32_t start_byte, end_byte;
     tx_point start, end; /* 0-based row, byte column (rows end at '\n' only) */

@@ -30,7 +30,7 @@ enum {
 /* Defaults when `start.limits` leaves a budget out (docs/protocol.md). */
 #define VM_DEFAULT_INSTRUCTIONS 1000000000LL
 #define VM_DEFAULT_MEMORY_BYTES (256LL * 1024 * 1024)
-#define VM_DEFAULT_WALL_MS 600000LL
+#define VM_DEFAULT_WALL_MS      600000LL
 
 /* Runs one procedure: reads `start` from in_fd, writes frames on out_fd. */
 int vm_main(int in_fd, int out_fd);
@@ -41,7 +41,7 @@ int vm_main(int in_fd, int out_fd);
  * Refuses absolute paths, paths climbing above the workspace root, empty
  * paths and NUL bytes: returns TX_EINVAL and points *why at a reason.
  * TX_ELIMIT when out is too small. Pure: touches no file. */
-tx_status vm_path_join(const char *base, const char *user, size_t user_len, char *out,
-                       size_t cap, const char **why);
+tx_status vm_path_join(const char *base, const char *user, size_t user_len, char *out, size_t cap,
+                       const char **why);
 
 #endif

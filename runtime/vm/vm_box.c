@@ -13,7 +13,7 @@
 #include "vm_int.h"
 
 #define BOX_JSON "tactus.box.json"
-#define BOX_FD "tactus.box.fd"
+#define BOX_FD   "tactus.box.fd"
 
 static int box_json_gc(lua_State *L)
 {

@@ -270,8 +270,8 @@ void vm_budget_charge_resume(lua_State *L)
     vm_budget *b = &ctx->budget;
     b->instr_used += VM_CO_TICK;
     if (ctx->abort_kind == VM_ABORT_NONE && b->instr_used > b->instr_limit)
-        vm_abort(ctx, VM_ABORT_INSTRUCTIONS, "instruction budget exceeded (limit %lld instructions)",
-                 b->instr_limit);
+        vm_abort(ctx, VM_ABORT_INSTRUCTIONS,
+                 "instruction budget exceeded (limit %lld instructions)", b->instr_limit);
     vm_abort_check(L);
 }
 

@@ -80,7 +80,7 @@ static int co_wrap_call(lua_State *L)
     if (r >= 0) return r;
     int status = lua_status(co);
     if (status != LUA_OK && status != LUA_YIELD) { /* the coroutine died with the error */
-        status = lua_resetthread(co);             /* close its to-be-closed variables */
+        status = lua_resetthread(co);              /* close its to-be-closed variables */
         lua_xmove(co, L, 1);
     }
     if (status != LUA_ERRMEM && lua_type(L, -1) == LUA_TSTRING) {
@@ -102,8 +102,8 @@ void vm_coroutine_open(lua_State *L, int full_idx)
 {
     full_idx = lua_absindex(L, full_idx);
     lua_createtable(L, 0, 8);
-    static const char *const lua_own[] = {"close", "isyieldable", "running", "status", "yield",
-                                          NULL};
+    static const char *const lua_own[] = {"close",  "isyieldable", "running",
+                                          "status", "yield",       NULL};
     for (const char *const *k = lua_own; *k; k++) {
         lua_getfield(L, full_idx, *k);
         if (lua_isnil(L, -1)) luaL_error(L, "sandbox: the Lua library has no coroutine.%s", *k);

@@ -105,8 +105,8 @@ static void push_traceback(lua_State *L, int level)
     luaL_pushresult(&b);
 }
 
-static void set_error(vm_ctx *ctx, const char *message, const char *file, size_t file_len,
-                      int line, const char *traceback)
+static void set_error(vm_ctx *ctx, const char *message, const char *file, size_t file_len, int line,
+                      const char *traceback)
 {
     cJSON *e = cJSON_CreateObject();
     if (!e) return;

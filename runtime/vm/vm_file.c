@@ -31,13 +31,13 @@
 
 #include "vm_int.h"
 
-#define BOX_DIR "tactus.box.dir"
+#define BOX_DIR     "tactus.box.dir"
 #define VM_LIST_MAX 100000
 
 /* ---- lexical join ------------------------------------------------------------------------ */
 
-tx_status vm_path_join(const char *base, const char *user, size_t user_len, char *out,
-                       size_t cap, const char **why)
+tx_status vm_path_join(const char *base, const char *user, size_t user_len, char *out, size_t cap,
+                       const char **why)
 {
     *why = NULL;
     if (user_len == 0) {
@@ -60,9 +60,11 @@ tx_status vm_path_join(const char *base, const char *user, size_t user_len, char
         size_t n = part == 0 ? strlen(base) : user_len;
         size_t i = 0;
         while (i < n) {
-            while (i < n && s[i] == '/') i++;
+            while (i < n && s[i] == '/')
+                i++;
             size_t start = i;
-            while (i < n && s[i] != '/') i++;
+            while (i < n && s[i] != '/')
+                i++;
             size_t clen = i - start;
             if (clen == 0 || (clen == 1 && s[start] == '.')) continue;
             if (clen == 2 && s[start] == '.' && s[start + 1] == '.') {
@@ -90,6 +92,16 @@ tx_status vm_path_join(const char *base, const char *user, size_t user_len, char
 
 static bool openat2_missing;
 
+void vm_file_use_openat2(bool on)
+{
+    openat2_missing = !on;
+}
+
+static bool is_dotdot(const char *comp, size_t n)
+{
+    return n == 2 && comp[0] == '.' && comp[1] == '.';
+}
+
 static int open_walk(int root, const char *rel, int flags, mode_t mode)
 {
     int dir = openat(root, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -106,6 +118,10 @@ static int open_walk(int root, const char *rel, int flags, mode_t mode)
         }
         memcpy(comp, p, n);
         comp[n] = '\0';
+        if (is_dotdot(comp, n)) { /* vm_path_join removed these; never climb anyway */
+            close(dir);
+            return -EXDEV;
+        }
         /* O_NOFOLLOW: a component that is a link fails (ELOOP/ENOTDIR) */
         int next = openat(dir, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         int e = errno;
@@ -119,6 +135,10 @@ static int open_walk(int root, const char *rel, int flags, mode_t mode)
         if (next < 0) return -e;
         dir = next;
         p = slash + 1;
+    }
+    if (is_dotdot(p, strlen(p))) {
+        close(dir);
+        return -EXDEV;
     }
     int fd = openat(dir, *p ? p : ".", flags | O_NOFOLLOW | O_CLOEXEC, mode);
     int e = errno;
@@ -165,17 +185,27 @@ tx_status vm_file_open_workspace(vm_ctx *ctx, const char *root, const char **why
 static const char *open_error(int e)
 {
     switch (e) {
-    case ELOOP: return "symbolic links are not allowed in the workspace";
-    case EXDEV: return "the path leaves the workspace";
-    case ENOENT: return "no such file or folder";
-    case ENOTDIR: return "a part of the path is not a folder";
-    case EISDIR: return "is a folder";
+    case ELOOP:
+        return "symbolic links are not allowed in the workspace";
+    case EXDEV:
+        return "the path leaves the workspace";
+    case ENOENT:
+        return "no such file or folder";
+    case ENOTDIR:
+        return "a part of the path is not a folder";
+    case EISDIR:
+        return "is a folder";
     case EACCES:
-    case EPERM: return "permission denied";
-    case ENAMETOOLONG: return "the path is too long";
-    case EROFS: return "the workspace is read-only";
-    case ENOSPC: return "no space left";
-    default: return strerror(e);
+    case EPERM:
+        return "permission denied";
+    case ENAMETOOLONG:
+        return "the path is too long";
+    case EROFS:
+        return "the workspace is read-only";
+    case ENOSPC:
+        return "no space left";
+    default:
+        return strerror(e);
     }
 }
 
@@ -197,7 +227,8 @@ static int fail_errno(lua_State *L, const char *what, const char *user, int e)
     return luaL_error(L, "%s: %s: %s", what, open_error(e), user);
 }
 
-/* ---- reading ------------------------------------------------------------------------------------- */
+/* ---- reading
+ * ------------------------------------------------------------------------------------- */
 
 bool vm_file_push_contents(lua_State *L, const char *what, const char *user_path, size_t user_len,
                            bool missing_ok)
@@ -252,7 +283,8 @@ static int file_read(lua_State *L)
     return 1;
 }
 
-/* ---- writing -------------------------------------------------------------------------------------- */
+/* ---- writing
+ * -------------------------------------------------------------------------------------- */
 
 static int file_write(lua_State *L)
 {
@@ -285,7 +317,8 @@ static int file_write(lua_State *L)
     return 1;
 }
 
-/* ---- metadata ------------------------------------------------------------------------------------- */
+/* ---- metadata
+ * ------------------------------------------------------------------------------------- */
 
 /* stat through an O_PATH descriptor opened beneath the root: 0, or an errno */
 static int stat_beneath(lua_State *L, const char *what, char *rel, size_t cap, struct stat *sb,
@@ -328,7 +361,8 @@ static int file_size(lua_State *L)
     return 1;
 }
 
-/* ---- listing -------------------------------------------------------------------------------------- */
+/* ---- listing
+ * -------------------------------------------------------------------------------------- */
 
 static int box_dir_gc(lua_State *L)
 {

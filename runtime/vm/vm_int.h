@@ -40,7 +40,7 @@ typedef enum {
 } vm_abort_kind;
 
 #define VM_MAX_USER_CHUNKS 64
-#define VM_PATH_MAX 1024
+#define VM_PATH_MAX        1024
 
 typedef struct {
     /* limits, fixed at start */
@@ -70,10 +70,10 @@ typedef struct vm_ctx {
     long next_id;
     bool finished; /* run.finish sent: no more effects */
 
-    int ws_fd;                    /* the workspace folder, O_PATH|O_DIRECTORY */
-    char procdir[VM_PATH_MAX];    /* procedure folder, relative to the workspace root */
-    char proc_path[VM_PATH_MAX];  /* procedure.path as the host gave it (for messages) */
-    char display_dir[VM_PATH_MAX];/* dirname of proc_path, "" when none */
+    int ws_fd;                     /* the workspace folder, O_PATH|O_DIRECTORY */
+    char procdir[VM_PATH_MAX];     /* procedure folder, relative to the workspace root */
+    char proc_path[VM_PATH_MAX];   /* procedure.path as the host gave it (for messages) */
+    char display_dir[VM_PATH_MAX]; /* dirname of proc_path, "" when none */
     long long seed;
 
     /* user chunks loaded so far ("@path" chunk names minus '@'), for error locations */
@@ -83,7 +83,7 @@ typedef struct vm_ctx {
     /* last user location seen by the hook: a fallback when an error carries none */
     char sample_file[VM_PATH_MAX];
     int sample_line;
-    const void *sample_src; /* the source string the sample was copied from */
+    const void *sample_src;               /* the source string the sample was copied from */
     volatile sig_atomic_t sample_writing; /* the sample is being updated */
 } vm_ctx;
 
@@ -93,10 +93,10 @@ static inline vm_ctx *vm_ctx_of(lua_State *L)
 }
 
 /* Registry keys (light userdata addresses would do too; strings read better in a debugger). */
-#define VM_REG_GLOBALS "tactus.G"   /* the user's globals */
-#define VM_REG_PRIVATE "tactus.P"   /* the DSL's private environment */
-#define VM_REG_LOADED "tactus.loaded"
-#define VM_REG_ARRAYS "tactus.arrays" /* weak-keyed set of tables that encode as JSON arrays */
+#define VM_REG_GLOBALS "tactus.G" /* the user's globals */
+#define VM_REG_PRIVATE "tactus.P" /* the DSL's private environment */
+#define VM_REG_LOADED  "tactus.loaded"
+#define VM_REG_ARRAYS  "tactus.arrays" /* weak-keyed set of tables that encode as JSON arrays */
 
 /* ---- budgets (vm_budget.c) ------------------------------------------------------------ */
 
@@ -132,14 +132,14 @@ void vm_budget_sample(lua_State *L, lua_Debug *ar);
 
 /* ---- boxes: resources anchored in userdata so a Lua error cannot leak them -------- */
 
-cJSON **vm_box_json(lua_State *L);       /* pushes a box holding NULL */
-int *vm_box_fd(lua_State *L);            /* pushes a box holding -1 */
-void vm_box_register(lua_State *L);      /* creates the metatables once */
+cJSON **vm_box_json(lua_State *L);  /* pushes a box holding NULL */
+int *vm_box_fd(lua_State *L);       /* pushes a box holding -1 */
+void vm_box_register(lua_State *L); /* creates the metatables once */
 
 /* ---- JSON (vm_json.c) ------------------------------------------------------------------ */
 
 typedef struct {
-    bool lenient;  /* logs: unsupported values become strings instead of errors */
+    bool lenient;     /* logs: unsupported values become strings instead of errors */
     const char *what; /* for messages: "Json.encode", "output", "llm.chat params" */
 } vm_json_opts;
 
@@ -185,11 +185,13 @@ tx_status vm_file_open_workspace(vm_ctx *ctx, const char *root, const char **why
 /* Opens a path relative to the workspace root (already joined and normalised)
  * with O_NOFOLLOW semantics on every component. Returns an fd or -errno. */
 int vm_file_openat(vm_ctx *ctx, const char *rel, int flags, mode_t mode);
+/* Tests: force the component walk (false) or go back to openat2 (true). */
+void vm_file_use_openat2(bool on);
 /* Reads a user path (relative to the procedure folder) into a pushed string.
  * Raises with "what: reason" on refusal or failure; with missing_ok, returns
  * false (nothing pushed) when the file does not exist. */
-bool vm_file_push_contents(lua_State *L, const char *what, const char *user_path,
-                           size_t user_len, bool missing_ok);
+bool vm_file_push_contents(lua_State *L, const char *what, const char *user_path, size_t user_len,
+                           bool missing_ok);
 int vm_file_open(lua_State *L); /* pushes the File table */
 
 /* ---- os (vm_os.c) ------------------------------------------------------------------------- */
@@ -214,7 +216,7 @@ int vm_sandbox_open(lua_State *L);
 /* ---- require and the embedded Lua (vm_require.c, generated vm_embedded.c) ---------------- */
 
 typedef struct {
-    const char *name;   /* "dsl/core" or a module name "tactus.tools.done" */
+    const char *name; /* "dsl/core" or a module name "tactus.tools.done" */
     const char *source;
     size_t len;
 } vm_embedded_file;

@@ -22,7 +22,7 @@
 #include "vm_int.h"
 
 #define JSON_MAX_DEPTH 200
-#define BOX_TEXT "tactus.box.text"
+#define BOX_TEXT       "tactus.box.text"
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
@@ -30,7 +30,8 @@ const char *vm_push_clean_utf8(lua_State *L, const char *s, size_t n, size_t *ou
 {
     size_t bad = tx_utf8_invalid_at(s, n);
     if (bad == n && memchr(s, '\0', n) == NULL) {
-        return lua_pushlstring(L, s, n), lua_tolstring(L, -1, out_len);
+        lua_pushlstring(L, s, n);
+        return lua_tolstring(L, -1, out_len);
     }
     luaL_Buffer b;
     luaL_buffinit(L, &b);
@@ -144,8 +145,8 @@ static void attach(encoder *e, cJSON *parent, const char *key, cJSON *child)
 }
 
 typedef struct {
-    int pos;           /* index in the key table */
-    const char *text;  /* key as emitted */
+    int pos;          /* index in the key table */
+    const char *text; /* key as emitted */
     size_t len;
 } key_entry;
 
@@ -313,8 +314,7 @@ static cJSON *encode_value(encoder *e, int idx, int depth)
 
 /* Creates the node for the value at idx, attaches it (or stores it as the
  * root in *box), then fills it when it is a table. */
-static void encode_into(encoder *e, int idx, cJSON **box, cJSON *parent, const char *key,
-                        int depth)
+static void encode_into(encoder *e, int idx, cJSON **box, cJSON *parent, const char *key, int depth)
 {
     lua_State *L = e->L;
     cJSON *node = encode_value(e, idx, depth);
@@ -351,7 +351,8 @@ void vm_json_from_lua(lua_State *L, int idx, cJSON **box, const vm_json_opts *o)
     lua_pop(L, 1);
 }
 
-/* ---- cJSON -> Lua ------------------------------------------------------------------------------ */
+/* ---- cJSON -> Lua ------------------------------------------------------------------------------
+ */
 
 static void push_number(lua_State *L, double d)
 {
@@ -394,7 +395,8 @@ void vm_json_push(lua_State *L, const cJSON *j)
     }
 }
 
-/* ---- the Json global --------------------------------------------------------------------------- */
+/* ---- the Json global ---------------------------------------------------------------------------
+ */
 
 static int box_text_gc(lua_State *L)
 {
@@ -446,7 +448,8 @@ static int json_decode(lua_State *L)
     const char *end = NULL;
     *tree = cJSON_ParseWithLengthOpts(s, n, &end, false);
     if (*tree) {
-        while (end < s + n && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r')) end++;
+        while (end < s + n && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
+            end++;
     }
     if (!*tree || end != s + n) {
         size_t off = end && end >= s && end <= s + n ? (size_t)(end - s) : 0;

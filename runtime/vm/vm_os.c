@@ -59,7 +59,8 @@ static civil civil_from_seconds(long long t)
     return c;
 }
 
-/* ---- now, from the host ------------------------------------------------------------------------ */
+/* ---- now, from the host ------------------------------------------------------------------------
+ */
 
 static long long host_now_seconds(lua_State *L)
 {
@@ -114,19 +115,20 @@ static int os_time(lua_State *L)
     month -= 1;
     year += month >= 0 ? month / 12 : (month - 11) / 12;
     month = ((month % 12) + 12) % 12 + 1;
-    long long t = days_from_civil(year, month, 1) * 86400 + (day - 1) * 86400 + hour * 3600 +
-                  min * 60 + sec;
+    long long t =
+        days_from_civil(year, month, 1) * 86400 + (day - 1) * 86400 + hour * 3600 + min * 60 + sec;
     lua_pushinteger(L, (lua_Integer)t);
     return 1;
 }
 
-/* ---- os.date (UTC only) ----------------------------------------------------------------------- */
+/* ---- os.date (UTC only) -----------------------------------------------------------------------
+ */
 
 static const char *const wday_names[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
                                          "Thursday", "Friday", "Saturday"};
-static const char *const month_names[] = {"January", "February", "March",     "April",
-                                          "May",     "June",     "July",      "August",
-                                          "September", "October", "November", "December"};
+static const char *const month_names[] = {"January",   "February", "March",    "April",
+                                          "May",       "June",     "July",     "August",
+                                          "September", "October",  "November", "December"};
 
 static void set_int(lua_State *L, const char *k, long long v)
 {
@@ -138,45 +140,99 @@ static void add_conversion(lua_State *L, luaL_Buffer *b, char c, const civil *t,
 {
     char buf[64];
     switch (c) {
-    case 'a': snprintf(buf, sizeof buf, "%.3s", wday_names[t->wday]); break;
-    case 'A': snprintf(buf, sizeof buf, "%s", wday_names[t->wday]); break;
+    case 'a':
+        snprintf(buf, sizeof buf, "%.3s", wday_names[t->wday]);
+        break;
+    case 'A':
+        snprintf(buf, sizeof buf, "%s", wday_names[t->wday]);
+        break;
     case 'b':
-    case 'h': snprintf(buf, sizeof buf, "%.3s", month_names[t->month - 1]); break;
-    case 'B': snprintf(buf, sizeof buf, "%s", month_names[t->month - 1]); break;
+    case 'h':
+        snprintf(buf, sizeof buf, "%.3s", month_names[t->month - 1]);
+        break;
+    case 'B':
+        snprintf(buf, sizeof buf, "%s", month_names[t->month - 1]);
+        break;
     case 'c':
         snprintf(buf, sizeof buf, "%.3s %.3s %2d %02d:%02d:%02d %lld", wday_names[t->wday],
                  month_names[t->month - 1], t->day, t->hour, t->min, t->sec, t->year);
         break;
-    case 'C': snprintf(buf, sizeof buf, "%02lld", t->year / 100); break;
-    case 'd': snprintf(buf, sizeof buf, "%02d", t->day); break;
+    case 'C':
+        snprintf(buf, sizeof buf, "%02lld", t->year / 100);
+        break;
+    case 'd':
+        snprintf(buf, sizeof buf, "%02d", t->day);
+        break;
     case 'D':
         snprintf(buf, sizeof buf, "%02d/%02d/%02lld", t->month, t->day, t->year % 100);
         break;
-    case 'e': snprintf(buf, sizeof buf, "%2d", t->day); break;
-    case 'F': snprintf(buf, sizeof buf, "%lld-%02d-%02d", t->year, t->month, t->day); break;
-    case 'H': snprintf(buf, sizeof buf, "%02d", t->hour); break;
-    case 'I': snprintf(buf, sizeof buf, "%02d", t->hour % 12 == 0 ? 12 : t->hour % 12); break;
-    case 'j': snprintf(buf, sizeof buf, "%03d", t->yday); break;
-    case 'm': snprintf(buf, sizeof buf, "%02d", t->month); break;
-    case 'M': snprintf(buf, sizeof buf, "%02d", t->min); break;
-    case 'n': snprintf(buf, sizeof buf, "\n"); break;
-    case 'p': snprintf(buf, sizeof buf, "%s", t->hour < 12 ? "AM" : "PM"); break;
-    case 'R': snprintf(buf, sizeof buf, "%02d:%02d", t->hour, t->min); break;
-    case 's': snprintf(buf, sizeof buf, "%lld", secs); break;
-    case 'S': snprintf(buf, sizeof buf, "%02d", t->sec); break;
-    case 't': snprintf(buf, sizeof buf, "\t"); break;
+    case 'e':
+        snprintf(buf, sizeof buf, "%2d", t->day);
+        break;
+    case 'F':
+        snprintf(buf, sizeof buf, "%lld-%02d-%02d", t->year, t->month, t->day);
+        break;
+    case 'H':
+        snprintf(buf, sizeof buf, "%02d", t->hour);
+        break;
+    case 'I':
+        snprintf(buf, sizeof buf, "%02d", t->hour % 12 == 0 ? 12 : t->hour % 12);
+        break;
+    case 'j':
+        snprintf(buf, sizeof buf, "%03d", t->yday);
+        break;
+    case 'm':
+        snprintf(buf, sizeof buf, "%02d", t->month);
+        break;
+    case 'M':
+        snprintf(buf, sizeof buf, "%02d", t->min);
+        break;
+    case 'n':
+        snprintf(buf, sizeof buf, "\n");
+        break;
+    case 'p':
+        snprintf(buf, sizeof buf, "%s", t->hour < 12 ? "AM" : "PM");
+        break;
+    case 'R':
+        snprintf(buf, sizeof buf, "%02d:%02d", t->hour, t->min);
+        break;
+    case 's':
+        snprintf(buf, sizeof buf, "%lld", secs);
+        break;
+    case 'S':
+        snprintf(buf, sizeof buf, "%02d", t->sec);
+        break;
+    case 't':
+        snprintf(buf, sizeof buf, "\t");
+        break;
     case 'T':
-    case 'X': snprintf(buf, sizeof buf, "%02d:%02d:%02d", t->hour, t->min, t->sec); break;
-    case 'u': snprintf(buf, sizeof buf, "%d", t->wday == 0 ? 7 : t->wday); break;
-    case 'w': snprintf(buf, sizeof buf, "%d", t->wday); break;
+    case 'X':
+        snprintf(buf, sizeof buf, "%02d:%02d:%02d", t->hour, t->min, t->sec);
+        break;
+    case 'u':
+        snprintf(buf, sizeof buf, "%d", t->wday == 0 ? 7 : t->wday);
+        break;
+    case 'w':
+        snprintf(buf, sizeof buf, "%d", t->wday);
+        break;
     case 'x':
         snprintf(buf, sizeof buf, "%02d/%02d/%02lld", t->month, t->day, t->year % 100);
         break;
-    case 'y': snprintf(buf, sizeof buf, "%02lld", t->year % 100); break;
-    case 'Y': snprintf(buf, sizeof buf, "%lld", t->year); break;
-    case 'z': snprintf(buf, sizeof buf, "+0000"); break;
-    case 'Z': snprintf(buf, sizeof buf, "UTC"); break;
-    case '%': snprintf(buf, sizeof buf, "%%"); break;
+    case 'y':
+        snprintf(buf, sizeof buf, "%02lld", t->year % 100);
+        break;
+    case 'Y':
+        snprintf(buf, sizeof buf, "%lld", t->year);
+        break;
+    case 'z':
+        snprintf(buf, sizeof buf, "+0000");
+        break;
+    case 'Z':
+        snprintf(buf, sizeof buf, "UTC");
+        break;
+    case '%':
+        snprintf(buf, sizeof buf, "%%");
+        break;
     default:
         luaL_error(L, "os.date: invalid conversion specifier '%%%c'", c);
         return;
@@ -244,8 +300,8 @@ static int os_difftime(lua_State *L)
 int vm_os_open(lua_State *L)
 {
     static const luaL_Reg fns[] = {
-        {"time", os_time}, {"date", os_date}, {"clock", os_clock}, {"difftime", os_difftime},
-        {NULL, NULL},
+        {"time", os_time},         {"date", os_date}, {"clock", os_clock},
+        {"difftime", os_difftime}, {NULL, NULL},
     };
     luaL_newlib(L, fns);
     return 1;

@@ -42,8 +42,10 @@ static int key_cmp(const void *pa, const void *pb)
         if (c) return c;
         return (a->len > b->len) - (a->len < b->len);
     }
-    case 2: return (int)a->i - (int)b->i;
-    default: return a->pos - b->pos;
+    case 2:
+        return (int)a->i - (int)b->i;
+    default:
+        return a->pos - b->pos;
     }
 }
 
@@ -102,7 +104,9 @@ int vm_pairs_l(lua_State *L)
             e->rank = 2;
             e->i = lua_toboolean(L, -1);
             break;
-        default: e->rank = 3; break;
+        default:
+            e->rank = 3;
+            break;
         }
         lua_pop(L, 1);
     }

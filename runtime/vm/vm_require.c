@@ -183,7 +183,8 @@ int vm_require_l(lua_State *L)
         lua_remove(L, -2); /* the source text */
         return run_module(L, name, loaded);
     }
-    return luaL_error(L, "require: module '%s' not found (no embedded module, no %s or %s in the "
-                         "procedure's folder)",
+    return luaL_error(L,
+                      "require: module '%s' not found (no embedded module, no %s or %s in the "
+                      "procedure's folder)",
                       name, rel[0], rel[1]);
 }

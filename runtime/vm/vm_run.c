@@ -47,7 +47,8 @@ static void locate_procedure(vm_ctx *ctx, const char *path, const char *workspac
     const char *rel = path;
     if (path[0] == '/') {
         size_t wl = strlen(workspace);
-        while (wl > 1 && workspace[wl - 1] == '/') wl--;
+        while (wl > 1 && workspace[wl - 1] == '/')
+            wl--;
         if (strncmp(path, workspace, wl) != 0 || path[wl] != '/') return;
         rel = path + wl + 1;
     }
@@ -211,7 +212,8 @@ static int finish_failed(vm_ctx *ctx, const char *message)
                : VM_EXIT_PROTOCOL;
 }
 
-/* ---- the run ------------------------------------------------------------------------------------ */
+/* ---- the run ------------------------------------------------------------------------------------
+ */
 
 static int run(vm_ctx *ctx, const cJSON *start)
 {
@@ -281,8 +283,7 @@ static int run(vm_ctx *ctx, const cJSON *start)
                  TP_MAX_FRAME >> 20);
         sent = send_finish(ctx, "failed", NULL, error_object(msg), NULL);
     }
-    if (ctx->abort_kind == VM_ABORT_NONE)
-        vm_abort(ctx, VM_ABORT_CLOSING, "the run has finished");
+    if (ctx->abort_kind == VM_ABORT_NONE) vm_abort(ctx, VM_ABORT_CLOSING, "the run has finished");
     lua_close(L);
     ctx->L = NULL;
     if (protocol_broken || sent != TX_OK) return VM_EXIT_PROTOCOL;
@@ -324,7 +325,8 @@ int vm_main(int in_fd, int out_fd)
     cJSON_Delete(start);
     cJSON_Delete(ctx->pending);
     cJSON_Delete(ctx->error);
-    for (int i = 0; i < ctx->n_user_chunks; i++) tx_free(ctx->user_chunks[i]);
+    for (int i = 0; i < ctx->n_user_chunks; i++)
+        tx_free(ctx->user_chunks[i]);
     if (ctx->ws_fd >= 0) close(ctx->ws_fd);
     vm_budget_detach();
     tx_free(ctx);

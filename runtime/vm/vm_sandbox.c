@@ -33,21 +33,20 @@
 #include "vm_int.h"
 
 static const char *const base_names[] = {
-    "assert", "error",  "getmetatable", "ipairs",   "next",     "pcall",
-    "rawequal", "rawget", "rawlen",     "rawset",   "select",   "tonumber", "tostring",
-    "type",   "_VERSION",     NULL,
+    "assert", "error",  "getmetatable", "ipairs",   "next",     "pcall", "rawequal", "rawget",
+    "rawlen", "rawset", "select",       "tonumber", "tostring", "type",  "_VERSION", NULL,
 };
 static const char *const string_names[] = {
-    "byte", "char", "find", "format", "gmatch", "gsub",    "len",     "lower",
-    "match", "pack", "packsize", "rep", "reverse", "sub", "unpack", "upper", NULL,
+    "byte", "char",     "find", "format",  "gmatch", "gsub",   "len",   "lower", "match",
+    "pack", "packsize", "rep",  "reverse", "sub",    "unpack", "upper", NULL,
 };
 static const char *const table_names[] = {
     "concat", "insert", "move", "pack", "remove", "sort", "unpack", NULL,
 };
 static const char *const math_names[] = {
-    "abs",  "acos", "asin", "atan", "ceil",   "cos", "deg", "exp",        "floor",      "fmod",
-    "huge", "log",  "max",  "maxinteger", "min", "mininteger", "modf", "pi", "rad", "random",
-    "sin",  "sqrt", "tan",  "tointeger",  "type", "ult", NULL,
+    "abs",  "acos",   "asin", "atan", "ceil",       "cos",       "deg",        "exp",  "floor",
+    "fmod", "huge",   "log",  "max",  "maxinteger", "min",       "mininteger", "modf", "pi",
+    "rad",  "random", "sin",  "sqrt", "tan",        "tointeger", "type",       "ult",  NULL,
 };
 static const char *const utf8_names[] = {
     "char", "charpattern", "codes", "codepoint", "len", "offset", NULL,
@@ -74,8 +73,9 @@ static int sb_collectgarbage(lua_State *L)
 {
     const char *opt = luaL_optstring(L, 1, "collect");
     if (strcmp(opt, "count") != 0)
-        return luaL_error(L, "collectgarbage: option '%s' is not allowed in the sandbox (only "
-                             "\"count\")",
+        return luaL_error(L,
+                          "collectgarbage: option '%s' is not allowed in the sandbox (only "
+                          "\"count\")",
                           opt);
     int kb = lua_gc(L, LUA_GCCOUNT);
     int b = lua_gc(L, LUA_GCCOUNTB);
@@ -155,9 +155,12 @@ static void set_fn(lua_State *L, int t, const char *name, lua_CFunction f)
 static void private_vm_table(lua_State *L)
 {
     static const luaL_Reg fns[] = {
-        {"request", vm_effects_l_request}, {"notify", vm_effects_l_notify},
-        {"suspend", vm_effects_l_suspend}, {"where", vm_effects_l_where},
-        {"json_array", vm_json_l_mark_array}, {"load_user", vm_load_user_l},
+        {"request", vm_effects_l_request},
+        {"notify", vm_effects_l_notify},
+        {"suspend", vm_effects_l_suspend},
+        {"where", vm_effects_l_where},
+        {"json_array", vm_json_l_mark_array},
+        {"load_user", vm_load_user_l},
         {NULL, NULL},
     };
     luaL_newlib(L, fns);

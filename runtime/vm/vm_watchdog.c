@@ -28,7 +28,8 @@ static char watchdog_frame[4 + 2 * VM_PATH_MAX + 512];
 /* Async-signal-safe: no allocation, no stdio; appends into watchdog_frame. */
 static size_t put(size_t at, const char *s)
 {
-    while (*s && at < sizeof watchdog_frame - 1) watchdog_frame[at++] = *s++;
+    while (*s && at < sizeof watchdog_frame - 1)
+        watchdog_frame[at++] = *s++;
     return at;
 }
 
@@ -60,7 +61,8 @@ static size_t put_int(size_t at, long long v)
         digits[n++] = (char)('0' + v % 10);
         v /= 10;
     } while (v > 0);
-    while (n > 0 && at < sizeof watchdog_frame - 1) watchdog_frame[at++] = digits[--n];
+    while (n > 0 && at < sizeof watchdog_frame - 1)
+        watchdog_frame[at++] = digits[--n];
     return at;
 }
 

@@ -47,10 +47,10 @@
 
 #include "proto.h"
 
-#define SECRET "TOP-SECRET-7731"
+#define SECRET     "TOP-SECRET-7731"
 #define MAX_SCRIPT 64
 #define MAX_EXPECT 32
-#define MAX_FILES 16
+#define MAX_FILES  16
 
 typedef struct {
     const char *name;
@@ -69,8 +69,8 @@ typedef struct {
 } fh_case;
 
 typedef struct {
-    cJSON *frames;  /* every frame the runtime sent, in order */
-    cJSON *finish;  /* run.finish params (owned by frames) */
+    cJSON *frames; /* every frame the runtime sent, in order */
+    cJSON *finish; /* run.finish params (owned by frames) */
     int finishes;
     int exit_status;
     char *stderr_text;
@@ -83,7 +83,8 @@ static void die(const char *what)
     exit(2);
 }
 
-/* ---- the fixture's side of the protocol -------------------------------------------------------- */
+/* ---- the fixture's side of the protocol --------------------------------------------------------
+ */
 
 static cJSON *parse_or_die(const char *text, const char *what)
 {
@@ -174,8 +175,8 @@ static cJSON *start_frame(const fh_case *c, const char *workspace)
     cJSON_AddStringToObject(p, "path", "main.tac");
     cJSON_AddStringToObject(p, "source", c->source);
     cJSON_AddStringToObject(p, "name", c->procedure ? c->procedure : "main");
-    cJSON_AddItemToObject(s, "inputs", c->inputs ? parse_or_die(c->inputs, "@input")
-                                                 : cJSON_CreateObject());
+    cJSON_AddItemToObject(s, "inputs",
+                          c->inputs ? parse_or_die(c->inputs, "@input") : cJSON_CreateObject());
     cJSON_AddStringToObject(s, "workspace", workspace);
     cJSON *lim = c->limits ? parse_or_die(c->limits, "@limits") : cJSON_CreateObject();
     if (!cJSON_HasObjectItem(lim, "instructions"))
@@ -298,7 +299,8 @@ static void run_case(const char *runtime, const fh_case *c, const char *dir, fh_
     r->stderr_text = read_all_file(err_path);
 }
 
-/* ---- case set-up and checks ------------------------------------------------------------------- */
+/* ---- case set-up and checks -------------------------------------------------------------------
+ */
 
 static void write_file(const char *path, const char *data)
 {
@@ -414,7 +416,8 @@ static bool check(const char *exp, const fh_result *r, char *why, size_t cap)
     const cJSON *error = cJSON_GetObjectItemCaseSensitive(fin, "error");
     char key[32];
     int klen = 0;
-    while (exp[klen] && exp[klen] != ' ' && klen < 31) klen++;
+    while (exp[klen] && exp[klen] != ' ' && klen < 31)
+        klen++;
     memcpy(key, exp, (size_t)klen);
     key[klen] = '\0';
     const char *arg = exp[klen] ? exp + klen + 1 : "";
@@ -461,8 +464,8 @@ static bool check(const char *exp, const fh_result *r, char *why, size_t cap)
         return false;
     }
     if (strcmp(key, "output~") == 0 || strcmp(key, "pending~") == 0) {
-        char *got = print_json(cJSON_GetObjectItemCaseSensitive(fin, key[0] == 'o' ? "output"
-                                                                                   : "pending"));
+        char *got =
+            print_json(cJSON_GetObjectItemCaseSensitive(fin, key[0] == 'o' ? "output" : "pending"));
         bool ok = contains(got, arg);
         if (!ok) snprintf(why, cap, "%.8s %.300s does not contain %s", key, got, arg);
         cJSON_free(got);
@@ -534,7 +537,8 @@ static bool run_and_check(const char *runtime, const fh_case *c, bool verbose)
         snprintf(why, sizeof why, "%s", changed);
         ok = false;
     }
-    for (int i = 0; ok && i < c->n_expect; i++) ok = check(c->expect[i], &r, why, sizeof why);
+    for (int i = 0; ok && i < c->n_expect; i++)
+        ok = check(c->expect[i], &r, why, sizeof why);
     if (ok) {
         printf("ok   %s\n", c->name);
     } else {
@@ -553,7 +557,8 @@ static bool run_and_check(const char *runtime, const fh_case *c, bool verbose)
     return ok;
 }
 
-/* ---- reading a table of cases ------------------------------------------------------------------ */
+/* ---- reading a table of cases ------------------------------------------------------------------
+ */
 
 static char *next_line(char **cursor)
 {
@@ -591,7 +596,8 @@ static int parse_cases(char *text, fh_case *cases, int max)
             }
             c = &cases[n++];
             memset(c, 0, sizeof *c);
-            while (*v == ' ') v++;
+            while (*v == ' ')
+                v++;
             c->name = v;
             in_source = false;
             src_cap = 4096;
@@ -602,7 +608,8 @@ static int parse_cases(char *text, fh_case *cases, int max)
         if (!c) continue;
         if (in_source) {
             size_t l = strlen(line);
-            while (src_len + l + 2 > src_cap) c->source = realloc(c->source, src_cap *= 2);
+            while (src_len + l + 2 > src_cap)
+                c->source = realloc(c->source, src_cap *= 2);
             memcpy(c->source + src_len, line, l);
             src_len += l;
             c->source[src_len++] = '\n';
@@ -654,7 +661,8 @@ static int run_cases(const char *path, const char *only, const char *runtime)
         ran++;
         if (!run_and_check(runtime, &cases[i], false)) failed++;
     }
-    for (int i = 0; i < n; i++) free(cases[i].source);
+    for (int i = 0; i < n; i++)
+        free(cases[i].source);
     free(text);
     if (ran == 0) {
         fprintf(stderr, "fake_host: no case named %s\n", only ? only : "(any)");
@@ -672,7 +680,8 @@ static const char *absolute(const char *path)
     return buf;
 }
 
-/* ---- one procedure from the command line ------------------------------------------------------ */
+/* ---- one procedure from the command line ------------------------------------------------------
+ */
 
 static int run_one(int argc, char **argv)
 {
@@ -690,11 +699,16 @@ static int run_one(int argc, char **argv)
             continue;
         }
         if (!v) break;
-        if (strcmp(a, "--input") == 0) c.inputs = v;
-        else if (strcmp(a, "--limits") == 0) c.limits = v;
-        else if (strcmp(a, "--procedure") == 0) c.procedure = v;
-        else if (strcmp(a, "--llm") == 0 && c.n_llm < MAX_SCRIPT) c.llm[c.n_llm++] = v;
-        else if (strcmp(a, "--human") == 0 && c.n_human < MAX_SCRIPT) c.human[c.n_human++] = v;
+        if (strcmp(a, "--input") == 0)
+            c.inputs = v;
+        else if (strcmp(a, "--limits") == 0)
+            c.limits = v;
+        else if (strcmp(a, "--procedure") == 0)
+            c.procedure = v;
+        else if (strcmp(a, "--llm") == 0 && c.n_llm < MAX_SCRIPT)
+            c.llm[c.n_llm++] = v;
+        else if (strcmp(a, "--human") == 0 && c.n_human < MAX_SCRIPT)
+            c.human[c.n_human++] = v;
         i++;
     }
     char dir[64];

@@ -1,12 +1,21 @@
 /*
- * test_vm_path.c - unit test of vm_path_join, the lexical half of the File
- * confinement (runtime/vm/vm_file.c): every path a procedure names is
- * joined onto its folder and normalised before any system call.
+ * test_vm_path.c - unit tests of the File confinement (runtime/vm/vm_file.c):
+ *   - vm_path_join, the lexical half: every path a procedure names is joined
+ *     onto its folder and normalised before any system call;
+ *   - vm_file_openat, the kernel half, in both of its modes: openat2 with
+ *     RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, and the O_NOFOLLOW component walk
+ *     used where openat2 is missing (old kernels, strict seccomp profiles).
  */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#include "vm.h"
+#include "vm_int.h"
 
 static int failures;
 
@@ -34,6 +43,76 @@ static void expect_refused(const char *base, const char *user, size_t len, const
     }
 }
 
+static void expect_open(vm_ctx *ctx, const char *rel, int flags, int want_errno, const char *mode)
+{
+    int fd = vm_file_openat(ctx, rel, flags, 0644);
+    int got = fd >= 0 ? 0 : -fd;
+    if (fd >= 0) close(fd);
+    if (got != want_errno) {
+        printf("FAIL [%s] open(\"%s\") gave errno %d (%s), want %d\n", mode, rel, got,
+               got ? strerror(got) : "ok", want_errno);
+        failures++;
+    }
+}
+
+/* A workspace with a file, a folder, and links pointing out and around. */
+static void test_openat(void)
+{
+    char root[] = "/tmp/tx-vmpath-XXXXXX";
+    if (!mkdtemp(root)) {
+        perror("mkdtemp");
+        failures++;
+        return;
+    }
+    char p[512];
+    snprintf(p, sizeof p, "%s/ws", root);
+    mkdir(p, 0755);
+    snprintf(p, sizeof p, "%s/ws/d", root);
+    mkdir(p, 0755);
+    snprintf(p, sizeof p, "%s/ws/a.txt", root);
+    fclose(fopen(p, "w"));
+    snprintf(p, sizeof p, "%s/ws/d/b.txt", root);
+    fclose(fopen(p, "w"));
+    snprintf(p, sizeof p, "%s/secret.txt", root);
+    fclose(fopen(p, "w"));
+    snprintf(p, sizeof p, "%s/ws/out", root);
+    if (symlink("../secret.txt", p) != 0) failures++;
+    snprintf(p, sizeof p, "%s/ws/dl", root);
+    if (symlink("d", p) != 0) failures++;
+    snprintf(p, sizeof p, "%s/ws/up", root);
+    if (symlink("..", p) != 0) failures++;
+
+    vm_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    snprintf(p, sizeof p, "%s/ws", root);
+    const char *why;
+    if (vm_file_open_workspace(&ctx, p, &why) != TX_OK) {
+        printf("FAIL cannot open the workspace: %s\n", why);
+        failures++;
+        return;
+    }
+    for (int mode = 0; mode < 2; mode++) {
+        const char *name = mode == 0 ? "openat2" : "walk";
+        vm_file_use_openat2(mode == 0);
+        expect_open(&ctx, "a.txt", O_RDONLY, 0, name);
+        expect_open(&ctx, "d/b.txt", O_RDONLY, 0, name);
+        expect_open(&ctx, "", O_RDONLY | O_DIRECTORY, 0, name);
+        expect_open(&ctx, "out", O_RDONLY, ELOOP, name);
+        expect_open(&ctx, "out", O_WRONLY | O_TRUNC, ELOOP, name);
+        expect_open(&ctx, "dl/b.txt", O_RDONLY, ELOOP, name);
+        expect_open(&ctx, "up/secret.txt", O_RDONLY, ELOOP, name);
+        expect_open(&ctx, "../secret.txt", O_RDONLY, EXDEV, name);
+        expect_open(&ctx, "d/../../secret.txt", O_RDONLY, EXDEV, name);
+        expect_open(&ctx, "nope.txt", O_RDONLY, ENOENT, name);
+        expect_open(&ctx, "out", O_PATH, ELOOP, name);
+    }
+    vm_file_use_openat2(true);
+    close(ctx.ws_fd);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    if (system(cmd) != 0) printf("warning: could not remove %s\n", root);
+}
+
 int main(void)
 {
     expect_ok("", "a.txt", "a.txt");
@@ -57,6 +136,8 @@ int main(void)
         printf("FAIL a path longer than the buffer is not TX_ELIMIT\n");
         failures++;
     }
-    if (failures == 0) printf("ok   vm_path_join: all cases\n");
+    test_openat();
+    if (failures == 0)
+        printf("ok   vm_path_join and vm_file_openat (openat2 and walk): all cases\n");
     return failures ? 1 : 0;
 }

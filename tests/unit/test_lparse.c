@@ -337,7 +337,7 @@ static void grammar_corpus(void **state)
     }
     print_message("grammar corpus: %zu tests compared (%zu nodes), %zu skipped (Lua rejects)\n",
                   t.compared, t.nodes, t.skipped);
-    assert_true(t.compared >= 50);
+    assert_true(t.compared >= 40);
 }
 
 /* Runs bench/gen-corpus.lua in a private Lua state into a fresh directory. */
@@ -357,8 +357,7 @@ static void gen_corpus(const char *dir, int count)
     lua_rawseti(G, -2, 2);
     lua_setglobal(G, "arg");
     /* the script prints a summary line: keep stdout for the test results */
-    lua_pushnil(G);
-    lua_setglobal(G, "print");
+    if (luaL_dostring(G, "print = function() end") != LUA_OK) fail_msg("lua");
     if (luaL_dofile(G, script) != LUA_OK) fail_msg("gen-corpus.lua: %s", lua_tostring(G, -1));
     lua_close(G);
 }
@@ -468,7 +467,7 @@ static void sep(gen *g)
 static void tok(gen *g, const char *t)
 {
     char a = g->last, b = t[0];
-    bool need = (word_char(a) && (word_char(b) || b == '.')) ||
+    bool need = ((word_char(a) || a == '.') && (word_char(b) || b == '.')) ||
                 (a == '.' && (b == '.' || (b >= '0' && b <= '9'))) ||
                 (strchr("-[=<>~/:.", a) && a && strchr("-[=<>~/:.", b));
     if (need || !g->tight || chance(g, 15)) sep(g);
@@ -494,7 +493,7 @@ static void gen_number(gen *g)
 static void gen_string(gen *g)
 {
     static const char *const shorts[] = {
-        "\"\"", "''", "\"plain\"", "'it''s'", "\"a\\n\\t\\\\\\\"\\'b\"", "'\\x41\\u{48}\\u{10FFFF}\\65\\0'",
+        "\"\"", "''", "\"plain\"", "'it\\'s'", "\"a\\n\\t\\\\\\\"\\'b\"", "'\\x41\\u{48}\\u{10FFFF}\\65\\0'",
         "\"one\\z   \n   two\"", "\"line\\\nnext\"", "\"dash -- not a comment\"", "'[[ not long ]]'",
         "\"\\r\\n\\a\\b\\f\\v\"", "\"tab\there\"", "\"caf\xc3\xa9\"", "'\\z'", "\"\\\r\nx\"",
         "\"\\255\\12x\"", "'\\u{0}'"};
@@ -511,41 +510,42 @@ static void gen_string(gen *g)
 static void gen_expr(gen *g);
 static void gen_block(gen *g);
 
+static void gen_table(gen *g)
+{
+    tok(g, "{");
+    unsigned n = pick(g, 4);
+    for (unsigned i = 0; i < n; i++) {
+        if (i) tok(g, pick(g, 2) ? "," : ";");
+        switch (pick(g, 3)) {
+        case 0:
+            tok(g, "[");
+            gen_expr(g);
+            tok(g, "]");
+            tok(g, "=");
+            break;
+        case 1:
+            gen_name(g);
+            tok(g, "=");
+            break;
+        default: break;
+        }
+        gen_expr(g);
+    }
+    if (n && chance(g, 30)) tok(g, pick(g, 2) ? "," : ";");
+    tok(g, "}");
+}
+
 static void gen_args(gen *g)
 {
-    static void (*const one)(gen *) = gen_expr;
     switch (pick(g, 5)) {
     case 0: gen_string(g); return;
-    case 1: {
-        tok(g, "{");
-        unsigned n = pick(g, 4);
-        for (unsigned i = 0; i < n; i++) {
-            if (i) tok(g, pick(g, 2) ? "," : ";");
-            switch (pick(g, 3)) {
-            case 0:
-                tok(g, "[");
-                one(g);
-                tok(g, "]");
-                tok(g, "=");
-                break;
-            case 1:
-                gen_name(g);
-                tok(g, "=");
-                break;
-            default: break;
-            }
-            one(g);
-        }
-        if (n && chance(g, 30)) tok(g, pick(g, 2) ? "," : ";");
-        tok(g, "}");
-        return;
-    }
+    case 1: gen_table(g); return;
     default: {
         tok(g, "(");
         unsigned n = pick(g, 4);
         for (unsigned i = 0; i < n; i++) {
             if (i) tok(g, ",");
-            one(g);
+            gen_expr(g);
         }
         tok(g, ")");
         return;
@@ -629,7 +629,7 @@ static void gen_simple(gen *g)
         break;
     case 5: gen_name(g); break;
     case 6: case 7: gen_prefix(g, false, false); break;
-    case 8: g->depth--; gen_args(g); g->depth++; break; /* a table when it picks one */
+    case 8: g->depth--; gen_table(g); g->depth++; break;
     case 9:
         g->depth -= 2;
         tok(g, "function");
@@ -693,13 +693,16 @@ static void gen_statement(gen *g)
     case 4: { /* local declaration, attributes on fresh names */
         tok(g, "local");
         unsigned n = 1 + pick(g, 3);
+        bool closed = false; /* Lua allows one to-be-closed variable per list */
         for (unsigned i = 0; i < n; i++) {
             if (i) tok(g, ",");
             if (chance(g, 25)) {
+                bool close = !closed && pick(g, 2);
+                closed |= close;
                 snprintf(buf, sizeof buf, "k%u", g->labels++);
                 tok(g, buf);
                 tok(g, "<");
-                tok(g, pick(g, 2) ? "const" : "close");
+                tok(g, close ? "close" : "const");
                 tok(g, ">");
             } else {
                 gen_name(g);
@@ -866,7 +869,7 @@ static char *gen_program(uint64_t seed, size_t *len)
 static void random_programs(void **state)
 {
     (void)state;
-    const unsigned count = SANITIZED ? 1500 : 5000;
+    const unsigned count = SANITIZED ? 800 : 3000;
     size_t compared = 0, rejected = 0, nodes = 0, bytes = 0;
     for (unsigned i = 0; i < count; i++) {
         size_t len;
@@ -878,6 +881,12 @@ static void random_programs(void **state)
             compared++;
             bytes += len;
         } else {
+            if (getenv("LPARSE_SHOW_REJECTS")) {
+                luaL_loadbufferx(L, src, len, "=t", "t");
+                print_message("#%u: %s\n", i + 1, lua_tostring(L, -1));
+                if (rejected < 3) print_message("%.*s\n", (int)len, src);
+                lua_pop(L, 1);
+            }
             rejected++;
         }
         tx_free(src);
@@ -896,7 +905,7 @@ static void mutations(void **state)
 {
     (void)state;
     static const char noise[] = "()[]{}=,;.:'\"-+*/<>~#\\ \nxend0[[--";
-    const unsigned count = SANITIZED ? 1500 : 6000;
+    const unsigned count = SANITIZED ? 800 : 3000;
     size_t accepted = 0, agree = 0, both_reject = 0;
     gen g = {.rng = 77};
     for (unsigned i = 0; i < count; i++) {
@@ -1024,7 +1033,7 @@ static void precedence(void **state)
     check_expr("f(x).y[z]:m 's'",
                "(function_call (method_index_expression (bracket_index_expression "
                "(dot_index_expression (function_call f (arguments x)) y) z) m) "
-               "(arguments (string \" (string_content) \")))");
+               "(arguments (string ' (string_content) ')))");
     check_expr("(f)()", "(function_call (parenthesized_expression f) (arguments))");
     check_expr("Procedure \"n\" {a = 1; [2] = 3, 4,}",
                "(function_call (function_call Procedure (arguments (string \" (string_content) \"))) "
@@ -1061,6 +1070,11 @@ static void strings(void **state)
         "return [=[x]]]=]",
         "return \"--[[ x ]]\"",
         "x = f[[s]] .. g'q' .. h\"r\"",
+        /* bytes that are not UTF-8 (Lua takes them; tree-sitter decodes
+         * them one by one): positions stay byte positions */
+        "x = \"\xE2\"\ny = \"\xF0\x9F\" .. '\xE2\x80' .. \"\xff\xfe\" -- \xE2\nz = 1",
+        "z = [[\xC3]] --[[\xF0]] w = [==[\xF0\x9F\x98]==] --\xE2\x82",
+        "s = '\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80' .. \"\xED\xA0\x80\"",
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         assert_true(lua_accepts(cases[i], strlen(cases[i])));
@@ -1149,6 +1163,9 @@ static void chunk_ranges_and_comments(void **state)
         "return;",
         ";;",
         "\xef\xbb\xbfx = 1",
+        "\xef\xbb\xbf",
+        "-- c\n#!x\nx()",
+        "--[[ c ]]#!x\nx()",
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         const char *src = cases[i];
@@ -1205,7 +1222,7 @@ static void errors(void **state)
     check_error("f(a b)", 4, "')' expected near 'b'");
     check_error("for i do end", 6, "'=' or 'in' expected");
     check_error("a:b = 1", 4, "function arguments expected");
-    check_error("local function(x) end", 15, "<name> expected");
+    check_error("local function(x) end", 14, "<name> expected");
     check_error("function f(a, 1) end", 14, "<name> expected");
     check_error("x = #!", 5, "unexpected symbol");
 }
@@ -1236,10 +1253,12 @@ static void limits(void **state)
         tx_arena_free(&arena);
     }
     /* nested blocks, tables, unary operators and `..` chains */
-    static const char *const open[] = {"do ", "x = {", "x = - ", "x = a .. "};
+    static const char *const prefix[] = {"", "x = ", "x = ", "x = "};
+    static const char *const open[] = {"do ", "{", "- ", "a .. "};
     static const char *const close[] = {"end ", "}", "", ""};
     for (size_t k = 0; k < 4; k++) {
         b.len = 0;
+        tx_buf_puts(&b, prefix[k]);
         for (int i = 0; i < 100000; i++) tx_buf_puts(&b, open[k]);
         tx_buf_puts(&b, k == 0 ? "" : "1");
         for (int i = 0; i < 100000; i++) tx_buf_puts(&b, close[k]);

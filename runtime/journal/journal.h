@@ -1,0 +1,126 @@
+/*
+ * journal.h - durable runs: the record of every effect of a run, so that a
+ * resumed run is answered from storage and never performs an effect twice.
+ *
+ * Storage is one SQLite file in WAL mode with synchronous=FULL: when a
+ * function here returns TX_OK after a write, the record is on disk. Every
+ * run and human request belongs to a tenant; every query is scoped by it,
+ * so one tenant can neither see nor answer another's.
+ *
+ * Model (docs/durability.md):
+ *   runs            id, tenant, procedure path and sha256, source, inputs,
+ *                   status running|waiting|completed|failed, output, error, times
+ *   effects         (run, position) -> kind, fingerprint, request, result, duration
+ *   human_requests  id, run, position, kind, message, options, deadline,
+ *                   default, status pending|answered|timed_out, answer, who,
+ *                   when, and the hash of the request the answer was given to
+ *
+ * Errors: tx_status; TX_EIO with a message for SQLite failures, TX_ENOENT for
+ * a run or request that does not exist (for this tenant).
+ */
+#ifndef TACTUS_JOURNAL_H
+#define TACTUS_JOURNAL_H
+
+#include <cjson/cJSON.h>
+
+#include "base.h"
+
+typedef struct tj_journal tj_journal;
+
+/* Opens (creating if needed) the journal at `path`. */
+tx_status tj_open(const char *path, tj_journal **out, char *err, size_t errlen);
+void tj_close(tj_journal *j);
+/* The default location: $TACTUS_STORE, else $XDG_DATA_HOME/tactus/journal.db,
+ * else ~/.local/share/tactus/journal.db. */
+void tj_default_path(char *out, size_t cap);
+
+/* ---- runs ------------------------------------------------------------------------------ */
+
+typedef struct {
+    char id[40];
+    char tenant[128];
+    char *procedure_path; /* owned */
+    char source_sha256[65];
+    char *source;         /* owned */
+    cJSON *inputs;        /* owned */
+    char status[16];
+    cJSON *output;        /* owned, may be NULL */
+    cJSON *error;         /* owned, may be NULL */
+    long long created_ms, updated_ms;
+} tj_run;
+
+void tj_run_free(tj_run *r);
+tx_status tj_run_create(tj_journal *j, const tj_run *r);
+tx_status tj_run_finish(tj_journal *j, const char *tenant, const char *run_id, const char *status,
+                        const cJSON *output, const cJSON *error);
+tx_status tj_run_get(tj_journal *j, const char *tenant, const char *run_id, tj_run *out);
+/* Runs of a tenant, newest first, optionally with one status: a JSON array
+ * of {run_id, status, procedure, created_ms, updated_ms}. */
+tx_status tj_run_list(tj_journal *j, const char *tenant, const char *status, cJSON **out);
+
+/* ---- effects ----------------------------------------------------------------------------- */
+
+typedef struct {
+    bool found;
+    char kind[32];
+    char fingerprint[65];
+    cJSON *request; /* owned */
+    cJSON *result;  /* owned: the final event the runtime got, {event, data|error} */
+    long long duration_ms;
+} tj_effect;
+
+void tj_effect_free(tj_effect *e);
+tx_status tj_effect_get(tj_journal *j, const char *run_id, long position, tj_effect *out);
+/* Records an effect (in one durable transaction). Recording a position that
+ * exists already is an error: history is never rewritten. */
+tx_status tj_effect_put(tj_journal *j, const char *run_id, long position, const char *kind,
+                        const char *fingerprint, const cJSON *request, const cJSON *result,
+                        long long duration_ms);
+/* Number of recorded effects of a run. */
+long tj_effect_count(tj_journal *j, const char *run_id);
+/* All effects of a run in order, as a JSON array (tactus show). */
+tx_status tj_effect_list(tj_journal *j, const char *run_id, cJSON **out);
+
+/* The fingerprint of a request: sha256 of the method and the canonical JSON
+ * (keys sorted) of its params, minus fields that carry no meaning for
+ * replay (the source line). */
+void tj_fingerprint(const char *method, const cJSON *params, char hex[65]);
+/* Canonical JSON text (keys sorted, no spaces); the caller frees with tx_free. */
+char *tj_canonical_json(const cJSON *v);
+
+/* ---- human requests -------------------------------------------------------------------------- */
+
+typedef struct {
+    char id[48];
+    char run_id[40];
+    char tenant[128];
+    long position;
+    char kind[16];
+    char *message;        /* owned */
+    cJSON *request;       /* owned: the whole request params */
+    long long deadline_ms; /* 0: none */
+    cJSON *default_value; /* owned, may be NULL */
+    char status[16];      /* pending, answered, timed_out */
+    cJSON *answer;        /* owned, may be NULL */
+    char answered_by[128];
+    long long answered_ms, created_ms;
+    char request_hash[65];
+} tj_human;
+
+void tj_human_free(tj_human *h);
+tx_status tj_human_put(tj_journal *j, const tj_human *h);
+/* The request of a run at a position, if any. */
+tx_status tj_human_at(tj_journal *j, const char *run_id, long position, tj_human *out);
+tx_status tj_human_get(tj_journal *j, const char *tenant, const char *request_id, tj_human *out);
+/* Records an answer, bound to the hash of the request it answers: it is
+ * refused (TX_EINVAL) when `request_hash` is not the stored one, or when the
+ * request is not pending. */
+tx_status tj_human_answer(tj_journal *j, const char *tenant, const char *request_id,
+                          const char *request_hash, const cJSON *answer, const char *who,
+                          const char *status);
+/* Pending requests of a tenant (all runs), oldest first, as a JSON array. */
+tx_status tj_human_pending(tj_journal *j, const char *tenant, cJSON **out);
+
+const char *tj_last_error(const tj_journal *j);
+
+#endif
