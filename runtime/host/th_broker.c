@@ -286,6 +286,7 @@ static cJSON *dispatch(th_broker *b, const cJSON *request, th_delta_fn on_delta,
         return result_done(id, "seed", cJSON_CreateNumber((double)((ts.tv_nsec ^ ts.tv_sec) & 0x7fffffff)));
     }
     if (strcmp(method, "checkpoint") == 0) return result_done(id, "cached", cJSON_CreateFalse());
+    if (strcmp(method, "checkpoint.commit") == 0) return result_done(id, "ok", cJSON_CreateTrue());
     if (strcmp(method, "human.request") == 0)
         return error_event(id, "Suspended",
                            "no answer is recorded for this request: the run waits for a person");

@@ -177,6 +177,13 @@ int vm_effects_l_request(lua_State *L)
     cJSON **box = vm_box_json(L);
     vm_json_opts o = {false, method};
     if (!lua_isnil(L, 2)) vm_json_from_lua(L, 2, box, &o);
+    /* The .tac line of the call: the journal names it when a replay finds
+     * the request changed. It is not part of the request's fingerprint. */
+    const char *file;
+    int line;
+    if (cJSON_IsObject(*box) && vm_user_location(L, 1, &file, &line) &&
+        !cJSON_HasObjectItem(*box, "line"))
+        cJSON_AddNumberToObject(*box, "line", line);
     long id = 0;
     int ok = vm_effect_request(L, method, 3, &id);
     lua_pushboolean(L, ok);

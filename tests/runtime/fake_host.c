@@ -149,6 +149,8 @@ static cJSON *answer(const fh_case *c, int *llm_used, int *human_used, const cJS
         cJSON_AddNumberToObject(data, "seed", 42);
     } else if (strcmp(method, "checkpoint") == 0) {
         cJSON_AddBoolToObject(data, "cached", 0);
+    } else if (strcmp(method, "checkpoint.commit") == 0) {
+        cJSON_AddBoolToObject(data, "ok", 1);
     } else if (strcmp(method, "human.request") == 0) {
         if (*human_used >= c->n_human) {
             cJSON_Delete(data);

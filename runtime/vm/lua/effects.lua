@@ -165,7 +165,12 @@ local function checkpoint(fn)
   local ok, res = vm.request("checkpoint", {kind = "explicit_checkpoint", position = pos})
   if not ok then raise("Step.checkpoint failed: %s: %s", res.type, res.message) end
   if type(res) == "table" and res.cached == true then return res.result end
-  return fn()
+  local result = fn()
+  -- The host journals the result, so a resumed run gets it back (cached)
+  -- instead of running fn again.
+  local cok, cres = vm.request("checkpoint.commit", {position = pos, result = result})
+  if not cok then raise("Step.checkpoint failed: %s: %s", cres.type, cres.message) end
+  return result
 end
 
 local steps = {}
