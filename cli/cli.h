@@ -22,6 +22,8 @@ enum {
 int cli_check(int argc, char **argv);
 int cli_run(int argc, char **argv);
 int cli_sandbox(int argc, char **argv);
+/* runs, approvals, approve, resume, show: argv[0] names the command. */
+int cli_runs(int argc, char **argv);
 
 /* ---- rendering (cli_render.c) ---------------------------------------------------------- */
 

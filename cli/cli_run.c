@@ -21,6 +21,7 @@
 
 #include "cli.h"
 #include "host.h"
+#include "journal.h"
 
 enum { EXIT_WAITING = 3, EXIT_NO_SANDBOX = 4 };
 
@@ -36,6 +37,9 @@ static const char run_usage[] =
     "      --input-json JSON   inputs as one JSON object\n"
     "      --json              print one JSON document {run_id, status, output, error, pending}\n"
     "      --mock              serve every model call from the mock provider (the file's Mocks)\n"
+    "      --store PATH        the journal of durable runs (default $TACTUS_STORE, else\n"
+    "                          ~/.local/share/tactus/journal.db)\n"
+    "      --tenant NAME       the tenant the run belongs to (default $TACTUS_TENANT, else default)\n"
     "      --no-sandbox        run without the Docker sandbox (a plain child process with an\n"
     "                          empty environment); prints a security warning\n"
     "      --max-instructions N  instruction budget of the Lua VM (default 1000000000)\n"
@@ -273,17 +277,19 @@ static void print_human_result(const th_run_result *res, const char *path, long 
         return;
     }
     if (res->status == TH_WAITING) {
-        fprintf(stderr, "waiting for a person (run %s):\n", res->run_id);
+        fprintf(stderr, "waiting for a person (run %s); no process stays alive:\n", res->run_id);
         const cJSON *p;
         cJSON_ArrayForEach(p, res->pending)
         {
             const char *kind = th_json_str(p, "kind");
             const char *msg = th_json_str(p, "message");
-            fprintf(stderr, "  - %s: %s\n", kind ? kind : "request", msg ? msg : "");
+            const char *rid = th_json_str(p, "request_id");
+            fprintf(stderr, "  [%s] %s: %s\n", rid ? rid : "?", kind ? kind : "request", msg ? msg : "");
         }
         fprintf(stderr,
-                "Durable approvals (tactus approve / tactus resume) are not available in this "
-                "build yet; the run cannot be resumed.\n");
+                "Answer with:  tactus approve %s REQUEST [--deny | --value JSON]\n"
+                "then:         tactus resume %s\n",
+                res->run_id, res->run_id);
         return;
     }
     const char *msg = th_json_str(res->error, "message");
@@ -359,6 +365,9 @@ int cli_run(int argc, char **argv)
         {"json", no_argument, NULL, 'j'},
         {"no-sandbox", no_argument, NULL, 'N'},
         {"mock", no_argument, NULL, 'm'},
+        {"store", required_argument, NULL, 'S'},
+        {"tenant", required_argument, NULL, 't'},
+        {"resume", required_argument, NULL, 'R'}, /* internal: tactus resume RUN */
         {"max-instructions", required_argument, NULL, 'I'},
         {"max-memory", required_argument, NULL, 'M'},
         {"timeout", required_argument, NULL, 'T'},
@@ -372,6 +381,9 @@ int cli_run(int argc, char **argv)
     size_t n_kv = 0;
     const char *input_json = NULL;
     bool json = false, no_sandbox = false, verbose = false, mock_all = false;
+    const char *store_arg = NULL, *tenant = getenv("TACTUS_TENANT"), *resume_id = NULL;
+    tj_journal *journal = NULL;
+    tj_run prior = {0};
     th_limits limits = {1000000000LL, 256LL * 1024 * 1024, 600000};
     int opt, rc = CLI_EXIT_USAGE;
     /* Declared before the first goto: `done` frees them whatever path led there. */
@@ -389,6 +401,9 @@ int cli_run(int argc, char **argv)
         case 'j': json = true; break;
         case 'N': no_sandbox = true; break;
         case 'm': mock_all = true; break;
+        case 'S': store_arg = optarg; break;
+        case 't': tenant = optarg; break;
+        case 'R': resume_id = optarg; break;
         case 'v': verbose = true; break;
         case 'I': {
             char *end;
@@ -422,11 +437,40 @@ int cli_run(int argc, char **argv)
         default: fputs(run_usage, stderr); goto done;
         }
     }
-    if (optind != argc - 1) {
-        fprintf(stderr, "tactus run: expected exactly one procedure file\n\n%s", run_usage);
-        goto done;
+    if (!tenant || !*tenant) tenant = "default";
+    char store[4096];
+    if (store_arg)
+        snprintf(store, sizeof store, "%s", store_arg);
+    else
+        tj_default_path(store, sizeof store);
+    char jerr[1024];
+    const char *path;
+    if (resume_id) {
+        if (tj_open(store, &journal, jerr, sizeof jerr) != TX_OK) {
+            fprintf(stderr, "tactus resume: %s\n", jerr);
+            rc = CLI_EXIT_FAILED;
+            goto done;
+        }
+        if (optind != argc) {
+            fprintf(stderr, "tactus resume: takes one run id and no file\n");
+            goto done;
+        }
+        if (tj_run_get(journal, tenant, resume_id, &prior) != TX_OK) {
+            fprintf(stderr, "tactus resume: no run %s for tenant '%s' in %s\n", resume_id, tenant, store);
+            goto done;
+        }
+        if (strcmp(prior.status, "completed") == 0) {
+            fprintf(stderr, "tactus resume: run %s has completed; nothing to resume\n", resume_id);
+            goto done;
+        }
+        path = prior.procedure_path;
+    } else {
+        if (optind != argc - 1) {
+            fprintf(stderr, "tactus run: expected exactly one procedure file\n\n%s", run_usage);
+            goto done;
+        }
+        path = argv[optind];
     }
-    const char *path = argv[optind];
     load_env_files(path);
 
     size_t len = 0;
@@ -451,7 +495,10 @@ int cli_run(int argc, char **argv)
         fprintf(stderr, "tactus run: configuration error: %s\n", cfg_err);
         goto done;
     }
-    inputs = build_inputs(main_procedure(f), kv, n_kv, input_json);
+    if (resume_id)
+        inputs = prior.inputs ? cJSON_Duplicate(prior.inputs, 1) : cJSON_CreateObject();
+    else
+        inputs = build_inputs(main_procedure(f), kv, n_kv, input_json);
     if (!inputs) goto done;
     mocks = mocks_json(f);
 
@@ -479,7 +526,30 @@ int cli_run(int argc, char **argv)
     else if (slash)
         *slash = '\0';
     char run_id[40];
-    th_new_run_id(run_id);
+    if (resume_id) {
+        snprintf(run_id, sizeof run_id, "%s", resume_id);
+    } else {
+        /* Opened only now: a usage or input error leaves no trace anywhere. */
+        if (tj_open(store, &journal, jerr, sizeof jerr) != TX_OK) {
+            fprintf(stderr, "tactus run: %s\n", jerr);
+            rc = CLI_EXIT_FAILED;
+            goto done;
+        }
+        th_new_run_id(run_id);
+        tj_run rec = {0};
+        snprintf(rec.id, sizeof rec.id, "%s", run_id);
+        snprintf(rec.tenant, sizeof rec.tenant, "%s", tenant);
+        rec.procedure_path = file_abs;
+        rec.source = src;
+        rec.inputs = inputs;
+        snprintf(rec.status, sizeof rec.status, "running");
+        if (th_sha256_file(path, rec.source_sha256) != TX_OK) rec.source_sha256[0] = '\0';
+        if (tj_run_create(journal, &rec) != TX_OK) {
+            fprintf(stderr, "tactus run: cannot record the run: %s\n", tj_last_error(journal));
+            rc = CLI_EXIT_FAILED;
+            goto done;
+        }
+    }
     if (no_sandbox) {
         if (th_launch_plain(runtime, workspace, &launch) != TX_OK) goto done;
     } else {
@@ -523,6 +593,8 @@ int cli_run(int argc, char **argv)
         .mocks = mocks,
         .launch = &launch,
         .run_id = run_id,
+        .journal = journal,
+        .tenant = tenant,
         .mock_all = mock_all,
         .limits = limits,
         .progress = {stderr, verbose, isatty(STDERR_FILENO) && !getenv("NO_COLOR")},
@@ -536,6 +608,27 @@ int cli_run(int argc, char **argv)
         rc = CLI_EXIT_FAILED;
         goto done;
     }
+    {
+        static const char *const status_names[] = {"completed", "failed", "waiting"};
+        if (tj_run_finish(journal, tenant, run_id, status_names[res.status], res.output, res.error) != TX_OK)
+            fprintf(stderr, "tactus run: warning: the run's outcome was not recorded: %s\n",
+                    tj_last_error(journal));
+        if (res.status == TH_WAITING) {
+            /* The journal's requests (with their ids) are the ones to answer. */
+            cJSON *all = NULL, *mine = cJSON_CreateArray();
+            if (tj_human_pending(journal, tenant, &all) == TX_OK) {
+                const cJSON *p;
+                cJSON_ArrayForEach(p, all)
+                {
+                    const char *rid = th_json_str(p, "run_id");
+                    if (rid && strcmp(rid, run_id) == 0) cJSON_AddItemToArray(mine, cJSON_Duplicate(p, 1));
+                }
+            }
+            cJSON_Delete(all);
+            cJSON_Delete(res.pending);
+            res.pending = mine;
+        }
+    }
     if (json)
         print_json_result(&res);
     else
@@ -544,6 +637,8 @@ int cli_run(int argc, char **argv)
     th_run_result_free(&res);
 done:
     th_launch_free(&launch);
+    tj_run_free(&prior);
+    tj_close(journal);
     cJSON_Delete(mocks);
     cJSON_Delete(inputs);
     cJSON_Delete(config);

@@ -15,6 +15,11 @@ static const char usage[] =
     "commands:\n"
     "  check FILE|DIR...   parse and check procedures without running them\n"
     "  run FILE            run a procedure (model calls and host tools via the broker)\n"
+    "  runs [--status S]   durable runs of this tenant\n"
+    "  approvals           pending human requests\n"
+    "  approve RUN REQ     answer a request (--deny, --value JSON, --as NAME)\n"
+    "  resume RUN          continue a waiting or interrupted run\n"
+    "  show RUN            a run's journal as a readable trace\n"
     "  sandbox status|rebuild|doctor   the Docker sandbox: state, image, self-check\n"
     "  version             print the version\n"
     "\n"
@@ -42,6 +47,9 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "check") == 0) return cli_check(argc - 1, argv + 1);
     if (strcmp(cmd, "run") == 0) return cli_run(argc - 1, argv + 1);
     if (strcmp(cmd, "sandbox") == 0) return cli_sandbox(argc - 1, argv + 1);
+    if (!strcmp(cmd, "runs") || !strcmp(cmd, "approvals") || !strcmp(cmd, "approve") ||
+        !strcmp(cmd, "resume") || !strcmp(cmd, "show"))
+        return cli_runs(argc - 1, argv + 1);
     fprintf(stderr, "tactus: unknown command '%s'\n\n%s", cmd, usage);
     return CLI_EXIT_USAGE;
 }

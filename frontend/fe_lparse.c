@@ -194,8 +194,7 @@ static _Noreturn void fail_near(lp_parser *p, const char *what)
 {
     char near[48];
     token_text(p, &p->t, near, sizeof near);
-    if (p->t.type == T_EOF)
-        fail_at(p, p->t.start, p->t.sp, "%s near %s", what, near);
+    if (p->t.type == T_EOF) fail_at(p, p->t.start, p->t.sp, "%s near %s", what, near);
     fail_at(p, p->t.start, p->t.sp, "%s near '%s'", what, near);
 }
 
@@ -245,7 +244,7 @@ static inline void newline_at(lp_parser *p, uint32_t pos)
 
 static int keyword(const unsigned char *w, uint32_t len)
 {
-#define KW(s, t)                                                                                  \
+#define KW(s, t)                                                                                   \
     if (memcmp(w, s, len) == 0) return t
     switch (len) {
     case 2:
@@ -295,7 +294,8 @@ static int keyword(const unsigned char *w, uint32_t len)
 static int64_t long_bracket_level(const lp_parser *p, uint32_t pos)
 {
     uint32_t i = pos + 1;
-    while (i < p->n && p->s[i] == '=') i++;
+    while (i < p->n && p->s[i] == '=')
+        i++;
     if (i < p->n && p->s[i] == '[') return (int64_t)(i - pos - 1);
     return i == pos + 1 ? -1 : -2;
 }
@@ -309,7 +309,8 @@ static void skip_long_body(lp_parser *p, uint32_t level, uint32_t open, tx_point
     uint32_t pos = p->pos, n = p->n;
     for (;;) {
         /* scan to the next byte that matters */
-        while (pos < n && s[pos] != ']' && s[pos] != '\n') pos++;
+        while (pos < n && s[pos] != ']' && s[pos] != '\n')
+            pos++;
         if (pos >= n) break;
         if (s[pos] == '\n') {
             newline_at(p, pos);
@@ -317,7 +318,8 @@ static void skip_long_body(lp_parser *p, uint32_t level, uint32_t open, tx_point
             continue;
         }
         uint32_t i = pos + 1;
-        while (i < n && s[i] == '=') i++;
+        while (i < n && s[i] == '=')
+            i++;
         if (i < n && s[i] == ']' && i - pos - 1 == level) {
             p->pos = i + 1;
             return;
@@ -363,7 +365,8 @@ static void skip_space(lp_parser *p)
                 continue;
             }
         }
-        while (pos < p->n && s[pos] != '\n' && s[pos] != '\r') pos++;
+        while (pos < p->n && s[pos] != '\n' && s[pos] != '\r')
+            pos++;
         p->pos = pos;
     }
 }
@@ -376,17 +379,20 @@ static bool numeral_ok(const unsigned char *s, uint32_t n)
     bool hex = n >= 2 && s[0] == '0' && (s[1] | 32) == 'x';
     unsigned expo = hex ? 'p' : 'e';
     if (hex) i = 2;
-    while (i < n && (hex ? is_xdigit(s[i]) : is_digit(s[i]))) i++, digits++;
+    while (i < n && (hex ? is_xdigit(s[i]) : is_digit(s[i])))
+        i++, digits++;
     if (i < n && s[i] == '.') {
         i++;
-        while (i < n && (hex ? is_xdigit(s[i]) : is_digit(s[i]))) i++, digits++;
+        while (i < n && (hex ? is_xdigit(s[i]) : is_digit(s[i])))
+            i++, digits++;
     }
     if (digits == 0) return false;
     if (i < n && (s[i] | 32u) == expo) {
         uint32_t e = 0;
         i++;
         if (i < n && (s[i] == '+' || s[i] == '-')) i++;
-        while (i < n && is_digit(s[i])) i++, e++;
+        while (i < n && is_digit(s[i]))
+            i++, e++;
         if (e == 0) return false;
     }
     return i == n;
@@ -434,8 +440,16 @@ static void lex_escape(lp_parser *p)
     uint32_t esc = p->pos, pos = esc + 1;
     unsigned c = at(p, pos);
     switch (c) {
-    case 'a': case 'b': case 'f': case 'n': case 'r': case 't': case 'v':
-    case '\\': case '"': case '\'':
+    case 'a':
+    case 'b':
+    case 'f':
+    case 'n':
+    case 'r':
+    case 't':
+    case 'v':
+    case '\\':
+    case '"':
+    case '\'':
         p->pos = pos + 1;
         return;
     case '\n':
@@ -485,7 +499,8 @@ static void lex_escape(lp_parser *p)
         if (is_digit(c)) {
             unsigned v = 0;
             uint32_t i = pos;
-            for (int k = 0; k < 3 && is_digit(at(p, i)); k++, i++) v = v * 10 + (at(p, i) - '0');
+            for (int k = 0; k < 3 && is_digit(at(p, i)); k++, i++)
+                v = v * 10 + (at(p, i) - '0');
             if (v > 255) fail_at(p, esc, point_at(p, esc), "decimal escape too large");
             p->pos = i;
             return;
@@ -502,8 +517,7 @@ static void lex_short_string(lp_parser *p, lp_token *t)
     unsigned char quote = s[p->pos];
     uint32_t pos = p->pos + 1;
     for (;;) {
-        while (pos < p->n && s[pos] != quote && s[pos] != '\\' && s[pos] != '\n' &&
-               s[pos] != '\r')
+        while (pos < p->n && s[pos] != quote && s[pos] != '\\' && s[pos] != '\n' && s[pos] != '\r')
             pos++;
         if (pos >= p->n || s[pos] == '\n' || s[pos] == '\r') {
             p->pos = pos;
@@ -518,6 +532,13 @@ static void lex_short_string(lp_parser *p, lp_token *t)
     t->type = T_STRING;
     t->dlen = 1;
 }
+
+/* Tokens of one byte that never start a longer one. */
+static const uint8_t single_char_tokens[256] = {
+    ['+'] = T_PLUS,   ['-'] = T_MINUS,    ['*'] = T_STAR,   ['%'] = T_PERCENT, ['^'] = T_CARET,
+    ['&'] = T_AMP,    ['|'] = T_PIPE,     ['('] = T_LPAREN, [')'] = T_RPAREN,  ['{'] = T_LBRACE,
+    ['}'] = T_RBRACE, [']'] = T_RBRACKET, [';'] = T_SEMI,   [','] = T_COMMA,
+};
 
 /* Produces the next token into t. */
 static void lex(lp_parser *p, lp_token *t)
@@ -537,26 +558,18 @@ static void lex(lp_parser *p, lp_token *t)
     unsigned char c1 = at(p, pos + 1);
     int type;
     uint32_t len = 1;
+    if (single_char_tokens[c]) {
+        t->type = single_char_tokens[c];
+        p->pos = pos + 1;
+        goto done;
+    }
     switch (c) {
-    case '+': type = T_PLUS; break;
-    case '-': type = T_MINUS; break;
-    case '*': type = T_STAR; break;
-    case '%': type = T_PERCENT; break;
-    case '^': type = T_CARET; break;
-    case '&': type = T_AMP; break;
-    case '|': type = T_PIPE; break;
-    case '(': type = T_LPAREN; break;
-    case ')': type = T_RPAREN; break;
-    case '{': type = T_LBRACE; break;
-    case '}': type = T_RBRACE; break;
-    case ']': type = T_RBRACKET; break;
-    case ';': type = T_SEMI; break;
-    case ',': type = T_COMMA; break;
     case '#':
         if (!p->lexed_any && c1 == '!') {
             /* grammar: hash_bang_line, `#!` up to the end of the line */
             uint32_t e = pos;
-            while (e < p->n && s[e] != '\n' && s[e] != '\r') e++;
+            while (e < p->n && s[e] != '\n' && s[e] != '\r')
+                e++;
             type = T_HASHBANG;
             len = e - pos;
         } else {
@@ -564,35 +577,51 @@ static void lex(lp_parser *p, lp_token *t)
         }
         break;
     case '/':
-        if (c1 == '/') type = T_DSLASH, len = 2;
-        else type = T_SLASH;
+        if (c1 == '/')
+            type = T_DSLASH, len = 2;
+        else
+            type = T_SLASH;
         break;
     case '~':
-        if (c1 == '=') type = T_NE, len = 2;
-        else type = T_TILDE;
+        if (c1 == '=')
+            type = T_NE, len = 2;
+        else
+            type = T_TILDE;
         break;
     case '=':
-        if (c1 == '=') type = T_EQ, len = 2;
-        else type = T_ASSIGN;
+        if (c1 == '=')
+            type = T_EQ, len = 2;
+        else
+            type = T_ASSIGN;
         break;
     case '<':
-        if (c1 == '<') type = T_SHL, len = 2;
-        else if (c1 == '=') type = T_LE, len = 2;
-        else type = T_LT;
+        if (c1 == '<')
+            type = T_SHL, len = 2;
+        else if (c1 == '=')
+            type = T_LE, len = 2;
+        else
+            type = T_LT;
         break;
     case '>':
-        if (c1 == '>') type = T_SHR, len = 2;
-        else if (c1 == '=') type = T_GE, len = 2;
-        else type = T_GT;
+        if (c1 == '>')
+            type = T_SHR, len = 2;
+        else if (c1 == '=')
+            type = T_GE, len = 2;
+        else
+            type = T_GT;
         break;
     case ':':
-        if (c1 == ':') type = T_DCOLON, len = 2;
-        else type = T_COLON;
+        if (c1 == ':')
+            type = T_DCOLON, len = 2;
+        else
+            type = T_COLON;
         break;
     case '.':
         if (c1 == '.') {
-            if (at(p, pos + 2) == '.') type = T_DOTS, len = 3;
-            else type = T_CONCAT, len = 2;
+            if (at(p, pos + 2) == '.')
+                type = T_DOTS, len = 3;
+            else
+                type = T_CONCAT, len = 2;
         } else if (is_digit(c1)) {
             lex_number(p, t);
             goto done;
@@ -620,7 +649,8 @@ static void lex(lp_parser *p, lp_token *t)
     default:
         if (is_alpha(c)) {
             uint32_t e = pos + 1;
-            while (e < p->n && is_alnum(s[e])) e++;
+            while (e < p->n && is_alnum(s[e]))
+                e++;
             p->pos = e;
             t->type = keyword(s + pos, e - pos);
             goto done;
@@ -629,11 +659,8 @@ static void lex(lp_parser *p, lp_token *t)
             lex_number(p, t);
             goto done;
         }
-        {
-            char buf[8];
-            snprintf(buf, sizeof buf, c >= 0x20 && c < 0x7f ? "'%c'" : "<\\%u>", c);
-            fail_at(p, pos, t->sp, "unexpected symbol near %s", buf);
-        }
+        if (c >= 0x20 && c < 0x7f) fail_at(p, pos, t->sp, "unexpected symbol near '%c'", c);
+        fail_at(p, pos, t->sp, "unexpected symbol near '<\\%u>'", c);
     }
     t->type = type;
     p->pos = pos + len;
@@ -733,26 +760,66 @@ static inline void add(fe_node *parent, fe_node **last, fe_node *child, uint16_t
 /* ---- parser helpers ------------------------------------------------------------------ */
 
 static const char *const token_names[T__COUNT] = {
-    [T_EOF] = "<eof>",   [T_NAME] = "<name>",       [T_NUMBER] = "<number>",
-    [T_STRING] = "<string>", [T_LONGSTRING] = "<string>", [T_HASHBANG] = "#!",
-    [T_AND] = "and",     [T_BREAK] = "break",       [T_DO] = "do",
-    [T_ELSE] = "else",   [T_ELSEIF] = "elseif",     [T_END] = "end",
-    [T_FALSE] = "false", [T_FOR] = "for",           [T_FUNCTION] = "function",
-    [T_GOTO] = "goto",   [T_IF] = "if",             [T_IN] = "in",
-    [T_LOCAL] = "local", [T_NIL] = "nil",           [T_NOT] = "not",
-    [T_OR] = "or",       [T_REPEAT] = "repeat",     [T_RETURN] = "return",
-    [T_THEN] = "then",   [T_TRUE] = "true",         [T_UNTIL] = "until",
-    [T_WHILE] = "while", [T_PLUS] = "+",            [T_MINUS] = "-",
-    [T_STAR] = "*",      [T_SLASH] = "/",           [T_DSLASH] = "//",
-    [T_PERCENT] = "%",   [T_CARET] = "^",           [T_HASH] = "#",
-    [T_AMP] = "&",       [T_TILDE] = "~",           [T_PIPE] = "|",
-    [T_SHL] = "<<",      [T_SHR] = ">>",            [T_EQ] = "==",
-    [T_NE] = "~=",       [T_LE] = "<=",             [T_GE] = ">=",
-    [T_LT] = "<",        [T_GT] = ">",              [T_ASSIGN] = "=",
-    [T_LPAREN] = "(",    [T_RPAREN] = ")",          [T_LBRACE] = "{",
-    [T_RBRACE] = "}",    [T_LBRACKET] = "[",        [T_RBRACKET] = "]",
-    [T_DCOLON] = "::",   [T_SEMI] = ";",            [T_COLON] = ":",
-    [T_COMMA] = ",",     [T_DOT] = ".",             [T_CONCAT] = "..",
+    [T_EOF] = "<eof>",
+    [T_NAME] = "<name>",
+    [T_NUMBER] = "<number>",
+    [T_STRING] = "<string>",
+    [T_LONGSTRING] = "<string>",
+    [T_HASHBANG] = "#!",
+    [T_AND] = "and",
+    [T_BREAK] = "break",
+    [T_DO] = "do",
+    [T_ELSE] = "else",
+    [T_ELSEIF] = "elseif",
+    [T_END] = "end",
+    [T_FALSE] = "false",
+    [T_FOR] = "for",
+    [T_FUNCTION] = "function",
+    [T_GOTO] = "goto",
+    [T_IF] = "if",
+    [T_IN] = "in",
+    [T_LOCAL] = "local",
+    [T_NIL] = "nil",
+    [T_NOT] = "not",
+    [T_OR] = "or",
+    [T_REPEAT] = "repeat",
+    [T_RETURN] = "return",
+    [T_THEN] = "then",
+    [T_TRUE] = "true",
+    [T_UNTIL] = "until",
+    [T_WHILE] = "while",
+    [T_PLUS] = "+",
+    [T_MINUS] = "-",
+    [T_STAR] = "*",
+    [T_SLASH] = "/",
+    [T_DSLASH] = "//",
+    [T_PERCENT] = "%",
+    [T_CARET] = "^",
+    [T_HASH] = "#",
+    [T_AMP] = "&",
+    [T_TILDE] = "~",
+    [T_PIPE] = "|",
+    [T_SHL] = "<<",
+    [T_SHR] = ">>",
+    [T_EQ] = "==",
+    [T_NE] = "~=",
+    [T_LE] = "<=",
+    [T_GE] = ">=",
+    [T_LT] = "<",
+    [T_GT] = ">",
+    [T_ASSIGN] = "=",
+    [T_LPAREN] = "(",
+    [T_RPAREN] = ")",
+    [T_LBRACE] = "{",
+    [T_RBRACE] = "}",
+    [T_LBRACKET] = "[",
+    [T_RBRACKET] = "]",
+    [T_DCOLON] = "::",
+    [T_SEMI] = ";",
+    [T_COLON] = ":",
+    [T_COMMA] = ",",
+    [T_DOT] = ".",
+    [T_CONCAT] = "..",
     [T_DOTS] = "...",
 };
 
@@ -807,8 +874,7 @@ static inline void leave(lp_parser *p)
 
 static inline bool block_follow(int type)
 {
-    return type == T_EOF || type == T_END || type == T_ELSE || type == T_ELSEIF ||
-           type == T_UNTIL;
+    return type == T_EOF || type == T_END || type == T_ELSE || type == T_ELSEIF || type == T_UNTIL;
 }
 
 /* ---- expressions ------------------------------------------------------------------------ */
@@ -824,7 +890,8 @@ static fe_node *parse_string(lp_parser *p)
     const lp_token *t = &p->t;
     uint32_t d = t->dlen;
     uint16_t open_kind = FE_K_LONG_OPEN, close_kind = FE_K_LONG_CLOSE;
-    if (t->type == T_STRING) open_kind = close_kind = p->s[t->start] == '"' ? FE_K_DQUOTE : FE_K_SQUOTE;
+    if (t->type == T_STRING)
+        open_kind = close_kind = p->s[t->start] == '"' ? FE_K_DQUOTE : FE_K_SQUOTE;
     fe_node *str = node_alloc(p, FE_K_STRING, true), *last = NULL;
     str->start_byte = t->start;
     str->end_byte = t->end;
@@ -1031,14 +1098,21 @@ static fe_node *parse_suffixed(lp_parser *p)
 static fe_node *parse_simple(lp_parser *p)
 {
     switch (p->t.type) {
-    case T_NUMBER: return leaf(p, FE_K_NUMBER, true);
+    case T_NUMBER:
+        return leaf(p, FE_K_NUMBER, true);
     case T_STRING:
-    case T_LONGSTRING: return parse_string(p);
-    case T_NIL: return leaf(p, FE_K_NIL, true);
-    case T_TRUE: return leaf(p, FE_K_TRUE, true);
-    case T_FALSE: return leaf(p, FE_K_FALSE, true);
-    case T_DOTS: return leaf(p, FE_K_VARARG_EXPRESSION, true);
-    case T_LBRACE: return parse_table(p);
+    case T_LONGSTRING:
+        return parse_string(p);
+    case T_NIL:
+        return leaf(p, FE_K_NIL, true);
+    case T_TRUE:
+        return leaf(p, FE_K_TRUE, true);
+    case T_FALSE:
+        return leaf(p, FE_K_FALSE, true);
+    case T_DOTS:
+        return leaf(p, FE_K_VARARG_EXPRESSION, true);
+    case T_LBRACE:
+        return parse_table(p);
     case T_FUNCTION: {
         fe_node *fn = node_at_token(p, FE_K_FUNCTION_DEFINITION), *last = NULL;
         uint32_t open_row = p->t.sp.row;
@@ -1047,18 +1121,24 @@ static fe_node *parse_simple(lp_parser *p)
         finish(p, fn);
         return fn;
     }
-    default: return parse_suffixed(p);
+    default:
+        return parse_suffixed(p);
     }
 }
 
 static inline int unary_kind(int type)
 {
     switch (type) {
-    case T_NOT: return FE_K_NOT;
-    case T_MINUS: return FE_K_MINUS;
-    case T_TILDE: return FE_K_TILDE;
-    case T_HASH: return FE_K_HASH;
-    default: return -1;
+    case T_NOT:
+        return FE_K_NOT;
+    case T_MINUS:
+        return FE_K_MINUS;
+    case T_TILDE:
+        return FE_K_TILDE;
+    case T_HASH:
+        return FE_K_HASH;
+    default:
+        return -1;
     }
 }
 
@@ -1247,7 +1327,8 @@ static fe_node *parse_local(lp_parser *p)
             add(attr, &alast, identifier(p), FE_F_NAME);
             uint32_t an = at_name.end - at_name.start;
             const char *a = (const char *)p->s + at_name.start;
-            if (!(an == 5 && memcmp(a, "const", 5) == 0) && !(an == 5 && memcmp(a, "close", 5) == 0))
+            if (!(an == 5 && memcmp(a, "const", 5) == 0) &&
+                !(an == 5 && memcmp(a, "close", 5) == 0))
                 fail_at(p, at_name.start, at_name.sp, "unknown attribute '%.*s'",
                         (int)(an > 40 ? 40 : an), a);
             expect(p, T_GT);
@@ -1415,6 +1496,20 @@ static fe_node *parse_chunk(lp_parser *p)
     return chunk;
 }
 
+/* The setjmp lives here, apart from fe_lparse's locals: after a longjmp
+ * only *p (not a local of this function) is read. */
+static tx_status parse_protected(lp_parser *p)
+{
+    if (setjmp(p->jb)) {
+        p->out->root = NULL;
+        p->out->ok = false;
+        return p->status;
+    }
+    p->out->root = parse_chunk(p);
+    p->out->ok = true;
+    return TX_OK;
+}
+
 tx_status fe_lparse(tx_arena *arena, const char *src, size_t len, fe_ast *out)
 {
     memset(out, 0, sizeof *out);
@@ -1431,18 +1526,11 @@ tx_status fe_lparse(tx_arena *arena, const char *src, size_t len, fe_ast *out)
     /* tree-sitter skips a UTF-8 byte order mark at the start (columns still
      * count it); Lua's loadbuffer does not, so only Lua rejects such a file */
     if (len >= 3 && memcmp(src, "\xef\xbb\xbf", 3) == 0) p.pos = 3;
-    if (setjmp(p.jb)) {
-        out->root = NULL;
-        out->ok = false;
-        return p.status;
-    }
-    fe_node *root = parse_chunk(&p);
-    out->root = root;
-    out->ok = true;
-    return TX_OK;
+    return parse_protected(&p);
 }
 
-/* ---- names and accessors ---------------------------------------------------------------------- */
+/* ---- names and accessors ----------------------------------------------------------------------
+ */
 
 static const char *const kind_names[FE_K__COUNT] = {
     [FE_K_CHUNK] = "chunk",

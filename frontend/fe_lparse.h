@@ -24,6 +24,15 @@
  * point into nothing else (the source is not referenced). Thread safety: no
  * global state; parses may run concurrently on different arenas.
  *
+ * What it checks: Lua 5.4's lexical and syntactic rules, with llex.c's
+ * messages ("'end' expected (to close 'if' at line 3) near <eof>"). Not the
+ * checks Lua's code generator adds (goto targets, `break` outside a loop,
+ * `...` outside a vararg function, assigning a <const>, register and upvalue
+ * limits, 200 C levels): Lua's compiler runs first and is the judge.
+ * Two input forms Lua's loadbuffer rejects are parsed as tree-sitter parses
+ * them: a leading UTF-8 byte order mark is skipped (columns still count it),
+ * and a first token `#!...` is a hash_bang_line.
+ *
  * Errors: fe_lparse returns TX_OK with out->ok false and the first error's
  * position and message on a syntax error; TX_ENOMEM when the arena fails;
  * TX_ELIMIT when nesting exceeds FE_LPARSE_MAX_DEPTH (Lua itself stops at
@@ -154,7 +163,7 @@ struct fe_node {
     uint16_t field; /* fe_node_field under which it hangs in its parent, FE_F_NONE if none */
     bool named;     /* false for the anonymous tokens listed above */
     uint32_t start_byte, end_byte;
-    tx_point start, end; /* 0-based row, byte column (rows end at '\n' only) */
+    tx_point start, end;   /* 0-based row, byte column (rows end at '\n' only) */
     fe_node *first, *next; /* children in source order, siblings */
     uint32_t n_named;      /* number of named children */
 };

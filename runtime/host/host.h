@@ -141,6 +141,21 @@ th_image_state th_sandbox_image_state(const char *image, const char *runtime_exe
 tx_status th_sandbox_build_image(const char *image, const char *runtime_exe, const char *probe_exe,
                                  FILE *log, char *err, size_t errlen);
 
+/* ---- durability (th_durable.c) ------------------------------------------------------------------ */
+
+typedef struct tj_journal tj_journal;
+typedef struct th_durable th_durable;
+
+/* Journals the effects of run `run_id` (tenant-scoped); all borrowed. */
+th_durable *th_durable_new(tj_journal *j, const char *run_id, const char *tenant);
+void th_durable_free(th_durable *d);
+/* Answers a request from the journal when it is recorded at this position
+ * (failing closed if it differs), else performs it through the broker and
+ * records it before returning. *fatal is set when the run must stop;
+ * fail_msg then says why. */
+cJSON *th_durable_handle(th_durable *d, th_broker *broker, const cJSON *request,
+                         th_delta_fn on_delta, void *ud, char *fail_msg, size_t cap, bool *fatal);
+
 /* ---- the supervisor (th_supervisor.c) ------------------------------------------------------- */
 
 typedef enum { TH_COMPLETED = 0, TH_FAILED, TH_WAITING } th_status;
@@ -168,6 +183,8 @@ typedef struct {
     const cJSON *mocks;      /* the file's Mocks as JSON, or NULL */
     const th_launch *launch; /* how to start the runtime (plain or Docker) */
     const char *run_id;      /* the run's id, or NULL to make one */
+    tj_journal *journal;     /* journal effects (durable run), or NULL */
+    const char *tenant;      /* with journal */
     bool mock_all;           /* serve every model call from the mock provider */
     th_limits limits;
     th_progress progress;

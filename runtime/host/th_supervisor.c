@@ -149,6 +149,7 @@ static void show(const th_progress *p, const char *color, const char *fmt, const
 typedef struct {
     const th_run_options *opt;
     child *c;
+    th_durable *durable; /* NULL when the run is not journaled */
     bool streaming; /* a token stream is being printed: end it with a newline */
     bool write_failed;
 } run_ctx;
@@ -299,9 +300,20 @@ static bool handle_frame(run_ctx *r, th_broker *broker, cJSON *msg, th_run_resul
         show(&r->opt->progress, "\033[35m", "-> %s %s\n", th_json_str(params, "name"), args);
         cJSON_free(args);
     }
-    cJSON *reply = th_broker_handle(broker, msg, on_delta, r);
+    char fail_msg[1024] = "";
+    bool fatal = false;
+    cJSON *reply = r->durable ? th_durable_handle(r->durable, broker, msg, on_delta, r, fail_msg,
+                                                  sizeof fail_msg, &fatal)
+                              : th_broker_handle(broker, msg, on_delta, r);
     if (!reply) {
         fail(res, "out of memory in the broker", r->opt->path);
+        return false;
+    }
+    if (fatal) {
+        /* The journal cannot vouch for what comes next: stop here. */
+        cJSON_Delete(reply);
+        end_stream(r);
+        fail(res, fail_msg, r->opt->path);
         return false;
     }
     if (tp_write_frame(r->c->in, reply) != TX_OK) r->write_failed = true;
@@ -326,6 +338,10 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
         return st;
     }
     run_ctx r = {.opt = opt, .c = &c};
+    if (opt->journal) {
+        r.durable = th_durable_new(opt->journal, res->run_id, opt->tenant ? opt->tenant : "default");
+        if (!r.durable) fail(res, "out of memory", opt->path);
+    }
     cJSON *start = start_frame(opt, res->run_id);
     if (!start || tp_write_frame(c.in, start) != TX_OK)
         fail(res, "could not start tactus-runtime (it exited at once)", opt->path);
@@ -448,5 +464,6 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
     tx_buf_free(&errtext);
     tp_decoder_free(&dec);
     th_broker_free(broker);
+    th_durable_free(r.durable);
     return TX_OK;
 }

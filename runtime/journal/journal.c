@@ -416,6 +416,21 @@ tx_status tj_effect_put(tj_journal *j, const char *run_id, long position, const 
     return step_done(j, st, "record effect");
 }
 
+tx_status tj_effect_set_result(tj_journal *j, const char *run_id, long position,
+                               const cJSON *result)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(j->db, "UPDATE effects SET result = ? WHERE run_id = ? AND position = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail_db(j, "update effect");
+    bind_json(st, 1, result);
+    sqlite3_bind_text(st, 2, run_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, position);
+    tx_status s = step_done(j, st, "update effect");
+    if (s == TX_OK && sqlite3_changes(j->db) == 0) return TX_ENOENT;
+    return s;
+}
+
 long tj_effect_count(tj_journal *j, const char *run_id)
 {
     sqlite3_stmt *st;

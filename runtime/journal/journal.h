@@ -76,6 +76,10 @@ tx_status tj_effect_get(tj_journal *j, const char *run_id, long position, tj_eff
 tx_status tj_effect_put(tj_journal *j, const char *run_id, long position, const char *kind,
                         const char *fingerprint, const cJSON *request, const cJSON *result,
                         long long duration_ms);
+/* Replaces the result of a recorded effect (a checkpoint's, once its
+ * function has run: see checkpoint.commit in docs/protocol.md). */
+tx_status tj_effect_set_result(tj_journal *j, const char *run_id, long position,
+                               const cJSON *result);
 /* Number of recorded effects of a run. */
 long tj_effect_count(tj_journal *j, const char *run_id);
 /* All effects of a run in order, as a JSON array (tactus show). */

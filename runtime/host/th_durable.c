@@ -1,0 +1,335 @@
+/*
+ * th_durable.c - checkpoint and replay: every effect the runtime asks for is
+ * journaled by position and fingerprint before its result reaches the
+ * runtime; a resumed run re-executes the procedure from the start and gets
+ * recorded effects back from the journal without performing them again.
+ *
+ * Positions are the host's own count of the run's requests (the runtime's
+ * request ids restart with every process). A checkpoint whose function has
+ * run is answered `cached`, and the positions its function used are skipped,
+ * so the effects after it line up with the journal again.
+ *
+ * Fail closed: when a replayed request differs from the recorded one at the
+ * same position (the procedure or its inputs changed), the run stops with a
+ * message naming the position, the .tac line and what changed.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "host.h"
+#include "journal.h"
+
+#define MAX_CHECKPOINTS 4096
+
+struct th_durable {
+    tj_journal *journal;
+    const char *run_id;
+    const char *tenant;
+    long position; /* next journal position */
+    long checkpoint_pos[MAX_CHECKPOINTS]; /* runtime checkpoint index -> journal position */
+};
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+th_durable *th_durable_new(tj_journal *j, const char *run_id, const char *tenant)
+{
+    th_durable *d = tx_calloc(1, sizeof *d);
+    if (!d) return NULL;
+    d->journal = j;
+    d->run_id = run_id;
+    d->tenant = tenant;
+    for (size_t i = 0; i < MAX_CHECKPOINTS; i++) d->checkpoint_pos[i] = -1;
+    return d;
+}
+
+void th_durable_free(th_durable *d)
+{
+    tx_free(d);
+}
+
+static const char *kind_of(const char *method)
+{
+    if (strcmp(method, "llm.chat") == 0) return "llm";
+    if (strcmp(method, "tool.call") == 0) return "tool";
+    if (strcmp(method, "human.request") == 0) return "human";
+    if (strcmp(method, "clock.now") == 0) return "clock";
+    if (strcmp(method, "random.seed") == 0) return "random";
+    if (strcmp(method, "checkpoint") == 0) return "checkpoint";
+    return "other";
+}
+
+static cJSON *with_id(const cJSON *event, long id)
+{
+    cJSON *e = cJSON_Duplicate(event, 1);
+    if (!e) return NULL;
+    cJSON_DeleteItemFromObjectCaseSensitive(e, "id");
+    cJSON_AddNumberToObject(e, "id", (double)id);
+    return e;
+}
+
+static cJSON *done_event(long id, cJSON *data)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "id", (double)id);
+    cJSON_AddStringToObject(o, "event", "done");
+    cJSON_AddItemToObject(o, "data", data ? data : cJSON_CreateObject());
+    return o;
+}
+
+static cJSON *error_event(long id, const char *type, const char *message)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "id", (double)id);
+    cJSON_AddStringToObject(o, "event", "error");
+    cJSON *e = cJSON_AddObjectToObject(o, "error");
+    cJSON_AddStringToObject(e, "type", type);
+    cJSON_AddStringToObject(e, "message", message);
+    return o;
+}
+
+/* What differs between a recorded request and a new one, for people. */
+static void describe_change(const cJSON *old_params, const cJSON *new_params, char *out, size_t cap)
+{
+    const cJSON *o;
+    cJSON_ArrayForEach(o, new_params)
+    {
+        if (strcmp(o->string, "line") == 0) continue;
+        const cJSON *was = cJSON_GetObjectItemCaseSensitive(old_params, o->string);
+        char *a = was ? tj_canonical_json(was) : NULL, *b = tj_canonical_json(o);
+        bool same = a && b && strcmp(a, b) == 0;
+        if (!same) {
+            snprintf(out, cap, "'%s' was %.180s%s, now %.180s%s", o->string, a ? a : "absent",
+                     a && strlen(a) > 180 ? "..." : "", b ? b : "?", b && strlen(b) > 180 ? "..." : "");
+            tx_free(a);
+            tx_free(b);
+            return;
+        }
+        tx_free(a);
+        tx_free(b);
+    }
+    cJSON_ArrayForEach(o, old_params)
+    {
+        if (strcmp(o->string, "line") != 0 && !cJSON_HasObjectItem(new_params, o->string)) {
+            snprintf(out, cap, "'%s' is no longer given", o->string);
+            return;
+        }
+    }
+    snprintf(out, cap, "the method changed");
+}
+
+/* A request that will never be answered the same way: stop the run. */
+static cJSON *diverged(th_durable *d, long id, long position, const char *method,
+                       const cJSON *params, const tj_effect *e, char *fail_msg, size_t cap)
+{
+    char change[512];
+    const cJSON *old_params = cJSON_GetObjectItemCaseSensitive(e->request, "params");
+    const char *old_method = th_json_str(e->request, "method");
+    if (old_method && strcmp(old_method, method) != 0)
+        snprintf(change, sizeof change, "it was %s, now %s", old_method, method);
+    else
+        describe_change(old_params, params, change, sizeof change);
+    const cJSON *line = cJSON_GetObjectItemCaseSensitive(params, "line");
+    char where[64] = "";
+    if (cJSON_IsNumber(line)) snprintf(where, sizeof where, " (line %d)", line->valueint);
+    snprintf(fail_msg, cap,
+             "replay diverged at effect %ld%s: the %s request is not the one recorded in run %s: "
+             "%s; the procedure or its inputs changed since the run started, so it cannot be "
+             "resumed safely (start a new run)",
+             position, where, kind_of(method), d->run_id, change);
+    return error_event(id, "ReplayMismatch", fail_msg);
+}
+
+static cJSON *record_and_return(th_durable *d, long position, const char *method,
+                                const cJSON *params, const char *fp, cJSON *reply,
+                                long long started, char *fail_msg, size_t cap)
+{
+    cJSON *req = cJSON_CreateObject();
+    cJSON_AddStringToObject(req, "method", method);
+    cJSON_AddItemToObject(req, "params", params ? cJSON_Duplicate(params, 1) : cJSON_CreateObject());
+    cJSON *stored = cJSON_Duplicate(reply, 1);
+    cJSON_DeleteItemFromObjectCaseSensitive(stored, "id");
+    tx_status st = tj_effect_put(d->journal, d->run_id, position, kind_of(method), fp, req, stored,
+                                 now_ms() - started);
+    cJSON_Delete(req);
+    cJSON_Delete(stored);
+    if (st != TX_OK) {
+        /* Never hand the runtime a result the journal does not hold. */
+        snprintf(fail_msg, cap, "the journal could not record effect %ld: %s", position,
+                 tj_last_error(d->journal));
+        long id = (long)cJSON_GetObjectItemCaseSensitive(reply, "id")->valuedouble;
+        cJSON_Delete(reply);
+        return error_event(id, "JournalError", fail_msg);
+    }
+    return reply;
+}
+
+/* human.request: answered from the journal, or recorded as pending. */
+static cJSON *human(th_durable *d, long id, long position, const cJSON *params, const char *fp,
+                    long long started, char *fail_msg, size_t cap, bool *fatal)
+{
+    tj_human h;
+    tx_status st = tj_human_at(d->journal, d->run_id, position, &h);
+    if (st == TX_ENOENT) {
+        memset(&h, 0, sizeof h);
+        snprintf(h.id, sizeof h.id, "%s.%ld", d->run_id, position);
+        snprintf(h.run_id, sizeof h.run_id, "%s", d->run_id);
+        snprintf(h.tenant, sizeof h.tenant, "%s", d->tenant);
+        h.position = position;
+        const char *kind = th_json_str(params, "kind");
+        snprintf(h.kind, sizeof h.kind, "%s", kind ? kind : "input");
+        const char *msg = th_json_str(params, "message");
+        h.message = (char *)(msg ? msg : "");
+        h.request = (cJSON *)params;
+        const cJSON *timeout = cJSON_GetObjectItemCaseSensitive(params, "timeout");
+        if (cJSON_IsNumber(timeout) && timeout->valuedouble > 0)
+            h.deadline_ms = now_ms() + (long long)(timeout->valuedouble * 1000);
+        h.default_value = cJSON_GetObjectItemCaseSensitive(params, "default");
+        snprintf(h.request_hash, sizeof h.request_hash, "%s", fp);
+        st = tj_human_put(d->journal, &h);
+        if (st != TX_OK) {
+            *fatal = true;
+            snprintf(fail_msg, cap, "the journal could not record the request: %s",
+                     tj_last_error(d->journal));
+            return error_event(id, "JournalError", fail_msg);
+        }
+        char m[160];
+        snprintf(m, sizeof m, "request %s is waiting for a person", h.id);
+        cJSON *e = error_event(id, "Suspended", m);
+        cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(e, "error"), "request_id", h.id);
+        return e;
+    }
+    if (st != TX_OK) {
+        *fatal = true;
+        snprintf(fail_msg, cap, "the journal could not be read: %s", tj_last_error(d->journal));
+        return error_event(id, "JournalError", fail_msg);
+    }
+    cJSON *reply = NULL;
+    if (strcmp(h.request_hash, fp) != 0) {
+        /* Bound approvals: an answer is never applied to a different request. */
+        *fatal = true;
+        snprintf(fail_msg, cap,
+                 "request %s changed since it was made (its message, context or options differ), "
+                 "so its answer cannot be applied; start a new run",
+                 h.id);
+        reply = error_event(id, "ReplayMismatch", fail_msg);
+    } else if (strcmp(h.status, "pending") == 0 && h.deadline_ms && now_ms() >= h.deadline_ms) {
+        /* Past its deadline: the declared default, journaled as timed out. */
+        cJSON *dflt = h.default_value ? cJSON_Duplicate(h.default_value, 1) : cJSON_CreateNull();
+        tj_human_answer(d->journal, d->tenant, h.id, h.request_hash, dflt, "timeout", "timed_out");
+        cJSON *data = cJSON_CreateObject();
+        cJSON_AddItemToObject(data, "value", dflt);
+        cJSON_AddBoolToObject(data, "timed_out", 1);
+        reply = record_and_return(d, position, "human.request", params, fp, done_event(id, data),
+                                  started, fail_msg, cap);
+    } else if (strcmp(h.status, "pending") == 0) {
+        char m[160];
+        snprintf(m, sizeof m, "request %s is still waiting for a person", h.id);
+        reply = error_event(id, "Suspended", m);
+        cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(reply, "error"), "request_id", h.id);
+    } else {
+        cJSON *data = cJSON_CreateObject();
+        cJSON_AddItemToObject(data, "value", h.answer ? cJSON_Duplicate(h.answer, 1) : cJSON_CreateNull());
+        cJSON_AddBoolToObject(data, "timed_out", strcmp(h.status, "timed_out") == 0);
+        reply = record_and_return(d, position, "human.request", params, fp, done_event(id, data),
+                                  started, fail_msg, cap);
+    }
+    tj_human_free(&h);
+    return reply;
+}
+
+cJSON *th_durable_handle(th_durable *d, th_broker *broker, const cJSON *request,
+                         th_delta_fn on_delta, void *ud, char *fail_msg, size_t cap, bool *fatal)
+{
+    *fatal = false;
+    long id = (long)cJSON_GetObjectItemCaseSensitive(request, "id")->valuedouble;
+    const char *method = th_json_str(request, "method");
+    const cJSON *params = cJSON_GetObjectItemCaseSensitive(request, "params");
+    long long started = now_ms();
+
+    if (strcmp(method, "checkpoint.commit") == 0) {
+        /* Attach the function's result to its checkpoint, and where it ended. */
+        const cJSON *p = cJSON_GetObjectItemCaseSensitive(params, "position");
+        long cp = cJSON_IsNumber(p) ? (long)p->valuedouble : -1;
+        if (cp < 0 || cp >= MAX_CHECKPOINTS || d->checkpoint_pos[cp] < 0)
+            return error_event(id, "BadRequest", "checkpoint.commit of an unknown checkpoint");
+        cJSON *result = cJSON_CreateObject();
+        cJSON_AddBoolToObject(result, "cached", 1);
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(params, "result");
+        cJSON_AddItemToObject(result, "result", r ? cJSON_Duplicate(r, 1) : cJSON_CreateNull());
+        cJSON_AddNumberToObject(result, "end_position", (double)d->position);
+        cJSON *stored = cJSON_CreateObject();
+        cJSON_AddStringToObject(stored, "event", "done");
+        cJSON_AddItemToObject(stored, "data", result);
+        tx_status st = tj_effect_set_result(d->journal, d->run_id, d->checkpoint_pos[cp], stored);
+        cJSON_Delete(stored);
+        if (st != TX_OK) {
+            *fatal = true;
+            snprintf(fail_msg, cap, "the journal could not record a checkpoint: %s",
+                     tj_last_error(d->journal));
+            return error_event(id, "JournalError", fail_msg);
+        }
+        cJSON *data = cJSON_CreateObject();
+        cJSON_AddBoolToObject(data, "ok", 1);
+        return done_event(id, data);
+    }
+
+    long position = d->position++;
+    char fp[65];
+    tj_fingerprint(method, params, fp);
+    if (strcmp(method, "checkpoint") == 0) {
+        const cJSON *p = cJSON_GetObjectItemCaseSensitive(params, "position");
+        long cp = cJSON_IsNumber(p) ? (long)p->valuedouble : -1;
+        if (cp >= 0 && cp < MAX_CHECKPOINTS) d->checkpoint_pos[cp] = position;
+    }
+
+    tj_effect e;
+    if (tj_effect_get(d->journal, d->run_id, position, &e) != TX_OK) {
+        *fatal = true;
+        snprintf(fail_msg, cap, "the journal could not be read: %s", tj_last_error(d->journal));
+        return error_event(id, "JournalError", fail_msg);
+    }
+    if (e.found) {
+        cJSON *reply;
+        if (strcmp(e.fingerprint, fp) != 0) {
+            *fatal = true;
+            reply = diverged(d, id, position, method, params, &e, fail_msg, cap);
+        } else {
+            reply = with_id(e.result, id);
+            /* A checkpoint answered from the journal: skip what its function used. */
+            const cJSON *data = cJSON_GetObjectItemCaseSensitive(e.result, "data");
+            const cJSON *end = cJSON_GetObjectItemCaseSensitive(data, "end_position");
+            if (strcmp(method, "checkpoint") == 0 && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(data, "cached")) &&
+                cJSON_IsNumber(end)) {
+                d->position = (long)end->valuedouble;
+                cJSON *rd = cJSON_GetObjectItemCaseSensitive(reply, "data");
+                cJSON_DeleteItemFromObjectCaseSensitive(rd, "end_position");
+            }
+        }
+        tj_effect_free(&e);
+        return reply;
+    }
+    tj_effect_free(&e);
+
+    if (strcmp(method, "human.request") == 0)
+        return human(d, id, position, params, fp, started, fail_msg, cap, fatal);
+
+    cJSON *reply;
+    if (strcmp(method, "checkpoint") == 0) {
+        cJSON *data = cJSON_CreateObject();
+        cJSON_AddBoolToObject(data, "cached", 0);
+        reply = done_event(id, data);
+    } else {
+        reply = th_broker_handle(broker, request, on_delta, ud);
+        if (!reply) return NULL;
+    }
+    reply = record_and_return(d, position, method, params, fp, reply, started, fail_msg, cap);
+    const char *type = th_json_str(cJSON_GetObjectItemCaseSensitive(reply, "error"), "type");
+    if (type && strcmp(type, "JournalError") == 0) *fatal = true;
+    return reply;
+}
