@@ -59,6 +59,13 @@ void th_broker_free(th_broker *b);
  * {id, event: "done", data} or {id, event: "error", error}. Never NULL
  * unless out of memory. */
 cJSON *th_broker_handle(th_broker *b, const cJSON *request, th_delta_fn on_delta, void *ud);
+/* The run and journal position of the effect about to be handled (for the
+ * idempotency keys of host command tools). */
+void th_broker_set_effect(th_broker *b, const char *run_id, long position);
+/* Runs argv (no shell) with a minimal environment and `stdin_text` on its
+ * input; captures stdout/stderr (capped). Exit status, or -1 on timeout. */
+int th_run_command(char *const argv[], const char *stdin_text, tx_buf *out, tx_buf *err,
+                   int timeout_ms);
 
 /* ---- providers (th_provider_*.c) ------------------------------------------------------------ */
 

@@ -29,6 +29,8 @@ struct th_broker {
     size_t n_secrets;
     th_delta_fn user_delta;
     void *user_ud;
+    char run_id[48];
+    long position; /* of the effect being handled, for idempotency keys */
     th_mock *mock;
     th_openai *openai;
 };
@@ -148,7 +150,18 @@ static cJSON *error_event(long id, const char *type, const char *message)
     return o;
 }
 
-static cJSON *handle_tool_call(long id, const cJSON *params)
+/* A host command declared in the host's configuration (trusted):
+ *   host_tools: { NAME: { command: [argv...], timeout: 10, max_output: 65536 } }
+ * It runs with a fixed argv (no shell), a minimal environment (never the
+ * host's secrets), its JSON input on stdin:
+ *   {"args": {...}, "run_id": "...", "position": N, "idempotency_key": "RUN.N"}
+ * and its stdout (JSON if it parses, else text) as the result. The
+ * idempotency key lets a tool make itself exactly-once across crashes: the
+ * journal may ask again for an effect the host died before recording. */
+static cJSON *command_tool(th_broker *b, long id, const char *name, const cJSON *spec,
+                           const cJSON *args);
+
+static cJSON *handle_tool_call(th_broker *b, long id, const cJSON *params)
 {
     const char *name = th_json_str(params, "name");
     const cJSON *args = cJSON_GetObjectItemCaseSensitive(params, "args");
@@ -158,6 +171,11 @@ static cJSON *handle_tool_call(long id, const cJSON *params)
     for (size_t i = 0; i < sizeof host_tools / sizeof host_tools[0]; i++)
         if (strcmp(host_tools[i].name, name) == 0)
             return result_done(id, "result", host_tools[i].fn(args));
+    if (strncmp(name, "host.", 5) == 0) {
+        const cJSON *spec = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(b->config, "host_tools"), name + 5);
+        if (cJSON_IsObject(spec)) return command_tool(b, id, name, spec, args);
+    }
     char m[300];
     snprintf(m, sizeof m, "Tool not allowlisted: %.200s (host tools are denied unless allow-listed)", name);
     return error_event(id, "ToolNotAllowed", m);
@@ -209,6 +227,68 @@ static cJSON *handle_chat(th_broker *b, long id, const cJSON *params, th_delta_f
     cJSON_AddStringToObject(o, "event", "done");
     cJSON_AddItemToObject(o, "data", done);
     return o;
+}
+
+void th_broker_set_effect(th_broker *b, const char *run_id, long position)
+{
+    snprintf(b->run_id, sizeof b->run_id, "%s", run_id ? run_id : "");
+    b->position = position;
+}
+
+static cJSON *command_tool(th_broker *b, long id, const char *name, const cJSON *spec,
+                           const cJSON *args)
+{
+    const cJSON *command = cJSON_GetObjectItemCaseSensitive(spec, "command");
+    int argc = cJSON_GetArraySize(command);
+    if (!cJSON_IsArray(command) || argc == 0 || argc > 64) {
+        char m[300];
+        snprintf(m, sizeof m, "host_tools.%.100s.command must be a list of strings (the argv)", name + 5);
+        return error_event(id, "ToolError", m);
+    }
+    char *argv[66];
+    int k = 0;
+    const cJSON *a;
+    cJSON_ArrayForEach(a, command)
+    {
+        if (!cJSON_IsString(a)) return error_event(id, "ToolError", "host tool argv must be strings");
+        argv[k++] = a->valuestring;
+    }
+    argv[k] = NULL;
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(spec, "timeout");
+    const cJSON *mo = cJSON_GetObjectItemCaseSensitive(spec, "max_output");
+    int timeout_ms = cJSON_IsNumber(t) ? (int)(t->valuedouble * 1000) : 30000;
+    size_t max_out = cJSON_IsNumber(mo) && mo->valuedouble > 0 ? (size_t)mo->valuedouble : 1u << 20;
+    cJSON *input = cJSON_CreateObject();
+    cJSON_AddItemToObject(input, "args", args ? cJSON_Duplicate(args, 1) : cJSON_CreateObject());
+    cJSON_AddStringToObject(input, "run_id", b->run_id);
+    cJSON_AddNumberToObject(input, "position", (double)b->position);
+    char key[80];
+    snprintf(key, sizeof key, "%s.%ld", b->run_id, b->position);
+    cJSON_AddStringToObject(input, "idempotency_key", key);
+    char *stdin_text = cJSON_PrintUnformatted(input);
+    cJSON_Delete(input);
+    tx_buf out, err;
+    tx_buf_init(&out, max_out);
+    tx_buf_init(&err, 4096);
+    int rc = th_run_command(argv, stdin_text, &out, &err, timeout_ms);
+    cJSON_free(stdin_text);
+    cJSON *reply;
+    if (rc != 0) {
+        char m[700];
+        if (rc == -1)
+            snprintf(m, sizeof m, "host tool %.100s timed out after %d ms", name, timeout_ms);
+        else
+            snprintf(m, sizeof m, "host tool %.100s failed (exit %d): %.400s", name, rc,
+                     err.data ? err.data : "");
+        reply = error_event(id, "ToolError", m);
+    } else {
+        cJSON *result = out.data ? cJSON_Parse(out.data) : NULL;
+        if (!result) result = cJSON_CreateString(out.data ? out.data : "");
+        reply = result_done(id, "result", result);
+    }
+    tx_buf_free(&out);
+    tx_buf_free(&err);
+    return reply;
 }
 
 /* ---- redaction ------------------------------------------------------------------------------------ */
@@ -273,7 +353,7 @@ static cJSON *dispatch(th_broker *b, const cJSON *request, th_delta_fn on_delta,
     const cJSON *params = cJSON_GetObjectItemCaseSensitive(request, "params");
     if (!method) return error_event(id, "BadRequest", "Missing method");
     if (strcmp(method, "llm.chat") == 0) return handle_chat(b, id, params, on_delta, ud);
-    if (strcmp(method, "tool.call") == 0) return handle_tool_call(id, params);
+    if (strcmp(method, "tool.call") == 0) return handle_tool_call(b, id, params);
     if (strcmp(method, "clock.now") == 0) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);

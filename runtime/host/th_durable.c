@@ -325,6 +325,7 @@ cJSON *th_durable_handle(th_durable *d, th_broker *broker, const cJSON *request,
         cJSON_AddBoolToObject(data, "cached", 0);
         reply = done_event(id, data);
     } else {
+        th_broker_set_effect(broker, d->run_id, position);
         reply = th_broker_handle(broker, request, on_delta, ud);
         if (!reply) return NULL;
     }

@@ -179,6 +179,17 @@ static int run_capture(char *const argv[], const char *stdin_text, tx_buf *out, 
     return run_capture_env(argv, NULL, stdin_text, out, err, timeout_ms);
 }
 
+int th_run_command(char *const argv[], const char *stdin_text, tx_buf *out, tx_buf *err,
+                   int timeout_ms)
+{
+    /* Host tools get PATH and HOME only: never the keys the broker holds. */
+    char path[4096], home[4096];
+    snprintf(path, sizeof path, "PATH=%s", getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+    snprintf(home, sizeof home, "HOME=%s", getenv("HOME") ? getenv("HOME") : "/");
+    char *envp[] = {path, home, NULL};
+    return run_capture_env(argv, envp, stdin_text, out, err, timeout_ms);
+}
+
 static bool docker_on_path(void)
 {
     const char *path = getenv("PATH");
