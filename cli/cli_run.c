@@ -582,6 +582,13 @@ int cli_run(int argc, char **argv)
         }
     }
 
+    /* The audit log sits beside the journal unless configured. */
+    char audit_path[4200];
+    const cJSON *ap = th_config_get(config, "audit.path");
+    if (cJSON_IsString(ap))
+        snprintf(audit_path, sizeof audit_path, "%s", ap->valuestring);
+    else
+        th_audit_default_path(store, audit_path, sizeof audit_path);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     th_run_options ro = {
         .path = path,
@@ -595,6 +602,7 @@ int cli_run(int argc, char **argv)
         .run_id = run_id,
         .journal = journal,
         .tenant = tenant,
+        .audit_path = audit_path,
         .mock_all = mock_all,
         .limits = limits,
         .progress = {stderr, verbose, isatty(STDERR_FILENO) && !getenv("NO_COLOR")},

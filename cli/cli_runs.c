@@ -6,6 +6,7 @@
  * "default"): a tenant can neither list nor answer another's runs.
  */
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 
@@ -31,6 +32,7 @@ static const char runs_usage[] =
     "       tactus approve RUN REQUEST [--deny] [--value JSON] [--as NAME] [--json]\n"
     "       tactus resume RUN [run options]\n"
     "       tactus show RUN [--json]\n"
+    "       tactus audit RUN [--json]\n"
     "\n"
     "common options: --store PATH (default $TACTUS_STORE, else\n"
     "~/.local/share/tactus/journal.db), --tenant NAME (default $TACTUS_TENANT, else default)\n"
@@ -284,6 +286,65 @@ static int cmd_show(const runs_opts *o)
     return CLI_EXIT_OK;
 }
 
+/* tactus audit RUN: the run's records of the audit log (tenant-scoped). */
+static int cmd_audit(const runs_opts *o)
+{
+    if (o->n_args != 1) {
+        fprintf(stderr, "tactus audit: expected RUN\n\n%s", runs_usage);
+        return CLI_EXIT_USAGE;
+    }
+    char store[4096], path[4200];
+    if (o->store)
+        snprintf(store, sizeof store, "%s", o->store);
+    else
+        tj_default_path(store, sizeof store);
+    const char *env = getenv("TACTUS_AUDIT");
+    if (env && *env)
+        snprintf(path, sizeof path, "%s", env);
+    else
+        th_audit_default_path(store, path, sizeof path);
+    char *text;
+    size_t len;
+    int e;
+    tx_status st = tx_read_file(path, 1u << 30, &text, &len, &e);
+    if (st == TX_ENOENT) {
+        text = tx_strdup("");
+    } else if (st != TX_OK) {
+        fprintf(stderr, "tactus audit: cannot read %s: %s\n", path, e ? strerror(e) : tx_status_str(st));
+        return CLI_EXIT_FAILED;
+    }
+    cJSON *list = cJSON_CreateArray();
+    for (char *line = text, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next) *next++ = '\0';
+        cJSON *rec = cJSON_Parse(line);
+        const char *run = th_json_str(rec, "run"), *tenant = th_json_str(rec, "tenant");
+        if (run && tenant && !strcmp(run, o->args[0]) && !strcmp(tenant, o->tenant))
+            cJSON_AddItemToArray(list, rec);
+        else
+            cJSON_Delete(rec);
+    }
+    tx_free(text);
+    if (o->json) {
+        print_doc(list);
+    } else {
+        if (!cJSON_GetArraySize(list)) printf("no audit records for run %s (tenant '%s')\n", o->args[0], o->tenant);
+        const cJSON *r;
+        cJSON_ArrayForEach(r, list)
+        {
+            const char *target = th_json_str(r, "model") ? th_json_str(r, "model") : th_json_str(r, "tool");
+            printf("%s %-13s %-28s %-7s %-12s %6.0f tokens $%.6f %5.0f ms%s%s\n", th_json_str(r, "time"),
+                   th_json_str(r, "method"), target ? target : "-", th_json_str(r, "decision"),
+                   th_json_str(r, "outcome"), cJSON_GetObjectItemCaseSensitive(r, "tokens")->valuedouble,
+                   cJSON_GetObjectItemCaseSensitive(r, "cost_usd")->valuedouble,
+                   cJSON_GetObjectItemCaseSensitive(r, "duration_ms")->valuedouble,
+                   th_json_str(r, "reason") ? ": " : "", th_json_str(r, "reason") ? th_json_str(r, "reason") : "");
+        }
+    }
+    cJSON_Delete(list);
+    return CLI_EXIT_OK;
+}
+
 int cli_runs(int argc, char **argv)
 {
     const char *cmd = argv[0];
@@ -313,5 +374,6 @@ int cli_runs(int argc, char **argv)
     if (strcmp(cmd, "approvals") == 0) return cmd_approvals(&o);
     if (strcmp(cmd, "approve") == 0) return cmd_approve(&o);
     if (strcmp(cmd, "show") == 0) return cmd_show(&o);
+    if (strcmp(cmd, "audit") == 0) return cmd_audit(&o);
     return CLI_EXIT_USAGE;
 }

@@ -20,6 +20,7 @@ static const char usage[] =
     "  approve RUN REQ     answer a request (--deny, --value JSON, --as NAME)\n"
     "  resume RUN          continue a waiting or interrupted run\n"
     "  show RUN            a run's journal as a readable trace\n"
+    "  audit RUN           the broker's audit records of a run\n"
     "  sandbox status|rebuild|doctor   the Docker sandbox: state, image, self-check\n"
     "  version             print the version\n"
     "\n"
@@ -48,7 +49,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "run") == 0) return cli_run(argc - 1, argv + 1);
     if (strcmp(cmd, "sandbox") == 0) return cli_sandbox(argc - 1, argv + 1);
     if (!strcmp(cmd, "runs") || !strcmp(cmd, "approvals") || !strcmp(cmd, "approve") ||
-        !strcmp(cmd, "resume") || !strcmp(cmd, "show"))
+        !strcmp(cmd, "resume") || !strcmp(cmd, "show") || !strcmp(cmd, "audit"))
         return cli_runs(argc - 1, argv + 1);
     fprintf(stderr, "tactus: unknown command '%s'\n\n%s", cmd, usage);
     return CLI_EXIT_USAGE;

@@ -59,6 +59,13 @@ void th_broker_free(th_broker *b);
  * {id, event: "done", data} or {id, event: "error", error}. Never NULL
  * unless out of memory. */
 cJSON *th_broker_handle(th_broker *b, const cJSON *request, th_delta_fn on_delta, void *ud);
+/* Where the audit log goes (one JSON line per brokered call; "" for none)
+ * and the tenant its records name. */
+void th_broker_set_audit(th_broker *b, const char *path, const char *tenant);
+/* audit.jsonl in the folder of the journal at `store`. */
+void th_audit_default_path(const char *store, char *out, size_t cap);
+/* SHA-256 of bytes, as 64 hex digits. */
+void th_sha256_hex(const void *data, size_t n, char hex[65]);
 /* The run and journal position of the effect about to be handled (for the
  * idempotency keys of host command tools). */
 void th_broker_set_effect(th_broker *b, const char *run_id, long position);
@@ -191,6 +198,7 @@ typedef struct {
     const th_launch *launch; /* how to start the runtime (plain or Docker) */
     const char *run_id;      /* the run's id, or NULL to make one */
     tj_journal *journal;     /* journal effects (durable run), or NULL */
+    const char *audit_path;  /* audit log (JSON lines), or NULL */
     const char *tenant;      /* with journal */
     bool mock_all;           /* serve every model call from the mock provider */
     th_limits limits;

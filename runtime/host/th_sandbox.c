@@ -233,6 +233,14 @@ bool th_docker_available(char *reason, size_t cap)
 
 /* ---- the image ------------------------------------------------------------------------------------ */
 
+void th_sha256_hex(const void *data, size_t n, char hex[65])
+{
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    EVP_Digest(data, n, md, &mdlen, EVP_sha256(), NULL);
+    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
 tx_status th_sha256_file(const char *path, char hex[65])
 {
     char *data;
@@ -240,12 +248,8 @@ tx_status th_sha256_file(const char *path, char hex[65])
     int e;
     tx_status st = tx_read_file(path, 512u << 20, &data, &len, &e);
     if (st != TX_OK) return st;
-    unsigned char md[32];
-    unsigned int mdlen = 0;
-    int ok = EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+    th_sha256_hex(data, len, hex);
     tx_free(data);
-    if (!ok || mdlen != 32) return TX_EIO;
-    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", md[i]);
     return TX_OK;
 }
 

@@ -331,6 +331,8 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
         th_new_run_id(res->run_id);
     th_broker *broker = th_broker_new(opt->config, opt->mocks, opt->mock_all);
     if (!broker) return TX_ENOMEM;
+    th_broker_set_audit(broker, opt->audit_path, opt->tenant);
+    th_broker_set_effect(broker, res->run_id, -1);
     child c = {-1, -1, -1, -1};
     tx_status st = child_start(&c, opt->launch);
     if (st != TX_OK) {

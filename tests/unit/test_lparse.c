@@ -13,6 +13,10 @@
  * Then targeted tests (precedence, strings, numbers, chunk ranges, errors,
  * limits, out-of-memory) and a timing harness that prints MB/s of both
  * parsers on a ~5 MB input (informational: it never fails on time).
+ *
+ * Longer sweeps: LPARSE_RANDOM=COUNT[,FIRST] and LPARSE_MUTATIONS=COUNT[,SEED]
+ * change the random and mutated inputs; LPARSE_SHOW_REJECTS=1 prints what
+ * Lua rejected (the generator's misses, and Lua's checks beyond syntax).
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -1020,12 +1024,15 @@ static void mutations(void **state)
 {
     (void)state;
     static const char noise[] = "()[]{}=,;.:'\"-+*/<>~#\\ \nxend0[[--";
-    const unsigned count = SANITIZED ? 800 : 3000;
+    /* LPARSE_MUTATIONS=COUNT[,SEED] for longer sweeps */
+    unsigned count = SANITIZED ? 800 : 3000, seed = 77;
+    const char *env = getenv("LPARSE_MUTATIONS");
+    if (env && sscanf(env, "%u,%u", &count, &seed) < 1) fail_msg("LPARSE_MUTATIONS=COUNT[,SEED]");
     size_t accepted = 0, agree = 0, both_reject = 0;
-    gen g = {.rng = 77};
+    gen g = {.rng = seed};
     for (unsigned i = 0; i < count; i++) {
         size_t len;
-        char *src = gen_program(i % 500 + 1000, &len);
+        char *src = gen_program(pick(&g, 100000) + 1, &len);
         size_t at = len ? pick(&g, (unsigned)len) : 0;
         switch (pick(&g, 4)) {
         case 0:
@@ -1066,7 +1073,13 @@ static void mutations(void **state)
         } else if (!ast.ok) {
             both_reject++;
         }
-        if (ast.ok == lua_accepts(src, len)) agree++;
+        if (ast.ok == lua_accepts(src, len)) {
+            agree++;
+        } else if (getenv("LPARSE_SHOW_REJECTS")) {
+            luaL_loadbufferx(L, src, len, "=t", "t");
+            print_message("#%u: Lua only: %s\n", i, lua_tostring(L, -1));
+            lua_pop(L, 1);
+        }
         tx_free(src);
     }
     print_message("mutations: %u, Lua accepts %zu (all compared), both reject %zu, verdicts "
