@@ -7,12 +7,13 @@
 #include <lua.h>
 #include <string.h>
 
+#include "fe_lparse.h"
 #include "frontend.h"
 
 /* Symbol and field ids of the tactus grammar, looked up once per context so
  * that hot walks compare integers, not strings. */
 typedef struct {
-    TSSymbol identifier, string, string_content, escape_sequence, number, nil, true_, false_,
+    uint16_t identifier, string, string_content, escape_sequence, number, nil, true_, false_,
         table_constructor, field, function_call, arguments, function_definition,
         dot_index_expression, bracket_index_expression, method_index_expression,
         parenthesized_expression, variable_declaration, assignment_statement, variable_list,
@@ -20,15 +21,13 @@ typedef struct {
         for_numeric_clause, for_generic_clause, block, comment, chunk, vararg_expression,
         binary_expression, unary_expression, repeat_statement, label_statement,
         goto_statement, attribute, empty_statement, hash_bang_line;
-    TSFieldId f_name, f_value, f_key, f_table, f_field, f_method, f_arguments, f_parameters,
+    uint16_t f_name, f_value, f_key, f_table, f_field, f_method, f_arguments, f_parameters,
         f_body, f_content, f_start, f_end, f_clause, f_condition, f_operand;
 } fe_syms;
 
 struct fe_context {
-    TSParser *lua_parser;
     TSParser *gherkin_parser;
     lua_State *L; /* no libraries opened: used only to compile and convert numbers */
-    uint64_t time_budget_us; /* 0: the default formula */
     fe_syms sym;
 };
 
@@ -39,6 +38,7 @@ typedef struct {
     const fe_syms *sym;
     bool oom;
     const char *lua_error; /* Lua's message when the file does not compile */
+    const fe_ast *ast;     /* our parser's result, for the column of a syntax error */
     /* Append points of the model's lists (appending stays O(1)). */
     fe_procedure **tail_procedures;
     fe_agent **tail_agents;
@@ -55,11 +55,9 @@ static inline bool fe_node_is_error(TSNode n)
     return ts_node_symbol(n) == (TSSymbol)-1;
 }
 
-/* Iterates the named children of a node. ts_node_named_child(n, i) walks
- * from the first child every time, so a 60,000-statement chunk was
- * quadratic; a tree cursor is O(1) per step but allocates. Small nodes (the
- * vast majority) use indexes, large ones a cursor. Always end with
- * fe_iter_done. */
+/* Iterates the named children of a tree-sitter node (the Gherkin trees).
+ * ts_node_named_child(n, i) walks from the first child every time, so large
+ * nodes use a cursor. Always end with fe_ts_iter_done. */
 #define FE_ITER_CURSOR_FROM 16
 
 typedef struct {
@@ -68,11 +66,11 @@ typedef struct {
     bool use_cursor;
     TSTreeCursor cursor;
     int state; /* cursor: 0 before the first child, 1 walking, 2 done */
-} fe_iter;
+} fe_ts_iter;
 
-static inline fe_iter fe_iter_start(TSNode parent)
+static inline fe_ts_iter fe_ts_iter_start(TSNode parent)
 {
-    fe_iter it;
+    fe_ts_iter it;
     memset(&it, 0, sizeof it);
     it.parent = parent;
     it.count = ts_node_named_child_count(parent);
@@ -81,7 +79,7 @@ static inline fe_iter fe_iter_start(TSNode parent)
     return it;
 }
 
-static inline bool fe_iter_next(fe_iter *it, TSNode *out)
+static inline bool fe_ts_iter_next(fe_ts_iter *it, TSNode *out)
 {
     if (!it->use_cursor) {
         if (it->index >= it->count) return false;
@@ -102,16 +100,45 @@ static inline bool fe_iter_next(fe_iter *it, TSNode *out)
     return false;
 }
 
-static inline void fe_iter_done(fe_iter *it)
+static inline void fe_ts_iter_done(fe_ts_iter *it)
 {
     if (it->use_cursor) ts_tree_cursor_delete(&it->cursor);
 }
 
+/* Iterates the named children of a node of our own tree (fe_lparse.h). */
+typedef struct {
+    const fe_node *next;
+} fe_iter;
+
+static inline fe_iter fe_iter_start(const fe_node *parent)
+{
+    fe_iter it = {parent->first};
+    return it;
+}
+
+static inline bool fe_iter_next(fe_iter *it, const fe_node **out)
+{
+    while (it->next && !it->next->named) it->next = it->next->next;
+    if (!it->next) return false;
+    *out = it->next;
+    it->next = it->next->next;
+    return true;
+}
+
+static inline void fe_iter_done(fe_iter *it)
+{
+    (void)it;
+}
+
+/* Spans and text of tree-sitter nodes (the Gherkin trees). */
+tx_span fe_ts_span(TSNode node);
+char *fe_ts_text(fe_parser *p, TSNode node);
+
 /* fe_values.c */
-fe_value *fe_value_from_node(fe_parser *p, TSNode node, int depth);
-const char *fe_static_name(fe_parser *p, TSNode node, int depth);
-tx_span fe_node_span(TSNode node);
-char *fe_node_text(fe_parser *p, TSNode node);
+fe_value *fe_value_from_node(fe_parser *p, const fe_node *node, int depth);
+const char *fe_static_name(fe_parser *p, const fe_node *node, int depth);
+tx_span fe_node_span(const fe_node *node);
+char *fe_node_text(fe_parser *p, const fe_node *node);
 void *fe_alloc(fe_parser *p, size_t n);
 char *fe_strndup(fe_parser *p, const char *s, size_t n);
 

@@ -75,10 +75,10 @@ static const char **collect_tags(gk_walk *w, TSNode owner, size_t *n)
     const char **out = fe_alloc(w->p, (count + 1) * sizeof *out);
     if (!out) return NULL;
     TSNode t;
-    fe_iter it = fe_iter_start(tags);
-    while (fe_iter_next(&it, &t) && *n < count)
-        if (ts_node_symbol(t) == w->g.tag) out[(*n)++] = fe_node_text(w->p, t);
-    fe_iter_done(&it);
+    fe_ts_iter it = fe_ts_iter_start(tags);
+    while (fe_ts_iter_next(&it, &t) && *n < count)
+        if (ts_node_symbol(t) == w->g.tag) out[(*n)++] = fe_ts_text(w->p, t);
+    fe_ts_iter_done(&it);
     return out;
 }
 
@@ -87,11 +87,11 @@ static const char *title_of(gk_walk *w, TSNode owner, tx_span *span)
     TSNode name = ts_node_child_by_field_id(owner, w->g.f_name);
     if (ts_node_is_null(name)) {
         TSNode kw = ts_node_child_by_field_id(owner, w->g.f_keyword);
-        *span = fe_node_span(ts_node_is_null(kw) ? owner : kw);
+        *span = fe_ts_span(ts_node_is_null(kw) ? owner : kw);
         return "";
     }
-    *span = fe_node_span(name);
-    return fe_node_text(w->p, name);
+    *span = fe_ts_span(name);
+    return fe_ts_text(w->p, name);
 }
 
 /* Strips the common indentation of a doc string, as Gherkin does relative to
@@ -132,10 +132,10 @@ static void add_step(gk_walk *w, fe_scenario *sc, fe_step **tail, TSNode st)
     if (ts_node_is_null(kw) || ts_node_is_null(text)) return;
     fe_step *step = fe_alloc(w->p, sizeof *step);
     if (!step) return;
-    step->keyword = fe_node_text(w->p, kw);
-    step->keyword_span = fe_node_span(kw);
-    step->text = fe_node_text(w->p, text);
-    step->span = fe_node_span(text);
+    step->keyword = fe_ts_text(w->p, kw);
+    step->keyword_span = fe_ts_span(kw);
+    step->text = fe_ts_text(w->p, text);
+    step->span = fe_ts_span(text);
     TSNode arg = ts_node_child_by_field_id(st, w->g.f_argument);
     if (!ts_node_is_null(arg)) {
         if (ts_node_symbol(arg) == w->g.doc_string)
@@ -158,10 +158,10 @@ static const char **row_cells(gk_walk *w, TSNode row, size_t *n)
     *n = 0;
     if (!cells) return NULL;
     TSNode c;
-    fe_iter it = fe_iter_start(row);
-    while (fe_iter_next(&it, &c) && *n < count)
-        if (ts_node_symbol(c) == w->g.table_cell) cells[(*n)++] = fe_node_text(w->p, c);
-    fe_iter_done(&it);
+    fe_ts_iter it = fe_ts_iter_start(row);
+    while (fe_ts_iter_next(&it, &c) && *n < count)
+        if (ts_node_symbol(c) == w->g.table_cell) cells[(*n)++] = fe_ts_text(w->p, c);
+    fe_ts_iter_done(&it);
     return cells;
 }
 
@@ -173,8 +173,8 @@ static void add_examples(gk_walk *w, fe_scenario *sc, TSNode ex)
     while (tail && tail->next) tail = tail->next;
     bool header_done = false;
     TSNode r;
-    fe_iter it = fe_iter_start(table);
-    while (!w->p->oom && fe_iter_next(&it, &r)) {
+    fe_ts_iter it = fe_ts_iter_start(table);
+    while (!w->p->oom && fe_ts_iter_next(&it, &r)) {
         if (ts_node_symbol(r) != w->g.table_row) continue;
         if (!header_done) {
             header_done = true;
@@ -184,7 +184,7 @@ static void add_examples(gk_walk *w, fe_scenario *sc, TSNode ex)
         fe_example_row *row = fe_alloc(w->p, sizeof *row);
         if (!row) break;
         row->cells = row_cells(w, r, &row->n_cells);
-        row->span = fe_node_span(r);
+        row->span = fe_ts_span(r);
         if (tail)
             tail->next = row;
         else
@@ -192,7 +192,7 @@ static void add_examples(gk_walk *w, fe_scenario *sc, TSNode ex)
         tail = row;
         sc->n_example_rows++;
     }
-    fe_iter_done(&it);
+    fe_ts_iter_done(&it);
 }
 
 static void add_scenario(gk_walk *w, TSNode node, fe_scenario_kind kind, const char *rule)
@@ -201,20 +201,20 @@ static void add_scenario(gk_walk *w, TSNode node, fe_scenario_kind kind, const c
     if (!sc) return;
     sc->kind = kind;
     sc->rule = rule;
-    sc->span = fe_node_span(node);
+    sc->span = fe_ts_span(node);
     sc->name = title_of(w, node, &sc->name_span);
     sc->tags = collect_tags(w, node, &sc->n_tags);
     fe_step *tail = NULL;
     TSNode c;
-    fe_iter it = fe_iter_start(node);
-    while (!w->p->oom && fe_iter_next(&it, &c)) {
+    fe_ts_iter it = fe_ts_iter_start(node);
+    while (!w->p->oom && fe_ts_iter_next(&it, &c)) {
         TSSymbol t = ts_node_symbol(c);
         if (t == w->g.step)
             add_step(w, sc, &tail, c);
         else if (t == w->g.examples)
             add_examples(w, sc, c);
     }
-    fe_iter_done(&it);
+    fe_ts_iter_done(&it);
     if (w->tail)
         w->tail->next = sc;
     else
@@ -226,8 +226,8 @@ static void add_scenario(gk_walk *w, TSNode node, fe_scenario_kind kind, const c
 static void walk_container(gk_walk *w, TSNode node, const char *rule)
 {
     TSNode c;
-    fe_iter it = fe_iter_start(node);
-    while (!w->p->oom && fe_iter_next(&it, &c)) {
+    fe_ts_iter it = fe_ts_iter_start(node);
+    while (!w->p->oom && fe_ts_iter_next(&it, &c)) {
         TSSymbol t = ts_node_symbol(c);
         if (t == w->g.background)
             add_scenario(w, c, FE_BACKGROUND, rule);
@@ -240,7 +240,7 @@ static void walk_container(gk_walk *w, TSNode node, const char *rule)
             walk_container(w, c, title_of(w, c, &sp));
         }
     }
-    fe_iter_done(&it);
+    fe_ts_iter_done(&it);
 }
 
 static bool starts_with_word(const char *s, size_t n, const char *w)
@@ -291,7 +291,7 @@ static void report_gherkin_errors(gk_walk *w, TSNode root)
         TSNode n = ts_tree_cursor_current_node(&c);
         bool descend = true;
         if (ts_node_is_missing(n)) {
-            tx_diag_add(&f->diags, "TAC701", TX_SEV_ERROR, fe_node_span(n),
+            tx_diag_add(&f->diags, "TAC701", TX_SEV_ERROR, fe_ts_span(n),
                         "Gherkin syntax error: missing %s here; add it",
                         ts_node_type(n));
             reported++;
@@ -355,14 +355,14 @@ void fe_parse_spec(fe_parser *p, const fe_value *arg, tx_span call_span)
         TSNode root = ts_tree_root_node(tree);
         if (ts_node_has_error(root)) report_gherkin_errors(&w, root);
         TSNode c;
-        fe_iter it = fe_iter_start(root);
-        while (fe_iter_next(&it, &c)) {
+        fe_ts_iter it = fe_ts_iter_start(root);
+        while (fe_ts_iter_next(&it, &c)) {
             if (ts_node_symbol(c) != w.g.feature || spec->feature_name) continue;
             spec->feature_name = title_of(&w, c, &spec->feature_span);
             spec->feature_tags = collect_tags(&w, c, &spec->n_feature_tags);
             walk_container(&w, c, NULL);
         }
-        fe_iter_done(&it);
+        fe_ts_iter_done(&it);
         ts_tree_delete(tree);
     }
     ts_parser_set_included_ranges(gp, NULL, 0);

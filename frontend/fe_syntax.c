@@ -1,8 +1,7 @@
 /*
  * fe_syntax.c - syntax errors, judged by Lua 5.4's own compiler.
  *
- * tree-sitter recovers from errors and gives us positions; Lua's compiler
- * knows exactly what it expected ("'end' expected (to close 'function' at
+ * Lua's compiler knows exactly what it expected ("'end' expected (to close 'function' at
  * line 3) near <eof>") and also rejects what a grammar accepts (assignment to
  * a <const>, goto with no visible label, break outside a loop, too many
  * nesting levels). We compile with load(..., "t") semantics and never run:
@@ -13,36 +12,6 @@
 #include <string.h>
 
 #include "fe_internal.h"
-
-/* First ERROR or MISSING node on row `row` (0-based), found without
- * recursion deeper than the tree (ts_tree_cursor is iterative). */
-static bool find_error_on_row(TSTree *tree, uint32_t row, TSNode *out)
-{
-    TSTreeCursor c = ts_tree_cursor_new(ts_tree_root_node(tree));
-    bool found = false;
-    for (;;) {
-        TSNode n = ts_tree_cursor_current_node(&c);
-        TSPoint a = ts_node_start_point(n), b = ts_node_end_point(n);
-        bool covers = a.row <= row && b.row >= row;
-        if (covers && (fe_node_is_error(n) || ts_node_is_missing(n)) && a.row == row) {
-            *out = n;
-            found = true;
-            break;
-        }
-        if (covers && ts_node_has_error(n) && ts_tree_cursor_goto_first_child(&c)) continue;
-        bool moved = false;
-        while (!moved) {
-            if (ts_tree_cursor_goto_next_sibling(&c)) {
-                moved = true;
-            } else if (!ts_tree_cursor_goto_parent(&c)) {
-                break;
-            }
-        }
-        if (!moved) break;
-    }
-    ts_tree_cursor_delete(&c);
-    return found;
-}
 
 /* Byte offset of the start of line `line` (1-based), or len. */
 static size_t line_offset(const char *src, size_t len, unsigned long line)
@@ -117,7 +86,6 @@ void fe_report_lua_error(fe_parser *p)
     size_t le = ls;
     while (le < f->len && f->src[le] != '\n') le++;
     size_t start = ls, end = le;
-    TSNode en;
     const char *near = strstr(msg, "near '");
     const char *starting = strstr(msg, "(starting at line ");
     if (starting && strstr(msg, "unfinished long")) {
@@ -140,10 +108,11 @@ void fe_report_lua_error(fe_parser *p)
         }
     } else if (strstr(msg, "near <eof>")) {
         start = end = f->len;
-    } else if (f->tree && find_error_on_row(f->tree, (uint32_t)(line - 1), &en)) {
-        start = ts_node_start_byte(en);
-        end = ts_node_end_byte(en);
-        if (end > le) end = le;
+    } else if (p->ast && !p->ast->ok && p->ast->err_point.row + 1 == line) {
+        /* Our parser stopped on the same line: its position is the token. */
+        start = p->ast->err_byte;
+        end = start;
+        while (end < le && end - start < 200 && f->src[end] != ' ' && f->src[end] != '\t') end++;
     } else if (near) {
         const char *tok = near + 6;
         const char *q = strrchr(tok, '\'');

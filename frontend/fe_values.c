@@ -24,14 +24,27 @@ char *fe_strndup(fe_parser *p, const char *s, size_t n)
     return d;
 }
 
-tx_span fe_node_span(TSNode node)
+tx_span fe_node_span(const fe_node *node)
+{
+    return (tx_span){node->start_byte, node->end_byte, node->start, node->end};
+}
+
+char *fe_node_text(fe_parser *p, const fe_node *node)
+{
+    uint32_t s = node->start_byte, e = node->end_byte;
+    if (e > p->file->len) e = (uint32_t)p->file->len;
+    if (s > e) s = e;
+    return fe_strndup(p, p->file->src + s, e - s);
+}
+
+tx_span fe_ts_span(TSNode node)
 {
     TSPoint a = ts_node_start_point(node), b = ts_node_end_point(node);
     return (tx_span){ts_node_start_byte(node), ts_node_end_byte(node), {a.row, a.column},
                      {b.row, b.column}};
 }
 
-char *fe_node_text(fe_parser *p, TSNode node)
+char *fe_ts_text(fe_parser *p, TSNode node)
 {
     uint32_t s = ts_node_start_byte(node), e = ts_node_end_byte(node);
     if (e > p->file->len) e = (uint32_t)p->file->len;
@@ -40,26 +53,26 @@ char *fe_node_text(fe_parser *p, TSNode node)
 }
 
 /* Dotted name of `a`, `a.b.c`, `a:b`; NULL when any part is dynamic. */
-const char *fe_static_name(fe_parser *p, TSNode node, int depth)
+const char *fe_static_name(fe_parser *p, const fe_node *node, int depth)
 {
     const fe_syms *s = p->sym;
-    TSSymbol t = ts_node_symbol(node);
+    uint16_t t = (node)->kind;
     if (depth > FE_MAX_DEPTH) return NULL;
     if (t == s->identifier) return fe_node_text(p, node);
-    TSNode base, last;
+    const fe_node *base, *last;
     if (t == s->dot_index_expression) {
-        base = ts_node_child_by_field_id(node, s->f_table);
-        last = ts_node_child_by_field_id(node, s->f_field);
+        base = fe_node_child_by_field(node, s->f_table);
+        last = fe_node_child_by_field(node, s->f_field);
     } else if (t == s->method_index_expression) {
-        base = ts_node_child_by_field_id(node, s->f_table);
-        last = ts_node_child_by_field_id(node, s->f_method);
+        base = fe_node_child_by_field(node, s->f_table);
+        last = fe_node_child_by_field(node, s->f_method);
     } else {
         return NULL;
     }
-    if (ts_node_is_null(base) || ts_node_is_null(last)) return NULL;
+    if (!(base) || !(last)) return NULL;
     const char *head = fe_static_name(p, base, depth + 1);
     if (!head) return NULL;
-    uint32_t ls = ts_node_start_byte(last), le = ts_node_end_byte(last);
+    uint32_t ls = (last)->start_byte, le = (last)->end_byte;
     size_t hn = strlen(head), ln = le - ls;
     char *d = fe_alloc(p, hn + ln + 2);
     if (!d) return NULL;
@@ -171,25 +184,25 @@ static size_t decode_short_string(const char *s, size_t n, char *dst)
     return o;
 }
 
-static void value_string(fe_parser *p, TSNode node, fe_value *v)
+static void value_string(fe_parser *p, const fe_node *node, fe_value *v)
 {
     const fe_syms *s = p->sym;
-    TSNode start = ts_node_child_by_field_id(node, s->f_start);
-    TSNode content = ts_node_child_by_field_id(node, s->f_content);
+    const fe_node *start = fe_node_child_by_field(node, s->f_start);
+    const fe_node *content = fe_node_child_by_field(node, s->f_content);
     v->kind = FE_STRING;
     uint32_t cs, ce;
-    if (!ts_node_is_null(content)) {
+    if (!!(content)) {
         v->content = fe_node_span(content);
     } else {
         /* Empty string: an empty span right after the opening delimiter. */
-        tx_span open = fe_node_span(ts_node_is_null(start) ? node : start);
+        tx_span open = fe_node_span(!(start) ? node : start);
         v->content = (tx_span){open.end_byte, open.end_byte, open.end, open.end};
     }
     cs = v->content.start_byte;
     ce = v->content.end_byte;
     const char *src = p->file->src + cs;
     size_t n = ce - cs;
-    v->long_string = !ts_node_is_null(start) && p->file->src[ts_node_start_byte(start)] == '[';
+    v->long_string = !!(start) && p->file->src[(start)->start_byte] == '[';
     char *d = fe_alloc(p, n + 1);
     if (!d) {
         v->str = "";
@@ -211,7 +224,7 @@ static void value_string(fe_parser *p, TSNode node, fe_value *v)
     v->str = d;
 }
 
-static void value_number(fe_parser *p, TSNode node, fe_value *v)
+static void value_number(fe_parser *p, const fe_node *node, fe_value *v)
 {
     char *text = fe_node_text(p, node);
     v->kind = FE_OTHER;
@@ -235,62 +248,62 @@ static void append_entry(fe_value *v, fe_entry **tail, fe_entry *e)
     v->n_entries++;
 }
 
-static void value_table(fe_parser *p, TSNode node, fe_value *v, int depth)
+static void value_table(fe_parser *p, const fe_node *node, fe_value *v, int depth)
 {
     const fe_syms *s = p->sym;
     v->kind = FE_TABLE;
     fe_entry *tail = NULL;
     fe_iter it = fe_iter_start(node);
-    TSNode f;
+    const fe_node *f;
     while (!p->oom && fe_iter_next(&it, &f)) {
-        if (ts_node_symbol(f) != s->field) continue;
+        if ((f)->kind != s->field) continue;
         fe_entry *e = fe_alloc(p, sizeof *e);
         if (!e) break;
-        TSNode name = ts_node_child_by_field_id(f, s->f_name);
-        TSNode key = ts_node_child_by_field_id(f, s->f_key);
-        TSNode value = ts_node_child_by_field_id(f, s->f_value);
-        if (!ts_node_is_null(name)) {
+        const fe_node *name = fe_node_child_by_field(f, s->f_name);
+        const fe_node *key = fe_node_child_by_field(f, s->f_key);
+        const fe_node *value = fe_node_child_by_field(f, s->f_value);
+        if (!!(name)) {
             e->key = fe_node_text(p, name);
             e->key_span = fe_node_span(name);
-        } else if (!ts_node_is_null(key) && ts_node_symbol(key) == s->string) {
+        } else if (!!(key) && (key)->kind == s->string) {
             /* ["k"] = v behaves like k = v for the model. */
             fe_value *kv = fe_value_from_node(p, key, depth + 1);
             if (kv && kv->kind == FE_STRING) {
                 e->key = kv->str;
                 e->key_span = kv->span;
             }
-        } else if (!ts_node_is_null(key)) {
+        } else if (!!(key)) {
             e->key = NULL;
             e->key_span = fe_node_span(key);
             /* A computed key: treat as neither positional nor named. */
-            e->value = ts_node_is_null(value) ? NULL : fe_value_from_node(p, value, depth + 1);
+            e->value = !(value) ? NULL : fe_value_from_node(p, value, depth + 1);
             continue;
         } else {
             v->n_positional++;
         }
-        if (ts_node_is_null(value)) continue;
+        if (!(value)) continue;
         e->value = fe_value_from_node(p, value, depth + 1);
         if (e->value) append_entry(v, &tail, e);
     }
     fe_iter_done(&it);
 }
 
-static void value_call(fe_parser *p, TSNode node, fe_value *v, int depth)
+static void value_call(fe_parser *p, const fe_node *node, fe_value *v, int depth)
 {
     const fe_syms *s = p->sym;
     v->kind = FE_CALL;
-    TSNode callee = ts_node_child_by_field_id(node, s->f_name);
-    TSNode args = ts_node_child_by_field_id(node, s->f_arguments);
-    if (!ts_node_is_null(callee)) {
+    const fe_node *callee = fe_node_child_by_field(node, s->f_name);
+    const fe_node *args = fe_node_child_by_field(node, s->f_arguments);
+    if (!!(callee)) {
         v->str = fe_static_name(p, callee, depth + 1);
         if (v->str) v->str_len = strlen(v->str);
     }
-    if (ts_node_is_null(args)) return;
+    if (!(args)) return;
     fe_entry *tail = NULL;
     fe_iter it = fe_iter_start(args);
-    TSNode a;
+    const fe_node *a;
     while (!p->oom && fe_iter_next(&it, &a)) {
-        if (ts_node_symbol(a) == s->comment) continue;
+        if ((a)->kind == s->comment) continue;
         fe_entry *e = fe_alloc(p, sizeof *e);
         if (!e) break;
         e->value = fe_value_from_node(p, a, depth + 1);
@@ -301,7 +314,7 @@ static void value_call(fe_parser *p, TSNode node, fe_value *v, int depth)
     fe_iter_done(&it);
 }
 
-fe_value *fe_value_from_node(fe_parser *p, TSNode node, int depth)
+fe_value *fe_value_from_node(fe_parser *p, const fe_node *node, int depth)
 {
     const fe_syms *s = p->sym;
     fe_value *v = fe_alloc(p, sizeof *v);
@@ -310,11 +323,11 @@ fe_value *fe_value_from_node(fe_parser *p, TSNode node, int depth)
     v->node = node;
     v->kind = FE_OTHER;
     if (depth > FE_MAX_DEPTH) return v;
-    TSSymbol t = ts_node_symbol(node);
-    while (t == s->parenthesized_expression && ts_node_named_child_count(node) == 1) {
+    uint16_t t = (node)->kind;
+    while (t == s->parenthesized_expression && (node)->n_named == 1) {
         /* (x) is x for our purposes (it truncates multiple results only). */
-        node = ts_node_named_child(node, 0);
-        t = ts_node_symbol(node);
+        node = fe_node_named_child(node, 0);
+        t = (node)->kind;
         if (++depth > FE_MAX_DEPTH) return v;
     }
     if (t == s->nil) {
@@ -340,12 +353,12 @@ fe_value *fe_value_from_node(fe_parser *p, TSNode node, int depth)
         }
     } else if (t == s->unary_expression) {
         /* -3 is a number literal to a user. */
-        TSNode op = ts_node_child(node, 0);
-        TSNode operand = ts_node_child_by_field_id(node, s->f_operand);
-        if (!ts_node_is_null(op) && !ts_node_is_null(operand) &&
-            ts_node_end_byte(op) - ts_node_start_byte(op) == 1 &&
-            p->file->src[ts_node_start_byte(op)] == '-' &&
-            ts_node_symbol(operand) == s->number) {
+        const fe_node *op = fe_node_child_by_field(node, FE_F_OPERATOR);
+        const fe_node *operand = fe_node_child_by_field(node, s->f_operand);
+        if (!!(op) && !!(operand) &&
+            (op)->end_byte - (op)->start_byte == 1 &&
+            p->file->src[(op)->start_byte] == '-' &&
+            (operand)->kind == s->number) {
             value_number(p, operand, v);
             if (v->kind == FE_NUMBER) v->number = -v->number;
         }

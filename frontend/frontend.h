@@ -1,12 +1,12 @@
 /*
  * frontend.h - parse a .tac file into a declaration model with source spans.
  *
- * A .tac file is parsed twice over one buffer: with the `tactus` grammar (Lua
- * 5.4), then each Specifications([[...]]) string with the `gherkin` grammar
- * restricted to the string's bytes (tree-sitter included ranges), so every span
- * in the model is a span of the .tac file. Lua's own compiler (load without
- * running) is the judge of syntax, so syntax errors say exactly what Lua
- * expected.
+ * A .tac file is compiled by Lua (load without running: the judge of syntax,
+ * so errors say exactly what Lua expected), parsed by our own Lua 5.4 parser
+ * into a tree of the `tactus` grammar's shape (fe_lparse.c), and each
+ * Specifications([[...]]) string is parsed with the `gherkin` tree-sitter
+ * grammar restricted to the string's bytes (included ranges), so every span
+ * in the model is a span of the .tac file.
  *
  * The model describes declarations statically: it never runs user code.
  * Values of DSL tables are kept as fe_value trees (literals, names, calls);
@@ -33,9 +33,6 @@
 /* Expression nesting the model follows; Lua 5.4 itself stops at 200 levels
  * ("too many C levels"), so nothing valid is lost. */
 #define FE_MAX_DEPTH 200
-/* Open brackets above which a file Lua rejected is not parsed by
- * tree-sitter (see fe_parse: a crash in libtree-sitter 0.20.7). */
-#define FE_MAX_OPEN_BRACKETS 10000
 
 /* ---- static values ------------------------------------------------------------ */
 
@@ -63,7 +60,7 @@ typedef struct fe_entry {
 struct fe_value {
     fe_value_kind kind;
     tx_span span;
-    TSNode node; /* valid while the fe_file lives */
+    const struct fe_node *node; /* its syntax node; valid while the fe_file lives */
     bool boolean;
     bool is_integer;
     double number;
@@ -261,7 +258,7 @@ typedef struct fe_file {
     const char *path;
     const char *src;
     size_t len;
-    TSTree *tree;
+    const struct fe_node *root; /* the syntax tree; NULL when the file does not parse */
     tx_diag_list diags; /* syntax-level diagnostics (TAC0xx) */
     bool lua_ok;        /* Lua's compiler accepted the file */
 
@@ -286,10 +283,7 @@ typedef struct fe_context fe_context;
 
 fe_context *fe_context_new(void);
 void fe_context_free(fe_context *ctx);
-/* Time allowed to build one syntax tree, in microseconds; 0 restores the
- * default (5 s + 1 s per MB, a tenth of that when Lua already rejected the
- * file). The language server sets a short one so typing stays responsive. */
-void fe_context_set_time_budget(fe_context *ctx, uint64_t micros);
+
 
 tx_status fe_parse(fe_context *ctx, const char *path, const char *src, size_t len,
                    fe_file **out);

@@ -1609,7 +1609,7 @@ static void speed(void **state)
     double tts = now_s() - t0;
     print_message("speed%s: %zu files, %.2f MB, %zu nodes\n"
                   "  fe_lparse, file by file:   %6.1f ms  %4.0f MB/s\n"
-                  "  fe_lparse, one 5 MB chunk: %6.1f ms  %4.0f MB/s\n"
+                  "  fe_lparse, one chunk:      %6.1f ms  %4.0f MB/s\n"
                   "  tree-sitter, one chunk:    %6.1f ms  %4.1f MB/s (%.0fx slower)\n",
                   SANITIZED ? " [sanitizer build: not representative]" : "", fs.n, mb, nodes,
                   best_files * 1e3, mb / best_files, best_big * 1e3, mb / best_big, tts * 1e3,

@@ -1,0 +1,37 @@
+#!/usr/bin/env python3
+"""Idempotent append: a host command tool for the durable-run tests.
+
+    append.py DIR        (declared in host_tools; input on stdin)
+
+stdin: {"args": {"text": "...", "sleep_ms": N?}, "run_id": R, "position": P,
+        "idempotency_key": "R.P"}
+Appends "TEXT<TAB>KEY" to DIR/R.txt unless a line with KEY is there already
+(the host died after the append and before recording it: the resumed run
+asks again with the same key). Check and append happen under one lock, so a
+tool orphaned by a killed host and its retry cannot both append. The result
+is the same either way: {"text": TEXT, "index": line number of KEY}.
+"""
+import fcntl
+import json
+import os
+import sys
+import time
+
+req = json.load(sys.stdin)
+args = req.get("args") or {}
+text = str(args.get("text", ""))
+key = req["idempotency_key"]
+if args.get("sleep_ms"):
+    time.sleep(float(args["sleep_ms"]) / 1000.0)
+path = os.path.join(sys.argv[1], req["run_id"] + ".txt")
+with open(path, "a+", encoding="utf-8") as f:
+    fcntl.flock(f, fcntl.LOCK_EX)
+    f.seek(0)
+    lines = f.read().splitlines()
+    index = next((i + 1 for i, line in enumerate(lines) if line.split("\t")[-1] == key), None)
+    if index is None:
+        f.write(text + "\t" + key + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+        index = len(lines) + 1
+json.dump({"text": text, "index": index}, sys.stdout)

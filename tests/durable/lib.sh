@@ -1,0 +1,79 @@
+# Shared helpers of the durable-run tests (sourced, never run).
+#   source lib.sh TACTUS
+# Every test gets its own temporary folder and journal: TACTUS_STORE points
+# into it (and every command is also given --store), so the user's default
+# journal (~/.local/share/tactus/journal.db) is never touched.
+set -u
+tactus=${1:?usage: TEST.sh path/to/tactus}
+case "$tactus" in /*) ;; *) tactus=$PWD/$tactus ;; esac
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/tactus-durable.XXXXXX")
+store=$work/journal.db
+export TACTUS_STORE=$store
+export XDG_CONFIG_HOME=$work/xdg # no user configuration leaks in
+export XDG_DATA_HOME=$work/xdg-data
+export NO_COLOR=1
+unset TACTUS_TENANT
+cleanup() { rm -rf "$work"; }
+trap cleanup EXIT
+test_name=$(basename "$0" .sh)
+
+fail() {
+    echo "durable/$test_name: FAIL: $*" >&2
+    for f in "$work/out" "$work/err"; do
+        [ -s "$f" ] && { echo "--- ${f##*/}:" >&2; head -c 3000 "$f" >&2; echo >&2; }
+    done
+    exit 1
+}
+note() { echo "durable/$test_name: $*"; }
+
+# t ARGS...: runs tactus with --store; stdout in $work/out, stderr in
+# $work/err, exit status in $rc.
+t() {
+    local cmd=$1
+    shift
+    # --store last: `tactus resume` wants RUN right after the command.
+    "$tactus" "$cmd" "$@" --store "$store" >"$work/out" 2>"$work/err" </dev/null
+    rc=$?
+}
+# expect_rc N WHAT: the last command exited N.
+expect_rc() { [ "$rc" -eq "$1" ] || fail "$2: exit $rc, expected $1"; }
+
+# jv EXPR [FILE [OTHER]]: evaluates a Python expression on the JSON
+# document `d` read from FILE (default: the last stdout), and `o` read from
+# OTHER if given; strings are printed as they are, anything else as JSON.
+jv() {
+    python3 -c 'import json, sys
+d = json.load(open(sys.argv[2]))
+o = json.load(open(sys.argv[3])) if len(sys.argv) > 3 else None
+v = eval(sys.argv[1])
+print(v if isinstance(v, str) else json.dumps(v, sort_keys=True))' "$1" "${2:-$work/out}" ${3:+"$3"} ||
+        fail "cannot evaluate $1 on ${2:-$work/out}"
+}
+# check EXPR WHAT [FILE [OTHER]]: the expression is true of the document(s).
+check() {
+    local v
+    v=$(jv "bool($1)" "${3:-$work/out}" ${4:+"$4"})
+    [ "$v" = true ] || fail "$2 (expected: $1)"
+}
+# contains TEXT FILE WHAT
+contains() { grep -qF -- "$1" "$2" || fail "$3: '$1' not found in ${2##*/}"; }
+
+# setup_proc NAME: copies procs/NAME.tac into the work folder, with a host
+# configuration declaring the append_line tool (append.py, idempotent).
+python_exe=$(python3 -c "import sys; print(sys.executable)")
+setup_proc() {
+    mkdir -p "$work/proc/.tactus" "$work/lines"
+    cp "$here/procs/$1.tac" "$work/proc/$1.tac"
+    cat >"$work/proc/.tactus/config.yml" <<YML
+sandbox:
+  enabled: false
+host_tools:
+  append_line:
+    command: ["$python_exe", "$here/append.py", "$work/lines"]
+    timeout: 20
+YML
+    proc=$work/proc/$1.tac
+}
+# lines_of RUN: the lines the append tool wrote for a run, without their keys.
+lines_of() { [ -f "$work/lines/$1.txt" ] && cut -f1 "$work/lines/$1.txt"; }
