@@ -165,6 +165,14 @@ const char *ck_value_repr(const fe_value *v, char *buf, size_t cap)
     }
 }
 
+const char *ck_nearest_field(const fe_schema *s, const char *word)
+{
+    const char *names[64];
+    size_t n = 0;
+    for (const fe_field *x = s->fields; x && n < 64; x = x->next) names[n++] = x->name;
+    return ck_nearest_name(word, names, n);
+}
+
 const char *ck_nearest_name(const char *word, const char *const *names, size_t n)
 {
     const char *best = NULL;

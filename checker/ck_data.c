@@ -58,10 +58,7 @@ static void check_case(ck_run *r, const fe_procedure *main, const fe_value *c)
         if (!e->key) continue;
         const fe_field *fd = fe_schema_find(in, e->key);
         if (!fd) {
-            const char *names[64];
-            size_t n = 0;
-            for (const fe_field *x = in->fields; x && n < 64; x = x->next) names[n++] = x->name;
-            const char *near = ck_nearest_name(e->key, names, n);
+            const char *near = ck_nearest_field(in, e->key);
             ck_report(r, "TAC802", e->key_span,
                       "evaluation case '%s' passes input '%s', which the procedure does not "
                       "declare%s%s%s",

@@ -43,5 +43,7 @@ bool ck_value_fits(const fe_value *v, fe_type t);
 const char *ck_value_repr(const fe_value *v, char *buf, size_t cap);
 /* The closest of `names` to `word` within a small distance, or NULL. */
 const char *ck_nearest_name(const char *word, const char *const *names, size_t n);
+/* The declared field of `s` closest to `word`, for "did you mean", or NULL. */
+const char *ck_nearest_field(const fe_schema *s, const char *word);
 
 #endif

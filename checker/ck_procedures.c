@@ -53,10 +53,7 @@ static void check_return(ck_run *r, const fe_procedure *p, const fe_return *ret)
         if (!e->key) continue;
         const fe_field *fd = fe_schema_find(out, e->key);
         if (!fd) {
-            const char *names[64];
-            size_t n = 0;
-            for (const fe_field *x = out->fields; x && n < 64; x = x->next) names[n++] = x->name;
-            const char *near = ck_nearest_name(e->key, names, n);
+            const char *near = ck_nearest_field(out, e->key);
             tx_buf b;
             tx_buf_init(&b, 1024);
             for (const fe_field *x = out->fields; x; x = x->next)

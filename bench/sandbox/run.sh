@@ -316,21 +316,33 @@ SHIM
     "after docker run exits, until tactus exits" "$(col 8)"
 
   echo
-  echo "== projection: the same runs with 'docker info' / 'docker image inspect' answered at once"
-  pcsv=$results/projection.csv
+  echo "== projection: 'docker info' / 'docker image inspect' answered at once by a shim"
+  echo "   ($RUNS rounds, hand-interleaved in rotating order, timed with \$EPOCHREALTIME: a shared"
+  echo "   machine drifts too much for back-to-back sessions to compare 4 commands)"
   B1="$B without docker info"
   B2="$B without docker info and image inspect"
-  hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --style basic --export-csv "$pcsv" \
-    --export-json "$results/projection.json" \
-    -n "$A" "$DOCKER run --rm --network none $HELLO_IMAGE" \
-    -n "$B" "env PATH=$PATH $TACTUS run hello.tac" \
-    -n "$B1" "env PATH=$shim/noinfo:$PATH $TACTUS run hello.tac" \
-    -n "$B2" "env PATH=$shim/noboth:$PATH $TACTUS run hello.tac" \
-    >/dev/null 2>&1 || die "the projection session failed"
-  table "$pcsv"
-  pa=$(field "$A" 4 "$pcsv")
-  for n in "$B" "$B1" "$B2"; do
-    printf '   ratio %-72s %s\n' "($n)/(a):" "$(awk -v a="$pa" -v b="$(field "$n" 4 "$pcsv")" 'BEGIN { printf "%.2f", b / a }')"
+  names=("$A" "$B" "$B1" "$B2")
+  paths=("" "$PATH" "$shim/noinfo:$PATH" "$shim/noboth:$PATH")
+  for k in 0 1 2 3; do : >"$results/projection-$k.txt"; done
+  for r in $(seq "$RUNS"); do
+    for o in 0 1 2 3; do
+      k=$(( (r + o) % 4 ))
+      t0=$EPOCHREALTIME
+      if [ "$k" = 0 ]; then
+        "$DOCKER" run --rm --network none "$HELLO_IMAGE" >/dev/null
+      else
+        PATH=${paths[$k]} "$TACTUS" run hello.tac >/dev/null 2>&1 || die "projection run failed (${names[$k]})"
+      fi
+      t1=$EPOCHREALTIME
+      awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }' >>"$results/projection-$k.txt"
+    done
+  done
+  pa=$(median <"$results/projection-0.txt")
+  printf '   %-66s %9s %7s\n' command median ratio
+  for k in 0 1 2 3; do
+    m=$(median <"$results/projection-$k.txt")
+    printf '   %-66s %7.1fms %7.2f\n' "${names[$k]}" "$(awk -v s="$m" 'BEGIN { print s * 1000 }')" \
+      "$(awk -v a="$pa" -v b="$m" 'BEGIN { print b / a }')"
   done
 fi
 

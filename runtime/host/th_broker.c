@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "host.h"
+#include "proto.h"
 
 #define TP_REDACT_CAP (64u * 1024u * 1024u)
 
@@ -144,22 +145,12 @@ static cJSON *result_done(long id, const char *key, cJSON *value)
 {
     cJSON *data = cJSON_CreateObject();
     cJSON_AddItemToObject(data, key, value);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "id", (double)id);
-    cJSON_AddStringToObject(o, "event", "done");
-    cJSON_AddItemToObject(o, "data", data);
-    return o;
+    return tp_event(id, "done", data);
 }
 
 static cJSON *error_event(long id, const char *type, const char *message)
 {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "id", (double)id);
-    cJSON_AddStringToObject(o, "event", "error");
-    cJSON *e = cJSON_AddObjectToObject(o, "error");
-    cJSON_AddStringToObject(e, "type", type);
-    cJSON_AddStringToObject(e, "message", message);
-    return o;
+    return tp_error(id, type, message);
 }
 
 /* A host command declared in the host's configuration (trusted):

@@ -19,6 +19,7 @@
 
 #include "host.h"
 #include "journal.h"
+#include "proto.h"
 
 #define MAX_CHECKPOINTS 4096
 
@@ -75,22 +76,12 @@ static cJSON *with_id(const cJSON *event, long id)
 
 static cJSON *done_event(long id, cJSON *data)
 {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "id", (double)id);
-    cJSON_AddStringToObject(o, "event", "done");
-    cJSON_AddItemToObject(o, "data", data ? data : cJSON_CreateObject());
-    return o;
+    return tp_event(id, "done", data);
 }
 
 static cJSON *error_event(long id, const char *type, const char *message)
 {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "id", (double)id);
-    cJSON_AddStringToObject(o, "event", "error");
-    cJSON *e = cJSON_AddObjectToObject(o, "error");
-    cJSON_AddStringToObject(e, "type", type);
-    cJSON_AddStringToObject(e, "message", message);
-    return o;
+    return tp_error(id, type, message);
 }
 
 /* What differs between a recorded request and a new one, for people. */
