@@ -589,7 +589,6 @@ int cli_run(int argc, char **argv)
         snprintf(audit_path, sizeof audit_path, "%s", ap->valuestring);
     else
         th_audit_default_path(store, audit_path, sizeof audit_path);
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     th_run_options ro = {
         .path = path,
         .source = src,
@@ -610,7 +609,6 @@ int cli_run(int argc, char **argv)
     if (json && !verbose) ro.progress.out = NULL; /* one document, nothing else */
     th_run_result res;
     st = th_run(&ro, &res);
-    curl_global_cleanup();
     if (st != TX_OK) {
         fprintf(stderr, "tactus run: cannot start tactus-runtime: %s\n", tx_status_str(st));
         rc = CLI_EXIT_FAILED;

@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "host.h"
+#include "th_curl.h"
 
 #define BODY_CAP (16u * 1024u * 1024u)
 #define LINE_CAP (8u * 1024u * 1024u)
@@ -31,6 +32,7 @@
 
 struct th_openai {
     const cJSON *config;
+    bool curl_ready;
 };
 
 th_openai *th_openai_new(const cJSON *config)
@@ -42,7 +44,7 @@ th_openai *th_openai_new(const cJSON *config)
 
 void th_openai_free(th_openai *p)
 {
-    tx_free(p);
+    tx_free(p); /* libcurl stays loaded for the life of the process */
 }
 
 /* ---- settings ------------------------------------------------------------------------------------ */
@@ -337,9 +339,9 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
     size_t n = size * nmemb;
     s->last_byte_ms = mono_ms();
     if (s->status == 0) {
-        curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &s->status);
+        th_curl.easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &s->status);
         char *ct = NULL;
-        curl_easy_getinfo(s->curl, CURLINFO_CONTENT_TYPE, &ct);
+        th_curl.easy_getinfo(s->curl, CURLINFO_CONTENT_TYPE, &ct);
         s->sse = s->status == 200 && (!ct || strstr(ct, "event-stream") || strstr(ct, "json") == NULL);
     }
     if (!s->sse) {
@@ -472,6 +474,16 @@ cJSON *th_openai_chat(void *p, const cJSON *params, const char *model, const th_
                       th_error *err)
 {
     th_openai *o = p;
+    /* libcurl (and the TLS library under it) is initialised on the first
+     * model call, not at every start: most runs of a mocked or tool-only
+     * procedure never need it. Reference-counted by libcurl. */
+    if (!o->curl_ready) {
+        if (!th_curl_load(err->message, sizeof err->message)) {
+            strcpy(err->type, "ProviderError");
+            return NULL;
+        }
+        o->curl_ready = true;
+    }
     const char *slash = strchr(model, '/');
     char provider[64];
     size_t pn = slash ? (size_t)(slash - model) : 0;
@@ -489,38 +501,38 @@ cJSON *th_openai_chat(void *p, const cJSON *params, const char *model, const th_
     }
     cJSON *result = NULL;
     for (int attempt = 0;; attempt++) {
-        CURL *curl = curl_easy_init();
+        CURL *curl = th_curl.easy_init();
         if (!curl) break;
         stream s;
         stream_init(&s);
         s.curl = curl;
         s.sink = sink;
-        struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
-        hdrs = curl_slist_append(hdrs, "Accept: text/event-stream");
+        struct curl_slist *hdrs = th_curl.slist_append(NULL, "Content-Type: application/json");
+        hdrs = th_curl.slist_append(hdrs, "Accept: text/event-stream");
         char auth[4200];
         if (st.api_key[0]) {
             snprintf(auth, sizeof auth, "Authorization: Bearer %s", st.api_key);
-            hdrs = curl_slist_append(hdrs, auth);
+            hdrs = th_curl.slist_append(hdrs, auth);
         }
-        curl_easy_setopt(curl, CURLOPT_URL, url);
-        curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write);
-        curl_easy_setopt(curl, CURLOPT_WRITEDATA, &s);
-        curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
-        curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, st.timeout_ms);
+        th_curl.easy_setopt(curl, CURLOPT_URL, url);
+        th_curl.easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
+        th_curl.easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+        th_curl.easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write);
+        th_curl.easy_setopt(curl, CURLOPT_WRITEDATA, &s);
+        th_curl.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+        th_curl.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
+        th_curl.easy_setopt(curl, CURLOPT_TIMEOUT_MS, st.timeout_ms);
         /* A stream that stops moving is a failure, not a wait forever. */
         s.stall_ms = st.stall_ms;
         s.started_ms = s.last_byte_ms = mono_ms();
-        curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-        curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &s);
-        curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-        curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-        CURLcode rc = curl_easy_perform(curl);
+        th_curl.easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+        th_curl.easy_setopt(curl, CURLOPT_XFERINFODATA, &s);
+        th_curl.easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+        th_curl.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+        th_curl.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+        CURLcode rc = th_curl.easy_perform(curl);
         memset(auth, 0, sizeof auth);
-        if (s.status == 0) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &s.status);
+        if (s.status == 0) th_curl.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &s.status);
         bool retryable = false;
         if (s.stalled) {
             strcpy(err->type, "Timeout");
@@ -538,7 +550,7 @@ cJSON *th_openai_chat(void *p, const cJSON *params, const char *model, const th_
         } else if (rc != CURLE_OK && s.status == 0) {
             strcpy(err->type, "ProviderError");
             snprintf(err->message, sizeof err->message, "cannot reach the provider at %.300s: %s",
-                     st.base_url, curl_easy_strerror(rc));
+                     st.base_url, th_curl.easy_strerror(rc));
             retryable = true;
         } else if (s.status != 200) {
             http_error(&s, bare, st.base_url, st.key_env, err);
@@ -552,7 +564,7 @@ cJSON *th_openai_chat(void *p, const cJSON *params, const char *model, const th_
             /* A 200 whose body was cut: never passed off as a complete answer. */
             strcpy(err->type, "ProviderError");
             snprintf(err->message, sizeof err->message,
-                     "the answer from %.300s ended early: %s", st.base_url, curl_easy_strerror(rc));
+                     "the answer from %.300s ended early: %s", st.base_url, th_curl.easy_strerror(rc));
             retryable = !s.got_bytes;
         } else if (s.malformed) {
             strcpy(err->type, "ProviderError");
@@ -574,8 +586,8 @@ cJSON *th_openai_chat(void *p, const cJSON *params, const char *model, const th_
                 result = assemble(&s, err);
             }
         }
-        curl_slist_free_all(hdrs);
-        curl_easy_cleanup(curl);
+        th_curl.slist_free_all(hdrs);
+        th_curl.easy_cleanup(curl);
         stream_free(&s);
         if (result || !retryable || attempt >= st.max_retries) break;
         sleep_seconds(st.retry_delay * (double)(1 << attempt));

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -89,9 +90,13 @@ static void close_fd(int *fd)
 static void child_exec(const th_launch *l, int in, int out, int err)
 {
     if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) _exit(127);
-    /* Nothing else leaks into the runtime: close every other descriptor. */
-    long maxfd = sysconf(_SC_OPEN_MAX);
-    for (long fd = 3; fd < (maxfd > 0 && maxfd < 65536 ? maxfd : 65536); fd++) close((int)fd);
+    /* Nothing else leaks into the runtime: close every other descriptor.
+     * close_range is one system call; closing up to _SC_OPEN_MAX one by one
+     * cost several milliseconds per run. */
+    if (syscall(SYS_close_range, 3U, ~0U, 0U) != 0) {
+        long maxfd = sysconf(_SC_OPEN_MAX);
+        for (long fd = 3; fd < (maxfd > 0 && maxfd < 65536 ? maxfd : 65536); fd++) close((int)fd);
+    }
     /* Die with the host; never gain privileges through exec. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);

@@ -1,0 +1,54 @@
+/*
+ * th_curl.c - libcurl, loaded when the first model call needs it.
+ *
+ * Why: linked normally, libcurl and the libraries under it (TLS, LDAP,
+ * RTMP, Kerberos, ...) are ~30 shared objects that the dynamic linker loads
+ * and relocates at every start of `tactus`, a quarter of the time of a
+ * hello-world run. Most runs (mocked, tool-only, tests, check) never make an
+ * HTTP request, so the host loads libcurl with dlopen on first use.
+ */
+#include <dlfcn.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "host.h"
+#include "th_curl.h"
+
+th_curl_api th_curl;
+static bool loaded;
+
+bool th_curl_load(char *err, size_t cap)
+{
+    if (loaded) return true;
+    void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        snprintf(err, cap, "libcurl is not available (%s); install libcurl4", dlerror());
+        return false;
+    }
+#define LOAD(field, sym)                                                                           \
+    do {                                                                                           \
+        *(void **)(&th_curl.field) = dlsym(h, sym);                                                \
+        if (!th_curl.field) {                                                                      \
+            snprintf(err, cap, "libcurl lacks %s", sym);                                           \
+            dlclose(h);                                                                            \
+            return false;                                                                          \
+        }                                                                                          \
+    } while (0)
+    LOAD(global_init, "curl_global_init");
+    LOAD(global_cleanup, "curl_global_cleanup");
+    LOAD(easy_init, "curl_easy_init");
+    LOAD(easy_setopt, "curl_easy_setopt");
+    LOAD(easy_perform, "curl_easy_perform");
+    LOAD(easy_getinfo, "curl_easy_getinfo");
+    LOAD(easy_cleanup, "curl_easy_cleanup");
+    LOAD(easy_strerror, "curl_easy_strerror");
+    LOAD(slist_append, "curl_slist_append");
+    LOAD(slist_free_all, "curl_slist_free_all");
+#undef LOAD
+    if (th_curl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        snprintf(err, cap, "libcurl failed to initialise");
+        return false;
+    }
+    loaded = true; /* kept for the life of the process */
+    return true;
+}

@@ -1,0 +1,31 @@
+/*
+ * th_curl.h - libcurl's functions, resolved at first use (th_curl.c).
+ * Internal to runtime/host (not a public header of the module).
+ */
+#ifndef TACTUS_TH_CURL_H
+#define TACTUS_TH_CURL_H
+
+#include <curl/curl.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct {
+    CURLcode (*global_init)(long flags);
+    void (*global_cleanup)(void);
+    CURL *(*easy_init)(void);
+    CURLcode (*easy_setopt)(CURL *curl, CURLoption option, ...);
+    CURLcode (*easy_perform)(CURL *curl);
+    CURLcode (*easy_getinfo)(CURL *curl, CURLINFO info, ...);
+    void (*easy_cleanup)(CURL *curl);
+    const char *(*easy_strerror)(CURLcode code);
+    struct curl_slist *(*slist_append)(struct curl_slist *list, const char *s);
+    void (*slist_free_all)(struct curl_slist *list);
+} th_curl_api;
+
+extern th_curl_api th_curl;
+
+/* Loads libcurl once (thread-unsafe: the host calls it from one thread).
+ * false with a message when libcurl cannot be loaded. */
+bool th_curl_load(char *err, size_t cap);
+
+#endif
