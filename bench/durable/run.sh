@@ -17,6 +17,7 @@
 # disk for the durable store; default $TMPDIR or /tmp, checked not to be
 # tmpfs), TMPFS_DIR (default /dev/shm). Needs hyperfine and sqlite3.
 # Exit: 0 targets met, 1 a target missed, 2 broken setup.
+# shellcheck disable=SC2016,SC2001 # backquotes are Markdown; sed is clearer here
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -43,7 +44,7 @@ tactus=$root/build/tactus
 disk=$(mktemp -d "${DISK_DIR:-${TMPDIR:-/tmp}}/tactus-bench-durable.XXXXXX")
 tmpfs=$(mktemp -d "${TMPFS_DIR:-/dev/shm}/tactus-bench-durable.XXXXXX")
 trap 'rm -rf "$disk" "$tmpfs"' EXIT
-fstype() { stat -f -c %T "$1"; }
+fstype() { { findmnt -n -o FSTYPE -T "$1" 2>/dev/null || stat -f -c %T "$1"; } | head -1; }
 if [ "$(fstype "$disk")" = tmpfs ]; then
     echo "bench/durable: $disk is on tmpfs; set DISK_DIR to a folder on a disk" >&2
     exit 2
@@ -54,7 +55,9 @@ unset TACTUS_STORE TACTUS_TENANT
 echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs, $(uname -sr)"
-echo "durable store: $disk ($(fstype "$disk"), $(df -P "$disk" | awk 'NR == 2 {print $1}')); baseline store: $tmpfs ($(fstype "$tmpfs"))"
+dev=$(df -P "$disk" | awk 'NR == 2 {print $1}')
+cache=$(cat "/sys/block/$(basename "$dev")/queue/write_cache" 2>/dev/null || echo '?')
+echo "durable store: $disk ($(fstype "$disk") on $dev, write cache: $cache); baseline store: $tmpfs ($(fstype "$tmpfs"))"
 bt=$(grep -m1 '^CMAKE_BUILD_TYPE:' build/CMakeCache.txt | cut -d= -f2)
 echo "tools: $(hyperfine --version), sqlite3 $(sqlite3 --version | cut -d' ' -f1), ${bt:-RelWithDebInfo} build; RUNS=$RUNS N=$N R=$R"
 echo
@@ -121,6 +124,12 @@ printf '| baseline, tmpfs | %s ms | %s ms | %s ms | %.3f ms |\n' "$(ms "$t0")" "
 fsync_cost=$(awk -v a="$per_disk" -v b="$per_tmpfs" 'BEGIN {printf "%.3f", a - b}')
 echo
 echo "durability (disk - tmpfs): $fsync_cost ms per effect"
+if command -v strace >/dev/null; then
+    # That the commits are durable: an fsync/fdatasync per effect (strace, if installed).
+    strace -f -qq -e trace=fsync,fdatasync -o "$disk/strace.txt" \
+        "$tactus" run --no-sandbox --json --store "$disk/strace.db" --input n=100 "$disk/pings.tac" >/dev/null
+    echo "syncs for a run of 100 effects (strace): $(grep -c 'sync(' "$disk/strace.txt")"
+fi
 effect_ok=$(awk -v a="$per_disk" -v t="$TARGET_EFFECT_MS" 'BEGIN {print (a <= t) ? 1 : 0}')
 if [ "$effect_ok" = 1 ]; then
     echo "target (<= $TARGET_EFFECT_MS ms per durable effect): met"
@@ -154,17 +163,30 @@ fresh() { cp "$disk/$1.db" "$disk/resume.db" && rm -f "$disk/resume.db-wal" "$di
 
 # Own loop: the time from the start of `tactus resume` to the first new
 # effect (the answer's record, journal position R), and the whole command.
-to_first=() whole=()
-for i in $(seq "$RUNS"); do
-    fresh replay
-    start=$EPOCHREALTIME
-    out=$("$tactus" resume "$run_r" --no-sandbox --json --store "$disk/resume.db")
-    end=$EPOCHREALTIME
-    case "$out" in *'"status":"completed"'*) ;; *) echo "bench/durable: resume did not complete: $out" >&2; exit 2 ;; esac
-    rec=$(sqlite3 "$disk/resume.db" "SELECT created_ms FROM effects WHERE run_id = '$run_r' AND position = $R")
-    to_first+=("$(awk -v s="$start" -v r="$rec" 'BEGIN {printf "%.1f", r - s * 1000}')")
-    whole+=("$(awk -v s="$start" -v e="$end" 'BEGIN {printf "%.1f", (e - s) * 1000}')")
-done
+# PIN=taskset -c 0: the same with the host and the runtime on one CPU (for
+# information: the replay is a ping-pong over pipes, and waking a process
+# on the other vCPU is what costs most on this VM).
+resume_loop() { # PREFIX...: sets to_first and whole
+    to_first=() whole=()
+    local start end out rec
+    for _ in $(seq "$RUNS"); do
+        fresh replay
+        start=$EPOCHREALTIME
+        out=$("$@" "$tactus" resume "$run_r" --no-sandbox --json --store "$disk/resume.db")
+        end=$EPOCHREALTIME
+        case "$out" in *'"status":"completed"'*) ;; *) echo "bench/durable: resume did not complete: $out" >&2; exit 2 ;; esac
+        rec=$(sqlite3 "$disk/resume.db" "SELECT created_ms FROM effects WHERE run_id = '$run_r' AND position = $R")
+        to_first+=("$(awk -v s="$start" -v r="$rec" 'BEGIN {printf "%.1f", r - s * 1000}')")
+        whole+=("$(awk -v s="$start" -v e="$end" 'BEGIN {printf "%.1f", (e - s) * 1000}')")
+    done
+}
+pinned_first=n/a pinned_whole=n/a
+if command -v taskset >/dev/null && [ "$(nproc)" -gt 1 ]; then
+    resume_loop taskset -c 0
+    pinned_first=$(printf '%s\n' "${to_first[@]}" | median)
+    pinned_whole=$(printf '%s\n' "${whole[@]}" | median)
+fi
+resume_loop env
 first_med=$(printf '%s\n' "${to_first[@]}" | median)
 whole_med=$(printf '%s\n' "${whole[@]}" | median)
 
@@ -184,6 +206,8 @@ printf '| whole `tactus resume`, %d replayed + 1 new effect (own loop) | %s ms |
 printf '| whole `tactus resume`, %d replayed + 1 new effect (hyperfine) | %s ms |\n' "$R" "$(ms "$hr")"
 printf '| whole `tactus resume`, 0 replayed + 1 new effect (hyperfine: the fixed cost) | %s ms |\n' "$(ms "$h0")"
 printf '| replay, per recorded effect ((R - 0) / R) | %s ms |\n' "$per_replay"
+printf '| (information) start -> first new effect, host and runtime pinned to CPU 0 (own loop) | %s ms |\n' "$pinned_first"
+printf '| (information) whole `tactus resume`, pinned to CPU 0 (own loop) | %s ms |\n' "$pinned_whole"
 echo
 echo "to first new effect, each run (ms): ${to_first[*]}"
 resume_ok=$(awk -v a="$first_med" -v t="$TARGET_RESUME_MS" 'BEGIN {print (a <= t) ? 1 : 0}')

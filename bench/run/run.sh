@@ -19,8 +19,8 @@
 #      redirected there too (TACTUS_STORE), so the benchmark never writes into
 #      ~/.local/share/tactus and every session starts from an empty journal;
 #   2. checks that the run prints the greeting and `tactus check` is silent;
-#   3. ONE hyperfine session (-N: no intermediate shell), interleaving nothing but
-#      timing in the same conditions:
+#   3. ONE hyperfine session (-N: no intermediate shell; hyperfine 1.15 cannot interleave,
+#      it runs each command's runs back to back):
 #        (a) tactus run --no-sandbox hello.tac       <- the gated number
 #        (b) tactus check hello.tac                  reference: parse + check, no runtime
 #        (c) /bin/true                               the process-spawn floor
@@ -29,10 +29,11 @@
 #      the runtime gets an empty environment); plus the host's ru_maxrss, for
 #      information (it covers the host and its children; the runtime is far smaller);
 #   5. (DIAG=1) a second hyperfine session that splits the time: the host's own start-up
-#      (`tactus --version`), the runtime alone fed a recorded start frame, the cost of
-#      closing every descriptor up to RLIMIT_NOFILE in the child (ulimit -n 1024 vs the
-#      default), the journal's fsyncs (store on tmpfs vs on disk), and, when gcc is
-#      present, the dynamic-linking cost of tactus's libraries with and without libcurl.
+#      (`tactus --version`), the runtime alone fed a recorded start frame, the journal's
+#      fsyncs (store on tmpfs vs on disk), and, when gcc is
+#      present, the dynamic-linking cost of tactus's libraries (and of libcurl, if tactus
+#      links it again: since 4dbfa39 it is loaded at the first model call), plus a histogram
+#      of (a)'s run times (with jq), which shows the 5 ms steps of the host's exit wait.
 # Exit: 0 all targets met, 1 a target missed, 2 broken setup.
 
 set -euo pipefail
@@ -112,6 +113,11 @@ table() { # csv
 echo
 table "$csv"
 med_run=$(field 'tactus run --no-sandbox hello.tac' 4 "$csv")
+if command -v jq >/dev/null 2>&1; then
+  # The host polls for the runtime's exit in 5 ms sleeps: the times come in two groups.
+  echo "   (a) run times in 1 ms bins (ms:count): $(jq -r '.results[0].times[] * 1000 | floor' "$json" |
+    sort -n | uniq -c | awk '{ printf "%s%d:%d", (NR > 1 ? " " : ""), $2, $1 }')"
+fi
 med_check=$(field 'tactus check hello.tac' 4 "$csv")
 med_true=$(field '/bin/true' 4 "$csv")
 
@@ -164,14 +170,12 @@ EOF
     -n 'D1 tactus --version (host start-up: exec + dynamic linking)' "$TACTUS --version"
     -n 'D2 sh: tactus-runtime < start frame' "sh -c 'exec $RUNTIME < $work/frame.bin'"
     -n 'D3 sh: /bin/true < start frame (floor of D2)' "sh -c 'exec /bin/true < $work/frame.bin'"
-    -n 'D4 sh: tactus run (RLIMIT_NOFILE as is)' "sh -c 'exec $TACTUS run --no-sandbox hello.tac'"
-    -n 'D5 sh: ulimit -n 1024; tactus run' "sh -c 'ulimit -n 1024; exec $TACTUS run --no-sandbox hello.tac'"
-    -n 'D6 env: journal on disk (/tmp)' "env TACTUS_STORE=$work/journal.db $TACTUS run --no-sandbox hello.tac"
+    -n 'D4 env: journal on disk (/tmp)' "env TACTUS_STORE=$work/journal.db $TACTUS run --no-sandbox hello.tac"
   )
   if [ -d /dev/shm ] && [ -w /dev/shm ]; then
     shm=$(mktemp -d /dev/shm/tactus-bench-run.XXXXXX)
     trap 'rm -rf "$work" "$shm"' EXIT
-    diag_cmds+=(-n 'D7 env: journal on tmpfs (/dev/shm)' "env TACTUS_STORE=$shm/journal.db $TACTUS run --no-sandbox hello.tac")
+    diag_cmds+=(-n 'D5 env: journal on tmpfs (/dev/shm)' "env TACTUS_STORE=$shm/journal.db $TACTUS run --no-sandbox hello.tac")
   fi
   if command -v gcc >/dev/null 2>&1 && command -v ldd >/dev/null 2>&1; then
     # Empty programs that load exactly tactus's direct libraries (and so their whole
@@ -186,14 +190,18 @@ EOF
       case "$l" in libcurl*) ;; *) nocurl+=("$p") ;; esac
     done
     if gcc -O2 -o "$work/empty-libs" "$work/empty.c" -Wl,--no-as-needed "${all[@]}" 2>/dev/null &&
-       gcc -O2 -o "$work/empty-nocurl" "$work/empty.c" -Wl,--no-as-needed "${nocurl[@]}" 2>/dev/null &&
        gcc -O2 -o "$work/empty" "$work/empty.c" 2>/dev/null; then
-      echo "   tactus loads $(ldd "$TACTUS" | wc -l) shared objects; without libcurl: $(ldd "$work/empty-nocurl" | wc -l)"
       diag_cmds+=(
-        -n 'D8 empty program + tactus libraries' "$work/empty-libs"
-        -n 'D9 empty program + tactus libraries - libcurl' "$work/empty-nocurl"
-        -n 'D10 empty program (libc only)' "$work/empty"
+        -n 'D6 empty program + tactus libraries' "$work/empty-libs"
+        -n 'D8 empty program (libc only)' "$work/empty"
       )
+      if [ "${#nocurl[@]}" != "${#all[@]}" ] &&
+         gcc -O2 -o "$work/empty-nocurl" "$work/empty.c" -Wl,--no-as-needed "${nocurl[@]}" 2>/dev/null; then
+        echo "   tactus loads $(ldd "$TACTUS" | wc -l) shared objects; without libcurl: $(ldd "$work/empty-nocurl" | wc -l)"
+        diag_cmds+=(-n 'D7 empty program + tactus libraries - libcurl' "$work/empty-nocurl")
+      else
+        echo "   tactus loads $(ldd "$TACTUS" | wc -l) shared objects (libcurl is not among them)"
+      fi
     fi
   fi
   dcsv=$results/diag.csv
@@ -209,13 +217,14 @@ EOF
   echo
   diff_line 'host start-up above /bin/true (D1 - c)' 'D1 tactus --version (host start-up: exec + dynamic linking)' '/bin/true'
   diff_line 'runtime alone above its floor (D2 - D3)' 'D2 sh: tactus-runtime < start frame' 'D3 sh: /bin/true < start frame (floor of D2)'
-  diff_line 'closing fds 3..RLIMIT_NOFILE in the child (D4 - D5)' 'D4 sh: tactus run (RLIMIT_NOFILE as is)' 'D5 sh: ulimit -n 1024; tactus run'
   if [ -n "${shm:-}" ]; then
-    diff_line 'journal fsyncs on disk (D6 - D7)' 'D6 env: journal on disk (/tmp)' 'D7 env: journal on tmpfs (/dev/shm)'
+    diff_line 'journal fsyncs on disk (D4 - D5)' 'D4 env: journal on disk (/tmp)' 'D5 env: journal on tmpfs (/dev/shm)'
   fi
   if [ -x "$work/empty-libs" ]; then
-    diff_line "loading tactus's libraries (D8 - D10)" 'D8 empty program + tactus libraries' 'D10 empty program (libc only)'
-    diff_line 'of which libcurl and its dependencies (D8 - D9)' 'D8 empty program + tactus libraries' 'D9 empty program + tactus libraries - libcurl'
+    diff_line "loading tactus's libraries (D6 - D8)" 'D6 empty program + tactus libraries' 'D8 empty program (libc only)'
+    if [ -x "$work/empty-nocurl" ]; then
+      diff_line 'of which libcurl and its dependencies (D6 - D7)' 'D6 empty program + tactus libraries' 'D7 empty program + tactus libraries - libcurl'
+    fi
   fi
 fi
 

@@ -247,7 +247,9 @@ if [ "$DIAG" = 1 ]; then
   echo "== diagnosis: the docker commands tactus starts, $DIAG_RUNS runs (logging shim first on PATH)"
   shim=$work/shim
   mkdir -p "$shim/log" "$shim/noinfo" "$shim/noboth"
-  sandbox_image=$(docker image ls --format '{{.Repository}}:{{.Tag}}' | grep -m1 '^tactus-sandbox:' || true)
+  # The image tactus itself uses (configuration may rename it).
+  sandbox_image=$("$TACTUS" sandbox status --json 2>/dev/null | grep -o '"image":"[^"]*"' | sed 's/.*:"//; s/"$//' || true)
+  [ -n "$sandbox_image" ] || sandbox_image=$(docker image ls --format '{{.Repository}}:{{.Tag}}' | grep -m1 '^tactus-sandbox:' || true)
   label=$(docker image inspect --format '{{index .Config.Labels "tactus.runtime_sha256"}}' "$sandbox_image" 2>/dev/null || true)
   [ -n "$label" ] || die "cannot read the sandbox image's runtime label"
   cat >"$shim/shim.c" <<SHIM

@@ -5,7 +5,7 @@
 # resumed (`tactus resume RUN`) until it completes, over and over:
 #   - a round is one run, from `tactus run` to completion; each attempt
 #     (the run, then each resume) is killed after a random delay, either the
-#     `tactus` host process or its `tactus-runtime` child (pgrep -P);
+#     `tactus` host process or its `tactus-runtime` child (found in /proc);
 #   - the approval is answered (`tactus approve`) whenever an attempt ends
 #     waiting for it;
 #   - rounds go on until at least $DURABLE_KILLS (50) kills have landed, at
@@ -47,7 +47,7 @@ json.dump({"status": d["status"], "output": d["output"], "effects": eff}, open(s
 # leaves its tool running: the tool is not the host's to stop).
 wait_tools() {
     for _ in $(seq 200); do
-        pgrep -f "$here/append.py $work/lines" >/dev/null || return 0
+        running_with_arg "$work/lines" || return 0
         sleep 0.05
     done
     fail "an append tool is still running after 10 s"
@@ -94,6 +94,7 @@ while [ $kills -lt "$min_kills" ] || [ $host_kills -lt $((min_kills / 3)) ] ||
     while :; do
         tries=$((tries + 1)) attempts=$((attempts + 1))
         [ $tries -le 100 ] || fail "round $rounds: run $run did not complete after 100 attempts"
+        [ $attempts -le 2000 ] || fail "2000 attempts in all: giving up"
         if [ -z "$run" ]; then
             "$tactus" run --json --no-sandbox "$proc" --store "$store" >"$work/out" 2>"$work/err" </dev/null &
         else
@@ -109,11 +110,11 @@ while [ $kills -lt "$min_kills" ] || [ $host_kills -lt $((min_kills / 3)) ] ||
             kill -KILL $pid 2>/dev/null && killed=host
         else
             for _ in 1 2 3 4 5 6 7 8 9 10; do
-                rpid=$(pgrep -P $pid -x tactus-runtime) && break
+                rpid=$(child_named $pid tactus-runtime) && break
                 kill -0 $pid 2>/dev/null || break
                 sleep 0.01
             done
-            [ -n "${rpid:-}" ] && kill -KILL $rpid 2>/dev/null && killed=runtime
+            [ -n "${rpid:-}" ] && kill -KILL "$rpid" 2>/dev/null && killed=runtime
             rpid=
         fi
         { wait $pid; } 2>/dev/null
@@ -161,8 +162,9 @@ print(next((r["run_id"] for r in json.load(sys.stdin) if r["run_id"] not in know
         2)
             # The host was killed after it recorded the completion, before it exited:
             # resuming a completed run is refused. (Only after a kill.)
-            [ -n "$run" ] && grep -q "has completed" "$work/err" ||
+            if [ -z "$run" ] || ! grep -q "has completed" "$work/err"; then
                 fail "round $rounds: resume of $run: exit 2"
+            fi
             break
             ;;
         *) fail "round $rounds: attempt $tries ended with exit $rc (killed: $killed)" ;;

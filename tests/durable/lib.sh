@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # Shared helpers of the durable-run tests (sourced, never run).
 #   source lib.sh TACTUS
 # Every test gets its own temporary folder and journal: TACTUS_STORE points
@@ -77,3 +78,37 @@ YML
 }
 # lines_of RUN: the lines the append tool wrote for a run, without their keys.
 lines_of() { [ -f "$work/lines/$1.txt" ] && cut -f1 "$work/lines/$1.txt"; }
+
+# child_named PARENT NAME: prints the pid of PARENT's child process called
+# NAME (read from /proc, so that procps is not needed); false if none.
+child_named() {
+    local f kids=() c=() comm line ppid
+    for f in /proc/"$1"/task/*/children; do
+        [ -r "$f" ] || continue
+        c=()
+        read -r -a c 2>/dev/null <"$f" # no newline at its end: read "fails"
+        kids+=("${c[@]}")
+    done
+    if [ ! -e "/proc/$BASHPID/task/$BASHPID/children" ]; then # no CONFIG_PROC_CHILDREN: scan
+        for f in /proc/[0-9]*/stat; do
+            read -r line 2>/dev/null <"$f" || continue
+            read -r -a c <<<"${line##*) }"
+            ppid=${c[1]}
+            [ "$ppid" = "$1" ] && { f=${f#/proc/}; kids+=("${f%/stat}"); }
+        done
+    fi
+    for c in "${kids[@]}"; do
+        read -r comm 2>/dev/null <"/proc/$c/comm" || continue
+        [ "$comm" = "$2" ] && { echo "$c"; return 0; }
+    done
+    return 1
+}
+# running_with_arg TEXT: true if a process has TEXT as one of its arguments.
+running_with_arg() {
+    local d a x
+    for d in /proc/[0-9]*; do
+        mapfile -d '' -t a 2>/dev/null <"$d/cmdline" || continue
+        for x in "${a[@]}"; do [ "$x" = "$1" ] && return 0; done
+    done
+    return 1
+}

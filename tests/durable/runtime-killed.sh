@@ -12,7 +12,7 @@ setup_proc slow-tool
 pid=$!
 rpid=
 for _ in $(seq 100); do
-    rpid=$(pgrep -P $pid -x tactus-runtime) && pgrep -P $pid -f append.py >/dev/null && break
+    rpid=$(child_named $pid tactus-runtime) && child_named $pid python3 >/dev/null && break
     sleep 0.02
 done
 [ -n "$rpid" ] || fail "no tactus-runtime child found"

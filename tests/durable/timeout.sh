@@ -34,9 +34,9 @@ check "d['status'] == 'completed' and d['output'] == {'value': False, 'timed_out
 
 t show "$run" --json
 e0='d["effects"][0]'
-check "$e0['request']['method'] == 'human.request' and $e0['result']['data'] == {'value': False, 'timed_out': True}" \
+check "${e0}['request']['method'] == 'human.request' and ${e0}['result']['data'] == {'value': False, 'timed_out': True}" \
     "show: the effect result has timed_out true and the default value"
-check "$e0['request']['params']['timeout'] == 1 and $e0['request']['params']['default'] is False" \
+check "${e0}['request']['params']['timeout'] == 1 and ${e0}['request']['params']['default'] is False" \
     "show: the request as made"
 t approvals --json
 check "'$run.0' not in [r['request_id'] for r in d]" "a timed-out request is no longer pending"
