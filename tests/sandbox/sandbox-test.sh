@@ -119,7 +119,7 @@ hidden-project)
 examples-parity)
     cp -r "$here/../../examples" "$work/ex"
     chown -R 65534:65534 "$work/ex"
-    norm() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d.pop("run_id"); [(p.pop("request_id", None), p.pop("run_id", None)) for p in d.get("pending", [])]; print(json.dumps(d, sort_keys=True))' "$1"; }
+    norm() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d.pop("run_id"); [(p.pop("request_id", None), p.pop("run_id", None), p.pop("deadline_ms", None)) for p in d.get("pending", [])]; print(json.dumps(d, sort_keys=True))' "$1"; }
     n=0
     while IFS='|' read -r file args expect; do
         case "$file" in ''|'#'*) continue ;; esac
