@@ -17,6 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -350,6 +353,23 @@ static void load_env_files(const char *path)
     th_dotenv_load(p);
 }
 
+/* An exclusive lock on run `run_id` of the journal at `store`, or -1 when
+ * another process holds it. flock: released when the holder dies. */
+static int lock_run(const char *store, const char *run_id)
+{
+    char dir[4200], path[4300];
+    snprintf(dir, sizeof dir, "%s.locks", store);
+    mkdir(dir, 0700);
+    snprintf(path, sizeof path, "%s/%s", dir, run_id);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return -2; /* no lock possible: proceed unlocked rather than refuse */
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 static long long ms_since(const struct timespec *t0)
 {
     struct timespec t1;
@@ -367,7 +387,7 @@ int cli_run(int argc, char **argv)
         {"mock", no_argument, NULL, 'm'},
         {"store", required_argument, NULL, 'S'},
         {"tenant", required_argument, NULL, 't'},
-        {"resume", required_argument, NULL, 'R'}, /* internal: tactus resume RUN */
+        {"resume", no_argument, NULL, 'R'}, /* internal: tactus resume [options] RUN */
         {"max-instructions", required_argument, NULL, 'I'},
         {"max-memory", required_argument, NULL, 'M'},
         {"timeout", required_argument, NULL, 'T'},
@@ -382,6 +402,8 @@ int cli_run(int argc, char **argv)
     const char *input_json = NULL;
     bool json = false, no_sandbox = false, verbose = false, mock_all = false;
     const char *store_arg = NULL, *tenant = getenv("TACTUS_TENANT"), *resume_id = NULL;
+    bool resume_mode = false;
+    int run_lock = -1;
     tj_journal *journal = NULL;
     tj_run prior = {0};
     th_limits limits = {1000000000LL, 256LL * 1024 * 1024, 600000};
@@ -403,7 +425,7 @@ int cli_run(int argc, char **argv)
         case 'm': mock_all = true; break;
         case 'S': store_arg = optarg; break;
         case 't': tenant = optarg; break;
-        case 'R': resume_id = optarg; break;
+        case 'R': resume_mode = true; break;
         case 'v': verbose = true; break;
         case 'I': {
             char *end;
@@ -445,14 +467,17 @@ int cli_run(int argc, char **argv)
         tj_default_path(store, sizeof store);
     char jerr[1024];
     const char *path;
+    if (resume_mode) {
+        if (optind != argc - 1) {
+            fprintf(stderr, "tactus resume: expected exactly one run id\n");
+            goto done;
+        }
+        resume_id = argv[optind++];
+    }
     if (resume_id) {
         if (tj_open(store, &journal, jerr, sizeof jerr) != TX_OK) {
             fprintf(stderr, "tactus resume: %s\n", jerr);
             rc = CLI_EXIT_FAILED;
-            goto done;
-        }
-        if (optind != argc) {
-            fprintf(stderr, "tactus resume: takes one run id and no file\n");
             goto done;
         }
         if (tj_run_get(journal, tenant, resume_id, &prior) != TX_OK) {
@@ -463,6 +488,16 @@ int cli_run(int argc, char **argv)
             fprintf(stderr, "tactus resume: run %s has completed; nothing to resume\n", resume_id);
             goto done;
         }
+        /* One process per run: a second resume of the same run would perform
+         * its next effect twice. The lock dies with the process (even on
+         * SIGKILL), so a crashed resume never blocks the next one. */
+        run_lock = lock_run(store, resume_id);
+        if (run_lock == -1) {
+            fprintf(stderr, "tactus resume: run %s is being run by another process right now\n",
+                    resume_id);
+            goto done;
+        }
+        tj_run_finish(journal, tenant, resume_id, "running", NULL, NULL);
         path = prior.procedure_path;
     } else {
         if (optind != argc - 1) {
@@ -536,6 +571,7 @@ int cli_run(int argc, char **argv)
             goto done;
         }
         th_new_run_id(run_id);
+        run_lock = lock_run(store, run_id);
         tj_run rec = {0};
         snprintf(rec.id, sizeof rec.id, "%s", run_id);
         snprintf(rec.tenant, sizeof rec.tenant, "%s", tenant);
@@ -643,6 +679,7 @@ int cli_run(int argc, char **argv)
     th_run_result_free(&res);
 done:
     th_launch_free(&launch);
+    if (run_lock >= 0) close(run_lock);
     tj_run_free(&prior);
     tj_close(journal);
     cJSON_Delete(mocks);

@@ -353,17 +353,12 @@ int cli_runs(int argc, char **argv)
         return CLI_EXIT_OK;
     }
     if (strcmp(cmd, "resume") == 0) {
-        /* tactus resume RUN [options] == tactus run --resume RUN [options] */
-        if (argc < 2 || argv[1][0] == '-') {
-            fprintf(stderr, "tactus resume: expected RUN\n\n%s", runs_usage);
-            return CLI_EXIT_USAGE;
-        }
+        /* tactus resume [options] RUN == tactus run --resume [options] RUN */
         char **args = tx_calloc((size_t)argc + 2, sizeof *args);
         if (!args) return CLI_EXIT_FAILED;
         args[0] = "run";
         args[1] = "--resume";
-        args[2] = argv[1];
-        for (int i = 2; i < argc; i++) args[i + 1] = argv[i];
+        for (int i = 1; i < argc; i++) args[i + 1] = argv[i];
         int rc = cli_run(argc + 1, args);
         tx_free(args);
         return rc;

@@ -1,6 +1,7 @@
 /*
  * main.c - entry point of `tactus`: global options and subcommand dispatch.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,6 +30,9 @@ static const char usage[] =
 
 int main(int argc, char **argv)
 {
+    /* A runtime (or a pipe reader) that dies must not kill the host with
+     * SIGPIPE: writes then fail with EPIPE and the run is reported failed. */
+    signal(SIGPIPE, SIG_IGN);
     /* cJSON allocates through the project's wrappers, like everything else. */
     cJSON_Hooks hooks = {tx_malloc, tx_free};
     cJSON_InitHooks(&hooks);

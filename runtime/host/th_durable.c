@@ -204,10 +204,15 @@ static cJSON *human(th_durable *d, long id, long position, const cJSON *params, 
     if (strcmp(h.request_hash, fp) != 0) {
         /* Bound approvals: an answer is never applied to a different request. */
         *fatal = true;
+        char change[512];
+        describe_change(h.request, params, change, sizeof change);
+        const cJSON *line = cJSON_GetObjectItemCaseSensitive(params, "line");
+        char where[64] = "";
+        if (cJSON_IsNumber(line)) snprintf(where, sizeof where, " (line %d)", line->valueint);
         snprintf(fail_msg, cap,
-                 "request %s changed since it was made (its message, context or options differ), "
-                 "so its answer cannot be applied; start a new run",
-                 h.id);
+                 "replay diverged at effect %ld%s: human request %s changed since it was made: %s; "
+                 "its answer cannot be applied to a different request (start a new run)",
+                 position, where, h.id, change);
         reply = error_event(id, "ReplayMismatch", fail_msg);
     } else if (strcmp(h.status, "pending") == 0 && h.deadline_ms && now_ms() >= h.deadline_ms) {
         /* Past its deadline: the declared default, journaled as timed out. */

@@ -321,6 +321,7 @@ static bool handle_frame(run_ctx *r, th_broker *broker, cJSON *msg, th_run_resul
         fail(res, fail_msg, r->opt->path);
         return false;
     }
+    /* A runtime gone mid-effect: how it ended is told after the loop. */
     if (tp_write_frame(r->c->in, reply) != TX_OK) r->write_failed = true;
     cJSON_Delete(reply);
     return !r->write_failed;
@@ -470,7 +471,7 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
         snprintf(m, sizeof m, "killed: out of memory (limit: %s)", opt->launch->memory);
         fail(res, m, opt->path);
     } else if (!finished) {
-        char m[512];
+        char m[700];
         if (WIFSIGNALED(wstatus))
             snprintf(m, sizeof m, "tactus-runtime was killed by signal %d before finishing%s%.300s",
                      WTERMSIG(wstatus), errtext.len ? ": " : "", errtext.data ? errtext.data : "");
@@ -478,6 +479,9 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
             snprintf(m, sizeof m, "tactus-runtime exited (status %d) before finishing%s%.300s",
                      WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1, errtext.len ? ": " : "",
                      errtext.data ? errtext.data : "");
+        if (opt->journal)
+            snprintf(m + strlen(m), sizeof m - strlen(m),
+                     " (every effect it got is journaled: `tactus resume %s` continues)", res->run_id);
         fail(res, m, opt->path);
     }
     tx_buf_free(&errtext);
