@@ -164,6 +164,7 @@ static void add_conversion(lua_State *L, luaL_Buffer *b, char c, const civil *t,
         snprintf(buf, sizeof buf, "%02d", t->day);
         break;
     case 'D':
+    case 'x': /* the C locale's date is %D */
         snprintf(buf, sizeof buf, "%02d/%02d/%02lld", t->month, t->day, t->year % 100);
         break;
     case 'e':
@@ -214,9 +215,6 @@ static void add_conversion(lua_State *L, luaL_Buffer *b, char c, const civil *t,
         break;
     case 'w':
         snprintf(buf, sizeof buf, "%d", t->wday);
-        break;
-    case 'x':
-        snprintf(buf, sizeof buf, "%02d/%02d/%02lld", t->month, t->day, t->year % 100);
         break;
     case 'y':
         snprintf(buf, sizeof buf, "%02lld", t->year % 100);
