@@ -981,12 +981,12 @@ static void compatible_provider_without_key_sends_no_authorization(void **state)
 static void unknown_provider_is_UnsupportedProvider(void **state)
 {
     (void)state;
-    cJSON *params = user_params("anthropic/x", "hi");
+    cJSON *params = user_params("gemini/x", "hi");
     collector c;
     cJSON *ev = broker_chat(config, params, &c);
     const char *msg = expect_error(ev, "UnsupportedProvider");
-    assert_contains(msg, "anthropic");
-    assert_contains(msg, "providers.anthropic.base_url");
+    assert_contains(msg, "gemini");
+    assert_contains(msg, "providers.gemini.base_url");
     assert_int_equal(chat_request_count(), 0);
     cJSON_Delete(ev);
     cJSON_Delete(c.deltas);
