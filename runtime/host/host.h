@@ -96,6 +96,13 @@ void th_openai_free(th_openai *p);
 cJSON *th_openai_chat(void *p, const cJSON *params, const char *model, const th_sink *sink,
                       th_error *err);
 
+/* anthropic/MODEL: the Anthropic Messages API (th_provider_anthropic.c). */
+typedef struct th_anthropic th_anthropic;
+th_anthropic *th_anthropic_new(const cJSON *config);
+void th_anthropic_free(th_anthropic *p);
+cJSON *th_anthropic_chat(void *p, const cJSON *params, const char *model, const th_sink *sink,
+                         th_error *err);
+
 typedef struct th_mock th_mock;
 th_mock *th_mock_new(const cJSON *mocks);
 void th_mock_free(th_mock *p);

@@ -3,8 +3,9 @@
  *
  * Deny by default: a method or host tool not listed here is refused with a
  * typed error. Model calls go to the provider named by the model string
- * ("openai/gpt-4o-mini", "mock/x", or any name configured with
- * providers.<name>.base_url, which is spoken to as OpenAI-compatible).
+ * ("openai/gpt-4o-mini", "anthropic/claude-...", "mock/x", or any name
+ * configured with providers.<name>.base_url, which is spoken to as
+ * OpenAI-compatible).
  * Keys live here and in the providers, never in anything sent back.
  */
 #include <fcntl.h>
@@ -41,6 +42,7 @@ struct th_broker {
     double used_tokens, used_cost, used_calls;
     th_mock *mock;
     th_openai *openai;
+    th_anthropic *anthropic;
 };
 
 th_broker *th_broker_new(const cJSON *config, const cJSON *mocks, bool mock_all)
@@ -65,7 +67,8 @@ th_broker *th_broker_new(const cJSON *config, const cJSON *mocks, bool mock_all)
     }
     b->mock = th_mock_new(mocks);
     b->openai = th_openai_new(config);
-    if (!b->mock || !b->openai) {
+    b->anthropic = th_anthropic_new(config);
+    if (!b->mock || !b->openai || !b->anthropic) {
         th_broker_free(b);
         return NULL;
     }
@@ -77,6 +80,7 @@ void th_broker_free(th_broker *b)
     if (!b) return;
     th_mock_free(b->mock);
     th_openai_free(b->openai);
+    th_anthropic_free(b->anthropic);
     for (size_t i = 0; i < b->n_secrets; i++) {
         memset(b->secrets[i], 0, strlen(b->secrets[i]));
         tx_free(b->secrets[i]);
@@ -211,6 +215,8 @@ static cJSON *handle_chat(th_broker *b, long id, const cJSON *params, th_delta_f
         done = th_mock_chat(b->mock, params, slash + 1, &sink, &err);
     } else if (strcmp(provider, "openai") == 0) {
         done = th_openai_chat(b->openai, params, model, &sink, &err);
+    } else if (strcmp(provider, "anthropic") == 0) {
+        done = th_anthropic_chat(b->anthropic, params, model, &sink, &err);
     } else {
         char key[128];
         snprintf(key, sizeof key, "providers.%s.base_url", provider);
@@ -218,7 +224,8 @@ static cJSON *handle_chat(th_broker *b, long id, const cJSON *params, th_delta_f
             done = th_openai_chat(b->openai, params, model, &sink, &err);
         } else {
             snprintf(err.message, sizeof err.message,
-                     "Unsupported provider: %s (supported: openai, mock, or any OpenAI-compatible "
+                     "Unsupported provider: %s (supported: openai, anthropic, mock, or any "
+                     "OpenAI-compatible "
                      "server configured as providers.%s.base_url)",
                      provider, provider);
             strcpy(err.type, "UnsupportedProvider");

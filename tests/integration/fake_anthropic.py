@@ -30,6 +30,7 @@ The requested model picks the behaviour:
     stall            a few events, then silence (--stall-seconds)
     truncated        a few events, then the connection is cut (no
                      message_stop)
+    no-stop          a complete HTTP body whose stream lacks message_stop
     anything else    404 not_found_error
 """
 import argparse
@@ -202,10 +203,12 @@ class Handler(BaseHTTPRequestHandler):
         messages = body.get("messages") or [{}]
         last = messages[-1] if isinstance(messages[-1], dict) else {}
         last_text = text_of(last.get("content"))
-        once = model.endswith("-once")
-        if model in ("rate-limit", "rate-limit-once") and (not once or state.count(model) % 2 == 0):
-            self.send_error_json(429, "rate_limit_error", "Number of requests has exceeded your rate limit")
-        elif model in ("overloaded", "overloaded-once") and (not once or state.count(model) % 2 == 0):
+        # "-once" models fail on the 1st, 3rd, ... request and answer otherwise.
+        failing = not model.endswith("-once") or state.count(model) % 2 == 0
+        if model in ("rate-limit", "rate-limit-once") and failing:
+            self.send_error_json(429, "rate_limit_error",
+                                 "Number of requests has exceeded your rate limit")
+        elif model in ("overloaded", "overloaded-once") and failing:
             self.send_error_json(529, "overloaded_error", "Overloaded")
         elif model in ("echo", "rate-limit-once", "overloaded-once"):
             self.echo(last_text)
@@ -229,7 +232,8 @@ class Handler(BaseHTTPRequestHandler):
                 if model == "multi-tools":
                     self.text_block(0, "Looking up both.")
                     index = 1
-                self.tool_block(index, "toolu_01", names[0], compact({"city": "Paris", "units": "c"}))
+                args = compact({"city": "Paris", "units": "c"})
+                self.tool_block(index, "toolu_01", names[0], args)
                 if model == "multi-tools":
                     self.tool_block(index + 1, "toolu_02", names[-1], compact({"city": "Oslo"}))
                 self.end_message("tool_use", 9)
@@ -257,6 +261,12 @@ class Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+        elif model == "no-stop":
+            self.begin_message()
+            self.text_block(0, "almost done")
+            self.event({"type": "message_delta", "delta": {"stop_reason": "end_turn"},
+                        "usage": {"output_tokens": 2}})
+            self.end_stream()
         else:
             self.send_error_json(404, "not_found_error", "model: " + model)
 

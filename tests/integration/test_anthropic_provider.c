@@ -21,20 +21,21 @@
 #define FAKE_ANTHROPIC_PY "fake_anthropic.py"
 #endif
 
-#define TEST_KEY "test-key"
-#define LONG_KEY "sk-ant-test-0123456789abcdef" /* long enough to be redacted too */
-#define STALL_TIMEOUT 1                        /* seconds, providers.anthropic.stall_timeout */
-#define SERVER_STALL "15"                      /* seconds the server keeps silent */
+#define TEST_KEY      "test-key"
+#define LONG_KEY      "sk-ant-test-0123456789abcdef" /* long enough to be redacted too */
+#define STALL_TIMEOUT 1    /* seconds, providers.anthropic.stall_timeout */
+#define SERVER_STALL  "15" /* seconds the server keeps silent */
 
 static fake_server server;
 static char base_url[64]; /* http://127.0.0.1:PORT, no /v1: the provider adds it */
 static cJSON *config;
 
-/* ---- helpers ---------------------------------------------------------------------------------- */
+/* ---- helpers ----------------------------------------------------------------------------------
+ */
 
-#define assert_contains(hay, needle)                                                              \
-    do {                                                                                          \
-        const char *h_ = (hay), *n_ = (needle);                                                   \
+#define assert_contains(hay, needle)                                                               \
+    do {                                                                                           \
+        const char *h_ = (hay), *n_ = (needle);                                                    \
         if (!h_ || !strstr(h_, n_)) fail_msg("expected \"%s\" in \"%s\"", n_, h_ ? h_ : "(null)"); \
     } while (0)
 
@@ -79,8 +80,9 @@ static void add_tool(cJSON *params, const char *name)
     cJSON *t = cJSON_CreateObject();
     cJSON_AddStringToObject(t, "name", name);
     cJSON_AddStringToObject(t, "description", "a test tool");
-    cJSON_AddItemToObject(t, "parameters",
-                          parse("{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}}}"));
+    cJSON_AddItemToObject(
+        t, "parameters",
+        parse("{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}}}"));
     cJSON_AddItemToArray(tools, t);
 }
 
@@ -136,7 +138,8 @@ static cJSON *message_requests(void)
     cJSON_ArrayForEach(r, all)
     {
         const char *path = th_json_str(r, "path");
-        if (path && strcmp(path, "/v1/messages") == 0) cJSON_AddItemToArray(out, cJSON_Duplicate(r, 1));
+        if (path && strcmp(path, "/v1/messages") == 0)
+            cJSON_AddItemToArray(out, cJSON_Duplicate(r, 1));
     }
     cJSON_Delete(all);
     return out;
@@ -162,7 +165,8 @@ static double num(const cJSON *obj, const char *key)
     return v->valuedouble;
 }
 
-/* ---- fixtures ------------------------------------------------------------------------------------ */
+/* ---- fixtures
+ * ------------------------------------------------------------------------------------ */
 
 static int group_setup(void **state)
 {
@@ -203,7 +207,8 @@ static int test_teardown(void **state)
     return 0;
 }
 
-/* ---- answers ------------------------------------------------------------------------------------- */
+/* ---- answers
+ * ------------------------------------------------------------------------------------- */
 
 static void streams_text_and_usage(void **state)
 {
@@ -292,22 +297,25 @@ static void two_tool_calls_after_text(void **state)
     cJSON_Delete(params);
 }
 
-/* ---- the request --------------------------------------------------------------------------------- */
+/* ---- the request
+ * --------------------------------------------------------------------------------- */
 
 static void request_has_the_messages_api_shape(void **state)
 {
     (void)state;
-    cJSON *params = parse(
-        "{\"model\": \"anthropic/tools\", \"max_tokens\": 123, \"temperature\": 0.5,"
-        " \"messages\": ["
-        "  {\"role\": \"system\", \"content\": \"Be brief.\"},"
-        "  {\"role\": \"user\", \"content\": \"weather in Paris and Oslo?\"},"
-        "  {\"role\": \"system\", \"content\": \"Use tools.\"},"
-        "  {\"role\": \"assistant\", \"content\": \"\", \"tool_calls\": ["
-        "    {\"id\": \"toolu_a\", \"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}},"
-        "    {\"id\": \"toolu_b\", \"name\": \"get_weather\", \"arguments\": {\"city\": \"Oslo\"}}]},"
-        "  {\"role\": \"tool\", \"tool_call_id\": \"toolu_a\", \"content\": \"sunny\"},"
-        "  {\"role\": \"tool\", \"tool_call_id\": \"toolu_b\", \"content\": \"snow\"}]}");
+    cJSON *params =
+        parse("{\"model\": \"anthropic/tools\", \"max_tokens\": 123, \"temperature\": 0.5,"
+              " \"messages\": ["
+              "  {\"role\": \"system\", \"content\": \"Be brief.\"},"
+              "  {\"role\": \"user\", \"content\": \"weather in Paris and Oslo?\"},"
+              "  {\"role\": \"system\", \"content\": \"Use tools.\"},"
+              "  {\"role\": \"assistant\", \"content\": \"\", \"tool_calls\": ["
+              "    {\"id\": \"toolu_a\", \"name\": \"get_weather\", \"arguments\": {\"city\": "
+              "\"Paris\"}},"
+              "    {\"id\": \"toolu_b\", \"name\": \"get_weather\", \"arguments\": {\"city\": "
+              "\"Oslo\"}}]},"
+              "  {\"role\": \"tool\", \"tool_call_id\": \"toolu_a\", \"content\": \"sunny\"},"
+              "  {\"role\": \"tool\", \"tool_call_id\": \"toolu_b\", \"content\": \"snow\"}]}");
     add_tool(params, "get_weather");
     th_error err;
     cJSON *done = chat(config, params, &err);
@@ -364,7 +372,8 @@ static int sent_max_tokens(const cJSON *cfg)
     cJSON *done = chat(cfg, params, &err);
     assert_non_null(done);
     cJSON *reqs = message_requests();
-    int n = (int)num(at(cJSON_GetArrayItem(reqs, cJSON_GetArraySize(reqs) - 1), "body"), "max_tokens");
+    int n =
+        (int)num(at(cJSON_GetArrayItem(reqs, cJSON_GetArraySize(reqs) - 1), "body"), "max_tokens");
     cJSON_Delete(reqs);
     cJSON_Delete(done);
     cJSON_Delete(params);
@@ -396,7 +405,8 @@ static void base_url_from_the_environment_wins(void **state)
     cJSON_Delete(cfg);
 }
 
-/* ---- retries and errors --------------------------------------------------------------------------- */
+/* ---- retries and errors
+ * --------------------------------------------------------------------------- */
 
 static void retries_429_and_529_before_any_byte(void **state)
 {
@@ -423,7 +433,7 @@ static void persistent_429_is_RateLimited(void **state)
     cJSON *done = chat(config, params, &err);
     expect_fail(done, &err, "RateLimited");
     assert_contains(err.message, "rate limit"); /* the Anthropic error message */
-    assert_int_equal(request_count(), 3);        /* max_retries 2 */
+    assert_int_equal(request_count(), 3);       /* max_retries 2 */
     cJSON_Delete(params);
 }
 
@@ -438,7 +448,8 @@ static void errors_are_typed(void **state)
         {"anthropic/overloaded", "ProviderError", "HTTP 529", 3},
         {"anthropic/bad-json", "ProviderError", "not a JSON", 1},
         {"anthropic/error-event", "ProviderError", "overloaded_error", 1},
-        {"anthropic/truncated", "ProviderError", "", 1},
+        {"anthropic/truncated", "ProviderError", "ended early", 1},
+        {"anthropic/no-stop", "ProviderError", "no message_stop", 1},
         {"anthropic/no-such-model", "ProviderError", "no-such-model", 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -464,7 +475,8 @@ static void auth_error_names_the_key_variable(void **state)
     assert_contains(err.message, "ANTHROPIC_API_KEY");
     assert_int_equal(request_count(), 1); /* never retried */
     /* a configured variable is the one named */
-    cJSON *cfg = make_config("{\"providers\": {\"anthropic\": {\"api_key_env\": \"MY_CLAUDE_KEY\"}}}");
+    cJSON *cfg =
+        make_config("{\"providers\": {\"anthropic\": {\"api_key_env\": \"MY_CLAUDE_KEY\"}}}");
     done = chat(cfg, params, &err);
     expect_fail(done, &err, "AuthError");
     assert_contains(err.message, "MY_CLAUDE_KEY");
@@ -493,7 +505,8 @@ static void stall_is_a_Timeout(void **state)
     cJSON_Delete(cfg);
 }
 
-/* ---- through the broker ---------------------------------------------------------------------------- */
+/* ---- through the broker
+ * ---------------------------------------------------------------------------- */
 
 static void broker_dispatches_anthropic_and_the_key_never_leaks(void **state)
 {
@@ -504,7 +517,7 @@ static void broker_dispatches_anthropic_and_the_key_never_leaks(void **state)
     cJSON *req = parse("{\"id\": 7, \"method\": \"llm.chat\", \"params\": {\"model\": "
                        "\"anthropic/tools\", \"messages\": [{\"role\": \"user\", \"content\": "
                        "\"hi\"}]}}");
-    add_tool(at(req, "params"), "get_weather");
+    add_tool(cJSON_GetObjectItemCaseSensitive(req, "params"), "get_weather");
     cJSON *ev = th_broker_handle(b, req, on_delta, NULL);
     assert_non_null(ev);
     assert_string_equal(th_json_str(ev, "event"), "done");
@@ -517,7 +530,8 @@ static void broker_dispatches_anthropic_and_the_key_never_leaks(void **state)
     cJSON_free(all);
     cJSON_free(ds);
     cJSON *reqs = message_requests();
-    assert_string_equal(th_json_str(at(cJSON_GetArrayItem(reqs, 0), "headers"), "x-api-key"), LONG_KEY);
+    assert_string_equal(th_json_str(at(cJSON_GetArrayItem(reqs, 0), "headers"), "x-api-key"),
+                        LONG_KEY);
     cJSON_Delete(reqs);
     cJSON_Delete(ev);
     cJSON_Delete(req);

@@ -1,0 +1,346 @@
+/*
+ * th_http.c - the HTTP machinery shared by the model providers (see
+ * th_http.h): one place for curl setup, retries, the stall timeout, line
+ * splitting and the status -> error type mapping, so that every provider
+ * fails the same way for the same reason.
+ */
+#include <ctype.h>
+#include <curl/curl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "th_curl.h"
+#include "th_http.h"
+
+#define LINE_CAP (8u * 1024u * 1024u)
+
+/* ---- settings
+ * ------------------------------------------------------------------------------------ */
+
+const char *th_http_cfg_str(const cJSON *config, const char *provider, const char *key)
+{
+    char path[256];
+    snprintf(path, sizeof path, "providers.%s.%s", provider, key);
+    const cJSON *v = th_config_get(config, path);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+double th_http_cfg_num(const cJSON *config, const char *provider, const char *key, double def)
+{
+    char path[256];
+    snprintf(path, sizeof path, "providers.%s.%s", provider, key);
+    const cJSON *v = th_config_get(config, path);
+    return cJSON_IsNumber(v) ? v->valuedouble : def;
+}
+
+void th_http_settings_load(const cJSON *config, const char *provider, const char *env_base,
+                           const char *env_key, const char *default_base,
+                           const char *default_key_env, th_http_settings *s)
+{
+    const char *base = env_base ? getenv(env_base) : NULL;
+    const char *key = env_key ? getenv(env_key) : NULL;
+    snprintf(s->key_env, sizeof s->key_env, "%s", env_key ? env_key : "");
+    if (!base || !*base) base = th_http_cfg_str(config, provider, "base_url");
+    if (!base) base = default_base;
+    if (!key || !*key) {
+        const char *env_name = th_http_cfg_str(config, provider, "api_key_env");
+        char def[160];
+        if (!env_name && default_key_env) env_name = default_key_env;
+        if (!env_name) {
+            size_t i = 0;
+            for (; provider[i] && i < 100; i++)
+                def[i] = (char)toupper((unsigned char)provider[i]);
+            strcpy(def + i, "_API_KEY");
+            env_name = def;
+        }
+        key = getenv(env_name);
+        snprintf(s->key_env, sizeof s->key_env, "%s", env_name);
+    }
+    snprintf(s->base_url, sizeof s->base_url, "%s", base);
+    size_t bl = strlen(s->base_url);
+    while (bl > 0 && s->base_url[bl - 1] == '/')
+        s->base_url[--bl] = '\0';
+    snprintf(s->api_key, sizeof s->api_key, "%s", key ? key : "");
+    s->stall_ms = (long)(th_http_cfg_num(config, provider, "stall_timeout", 60) * 1000);
+    s->timeout_ms = (long)(th_http_cfg_num(config, provider, "timeout", 600) * 1000);
+    if (s->stall_ms < 1) s->stall_ms = 1;
+    if (s->timeout_ms < 1) s->timeout_ms = 1;
+    s->max_retries = (int)th_http_cfg_num(config, provider, "max_retries", 2);
+    s->retry_delay = th_http_cfg_num(config, provider, "retry_delay", 0.5);
+}
+
+/* ---- one attempt -------------------------------------------------------------------------------
+ */
+
+struct th_http_stream {
+    CURL *curl;
+    const th_sink *sink;
+    const th_http_parser *parser;
+    void *parser_state;
+    long status; /* HTTP status, known once headers are in */
+    bool sse;    /* the answer is an event stream */
+    tx_buf line; /* the current line */
+    tx_buf body; /* a non-stream (error) body */
+    bool malformed;
+    char malformed_what[160];
+    bool got_bytes; /* streamed anything to the sink: no retry after this */
+    long long last_byte_ms;
+    long stall_ms;
+    bool stalled;
+};
+
+void th_http_emit(th_http_stream *s, cJSON *delta)
+{
+    if (delta && s->sink && s->sink->on_delta) s->sink->on_delta(s->sink->ud, delta);
+    cJSON_Delete(delta);
+    s->got_bytes = true;
+}
+
+void th_http_malformed(th_http_stream *s, const char *fmt, ...)
+{
+    if (s->malformed) return;
+    s->malformed = true;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->malformed_what, sizeof s->malformed_what, fmt, ap);
+    va_end(ap);
+}
+
+static long long mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* curl calls this about once a second and on every chunk: a stream that
+ * stops moving for stall_ms is abandoned (curl's own low-speed check works
+ * in whole seconds averaged over a window, too coarse for this). */
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    th_http_stream *s = ud;
+    if (mono_ms() - s->last_byte_ms > s->stall_ms) {
+        s->stalled = true;
+        return 1; /* abort the transfer */
+    }
+    return 0;
+}
+
+static void feed_line(th_http_stream *s)
+{
+    size_t n = s->line.len;
+    const char *text = s->line.data ? s->line.data : "";
+    if (n && text[n - 1] == '\r') n--; /* CRLF streams */
+    s->parser->line(s, s->parser_state, text, n);
+    s->line.len = 0;
+    if (s->line.data) s->line.data[0] = '\0';
+}
+
+static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
+{
+    th_http_stream *s = ud;
+    size_t n = size * nmemb;
+    s->last_byte_ms = mono_ms();
+    if (s->status == 0) {
+        th_curl.easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &s->status);
+        char *ct = NULL;
+        th_curl.easy_getinfo(s->curl, CURLINFO_CONTENT_TYPE, &ct);
+        s->sse =
+            s->status == 200 && (!ct || strstr(ct, "event-stream") || strstr(ct, "json") == NULL);
+    }
+    if (!s->sse) {
+        if (tx_buf_append(&s->body, data, n) != TX_OK) return 0; /* over the cap: abort */
+        return n;
+    }
+    size_t i = 0;
+    while (i < n) {
+        const char *nl = memchr(data + i, '\n', n - i);
+        size_t run = nl ? (size_t)(nl - (data + i)) : n - i;
+        if (tx_buf_append(&s->line, data + i, run) != TX_OK) return 0; /* over the cap */
+        i += run;
+        if (!nl) break;
+        feed_line(s);
+        i++;
+    }
+    return n;
+}
+
+/* ---- errors -----------------------------------------------------------------------------------
+ */
+
+/* A non-200 answer. Both OpenAI ({"error": {"message"}}) and Anthropic
+ * ({"type": "error", "error": {"type", "message"}}) put the reason at
+ * error.message; some compatible servers send error as a string. */
+static void http_error(const th_http_stream *s, const char *model, const th_http_settings *st,
+                       th_error *err)
+{
+    const char *msg = NULL;
+    cJSON *body = s->body.data ? cJSON_ParseWithLength(s->body.data, s->body.len) : NULL;
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(body, "error");
+    if (cJSON_IsString(e))
+        msg = e->valuestring;
+    else
+        msg = th_json_str(e, "message");
+    char detail[256];
+    if (msg)
+        snprintf(detail, sizeof detail, "%.200s", msg);
+    else if (s->body.len)
+        snprintf(detail, sizeof detail, "%.120s", s->body.data);
+    else
+        snprintf(detail, sizeof detail, "no details");
+    long code = s->status;
+    const char *base = st->base_url;
+    if (code == 401 || code == 403) {
+        strcpy(err->type, "AuthError");
+        snprintf(err->message, sizeof err->message,
+                 "the provider at %.300s refused the API key (HTTP %ld: %s); set %s on the host "
+                 "(environment or .env)",
+                 base, code, detail, st->key_env);
+    } else if (code == 404) {
+        strcpy(err->type, "ProviderError");
+        snprintf(err->message, sizeof err->message,
+                 "unknown model \"%.100s\" at %.300s (HTTP 404: %s)", model, base, detail);
+    } else if (code == 429) {
+        strcpy(err->type, "RateLimited");
+        snprintf(err->message, sizeof err->message, "rate limited by %.300s (HTTP 429: %s)", base,
+                 detail);
+    } else {
+        strcpy(err->type, code >= 500 ? "ProviderError" : "BadRequest");
+        snprintf(err->message, sizeof err->message, "the provider at %.300s answered HTTP %ld: %s",
+                 base, code, detail);
+    }
+    cJSON_Delete(body);
+}
+
+static void set_err(th_error *err, const char *type, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_err(th_error *err, const char *type, const char *fmt, ...)
+{
+    snprintf(err->type, sizeof err->type, "%s", type);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+}
+
+/* What the attempt came to: the done data, or NULL with err and whether a
+ * retry may help. */
+static cJSON *outcome(th_http_stream *s, CURLcode rc, const th_http_settings *st, const char *model,
+                      th_error *err, bool *retryable)
+{
+    const char *base = st->base_url;
+    *retryable = false;
+    if (s->stalled) {
+        set_err(err, "Timeout",
+                "the provider at %.300s sent nothing for %.1f s (stall_timeout); the answer was "
+                "abandoned",
+                base, (double)st->stall_ms / 1000.0);
+        *retryable = !s->got_bytes;
+    } else if (rc == CURLE_OPERATION_TIMEDOUT) {
+        set_err(err, "Timeout",
+                "the answer from %.300s took longer than %.1f s (timeout); it was abandoned", base,
+                (double)st->timeout_ms / 1000.0);
+        *retryable = !s->got_bytes;
+    } else if (rc != CURLE_OK && s->status == 0) {
+        set_err(err, "ProviderError", "cannot reach the provider at %.300s: %s", base,
+                th_curl.easy_strerror(rc));
+        *retryable = true;
+    } else if (s->status != 200) {
+        http_error(s, model, st, err);
+        *retryable = s->status == 429 || s->status >= 500; /* 529 "overloaded" included */
+    } else if (rc == CURLE_WRITE_ERROR) {
+        set_err(err, "ProviderError",
+                "the answer from %.300s exceeded the size limit (16 MiB) and was abandoned", base);
+    } else if (rc != CURLE_OK) {
+        /* A 200 whose body was cut: never passed off as a complete answer. */
+        set_err(err, "ProviderError", "the answer from %.300s ended early: %s", base,
+                th_curl.easy_strerror(rc));
+        *retryable = !s->got_bytes;
+    } else if (s->malformed) {
+        set_err(err, "ProviderError", "malformed answer from %.300s: %s", base, s->malformed_what);
+    } else if (!s->sse) {
+        set_err(err, "ProviderError", "malformed answer from %.300s: expected an event stream",
+                base);
+    } else {
+        if (s->line.len) feed_line(s); /* a last line without its newline */
+        if (s->malformed) {
+            set_err(err, "ProviderError", "malformed answer from %.300s: %s", base,
+                    s->malformed_what);
+            return NULL;
+        }
+        return s->parser->finish(s->parser_state, base, err);
+    }
+    return NULL;
+}
+
+static void sleep_seconds(double s)
+{
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    nanosleep(&ts, NULL);
+}
+
+cJSON *th_http_stream_post(const th_http_settings *st, const char *url, const char *const *headers,
+                           const char *body, const char *model, const th_http_parser *parser,
+                           void *parser_state, const th_sink *sink, th_error *err)
+{
+    /* libcurl (and the TLS library under it) is loaded on the first model
+     * call, not at every start: most runs never need it. */
+    if (!th_curl_load(err->message, sizeof err->message)) {
+        strcpy(err->type, "ProviderError");
+        return NULL;
+    }
+    cJSON *result = NULL;
+    for (int attempt = 0;; attempt++) {
+        CURL *curl = th_curl.easy_init();
+        if (!curl) {
+            set_err(err, "ProviderError", "libcurl could not start a transfer");
+            break;
+        }
+        th_http_stream s;
+        memset(&s, 0, sizeof s);
+        tx_buf_init(&s.line, LINE_CAP);
+        tx_buf_init(&s.body, TH_HTTP_BODY_CAP);
+        s.curl = curl;
+        s.sink = sink;
+        s.parser = parser;
+        s.parser_state = parser_state;
+        parser->begin(parser_state);
+        struct curl_slist *hdrs = NULL;
+        for (size_t i = 0; headers && headers[i]; i++)
+            hdrs = th_curl.slist_append(hdrs, headers[i]);
+        th_curl.easy_setopt(curl, CURLOPT_URL, url);
+        th_curl.easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
+        th_curl.easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+        th_curl.easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write);
+        th_curl.easy_setopt(curl, CURLOPT_WRITEDATA, &s);
+        th_curl.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+        th_curl.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
+        th_curl.easy_setopt(curl, CURLOPT_TIMEOUT_MS, st->timeout_ms);
+        /* A stream that stops moving is a failure, not a wait forever. */
+        s.stall_ms = st->stall_ms;
+        s.last_byte_ms = mono_ms();
+        th_curl.easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+        th_curl.easy_setopt(curl, CURLOPT_XFERINFODATA, &s);
+        th_curl.easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+        th_curl.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+        th_curl.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+        CURLcode rc = th_curl.easy_perform(curl);
+        if (s.status == 0) th_curl.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &s.status);
+        bool retryable;
+        result = outcome(&s, rc, st, model, err, &retryable);
+        /* The slist holds copies of the headers, the key among them. */
+        for (struct curl_slist *h = hdrs; h; h = h->next)
+            memset(h->data, 0, strlen(h->data));
+        th_curl.slist_free_all(hdrs);
+        th_curl.easy_cleanup(curl);
+        tx_buf_free(&s.line);
+        tx_buf_free(&s.body);
+        if (result || !retryable || attempt >= st->max_retries) break;
+        sleep_seconds(st->retry_delay * (double)(1 << attempt));
+    }
+    return result;
+}
