@@ -8,6 +8,7 @@
  * OpenAI-compatible).
  * Keys live here and in the providers, never in anything sent back.
  */
+#include <ctype.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include <time.h>
 
 #include "host.h"
+#include "th_http.h"
 #include "proto.h"
 
 #define TP_REDACT_CAP (64u * 1024u * 1024u)
@@ -168,6 +170,9 @@ static cJSON *error_event(long id, const char *type, const char *message)
 static cJSON *command_tool(th_broker *b, long id, const char *name, const cJSON *spec,
                            const cJSON *args);
 
+static cJSON *http_tool(th_broker *b, long id, const char *name, const cJSON *spec,
+                        const cJSON *args);
+
 static cJSON *handle_tool_call(th_broker *b, long id, const cJSON *params)
 {
     const char *name = th_json_str(params, "name");
@@ -181,6 +186,8 @@ static cJSON *handle_tool_call(th_broker *b, long id, const cJSON *params)
     if (strncmp(name, "host.", 5) == 0) {
         const cJSON *spec = cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(b->config, "host_tools"), name + 5);
+        if (cJSON_IsObject(spec) && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(spec, "http")))
+            return http_tool(b, id, name, spec, args);
         if (cJSON_IsObject(spec)) return command_tool(b, id, name, spec, args);
     }
     char m[300];
@@ -299,6 +306,202 @@ static cJSON *command_tool(th_broker *b, long id, const char *name, const cJSON 
     tx_buf_free(&out);
     tx_buf_free(&err);
     return reply;
+}
+
+/* ---- host HTTP tools ---------------------------------------------------------------------------- */
+
+/* Appends `s` percent-encoded (RFC 3986 unreserved characters kept). */
+static void url_encode(tx_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (isalnum(*p) || strchr("-._~", *p)) {
+            tx_buf_append(b, (const char *)p, 1);
+        } else {
+            char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+            tx_buf_append(b, e, 3);
+        }
+    }
+}
+
+/* The URL template with {arg} replaced by URL-encoded arguments; false with a
+ * message when an argument is missing or not a scalar. */
+static bool expand_url(const char *tmpl, const cJSON *args, tx_buf *out, char *err, size_t cap)
+{
+    for (const char *p = tmpl; *p;) {
+        if (*p != '{') {
+            tx_buf_append(out, p++, 1);
+            continue;
+        }
+        const char *close = strchr(p, '}');
+        if (!close) {
+            snprintf(err, cap, "unclosed {...} in the url template");
+            return false;
+        }
+        char key[128];
+        snprintf(key, sizeof key, "%.*s", (int)(close - p - 1), p + 1);
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(args, key);
+        if (cJSON_IsString(v)) {
+            url_encode(out, v->valuestring);
+        } else if (cJSON_IsNumber(v) || cJSON_IsBool(v)) {
+            char *t = cJSON_PrintUnformatted(v);
+            url_encode(out, t ? t : "");
+            cJSON_free(t);
+        } else {
+            snprintf(err, cap, "argument '%s' is missing or not a string, number or boolean", key);
+            return false;
+        }
+        p = close + 1;
+    }
+    return true;
+}
+
+/* The host of an http(s) URL, lower-cased; false when there is none or the
+ * URL carries credentials (user@host), which would bypass the allow-list's
+ * intent. */
+static bool url_host(const char *url, char *host, size_t cap)
+{
+    const char *p = strstr(url, "://");
+    if (!p || !(strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0)) return false;
+    p += 3;
+    size_t n = strcspn(p, "/:?#");
+    if (n == 0 || n >= cap || memchr(p, '@', strcspn(p, "/?#"))) return false;
+    for (size_t i = 0; i < n; i++) host[i] = (char)tolower((unsigned char)p[i]);
+    host[n] = '\0';
+    return true;
+}
+
+/* Keeps a secret's value for redaction (it may not have a secret-like name). */
+static void remember_secret(th_broker *b, const char *value)
+{
+    if (strlen(value) < 6 || b->n_secrets >= MAX_SECRETS) return;
+    for (size_t i = 0; i < b->n_secrets; i++)
+        if (strcmp(b->secrets[i], value) == 0) return;
+    b->secrets[b->n_secrets] = tx_strdup(value);
+    if (b->secrets[b->n_secrets]) b->n_secrets++;
+}
+
+/* A header value with ${secret:NAME} resolved from the host's environment:
+ * the credential exists only here, in the broker. */
+static bool expand_header(th_broker *b, const char *tmpl, tx_buf *out, char *err, size_t cap)
+{
+    for (const char *p = tmpl; *p;) {
+        if (strncmp(p, "${secret:", 9) != 0) {
+            tx_buf_append(out, p++, 1);
+            continue;
+        }
+        const char *close = strchr(p, '}');
+        if (!close) {
+            snprintf(err, cap, "unclosed ${secret:...} in a header");
+            return false;
+        }
+        char var[128];
+        snprintf(var, sizeof var, "%.*s", (int)(close - p - 9), p + 9);
+        const char *v = getenv(var);
+        if (!v || !*v) {
+            snprintf(err, cap, "secret %s is not set on the host (environment or .env)", var);
+            return false;
+        }
+        remember_secret(b, v);
+        tx_buf_puts(out, v);
+        p = close + 1;
+    }
+    return true;
+}
+
+/* A host HTTP tool declared in the host's configuration (trusted):
+ *   host_tools: { NAME: { http: { method: GET, url: "https://h/x?q={q}",
+ *                                 headers: { Authorization: "Bearer ${secret:TOKEN}" },
+ *                                 body: args,            # optional: the args as JSON
+ *                                 allow_hosts: [h] },
+ *                         timeout: 10, max_output: 65536 } }
+ * The credential is resolved only here and redacted from the result; the
+ * URL's host must be allow-listed after the arguments are filled in, and
+ * redirects are not followed. */
+static cJSON *http_tool(th_broker *b, long id, const char *name, const cJSON *spec,
+                        const cJSON *args)
+{
+    const cJSON *http = cJSON_GetObjectItemCaseSensitive(spec, "http");
+    const char *method = th_json_str(http, "method");
+    const char *url_t = th_json_str(http, "url");
+    char err[600] = "";
+    if (!url_t) {
+        snprintf(err, sizeof err, "host_tools.%.100s.http.url is missing", name + 5);
+        return error_event(id, "ToolError", err);
+    }
+    tx_buf url;
+    tx_buf_init(&url, 8192);
+    if (!expand_url(url_t, args, &url, err, sizeof err)) {
+        tx_buf_free(&url);
+        return error_event(id, "ToolError", err);
+    }
+    char host[256];
+    bool allowed = false;
+    if (url.data && url_host(url.data, host, sizeof host)) {
+        const cJSON *h;
+        cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(http, "allow_hosts"))
+            if (cJSON_IsString(h) && tx_str_ieq(h->valuestring, host)) allowed = true;
+    }
+    if (!allowed) {
+        snprintf(err, sizeof err,
+                 "host tool %.100s may not call %.200s: its host is not in allow_hosts", name,
+                 url.data ? url.data : "?");
+        tx_buf_free(&url);
+        return error_event(id, "ToolNotAllowed", err);
+    }
+    const char *headers[34];
+    tx_buf hbufs[32];
+    size_t nh = 0;
+    bool ok = true;
+    const cJSON *h;
+    cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(http, "headers"))
+    {
+        if (nh == 32 || !cJSON_IsString(h)) continue;
+        tx_buf_init(&hbufs[nh], 16384);
+        tx_buf_printf(&hbufs[nh], "%s: ", h->string);
+        if (!expand_header(b, h->valuestring, &hbufs[nh], err, sizeof err)) ok = false;
+        headers[nh] = hbufs[nh].data;
+        nh++;
+    }
+    size_t n_bufs = nh; /* the header buffers to free, not the static one below */
+    char *body = NULL;
+    const char *body_mode = th_json_str(http, "body");
+    if (ok && body_mode && strcmp(body_mode, "args") == 0) {
+        body = args ? cJSON_PrintUnformatted(args) : NULL;
+        headers[nh++] = "Content-Type: application/json";
+    }
+    headers[nh] = NULL;
+    cJSON *reply;
+    if (!ok) {
+        reply = error_event(id, "ToolError", err);
+    } else {
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(spec, "timeout");
+        const cJSON *mo = cJSON_GetObjectItemCaseSensitive(spec, "max_output");
+        tx_buf out;
+        tx_buf_init(&out, cJSON_IsNumber(mo) && mo->valuedouble > 0 ? (size_t)mo->valuedouble : 1u << 20);
+        th_error herr = {"ToolError", ""};
+        int status = th_http_request(method ? method : "GET", url.data, headers, body,
+                                     cJSON_IsNumber(t) ? (long)(t->valuedouble * 1000) : 30000,
+                                     &out, &herr);
+        if (status < 0) {
+            reply = error_event(id, herr.type, herr.message);
+        } else if (status < 200 || status > 299) {
+            snprintf(err, sizeof err, "host tool %.100s: HTTP %d: %.300s", name, status,
+                     out.data ? out.data : "");
+            reply = error_event(id, "ToolError", err);
+        } else {
+            cJSON *result = cJSON_CreateObject();
+            cJSON_AddNumberToObject(result, "status", status);
+            cJSON *parsed = out.data ? cJSON_Parse(out.data) : NULL;
+            cJSON_AddItemToObject(result, "body", parsed ? parsed : cJSON_CreateString(out.data ? out.data : ""));
+            reply = result_done(id, "result", result);
+        }
+        tx_buf_free(&out);
+    }
+    for (size_t i = 0; i < n_bufs; i++) tx_buf_free(&hbufs[i]);
+    cJSON_free(body);
+    tx_buf_free(&url);
+    return reply; /* th_broker_handle redacts every remembered secret from it */
 }
 
 /* ---- redaction ------------------------------------------------------------------------------------ */

@@ -344,3 +344,53 @@ cJSON *th_http_stream_post(const th_http_settings *st, const char *url, const ch
     }
     return result;
 }
+
+/* ---- one plain request (host HTTP tools) ----------------------------------------------------- */
+
+static size_t collect(char *data, size_t size, size_t nmemb, void *ud)
+{
+    tx_buf *b = ud;
+    size_t n = size * nmemb;
+    return tx_buf_append(b, data, n) == TX_OK ? n : 0; /* over the cap: abort */
+}
+
+int th_http_request(const char *method, const char *url, const char *const *headers,
+                    const char *body, long timeout_ms, tx_buf *out, th_error *err)
+{
+    if (!th_curl_load(err->message, sizeof err->message)) {
+        strcpy(err->type, "ToolError");
+        return -1;
+    }
+    CURL *curl = th_curl.easy_init();
+    if (!curl) {
+        strcpy(err->type, "ToolError");
+        strcpy(err->message, "out of memory");
+        return -1;
+    }
+    struct curl_slist *hdrs = NULL;
+    for (size_t i = 0; headers && headers[i]; i++) hdrs = th_curl.slist_append(hdrs, headers[i]);
+    th_curl.easy_setopt(curl, CURLOPT_URL, url);
+    th_curl.easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+    if (body) th_curl.easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+    th_curl.easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
+    th_curl.easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+    th_curl.easy_setopt(curl, CURLOPT_WRITEDATA, out);
+    th_curl.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    th_curl.easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+    th_curl.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    /* A redirect could leave the allow-listed host: never follow one. */
+    th_curl.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+    CURLcode rc = th_curl.easy_perform(curl);
+    long status = 0;
+    th_curl.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    th_curl.slist_free_all(hdrs);
+    th_curl.easy_cleanup(curl);
+    if (rc != CURLE_OK) {
+        strcpy(err->type, rc == CURLE_OPERATION_TIMEDOUT ? "Timeout" : "ToolError");
+        snprintf(err->message, sizeof err->message, "%s", rc == CURLE_WRITE_ERROR
+                                                              ? "the answer exceeded max_output"
+                                                              : th_curl.easy_strerror(rc));
+        return -1;
+    }
+    return (int)status;
+}

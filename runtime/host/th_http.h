@@ -64,4 +64,9 @@ cJSON *th_http_stream_post(const th_http_settings *st, const char *url, const ch
                            const char *body, const char *model, const th_http_parser *parser,
                            void *parser_state, const th_sink *sink, th_error *err);
 
+/* One plain request (no stream, no retry, no redirect): the answer's body
+ * into `out` (capped by out's limit). The HTTP status, or -1 with err. */
+int th_http_request(const char *method, const char *url, const char *const *headers,
+                    const char *body, long timeout_ms, tx_buf *out, th_error *err);
+
 #endif
