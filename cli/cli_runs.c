@@ -187,7 +187,7 @@ static int cmd_approve(const runs_opts *o)
     if (o->value) {
         answer = cJSON_Parse(o->value);
         if (!answer) answer = cJSON_CreateString(o->value);
-    } else if (strcmp(h.kind, "approve") == 0) {
+    } else if (strcmp(h.kind, "approve") == 0 || strcmp(h.kind, "tool_approval") == 0) {
         answer = cJSON_CreateBool(!o->deny);
     } else if (o->deny) {
         answer = cJSON_CreateNull();

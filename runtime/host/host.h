@@ -59,6 +59,8 @@ void th_broker_free(th_broker *b);
  * {id, event: "done", data} or {id, event: "error", error}. Never NULL
  * unless out of memory. */
 cJSON *th_broker_handle(th_broker *b, const cJSON *request, th_delta_fn on_delta, void *ud);
+/* Whether host tool `name` is configured with requires_approval: true. */
+bool th_broker_tool_needs_approval(const th_broker *b, const char *name);
 /* Where the audit log goes (one JSON line per brokered call; "" for none)
  * and the tenant its records name. */
 void th_broker_set_audit(th_broker *b, const char *path, const char *tenant);

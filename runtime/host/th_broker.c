@@ -183,6 +183,13 @@ static cJSON *handle_tool_call(th_broker *b, long id, const cJSON *params)
     for (size_t i = 0; i < sizeof host_tools / sizeof host_tools[0]; i++)
         if (strcmp(host_tools[i].name, name) == 0)
             return result_done(id, "result", host_tools[i].fn(args));
+    if (th_broker_tool_needs_approval(b, name) && b->position < 0) {
+        /* Approval needs the journal (th_durable.c gates such calls first). */
+        char m[300];
+        snprintf(m, sizeof m, "host tool %.100s requires approval, which only a journaled run can ask for",
+                 name);
+        return error_event(id, "ToolNotAllowed", m);
+    }
     if (strncmp(name, "host.", 5) == 0) {
         const cJSON *spec = cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(b->config, "host_tools"), name + 5);
@@ -549,6 +556,14 @@ static void redacting_delta(void *ud, const cJSON *delta)
 /* ---- dispatch ------------------------------------------------------------------------------------- */
 
 static cJSON *dispatch(th_broker *b, const cJSON *request, th_delta_fn on_delta, void *ud);
+
+bool th_broker_tool_needs_approval(const th_broker *b, const char *name)
+{
+    if (!name || strncmp(name, "host.", 5) != 0) return false;
+    const cJSON *spec = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(b->config, "host_tools"), name + 5);
+    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(spec, "requires_approval"));
+}
 
 void th_audit_default_path(const char *store, char *out, size_t cap)
 {

@@ -239,6 +239,72 @@ static cJSON *human(th_durable *d, long id, long position, const cJSON *params, 
     return reply;
 }
 
+/* A host tool with requires_approval: a person approves this exact call
+ * (the tool and its arguments, bound by the request's fingerprint) before it
+ * runs. NULL when approved; otherwise the reply (Suspended while waiting, a
+ * recorded ToolDenied when denied). */
+static cJSON *tool_approval(th_durable *d, long id, long position, const cJSON *params,
+                            const char *fp, long long started, char *fail_msg, size_t cap,
+                            bool *fatal)
+{
+    tj_human h;
+    tx_status st = tj_human_at(d->journal, d->run_id, position, &h);
+    if (st == TX_ENOENT) {
+        memset(&h, 0, sizeof h);
+        snprintf(h.id, sizeof h.id, "%s.%ld", d->run_id, position);
+        snprintf(h.run_id, sizeof h.run_id, "%s", d->run_id);
+        snprintf(h.tenant, sizeof h.tenant, "%s", d->tenant);
+        h.position = position;
+        snprintf(h.kind, sizeof h.kind, "tool_approval");
+        char *args = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(params, "args"));
+        char msg[700];
+        snprintf(msg, sizeof msg, "Allow host tool %.100s with %.500s?", th_json_str(params, "name"),
+                 args ? args : "{}");
+        cJSON_free(args);
+        h.message = msg;
+        h.request = (cJSON *)params;
+        h.default_value = NULL;
+        snprintf(h.request_hash, sizeof h.request_hash, "%s", fp);
+        if (tj_human_put(d->journal, &h) != TX_OK) {
+            *fatal = true;
+            snprintf(fail_msg, cap, "the journal could not record the approval request: %s",
+                     tj_last_error(d->journal));
+            return error_event(id, "JournalError", fail_msg);
+        }
+        char m[160];
+        snprintf(m, sizeof m, "request %s is waiting for a person to approve the tool call", h.id);
+        return error_event(id, "Suspended", m);
+    }
+    if (st != TX_OK) {
+        *fatal = true;
+        snprintf(fail_msg, cap, "the journal could not be read: %s", tj_last_error(d->journal));
+        return error_event(id, "JournalError", fail_msg);
+    }
+    cJSON *reply = NULL;
+    if (strcmp(h.request_hash, fp) != 0) {
+        *fatal = true;
+        char change[512];
+        describe_change(h.request, params, change, sizeof change);
+        snprintf(fail_msg, cap,
+                 "replay diverged at effect %ld: the tool call approved as %s changed: %s; the "
+                 "approval cannot be applied to a different call (start a new run)",
+                 position, h.id, change);
+        reply = error_event(id, "ReplayMismatch", fail_msg);
+    } else if (strcmp(h.status, "pending") == 0) {
+        char m[160];
+        snprintf(m, sizeof m, "request %s is still waiting for a person", h.id);
+        reply = error_event(id, "Suspended", m);
+    } else if (!cJSON_IsTrue(h.answer)) {
+        char m[300];
+        snprintf(m, sizeof m, "host tool %.100s was denied by %.100s", th_json_str(params, "name"),
+                 h.answered_by[0] ? h.answered_by : "a person");
+        reply = record_and_return(d, position, "tool.call", params, fp,
+                                  error_event(id, "ToolDenied", m), started, fail_msg, cap);
+    }
+    tj_human_free(&h);
+    return reply;
+}
+
 cJSON *th_durable_handle(th_durable *d, th_broker *broker, const cJSON *request,
                          th_delta_fn on_delta, void *ud, char *fail_msg, size_t cap, bool *fatal)
 {
@@ -314,6 +380,11 @@ cJSON *th_durable_handle(th_durable *d, th_broker *broker, const cJSON *request,
 
     if (strcmp(method, "human.request") == 0)
         return human(d, id, position, params, fp, started, fail_msg, cap, fatal);
+    if (strcmp(method, "tool.call") == 0 &&
+        th_broker_tool_needs_approval(broker, th_json_str(params, "name"))) {
+        cJSON *gate = tool_approval(d, id, position, params, fp, started, fail_msg, cap, fatal);
+        if (gate) return gate; /* waiting, denied, or failed; NULL: approved, go on */
+    }
 
     cJSON *reply;
     if (strcmp(method, "checkpoint") == 0) {

@@ -27,7 +27,10 @@ local Host = {}
 function Host.call(name, args)
   if type(name) ~= "string" then raise("Host.call expects a tool name such as \"host.ping\"") end
   if args ~= nil and type(args) ~= "table" then raise("Host.call: args must be a table") end
-  local ok, res = vm.request("tool.call", {name = name, args = args or {}})
+  local params = {name = name, args = args or {}}
+  local ok, res, id = vm.request("tool.call", params)
+  -- A host tool that requires approval: the run waits for a person.
+  if not ok and res.type == "Suspended" then vm.suspend(params, id) end
   if not ok then raise("Host.call('%s') failed: %s: %s", name, res.type, res.message) end
   return res.result
 end

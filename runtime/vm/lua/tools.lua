@@ -27,7 +27,10 @@ function T.invoke(data, args)
   end
   local result
   if data.broker then
-    local ok, res = vm.request("tool.call", {name = data.broker, args = validated})
+    local params = {name = data.broker, args = validated}
+    local ok, res, id = vm.request("tool.call", params)
+    -- A host tool that requires approval: the run waits for a person.
+    if not ok and res.type == "Suspended" then vm.suspend(params, id) end
     if not ok then
       raise("Tool '%s' (%s) failed: %s: %s", data.name, data.broker, res.type, res.message)
     end
