@@ -41,6 +41,8 @@ void th_http_settings_load(const cJSON *config, const char *provider, const char
 {
     const char *base = env_base ? getenv(env_base) : NULL;
     const char *key = env_key ? getenv(env_key) : NULL;
+    s->constant_backoff = false;
+    s->max_delay = 0;
     snprintf(s->key_env, sizeof s->key_env, "%s", env_key ? env_key : "");
     if (!base || !*base) base = th_http_cfg_str(config, provider, "base_url");
     if (!base) base = default_base;
@@ -340,7 +342,9 @@ cJSON *th_http_stream_post(const th_http_settings *st, const char *url, const ch
         tx_buf_free(&s.line);
         tx_buf_free(&s.body);
         if (result || !retryable || attempt >= st->max_retries) break;
-        sleep_seconds(st->retry_delay * (double)(1 << attempt));
+        double delay = st->constant_backoff ? st->retry_delay : st->retry_delay * (double)(1 << attempt);
+        if (st->max_delay > 0 && delay > st->max_delay) delay = st->max_delay;
+        sleep_seconds(delay);
     }
     return result;
 }
@@ -393,4 +397,24 @@ int th_http_request(const char *method, const char *url, const char *const *head
         return -1;
     }
     return (int)status;
+}
+
+void th_http_apply_agent_retry(th_http_settings *s, const cJSON *params)
+{
+    const cJSON *r = cJSON_GetObjectItemCaseSensitive(params, "retry");
+    if (!cJSON_IsObject(r)) return;
+    const cJSON *v;
+    if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(r, "enabled"))) s->max_retries = 0;
+    if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(r, "attempts")) && v->valuedouble >= 1)
+        s->max_retries = (int)v->valuedouble - 1;
+    if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(r, "delay_seconds")) && v->valuedouble >= 0)
+        s->retry_delay = v->valuedouble;
+    if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(r, "max_delay_seconds")) && v->valuedouble > 0)
+        s->max_delay = v->valuedouble;
+    if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(r, "backoff")))
+        s->constant_backoff = strcmp(v->valuestring, "constant") == 0;
+    if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(r, "on")) &&
+        strcmp(v->valuestring, "validation_only") == 0)
+        s->max_retries = 0;
+    if (s->max_retries > 10) s->max_retries = 10; /* a bound, whatever a procedure asks */
 }

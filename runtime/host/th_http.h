@@ -23,8 +23,16 @@ typedef struct {
     long stall_ms;     /* no byte for this long: the answer is abandoned */
     long timeout_ms;   /* the whole answer */
     int max_retries;
-    double retry_delay;
+    double retry_delay;     /* seconds before the first retry */
+    bool constant_backoff;  /* else doubling */
+    double max_delay;       /* seconds; 0: no cap */
 } th_http_settings;
+
+/* An Agent's `retry = {enabled, attempts, delay_seconds, backoff, max_delay_seconds, on}`
+ * (inventory A.4), sent in llm.chat params, over the provider's settings.
+ * Only infrastructure failures are retried here ("validation" retries are
+ * the runtime's). */
+void th_http_apply_agent_retry(th_http_settings *s, const cJSON *params);
 
 /* providers.<provider>.{base_url, api_key_env, stall_timeout, timeout,
  * max_retries, retry_delay}. env_base/env_key (may be NULL) are read first;

@@ -416,6 +416,7 @@ cJSON *th_anthropic_chat(void *p, const cJSON *params, const char *model, const 
     th_http_settings st;
     th_http_settings_load(o->config, "anthropic", "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY",
                           "https://api.anthropic.com", NULL, &st);
+    th_http_apply_agent_retry(&st, params);
     const cJSON *mt = cJSON_GetObjectItemCaseSensitive(params, "max_tokens");
     double max_tokens = cJSON_IsNumber(mt) ? mt->valuedouble
                                            : th_http_cfg_num(o->config, "anthropic", "max_tokens",

@@ -326,6 +326,7 @@ cJSON *th_openai_chat(void *p, const cJSON *params, const char *model, const th_
     th_http_settings_load(o->config, provider, is_openai ? "OPENAI_BASE_URL" : NULL,
                           is_openai ? "OPENAI_API_KEY" : NULL, "https://api.openai.com/v1", NULL,
                           &st);
+    th_http_apply_agent_retry(&st, params);
     char url[1200];
     snprintf(url, sizeof url, "%s/chat/completions", st.base_url);
     char *body = request_body(params, bare);

@@ -667,6 +667,29 @@ static void rate_limit_once_succeeds_on_retry(void **state)
     cJSON_Delete(params);
 }
 
+/* An Agent's retry settings (inventory A.4) travel in llm.chat params and
+ * override the provider's: attempts = 1 means no retry, enabled = false too,
+ * attempts = 5 allows more than the provider's default of 2. */
+static void agent_retry_settings_override_the_provider(void **state)
+{
+    (void)state;
+    const char *cases[] = {"{\"attempts\": 1}", "{\"enabled\": false}",
+                           "{\"attempts\": 5, \"delay_seconds\": 0.01, \"backoff\": \"constant\"}"};
+    const int requests[] = {1, 1, 5};
+    for (int i = 0; i < 3; i++) {
+        assert_true(fake_server_reset(&server));
+        cJSON *params = user_params("openai/rate-limit", "hi");
+        cJSON_AddItemToObject(params, "retry", cJSON_Parse(cases[i]));
+        collector c;
+        cJSON *ev = broker_chat(config, params, &c);
+        expect_error(ev, "RateLimited");
+        assert_int_equal(chat_request_count(), requests[i]);
+        cJSON_Delete(ev);
+        cJSON_Delete(c.deltas);
+        cJSON_Delete(params);
+    }
+}
+
 static void retries_stop_at_max_retries(void **state)
 {
     (void)state;
@@ -1145,6 +1168,7 @@ int main(int argc, char **argv)
         T(minimal_request_has_no_optional_fields),
         T(rate_limit_gives_RateLimited_after_retries),
         T(rate_limit_once_succeeds_on_retry),
+        T(agent_retry_settings_override_the_provider),
         T(retries_stop_at_max_retries),
         T(server_error_gives_ProviderError),
         T(server_error_once_succeeds_on_retry),

@@ -251,6 +251,7 @@ function dsl.agent_call(data, opts)
     local ok, res = vm.request("llm.chat", {
       agent = data.name, model = model, messages = messages, tools = schemas,
       temperature = temperature, max_tokens = max_tokens, output_schema = data.output_schema,
+      retry = data.retry,
     })
     if not ok then
       raise("Agent '%s': the model call failed: %s: %s", data.name, res.type, res.message)
@@ -307,6 +308,7 @@ local function declare_agent(config, name)
     model = config.model, provider = config.provider, system_prompt = config.system_prompt,
     initial_message = config.initial_message, temperature = config.temperature,
     max_tokens = config.max_tokens, max_turns = config.max_turns, prepare = config.prepare,
+    retry = type(config.retry) == "table" and config.retry or nil,
     history = {},
   }
   dsl.name(data, "Agent", name or config.name)
