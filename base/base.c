@@ -231,6 +231,12 @@ char *tx_buf_steal(tx_buf *b)
     return d;
 }
 
+void tx_buf_clear(tx_buf *b)
+{
+    b->len = 0;
+    if (b->data) b->data[0] = '\0';
+}
+
 void tx_buf_free(tx_buf *b)
 {
     tx_free(b->data);

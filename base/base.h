@@ -64,6 +64,8 @@ tx_status tx_buf_vprintf(tx_buf *b, const char *fmt, va_list ap)
 tx_status tx_buf_json_string(tx_buf *b, const char *s, size_t n);
 /* Gives the data to the caller (who frees it with tx_free); resets b. */
 char *tx_buf_steal(tx_buf *b);
+/* Empties b and keeps its memory for reuse. */
+void tx_buf_clear(tx_buf *b);
 void tx_buf_free(tx_buf *b);
 
 /* ---- arena ---------------------------------------------------------------

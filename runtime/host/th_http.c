@@ -137,9 +137,14 @@ static void feed_line(th_http_stream *s)
     size_t n = s->line.len;
     const char *text = s->line.data ? s->line.data : "";
     if (n && text[n - 1] == '\r') n--; /* CRLF streams */
-    s->parser->line(s, s->parser_state, text, n);
-    s->line.len = 0;
-    if (s->line.data) s->line.data[0] = '\0';
+    /* Only data lines carry the answer: comments, event:, id: and blank
+     * lines do not (every provider's payload names its own type). */
+    if (n >= 5 && strncmp(text, "data:", 5) == 0) {
+        text += 5, n -= 5;
+        if (n && *text == ' ') text++, n--;
+        s->parser->data(s, s->parser_state, text, n);
+    }
+    tx_buf_clear(&s->line);
 }
 
 static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)

@@ -23,9 +23,9 @@ typedef struct {
     long stall_ms;     /* no byte for this long: the answer is abandoned */
     long timeout_ms;   /* the whole answer */
     int max_retries;
-    double retry_delay;     /* seconds before the first retry */
-    bool constant_backoff;  /* else doubling */
-    double max_delay;       /* seconds; 0: no cap */
+    double retry_delay;    /* seconds before the first retry */
+    bool constant_backoff; /* else doubling */
+    double max_delay;      /* seconds; 0: no cap */
 } th_http_settings;
 
 /* An Agent's `retry = {enabled, attempts, delay_seconds, backoff, max_delay_seconds, on}`
@@ -51,8 +51,9 @@ typedef struct th_http_stream th_http_stream;
 typedef struct {
     /* Before every attempt: forget what an earlier attempt parsed. */
     void (*begin)(void *parser);
-    /* One line of the event stream, without its line ending. */
-    void (*line)(th_http_stream *s, void *parser, const char *line, size_t n);
+    /* The payload of one "data:" line of the event stream (without the
+     * prefix, its optional space and the line ending). */
+    void (*data)(th_http_stream *s, void *parser, const char *data, size_t n);
     /* After a clean end of the stream: the done data, or NULL with err set
      * (for instance when the stream never said it was complete). */
     cJSON *(*finish)(void *parser, const char *base_url, th_error *err);
@@ -63,6 +64,43 @@ void th_http_emit(th_http_stream *s, cJSON *delta);
 /* Marks the answer malformed (the first reason wins). */
 void th_http_malformed(th_http_stream *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* ---- the answer in our terms ----------------------------------------------
+ * What a streamed answer has said so far, whatever the provider's wire
+ * format: text, tool calls by index, usage and finish reason. A provider's
+ * parser feeds it piece by piece (each piece also goes to the sink as a
+ * delta) and its `finish` builds the done data from it. */
+#define TH_ANSWER_MAX_CALLS 64
+
+typedef struct {
+    tx_buf content;
+    struct {
+        char id[128];
+        tx_buf name;
+        tx_buf args; /* JSON text, in pieces */
+        bool used;
+    } calls[TH_ANSWER_MAX_CALLS];
+    double prompt_tokens, completion_tokens;
+    double total_tokens; /* < 0: their sum */
+    char finish[32];     /* our finish_reason; empty: "stop" */
+} th_answer;
+
+/* NULL when out of memory. The struct is large: it lives on the heap. */
+th_answer *th_answer_new(void);
+void th_answer_free(th_answer *a);
+/* Before every attempt. */
+void th_answer_reset(th_answer *a);
+/* Appends text (NULL or empty: nothing) and emits {text}. */
+void th_answer_text(th_http_stream *s, th_answer *a, const char *text);
+/* Tool call i (0 <= i < TH_ANSWER_MAX_CALLS, checked by the caller): its id
+ * when known (replaces), a piece of its name and of its JSON arguments
+ * (appended; NULL: none); emits {tool_call: {index, id?, name?,
+ * arguments_delta}}. */
+void th_answer_call(th_http_stream *s, th_answer *a, int i, const char *id, const char *name,
+                    const char *args);
+/* The done data: {message: {role, content, tool_calls}, usage, finish_reason},
+ * or NULL with err when a call's arguments are not JSON. */
+cJSON *th_answer_done(const th_answer *a, th_error *err);
 
 /* POSTs `body` to `url` with `headers` (NULL-terminated) and streams the
  * answer through `parser`; retries 429, 5xx, connection failures and

@@ -23,7 +23,6 @@
 #include "host.h"
 #include "th_http.h"
 
-#define MAX_TOOL_CALLS     64
 #define MAX_BLOCKS         256
 #define DEFAULT_MAX_TOKENS 4096
 
@@ -177,72 +176,22 @@ static char *request_body(const cJSON *params, const char *model, double max_tok
 /* ---- the stream
  * ---------------------------------------------------------------------------------- */
 
+/* What the stream has said so far (reset before each attempt). */
 typedef struct {
-    tx_buf content;
-    struct {
-        char id[128];
-        char name[256];
-        tx_buf args;
-    } calls[MAX_TOOL_CALLS];
+    th_answer *answer;
     int ncalls;
     int call_of_block[MAX_BLOCKS]; /* content block index -> our call index, or -1 */
-    double input_tokens, output_tokens;
-    char stop_reason[32];
-    bool stopped; /* message_stop seen */
-} answer;
+    bool stopped;                  /* message_stop seen */
+} stream_state;
 
-static void answer_begin(void *ud)
+static void stream_begin(void *ud)
 {
-    answer *a = ud;
-    a->content.len = 0;
-    if (a->content.data) a->content.data[0] = '\0';
-    for (int i = 0; i < MAX_TOOL_CALLS; i++) {
-        a->calls[i].id[0] = a->calls[i].name[0] = '\0';
-        a->calls[i].args.len = 0;
-        if (a->calls[i].args.data) a->calls[i].args.data[0] = '\0';
-    }
+    stream_state *st = ud;
+    th_answer_reset(st->answer);
+    st->ncalls = 0;
     for (int i = 0; i < MAX_BLOCKS; i++)
-        a->call_of_block[i] = -1;
-    a->ncalls = 0;
-    a->input_tokens = a->output_tokens = 0;
-    a->stop_reason[0] = '\0';
-    a->stopped = false;
-}
-
-static void answer_init(answer *a)
-{
-    memset(a, 0, sizeof *a);
-    tx_buf_init(&a->content, TH_HTTP_BODY_CAP);
-    for (int i = 0; i < MAX_TOOL_CALLS; i++)
-        tx_buf_init(&a->calls[i].args, TH_HTTP_BODY_CAP);
-}
-
-static void answer_free(answer *a)
-{
-    tx_buf_free(&a->content);
-    for (int i = 0; i < MAX_TOOL_CALLS; i++)
-        tx_buf_free(&a->calls[i].args);
-}
-
-static void emit_text(th_http_stream *s, answer *a, const char *text)
-{
-    if (!text || !*text) return;
-    tx_buf_puts(&a->content, text);
-    cJSON *d = cJSON_CreateObject();
-    cJSON_AddStringToObject(d, "text", text);
-    th_http_emit(s, d);
-}
-
-/* Our tool-call delta: {tool_call: {index, id?, name?, arguments_delta}}. */
-static void emit_call(th_http_stream *s, int i, const char *id, const char *name, const char *args)
-{
-    cJSON *d = cJSON_CreateObject();
-    cJSON *t = cJSON_AddObjectToObject(d, "tool_call");
-    cJSON_AddNumberToObject(t, "index", i);
-    if (id) cJSON_AddStringToObject(t, "id", id);
-    if (name) cJSON_AddStringToObject(t, "name", name);
-    cJSON_AddStringToObject(t, "arguments_delta", args ? args : "");
-    th_http_emit(s, d);
+        st->call_of_block[i] = -1;
+    st->stopped = false;
 }
 
 static int block_index(th_http_stream *s, const cJSON *ev)
@@ -253,48 +202,45 @@ static int block_index(th_http_stream *s, const cJSON *ev)
     return i < 0 || i >= MAX_BLOCKS ? -1 : i;
 }
 
-static void on_block_start(th_http_stream *s, answer *a, const cJSON *ev)
+static void on_block_start(th_http_stream *s, stream_state *st, const cJSON *ev)
 {
     int b = block_index(s, ev);
     const cJSON *cb = cJSON_GetObjectItemCaseSensitive(ev, "content_block");
     const char *type = th_json_str(cb, "type");
     if (b < 0 || !type) return;
     if (strcmp(type, "text") == 0) {
-        emit_text(s, a, th_json_str(cb, "text"));
+        th_answer_text(s, st->answer, th_json_str(cb, "text"));
     } else if (strcmp(type, "tool_use") == 0) {
-        if (a->ncalls >= MAX_TOOL_CALLS) {
-            th_http_malformed(s, "more than %d tool calls", MAX_TOOL_CALLS);
+        if (st->ncalls >= TH_ANSWER_MAX_CALLS) {
+            th_http_malformed(s, "more than %d tool calls", TH_ANSWER_MAX_CALLS);
             return;
         }
-        int i = a->ncalls++;
-        a->call_of_block[b] = i;
+        int i = st->ncalls++;
+        st->call_of_block[b] = i;
         const char *id = th_json_str(cb, "id");
         const char *name = th_json_str(cb, "name");
-        snprintf(a->calls[i].id, sizeof a->calls[i].id, "%s", id ? id : "");
-        snprintf(a->calls[i].name, sizeof a->calls[i].name, "%s", name ? name : "");
-        emit_call(s, i, id ? id : "", name ? name : "", "");
+        th_answer_call(s, st->answer, i, id ? id : "", name ? name : "", "");
     }
     /* other blocks (thinking, ...) are not part of our answer */
 }
 
-static void on_block_delta(th_http_stream *s, answer *a, const cJSON *ev)
+static void on_block_delta(th_http_stream *s, stream_state *st, const cJSON *ev)
 {
     int b = block_index(s, ev);
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(ev, "delta");
     const char *type = th_json_str(d, "type");
     if (b < 0 || !type) return;
     if (strcmp(type, "text_delta") == 0) {
-        emit_text(s, a, th_json_str(d, "text"));
+        th_answer_text(s, st->answer, th_json_str(d, "text"));
     } else if (strcmp(type, "input_json_delta") == 0) {
-        int i = a->call_of_block[b];
+        int i = st->call_of_block[b];
         if (i < 0) {
             th_http_malformed(s, "input_json_delta for block %d, which is no tool_use", b);
             return;
         }
         const char *piece = th_json_str(d, "partial_json");
         if (!piece || !*piece) return;
-        tx_buf_puts(&a->calls[i].args, piece);
-        emit_call(s, i, NULL, NULL, piece);
+        th_answer_call(s, st->answer, i, NULL, NULL, piece);
     }
 }
 
@@ -304,53 +250,11 @@ static double num_at(const cJSON *obj, const char *key)
     return cJSON_IsNumber(v) ? v->valuedouble : -1;
 }
 
-static void on_event(th_http_stream *s, answer *a, const cJSON *ev)
+/* Counts present in a usage object replace ours. */
+static void take_usage(th_answer *a, const cJSON *u)
 {
-    const char *type = th_json_str(ev, "type");
-    if (!type) return;
-    if (strcmp(type, "message_start") == 0) {
-        const cJSON *u = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(ev, "message"), "usage");
-        if (num_at(u, "input_tokens") >= 0) a->input_tokens = num_at(u, "input_tokens");
-        if (num_at(u, "output_tokens") >= 0) a->output_tokens = num_at(u, "output_tokens");
-    } else if (strcmp(type, "content_block_start") == 0) {
-        on_block_start(s, a, ev);
-    } else if (strcmp(type, "content_block_delta") == 0) {
-        on_block_delta(s, a, ev);
-    } else if (strcmp(type, "message_delta") == 0) {
-        const char *stop =
-            th_json_str(cJSON_GetObjectItemCaseSensitive(ev, "delta"), "stop_reason");
-        if (stop) snprintf(a->stop_reason, sizeof a->stop_reason, "%s", stop);
-        const cJSON *u = cJSON_GetObjectItemCaseSensitive(ev, "usage");
-        /* output_tokens here is cumulative for the whole message */
-        if (num_at(u, "output_tokens") >= 0) a->output_tokens = num_at(u, "output_tokens");
-        if (num_at(u, "input_tokens") >= 0) a->input_tokens = num_at(u, "input_tokens");
-    } else if (strcmp(type, "message_stop") == 0) {
-        a->stopped = true;
-    } else if (strcmp(type, "error") == 0) {
-        const cJSON *e = cJSON_GetObjectItemCaseSensitive(ev, "error");
-        const char *et = th_json_str(e, "type"), *msg = th_json_str(e, "message");
-        th_http_malformed(s, "the stream reported an error (%.40s): %.100s", et ? et : "error",
-                          msg ? msg : "unknown");
-    }
-    /* ping and content_block_stop carry nothing we need */
-}
-
-/* Only "data:" lines matter: every payload names its own type, so the
- * "event:" lines are redundant. */
-static void on_line(th_http_stream *s, void *ud, const char *line, size_t n)
-{
-    if (n < 5 || strncmp(line, "data:", 5) != 0) return;
-    line += 5, n -= 5;
-    if (n && *line == ' ') line++, n--;
-    cJSON *ev = cJSON_ParseWithLength(line, n);
-    if (!cJSON_IsObject(ev)) {
-        th_http_malformed(s, "a stream event is not a JSON object: %.80s", line);
-        cJSON_Delete(ev);
-        return;
-    }
-    on_event(s, ud, ev);
-    cJSON_Delete(ev);
+    if (num_at(u, "input_tokens") >= 0) a->prompt_tokens = num_at(u, "input_tokens");
+    if (num_at(u, "output_tokens") >= 0) a->completion_tokens = num_at(u, "output_tokens");
 }
 
 static const char *finish_reason(const char *stop)
@@ -362,50 +266,63 @@ static const char *finish_reason(const char *stop)
     return stop;
 }
 
-static cJSON *assemble(void *ud, const char *base, th_error *err)
+static void on_event(th_http_stream *s, stream_state *st, const cJSON *ev)
 {
-    answer *a = ud;
-    if (!a->stopped) {
+    const char *type = th_json_str(ev, "type");
+    if (!type) return;
+    if (strcmp(type, "message_start") == 0) {
+        take_usage(st->answer, cJSON_GetObjectItemCaseSensitive(
+                                   cJSON_GetObjectItemCaseSensitive(ev, "message"), "usage"));
+    } else if (strcmp(type, "content_block_start") == 0) {
+        on_block_start(s, st, ev);
+    } else if (strcmp(type, "content_block_delta") == 0) {
+        on_block_delta(s, st, ev);
+    } else if (strcmp(type, "message_delta") == 0) {
+        const char *stop =
+            th_json_str(cJSON_GetObjectItemCaseSensitive(ev, "delta"), "stop_reason");
+        if (stop)
+            snprintf(st->answer->finish, sizeof st->answer->finish, "%s", finish_reason(stop));
+        /* output_tokens here is cumulative for the whole message */
+        take_usage(st->answer, cJSON_GetObjectItemCaseSensitive(ev, "usage"));
+    } else if (strcmp(type, "message_stop") == 0) {
+        st->stopped = true;
+    } else if (strcmp(type, "error") == 0) {
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(ev, "error");
+        const char *et = th_json_str(e, "type"), *msg = th_json_str(e, "message");
+        th_http_malformed(s, "the stream reported an error (%.40s): %.100s", et ? et : "error",
+                          msg ? msg : "unknown");
+    }
+    /* ping and content_block_stop carry nothing we need */
+}
+
+static void on_data(th_http_stream *s, void *ud, const char *data, size_t n)
+{
+    cJSON *ev = cJSON_ParseWithLength(data, n);
+    if (!cJSON_IsObject(ev)) {
+        th_http_malformed(s, "a stream event is not a JSON object: %.80s", data);
+        cJSON_Delete(ev);
+        return;
+    }
+    on_event(s, ud, ev);
+    cJSON_Delete(ev);
+}
+
+static cJSON *stream_finish(void *ud, const char *base, th_error *err)
+{
+    stream_state *st = ud;
+    if (!st->stopped) {
         strcpy(err->type, "ProviderError");
         snprintf(err->message, sizeof err->message,
                  "the answer from %.300s ended without finishing (no message_stop)", base);
         return NULL;
     }
-    cJSON *done = cJSON_CreateObject();
-    cJSON *msg = cJSON_AddObjectToObject(done, "message");
-    cJSON_AddStringToObject(msg, "role", "assistant");
-    cJSON_AddStringToObject(msg, "content", a->content.data ? a->content.data : "");
-    cJSON *calls = cJSON_AddArrayToObject(msg, "tool_calls");
-    for (int i = 0; i < a->ncalls; i++) {
-        /* a tool without parameters streams no input at all */
-        const char *text = a->calls[i].args.len ? a->calls[i].args.data : "{}";
-        cJSON *args = cJSON_Parse(text);
-        if (!args) {
-            strcpy(err->type, "ProviderError");
-            snprintf(err->message, sizeof err->message,
-                     "malformed answer: the input of tool call %s is not JSON: %.100s",
-                     a->calls[i].name, text);
-            cJSON_Delete(done);
-            return NULL;
-        }
-        cJSON *c = cJSON_CreateObject();
-        cJSON_AddStringToObject(c, "id", a->calls[i].id);
-        cJSON_AddStringToObject(c, "name", a->calls[i].name);
-        cJSON_AddItemToObject(c, "arguments", args);
-        cJSON_AddItemToArray(calls, c);
-    }
-    cJSON *usage = cJSON_AddObjectToObject(done, "usage");
-    cJSON_AddNumberToObject(usage, "prompt_tokens", a->input_tokens);
-    cJSON_AddNumberToObject(usage, "completion_tokens", a->output_tokens);
-    cJSON_AddNumberToObject(usage, "total_tokens", a->input_tokens + a->output_tokens);
-    cJSON_AddStringToObject(done, "finish_reason", finish_reason(a->stop_reason));
-    return done;
+    return th_answer_done(st->answer, err);
 }
 
 /* ---- one call ----------------------------------------------------------------------------------
  */
 
-static const th_http_parser anthropic_parser = {answer_begin, on_line, assemble};
+static const th_http_parser anthropic_parser = {stream_begin, on_data, stream_finish};
 
 cJSON *th_anthropic_chat(void *p, const cJSON *params, const char *model, const th_sink *sink,
                          th_error *err)
@@ -433,18 +350,16 @@ cJSON *th_anthropic_chat(void *p, const cJSON *params, const char *model, const 
     if (st.api_key[0]) snprintf(key, sizeof key, "x-api-key: %s", st.api_key);
     const char *headers[] = {"content-type: application/json", "anthropic-version: 2023-06-01",
                              "accept: text/event-stream", key[0] ? key : NULL, NULL};
-    answer *a = tx_calloc(1, sizeof *a); /* large: not on the stack */
+    stream_state state = {.answer = th_answer_new()};
     cJSON *result = NULL;
-    if (a) {
-        answer_init(a);
-        result =
-            th_http_stream_post(&st, url, headers, body, bare, &anthropic_parser, a, sink, err);
-        answer_free(a);
-        tx_free(a);
-    } else {
+    if (state.answer)
+        result = th_http_stream_post(&st, url, headers, body, bare, &anthropic_parser, &state, sink,
+                                     err);
+    else {
         strcpy(err->type, "ProviderError");
         strcpy(err->message, "out of memory");
     }
+    th_answer_free(state.answer);
     memset(key, 0, sizeof key);
     memset(st.api_key, 0, sizeof st.api_key);
     cJSON_free(body);

@@ -23,8 +23,6 @@
 #include "host.h"
 #include "th_http.h"
 
-#define MAX_TOOL_CALLS 64
-
 struct th_openai {
     const cJSON *config;
 };
@@ -142,57 +140,24 @@ static char *request_body(const cJSON *params, const char *model)
 
 /* What the stream has said so far (reset before each attempt). */
 typedef struct {
-    tx_buf content; /* assistant text so far */
-    struct {
-        char id[128];
-        tx_buf name;
-        tx_buf args;
-        bool used;
-    } calls[MAX_TOOL_CALLS];
-    cJSON *usage;
-    char finish[32];
-    bool done_seen;
-} answer;
+    th_answer *answer;
+    bool done_seen; /* data: [DONE] */
+} stream_state;
 
-static void answer_begin(void *ud)
+static void stream_begin(void *ud)
 {
-    answer *a = ud;
-    a->content.len = 0;
-    if (a->content.data) a->content.data[0] = '\0';
-    for (int i = 0; i < MAX_TOOL_CALLS; i++) {
-        a->calls[i].id[0] = '\0';
-        a->calls[i].used = false;
-        a->calls[i].name.len = a->calls[i].args.len = 0;
-        if (a->calls[i].name.data) a->calls[i].name.data[0] = '\0';
-        if (a->calls[i].args.data) a->calls[i].args.data[0] = '\0';
-    }
-    cJSON_Delete(a->usage);
-    a->usage = NULL;
-    a->finish[0] = '\0';
-    a->done_seen = false;
+    stream_state *st = ud;
+    th_answer_reset(st->answer);
+    st->done_seen = false;
 }
 
-static void answer_init(answer *a)
+static double usage_count(const cJSON *usage, const char *key)
 {
-    memset(a, 0, sizeof *a);
-    tx_buf_init(&a->content, TH_HTTP_BODY_CAP);
-    for (int i = 0; i < MAX_TOOL_CALLS; i++) {
-        tx_buf_init(&a->calls[i].name, 1024);
-        tx_buf_init(&a->calls[i].args, TH_HTTP_BODY_CAP);
-    }
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(usage, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
-static void answer_free(answer *a)
-{
-    tx_buf_free(&a->content);
-    for (int i = 0; i < MAX_TOOL_CALLS; i++) {
-        tx_buf_free(&a->calls[i].name);
-        tx_buf_free(&a->calls[i].args);
-    }
-    cJSON_Delete(a->usage);
-}
-
-static void on_chunk(th_http_stream *s, answer *a, const char *json, size_t n)
+static void on_chunk(th_http_stream *s, th_answer *a, const char *json, size_t n)
 {
     cJSON *chunk = cJSON_ParseWithLength(json, n);
     if (!chunk) {
@@ -205,110 +170,57 @@ static void on_chunk(th_http_stream *s, answer *a, const char *json, size_t n)
                           th_json_str(err, "message") ? th_json_str(err, "message") : "unknown");
     const cJSON *usage = cJSON_GetObjectItemCaseSensitive(chunk, "usage");
     if (cJSON_IsObject(usage)) {
-        cJSON_Delete(a->usage);
-        a->usage = cJSON_Duplicate(usage, 1);
+        a->prompt_tokens = usage_count(usage, "prompt_tokens");
+        a->completion_tokens = usage_count(usage, "completion_tokens");
+        a->total_tokens = usage_count(usage, "total_tokens");
     }
     const cJSON *choice = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(chunk, "choices"), 0);
     const cJSON *delta = cJSON_GetObjectItemCaseSensitive(choice, "delta");
-    const char *text = th_json_str(delta, "content");
-    if (text && *text) {
-        tx_buf_puts(&a->content, text);
-        cJSON *d = cJSON_CreateObject();
-        cJSON_AddStringToObject(d, "text", text);
-        th_http_emit(s, d);
-    }
+    th_answer_text(s, a, th_json_str(delta, "content"));
     const cJSON *tc;
     cJSON_ArrayForEach(tc, cJSON_GetObjectItemCaseSensitive(delta, "tool_calls"))
     {
         const cJSON *index = cJSON_GetObjectItemCaseSensitive(tc, "index");
         int i = cJSON_IsNumber(index) ? index->valueint : 0;
-        if (i < 0 || i >= MAX_TOOL_CALLS) {
+        if (i < 0 || i >= TH_ANSWER_MAX_CALLS) {
             th_http_malformed(s, "tool call index %d out of range", i);
             continue;
         }
-        a->calls[i].used = true;
-        const char *id = th_json_str(tc, "id");
-        if (id) snprintf(a->calls[i].id, sizeof a->calls[i].id, "%s", id);
         const cJSON *fn = cJSON_GetObjectItemCaseSensitive(tc, "function");
-        const char *name = th_json_str(fn, "name");
-        const char *args = th_json_str(fn, "arguments");
-        if (name) tx_buf_puts(&a->calls[i].name, name);
-        if (args) tx_buf_puts(&a->calls[i].args, args);
-        cJSON *d = cJSON_CreateObject();
-        cJSON *t = cJSON_AddObjectToObject(d, "tool_call");
-        cJSON_AddNumberToObject(t, "index", i);
-        if (id) cJSON_AddStringToObject(t, "id", id);
-        if (name) cJSON_AddStringToObject(t, "name", name);
-        cJSON_AddStringToObject(t, "arguments_delta", args ? args : "");
-        th_http_emit(s, d);
+        th_answer_call(s, a, i, th_json_str(tc, "id"), th_json_str(fn, "name"),
+                       th_json_str(fn, "arguments"));
     }
     const char *finish = th_json_str(choice, "finish_reason");
     if (finish) snprintf(a->finish, sizeof a->finish, "%s", finish);
     cJSON_Delete(chunk);
 }
 
-/* One line of the event stream: only "data:" lines matter here. */
-static void on_line(th_http_stream *s, void *ud, const char *line, size_t n)
+static void on_data(th_http_stream *s, void *ud, const char *data, size_t n)
 {
-    answer *a = ud;
-    if (n < 5 || strncmp(line, "data:", 5) != 0) return; /* comments, event:, id:, blank */
-    line += 5, n -= 5;
-    if (n && *line == ' ') line++, n--;
-    if (n == 6 && strncmp(line, "[DONE]", 6) == 0) {
-        a->done_seen = true;
-        return;
-    }
-    on_chunk(s, a, line, n);
+    stream_state *st = ud;
+    if (n == 6 && strncmp(data, "[DONE]", 6) == 0)
+        st->done_seen = true;
+    else
+        on_chunk(s, st->answer, data, n);
 }
 
-static cJSON *assemble(void *ud, const char *base, th_error *err)
+static cJSON *stream_finish(void *ud, const char *base, th_error *err)
 {
-    answer *a = ud;
-    if (!a->done_seen && !a->finish[0]) {
+    stream_state *st = ud;
+    if (!st->done_seen && !st->answer->finish[0]) {
         strcpy(err->type, "ProviderError");
         snprintf(err->message, sizeof err->message,
                  "the answer from %.300s ended without finishing (no finish_reason and no [DONE])",
                  base);
         return NULL;
     }
-    cJSON *done = cJSON_CreateObject();
-    cJSON *msg = cJSON_AddObjectToObject(done, "message");
-    cJSON_AddStringToObject(msg, "role", "assistant");
-    cJSON_AddStringToObject(msg, "content", a->content.data ? a->content.data : "");
-    cJSON *calls = cJSON_AddArrayToObject(msg, "tool_calls");
-    for (int i = 0; i < MAX_TOOL_CALLS; i++) {
-        if (!a->calls[i].used) continue;
-        cJSON *c = cJSON_CreateObject();
-        cJSON_AddStringToObject(c, "id", a->calls[i].id);
-        cJSON_AddStringToObject(c, "name", a->calls[i].name.data ? a->calls[i].name.data : "");
-        const char *text = a->calls[i].args.len ? a->calls[i].args.data : "{}";
-        cJSON *args = cJSON_Parse(text);
-        if (!args) {
-            strcpy(err->type, "ProviderError");
-            snprintf(err->message, sizeof err->message,
-                     "malformed answer: the arguments of tool call %s are not JSON: %.100s",
-                     a->calls[i].name.data ? a->calls[i].name.data : "?", text);
-            cJSON_Delete(c);
-            cJSON_Delete(done);
-            return NULL;
-        }
-        cJSON_AddItemToObject(c, "arguments", args);
-        cJSON_AddItemToArray(calls, c);
-    }
-    cJSON *usage = cJSON_AddObjectToObject(done, "usage");
-    const char *keys[] = {"prompt_tokens", "completion_tokens", "total_tokens"};
-    for (int i = 0; i < 3; i++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(a->usage, keys[i]);
-        cJSON_AddNumberToObject(usage, keys[i], cJSON_IsNumber(v) ? v->valuedouble : 0);
-    }
-    cJSON_AddStringToObject(done, "finish_reason", a->finish[0] ? a->finish : "stop");
-    return done;
+    return th_answer_done(st->answer, err);
 }
 
 /* ---- one call ----------------------------------------------------------------------------------
  */
 
-static const th_http_parser openai_parser = {answer_begin, on_line, assemble};
+static const th_http_parser openai_parser = {stream_begin, on_data, stream_finish};
 
 cJSON *th_openai_chat(void *p, const cJSON *params, const char *model, const th_sink *sink,
                       th_error *err)
@@ -339,11 +251,16 @@ cJSON *th_openai_chat(void *p, const cJSON *params, const char *model, const th_
     if (st.api_key[0]) snprintf(auth, sizeof auth, "Authorization: Bearer %s", st.api_key);
     const char *headers[] = {"Content-Type: application/json", "Accept: text/event-stream",
                              auth[0] ? auth : NULL, NULL};
-    answer a;
-    answer_init(&a);
-    cJSON *result =
-        th_http_stream_post(&st, url, headers, body, bare, &openai_parser, &a, sink, err);
-    answer_free(&a);
+    stream_state state = {.answer = th_answer_new()};
+    cJSON *result = NULL;
+    if (state.answer)
+        result =
+            th_http_stream_post(&st, url, headers, body, bare, &openai_parser, &state, sink, err);
+    else {
+        strcpy(err->type, "ProviderError");
+        strcpy(err->message, "out of memory");
+    }
+    th_answer_free(state.answer);
     memset(auth, 0, sizeof auth);
     memset(st.api_key, 0, sizeof st.api_key);
     cJSON_free(body);
