@@ -168,3 +168,19 @@ cJSON *fake_server_requests(const fake_server *fs)
     tx_free(r);
     return j;
 }
+
+cJSON *fake_server_requests_to(const fake_server *fs, const char *path)
+{
+    cJSON *all = fake_server_requests(fs);
+    if (!all) return NULL;
+    cJSON *out = cJSON_CreateArray();
+    const cJSON *r;
+    cJSON_ArrayForEach(r, all)
+    {
+        const cJSON *p = cJSON_GetObjectItemCaseSensitive(r, "path");
+        if (cJSON_IsString(p) && strcmp(p->valuestring, path) == 0)
+            cJSON_AddItemToArray(out, cJSON_Duplicate(r, 1));
+    }
+    cJSON_Delete(all);
+    return out;
+}

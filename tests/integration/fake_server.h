@@ -28,6 +28,8 @@ bool fake_server_reset(const fake_server *fs);
 /* GET /_requests: the recorded requests as a JSON array (caller frees), or
  * NULL. */
 cJSON *fake_server_requests(const fake_server *fs);
+/* The recorded requests to `path` only (caller frees), or NULL. */
+cJSON *fake_server_requests_to(const fake_server *fs, const char *path);
 
 /* Monotonic clock in milliseconds. */
 double fake_now_ms(void);

@@ -16,6 +16,7 @@
 
 #include "fake_server.h"
 #include "host.h"
+#include "provider_test.h"
 
 #ifndef FAKE_ANTHROPIC_PY
 #define FAKE_ANTHROPIC_PY "fake_anthropic.py"
@@ -33,57 +34,9 @@ static cJSON *config;
 /* ---- helpers ----------------------------------------------------------------------------------
  */
 
-#define assert_contains(hay, needle)                                                               \
-    do {                                                                                           \
-        const char *h_ = (hay), *n_ = (needle);                                                    \
-        if (!h_ || !strstr(h_, n_)) fail_msg("expected \"%s\" in \"%s\"", n_, h_ ? h_ : "(null)"); \
-    } while (0)
-
-static cJSON *parse(const char *json)
-{
-    cJSON *j = cJSON_Parse(json);
-    if (!j) fail_msg("bad JSON in the test itself: %s", json);
-    return j;
-}
-
 static cJSON *make_config(const char *extra)
 {
-    char text[1024];
-    snprintf(text, sizeof text,
-             "{\"providers\": {\"anthropic\": {\"base_url\": \"%s\", \"stall_timeout\": %d, "
-             "\"retry_delay\": 0.05, \"max_retries\": 2}}}",
-             base_url, STALL_TIMEOUT);
-    cJSON *c = parse(text);
-    if (extra) {
-        cJSON *e = parse(extra);
-        th_config_merge(c, e);
-        cJSON_Delete(e);
-    }
-    return c;
-}
-
-static cJSON *user_params(const char *model, const char *text)
-{
-    cJSON *p = cJSON_CreateObject();
-    cJSON_AddStringToObject(p, "model", model);
-    cJSON *m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "role", "user");
-    cJSON_AddStringToObject(m, "content", text);
-    cJSON_AddItemToArray(cJSON_AddArrayToObject(p, "messages"), m);
-    return p;
-}
-
-static void add_tool(cJSON *params, const char *name)
-{
-    cJSON *tools = cJSON_GetObjectItemCaseSensitive(params, "tools");
-    if (!tools) tools = cJSON_AddArrayToObject(params, "tools");
-    cJSON *t = cJSON_CreateObject();
-    cJSON_AddStringToObject(t, "name", name);
-    cJSON_AddStringToObject(t, "description", "a test tool");
-    cJSON_AddItemToObject(
-        t, "parameters",
-        parse("{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}}}"));
-    cJSON_AddItemToArray(tools, t);
+    return pt_config("anthropic", base_url, STALL_TIMEOUT, extra);
 }
 
 static cJSON *deltas; /* copies of every delta of the last call */
@@ -131,18 +84,9 @@ static char *joined_text(void)
 /* The /v1/messages requests received since the last reset (caller frees). */
 static cJSON *message_requests(void)
 {
-    cJSON *all = fake_server_requests(&server);
-    assert_non_null(all);
-    cJSON *out = cJSON_CreateArray();
-    const cJSON *r;
-    cJSON_ArrayForEach(r, all)
-    {
-        const char *path = th_json_str(r, "path");
-        if (path && strcmp(path, "/v1/messages") == 0)
-            cJSON_AddItemToArray(out, cJSON_Duplicate(r, 1));
-    }
-    cJSON_Delete(all);
-    return out;
+    cJSON *r = fake_server_requests_to(&server, "/v1/messages");
+    assert_non_null(r);
+    return r;
 }
 
 static int request_count(void)
@@ -213,7 +157,7 @@ static int test_teardown(void **state)
 static void streams_text_and_usage(void **state)
 {
     (void)state;
-    cJSON *params = user_params("anthropic/echo", "the quick brown fox");
+    cJSON *params = pt_user_params("anthropic/echo", "the quick brown fox");
     th_error err;
     cJSON *done = chat(config, params, &err);
     assert_non_null(done);
@@ -235,8 +179,8 @@ static void streams_text_and_usage(void **state)
 static void tool_call_argument_pieces_merge(void **state)
 {
     (void)state;
-    cJSON *params = user_params("anthropic/tools", "weather?");
-    add_tool(params, "get_weather");
+    cJSON *params = pt_user_params("anthropic/tools", "weather?");
+    pt_add_tool(params, "get_weather");
     th_error err;
     cJSON *done = chat(config, params, &err);
     assert_non_null(done);
@@ -269,9 +213,9 @@ static void tool_call_argument_pieces_merge(void **state)
 static void two_tool_calls_after_text(void **state)
 {
     (void)state;
-    cJSON *params = user_params("anthropic/multi-tools", "weather in two places");
-    add_tool(params, "get_weather");
-    add_tool(params, "get_time");
+    cJSON *params = pt_user_params("anthropic/multi-tools", "weather in two places");
+    pt_add_tool(params, "get_weather");
+    pt_add_tool(params, "get_time");
     th_error err;
     cJSON *done = chat(config, params, &err);
     assert_non_null(done);
@@ -304,7 +248,7 @@ static void request_has_the_messages_api_shape(void **state)
 {
     (void)state;
     cJSON *params =
-        parse("{\"model\": \"anthropic/tools\", \"max_tokens\": 123, \"temperature\": 0.5,"
+        pt_parse("{\"model\": \"anthropic/tools\", \"max_tokens\": 123, \"temperature\": 0.5,"
               " \"messages\": ["
               "  {\"role\": \"system\", \"content\": \"Be brief.\"},"
               "  {\"role\": \"user\", \"content\": \"weather in Paris and Oslo?\"},"
@@ -316,7 +260,7 @@ static void request_has_the_messages_api_shape(void **state)
               "\"Oslo\"}}]},"
               "  {\"role\": \"tool\", \"tool_call_id\": \"toolu_a\", \"content\": \"sunny\"},"
               "  {\"role\": \"tool\", \"tool_call_id\": \"toolu_b\", \"content\": \"snow\"}]}");
-    add_tool(params, "get_weather");
+    pt_add_tool(params, "get_weather");
     th_error err;
     cJSON *done = chat(config, params, &err);
     assert_non_null(done);
@@ -367,7 +311,7 @@ static void request_has_the_messages_api_shape(void **state)
 
 static int sent_max_tokens(const cJSON *cfg)
 {
-    cJSON *params = user_params("anthropic/echo", "hi");
+    cJSON *params = pt_user_params("anthropic/echo", "hi");
     th_error err;
     cJSON *done = chat(cfg, params, &err);
     assert_non_null(done);
@@ -392,10 +336,10 @@ static void max_tokens_defaults_and_configures(void **state)
 static void base_url_from_the_environment_wins(void **state)
 {
     (void)state;
-    cJSON *cfg = parse("{\"providers\": {\"anthropic\": {\"base_url\": \"http://127.0.0.1:1\","
+    cJSON *cfg = pt_parse("{\"providers\": {\"anthropic\": {\"base_url\": \"http://127.0.0.1:1\","
                        " \"max_retries\": 0}}}");
     setenv("ANTHROPIC_BASE_URL", base_url, 1);
-    cJSON *params = user_params("anthropic/echo", "via env");
+    cJSON *params = pt_user_params("anthropic/echo", "via env");
     th_error err;
     cJSON *done = chat(cfg, params, &err);
     assert_non_null(done);
@@ -414,7 +358,7 @@ static void retries_429_and_529_before_any_byte(void **state)
     const char *models[] = {"anthropic/rate-limit-once", "anthropic/overloaded-once"};
     for (int i = 0; i < 2; i++) {
         fake_server_reset(&server);
-        cJSON *params = user_params(models[i], "second time lucky");
+        cJSON *params = pt_user_params(models[i], "second time lucky");
         th_error err;
         cJSON *done = chat(config, params, &err);
         assert_non_null(done);
@@ -428,7 +372,7 @@ static void retries_429_and_529_before_any_byte(void **state)
 static void persistent_429_is_RateLimited(void **state)
 {
     (void)state;
-    cJSON *params = user_params("anthropic/rate-limit", "hi");
+    cJSON *params = pt_user_params("anthropic/rate-limit", "hi");
     th_error err;
     cJSON *done = chat(config, params, &err);
     expect_fail(done, &err, "RateLimited");
@@ -454,7 +398,7 @@ static void errors_are_typed(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         fake_server_reset(&server);
-        cJSON *params = user_params(cases[i].model, "hi");
+        cJSON *params = pt_user_params(cases[i].model, "hi");
         th_error err;
         cJSON *done = chat(config, params, &err);
         expect_fail(done, &err, cases[i].type);
@@ -468,7 +412,7 @@ static void auth_error_names_the_key_variable(void **state)
 {
     (void)state;
     unsetenv("ANTHROPIC_API_KEY");
-    cJSON *params = user_params("anthropic/auth", "hi");
+    cJSON *params = pt_user_params("anthropic/auth", "hi");
     th_error err;
     cJSON *done = chat(config, params, &err);
     expect_fail(done, &err, "AuthError");
@@ -492,7 +436,7 @@ static void stall_is_a_Timeout(void **state)
 {
     (void)state;
     cJSON *cfg = make_config("{\"providers\": {\"anthropic\": {\"max_retries\": 0}}}");
-    cJSON *params = user_params("anthropic/stall", "hi");
+    cJSON *params = pt_user_params("anthropic/stall", "hi");
     th_error err;
     double t0 = fake_now_ms();
     cJSON *done = chat(cfg, params, &err);
@@ -514,10 +458,10 @@ static void broker_dispatches_anthropic_and_the_key_never_leaks(void **state)
     setenv("ANTHROPIC_API_KEY", LONG_KEY, 1);
     th_broker *b = th_broker_new(config, NULL, false);
     assert_non_null(b);
-    cJSON *req = parse("{\"id\": 7, \"method\": \"llm.chat\", \"params\": {\"model\": "
+    cJSON *req = pt_parse("{\"id\": 7, \"method\": \"llm.chat\", \"params\": {\"model\": "
                        "\"anthropic/tools\", \"messages\": [{\"role\": \"user\", \"content\": "
                        "\"hi\"}]}}");
-    add_tool(cJSON_GetObjectItemCaseSensitive(req, "params"), "get_weather");
+    pt_add_tool(cJSON_GetObjectItemCaseSensitive(req, "params"), "get_weather");
     cJSON *ev = th_broker_handle(b, req, on_delta, NULL);
     assert_non_null(ev);
     assert_string_equal(th_json_str(ev, "event"), "done");

@@ -19,6 +19,7 @@
 
 #include "fake_server.h"
 #include "host.h"
+#include "provider_test.h"
 
 #ifndef FAKE_OPENAI_PY
 #define FAKE_OPENAI_PY "fake_openai.py"
@@ -37,66 +38,10 @@ static cJSON *config; /* providers.openai on the fake server */
 
 /* ---- helpers ---------------------------------------------------------------------------------- */
 
-#define assert_contains(hay, needle)                                                              \
-    do {                                                                                          \
-        const char *h_ = (hay), *n_ = (needle);                                                   \
-        if (!h_ || !strstr(h_, n_))                                                               \
-            fail_msg("expected \"%s\" in \"%s\"", n_, h_ ? h_ : "(null)");                      \
-    } while (0)
-
-#define assert_not_contains(hay, needle)                                                          \
-    do {                                                                                          \
-        const char *h_ = (hay), *n_ = (needle);                                                   \
-        if (h_ && strstr(h_, n_)) fail_msg("did not expect \"%s\" in \"%s\"", n_, h_);           \
-    } while (0)
-
-static cJSON *parse(const char *json)
-{
-    cJSON *j = cJSON_Parse(json);
-    if (!j) fail_msg("bad JSON in the test itself: %s", json);
-    return j;
-}
-
 /* The base configuration plus `extra` (JSON text, may be NULL) merged in. */
 static cJSON *make_config(const char *extra)
 {
-    char text[1024];
-    snprintf(text, sizeof text,
-             "{\"providers\": {\"openai\": {\"base_url\": \"%s\", \"stall_timeout\": %d, "
-             "\"retry_delay\": 0.05, \"max_retries\": 2}}}",
-             server.base_url, STALL_TIMEOUT);
-    cJSON *c = parse(text);
-    if (extra) {
-        cJSON *e = parse(extra);
-        th_config_merge(c, e);
-        cJSON_Delete(e);
-    }
-    return c;
-}
-
-/* {"model": model, "messages": [{"role": "user", "content": text}]} */
-static cJSON *user_params(const char *model, const char *text)
-{
-    cJSON *p = cJSON_CreateObject();
-    cJSON_AddStringToObject(p, "model", model);
-    cJSON *msgs = cJSON_AddArrayToObject(p, "messages");
-    cJSON *m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "role", "user");
-    cJSON_AddStringToObject(m, "content", text);
-    cJSON_AddItemToArray(msgs, m);
-    return p;
-}
-
-static void add_tool(cJSON *params, const char *name)
-{
-    cJSON *tools = cJSON_GetObjectItemCaseSensitive(params, "tools");
-    if (!tools) tools = cJSON_AddArrayToObject(params, "tools");
-    cJSON *t = cJSON_CreateObject();
-    cJSON_AddStringToObject(t, "name", name);
-    cJSON_AddStringToObject(t, "description", "a test tool");
-    cJSON_AddItemToObject(t, "parameters",
-                          parse("{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}}}"));
-    cJSON_AddItemToArray(tools, t);
+    return pt_config("openai", server.base_url, STALL_TIMEOUT, extra);
 }
 
 typedef struct {
@@ -195,18 +140,9 @@ static const cJSON *expect_done(const cJSON *ev)
 /* The chat requests the server received since the last reset. */
 static cJSON *chat_requests(void)
 {
-    cJSON *all = fake_server_requests(&server);
-    assert_non_null(all);
-    cJSON *out = cJSON_CreateArray();
-    const cJSON *r;
-    cJSON_ArrayForEach(r, all)
-    {
-        const char *path = th_json_str(r, "path");
-        if (path && strcmp(path, "/v1/chat/completions") == 0)
-            cJSON_AddItemToArray(out, cJSON_Duplicate(r, 1));
-    }
-    cJSON_Delete(all);
-    return out;
+    cJSON *r = fake_server_requests_to(&server, "/v1/chat/completions");
+    assert_non_null(r);
+    return r;
 }
 
 static int chat_request_count(void)
@@ -276,7 +212,7 @@ static void text_deltas_arrive_in_order_and_join_to_content(void **state)
 {
     (void)state;
     const char *text = "The quick  brown fox jumps over the lazy dog";
-    cJSON *params = user_params("openai/echo", text);
+    cJSON *params = pt_user_params("openai/echo", text);
     collector c;
     th_error err;
     cJSON *done = provider_chat(config, params, &c, &err);
@@ -304,7 +240,7 @@ static void text_deltas_arrive_in_order_and_join_to_content(void **state)
 static void usage_numbers_come_from_the_usage_chunk(void **state)
 {
     (void)state;
-    cJSON *params = parse("{\"model\": \"openai/echo\", \"messages\": ["
+    cJSON *params = pt_parse("{\"model\": \"openai/echo\", \"messages\": ["
                           "{\"role\": \"system\", \"content\": \"be brief\"},"
                           "{\"role\": \"user\", \"content\": \"one two three four five\"}]}");
     collector c;
@@ -323,7 +259,7 @@ static void usage_numbers_come_from_the_usage_chunk(void **state)
 static void broker_done_event_carries_the_answer(void **state)
 {
     (void)state;
-    cJSON *params = user_params("openai/echo", "hello from the broker");
+    cJSON *params = pt_user_params("openai/echo", "hello from the broker");
     collector c;
     cJSON *ev = broker_chat(config, params, &c);
     const cJSON *data = expect_done(ev);
@@ -342,7 +278,7 @@ static void utf8_and_escapes_survive_the_round_trip(void **state)
     /* The fake sends JSON with \u escapes (emoji as surrogate pairs). */
     const char *text = "h\xc3\xa9llo w\xc3\xb6rld \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x8e\x89 "
                        "\"quoted\" back\\slash tab\there";
-    cJSON *params = user_params("openai/echo", text);
+    cJSON *params = pt_user_params("openai/echo", text);
     collector c;
     th_error err;
     cJSON *done = provider_chat(config, params, &c, &err);
@@ -359,7 +295,7 @@ static void utf8_and_escapes_survive_the_round_trip(void **state)
 static void crlf_line_endings_are_accepted(void **state)
 {
     (void)state;
-    cJSON *params = user_params("openai/crlf", "lines end with carriage returns");
+    cJSON *params = pt_user_params("openai/crlf", "lines end with carriage returns");
     collector c;
     th_error err;
     cJSON *done = provider_chat(config, params, &c, &err);
@@ -376,7 +312,7 @@ static void events_split_across_reads_are_reassembled(void **state)
 {
     (void)state;
     /* The fake writes the stream three bytes at a time. */
-    cJSON *params = user_params("openai/fragmented", "split into tiny pieces");
+    cJSON *params = pt_user_params("openai/fragmented", "split into tiny pieces");
     collector c;
     th_error err;
     cJSON *done = provider_chat(config, params, &c, &err);
@@ -393,7 +329,7 @@ static void deltas_are_forwarded_while_the_stream_runs(void **state)
 {
     (void)state;
     /* five words, 0.2 s apart: the first delta must not wait for the end */
-    cJSON *params = user_params("openai/slow", "one two three four five");
+    cJSON *params = pt_user_params("openai/slow", "one two three four five");
     collector c;
     th_error err;
     cJSON *done = provider_chat(config, params, &c, &err);
@@ -410,7 +346,7 @@ static void deltas_are_forwarded_while_the_stream_runs(void **state)
 static void a_long_answer_is_assembled(void **state)
 {
     (void)state;
-    cJSON *params = user_params("openai/big", "x");
+    cJSON *params = pt_user_params("openai/big", "x");
     collector c;
     th_error err;
     cJSON *done = provider_chat(config, params, &c, &err);
@@ -430,9 +366,9 @@ static void a_long_answer_is_assembled(void **state)
 static void tool_call_argument_deltas_merge(void **state)
 {
     (void)state;
-    cJSON *params = user_params("openai/tools", "What is the weather in Paris?");
-    add_tool(params, "get_weather");
-    add_tool(params, "other_tool");
+    cJSON *params = pt_user_params("openai/tools", "What is the weather in Paris?");
+    pt_add_tool(params, "get_weather");
+    pt_add_tool(params, "other_tool");
     collector c;
     th_error err;
     cJSON *done = provider_chat(config, params, &c, &err);
@@ -476,9 +412,9 @@ static void tool_call_argument_deltas_merge(void **state)
 static void two_parallel_tool_calls(void **state)
 {
     (void)state;
-    cJSON *params = user_params("openai/multi-tools", "Paris and Tokyo?");
-    add_tool(params, "get_weather");
-    add_tool(params, "get_forecast");
+    cJSON *params = pt_user_params("openai/multi-tools", "Paris and Tokyo?");
+    pt_add_tool(params, "get_weather");
+    pt_add_tool(params, "get_forecast");
     collector c;
     cJSON *ev = broker_chat(config, params, &c);
     const cJSON *data = expect_done(ev);
@@ -515,7 +451,7 @@ static void two_parallel_tool_calls(void **state)
 static void request_body_has_the_openai_shape(void **state)
 {
     (void)state;
-    cJSON *params = parse(
+    cJSON *params = pt_parse(
         "{\"agent\": \"helper\", \"model\": \"openai/tools\", \"messages\": ["
         "{\"role\": \"system\", \"content\": \"You are terse.\"},"
         "{\"role\": \"user\", \"content\": \"Weather in Paris?\"},"
@@ -614,7 +550,7 @@ static void request_body_has_the_openai_shape(void **state)
 static void minimal_request_has_no_optional_fields(void **state)
 {
     (void)state;
-    cJSON *params = user_params("openai/echo", "hi");
+    cJSON *params = pt_user_params("openai/echo", "hi");
     collector c;
     cJSON *ev = broker_chat(config, params, &c);
     expect_done(ev);
@@ -636,7 +572,7 @@ static void minimal_request_has_no_optional_fields(void **state)
 static void rate_limit_gives_RateLimited_after_retries(void **state)
 {
     (void)state;
-    cJSON *params = user_params("openai/rate-limit", "hi");
+    cJSON *params = pt_user_params("openai/rate-limit", "hi");
     collector c;
     cJSON *ev = broker_chat(config, params, &c);
     const char *msg = expect_error(ev, "RateLimited");
@@ -652,7 +588,7 @@ static void rate_limit_gives_RateLimited_after_retries(void **state)
 static void rate_limit_once_succeeds_on_retry(void **state)
 {
     (void)state;
-    cJSON *params = user_params("openai/rate-limit-once", "second time lucky");
+    cJSON *params = pt_user_params("openai/rate-limit-once", "second time lucky");
     collector c;
     cJSON *ev = broker_chat(config, params, &c);
     const cJSON *data = expect_done(ev);
@@ -678,7 +614,7 @@ static void agent_retry_settings_override_the_provider(void **state)
     const int requests[] = {1, 1, 5};
     for (int i = 0; i < 3; i++) {
         assert_true(fake_server_reset(&server));
-        cJSON *params = user_params("openai/rate-limit", "hi");
+        cJSON *params = pt_user_params("openai/rate-limit", "hi");
         cJSON_AddItemToObject(params, "retry", cJSON_Parse(cases[i]));
         collector c;
         cJSON *ev = broker_chat(config, params, &c);
@@ -694,7 +630,7 @@ static void retries_stop_at_max_retries(void **state)
 {
     (void)state;
     cJSON *cfg = make_config("{\"providers\": {\"openai\": {\"max_retries\": 0}}}");
-    cJSON *params = user_params("openai/rate-limit-once", "hi");
+    cJSON *params = pt_user_params("openai/rate-limit-once", "hi");
     collector c;
     cJSON *ev = broker_chat(cfg, params, &c);
     expect_error(ev, "RateLimited");
@@ -708,7 +644,7 @@ static void retries_stop_at_max_retries(void **state)
 static void server_error_gives_ProviderError(void **state)
 {
     (void)state;
-    cJSON *params = user_params("openai/server-error", "hi");
+    cJSON *params = pt_user_params("openai/server-error", "hi");
     collector c;
     cJSON *ev = broker_chat(config, params, &c);
     const char *msg = expect_error(ev, "ProviderError");
@@ -723,7 +659,7 @@ static void server_error_gives_ProviderError(void **state)
 static void server_error_once_succeeds_on_retry(void **state)
 {
     (void)state;
-    cJSON *params = user_params("openai/server-error-once", "after a hiccup");
+    cJSON *params = pt_user_params("openai/server-error-once", "after a hiccup");
     collector c;
     cJSON *ev = broker_chat(config, params, &c);
     const cJSON *data = expect_done(ev);
@@ -738,7 +674,7 @@ static void wrong_key_gives_AuthError_naming_the_variable(void **state)
 {
     (void)state;
     setenv("OPENAI_API_KEY", "wrong-key-123456", 1);
-    cJSON *params = user_params("openai/auth", "hi");
+    cJSON *params = pt_user_params("openai/auth", "hi");
     collector c;
     cJSON *ev = broker_chat(config, params, &c);
     const char *msg = expect_error(ev, "AuthError");
@@ -762,7 +698,7 @@ static void missing_key_sends_no_authorization(void **state)
 {
     (void)state;
     unsetenv("OPENAI_API_KEY");
-    cJSON *params = user_params("openai/auth", "hi");
+    cJSON *params = pt_user_params("openai/auth", "hi");
     collector c;
     cJSON *ev = broker_chat(config, params, &c);
     const char *msg = expect_error(ev, "AuthError");
@@ -779,7 +715,7 @@ static void missing_key_sends_no_authorization(void **state)
 static void unknown_model_gives_a_clear_error(void **state)
 {
     (void)state;
-    cJSON *params = user_params("openai/not-found", "hi");
+    cJSON *params = pt_user_params("openai/not-found", "hi");
     collector c;
     cJSON *ev = broker_chat(config, params, &c);
     const char *msg = expect_error(ev, "ProviderError");
@@ -794,7 +730,7 @@ static void unknown_model_gives_a_clear_error(void **state)
 static void malformed_chunk_gives_ProviderError(void **state)
 {
     (void)state;
-    cJSON *params = user_params("openai/bad-json", "hi");
+    cJSON *params = pt_user_params("openai/bad-json", "hi");
     collector c;
     cJSON *ev = broker_chat(config, params, &c);
     const char *msg = expect_error(ev, "ProviderError");
@@ -809,7 +745,7 @@ static void malformed_chunk_gives_ProviderError(void **state)
 static void error_object_in_the_stream_gives_ProviderError(void **state)
 {
     (void)state;
-    cJSON *params = user_params("openai/error-chunk", "hi");
+    cJSON *params = pt_user_params("openai/error-chunk", "hi");
     collector c;
     cJSON *ev = broker_chat(config, params, &c);
     const char *msg = expect_error(ev, "ProviderError");
@@ -822,8 +758,8 @@ static void error_object_in_the_stream_gives_ProviderError(void **state)
 static void bad_tool_arguments_give_ProviderError(void **state)
 {
     (void)state;
-    cJSON *params = user_params("openai/bad-args", "hi");
-    add_tool(params, "lookup");
+    cJSON *params = pt_user_params("openai/bad-args", "hi");
+    pt_add_tool(params, "lookup");
     collector c;
     cJSON *ev = broker_chat(config, params, &c);
     const char *msg = expect_error(ev, "ProviderError");
@@ -838,7 +774,7 @@ static void bad_tool_arguments_give_ProviderError(void **state)
 static void non_stream_answer_gives_ProviderError(void **state)
 {
     (void)state;
-    cJSON *params = user_params("openai/no-stream", "hi");
+    cJSON *params = pt_user_params("openai/no-stream", "hi");
     collector c;
     cJSON *ev = broker_chat(config, params, &c);
     const char *msg = expect_error(ev, "ProviderError");
@@ -851,7 +787,7 @@ static void non_stream_answer_gives_ProviderError(void **state)
 static void stall_gives_Timeout_in_bounded_time(void **state)
 {
     (void)state;
-    cJSON *params = user_params("openai/stall", "hi");
+    cJSON *params = pt_user_params("openai/stall", "hi");
     collector c;
     double t0 = fake_now_ms();
     cJSON *ev = broker_chat(config, params, &c);
@@ -874,7 +810,7 @@ static void stall_before_any_byte_is_retried_then_Timeout(void **state)
 {
     (void)state;
     cJSON *cfg = make_config("{\"providers\": {\"openai\": {\"max_retries\": 1}}}");
-    cJSON *params = user_params("openai/stall-headers", "hi");
+    cJSON *params = pt_user_params("openai/stall-headers", "hi");
     collector c;
     double t0 = fake_now_ms();
     cJSON *ev = broker_chat(cfg, params, &c);
@@ -896,7 +832,7 @@ static void unreachable_provider_gives_ProviderError(void **state)
     (void)state;
     /* port 1 on loopback: nothing listens there */
     cJSON *cfg = make_config("{\"providers\": {\"openai\": {\"base_url\": \"http://127.0.0.1:1/v1\"}}}");
-    cJSON *params = user_params("openai/echo", "hi");
+    cJSON *params = pt_user_params("openai/echo", "hi");
     collector c;
     double t0 = fake_now_ms();
     cJSON *ev = broker_chat(cfg, params, &c);
@@ -917,7 +853,7 @@ static void openai_base_url_variable_overrides_the_config(void **state)
     (void)state;
     cJSON *cfg = make_config("{\"providers\": {\"openai\": {\"base_url\": \"http://127.0.0.1:1/v1\"}}}");
     setenv("OPENAI_BASE_URL", server.base_url, 1);
-    cJSON *params = user_params("openai/echo", "via the variable");
+    cJSON *params = pt_user_params("openai/echo", "via the variable");
     collector c;
     cJSON *ev = broker_chat(cfg, params, &c);
     const cJSON *data = expect_done(ev);
@@ -939,7 +875,7 @@ static void compatible_provider_is_reachable_through_the_broker(void **state)
              server.base_url); /* a trailing slash is tolerated */
     cJSON *cfg = make_config(extra);
     setenv("LOCAL_API_KEY", "local-key", 1);
-    cJSON *params = user_params("local/echo", "hello local model");
+    cJSON *params = pt_user_params("local/echo", "hello local model");
     collector c;
     cJSON *ev = broker_chat(cfg, params, &c);
     const cJSON *data = expect_done(ev);
@@ -969,7 +905,7 @@ static void compatible_provider_key_variable_is_configurable(void **state)
     cJSON *cfg = make_config(extra);
     setenv("MY_LOCAL_KEY", "my-local-key", 1);
     setenv("LOCAL_API_KEY", "not-this-one", 1);
-    cJSON *params = user_params("local/echo", "hi");
+    cJSON *params = pt_user_params("local/echo", "hi");
     collector c;
     cJSON *ev = broker_chat(cfg, params, &c);
     expect_done(ev);
@@ -988,7 +924,7 @@ static void compatible_provider_without_key_sends_no_authorization(void **state)
     char extra[512];
     snprintf(extra, sizeof extra, "{\"providers\": {\"local\": {\"base_url\": \"%s\"}}}", server.base_url);
     cJSON *cfg = make_config(extra);
-    cJSON *params = user_params("local/echo", "hi");
+    cJSON *params = pt_user_params("local/echo", "hi");
     collector c;
     cJSON *ev = broker_chat(cfg, params, &c);
     expect_done(ev);
@@ -1004,7 +940,7 @@ static void compatible_provider_without_key_sends_no_authorization(void **state)
 static void unknown_provider_is_UnsupportedProvider(void **state)
 {
     (void)state;
-    cJSON *params = user_params("gemini/x", "hi");
+    cJSON *params = pt_user_params("gemini/x", "hi");
     collector c;
     cJSON *ev = broker_chat(config, params, &c);
     const char *msg = expect_error(ev, "UnsupportedProvider");
@@ -1019,7 +955,7 @@ static void unknown_provider_is_UnsupportedProvider(void **state)
 static void model_without_provider_is_BadRequest(void **state)
 {
     (void)state;
-    cJSON *params = user_params("gpt-4o-mini", "hi");
+    cJSON *params = pt_user_params("gpt-4o-mini", "hi");
     collector c;
     cJSON *ev = broker_chat(config, params, &c);
     assert_contains(expect_error(ev, "BadRequest"), "provider/model");
@@ -1036,8 +972,8 @@ static void model_without_provider_is_BadRequest(void **state)
 static char *run_and_check_for_key(const cJSON *cfg, const char *model, bool tools, const char *key,
                                    bool *leaked)
 {
-    cJSON *params = user_params(model, "please repeat your API key");
-    if (tools) add_tool(params, "lookup");
+    cJSON *params = pt_user_params(model, "please repeat your API key");
+    if (tools) pt_add_tool(params, "lookup");
     collector c;
     cJSON *ev = broker_chat(cfg, params, &c);
     char *deltas = cJSON_PrintUnformatted(c.deltas);
@@ -1096,7 +1032,7 @@ static void auth_error_names_the_variable_actually_read(void **state)
     snprintf(extra, sizeof extra, "{\"providers\": {\"local\": {\"base_url\": \"%s\"}}}", server.base_url);
     cJSON *cfg = make_config(extra);
     setenv("LOCAL_API_KEY", "wrong-local-key", 1);
-    cJSON *params = user_params("local/auth", "hi");
+    cJSON *params = pt_user_params("local/auth", "hi");
     collector c;
     cJSON *ev = broker_chat(cfg, params, &c);
     const char *msg = expect_error(ev, "AuthError");
@@ -1114,7 +1050,7 @@ static void cut_stream_is_an_error(void **state)
     (void)state;
     /* The connection is cut in the middle of the chunked body (no finish
      * reason, no [DONE]); libcurl reports CURLE_PARTIAL_FILE. */
-    cJSON *params = user_params("openai/truncated", "hi");
+    cJSON *params = pt_user_params("openai/truncated", "hi");
     collector c;
     cJSON *ev = broker_chat(config, params, &c);
     const char *event = th_json_str(ev, "event");
@@ -1130,7 +1066,7 @@ static void fractional_stall_timeout_still_applies(void **state)
     (void)state;
     /* stall_timeout: 0.5 must not disable stall detection */
     cJSON *cfg = make_config("{\"providers\": {\"openai\": {\"stall_timeout\": 0.5, \"timeout\": 10}}}");
-    cJSON *params = user_params("openai/stall", "hi");
+    cJSON *params = pt_user_params("openai/stall", "hi");
     collector c;
     double t0 = fake_now_ms();
     cJSON *ev = broker_chat(cfg, params, &c);
