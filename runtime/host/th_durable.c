@@ -84,6 +84,24 @@ static cJSON *error_event(long id, const char *type, const char *message)
     return tp_error(id, type, message);
 }
 
+/* A journal failure ends the run: the reply, its message in fail_msg.
+ * `what` completes "the journal could not ...". */
+static cJSON *journal_error(th_durable *d, long id, const char *what, char *fail_msg, size_t cap,
+                            bool *fatal)
+{
+    *fatal = true;
+    snprintf(fail_msg, cap, "the journal could not %s: %s", what, tj_last_error(d->journal));
+    return error_event(id, "JournalError", fail_msg);
+}
+
+/* " (line N)" when the request says where it was made, else "". */
+static void line_note(const cJSON *params, char *out, size_t cap)
+{
+    const cJSON *line = cJSON_GetObjectItemCaseSensitive(params, "line");
+    out[0] = '\0';
+    if (cJSON_IsNumber(line)) snprintf(out, cap, " (line %d)", line->valueint);
+}
+
 /* What differs between a recorded request and a new one, for people. */
 static void describe_change(const cJSON *old_params, const cJSON *new_params, char *out, size_t cap)
 {
@@ -125,9 +143,8 @@ static cJSON *diverged(th_durable *d, long id, long position, const char *method
         snprintf(change, sizeof change, "it was %s, now %s", old_method, method);
     else
         describe_change(old_params, params, change, sizeof change);
-    const cJSON *line = cJSON_GetObjectItemCaseSensitive(params, "line");
-    char where[64] = "";
-    if (cJSON_IsNumber(line)) snprintf(where, sizeof where, " (line %d)", line->valueint);
+    char where[64];
+    line_note(params, where, sizeof where);
     snprintf(fail_msg, cap,
              "replay diverged at effect %ld%s: the %s request is not the one recorded in run %s: "
              "%s; the procedure or its inputs changed since the run started, so it cannot be "
@@ -160,6 +177,21 @@ static cJSON *record_and_return(th_durable *d, long position, const char *method
     return reply;
 }
 
+/* A new human request at `position` of this run, bound to the request's
+ * fingerprint; the caller adds what its kind needs and puts it. */
+static void human_new(const th_durable *d, long position, const char *kind, const cJSON *params,
+                      const char *fp, tj_human *h)
+{
+    memset(h, 0, sizeof *h);
+    snprintf(h->id, sizeof h->id, "%s.%ld", d->run_id, position);
+    snprintf(h->run_id, sizeof h->run_id, "%s", d->run_id);
+    snprintf(h->tenant, sizeof h->tenant, "%s", d->tenant);
+    h->position = position;
+    snprintf(h->kind, sizeof h->kind, "%s", kind);
+    h->request = (cJSON *)params;
+    snprintf(h->request_hash, sizeof h->request_hash, "%s", fp);
+}
+
 /* human.request: answered from the journal, or recorded as pending. */
 static cJSON *human(th_durable *d, long id, long position, const cJSON *params, const char *fp,
                     long long started, char *fail_msg, size_t cap, bool *fatal)
@@ -167,48 +199,31 @@ static cJSON *human(th_durable *d, long id, long position, const cJSON *params, 
     tj_human h;
     tx_status st = tj_human_at(d->journal, d->run_id, position, &h);
     if (st == TX_ENOENT) {
-        memset(&h, 0, sizeof h);
-        snprintf(h.id, sizeof h.id, "%s.%ld", d->run_id, position);
-        snprintf(h.run_id, sizeof h.run_id, "%s", d->run_id);
-        snprintf(h.tenant, sizeof h.tenant, "%s", d->tenant);
-        h.position = position;
         const char *kind = th_json_str(params, "kind");
-        snprintf(h.kind, sizeof h.kind, "%s", kind ? kind : "input");
+        human_new(d, position, kind ? kind : "input", params, fp, &h);
         const char *msg = th_json_str(params, "message");
         h.message = (char *)(msg ? msg : "");
-        h.request = (cJSON *)params;
         const cJSON *timeout = cJSON_GetObjectItemCaseSensitive(params, "timeout");
         if (cJSON_IsNumber(timeout) && timeout->valuedouble > 0)
             h.deadline_ms = now_ms() + (long long)(timeout->valuedouble * 1000);
         h.default_value = cJSON_GetObjectItemCaseSensitive(params, "default");
-        snprintf(h.request_hash, sizeof h.request_hash, "%s", fp);
-        st = tj_human_put(d->journal, &h);
-        if (st != TX_OK) {
-            *fatal = true;
-            snprintf(fail_msg, cap, "the journal could not record the request: %s",
-                     tj_last_error(d->journal));
-            return error_event(id, "JournalError", fail_msg);
-        }
+        if (tj_human_put(d->journal, &h) != TX_OK)
+            return journal_error(d, id, "record the request", fail_msg, cap, fatal);
         char m[160];
         snprintf(m, sizeof m, "request %s is waiting for a person", h.id);
         cJSON *e = error_event(id, "Suspended", m);
         cJSON_AddStringToObject(cJSON_GetObjectItemCaseSensitive(e, "error"), "request_id", h.id);
         return e;
     }
-    if (st != TX_OK) {
-        *fatal = true;
-        snprintf(fail_msg, cap, "the journal could not be read: %s", tj_last_error(d->journal));
-        return error_event(id, "JournalError", fail_msg);
-    }
+    if (st != TX_OK) return journal_error(d, id, "be read", fail_msg, cap, fatal);
     cJSON *reply = NULL;
     if (strcmp(h.request_hash, fp) != 0) {
         /* Bound approvals: an answer is never applied to a different request. */
         *fatal = true;
         char change[512];
         describe_change(h.request, params, change, sizeof change);
-        const cJSON *line = cJSON_GetObjectItemCaseSensitive(params, "line");
-        char where[64] = "";
-        if (cJSON_IsNumber(line)) snprintf(where, sizeof where, " (line %d)", line->valueint);
+        char where[64];
+        line_note(params, where, sizeof where);
         snprintf(fail_msg, cap,
                  "replay diverged at effect %ld%s: human request %s changed since it was made: %s; "
                  "its answer cannot be applied to a different request (start a new run)",
@@ -250,36 +265,20 @@ static cJSON *tool_approval(th_durable *d, long id, long position, const cJSON *
     tj_human h;
     tx_status st = tj_human_at(d->journal, d->run_id, position, &h);
     if (st == TX_ENOENT) {
-        memset(&h, 0, sizeof h);
-        snprintf(h.id, sizeof h.id, "%s.%ld", d->run_id, position);
-        snprintf(h.run_id, sizeof h.run_id, "%s", d->run_id);
-        snprintf(h.tenant, sizeof h.tenant, "%s", d->tenant);
-        h.position = position;
-        snprintf(h.kind, sizeof h.kind, "tool_approval");
+        human_new(d, position, "tool_approval", params, fp, &h);
         char *args = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(params, "args"));
         char msg[700];
         snprintf(msg, sizeof msg, "Allow host tool %.100s with %.500s?", th_json_str(params, "name"),
                  args ? args : "{}");
         cJSON_free(args);
         h.message = msg;
-        h.request = (cJSON *)params;
-        h.default_value = NULL;
-        snprintf(h.request_hash, sizeof h.request_hash, "%s", fp);
-        if (tj_human_put(d->journal, &h) != TX_OK) {
-            *fatal = true;
-            snprintf(fail_msg, cap, "the journal could not record the approval request: %s",
-                     tj_last_error(d->journal));
-            return error_event(id, "JournalError", fail_msg);
-        }
+        if (tj_human_put(d->journal, &h) != TX_OK)
+            return journal_error(d, id, "record the approval request", fail_msg, cap, fatal);
         char m[160];
         snprintf(m, sizeof m, "request %s is waiting for a person to approve the tool call", h.id);
         return error_event(id, "Suspended", m);
     }
-    if (st != TX_OK) {
-        *fatal = true;
-        snprintf(fail_msg, cap, "the journal could not be read: %s", tj_last_error(d->journal));
-        return error_event(id, "JournalError", fail_msg);
-    }
+    if (st != TX_OK) return journal_error(d, id, "be read", fail_msg, cap, fatal);
     cJSON *reply = NULL;
     if (strcmp(h.request_hash, fp) != 0) {
         *fatal = true;
@@ -330,12 +329,7 @@ cJSON *th_durable_handle(th_durable *d, th_broker *broker, const cJSON *request,
         cJSON_AddItemToObject(stored, "data", result);
         tx_status st = tj_effect_set_result(d->journal, d->run_id, d->checkpoint_pos[cp], stored);
         cJSON_Delete(stored);
-        if (st != TX_OK) {
-            *fatal = true;
-            snprintf(fail_msg, cap, "the journal could not record a checkpoint: %s",
-                     tj_last_error(d->journal));
-            return error_event(id, "JournalError", fail_msg);
-        }
+        if (st != TX_OK) return journal_error(d, id, "record a checkpoint", fail_msg, cap, fatal);
         cJSON *data = cJSON_CreateObject();
         cJSON_AddBoolToObject(data, "ok", 1);
         return done_event(id, data);
@@ -351,11 +345,8 @@ cJSON *th_durable_handle(th_durable *d, th_broker *broker, const cJSON *request,
     }
 
     tj_effect e;
-    if (tj_effect_get(d->journal, d->run_id, position, &e) != TX_OK) {
-        *fatal = true;
-        snprintf(fail_msg, cap, "the journal could not be read: %s", tj_last_error(d->journal));
-        return error_event(id, "JournalError", fail_msg);
-    }
+    if (tj_effect_get(d->journal, d->run_id, position, &e) != TX_OK)
+        return journal_error(d, id, "be read", fail_msg, cap, fatal);
     if (e.found) {
         cJSON *reply;
         if (strcmp(e.fingerprint, fp) != 0) {
