@@ -152,6 +152,22 @@ static void set_fn(lua_State *L, int t, const char *name, lua_CFunction f)
     lua_setfield(L, t, name);
 }
 
+/* Into table t: the allow-listed base functions (from `scratch`, a full
+ * base library) and our replacements of print, setmetatable, xpcall, pairs
+ * and require. */
+static void set_base(lua_State *L, int scratch, int t)
+{
+    for (const char *const *k = base_names; *k; k++) {
+        lua_getfield(L, scratch, *k);
+        lua_setfield(L, t, *k);
+    }
+    set_fn(L, t, "print", vm_effects_l_print);
+    set_fn(L, t, "setmetatable", sb_setmetatable);
+    set_fn(L, t, "xpcall", sb_xpcall);
+    set_fn(L, t, "pairs", vm_pairs_l);
+    set_fn(L, t, "require", vm_require_l);
+}
+
 static void private_vm_table(lua_State *L)
 {
     static const luaL_Reg fns[] = {
@@ -190,30 +206,15 @@ int vm_sandbox_open(lua_State *L)
     lua_newtable(L);
     int P = lua_gettop(L);
 
-    /* User globals: the allow-listed base functions and our replacements. */
-    for (const char *const *k = base_names; *k; k++) {
-        lua_getfield(L, scratch, *k);
-        lua_setfield(L, G, *k);
-    }
-    set_fn(L, G, "print", vm_effects_l_print);
+    /* User globals: the allow-listed base functions, our replacements and
+     * the guarded collectgarbage. */
+    set_base(L, scratch, G);
     set_fn(L, G, "collectgarbage", sb_collectgarbage);
-    set_fn(L, G, "setmetatable", sb_setmetatable);
-    set_fn(L, G, "xpcall", sb_xpcall);
-    set_fn(L, G, "pairs", vm_pairs_l);
-    set_fn(L, G, "require", vm_require_l);
 
     /* The DSL's private environment: the same functions, its own copies of
      * the library tables (a script that rewrites string.format changes its
      * own table only), plus the private `vm` table and the user globals. */
-    for (const char *const *k = base_names; *k; k++) {
-        lua_getfield(L, scratch, *k);
-        lua_setfield(L, P, *k);
-    }
-    set_fn(L, P, "setmetatable", sb_setmetatable);
-    set_fn(L, P, "xpcall", sb_xpcall);
-    set_fn(L, P, "pairs", vm_pairs_l);
-    set_fn(L, P, "print", vm_effects_l_print);
-    set_fn(L, P, "require", vm_require_l);
+    set_base(L, scratch, P);
 
     for (size_t i = 0; i < sizeof std_libs / sizeof std_libs[0]; i++) {
         luaL_requiref(L, std_libs[i].name, std_libs[i].open, 0);
