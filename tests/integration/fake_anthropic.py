@@ -35,14 +35,13 @@ The requested model picks the behaviour:
 """
 import argparse
 import json
-import os
 import socket
-import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
-LOOPBACK = "127.0.0.1"
+from loopback import Server, serve
+
 TEST_KEY = "test-key"
 
 
@@ -271,48 +270,15 @@ class Handler(BaseHTTPRequestHandler):
             self.send_error_json(404, "not_found_error", "model: " + model)
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def handle_error(self, request, client_address):
-        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError, TimeoutError)):
-            return
-        super().handle_error(request, client_address)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--timeout", type=float, default=600.0)
     ap.add_argument("--stall-seconds", type=float, default=10.0)
     args = ap.parse_args()
-    server = Server((LOOPBACK, 0), Handler)
+    server = Server(Handler)
     server.state = State()
     server.stall_seconds = args.stall_seconds
-    host, port = server.server_address[:2]
-    assert host == LOOPBACK
-
-    def stop_on_eof():
-        try:
-            while sys.stdin.buffer.read(65536):
-                pass
-        except (OSError, ValueError):
-            pass
-        os._exit(0)
-
-    def stop_on_timeout():
-        time.sleep(args.timeout)
-        os._exit(0)
-
-    threading.Thread(target=stop_on_eof, daemon=True).start()
-    threading.Thread(target=stop_on_timeout, daemon=True).start()
-    sys.stdout.write("PORT %d\n" % port)
-    sys.stdout.flush()
-    devnull = os.open(os.devnull, os.O_WRONLY)  # nothing else goes to stdout
-    os.dup2(devnull, 1)
-    os.close(devnull)
-    server.serve_forever(poll_interval=0.5)
-    os._exit(0)
+    serve(server, args.timeout)
 
 
 if __name__ == "__main__":

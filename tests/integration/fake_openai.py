@@ -46,15 +46,15 @@ request, appended), --stall-seconds (default 10), --slow-delay (default 0.2).
 """
 import argparse
 import json
-import os
 import re
 import socket
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
-LOOPBACK = "127.0.0.1"
+from loopback import Server, serve
+
 TEST_KEY = "test-key"
 
 
@@ -438,17 +438,6 @@ class Handler(BaseHTTPRequestHandler):
                                  "to it." % model, "invalid_request_error", "model_not_found")
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def handle_error(self, request, client_address):
-        exc = sys.exc_info()[1]
-        if isinstance(exc, (BrokenPipeError, ConnectionResetError, TimeoutError)):
-            return
-        super().handle_error(request, client_address)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--timeout", type=float, default=600.0,
@@ -459,40 +448,12 @@ def main():
     ap.add_argument("--verbose", action="store_true", help="log requests on stderr")
     args = ap.parse_args()
 
-    server = Server((LOOPBACK, 0), Handler)
+    server = Server(Handler)
     server.state = State(args.log)
     server.stall_seconds = args.stall_seconds
     server.slow_delay = args.slow_delay
     server.verbose = args.verbose
-    host, port = server.server_address[:2]
-    assert host == LOOPBACK
-
-    def stop_on_eof():
-        try:
-            while sys.stdin.buffer.read(65536):
-                pass
-        except (OSError, ValueError):
-            pass
-        os._exit(0)
-
-    def stop_on_timeout():
-        time.sleep(args.timeout)
-        os._exit(0)
-
-    threading.Thread(target=stop_on_eof, daemon=True).start()
-    threading.Thread(target=stop_on_timeout, daemon=True).start()
-
-    sys.stdout.write("PORT %d\n" % port)
-    sys.stdout.flush()
-    # Nothing else goes to stdout: the reader may have closed its end.
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    os.close(devnull)
-    try:
-        server.serve_forever(poll_interval=0.5)
-    except KeyboardInterrupt:
-        pass
-    os._exit(0)
+    serve(server, args.timeout)
 
 
 if __name__ == "__main__":
