@@ -24,32 +24,6 @@ static bool agent_declared(const fe_file *f, const char *name, size_t len)
     return false;
 }
 
-/* Substitutes <header> placeholders with a row's cells. */
-static void substitute(const fe_scenario *sc, const fe_example_row *row, const char *text,
-                       tx_buf *out)
-{
-    out->len = 0;
-    if (out->data) out->data[0] = '\0';
-    for (const char *p = text; *p;) {
-        if (*p == '<') {
-            const char *close = strchr(p, '>');
-            bool done = false;
-            for (size_t i = 0; close && i < sc->n_header && row && i < row->n_cells; i++) {
-                size_t hl = strlen(sc->example_header[i]);
-                if ((size_t)(close - p - 1) == hl && strncmp(p + 1, sc->example_header[i], hl) == 0) {
-                    tx_buf_puts(out, row->cells[i]);
-                    p = close + 1;
-                    done = true;
-                    break;
-                }
-            }
-            if (done) continue;
-        }
-        tx_buf_append(out, p, 1);
-        p++;
-    }
-}
-
 static void check_step_text(ck_run *r, const fe_step *st, const char *text, bool *reported)
 {
     if (*reported || custom_step_exists(r->f, text)) return;
@@ -102,7 +76,7 @@ void ck_rule_specs(ck_run *r)
                 if (sc->kind == FE_OUTLINE && sc->example_rows && strchr(st->text, '<')) {
                     for (const fe_example_row *row = sc->example_rows; row && !reported;
                          row = row->next) {
-                        substitute(sc, row, st->text, &b);
+                        fe_outline_substitute(sc, row, st->text, &b);
                         check_step_text(r, st, b.data ? b.data : "", &reported);
                     }
                 } else {

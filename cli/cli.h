@@ -11,12 +11,15 @@
 #include <cjson/cJSON.h>
 
 #include "checker.h"
+#include "host.h"
 
 /* Exit codes shared by every subcommand (docs/cli.md). */
 enum {
     CLI_EXIT_OK = 0,
     CLI_EXIT_FAILED = 1, /* check found errors, a run failed, a test failed */
     CLI_EXIT_USAGE = 2,  /* bad arguments, unreadable input */
+    CLI_EXIT_WAITING = 3, /* a run waits for a person */
+    CLI_EXIT_NO_SANDBOX = 4, /* the sandbox is required but unavailable */
 };
 
 int cli_check(int argc, char **argv);
@@ -24,6 +27,45 @@ int cli_run(int argc, char **argv);
 int cli_sandbox(int argc, char **argv);
 /* runs, approvals, approve, resume, show: argv[0] names the command. */
 int cli_runs(int argc, char **argv);
+
+int cli_test(int argc, char **argv);
+
+/* ---- files named on the command line (cli_paths.c) -------------------------------------- */
+
+typedef struct {
+    char **paths;
+    size_t len, cap;
+} cli_paths;
+
+/* Adds a file, or a folder's .tac files (recursively, sorted); false after
+ * printing why ("cmd: cannot read ..."). */
+bool cli_paths_add_arg(cli_paths *l, const char *arg, const char *cmd);
+void cli_paths_free(cli_paths *l);
+
+/* ---- starting the runtime (cli_launch.c) ------------------------------------------------- */
+
+typedef struct {
+    bool sandbox;        /* Docker; false: a plain child process */
+    char runtime[4096];  /* tactus-runtime */
+    char image[256];     /* the sandbox image, current */
+} cli_launcher;
+
+/* Decides how runs start: Docker unless no_sandbox or sandbox.enabled:
+ * false (then prints the security warning unless quiet). With Docker,
+ * fails closed (the F.2 message, CLI_EXIT_NO_SANDBOX) when no daemon
+ * answers, and rebuilds a missing or stale image. 0 when ready. */
+int cli_launcher_prepare(cli_launcher *l, const char *cmd, const cJSON *config, bool no_sandbox,
+                         bool quiet);
+/* The launch plan of one run (container named after run_id). */
+tx_status cli_launcher_make(const cli_launcher *l, const cJSON *config, const char *workspace,
+                            const char *run_id, FILE *warn, th_launch *out, char *err, size_t cap);
+/* The folder of a procedure file, absolute: its workspace. */
+bool cli_workspace_of(const char *path, char *out, size_t cap);
+/* Prints the file's syntax errors (file:line:col); true if there were any. */
+bool cli_report_syntax_errors(const fe_file *f);
+/* .env.local and .env of the working folder and of the file's folder, into
+ * the host's environment (never the runtime's). */
+void cli_load_env_files(const char *path);
 
 /* ---- rendering (cli_render.c) ---------------------------------------------------------- */
 

@@ -35,78 +35,6 @@ static const char check_usage[] =
     "exit status: 0 no errors, 1 errors found, 2 usage or input/output failure.\n"
     "Diagnostic codes are explained in docs/diagnostics.md.\n";
 
-typedef struct {
-    char **paths;
-    size_t len, cap;
-} path_list;
-
-static bool path_list_add(path_list *l, const char *p)
-{
-    if (l->len == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        char **np = tx_realloc(l->paths, cap * sizeof *np);
-        if (!np) return false;
-        l->paths = np;
-        l->cap = cap;
-    }
-    char *d = tx_strdup(p);
-    if (!d) return false;
-    l->paths[l->len++] = d;
-    return true;
-}
-
-static void path_list_free(path_list *l)
-{
-    for (size_t i = 0; i < l->len; i++) tx_free(l->paths[i]);
-    tx_free(l->paths);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Adds DIR's .tac files, depth-first, sorted per directory. Returns false on
- * a failure worth exit code 2 (already reported). */
-static bool collect_dir(const char *dir, path_list *out, int depth)
-{
-    if (depth > 64) {
-        fprintf(stderr, "tactus check: %s: directories nested too deeply, skipped\n", dir);
-        return false;
-    }
-    DIR *d = opendir(dir);
-    if (!d) {
-        fprintf(stderr, "tactus check: cannot open directory %s: %s\n", dir, strerror(errno));
-        return false;
-    }
-    path_list names = {0};
-    struct dirent *e;
-    bool ok = true;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.') continue; /* ., .., and hidden folders like .git */
-        if (!path_list_add(&names, e->d_name)) {
-            ok = false;
-            break;
-        }
-    }
-    closedir(d);
-    if (names.len) qsort(names.paths, names.len, sizeof *names.paths, cmp_str);
-    for (size_t i = 0; i < names.len && ok; i++) {
-        tx_buf p;
-        tx_buf_init(&p, 8192);
-        tx_buf_printf(&p, "%s%s%s", dir, tx_has_suffix(dir, "/") ? "" : "/", names.paths[i]);
-        struct stat sb;
-        if (p.data && stat(p.data, &sb) == 0) {
-            if (S_ISDIR(sb.st_mode))
-                ok = collect_dir(p.data, out, depth + 1) && ok;
-            else if (S_ISREG(sb.st_mode) && tx_has_suffix(p.data, ".tac"))
-                ok = path_list_add(out, p.data);
-        }
-        tx_buf_free(&p);
-    }
-    path_list_free(&names);
-    return ok;
-}
 
 typedef struct {
     size_t files, errors, warnings, infos;
@@ -124,7 +52,7 @@ typedef struct {
 } file_result;
 
 typedef struct {
-    path_list *files;
+    cli_paths *files;
     file_result *results;
     size_t next; /* next file to take; guarded by mu */
     pthread_mutex_t mu;
@@ -188,7 +116,7 @@ static long default_jobs(void)
 }
 
 /* Checks every file on `jobs` threads and renders results in file order. */
-static void check_all(path_list *files, long jobs, cli_report *rep, check_totals *t)
+static void check_all(cli_paths *files, long jobs, cli_report *rep, check_totals *t)
 {
     check_queue q = {.files = files};
     q.results = tx_calloc(files->len ? files->len : 1, sizeof *q.results);
@@ -298,27 +226,15 @@ int cli_check(int argc, char **argv)
     }
     if (color < 0) color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
 
-    path_list files = {0};
+    cli_paths files = {0};
     bool io_failure = false;
-    for (int i = optind; i < argc; i++) {
-        struct stat sb;
-        if (stat(argv[i], &sb) != 0) {
-            fprintf(stderr, "tactus check: cannot read %s: %s\n", argv[i], strerror(errno));
-            io_failure = true;
-        } else if (S_ISDIR(sb.st_mode)) {
-            size_t before = files.len;
-            if (!collect_dir(argv[i], &files, 0)) io_failure = true;
-            if (files.len == before)
-                fprintf(stderr, "tactus check: warning: no .tac files in %s\n", argv[i]);
-        } else if (!path_list_add(&files, argv[i])) {
-            io_failure = true;
-        }
-    }
+    for (int i = optind; i < argc; i++)
+        if (!cli_paths_add_arg(&files, argv[i], "tactus check")) io_failure = true;
 
     cli_report *rep = cli_report_new(format, stdout, color);
     if (!rep) {
         fprintf(stderr, "tactus check: out of memory\n");
-        path_list_free(&files);
+        cli_paths_free(&files);
         return CLI_EXIT_USAGE;
     }
     check_totals t = {0};
@@ -332,7 +248,7 @@ int cli_check(int argc, char **argv)
                 t.warnings == 1 ? "" : "s");
 
     cli_report_free(rep);
-    path_list_free(&files);
+    cli_paths_free(&files);
     if (io_failure) return CLI_EXIT_USAGE;
     return t.errors ? CLI_EXIT_FAILED : CLI_EXIT_OK;
 }

@@ -26,7 +26,6 @@
 #include "host.h"
 #include "journal.h"
 
-enum { EXIT_WAITING = 3, EXIT_NO_SANDBOX = 4 };
 
 static const char run_usage[] =
     "usage: tactus run [options] FILE\n"
@@ -55,38 +54,13 @@ static const char run_usage[] =
     "human, 4 sandbox required but unavailable.\n"
     "Configuration: .tactus/config.yml (cascade) and FILE.tac.yml; see docs/run.md.\n";
 
-/* ---- static values -> JSON (for the Mocks block) --------------------------------------------- */
-
-static cJSON *value_to_json(const fe_value *v, int depth)
-{
-    if (!v || depth > 64) return cJSON_CreateNull();
-    switch (v->kind) {
-    case FE_BOOL: return cJSON_CreateBool(v->boolean);
-    case FE_NUMBER: return cJSON_CreateNumber(v->number);
-    case FE_STRING: return cJSON_CreateString(v->str);
-    case FE_TABLE: {
-        bool array = v->n_entries == v->n_positional;
-        cJSON *o = array && v->n_entries ? cJSON_CreateArray() : cJSON_CreateObject();
-        for (const fe_entry *e = v->entries; e; e = e->next) {
-            cJSON *item = value_to_json(e->value, depth + 1);
-            if (array && v->n_entries)
-                cJSON_AddItemToArray(o, item);
-            else if (e->key)
-                cJSON_AddItemToObject(o, e->key, item);
-            else
-                cJSON_Delete(item);
-        }
-        return o;
-    }
-    default: return cJSON_CreateNull();
-    }
-}
+/* ---- the Mocks block as JSON ---------------------------------------------------------------- */
 
 static cJSON *mocks_json(const fe_file *f)
 {
     cJSON *all = NULL;
     for (const fe_mocks *m = f->mocks; m; m = m->next) {
-        cJSON *j = value_to_json(m->table, 0);
+        cJSON *j = fe_value_to_json(m->table);
         if (!cJSON_IsObject(j)) {
             cJSON_Delete(j);
             continue;
@@ -323,36 +297,6 @@ static void print_json_result(const th_run_result *res)
     cJSON_Delete(o);
 }
 
-/* Prints the file's syntax errors; true if there were any. */
-static bool report_syntax_errors(const fe_file *f)
-{
-    bool any = false;
-    for (size_t i = 0; i < f->diags.len; i++) {
-        const tx_diag *d = &f->diags.items[i];
-        if (d->severity != TX_SEV_ERROR) continue;
-        tx_line_col lc = tx_span_columns(f->src, f->len, d->span);
-        fprintf(stderr, "%s:%u:%u: error[%s]: %s\n", f->path, lc.line, lc.column, d->code, d->message);
-        any = true;
-    }
-    return any;
-}
-
-static void load_env_files(const char *path)
-{
-    th_dotenv_load(".env.local");
-    th_dotenv_load(".env");
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (!slash) return;
-    char p[PATH_MAX + 16];
-    *slash = '\0';
-    snprintf(p, sizeof p, "%s/.env.local", dir);
-    th_dotenv_load(p);
-    snprintf(p, sizeof p, "%s/.env", dir);
-    th_dotenv_load(p);
-}
-
 /* An exclusive lock on run `run_id` of the journal at `store`, or -1 when
  * another process holds it. flock: released when the holder dies. */
 static int lock_run(const char *store, const char *run_id)
@@ -506,7 +450,7 @@ int cli_run(int argc, char **argv)
         }
         path = argv[optind];
     }
-    load_env_files(path);
+    cli_load_env_files(path);
 
     size_t len = 0;
     int err_no;
@@ -521,7 +465,7 @@ int cli_run(int argc, char **argv)
         goto done;
     }
     char cfg_err[1024];
-    if (report_syntax_errors(f)) {
+    if (cli_report_syntax_errors(f)) {
         fprintf(stderr, "tactus run: %s does not parse; nothing was run\n", path);
         rc = CLI_EXIT_FAILED;
         goto done;
@@ -537,29 +481,15 @@ int cli_run(int argc, char **argv)
     if (!inputs) goto done;
     mocks = mocks_json(f);
 
-    const cJSON *enabled = th_config_get(config, "sandbox.enabled");
-    if (cJSON_IsFalse(enabled)) no_sandbox = true;
-    if (no_sandbox && (!json || verbose))
-        fprintf(stderr, "[SANDBOX] Container isolation disabled (--no-sandbox or config). "
-                        "Proceeding without Docker isolation: the runtime still has no network code "
-                        "and no environment, but shares this machine's kernel and files.\n");
-    char runtime[PATH_MAX];
-    if (th_find_runtime(runtime, sizeof runtime) != TX_OK) {
-        fprintf(stderr, "tactus run: tactus-runtime not found beside tactus (or at $TACTUS_RUNTIME)\n");
-        rc = EXIT_NO_SANDBOX;
-        goto done;
-    }
+    cli_launcher launcher;
+    rc = cli_launcher_prepare(&launcher, "tactus run", config, no_sandbox, json && !verbose);
+    if (rc != CLI_EXIT_OK) goto done;
+    rc = CLI_EXIT_USAGE;
     char workspace[PATH_MAX], file_abs[PATH_MAX];
-    if (!realpath(path, file_abs)) {
+    if (!realpath(path, file_abs) || !cli_workspace_of(path, workspace, sizeof workspace)) {
         fprintf(stderr, "tactus run: cannot resolve %s: %s\n", path, strerror(errno));
         goto done;
     }
-    snprintf(workspace, sizeof workspace, "%s", file_abs);
-    char *slash = strrchr(workspace, '/');
-    if (slash == workspace)
-        workspace[1] = '\0'; /* a file at the root: the workspace is "/" */
-    else if (slash)
-        *slash = '\0';
     char run_id[40];
     if (resume_id) {
         snprintf(run_id, sizeof run_id, "%s", resume_id);
@@ -586,34 +516,11 @@ int cli_run(int argc, char **argv)
             goto done;
         }
     }
-    if (no_sandbox) {
-        if (th_launch_plain(runtime, workspace, &launch) != TX_OK) goto done;
-    } else {
-        char reason[256], image[256], detail[512], err[1024];
-        if (!th_docker_available(reason, sizeof reason)) {
-            fprintf(stderr,
-                    "[SANDBOX ERROR] Docker not available: %s\n"
-                    "Cannot run procedure without container isolation.\nEither:\n"
-                    "  - Start the Docker daemon (dockerd)\n"
-                    "  - Use --no-sandbox flag to explicitly run without isolation (security risk)\n"
-                    "  - Set sandbox.enabled: false in config to permanently disable (security risk)\n",
-                    reason);
-            rc = EXIT_NO_SANDBOX;
-            goto done;
-        }
-        th_sandbox_image_name(config, image, sizeof image);
-        th_image_state is = th_sandbox_image_state(image, runtime, detail, sizeof detail);
-        if (is != TH_IMAGE_CURRENT) {
-            if (!json || verbose) fprintf(stderr, "[SANDBOX] %s: building it...\n", detail);
-            if (th_sandbox_build_image(image, runtime, NULL, NULL, err, sizeof err) != TX_OK) {
-                fprintf(stderr, "[SANDBOX ERROR] cannot build the sandbox image %s: %s\n", image, err);
-                rc = EXIT_NO_SANDBOX;
-                goto done;
-            }
-        }
-        if (th_launch_docker(config, image, workspace, run_id, &launch, stderr, err, sizeof err) !=
+    {
+        char err[1024] = "";
+        if (cli_launcher_make(&launcher, config, workspace, run_id, stderr, &launch, err, sizeof err) !=
             TX_OK) {
-            fprintf(stderr, "tactus run: sandbox configuration error: %s\n", err);
+            fprintf(stderr, "tactus run: sandbox configuration error: %s\n", err[0] ? err : "out of memory");
             goto done;
         }
     }
@@ -675,7 +582,7 @@ int cli_run(int argc, char **argv)
         print_json_result(&res);
     else
         print_human_result(&res, path, ms_since(&t0));
-    rc = res.status == TH_COMPLETED ? CLI_EXIT_OK : res.status == TH_WAITING ? EXIT_WAITING : CLI_EXIT_FAILED;
+    rc = res.status == TH_COMPLETED ? CLI_EXIT_OK : res.status == TH_WAITING ? CLI_EXIT_WAITING : CLI_EXIT_FAILED;
     th_run_result_free(&res);
 done:
     th_launch_free(&launch);

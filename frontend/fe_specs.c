@@ -106,8 +106,9 @@ static const char *doc_string_text(gk_walk *w, TSNode doc)
     char *out = fe_alloc(w->p, n + 1);
     if (!out) return "";
     size_t o = 0, i = 0;
-    /* The content node starts where its first line's text starts. */
-    bool at_line_start = false;
+    /* The content node may start at its first line's text or at the start
+     * of that line (the grammar's scanner decides); strip it in both cases. */
+    bool at_line_start = ts_node_start_point(content).column < indent;
     while (i < n) {
         if (at_line_start) {
             uint32_t k = 0;
@@ -123,6 +124,44 @@ static const char *doc_string_text(gk_walk *w, TSNode doc)
     while (o > 0 && (out[o - 1] == '\n' || out[o - 1] == ' ')) o--;
     out[o] = '\0';
     return out;
+}
+
+static const char **row_cells(gk_walk *w, TSNode row, size_t *n)
+{
+    uint32_t count = ts_node_named_child_count(row);
+    const char **cells = fe_alloc(w->p, (count + 1) * sizeof *cells);
+    *n = 0;
+    if (!cells) return NULL;
+    TSNode c;
+    fe_ts_iter it = fe_ts_iter_start(row);
+    while (fe_ts_iter_next(&it, &c) && *n < count)
+        if (ts_node_symbol(c) == w->g.table_cell) cells[(*n)++] = fe_ts_text(w->p, c);
+    fe_ts_iter_done(&it);
+    return cells;
+}
+
+/* The rows of a step's data table, in order; *n counts them. */
+static fe_example_row *table_rows(gk_walk *w, TSNode table, size_t *n)
+{
+    fe_example_row *head = NULL, *tail = NULL;
+    *n = 0;
+    TSNode r;
+    fe_ts_iter it = fe_ts_iter_start(table);
+    while (!w->p->oom && fe_ts_iter_next(&it, &r)) {
+        if (ts_node_symbol(r) != w->g.table_row) continue;
+        fe_example_row *row = fe_alloc(w->p, sizeof *row);
+        if (!row) break;
+        row->cells = row_cells(w, r, &row->n_cells);
+        row->span = fe_ts_span(r);
+        if (tail)
+            tail->next = row;
+        else
+            head = row;
+        tail = row;
+        (*n)++;
+    }
+    fe_ts_iter_done(&it);
+    return head;
 }
 
 static void add_step(gk_walk *w, fe_scenario *sc, fe_step **tail, TSNode st)
@@ -141,7 +180,7 @@ static void add_step(gk_walk *w, fe_scenario *sc, fe_step **tail, TSNode st)
         if (ts_node_symbol(arg) == w->g.doc_string)
             step->doc_string = doc_string_text(w, arg);
         else if (ts_node_symbol(arg) == w->g.data_table)
-            step->table_rows = ts_node_named_child_count(arg);
+            step->table = table_rows(w, arg, &step->table_rows);
     }
     if (*tail)
         (*tail)->next = step;
@@ -149,20 +188,6 @@ static void add_step(gk_walk *w, fe_scenario *sc, fe_step **tail, TSNode st)
         sc->steps = step;
     *tail = step;
     sc->n_steps++;
-}
-
-static const char **row_cells(gk_walk *w, TSNode row, size_t *n)
-{
-    uint32_t count = ts_node_named_child_count(row);
-    const char **cells = fe_alloc(w->p, (count + 1) * sizeof *cells);
-    *n = 0;
-    if (!cells) return NULL;
-    TSNode c;
-    fe_ts_iter it = fe_ts_iter_start(row);
-    while (fe_ts_iter_next(&it, &c) && *n < count)
-        if (ts_node_symbol(c) == w->g.table_cell) cells[(*n)++] = fe_ts_text(w->p, c);
-    fe_ts_iter_done(&it);
-    return cells;
 }
 
 static void add_examples(gk_walk *w, fe_scenario *sc, TSNode ex)
@@ -375,4 +400,28 @@ void fe_parse_spec(fe_parser *p, const fe_value *arg, tx_span call_span)
     }
     *p->tail_specs = spec;
     p->tail_specs = &spec->next;
+}
+
+void fe_outline_substitute(const fe_scenario *sc, const fe_example_row *row, const char *text,
+                           tx_buf *out)
+{
+    tx_buf_clear(out);
+    for (const char *p = text; *p;) {
+        if (*p == '<' && row) {
+            const char *close = strchr(p, '>');
+            bool done = false;
+            for (size_t i = 0; close && i < sc->n_header && i < row->n_cells; i++) {
+                size_t hl = strlen(sc->example_header[i]);
+                if ((size_t)(close - p - 1) == hl && strncmp(p + 1, sc->example_header[i], hl) == 0) {
+                    tx_buf_puts(out, row->cells[i]);
+                    p = close + 1;
+                    done = true;
+                    break;
+                }
+            }
+            if (done) continue;
+        }
+        tx_buf_append(out, p, 1);
+        p++;
+    }
 }

@@ -8,6 +8,8 @@
 #include <lauxlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "fe_internal.h"
 
 void *fe_alloc(fe_parser *p, size_t n)
@@ -408,4 +410,34 @@ const char *fe_value_kind_name(const fe_value *v)
     case FE_OTHER: return "an expression";
     }
     return "an expression";
+}
+
+static cJSON *to_json(const fe_value *v, int depth)
+{
+    if (!v || depth > FE_MAX_DEPTH) return cJSON_CreateNull();
+    switch (v->kind) {
+    case FE_BOOL: return cJSON_CreateBool(v->boolean);
+    case FE_NUMBER: return cJSON_CreateNumber(v->number);
+    case FE_STRING: return cJSON_CreateString(v->str);
+    case FE_TABLE: {
+        bool array = v->n_entries && v->n_entries == v->n_positional;
+        cJSON *o = array ? cJSON_CreateArray() : cJSON_CreateObject();
+        for (const fe_entry *e = v->entries; e; e = e->next) {
+            cJSON *item = to_json(e->value, depth + 1);
+            if (array)
+                cJSON_AddItemToArray(o, item);
+            else if (e->key)
+                cJSON_AddItemToObject(o, e->key, item);
+            else
+                cJSON_Delete(item);
+        }
+        return o;
+    }
+    default: return cJSON_CreateNull();
+    }
+}
+
+cJSON *fe_value_to_json(const fe_value *v)
+{
+    return to_json(v, 0);
 }

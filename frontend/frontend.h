@@ -78,6 +78,9 @@ const fe_value *fe_value_get(const fe_value *table, const char *key);
 const fe_entry *fe_value_entry(const fe_value *table, const char *key);
 /* Positional entry i (0-based) of a table or argument i of a call, or NULL. */
 const fe_value *fe_value_at(const fe_value *v, size_t i);
+/* A literal value as JSON: tables of positional entries become arrays,
+ * keyed ones objects; names, calls and functions become null. */
+struct cJSON *fe_value_to_json(const fe_value *v);
 /* Human name of a value's kind for messages: "a string", "a table", ... */
 const char *fe_value_kind_name(const fe_value *v);
 
@@ -191,6 +194,13 @@ typedef struct fe_evaluation {
 
 /* ---- specifications --------------------------------------------------------------- */
 
+typedef struct fe_example_row {
+    const char **cells;
+    size_t n_cells;
+    tx_span span;
+    struct fe_example_row *next;
+} fe_example_row;
+
 typedef struct fe_step {
     const char *keyword; /* Given, When, Then, And, But or "*" */
     const char *text;    /* as written, placeholders kept */
@@ -198,17 +208,11 @@ typedef struct fe_step {
     tx_span keyword_span;
     const char *doc_string; /* decoded content, or NULL */
     size_t table_rows;      /* data table rows, 0 if none */
+    fe_example_row *table;  /* the data table's rows (the first is its header), or NULL */
     struct fe_step *next;
 } fe_step;
 
 typedef enum { FE_SCENARIO, FE_OUTLINE, FE_BACKGROUND } fe_scenario_kind;
-
-typedef struct fe_example_row {
-    const char **cells;
-    size_t n_cells;
-    tx_span span;
-    struct fe_example_row *next;
-} fe_example_row;
 
 typedef struct fe_scenario {
     fe_scenario_kind kind;
@@ -238,6 +242,11 @@ typedef struct fe_spec {
     size_t n_scenarios;
     struct fe_spec *next;
 } fe_spec;
+
+/* A Scenario Outline step's text with the <header> placeholders replaced by
+ * the cells of an Examples row (row NULL: the text unchanged), into out. */
+void fe_outline_substitute(const fe_scenario *sc, const fe_example_row *row, const char *text,
+                           tx_buf *out);
 
 /* ---- references in code -------------------------------------------------------------- */
 

@@ -15,6 +15,7 @@
 #define TACTUS_HOST_H
 
 #include <cjson/cJSON.h>
+#include <signal.h>
 #include <stdio.h>
 
 #include "base.h"
@@ -59,6 +60,11 @@ void th_broker_free(th_broker *b);
  * {id, event: "done", data} or {id, event: "error", error}. Never NULL
  * unless out of memory. */
 cJSON *th_broker_handle(th_broker *b, const cJSON *request, th_delta_fn on_delta, void *ud);
+/* `tactus test`: `test` (borrowed; the start frame's test object) answers
+ * human requests at once (its `human` answers, else the mock defaults) and
+ * mocks the agents in its `mocked_agents`; with fixed_now_ms the clock and
+ * the random seed are fixed, so every run of a scenario is the same. */
+void th_broker_set_test(th_broker *b, const cJSON *test, long long fixed_now_ms);
 /* Whether host tool `name` is configured with requires_approval: true. */
 bool th_broker_tool_needs_approval(const th_broker *b, const char *name);
 /* Where the audit log goes (one JSON line per brokered call; "" for none)
@@ -210,6 +216,11 @@ typedef struct {
     const char *audit_path;  /* audit log (JSON lines), or NULL */
     const char *tenant;      /* with journal */
     bool mock_all;           /* serve every model call from the mock provider */
+    /* `tactus test`: the scenario (sent to the runtime as start.test; see
+     * th_broker_set_test) and the fixed clock; NULL/0 for a normal run. */
+    const cJSON *test;
+    long long fixed_now_ms;
+    bool quiet_signals;      /* leave SIGINT/SIGTERM alone (the caller handles them) */
     th_limits limits;
     th_progress progress;
 } th_run_options;
@@ -220,12 +231,20 @@ typedef struct {
     cJSON *output;  /* owned; NULL when none */
     cJSON *error;   /* owned; {message, file, line, traceback} or NULL */
     cJSON *pending; /* owned; array of pending human requests, or NULL */
+    cJSON *report;  /* owned; under `tactus test`, the runtime's facts of the run */
 } th_run_result;
 
 /* Runs the procedure in tactus-runtime, started as `opt->launch` says: the
  * same protocol over the child's stdio for both backends. */
 tx_status th_run(const th_run_options *opt, th_run_result *res);
 void th_run_result_free(th_run_result *res);
+
+/* SIGINT/SIGTERM stop the runs being supervised. th_run installs this
+ * itself unless quiet_signals; a caller running many runs on threads (the
+ * test runner) installs it once around all of them instead. */
+void th_catch_interrupts(struct sigaction *old_int, struct sigaction *old_term);
+void th_release_interrupts(const struct sigaction *old_int, const struct sigaction *old_term);
+bool th_interrupted(void);
 
 /* Where tactus-runtime is: $TACTUS_RUNTIME, else beside the running binary. */
 tx_status th_find_runtime(char *out, size_t cap);

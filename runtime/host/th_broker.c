@@ -43,6 +43,10 @@ struct th_broker {
     double budget_tokens, budget_cost, budget_calls;
     double used_tokens, used_cost, used_calls;
     th_mock *mock;
+    /* `tactus test` (th_broker_set_test): HITL answered at once, a fixed
+     * clock, and the agents whose turns are mocked even without --mock. */
+    const cJSON *test;
+    long long fixed_now_ms, clock_calls;
     th_openai *openai;
     th_anthropic *anthropic;
 };
@@ -204,6 +208,20 @@ static cJSON *handle_tool_call(th_broker *b, long id, const cJSON *params)
 
 /* ---- llm.chat ------------------------------------------------------------------------------------ */
 
+/* Under `tactus test`, an agent with turns given by its scenario is served by
+ * the mock provider even in real mode. */
+static bool test_mocks_agent(const th_broker *b, const cJSON *params)
+{
+    const char *agent = th_json_str(params, "agent");
+    const cJSON *names = cJSON_GetObjectItemCaseSensitive(b->test, "mocked_agents");
+    const cJSON *n;
+    cJSON_ArrayForEach(n, names)
+    {
+        if (agent && cJSON_IsString(n) && strcmp(n->valuestring, agent) == 0) return true;
+    }
+    return false;
+}
+
 static cJSON *handle_chat(th_broker *b, long id, const cJSON *params, th_delta_fn on_delta, void *ud)
 {
     const char *model = th_json_str(params, "model");
@@ -225,7 +243,7 @@ static cJSON *handle_chat(th_broker *b, long id, const cJSON *params, th_delta_f
     th_sink sink = {on_delta, ud};
     th_error err = {"ProviderError", ""};
     cJSON *done = NULL;
-    if (b->mock_all || strcmp(provider, "mock") == 0) {
+    if (b->mock_all || strcmp(provider, "mock") == 0 || test_mocks_agent(b, params)) {
         done = th_mock_chat(b->mock, params, slash + 1, &sink, &err);
     } else if (strcmp(provider, "openai") == 0) {
         done = th_openai_chat(b->openai, params, model, &sink, &err);
@@ -555,6 +573,46 @@ static void redacting_delta(void *ud, const cJSON *delta)
 
 /* ---- dispatch ------------------------------------------------------------------------------------- */
 
+/* The answer a test gives a person's request (inventory C.3): a scenario's
+ * "when asked" prefix first, then its answer for the kind, then the mock
+ * defaults (approve true, input "test input", review Approve, escalate). */
+static cJSON *test_human_answer(const cJSON *test, const cJSON *params)
+{
+    const cJSON *human = cJSON_GetObjectItemCaseSensitive(test, "human");
+    const char *kind = th_json_str(params, "kind");
+    const char *message = th_json_str(params, "message");
+    const cJSON *p;
+    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(human, "prefixes"))
+    {
+        const char *prefix = th_json_str(p, "prefix");
+        if (prefix && message && strncmp(message, prefix, strlen(prefix)) == 0)
+            return cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(p, "value"), 1);
+    }
+    const cJSON *by_kind = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(human, "kinds"), kind ? kind : "");
+    if (by_kind) return cJSON_Duplicate(by_kind, 1);
+    if (!kind) return cJSON_CreateNull();
+    if (strcmp(kind, "approve") == 0) return cJSON_CreateTrue();
+    if (strcmp(kind, "input") == 0) return cJSON_CreateString("test input");
+    if (strcmp(kind, "review") == 0) {
+        cJSON *r = cJSON_CreateObject();
+        cJSON_AddStringToObject(r, "decision", "Approve");
+        return r;
+    }
+    if (strcmp(kind, "escalate") == 0) {
+        cJSON *r = cJSON_CreateObject();
+        cJSON_AddTrueToObject(r, "escalated");
+        return r;
+    }
+    return cJSON_CreateNull();
+}
+
+void th_broker_set_test(th_broker *b, const cJSON *test, long long fixed_now_ms)
+{
+    b->test = test;
+    b->fixed_now_ms = fixed_now_ms;
+}
+
 static cJSON *dispatch(th_broker *b, const cJSON *request, th_delta_fn on_delta, void *ud);
 
 bool th_broker_tool_needs_approval(const th_broker *b, const char *name)
@@ -753,6 +811,11 @@ static cJSON *dispatch(th_broker *b, const cJSON *request, th_delta_fn on_delta,
     if (!method) return error_event(id, "BadRequest", "Missing method");
     if (strcmp(method, "llm.chat") == 0) return handle_chat(b, id, params, on_delta, ud);
     if (strcmp(method, "tool.call") == 0) return handle_tool_call(b, id, params);
+    if (strcmp(method, "clock.now") == 0 && b->fixed_now_ms)
+        /* Tests: time moves one millisecond per reading, the same every run. */
+        return result_done(id, "epoch_ms", cJSON_CreateNumber((double)(b->fixed_now_ms + b->clock_calls++)));
+    if (strcmp(method, "random.seed") == 0 && b->fixed_now_ms)
+        return result_done(id, "seed", cJSON_CreateNumber((double)(b->fixed_now_ms % 2147483647)));
     if (strcmp(method, "clock.now") == 0) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
@@ -766,6 +829,8 @@ static cJSON *dispatch(th_broker *b, const cJSON *request, th_delta_fn on_delta,
     }
     if (strcmp(method, "checkpoint") == 0) return result_done(id, "cached", cJSON_CreateFalse());
     if (strcmp(method, "checkpoint.commit") == 0) return result_done(id, "ok", cJSON_CreateTrue());
+    if (strcmp(method, "human.request") == 0 && b->test)
+        return result_done(id, "value", test_human_answer(b->test, params));
     if (strcmp(method, "human.request") == 0)
         return error_event(id, "Suspended",
                            "no answer is recorded for this request: the run waits for a person");

@@ -4,9 +4,9 @@
  * Turns come from the procedure's Mocks block (inventory C.3), keyed by the
  * agent's name: `{message = ..., tool_calls = {{tool = ..., args = {...}}},
  * data = {...}}`, or `temporal = {turn, turn, ...}` (call N gets turn N, the
- * last one repeats). One agent call consumes one turn: after a turn with
- * tool calls, the follow-up request (whose last message is a tool result)
- * gets the turn's message and no further tool call, which ends the loop.
+ * last one repeats). One agent call consumes one turn: the turn's message
+ * comes with its tool calls; the follow-up request (whose last message is a
+ * tool result) gets the message again and no tool call, which ends the loop.
  * With no mock for an agent, its first turn calls `done` (when granted) with
  * "Mock greeting from <agent>", as the original does.
  *
@@ -124,10 +124,30 @@ static cJSON *completion(th_mock *m, const char *content, const cJSON *tool_call
     return done;
 }
 
-/* The turn to serve for this agent call (index n), or NULL for the default. */
-static const cJSON *pick_turn(const cJSON *mock, int n)
+/* The content of the last user message of a request, or NULL. */
+static const char *last_user_message(const cJSON *params)
+{
+    const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(params, "messages");
+    for (int i = cJSON_GetArraySize(msgs) - 1; i >= 0; i--) {
+        const cJSON *m = cJSON_GetArrayItem(msgs, i);
+        const char *role = th_json_str(m, "role");
+        if (role && strcmp(role, "user") == 0) return th_json_str(m, "content");
+    }
+    return NULL;
+}
+
+/* The turn to serve for this agent call (index n), or NULL for the default.
+ * A turn with `when_message` (a scenario's "the message is ...") is served
+ * when the agent is called with exactly that message. */
+static const cJSON *pick_turn(const cJSON *mock, int n, const char *user_message)
 {
     const cJSON *temporal = cJSON_GetObjectItemCaseSensitive(mock, "temporal");
+    const cJSON *t;
+    cJSON_ArrayForEach(t, temporal)
+    {
+        const char *when = th_json_str(t, "when_message");
+        if (when && user_message && strcmp(when, user_message) == 0) return t;
+    }
     if (cJSON_IsArray(temporal)) {
         int len = cJSON_GetArraySize(temporal);
         if (len == 0) return NULL;
@@ -182,13 +202,14 @@ cJSON *th_mock_chat(void *p, const cJSON *params, const char *model, const th_si
     }
     /* A follow-up after tool results belongs to the turn already served. */
     int n = follow_up && *turns > 0 ? *turns - 1 : (*turns)++;
-    const cJSON *turn = pick_turn(mock, n);
+    const cJSON *turn = pick_turn(mock, n, last_user_message(params));
     char *content = turn ? turn_content(turn) : tx_strdup("");
     const cJSON *calls = follow_up ? NULL : cJSON_GetObjectItemCaseSensitive(turn, "tool_calls");
-    /* The message is the turn's final answer: sent once the tools have run. */
-    bool has_calls = cJSON_GetArraySize(calls) > 0;
-    if (!has_calls) stream_text(sink, content);
-    cJSON *done = completion(m, has_calls ? "" : content, calls, NULL);
+    /* The message is the turn's answer (result.output), sent with the tool
+     * calls, as a real model may: a turn that calls done still answers. The
+     * follow-up after the tool results repeats it, without calls. */
+    stream_text(sink, content);
+    cJSON *done = completion(m, content, calls, NULL);
     tx_free(content);
     return done;
 }

@@ -39,6 +39,27 @@ static void on_interrupt(int sig)
     interrupted = sig;
 }
 
+void th_catch_interrupts(struct sigaction *old_int, struct sigaction *old_term)
+{
+    interrupted = 0;
+    struct sigaction sa = {0};
+    sa.sa_handler = on_interrupt;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, old_int);
+    sigaction(SIGTERM, &sa, old_term);
+}
+
+void th_release_interrupts(const struct sigaction *old_int, const struct sigaction *old_term)
+{
+    sigaction(SIGINT, old_int, NULL);
+    sigaction(SIGTERM, old_term, NULL);
+}
+
+bool th_interrupted(void)
+{
+    return interrupted != 0;
+}
+
 static long long now_ms(void)
 {
     struct timespec ts;
@@ -70,7 +91,8 @@ void th_run_result_free(th_run_result *res)
     cJSON_Delete(res->output);
     cJSON_Delete(res->error);
     cJSON_Delete(res->pending);
-    res->output = res->error = res->pending = NULL;
+    cJSON_Delete(res->report);
+    res->output = res->error = res->pending = res->report = NULL;
 }
 
 /* ---- child process ------------------------------------------------------------------------ */
@@ -236,7 +258,10 @@ static cJSON *start_frame(const th_run_options *opt, const char *run_id)
     cJSON_AddNumberToObject(s, "seed", seed & 0x7fffffff);
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    cJSON_AddNumberToObject(s, "now_ms", (double)ts.tv_sec * 1000.0 + ts.tv_nsec / 1000000);
+    double now = opt->fixed_now_ms ? (double)opt->fixed_now_ms
+                                   : (double)ts.tv_sec * 1000.0 + ts.tv_nsec / 1000000;
+    cJSON_AddNumberToObject(s, "now_ms", now);
+    if (opt->test) cJSON_AddItemToObject(s, "test", cJSON_Duplicate(opt->test, 1));
     return s;
 }
 
@@ -267,6 +292,8 @@ static void take_finish(th_run_result *res, const cJSON *params)
     res->output = o ? cJSON_Duplicate(o, 1) : NULL;
     res->error = e && !cJSON_IsNull(e) ? cJSON_Duplicate(e, 1) : NULL;
     res->pending = p && !cJSON_IsNull(p) ? cJSON_Duplicate(p, 1) : NULL;
+    const cJSON *rep = cJSON_GetObjectItemCaseSensitive(params, "report");
+    res->report = cJSON_IsObject(rep) ? cJSON_Duplicate(rep, 1) : NULL;
     if (res->status == TH_FAILED && !res->error) fail(res, "the procedure failed", "");
 }
 
@@ -338,6 +365,7 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
     th_broker *broker = th_broker_new(opt->config, opt->mocks, opt->mock_all);
     if (!broker) return TX_ENOMEM;
     th_broker_set_audit(broker, opt->audit_path, opt->tenant);
+    if (opt->test) th_broker_set_test(broker, opt->test, opt->fixed_now_ms);
     th_broker_set_effect(broker, res->run_id, -1);
     child c = {-1, -1, -1, -1};
     tx_status st = child_start(&c, opt->launch);
@@ -362,12 +390,8 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
     /* The host's own deadline: the runtime enforces its budget too, this one
      * catches a runtime that does not (a blocked or hostile process). */
     long long deadline = opt->limits.wall_ms > 0 ? now_ms() + opt->limits.wall_ms + 2000 : 0;
-    interrupted = 0;
-    struct sigaction sa = {0}, old_int, old_term;
-    sa.sa_handler = on_interrupt;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
+    struct sigaction old_int, old_term;
+    if (!opt->quiet_signals) th_catch_interrupts(&old_int, &old_term);
     bool finished = false, running = res->error == NULL, killed_for_time = false;
     char buf[65536];
     while (running && (c.out >= 0 || c.err >= 0)) {
@@ -449,8 +473,7 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
     }
     close_fd(&c.out);
     close_fd(&c.err);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+    if (!opt->quiet_signals) th_release_interrupts(&old_int, &old_term);
     if (interrupted && !finished) {
         res->status = TH_FAILED;
         cJSON_Delete(res->error);

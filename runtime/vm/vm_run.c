@@ -135,6 +135,11 @@ static int setup_l(lua_State *L)
     lua_setfield(L, -2, "run_id");
     lua_pushinteger(L, (lua_Integer)ctx->seed);
     lua_setfield(L, -2, "seed");
+    const cJSON *test = cJSON_GetObjectItemCaseSensitive(start, "test");
+    if (cJSON_IsObject(test)) {
+        vm_json_push(L, test);
+        lua_setfield(L, -2, "test");
+    }
     lua_setfield(L, -2, "start");
     lua_pop(L, 2);
 
@@ -154,6 +159,51 @@ static int run_l(lua_State *L)
     vm_json_from_lua(L, -1, box, &o);
     lua_settop(L, 1);
     return 1;
+}
+
+/* test_after(): `tactus test` only: the custom steps that follow the run,
+ * then the facts the host judges the built-in steps by, as JSON in a box. */
+static int test_after_l(lua_State *L)
+{
+    cJSON **box = vm_box_json(L);
+    lua_getfield(L, LUA_REGISTRYINDEX, VM_REG_PRIVATE);
+    lua_getfield(L, -1, "dsl");
+    lua_getfield(L, -1, "test_after");
+    if (!lua_isfunction(L, -1)) {
+        lua_settop(L, 1);
+        return 1;
+    }
+    lua_call(L, 0, 1);
+    vm_json_opts o = {true, "the test report"};
+    vm_json_from_lua(L, -1, box, &o);
+    lua_settop(L, 1);
+    return 1;
+}
+
+/* Runs test_after under the same budgets as the run; NULL outside tests or
+ * when the run was stopped (a budget, a protocol error). */
+static cJSON *test_report(vm_ctx *ctx, lua_State *L, const cJSON *start)
+{
+    if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(start, "test"))) return NULL;
+    if (ctx->abort_kind != VM_ABORT_NONE) return NULL;
+    ctx->budget.grace = false;
+    lua_settop(L, 0);
+    lua_pushcfunction(L, vm_errors_msgh);
+    lua_pushcfunction(L, test_after_l);
+    vm_watchdog_start(ctx);
+    vm_budget_start_hook(L);
+    int st = lua_pcall(L, 0, 1, 1);
+    vm_budget_stop_hook(L);
+    vm_watchdog_stop();
+    ctx->budget.grace = true;
+    cJSON *report = NULL;
+    if (st == LUA_OK) {
+        cJSON **box = lua_touserdata(L, -1);
+        report = *box;
+        *box = NULL;
+    }
+    lua_settop(L, 0);
+    return report;
 }
 
 static int on_panic(lua_State *L)
@@ -184,10 +234,11 @@ static cJSON *error_object(const char *message)
 }
 
 static tx_status send_finish(vm_ctx *ctx, const char *status, cJSON *output, cJSON *error,
-                             cJSON *pending)
+                             cJSON *pending, cJSON *report)
 {
     cJSON *params = cJSON_CreateObject();
     if (!params) {
+        cJSON_Delete(report);
         cJSON_Delete(output);
         cJSON_Delete(error);
         cJSON_Delete(pending);
@@ -197,6 +248,7 @@ static tx_status send_finish(vm_ctx *ctx, const char *status, cJSON *output, cJS
     cJSON_AddItemToObject(params, "output", output ? output : cJSON_CreateNull());
     cJSON_AddItemToObject(params, "error", error ? error : cJSON_CreateNull());
     cJSON_AddItemToObject(params, "pending", pending ? pending : cJSON_CreateArray());
+    if (report) cJSON_AddItemToObject(params, "report", report);
     cJSON *frame = tp_request(-1, "run.finish", params);
     if (!frame) return TX_ENOMEM;
     ctx->finished = true;
@@ -207,7 +259,7 @@ static tx_status send_finish(vm_ctx *ctx, const char *status, cJSON *output, cJS
 
 static int finish_failed(vm_ctx *ctx, const char *message)
 {
-    return send_finish(ctx, "failed", NULL, error_object(message), NULL) == TX_OK
+    return send_finish(ctx, "failed", NULL, error_object(message), NULL, NULL) == TX_OK
                ? VM_EXIT_OK
                : VM_EXIT_PROTOCOL;
 }
@@ -275,13 +327,14 @@ static int run(vm_ctx *ctx, const cJSON *start)
     } else {
         status = "completed";
     }
+    cJSON *report = test_report(ctx, L, start);
     bool protocol_broken = ctx->abort_kind == VM_ABORT_PROTOCOL;
-    tx_status sent = send_finish(ctx, status, output, error, pending);
+    tx_status sent = send_finish(ctx, status, output, error, pending, report);
     if (sent == TX_ELIMIT) {
         char msg[160];
         snprintf(msg, sizeof msg, "the run's result is larger than the %u MiB frame limit",
                  TP_MAX_FRAME >> 20);
-        sent = send_finish(ctx, "failed", NULL, error_object(msg), NULL);
+        sent = send_finish(ctx, "failed", NULL, error_object(msg), NULL, NULL);
     }
     if (ctx->abort_kind == VM_ABORT_NONE) vm_abort(ctx, VM_ABORT_CLOSING, "the run has finished");
     lua_close(L);

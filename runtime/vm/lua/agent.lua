@@ -147,7 +147,7 @@ local function run_tool_calls(data, tools, calls, history, record)
         -- The model sees a failing tool's message and may try again; a
         -- budget stop or a suspension raised inside is sticky and ends the
         -- run at the next instruction anyway.
-        local good, result = pcall(T.invoke, tool, args)
+        local good, result = pcall(T.invoke_for_agent, data.name, tool, args)
         if good then
           content = encode_result(result)
           record[#record + 1] = {name = tool.name, args = args, result = result}
@@ -248,6 +248,7 @@ function dsl.agent_call(data, opts)
     local messages = vm.json_array({})
     if system then messages[1] = {role = "system", content = system} end
     for _, m in ipairs(history) do messages[#messages + 1] = m end
+    if dsl.observe_turn then dsl.observe_turn(data.name, messages) end
     local ok, res = vm.request("llm.chat", {
       agent = data.name, model = model, messages = messages, tools = schemas,
       temperature = temperature, max_tokens = max_tokens, output_schema = data.output_schema,

@@ -56,6 +56,7 @@ local function call(data, input, is_main)
     current_input = saved
   end})
   current_input = validated
+  if is_main then dsl.run_inputs = validated end
   local result = data.fn(validated)
   return check_output(data, result, prefix)
 end
@@ -179,12 +180,20 @@ function dsl.run()
   local chunk = vm.load_user(start.source, start.path)
   local returned = pack(chunk())
   local data = pick(start.procedure or "main", start.path)
-  if data then return call(data, current_input, true) end
+  -- `tactus test`: the scenario's custom Given steps run once the file has
+  -- declared them and before the procedure; a failing one skips the run.
+  if dsl.test_before and not dsl.test_before() then return nil end
+  if data then
+    local out = call(data, current_input, true)
+    dsl.run_output = out
+    return out
+  end
   -- Script mode: the file's own return value is the result.
   local result = returned[1]
   if script.output then
     result = check_output({output = script.output, declared_at = script.output_at}, result, "")
   end
+  dsl.run_output = result
   return result
 end
 

@@ -175,6 +175,12 @@ function Stop.reset()
   stop.requested, stop.reason, stop.success = false, nil, true
 end
 
+-- What `tactus test` reports about a run (testing.lua).
+function dsl.run_facts()
+  return {stages = copy(history), stage = current, iterations = iterations,
+    stop = {requested = stop.requested, reason = stop.reason, success = stop.success}}
+end
+
 dsl.exports.State = State
 dsl.exports.state = state
 dsl.exports.Stage = Stage

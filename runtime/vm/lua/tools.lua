@@ -26,7 +26,11 @@ function T.invoke(data, args)
     })
   end
   local result
-  if data.broker then
+  local mocked, mock_result = false, nil
+  if T.mock then mocked, mock_result = T.mock(data.name, validated) end
+  if mocked then
+    result = mock_result
+  elseif data.broker then
     local params = {name = data.broker, args = validated}
     local ok, res, id = vm.request("tool.call", params)
     -- A host tool that requires approval: the run waits for a person.
@@ -107,6 +111,30 @@ function T.declare(config, name, opts)
   data.declared_at = dsl.here()
   by_name[data.name] = data
   return dsl.handle("Tool", data, tool_index, function(d, _, args) return T.invoke(d, args) end)
+end
+
+-- A tool call made by `agent` (the agent loop). Under `tactus test --mock`
+-- the calls of mocked agents are recorded and answered by the tool's mock,
+-- or with a generic record, without running the handler (inventory C.3).
+function T.invoke_for_agent(agent, data, args)
+  if not (T.records_only and T.records_only(agent)) then return T.invoke(data, args) end
+  if type(args) ~= "table" then args = {} end
+  local mocked, result = false, nil
+  if T.mock then mocked, result = T.mock(data.name, args) end
+  if not mocked then
+    if data.stops_agent then
+      result = {status = "completed", reason = args.reason, tool = data.name}
+    else
+      result = {tool = data.name, args = args}
+    end
+  end
+  data.calls[#data.calls + 1] = {name = data.name, args = args, result = result}
+  return result
+end
+
+-- Every declared tool by name (for the test report).
+function T.all()
+  return by_name
 end
 
 function T.rename(data, name)

@@ -1,0 +1,102 @@
+/*
+ * cli_launch.c - how `tactus run` and `tactus test` start tactus-runtime:
+ * in the Docker sandbox by default, failing closed when Docker does not
+ * answer (inventory F.2, exit 4), or as a plain child with --no-sandbox or
+ * `sandbox.enabled: false`, after the security warning.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cli_launcher_prepare(cli_launcher *l, const char *cmd, const cJSON *config, bool no_sandbox,
+                         bool quiet)
+{
+    memset(l, 0, sizeof *l);
+    if (cJSON_IsFalse(th_config_get(config, "sandbox.enabled"))) no_sandbox = true;
+    l->sandbox = !no_sandbox;
+    if (no_sandbox && !quiet)
+        fprintf(stderr,
+                "[SANDBOX] Container isolation disabled (--no-sandbox or config). "
+                "Proceeding without Docker isolation: the runtime still has no network code "
+                "and no environment, but shares this machine's kernel and files.\n");
+    if (th_find_runtime(l->runtime, sizeof l->runtime) != TX_OK) {
+        fprintf(stderr, "%s: tactus-runtime not found beside tactus (or at $TACTUS_RUNTIME)\n",
+                cmd);
+        return CLI_EXIT_NO_SANDBOX;
+    }
+    if (no_sandbox) return CLI_EXIT_OK;
+    char reason[256], detail[512], err[1024];
+    if (!th_docker_available(reason, sizeof reason)) {
+        fprintf(stderr,
+                "[SANDBOX ERROR] Docker not available: %s\n"
+                "Cannot run procedure without container isolation.\nEither:\n"
+                "  - Start the Docker daemon (dockerd)\n"
+                "  - Use --no-sandbox flag to explicitly run without isolation (security risk)\n"
+                "  - Set sandbox.enabled: false in config to permanently disable (security risk)\n",
+                reason);
+        return CLI_EXIT_NO_SANDBOX;
+    }
+    th_sandbox_image_name(config, l->image, sizeof l->image);
+    if (th_sandbox_image_state(l->image, l->runtime, detail, sizeof detail) != TH_IMAGE_CURRENT) {
+        if (!quiet) fprintf(stderr, "[SANDBOX] %s: building it...\n", detail);
+        if (th_sandbox_build_image(l->image, l->runtime, NULL, NULL, err, sizeof err) != TX_OK) {
+            fprintf(stderr, "[SANDBOX ERROR] cannot build the sandbox image %s: %s\n", l->image,
+                    err);
+            return CLI_EXIT_NO_SANDBOX;
+        }
+    }
+    return CLI_EXIT_OK;
+}
+
+tx_status cli_launcher_make(const cli_launcher *l, const cJSON *config, const char *workspace,
+                            const char *run_id, FILE *warn, th_launch *out, char *err, size_t cap)
+{
+    if (!l->sandbox) return th_launch_plain(l->runtime, workspace, out);
+    return th_launch_docker(config, l->image, workspace, run_id, out, warn, err, cap);
+}
+
+bool cli_workspace_of(const char *path, char *out, size_t cap)
+{
+    char abs[PATH_MAX];
+    if (!realpath(path, abs)) return false;
+    snprintf(out, cap, "%s", abs);
+    char *slash = strrchr(out, '/');
+    if (slash == out)
+        out[1] = '\0'; /* a file at the root: the workspace is "/" */
+    else if (slash)
+        *slash = '\0';
+    return true;
+}
+
+bool cli_report_syntax_errors(const fe_file *f)
+{
+    bool any = false;
+    for (size_t i = 0; i < f->diags.len; i++) {
+        const tx_diag *d = &f->diags.items[i];
+        if (d->severity != TX_SEV_ERROR) continue;
+        tx_line_col lc = tx_span_columns(f->src, f->len, d->span);
+        fprintf(stderr, "%s:%u:%u: error[%s]: %s\n", f->path, lc.line, lc.column, d->code,
+                d->message);
+        any = true;
+    }
+    return any;
+}
+
+void cli_load_env_files(const char *path)
+{
+    th_dotenv_load(".env.local");
+    th_dotenv_load(".env");
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash) return;
+    char p[PATH_MAX + 16];
+    *slash = '\0';
+    snprintf(p, sizeof p, "%s/.env.local", dir);
+    th_dotenv_load(p);
+    snprintf(p, sizeof p, "%s/.env", dir);
+    th_dotenv_load(p);
+}

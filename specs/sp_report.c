@@ -1,0 +1,360 @@
+/*
+ * sp_report.c - what `tactus test` prints: pretty (inventory C.4), JSON (one
+ * document, schema in docs/testing.md) and JUnit XML (what CI systems read).
+ *
+ * Output is deterministic: cases in file and scenario order, no wall-clock
+ * times unless --timings. Failing steps are named by file:line:column.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "sp_internal.h"
+
+static const char *status_name(sp_status s)
+{
+    return s == SP_PASSED ? "passed" : s == SP_FAILED ? "failed" : "skipped";
+}
+
+int sp_case_passed_runs(const sp_case *c)
+{
+    int n = 0;
+    for (int r = 0; r < c->runs; r++)
+        n += c->outcomes[r].status == SP_PASSED;
+    return n;
+}
+
+static bool same_pattern(const sp_case *c, const sp_outcome *a, const sp_outcome *b)
+{
+    if (a->status != b->status) return false;
+    for (size_t i = 0; i < c->n_steps; i++) {
+        if (!a->steps || !b->steps) return a->steps == b->steps;
+        if (a->steps[i].status != b->steps[i].status) return false;
+    }
+    return true;
+}
+
+double sp_case_consistency(const sp_case *c)
+{
+    int best = 0;
+    for (int i = 0; i < c->runs; i++) {
+        int n = 0;
+        for (int j = 0; j < c->runs; j++)
+            n += same_pattern(c, &c->outcomes[i], &c->outcomes[j]);
+        if (n > best) best = n;
+    }
+    return c->runs ? (double)best / c->runs : 1.0;
+}
+
+const sp_outcome *sp_case_shown(const sp_case *c)
+{
+    for (int r = 0; r < c->runs; r++)
+        if (c->outcomes[r].status != SP_PASSED) return &c->outcomes[r];
+    return &c->outcomes[0];
+}
+
+static sp_status case_status(const sp_case *c)
+{
+    int passed = sp_case_passed_runs(c);
+    if (passed == c->runs) return SP_PASSED;
+    for (int r = 0; r < c->runs; r++)
+        if (c->outcomes[r].status == SP_FAILED) return SP_FAILED;
+    return SP_SKIPPED;
+}
+
+static tx_line_col where(const sp_case *c, tx_span span)
+{
+    return tx_span_columns(c->file->f->src, c->file->f->len, span);
+}
+
+static double median_ms(const sp_case *c)
+{
+    double v[c->runs > 0 ? c->runs : 1];
+    for (int i = 0; i < c->runs; i++)
+        v[i] = c->outcomes[i].ms;
+    for (int i = 1; i < c->runs; i++)
+        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            double t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    return c->runs ? v[c->runs / 2] : 0;
+}
+
+/* ---- pretty --------------------------------------------------------------------------------- */
+
+void sp_write_pretty(const sp_case *cases, size_t n, const sp_options *o, FILE *out, bool color)
+{
+    const char *green = color ? "\033[32m" : "", *red = color ? "\033[31m" : "",
+               *dim = color ? "\033[2m" : "", *yellow = color ? "\033[33m" : "",
+               *off = color ? "\033[0m" : "";
+    if (o->runs > 1)
+        fprintf(out, "Running consistency check (%d runs, %s mode)\n", o->runs,
+                o->mock ? "mocked" : "real");
+    else
+        fprintf(out, "Running BDD tests (%s mode)\n", o->mock ? "mocked" : "real");
+    const fe_spec *spec = NULL;
+    size_t passed = 0, failed = 0, skipped = 0;
+    for (size_t i = 0; i < n; i++) {
+        const sp_case *c = &cases[i];
+        if (c->spec != spec) {
+            spec = c->spec;
+            fprintf(out, "\nFeature: %s  %s(%s)%s\n", spec->feature_name ? spec->feature_name : "",
+                    dim, c->file->f->path, off);
+        }
+        sp_status st = case_status(c);
+        passed += st == SP_PASSED;
+        failed += st == SP_FAILED;
+        skipped += st == SP_SKIPPED;
+        const sp_outcome *shown = sp_case_shown(c);
+        fprintf(out, "  %s%s%s Scenario: %s",
+                st == SP_PASSED   ? green
+                : st == SP_FAILED ? red
+                                  : yellow,
+                st == SP_PASSED   ? "\u2713"
+                : st == SP_FAILED ? "\u2717"
+                                  : "-",
+                off, c->name);
+        fprintf(out, "  %s(", dim);
+        if (o->timings) fprintf(out, "%.2fs, ", median_ms(c) / 1000.0);
+        fprintf(out, "%d LLM call%s, %d iteration%s, %d tool%s)%s\n", shown->llm_calls,
+                shown->llm_calls == 1 ? "" : "s", shown->iterations,
+                shown->iterations == 1 ? "" : "s", shown->tools_used,
+                shown->tools_used == 1 ? "" : "s", off);
+        if (o->runs > 1) {
+            int p = sp_case_passed_runs(c);
+            fprintf(out, "      Success rate: %.1f%% (%d/%d)  Consistency: %.1f%%\n",
+                    100.0 * p / c->runs, p, c->runs, 100.0 * sp_case_consistency(c));
+            if (p > 0 && p < c->runs)
+                fprintf(out, "      %s! FLAKY - Inconsistent results detected%s\n", yellow, off);
+        }
+        if (st == SP_PASSED || !shown->steps) continue;
+        for (size_t k = 0; k < c->n_steps; k++) {
+            if (shown->steps[k].status != SP_FAILED) continue;
+            const sp_step *stp = &c->steps[k];
+            tx_line_col lc = where(c, stp->step->span);
+            fprintf(out, "      %sFailed:%s %s %s\n", red, off, stp->step->keyword, stp->text);
+            fprintf(out, "        %s:%u:%u: %s\n", c->file->f->path, lc.line, lc.column,
+                    shown->steps[k].error ? shown->steps[k].error : "failed");
+            break;
+        }
+    }
+    size_t total = passed + failed + skipped;
+    fprintf(out, "\n%zu scenario%s (%s%zu passed%s, %s%zu failed%s", total, total == 1 ? "" : "s",
+            passed ? green : "", passed, off, failed ? red : "", failed, off);
+    if (skipped) fprintf(out, ", %zu skipped", skipped);
+    fprintf(out, ")\n");
+}
+
+/* ---- JSON ----------------------------------------------------------------------------------- */
+
+static cJSON *outcome_json(const sp_case *c, const sp_outcome *oc, const sp_options *o)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "status", status_name(oc->status));
+    if (o->timings) cJSON_AddNumberToObject(j, "duration_ms", round(oc->ms * 1000) / 1000);
+    cJSON_AddNumberToObject(j, "llm_calls", oc->llm_calls);
+    cJSON_AddNumberToObject(j, "iterations", oc->iterations);
+    cJSON_AddNumberToObject(j, "tools_used", oc->tools_used);
+    cJSON *steps = cJSON_AddArrayToObject(j, "steps");
+    for (size_t k = 0; k < c->n_steps; k++) {
+        const sp_step *st = &c->steps[k];
+        tx_line_col lc = where(c, st->step->span);
+        cJSON *s = cJSON_CreateObject();
+        cJSON_AddStringToObject(s, "keyword", st->step->keyword);
+        cJSON_AddStringToObject(s, "text", st->text);
+        cJSON_AddStringToObject(s, "step",
+                                st->role == SP_ROLE_CUSTOM ? "custom"
+                                : st->template             ? st->template
+                                                           : "undefined");
+        cJSON_AddNumberToObject(s, "line", lc.line);
+        cJSON_AddNumberToObject(s, "column", lc.column);
+        sp_status ss = oc->steps ? oc->steps[k].status : SP_SKIPPED;
+        cJSON_AddStringToObject(s, "status", status_name(ss));
+        if (oc->steps && oc->steps[k].error)
+            cJSON_AddStringToObject(s, "error", oc->steps[k].error);
+        cJSON_AddItemToArray(steps, s);
+    }
+    return j;
+}
+
+void sp_write_json(const sp_case *cases, size_t n, const sp_options *o, FILE *out)
+{
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddNumberToObject(doc, "version", 1);
+    cJSON_AddStringToObject(doc, "mode", o->mock ? "mock" : "real");
+    cJSON_AddNumberToObject(doc, "runs", o->runs);
+    cJSON *features = cJSON_AddArrayToObject(doc, "features");
+    cJSON *scenarios = NULL;
+    const fe_spec *spec = NULL;
+    size_t passed = 0, failed = 0, skipped = 0;
+    for (size_t i = 0; i < n; i++) {
+        const sp_case *c = &cases[i];
+        if (c->spec != spec) {
+            spec = c->spec;
+            cJSON *f = cJSON_CreateObject();
+            cJSON_AddStringToObject(f, "file", c->file->f->path);
+            cJSON_AddStringToObject(f, "name", spec->feature_name ? spec->feature_name : "");
+            cJSON_AddNumberToObject(f, "line", where(c, spec->feature_span).line);
+            scenarios = cJSON_AddArrayToObject(f, "scenarios");
+            cJSON_AddItemToArray(features, f);
+        }
+        sp_status st = case_status(c);
+        passed += st == SP_PASSED;
+        failed += st == SP_FAILED;
+        skipped += st == SP_SKIPPED;
+        cJSON *s = cJSON_CreateObject();
+        cJSON_AddStringToObject(s, "name", c->name);
+        cJSON_AddNumberToObject(s, "line", where(c, c->sc->name_span).line);
+        if (c->row) cJSON_AddNumberToObject(s, "example_line", where(c, c->row->span).line);
+        cJSON *tags = cJSON_AddArrayToObject(s, "tags");
+        for (size_t t = 0; t < c->n_tags; t++)
+            cJSON_AddItemToArray(tags, cJSON_CreateString(c->tags[t]));
+        cJSON_AddStringToObject(s, "status", status_name(st));
+        if (o->runs > 1) {
+            int p = sp_case_passed_runs(c);
+            cJSON *k = cJSON_AddObjectToObject(s, "consistency");
+            cJSON_AddNumberToObject(k, "runs", c->runs);
+            cJSON_AddNumberToObject(k, "passed", p);
+            cJSON_AddNumberToObject(k, "success_rate", (double)p / c->runs);
+            cJSON_AddNumberToObject(k, "consistency", sp_case_consistency(c));
+            cJSON_AddBoolToObject(k, "flaky", p > 0 && p < c->runs);
+            if (o->timings)
+                cJSON_AddNumberToObject(k, "median_ms", round(median_ms(c) * 1000) / 1000);
+        }
+        cJSON *oc = outcome_json(c, sp_case_shown(c), o);
+        cJSON *e;
+        cJSON_ArrayForEach(e, oc)
+        {
+            if (strcmp(e->string, "status") != 0)
+                cJSON_AddItemToObject(s, e->string, cJSON_Duplicate(e, 1));
+        }
+        cJSON_Delete(oc);
+        cJSON_AddItemToArray(scenarios, s);
+    }
+    cJSON *sum = cJSON_AddObjectToObject(doc, "summary");
+    cJSON_AddNumberToObject(sum, "scenarios", (double)n);
+    cJSON_AddNumberToObject(sum, "passed", (double)passed);
+    cJSON_AddNumberToObject(sum, "failed", (double)failed);
+    cJSON_AddNumberToObject(sum, "skipped", (double)skipped);
+    char *text = cJSON_Print(doc);
+    if (text) fprintf(out, "%s\n", text);
+    cJSON_free(text);
+    cJSON_Delete(doc);
+}
+
+/* ---- JUnit XML --------------------------------------------------------------------------------
+ */
+
+static void xml_text(FILE *out, const char *s)
+{
+    for (; s && *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        switch (ch) {
+        case '&':
+            fputs("&amp;", out);
+            break;
+        case '<':
+            fputs("&lt;", out);
+            break;
+        case '>':
+            fputs("&gt;", out);
+            break;
+        case '"':
+            fputs("&quot;", out);
+            break;
+        case '\'':
+            fputs("&apos;", out);
+            break;
+        default:
+            /* XML 1.0 allows no control characters but tab, newline and CR. */
+            if (ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r')
+                fputc('?', out);
+            else
+                fputc(ch, out);
+        }
+    }
+}
+
+void sp_write_junit(const sp_case *cases, size_t n, const sp_options *o, FILE *out)
+{
+    size_t failures = 0, skipped = 0;
+    double total_ms = 0;
+    for (size_t i = 0; i < n; i++) {
+        sp_status st = case_status(&cases[i]);
+        failures += st == SP_FAILED;
+        skipped += st == SP_SKIPPED;
+        total_ms += median_ms(&cases[i]);
+    }
+    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", out);
+    fprintf(out,
+            "<testsuites name=\"tactus test\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" "
+            "skipped=\"%zu\" time=\"%.3f\">\n",
+            n, failures, skipped, o->timings ? total_ms / 1000.0 : 0.0);
+    for (size_t i = 0; i < n;) {
+        const fe_spec *spec = cases[i].spec;
+        size_t j = i, f = 0, sk = 0;
+        double ms = 0;
+        for (; j < n && cases[j].spec == spec; j++) {
+            sp_status st = case_status(&cases[j]);
+            f += st == SP_FAILED;
+            sk += st == SP_SKIPPED;
+            ms += median_ms(&cases[j]);
+        }
+        fputs("  <testsuite name=\"", out);
+        xml_text(out, spec->feature_name ? spec->feature_name : "");
+        fprintf(
+            out,
+            "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" time=\"%.3f\" file=\"",
+            j - i, f, sk, o->timings ? ms / 1000.0 : 0.0);
+        xml_text(out, cases[i].file->f->path);
+        fputs("\">\n", out);
+        for (size_t k = i; k < j; k++) {
+            const sp_case *c = &cases[k];
+            sp_status st = case_status(c);
+            fputs("    <testcase classname=\"", out);
+            xml_text(out, spec->feature_name ? spec->feature_name : "");
+            fputs("\" name=\"", out);
+            xml_text(out, c->name);
+            fputs("\" file=\"", out);
+            xml_text(out, c->file->f->path);
+            fprintf(out, "\" line=\"%u\" time=\"%.3f\"", where(c, c->sc->name_span).line,
+                    o->timings ? median_ms(c) / 1000.0 : 0.0);
+            if (st == SP_PASSED) {
+                fputs("/>\n", out);
+                continue;
+            }
+            fputs(">\n", out);
+            const sp_outcome *oc = sp_case_shown(c);
+            if (st == SP_SKIPPED) {
+                fputs("      <skipped/>\n", out);
+            } else {
+                for (size_t s = 0; oc->steps && s < c->n_steps; s++) {
+                    if (oc->steps[s].status != SP_FAILED) continue;
+                    const sp_step *stp = &c->steps[s];
+                    tx_line_col lc = where(c, stp->step->span);
+                    fputs("      <failure type=\"AssertionError\" message=\"", out);
+                    xml_text(out, oc->steps[s].error);
+                    fputs("\">", out);
+                    fprintf(out, "%s:%u:%u: ", c->file->f->path, lc.line, lc.column);
+                    xml_text(out, stp->step->keyword);
+                    fputc(' ', out);
+                    xml_text(out, stp->text);
+                    fputc('\n', out);
+                    xml_text(out, oc->steps[s].error);
+                    fputs("</failure>\n", out);
+                    break;
+                }
+                if (o->runs > 1) {
+                    fprintf(
+                        out,
+                        "      <system-out>passed %d of %d runs; consistency %.1f%%</system-out>\n",
+                        sp_case_passed_runs(c), c->runs, 100.0 * sp_case_consistency(c));
+                }
+            }
+            fputs("    </testcase>\n", out);
+        }
+        fputs("  </testsuite>\n", out);
+        i = j;
+    }
+    fputs("</testsuites>\n", out);
+}

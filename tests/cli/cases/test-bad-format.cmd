@@ -1,0 +1,1 @@
+test --format yaml test-pretty.tac

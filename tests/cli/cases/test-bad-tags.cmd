@@ -1,0 +1,1 @@
+test --tags (@a test-pretty.tac

@@ -1,0 +1,1 @@
+test --mock --no-sandbox --tags @golden --scenario Names test-pretty.tac

@@ -1,0 +1,1 @@
+test --mock --no-sandbox --format junit test-pretty.tac

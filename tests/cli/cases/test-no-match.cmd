@@ -1,0 +1,1 @@
+test --mock --no-sandbox --scenario Nothing test-pretty.tac

@@ -1,0 +1,1 @@
+test --mock test-pretty.tac

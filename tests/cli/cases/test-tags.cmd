@@ -1,0 +1,1 @@
+test --mock --no-sandbox --tags @wip test-pretty.tac

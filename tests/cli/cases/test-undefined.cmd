@@ -1,0 +1,1 @@
+test --mock --no-sandbox test-undefined.tac
