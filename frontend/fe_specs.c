@@ -66,20 +66,27 @@ typedef struct {
     fe_scenario *tail;
 } gk_walk;
 
+/* The texts of parent's children of kind `sym` (tags, table cells). */
+static const char **child_texts(gk_walk *w, TSNode parent, TSSymbol sym, size_t *n)
+{
+    uint32_t count = ts_node_named_child_count(parent);
+    const char **out = fe_alloc(w->p, (count + 1) * sizeof *out);
+    *n = 0;
+    if (!out) return NULL;
+    TSNode c;
+    fe_ts_iter it = fe_ts_iter_start(parent);
+    while (fe_ts_iter_next(&it, &c) && *n < count)
+        if (ts_node_symbol(c) == sym) out[(*n)++] = fe_ts_text(w->p, c);
+    fe_ts_iter_done(&it);
+    return out;
+}
+
 static const char **collect_tags(gk_walk *w, TSNode owner, size_t *n)
 {
     TSNode tags = ts_node_child_by_field_id(owner, w->g.f_tags);
     *n = 0;
     if (ts_node_is_null(tags)) return NULL;
-    uint32_t count = ts_node_named_child_count(tags);
-    const char **out = fe_alloc(w->p, (count + 1) * sizeof *out);
-    if (!out) return NULL;
-    TSNode t;
-    fe_ts_iter it = fe_ts_iter_start(tags);
-    while (fe_ts_iter_next(&it, &t) && *n < count)
-        if (ts_node_symbol(t) == w->g.tag) out[(*n)++] = fe_ts_text(w->p, t);
-    fe_ts_iter_done(&it);
-    return out;
+    return child_texts(w, tags, w->g.tag, n);
 }
 
 static const char *title_of(gk_walk *w, TSNode owner, tx_span *span)
@@ -128,16 +135,7 @@ static const char *doc_string_text(gk_walk *w, TSNode doc)
 
 static const char **row_cells(gk_walk *w, TSNode row, size_t *n)
 {
-    uint32_t count = ts_node_named_child_count(row);
-    const char **cells = fe_alloc(w->p, (count + 1) * sizeof *cells);
-    *n = 0;
-    if (!cells) return NULL;
-    TSNode c;
-    fe_ts_iter it = fe_ts_iter_start(row);
-    while (fe_ts_iter_next(&it, &c) && *n < count)
-        if (ts_node_symbol(c) == w->g.table_cell) cells[(*n)++] = fe_ts_text(w->p, c);
-    fe_ts_iter_done(&it);
-    return cells;
+    return child_texts(w, row, w->g.table_cell, n);
 }
 
 /* The rows of a step's data table, in order; *n counts them. */

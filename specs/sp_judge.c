@@ -91,10 +91,15 @@ static char *as_text(const cJSON *v)
 
 /* ---- setup ----------------------------------------------------------------------------------- */
 
+static void replace_item(cJSON *obj, const char *key, cJSON *v)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
+    cJSON_AddItemToObject(obj, key, v);
+}
+
 static void set_input(sp_setup *s, const char *key, cJSON *v)
 {
-    cJSON_DeleteItemFromObjectCaseSensitive(s->inputs, key);
-    cJSON_AddItemToObject(s->inputs, key, v);
+    replace_item(s->inputs, key, v);
 }
 
 static bool input_string(const sp_step *st, sp_setup *s, tx_buf *why)
@@ -152,12 +157,6 @@ static cJSON *tool_mock(sp_setup *s, const char *tool)
     cJSON *m = cJSON_GetObjectItemCaseSensitive(s->tool_mocks, tool);
     if (!m) m = cJSON_AddObjectToObject(s->tool_mocks, tool);
     return m;
-}
-
-static void replace_item(cJSON *obj, const char *key, cJSON *v)
-{
-    cJSON_DeleteItemFromObjectCaseSensitive(obj, key);
-    cJSON_AddItemToObject(obj, key, v);
 }
 
 static bool tool_returns(const sp_step *st, sp_setup *s, tx_buf *why)

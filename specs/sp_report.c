@@ -249,29 +249,18 @@ static void xml_text(FILE *out, const char *s)
 {
     for (; s && *s; s++) {
         unsigned char ch = (unsigned char)*s;
-        switch (ch) {
-        case '&':
-            fputs("&amp;", out);
-            break;
-        case '<':
-            fputs("&lt;", out);
-            break;
-        case '>':
-            fputs("&gt;", out);
-            break;
-        case '"':
-            fputs("&quot;", out);
-            break;
-        case '\'':
-            fputs("&apos;", out);
-            break;
-        default:
-            /* XML 1.0 allows no control characters but tab, newline and CR. */
-            if (ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r')
-                fputc('?', out);
-            else
-                fputc(ch, out);
-        }
+        const char *esc = ch == '&'    ? "&amp;"
+                          : ch == '<'  ? "&lt;"
+                          : ch == '>'  ? "&gt;"
+                          : ch == '"'  ? "&quot;"
+                          : ch == '\'' ? "&apos;"
+                                       : NULL;
+        if (esc)
+            fputs(esc, out);
+        else if (ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r')
+            fputc('?', out); /* XML 1.0 allows no other control characters */
+        else
+            fputc(ch, out);
     }
 }
 

@@ -74,52 +74,66 @@ static size_t matched(const uint32_t *a, size_t alo, size_t ahi, const uint32_t 
            matched(a, i + k, ahi, b, j + k, bhi, row, prev, depth + 1);
 }
 
+/* Both texts as code points, and two rows of scratch for the tables. */
+typedef struct {
+    uint32_t *a, *b;
+    size_t na, nb;
+    size_t *row, *prev;
+} pair;
+
+static bool pair_open(pair *p, const char *sa, const char *sb)
+{
+    const size_t cap = SP_SIMILAR_MAX;
+    p->a = tx_malloc(cap * sizeof *p->a);
+    p->b = tx_malloc(cap * sizeof *p->b);
+    p->row = tx_calloc(cap + 1, sizeof *p->row);
+    p->prev = tx_calloc(cap + 1, sizeof *p->prev);
+    if (!p->a || !p->b || !p->row || !p->prev) return false;
+    p->na = decode(sa, p->a, cap);
+    p->nb = decode(sb, p->b, cap);
+    return true;
+}
+
+static void pair_close(pair *p)
+{
+    tx_free(p->a);
+    tx_free(p->b);
+    tx_free(p->row);
+    tx_free(p->prev);
+}
+
 double sp_sequence_ratio(const char *sa, const char *sb)
 {
-    static const size_t cap = SP_SIMILAR_MAX;
-    uint32_t *a = tx_malloc(cap * sizeof *a), *b = tx_malloc(cap * sizeof *b);
-    size_t *row = tx_calloc(cap + 1, sizeof *row), *prev = tx_calloc(cap + 1, sizeof *prev);
+    pair p;
     double r = 0;
-    if (a && b && row && prev) {
-        size_t na = decode(sa, a, cap), nb = decode(sb, b, cap);
-        if (na + nb == 0)
-            r = 1.0;
-        else
-            r = 2.0 * (double)matched(a, 0, na, b, 0, nb, row, prev, 0) / (double)(na + nb);
+    if (pair_open(&p, sa, sb)) {
+        size_t total = p.na + p.nb;
+        r = total ? 2.0 * (double)matched(p.a, 0, p.na, p.b, 0, p.nb, p.row, p.prev, 0) /
+                        (double)total
+                  : 1.0;
     }
-    tx_free(a);
-    tx_free(b);
-    tx_free(row);
-    tx_free(prev);
+    pair_close(&p);
     return r;
 }
 
 double sp_indel_ratio(const char *sa, const char *sb)
 {
-    static const size_t cap = SP_SIMILAR_MAX;
-    uint32_t *a = tx_malloc(cap * sizeof *a), *b = tx_malloc(cap * sizeof *b);
-    size_t *row = tx_calloc(cap + 1, sizeof *row), *prev = tx_calloc(cap + 1, sizeof *prev);
+    pair p;
     double r = 0;
-    if (a && b && row && prev) {
-        size_t na = decode(sa, a, cap), nb = decode(sb, b, cap);
-        if (na + nb == 0) {
-            r = 100.0;
-        } else {
-            for (size_t i = 1; i <= na; i++) {
-                row[0] = 0;
-                for (size_t j = 1; j <= nb; j++) {
-                    size_t up = prev[j], left = row[j - 1];
-                    row[j] = a[i - 1] == b[j - 1] ? prev[j - 1] + 1 : up > left ? up : left;
-                }
-                memcpy(prev, row, (nb + 1) * sizeof *row);
+    if (pair_open(&p, sa, sb)) {
+        /* LCS by rows: prev is row i-1, row is row i. */
+        for (size_t i = 1; i <= p.na; i++) {
+            p.row[0] = 0;
+            for (size_t j = 1; j <= p.nb; j++) {
+                size_t up = p.prev[j], left = p.row[j - 1];
+                p.row[j] = p.a[i - 1] == p.b[j - 1] ? p.prev[j - 1] + 1 : up > left ? up : left;
             }
-            r = 100.0 * 2.0 * (double)prev[nb] / (double)(na + nb);
+            memcpy(p.prev, p.row, (p.nb + 1) * sizeof *p.row);
         }
+        size_t total = p.na + p.nb;
+        r = total ? 100.0 * 2.0 * (double)p.prev[p.nb] / (double)total : 100.0;
     }
-    tx_free(a);
-    tx_free(b);
-    tx_free(row);
-    tx_free(prev);
+    pair_close(&p);
     return r;
 }
 

@@ -31,14 +31,9 @@ for tool in hyperfine sqlite3 awk; do
 done
 [ "$RUNS" -ge 10 ] || { echo "bench/durable: RUNS must be >= 10" >&2; exit 2; }
 
-if [ ! -f build/CMakeCache.txt ]; then cmake -S . -B build >/dev/null; fi
-log=$(mktemp)
-if ! cmake --build build --target tactus tactus-runtime -j "$(nproc)" >"$log" 2>&1; then
-    cat "$log" >&2
-    rm -f "$log"
-    exit 2
-fi
-rm -f "$log"
+# shellcheck source=../lib.sh
+. bench/lib.sh
+bench_build
 tactus=$root/build/tactus
 
 disk=$(mktemp -d "${DISK_DIR:-${TMPDIR:-/tmp}}/tactus-bench-durable.XXXXXX")
@@ -52,9 +47,7 @@ fi
 export XDG_CONFIG_HOME=$disk/xdg # no user configuration
 unset TACTUS_STORE TACTUS_TENANT
 
-echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs, $(uname -sr)"
+bench_header
 dev=$(df -P "$disk" | awk 'NR == 2 {print $1}')
 cache=$(cat "/sys/block/$(basename "$dev")/queue/write_cache" 2>/dev/null || echo '?')
 echo "durable store: $disk ($(fstype "$disk") on $dev, write cache: $cache); baseline store: $tmpfs ($(fstype "$tmpfs"))"

@@ -18,14 +18,9 @@ TARGET=100
 for tool in hyperfine awk; do
     command -v $tool >/dev/null || { echo "bench/test: $tool is missing (scripts/install-deps.sh)" >&2; exit 2; }
 done
-if [ ! -f build/CMakeCache.txt ]; then cmake -S . -B build >/dev/null; fi
-log=$(mktemp)
-if ! cmake --build build --target tactus tactus-runtime -j "$(nproc)" >"$log" 2>&1; then
-    cat "$log" >&2
-    rm -f "$log"
-    exit 2
-fi
-rm -f "$log"
+# shellcheck source=../lib.sh
+. bench/lib.sh
+bench_build
 tactus=$root/build/tactus
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -145,9 +140,7 @@ if ! "$tactus" test --mock --no-sandbox -j 2 --format json "$work" >"$work/check
     grep -m5 '"error"' "$work/check.json" >&2 || true
     exit 2
 fi
-echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs, $(uname -sr)"
+bench_header
 echo "suite: $FILES files, $total scenarios (every one passes), $(cat "$work"/*.tac | wc -l) lines"
 
 hyperfine -N --style basic --warmup 1 --runs "$RUNS" --export-json "$work/h.json" \
