@@ -29,6 +29,7 @@ int cli_sandbox(int argc, char **argv);
 int cli_runs(int argc, char **argv);
 
 int cli_test(int argc, char **argv);
+int cli_eval(int argc, char **argv);
 
 /* ---- files named on the command line (cli_paths.c) -------------------------------------- */
 
@@ -41,6 +42,27 @@ typedef struct {
  * printing why ("cmd: cannot read ..."). */
 bool cli_paths_add_arg(cli_paths *l, const char *arg, const char *cmd);
 void cli_paths_free(cli_paths *l);
+
+/* Every file of the arguments read, parsed, checked, with its configuration. */
+typedef struct {
+    char *src;
+    size_t len;
+    fe_file *f;
+    cJSON *config;
+} cli_file;
+
+typedef struct {
+    cli_paths paths;
+    cli_file *files; /* one per path */
+    fe_context *fe;
+    ck_checker *ck;
+} cli_inputs;
+
+/* Loads the files named by argv[0..argc) (files or folders). Files with
+ * errors get their diagnostics printed on stderr; then CLI_EXIT_USAGE is
+ * returned and nothing should run. CLI_EXIT_OK when all are usable. */
+int cli_inputs_load(cli_inputs *in, int argc, char **argv, const char *cmd);
+void cli_inputs_free(cli_inputs *in);
 
 /* ---- starting the runtime (cli_launch.c) ------------------------------------------------- */
 
@@ -59,6 +81,33 @@ int cli_launcher_prepare(cli_launcher *l, const char *cmd, const cJSON *config, 
 /* The launch plan of one run (container named after run_id). */
 tx_status cli_launcher_make(const cli_launcher *l, const cJSON *config, const char *workspace,
                             const char *run_id, FILE *warn, th_launch *out, char *err, size_t cap);
+/* cli_launcher_make as a test/eval launch callback (ud: the launcher). */
+tx_status cli_launcher_for_runs(void *launcher, const cJSON *config, const char *workspace,
+                                const char *run_id, th_launch *l, char *err, size_t cap);
+/* Options `tactus test` and `tactus eval` share (many runs of procedures). */
+typedef struct {
+    bool mock, timings, no_sandbox;
+    int runs; /* 0: not given */
+    int jobs;
+    const char *output;
+    th_limits limits;
+} cli_batch;
+
+#define CLI_BATCH_LONGOPTS                                                                         \
+    {"mock", no_argument, NULL, 'm'}, {"runs", required_argument, NULL, 'r'},                      \
+        {"jobs", required_argument, NULL, 'j'}, {"output", required_argument, NULL, 'o'},          \
+        {"timings", no_argument, NULL, 'T'}, {"no-sandbox", no_argument, NULL, 'N'},               \
+        {"max-instructions", required_argument, NULL, 'I'},                                        \
+        {"timeout", required_argument, NULL, 'W'}
+
+/* Defaults: one job per CPU, the run budgets of `tactus run`. */
+void cli_batch_init(cli_batch *b);
+/* Applies one of the shared options: 1 done, 0 not a shared option, -1 a
+ * bad value (reported as "cmd: ..."). */
+int cli_batch_option(cli_batch *b, const char *cmd, int opt, const char *arg);
+
+/* Parses a count from 1 to max; false after "cmd: what takes a number...". */
+bool cli_positive(const char *cmd, const char *arg, const char *what, long max, long *out);
 /* The folder of a procedure file, absolute: its workspace. */
 bool cli_workspace_of(const char *path, char *out, size_t cap);
 /* Prints the file's syntax errors (file:line:col); true if there were any. */

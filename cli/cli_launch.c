@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -99,4 +100,69 @@ void cli_load_env_files(const char *path)
     th_dotenv_load(p);
     snprintf(p, sizeof p, "%s/.env", dir);
     th_dotenv_load(p);
+}
+
+tx_status cli_launcher_for_runs(void *launcher, const cJSON *config, const char *workspace,
+                                const char *run_id, th_launch *l, char *err, size_t cap)
+{
+    /* Many runs: refused secret names were reported by the first plan. */
+    return cli_launcher_make(launcher, config, workspace, run_id, NULL, l, err, cap);
+}
+
+bool cli_positive(const char *cmd, const char *arg, const char *what, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(arg, &end, 10);
+    if (*arg && !*end && !errno && v >= 1 && v <= max) {
+        *out = v;
+        return true;
+    }
+    fprintf(stderr, "%s: %s takes a number from 1 to %ld, not '%s'\n", cmd, what, max, arg);
+    return false;
+}
+
+void cli_batch_init(cli_batch *b)
+{
+    memset(b, 0, sizeof *b);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    b->jobs = cpus > 0 ? (int)(cpus > 64 ? 64 : cpus) : 1;
+    b->limits = (th_limits){1000000000LL, 256LL * 1024 * 1024, 600000};
+}
+
+int cli_batch_option(cli_batch *b, const char *cmd, int opt, const char *arg)
+{
+    long v;
+    switch (opt) {
+    case 'm':
+        b->mock = true;
+        return 1;
+    case 'T':
+        b->timings = true;
+        return 1;
+    case 'N':
+        b->no_sandbox = true;
+        return 1;
+    case 'o':
+        b->output = arg;
+        return 1;
+    case 'r':
+        if (!cli_positive(cmd, arg, "--runs", 10000, &v)) return -1;
+        b->runs = (int)v;
+        return 1;
+    case 'j':
+        if (!cli_positive(cmd, arg, "-j", 64, &v)) return -1;
+        b->jobs = (int)v;
+        return 1;
+    case 'I':
+        if (!cli_positive(cmd, arg, "--max-instructions", 1000000000000L, &v)) return -1;
+        b->limits.instructions = v;
+        return 1;
+    case 'W':
+        if (!cli_positive(cmd, arg, "--timeout", 86400, &v)) return -1;
+        b->limits.wall_ms = v * 1000;
+        return 1;
+    default:
+        return 0;
+    }
 }

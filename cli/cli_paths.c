@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -92,4 +93,72 @@ bool cli_paths_add_arg(cli_paths *l, const char *arg, const char *cmd)
     bool ok = collect_dir(arg, l, 0, cmd);
     if (l->len == before) fprintf(stderr, "%s: warning: no .tac files in %s\n", cmd, arg);
     return ok;
+}
+
+int cli_inputs_load(cli_inputs *in, int argc, char **argv, const char *cmd)
+{
+    memset(in, 0, sizeof *in);
+    bool bad = false;
+    for (int i = 0; i < argc; i++)
+        if (!cli_paths_add_arg(&in->paths, argv[i], cmd)) bad = true;
+    in->fe = fe_context_new();
+    in->ck = ck_checker_new();
+    in->files = tx_calloc(in->paths.len + 1, sizeof *in->files);
+    cli_report *diag =
+        cli_report_new(CLI_FORMAT_TEXT, stderr, isatty(STDERR_FILENO) && !getenv("NO_COLOR"));
+    if (!in->fe || !in->ck || !in->files || !diag) {
+        fprintf(stderr, "%s: out of memory\n", cmd);
+        cli_report_free(diag);
+        return CLI_EXIT_USAGE;
+    }
+    for (size_t i = 0; i < in->paths.len; i++) {
+        cli_file *cf = &in->files[i];
+        const char *path = in->paths.paths[i];
+        int err_no;
+        tx_status st = tx_read_file(path, 64u << 20, &cf->src, &cf->len, &err_no);
+        if (st != TX_OK) {
+            fprintf(stderr, "%s: cannot read %s: %s\n", cmd, path,
+                    err_no ? strerror(err_no) : tx_status_str(st));
+            bad = true;
+            continue;
+        }
+        tx_diag_list diags;
+        tx_diag_list_init(&diags);
+        if (fe_parse(in->fe, path, cf->src, cf->len, &cf->f) != TX_OK ||
+            ck_check(in->ck, cf->f, &diags) != TX_OK) {
+            fprintf(stderr, "%s: out of memory checking %s\n", cmd, path);
+            tx_diag_list_free(&diags);
+            bad = true;
+            break;
+        }
+        if (tx_diag_count(&diags, TX_SEV_ERROR) > 0) {
+            cli_report_file(diag, path, cf->src, cf->len, &diags);
+            bad = true;
+        }
+        tx_diag_list_free(&diags);
+        char cfg_err[1024];
+        if (th_config_load(path, &cf->config, cfg_err, sizeof cfg_err) != TX_OK) {
+            fprintf(stderr, "%s: configuration error: %s\n", cmd, cfg_err);
+            bad = true;
+        }
+    }
+    cli_report_free(diag);
+    if (bad) {
+        fprintf(stderr, "%s: fix the errors above; nothing was run\n", cmd);
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
+void cli_inputs_free(cli_inputs *in)
+{
+    for (size_t i = 0; in->files && i < in->paths.len; i++) {
+        cJSON_Delete(in->files[i].config);
+        fe_file_free(in->files[i].f);
+        tx_free(in->files[i].src);
+    }
+    tx_free(in->files);
+    ck_checker_free(in->ck);
+    fe_context_free(in->fe);
+    cli_paths_free(&in->paths);
 }

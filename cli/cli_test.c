@@ -50,69 +50,24 @@ static const char test_usage[] =
     "check errors, 4 sandbox required but unavailable.\n"
     "Steps, mocks and output formats: docs/testing.md.\n";
 
-typedef struct {
-    cli_launcher launcher;
-} test_launch;
-
-static tx_status make_launch(void *ud, const cJSON *config, const char *workspace,
-                             const char *run_id, th_launch *l, char *err, size_t cap)
-{
-    const test_launch *t = ud;
-    return cli_launcher_make(&t->launcher, config, workspace, run_id, NULL, l, err, cap);
-}
-
-typedef struct {
-    char *src;
-    size_t len;
-    fe_file *f;
-    cJSON *config;
-} test_file;
-
-static bool positive(const char *arg, const char *what, long max, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(arg, &end, 10);
-    if (*arg && !*end && !errno && v >= 1 && v <= max) {
-        *out = v;
-        return true;
-    }
-    fprintf(stderr, "tactus test: %s takes a number from 1 to %ld, not '%s'\n", what, max, arg);
-    return false;
-}
-
 int cli_test(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"mock", no_argument, NULL, 'm'},
+        CLI_BATCH_LONGOPTS,
         {"scenario", required_argument, NULL, 's'},
         {"tags", required_argument, NULL, 't'},
-        {"runs", required_argument, NULL, 'r'},
-        {"jobs", required_argument, NULL, 'j'},
         {"format", required_argument, NULL, 'f'},
-        {"output", required_argument, NULL, 'o'},
-        {"timings", no_argument, NULL, 'T'},
-        {"no-sandbox", no_argument, NULL, 'N'},
-        {"max-instructions", required_argument, NULL, 'I'},
-        {"timeout", required_argument, NULL, 'W'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    sp_options o = {.runs = 1,
-                    .jobs = cpus > 0 ? (int)(cpus > 64 ? 64 : cpus) : 1,
-                    .limits = {1000000000LL, 256LL * 1024 * 1024, 600000}};
+    cli_batch b;
+    cli_batch_init(&b);
+    sp_options o = {0};
     sp_format format = SP_FORMAT_PRETTY;
-    const char *output = NULL;
-    bool no_sandbox = false;
-    long v;
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "j:o:h", longopts, NULL)) != -1) {
         switch (opt) {
-        case 'm':
-            o.mock = true;
-            break;
         case 's':
             o.scenario = optarg;
             break;
@@ -125,14 +80,6 @@ int cli_test(int argc, char **argv)
             o.tags = optarg;
             break;
         }
-        case 'r':
-            if (!positive(optarg, "--runs", 10000, &v)) return CLI_EXIT_USAGE;
-            o.runs = (int)v;
-            break;
-        case 'j':
-            if (!positive(optarg, "-j", 64, &v)) return CLI_EXIT_USAGE;
-            o.jobs = (int)v;
-            break;
         case 'f':
             if (strcmp(optarg, "pretty") == 0)
                 format = SP_FORMAT_PRETTY;
@@ -146,123 +93,73 @@ int cli_test(int argc, char **argv)
                 return CLI_EXIT_USAGE;
             }
             break;
-        case 'o':
-            output = optarg;
-            break;
-        case 'T':
-            o.timings = true;
-            break;
-        case 'N':
-            no_sandbox = true;
-            break;
-        case 'I':
-            if (!positive(optarg, "--max-instructions", 1000000000000L, &v)) return CLI_EXIT_USAGE;
-            o.limits.instructions = v;
-            break;
-        case 'W':
-            if (!positive(optarg, "--timeout", 86400, &v)) return CLI_EXIT_USAGE;
-            o.limits.wall_ms = v * 1000;
-            break;
         case 'h':
             fputs(test_usage, stdout);
             return CLI_EXIT_OK;
-        default:
-            fputs(test_usage, stderr);
-            return CLI_EXIT_USAGE;
+        default: {
+            int done = cli_batch_option(&b, "tactus test", opt, optarg);
+            if (done < 0) return CLI_EXIT_USAGE;
+            if (done == 0) {
+                fputs(test_usage, stderr);
+                return CLI_EXIT_USAGE;
+            }
+        }
         }
     }
+    o.mock = b.mock;
+    o.timings = b.timings;
+    o.runs = b.runs ? b.runs : 1;
+    o.jobs = b.jobs;
+    o.limits = b.limits;
+    const char *output = b.output;
+    bool no_sandbox = b.no_sandbox;
     if (optind >= argc) {
         fprintf(stderr, "tactus test: no file or directory given\n\n%s", test_usage);
         return CLI_EXIT_USAGE;
     }
 
-    int rc = CLI_EXIT_USAGE;
-    cli_paths paths = {0};
-    bool bad_args = false;
-    for (int i = optind; i < argc; i++)
-        if (!cli_paths_add_arg(&paths, argv[i], "tactus test")) bad_args = true;
-    fe_context *fe = fe_context_new();
-    ck_checker *ck = ck_checker_new();
-    test_file *files = tx_calloc(paths.len + 1, sizeof *files);
-    sp_suite *suite = ck ? sp_suite_new(ck) : NULL;
-    cli_report *diag =
-        cli_report_new(CLI_FORMAT_TEXT, stderr, isatty(STDERR_FILENO) && !getenv("NO_COLOR"));
+    cli_inputs in;
+    sp_suite *suite = NULL;
     FILE *out = NULL;
-    if (!fe || !ck || !files || !suite || !diag) {
-        fprintf(stderr, "tactus test: out of memory\n");
-        goto done;
-    }
-    if (bad_args) goto done;
-
-    /* Check every file before anything runs. */
-    bool check_failed = false;
+    int rc = cli_inputs_load(&in, argc - optind, argv + optind, "tactus test");
+    if (rc != CLI_EXIT_OK) goto done;
+    rc = CLI_EXIT_USAGE;
+    suite = sp_suite_new(in.ck);
+    if (!suite) goto done;
     size_t with_specs = 0;
-    for (size_t i = 0; i < paths.len; i++) {
-        test_file *tf = &files[i];
-        const char *path = paths.paths[i];
-        int err_no;
-        tx_status st = tx_read_file(path, 64u << 20, &tf->src, &tf->len, &err_no);
-        if (st != TX_OK) {
-            fprintf(stderr, "tactus test: cannot read %s: %s\n", path,
-                    err_no ? strerror(err_no) : tx_status_str(st));
-            check_failed = true;
-            continue;
-        }
-        tx_diag_list diags;
-        tx_diag_list_init(&diags);
-        if (fe_parse(fe, path, tf->src, tf->len, &tf->f) != TX_OK ||
-            ck_check(ck, tf->f, &diags) != TX_OK) {
-            fprintf(stderr, "tactus test: out of memory checking %s\n", path);
-            tx_diag_list_free(&diags);
-            goto done;
-        }
-        if (tx_diag_count(&diags, TX_SEV_ERROR) > 0) {
-            cli_report_file(diag, path, tf->src, tf->len, &diags);
-            check_failed = true;
-        }
-        tx_diag_list_free(&diags);
-        if (!tf->f->specs) {
+    for (size_t i = 0; i < in.paths.len; i++) {
+        if (in.files[i].f->specs)
+            with_specs++;
+        else
             fprintf(stderr,
                     "tactus test: warning: %s has no Specifications; nothing to test there\n",
-                    path);
-            continue;
-        }
-        with_specs++;
-        char cfg_err[1024];
-        if (th_config_load(path, &tf->config, cfg_err, sizeof cfg_err) != TX_OK) {
-            fprintf(stderr, "tactus test: configuration error: %s\n", cfg_err);
-            check_failed = true;
-        }
-    }
-    if (check_failed) {
-        fprintf(stderr, "tactus test: fix the errors above; no scenario was run\n");
-        goto done;
+                    in.paths.paths[i]);
     }
 
-    test_launch tl;
+    cli_launcher launcher;
     const cJSON *first_config = NULL;
-    for (size_t i = 0; i < paths.len && !first_config; i++)
-        first_config = files[i].config;
+    for (size_t i = 0; i < in.paths.len && !first_config; i++)
+        if (in.files[i].f->specs) first_config = in.files[i].config;
     if (with_specs) {
-        int prc = cli_launcher_prepare(&tl.launcher, "tactus test", first_config, no_sandbox,
+        int prc = cli_launcher_prepare(&launcher, "tactus test", first_config, no_sandbox,
                                        format != SP_FORMAT_PRETTY);
         if (prc != CLI_EXIT_OK) {
             rc = prc;
             goto done;
         }
     }
-    o.launch = make_launch;
-    o.launch_ud = &tl;
-    for (size_t i = 0; i < paths.len; i++) {
-        if (!files[i].f || !files[i].f->specs) continue;
+    o.launch = cli_launcher_for_runs;
+    o.launch_ud = &launcher;
+    for (size_t i = 0; i < in.paths.len; i++) {
+        if (!in.files[i].f->specs) continue;
         char workspace[PATH_MAX];
-        if (!cli_workspace_of(paths.paths[i], workspace, sizeof workspace)) {
-            fprintf(stderr, "tactus test: cannot resolve %s: %s\n", paths.paths[i],
+        if (!cli_workspace_of(in.paths.paths[i], workspace, sizeof workspace)) {
+            fprintf(stderr, "tactus test: cannot resolve %s: %s\n", in.paths.paths[i],
                     strerror(errno));
             goto done;
         }
-        cli_load_env_files(paths.paths[i]);
-        if (sp_suite_add(suite, files[i].f, files[i].config, workspace, &o) != TX_OK) {
+        cli_load_env_files(in.paths.paths[i]);
+        if (sp_suite_add(suite, in.files[i].f, in.files[i].config, workspace, &o) != TX_OK) {
             fprintf(stderr, "tactus test: out of memory\n");
             goto done;
         }
@@ -292,15 +189,6 @@ done:
         rc = CLI_EXIT_USAGE;
     }
     sp_suite_free(suite);
-    for (size_t i = 0; files && i < paths.len; i++) {
-        cJSON_Delete(files[i].config);
-        fe_file_free(files[i].f);
-        tx_free(files[i].src);
-    }
-    tx_free(files);
-    cli_report_free(diag);
-    ck_checker_free(ck);
-    fe_context_free(fe);
-    cli_paths_free(&paths);
+    cli_inputs_free(&in);
     return rc;
 }

@@ -17,6 +17,7 @@ static const char usage[] =
     "  check FILE|DIR...   parse and check procedures without running them\n"
     "  run FILE            run a procedure (model calls and host tools via the broker)\n"
     "  test FILE|DIR...    run the Specifications (Gherkin scenarios) of procedures\n"
+    "  eval FILE|DIR...    score procedures over their Evaluation datasets\n"
     "  runs [--status S]   durable runs of this tenant\n"
     "  approvals           pending human requests\n"
     "  approve RUN REQ     answer a request (--deny, --value JSON, --as NAME)\n"
@@ -53,6 +54,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "check") == 0) return cli_check(argc - 1, argv + 1);
     if (strcmp(cmd, "run") == 0) return cli_run(argc - 1, argv + 1);
     if (strcmp(cmd, "test") == 0) return cli_test(argc - 1, argv + 1);
+    if (strcmp(cmd, "eval") == 0) return cli_eval(argc - 1, argv + 1);
     if (strcmp(cmd, "sandbox") == 0) return cli_sandbox(argc - 1, argv + 1);
     if (!strcmp(cmd, "runs") || !strcmp(cmd, "approvals") || !strcmp(cmd, "approve") ||
         !strcmp(cmd, "resume") || !strcmp(cmd, "show") || !strcmp(cmd, "audit"))

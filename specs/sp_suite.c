@@ -216,14 +216,12 @@ tx_status sp_suite_add(sp_suite *s, const fe_file *f, const cJSON *config, const
 /* ---- one run ------------------------------------------------------------------------------------
  */
 
-typedef struct {
-    sp_suite *s;
-    const sp_options *o;
-    atomic_size_t next;
-    atomic_size_t done;
-    size_t total;
-    pthread_mutex_t progress;
-} pool;
+void sp_stable_run_id(const char *key, size_t len, char out[40])
+{
+    char hex[65];
+    th_sha256_hex(key, len, hex);
+    snprintf(out, 40, "test-%.16s", hex);
+}
 
 static void run_id_of(const sp_case *c, int run, char out[40])
 {
@@ -231,30 +229,67 @@ static void run_id_of(const sp_case *c, int run, char out[40])
     tx_buf_init(&b, SP_TEXT_MAX);
     tx_buf_printf(&b, "%s\n%s\n%s\n%d\n%d", c->file->f->path,
                   c->spec->feature_name ? c->spec->feature_name : "", c->name, c->example, run);
-    char hex[65];
-    th_sha256_hex(b.data ? b.data : "", b.len, hex);
+    sp_stable_run_id(b.data ? b.data : "", b.len, out);
     tx_buf_free(&b);
-    snprintf(out, 40, "test-%.16s", hex);
 }
 
-/* The file's Mocks block as JSON (literal values), the scenario's agent
- * turns over it. */
-static cJSON *mocks_for(const sp_case *c, const sp_setup *setup)
+/* The file's Mocks block as JSON (literal values), agent turns over it. */
+static cJSON *mocks_for(const fe_file *f, const cJSON *agent_turns)
 {
     cJSON *all = cJSON_CreateObject();
-    for (const fe_mocks *m = c->file->f->mocks; m; m = m->next) {
+    for (const fe_mocks *m = f->mocks; m; m = m->next) {
         cJSON *j = fe_value_to_json(m->table);
         if (cJSON_IsObject(j)) th_config_merge(all, j);
         cJSON_Delete(j);
     }
     const cJSON *turns;
-    cJSON_ArrayForEach(turns, setup->agent_turns)
+    cJSON_ArrayForEach(turns, agent_turns)
     {
         cJSON_DeleteItemFromObjectCaseSensitive(all, turns->string);
         cJSON *m = cJSON_AddObjectToObject(all, turns->string);
         cJSON_AddItemToObject(m, "temporal", cJSON_Duplicate(turns, 1));
     }
     return all;
+}
+
+static void failed_run(th_run_result *res, const char *message)
+{
+    res->status = TH_FAILED;
+    cJSON_Delete(res->error);
+    res->error = cJSON_CreateObject();
+    cJSON_AddStringToObject(res->error, "message", message);
+}
+
+void sp_run_procedure(const sp_run_request *rq, th_run_result *res)
+{
+    memset(res, 0, sizeof *res);
+    cJSON *mocks = mocks_for(rq->f, rq->agent_turns);
+    char err[1024] = "";
+    th_launch launch = {0};
+    tx_status ls =
+        rq->launch(rq->launch_ud, rq->config, rq->workspace, rq->run_id, &launch, err, sizeof err);
+    th_run_options ro = {
+        .path = rq->f->path,
+        .source = rq->f->src,
+        .source_len = rq->f->len,
+        .procedure = "main",
+        .inputs = rq->inputs,
+        .config = rq->config,
+        .mocks = mocks,
+        .launch = &launch,
+        .run_id = rq->run_id,
+        .mock_all = rq->mock,
+        .test = rq->test,
+        .fixed_now_ms = SP_EPOCH_MS,
+        .quiet_signals = true,
+        .limits = rq->limits,
+    };
+    if (ls != TX_OK)
+        failed_run(res, err[0] ? err : "cannot prepare the sandbox");
+    else if (th_run(&ro, res) != TX_OK)
+        failed_run(res, "cannot start tactus-runtime");
+    th_launch_free(&launch);
+    cJSON_Delete(mocks);
 }
 
 /* The custom steps for the runtime: Given steps before the first trigger
@@ -323,7 +358,7 @@ static void count_metrics(sp_outcome *out, const cJSON *report)
     out->tools_used = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(report, "tools"));
 }
 
-static void run_case(pool *p, sp_case *c, int run)
+static void run_case(const sp_options *o, sp_case *c, int run)
 {
     sp_outcome *out = &c->outcomes[run];
     out->steps = tx_calloc(c->n_steps + 1, sizeof *out->steps);
@@ -367,49 +402,30 @@ static void run_case(pool *p, sp_case *c, int run)
     if (!failed) {
         cJSON *test = cJSON_CreateObject();
         cJSON_AddItemToObject(test, "tool_mocks", cJSON_Duplicate(setup.tool_mocks, 1));
-        cJSON_AddBoolToObject(test, "mock_agents", p->o->mock);
+        cJSON_AddBoolToObject(test, "mock_agents", o->mock);
         cJSON *agents = cJSON_AddArrayToObject(test, "mocked_agents");
         const cJSON *t;
         cJSON_ArrayForEach(t, setup.agent_turns)
             cJSON_AddItemToArray(agents, cJSON_CreateString(t->string));
         cJSON_AddItemToObject(test, "human", cJSON_Duplicate(setup.human, 1));
         cJSON_AddItemToObject(test, "steps", custom_steps(c));
-        cJSON *mocks = mocks_for(c, &setup);
-        char run_id[40], err[1024] = "";
+        char run_id[40];
         run_id_of(c, run, run_id);
-        th_launch launch = {0};
-        tx_status ls = p->o->launch(p->o->launch_ud, c->file->config, c->file->workspace, run_id,
-                                    &launch, err, sizeof err);
-        const fe_file *f = c->file->f;
-        th_run_options ro = {
-            .path = f->path,
-            .source = f->src,
-            .source_len = f->len,
-            .procedure = "main",
-            .inputs = setup.inputs,
+        sp_run_request rq = {
+            .f = c->file->f,
             .config = c->file->config,
-            .mocks = mocks,
-            .launch = &launch,
-            .run_id = run_id,
-            .mock_all = p->o->mock,
+            .workspace = c->file->workspace,
+            .inputs = setup.inputs,
             .test = test,
-            .fixed_now_ms = SP_EPOCH_MS,
-            .quiet_signals = true,
-            .limits = p->o->limits,
+            .agent_turns = setup.agent_turns,
+            .run_id = run_id,
+            .mock = o->mock,
+            .limits = o->limits,
+            .launch = o->launch,
+            .launch_ud = o->launch_ud,
         };
-        if (ls != TX_OK) {
-            res.status = TH_FAILED;
-            res.error = cJSON_CreateObject();
-            cJSON_AddStringToObject(res.error, "message",
-                                    err[0] ? err : "cannot prepare the sandbox");
-        } else if (th_run(&ro, &res) != TX_OK) {
-            res.status = TH_FAILED;
-            res.error = cJSON_CreateObject();
-            cJSON_AddStringToObject(res.error, "message", "cannot start tactus-runtime");
-        }
+        sp_run_procedure(&rq, &res);
         have_run = true;
-        th_launch_free(&launch);
-        cJSON_Delete(mocks);
         cJSON_Delete(test);
     }
 
@@ -475,61 +491,91 @@ static void run_case(pool *p, sp_case *c, int run)
     out->ms = (double)(t1.tv_sec - t0.tv_sec) * 1000.0 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 }
 
+typedef struct {
+    void (*job)(void *ud, size_t i);
+    void *ud;
+    const char *what;
+    bool progress;
+    size_t total;
+    atomic_size_t next, done;
+    pthread_mutex_t lock;
+} pool;
+
 static void *worker(void *arg)
 {
     pool *p = arg;
-    int runs = p->o->runs;
     for (;;) {
-        size_t job = atomic_fetch_add(&p->next, 1);
-        if (job >= p->total || th_interrupted()) break;
-        run_case(p, &p->s->cases[job / (size_t)runs], (int)(job % (size_t)runs));
+        size_t i = atomic_fetch_add(&p->next, 1);
+        if (i >= p->total || th_interrupted()) break;
+        p->job(p->ud, i);
         size_t done = atomic_fetch_add(&p->done, 1) + 1;
-        if (p->o->progress) {
-            pthread_mutex_lock(&p->progress);
-            fprintf(stderr, "\r\033[Ktactus test: %zu/%zu runs", done, p->total);
+        if (p->progress) {
+            pthread_mutex_lock(&p->lock);
+            fprintf(stderr, "\r\033[K%s: %zu/%zu", p->what, done, p->total);
             fflush(stderr);
-            pthread_mutex_unlock(&p->progress);
+            pthread_mutex_unlock(&p->lock);
         }
     }
     return NULL;
 }
 
-tx_status sp_suite_run(sp_suite *s, const sp_options *o)
+size_t sp_parallel(size_t total, int jobs, const char *what, bool progress,
+                   void (*job)(void *ud, size_t i), void *ud)
 {
-    pool p = {.s = s, .o = o, .total = s->n_cases * (size_t)o->runs};
+    pool p = {.job = job, .ud = ud, .what = what, .progress = progress, .total = total};
     atomic_init(&p.next, 0);
     atomic_init(&p.done, 0);
-    pthread_mutex_init(&p.progress, NULL);
+    pthread_mutex_init(&p.lock, NULL);
     struct sigaction old_int, old_term;
     th_catch_interrupts(&old_int, &old_term);
-    int jobs = o->jobs < 1 ? 1 : o->jobs;
-    if ((size_t)jobs > p.total) jobs = p.total ? (int)p.total : 1;
+    if (jobs < 1) jobs = 1;
+    if ((size_t)jobs > total) jobs = total ? (int)total : 1;
     pthread_t *threads = tx_calloc((size_t)jobs, sizeof *threads);
     int started = 0;
     if (threads) {
-        /* Each run blocks on its child; big stacks are not needed. */
+        /* Each job blocks on its child process; big stacks are not needed. */
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         pthread_attr_setstacksize(&attr, 1u << 20);
-        for (int i = 1; i < jobs; i++)
-            if (pthread_create(&threads[i], &attr, worker, &p) == 0)
-                started++;
-            else
-                break;
+        for (int i = 1; i < jobs; i++) {
+            if (pthread_create(&threads[i], &attr, worker, &p) != 0) break;
+            started++;
+        }
         pthread_attr_destroy(&attr);
     }
     worker(&p);
     for (int i = 1; i <= started; i++)
         pthread_join(threads[i], NULL);
     tx_free(threads);
-    if (o->progress) fprintf(stderr, "\r\033[K");
+    if (progress) fprintf(stderr, "\r\033[K");
     th_release_interrupts(&old_int, &old_term);
-    pthread_mutex_destroy(&p.progress);
-    /* Jobs never started (an interrupt) are failures, not passes. */
+    pthread_mutex_destroy(&p.lock);
+    size_t ran = atomic_load(&p.done);
+    return ran;
+}
+
+typedef struct {
+    sp_suite *s;
+    const sp_options *o;
+} suite_run;
+
+static void suite_job(void *ud, size_t i)
+{
+    suite_run *r = ud;
+    size_t runs = (size_t)r->o->runs;
+    run_case(r->o, &r->s->cases[i / runs], (int)(i % runs));
+}
+
+tx_status sp_suite_run(sp_suite *s, const sp_options *o)
+{
+    suite_run r = {s, o};
+    size_t total = s->n_cases * (size_t)o->runs;
+    size_t ran = sp_parallel(total, o->jobs, "tactus test", o->progress, suite_job, &r);
+    /* Jobs never started (an interrupt) are reported skipped, not passed. */
     for (size_t i = 0; i < s->n_cases; i++)
-        for (int r = 0; r < o->runs; r++)
-            if (!s->cases[i].outcomes[r].steps) s->cases[i].outcomes[r].status = SP_SKIPPED;
-    return th_interrupted() ? TX_EIO : TX_OK;
+        for (int k = 0; k < o->runs; k++)
+            if (!s->cases[i].outcomes[k].steps) s->cases[i].outcomes[k].status = SP_SKIPPED;
+    return ran < total ? TX_EIO : TX_OK;
 }
 
 bool sp_suite_passed(const sp_suite *s)

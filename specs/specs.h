@@ -65,6 +65,39 @@ void sp_suite_write(const sp_suite *s, const sp_options *o, sp_format format, FI
 bool sp_suite_passed(const sp_suite *s);
 void sp_suite_free(sp_suite *s);
 
+/* ---- one run, as tests and evaluations make it ---------------------------------------- */
+
+/* A run of a file's main procedure with `tactus test`'s hooks: the file's
+ * Mocks (plus `agent_turns`, agent -> [turn...], over them), `test` sent as
+ * start.test, the fixed clock, people answered at once, no journal. */
+typedef struct {
+    const fe_file *f;
+    const cJSON *config;
+    const char *workspace;
+    const cJSON *inputs;      /* object */
+    const cJSON *test;        /* start.test */
+    const cJSON *agent_turns; /* may be NULL */
+    const char *run_id;
+    bool mock;
+    th_limits limits;
+    sp_launch_fn launch;
+    void *launch_ud;
+} sp_run_request;
+
+/* Always fills res (a failure to start is a failed run with a message). */
+void sp_run_procedure(const sp_run_request *rq, th_run_result *res);
+/* "test-" and 16 hex digits of the hash of `key`: a run id that is the
+ * same for the same scenario (or case) and run number every time. */
+void sp_stable_run_id(const char *key, size_t len, char out[40]);
+
+/* Calls job(ud, i) for i in [0, total) on `jobs` threads, in order of i
+ * (results belong in slots fixed by i, so output does not depend on which
+ * thread finished first); a progress line on stderr if asked; stops taking
+ * jobs after SIGINT/SIGTERM (which also stop the runs in flight). Returns
+ * how many jobs ran. */
+size_t sp_parallel(size_t total, int jobs, const char *what, bool progress,
+                   void (*job)(void *ud, size_t i), void *ud);
+
 /* Validates a tag expression; false with a message naming the column. */
 bool sp_tags_valid(const char *expr, char *err, size_t cap);
 

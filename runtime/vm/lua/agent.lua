@@ -259,6 +259,7 @@ function dsl.agent_call(data, opts)
     end
     local msg = type(res.message) == "table" and res.message or {}
     add_usage(usage, res.usage)
+    if dsl.observe_usage then dsl.observe_usage(data.name, res.usage) end
     content = msg.content
     local calls = normalize_calls(msg, turns)
     local amsg = {role = "assistant", content = type(content) == "string" and content or ""}

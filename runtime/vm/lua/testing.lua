@@ -123,6 +123,13 @@ dsl.observe_turn = function(agent, messages)
   end
 end
 
+local tokens = 0
+dsl.observe_usage = function(_, usage)
+  if type(usage) == "table" and type(usage.total_tokens) == "number" then
+    tokens = tokens + usage.total_tokens
+  end
+end
+
 -- ---- custom steps -------------------------------------------------------------------------------------
 
 local steps = type(test.steps) == "table" and test.steps or {}
@@ -193,5 +200,6 @@ dsl.test_after = function()
   local ag = {}
   for name, a in pairs(agents) do ag[name] = {turns = a.turns, context = concat(a.context, "\n")} end
   report.agents = ag
+  report.tokens = tokens
   return report
 end

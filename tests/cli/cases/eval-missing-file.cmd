@@ -1,0 +1,1 @@
+eval --no-sandbox eval-missing.tac

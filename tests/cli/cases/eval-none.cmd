@@ -1,0 +1,1 @@
+eval --no-sandbox test-pretty.tac

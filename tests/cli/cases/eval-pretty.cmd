@@ -1,0 +1,1 @@
+eval --mock --no-sandbox ../../../examples/01-hello.tac

@@ -1,0 +1,1 @@
+eval --mock ../../../examples/01-hello.tac
