@@ -30,6 +30,7 @@ int cli_runs(int argc, char **argv);
 
 int cli_test(int argc, char **argv);
 int cli_eval(int argc, char **argv);
+int cli_broker(int argc, char **argv);
 
 /* ---- files named on the command line (cli_paths.c) -------------------------------------- */
 
@@ -70,6 +71,8 @@ typedef struct {
     bool sandbox;        /* Docker; false: a plain child process */
     char runtime[4096];  /* tactus-runtime */
     char image[256];     /* the sandbox image, current */
+    bool remote;         /* a remote broker (sandbox.broker_transport tcp|tls) */
+    th_remote broker;
 } cli_launcher;
 
 /* Decides how runs start: Docker unless no_sandbox or sandbox.enabled:
@@ -78,6 +81,12 @@ typedef struct {
  * answers, and rebuilds a missing or stale image. 0 when ready. */
 int cli_launcher_prepare(cli_launcher *l, const char *cmd, const cJSON *config, bool no_sandbox,
                          bool quiet);
+/* For `tactus run`, before cli_launcher_prepare (a configuration error is
+ * reported whether or not Docker answers): sandbox.broker_transport
+ * tcp|tls, whose runs are registered with `tactus broker serve`. Fills
+ * l->remote and l->broker; CLI_EXIT_USAGE with the F.1 message. */
+int cli_launcher_check_remote(cli_launcher *l, const char *cmd, const cJSON *config,
+                              bool no_sandbox);
 /* The launch plan of one run (container named after run_id). */
 tx_status cli_launcher_make(const cli_launcher *l, const cJSON *config, const char *workspace,
                             const char *run_id, FILE *warn, th_launch *out, char *err, size_t cap);

@@ -114,7 +114,7 @@ int cli_eval(int argc, char **argv)
         rc = CLI_EXIT_FAILED;
         goto done;
     }
-    cli_launcher launcher;
+    cli_launcher launcher = {0};
     int prc = cli_launcher_prepare(&launcher, "tactus eval", first_config, no_sandbox, json);
     if (prc != CLI_EXIT_OK) {
         rc = prc;

@@ -15,7 +15,9 @@
 int cli_launcher_prepare(cli_launcher *l, const char *cmd, const cJSON *config, bool no_sandbox,
                          bool quiet)
 {
-    memset(l, 0, sizeof *l);
+    /* l->remote and l->broker stay as cli_launcher_check_remote set them */
+    l->sandbox = false;
+    l->runtime[0] = l->image[0] = '\0';
     if (cJSON_IsFalse(th_config_get(config, "sandbox.enabled"))) no_sandbox = true;
     l->sandbox = !no_sandbox;
     if (no_sandbox && !quiet)
@@ -52,9 +54,24 @@ int cli_launcher_prepare(cli_launcher *l, const char *cmd, const cJSON *config, 
     return CLI_EXIT_OK;
 }
 
+int cli_launcher_check_remote(cli_launcher *l, const char *cmd, const cJSON *config,
+                              bool no_sandbox)
+{
+    char err[1024];
+    bool docker = !no_sandbox && !cJSON_IsFalse(th_config_get(config, "sandbox.enabled"));
+    if (th_remote_config(config, docker, &l->broker, &l->remote, err, sizeof err) != TX_OK) {
+        fprintf(stderr, "%s: sandbox configuration error: %s\n", cmd, err);
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
 tx_status cli_launcher_make(const cli_launcher *l, const cJSON *config, const char *workspace,
                             const char *run_id, FILE *warn, th_launch *out, char *err, size_t cap)
 {
+    if (l->remote && !l->sandbox) return th_launch_plain_remote(&l->broker, l->runtime, workspace, out);
+    if (l->remote)
+        return th_launch_docker_remote(config, l->image, workspace, run_id, &l->broker, out, warn, err, cap);
     if (!l->sandbox) return th_launch_plain(l->runtime, workspace, out);
     return th_launch_docker(config, l->image, workspace, run_id, out, warn, err, cap);
 }

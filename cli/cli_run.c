@@ -481,8 +481,10 @@ int cli_run(int argc, char **argv)
     if (!inputs) goto done;
     mocks = mocks_json(f);
 
-    cli_launcher launcher;
-    rc = cli_launcher_prepare(&launcher, "tactus run", config, no_sandbox, json && !verbose);
+    cli_launcher launcher = {0};
+    rc = cli_launcher_check_remote(&launcher, "tactus run", config, no_sandbox);
+    if (rc == CLI_EXIT_OK)
+        rc = cli_launcher_prepare(&launcher, "tactus run", config, no_sandbox, json && !verbose);
     if (rc != CLI_EXIT_OK) goto done;
     rc = CLI_EXIT_USAGE;
     char workspace[PATH_MAX], file_abs[PATH_MAX];
@@ -546,6 +548,7 @@ int cli_run(int argc, char **argv)
         .tenant = tenant,
         .audit_path = audit_path,
         .mock_all = mock_all,
+        .remote_control = launcher.remote ? launcher.broker.control : NULL,
         .limits = limits,
         .progress = {stderr, verbose, isatty(STDERR_FILENO) && !getenv("NO_COLOR")},
     };

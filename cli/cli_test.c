@@ -136,7 +136,7 @@ int cli_test(int argc, char **argv)
                     in.paths.paths[i]);
     }
 
-    cli_launcher launcher;
+    cli_launcher launcher = {0};
     const cJSON *first_config = NULL;
     for (size_t i = 0; i < in.paths.len && !first_config; i++)
         if (in.files[i].f->specs) first_config = in.files[i].config;

@@ -24,6 +24,7 @@ static const char usage[] =
     "  resume RUN          continue a waiting or interrupted run\n"
     "  show RUN            a run's journal as a readable trace\n"
     "  audit RUN           the broker's audit records of a run\n"
+    "  broker serve        a broker for remote runtimes (tcp:// or tls://)\n"
     "  sandbox status|rebuild|doctor   the Docker sandbox: state, image, self-check\n"
     "  version             print the version\n"
     "\n"
@@ -55,6 +56,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "run") == 0) return cli_run(argc - 1, argv + 1);
     if (strcmp(cmd, "test") == 0) return cli_test(argc - 1, argv + 1);
     if (strcmp(cmd, "eval") == 0) return cli_eval(argc - 1, argv + 1);
+    if (strcmp(cmd, "broker") == 0) return cli_broker(argc - 1, argv + 1);
     if (strcmp(cmd, "sandbox") == 0) return cli_sandbox(argc - 1, argv + 1);
     if (!strcmp(cmd, "runs") || !strcmp(cmd, "approvals") || !strcmp(cmd, "approve") ||
         !strcmp(cmd, "resume") || !strcmp(cmd, "show") || !strcmp(cmd, "audit"))

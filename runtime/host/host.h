@@ -131,6 +131,25 @@ typedef struct {
     char memory[32];      /* the container's memory limit, for messages */
 } th_launch;
 
+/* A remote broker (sandbox.broker_transport: tcp|tls): where tactus-connect
+ * connects, how it checks the broker, and where runs are registered. */
+typedef struct {
+    char endpoint[600];   /* tcp://HOST:PORT or tls://HOST:PORT */
+    char ca[4096];        /* CA file (tls) */
+    char server_name[256]; /* name the certificate must carry; "" = the host */
+    char control[4096];   /* control socket of `tactus broker serve` */
+    char connect_exe[4096]; /* tactus-connect on this machine */
+} th_remote;
+
+/* Reads sandbox.broker_transport, broker_host (default 127.0.0.1, or
+ * host.docker.internal in Docker), broker_port, broker_ca_file,
+ * broker_server_name and broker_control. *remote is false for stdio (the
+ * default). TX_EINVAL with the message of inventory F.1 or what is missing. */
+tx_status th_remote_config(const cJSON *config, bool docker, th_remote *r, bool *remote, char *err,
+                           size_t errlen);
+/* --no-sandbox with a remote broker: tactus-connect in front of the runtime. */
+tx_status th_launch_plain_remote(const th_remote *r, const char *runtime_exe, const char *workspace,
+                                 th_launch *l);
 /* --no-sandbox: tactus-runtime as a child with an empty environment. */
 tx_status th_launch_plain(const char *runtime_exe, const char *workspace, th_launch *l);
 /* Docker: `docker run` of the sandbox image with the sandbox.* configuration
@@ -141,6 +160,11 @@ tx_status th_launch_plain(const char *runtime_exe, const char *workspace, th_lau
  * configuration. */
 tx_status th_launch_docker(const cJSON *config, const char *image, const char *proc_dir,
                            const char *run_id, th_launch *l, FILE *warn, char *err, size_t errlen);
+/* The same with a remote broker: tactus-connect (static) and the CA file are
+ * mounted read-only and run in front of the runtime. */
+tx_status th_launch_docker_remote(const cJSON *config, const char *image, const char *proc_dir,
+                                  const char *run_id, const th_remote *r, th_launch *l, FILE *warn,
+                                  char *err, size_t errlen);
 /* The same container configuration, running tactus-probe (mounted read-only
  * at /probe) with `args` instead of the runtime: for sandbox doctor and the
  * OS-level escape tests, which must see exactly what a run sees. */
@@ -169,6 +193,26 @@ th_image_state th_sandbox_image_state(const char *image, const char *runtime_exe
  * tactus.runtime_sha256. */
 tx_status th_sandbox_build_image(const char *image, const char *runtime_exe, const char *probe_exe,
                                  FILE *log, char *err, size_t errlen);
+
+/* ---- the remote broker (th_serve.c) ------------------------------------------------------------ */
+
+typedef struct {
+    const cJSON *config;    /* providers, host tools, budgets: the broker's own */
+    const char *listen;     /* tcp://HOST:PORT or tls://HOST:PORT (port 0: any) */
+    const char *cert, *key; /* PEM files, for tls:// */
+    const char *control;    /* the Unix socket where runs are registered */
+    const char *audit_path; /* audit log, or NULL */
+    FILE *log;              /* one line per event, or NULL */
+    void (*ready)(void *ud, const char *port); /* called once listening */
+    void *ready_ud;
+} th_serve_options;
+
+/* Serves until SIGINT/SIGTERM (see th_serve.c for the protocol). TX_EINVAL
+ * with a message for a configuration that cannot serve. */
+tx_status th_serve(const th_serve_options *o, char *err, size_t cap);
+/* The default control socket: $XDG_RUNTIME_DIR/tactus/broker.sock, else
+ * ~/.local/state/tactus/broker.sock. */
+void th_serve_default_control(char *out, size_t cap);
 
 /* ---- durability (th_durable.c) ------------------------------------------------------------------ */
 
@@ -221,6 +265,10 @@ typedef struct {
     const cJSON *test;
     long long fixed_now_ms;
     bool quiet_signals;      /* leave SIGINT/SIGTERM alone (the caller handles them) */
+    /* Remote broker: the run is registered at this control socket of
+     * `tactus broker serve`, which answers its effects; `launch` then runs
+     * tactus-connect, which gets the run's token on its standard input. */
+    const char *remote_control;
     th_limits limits;
     th_progress progress;
 } th_run_options;

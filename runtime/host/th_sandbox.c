@@ -598,30 +598,103 @@ static tx_status volume_arg(const char *spec, const char *proc_dir, char *out, s
     return TX_OK;
 }
 
+tx_status th_remote_config(const cJSON *config, bool docker, th_remote *r, bool *remote, char *err,
+                           size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    *remote = false;
+    const cJSON *sb = th_config_get(config, "sandbox");
+    const char *transport = th_json_str(sb, "broker_transport");
+    if (!transport || strcmp(transport, "stdio") == 0) return TX_OK;
+    if (strcmp(transport, "tcp") != 0 && strcmp(transport, "tls") != 0) {
+        snprintf(err, errlen, "Unsupported sandbox.broker_transport: '%s'", transport);
+        return TX_EINVAL;
+    }
+    const char *network = th_json_str(sb, "network");
+    if (docker && (!network || strcmp(network, "none") == 0)) {
+        snprintf(err, errlen,
+                 "sandbox.broker_transport requires container networking. Set sandbox.network "
+                 "to 'bridge' (or another non-'none' mode).");
+        return TX_EINVAL;
+    }
+    const char *host = th_json_str(sb, "broker_host");
+    if (!host) host = docker ? "host.docker.internal" : "127.0.0.1";
+    const cJSON *port = cJSON_GetObjectItemCaseSensitive(sb, "broker_port");
+    if (!cJSON_IsNumber(port) || port->valueint <= 0 || port->valueint > 65535) {
+        snprintf(err, errlen,
+                 "sandbox.broker_transport '%s' needs sandbox.broker_port: the port `tactus broker "
+                 "serve --listen %s://HOST:PORT` listens on",
+                 transport, transport);
+        return TX_EINVAL;
+    }
+    snprintf(r->endpoint, sizeof r->endpoint, "%s://%s%s%s:%d", transport,
+             strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", port->valueint);
+    const char *ca = th_json_str(sb, "broker_ca_file");
+    if (strcmp(transport, "tls") == 0) {
+        if (!ca) {
+            snprintf(err, errlen, "sandbox.broker_transport='tls' requires sandbox.broker_ca_file (the "
+                                  "CA that signed the broker's certificate)");
+            return TX_EINVAL;
+        }
+        if (!realpath(ca, r->ca)) {
+            snprintf(err, errlen, "sandbox.broker_ca_file %s: %s", ca, strerror(errno));
+            return TX_EINVAL;
+        }
+    }
+    const char *name = th_json_str(sb, "broker_server_name");
+    if (name) snprintf(r->server_name, sizeof r->server_name, "%s", name);
+    const char *control = th_json_str(sb, "broker_control");
+    if (control)
+        snprintf(r->control, sizeof r->control, "%s", control);
+    else
+        th_serve_default_control(r->control, sizeof r->control);
+    char runtime[sizeof r->connect_exe];
+    if (th_find_runtime(runtime, sizeof runtime) == TX_OK) {
+        char *slash = strrchr(runtime, '/');
+        if (slash) *slash = '\0';
+        if ((size_t)snprintf(r->connect_exe, sizeof r->connect_exe, "%.4000s/tactus-connect",
+                             runtime) >= sizeof r->connect_exe)
+            r->connect_exe[0] = '\0';
+    }
+    if (!r->connect_exe[0] || access(r->connect_exe, X_OK) != 0) {
+        snprintf(err, errlen, "tactus-connect not found beside tactus-runtime: remote brokers need it");
+        return TX_EINVAL;
+    }
+    *remote = true;
+    return TX_OK;
+}
+
+tx_status th_launch_plain_remote(const th_remote *r, const char *runtime_exe, const char *workspace,
+                                 th_launch *l)
+{
+    tx_status st = th_launch_plain(r->connect_exe, workspace, l);
+    if (st != TX_OK) return st;
+    /* argv is [tactus-connect]; the endpoint, the checks, then the runtime */
+    if ((st = argv_push(l, r->endpoint)) != TX_OK) return st;
+    if (r->ca[0] && ((st = argv_push(l, "--ca")) != TX_OK || (st = argv_push(l, r->ca)) != TX_OK))
+        return st;
+    if (r->server_name[0] && ((st = argv_push(l, "--server-name")) != TX_OK ||
+                              (st = argv_push(l, r->server_name)) != TX_OK))
+        return st;
+    return argv_push(l, runtime_exe);
+}
+
 static tx_status launch_docker(const cJSON *config, const char *image, const char *proc_dir,
                                const char *run_id, const char *probe_exe,
-                               const char *const *probe_args, th_launch *l, FILE *warn, char *err,
-                               size_t errlen)
+                               const char *const *probe_args, const th_remote *remote,
+                               th_launch *l, FILE *warn, char *err, size_t errlen)
 {
     memset(l, 0, sizeof *l);
     const cJSON *sb = th_config_get(config, "sandbox");
-    const char *transport = th_json_str(sb, "broker_transport");
     const char *network = th_json_str(sb, "network");
     if (!network) network = "none";
-    if (transport && strcmp(transport, "stdio") != 0) {
-        if (strcmp(transport, "tcp") != 0 && strcmp(transport, "tls") != 0) {
-            snprintf(err, errlen, "Unsupported sandbox.broker_transport: '%s'", transport);
-            return TX_EINVAL;
-        }
-        if (strcmp(network, "none") == 0) {
-            snprintf(err, errlen,
-                     "sandbox.broker_transport requires container networking. Set sandbox.network "
-                     "to 'bridge' (or another non-'none' mode).");
-            return TX_EINVAL;
-        }
-        snprintf(err, errlen,
-                 "sandbox.broker_transport '%s' is not available in this build yet; use stdio",
-                 transport);
+    th_remote checked;
+    bool is_remote = false;
+    if (!remote && th_remote_config(config, true, &checked, &is_remote, err, errlen) != TX_OK)
+        return TX_EINVAL;
+    if (is_remote) {
+        snprintf(err, errlen, "sandbox.broker_transport is tcp/tls: this run must be registered "
+                              "with the broker (internal error: no remote plan)");
         return TX_EINVAL;
     }
     const char *memory = "2g", *cpus = "2";
@@ -720,8 +793,28 @@ static tx_status launch_docker(const cJSON *config, const char *image, const cha
         PUSHF("--volume=%s:/probe:ro%s", probe_exe, NULL);
         PUSH("--entrypoint=/probe");
     }
+    if (remote) {
+        /* The connector is static, so it runs in the FROM-scratch image;
+         * host.docker.internal names the host from inside the container. */
+        PUSHF("--volume=%s:/connect:ro%s", remote->connect_exe, NULL);
+        if (remote->ca[0]) PUSHF("--volume=%s:/connect-ca.pem:ro%s", remote->ca, NULL);
+        PUSH("--add-host=host.docker.internal:host-gateway");
+        PUSH("--entrypoint=/connect");
+    }
     PUSH(image);
     for (size_t i = 0; probe_args && probe_args[i]; i++) PUSH(probe_args[i]);
+    if (remote) {
+        PUSH(remote->endpoint);
+        if (remote->ca[0]) {
+            PUSH("--ca");
+            PUSH("/connect-ca.pem");
+        }
+        if (remote->server_name[0]) {
+            PUSH("--server-name");
+            PUSH(remote->server_name);
+        }
+        PUSH("/usr/local/bin/tactus-runtime");
+    }
 #undef PUSH
 #undef PUSHF
     if (st != TX_OK) {
@@ -734,7 +827,14 @@ static tx_status launch_docker(const cJSON *config, const char *image, const cha
 tx_status th_launch_docker(const cJSON *config, const char *image, const char *proc_dir,
                            const char *run_id, th_launch *l, FILE *warn, char *err, size_t errlen)
 {
-    return launch_docker(config, image, proc_dir, run_id, NULL, NULL, l, warn, err, errlen);
+    return launch_docker(config, image, proc_dir, run_id, NULL, NULL, NULL, l, warn, err, errlen);
+}
+
+tx_status th_launch_docker_remote(const cJSON *config, const char *image, const char *proc_dir,
+                                  const char *run_id, const th_remote *r, th_launch *l, FILE *warn,
+                                  char *err, size_t errlen)
+{
+    return launch_docker(config, image, proc_dir, run_id, NULL, NULL, r, l, warn, err, errlen);
 }
 
 tx_status th_launch_docker_probe(const cJSON *config, const char *image, const char *proc_dir,
@@ -742,7 +842,7 @@ tx_status th_launch_docker_probe(const cJSON *config, const char *image, const c
                                  const char *const *args, th_launch *l, FILE *warn, char *err,
                                  size_t errlen)
 {
-    return launch_docker(config, image, proc_dir, run_id, probe_exe, args, l, warn, err, errlen);
+    return launch_docker(config, image, proc_dir, run_id, probe_exe, args, NULL, l, warn, err, errlen);
 }
 
 int th_launch_capture(const th_launch *l, tx_buf *out, tx_buf *err, int timeout_ms)

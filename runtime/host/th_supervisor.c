@@ -19,6 +19,8 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -311,6 +313,8 @@ static bool handle_frame(run_ctx *r, th_broker *broker, cJSON *msg, th_run_resul
     if (!id) {
         if (strcmp(method, "log.emit") == 0) {
             show_log(r, params);
+        } else if (strcmp(method, "delta") == 0) {
+            on_delta(r, params); /* a remote broker's stream, shown as it comes */
         } else if (strcmp(method, "stage.set") == 0) {
             end_stream(r);
             show(&r->opt->progress, "\033[36m", "stage: %s\n", th_json_str(params, "stage"), NULL);
@@ -354,6 +358,44 @@ static bool handle_frame(run_ctx *r, th_broker *broker, cJSON *msg, th_run_resul
     return !r->write_failed;
 }
 
+/* Registers the run at a `tactus broker serve` control socket: the socket
+ * (for the run's notifications) and the run's one-time token, or -1 with why. */
+static int remote_register(const th_run_options *opt, const cJSON *start, char *token, size_t cap,
+                           char *why, size_t whycap)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", opt->remote_control);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        snprintf(why, whycap,
+                 "cannot reach the broker's control socket %s: %s (start it with `tactus broker "
+                 "serve`, or set sandbox.broker_control)",
+                 opt->remote_control, strerror(errno));
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    cJSON *reg = cJSON_CreateObject();
+    cJSON_AddStringToObject(reg, "type", "register");
+    cJSON_AddItemToObject(reg, "start", cJSON_Duplicate(start, 1));
+    if (opt->mocks) cJSON_AddItemToObject(reg, "mocks", cJSON_Duplicate(opt->mocks, 1));
+    cJSON_AddBoolToObject(reg, "mock_all", opt->mock_all);
+    cJSON *reply = NULL;
+    tx_status st = tp_write_frame(fd, reg);
+    if (st == TX_OK) st = tp_read_frame(fd, TP_MAX_FRAME, &reply);
+    cJSON_Delete(reg);
+    const char *type = th_json_str(reply, "type"), *t = th_json_str(reply, "token");
+    if (st != TX_OK || !type || strcmp(type, "registered") != 0 || !t || strlen(t) >= cap) {
+        snprintf(why, whycap, "the broker at %s did not register the run: %s", opt->remote_control,
+                 th_json_str(reply, "reason") ? th_json_str(reply, "reason") : tx_status_str(st));
+        cJSON_Delete(reply);
+        close(fd);
+        return -1;
+    }
+    snprintf(token, cap, "%s", t);
+    cJSON_Delete(reply);
+    return fd;
+}
+
 tx_status th_run(const th_run_options *opt, th_run_result *res)
 {
     memset(res, 0, sizeof *res);
@@ -379,8 +421,26 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
         if (!r.durable) fail(res, "out of memory", opt->path);
     }
     cJSON *start = start_frame(opt, res->run_id);
-    if (!start || tp_write_frame(c.in, start) != TX_OK)
+    if (opt->remote_control) {
+        /* The broker sends the start frame; the connector gets the token,
+         * and the run's notifications come back on the control socket. */
+        char token[128], why[512];
+        int ctl = start ? remote_register(opt, start, token, sizeof token, why, sizeof why) : -1;
+        if (ctl < 0) {
+            fail(res, why, opt->path);
+        } else {
+            size_t tl = strlen(token);
+            token[tl++] = '\n';
+            if (write(c.in, token, tl) != (ssize_t)tl)
+                fail(res, "could not start tactus-connect (it exited at once)", opt->path);
+            explicit_bzero(token, sizeof token);
+            close_fd(&c.in);
+            close_fd(&c.out);
+            c.out = ctl;
+        }
+    } else if (!start || tp_write_frame(c.in, start) != TX_OK) {
         fail(res, "could not start tactus-runtime (it exited at once)", opt->path);
+    }
     cJSON_Delete(start);
 
     tp_decoder dec;
@@ -393,6 +453,7 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
     struct sigaction old_int, old_term;
     if (!opt->quiet_signals) th_catch_interrupts(&old_int, &old_term);
     bool finished = false, running = res->error == NULL, killed_for_time = false;
+    bool connector_gone = false; /* remote: tactus-connect exited */
     char buf[65536];
     while (running && (c.out >= 0 || c.err >= 0)) {
         struct pollfd fds[2] = {{c.out, POLLIN, 0}, {c.err, POLLIN, 0}};
@@ -413,6 +474,13 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
             ssize_t k = read(c.err, buf, sizeof buf);
             if (k <= 0) {
                 close_fd(&c.err);
+                if (opt->remote_control && !finished) {
+                    /* The connector is gone; the broker may still be
+                     * forwarding the last frames. A moment, then give up. */
+                    connector_gone = true;
+                    long long grace = now_ms() + 3000;
+                    if (!deadline || grace < deadline) deadline = grace;
+                }
             } else {
                 if (opt->progress.verbose && opt->progress.out) fwrite(buf, 1, (size_t)k, opt->progress.out);
                 tx_buf_append(&errtext, buf, (size_t)k); /* past the cap: dropped */
@@ -479,6 +547,16 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
         cJSON_Delete(res->error);
         res->error = NULL;
         fail(res, "interrupted: the run was stopped", opt->path);
+    } else if (connector_gone && !finished) {
+        char m[700];
+        snprintf(m, sizeof m, "tactus-connect ended before the run finished%s%.500s",
+                 errtext.len ? ": " : "", errtext.data ? errtext.data : "");
+        size_t ml = strlen(m);
+        while (ml && m[ml - 1] == '\n') m[--ml] = '\0';
+        res->status = TH_FAILED;
+        cJSON_Delete(res->error);
+        res->error = NULL;
+        fail(res, m, opt->path);
     } else if (killed_for_time) {
         char m[160];
         snprintf(m, sizeof m, "wall-clock budget exceeded (limit %lld ms): the runtime was stopped",

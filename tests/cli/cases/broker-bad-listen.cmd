@@ -1,0 +1,1 @@
+broker serve --listen udp://x:1

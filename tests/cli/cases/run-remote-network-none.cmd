@@ -1,0 +1,1 @@
+run --input name=Ada remote-none/run.tac

@@ -1,0 +1,1 @@
+run --no-sandbox --input name=Ada run-remote.tac

@@ -1,0 +1,1 @@
+run --no-sandbox --input name=Ada remote-udp/run.tac
