@@ -31,6 +31,7 @@ static const ck_rule_info rules[] = {
     {"TAC304", TX_SEV_ERROR, "host-tool-unknown", "Tool { use = ... } names no brokered host tool."},
     {"TAC401", TX_SEV_ERROR, "not-in-sandbox", "Code uses something the sandbox does not provide."},
     {"TAC402", TX_SEV_ERROR, "module-not-found", "require names neither a stdlib module nor a .tac file beside this one."},
+    {"TAC411", TX_SEV_ERROR, "primitive-argument", "A DSL primitive (Sleep, System.alert, Classify) is given an argument of the wrong type or value."},
     {"TAC501", TX_SEV_ERROR, "human-message-type", "A Human request's message is not a string."},
     {"TAC502", TX_SEV_ERROR, "human-timeout-type", "A Human request's timeout is not a positive number."},
     {"TAC503", TX_SEV_ERROR, "human-default-type", "A Human request's default is not of the request's kind."},
@@ -110,6 +111,7 @@ tx_status ck_check(ck_checker *ck, const fe_file *f, tx_diag_list *out)
         ck_rule_tools(&r);
         ck_rule_sandbox(&r);
         ck_rule_human(&r);
+        ck_rule_primitives(&r);
         ck_rule_specs(&r);
         ck_rule_mocks(&r);
         ck_rule_evaluations(&r);

@@ -28,6 +28,7 @@ void ck_rule_procedures(ck_run *r);
 void ck_rule_tools(ck_run *r);
 void ck_rule_sandbox(ck_run *r);
 void ck_rule_human(ck_run *r);
+void ck_rule_primitives(ck_run *r);
 void ck_rule_outputs(ck_run *r);
 void ck_rule_specs(ck_run *r);
 void ck_rule_mocks(ck_run *r);

@@ -609,6 +609,7 @@ static void walk(ref_walk *w, const fe_node *node, int depth)
             /* Arguments are kept only for the calls rules look into; converting
              * every call's arguments doubled the cost of a check. */
             bool keep = strcmp(name, "require") == 0 || strncmp(name, "Human.", 6) == 0 ||
+                        strcmp(name, "Sleep") == 0 || strcmp(name, "System.alert") == 0 ||
                         tx_map_get(&w->agent_names, name, strlen(name)) != NULL;
             fe_value *call = keep ? fe_value_from_node(w->p, node, 0) : NULL;
             add_ref(w, name, callee, true, call,

@@ -62,6 +62,7 @@ static const char *kind_of(const char *method)
     if (strcmp(method, "clock.now") == 0) return "clock";
     if (strcmp(method, "random.seed") == 0) return "random";
     if (strcmp(method, "checkpoint") == 0) return "checkpoint";
+    if (strcmp(method, "timer.sleep") == 0) return "timer";
     return "other";
 }
 

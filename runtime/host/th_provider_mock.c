@@ -163,6 +163,7 @@ static char *turn_content(const cJSON *turn)
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(turn, "data");
     if (data) return cJSON_PrintUnformatted(data);
     if (!msg) msg = th_json_str(turn, "returns");
+    if (!msg) msg = th_json_str(turn, "value"); /* a Classify mock: {value = "billing"} */
     return msg ? tx_strdup(msg) : tx_strdup("");
 }
 

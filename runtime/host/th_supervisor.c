@@ -264,6 +264,7 @@ static cJSON *start_frame(const th_run_options *opt, const char *run_id)
                                    : (double)ts.tv_sec * 1000.0 + ts.tv_nsec / 1000000;
     cJSON_AddNumberToObject(s, "now_ms", now);
     if (opt->test) cJSON_AddItemToObject(s, "test", cJSON_Duplicate(opt->test, 1));
+    if (opt->mock_all) cJSON_AddTrueToObject(s, "mock"); /* Mocks {} answer tools and models too */
     return s;
 }
 

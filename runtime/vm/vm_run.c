@@ -135,6 +135,8 @@ static int setup_l(lua_State *L)
     lua_setfield(L, -2, "run_id");
     lua_pushinteger(L, (lua_Integer)ctx->seed);
     lua_setfield(L, -2, "seed");
+    lua_pushboolean(L, cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(start, "mock")));
+    lua_setfield(L, -2, "mock");
     const cJSON *test = cJSON_GetObjectItemCaseSensitive(start, "test");
     if (cJSON_IsObject(test)) {
         vm_json_push(L, test);

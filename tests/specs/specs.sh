@@ -14,7 +14,10 @@ root=$(cd "$here/../.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "specs $case: $*" >&2; exit 1; }
-files=("$root/examples" "$here/steps.tac" "$here/scalar.tac" "$here/mocks.tac")
+# A private copy of the examples: 13-sandbox-safe writes a report beside
+# itself, and tests running at the same time must not share that file.
+cp -r "$root/examples" "$tmp/examples"
+files=("$tmp/examples" "$here/steps.tac" "$here/scalar.tac" "$here/mocks.tac")
 
 case $case in
 determinism)
@@ -58,19 +61,19 @@ sc = json.load(open(sys.argv[1]))["features"][0]["scenarios"][0]
 k = sc["consistency"]
 assert k == {"runs": 4, "passed": 2, "success_rate": 0.5, "consistency": 0.5, "flaky": True}, k
 PY
-    NO_COLOR=1 "$tactus" test --mock --no-sandbox --runs 3 "$root/examples/01-hello.tac" >"$tmp/p.txt" 2>/dev/null \
+    NO_COLOR=1 "$tactus" test --mock --no-sandbox --runs 3 "$tmp/examples/01-hello.tac" >"$tmp/p.txt" 2>/dev/null \
         || fail "a steady scenario must pass every run"
     grep -q "Success rate: 100.0% (3/3)  Consistency: 100.0%" "$tmp/p.txt" || fail "no success rate line: $(cat "$tmp/p.txt")"
     echo "specs runs: flaky detected (2/4, consistency 0.5); steady 3/3"
     ;;
 examples)
-    NO_COLOR=1 "$tactus" test --mock --no-sandbox "$root/examples" >"$tmp/e.txt" 2>&1 || { cat "$tmp/e.txt"; fail "an example failed"; }
+    NO_COLOR=1 "$tactus" test --mock --no-sandbox "$tmp/examples" >"$tmp/e.txt" 2>&1 || { cat "$tmp/e.txt"; fail "an example failed"; }
     tail -1 "$tmp/e.txt"
     ;;
 examples-sandbox)
     # The container runs as the folder's owner, or nobody for a root-owned
     # folder: give the copy to nobody, as a user's own folder would be theirs.
-    cp -r "$root/examples" "$tmp/ex"
+    cp -r "$tmp/examples" "$tmp/ex"
     chown -R 65534:65534 "$tmp/ex"
     NO_COLOR=1 "$tactus" test --mock "$tmp/ex" >"$tmp/e.txt" 2>&1 || { cat "$tmp/e.txt"; fail "an example failed in the sandbox"; }
     tail -1 "$tmp/e.txt"

@@ -69,6 +69,7 @@ local function model_of(data, override)
   end
   return m, temperature, max_tokens
 end
+dsl.model_of = model_of
 
 -- ---- the call -----------------------------------------------------------------------------------
 

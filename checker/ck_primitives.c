@@ -1,0 +1,119 @@
+/*
+ * ck_primitives.c - arguments of Sleep, System.alert and Classify (TAC411).
+ *
+ * The runtime refuses these at the call; the checker says so before a run
+ * has spent its budget (or a day of a durable run) getting there.
+ */
+#include <string.h>
+
+#include "ck_internal.h"
+
+static bool dynamic(const fe_value *v)
+{
+    return v->kind == FE_NAME || v->kind == FE_CALL || v->kind == FE_OTHER;
+}
+
+static void check_sleep(ck_run *r, const fe_ref *ref)
+{
+    const fe_value *s = fe_value_at(ref->call, 0);
+    char buf[96];
+    if (!s) {
+        ck_report(r, "TAC411", ref->span, "Sleep needs a number of seconds: Sleep(60)");
+    } else if (!dynamic(s) && (s->kind != FE_NUMBER || s->number < 0 || s->number > 86400)) {
+        ck_report(r, "TAC411", s->span, "Sleep takes a number of seconds from 0 to 86400, not %s",
+                  ck_value_repr(s, buf, sizeof buf));
+    }
+}
+
+static void check_alert(ck_run *r, const fe_ref *ref)
+{
+    static const char *const levels[] = {"info", "warning", "error", "critical"};
+    const fe_value *a = fe_value_at(ref->call, 0);
+    char buf[96];
+    if (!a || (a->kind != FE_TABLE && a->kind != FE_STRING && !dynamic(a))) {
+        ck_report(r, "TAC411", a ? a->span : ref->span,
+                  "System.alert takes {message = \"...\", level = \"warning\"}%s%s",
+                  a ? ", not " : "", a ? ck_value_repr(a, buf, sizeof buf) : "");
+        return;
+    }
+    if (a->kind != FE_TABLE) return;
+    const fe_value *msg = fe_value_get(a, "message");
+    if (!msg)
+        ck_report(r, "TAC411", a->span, "System.alert needs message = \"what happened\"");
+    else if (msg->kind != FE_STRING && !dynamic(msg))
+        ck_report(r, "TAC411", msg->span, "the message of System.alert must be a string, not %s",
+                  ck_value_repr(msg, buf, sizeof buf));
+    const fe_value *level = fe_value_get(a, "level");
+    if (level && level->kind == FE_STRING) {
+        for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++)
+            if (strcmp(level->str, levels[i]) == 0) return;
+        ck_report(r, "TAC411", level->span,
+                  "System.alert's level must be \"info\", \"warning\", \"error\" or \"critical\", "
+                  "not \"%s\"",
+                  level->str);
+    }
+}
+
+static void check_classify(ck_run *r, const fe_model *m)
+{
+    static const char *const algorithms[] = {"ratio", "partial_ratio", "token_sort_ratio",
+                                             "token_set_ratio"};
+    const fe_value *cfg = m->config;
+    char buf[96];
+    const fe_value *method = fe_value_get(cfg, "method");
+    bool fuzzy = false;
+    if (method && method->kind == FE_STRING) {
+        fuzzy = strcmp(method->str, "fuzzy") == 0;
+        if (!fuzzy && strcmp(method->str, "llm") != 0)
+            ck_report(r, "TAC411", method->span,
+                      "Classify's method must be \"llm\" or \"fuzzy\", not \"%s\"", method->str);
+    }
+    const fe_value *classes = fe_value_get(cfg, "classes");
+    if (!classes)
+        ck_report(r, "TAC411", m->span, "Classify needs classes = {\"a\", \"b\", ...}");
+    else if (classes->kind == FE_TABLE) {
+        if (classes->n_entries == 0)
+            ck_report(r, "TAC411", classes->span, "Classify's classes are empty");
+        for (const fe_entry *e = classes->entries; e; e = e->next)
+            if (e->value->kind != FE_STRING && !dynamic(e->value))
+                ck_report(r, "TAC411", e->value->span,
+                          "a class of Classify must be a string, not %s",
+                          ck_value_repr(e->value, buf, sizeof buf));
+    }
+    const fe_value *th = fe_value_get(cfg, "threshold");
+    if (th && !dynamic(th) && (th->kind != FE_NUMBER || th->number < 0 || th->number > 1))
+        ck_report(r, "TAC411", th->span, "Classify's threshold is a number from 0 to 1, not %s",
+                  ck_value_repr(th, buf, sizeof buf));
+    const fe_value *alg = fe_value_get(cfg, "algorithm");
+    if (alg && alg->kind == FE_STRING) {
+        bool known = false;
+        for (size_t i = 0; i < sizeof algorithms / sizeof algorithms[0]; i++)
+            known = known || strcmp(alg->str, algorithms[i]) == 0;
+        if (!known)
+            ck_report(r, "TAC411", alg->span,
+                      "Classify's algorithm \"%s\" is not one of ratio, partial_ratio, "
+                      "token_sort_ratio, token_set_ratio",
+                      alg->str);
+        else if (!fuzzy)
+            ck_report(r, "TAC411", alg->span,
+                      "an algorithm only applies to method = \"fuzzy\"; add it or remove this");
+    }
+}
+
+void ck_rule_primitives(ck_run *r)
+{
+    for (const fe_ref *ref = r->f->refs; ref; ref = ref->next) {
+        if (!ref->is_call || !ref->call) continue;
+        if (strcmp(ref->name, "Sleep") == 0)
+            check_sleep(r, ref);
+        else if (strcmp(ref->name, "System.alert") == 0)
+            check_alert(r, ref);
+    }
+    /* A Classify declared under two names is checked once. */
+    const fe_value *seen = NULL;
+    for (const fe_model *m = r->f->models; m; m = m->next)
+        if (m->kind == FE_MODEL_CLASSIFY && m->config != seen) {
+            seen = m->config;
+            check_classify(r, m);
+        }
+}
