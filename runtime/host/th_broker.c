@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <string.h>
+#include <errno.h>
 #include <time.h>
 
 #include "host.h"
@@ -573,6 +574,25 @@ static void redacting_delta(void *ud, const cJSON *delta)
 
 /* ---- dispatch ------------------------------------------------------------------------------------- */
 
+/* Sleep(seconds): the host waits, so the runtime never spins; under
+ * `tactus test` the fixed clock moves on instead. SIGINT/SIGTERM end the
+ * wait early (the supervisor then stops the run). */
+static cJSON *sleep_for(th_broker *b, long id, const cJSON *params)
+{
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(params, "seconds");
+    if (!cJSON_IsNumber(s) || s->valuedouble < 0 || s->valuedouble > 86400)
+        return error_event(id, "BadRequest", "timer.sleep needs seconds from 0 to 86400");
+    if (b->fixed_now_ms) {
+        b->clock_calls += (long long)(s->valuedouble * 1000);
+        return result_done(id, "slept", cJSON_CreateNumber(s->valuedouble));
+    }
+    struct timespec left = {(time_t)s->valuedouble,
+                            (long)((s->valuedouble - (double)(time_t)s->valuedouble) * 1e9)};
+    while (nanosleep(&left, &left) != 0 && errno == EINTR && !th_interrupted()) {
+    }
+    return result_done(id, "slept", cJSON_CreateNumber(s->valuedouble));
+}
+
 /* The answer a test gives a person's request (inventory C.3): a scenario's
  * "when asked" prefix first, then its answer for the kind, then the mock
  * defaults (approve true, input "test input", review Approve, escalate). */
@@ -811,6 +831,7 @@ static cJSON *dispatch(th_broker *b, const cJSON *request, th_delta_fn on_delta,
     if (!method) return error_event(id, "BadRequest", "Missing method");
     if (strcmp(method, "llm.chat") == 0) return handle_chat(b, id, params, on_delta, ud);
     if (strcmp(method, "tool.call") == 0) return handle_tool_call(b, id, params);
+    if (strcmp(method, "timer.sleep") == 0) return sleep_for(b, id, params);
     if (strcmp(method, "clock.now") == 0 && b->fixed_now_ms)
         /* Tests: time moves one millisecond per reading, the same every run. */
         return result_done(id, "epoch_ms", cJSON_CreateNumber((double)(b->fixed_now_ms + b->clock_calls++)));
