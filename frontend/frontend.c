@@ -21,7 +21,7 @@
 
 const char *const fe_stdlib_modules[] = {
     "tactus.tools.done", "tactus.io.file", "tactus.io.json", "tactus.io.csv",
-    "tactus.io.tsv",     "tactus.io.fs",   NULL,
+    "tactus.io.tsv",     "tactus.io.fs",   "tactus.io.parquet", "tactus.io.hdf5", "tactus.io.excel", NULL,
 };
 
 bool fe_is_stdlib_module(const char *name)

@@ -351,3 +351,101 @@ function schema.json_schema(fields)
   end
   return {type = "object", properties = props, required = required}
 end
+
+-- ---- delimited text (tactus.io.csv, tactus.io.tsv) -----------------------------------------------
+
+local function split_rows(text, sep, path, module)
+  local rows, row, field = {}, {}, {}
+  local i, n, quoted, line = 1, #text, false, 1
+  local function end_field()
+    row[#row + 1] = concat(field)
+    field = {}
+  end
+  local function end_row()
+    end_field()
+    rows[#rows + 1] = {fields = row, line = line}
+    row = {}
+  end
+  while i <= n do
+    local c = sub(text, i, i)
+    if quoted then
+      if c == '"' and sub(text, i + 1, i + 1) == '"' then
+        field[#field + 1] = '"'
+        i = i + 1
+      elseif c == '"' then
+        quoted = false
+      else
+        if c == "\n" then line = line + 1 end
+        field[#field + 1] = c
+      end
+    elseif c == '"' and #field == 0 then
+      quoted = true
+    elseif c == sep then
+      end_field()
+    elseif c == "\n" or c == "\r" then
+      if c == "\r" and sub(text, i + 1, i + 1) == "\n" then i = i + 1 end
+      end_row()
+      line = line + 1
+    else
+      field[#field + 1] = c
+    end
+    i = i + 1
+  end
+  if quoted then raise("%s.read: %s: a quoted field opened on line %d is never closed", module, path, line) end
+  if #field > 0 or #row > 0 then end_row() end
+  return rows
+end
+
+local function quote(v, sep)
+  local s = tostring(v == nil and "" or v)
+  if find(s, '[' .. sep .. '"\r\n]') then s = '"' .. gsub(s, '"', '""') .. '"' end
+  return s
+end
+
+function dsl.delimited(sep, module)
+  local M = {}
+  function M.read(path)
+    if type(path) ~= "string" then raise("%s.read expects a path", module) end
+    local ok, text = pcall(File.read, path)
+    if not ok then raise("%s.read: %s", module, (gsub(tostring(text), "^%[tactus%][^:]*:%d+: ", ""))) end
+    local rows = split_rows(text, sep, path, module)
+    if #rows == 0 then return {} end
+    local header = rows[1].fields
+    local out = {}
+    for r = 2, #rows do
+      local f = rows[r].fields
+      if not (#f == 1 and f[1] == "") then -- blank lines are skipped
+        if #f ~= #header then
+          raise("%s.read: %s line %d has %d field%s, but the header has %d", module, path,
+            rows[r].line, #f, #f == 1 and "" or "s", #header)
+        end
+        local t = {}
+        for k, name in ipairs(header) do t[name] = f[k] end
+        out[#out + 1] = t
+      end
+    end
+    return out
+  end
+  -- write(path, rows, {headers = {...}}): headers default to the sorted keys of the first row
+  function M.write(path, rows, opts)
+    if type(rows) ~= "table" then raise("%s.write expects a list of rows", module) end
+    local headers = opts and opts.headers
+    if not headers then
+      headers = {}
+      for k in pairs(rows[1] or {}) do headers[#headers + 1] = tostring(k) end
+      sort(headers)
+    end
+    local lines = {}
+    local h = {}
+    for k, name in ipairs(headers) do h[k] = quote(name, sep) end
+    lines[1] = concat(h, sep)
+    for r, row in ipairs(rows) do
+      if type(row) ~= "table" then raise("%s.write: row %d is not a table", module, r) end
+      local f = {}
+      for k, name in ipairs(headers) do f[k] = quote(row[name], sep) end
+      lines[#lines + 1] = concat(f, sep)
+    end
+    return File.write(path, concat(lines, "\n") .. "\n")
+  end
+  return M
+end

@@ -3,7 +3,13 @@
 local M = {}
 
 function M.read(path)
-  return Json.decode(File.read(path))
+  local text = File.read(path)
+  local ok, value = pcall(Json.decode, text)
+  if not ok then
+    dsl.raise("tactus.io.json.read: %s is not JSON: %s", tostring(path),
+      (tostring(value):gsub("^[^:]*:%d+: ", "")))
+  end
+  return value
 end
 
 function M.write(path, data)

@@ -1,0 +1,8 @@
+-- require("tactus.io.parquet"): parquet files need a foreign library the sandbox
+-- does not carry; every call says so, naming the caller's line.
+return setmetatable({}, {__index = function(_, fn)
+  return function()
+    dsl.raise("tactus.io.parquet.%s is not available in this runtime: parquet needs a library the " ..
+      "sandbox does not carry; convert the data to CSV or JSON (tactus.io.csv, tactus.io.json)", tostring(fn))
+  end
+end})
