@@ -248,7 +248,13 @@ function dsl.agent_call(data, opts)
     turns = turns + 1
     local messages = vm.json_array({})
     if system then messages[1] = {role = "system", content = system} end
-    for _, m in ipairs(history) do messages[#messages + 1] = m end
+    local seen = history
+    if data.filter then
+      local copy = {}
+      for i, m in ipairs(history) do copy[i] = m end
+      seen = dsl.apply_filter(data.name, data.filter, copy)
+    end
+    for _, m in ipairs(seen) do messages[#messages + 1] = m end
     if dsl.observe_turn then dsl.observe_turn(data.name, messages) end
     local ok, res = vm.request("llm.chat", {
       agent = data.name, model = model, messages = messages, tools = schemas,
@@ -315,6 +321,8 @@ local function declare_agent(config, name)
     history = {},
   }
   dsl.name(data, "Agent", name or config.name)
+  data.shared, data.filter = dsl.history_settings(config, data.name)
+  if data.shared then data.history = dsl.shared_history() end
   if data.system_prompt ~= nil and type(data.system_prompt) ~= "string" and
       type(data.system_prompt) ~= "function" then
     raise("Agent '%s': system_prompt must be a string or a function", data.name)
