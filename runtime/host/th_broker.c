@@ -574,6 +574,46 @@ static void redacting_delta(void *ud, const cJSON *delta)
 
 /* ---- dispatch ------------------------------------------------------------------------------------- */
 
+/* Model { type = "http", endpoint = ... }: the prediction is a POST of
+ * {"input": ...} made here, never by the runtime. The host decides where a
+ * model may be called (the .tac file is not trusted):
+ *   models: { allow_hosts: [h], NAME: { endpoint, headers, timeout, allow_hosts } }
+ * a model's own `endpoint` in host configuration wins over the file's. */
+static cJSON *model_predict(th_broker *b, long id, const cJSON *params)
+{
+    const char *name = th_json_str(params, "name");
+    const char *type = th_json_str(params, "type");
+    if (!name || !type || strcmp(type, "http") != 0)
+        return error_event(id, "BadRequest", "model.predict needs name and type \"http\"");
+    const cJSON *models = th_config_get(b->config, "models");
+    const cJSON *own = cJSON_GetObjectItemCaseSensitive(models, name);
+    const char *endpoint = th_json_str(own, "endpoint");
+    if (!endpoint) endpoint = th_json_str(params, "endpoint");
+    if (!endpoint) return error_event(id, "BadRequest", "the model has no endpoint");
+    cJSON *spec = cJSON_CreateObject();
+    cJSON *http = cJSON_AddObjectToObject(spec, "http");
+    cJSON_AddStringToObject(http, "method", "POST");
+    cJSON_AddStringToObject(http, "url", endpoint);
+    cJSON_AddStringToObject(http, "body", "args");
+    const cJSON *allow = cJSON_GetObjectItemCaseSensitive(own, "allow_hosts");
+    if (!allow) allow = cJSON_GetObjectItemCaseSensitive(models, "allow_hosts");
+    cJSON_AddItemToObject(http, "allow_hosts", allow ? cJSON_Duplicate(allow, 1) : cJSON_CreateArray());
+    const cJSON *headers = cJSON_GetObjectItemCaseSensitive(own, "headers");
+    if (headers) cJSON_AddItemToObject(http, "headers", cJSON_Duplicate(headers, 1));
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(own, "timeout");
+    if (!t) t = cJSON_GetObjectItemCaseSensitive(params, "timeout");
+    if (cJSON_IsNumber(t)) cJSON_AddNumberToObject(spec, "timeout", t->valuedouble);
+    cJSON *args = cJSON_CreateObject();
+    const cJSON *input = cJSON_GetObjectItemCaseSensitive(params, "input");
+    cJSON_AddItemToObject(args, "input", input ? cJSON_Duplicate(input, 1) : cJSON_CreateNull());
+    char label[200];
+    snprintf(label, sizeof label, "model %.150s", name);
+    cJSON *reply = http_tool(b, id, label, spec, args);
+    cJSON_Delete(args);
+    cJSON_Delete(spec);
+    return reply;
+}
+
 /* Sleep(seconds): the host waits, so the runtime never spins; under
  * `tactus test` the fixed clock moves on instead. SIGINT/SIGTERM end the
  * wait early (the supervisor then stops the run). */
@@ -832,6 +872,7 @@ static cJSON *dispatch(th_broker *b, const cJSON *request, th_delta_fn on_delta,
     if (strcmp(method, "llm.chat") == 0) return handle_chat(b, id, params, on_delta, ud);
     if (strcmp(method, "tool.call") == 0) return handle_tool_call(b, id, params);
     if (strcmp(method, "timer.sleep") == 0) return sleep_for(b, id, params);
+    if (strcmp(method, "model.predict") == 0) return model_predict(b, id, params);
     if (strcmp(method, "clock.now") == 0 && b->fixed_now_ms)
         /* Tests: time moves one millisecond per reading, the same every run. */
         return result_done(id, "epoch_ms", cJSON_CreateNumber((double)(b->fixed_now_ms + b->clock_calls++)));

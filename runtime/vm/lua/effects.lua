@@ -233,8 +233,48 @@ local function predict(data, _, input)
     if hit then return {output = result} end
   end
   if data.type == "mock" then return {output = deepcopy(data.config.value)} end
-  raise("Model '%s': type '%s' is not available yet in this runtime (only \"mock\")", data.name,
-    tostring(data.type))
+  if data.type == "http" then
+    -- The broker makes the call (the host allow-lists where models live).
+    local ok, res = vm.request("model.predict", {name = data.name, type = "http",
+      endpoint = data.config.endpoint, timeout = data.config.timeout, input = input})
+    if not ok then raise("Model '%s' (http) failed: %s: %s", data.name, res.type, res.message) end
+    local body = type(res.result) == "table" and res.result.body or nil
+    if type(body) == "table" and body.output ~= nil then body = body.output end
+    return {output = body}
+  end
+  if data.type == "llm" then
+    local cfg = data.config
+    local fields = cfg.output and dsl.schema.normalize(cfg.output, format("Model '%s' output", data.name))
+    local text = type(input) == "string" and input or Json.encode(input or {})
+    local ok, res = vm.request("llm.chat", {
+      agent = data.name, model = dsl.model_of({name = data.name, model = cfg.model}),
+      temperature = cfg.temperature,
+      messages = vm.json_array({
+        {role = "system", content = (cfg.prompt or "Predict the output for the input.") ..
+          (fields and "\nAnswer with one JSON object with the declared output fields." or "")},
+        {role = "user", content = text}}),
+      tools = vm.json_array({}),
+      output_schema = fields and dsl.schema.json_schema(fields) or nil,
+    })
+    if not ok then raise("Model '%s' (llm) failed: %s: %s", data.name, res.type, res.message) end
+    local content = type(res.message) == "table" and res.message.content or nil
+    if not fields then return {output = content} end
+    local parsed_ok, value = pcall(Json.decode, content or "")
+    if not parsed_ok or type(value) ~= "table" then
+      raise("Model '%s' (llm) answered with text that is not a JSON object: %s", data.name,
+        tostring(content))
+    end
+    return {output = dsl.schema.validate(fields, value, {label = "Output", noun = "output",
+      prefix = format("Model '%s': ", data.name), unknown = "drop"})}
+  end
+  if data.type == "registry" then
+    raise("Model '%s': type 'registry' needs a model registry and local training (%s), which " ..
+      "this runtime does not have; mock it for tests (Mocks { %s = {returns = {...}} }) or serve " ..
+      "it behind an endpoint and use type = \"http\"", data.name,
+      data.config.training and "training = {...}" or "name/version", data.name)
+  end
+  raise("Model '%s': type '%s' is not available in this runtime (mock, http, llm; registry " ..
+    "under Mocks)", data.name, tostring(data.type))
 end
 
 local function declare_model(config, name)
