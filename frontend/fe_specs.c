@@ -192,30 +192,19 @@ static void add_examples(gk_walk *w, fe_scenario *sc, TSNode ex)
 {
     TSNode table = ts_node_child_by_field_id(ex, w->g.f_table);
     if (ts_node_is_null(table)) return;
-    fe_example_row *tail = sc->example_rows;
-    while (tail && tail->next) tail = tail->next;
-    bool header_done = false;
-    TSNode r;
-    fe_ts_iter it = fe_ts_iter_start(table);
-    while (!w->p->oom && fe_ts_iter_next(&it, &r)) {
-        if (ts_node_symbol(r) != w->g.table_row) continue;
-        if (!header_done) {
-            header_done = true;
-            if (!sc->example_header) sc->example_header = row_cells(w, r, &sc->n_header);
-            continue;
-        }
-        fe_example_row *row = fe_alloc(w->p, sizeof *row);
-        if (!row) break;
-        row->cells = row_cells(w, r, &row->n_cells);
-        row->span = fe_ts_span(r);
-        if (tail)
-            tail->next = row;
-        else
-            sc->example_rows = row;
-        tail = row;
-        sc->n_example_rows++;
+    /* The first row is the header (a later Examples table reuses the first
+     * header: the runner substitutes by it). */
+    size_t n;
+    fe_example_row *rows = table_rows(w, table, &n);
+    if (!rows) return;
+    if (!sc->example_header) {
+        sc->example_header = rows->cells;
+        sc->n_header = rows->n_cells;
     }
-    fe_ts_iter_done(&it);
+    fe_example_row **tail = &sc->example_rows;
+    while (*tail) tail = &(*tail)->next;
+    *tail = rows->next;
+    sc->n_example_rows += n - 1;
 }
 
 static void add_scenario(gk_walk *w, TSNode node, fe_scenario_kind kind, const char *rule)

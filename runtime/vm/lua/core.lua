@@ -449,3 +449,15 @@ function dsl.delimited(sep, module)
   end
   return M
 end
+
+-- A stdlib module for a format the sandbox cannot read: every function
+-- says so at the caller's line (tactus.io.parquet, hdf5, excel).
+function dsl.unavailable_format(fmt)
+  return setmetatable({}, {__index = function(_, fn)
+    return function()
+      raise("tactus.io.%s.%s is not available in this runtime: %s needs a library the sandbox " ..
+        "does not carry; convert the data to CSV or JSON (tactus.io.csv, tactus.io.json)",
+        fmt, tostring(fn), fmt)
+    end
+  end})
+end
