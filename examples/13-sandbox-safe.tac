@@ -112,6 +112,7 @@ Feature: Digesting an inbox of notes without leaving the sandbox
 
   Scenario: A marker given as input wins over the settings file
     Given the input marker is "Retro"
+    And the input report_path is "data/inbox-report-retro.json"
     When the procedure runs
     Then the output todos should be 1
     But the output lines should be 6

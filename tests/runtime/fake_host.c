@@ -11,7 +11,7 @@
  * The runtime is started with an EMPTY environment (execve with envp {NULL}),
  * its working directory outside the workspace. The fixture answers:
  * llm.chat from scripted turns; tool.call for host.ping and host.echo only
- * (anything else: ToolNotAllowed); clock.now (a fixed time); random.seed;
+ * (anything else: ToolNotAllowed); clock.now (a fixed time); timer.sleep (at once); random.seed;
  * checkpoint (never cached); human.request from scripted answers, else
  * Suspended. Every frame the runtime sends is kept for the expectations.
  *
@@ -145,6 +145,9 @@ static cJSON *answer(const fh_case *c, int *llm_used, int *human_used, const cJS
         cJSON_AddItemToObject(data, "result", result);
     } else if (strcmp(method, "clock.now") == 0) {
         cJSON_AddNumberToObject(data, "epoch_ms", 1764000000000.0);
+    } else if (strcmp(method, "timer.sleep") == 0) {
+        /* the fixture does not wait: it answers at once, as a test clock would */
+        cJSON_AddNumberToObject(data, "slept", cJSON_GetNumberValue(cJSON_GetObjectItem(params, "seconds")));
     } else if (strcmp(method, "random.seed") == 0) {
         cJSON_AddNumberToObject(data, "seed", 42);
     } else if (strcmp(method, "checkpoint") == 0) {

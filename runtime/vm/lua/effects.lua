@@ -40,11 +40,36 @@ end
 -- replies `Suspended`: the run then stops for good (vm.suspend makes it
 -- sticky) and run.finish reports status "waiting" with this request.
 
+-- Named defaults for Human requests: Hitl "deploy" {timeout = 3600,
+-- default = false} (or hitl("deploy", {...})), used with config_key =
+-- "deploy"; the request's own options win.
+local hitl_defaults = {}
+
+local function declare_hitl(name, config)
+  if type(name) ~= "string" or type(config) ~= "table" then
+    raise("Hitl \"name\" {timeout = ..., default = ...} declares named defaults for Human requests")
+  end
+  hitl_defaults[name] = config
+end
+
+local function with_defaults(fn, o)
+  local key = o.config_key
+  if key == nil then return o end
+  local d = hitl_defaults[key]
+  if not d then raise("Human.%s: config_key '%s' names no Hitl declaration (Hitl \"%s\" {...})", fn,
+    tostring(key), tostring(key)) end
+  local merged = copy(o)
+  for k, v in pairs(d) do
+    if merged[k] == nil then merged[k] = v end
+  end
+  return merged
+end
+
 local function opts_of(fn, x)
   if x == nil then return {} end
   if type(x) == "string" then return {message = x} end
   if type(x) ~= "table" then raise("Human.%s expects a message or a table of options", fn) end
-  return x
+  return with_defaults(fn, x)
 end
 
 local function ask(fn, params)
@@ -210,10 +235,14 @@ function Retry.with_backoff(fn, o)
     if r[1] then return unpack(r, 2, r.n) end
     if o.on_error then o.on_error(r[2], attempt) end
     if attempt == attempts then error(r[2], 0) end
-    -- No sleeping in the sandbox: a busy wait would burn the budget and a
-    -- real sleep would hold the process; the retry happens at once.
-    emit("debug", format("Retry.with_backoff: attempt %d of %d failed (%s); retrying " ..
-      "(the %gs delay is skipped in the sandbox)", attempt, attempts, tostring(r[2]), delay))
+    -- The wait is the host's durable timer (Sleep): no busy wait here, and
+    -- a resumed run does not wait again; the fixed clock moves in tests.
+    emit("debug", format("Retry.with_backoff: attempt %d of %d failed (%s); retrying in %gs",
+      attempt, attempts, tostring(r[2]), delay))
+    if delay > 0 then
+      local ok, res = vm.request("timer.sleep", {seconds = min(delay, 86400)})
+      if not ok then raise("Retry.with_backoff: the wait failed: %s: %s", res.type, res.message) end
+    end
     delay = min(delay * factor, max_delay)
   end
 end
@@ -317,10 +346,36 @@ local function accept(kind)
   end
 end
 
+-- Prompt "name" [[text]] (or prompt("name", text)) declares a named text;
+-- Prompt("name") returns it (e.g. system_prompt = Prompt("triage")).
+local prompts = {}
+local function prompt(name, text)
+  if type(name) ~= "string" then raise("Prompt \"name\" [[text]] names a prompt") end
+  if text == nil then
+    if prompts[name] == nil then
+      return function(t)
+        if type(t) ~= "string" then raise("Prompt \"%s\" expects its text: Prompt \"%s\" [[...]]", name, name) end
+        prompts[name] = t
+        return t
+      end
+    end
+    return prompts[name]
+  end
+  if type(text) ~= "string" then raise("Prompt \"%s\": the text must be a string", name) end
+  prompts[name] = text
+  return text
+end
+
 local E = dsl.exports
 E.Log, E.Host, E.Human, E.Step, E.Retry, E.Model = Log, Host, Human, Step, Retry, Model
 E.checkpoint = checkpoint
 for _, kind in ipairs({"Specifications", "Specification", "Mocks", "Evaluation", "Evaluations",
-    "Prompt", "Hitl", "return_prompt", "error_prompt", "status_prompt", "async"}) do
+    "return_prompt", "error_prompt", "status_prompt", "async"}) do
   E[kind] = accept(kind)
 end
+E.Prompt, E.prompt = prompt, prompt
+E.Hitl = function(name, config)
+  if config == nil then return function(c) declare_hitl(name, c) end end
+  declare_hitl(name, config)
+end
+E.hitl = E.Hitl
