@@ -31,7 +31,7 @@ static const ck_rule_info rules[] = {
     {"TAC304", TX_SEV_ERROR, "host-tool-unknown", "Tool { use = ... } names no brokered host tool."},
     {"TAC401", TX_SEV_ERROR, "not-in-sandbox", "Code uses something the sandbox does not provide."},
     {"TAC402", TX_SEV_ERROR, "module-not-found", "require names neither a stdlib module nor a .tac file beside this one."},
-    {"TAC411", TX_SEV_ERROR, "primitive-argument", "A DSL primitive (Sleep, System.alert, Classify) is given an argument of the wrong type or value."},
+    {"TAC411", TX_SEV_ERROR, "primitive-argument", "A DSL primitive (Sleep, System.alert, Classify, Model) is given an argument of the wrong type or value."},
     {"TAC501", TX_SEV_ERROR, "human-message-type", "A Human request's message is not a string."},
     {"TAC502", TX_SEV_ERROR, "human-timeout-type", "A Human request's timeout is not a positive number."},
     {"TAC503", TX_SEV_ERROR, "human-default-type", "A Human request's default is not of the request's kind."},

@@ -1,5 +1,5 @@
 /*
- * ck_primitives.c - arguments of Sleep, System.alert and Classify (TAC411).
+ * ck_primitives.c - arguments of Sleep, System.alert, Classify and Model (TAC411).
  *
  * The runtime refuses these at the call; the checker says so before a run
  * has spent its budget (or a day of a durable run) getting there.
@@ -100,6 +100,25 @@ static void check_classify(ck_run *r, const fe_model *m)
     }
 }
 
+static void check_model(ck_run *r, const fe_model *m)
+{
+    static const char *const types[] = {"mock", "http", "llm", "registry"};
+    const fe_value *type = fe_value_get(m->config, "type");
+    if (!type || type->kind != FE_STRING) return;
+    bool known = false;
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        known = known || strcmp(type->str, types[i]) == 0;
+    if (!known)
+        ck_report(r, "TAC411", type->span,
+                  "Model type \"%s\" is not available in this runtime (mock, http, llm; registry "
+                  "under Mocks); serve the model behind an endpoint and use type = \"http\"",
+                  type->str);
+    else if (strcmp(type->str, "http") == 0 && !fe_value_get(m->config, "endpoint"))
+        ck_report(
+            r, "TAC411", type->span,
+            "a Model of type \"http\" needs endpoint = \"https://...\" (the broker calls it)");
+}
+
 void ck_rule_primitives(ck_run *r)
 {
     for (const fe_ref *ref = r->f->refs; ref; ref = ref->next) {
@@ -112,8 +131,11 @@ void ck_rule_primitives(ck_run *r)
     /* A Classify declared under two names is checked once. */
     const fe_value *seen = NULL;
     for (const fe_model *m = r->f->models; m; m = m->next)
-        if (m->kind == FE_MODEL_CLASSIFY && m->config != seen) {
+        if (m->config != seen) {
             seen = m->config;
-            check_classify(r, m);
+            if (m->kind == FE_MODEL_CLASSIFY)
+                check_classify(r, m);
+            else
+                check_model(r, m);
         }
 }

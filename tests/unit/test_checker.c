@@ -108,6 +108,8 @@ static const rule_case cases[] = {
      "Procedure { function() System.alert({message = \"x\", level = \"error\"}) end }\n"},
     {"TAC411", "c = Classify {name = \"c\", method = \"llm\", classes = {\"a\"}, algorithm = \"ratio\"}\nProcedure { function() return c(\"a\") end }\n",
      "c = Classify {name = \"c\", method = \"fuzzy\", classes = {\"a\"}, algorithm = \"ratio\"}\nProcedure { function() return c(\"a\") end }\n"},
+    {"TAC411", "Model \"m\" { type = \"pytorch\", path = \"m.pt\" }\nProcedure { function() return Model(\"m\")({}) end }\n",
+     "Model \"m\" { type = \"http\", endpoint = \"https://m/x\" }\nProcedure { function() return Model(\"m\")({}) end }\n"},
     {"TAC501", "Procedure { function() return Human.approve({message = 1}) end }\n",
      "Procedure { function() return Human.approve({message = \"ok?\"}) end }\n"},
     {"TAC502", "Procedure { function() return Human.input({message = \"?\", timeout = 0}) end }\n",
