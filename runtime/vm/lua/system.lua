@@ -115,3 +115,13 @@ dsl.exports.utf8_clean = function(s)
   end
   return table.concat(parts)
 end
+
+-- `tactus.done`: the shortcut some docs of the original use for
+-- require("tactus.tools.done").
+dsl.exports.tactus = setmetatable({}, {
+  __index = function(_, k)
+    if k == "done" then return G.require("tactus.tools.done") end
+    return nil
+  end,
+  __metatable = false,
+})
