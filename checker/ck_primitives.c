@@ -119,15 +119,117 @@ static void check_model(ck_run *r, const fe_model *m)
             "a Model of type \"http\" needs endpoint = \"https://...\" (the broker calls it)");
 }
 
+/* (Short global names such as contains() are left alone: a file may define
+ * its own function of that name.) */
+typedef enum { ARG_STRING, ARG_NUMBER, ARG_COUNT, ARG_MESSAGE, ARG_STAGE } arg_rule;
+
+static const struct {
+    const char *name;
+    arg_rule rule;
+    const char *usage;
+} simple[] = {
+    {"Iterations.exceeded", ARG_NUMBER, "Iterations.exceeded(20)"},
+    {"Stage.set", ARG_STAGE, "Stage.set(\"review\")"},
+    {"Stage.is", ARG_STAGE, "Stage.is(\"review\")"},
+    {"MessageHistory.append", ARG_MESSAGE,
+     "MessageHistory.append({role = \"user\", content = \"...\"})"},
+    {"Session.append", ARG_MESSAGE, "Session.append({role = \"user\", content = \"...\"})"},
+    {"MessageHistory.inject_system", ARG_STRING, "MessageHistory.inject_system(\"...\")"},
+    {"Session.inject_system", ARG_STRING, "Session.inject_system(\"...\")"},
+    {"filters.last_n", ARG_COUNT, "filters.last_n(10)"},
+    {"filters.first_n", ARG_COUNT, "filters.first_n(10)"},
+    {"filters.token_budget", ARG_COUNT, "filters.token_budget(2000)"},
+    {"filters.head_tokens", ARG_COUNT, "filters.head_tokens(2000)"},
+    {"filters.tail_tokens", ARG_COUNT, "filters.tail_tokens(2000)"},
+};
+
+/* The stages a file declares with a literal Stages({...}), or NULL. */
+static const fe_value *declared_stages(const fe_file *f)
+{
+    for (const fe_ref *ref = f->refs; ref; ref = ref->next) {
+        if (!ref->is_call || !ref->call) continue;
+        if (strcmp(ref->name, "Stages") != 0 && strcmp(ref->name, "stages") != 0) continue;
+        const fe_value *list = fe_value_at(ref->call, 0);
+        if (list && list->kind == FE_TABLE) return list;
+    }
+    return NULL;
+}
+
+static void check_simple(ck_run *r, const fe_ref *ref, size_t k, const fe_value *stages)
+{
+    static const char *const roles[] = {"system", "user", "assistant", "tool"};
+    const fe_value *a = fe_value_at(ref->call, 0);
+    char buf[96];
+    if (!a) {
+        if (simple[k].rule != ARG_STAGE)
+            ck_report(r, "TAC411", ref->span, "%s needs an argument: %s", simple[k].name,
+                      simple[k].usage);
+        return;
+    }
+    if (dynamic(a)) return;
+    switch (simple[k].rule) {
+    case ARG_STRING:
+        if (a->kind != FE_STRING)
+            ck_report(r, "TAC411", a->span, "%s takes a string, not %s: %s", simple[k].name,
+                      ck_value_repr(a, buf, sizeof buf), simple[k].usage);
+        break;
+    case ARG_NUMBER:
+        if (a->kind != FE_NUMBER)
+            ck_report(r, "TAC411", a->span, "%s takes a number, not %s: %s", simple[k].name,
+                      ck_value_repr(a, buf, sizeof buf), simple[k].usage);
+        break;
+    case ARG_COUNT:
+        if (a->kind != FE_NUMBER || !a->is_integer || a->number < 0)
+            ck_report(r, "TAC411", a->span, "%s takes a whole number >= 0, not %s: %s",
+                      simple[k].name, ck_value_repr(a, buf, sizeof buf), simple[k].usage);
+        break;
+    case ARG_MESSAGE: {
+        const fe_value *role = a->kind == FE_TABLE ? fe_value_get(a, "role") : NULL;
+        bool ok = role != NULL;
+        if (ok && role->kind == FE_STRING) {
+            ok = false;
+            for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
+                ok = ok || strcmp(role->str, roles[i]) == 0;
+        }
+        if (!ok)
+            ck_report(r, "TAC411", (role ? role : a)->span,
+                      "%s takes a message whose role is system, user, assistant or tool: %s",
+                      simple[k].name, simple[k].usage);
+        break;
+    }
+    case ARG_STAGE:
+        if (a->kind != FE_STRING) {
+            ck_report(r, "TAC411", a->span, "%s takes a stage name, not %s", simple[k].name,
+                      ck_value_repr(a, buf, sizeof buf));
+        } else if (stages) {
+            bool found = false;
+            for (const fe_entry *e = stages->entries; e; e = e->next)
+                found = found || e->value->kind != FE_STRING || strcmp(e->value->str, a->str) == 0;
+            if (!found)
+                ck_report(r, "TAC411", a->span,
+                          "stage \"%s\" is not declared by Stages({...}); declare it there or use "
+                          "a declared stage",
+                          a->str);
+        }
+        break;
+    }
+}
+
 void ck_rule_primitives(ck_run *r)
 {
+    const fe_value *stages = declared_stages(r->f);
     for (const fe_ref *ref = r->f->refs; ref; ref = ref->next) {
         if (!ref->is_call || !ref->call) continue;
-        if (strcmp(ref->name, "Sleep") == 0)
+        if (strcmp(ref->name, "Sleep") == 0) {
             check_sleep(r, ref);
-        else if (strcmp(ref->name, "System.alert") == 0)
+        } else if (strcmp(ref->name, "System.alert") == 0) {
             check_alert(r, ref);
+        } else {
+            for (size_t k = 0; k < sizeof simple / sizeof simple[0]; k++)
+                if (strcmp(ref->name, simple[k].name) == 0) check_simple(r, ref, k, stages);
+        }
     }
+
     /* A Classify declared under two names is checked once. */
     const fe_value *seen = NULL;
     for (const fe_model *m = r->f->models; m; m = m->next)

@@ -19,6 +19,21 @@
 
 #include "fe_internal.h"
 
+/* Primitives whose call arguments the checker looks into (TAC411). */
+static const char *const checked_primitives[] = {
+    "Sleep", "System.alert", "Iterations.exceeded", "Stage.set", "Stage.is", "Stage.advance",
+    "MessageHistory.append", "Session.append", "MessageHistory.inject_system",
+    "Session.inject_system", "filters.last_n", "filters.first_n", "filters.token_budget",
+    "filters.head_tokens", "filters.tail_tokens", "Stages", "stages",
+};
+
+bool fe_is_checked_primitive(const char *name)
+{
+    for (size_t i = 0; i < sizeof checked_primitives / sizeof checked_primitives[0]; i++)
+        if (strcmp(name, checked_primitives[i]) == 0) return true;
+    return false;
+}
+
 const char *const fe_stdlib_modules[] = {
     "tactus.tools.done", "tactus.io.file", "tactus.io.json", "tactus.io.csv",
     "tactus.io.tsv",     "tactus.io.fs",   "tactus.io.parquet", "tactus.io.hdf5", "tactus.io.excel", NULL,
@@ -609,7 +624,7 @@ static void walk(ref_walk *w, const fe_node *node, int depth)
             /* Arguments are kept only for the calls rules look into; converting
              * every call's arguments doubled the cost of a check. */
             bool keep = strcmp(name, "require") == 0 || strncmp(name, "Human.", 6) == 0 ||
-                        strcmp(name, "Sleep") == 0 || strcmp(name, "System.alert") == 0 ||
+                        fe_is_checked_primitive(name) ||
                         tx_map_get(&w->agent_names, name, strlen(name)) != NULL;
             fe_value *call = keep ? fe_value_from_node(w->p, node, 0) : NULL;
             add_ref(w, name, callee, true, call,

@@ -303,6 +303,9 @@ const TSLanguage *tree_sitter_gherkin(void);
 
 /* Built-in and stdlib knowledge shared by the checker, the test runner and the LSP. */
 bool fe_is_stdlib_module(const char *name);
+/* Whether the arguments of calls to `name` are kept in fe_ref.call for the
+ * checker (DSL primitives with argument rules). */
+bool fe_is_checked_primitive(const char *name);
 /* NULL-terminated list of stdlib module names, for messages. */
 extern const char *const fe_stdlib_modules[];
 
