@@ -1,6 +1,6 @@
 # embed.cmake - turns the DSL and stdlib Lua sources into C arrays (build time).
 #
-#   cmake -DOUT=vm_embedded.c -DSRC_DIR=lua -DDSL="core|state" -DSTDLIB="tactus.tools.done" -P embed.cmake
+#   cmake -DOUT=vm_embedded.c -DSRC_DIR=lua -DDSL="core|state" -DSTDLIB="tactus.tools.done" [-DLUA=lua5.4] -P embed.cmake
 #
 # DSL names map to SRC_DIR/NAME.lua (loaded in the given order at start);
 # STDLIB names map to SRC_DIR/std/NAME.lua (served by require). The output is
@@ -22,10 +22,26 @@ function(embed_one var path)
   set(embedded_len "${n}" PARENT_SCOPE)
 endfunction()
 
+# The DSL is compiled to Lua bytecode here when a lua5.4 interpreter is
+# given (-DLUA=...): compiling ~95 KB of source cost every run ~2.4 ms, the
+# bytecode loads in ~0.3 ms. The interpreter and the runtime's static Lua
+# come from the same Debian package, so the format matches; the chunk name
+# is the one the runtime gives the DSL ("=[tactus]/NAME"), which keeps DSL
+# frames apart from user code in error locations.
 set(dsl_table "const vm_embedded_file vm_embedded_dsl[] = {\n")
 set(i 0)
 foreach(name ${dsl_names})
-  embed_one(dsl_${i} "${SRC_DIR}/${name}.lua")
+  set(dsl_file "${SRC_DIR}/${name}.lua")
+  if(LUA)
+    set(dsl_file "${OUT}.${name}.luac")
+    execute_process(
+      COMMAND ${LUA} "${CMAKE_CURRENT_LIST_DIR}/dump.lua" "${SRC_DIR}/${name}.lua" "${name}" "${dsl_file}"
+      RESULT_VARIABLE rc ERROR_VARIABLE err)
+    if(NOT rc EQUAL 0)
+      message(FATAL_ERROR "embed.cmake: cannot compile ${name}.lua: ${err}")
+    endif()
+  endif()
+  embed_one(dsl_${i} "${dsl_file}")
   string(APPEND body "${embedded_chunk}")
   string(APPEND dsl_table "  {\"${name}\", dsl_${i}, ${embedded_len}},\n")
   math(EXPR i "${i} + 1")

@@ -5,7 +5,10 @@
  * Threats: loading Lua bytecode (unverified, it breaks memory safety), a
  * native library, or a file outside the workspace through a crafted module
  * name. Rules:
- *   - every chunk is loaded in text mode ("t"): bytecode is refused;
+ *   - every chunk a user wrote (the procedure, its modules) and the stdlib
+ *     modules load in text mode ("t"): bytecode is refused; only the
+ *     embedded DSL, compiled to bytecode at build time from runtime/vm/lua
+ *     (embed.cmake), loads as bytecode;
  *   - module names are dotted identifiers only, so they cannot hold "/",
  *     "..", or an absolute path; the file is then read through the confined
  *     File layer (vm_file.c), relative to the procedure's folder;
@@ -48,18 +51,20 @@ static void set_private_env(lua_State *L)
     if (!lua_setupvalue(L, -2, 1)) lua_pop(L, 1);
 }
 
-static void load_embedded(lua_State *L, const vm_embedded_file *f)
+/* mode: "t" for stdlib modules; the DSL may be bytecode compiled at build
+ * time from runtime/vm/lua (embed.cmake), never anything a user wrote. */
+static void load_embedded(lua_State *L, const vm_embedded_file *f, const char *mode)
 {
     char chunkname[128];
     snprintf(chunkname, sizeof chunkname, "=[tactus]/%s", f->name);
-    if (luaL_loadbufferx(L, f->source, f->len, chunkname, "t") != LUA_OK) lua_error(L);
+    if (luaL_loadbufferx(L, f->source, f->len, chunkname, mode) != LUA_OK) lua_error(L);
     set_private_env(L);
 }
 
 int vm_load_dsl(lua_State *L)
 {
     for (const vm_embedded_file *f = vm_embedded_dsl; f->name; f++) {
-        load_embedded(L, f);
+        load_embedded(L, f, "bt");
         lua_call(L, 0, 0);
     }
     return 0;
@@ -142,7 +147,7 @@ int vm_require_l(lua_State *L)
 
     for (const vm_embedded_file *f = vm_embedded_stdlib; f->name; f++) {
         if (strcmp(f->name, name) == 0) {
-            load_embedded(L, f);
+            load_embedded(L, f, "t");
             return run_module(L, name, loaded);
         }
     }
