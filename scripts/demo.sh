@@ -32,3 +32,15 @@ $T approvals
 $T approve "$run" "$($T approvals --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["request_id"])')"
 $T resume "$run" --mock --no-sandbox
 $T show "$run"
+
+echo
+echo "== 5. tactus test: every example's Specifications, model turns mocked, in the sandbox"
+demo_copy=$(mktemp -d)
+cp -r examples "$demo_copy/"
+chown -R 65534:65534 "$demo_copy" 2>/dev/null || true   # the container's user writes the reports
+$T test --mock "$demo_copy/examples" || echo "exit $?"
+
+echo
+echo "== 6. tactus eval: how often is it right, over the evaluation datasets"
+$T eval --mock "$demo_copy/examples" || echo "exit $?"
+rm -rf "$demo_copy"
