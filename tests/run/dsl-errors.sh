@@ -7,18 +7,9 @@ set -u
 tactus=$1
 tac=$(cd "$(dirname "$0")" && pwd)/errors/dsl.tac
 fail=0 n=0
-check() { # case line message
-    n=$((n + 1))
-    out=$("$tactus" run --no-sandbox --json "$tac" --input case="$1" 2>/dev/null)
-    python3 - "$out" "$2" "$3" <<'PY' || { echo "dsl-errors $1: $out" >&2; return 1; }
-import json, sys
-r = json.loads(sys.argv[1]); e = r["error"] or {}
-assert r["status"] == "failed", r
-assert e.get("line") == int(sys.argv[2]), ("line", e.get("line"))
-assert (e.get("file") or "").endswith("dsl.tac"), ("file", e.get("file"))
-assert sys.argv[3] in e["message"], ("message", e["message"])
-PY
-}
+# shellcheck source=expect-error.sh
+. "$(dirname "$0")/expect-error.sh"
+check() { n=$((n + 1)); expect_error "$tactus" "$tac" "$@"; }
 check classify_method 8 'Classify: method must be "llm" or "fuzzy", not "neural"' || fail=1
 check classify_input 9 "Classify 'y' expects a text (a string or {text = ...}), got number" || fail=1
 check history_role 10 'MessageHistory.append expects {role = "user"|"assistant"|"system", content = "..."}' || fail=1

@@ -6,19 +6,11 @@
 #   io-errors.sh TACTUS
 set -u
 tactus=$1
-here=$(cd "$(dirname "$0")" && pwd)/io
-fail=0
-check() { # case line message
-    out=$("$tactus" run --no-sandbox --json "$here/io.tac" --input case="$1" 2>/dev/null)
-    python3 - "$out" "$2" "$3" <<'PY' || { echo "io-errors $1: $out" >&2; return 1; }
-import json, sys
-r = json.loads(sys.argv[1]); e = r["error"] or {}
-assert r["status"] == "failed", r
-assert e.get("line") == int(sys.argv[2]), ("line", e.get("line"))
-assert (e.get("file") or "").endswith("io.tac"), ("file", e.get("file"))
-assert sys.argv[3] in e["message"], ("message", e["message"])
-PY
-}
+tac=$(cd "$(dirname "$0")" && pwd)/io/io.tac
+fail=0 n=0
+# shellcheck source=expect-error.sh
+. "$(dirname "$0")/expect-error.sh"
+check() { n=$((n + 1)); expect_error "$tactus" "$tac" "$@"; }
 check ragged 9 "tactus.io.csv.read: ragged.csv line 3 has 3 fields, but the header has 2" || fail=1
 check json 10 "tactus.io.json.read: broken.json is not JSON" || fail=1
 check outside 11 "the path leaves the workspace: ../../../etc/passwd" || fail=1
