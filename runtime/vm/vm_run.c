@@ -149,61 +149,62 @@ static int setup_l(lua_State *L)
     return 0;
 }
 
-/* run(): dsl.run(), then the result as JSON in a box (returned). */
-static int run_l(lua_State *L)
+/* dsl.NAME(), its result as JSON in a box (returned); nothing when the DSL
+ * has no such function. Upvalues: NAME, lenient, what (for messages). */
+static int dsl_json_l(lua_State *L)
 {
     cJSON **box = vm_box_json(L);
     lua_getfield(L, LUA_REGISTRYINDEX, VM_REG_PRIVATE);
     lua_getfield(L, -1, "dsl");
-    lua_getfield(L, -1, "run");
-    lua_call(L, 0, 1);
-    vm_json_opts o = {false, "the procedure's output"};
-    vm_json_from_lua(L, -1, box, &o);
-    lua_settop(L, 1);
-    return 1;
-}
-
-/* test_after(): `tactus test` only: the custom steps that follow the run,
- * then the facts the host judges the built-in steps by, as JSON in a box. */
-static int test_after_l(lua_State *L)
-{
-    cJSON **box = vm_box_json(L);
-    lua_getfield(L, LUA_REGISTRYINDEX, VM_REG_PRIVATE);
-    lua_getfield(L, -1, "dsl");
-    lua_getfield(L, -1, "test_after");
+    lua_getfield(L, -1, lua_tostring(L, lua_upvalueindex(1)));
     if (!lua_isfunction(L, -1)) {
         lua_settop(L, 1);
         return 1;
     }
     lua_call(L, 0, 1);
-    vm_json_opts o = {true, "the test report"};
+    vm_json_opts o = {lua_toboolean(L, lua_upvalueindex(2)), lua_tostring(L, lua_upvalueindex(3))};
     vm_json_from_lua(L, -1, box, &o);
     lua_settop(L, 1);
     return 1;
 }
 
-/* Runs test_after under the same budgets as the run; NULL outside tests or
- * when the run was stopped (a budget, a protocol error). */
+/* Calls dsl.NAME under the run's budgets, the watchdog and the message
+ * handler; on success *out takes its JSON result. Returns the pcall status,
+ * with the error (if any) on top of the stack. */
+static int call_dsl(vm_ctx *ctx, lua_State *L, const char *name, bool lenient, const char *what,
+                    cJSON **out)
+{
+    ctx->budget.grace = false;
+    lua_pushcfunction(L, vm_errors_msgh);
+    int handler = lua_gettop(L);
+    lua_pushstring(L, name);
+    lua_pushboolean(L, lenient);
+    lua_pushstring(L, what);
+    lua_pushcclosure(L, dsl_json_l, 3);
+    vm_watchdog_start(ctx);
+    vm_budget_start_hook(L);
+    int st = lua_pcall(L, 0, 1, handler);
+    vm_budget_stop_hook(L);
+    vm_watchdog_stop();
+    ctx->budget.grace = true;
+    if (st == LUA_OK) {
+        cJSON **box = lua_touserdata(L, -1);
+        *out = *box;
+        *box = NULL;
+    }
+    return st;
+}
+
+/* `tactus test` only: dsl.test_after() runs the custom steps that follow the
+ * run and returns the facts the host judges the built-in steps by. NULL
+ * outside tests or when the run was stopped (a budget, a protocol error). */
 static cJSON *test_report(vm_ctx *ctx, lua_State *L, const cJSON *start)
 {
     if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(start, "test"))) return NULL;
     if (ctx->abort_kind != VM_ABORT_NONE) return NULL;
-    ctx->budget.grace = false;
-    lua_settop(L, 0);
-    lua_pushcfunction(L, vm_errors_msgh);
-    lua_pushcfunction(L, test_after_l);
-    vm_watchdog_start(ctx);
-    vm_budget_start_hook(L);
-    int st = lua_pcall(L, 0, 1, 1);
-    vm_budget_stop_hook(L);
-    vm_watchdog_stop();
-    ctx->budget.grace = true;
     cJSON *report = NULL;
-    if (st == LUA_OK) {
-        cJSON **box = lua_touserdata(L, -1);
-        report = *box;
-        *box = NULL;
-    }
+    lua_settop(L, 0);
+    call_dsl(ctx, L, "test_after", true, "the test report", &report);
     lua_settop(L, 0);
     return report;
 }
@@ -294,22 +295,8 @@ static int run(vm_ctx *ctx, const cJSON *start)
         ctx->budget.grace = true;
         vm_errors_record(L, -1);
     } else {
-        lua_pushcfunction(L, vm_errors_msgh);
-        int handler = lua_gettop(L);
-        lua_pushcfunction(L, run_l);
-        vm_watchdog_start(ctx);
-        vm_budget_start_hook(L);
-        st = lua_pcall(L, 0, 1, handler);
-        vm_budget_stop_hook(L);
-        vm_watchdog_stop();
-        ctx->budget.grace = true;
-        if (st == LUA_OK) {
-            cJSON **box = lua_touserdata(L, -1);
-            output = *box;
-            *box = NULL;
-        } else if (st == LUA_ERRMEM || !ctx->error) {
-            vm_errors_record(L, -1);
-        }
+        st = call_dsl(ctx, L, "run", false, "the procedure's output", &output);
+        if (st != LUA_OK && (st == LUA_ERRMEM || !ctx->error)) vm_errors_record(L, -1);
     }
 
     const char *status;
