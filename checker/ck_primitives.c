@@ -8,6 +8,15 @@
 
 #include "ck_internal.h"
 
+/* Whether s is one of the n names of list. */
+static bool one_of(const char *s, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(s, list[i]) == 0) return true;
+    return false;
+}
+#define ONE_OF(s, list) one_of((s), (list), sizeof(list) / sizeof(list)[0])
+
 static bool dynamic(const fe_value *v)
 {
     return v->kind == FE_NAME || v->kind == FE_CALL || v->kind == FE_OTHER;
@@ -44,9 +53,7 @@ static void check_alert(ck_run *r, const fe_ref *ref)
         ck_report(r, "TAC411", msg->span, "the message of System.alert must be a string, not %s",
                   ck_value_repr(msg, buf, sizeof buf));
     const fe_value *level = fe_value_get(a, "level");
-    if (level && level->kind == FE_STRING) {
-        for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++)
-            if (strcmp(level->str, levels[i]) == 0) return;
+    if (level && level->kind == FE_STRING && !ONE_OF(level->str, levels)) {
         ck_report(r, "TAC411", level->span,
                   "System.alert's level must be \"info\", \"warning\", \"error\" or \"critical\", "
                   "not \"%s\"",
@@ -86,10 +93,7 @@ static void check_classify(ck_run *r, const fe_model *m)
                   ck_value_repr(th, buf, sizeof buf));
     const fe_value *alg = fe_value_get(cfg, "algorithm");
     if (alg && alg->kind == FE_STRING) {
-        bool known = false;
-        for (size_t i = 0; i < sizeof algorithms / sizeof algorithms[0]; i++)
-            known = known || strcmp(alg->str, algorithms[i]) == 0;
-        if (!known)
+        if (!ONE_OF(alg->str, algorithms))
             ck_report(r, "TAC411", alg->span,
                       "Classify's algorithm \"%s\" is not one of ratio, partial_ratio, "
                       "token_sort_ratio, token_set_ratio",
@@ -105,10 +109,7 @@ static void check_model(ck_run *r, const fe_model *m)
     static const char *const types[] = {"mock", "http", "llm", "registry"};
     const fe_value *type = fe_value_get(m->config, "type");
     if (!type || type->kind != FE_STRING) return;
-    bool known = false;
-    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-        known = known || strcmp(type->str, types[i]) == 0;
-    if (!known)
+    if (!ONE_OF(type->str, types))
         ck_report(r, "TAC411", type->span,
                   "Model type \"%s\" is not available in this runtime (mock, http, llm; registry "
                   "under Mocks); serve the model behind an endpoint and use type = \"http\"",
@@ -185,12 +186,7 @@ static void check_simple(ck_run *r, const fe_ref *ref, size_t k, const fe_value 
         break;
     case ARG_MESSAGE: {
         const fe_value *role = a->kind == FE_TABLE ? fe_value_get(a, "role") : NULL;
-        bool ok = role != NULL;
-        if (ok && role->kind == FE_STRING) {
-            ok = false;
-            for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++)
-                ok = ok || strcmp(role->str, roles[i]) == 0;
-        }
+        bool ok = role && (role->kind != FE_STRING || ONE_OF(role->str, roles));
         if (!ok)
             ck_report(r, "TAC411", (role ? role : a)->span,
                       "%s takes a message whose role is system, user, assistant or tool: %s",
