@@ -23,6 +23,7 @@
 #define TP_REDACT_CAP (64u * 1024u * 1024u)
 
 #define MAX_SECRETS 64
+#define MAX_HELD 16
 
 extern char **environ;
 
@@ -50,7 +51,18 @@ struct th_broker {
     long long fixed_now_ms, clock_calls;
     th_openai *openai;
     th_anthropic *anthropic;
+    /* Streamed pieces not yet passed on, per stream (the text, each tool
+     * call's arguments): a secret split over several deltas is only caught
+     * if the last (longest secret - 1) bytes wait for the next piece. */
+    struct held_stream {
+        bool used;
+        int index; /* -1 = text, else the tool call's index */
+        tx_buf tail;
+    } held[MAX_HELD];
 };
+
+static void remember_secret(th_broker *b, const char *value);
+static void remember_config_secrets(th_broker *b, const cJSON *v, int depth);
 
 th_broker *th_broker_new(const cJSON *config, const cJSON *mocks, bool mock_all)
 {
@@ -69,9 +81,13 @@ th_broker *th_broker_new(const cJSON *config, const cJSON *mocks, bool mock_all)
         char name[256];
         snprintf(name, sizeof name, "%.*s", (int)(eq - *e), *e);
         if (!tx_env_name_is_secret(name)) continue;
-        b->secrets[b->n_secrets] = tx_strdup(eq + 1);
-        if (b->secrets[b->n_secrets]) b->n_secrets++;
+        remember_secret(b, eq + 1);
     }
+    /* Every key the broker may hold is a secret whatever its variable is
+     * called: providers.X.api_key_env, ${secret:NAME} in host tools, models
+     * and MCP servers. Known now, not at first use, so a model echoing a
+     * tool's token before that tool ran is still caught. */
+    remember_config_secrets(b, config, 0);
     b->mock = th_mock_new(mocks);
     b->openai = th_openai_new(config);
     b->anthropic = th_anthropic_new(config);
@@ -92,6 +108,7 @@ void th_broker_free(th_broker *b)
         memset(b->secrets[i], 0, strlen(b->secrets[i]));
         tx_free(b->secrets[i]);
     }
+    for (size_t i = 0; i < MAX_HELD; i++) tx_buf_free(&b->held[i].tail);
     tx_free(b);
 }
 
@@ -407,6 +424,31 @@ static void remember_secret(th_broker *b, const char *value)
     if (b->secrets[b->n_secrets]) b->n_secrets++;
 }
 
+/* Walks the host configuration for key names: every `api_key_env: NAME`
+ * (providers.X and any other table that names its key that way) and every
+ * ${secret:NAME} in a string; the values set on the host become secrets. */
+static void remember_config_secrets(th_broker *b, const cJSON *v, int depth)
+{
+    if (!v || depth > 32) return;
+    if (cJSON_IsString(v) && v->valuestring) {
+        if (v->string && strcmp(v->string, "api_key_env") == 0) {
+            const char *val = getenv(v->valuestring);
+            if (val) remember_secret(b, val);
+        }
+        for (const char *p = v->valuestring; (p = strstr(p, "${secret:"));) {
+            const char *close = strchr(p, '}');
+            if (!close) break;
+            char var[128];
+            snprintf(var, sizeof var, "%.*s", (int)(close - p - 9), p + 9);
+            const char *val = getenv(var);
+            if (val) remember_secret(b, val);
+            p = close + 1;
+        }
+        return;
+    }
+    for (const cJSON *c = v->child; c; c = c->next) remember_config_secrets(b, c, depth + 1);
+}
+
 /* A header value with ${secret:NAME} resolved from the host's environment:
  * the credential exists only here, in the broker. */
 static bool expand_header(th_broker *b, const char *tmpl, tx_buf *out, char *err, size_t cap)
@@ -558,6 +600,61 @@ static void redact(const th_broker *b, cJSON *v, int depth)
     for (cJSON *c = v->child; c; c = c->next) redact(b, c, depth + 1);
 }
 
+/* Replaces every known secret in s[0..n) into `out`. */
+static void redact_into(const th_broker *b, const char *s, tx_buf *out)
+{
+    cJSON *tmp = cJSON_CreateString(s);
+    redact(b, tmp, 0);
+    tx_buf_puts(out, tmp && tmp->valuestring ? tmp->valuestring : "[REDACTED]");
+    cJSON_Delete(tmp);
+}
+
+static size_t longest_secret(const th_broker *b)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < b->n_secrets; i++)
+        if (strlen(b->secrets[i]) > m) m = strlen(b->secrets[i]);
+    return m;
+}
+
+static struct held_stream *held_stream_for(th_broker *b, int index)
+{
+    struct held_stream *free_slot = NULL;
+    for (size_t i = 0; i < MAX_HELD; i++) {
+        if (b->held[i].used && b->held[i].index == index) return &b->held[i];
+        if (!b->held[i].used && !free_slot) free_slot = &b->held[i];
+    }
+    if (!free_slot) return NULL;
+    free_slot->used = true;
+    free_slot->index = index;
+    tx_buf_init(&free_slot->tail, TP_REDACT_CAP);
+    return free_slot;
+}
+
+/* The text to pass on now for one stream: (held tail + piece) with every
+ * whole secret replaced, minus its last (longest - 1) bytes, which are held
+ * (a secret starting there may go on in the next piece). The cut is moved
+ * back to a UTF-8 boundary so a passed piece is always valid UTF-8.
+ * Returns a tx_alloc'd string ("" = nothing to pass yet), NULL on memory. */
+static char *release_stream(th_broker *b, struct held_stream *h, const char *piece, bool flush)
+{
+    tx_buf_puts(&h->tail, piece ? piece : "");
+    tx_buf all;
+    tx_buf_init(&all, TP_REDACT_CAP);
+    redact_into(b, h->tail.data ? h->tail.data : "", &all);
+    size_t n = all.len, keep = flush ? 0 : longest_secret(b) - 1;
+    size_t cut = n > keep ? n - keep : 0;
+    while (cut > 0 && cut < n && ((unsigned char)all.data[cut] & 0xC0) == 0x80) cut--;
+    char *now = tx_strndup(all.data ? all.data : "", cut);
+    tx_buf_clear(&h->tail);
+    if (n > cut) tx_buf_append(&h->tail, all.data + cut, n - cut);
+    tx_buf_free(&all);
+    return now;
+}
+
+/* Streamed deltas: {"text"} and {"tool_call": {index, arguments_delta}} are
+ * passed on through release_stream; anything else (and a delta when no
+ * secret is known) as a redacted copy. */
 static void redacting_delta(void *ud, const cJSON *delta)
 {
     th_broker *b = ud;
@@ -567,9 +664,52 @@ static void redacting_delta(void *ud, const cJSON *delta)
         return;
     }
     cJSON *copy = cJSON_Duplicate(delta, 1);
+    if (!copy) return;
+    cJSON *text = cJSON_GetObjectItemCaseSensitive(copy, "text");
+    cJSON *tc = cJSON_GetObjectItemCaseSensitive(copy, "tool_call");
+    cJSON *args = cJSON_GetObjectItemCaseSensitive(tc, "arguments_delta");
+    const cJSON *index = cJSON_GetObjectItemCaseSensitive(tc, "index");
+    cJSON *piece = cJSON_IsString(text) ? text : cJSON_IsString(args) ? args : NULL;
+    struct held_stream *h = piece ? held_stream_for(b, piece == text ? -1 : cJSON_IsNumber(index) ? index->valueint : 0) : NULL;
+    if (h) {
+        char *now = release_stream(b, h, piece->valuestring, false);
+        cJSON_SetValuestring(piece, now ? now : "");
+        tx_free(now);
+        /* Nothing to pass yet: a text delta is dropped, a tool-call delta
+         * still goes (it may carry the call's id and name). */
+        if (piece == text && !*text->valuestring) {
+            cJSON_Delete(copy);
+            return;
+        }
+    }
     redact(b, copy, 0);
-    if (copy) b->user_delta(b->user_ud, copy);
+    b->user_delta(b->user_ud, copy);
     cJSON_Delete(copy);
+}
+
+/* At the end of a streamed call: what each stream still holds, redacted. */
+static void flush_streams(th_broker *b)
+{
+    for (size_t i = 0; i < MAX_HELD; i++) {
+        struct held_stream *h = &b->held[i];
+        if (!h->used) continue;
+        char *rest = release_stream(b, h, "", true);
+        if (rest && *rest && b->user_delta) {
+            cJSON *d = cJSON_CreateObject();
+            if (h->index < 0) {
+                cJSON_AddStringToObject(d, "text", rest);
+            } else {
+                cJSON *t = cJSON_AddObjectToObject(d, "tool_call");
+                cJSON_AddNumberToObject(t, "index", h->index);
+                cJSON_AddStringToObject(t, "arguments_delta", rest);
+            }
+            b->user_delta(b->user_ud, d);
+            cJSON_Delete(d);
+        }
+        tx_free(rest);
+        tx_buf_free(&h->tail);
+        h->used = false;
+    }
 }
 
 /* ---- dispatch ------------------------------------------------------------------------------------- */
@@ -831,6 +971,7 @@ cJSON *th_broker_handle(th_broker *b, const cJSON *request, th_delta_fn on_delta
         reply = error_event(request_id(request), "BudgetExceeded", msg);
     else
         reply = dispatch(b, request, redacting_delta, b);
+    flush_streams(b);
     redact(b, reply, 0);
     double tokens = 0, cost = 0;
     bool priced = true;

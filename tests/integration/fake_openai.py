@@ -20,6 +20,9 @@ deterministic:
     auth             401 unless "Authorization: Bearer test-key", else echo
     auth-echo        always 401, and (like a careless server) quotes the
                      whole key it received in the error message
+    key-stream       200, and (like a compromised or careless server)
+                     streams the key it received back, one character per
+                     chunk, inside a sentence
     tools            a tool call to the first offered tool, arguments in
                      several pieces; if the last message is a tool result,
                      a text answer quoting it
@@ -349,6 +352,14 @@ class Handler(BaseHTTPRequestHandler):
             key = (auth or "")[7:]
             self.send_error_json(401, "Incorrect API key provided: %s" % key,
                                  "invalid_request_error", "invalid_api_key")
+        elif model == "key-stream":
+            key = (auth or "")[7:]
+            text = "Your key is " + key + " - keep it safe."
+            self.start_stream()
+            self.event(self.chunk({"role": "assistant", "content": "", "refusal": None}))
+            for ch in text:
+                self.event(self.chunk({"content": ch}))
+            self.finish_stream("stop", len(text))
         elif model == "tools":
             last = self.last_message()
             names = self.tool_names()
