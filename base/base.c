@@ -375,6 +375,57 @@ size_t tx_utf8_count(const char *s, size_t n)
     return count;
 }
 
+/* ---- terminal text ---------------------------------------------------------- */
+
+tx_status tx_buf_term_text(tx_buf *b, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    tx_status st = TX_OK;
+    size_t i = 0;
+    while (i < n && st == TX_OK) {
+        unsigned char c = p[i];
+        if (c < 0x80) {
+            if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+                st = tx_buf_printf(b, "\\x%02x", c);
+            else
+                st = tx_buf_append(b, s + i, 1);
+            i++;
+            continue;
+        }
+        size_t k = utf8_seq_len(p + i, n - i);
+        if (!k) {
+            st = tx_buf_printf(b, "\\x%02x", c);
+            i++;
+        } else if (k == 2 && c == 0xC2 && p[i + 1] < 0xA0) {
+            st = tx_buf_printf(b, "\\u%04x", (unsigned)p[i + 1]);
+            i += 2;
+        } else {
+            st = tx_buf_append(b, s + i, k);
+            i += k;
+        }
+    }
+    return st;
+}
+
+char *tx_term_text(const char *s)
+{
+    tx_buf b;
+    tx_buf_init(&b, (size_t)64 * 1024 * 1024);
+    if (tx_buf_term_text(&b, s ? s : "", s ? strlen(s) : 0) != TX_OK ||
+        tx_buf_puts(&b, "") != TX_OK) {
+        tx_buf_free(&b);
+        return NULL;
+    }
+    return tx_buf_steal(&b);
+}
+
+void tx_fputs_term(const char *s, FILE *out)
+{
+    char *t = tx_term_text(s);
+    fputs(t ? t : "[unprintable]", out);
+    tx_free(t);
+}
+
 /* ---- diagnostics ------------------------------------------------------------ */
 
 const char *tx_severity_str(tx_severity s)

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Append-only: codes are stable across releases (curl's discipline). */
 typedef enum {
@@ -93,6 +94,20 @@ tx_status tx_read_file(const char *path, size_t limit, char **out, size_t *len, 
 size_t tx_utf8_invalid_at(const char *s, size_t n);
 /* Number of code points in s[0..n), counting each invalid byte as one. */
 size_t tx_utf8_count(const char *s, size_t n);
+
+/* ---- terminal text ---------------------------------------------------------- */
+/* Procedure-controlled text bound for a terminal, made inert: C0 controls
+ * (ESC, CR, BS, BEL, ...) except \n and \t, and DEL become \xNN; C1
+ * controls (U+0080..U+009F, e.g. the one-byte CSI) become \u00NN; invalid
+ * UTF-8 bytes become \xNN. So no escape sequence (OSC 52 clipboard writes,
+ * screen clears, cursor moves, a "\r" that overwrites a line) reaches the
+ * terminal from a procedure. The one function every terminal writer uses
+ * for such text; JSON output is escaped by cJSON instead. */
+tx_status tx_buf_term_text(tx_buf *b, const char *s, size_t n);
+/* The same as a new NUL-terminated string (tx_free it); NULL on memory. */
+char *tx_term_text(const char *s);
+/* fputs of tx_term_text(s). */
+void tx_fputs_term(const char *s, FILE *out);
 
 /* ---- source positions and diagnostics -------------------------------------
  * Positions are kept as tree-sitter gives them (0-based row, byte column)

@@ -246,7 +246,8 @@ static void print_human_result(const th_run_result *res, const char *path, long 
 {
     if (res->status == TH_COMPLETED) {
         if (cJSON_IsString(res->output)) {
-            printf("%s\n", res->output->valuestring);
+            tx_fputs_term(res->output->valuestring, stdout); /* --json has the exact bytes */
+            putchar('\n');
         } else if (res->output && !cJSON_IsNull(res->output)) {
             cli_print_json(stdout, res->output);
         }
@@ -261,7 +262,12 @@ static void print_human_result(const th_run_result *res, const char *path, long 
             const char *kind = th_json_str(p, "kind");
             const char *msg = th_json_str(p, "message");
             const char *rid = th_json_str(p, "request_id");
-            fprintf(stderr, "  [%s] %s: %s\n", rid ? rid : "?", kind ? kind : "request", msg ? msg : "");
+            char *tr = tx_term_text(rid ? rid : "?"), *tk = tx_term_text(kind ? kind : "request"),
+                 *tm = tx_term_text(msg ? msg : "");
+            fprintf(stderr, "  [%s] %s: %s\n", tr ? tr : "?", tk ? tk : "", tm ? tm : "");
+            tx_free(tr);
+            tx_free(tk);
+            tx_free(tm);
         }
         fprintf(stderr,
                 "Answer with:  tactus approve %s REQUEST [--deny | --value JSON]\n"
@@ -273,12 +279,15 @@ static void print_human_result(const th_run_result *res, const char *path, long 
     const char *file = th_json_str(res->error, "file");
     const cJSON *line = cJSON_GetObjectItemCaseSensitive(res->error, "line");
     const char *tb = th_json_str(res->error, "traceback");
+    /* The message and traceback quote the procedure's text: made inert. */
+    char *tmsg = tx_term_text(msg ? msg : "the procedure failed"), *ttb = tx_term_text(tb ? tb : "");
     if (file && *file && cJSON_IsNumber(line))
-        fprintf(stderr, "%s:%d: error: %s\n", file, line->valueint, msg ? msg : "the procedure failed");
+        fprintf(stderr, "%s:%d: error: %s\n", file, line->valueint, tmsg ? tmsg : "");
     else
-        fprintf(stderr, "%s: error: %s\n", file && *file ? file : path,
-                msg ? msg : "the procedure failed");
-    if (tb && *tb) fprintf(stderr, "%s\n", tb);
+        fprintf(stderr, "%s: error: %s\n", file && *file ? file : path, tmsg ? tmsg : "");
+    if (ttb && *ttb) fprintf(stderr, "%s\n", ttb);
+    tx_free(tmsg);
+    tx_free(ttb);
     fprintf(stderr, "failed after %lld ms (run %s)\n", ms, res->run_id);
 }
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "cli.h"
@@ -29,6 +30,7 @@ typedef struct {
 static const char runs_usage[] =
     "usage: tactus runs [--status running|waiting|completed|failed] [--json]\n"
     "       tactus approvals [--json]\n"
+    "       tactus approvals show REQUEST [--json]\n"
     "       tactus approve RUN REQUEST [--deny] [--value JSON] [--as NAME] [--json]\n"
     "       tactus resume RUN [run options]\n"
     "       tactus show RUN [--json]\n"
@@ -37,8 +39,11 @@ static const char runs_usage[] =
     "common options: --store PATH (default $TACTUS_STORE, else\n"
     "~/.local/share/tactus/journal.db), --tenant NAME (default $TACTUS_TENANT, else default)\n"
     "\n"
-    "approve answers a pending human request: an approval is approved unless --deny;\n"
-    "other kinds take their answer as --value JSON (a bare word is taken as a string).\n"
+    "approve answers a pending human request: an approval (Human.approve, a tool\n"
+    "approval) is a yes (no flag) or a no (--deny) and takes no --value; other kinds\n"
+    "take their answer as --value JSON (a bare word is taken as a string), checked\n"
+    "against what the request declared (options, mode, min/max, items) first.\n"
+    "approvals show prints the whole request a person is asked to answer.\n"
     "The answer is bound to the exact request it answers: if the procedure asks\n"
     "something different when resumed, the answer is not applied.\n";
 
@@ -126,8 +131,10 @@ static int cmd_runs(const runs_opts *o)
         {
             char when[32];
             fmt_time((long long)cJSON_GetObjectItemCaseSensitive(r, "created_ms")->valuedouble, when, sizeof when);
+            char *tp = tx_term_text(th_json_str(r, "procedure"));
             printf("%-22s %-9s %s  %s\n", th_json_str(r, "run_id"), th_json_str(r, "status"), when,
-                   th_json_str(r, "procedure"));
+                   tp ? tp : "?");
+            tx_free(tp);
         }
     }
     cJSON_Delete(list);
@@ -135,8 +142,104 @@ static int cmd_runs(const runs_opts *o)
     return st == TX_OK ? CLI_EXIT_OK : CLI_EXIT_FAILED;
 }
 
+/* `approvals` lists at most this much of each message (the rest: show). */
+#define LIST_MESSAGE_CAP 200
+
+static void print_term(const char *label, const char *text)
+{
+    char *t = tx_term_text(text ? text : "");
+    printf("%s%s\n", label, t ? t : "");
+    tx_free(t);
+}
+
+/* tactus approvals show REQUEST: everything a person answers, whole: the
+ * message, every argument of the request (context, options, the tool and its
+ * arguments for a tool approval) and the hash the answer is bound to. Text
+ * from the procedure is made inert for the terminal; --json prints the row. */
+static int cmd_approval_show(const runs_opts *o, const char *req)
+{
+    tj_journal *j = open_journal(o, "approvals show");
+    if (!j) return CLI_EXIT_FAILED;
+    tj_human h;
+    if (tj_human_get(j, o->tenant, req, &h) != TX_OK) {
+        char *t = tx_term_text(req);
+        fprintf(stderr, "tactus approvals show: no request %s for tenant '%s' (tactus approvals lists them)\n",
+                t ? t : "?", o->tenant);
+        tx_free(t);
+        tj_close(j);
+        return CLI_EXIT_USAGE;
+    }
+    if (o->json) {
+        cJSON *doc = cJSON_CreateObject();
+        cJSON_AddStringToObject(doc, "request_id", h.id);
+        cJSON_AddStringToObject(doc, "run_id", h.run_id);
+        cJSON_AddStringToObject(doc, "kind", h.kind);
+        cJSON_AddStringToObject(doc, "status", h.status);
+        cJSON_AddStringToObject(doc, "message", h.message ? h.message : "");
+        cJSON_AddItemToObject(doc, "request", h.request ? cJSON_Duplicate(h.request, 1) : cJSON_CreateNull());
+        cJSON_AddStringToObject(doc, "request_hash", h.request_hash);
+        cJSON_AddItemToObject(doc, "answer", h.answer ? cJSON_Duplicate(h.answer, 1) : cJSON_CreateNull());
+        print_doc(doc);
+        cJSON_Delete(doc);
+    } else {
+        char when[32];
+        fmt_time(h.created_ms, when, sizeof when);
+        print_term("request:  ", h.id);
+        print_term("run:      ", h.run_id);
+        print_term("kind:     ", h.kind);
+        print_term("status:   ", h.status);
+        printf("asked:    %s\n", when);
+        printf("hash:     %s (the answer is bound to this exact request)\n", h.request_hash);
+        if (strcmp(h.kind, "tool_approval") == 0) {
+            print_term("tool:     ", th_json_str(h.request, "name"));
+            char *args = cJSON_Print(cJSON_GetObjectItemCaseSensitive(h.request, "args"));
+            print_term("arguments:\n", args ? args : "{}");
+            cJSON_free(args);
+        }
+        printf("message (%zu bytes):\n", h.message ? strlen(h.message) : 0);
+        print_term("", h.message);
+        const cJSON *p;
+        cJSON_ArrayForEach(p, h.request)
+        {
+            if (!p->string || !strcmp(p->string, "message") || cJSON_IsNull(p)) continue;
+            if (!strcmp(h.kind, "tool_approval") && (!strcmp(p->string, "name") || !strcmp(p->string, "args")))
+                continue;
+            char *v = cJSON_IsString(p) ? NULL : cJSON_Print(p);
+            char *k = tx_term_text(p->string);
+            printf("%s: ", k ? k : "?");
+            print_term("", v ? v : p->valuestring);
+            tx_free(k);
+            cJSON_free(v);
+        }
+        if (h.answer) {
+            char *a = cJSON_PrintUnformatted(h.answer);
+            print_term("answer:   ", a);
+            cJSON_free(a);
+            print_term("by:       ", h.answered_by);
+        } else {
+            printf("answer with:  tactus approve %s %s%s\n", h.run_id, h.id,
+                   strcmp(h.kind, "approve") && strcmp(h.kind, "tool_approval") ? " --value JSON"
+                                                                                : "   (no: --deny)");
+        }
+    }
+    tj_human_free(&h);
+    tj_close(j);
+    return CLI_EXIT_OK;
+}
+
 static int cmd_approvals(const runs_opts *o)
 {
+    if (o->n_args >= 1 && strcmp(o->args[0], "show") == 0) {
+        if (o->n_args != 2) {
+            fprintf(stderr, "tactus approvals show: expected REQUEST (an id from tactus approvals)\n\n%s", runs_usage);
+            return CLI_EXIT_USAGE;
+        }
+        return cmd_approval_show(o, o->args[1]);
+    }
+    if (o->n_args > 0) {
+        fprintf(stderr, "tactus approvals: unexpected argument (only 'show REQUEST')\n\n%s", runs_usage);
+        return CLI_EXIT_USAGE;
+    }
     tj_journal *j = open_journal(o, "approvals");
     if (!j) return CLI_EXIT_FAILED;
     cJSON *list = NULL;
@@ -148,12 +251,161 @@ static int cmd_approvals(const runs_opts *o)
         if (!cJSON_GetArraySize(list)) printf("no pending requests for tenant '%s'\n", o->tenant);
         const cJSON *r;
         cJSON_ArrayForEach(r, list)
-            printf("%-26s %-8s %s\n", th_json_str(r, "request_id"), th_json_str(r, "kind"),
-                   th_json_str(r, "message"));
+        {
+            const char *m = th_json_str(r, "message");
+            size_t ml = m ? strlen(m) : 0, cut = ml > LIST_MESSAGE_CAP ? LIST_MESSAGE_CAP : ml;
+            while (cut > 0 && cut < ml && ((unsigned char)m[cut] & 0xC0) == 0x80) cut--;
+            char *head = tx_strndup(m ? m : "", cut);
+            char *tid = tx_term_text(th_json_str(r, "request_id")), *tk = tx_term_text(th_json_str(r, "kind")),
+                 *tm = tx_term_text(head);
+            printf("%-26s %-8s %s", tid ? tid : "?", tk ? tk : "?", tm ? tm : "");
+            if (cut < ml)
+                printf(" ... (%zu of %zu bytes shown; the whole request: tactus approvals show %s)", cut, ml,
+                       tid ? tid : "REQUEST");
+            putchar('\n');
+            tx_free(head);
+            tx_free(tid);
+            tx_free(tk);
+            tx_free(tm);
+        }
     }
     cJSON_Delete(list);
     tj_close(j);
     return st == TX_OK ? CLI_EXIT_OK : CLI_EXIT_FAILED;
+}
+
+/* ---- answers checked against what the request declared ---------------------------------------- */
+
+/* Whether `answer` is option `opt`: an option is a value, or a table
+ * {label, value}; a string answer may also name the option's label. */
+static bool is_option(const cJSON *opt, const cJSON *answer, bool by_label_nocase)
+{
+    if (cJSON_Compare(opt, answer, true)) return true;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(opt, "value");
+    if (v && cJSON_Compare(v, answer, true)) return true;
+    const char *label = th_json_str(opt, "label");
+    if (label && cJSON_IsString(answer))
+        return by_label_nocase ? strcasecmp(label, answer->valuestring) == 0
+                               : strcmp(label, answer->valuestring) == 0;
+    return false;
+}
+
+static bool in_options(const cJSON *options, const cJSON *answer, bool nocase)
+{
+    const cJSON *opt;
+    cJSON_ArrayForEach(opt, options)
+        if (is_option(opt, answer, nocase)) return true;
+    return false;
+}
+
+/* The options as a short list for a message: "a", "b", "c". */
+static void options_text(const cJSON *options, char *out, size_t cap)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    const cJSON *opt;
+    cJSON_ArrayForEach(opt, options)
+    {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(opt, "value");
+        const char *label = th_json_str(opt, "label");
+        char *t = label && !v ? NULL : cJSON_PrintUnformatted(v ? v : opt);
+        int w = snprintf(out + n, cap - n, "%s%s%s%s", n ? ", " : "", label && !v ? "\"" : "",
+                         t ? t : label, label && !v ? "\"" : "");
+        cJSON_free(t);
+        if (w < 0 || (size_t)w >= cap - n) break;
+        n += (size_t)w;
+    }
+}
+
+/* Checks an answer against the request's declared shape before it is
+ * recorded (the procedure would otherwise get an answer it never offered).
+ * false, with `why` saying what was expected. */
+static bool answer_fits(const tj_human *h, const cJSON *answer, char *why, size_t cap)
+{
+    const cJSON *rq = h->request;
+    const cJSON *options = cJSON_GetObjectItemCaseSensitive(rq, "options");
+    char list[600];
+    options_text(options, list, sizeof list);
+    bool has_options = cJSON_IsArray(options) && cJSON_GetArraySize(options) > 0;
+    if (!strcmp(h->kind, "input")) {
+        if (has_options && !in_options(options, answer, false)) {
+            snprintf(why, cap, "this input accepts one of its options: %s", list);
+            return false;
+        }
+        if (!has_options && !cJSON_IsString(answer) && !cJSON_IsNumber(answer) && !cJSON_IsBool(answer)) {
+            snprintf(why, cap, "this input takes a text (or number) answer, e.g. --value 'some text'");
+            return false;
+        }
+    } else if (!strcmp(h->kind, "select")) {
+        const char *mode = th_json_str(rq, "mode");
+        if (mode && !strcmp(mode, "multiple")) {
+            if (!cJSON_IsArray(answer)) {
+                snprintf(why, cap, "this selection takes a JSON list of its options (%s), e.g. --value '[...]'", list);
+                return false;
+            }
+            int n = cJSON_GetArraySize(answer);
+            const cJSON *mn = cJSON_GetObjectItemCaseSensitive(rq, "min"), *mx = cJSON_GetObjectItemCaseSensitive(rq, "max");
+            if (cJSON_IsNumber(mn) && n < mn->valueint) {
+                snprintf(why, cap, "this selection needs at least %d of its options", mn->valueint);
+                return false;
+            }
+            if (cJSON_IsNumber(mx) && n > mx->valueint) {
+                snprintf(why, cap, "this selection takes at most %d of its options", mx->valueint);
+                return false;
+            }
+            const cJSON *a;
+            cJSON_ArrayForEach(a, answer)
+                if (has_options && !in_options(options, a, false)) {
+                    snprintf(why, cap, "every choice must be one of the options: %s", list);
+                    return false;
+                }
+        } else if (has_options && !in_options(options, answer, false)) {
+            snprintf(why, cap, "this selection takes one of its options: %s", list);
+            return false;
+        }
+    } else if (!strcmp(h->kind, "review")) {
+        const cJSON *d = cJSON_IsObject(answer) ? cJSON_GetObjectItemCaseSensitive(answer, "decision") : answer;
+        if (!cJSON_IsString(d) || (has_options && !in_options(options, d, true))) {
+            snprintf(why, cap,
+                     "a review takes a decision among its options (%s), as --value WORD or "
+                     "--value '{\"decision\": WORD, \"feedback\": TEXT}'",
+                     list);
+            return false;
+        }
+    } else if (!strcmp(h->kind, "inputs")) {
+        if (!cJSON_IsObject(answer)) {
+            snprintf(why, cap, "this request takes a JSON object with one answer per item id, e.g. --value '{\"ID\": ...}'");
+            return false;
+        }
+        const cJSON *a;
+        cJSON_ArrayForEach(a, answer)
+        {
+            const cJSON *item = NULL, *it;
+            cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(rq, "items"))
+                if (th_json_str(it, "id") && !strcmp(th_json_str(it, "id"), a->string)) item = it;
+            if (!item) {
+                snprintf(why, cap, "'%.100s' is not one of the request's item ids", a->string);
+                return false;
+            }
+            const cJSON *io = cJSON_GetObjectItemCaseSensitive(item, "options");
+            if (cJSON_IsArray(io) && cJSON_GetArraySize(io) > 0 && !in_options(io, a, false)) {
+                options_text(io, list, sizeof list);
+                snprintf(why, cap, "item '%.100s' takes one of its options: %s", a->string, list);
+                return false;
+            }
+        }
+        const cJSON *it;
+        cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(rq, "items"))
+        {
+            const char *id = th_json_str(it, "id");
+            if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "required")) && id &&
+                !cJSON_GetObjectItemCaseSensitive(answer, id)) {
+                snprintf(why, cap, "item '%.100s' is required", id);
+                return false;
+            }
+        }
+    }
+    return true;
 }
 
 static int cmd_approve(const runs_opts *o)
@@ -184,15 +436,34 @@ static int cmd_approve(const runs_opts *o)
         return CLI_EXIT_USAGE;
     }
     cJSON *answer = NULL;
-    if (o->value) {
+    bool yes_no = strcmp(h.kind, "approve") == 0 || strcmp(h.kind, "tool_approval") == 0;
+    if (o->value && yes_no) {
+        /* A yes/no is given by the command itself, never by a value that
+         * could be mistyped ("maybe", "no", "false" taken as a string). */
+        fprintf(stderr,
+                "tactus approve: request %s is an approval: it takes no --value; approve it with "
+                "`tactus approve %s %s`, or refuse it with --deny\n",
+                full, run, req);
+        rc = CLI_EXIT_USAGE;
+    } else if (o->value) {
         answer = cJSON_Parse(o->value);
         if (!answer) answer = cJSON_CreateString(o->value);
-    } else if (strcmp(h.kind, "approve") == 0 || strcmp(h.kind, "tool_approval") == 0) {
+    } else if (yes_no) {
         answer = cJSON_CreateBool(!o->deny);
     } else if (o->deny) {
         answer = cJSON_CreateNull();
     } else {
         fprintf(stderr, "tactus approve: a %s request needs its answer: --value JSON\n", h.kind);
+        rc = CLI_EXIT_USAGE;
+    }
+    char why[900];
+    if (rc == CLI_EXIT_OK && o->value && !answer_fits(&h, answer, why, sizeof why)) {
+        char *t = tx_term_text(why);
+        fprintf(stderr,
+                "tactus approve: %s refused for request %s: %s (the request is still pending; "
+                "see it whole with tactus approvals show %s)\n",
+                o->value, full, t ? t : "", full);
+        tx_free(t);
         rc = CLI_EXIT_USAGE;
     }
     if (rc == CLI_EXIT_OK) {
@@ -269,16 +540,22 @@ static int cmd_show(const runs_opts *o)
             char *data = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(res, ev && !strcmp(ev, "error") ? "error" : "data"));
             char where[16] = "?";
             if (cJSON_IsNumber(line)) snprintf(where, sizeof where, "%d", line->valueint);
-            printf("  #%-4d line %-5s %-17s %-6s %.120s\n",
+            /* A summary: the first 120 bytes (show --json has it all). */
+            char *head = tx_strndup(data ? data : "", 120), *td = tx_term_text(head);
+            char *tmeth = tx_term_text(th_json_str(req, "method"));
+            printf("  #%-4d line %-5s %-17s %-6s %s%s\n",
                    (int)cJSON_GetObjectItemCaseSensitive(e, "position")->valuedouble, where,
-                   th_json_str(req, "method"), ev ? ev : "?", data ? data : "");
+                   tmeth ? tmeth : "?", ev ? ev : "?", td ? td : "", data && strlen(data) > 120 ? " ..." : "");
+            tx_free(head);
+            tx_free(td);
+            tx_free(tmeth);
             cJSON_free(data);
         }
         if (r.output) {
             printf("output: ");
             cli_print_json(stdout, r.output);
         }
-        if (r.error) printf("error: %s\n", th_json_str(r.error, "message"));
+        if (r.error) print_term("error: ", th_json_str(r.error, "message"));
     }
     cJSON_Delete(effects);
     tj_run_free(&r);

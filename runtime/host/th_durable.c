@@ -268,12 +268,16 @@ static cJSON *tool_approval(th_durable *d, long id, long position, const cJSON *
     if (st == TX_ENOENT) {
         human_new(d, position, "tool_approval", params, fp, &h);
         char *args = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(params, "args"));
-        char msg[700];
-        snprintf(msg, sizeof msg, "Allow host tool %.100s with %.500s?", th_json_str(params, "name"),
-                 args ? args : "{}");
+        /* The whole call: a person approves exactly what runs, never a cut. */
+        tx_buf msg;
+        tx_buf_init(&msg, (size_t)64 * 1024 * 1024);
+        tx_buf_printf(&msg, "Allow host tool %s with %s?", th_json_str(params, "name") ? th_json_str(params, "name") : "?",
+                      args ? args : "{}");
         cJSON_free(args);
-        h.message = msg;
-        if (tj_human_put(d->journal, &h) != TX_OK)
+        h.message = msg.data ? msg.data : "Allow this host tool call?";
+        tx_status put = tj_human_put(d->journal, &h);
+        tx_buf_free(&msg);
+        if (put != TX_OK)
             return journal_error(d, id, "record the approval request", fail_msg, cap, fatal);
         char m[160];
         snprintf(m, sizeof m, "request %s is waiting for a person to approve the tool call", h.id);

@@ -169,8 +169,12 @@ static void show(const th_progress *p, const char *color, const char *fmt, const
                  const char *b)
 {
     if (!p->out) return;
+    /* a and b are the procedure's text: made inert for the terminal. */
+    char *ta = tx_term_text(a ? a : ""), *tb = tx_term_text(b ? b : "");
     fprintf(p->out, "%s", p->color ? color : "");
-    fprintf(p->out, fmt, a, b ? b : "");
+    fprintf(p->out, fmt, ta ? ta : "", tb ? tb : "");
+    tx_free(ta);
+    tx_free(tb);
     fprintf(p->out, "%s", p->color ? "\033[0m" : "");
     fflush(p->out);
 }
@@ -210,9 +214,13 @@ static void show_log(run_ctx *r, const cJSON *params)
     const cJSON *ln = cJSON_GetObjectItemCaseSensitive(params, "line");
     if (cJSON_IsNumber(ln)) snprintf(line, sizeof line, ":%d", ln->valueint);
     if (p->out) {
-        fprintf(p->out, "%s[%s%s] %s%s%s%s\n", p->color ? color : "", level, line, msg,
-                ctx_text ? " " : "", ctx_text ? ctx_text : "", p->color ? "\033[0m" : "");
+        char *tl = tx_term_text(level), *tm = tx_term_text(msg), *tc = tx_term_text(ctx_text ? ctx_text : "");
+        fprintf(p->out, "%s[%s%s] %s%s%s%s\n", p->color ? color : "", tl ? tl : "", line, tm ? tm : "",
+                ctx_text ? " " : "", tc ? tc : "", p->color ? "\033[0m" : "");
         fflush(p->out);
+        tx_free(tl);
+        tx_free(tm);
+        tx_free(tc);
     }
     cJSON_free(ctx_text);
 }
@@ -223,7 +231,7 @@ static void on_delta(void *ud, const cJSON *delta)
     run_ctx *r = ud;
     const cJSON *text = cJSON_GetObjectItemCaseSensitive(delta, "text");
     if (cJSON_IsString(text) && r->opt->progress.out) {
-        fputs(text->valuestring, r->opt->progress.out);
+        tx_fputs_term(text->valuestring, r->opt->progress.out);
         fflush(r->opt->progress.out);
         r->streaming = true;
     }
