@@ -61,6 +61,23 @@ static void utf8_validation(void **state)
     assert_int_equal(tx_utf8_count("h\xc3\xa9llo", 6), 5);
 }
 
+/* Procedure text on a terminal: every control made visible, nothing raw. */
+static void term_text_is_inert(void **state)
+{
+    (void)state;
+    char *t = tx_term_text("a\x1b]52;c;eA==\x07" "b\r\n\tc\x7f\xc2\x9b[2J\xc3\xa9\xff\x01");
+    assert_non_null(t);
+    assert_string_equal(t, "a\\x1b]52;c;eA==\\x07b\\x0d\n\tc\\x7f\\u009b[2J\xc3\xa9\\xff\\x01");
+    tx_free(t);
+    t = tx_term_text("");
+    assert_non_null(t);
+    assert_string_equal(t, "");
+    tx_free(t);
+    t = tx_term_text("\xc2\xa0 nbsp stays");
+    assert_string_equal(t, "\xc2\xa0 nbsp stays");
+    tx_free(t);
+}
+
 static void spans_give_line_and_codepoint_column(void **state)
 {
     (void)state;
@@ -153,6 +170,7 @@ int main(void)
         cmocka_unit_test(buf_printf_appends),
         cmocka_unit_test(json_string_escapes_and_repairs_utf8),
         cmocka_unit_test(utf8_validation),
+        cmocka_unit_test(term_text_is_inert),
         cmocka_unit_test(spans_give_line_and_codepoint_column),
         cmocka_unit_test(edit_distance_is_capped_and_case_blind),
         cmocka_unit_test(map_puts_and_gets),
