@@ -441,6 +441,12 @@ int cli_run(int argc, char **argv)
             fprintf(stderr, "tactus resume: run %s has completed; nothing to resume\n", resume_id);
             goto done;
         }
+        /* Fail closed before anything runs: a journal edited outside tactus
+         * (a forged answer, an edited result) is never replayed. */
+        if (tj_run_verify(journal, tenant, resume_id) != TX_OK) {
+            fprintf(stderr, "tactus resume: %s: %s\n", store, tj_last_error(journal));
+            goto done;
+        }
         /* One process per run: a second resume of the same run would perform
          * its next effect twice. The lock dies with the process (even on
          * SIGKILL), so a crashed resume never blocks the next one. */

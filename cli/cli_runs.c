@@ -435,6 +435,14 @@ static int cmd_approve(const runs_opts *o)
         tj_close(j);
         return CLI_EXIT_USAGE;
     }
+    /* An answer joins the run's sealed chain: never add one to a journal
+     * edited outside tactus. */
+    if (tj_run_verify(j, o->tenant, run) != TX_OK) {
+        fprintf(stderr, "tactus approve: %s\n", tj_last_error(j));
+        tj_human_free(&h);
+        tj_close(j);
+        return CLI_EXIT_USAGE;
+    }
     cJSON *answer = NULL;
     bool yes_no = strcmp(h.kind, "approve") == 0 || strcmp(h.kind, "tool_approval") == 0;
     if (o->value && yes_no) {

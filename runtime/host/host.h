@@ -77,6 +77,10 @@ void th_sha256_hex(const void *data, size_t n, char hex[65]);
 /* The run and journal position of the effect about to be handled (for the
  * idempotency keys of host command tools). */
 void th_broker_set_effect(th_broker *b, const char *run_id, long position);
+/* Counts an llm.chat answered from the journal on replay against the budgets
+ * (`result` is the journaled final event), so a run that suspends and
+ * resumes spends one budget over its whole life, not one per process. */
+void th_broker_count_replayed(th_broker *b, const cJSON *result);
 /* Runs argv (no shell) with a minimal environment and `stdin_text` on its
  * input; captures stdout/stderr (capped). Exit status, or -1 on timeout. */
 int th_run_command(char *const argv[], const char *stdin_text, tx_buf *out, tx_buf *err,

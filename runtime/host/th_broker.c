@@ -295,6 +295,19 @@ void th_broker_set_effect(th_broker *b, const char *run_id, long position)
     b->position = position;
 }
 
+void th_broker_count_replayed(th_broker *b, const cJSON *result)
+{
+    if (strcmp(th_json_str(result, "event") ? th_json_str(result, "event") : "", "done") != 0) return;
+    const cJSON *usage =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(result, "data"), "usage");
+    const cJSON *pt = cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens");
+    const cJSON *ct = cJSON_GetObjectItemCaseSensitive(usage, "completion_tokens");
+    const cJSON *cost = cJSON_GetObjectItemCaseSensitive(usage, "cost_usd");
+    b->used_calls += 1;
+    b->used_tokens += (cJSON_IsNumber(pt) ? pt->valuedouble : 0) + (cJSON_IsNumber(ct) ? ct->valuedouble : 0);
+    b->used_cost += cJSON_IsNumber(cost) ? cost->valuedouble : 0;
+}
+
 static cJSON *command_tool(th_broker *b, long id, const char *name, const cJSON *spec,
                            const cJSON *args)
 {

@@ -359,6 +359,8 @@ cJSON *th_durable_handle(th_durable *d, th_broker *broker, const cJSON *request,
             reply = diverged(d, id, position, method, params, &e, fail_msg, cap);
         } else {
             reply = with_id(e.result, id);
+            /* Budgets count the whole run: what replay answers was spent. */
+            if (strcmp(method, "llm.chat") == 0) th_broker_count_replayed(broker, e.result);
             /* A checkpoint answered from the journal: skip what its function used. */
             const cJSON *data = cJSON_GetObjectItemCaseSensitive(e.result, "data");
             const cJSON *end = cJSON_GetObjectItemCaseSensitive(data, "end_position");

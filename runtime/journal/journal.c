@@ -8,18 +8,24 @@
 #include "journal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 struct tj_journal {
     sqlite3 *db;
-    char err[512];
+    unsigned char key[32]; /* the host's journal key: seals every run's rows */
+    char err[1024];
 };
 
 static const char schema[] =
@@ -45,6 +51,17 @@ static const char schema[] =
     "  answer TEXT, answered_by TEXT, answered_ms INTEGER, request_hash TEXT NOT NULL,"
     "  created_ms INTEGER NOT NULL, UNIQUE (run_id, position));"
     "CREATE INDEX IF NOT EXISTS pending_by_tenant ON human_requests (tenant, status, created_ms);";
+
+/* Schema version 1 (PRAGMA user_version): every row of a run carries a seal,
+ * mac = HMAC-SHA256(key, previous row's mac || the row's canonical bytes),
+ * and the run row a head sealing how many rows there are and the last mac.
+ * Rows journaled before version 1 have no mac: such runs are refused on
+ * resume, never sealed after the fact (docs/durability.md). */
+static const char migration_1[] = "ALTER TABLE runs ADD COLUMN mac TEXT;"
+                                  "ALTER TABLE runs ADD COLUMN chain_head TEXT;"
+                                  "ALTER TABLE effects ADD COLUMN mac TEXT;"
+                                  "ALTER TABLE human_requests ADD COLUMN mac TEXT;"
+                                  "PRAGMA user_version = 1;";
 
 static long long now_ms(void)
 {
@@ -96,12 +113,114 @@ static void make_parent(const char *path)
     mkdir(buf, 0700);
 }
 
+void tj_key_path(char *out, size_t cap)
+{
+    const char *xdg = getenv("XDG_DATA_HOME");
+    const char *home = getenv("HOME");
+    if (xdg && *xdg)
+        snprintf(out, cap, "%s/tactus/journal.key", xdg);
+    else
+        snprintf(out, cap, "%s/.local/share/tactus/journal.key", home && *home ? home : ".");
+}
+
+/* Reads the existing key at `path`, refusing one that someone else could
+ * read or replace: a key others can read lets them forge seals. */
+static tx_status key_read(const char *path, unsigned char key[32], char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: cannot open the journal key: %s (expected a private file of 32 "
+                 "bytes; remove it to have a new one made, which makes existing runs unverifiable)",
+                 path, strerror(errno));
+        return TX_EIO;
+    }
+    struct stat sb;
+    tx_status s = TX_OK;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        snprintf(err, errlen, "%s: the journal key is not a regular file", path);
+        s = TX_EINVAL;
+    } else if (sb.st_uid != geteuid()) {
+        snprintf(err, errlen, "%s: the journal key is not owned by you (uid %u, you are %u); refusing "
+                 "to trust it: remove it, or fix its owner", path, (unsigned)sb.st_uid, (unsigned)geteuid());
+        s = TX_EINVAL;
+    } else if (sb.st_mode & 077) {
+        snprintf(err, errlen, "%s: the journal key is readable or writable by group or others (mode "
+                 "%04o); it must be private to you: chmod 600 %s", path, (unsigned)(sb.st_mode & 07777), path);
+        s = TX_EINVAL;
+    } else if (read(fd, key, 32) != 32) {
+        snprintf(err, errlen, "%s: the journal key is shorter than 32 bytes", path);
+        s = TX_EINVAL;
+    }
+    close(fd);
+    return s;
+}
+
+/* The host's journal key: read, or made on first use (32 random bytes,
+ * written to a private temporary file then linked into place, so a second
+ * process either wins the link or reads the complete key). */
+static tx_status key_load(unsigned char key[32], char *err, size_t errlen)
+{
+    char path[4096], tmp[4200];
+    tj_key_path(path, sizeof path);
+    make_parent(path);
+    if (access(path, F_OK) == 0 || errno != ENOENT) return key_read(path, key, err, errlen);
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+    unlink(tmp);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    unsigned char fresh[32];
+    if (fd < 0 || RAND_bytes(fresh, sizeof fresh) != 1 || fchmod(fd, 0600) != 0 ||
+        write(fd, fresh, sizeof fresh) != (ssize_t)sizeof fresh || fsync(fd) != 0) {
+        snprintf(err, errlen, "%s: cannot create the journal key: %s", path, strerror(errno));
+        if (fd >= 0) close(fd);
+        unlink(tmp);
+        return TX_EIO;
+    }
+    close(fd);
+    int linked = link(tmp, path);
+    int link_errno = errno;
+    unlink(tmp);
+    OPENSSL_cleanse(fresh, sizeof fresh);
+    if (linked != 0 && link_errno != EEXIST) {
+        snprintf(err, errlen, "%s: cannot create the journal key: %s", path, strerror(link_errno));
+        return TX_EIO;
+    }
+    return key_read(path, key, err, errlen);
+}
+
+/* Brings the schema to the current version, once, under a write lock. */
+static int migrate(sqlite3 *db, char **msg)
+{
+    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, msg);
+    if (rc != SQLITE_OK) return rc;
+    sqlite3_stmt *st;
+    int version = 0;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW) version = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+    }
+    if (version < 1) rc = sqlite3_exec(db, migration_1, NULL, NULL, msg);
+    sqlite3_exec(db, rc == SQLITE_OK ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
 tx_status tj_open(const char *path, tj_journal **out, char *err, size_t errlen)
 {
     *out = NULL;
     tj_journal *j = tx_calloc(1, sizeof *j);
     if (!j) return TX_ENOMEM;
     make_parent(path);
+    tx_status ks = key_load(j->key, err, errlen);
+    if (ks != TX_OK) {
+        tx_free(j);
+        return ks;
+    }
+    /* Created private before SQLite sees it, whatever the umask: SQLite
+     * gives the -wal and -shm files the database file's mode. */
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        fchmod(fd, 0600);
+        close(fd);
+    }
     int rc = sqlite3_open_v2(path, &j->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc == SQLITE_OK) {
@@ -112,6 +231,7 @@ tx_status tj_open(const char *path, tj_journal **out, char *err, size_t errlen)
         sqlite3_db_config(j->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)NULL);
         char *msg = NULL;
         rc = sqlite3_exec(j->db, schema, NULL, NULL, &msg);
+        if (rc == SQLITE_OK) rc = migrate(j->db, &msg);
         if (rc != SQLITE_OK) {
             snprintf(err, errlen, "%s: cannot set up the journal: %s", path, msg ? msg : "?");
             sqlite3_free(msg);
@@ -125,7 +245,6 @@ tx_status tj_open(const char *path, tj_journal **out, char *err, size_t errlen)
         tx_free(j);
         return TX_EIO;
     }
-    chmod(path, 0600); /* prompts, answers and outputs are private */
     *out = j;
     return TX_OK;
 }
@@ -134,6 +253,7 @@ void tj_close(tj_journal *j)
 {
     if (!j) return;
     sqlite3_close(j->db);
+    OPENSSL_cleanse(j->key, sizeof j->key);
     tx_free(j);
 }
 
@@ -253,6 +373,307 @@ void tj_fingerprint(const char *method, const cJSON *params, char hex[65])
     for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", md[i]);
 }
 
+/* ---- seals: the HMAC chain of a run's rows ------------------------------------------------------ */
+
+/* One row of a run's chain, in journal order: the run's record, then by
+ * position the human request (if any) before the effect (if any). */
+typedef struct {
+    int table; /* 0 runs, 1 human_requests, 2 effects */
+    long position;
+    char id[64]; /* runs.id or human_requests.id */
+    char kind[32];
+    char *bytes; /* canonical JSON of the sealed columns */
+    char mac[65];
+} chain_row;
+
+typedef struct {
+    chain_row *rows;
+    size_t n, cap;
+    char head[65];
+} chain;
+
+static void chain_free(chain *c)
+{
+    for (size_t i = 0; i < c->n; i++) tx_free(c->rows[i].bytes);
+    tx_free(c->rows);
+    memset(c, 0, sizeof *c);
+}
+
+static void hmac_hex(const unsigned char key[32], const char *prev, const char *bytes, char hex[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
+                           OSSL_PARAM_construct_end()};
+    size_t len = 0;
+    hex[0] = '\0';
+    if (ctx && EVP_MAC_init(ctx, key, 32, params) == 1 &&
+        EVP_MAC_update(ctx, (const unsigned char *)prev, strlen(prev)) == 1 &&
+        EVP_MAC_update(ctx, (const unsigned char *)"\n", 1) == 1 &&
+        EVP_MAC_update(ctx, (const unsigned char *)bytes, strlen(bytes)) == 1 &&
+        EVP_MAC_final(ctx, md, &len, sizeof md) == 1)
+        n = (unsigned int)len;
+    EVP_MAC_CTX_free(ctx);
+    EVP_MAC_free(mac);
+    for (unsigned int i = 0; i < n && i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
+/* The sealed columns 0..ncols-1 of a row as canonical bytes, tagged. */
+static char *row_bytes(sqlite3_stmt *st, int ncols, const char *tag)
+{
+    cJSON *a = cJSON_CreateArray();
+    cJSON_AddItemToArray(a, cJSON_CreateString(tag));
+    for (int i = 0; i < ncols; i++) {
+        switch (sqlite3_column_type(st, i)) {
+        case SQLITE_NULL: cJSON_AddItemToArray(a, cJSON_CreateNull()); break;
+        case SQLITE_INTEGER:
+            cJSON_AddItemToArray(a, cJSON_CreateNumber((double)sqlite3_column_int64(st, i)));
+            break;
+        default: cJSON_AddItemToArray(a, cJSON_CreateString((const char *)sqlite3_column_text(st, i)));
+        }
+    }
+    char *t = tj_canonical_json(a);
+    cJSON_Delete(a);
+    return t;
+}
+
+static chain_row *chain_push(chain *c)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 16;
+        chain_row *r = tx_realloc(c->rows, cap * sizeof *r);
+        if (!r) return NULL;
+        c->rows = r;
+        c->cap = cap;
+    }
+    chain_row *r = &c->rows[c->n++];
+    memset(r, 0, sizeof *r);
+    return r;
+}
+
+/* Loads rows of one table (sealed columns first, then position, id, kind, mac). */
+static tx_status chain_load_table(tj_journal *j, chain *c, int table, const char *sql, int ncols,
+                                  const char *run_id)
+{
+    static const char *const tags[] = {"run", "human", "effect"};
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(j->db, sql, -1, &st, NULL) != SQLITE_OK) return fail_db(j, "read seals");
+    sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        chain_row *r = chain_push(c);
+        if (!r) break;
+        r->table = table;
+        r->bytes = row_bytes(st, ncols, tags[table]);
+        r->position = (long)sqlite3_column_int64(st, ncols);
+        column_copy(st, ncols + 1, r->id, sizeof r->id);
+        column_copy(st, ncols + 2, r->kind, sizeof r->kind);
+        column_copy(st, ncols + 3, r->mac, sizeof r->mac);
+        if (table == 0) column_copy(st, ncols + 4, c->head, sizeof c->head);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? TX_OK : fail_db(j, "read seals");
+}
+
+static int row_order(const void *a, const void *b)
+{
+    const chain_row *x = a, *y = b;
+    if (x->table == 0 || y->table == 0) return (x->table != 0) - (y->table != 0);
+    if (x->position != y->position) return x->position < y->position ? -1 : 1;
+    return x->table - y->table; /* the human request before its effect */
+}
+
+static tx_status chain_load(tj_journal *j, const char *run_id, chain *c)
+{
+    memset(c, 0, sizeof *c);
+    tx_status s = chain_load_table(
+        j, c, 0,
+        "SELECT id, tenant, procedure_path, source_sha256, source, inputs, created_ms, "
+        "-1, id, 'run', mac, chain_head FROM runs WHERE id = ?",
+        7, run_id);
+    if (s == TX_OK && c->n == 0) {
+        snprintf(j->err, sizeof j->err, "no run %s", run_id);
+        s = TX_ENOENT;
+    }
+    if (s == TX_OK)
+        s = chain_load_table(j, c, 1,
+                             "SELECT id, run_id, tenant, position, kind, message, request, deadline_ms, "
+                             "default_value, status, answer, answered_by, answered_ms, request_hash, "
+                             "position, id, kind, mac FROM human_requests WHERE run_id = ?",
+                             14, run_id);
+    if (s == TX_OK)
+        s = chain_load_table(j, c, 2,
+                             "SELECT run_id, position, kind, fingerprint, request, result, duration_ms, "
+                             "position, '', kind, mac FROM effects WHERE run_id = ?",
+                             7, run_id);
+    if (s == TX_OK) qsort(c->rows, c->n, sizeof *c->rows, row_order);
+    if (s != TX_OK) chain_free(c);
+    return s;
+}
+
+static void head_of(const tj_journal *j, const char *run_id, size_t n, const char *tip, char hex[65])
+{
+    char bytes[256];
+    snprintf(bytes, sizeof bytes, "head %s %zu", run_id, n);
+    hmac_hex(j->key, tip, bytes, hex);
+}
+
+static void row_label(const chain_row *r, size_t i, char *out, size_t cap)
+{
+    if (r->table == 0)
+        snprintf(out, cap, "row %zu (the run's record: procedure, source and inputs)", i);
+    else
+        snprintf(out, cap, "row %zu (the %s at position %ld, %s)", i,
+                 r->table == 1 ? "human request" : "effect", r->position, r->kind);
+}
+
+/* Checks every seal of a run (full) or only the head against the rows'
+ * count and last mac (an append, which never re-seals earlier rows).
+ * TX_EINVAL with the run, the row and what failed in j->err. */
+static tx_status chain_check(tj_journal *j, const char *run_id, const chain *c, bool full)
+{
+    const char *advice = "it was changed outside tactus, so the run cannot be trusted and is not "
+                         "resumed (start a new run; tactus show shows the journal as it is)";
+    if (!c->rows[0].mac[0]) {
+        snprintf(j->err, sizeof j->err,
+                 "run %s was journaled by an older tactus, before journal rows were sealed: it "
+                 "cannot be verified, so it is not resumed or answered (start a new run)",
+                 run_id);
+        return TX_EINVAL;
+    }
+    char prev[65] = "", label[160];
+    for (size_t i = 0; i < c->n; i++) {
+        const chain_row *r = &c->rows[i];
+        row_label(r, i, label, sizeof label);
+        if (!r->mac[0]) {
+            snprintf(j->err, sizeof j->err, "run %s: journal %s has no seal: it was inserted outside "
+                     "tactus; %s", run_id, label, advice);
+            return TX_EINVAL;
+        }
+        if (full) {
+            char m[65];
+            hmac_hex(j->key, prev, r->bytes, m);
+            if (strcmp(m, r->mac) != 0) {
+                /* Sealed after some other row: moved, or rows before it deleted. */
+                bool elsewhere = false;
+                for (size_t k = 0; k < c->n && !elsewhere; k++) {
+                    hmac_hex(j->key, c->rows[k].mac, r->bytes, m);
+                    elsewhere = strcmp(m, r->mac) == 0;
+                }
+                snprintf(j->err, sizeof j->err, "run %s: journal %s does not match its seal: %s; %s",
+                         run_id, label,
+                         elsewhere ? "rows before it were deleted or reordered"
+                                   : "its contents (or its position) were changed, or rows were reordered",
+                         advice);
+                return TX_EINVAL;
+            }
+        }
+        snprintf(prev, sizeof prev, "%s", r->mac);
+    }
+    char head[65];
+    head_of(j, run_id, c->n, prev, head);
+    if (strcmp(head, c->head) != 0) {
+        snprintf(j->err, sizeof j->err, "run %s: the journal holds %zu rows for the run, after %s, "
+                 "and they do not match the run's seal: rows were deleted or added at the end; %s",
+                 run_id, c->n, label, advice);
+        return TX_EINVAL;
+    }
+    return TX_OK;
+}
+
+static tx_status exec_sql(tj_journal *j, const char *sql)
+{
+    return sqlite3_exec(j->db, sql, NULL, NULL, NULL) == SQLITE_OK ? TX_OK : fail_db(j, sql);
+}
+
+/* Opens the write transaction of a change to a run: after checking its
+ * seals (all of them when the change re-seals rows, else the head). */
+static tx_status seal_begin(tj_journal *j, const char *run_id, bool full)
+{
+    tx_status s = exec_sql(j, "BEGIN IMMEDIATE");
+    if (s != TX_OK) return s;
+    chain c;
+    s = chain_load(j, run_id, &c);
+    if (s == TX_OK) {
+        s = chain_check(j, run_id, &c, full);
+        chain_free(&c);
+    }
+    if (s != TX_OK) sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+    return s;
+}
+
+/* Seals the changed rows (all of them when `full`, else those without a
+ * mac: the appended one) and the head, and commits. */
+static tx_status seal_commit(tj_journal *j, const char *run_id, bool full)
+{
+    chain c;
+    tx_status s = chain_load(j, run_id, &c);
+    char prev[65] = "";
+    for (size_t i = 0; s == TX_OK && i < c.n; i++) {
+        chain_row *r = &c.rows[i];
+        if (full || !r->mac[0]) {
+            hmac_hex(j->key, prev, r->bytes, r->mac);
+            static const char *const sql[] = {
+                "UPDATE runs SET mac = ?1 WHERE id = ?2",
+                "UPDATE human_requests SET mac = ?1 WHERE id = ?2",
+                "UPDATE effects SET mac = ?1 WHERE run_id = ?3 AND position = ?4"};
+            sqlite3_stmt *st;
+            if (sqlite3_prepare_v2(j->db, sql[r->table], -1, &st, NULL) != SQLITE_OK) {
+                s = fail_db(j, "seal");
+                break;
+            }
+            sqlite3_bind_text(st, 1, r->mac, -1, SQLITE_STATIC);
+            if (r->table < 2) sqlite3_bind_text(st, 2, r->id, -1, SQLITE_STATIC);
+            if (r->table == 2) {
+                sqlite3_bind_text(st, 3, run_id, -1, SQLITE_STATIC);
+                sqlite3_bind_int64(st, 4, r->position);
+            }
+            s = step_done(j, st, "seal");
+        }
+        snprintf(prev, sizeof prev, "%s", r->mac);
+    }
+    if (s == TX_OK) {
+        char head[65];
+        head_of(j, run_id, c.n, prev, head);
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(j->db, "UPDATE runs SET chain_head = ? WHERE id = ?", -1, &st, NULL) !=
+            SQLITE_OK)
+            s = fail_db(j, "seal");
+        else {
+            sqlite3_bind_text(st, 1, head, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(st, 2, run_id, -1, SQLITE_STATIC);
+            s = step_done(j, st, "seal");
+        }
+    }
+    if (c.rows) chain_free(&c);
+    if (s == TX_OK) s = exec_sql(j, "COMMIT");
+    if (s != TX_OK) sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+    return s;
+}
+
+/* A write between seal_begin and seal_commit that failed: undo it. */
+static tx_status seal_abort(tj_journal *j, tx_status s)
+{
+    sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+    return s;
+}
+
+tx_status tj_run_verify(tj_journal *j, const char *tenant, const char *run_id)
+{
+    tj_run r;
+    tx_status s = tj_run_get(j, tenant, run_id, &r);
+    if (s != TX_OK) return s;
+    tj_run_free(&r);
+    chain c;
+    s = chain_load(j, run_id, &c);
+    if (s != TX_OK) return s;
+    s = chain_check(j, run_id, &c, true);
+    chain_free(&c);
+    return s;
+}
+
 /* ---- runs ------------------------------------------------------------------------------------------- */
 
 void tj_run_free(tj_run *r)
@@ -273,6 +694,10 @@ tx_status tj_run_create(tj_journal *j, const tj_run *r)
                            "inputs, status, created_ms, updated_ms) VALUES (?,?,?,?,?,?,?,?,?)",
                            -1, &st, NULL) != SQLITE_OK)
         return fail_db(j, "create run");
+    if (exec_sql(j, "BEGIN IMMEDIATE") != TX_OK) {
+        sqlite3_finalize(st);
+        return TX_EIO;
+    }
     long long t = now_ms();
     sqlite3_bind_text(st, 1, r->id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, r->tenant, -1, SQLITE_STATIC);
@@ -283,7 +708,9 @@ tx_status tj_run_create(tj_journal *j, const tj_run *r)
     sqlite3_bind_text(st, 7, r->status[0] ? r->status : "running", -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 8, t);
     sqlite3_bind_int64(st, 9, t);
-    return step_done(j, st, "create run");
+    tx_status s = step_done(j, st, "create run");
+    if (s != TX_OK) return seal_abort(j, s);
+    return seal_commit(j, r->id, true);
 }
 
 tx_status tj_run_finish(tj_journal *j, const char *tenant, const char *run_id, const char *status,
@@ -405,12 +832,14 @@ tx_status tj_effect_put(tj_journal *j, const char *run_id, long position, const 
                         const char *fingerprint, const cJSON *request, const cJSON *result,
                         long long duration_ms)
 {
+    tx_status s = seal_begin(j, run_id, false);
+    if (s != TX_OK) return s;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(j->db,
                            "INSERT INTO effects (run_id, position, kind, fingerprint, request, "
                            "result, duration_ms, created_ms) VALUES (?,?,?,?,?,?,?,?)",
                            -1, &st, NULL) != SQLITE_OK)
-        return fail_db(j, "record effect");
+        return seal_abort(j, fail_db(j, "record effect"));
     sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, position);
     sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
@@ -419,22 +848,27 @@ tx_status tj_effect_put(tj_journal *j, const char *run_id, long position, const 
     bind_json(st, 6, result);
     sqlite3_bind_int64(st, 7, duration_ms);
     sqlite3_bind_int64(st, 8, now_ms());
-    return step_done(j, st, "record effect");
+    s = step_done(j, st, "record effect");
+    if (s != TX_OK) return seal_abort(j, s);
+    return seal_commit(j, run_id, false);
 }
 
 tx_status tj_effect_set_result(tj_journal *j, const char *run_id, long position,
                                const cJSON *result)
 {
+    tx_status s = seal_begin(j, run_id, true);
+    if (s != TX_OK) return s;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(j->db, "UPDATE effects SET result = ? WHERE run_id = ? AND position = ?",
                            -1, &st, NULL) != SQLITE_OK)
-        return fail_db(j, "update effect");
+        return seal_abort(j, fail_db(j, "update effect"));
     bind_json(st, 1, result);
     sqlite3_bind_text(st, 2, run_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, position);
-    tx_status s = step_done(j, st, "update effect");
-    if (s == TX_OK && sqlite3_changes(j->db) == 0) return TX_ENOENT;
-    return s;
+    s = step_done(j, st, "update effect");
+    if (s == TX_OK && sqlite3_changes(j->db) == 0) s = TX_ENOENT;
+    if (s != TX_OK) return seal_abort(j, s);
+    return seal_commit(j, run_id, true);
 }
 
 long tj_effect_count(tj_journal *j, const char *run_id)
@@ -488,13 +922,15 @@ void tj_human_free(tj_human *h)
 
 tx_status tj_human_put(tj_journal *j, const tj_human *h)
 {
+    tx_status s = seal_begin(j, h->run_id, false);
+    if (s != TX_OK) return s;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(j->db,
                            "INSERT INTO human_requests (id, run_id, tenant, position, kind, message, "
                            "request, deadline_ms, default_value, status, request_hash, created_ms) "
                            "VALUES (?,?,?,?,?,?,?,?,?,'pending',?,?)",
                            -1, &st, NULL) != SQLITE_OK)
-        return fail_db(j, "record human request");
+        return seal_abort(j, fail_db(j, "record human request"));
     sqlite3_bind_text(st, 1, h->id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, h->run_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, h->tenant, -1, SQLITE_STATIC);
@@ -506,7 +942,9 @@ tx_status tj_human_put(tj_journal *j, const tj_human *h)
     bind_json(st, 9, h->default_value);
     sqlite3_bind_text(st, 10, h->request_hash, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 11, now_ms());
-    return step_done(j, st, "record human request");
+    s = step_done(j, st, "record human request");
+    if (s != TX_OK) return seal_abort(j, s);
+    return seal_commit(j, h->run_id, false);
 }
 
 static const char human_columns[] =
@@ -570,13 +1008,25 @@ tx_status tj_human_answer(tj_journal *j, const char *tenant, const char *request
                           const char *request_hash, const cJSON *answer, const char *who,
                           const char *status)
 {
+    /* The answer joins the request's run chain: check it, then re-seal. */
+    tj_human cur;
+    tx_status s = tj_human_get(j, tenant, request_id, &cur);
+    if (s != TX_OK) {
+        snprintf(j->err, sizeof j->err, "no request %s for this tenant", request_id);
+        return s == TX_ENOENT ? TX_EINVAL : s;
+    }
+    char run_id[40];
+    snprintf(run_id, sizeof run_id, "%s", cur.run_id);
+    tj_human_free(&cur);
+    s = seal_begin(j, run_id, true);
+    if (s != TX_OK) return s;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(j->db,
                            "UPDATE human_requests SET status = ?, answer = ?, answered_by = ?, "
                            "answered_ms = ? WHERE tenant = ? AND id = ? AND request_hash = ? AND "
                            "status = 'pending'",
                            -1, &st, NULL) != SQLITE_OK)
-        return fail_db(j, "answer human request");
+        return seal_abort(j, fail_db(j, "answer human request"));
     sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
     bind_json(st, 2, answer);
     sqlite3_bind_text(st, 3, who, -1, SQLITE_STATIC);
@@ -584,14 +1034,15 @@ tx_status tj_human_answer(tj_journal *j, const char *tenant, const char *request
     sqlite3_bind_text(st, 5, tenant, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 6, request_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 7, request_hash, -1, SQLITE_STATIC);
-    tx_status s = step_done(j, st, "answer human request");
+    s = step_done(j, st, "answer human request");
     if (s == TX_OK && sqlite3_changes(j->db) == 0) {
         snprintf(j->err, sizeof j->err,
                  "request %s is not pending for this tenant, or it changed since it was shown",
                  request_id);
-        return TX_EINVAL;
+        s = TX_EINVAL;
     }
-    return s;
+    if (s != TX_OK) return seal_abort(j, s);
+    return seal_commit(j, run_id, true);
 }
 
 tx_status tj_human_pending(tj_journal *j, const char *tenant, cJSON **out)

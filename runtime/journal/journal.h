@@ -33,6 +33,11 @@ void tj_close(tj_journal *j);
 /* The default location: $TACTUS_STORE, else $XDG_DATA_HOME/tactus/journal.db,
  * else ~/.local/share/tactus/journal.db. */
 void tj_default_path(char *out, size_t cap);
+/* The host key sealing every run's rows (HMAC-SHA256 chain, see
+ * docs/durability.md): $XDG_DATA_HOME/tactus/journal.key, else
+ * ~/.local/share/tactus/journal.key; made (0600) on first use, refused by
+ * tj_open when others can read it or it is not the user's. */
+void tj_key_path(char *out, size_t cap);
 
 /* ---- runs ------------------------------------------------------------------------------ */
 
@@ -54,6 +59,11 @@ tx_status tj_run_create(tj_journal *j, const tj_run *r);
 tx_status tj_run_finish(tj_journal *j, const char *tenant, const char *run_id, const char *status,
                         const cJSON *output, const cJSON *error);
 tx_status tj_run_get(tj_journal *j, const char *tenant, const char *run_id, tj_run *out);
+/* Checks the seals of every row of a run, in journal order: TX_OK, or
+ * TX_EINVAL with a message naming the run, the row and what failed
+ * (tj_last_error); TX_ENOENT for no such run of this tenant. Writes to a run
+ * whose seals do not hold are refused the same way. */
+tx_status tj_run_verify(tj_journal *j, const char *tenant, const char *run_id);
 /* Runs of a tenant, newest first, optionally with one status: a JSON array
  * of {run_id, status, procedure, created_ms, updated_ms}. */
 tx_status tj_run_list(tj_journal *j, const char *tenant, const char *status, cJSON **out);
