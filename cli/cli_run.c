@@ -270,7 +270,7 @@ static void print_human_result(const th_run_result *res, const char *path, long 
             tx_free(tm);
         }
         fprintf(stderr,
-                "Answer with:  tactus approve %s REQUEST [--deny | --value JSON]\n"
+                "Answer with:  tactus approve %s REQUEST   (approvals: yes; no: --deny; other kinds: --value JSON)\n"
                 "then:         tactus resume %s\n",
                 res->run_id, res->run_id);
         return;
