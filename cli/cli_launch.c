@@ -105,18 +105,8 @@ bool cli_report_syntax_errors(const fe_file *f)
 
 void cli_load_env_files(const char *path)
 {
-    th_dotenv_load(".env.local");
-    th_dotenv_load(".env");
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (!slash) return;
-    char p[PATH_MAX + 16];
-    *slash = '\0';
-    snprintf(p, sizeof p, "%s/.env.local", dir);
-    th_dotenv_load(p);
-    snprintf(p, sizeof p, "%s/.env", dir);
-    th_dotenv_load(p);
+    /* Only trusted .env files: the user's, or a project's recorded by `tactus trust`. */
+    th_env_files_load(path, stderr);
 }
 
 tx_status cli_launcher_for_runs(void *launcher, const cJSON *config, const char *workspace,

@@ -42,6 +42,27 @@ const cJSON *th_config_get(const cJSON *config, const char *dotted);
 /* Reads KEY=VALUE lines of a .env file into the host's environment without
  * overriding what is set. Only the host ever reads these. */
 tx_status th_dotenv_load(const char *path);
+/* Applies KEY=VALUE lines already read (text is modified). */
+void th_dotenv_apply(char *text);
+
+/* ---- trusted project files (th_trust.c) ------------------------------------------------- */
+
+/* The user's configuration folder: $XDG_CONFIG_HOME/tactus, else
+ * ~/.config/tactus. False when neither variable is set. */
+bool th_user_config_dir(char *out, size_t cap);
+/* Whether `tactus trust` recorded exactly these bytes for the file whose
+ * realpath is `real` (SHA-256, in the user's trusted.json). */
+bool th_trust_matches(const char *real, const char *text, size_t len);
+/* Records the current content of each file (realpaths), or forgets them
+ * (revoke); trusted.json is written 0600 and atomically. */
+tx_status th_trust_update(const char *const *reals, size_t n, bool revoke, char *err, size_t cap);
+/* The recorded entries: {"/path": "sha256hex", ...} (caller frees), or NULL. */
+cJSON *th_trust_entries(void);
+/* The host's .env files: the user's ($CONFIG/.env.local, .env), then
+ * .env.local/.env of the current folder and of the procedure's folder only
+ * when trusted; an untrusted one is named in a one-line warning on `warn`
+ * and its keys are not loaded. Never overrides the environment. */
+void th_env_files_load(const char *procedure_path, FILE *warn);
 
 /* ---- the broker (th_broker.c) ------------------------------------------------------------ */
 

@@ -60,6 +60,7 @@ typedef struct {
     char *err;
     size_t errlen;
     bool failed;
+    cJSON *marks; /* optional: dotted key path -> "line:column" of the key */
 } yaml_reader;
 
 static void yaml_fail(yaml_reader *r, const yaml_mark_t *mark, const char *what)
@@ -69,9 +70,11 @@ static void yaml_fail(yaml_reader *r, const yaml_mark_t *mark, const char *what)
     snprintf(r->err, r->errlen, "%s:%zu:%zu: %s", r->name, mark->line + 1, mark->column + 1, what);
 }
 
-static cJSON *read_node(yaml_reader *r, yaml_event_t *ev, int depth);
+static cJSON *read_node(yaml_reader *r, yaml_event_t *ev, int depth, const char *path);
 
-static cJSON *read_collection(yaml_reader *r, bool mapping, int depth)
+/* `path` is the dotted path of this collection's keys' parent ("" at the top,
+ * NULL inside sequences, where no mark is kept). */
+static cJSON *read_collection(yaml_reader *r, bool mapping, int depth, const char *path)
 {
     cJSON *out = mapping ? cJSON_CreateObject() : cJSON_CreateArray();
     for (;;) {
@@ -93,6 +96,17 @@ static cJSON *read_collection(yaml_reader *r, bool mapping, int depth)
                 return NULL;
             }
             char *key = tx_strndup((const char *)ev.data.scalar.value, ev.data.scalar.length);
+            char sub[512] = "";
+            bool keep = path && key &&
+                        snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", key) < (int)sizeof sub;
+            if (keep) {
+                if (r->marks) {
+                    char lc[48];
+                    snprintf(lc, sizeof lc, "%zu:%zu", ev.start_mark.line + 1, ev.start_mark.column + 1);
+                    cJSON_DeleteItemFromObjectCaseSensitive(r->marks, sub);
+                    cJSON_AddStringToObject(r->marks, sub, lc);
+                }
+            }
             yaml_event_delete(&ev);
             yaml_event_t vev;
             if (!key || !yaml_parser_parse(&r->parser, &vev)) {
@@ -101,7 +115,7 @@ static cJSON *read_collection(yaml_reader *r, bool mapping, int depth)
                 cJSON_Delete(out);
                 return NULL;
             }
-            cJSON *v = read_node(r, &vev, depth + 1);
+            cJSON *v = read_node(r, &vev, depth + 1, keep ? sub : NULL);
             if (!v) {
                 tx_free(key);
                 cJSON_Delete(out);
@@ -111,7 +125,7 @@ static cJSON *read_collection(yaml_reader *r, bool mapping, int depth)
             cJSON_AddItemToObject(out, key, v);
             tx_free(key);
         } else {
-            cJSON *v = read_node(r, &ev, depth + 1);
+            cJSON *v = read_node(r, &ev, depth + 1, NULL);
             if (!v) {
                 cJSON_Delete(out);
                 return NULL;
@@ -122,7 +136,7 @@ static cJSON *read_collection(yaml_reader *r, bool mapping, int depth)
 }
 
 /* Consumes `ev` (and the events of its children). */
-static cJSON *read_node(yaml_reader *r, yaml_event_t *ev, int depth)
+static cJSON *read_node(yaml_reader *r, yaml_event_t *ev, int depth, const char *path)
 {
     cJSON *v = NULL;
     if (depth > CONFIG_MAX_DEPTH) {
@@ -144,10 +158,10 @@ static cJSON *read_node(yaml_reader *r, yaml_event_t *ev, int depth)
         }
     } else if (ev->type == YAML_MAPPING_START_EVENT) {
         yaml_event_delete(ev);
-        return read_collection(r, true, depth);
+        return read_collection(r, true, depth, path);
     } else if (ev->type == YAML_SEQUENCE_START_EVENT) {
         yaml_event_delete(ev);
-        return read_collection(r, false, depth);
+        return read_collection(r, false, depth, path);
     } else {
         yaml_fail(r, &ev->start_mark, "unexpected YAML structure");
     }
@@ -155,11 +169,11 @@ static cJSON *read_node(yaml_reader *r, yaml_event_t *ev, int depth)
     return v;
 }
 
-tx_status th_yaml_parse(const char *text, size_t len, const char *name, cJSON **out, char *err,
-                        size_t errlen)
+static tx_status yaml_parse_marked(const char *text, size_t len, const char *name, cJSON **out,
+                                   cJSON *marks, char *err, size_t errlen)
 {
     *out = NULL;
-    yaml_reader r = {.name = name, .err = err, .errlen = errlen};
+    yaml_reader r = {.name = name, .err = err, .errlen = errlen, .marks = marks};
     if (!yaml_parser_initialize(&r.parser)) return TX_ENOMEM;
     yaml_parser_set_input_string(&r.parser, (const unsigned char *)text, len);
     cJSON *doc = NULL;
@@ -190,7 +204,7 @@ tx_status th_yaml_parse(const char *text, size_t len, const char *name, cJSON **
             yaml_event_delete(&ev);
             continue;
         }
-        doc = read_node(&r, &ev, 0);
+        doc = read_node(&r, &ev, 0, "");
         if (!doc) break;
     }
     yaml_parser_delete(&r.parser);
@@ -210,6 +224,12 @@ tx_status th_yaml_parse(const char *text, size_t len, const char *name, cJSON **
     }
     *out = doc;
     return TX_OK;
+}
+
+tx_status th_yaml_parse(const char *text, size_t len, const char *name, cJSON **out, char *err,
+                        size_t errlen)
+{
+    return yaml_parse_marked(text, len, name, out, NULL, err, errlen);
 }
 
 /* ---- merging ----------------------------------------------------------------------------------------- */
@@ -251,15 +271,164 @@ const cJSON *th_config_get(const cJSON *config, const char *dotted)
     return cur;
 }
 
+/* ---- trusted and untrusted sources ------------------------------------------------------------------- */
+
+/* THE classification of every configuration key the host reads (docs/run.md,
+ * "Trusted and untrusted configuration", has the same table). A project's
+ * own files (.tactus/config.yml of a project folder, FILE.tac.yml) travel
+ * with the procedure and sit where the sandbox writes, so unless `tactus
+ * trust` recorded their exact content they may set only the keys marked
+ * TH_KEY_FREE or TH_KEY_LOWER here. Any key not in this table is privileged:
+ * an allow-list, so a key added to the host later is safe until classified.
+ * A pattern's "*" matches one key (a provider's name). */
+typedef enum {
+    TH_KEY_PRIVILEGED, /* trusted sources only (the whole subtree) */
+    TH_KEY_MAP,        /* a mapping whose keys are classified one by one */
+    TH_KEY_FREE,       /* any value, from any source */
+    TH_KEY_LOWER,      /* a number that may only lower the trusted value (or the default) */
+} th_key_class;
+
+static const struct {
+    const char *pattern;
+    th_key_class cls;
+    double def; /* TH_KEY_LOWER: the built-in value; < 0 for "no limit" */
+} config_keys[] = {
+    {"providers", TH_KEY_MAP, 0},
+    {"providers.*", TH_KEY_MAP, 0},
+    {"providers.*.timeout", TH_KEY_LOWER, 600},
+    {"providers.*.stall_timeout", TH_KEY_LOWER, 60},
+    {"providers.*.max_retries", TH_KEY_LOWER, 2},
+    {"providers.*.retry_delay", TH_KEY_FREE, 0},
+    {"providers.*.max_tokens", TH_KEY_FREE, 0},
+    {"providers.*.base_url", TH_KEY_PRIVILEGED, 0}, /* the broker sends the API key there */
+    {"providers.*.api_key_env", TH_KEY_PRIVILEGED, 0},
+    {"budgets", TH_KEY_MAP, 0},
+    {"budgets.tokens", TH_KEY_LOWER, -1},
+    {"budgets.cost", TH_KEY_LOWER, -1},
+    {"budgets.llm_calls", TH_KEY_LOWER, -1},
+    {"host_tools", TH_KEY_PRIVILEGED, 0},  /* commands and HTTP calls on the host */
+    {"mcp_servers", TH_KEY_PRIVILEGED, 0}, /* processes and URLs the broker starts/calls */
+    {"sandbox", TH_KEY_PRIVILEGED, 0},     /* mounts, network, env, image, limits, transport */
+    {"models", TH_KEY_PRIVILEGED, 0},      /* model endpoints, headers, allow_hosts */
+    {"prices", TH_KEY_PRIVILEGED, 0},      /* a price of 0 would loosen budgets.cost */
+    {"audit", TH_KEY_PRIVILEGED, 0},       /* audit.path: where the host writes */
+    {"journal", TH_KEY_PRIVILEGED, 0},     /* store location */
+};
+
+static bool key_pattern_matches(const char *pattern, const char *path)
+{
+    while (*pattern && *path) {
+        size_t pn = strcspn(pattern, "."), kn = strcspn(path, ".");
+        if (!(pn == 1 && pattern[0] == '*') && (pn != kn || strncmp(pattern, path, pn) != 0))
+            return false;
+        pattern += pn;
+        path += kn;
+        if (*pattern != *path) return false;
+        if (*pattern) pattern++, path++;
+    }
+    return !*pattern && !*path;
+}
+
+static int key_class_of(const char *path)
+{
+    for (size_t i = 0; i < sizeof config_keys / sizeof config_keys[0]; i++)
+        if (key_pattern_matches(config_keys[i].pattern, path)) return (int)i;
+    return -1;
+}
+
+/* The folder a project file belongs to, for the fix in the message:
+ * DIR/.tactus/config.yml -> DIR, DIR/FILE.tac.yml -> DIR. */
+static void trust_dir_of(const char *file, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", file);
+    char *slash = strrchr(out, '/');
+    if (!slash) {
+        snprintf(out, cap, ".");
+        return;
+    }
+    *slash = '\0';
+    size_t n = strlen(out);
+    if (n >= 7 && strcmp(out + n - 7, ".tactus") == 0 && (n == 7 || out[n - 8] == '/')) {
+        if (n == 7) snprintf(out, cap, ".");
+        else out[n - 8] = '\0';
+    }
+    if (!*out) snprintf(out, cap, "/");
+}
+
+/* Checks every key of an untrusted document against config_keys; `config`
+ * is what trusted sources (and earlier checked files) have set so far. */
+static bool check_untrusted(const cJSON *doc, const cJSON *config, const cJSON *marks,
+                            const char *file, const char *prefix, char *err, size_t errlen)
+{
+    const cJSON *item;
+    cJSON_ArrayForEach(item, doc)
+    {
+        char path[512];
+        if (snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", item->string) >= (int)sizeof path)
+            path[sizeof path - 1] = '\0'; /* a key that long is in no table: privileged */
+        int k = key_class_of(path);
+        th_key_class cls = k < 0 ? TH_KEY_PRIVILEGED : config_keys[k].cls;
+        if (cls == TH_KEY_FREE) continue;
+        if (cls == TH_KEY_MAP && cJSON_IsObject(item)) {
+            if (!check_untrusted(item, config, marks, file, path, err, errlen)) return false;
+            continue;
+        }
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(marks, path);
+        const char *lc = cJSON_IsString(m) ? m->valuestring : "1:1";
+        char dir[PATH_MAX];
+        trust_dir_of(file, dir, sizeof dir);
+        if (cls == TH_KEY_LOWER) {
+            const cJSON *cur = th_config_get(config, path);
+            double limit = cJSON_IsNumber(cur) ? cur->valuedouble : config_keys[k].def;
+            if (cJSON_IsNumber(item) && item->valuedouble >= 0 &&
+                (limit < 0 || item->valuedouble <= limit))
+                continue;
+            char lim[64];
+            if (limit < 0) snprintf(lim, sizeof lim, "no limit");
+            else snprintf(lim, sizeof lim, "%g", limit);
+            snprintf(err, errlen,
+                     "%s:%s: '%s' in an untrusted project file may only lower the limit "
+                     "(a number from 0 to %s, the value set by trusted configuration); "
+                     "nothing was run. Lower it, move it to ~/.config/tactus/config.yml, or "
+                     "if you wrote this file run `tactus trust %s`",
+                     file, lc, path, lim, dir);
+            return false;
+        }
+        snprintf(err, errlen,
+                 "%s:%s: '%s' is a privileged key (it changes what the host does), and this "
+                 "project file is not trusted; nothing was run. A project's own configuration "
+                 "may set only model defaults and lower limits (docs/run.md). If you wrote this "
+                 "file, run `tactus trust %s` to trust its current content, or move the key to "
+                 "~/.config/tactus/config.yml",
+                 file, lc, path, dir);
+        return false;
+    }
+    return true;
+}
+
 /* ---- the cascade ------------------------------------------------------------------------------------- */
 
-static tx_status merge_file(cJSON *config, const char *path, char *err, size_t errlen)
+typedef struct {
+    char seen[16][PATH_MAX]; /* realpaths already merged: a file counts once */
+    size_t n_seen;
+} cascade;
+
+/* Merges one file. `project` files are checked against config_keys unless
+ * `tactus trust` recorded the exact bytes read here (hashed from the same
+ * buffer that is parsed, so the file cannot change in between). */
+static tx_status merge_file(cascade *c, cJSON *config, const char *path, bool project, char *err,
+                            size_t errlen)
 {
+    char real[PATH_MAX];
+    if (!realpath(path, real)) return TX_OK; /* absent files are fine */
+    for (size_t i = 0; i < c->n_seen; i++)
+        if (strcmp(c->seen[i], real) == 0) return TX_OK;
+    if (c->n_seen < sizeof c->seen / sizeof c->seen[0]) snprintf(c->seen[c->n_seen++], PATH_MAX, "%s", real);
     char *text;
     size_t len;
     int e;
     tx_status st = tx_read_file(path, CONFIG_MAX_FILE, &text, &len, &e);
-    if (st == TX_ENOENT || st == TX_EISDIR) return TX_OK; /* absent files are fine */
+    if (st == TX_ENOENT || st == TX_EISDIR) return TX_OK;
     if (st == TX_ELIMIT) {
         snprintf(err, errlen, "%s: configuration file larger than 4 MiB", path);
         return TX_EINVAL;
@@ -268,10 +437,18 @@ static tx_status merge_file(cJSON *config, const char *path, char *err, size_t e
         snprintf(err, errlen, "%s: cannot read: %s", path, strerror(e));
         return TX_EIO;
     }
+    if (project && th_trust_matches(real, text, len)) project = false;
     cJSON *doc = NULL;
-    st = th_yaml_parse(text, len, path, &doc, err, errlen);
+    cJSON *marks = project ? cJSON_CreateObject() : NULL;
+    st = yaml_parse_marked(text, len, path, &doc, marks, err, errlen);
     tx_free(text);
-    if (st != TX_OK) return st;
+    if (st == TX_OK && project && !check_untrusted(doc, config, marks, path, "", err, errlen))
+        st = TX_EINVAL;
+    cJSON_Delete(marks);
+    if (st != TX_OK) {
+        cJSON_Delete(doc);
+        return st;
+    }
     th_config_merge(config, doc);
     cJSON_Delete(doc);
     return TX_OK;
@@ -283,24 +460,32 @@ tx_status th_config_load(const char *procedure_path, cJSON **config, char *err, 
     if (!*config) return TX_ENOMEM;
     char path[PATH_MAX + 64];
     tx_status st = TX_OK;
-#define MERGE(p)                                                                                   \
-    do {                                                                                           \
-        if (st == TX_OK) st = merge_file(*config, (p), err, errlen);                               \
-    } while (0)
-    MERGE("/etc/tactus/config.yml");
-    MERGE("/usr/local/etc/tactus/config.yml");
-    const char *home = getenv("HOME");
-    if (home && *home) {
-        const char *xdg = getenv("XDG_CONFIG_HOME");
-        if (xdg && *xdg)
-            snprintf(path, sizeof path, "%s/tactus/config.yml", xdg);
-        else
-            snprintf(path, sizeof path, "%s/.config/tactus/config.yml", home);
-        struct stat sb;
-        if (stat(path, &sb) != 0) snprintf(path, sizeof path, "%s/.tactus/config.yml", home);
-        MERGE(path);
+    cascade *c = tx_calloc(1, sizeof *c);
+    if (!c) {
+        cJSON_Delete(*config);
+        *config = NULL;
+        return TX_ENOMEM;
     }
-    MERGE(".tactus/config.yml");
+#define MERGE(p, project)                                                                          \
+    do {                                                                                           \
+        if (st == TX_OK) st = merge_file(c, *config, (p), (project), err, errlen);                 \
+    } while (0)
+    /* Trusted: what only the user or their administrator writes. */
+    MERGE("/etc/tactus/config.yml", false);
+    MERGE("/usr/local/etc/tactus/config.yml", false);
+    const char *home = getenv("HOME");
+    if (th_user_config_dir(path, sizeof path)) {
+        size_t n = strlen(path);
+        snprintf(path + n, sizeof path - n, "/config.yml");
+        struct stat sb;
+        if (stat(path, &sb) != 0 && home && *home)
+            snprintf(path, sizeof path, "%s/.tactus/config.yml", home);
+        MERGE(path, false);
+    }
+    /* Untrusted unless `tactus trust`ed: the project's own files. The
+     * current folder's is one of them, unless it is the user's file above
+     * (merged once: realpaths are compared). */
+    MERGE(".tactus/config.yml", true);
     /* From the filesystem root down to the procedure's folder: nearer wins. */
     char dir[PATH_MAX];
     struct stat psb;
@@ -308,18 +493,13 @@ tx_status th_config_load(const char *procedure_path, cJSON **config, char *err, 
     if (realpath(procedure_path, dir)) {
         char *slash = is_dir ? NULL : strrchr(dir, '/');
         if (slash && slash != dir) *slash = '\0';
-        char cwd[PATH_MAX];
-        bool have_cwd = getcwd(cwd, sizeof cwd) != NULL;
         size_t len = strlen(dir);
         for (size_t i = 1; i <= len && st == TX_OK; i++) {
             if (i != len && dir[i] != '/') continue;
             char saved = dir[i];
             dir[i] = '\0';
-            /* The current folder's file was merged above; don't count it twice. */
-            if (!(have_cwd && strcmp(dir, cwd) == 0)) {
-                snprintf(path, sizeof path, "%s/.tactus/config.yml", dir);
-                MERGE(path);
-            }
+            snprintf(path, sizeof path, "%s/.tactus/config.yml", dir);
+            MERGE(path, true);
             dir[i] = saved;
         }
     }
@@ -329,12 +509,13 @@ tx_status th_config_load(const char *procedure_path, cJSON **config, char *err, 
     if (is_dir) {
         /* a folder has no sidecar */
     } else if (stat(path, &sb) == 0) {
-        MERGE(path);
+        MERGE(path, true);
     } else if (tx_has_suffix(procedure_path, ".tac")) {
         snprintf(path, sizeof path, "%.*s.yml", (int)(strlen(procedure_path) - 4), procedure_path);
-        MERGE(path);
+        MERGE(path, true);
     }
 #undef MERGE
+    tx_free(c);
     if (st != TX_OK) {
         cJSON_Delete(*config);
         *config = NULL;
@@ -344,14 +525,8 @@ tx_status th_config_load(const char *procedure_path, cJSON **config, char *err, 
 
 /* ---- .env ------------------------------------------------------------------------------------------------ */
 
-tx_status th_dotenv_load(const char *path)
+void th_dotenv_apply(char *text)
 {
-    char *text;
-    size_t len;
-    int e;
-    tx_status st = tx_read_file(path, 1u << 20, &text, &len, &e);
-    if (st == TX_ENOENT || st == TX_EISDIR) return TX_OK;
-    if (st != TX_OK) return st;
     char *line = text;
     while (line && *line) {
         char *next = strchr(line, '\n');
@@ -374,6 +549,17 @@ tx_status th_dotenv_load(const char *path)
         }
         line = next;
     }
+}
+
+tx_status th_dotenv_load(const char *path)
+{
+    char *text;
+    size_t len;
+    int e;
+    tx_status st = tx_read_file(path, 1u << 20, &text, &len, &e);
+    if (st == TX_ENOENT || st == TX_EISDIR) return TX_OK;
+    if (st != TX_OK) return st;
+    th_dotenv_apply(text);
     tx_free(text);
     return TX_OK;
 }

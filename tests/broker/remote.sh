@@ -67,6 +67,7 @@ project() { # project DIR TRANSPORT [HOST]
         [ -n "${3:-}" ] && echo "  broker_host: $3" && echo "  network: bridge"
         [ -n "${4:-}" ] && echo "  broker_server_name: $4"
     } >"$1/chatty.tac.yml"
+    "$tactus" trust "$1" >/dev/null || fail "tactus trust $1"
 }
 
 expect_ok_run() { # expect_ok_run DIR TAG [extra args]

@@ -13,6 +13,7 @@ cat >>"$work/proc/.tactus/config.yml" <<YML
     command: ["/bin/sh", "-c", "cat >/dev/null; sleep 0.3; echo call >>'$work/count.txt'; echo '{\"ok\": true}'"]
     timeout: 10
 YML
+trust_proc
 for round in 1 2 3 4 5; do
     rm -f "$work/count.txt"
     t run --json --no-sandbox "$proc"

@@ -74,8 +74,12 @@ host_tools:
     command: ["$python_exe", "$here/append.py", "$work/lines"]
     timeout: 20
 YML
+    trust_proc
     proc=$work/proc/$1.tac
 }
+# trust_proc: the test's project configuration is the user's own, so it is
+# trusted (tactus trust, into $XDG_CONFIG_HOME); run again after editing it.
+trust_proc() { "$tactus" trust "$work/proc" >/dev/null || fail "tactus trust $work/proc"; }
 # lines_of RUN: the lines the append tool wrote for a run, without their keys.
 lines_of() { [ -f "$work/lines/$1.txt" ] && cut -f1 "$work/lines/$1.txt"; }
 

@@ -9,6 +9,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "durable/tool-approval: FAIL: $*" >&2; exit 1; }
 export TACTUS_STORE=$work/store/j.db
+export XDG_CONFIG_HOME=$work/xdg # trusted.json of this test only
 mkdir -p "$work/p/.tactus"
 cat > "$work/append.py" <<'PY'
 import json, sys
@@ -22,6 +23,7 @@ host_tools:
     command: ["python3", "$work/append.py", "$work/deployed.txt"]
     requires_approval: true
 YML
+"$tactus" trust "$work/p" >/dev/null || { echo "tool-approval: tactus trust failed" >&2; exit 1; }
 cat > "$work/p/p.tac" <<'TAC'
 Procedure { function()
     local ok, err = pcall(Host.call, "host.deploy", {line = "v2 to production"})

@@ -57,6 +57,8 @@ host_tools:
       headers: { X-Key: "\${secret:NOT_SET_ANYWHERE}" }
       allow_hosts: ["127.0.0.1"]
 YML
+export XDG_CONFIG_HOME=$work/xdg # trusted.json of this test only
+"$tactus" trust "$proj" >/dev/null || fail "tactus trust $proj"
 cat > "$proj/p.tac" <<'TAC'
 Procedure { function()
     local r = Host.call("host.weather", {city = "Den Haag"})

@@ -39,6 +39,8 @@ models:
     allow_hosts: ["127.0.0.1"]
     headers: { Authorization: "Bearer \${secret:MODEL_CREDENTIAL}" }
 YML
+export XDG_CONFIG_HOME=$work/xdg # trusted.json of this test only
+"$tactus" trust "$work/p" >/dev/null || fail "tactus trust $work/p"
 cat >"$work/p/m.tac" <<TAC
 Model "sentiment" { type = "http", endpoint = "http://127.0.0.1:$port/predict" }
 Model "elsewhere" { type = "http", endpoint = "http://192.0.2.1:$port/predict" }

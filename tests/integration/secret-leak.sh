@@ -27,6 +27,8 @@ port=$(awk '/^PORT /{print $2; exit}' "$work/srv.out")
 proj=$work/proj
 mkdir -p "$proj/.tactus"
 printf 'providers:\n  openai:\n    base_url: http://127.0.0.1:%s/v1\n    max_retries: 0\n' "$port" > "$proj/.tactus/config.yml"
+export XDG_CONFIG_HOME=$work/xdg # trusted.json of this test only
+"$tactus" trust "$proj" >/dev/null || fail "tactus trust $proj"
 cat > "$proj/loop.tac" <<'TAC'
 lookup = Tool {
     description = "Look something up",

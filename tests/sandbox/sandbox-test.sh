@@ -21,7 +21,8 @@ Procedure { output = { text = field.string{} }, function() return {text = "hi"} 
 TAC
 # The container runs as the folder's owner (nobody when that is root).
 chown -R 65534:65534 "$proj"
-config() { mkdir -p "$proj/.tactus"; printf '%s\n' "$1" > "$proj/.tactus/config.yml"; }
+export XDG_CONFIG_HOME=$work/xdg # trusted.json of this test only
+config() { mkdir -p "$proj/.tactus"; printf '%s\n' "$1" > "$proj/.tactus/config.yml"; "$tactus" trust "$proj" >/dev/null; }
 probe() { "$tactus" sandbox doctor "$proj" --probe "$@" 2>"$work/err"; }
 field() { python3 -c "import json,sys; d=[json.loads(l) for l in sys.stdin if l.strip().startswith('{')]; print(json.dumps(d[$1].get('$2')))"; }
 

@@ -1,0 +1,1 @@
+run --no-sandbox --input name=Ada config-untrusted/run.tac
