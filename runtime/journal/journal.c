@@ -383,7 +383,10 @@ typedef struct {
     char id[64]; /* runs.id or human_requests.id */
     char kind[32];
     char *bytes; /* canonical JSON of the sealed columns */
-    char mac[65];
+    /* "CHAIN:SELF": CHAIN = HMAC(key, previous CHAIN || bytes) orders and
+     * links the rows; SELF = HMAC(key, "self" || bytes) tells an edited row
+     * from one whose predecessor was deleted or moved. */
+    char mac[132];
 } chain_row;
 
 typedef struct {
@@ -513,6 +516,14 @@ static tx_status chain_load(tj_journal *j, const char *run_id, chain *c)
     return s;
 }
 
+/* The CHAIN part of a row's mac, which the next row is sealed after. */
+static void chain_prev(char prev[65], const char *mac)
+{
+    size_t n = strnlen(mac, 64);
+    memcpy(prev, mac, n);
+    prev[n] = '\0';
+}
+
 static void head_of(const tj_journal *j, const char *run_id, size_t n, const char *tip, char hex[65])
 {
     char bytes[256];
@@ -553,24 +564,22 @@ static tx_status chain_check(tj_journal *j, const char *run_id, const chain *c, 
             return TX_EINVAL;
         }
         if (full) {
-            char m[65];
+            char m[65], self[65];
             hmac_hex(j->key, prev, r->bytes, m);
-            if (strcmp(m, r->mac) != 0) {
-                /* Sealed after some other row: moved, or rows before it deleted. */
-                bool elsewhere = false;
-                for (size_t k = 0; k < c->n && !elsewhere; k++) {
-                    hmac_hex(j->key, c->rows[k].mac, r->bytes, m);
-                    elsewhere = strcmp(m, r->mac) == 0;
-                }
+            if (strlen(r->mac) != 129 || strncmp(m, r->mac, 64) != 0) {
+                /* Its own seal holds: it is the row that was sealed, but not
+                 * after the row before it now. */
+                hmac_hex(j->key, "self", r->bytes, self);
+                bool intact = strlen(r->mac) == 129 && strcmp(self, r->mac + 65) == 0;
                 snprintf(j->err, sizeof j->err, "run %s: journal %s does not match its seal: %s; %s",
                          run_id, label,
-                         elsewhere ? "rows before it were deleted or reordered"
-                                   : "its contents (or its position) were changed, or rows were reordered",
+                         intact ? "a row before it was deleted or inserted, or rows were reordered"
+                                : "its contents (or its position) were changed",
                          advice);
                 return TX_EINVAL;
             }
         }
-        snprintf(prev, sizeof prev, "%s", r->mac);
+        chain_prev(prev, r->mac);
     }
     char head[65];
     head_of(j, run_id, c->n, prev, head);
@@ -614,7 +623,11 @@ static tx_status seal_commit(tj_journal *j, const char *run_id, bool full)
     for (size_t i = 0; s == TX_OK && i < c.n; i++) {
         chain_row *r = &c.rows[i];
         if (full || !r->mac[0]) {
+            char self[65];
             hmac_hex(j->key, prev, r->bytes, r->mac);
+            hmac_hex(j->key, "self", r->bytes, self);
+            r->mac[64] = ':';
+            memcpy(r->mac + 65, self, 65);
             static const char *const sql[] = {
                 "UPDATE runs SET mac = ?1 WHERE id = ?2",
                 "UPDATE human_requests SET mac = ?1 WHERE id = ?2",
@@ -632,7 +645,7 @@ static tx_status seal_commit(tj_journal *j, const char *run_id, bool full)
             }
             s = step_done(j, st, "seal");
         }
-        snprintf(prev, sizeof prev, "%s", r->mac);
+        chain_prev(prev, r->mac);
     }
     if (s == TX_OK) {
         char head[65];

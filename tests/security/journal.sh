@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# Security tests of the journal (docs/security.md, area journal): a user or
+# a local attacker who can write the journal file edits it with the sqlite3
+# CLI between a suspend and the resume. Every edit must make `tactus resume`
+# (and `tactus approve`) refuse with a message naming the run, the row and
+# what failed, exit 2, and run nothing: the host tool that appends a line
+# per effect (tests/durable/append.py) appends nothing, and no effect row is
+# added. Also: the journal key is private (a 0644 key is refused), every
+# journal file is 0600 under umask 000, and budgets count across resumes.
+#   journal.sh TACTUS FAKE_OPENAI_PY
+source "$(dirname "$0")/../durable/lib.sh" "$1"
+fake=${2:?usage: journal.sh TACTUS FAKE_OPENAI_PY}
+secdir=$(cd "$(dirname "$0")" && pwd)
+command -v sqlite3 >/dev/null || fail "the sqlite3 CLI is needed"
+sql() { sqlite3 "$store" "$1" || fail "sqlite3: $1"; }
+
+# gate: a fresh run of journal/gate.tac, suspended at its approval
+# (effect 2); sets $run.
+mkdir -p "$work/proc/.tactus" "$work/lines"
+cat >"$work/proc/.tactus/config.yml" <<YML
+sandbox:
+  enabled: false
+host_tools:
+  append_line:
+    command: ["$python_exe", "$here/append.py", "$work/lines"]
+    timeout: 20
+YML
+cp "$secdir/journal/gate.tac" "$work/proc/gate.tac"
+proc=$work/proc/gate.tac
+gate() {
+    t run --json --no-sandbox "$proc"
+    expect_rc 3 "$1: tactus run (suspending)"
+    run=$(jv 'd["run_id"]')
+}
+n_effects() { sqlite3 "$store" "SELECT COUNT(*) FROM effects WHERE run_id = '$1'"; }
+# refused WHAT MESSAGE: the resume of $run exits 2 with MESSAGE, nothing ran.
+refused() {
+    local before lines_before
+    before=$(n_effects "$run")
+    lines_before=$(lines_of "$run" | wc -l)
+    t resume "$run" --no-sandbox
+    expect_rc 2 "$1: tactus resume"
+    contains "tactus resume: $store: run $run: $2" "$work/err" "$1"
+    [ "$(n_effects "$run")" = "$before" ] || fail "$1: the refused resume recorded effects"
+    [ "$(lines_of "$run" | wc -l)" = "$lines_before" ] || fail "$1: a host tool ran"
+    lines_of "$run" | grep -q SHIPPED && fail "$1: the release shipped"
+    note "$1: refused"
+}
+advice="it was changed outside tactus, so the run cannot be trusted and is not resumed"
+
+# 1. The key: made on first use, 32 bytes, 0600, in a 0700 folder.
+gate key
+key=$XDG_DATA_HOME/tactus/journal.key
+[ "$(stat -c %a "$key")" = 600 ] || fail "the key is $(stat -c %a "$key"), not 600"
+[ "$(stat -c %s "$key")" = 32 ] || fail "the key is not 32 bytes"
+[ "$(stat -c %a "$XDG_DATA_HOME/tactus")" = 700 ] || fail "the key's folder is not 700"
+chmod 644 "$key"
+t resume "$run" --no-sandbox
+[ "$rc" -ne 0 ] && [ "$rc" -ne 3 ] || fail "a 0644 key was used (exit $rc)"
+contains "$key: the journal key is readable or writable by group or others (mode 0644); it must be private to you: chmod 600 $key" "$work/err" "0644 key"
+chmod 600 "$key"
+note "a 0644 key is refused"
+
+# 2. A forged approval: the pending request answered in SQLite.
+gate forged-approval
+sql "UPDATE human_requests SET status = 'answered', answer = 'true', answered_by = 'boss' WHERE id = '$run.2'"
+refused forged-approval "journal row 3 (the human request at position 2, approve) does not match its seal: its contents (or its position) were changed; $advice"
+t approve "$run" 2
+expect_rc 2 "forged-approval: tactus approve"
+contains "run $run: journal row 3" "$work/err" "approve of a tampered run"
+
+# 3. A denial turned into an approval.
+gate flipped-denial
+t approve "$run" 2 --deny
+expect_rc 0 "flipped-denial: approve --deny"
+sql "UPDATE human_requests SET answer = 'true' WHERE id = '$run.2'"
+refused flipped-denial "journal row 3 (the human request at position 2, approve) does not match its seal"
+
+# 4. A tool result edited.
+gate edited-result
+sql "UPDATE effects SET result = replace(result, 'built', 'BUILT') WHERE run_id = '$run' AND position = 0"
+refused edited-result "journal row 1 (the effect at position 0, tool) does not match its seal: its contents (or its position) were changed"
+
+# 5. An effect deleted (the tool would run again).
+gate deleted-effect
+sql "DELETE FROM effects WHERE run_id = '$run' AND position = 1"
+refused deleted-effect "journal row 2 (the human request at position 2, approve) does not match its seal: a row before it was deleted or inserted, or rows were reordered"
+
+# 6. The last row deleted (the approval asked again, or answered anew).
+gate deleted-last
+sql "DELETE FROM human_requests WHERE id = '$run.2'"
+refused deleted-last "the journal holds 3 rows for the run, after row 2 (the effect at position 1, tool), and they do not match the run's seal: rows were deleted or added at the end"
+
+# 7. Two effects swapped.
+gate swapped
+sql "UPDATE effects SET position = -1 WHERE run_id = '$run' AND position = 0;
+     UPDATE effects SET position = 0 WHERE run_id = '$run' AND position = 1;
+     UPDATE effects SET position = 1 WHERE run_id = '$run' AND position = -1"
+refused swapped "journal row 1 (the effect at position 0, tool) does not match its seal: its contents (or its position) were changed"
+
+# 8. The run's input edited.
+gate edited-input
+sql "UPDATE runs SET inputs = '{\"release\":\"9.9\"}' WHERE id = '$run'"
+refused edited-input "journal row 0 (the run's record: procedure, source and inputs) does not match its seal"
+
+# 9. A row inserted without a seal (an approval that was never asked).
+gate inserted
+sql "DELETE FROM human_requests WHERE id = '$run.2'"
+sql "INSERT INTO human_requests (id, run_id, tenant, position, kind, message, request, deadline_ms, status, answer, request_hash, created_ms) SELECT '$run.2', '$run', 'default', 2, 'approve', 'x', '{}', 0, 'answered', 'true', 'h', 0"
+refused inserted "journal row 3 (the human request at position 2, approve) has no seal: it was inserted outside tactus"
+
+# 10. The untouched control: approved, the resume completes and ships.
+gate control
+t approve "$run" 2
+expect_rc 0 "control: approve"
+t resume "$run" --no-sandbox
+expect_rc 0 "control: resume"
+lines_of "$run" | grep -qx "SHIPPED 1.2" || fail "control: the approved run did not ship"
+t show "$run" --json
+note "control: an untouched journal resumes"
+
+# 11. umask 000: every file of a new store is 0600, its folders 0700.
+(
+    umask 000
+    export TACTUS_STORE=$work/fresh/store/journal.db XDG_DATA_HOME=$work/fresh/data
+    "$tactus" run --json --no-sandbox "$proc" --store "$TACTUS_STORE" >"$work/out" 2>"$work/err" </dev/null
+    echo $? >"$work/rc"
+)
+[ "$(cat "$work/rc")" = 3 ] || fail "umask 000: tactus run exited $(cat "$work/rc")"
+found=$(find "$work/fresh" -type f | wc -l)
+[ "$found" -ge 3 ] || fail "umask 000: expected the journal, its WAL and the key, found $found files"
+bad=$(find "$work/fresh" \( -type f ! -perm 600 \) -o \( -type d ! -path "$work/fresh" ! -perm 700 \))
+[ -z "$bad" ] || fail "umask 000: not private: $(for f in $bad; do stat -c '%a %n' "$f"; done)"
+note "umask 000: $found files, all 0600, folders 0700"
+
+# 12. Budgets count the whole run: llm_calls 3, two calls, a suspend, the
+# resume makes the third and is refused the fourth.
+mkfifo "$work/srv.in"
+python3 "$fake" --log "$work/requests.jsonl" <"$work/srv.in" >"$work/srv.out" 2>&1 &
+srv_pid=$!
+exec 9>"$work/srv.in"
+trap 'kill $srv_pid 2>/dev/null; cleanup' EXIT
+for _ in $(seq 1 50); do grep -q '^PORT ' "$work/srv.out" && break; sleep 0.1; done
+port=$(awk '/^PORT /{print $2; exit}' "$work/srv.out")
+[ -n "$port" ] || fail "the loopback model server did not start"
+mkdir -p "$work/llm/.tactus"
+cp "$secdir/journal/budget.tac" "$work/llm/budget.tac"
+printf 'sandbox:\n  enabled: false\nproviders:\n  openai:\n    base_url: http://127.0.0.1:%s/v1\n    max_retries: 0\nbudgets:\n  llm_calls: 3\n' "$port" >"$work/llm/.tactus/config.yml"
+export OPENAI_API_KEY=test-key
+t run --json --no-sandbox "$work/llm/budget.tac"
+expect_rc 3 "budget: tactus run (suspending after two calls)"
+run=$(jv 'd["run_id"]')
+t approve "$run" "$(jv 'd["pending"][0]["request_id"]')"
+expect_rc 0 "budget: approve"
+t resume "$run" --no-sandbox --json
+expect_rc 1 "budget: the resume (the fourth call is over budget)"
+contains "LLM call budget exceeded (limit 3 calls, budgets.llm_calls)" "$work/out" "budget"
+calls=$(grep -c '' "$work/requests.jsonl")
+[ "$calls" = 3 ] || fail "budget: the provider got $calls calls, expected 3"
+note "budget: 3 calls over a suspend and a resume, the 4th refused"
+echo "security/journal: PASS"
