@@ -49,8 +49,9 @@ static const char *sev_color(tx_severity s)
     return "";
 }
 
-/* Prints a source line safely: control characters and invalid UTF-8 would
- * corrupt a terminal, so they become '?'. Returns nothing; tabs are kept so
+/* Prints a source line safely: control characters (C0, DEL, C1) and invalid
+ * UTF-8 would corrupt a terminal, so they become '?' (one column each, so the
+ * caret below still lines up; messages use tx_term_text instead). Returns nothing; tabs are kept so
  * that the caret line below can align by repeating them. */
 static void put_source_line(FILE *out, const char *s, size_t n)
 {
@@ -64,7 +65,11 @@ static void put_source_line(FILE *out, const char *s, size_t n)
             size_t ok = tx_utf8_invalid_at(s + i, n - i < 4 ? n - i : 4);
             size_t k = 1;
             while (k < 4 && i + k < n && ((unsigned char)s[i + k] & 0xC0) == 0x80) k++;
-            if (ok >= k) {
+            bool c1 = k == 2 && c == 0xC2 && (unsigned char)s[i + 1] < 0xA0; /* U+0080..9F: CSI, OSC... */
+            if (c1) {
+                fputc('?', out);
+                i += 2;
+            } else if (ok >= k) {
                 fwrite(s + i, 1, k, out);
                 i += k;
             } else {
@@ -84,9 +89,13 @@ static void text_diag(cli_report *r, const char *path, const char *src, size_t l
     FILE *out = r->out;
     tx_line_col lc = tx_span_columns(src, len, d->span);
     const char *bold = r->color ? "\033[1m" : "", *reset = r->color ? "\033[0m" : "";
-    fprintf(out, "%s%s:%u:%u:%s %s%s[%s]%s: %s\n", bold, path, lc.line, lc.column, reset,
+    /* The message may quote the file's text: made inert (tx_term_text). */
+    char *tpath = tx_term_text(path), *tmsg = tx_term_text(d->message);
+    fprintf(out, "%s%s:%u:%u:%s %s%s[%s]%s: %s\n", bold, tpath ? tpath : "?", lc.line, lc.column, reset,
             r->color ? sev_color(d->severity) : "", tx_severity_str(d->severity), d->code, reset,
-            d->message);
+            tmsg ? tmsg : "");
+    tx_free(tpath);
+    tx_free(tmsg);
     if (len == 0) return;
     size_t s = d->span.start_byte > len ? len : d->span.start_byte;
     size_t ls = s, le = s;
