@@ -185,6 +185,9 @@ tx_status th_launch_plain(const char *runtime_exe, const char *workspace, th_lau
  * configuration. */
 tx_status th_launch_docker(const cJSON *config, const char *image, const char *proc_dir,
                            const char *run_id, th_launch *l, FILE *warn, char *err, size_t errlen);
+/* sandbox.workspace_quota in bytes (a number, or a size like 256m), 0 when
+ * unset or unreadable (the runtime's default, 256 MiB, then applies). */
+double th_workspace_quota(const cJSON *config);
 /* The same with a remote broker: tactus-connect (static) and the CA file are
  * mounted read-only and run in front of the runtime. */
 tx_status th_launch_docker_remote(const cJSON *config, const char *image, const char *proc_dir,

@@ -262,6 +262,9 @@ static cJSON *start_frame(const th_run_options *opt, const char *run_id)
         cJSON_AddNumberToObject(lim, "instructions", (double)opt->limits.instructions);
         cJSON_AddNumberToObject(lim, "memory_bytes", (double)opt->limits.memory_bytes);
         cJSON_AddNumberToObject(lim, "wall_ms", (double)opt->limits.wall_ms);
+        /* File.write's cap on bytes written in the run (the runtime's default: 256 MiB). */
+        double quota = th_workspace_quota(opt->config);
+        if (quota > 0) cJSON_AddNumberToObject(lim, "workspace_bytes", quota);
     }
     unsigned seed = 0;
     for (const char *p = run_id; *p; p++) seed = seed * 31u + (unsigned char)*p;

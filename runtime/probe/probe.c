@@ -162,6 +162,111 @@ static void check_filesystem(void)
     check("scratch_space", tmp, d);
 }
 
+/* ---- the files the host reads (docs/sandbox.md "Protected files") ----------------------------
+ * From inside, with no help from the runtime's File layer: every protected
+ * entry under /workspace (.tactus folders, *.tac, *.tac.yml, FILE.yml beside
+ * FILE.tac, .env*) must refuse opening for writing, renaming and hard
+ * linking, a .tactus folder must refuse a new file, and a .env* must read as
+ * empty. Nothing is truncated; a rename or link that succeeds is undone. */
+typedef struct {
+    int files, masked, allowed;
+    char first[1200];
+} host_files;
+
+static bool ends_with(const char *s, const char *suf)
+{
+    size_t n = strlen(s), k = strlen(suf);
+    return n >= k && strcmp(s + n - k, suf) == 0;
+}
+
+static void host_file_allowed(host_files *h, const char *path, const char *what)
+{
+    if (h->allowed++ == 0) snprintf(h->first, sizeof h->first, "%s %s", what, path);
+}
+
+static void probe_host_files(host_files *h, const char *dir, int depth)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+        char path[1024], moved[1100];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        struct stat sb;
+        if (lstat(path, &sb) != 0 || S_ISLNK(sb.st_mode)) continue;
+        bool is_dir = S_ISDIR(sb.st_mode);
+        bool env = strncmp(de->d_name, ".env", 4) == 0;
+        bool ro = !env && (is_dir ? strcmp(de->d_name, ".tactus") == 0
+                                  : ends_with(de->d_name, ".tac") || ends_with(de->d_name, ".tac.yml"));
+        if (!ro && !env && !is_dir && ends_with(de->d_name, ".yml")) {
+            char tac[1100];
+            snprintf(tac, sizeof tac, "%.*s.tac", (int)(strlen(path) - 4), path);
+            ro = stat(tac, &sb) == 0;
+        }
+        if (!ro && !env) {
+            if (is_dir && depth < 8) probe_host_files(h, path, depth + 1);
+            continue;
+        }
+        snprintf(moved, sizeof moved, "%s.tactus-probe-moved", path);
+        if (rename(path, moved) == 0) {
+            host_file_allowed(h, path, "rename of");
+            if (rename(moved, path) != 0) host_file_allowed(h, path, "restoring");
+        }
+        if (env) {
+            h->masked++;
+            char buf[16];
+            int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+            ssize_t r = fd >= 0 ? read(fd, buf, sizeof buf) : 0;
+            if (fd >= 0) close(fd);
+            if (r > 0) host_file_allowed(h, path, "reading");
+            continue;
+        }
+        h->files++;
+        if (is_dir) {
+            char inside[1100];
+            snprintf(inside, sizeof inside, "%s/.tactus-probe", path);
+            int fd = open(inside, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+            if (fd >= 0) {
+                close(fd);
+                unlink(inside);
+                host_file_allowed(h, inside, "creating");
+            }
+            continue;
+        }
+        int fd = open(path, O_WRONLY | O_CLOEXEC); /* no O_TRUNC: never destroy */
+        if (fd >= 0) {
+            close(fd);
+            host_file_allowed(h, path, "writing");
+        }
+        if (link(path, "/workspace/.tactus-probe-link") == 0) {
+            unlink("/workspace/.tactus-probe-link");
+            host_file_allowed(h, path, "hard-linking");
+        }
+    }
+    closedir(d);
+}
+
+static void check_host_files(void)
+{
+    host_files h = {0, 0, 0, ""};
+    struct stat sb;
+    if (stat("/workspace", &sb) != 0) {
+        check("host_files", true, "no /workspace mounted");
+        return;
+    }
+    probe_host_files(&h, "/workspace", 0);
+    char d[1400];
+    if (h.allowed)
+        snprintf(d, sizeof d, "%d protected entries ALLOW changes, first: %s", h.allowed, h.first);
+    else
+        snprintf(d, sizeof d,
+                 "%d read-only (.tactus, .tac, sidecars: write, create, rename, link refused), %d "
+                 ".env* masked (read empty)",
+                 h.files, h.masked);
+    check("host_files", h.allowed == 0, d);
+}
+
 static void check_privileges(void)
 {
     char cap[64] = "?", nnp[16] = "?", sec[16] = "?", d[256];
@@ -201,6 +306,7 @@ static int mode_report(void)
     check_network();
     check_secrets();
     check_filesystem();
+    check_host_files();
     check_privileges();
     check_limits();
     printf("\n}\n");

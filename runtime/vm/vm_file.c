@@ -16,6 +16,14 @@
  *      opened in turn with O_NOFOLLOW, which refuses links just as well;
  *   3. reads open with O_NONBLOCK and accept regular files only, and stop at
  *      VM_FILE_MAX bytes (the memory budget applies as well).
+ *   4. the files the host reads are closed by name (vm_file_protected): no
+ *      write or create under a .tactus folder, of a .tac source, of a .tac's
+ *      sidecar (FILE.tac.yml, FILE.yml) or of a .env* file, and no read of
+ *      .env*; the Docker backend adds read-only mounts over the same files.
+ *      File.write is the only writing call (no rename, link, unlink, mkdir),
+ *      so a name checked here is the name the kernel creates.
+ *   5. File.write counts the bytes it writes in the run against
+ *      sandbox.workspace_quota (ctx->ws_quota), so a run cannot fill the disk.
  * Paths in messages are the user's, never the host's absolute ones.
  */
 #define _GNU_SOURCE
@@ -86,6 +94,62 @@ tx_status vm_path_join(const char *base, const char *user, size_t user_len, char
         }
     }
     return TX_OK;
+}
+
+/* ---- protected names -------------------------------------------------------------------- */
+
+static bool has_suffix(const char *s, size_t n, const char *suf)
+{
+    size_t k = strlen(suf);
+    return n >= k && memcmp(s + n - k, suf, k) == 0;
+}
+
+const char *vm_file_protected(vm_ctx *ctx, const char *rel, bool write)
+{
+    const char *base = rel;
+    for (const char *p = rel; *p;) {
+        const char *slash = strchr(p, '/');
+        size_t n = slash ? (size_t)(slash - p) : strlen(p);
+        if (n >= 4 && memcmp(p, ".env", 4) == 0)
+            return "environment files (.env*) hold the host's secrets and are not visible to "
+                   "procedures";
+        if (write && n == 7 && memcmp(p, ".tactus", 7) == 0)
+            return "the .tactus folder is the project's configuration, which procedures may not "
+                   "change";
+        if (!slash) {
+            base = p;
+            break;
+        }
+        p = slash + 1;
+    }
+    if (!write) return NULL;
+    size_t n = strlen(base);
+    if (has_suffix(base, n, ".tac"))
+        return ".tac files are procedure sources, which procedures may not change";
+    if (has_suffix(base, n, ".tac.yml"))
+        return "FILE.tac.yml is a procedure's configuration sidecar, which procedures may not "
+               "change";
+    if (has_suffix(base, n, ".yml")) {
+        /* FILE.yml is FILE.tac's sidecar when FILE.tac is there (the host's rule). */
+        char tac[VM_PATH_MAX];
+        size_t rl = strlen(rel);
+        if (rl - 4 + 5 <= sizeof tac) {
+            memcpy(tac, rel, rl - 4);
+            memcpy(tac + rl - 4, ".tac", 5);
+            int fd = vm_file_openat(ctx, tac, O_PATH, 0);
+            if (fd >= 0) {
+                close(fd);
+                return "FILE.yml next to FILE.tac is that procedure's configuration sidecar, which "
+                       "procedures may not change";
+            }
+        }
+    }
+    return NULL;
+}
+
+static int refuse_protected(lua_State *L, const char *what, const char *user, const char *why)
+{
+    return luaL_error(L, "%s: %s: %s (write the result under another name)", what, user, why);
 }
 
 /* ---- opening beneath the root --------------------------------------------------------------- */
@@ -239,6 +303,8 @@ bool vm_file_push_contents(lua_State *L, const char *what, const char *user_path
     tx_status st = vm_path_join(ctx->procdir, user_path, user_len, rel, sizeof rel, &why);
     if (st == TX_ELIMIT) luaL_error(L, "%s: the path is too long", what);
     if (st != TX_OK) luaL_error(L, "%s: %s: %s", what, why, user_path);
+    const char *shut = vm_file_protected(ctx, rel, false);
+    if (shut) luaL_error(L, "%s: %s: %s", what, user_path, shut);
     int *box = vm_box_fd(L);
     int fd = vm_file_openat(ctx, rel, O_RDONLY | O_NONBLOCK, 0);
     if (fd < 0 && missing_ok && (fd == -ENOENT || fd == -ENOTDIR)) {
@@ -296,6 +362,14 @@ static int file_write(lua_State *L)
     if (len > VM_FILE_MAX)
         return luaL_error(L, "File.write: content larger than %u MiB", VM_FILE_MAX >> 20);
     if (*rel == '\0') return fail_errno(L, "File.write", user, EISDIR);
+    const char *shut = vm_file_protected(ctx, rel, true);
+    if (shut) return refuse_protected(L, "File.write", user, shut);
+    if (len > ctx->ws_quota || ctx->ws_written > ctx->ws_quota - len)
+        return luaL_error(L,
+                          "File.write: %s: writing %zu more bytes would pass the run's workspace "
+                          "quota of %llu bytes (%llu MiB; %llu written so far); raise "
+                          "sandbox.workspace_quota in a trusted configuration if the run needs more",
+                          user, len, ctx->ws_quota, ctx->ws_quota >> 20, ctx->ws_written);
     int *box = vm_box_fd(L);
     int fd = vm_file_openat(ctx, rel, O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK, 0644);
     if (fd < 0) return fail_errno(L, "File.write", user, -fd);
@@ -309,6 +383,7 @@ static int file_write(lua_State *L)
         if (w < 0 && errno == EINTR) continue;
         if (w < 0) return fail_errno(L, "File.write", user, errno);
         done += (size_t)w;
+        ctx->ws_written += (unsigned long long)w;
     }
     int rc = close(*box);
     *box = -1;
@@ -326,6 +401,7 @@ static int stat_beneath(lua_State *L, const char *what, char *rel, size_t cap, s
 {
     vm_ctx *ctx = vm_ctx_of(L);
     *user = resolve(L, what, 1, rel, cap);
+    if (vm_file_protected(ctx, rel, false)) return ENOENT; /* .env*: not visible */
     int fd = vm_file_openat(ctx, rel, O_PATH, 0);
     if (fd < 0) return -fd;
     int rc = fstat(fd, sb);
@@ -404,6 +480,7 @@ static int file_list(lua_State *L)
     struct dirent *de;
     while ((de = readdir(*box)) != NULL) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+        if (strncmp(de->d_name, ".env", 4) == 0) continue; /* not visible to procedures */
         if (n >= VM_LIST_MAX)
             return luaL_error(L, "File.list: more than %d entries: %s", VM_LIST_MAX, user);
         lua_pushstring(L, de->d_name);

@@ -71,6 +71,8 @@ typedef struct vm_ctx {
     bool finished; /* run.finish sent: no more effects */
 
     int ws_fd;                     /* the workspace folder, O_PATH|O_DIRECTORY */
+    unsigned long long ws_written; /* bytes File.write wrote in this run */
+    unsigned long long ws_quota;   /* cap on ws_written (sandbox.workspace_quota) */
     char procdir[VM_PATH_MAX];     /* procedure folder, relative to the workspace root */
     char proc_path[VM_PATH_MAX];   /* procedure.path as the host gave it (for messages) */
     char display_dir[VM_PATH_MAX]; /* dirname of proc_path, "" when none */
@@ -193,6 +195,14 @@ void vm_file_use_openat2(bool on);
 bool vm_file_push_contents(lua_State *L, const char *what, const char *user_path, size_t user_len,
                            bool missing_ok);
 int vm_file_open(lua_State *L); /* pushes the File table */
+
+#define VM_DEFAULT_WORKSPACE_QUOTA (256ull << 20)
+
+/* Why a workspace-relative path is one the host reads (configuration,
+ * sources, secrets) and so closed to procedures, or NULL when it is not.
+ * `write` asks about creating or replacing it; reads are refused for .env*
+ * only. Rule by name, see docs/sandbox.md "Protected files". */
+const char *vm_file_protected(vm_ctx *ctx, const char *rel, bool write);
 
 /* ---- os (vm_os.c) ------------------------------------------------------------------------- */
 

@@ -100,6 +100,9 @@ static const char *read_start(vm_ctx *ctx, const cJSON *start)
     vm_budget_init(ctx, json_ll(limits, "instructions", VM_DEFAULT_INSTRUCTIONS),
                    json_ll(limits, "memory_bytes", VM_DEFAULT_MEMORY_BYTES),
                    json_ll(limits, "wall_ms", VM_DEFAULT_WALL_MS));
+    ctx->ws_written = 0;
+    ctx->ws_quota =
+        (unsigned long long)json_ll(limits, "workspace_bytes", (long long)VM_DEFAULT_WORKSPACE_QUOTA);
     return NULL;
 }
 
