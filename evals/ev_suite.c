@@ -638,10 +638,14 @@ static void write_pretty(const ev_suite *s, const ev_options *o, FILE *out, bool
                     first = c->runs[r].failure ? c->runs[r].failure : "not run";
             }
             double rate = (double)passed / ev->runs;
+            /* The case's name and failure are the file's text: made inert. */
+            char *tn = tx_term_text(c->name), *tfirst = first ? tx_term_text(first) : NULL;
             fprintf(out, "  %s%s%s %-32s %s%d/%d  %5.1f%%%s\n", rate_color(rate, color),
-                    passed == ev->runs ? "\u2713" : "\u2717", off, c->name, rate_color(rate, color),
+                    passed == ev->runs ? "\u2713" : "\u2717", off, tn ? tn : "?", rate_color(rate, color),
                     passed, ev->runs, 100.0 * rate, off);
-            if (first) fprintf(out, "      %s%s%s\n", dim, first, off);
+            if (first) fprintf(out, "      %s%s%s\n", dim, tfirst ? tfirst : "", off);
+            tx_free(tn);
+            tx_free(tfirst);
         }
         fputs("  Evaluators:", out);
         for (size_t k = 0; k < ev->n_evaluators; k++) {

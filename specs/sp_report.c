@@ -98,8 +98,9 @@ void sp_write_pretty(const sp_case *cases, size_t n, const sp_options *o, FILE *
         const sp_case *c = &cases[i];
         if (c->spec != spec) {
             spec = c->spec;
-            fprintf(out, "\nFeature: %s  %s(%s)%s\n", spec->feature_name ? spec->feature_name : "",
-                    dim, c->file->f->path, off);
+            char *tf = tx_term_text(spec->feature_name ? spec->feature_name : "");
+            fprintf(out, "\nFeature: %s  %s(%s)%s\n", tf ? tf : "", dim, c->file->f->path, off);
+            tx_free(tf);
         }
         sp_status st = case_status(c);
         passed += st == SP_PASSED;
@@ -113,7 +114,8 @@ void sp_write_pretty(const sp_case *cases, size_t n, const sp_options *o, FILE *
                 st == SP_PASSED   ? "\u2713"
                 : st == SP_FAILED ? "\u2717"
                                   : "-",
-                off, c->name);
+                off, "");
+        tx_fputs_term(c->name, out); /* names and errors are the file's text: made inert */
         fprintf(out, "  %s(", dim);
         if (o->timings) fprintf(out, "%.2fs, ", median_ms(c) / 1000.0);
         fprintf(out, "%d LLM call%s, %d iteration%s, %d tool%s)%s\n", shown->llm_calls,
@@ -132,9 +134,11 @@ void sp_write_pretty(const sp_case *cases, size_t n, const sp_options *o, FILE *
             if (shown->steps[k].status != SP_FAILED) continue;
             const sp_step *stp = &c->steps[k];
             tx_line_col lc = where(c, stp->step->span);
-            fprintf(out, "      %sFailed:%s %s %s\n", red, off, stp->step->keyword, stp->text);
-            fprintf(out, "        %s:%u:%u: %s\n", c->file->f->path, lc.line, lc.column,
-                    shown->steps[k].error ? shown->steps[k].error : "failed");
+            fprintf(out, "      %sFailed:%s %s ", red, off, stp->step->keyword);
+            tx_fputs_term(stp->text, out);
+            fprintf(out, "\n        %s:%u:%u: ", c->file->f->path, lc.line, lc.column);
+            tx_fputs_term(shown->steps[k].error ? shown->steps[k].error : "failed", out);
+            fputc('\n', out);
             break;
         }
     }
