@@ -22,7 +22,7 @@
 
 #define TP_REDACT_CAP (64u * 1024u * 1024u)
 
-#define MAX_SECRETS 64
+#define MAX_SECRETS 256
 #define MAX_HELD 16
 
 extern char **environ;
@@ -75,6 +75,12 @@ th_broker *th_broker_new(const cJSON *config, const cJSON *mocks, bool mock_all)
     if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(bud, "tokens"))) b->budget_tokens = v->valuedouble;
     if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(bud, "cost"))) b->budget_cost = v->valuedouble;
     if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(bud, "llm_calls"))) b->budget_calls = v->valuedouble;
+    /* Every key the broker may hold is a secret whatever its variable is
+     * called: providers.X.api_key_env, ${secret:NAME} in host tools, models
+     * and MCP servers. Known now, not at first use, so a model echoing a
+     * tool's token before that tool ran is still caught. First, so that
+     * a crowded environment cannot push them out of the table. */
+    remember_config_secrets(b, config, 0);
     for (char **e = environ; e && *e && b->n_secrets < MAX_SECRETS; e++) {
         const char *eq = strchr(*e, '=');
         if (!eq || strlen(eq + 1) < 6) continue; /* too short to redact without noise */
@@ -83,11 +89,6 @@ th_broker *th_broker_new(const cJSON *config, const cJSON *mocks, bool mock_all)
         if (!tx_env_name_is_secret(name)) continue;
         remember_secret(b, eq + 1);
     }
-    /* Every key the broker may hold is a secret whatever its variable is
-     * called: providers.X.api_key_env, ${secret:NAME} in host tools, models
-     * and MCP servers. Known now, not at first use, so a model echoing a
-     * tool's token before that tool ran is still caught. */
-    remember_config_secrets(b, config, 0);
     b->mock = th_mock_new(mocks);
     b->openai = th_openai_new(config);
     b->anthropic = th_anthropic_new(config);
