@@ -292,27 +292,28 @@ static const struct {
     const char *pattern;
     th_key_class cls;
     double def; /* TH_KEY_LOWER: the built-in value; < 0 for "no limit" */
+    bool zero_ok; /* TH_KEY_LOWER: whether 0 is a value (for budgets, 0 means "no limit") */
 } config_keys[] = {
-    {"providers", TH_KEY_MAP, 0},
-    {"providers.*", TH_KEY_MAP, 0},
-    {"providers.*.timeout", TH_KEY_LOWER, 600},
-    {"providers.*.stall_timeout", TH_KEY_LOWER, 60},
-    {"providers.*.max_retries", TH_KEY_LOWER, 2},
-    {"providers.*.retry_delay", TH_KEY_FREE, 0},
-    {"providers.*.max_tokens", TH_KEY_FREE, 0},
-    {"providers.*.base_url", TH_KEY_PRIVILEGED, 0}, /* the broker sends the API key there */
-    {"providers.*.api_key_env", TH_KEY_PRIVILEGED, 0},
-    {"budgets", TH_KEY_MAP, 0},
-    {"budgets.tokens", TH_KEY_LOWER, -1},
-    {"budgets.cost", TH_KEY_LOWER, -1},
-    {"budgets.llm_calls", TH_KEY_LOWER, -1},
-    {"host_tools", TH_KEY_PRIVILEGED, 0},  /* commands and HTTP calls on the host */
-    {"mcp_servers", TH_KEY_PRIVILEGED, 0}, /* processes and URLs the broker starts/calls */
-    {"sandbox", TH_KEY_PRIVILEGED, 0},     /* mounts, network, env, image, limits, transport */
-    {"models", TH_KEY_PRIVILEGED, 0},      /* model endpoints, headers, allow_hosts */
-    {"prices", TH_KEY_PRIVILEGED, 0},      /* a price of 0 would loosen budgets.cost */
-    {"audit", TH_KEY_PRIVILEGED, 0},       /* audit.path: where the host writes */
-    {"journal", TH_KEY_PRIVILEGED, 0},     /* store location */
+    {"providers", TH_KEY_MAP, 0, false},
+    {"providers.*", TH_KEY_MAP, 0, false},
+    {"providers.*.timeout", TH_KEY_LOWER, 600, false},
+    {"providers.*.stall_timeout", TH_KEY_LOWER, 60, false},
+    {"providers.*.max_retries", TH_KEY_LOWER, 2, true},
+    {"providers.*.retry_delay", TH_KEY_FREE, 0, false},
+    {"providers.*.max_tokens", TH_KEY_FREE, 0, false},
+    {"providers.*.base_url", TH_KEY_PRIVILEGED, 0, false}, /* the broker sends the API key there */
+    {"providers.*.api_key_env", TH_KEY_PRIVILEGED, 0, false},
+    {"budgets", TH_KEY_MAP, 0, false},
+    {"budgets.tokens", TH_KEY_LOWER, -1, false},
+    {"budgets.cost", TH_KEY_LOWER, -1, false},
+    {"budgets.llm_calls", TH_KEY_LOWER, -1, false},
+    {"host_tools", TH_KEY_PRIVILEGED, 0, false},  /* commands and HTTP calls on the host */
+    {"mcp_servers", TH_KEY_PRIVILEGED, 0, false}, /* processes and URLs the broker starts/calls */
+    {"sandbox", TH_KEY_PRIVILEGED, 0, false},     /* mounts, network, env, image, limits, transport */
+    {"models", TH_KEY_PRIVILEGED, 0, false},      /* model endpoints, headers, allow_hosts */
+    {"prices", TH_KEY_PRIVILEGED, 0, false},      /* a price of 0 would loosen budgets.cost */
+    {"audit", TH_KEY_PRIVILEGED, 0, false},       /* audit.path: where the host writes */
+    {"journal", TH_KEY_PRIVILEGED, 0, false},     /* store location */
 };
 
 static bool key_pattern_matches(const char *pattern, const char *path)
@@ -380,7 +381,8 @@ static bool check_untrusted(const cJSON *doc, const cJSON *config, const cJSON *
         if (cls == TH_KEY_LOWER) {
             const cJSON *cur = th_config_get(config, path);
             double limit = cJSON_IsNumber(cur) ? cur->valuedouble : config_keys[k].def;
-            if (cJSON_IsNumber(item) && item->valuedouble >= 0 &&
+            double low = config_keys[k].zero_ok ? 0 : 1e-9;
+            if (cJSON_IsNumber(item) && item->valuedouble >= low &&
                 (limit < 0 || item->valuedouble <= limit))
                 continue;
             char lim[64];
@@ -388,10 +390,10 @@ static bool check_untrusted(const cJSON *doc, const cJSON *config, const cJSON *
             else snprintf(lim, sizeof lim, "%g", limit);
             snprintf(err, errlen,
                      "%s:%s: '%s' in an untrusted project file may only lower the limit "
-                     "(a number from 0 to %s, the value set by trusted configuration); "
+                     "(a number from %s to %s, the value set by trusted configuration); "
                      "nothing was run. Lower it, move it to ~/.config/tactus/config.yml, or "
                      "if you wrote this file run `tactus trust %s`",
-                     file, lc, path, lim, dir);
+                     file, lc, path, config_keys[k].zero_ok ? "0" : "above 0", lim, dir);
             return false;
         }
         snprintf(err, errlen,
