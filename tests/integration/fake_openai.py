@@ -23,6 +23,9 @@ deterministic:
     key-stream       200, and (like a compromised or careless server)
                      streams the key it received back, one character per
                      chunk, inside a sentence
+    key-tool         a tool call to the first offered tool whose arguments
+                     hold the key, one character per chunk; after the tool
+                     result, a text answer quoting it
     tools            a tool call to the first offered tool, arguments in
                      several pieces; if the last message is a tool result,
                      a text answer quoting it
@@ -360,6 +363,14 @@ class Handler(BaseHTTPRequestHandler):
             for ch in text:
                 self.event(self.chunk({"content": ch}))
             self.finish_stream("stop", len(text))
+        elif model == "key-tool":
+            last = self.last_message()
+            names = self.tool_names() or ["none"]
+            if last.get("role") == "tool":
+                self.answer_text("The tool said: " + text_of(last.get("content")))
+            else:
+                self.stream_tool_calls([("call_key_1", names[0],
+                                         list(json.dumps({"q": (auth or "")[7:]})))])
         elif model == "tools":
             last = self.last_message()
             names = self.tool_names()

@@ -4,7 +4,9 @@
 # PER SSE CHUNK, so no single delta holds the key. Two keys: the OpenAI key
 # (a secret-named variable) and a provider configured in the user's
 # trusted config with `api_key_env: ACME_KEY` (a name that does not look
-# secret). The procedure prints, logs, writes and returns what it got.
+# secret). A third agent gets the key back inside a tool call's arguments,
+# one character per chunk. The procedure prints, logs, writes and returns
+# what it got.
 # Every byte the runtime received (its stdin, through tee), stdout, stderr
 # (where tokens are streamed), --json, the journal db and its -wal, the
 # audit log and every file the run wrote is searched: each key may appear
@@ -45,10 +47,17 @@ YML
 cat > "$work/proj/leak.tac" <<'TAC'
 a = Agent { model = "openai/key-stream", system_prompt = "Hi." }
 b = Agent { model = "acme/key-stream", system_prompt = "Hi." }
+lookup = Tool {
+    description = "Look something up",
+    input = { q = field.string{} },
+    function(args) File.write("tool-args.txt", args.q) return {seen = args.q} end,
+}
+c = Agent { model = "acme/key-tool", system_prompt = "Use the tool.", tools = {lookup} }
 Procedure { function()
     local ra = a({message = "hello"})
     local rb = b({message = "hello"})
-    local both = tostring(ra.output) .. " | " .. tostring(rb.output)
+    local rc = c({message = "look it up"})
+    local both = tostring(ra.output) .. " | " .. tostring(rb.output) .. " | " .. tostring(rc.output)
     print("got: " .. both)
     Log.info("answered", {text = both})
     File.write("answer.txt", both)
@@ -77,6 +86,8 @@ grep -q "$acme_key" "$work/requests.jsonl" || fail "the provider never received 
     fail "the streamed keys were not redacted in --json: $(cat "$work/json.out")"
 grep -q 'Your key is \[REDACTED\] - keep it safe' "$work/plain.err" ||
     fail "stderr does not show the redacted stream: $(cat "$work/plain.err")"
+grep -q 'REDACTED' "$work/proj/tool-args.txt" 2>/dev/null ||
+    fail "the key streamed in tool-call arguments did not reach the tool redacted: $(cat "$work/proj/tool-args.txt" 2>&1)"
 [ -s "$work/stdin.bin" ] || fail "nothing captured from the runtime's input"
 ls "$work/store"/journal.db* >/dev/null 2>&1 || fail "no journal was written"
 
