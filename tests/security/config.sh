@@ -163,6 +163,7 @@ printf 'providers:\n  evil:\n    base_url: http://127.0.0.1:%s/v1\n' "$port" >"$
 t run --no-sandbox --json "$proj/attack.tac"
 [ "$rc" -le 1 ] || fail "unprivileged project keys were refused: exit $rc"
 [ "$(wc -l <"$work/requests.jsonl")" -eq 1 ] || fail "budgets.llm_calls: 1 from the project did not apply ($(wc -l <"$work/requests.jsonl") requests)"
+! grep -qF "$canary" "$work/requests.jsonl" || fail "the untrusted project .env key reached the provider"
 : >"$work/requests.jsonl"
 rm -f "$proj/attack.tac.yml"
 
