@@ -364,12 +364,15 @@ static int file_write(lua_State *L)
     if (*rel == '\0') return fail_errno(L, "File.write", user, EISDIR);
     const char *shut = vm_file_protected(ctx, rel, true);
     if (shut) return refuse_protected(L, "File.write", user, shut);
-    if (len > ctx->ws_quota || ctx->ws_written > ctx->ws_quota - len)
-        return luaL_error(L,
-                          "File.write: %s: writing %zu more bytes would pass the run's workspace "
-                          "quota of %llu bytes (%llu MiB; %llu written so far); raise "
-                          "sandbox.workspace_quota in a trusted configuration if the run needs more",
-                          user, len, ctx->ws_quota, ctx->ws_quota >> 20, ctx->ws_written);
+    if (len > ctx->ws_quota || ctx->ws_written > ctx->ws_quota - len) {
+        char msg[256]; /* lua_pushfstring has no %zu/%llu */
+        snprintf(msg, sizeof msg,
+                 "writing %zu more bytes would pass the run's workspace quota of %llu bytes (%llu "
+                 "MiB; %llu written so far); raise sandbox.workspace_quota in a trusted "
+                 "configuration if the run needs more",
+                 len, ctx->ws_quota, ctx->ws_quota >> 20, ctx->ws_written);
+        return luaL_error(L, "File.write: %s: %s", user, msg);
+    }
     int *box = vm_box_fd(L);
     int fd = vm_file_openat(ctx, rel, O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK, 0644);
     if (fd < 0) return fail_errno(L, "File.write", user, -fd);
