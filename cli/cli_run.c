@@ -42,6 +42,8 @@ static const char run_usage[] =
     "      --store PATH        the journal of durable runs (default $TACTUS_STORE, else\n"
     "                          ~/.local/share/tactus/journal.db)\n"
     "      --tenant NAME       the tenant the run belongs to (default $TACTUS_TENANT, else default)\n"
+    "      --allow-changed-source  resume although the .tac file changed since the run started\n"
+    "                          (recorded in the run's journal)\n"
     "      --no-sandbox        run without the Docker sandbox (a plain child process with an\n"
     "                          empty environment); prints a security warning\n"
     "      --max-instructions N  instruction budget of the Lua VM (default 1000000000)\n"
@@ -341,6 +343,7 @@ int cli_run(int argc, char **argv)
         {"store", required_argument, NULL, 'S'},
         {"tenant", required_argument, NULL, 't'},
         {"resume", no_argument, NULL, 'R'}, /* internal: tactus resume [options] RUN */
+        {"allow-changed-source", no_argument, NULL, 'C'},
         {"max-instructions", required_argument, NULL, 'I'},
         {"max-memory", required_argument, NULL, 'M'},
         {"timeout", required_argument, NULL, 'T'},
@@ -355,7 +358,7 @@ int cli_run(int argc, char **argv)
     const char *input_json = NULL;
     bool json = false, no_sandbox = false, verbose = false, mock_all = false;
     const char *store_arg = NULL, *tenant = getenv("TACTUS_TENANT"), *resume_id = NULL;
-    bool resume_mode = false;
+    bool resume_mode = false, allow_changed_source = false;
     int run_lock = -1;
     tj_journal *journal = NULL;
     tj_run prior = {0};
@@ -379,6 +382,7 @@ int cli_run(int argc, char **argv)
         case 'S': store_arg = optarg; break;
         case 't': tenant = optarg; break;
         case 'R': resume_mode = true; break;
+        case 'C': allow_changed_source = true; break;
         case 'v': verbose = true; break;
         case 'I': {
             char *end;
@@ -455,6 +459,32 @@ int cli_run(int argc, char **argv)
             fprintf(stderr, "tactus resume: run %s is being run by another process right now\n",
                     resume_id);
             goto done;
+        }
+        /* The recorded effects answer the procedure that made them: a
+         * changed source is resumed only when a person says so, and that
+         * decision joins the run's sealed journal. */
+        char now_sha[65];
+        if (th_sha256_file(prior.procedure_path, now_sha) == TX_OK &&
+            strcmp(now_sha, prior.source_sha256) != 0) {
+            if (!allow_changed_source) {
+                fprintf(stderr,
+                        "tactus resume: run %s: %s changed since the run started (sha256 %.12s..., now "
+                        "%.12s...); its recorded effects answered the old procedure: put the file "
+                        "back, or resume with --allow-changed-source to accept the change (recorded "
+                        "in the run's journal)\n",
+                        resume_id, prior.procedure_path, prior.source_sha256, now_sha);
+                goto done;
+            }
+            cJSON *note = cJSON_CreateObject();
+            cJSON_AddStringToObject(note, "path", prior.procedure_path);
+            cJSON_AddStringToObject(note, "old_sha256", prior.source_sha256);
+            cJSON_AddStringToObject(note, "new_sha256", now_sha);
+            tx_status ns = tj_run_note(journal, resume_id, "allow_changed_source", note);
+            cJSON_Delete(note);
+            if (ns != TX_OK) {
+                fprintf(stderr, "tactus resume: %s: %s\n", store, tj_last_error(journal));
+                goto done;
+            }
         }
         tj_run_finish(journal, tenant, resume_id, "running", NULL, NULL);
         path = prior.procedure_path;

@@ -530,6 +530,11 @@ static int cmd_show(const runs_opts *o)
         cJSON_AddItemToObject(doc, "error", r.error ? cJSON_Duplicate(r.error, 1) : cJSON_CreateNull());
         cJSON_AddItemToObject(doc, "effects", effects);
         effects = NULL;
+        cJSON *notes = NULL;
+        tj_run_notes(j, r.id, &notes);
+        cJSON_AddItemToObject(doc, "notes", notes);
+        cJSON_AddStringToObject(doc, "seals", tj_run_verify(j, o->tenant, r.id) == TX_OK
+                                                  ? "ok" : tj_last_error(j));
         print_doc(doc);
         cJSON_Delete(doc);
     } else {
@@ -618,12 +623,19 @@ static int cmd_audit(const runs_opts *o)
         cJSON_ArrayForEach(r, list)
         {
             const char *target = th_json_str(r, "model") ? th_json_str(r, "model") : th_json_str(r, "tool");
+            /* Tool names, targets and reasons may come from the procedure. */
+            char *tt = tx_term_text(target ? target : "-"), *tr = tx_term_text(th_json_str(r, "reason"));
+            char *tm = tx_term_text(th_json_str(r, "method")), *to = tx_term_text(th_json_str(r, "outcome"));
             printf("%s %-13s %-28s %-7s %-12s %6.0f tokens $%.6f %5.0f ms%s%s\n", th_json_str(r, "time"),
-                   th_json_str(r, "method"), target ? target : "-", th_json_str(r, "decision"),
-                   th_json_str(r, "outcome"), cJSON_GetObjectItemCaseSensitive(r, "tokens")->valuedouble,
+                   tm ? tm : "?", tt ? tt : "-", th_json_str(r, "decision"),
+                   to ? to : "?", cJSON_GetObjectItemCaseSensitive(r, "tokens")->valuedouble,
                    cJSON_GetObjectItemCaseSensitive(r, "cost_usd")->valuedouble,
                    cJSON_GetObjectItemCaseSensitive(r, "duration_ms")->valuedouble,
-                   th_json_str(r, "reason") ? ": " : "", th_json_str(r, "reason") ? th_json_str(r, "reason") : "");
+                   th_json_str(r, "reason") ? ": " : "", tr && th_json_str(r, "reason") ? tr : "");
+            tx_free(tt);
+            tx_free(tr);
+            tx_free(tm);
+            tx_free(to);
         }
     }
     cJSON_Delete(list);

@@ -50,7 +50,10 @@ static const char schema[] =
     "  status TEXT NOT NULL CHECK (status IN ('pending','answered','timed_out')),"
     "  answer TEXT, answered_by TEXT, answered_ms INTEGER, request_hash TEXT NOT NULL,"
     "  created_ms INTEGER NOT NULL, UNIQUE (run_id, position));"
-    "CREATE INDEX IF NOT EXISTS pending_by_tenant ON human_requests (tenant, status, created_ms);";
+    "CREATE INDEX IF NOT EXISTS pending_by_tenant ON human_requests (tenant, status, created_ms);"
+    "CREATE TABLE IF NOT EXISTS run_notes ("
+    "  run_id TEXT NOT NULL REFERENCES runs(id), seq INTEGER NOT NULL, kind TEXT NOT NULL,"
+    "  detail TEXT NOT NULL, created_ms INTEGER NOT NULL, mac TEXT, PRIMARY KEY (run_id, seq));";
 
 /* Schema version 1 (PRAGMA user_version): every row of a run carries a seal,
  * mac = HMAC-SHA256(key, previous row's mac || the row's canonical bytes),
@@ -378,7 +381,7 @@ void tj_fingerprint(const char *method, const cJSON *params, char hex[65])
 /* One row of a run's chain, in journal order: the run's record, then by
  * position the human request (if any) before the effect (if any). */
 typedef struct {
-    int table; /* 0 runs, 1 human_requests, 2 effects */
+    int table; /* 0 runs, 1 human_requests, 2 effects, 3 run_notes */
     long position;
     char id[64]; /* runs.id or human_requests.id */
     char kind[32];
@@ -460,7 +463,7 @@ static chain_row *chain_push(chain *c)
 static tx_status chain_load_table(tj_journal *j, chain *c, int table, const char *sql, int ncols,
                                   const char *run_id)
 {
-    static const char *const tags[] = {"run", "human", "effect"};
+    static const char *const tags[] = {"run", "human", "effect", "note"};
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(j->db, sql, -1, &st, NULL) != SQLITE_OK) return fail_db(j, "read seals");
     sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
@@ -480,10 +483,17 @@ static tx_status chain_load_table(tj_journal *j, chain *c, int table, const char
     return rc == SQLITE_DONE ? TX_OK : fail_db(j, "read seals");
 }
 
+/* The run's record, its notes in order, then by position each human
+ * request before its effect. */
+static int row_rank(const chain_row *r)
+{
+    return r->table == 0 ? 0 : r->table == 3 ? 1 : 2;
+}
+
 static int row_order(const void *a, const void *b)
 {
     const chain_row *x = a, *y = b;
-    if (x->table == 0 || y->table == 0) return (x->table != 0) - (y->table != 0);
+    if (row_rank(x) != row_rank(y)) return row_rank(x) - row_rank(y);
     if (x->position != y->position) return x->position < y->position ? -1 : 1;
     return x->table - y->table; /* the human request before its effect */
 }
@@ -511,6 +521,11 @@ static tx_status chain_load(tj_journal *j, const char *run_id, chain *c)
                              "SELECT run_id, position, kind, fingerprint, request, result, duration_ms, "
                              "position, '', kind, mac FROM effects WHERE run_id = ?",
                              7, run_id);
+    if (s == TX_OK)
+        s = chain_load_table(j, c, 3,
+                             "SELECT run_id, seq, kind, detail, created_ms, seq, '', kind, mac "
+                             "FROM run_notes WHERE run_id = ?",
+                             5, run_id);
     if (s == TX_OK) qsort(c->rows, c->n, sizeof *c->rows, row_order);
     if (s != TX_OK) chain_free(c);
     return s;
@@ -535,6 +550,8 @@ static void row_label(const chain_row *r, size_t i, char *out, size_t cap)
 {
     if (r->table == 0)
         snprintf(out, cap, "row %zu (the run's record: procedure, source and inputs)", i);
+    else if (r->table == 3)
+        snprintf(out, cap, "row %zu (the run's note %ld, %s)", i, r->position, r->kind);
     else
         snprintf(out, cap, "row %zu (the %s at position %ld, %s)", i,
                  r->table == 1 ? "human request" : "effect", r->position, r->kind);
@@ -631,7 +648,8 @@ static tx_status seal_commit(tj_journal *j, const char *run_id, bool full)
             static const char *const sql[] = {
                 "UPDATE runs SET mac = ?1 WHERE id = ?2",
                 "UPDATE human_requests SET mac = ?1 WHERE id = ?2",
-                "UPDATE effects SET mac = ?1 WHERE run_id = ?3 AND position = ?4"};
+                "UPDATE effects SET mac = ?1 WHERE run_id = ?3 AND position = ?4",
+                "UPDATE run_notes SET mac = ?1 WHERE run_id = ?3 AND seq = ?4"};
             sqlite3_stmt *st;
             if (sqlite3_prepare_v2(j->db, sql[r->table], -1, &st, NULL) != SQLITE_OK) {
                 s = fail_db(j, "seal");
@@ -639,7 +657,7 @@ static tx_status seal_commit(tj_journal *j, const char *run_id, bool full)
             }
             sqlite3_bind_text(st, 1, r->mac, -1, SQLITE_STATIC);
             if (r->table < 2) sqlite3_bind_text(st, 2, r->id, -1, SQLITE_STATIC);
-            if (r->table == 2) {
+            if (r->table >= 2) {
                 sqlite3_bind_text(st, 3, run_id, -1, SQLITE_STATIC);
                 sqlite3_bind_int64(st, 4, r->position);
             }
@@ -1087,4 +1105,46 @@ tx_status tj_human_pending(tj_journal *j, const char *tenant, cJSON **out)
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? TX_OK : fail_db(j, "list pending requests");
+}
+
+tx_status tj_run_note(tj_journal *j, const char *run_id, const char *kind, const cJSON *detail)
+{
+    tx_status s = seal_begin(j, run_id, true);
+    if (s != TX_OK) return s;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(j->db,
+                           "INSERT INTO run_notes (run_id, seq, kind, detail, created_ms) VALUES "
+                           "(?1, (SELECT COUNT(*) FROM run_notes WHERE run_id = ?1), ?2, ?3, ?4)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return seal_abort(j, fail_db(j, "record a note"));
+    sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    bind_json(st, 3, detail);
+    sqlite3_bind_int64(st, 4, now_ms());
+    s = step_done(j, st, "record a note");
+    if (s != TX_OK) return seal_abort(j, s);
+    return seal_commit(j, run_id, true);
+}
+
+tx_status tj_run_notes(tj_journal *j, const char *run_id, cJSON **out)
+{
+    *out = cJSON_CreateArray();
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(j->db,
+                           "SELECT seq, kind, detail, created_ms FROM run_notes WHERE run_id = ? "
+                           "ORDER BY seq",
+                           -1, &st, NULL) != SQLITE_OK)
+        return fail_db(j, "list notes");
+    sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "seq", (double)sqlite3_column_int64(st, 0));
+        cJSON_AddStringToObject(o, "kind", (const char *)sqlite3_column_text(st, 1));
+        cJSON_AddItemToObject(o, "detail", column_json(st, 2));
+        cJSON_AddNumberToObject(o, "created_ms", (double)sqlite3_column_int64(st, 3));
+        cJSON_AddItemToArray(*out, o);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? TX_OK : fail_db(j, "list notes");
 }

@@ -14,6 +14,8 @@
  *   human_requests  id, run, position, kind, message, options, deadline,
  *                   default, status pending|answered|timed_out, answer, who,
  *                   when, and the hash of the request the answer was given to
+ *   run_notes       (run, seq) -> kind, detail: decisions such as resuming
+ *                   with a changed source
  *
  * Errors: tx_status; TX_EIO with a message for SQLite failures, TX_ENOENT for
  * a run or request that does not exist (for this tenant).
@@ -64,6 +66,12 @@ tx_status tj_run_get(tj_journal *j, const char *tenant, const char *run_id, tj_r
  * (tj_last_error); TX_ENOENT for no such run of this tenant. Writes to a run
  * whose seals do not hold are refused the same way. */
 tx_status tj_run_verify(tj_journal *j, const char *tenant, const char *run_id);
+/* Records a decision about a run in its sealed chain (kind
+ * "allow_changed_source": resumed with a source that changed since it
+ * started; detail: {path, old_sha256, new_sha256}). */
+tx_status tj_run_note(tj_journal *j, const char *run_id, const char *kind, const cJSON *detail);
+/* The notes of a run in order: [{seq, kind, detail, created_ms}]. */
+tx_status tj_run_notes(tj_journal *j, const char *run_id, cJSON **out);
 /* Runs of a tenant, newest first, optionally with one status: a JSON array
  * of {run_id, status, procedure, created_ms, updated_ms}. */
 tx_status tj_run_list(tj_journal *j, const char *tenant, const char *status, cJSON **out);

@@ -41,14 +41,19 @@ line_of() { grep -nF -- "$1" "$proc" | head -1 | cut -d: -f1; }
 # diverged WHAT POSITION LINE OLD NEW: the resume failed closed, naming them.
 diverged() {
     local what=$1 pos=$2 line=$3 old=$4 new=$5
+    # The changed source itself is refused first (exit 2, nothing run);
+    # with --allow-changed-source the replay's fingerprints still are.
     t resume "$run" --mock --no-sandbox
+    expect_rc 2 "$what: resume of a changed source"
+    contains "tactus resume: run $run: $proc changed since the run started" "$work/err" "$what: source check"
+    t resume "$run" --mock --no-sandbox --allow-changed-source
     expect_rc 1 "$what: resume of an edited procedure"
     contains "effect $pos (line $line)" "$work/err" "$what: the position and line"
     contains "$old" "$work/err" "$what: the old value"
     contains "$new" "$work/err" "$what: the new value"
     contains "$run" "$work/err" "$what: the run"
     cp "$work/err" "$work/$what.err"
-    t resume "$run" --mock --no-sandbox --json
+    t resume "$run" --mock --no-sandbox --json --allow-changed-source
     expect_rc 1 "$what: resume --json of an edited procedure"
     check "d['status'] == 'failed' and 'effect $pos (line $line)' in d['error']['message']" \
         "$what: --json status failed, the error names the position and line"
@@ -57,6 +62,8 @@ diverged() {
     t show "$run" --json
     check "d['status'] == 'failed' and 'effect $pos' in d['error']['message']" "$what: show: failed, with the error"
     check 'd["effects"] == o["effects"]' "$what: the journal is unchanged" "$work/out" "$work/$what.before.json"
+    check 'd["notes"][0]["kind"] == "allow_changed_source" and d["seals"] == "ok"' \
+        "$what: show: the accepted change is in the sealed journal"
 }
 
 # 1. The Agent's system prompt (the model request at effect 0).
@@ -83,14 +90,14 @@ check 'd["status"] == "completed" and d["output"] == {"published": True}' "tool:
 start human
 human_line=$(line_of 'Human.approve')
 edit "Publish the summary to ops-v1?" "Publish the summary to everyone?"
-t resume "$run" --mock --no-sandbox --json
+t resume "$run" --mock --no-sandbox --json --allow-changed-source
 expect_rc 1 "human: resume after the Human message changed"
 check "d['status'] == 'failed' and d['output'] is None and '$run.2' in d['error']['message']" \
     "human: failed closed, naming the request (RUN.POSITION)"
 t show "$run" --json
 check 'len(d["effects"]) == 2' "human: the answer was not recorded as the result of the new request"
 if [ "$human_detail" = --human-detail ]; then
-    t resume "$run" --mock --no-sandbox --json
+    t resume "$run" --mock --no-sandbox --json --allow-changed-source
     msg=$(jv 'd["error"]["message"]')
     for want in "line $human_line" "Publish the summary to ops-v1?" "Publish the summary to everyone?"; do
         case "$msg" in *"$want"*) ;; *) fail "human: the error does not name '$want': $msg" ;; esac

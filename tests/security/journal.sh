@@ -5,7 +5,8 @@
 # (and `tactus approve`) refuse with a message naming the run, the row and
 # what failed, exit 2, and run nothing: the host tool that appends a line
 # per effect (tests/durable/append.py) appends nothing, and no effect row is
-# added. Also: the journal key is private (a 0644 key is refused), every
+# added. A changed .tac source is refused unless --allow-changed-source,
+# which is journaled. Also: the journal key is private (a 0644 key is refused), every
 # journal file is 0600 under umask 000, and budgets count across resumes.
 #   journal.sh TACTUS FAKE_OPENAI_PY
 source "$(dirname "$0")/../durable/lib.sh" "$1"
@@ -109,7 +110,30 @@ sql "DELETE FROM human_requests WHERE id = '$run.2'"
 sql "INSERT INTO human_requests (id, run_id, tenant, position, kind, message, request, deadline_ms, status, answer, request_hash, created_ms) SELECT '$run.2', '$run', 'default', 2, 'approve', 'x', '{}', 0, 'answered', 'true', 'h', 0"
 refused inserted "journal row 3 (the human request at position 2, approve) has no seal: it was inserted outside tactus"
 
-# 10. The untouched control: approved, the resume completes and ships.
+# 10. The .tac source changed between the suspend and the resume (only a
+# comment: every request is the same): refused unless
+# --allow-changed-source, and that decision is in the sealed journal.
+gate changed-source
+t approve "$run" 2
+expect_rc 0 "changed-source: approve"
+cp "$proc" "$work/gate.orig.tac"
+printf -- '-- edited after the run started\n' >>"$proc"
+before=$(n_effects "$run")
+t resume "$run" --no-sandbox
+expect_rc 2 "changed-source: resume"
+contains "tactus resume: run $run: $proc changed since the run started (sha256 " "$work/err" "changed-source"
+contains "put the file back, or resume with --allow-changed-source to accept the change (recorded in the run's journal)" "$work/err" "changed-source: the fix"
+[ "$(n_effects "$run")" = "$before" ] || fail "changed-source: the refused resume recorded effects"
+lines_of "$run" | grep -q SHIPPED && fail "changed-source: the release shipped"
+t resume "$run" --no-sandbox --allow-changed-source
+expect_rc 0 "changed-source: resume --allow-changed-source"
+lines_of "$run" | grep -qx "SHIPPED 1.2" || fail "changed-source: the accepted resume did not complete"
+t show "$run" --json
+check 'd["seals"] == "ok" and [n["kind"] for n in d["notes"]] == ["allow_changed_source"] and d["notes"][0]["detail"]["old_sha256"] == d["source_sha256"]' "changed-source: show: the accepted change is journaled"
+cp "$work/gate.orig.tac" "$proc"
+note "changed-source: refused, then accepted with --allow-changed-source and journaled"
+
+# 11. The untouched control: approved, the resume completes and ships.
 gate control
 t approve "$run" 2
 expect_rc 0 "control: approve"
@@ -117,9 +141,10 @@ t resume "$run" --no-sandbox
 expect_rc 0 "control: resume"
 lines_of "$run" | grep -qx "SHIPPED 1.2" || fail "control: the approved run did not ship"
 t show "$run" --json
+check 'd["seals"] == "ok" and d["notes"] == []' "control: show: seals ok, no notes"
 note "control: an untouched journal resumes"
 
-# 11. umask 000: every file of a new store is 0600, its folders 0700.
+# 12. umask 000: every file of a new store is 0600, its folders 0700.
 (
     umask 000
     export TACTUS_STORE=$work/fresh/store/journal.db XDG_DATA_HOME=$work/fresh/data
@@ -133,7 +158,7 @@ bad=$(find "$work/fresh" \( -type f ! -perm 600 \) -o \( -type d ! -path "$work/
 [ -z "$bad" ] || fail "umask 000: not private: $(for f in $bad; do stat -c '%a %n' "$f"; done)"
 note "umask 000: $found files, all 0600, folders 0700"
 
-# 12. Budgets count the whole run: llm_calls 3, two calls, a suspend, the
+# 13. Budgets count the whole run: llm_calls 3, two calls, a suspend, the
 # resume makes the third and is refused the fourth.
 mkfifo "$work/srv.in"
 python3 "$fake" --log "$work/requests.jsonl" <"$work/srv.in" >"$work/srv.out" 2>&1 &
