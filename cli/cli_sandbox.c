@@ -53,7 +53,11 @@ static int cmd_status(bool json)
     bool have_runtime = th_find_runtime(runtime, sizeof runtime) == TX_OK;
     cJSON *config = NULL;
     char err[512];
-    if (th_config_load(".", &config, err, sizeof err) != TX_OK) config = cJSON_CreateObject();
+    if (th_config_load(".", &config, err, sizeof err) != TX_OK) {
+        /* an untrusted project file with a privileged key, as for tactus run */
+        fprintf(stderr, "tactus sandbox status: configuration error: %s\n", err);
+        return CLI_EXIT_USAGE;
+    }
     th_sandbox_image_name(config, image, sizeof image);
     th_image_state st = TH_IMAGE_MISSING;
     if (docker && have_runtime) st = th_sandbox_image_state(image, runtime, detail, sizeof detail);
