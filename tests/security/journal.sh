@@ -26,6 +26,7 @@ host_tools:
     command: ["$python_exe", "$here/append.py", "$work/lines"]
     timeout: 20
 YML
+trust_proc
 cp "$secdir/journal/gate.tac" "$work/proc/gate.tac"
 proc=$work/proc/gate.tac
 gate() {
@@ -171,6 +172,7 @@ port=$(awk '/^PORT /{print $2; exit}' "$work/srv.out")
 mkdir -p "$work/llm/.tactus"
 cp "$secdir/journal/budget.tac" "$work/llm/budget.tac"
 printf 'sandbox:\n  enabled: false\nproviders:\n  openai:\n    base_url: http://127.0.0.1:%s/v1\n    max_retries: 0\nbudgets:\n  llm_calls: 3\n' "$port" >"$work/llm/.tactus/config.yml"
+"$tactus" trust "$work/llm" >/dev/null || fail "tactus trust $work/llm"
 export OPENAI_API_KEY=test-key
 t run --json --no-sandbox "$work/llm/budget.tac"
 expect_rc 3 "budget: tactus run (suspending after two calls)"
