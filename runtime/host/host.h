@@ -185,6 +185,9 @@ tx_status th_launch_plain(const char *runtime_exe, const char *workspace, th_lau
  * configuration. */
 tx_status th_launch_docker(const cJSON *config, const char *image, const char *proc_dir,
                            const char *run_id, th_launch *l, FILE *warn, char *err, size_t errlen);
+/* The container's seccomp allow-list (JSON; free with cJSON_free): sockets
+ * only when `network` (tactus-connect, remote broker). NULL on ENOMEM. */
+char *th_seccomp_profile(bool network);
 /* sandbox.workspace_quota in bytes (a number, or a size like 256m), 0 when
  * unset or unreadable (the runtime's default, 256 MiB, then applies). */
 double th_workspace_quota(const cJSON *config);
