@@ -41,6 +41,8 @@ for answer in approve deny; do
     j "$out" 'd["pending"][0]["message"]' | grep -q 'Allow host tool host.deploy with {"line":"v2 to production"}' || fail "message: $out"
     req=$(j "$out" 'd["pending"][0]["request_id"]')
     if [ $answer = approve ]; then "$tactus" approve "$run" "$req" >/dev/null; else "$tactus" approve --deny "$run" "$req" >/dev/null; fi
+    code=$?
+    [ $code -eq 0 ] || fail "$answer: tactus approve exit $code (expected 0)"
     out=$("$tactus" resume --no-sandbox --json "$run"); code=$?
     [ $code -eq 0 ] || fail "$answer: resume exit $code: $out"
     if [ $answer = approve ]; then
