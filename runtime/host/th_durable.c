@@ -13,6 +13,7 @@
  * same position (the procedure or its inputs changed), the run stops with a
  * message naming the position, the .tac line and what changed.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -103,41 +104,115 @@ static void line_note(const cJSON *params, char *out, size_t cap)
     if (cJSON_IsNumber(line)) snprintf(out, cap, " (line %d)", line->valueint);
 }
 
-/* What differs between a recorded request and a new one, for people. */
+/* The first place where a recorded value `a` and a new one `b` differ, as a
+ * JSON path ("messages[0].content", "args.channel"): true, with *oa and *ob the
+ * values there (NULL: absent). `top` skips the source line. */
+static bool first_diff(const cJSON *a, const cJSON *b, bool top, char *path, size_t cap,
+                       const cJSON **oa, const cJSON **ob, int depth)
+{
+    size_t len = strlen(path);
+    if (depth < 64 && cJSON_IsObject(a) && cJSON_IsObject(b)) {
+        const cJSON *o;
+        cJSON_ArrayForEach(o, b)
+        {
+            if (top && strcmp(o->string, "line") == 0) continue;
+            snprintf(path + len, cap - len, "%s%s", len ? "." : "", o->string);
+            const cJSON *was = cJSON_GetObjectItemCaseSensitive(a, o->string);
+            if (!was) {
+                *oa = NULL;
+                *ob = o;
+                return true;
+            }
+            if (first_diff(was, o, false, path, cap, oa, ob, depth + 1)) return true;
+        }
+        cJSON_ArrayForEach(o, a)
+        {
+            if ((top && strcmp(o->string, "line") == 0) || cJSON_HasObjectItem(b, o->string)) continue;
+            snprintf(path + len, cap - len, "%s%s", len ? "." : "", o->string);
+            *oa = o;
+            *ob = NULL;
+            return true;
+        }
+        path[len] = '\0';
+        return false;
+    }
+    if (depth < 64 && cJSON_IsArray(a) && cJSON_IsArray(b)) {
+        int na = cJSON_GetArraySize(a), nb = cJSON_GetArraySize(b);
+        for (int i = 0; i < na || i < nb; i++) {
+            snprintf(path + len, cap - len, "[%d]", i);
+            const cJSON *x = cJSON_GetArrayItem(a, i), *y = cJSON_GetArrayItem(b, i);
+            if (!x || !y) {
+                *oa = x;
+                *ob = y;
+                return true;
+            }
+            if (first_diff(x, y, false, path, cap, oa, ob, depth + 1)) return true;
+        }
+        path[len] = '\0';
+        return false;
+    }
+    char *ta = tj_canonical_json(a), *tb = tj_canonical_json(b);
+    bool differ = !ta || !tb || strcmp(ta, tb) != 0;
+    tx_free(ta);
+    tx_free(tb);
+    if (differ) {
+        *oa = a;
+        *ob = b;
+    }
+    return differ;
+}
+
+#define SHOWN_BYTES 160
+
+/* A value for a message: its JSON, cut at SHOWN_BYTES on a UTF-8 boundary
+ * with "…"; *cut is set when it was. */
+static void shown_value(const cJSON *v, char *out, size_t cap, bool *cut)
+{
+    char *t = tj_canonical_json(v);
+    size_t n = t ? strlen(t) : 0;
+    if (n > SHOWN_BYTES) {
+        n = SHOWN_BYTES;
+        while (n > 0 && ((unsigned char)t[n] & 0xC0) == 0x80) n--;
+        *cut = true;
+        snprintf(out, cap, "%.*s\u2026", (int)n, t);
+    } else {
+        snprintf(out, cap, "%s", t ? t : "?");
+    }
+    tx_free(t);
+}
+
+/* What differs between a recorded request and a new one, for people: the
+ * first differing JSON path and its old and new values. */
 static void describe_change(const cJSON *old_params, const cJSON *new_params, char *out, size_t cap)
 {
-    const cJSON *o;
-    cJSON_ArrayForEach(o, new_params)
-    {
-        if (strcmp(o->string, "line") == 0) continue;
-        const cJSON *was = cJSON_GetObjectItemCaseSensitive(old_params, o->string);
-        char *a = was ? tj_canonical_json(was) : NULL, *b = tj_canonical_json(o);
-        bool same = a && b && strcmp(a, b) == 0;
-        if (!same) {
-            snprintf(out, cap, "'%s' was %.180s%s, now %.180s%s", o->string, a ? a : "absent",
-                     a && strlen(a) > 180 ? "..." : "", b ? b : "?", b && strlen(b) > 180 ? "..." : "");
-            tx_free(a);
-            tx_free(b);
-            return;
-        }
-        tx_free(a);
-        tx_free(b);
+    char path[256] = "";
+    const cJSON *oa = NULL, *ob = NULL;
+    if (!first_diff(old_params, new_params, true, path, sizeof path, &oa, &ob, 0)) {
+        snprintf(out, cap, "the method changed");
+        return;
     }
-    cJSON_ArrayForEach(o, old_params)
-    {
-        if (strcmp(o->string, "line") != 0 && !cJSON_HasObjectItem(new_params, o->string)) {
-            snprintf(out, cap, "'%s' is no longer given", o->string);
-            return;
-        }
+    char was[SHOWN_BYTES + 8], now[SHOWN_BYTES + 8];
+    bool cut = false;
+    if (!ob) {
+        snprintf(out, cap, "'%s' is no longer given", path);
+        return;
     }
-    snprintf(out, cap, "the method changed");
+    shown_value(ob, now, sizeof now, &cut);
+    if (!oa) {
+        snprintf(out, cap, "'%s' was absent, now %s%s", path, now,
+                 cut ? " (cut at " "160" " bytes; tactus show RUN --json has the whole request)" : "");
+        return;
+    }
+    shown_value(oa, was, sizeof was, &cut);
+    snprintf(out, cap, "'%s' was %s, now %s%s", path, was, now,
+             cut ? " (values cut at 160 bytes; tactus show RUN --json has the whole request)" : "");
 }
 
 /* A request that will never be answered the same way: stop the run. */
 static cJSON *diverged(th_durable *d, long id, long position, const char *method,
                        const cJSON *params, const tj_effect *e, char *fail_msg, size_t cap)
 {
-    char change[512];
+    char change[1024];
     const cJSON *old_params = cJSON_GetObjectItemCaseSensitive(e->request, "params");
     const char *old_method = th_json_str(e->request, "method");
     if (old_method && strcmp(old_method, method) != 0)
@@ -221,7 +296,7 @@ static cJSON *human(th_durable *d, long id, long position, const cJSON *params, 
     if (strcmp(h.request_hash, fp) != 0) {
         /* Bound approvals: an answer is never applied to a different request. */
         *fatal = true;
-        char change[512];
+        char change[1024];
         describe_change(h.request, params, change, sizeof change);
         char where[64];
         line_note(params, where, sizeof where);
@@ -287,7 +362,7 @@ static cJSON *tool_approval(th_durable *d, long id, long position, const cJSON *
     cJSON *reply = NULL;
     if (strcmp(h.request_hash, fp) != 0) {
         *fatal = true;
-        char change[512];
+        char change[1024];
         describe_change(h.request, params, change, sizeof change);
         snprintf(fail_msg, cap,
                  "replay diverged at effect %ld: the tool call approved as %s changed: %s; the "

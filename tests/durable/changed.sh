@@ -71,15 +71,15 @@ start prompt
 call_line=$(line_of 'summarizer({message')
 edit "Summarize the incident politely." "Summarize the incident rudely."
 diverged prompt 0 "$call_line" "Summarize the incident politely." "Summarize the incident rudely."
-contains "'messages' was" "$work/prompt.err" "prompt: names what changed"
+contains "'messages[0].content' was \"Summarize the incident politely.\", now \"Summarize the incident rudely.\"" "$work/prompt.err" "prompt: names the first differing JSON path"
 
 # 2. A tool argument (effect 1), then the file put back: the run completes.
 start tool
 cp "$proc" "$work/tool.orig.tac"
 tool_line=$(line_of 'Host.call("host.echo"')
 edit '{channel = "ops-v1"}' '{channel = "ops-v2"}'
-diverged tool 1 "$tool_line" '"channel":"ops-v1"' '"channel":"ops-v2"'
-contains "'args' was" "$work/tool.err" "tool: names what changed"
+diverged tool 1 "$tool_line" '"ops-v1"' '"ops-v2"'
+contains "'args.channel' was \"ops-v1\", now \"ops-v2\"" "$work/tool.err" "tool: names the first differing JSON path"
 cp "$work/tool.orig.tac" "$proc"
 t resume "$run" --mock --no-sandbox --json
 expect_rc 0 "tool: resume once the file is put back"

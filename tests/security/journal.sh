@@ -134,6 +134,24 @@ check 'd["seals"] == "ok" and [n["kind"] for n in d["notes"]] == ["allow_changed
 cp "$work/gate.orig.tac" "$proc"
 note "changed-source: refused, then accepted with --allow-changed-source and journaled"
 
+# 10b. Accepted, a changed request still fails closed, and the message
+# names the first differing JSON path, cutting long values with a note.
+cat >"$work/proc/long.tac" <<'TAC'
+Procedure { function()
+  Host.call("host.append_line", {text = string.rep("a", 300) .. "-v1"})
+  Human.approve({message = "Go on?"})
+  return {}
+end }
+TAC
+t run --json --no-sandbox "$work/proc/long.tac"
+expect_rc 3 "long: tactus run (suspending)"
+run=$(jv 'd["run_id"]')
+sed -i 's/-v1/-v2/' "$work/proc/long.tac"
+t resume "$run" --no-sandbox --allow-changed-source
+expect_rc 1 "long: the resume of a changed request"
+contains "replay diverged at effect 0 (line 2): the tool request is not the one recorded in run $run: 'args.text' was \"$(printf 'a%.0s' $(seq 1 159))…, now \"$(printf 'a%.0s' $(seq 1 159))… (values cut at 160 bytes; tactus show RUN --json has the whole request)" "$work/err" "long: the diff message"
+note "long: the first differing path, values cut with a note"
+
 # 11. The untouched control: approved, the resume completes and ships.
 gate control
 t approve "$run" 2
