@@ -244,6 +244,8 @@ tx_status th_serve(const th_serve_options *o, char *err, size_t cap);
 /* The default control socket: $XDG_RUNTIME_DIR/tactus/broker.sock, else
  * ~/.local/state/tactus/broker.sock. */
 void th_serve_default_control(char *out, size_t cap);
+/* 127/8, ::1 (also bracketed) or "localhost": where plain tcp:// may go. */
+bool th_host_is_loopback(const char *host);
 
 /* ---- durability (th_durable.c) ------------------------------------------------------------------ */
 

@@ -628,6 +628,15 @@ tx_status th_remote_config(const cJSON *config, bool docker, th_remote *r, bool 
                  transport, transport);
         return TX_EINVAL;
     }
+    if (strcmp(transport, "tcp") == 0 && !th_host_is_loopback(host)) {
+        snprintf(err, errlen,
+                 "sandbox.broker_transport 'tcp' to %s: plain TCP is allowed only to a loopback "
+                 "address (127.0.0.1, ::1, localhost); beyond it, prompts, answers and the run "
+                 "token would cross the network unencrypted. Set sandbox.broker_transport: tls "
+                 "and sandbox.broker_ca_file (docs/broker.md)",
+                 host);
+        return TX_EINVAL;
+    }
     snprintf(r->endpoint, sizeof r->endpoint, "%s://%s%s%s:%d", transport,
              strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", port->valueint);
     const char *ca = th_json_str(sb, "broker_ca_file");

@@ -19,6 +19,7 @@
  * hundred threads are cheap next to a hundred sandboxes.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -408,6 +409,27 @@ static void *runtime_thread(void *arg)
 /* ---- listening
  * ------------------------------------------------------------------------------------ */
 
+/* Plain tcp:// is allowed only where nothing can overhear it: an IPv4
+ * 127/8 address, ::1, or the name localhost. Any other name could resolve
+ * anywhere, so it counts as remote. Brackets ([::1]) are accepted. */
+bool th_host_is_loopback(const char *host)
+{
+    char h[256];
+    size_t n = strlen(host);
+    if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+        host++;
+        n -= 2;
+    }
+    if (n == 0 || n >= sizeof h) return false;
+    memcpy(h, host, n);
+    h[n] = '\0';
+    if (strcmp(h, "localhost") == 0) return true;
+    struct in_addr a4;
+    if (inet_pton(AF_INET, h, &a4) == 1) return (ntohl(a4.s_addr) >> 24) == 127;
+    struct in6_addr a6;
+    return inet_pton(AF_INET6, h, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
 static int listen_tcp(const char *hostport, char *err, size_t cap)
 {
     char host[256];
@@ -544,6 +566,21 @@ tx_status th_serve(const th_serve_options *o, char *err, size_t cap)
                  o->listen);
         tx_free(s);
         return TX_EINVAL;
+    }
+    if (!tls) {
+        char host[256];
+        const char *hp = o->listen + 6, *colon = strrchr(hp, ':');
+        snprintf(host, sizeof host, "%.*s", colon ? (int)(colon - hp) : 0, hp);
+        if (!th_host_is_loopback(host)) {
+            snprintf(err, cap,
+                     "--listen %s: plain tcp:// is allowed only on a loopback address "
+                     "(127.0.0.1, ::1, localhost): beyond it, prompts, answers and run tokens "
+                     "would cross the network unencrypted. Use --listen tls://%s with --cert and "
+                     "--key",
+                     o->listen, hp);
+            tx_free(s);
+            return TX_EINVAL;
+        }
     }
     if (tls) {
         if (!o->cert || !o->key) {

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Defence in depth for the container, one case per invocation:
+#   container.sh TACTUS CASE
+# seccomp:   `tactus sandbox doctor` in a real container: our own profile is
+#            in force and socket, ptrace, mount, unshare, bpf, keyctl,
+#            io_uring_setup, perf_event_open, userfaultfd fail with EPERM
+#            (Docker's default profile lets socket through).
+# plain-tcp: a broker reached or served over plain tcp:// beyond loopback is
+#            refused before anything connects: a listener planted on this
+#            machine's non-loopback address (docker0's) must see nothing.
+set -u
+tactus=$1 case=$2
+work=$(mktemp -d)
+srv_pid=
+cleanup() { [ -n "$srv_pid" ] && kill "$srv_pid" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+fail() { echo "security-container $case: FAIL: $*" >&2; exit 1; }
+export HOME=$work/home
+mkdir -p "$HOME/.config/tactus" "$work/p"
+cat > "$work/p/hello.tac" <<'TAC'
+Procedure { output = { text = field.string{} }, function() return {text = "hi"} end }
+TAC
+
+case "$case" in
+seccomp)
+    docker info >/dev/null 2>&1 || fail "no Docker daemon answers (scripts/start-dockerd.sh starts one)"
+    chown -R 65534:65534 "$work/p"
+    out=$("$tactus" sandbox doctor --json "$work/p" 2>"$work/err") || fail "doctor reported a failed check: $out $(cat "$work/err")"
+    detail=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1])["seccomp"]; assert d["ok"], d; print(d["detail"])' "$out") \
+        || fail "seccomp: $out"
+    for sc in socket ptrace mount unshare bpf keyctl io_uring_setup perf_event_open userfaultfd; do
+        grep -q " $sc EPERM" <<<"$detail" || fail "$sc does not fail with EPERM: $detail"
+    done
+    # A real run still works under the profile.
+    out=$(cd "$work/p" && "$tactus" run hello.tac 2>"$work/err") || fail "a run failed under the profile: $(cat "$work/err")"
+    grep -q '"hi"' <<<"$out" || fail "unexpected result: $out"
+    echo "security-container seccomp: ok ($detail)" ;;
+plain-tcp)
+    addr=$(ip -4 -o addr show scope global 2>/dev/null | awk '{print $4}' | cut -d/ -f1 | head -1)
+    [ -n "$addr" ] || fail "this machine has no non-loopback IPv4 address to plant a listener on"
+    python3 - "$addr" > "$work/srv.out" 2>&1 <<'PY' &
+import socket, sys
+s = socket.socket(); s.bind((sys.argv[1], 0)); s.listen(5)
+print("PORT", s.getsockname()[1], flush=True)
+c, _ = s.accept()
+print("CONNECTED", flush=True)
+PY
+    srv_pid=$!
+    for _ in $(seq 1 50); do grep -q '^PORT ' "$work/srv.out" && break; sleep 0.1; done
+    port=$(awk '/^PORT /{print $2; exit}' "$work/srv.out")
+    [ -n "$port" ] || fail "the planted listener did not start: $(cat "$work/srv.out")"
+    printf 'sandbox:\n  broker_transport: tcp\n  broker_host: %s\n  broker_port: %s\n' "$addr" "$port" \
+        > "$HOME/.config/tactus/config.yml"
+    (cd "$work/p" && "$tactus" run --no-sandbox hello.tac) >"$work/out" 2>&1 && fail "the run went ahead: $(cat "$work/out")"
+    grep -q "sandbox.broker_transport 'tcp' to $addr: plain TCP is allowed only to a loopback address" "$work/out" \
+        || fail "unclear message: $(cat "$work/out")"
+    grep -q "broker_transport: tls" "$work/out" || fail "the message does not say how to fix it: $(cat "$work/out")"
+    # The server side: no plain listener beyond loopback either.
+    "$tactus" broker serve --listen "tcp://0.0.0.0:0" --control "$work/ctl.sock" >"$work/serve" 2>&1 &
+    serve_pid=$!
+    for _ in $(seq 1 50); do kill -0 "$serve_pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$serve_pid" 2>/dev/null; then kill "$serve_pid"; fail "broker serve listened on tcp://0.0.0.0"; fi
+    grep -q "plain tcp:// is allowed only on a loopback address" "$work/serve" || fail "unclear message: $(cat "$work/serve")"
+    sleep 0.2
+    grep -q CONNECTED "$work/srv.out" && fail "a connection reached the planted listener on $addr:$port"
+    echo "security-container plain-tcp: ok (run and broker serve refused; nothing reached $addr:$port)" ;;
+*) fail "unknown case" ;;
+esac
