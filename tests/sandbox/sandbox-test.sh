@@ -120,16 +120,40 @@ hidden-project)
 examples-parity)
     cp -r "$here/../../examples" "$work/ex"
     chown -R 65534:65534 "$work/ex"
-    norm() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d.pop("run_id"); [(p.pop("request_id", None), p.pop("run_id", None), p.pop("deadline_ms", None)) for p in d.get("pending", [])]; print(json.dumps(d, sort_keys=True))' "$1"; }
+    # norm DOC WHAT EXPECT: the document without what differs between two runs;
+    # not JSON, or a status other than EXPECT, fails (two broken outputs must
+    # never compare equal as nothing).
+    norm() {
+        python3 -c 'import json, sys
+try:
+    d = json.loads(sys.argv[1])
+except ValueError:
+    sys.exit("%s: not a JSON document: %r" % (sys.argv[2], sys.argv[1][:300]))
+if not isinstance(d, dict) or d.get("status") != sys.argv[3]:
+    sys.exit("%s: status %r, expected %r" % (sys.argv[2], d.get("status") if isinstance(d, dict) else d, sys.argv[3]))
+d.pop("run_id")
+[(p.pop("request_id", None), p.pop("run_id", None), p.pop("deadline_ms", None)) for p in d.get("pending", [])]
+print(json.dumps(d, sort_keys=True))' "$1" "$2" "$3"
+    }
     n=0
     while IFS='|' read -r file args expect; do
         case "$file" in ''|'#'*) continue ;; esac
+        # examples.txt: the expected status and its exit code (as run-examples.sh).
+        want=0
+        [ "$expect" = waiting ] && want=3
+        [ "$expect" = failed ] && want=1
         # In the container first: files the procedure writes then belong to the
         # container's user (nobody), and the run without it (root) may overwrite them.
         b=$(eval "\"$tactus\" run --json --mock $args \"$work/ex/$file\"" 2>/dev/null)
+        bcode=$?
         a=$(eval "\"$tactus\" run --json --mock --no-sandbox $args \"$work/ex/$file\"" 2>/dev/null)
+        acode=$?
         chown -R 65534:65534 "$work/ex"
-        [ "$(norm "$a")" = "$(norm "$b")" ] || fail "$file differs: no-sandbox $a / sandbox $b"
+        [ $bcode -eq $want ] || fail "$file in the sandbox: exit $bcode, expected $want ($expect)"
+        [ $acode -eq $want ] || fail "$file with --no-sandbox: exit $acode, expected $want ($expect)"
+        nb=$(norm "$b" "$file in the sandbox" "$expect") || fail "$file in the sandbox: see above"
+        na=$(norm "$a" "$file with --no-sandbox" "$expect") || fail "$file with --no-sandbox: see above"
+        [ "$na" = "$nb" ] || fail "$file differs: no-sandbox $a / sandbox $b"
         n=$((n + 1))
     done < "$here/../run/examples.txt"
     ok "$n examples, identical results" ;;
