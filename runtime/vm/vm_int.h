@@ -87,6 +87,10 @@ typedef struct vm_ctx {
     int sample_line;
     const void *sample_src;               /* the source string the sample was copied from */
     volatile sig_atomic_t sample_writing; /* the sample is being updated */
+
+    /* The long-running C call in progress (a pattern match), or NULL: the
+     * watchdog names it. A static string, set and read whole. */
+    const char *volatile c_call;
 } vm_ctx;
 
 static inline vm_ctx *vm_ctx_of(lua_State *L)

@@ -146,6 +146,53 @@ static void copy_names(lua_State *L, int src, const char *const *keep)
     }
 }
 
+/* Pattern matching runs inside C, where the budget hook never fires: a
+ * backtracking pattern can run for hours in one call, and only the
+ * watchdog (vm_watchdog.c) ends it. These wrappers record which call is
+ * running (ctx->c_call) so the watchdog's message can name it. Upvalues:
+ * the library function, its name (a static string as light userdata), and
+ * whether the first result is an iterator to wrap the same way (gmatch). */
+static int sb_named_c_call(lua_State *L)
+{
+    vm_ctx *ctx = vm_ctx_of(L);
+    const char *outer = ctx->c_call;
+    int nargs = lua_gettop(L);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    ctx->c_call = lua_touserdata(L, lua_upvalueindex(2));
+    int st = lua_pcall(L, nargs, LUA_MULTRET, 0);
+    ctx->c_call = outer;
+    if (st != LUA_OK) return lua_error(L); /* the same error value, raised on */
+    if (lua_toboolean(L, lua_upvalueindex(3)) && lua_isfunction(L, 1)) {
+        lua_pushvalue(L, 1);
+        lua_pushvalue(L, lua_upvalueindex(2));
+        lua_pushboolean(L, 0);
+        lua_pushcclosure(L, sb_named_c_call, 3);
+        lua_replace(L, 1);
+    }
+    return lua_gettop(L);
+}
+
+static void name_pattern_calls(lua_State *L, int strlib)
+{
+    static const struct {
+        const char *field, *name;
+        bool iterator;
+    } calls[] = {
+        {"find", "string.find", false},
+        {"match", "string.match", false},
+        {"gsub", "string.gsub", false},
+        {"gmatch", "string.gmatch", true},
+    };
+    for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
+        lua_getfield(L, strlib, calls[i].field);
+        lua_pushlightuserdata(L, (void *)calls[i].name);
+        lua_pushboolean(L, calls[i].iterator);
+        lua_pushcclosure(L, sb_named_c_call, 3);
+        lua_setfield(L, strlib, calls[i].field);
+    }
+}
+
 static void set_fn(lua_State *L, int t, const char *name, lua_CFunction f)
 {
     lua_pushcfunction(L, f);
@@ -230,6 +277,7 @@ int vm_sandbox_open(lua_State *L)
                 vm_coroutine_open(L, full); /* the same names, budget-aware */
             else
                 copy_names(L, full, std_libs[i].keep);
+            if (strcmp(std_libs[i].name, "string") == 0) name_pattern_calls(L, lua_gettop(L));
             lua_setfield(L, t == 0 ? G : P, std_libs[i].name);
         }
         lua_pop(L, 1);

@@ -23,7 +23,7 @@
 static vm_ctx *watched;
 
 static volatile sig_atomic_t in_write, alarm_pending;
-static char watchdog_frame[4 + 2 * VM_PATH_MAX + 512];
+static char watchdog_frame[4 + 2 * VM_PATH_MAX + 1024];
 
 /* Async-signal-safe: no allocation, no stdio; appends into watchdog_frame. */
 static size_t put(size_t at, const char *s)
@@ -74,7 +74,17 @@ static void watchdog_fire(void)
     at = put(at, "{\"method\":\"run.finish\",\"params\":{\"status\":\"failed\",\"output\":null,"
                  "\"error\":{\"message\":\"wall-clock budget exceeded (limit ");
     at = put_int(at, ctx->budget.wall_ms);
-    at = put(at, " ms)\",\"file\":");
+    at = put(at, " ms)");
+    const char *c_call = ctx->c_call;
+    if (c_call) {
+        /* Said for people: the call, why no budget check stopped it, the fix. */
+        at = put(at, " in ");
+        at = put(at, c_call);
+        at = put(at, ", one call into C that no budget check can interrupt, so the watchdog "
+                     "stopped the run; a pattern that backtracks (such as a* repeated) takes "
+                     "exponential time: anchor it or match in steps");
+    }
+    at = put(at, "\",\"file\":");
     if (!ctx->sample_writing && ctx->sample_line > 0) {
         at = put(at, "\"");
         at = put_json_escaped(at, ctx->sample_file);
