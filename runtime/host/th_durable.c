@@ -164,21 +164,30 @@ static bool first_diff(const cJSON *a, const cJSON *b, bool top, char *path, siz
 
 #define SHOWN_BYTES 160
 
-/* A value for a message: its JSON, cut at SHOWN_BYTES on a UTF-8 boundary
- * with "…"; *cut is set when it was. */
-static void shown_value(const cJSON *v, char *out, size_t cap, bool *cut)
+/* A value for a message: its JSON from byte `from` (a little before where
+ * two long values first differ, so the difference shows), at most
+ * SHOWN_BYTES, cut on UTF-8 boundaries with "…"; *cut is set when it was. */
+static void shown_value(const char *t, size_t from, char *out, size_t cap, bool *cut)
 {
-    char *t = tj_canonical_json(v);
-    size_t n = t ? strlen(t) : 0;
-    if (n > SHOWN_BYTES) {
-        n = SHOWN_BYTES;
-        while (n > 0 && ((unsigned char)t[n] & 0xC0) == 0x80) n--;
-        *cut = true;
-        snprintf(out, cap, "%.*s\u2026", (int)n, t);
-    } else {
-        snprintf(out, cap, "%s", t ? t : "?");
+    size_t len = strlen(t);
+    if (len <= SHOWN_BYTES) {
+        snprintf(out, cap, "%s", t);
+        return;
     }
-    tx_free(t);
+    *cut = true;
+    while (from > 0 && ((unsigned char)t[from] & 0xC0) == 0x80) from--;
+    size_t n = len - from > SHOWN_BYTES ? SHOWN_BYTES : len - from;
+    while (from + n < len && n > 0 && ((unsigned char)t[from + n] & 0xC0) == 0x80) n--;
+    snprintf(out, cap, "%s%.*s%s", from ? "\u2026" : "", (int)n, t + from,
+             from + n < len ? "\u2026" : "");
+}
+
+/* Where two texts first differ, less some context: the `from` of both. */
+static size_t shown_from(const char *a, const char *b)
+{
+    size_t d = 0;
+    while (a[d] && a[d] == b[d]) d++;
+    return d > 40 ? d - 40 : 0;
 }
 
 /* What differs between a recorded request and a new one, for people: the
@@ -191,21 +200,30 @@ static void describe_change(const cJSON *old_params, const cJSON *new_params, ch
         snprintf(out, cap, "the method changed");
         return;
     }
-    char was[SHOWN_BYTES + 8], now[SHOWN_BYTES + 8];
+    char was[SHOWN_BYTES + 16], now[SHOWN_BYTES + 16];
     bool cut = false;
     if (!ob) {
         snprintf(out, cap, "'%s' is no longer given", path);
         return;
     }
-    shown_value(ob, now, sizeof now, &cut);
-    if (!oa) {
+    char *tb = tj_canonical_json(ob), *ta = oa ? tj_canonical_json(oa) : NULL;
+    if (!tb || (oa && !ta)) {
+        snprintf(out, cap, "'%s' changed", path);
+    } else if (!oa) {
+        shown_value(tb, 0, now, sizeof now, &cut);
         snprintf(out, cap, "'%s' was absent, now %s%s", path, now,
-                 cut ? " (cut at " "160" " bytes; tactus show RUN --json has the whole request)" : "");
-        return;
+                 cut ? " (cut at 160 bytes; tactus show RUN --json has the whole request)" : "");
+    } else {
+        size_t from = shown_from(ta, tb);
+        shown_value(ta, from, was, sizeof was, &cut);
+        shown_value(tb, from, now, sizeof now, &cut);
+        snprintf(out, cap, "'%s' was %s, now %s%s", path, was, now,
+                 cut ? " (values cut at 160 bytes around the first difference; tactus show RUN "
+                       "--json has the whole request)"
+                     : "");
     }
-    shown_value(oa, was, sizeof was, &cut);
-    snprintf(out, cap, "'%s' was %s, now %s%s", path, was, now,
-             cut ? " (values cut at 160 bytes; tactus show RUN --json has the whole request)" : "");
+    tx_free(ta);
+    tx_free(tb);
 }
 
 /* A request that will never be answered the same way: stop the run. */

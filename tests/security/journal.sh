@@ -149,7 +149,8 @@ run=$(jv 'd["run_id"]')
 sed -i 's/-v1/-v2/' "$work/proc/long.tac"
 t resume "$run" --no-sandbox --allow-changed-source
 expect_rc 1 "long: the resume of a changed request"
-contains "replay diverged at effect 0 (line 2): the tool request is not the one recorded in run $run: 'args.text' was \"$(printf 'a%.0s' $(seq 1 159))…, now \"$(printf 'a%.0s' $(seq 1 159))… (values cut at 160 bytes; tactus show RUN --json has the whole request)" "$work/err" "long: the diff message"
+a38=$(printf 'a%.0s' $(seq 1 38))
+contains "replay diverged at effect 0 (line 2): the tool request is not the one recorded in run $run: 'args.text' was …$a38-v1\", now …$a38-v2\" (values cut at 160 bytes around the first difference; tactus show RUN --json has the whole request)" "$work/err" "long: the diff message"
 note "long: the first differing path, values cut with a note"
 
 # 11. The untouched control: approved, the resume completes and ships.
