@@ -161,8 +161,12 @@ concurrent)
 docker)
     make_pki
     # The container reaches the host through Docker's bridge gateway.
-    gw=$(docker network inspect bridge -f '{{(index .IPAM.Config 0).Gateway}}' 2>/dev/null)
-    [ -n "$gw" ] || fail "no bridge gateway (is dockerd running?)"
+    # (host-gateway, which the sandbox passes to --add-host, is resolved by
+    # dockerd itself.) IPAM may list the bridge's Subnet without its Gateway:
+    # then the address is that of the docker0 interface.
+    gw=$(docker network inspect bridge -f '{{range .IPAM.Config}}{{.Gateway}}{{end}}' 2>/dev/null)
+    [ -n "$gw" ] || gw=$(ip -4 -o addr show docker0 2>/dev/null | awk '{sub("/.*", "", $4); print $4; exit}')
+    [ -n "$gw" ] || fail "no bridge gateway: neither in 'docker network inspect bridge' nor on docker0 (is dockerd running?)"
     BIND=0.0.0.0 start_broker tls
     project p tls host.docker.internal localhost
     chown -R 65534:65534 p
