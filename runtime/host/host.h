@@ -98,6 +98,13 @@ void th_sha256_hex(const void *data, size_t n, char hex[65]);
 /* The run and journal position of the effect about to be handled (for the
  * idempotency keys of host command tools). */
 void th_broker_set_effect(th_broker *b, const char *run_id, long position);
+/* The end of the run's time limit (CLOCK_MONOTONIC ms; 0: none): every
+ * wait the broker starts (a model's answer and its retries, a host command,
+ * an HTTP tool or model, Sleep) is cut there, so no request outlives the
+ * run's --timeout. */
+void th_broker_set_deadline(th_broker *b, long long deadline_ms);
+/* Milliseconds on CLOCK_MONOTONIC. */
+long long th_now_ms(void);
 /* Counts an llm.chat answered from the journal on replay against the budgets
  * (`result` is the journaled final event), so a run that suspends and
  * resumes spends one budget over its whole life, not one per process. */
@@ -112,6 +119,9 @@ int th_run_command(char *const argv[], const char *stdin_text, tx_buf *out, tx_b
 typedef struct {
     th_delta_fn on_delta;
     void *ud;
+    /* The end of the run's time limit (CLOCK_MONOTONIC ms; 0: none): the
+     * answer, its retries and their waits stop there. */
+    long long deadline_ms;
 } th_sink;
 
 typedef struct {

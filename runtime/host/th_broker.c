@@ -51,6 +51,7 @@ struct th_broker {
     long long fixed_now_ms, clock_calls;
     th_openai *openai;
     th_anthropic *anthropic;
+    long long deadline_ms; /* th_broker_set_deadline; 0: none */
     /* Streamed pieces not yet passed on, per stream (the text, each tool
      * call's arguments): a secret split over several deltas is only caught
      * if the last (longest secret - 1) bytes wait for the next piece. */
@@ -259,7 +260,7 @@ static cJSON *handle_chat(th_broker *b, long id, const cJSON *params, th_delta_f
     }
     memcpy(provider, model, pn);
     provider[pn] = '\0';
-    th_sink sink = {on_delta, ud};
+    th_sink sink = {on_delta, ud, b->deadline_ms};
     th_error err = {"ProviderError", ""};
     cJSON *done = NULL;
     if (b->mock_all || strcmp(provider, "mock") == 0 || test_mocks_agent(b, params)) {
@@ -309,6 +310,21 @@ void th_broker_count_replayed(th_broker *b, const cJSON *result)
     b->used_cost += cJSON_IsNumber(cost) ? cost->valuedouble : 0;
 }
 
+void th_broker_set_deadline(th_broker *b, long long deadline_ms)
+{
+    b->deadline_ms = deadline_ms;
+}
+
+/* A wait of `ms`, cut at the run's deadline (at least 1 ms: a wait the
+ * deadline already passed ends at once, and the supervisor ends the run). */
+static long long wait_within_deadline(const th_broker *b, long long ms)
+{
+    if (!b->deadline_ms) return ms;
+    long long left = b->deadline_ms - th_now_ms();
+    if (left < 1) left = 1;
+    return ms < left ? ms : left;
+}
+
 static cJSON *command_tool(th_broker *b, long id, const char *name, const cJSON *spec,
                            const cJSON *args)
 {
@@ -344,7 +360,8 @@ static cJSON *command_tool(th_broker *b, long id, const char *name, const cJSON 
     tx_buf out, err;
     tx_buf_init(&out, max_out);
     tx_buf_init(&err, 4096);
-    int rc = th_run_command(argv, stdin_text, &out, &err, timeout_ms);
+    int rc = th_run_command(argv, stdin_text, &out, &err,
+                            (int)wait_within_deadline(b, timeout_ms));
     cJSON_free(stdin_text);
     cJSON *reply;
     if (rc != 0) {
@@ -562,9 +579,9 @@ static cJSON *http_tool(th_broker *b, long id, const char *name, const cJSON *sp
         tx_buf out;
         tx_buf_init(&out, cJSON_IsNumber(mo) && mo->valuedouble > 0 ? (size_t)mo->valuedouble : 1u << 20);
         th_error herr = {"ToolError", ""};
+        long long timeout_ms = cJSON_IsNumber(t) ? (long long)(t->valuedouble * 1000) : 30000;
         int status = th_http_request(method ? method : "GET", url.data, headers, body,
-                                     cJSON_IsNumber(t) ? (long)(t->valuedouble * 1000) : 30000,
-                                     &out, &herr);
+                                     (long)wait_within_deadline(b, timeout_ms), &out, &herr);
         if (status < 0) {
             reply = error_event(id, herr.type, herr.message);
         } else if (status < 200 || status > 299) {
@@ -780,8 +797,10 @@ static cJSON *sleep_for(th_broker *b, long id, const cJSON *params)
         b->clock_calls += (long long)(s->valuedouble * 1000);
         return result_done(id, "slept", cJSON_CreateNumber(s->valuedouble));
     }
-    struct timespec left = {(time_t)s->valuedouble,
-                            (long)((s->valuedouble - (double)(time_t)s->valuedouble) * 1e9)};
+    /* The supervisor refuses a Sleep longer than the time left; this cut
+     * is the broker's own line behind it. */
+    double seconds = (double)wait_within_deadline(b, (long long)(s->valuedouble * 1000)) / 1000.0;
+    struct timespec left = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
     while (nanosleep(&left, &left) != 0 && errno == EINTR && !th_interrupted()) {
     }
     return result_done(id, "slept", cJSON_CreateNumber(s->valuedouble));

@@ -91,6 +91,8 @@ struct th_http_stream {
     long long last_byte_ms;
     long stall_ms;
     bool stalled;
+    long long deadline_ms; /* the run's time limit (0: none) */
+    bool past_deadline;    /* the transfer was cut there */
 };
 
 void th_http_emit(th_http_stream *s, cJSON *delta)
@@ -110,13 +112,6 @@ void th_http_malformed(th_http_stream *s, const char *fmt, ...)
     va_end(ap);
 }
 
-static long long mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* curl calls this about once a second and on every chunk: a stream that
  * stops moving for stall_ms is abandoned (curl's own low-speed check works
  * in whole seconds averaged over a window, too coarse for this). */
@@ -125,7 +120,12 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
 {
     (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
     th_http_stream *s = ud;
-    if (mono_ms() - s->last_byte_ms > s->stall_ms) {
+    long long now = th_now_ms();
+    if (s->deadline_ms && now >= s->deadline_ms) {
+        s->past_deadline = true;
+        return 1; /* abort the transfer: the run's time is up */
+    }
+    if (now - s->last_byte_ms > s->stall_ms) {
         s->stalled = true;
         return 1; /* abort the transfer */
     }
@@ -151,7 +151,7 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
 {
     th_http_stream *s = ud;
     size_t n = size * nmemb;
-    s->last_byte_ms = mono_ms();
+    s->last_byte_ms = th_now_ms();
     if (s->status == 0) {
         th_curl.easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &s->status);
         char *ct = NULL;
@@ -241,7 +241,12 @@ static cJSON *outcome(th_http_stream *s, CURLcode rc, const th_http_settings *st
 {
     const char *base = st->base_url;
     *retryable = false;
-    if (s->stalled) {
+    if (s->past_deadline) {
+        set_err(err, "Timeout",
+                "the run's time limit was reached while %.300s was answering; the answer was "
+                "abandoned",
+                base);
+    } else if (s->stalled) {
         set_err(err, "Timeout",
                 "the provider at %.300s sent nothing for %.1f s (stall_timeout); the answer was "
                 "abandoned",
@@ -301,7 +306,20 @@ cJSON *th_http_stream_post(const th_http_settings *st, const char *url, const ch
         return NULL;
     }
     cJSON *result = NULL;
+    long long deadline = sink ? sink->deadline_ms : 0;
     for (int attempt = 0;; attempt++) {
+        long timeout_ms = st->timeout_ms;
+        if (deadline) {
+            long long left = deadline - th_now_ms();
+            if (left <= 0) {
+                if (attempt == 0)
+                    set_err(err, "Timeout",
+                            "the run's time limit was reached before %.300s was asked",
+                            st->base_url);
+                break; /* a retry's error stays the one reported */
+            }
+            if (left < timeout_ms) timeout_ms = (long)left;
+        }
         CURL *curl = th_curl.easy_init();
         if (!curl) {
             set_err(err, "ProviderError", "libcurl could not start a transfer");
@@ -326,10 +344,11 @@ cJSON *th_http_stream_post(const th_http_settings *st, const char *url, const ch
         th_curl.easy_setopt(curl, CURLOPT_WRITEDATA, &s);
         th_curl.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
         th_curl.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
-        th_curl.easy_setopt(curl, CURLOPT_TIMEOUT_MS, st->timeout_ms);
+        th_curl.easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
         /* A stream that stops moving is a failure, not a wait forever. */
         s.stall_ms = st->stall_ms;
-        s.last_byte_ms = mono_ms();
+        s.deadline_ms = deadline;
+        s.last_byte_ms = th_now_ms();
         th_curl.easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
         th_curl.easy_setopt(curl, CURLOPT_XFERINFODATA, &s);
         th_curl.easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
@@ -337,6 +356,8 @@ cJSON *th_http_stream_post(const th_http_settings *st, const char *url, const ch
         th_curl.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
         CURLcode rc = th_curl.easy_perform(curl);
         if (s.status == 0) th_curl.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &s.status);
+        if (rc == CURLE_OPERATION_TIMEDOUT && deadline && th_now_ms() >= deadline)
+            s.past_deadline = true; /* curl's timeout was the run's, not the provider's */
         bool retryable;
         result = outcome(&s, rc, st, model, err, &retryable);
         /* The slist holds copies of the headers, the key among them. */
@@ -349,6 +370,7 @@ cJSON *th_http_stream_post(const th_http_settings *st, const char *url, const ch
         if (result || !retryable || attempt >= st->max_retries) break;
         double delay = st->constant_backoff ? st->retry_delay : st->retry_delay * (double)(1 << attempt);
         if (st->max_delay > 0 && delay > st->max_delay) delay = st->max_delay;
+        if (deadline && th_now_ms() + (long long)(delay * 1000) >= deadline) break;
         sleep_seconds(delay);
     }
     return result;

@@ -1,5 +1,5 @@
 /*
- * th_json.c - small JSON and identifier helpers of the host.
+ * th_json.c - small JSON, identifier and clock helpers of the host.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,6 +13,13 @@ const char *th_json_str(const cJSON *obj, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+long long th_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 void th_new_run_id(char out[40])

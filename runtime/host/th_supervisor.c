@@ -62,13 +62,6 @@ bool th_interrupted(void)
     return interrupted != 0;
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 tx_status th_find_runtime(char *out, size_t cap)
 {
     const char *env = getenv("TACTUS_RUNTIME");
@@ -185,6 +178,7 @@ typedef struct {
     th_durable *durable; /* NULL when the run is not journaled */
     bool streaming; /* a token stream is being printed: end it with a newline */
     bool write_failed;
+    long long deadline_ms; /* CLOCK_MONOTONIC: the end of the run's --timeout, 0: none */
 } run_ctx;
 
 static void end_stream(run_ctx *r)
@@ -291,6 +285,21 @@ static void fail(th_run_result *res, const char *message, const char *path)
     cJSON_AddNullToObject(res->error, "line");
 }
 
+/* The run's --timeout ran out at a request: "timed out after N s (...)",
+ * `what` says what was waiting, at the request's line. */
+static void fail_timed_out(run_ctx *r, th_run_result *res, const cJSON *params, const char *what)
+{
+    char m[400];
+    double limit = (double)r->opt->limits.wall_ms / 1000.0;
+    snprintf(m, sizeof m, "timed out after %g s (the run's time limit, --timeout %g): %s", limit,
+             limit, what);
+    end_stream(r);
+    fail(res, m, r->opt->path);
+    const cJSON *line = cJSON_GetObjectItemCaseSensitive(params, "line");
+    if (res->error && cJSON_IsNumber(line))
+        cJSON_ReplaceItemInObjectCaseSensitive(res->error, "line", cJSON_CreateNumber(line->valuedouble));
+}
+
 static void take_finish(th_run_result *res, const cJSON *params)
 {
     const char *status = th_json_str(params, "status");
@@ -342,6 +351,24 @@ static bool handle_frame(run_ctx *r, th_broker *broker, cJSON *msg, th_run_resul
         fail(res, "protocol error: a request id must be a number", r->opt->path);
         return false;
     }
+    /* A host wait the run's time limit cannot hold is never started: the
+     * run ends now, at once, instead of after the wait (Sleep(3600) under
+     * --timeout 2). Checked before the broker and the journal, so nothing is
+     * performed or recorded. Under `tactus test` the fixed clock moves
+     * instead of waiting, so no wait is refused there. */
+    if (strcmp(method, "timer.sleep") == 0 && r->deadline_ms && !r->opt->fixed_now_ms) {
+        const cJSON *s = cJSON_GetObjectItemCaseSensitive(params, "seconds");
+        long long left = r->deadline_ms - th_now_ms();
+        if (cJSON_IsNumber(s) && s->valuedouble * 1000.0 > (double)left) {
+            char what[200];
+            snprintf(what, sizeof what,
+                     "Sleep(%g) cannot finish in the %.1f s left, so the run ends now without "
+                     "waiting; raise --timeout or sleep less",
+                     s->valuedouble, left > 0 ? (double)left / 1000.0 : 0.0);
+            fail_timed_out(r, res, params, what);
+            return false;
+        }
+    }
     if (strcmp(method, "tool.call") == 0) {
         end_stream(r);
         char *args = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(params, "args"));
@@ -355,6 +382,15 @@ static bool handle_frame(run_ctx *r, th_broker *broker, cJSON *msg, th_run_resul
                               : th_broker_handle(broker, msg, on_delta, r);
     if (!reply) {
         fail(res, "out of memory in the broker", r->opt->path);
+        return false;
+    }
+    /* Every wait the broker started was cut at the deadline (see
+     * th_broker_set_deadline): a request that ran into it ends the run. */
+    if (r->deadline_ms && !r->opt->fixed_now_ms && th_now_ms() >= r->deadline_ms) {
+        cJSON_Delete(reply);
+        char what[200];
+        snprintf(what, sizeof what, "the run was waiting for %.60s; raise --timeout", method);
+        fail_timed_out(r, res, params, what);
         return false;
     }
     if (fatal) {
@@ -428,6 +464,8 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
         return st;
     }
     run_ctx r = {.opt = opt, .c = &c};
+    if (opt->limits.wall_ms > 0) r.deadline_ms = th_now_ms() + opt->limits.wall_ms;
+    if (!opt->fixed_now_ms) th_broker_set_deadline(broker, r.deadline_ms);
     if (opt->journal) {
         r.durable = th_durable_new(opt->journal, res->run_id, opt->tenant ? opt->tenant : "default");
         if (!r.durable) fail(res, "out of memory", opt->path);
@@ -461,7 +499,7 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
     tx_buf_init(&errtext, STDERR_KEEP);
     /* The host's own deadline: the runtime enforces its budget too, this one
      * catches a runtime that does not (a blocked or hostile process). */
-    long long deadline = opt->limits.wall_ms > 0 ? now_ms() + opt->limits.wall_ms + 2000 : 0;
+    long long deadline = opt->limits.wall_ms > 0 ? th_now_ms() + opt->limits.wall_ms + 2000 : 0;
     struct sigaction old_int, old_term;
     if (!opt->quiet_signals) th_catch_interrupts(&old_int, &old_term);
     bool finished = false, running = res->error == NULL, killed_for_time = false;
@@ -471,7 +509,7 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
         struct pollfd fds[2] = {{c.out, POLLIN, 0}, {c.err, POLLIN, 0}};
         int timeout = -1;
         if (deadline) {
-            long long left = deadline - now_ms();
+            long long left = deadline - th_now_ms();
             if (left <= 0) {
                 killed_for_time = true;
                 break;
@@ -490,7 +528,7 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
                     /* The connector is gone; the broker may still be
                      * forwarding the last frames. A moment, then give up. */
                     connector_gone = true;
-                    long long grace = now_ms() + 3000;
+                    long long grace = th_now_ms() + 3000;
                     if (!deadline || grace < deadline) deadline = grace;
                 }
             } else {
@@ -571,8 +609,9 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
         fail(res, m, opt->path);
     } else if (killed_for_time) {
         char m[160];
-        snprintf(m, sizeof m, "wall-clock budget exceeded (limit %lld ms): the runtime was stopped",
-                 opt->limits.wall_ms);
+        snprintf(m, sizeof m,
+                 "timed out after %g s (the run's time limit, --timeout): the runtime was stopped",
+                 (double)opt->limits.wall_ms / 1000.0);
         res->status = TH_FAILED;
         cJSON_Delete(res->error);
         res->error = NULL;

@@ -240,7 +240,8 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
             vm_abort(ctx, VM_ABORT_INSTRUCTIONS,
                      "instruction budget exceeded (limit %lld instructions)", b->instr_limit);
         else if (elapsed_ms(b) > b->wall_ms)
-            vm_abort(ctx, VM_ABORT_WALL, "wall-clock budget exceeded (limit %lld ms)", b->wall_ms);
+            vm_abort(ctx, VM_ABORT_WALL, "timed out after %g s (the run's time limit; raise it with --timeout)",
+                     (double)b->wall_ms / 1000.0);
         if (ctx->abort_kind == VM_ABORT_NONE) return;
     }
     /* This thread (perhaps a coroutine) now ticks on every instruction too. */

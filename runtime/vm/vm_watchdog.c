@@ -5,7 +5,7 @@
  * long C call never reaches it: a backtracking string pattern such as
  * ("a"):rep(40):find(("a*"):rep(40) .. "b") runs for hours inside
  * string.find. So a SIGALRM timer fires at wall_ms + VM_WATCHDOG_GRACE_MS and
- * its handler writes a prebuilt run.finish ("wall-clock budget exceeded")
+ * its handler writes a prebuilt run.finish ("timed out after N s")
  * and exits at once. The handler is async-signal-safe: no allocation, no
  * stdio, only write() and _exit(). It never cuts a frame in half: while the
  * protocol client writes one (vm_watchdog_enter_write), it only marks the
@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -23,6 +24,8 @@
 static vm_ctx *watched;
 
 static volatile sig_atomic_t in_write, alarm_pending;
+/* "N s", formatted when the watchdog starts: the handler cannot format. */
+static char limit_text[48];
 static char watchdog_frame[4 + 2 * VM_PATH_MAX + 1024];
 
 /* Async-signal-safe: no allocation, no stdio; appends into watchdog_frame. */
@@ -72,17 +75,18 @@ static void watchdog_fire(void)
     if (!ctx || ctx->finished) _exit(VM_EXIT_OK);
     size_t at = 4;
     at = put(at, "{\"method\":\"run.finish\",\"params\":{\"status\":\"failed\",\"output\":null,"
-                 "\"error\":{\"message\":\"wall-clock budget exceeded (limit ");
-    at = put_int(at, ctx->budget.wall_ms);
-    at = put(at, " ms)");
+                 "\"error\":{\"message\":\"timed out after ");
+    at = put(at, limit_text);
     const char *c_call = ctx->c_call;
     if (c_call) {
         /* Said for people: the call, why no budget check stopped it, the fix. */
-        at = put(at, " in ");
+        at = put(at, " (the run's time limit) in ");
         at = put(at, c_call);
         at = put(at, ", one call into C that no budget check can interrupt, so the watchdog "
                      "stopped the run; a pattern that backtracks (such as a* repeated) takes "
                      "exponential time: anchor it or match in steps");
+    } else {
+        at = put(at, " (the run's time limit; raise it with --timeout)");
     }
     at = put(at, "\",\"file\":");
     if (!ctx->sample_writing && ctx->sample_line > 0) {
@@ -127,6 +131,7 @@ static void on_alarm(int sig)
 void vm_watchdog_start(vm_ctx *ctx)
 {
     watched = ctx;
+    snprintf(limit_text, sizeof limit_text, "%g s", (double)ctx->budget.wall_ms / 1000.0);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_alarm;

@@ -52,7 +52,7 @@ static cJSON *chat(const cJSON *cfg, const cJSON *params, th_error *err)
 {
     th_anthropic *p = th_anthropic_new(cfg);
     assert_non_null(p);
-    th_sink sink = {on_delta, NULL};
+    th_sink sink = {on_delta, NULL, 0};
     memset(err, 0, sizeof *err);
     cJSON *done = th_anthropic_chat(p, params, th_json_str(params, "model"), &sink, err);
     th_anthropic_free(p);

@@ -84,7 +84,7 @@ static cJSON *provider_chat(const cJSON *cfg, const cJSON *params, collector *c,
 {
     th_openai *p = th_openai_new(cfg);
     assert_non_null(p);
-    th_sink sink = {on_delta, c};
+    th_sink sink = {on_delta, c, 0};
     memset(err, 0, sizeof *err);
     collector_init(c);
     cJSON *done = th_openai_chat(p, params, th_json_str(params, "model"), &sink, err);

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Limits that hold (docs/security.md "Limits"): a procedure cannot make the
+# host wait past the run's --timeout, whatever it waits on.
+#   limits.sh TACTUS CASE [--docker]
+#   sleep-over-limit  Sleep(3600) under --timeout 2 fails at once, with the message
+#   sleep-loop        a loop of Sleep(1) under --timeout 2.5 ends by the limit
+#   slow-model        a model that sends one chunk, then nothing for 30 s
+#                     (the provider's own stall_timeout is 60 s) under --timeout 2
+#   slow-tool         a host command that sleeps 30 s (its own timeout: 60 s)
+#                     under --timeout 2: the command is killed too
+#   pattern           a backtracking string.find (one C call) under --timeout 1:
+#                     the watchdog stops it and names string.find
+# Asserts the exit status, the message (file:line and "timed out after"),
+# the elapsed time (generous: a noisy 2-core machine), that the procedure
+# did not go on, and that no runtime, command or container is left behind.
+set -u
+tactus=$(realpath "$1") case=$2 mode=${3:---no-sandbox}
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d)
+srv_pid=
+cleanup() {
+    [ -n "$srv_pid" ] && kill "$srv_pid" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+sandbox=(--no-sandbox)
+[ "$mode" = "--docker" ] && sandbox=()
+fail() { echo "limits $case: $*" >&2; cat "$work/err" >&2 2>/dev/null; exit 1; }
+# The user's own configuration (trusted): $XDG_CONFIG_HOME/tactus/config.yml.
+export XDG_CONFIG_HOME=$work/cfg XDG_DATA_HOME=$work/data
+mkdir -p "$work/cfg/tactus" "$work/proj"
+user_config() { cat >"$work/cfg/tactus/config.yml"; }
+
+# The loopback model server (tests/integration/fake_openai.py); sets $port.
+start_model_server() {
+    mkfifo "$work/srv.in"
+    python3 "$here/../integration/fake_openai.py" --stall-seconds 30 \
+        --log "$work/requests.jsonl" <"$work/srv.in" >"$work/srv.out" 2>&1 &
+    srv_pid=$!
+    exec 9>"$work/srv.in"
+    for _ in $(seq 1 50); do grep -q '^PORT ' "$work/srv.out" && break; sleep 0.1; done
+    port=$(awk '/^PORT /{print $2; exit}' "$work/srv.out")
+    [ -n "$port" ] || fail "the loopback model server did not start"
+}
+
+case "$case" in
+    sleep-over-limit)
+        printf 'Procedure {\n  function()\n    Sleep(3600)\n    return "woke"\n  end\n}\n' > "$work/proj/run.tac"
+        timeout=2 max_ms=2500 want="run.tac:3: error: timed out after 2 s (the run's time limit, --timeout 2): Sleep(3600) cannot finish" ;;
+    sleep-loop)
+        printf 'Procedure {\n  function()\n    for i = 1, 100 do Sleep(1) end\n    return "woke"\n  end\n}\n' > "$work/proj/run.tac"
+        timeout=2.5 max_ms=4500 want="run.tac:3: error: timed out after 2.5 s" ;;
+    slow-model)
+        start_model_server
+        user_config <<YML
+providers:
+  openai:
+    base_url: http://127.0.0.1:$port/v1
+    stall_timeout: 60
+    timeout: 120
+    max_retries: 3
+YML
+        export OPENAI_API_KEY=test-key
+        printf 'slow = Agent { model = "openai/stall", system_prompt = "Think." }\nProcedure {\n  function()\n    slow({message = "hi"})\n    return "woke"\n  end\n}\n' > "$work/proj/run.tac"
+        timeout=2 max_ms=4000 want="run.tac:4: error: timed out after 2 s (the run's time limit, --timeout 2): the run was waiting for llm.chat" ;;
+    slow-tool)
+        user_config <<YML
+host_tools:
+  slow:
+    command: ["sh", "-c", "echo \$\$ > '$work/tool.pid'; exec sleep 30"]
+    timeout: 60
+YML
+        printf 'Procedure {\n  function()\n    Host.call("host.slow", {})\n    return "woke"\n  end\n}\n' > "$work/proj/run.tac"
+        timeout=2 max_ms=4000 want="run.tac:3: error: timed out after 2 s (the run's time limit, --timeout 2): the run was waiting for tool.call" ;;
+    pattern)
+        printf 'Procedure {\n  function()\n    local s = string.rep("a", 40)\n    s:find(string.rep("a*", 40) .. "b")\n    return "woke"\n  end\n}\n' > "$work/proj/run.tac"
+        # The watchdog fires at the limit plus its grace (1 s).
+        timeout=1 max_ms=4000 want="timed out after 1 s (the run's time limit) in string.find, one call into C" ;;
+    *) echo "limits.sh: unknown case $case" >&2; exit 2 ;;
+esac
+if [ "$mode" = "--docker" ]; then
+    max_ms=$((max_ms + 5000)) # a container start
+    chown -R 65534:65534 "$work/proj"
+fi
+cd "$work/proj" || exit 1
+start=$(date +%s%N)
+NO_COLOR=1 timeout 60 "$tactus" run "${sandbox[@]}" --store "$work/j.db" --timeout "$timeout" run.tac \
+    >"$work/out" 2>"$work/err"
+code=$?
+ms=$((($(date +%s%N) - start) / 1000000))
+[ $code -eq 1 ] || fail "exit $code, expected 1"
+grep -qF "$want" "$work/err" || fail "no '$want' in the error"
+grep -q "woke" "$work/out" && fail "the procedure went on after the limit"
+[ $ms -le $max_ms ] || fail "took $ms ms, expected at most $max_ms ms"
+# Only runtimes whose working directory is this test's folder are ours.
+for pid in $(pgrep -u "$(id -u)" -f tactus-runtime); do
+    [ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$work/proj" ] && fail "tactus-runtime $pid left behind"
+done
+if [ -f "$work/tool.pid" ]; then
+    sleep 0.2
+    kill -0 "$(cat "$work/tool.pid")" 2>/dev/null && fail "the host command $(cat "$work/tool.pid") was left running"
+fi
+if [ "$case" = slow-model ]; then
+    n=$(grep -c '' "$work/requests.jsonl" 2>/dev/null || echo 0)
+    [ "$n" = 1 ] || fail "the model server got $n requests, expected 1 (no retry after the limit)"
+fi
+run_id=$(grep -o 'run run-[0-9a-f]*' "$work/err" | head -1 | cut -d' ' -f2)
+if [ "$mode" = "--docker" ] && [ -n "$run_id" ] && docker ps -aq --filter "name=$run_id" | grep -q .; then
+    fail "container of $run_id left behind"
+fi
+echo "limits $case${3:+ $3}: ok ($ms ms)"
