@@ -45,6 +45,14 @@ typedef struct {
 bool cli_paths_add_arg(cli_paths *l, const char *arg, const char *cmd);
 void cli_paths_free(cli_paths *l);
 
+/* The largest procedure source a run takes: the source travels in the
+ * run's first frame (TP_MAX_FRAME, 16 MiB) with the inputs. `tactus check`
+ * reads larger files. */
+#define CLI_MAX_RUN_SOURCE (8u << 20)
+/* Reads a procedure to run (at most CLI_MAX_RUN_SOURCE); false after
+ * printing why on stderr, as "cmd: ...". */
+bool cli_read_run_source(const char *cmd, const char *path, char **src, size_t *len);
+
 /* Every file of the arguments read, parsed, checked, with its configuration. */
 typedef struct {
     char *src;

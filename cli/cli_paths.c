@@ -95,6 +95,28 @@ bool cli_paths_add_arg(cli_paths *l, const char *arg, const char *cmd)
     return ok;
 }
 
+bool cli_read_run_source(const char *cmd, const char *path, char **src, size_t *len)
+{
+    int err_no = 0;
+    tx_status st = tx_read_file(path, CLI_MAX_RUN_SOURCE, src, len, &err_no);
+    if (st == TX_ELIMIT) {
+        struct stat sb;
+        double mib = stat(path, &sb) == 0 ? (double)sb.st_size / (1024.0 * 1024.0) : 0;
+        fprintf(stderr,
+                "%s: %s is %.1f MiB; a procedure that runs may be at most %u MiB (its source "
+                "travels in the run's first message): move data into files the procedure reads, "
+                "or split the code into modules it requires\n",
+                cmd, path, mib, CLI_MAX_RUN_SOURCE >> 20);
+        return false;
+    }
+    if (st != TX_OK) {
+        fprintf(stderr, "%s: cannot read %s: %s\n", cmd, path,
+                err_no ? strerror(err_no) : tx_status_str(st));
+        return false;
+    }
+    return true;
+}
+
 int cli_inputs_load(cli_inputs *in, int argc, char **argv, const char *cmd)
 {
     memset(in, 0, sizeof *in);
@@ -114,11 +136,7 @@ int cli_inputs_load(cli_inputs *in, int argc, char **argv, const char *cmd)
     for (size_t i = 0; i < in->paths.len; i++) {
         cli_file *cf = &in->files[i];
         const char *path = in->paths.paths[i];
-        int err_no;
-        tx_status st = tx_read_file(path, 64u << 20, &cf->src, &cf->len, &err_no);
-        if (st != TX_OK) {
-            fprintf(stderr, "%s: cannot read %s: %s\n", cmd, path,
-                    err_no ? strerror(err_no) : tx_status_str(st));
+        if (!cli_read_run_source(cmd, path, &cf->src, &cf->len)) {
             bad = true;
             continue;
         }

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "proto.h"
 #include "host.h"
 #include "journal.h"
 
@@ -124,12 +125,19 @@ static bool typed_input(const fe_field *fd, const char *key, const char *text, c
         snprintf(err, errlen, "input '%s' is declared boolean; give true or false, not '%s'", key, text);
         return false;
     case FE_TYPE_ARRAY: {
-        cJSON *j = cJSON_Parse(text);
-        if (cJSON_IsArray(j)) {
+        char why[400];
+        if (*text == '[') {
+            /* Written as JSON: judged as JSON, never read as a comma list. */
+            cJSON *j = tp_json_parse_strict(text, strlen(text), TP_JSON_MAX_DEPTH, why, sizeof why);
+            if (!cJSON_IsArray(j)) {
+                if (j) snprintf(why, sizeof why, "it is not a JSON array");
+                cJSON_Delete(j);
+                snprintf(err, errlen, "input '%s' is declared array; its JSON is not usable: %s", key, why);
+                return false;
+            }
             *out = j;
             return true;
         }
-        cJSON_Delete(j);
         /* a,b,c: a comma list, numbers kept as numbers */
         cJSON *arr = cJSON_CreateArray();
         char *copy = tx_strdup(text);
@@ -144,11 +152,14 @@ static bool typed_input(const fe_field *fd, const char *key, const char *text, c
         return true;
     }
     case FE_TYPE_OBJECT: {
-        cJSON *j = cJSON_Parse(text);
+        char why[400];
+        cJSON *j = tp_json_parse_strict(text, strlen(text), TP_JSON_MAX_DEPTH, why, sizeof why);
         if (!cJSON_IsObject(j)) {
+            if (j) snprintf(why, sizeof why, "it is not an object");
             cJSON_Delete(j);
-            snprintf(err, errlen, "input '%s' is declared object; give a JSON object like '{\"k\": 1}'",
-                     key);
+            snprintf(err, errlen,
+                     "input '%s' is declared object; give a JSON object like '{\"k\": 1}' (%s)",
+                     key, why);
             return false;
         }
         *out = j;
@@ -166,7 +177,11 @@ static cJSON *build_inputs(const fe_procedure *main, char **kv, size_t n_kv, con
     cJSON *inputs = NULL;
     char err[512];
     if (json_text) {
-        inputs = cJSON_Parse(json_text);
+        inputs = tp_json_parse_strict(json_text, strlen(json_text), TP_JSON_MAX_DEPTH, err, sizeof err);
+        if (!inputs) {
+            fprintf(stderr, "tactus run: --input-json: %s\n", err);
+            return NULL;
+        }
         if (!cJSON_IsObject(inputs)) {
             fprintf(stderr, "tactus run: --input-json must be a JSON object, like '{\"name\": \"Ada\"}'\n");
             cJSON_Delete(inputs);
@@ -194,6 +209,16 @@ static cJSON *build_inputs(const fe_procedure *main, char **kv, size_t n_kv, con
             fprintf(stderr, "tactus run: unknown input '%s'; the procedure declares: %s\n", key,
                     b.len ? b.data : "no inputs");
             tx_buf_free(&b);
+            cJSON_Delete(inputs);
+            return NULL;
+        }
+        size_t bad = tx_utf8_invalid_at(val, strlen(val));
+        if (val[bad]) {
+            /* Never passed on "repaired": the run would see other text. */
+            fprintf(stderr,
+                    "tactus run: --input %s: byte %zu of the value (0x%02X) is not UTF-8; inputs "
+                    "are text: convert it (iconv -t UTF-8) or pass the data as a file\n",
+                    key, bad + 1, (unsigned char)val[bad]);
             cJSON_Delete(inputs);
             return NULL;
         }
@@ -498,12 +523,7 @@ int cli_run(int argc, char **argv)
     cli_load_env_files(path);
 
     size_t len = 0;
-    int err_no;
-    tx_status st = tx_read_file(path, 64u << 20, &src, &len, &err_no);
-    if (st != TX_OK) {
-        fprintf(stderr, "tactus run: cannot read %s: %s\n", path, err_no ? strerror(err_no) : tx_status_str(st));
-        goto done;
-    }
+    if (!cli_read_run_source("tactus run", path, &src, &len)) goto done;
     fe = fe_context_new();
     if (!fe || fe_parse(fe, path, src, len, &f) != TX_OK) {
         fprintf(stderr, "tactus run: out of memory reading %s\n", path);
@@ -599,7 +619,7 @@ int cli_run(int argc, char **argv)
     };
     if (json && !verbose) ro.progress.out = NULL; /* one document, nothing else */
     th_run_result res;
-    st = th_run(&ro, &res);
+    tx_status st = th_run(&ro, &res);
     if (st != TX_OK) {
         fprintf(stderr, "tactus run: cannot start tactus-runtime: %s\n", tx_status_str(st));
         rc = CLI_EXIT_FAILED;

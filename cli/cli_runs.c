@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "proto.h"
 #include "host.h"
 #include "journal.h"
 
@@ -454,8 +455,19 @@ static int cmd_approve(const runs_opts *o)
                 full, run, req);
         rc = CLI_EXIT_USAGE;
     } else if (o->value) {
-        answer = cJSON_Parse(o->value);
-        if (!answer) answer = cJSON_CreateString(o->value);
+        /* JSON when it is JSON; a bare word is the string it reads as. Text
+         * that starts like JSON is judged as JSON: a typo in it is an error,
+         * never an answer of another type. */
+        char why[400];
+        answer = tp_json_parse_strict(o->value, strlen(o->value), TP_JSON_MAX_DEPTH, why, sizeof why);
+        if (!answer && strchr("[{\"", o->value[0]) && o->value[0]) {
+            char *t = tx_term_text(why);
+            fprintf(stderr, "tactus approve: --value: %s\n", t ? t : why);
+            tx_free(t);
+            rc = CLI_EXIT_USAGE;
+        } else if (!answer) {
+            answer = cJSON_CreateString(o->value);
+        }
     } else if (yes_no) {
         answer = cJSON_CreateBool(!o->deny);
     } else if (o->deny) {

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "ev_internal.h"
+#include "proto.h"
 
 typedef struct {
     bool done, passed;
@@ -191,11 +192,14 @@ static bool load_dataset_file(ev_eval *ev, const char *rel, const char *where, c
             while (*q == ' ' || *q == '\t' || *q == '\r')
                 q++;
             if (*q) {
-                cJSON *c = cJSON_Parse(p);
+                char why[400];
+                cJSON *c = tp_json_parse_strict(p, strlen(p), TP_JSON_MAX_DEPTH, why, sizeof why);
                 char w[8300];
                 snprintf(w, sizeof w, "%s:%d", path, line);
                 if (!c) {
-                    snprintf(err, cap, "%s: not a JSON object", w);
+                    /* why starts "line 1, column C": the line is the file's */
+                    const char *col = strstr(why, "column ");
+                    snprintf(err, cap, "%s:%s", w, col ? col + 7 : why);
                     ok = false;
                 } else {
                     ok = add_case(ev, c, w, err, cap);
@@ -205,8 +209,12 @@ static bool load_dataset_file(ev_eval *ev, const char *rel, const char *where, c
             p = nl ? nl + 1 : p + strlen(p);
         }
     } else if (tx_has_suffix(path, ".json")) {
-        cJSON *all = cJSON_Parse(text);
-        if (!cJSON_IsArray(all)) {
+        char why[400];
+        cJSON *all = tp_json_parse_strict(text, len, TP_JSON_MAX_DEPTH, why, sizeof why);
+        if (!all) {
+            snprintf(err, cap, "%s: %s", path, why);
+            ok = false;
+        } else if (!cJSON_IsArray(all)) {
             snprintf(err, cap, "%s: expected a JSON array of cases", path);
             ok = false;
         }
@@ -230,9 +238,13 @@ static bool load_dataset_file(ev_eval *ev, const char *rel, const char *where, c
                 const char *v = cell ? cell->valuestring : "";
                 bool json_col = !strcmp(col, "inputs") || !strcmp(col, "expected_output") ||
                                 !strcmp(col, "metadata");
-                cJSON *j = json_col && *v ? cJSON_Parse(v) : NULL;
+                char why[400];
+                cJSON *j = json_col && *v ? tp_json_parse_strict(v, strlen(v), TP_JSON_MAX_DEPTH,
+                                                                 why, sizeof why)
+                                          : NULL;
                 if (json_col && *v && !j && strcmp(col, "expected_output") != 0) {
-                    snprintf(err, cap, "%s:%d: column %s is not JSON: %s", path, line, col, v);
+                    snprintf(err, cap, "%s:%d: column %s is not JSON (%s): %.200s", path, line,
+                             col, why, v);
                     ok = false;
                 }
                 cJSON_AddItemToObject(c, col, j ? j : cJSON_CreateString(v));

@@ -488,7 +488,17 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
             close_fd(&c.out);
             c.out = ctl;
         }
-    } else if (!start || tp_write_frame(c.in, start) != TX_OK) {
+    } else if (!start) {
+        fail(res, "out of memory", opt->path);
+    } else if ((st = tp_write_frame(c.in, start)) == TX_ELIMIT) {
+        char m[400];
+        snprintf(m, sizeof m,
+                 "the run's first message (the source, %zu bytes, and the inputs) is over the "
+                 "%u MiB limit of a frame, so nothing was run: pass large data as files in the "
+                 "procedure's folder instead of inputs",
+                 opt->source_len, TP_MAX_FRAME >> 20);
+        fail(res, m, opt->path);
+    } else if (st != TX_OK) {
         fail(res, "could not start tactus-runtime (it exited at once)", opt->path);
     }
     cJSON_Delete(start);

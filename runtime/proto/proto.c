@@ -4,6 +4,7 @@
 #include "proto.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -185,4 +186,127 @@ cJSON *tp_error(long id, const char *type, const char *message)
         cJSON_AddStringToObject(e, "message", message);
     }
     return o;
+}
+
+/* ---- JSON text from people and procedures -------------------------------------------------------------- */
+
+static void json_where(const char *s, size_t n, size_t off, int *line, int *col)
+{
+    *line = 1;
+    size_t ls = 0;
+    for (size_t i = 0; i < off && i < n; i++)
+        if (s[i] == '\n') (*line)++, ls = i + 1;
+    *col = (int)tx_utf8_count(s + ls, (off < n ? off : n) - ls) + 1;
+}
+
+static int hex4(const char *p, const char *end)
+{
+    if (end - p < 4) return -1;
+    int v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (d < 0) return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+/* The first hazard of the text (see tp_json_parse_strict), as a message in
+ * err, or false when there is none. Only lexical: strings, escapes and
+ * brackets; cJSON judges the grammar afterwards. */
+static bool json_hazard(const char *s, size_t n, int max_depth, char *err, size_t cap)
+{
+    int depth = 0, line, col;
+    bool in_string = false;
+    const char *what = NULL;
+    size_t at = 0;
+    size_t bad = tx_utf8_invalid_at(s, n);
+    for (size_t i = 0; i < n && !what; i++) {
+        char c = s[i];
+        if (i == bad) {
+            what = "a byte that is not UTF-8; JSON text must be UTF-8";
+            at = i;
+        } else if (c == '\0') {
+            what = "a NUL byte; JSON text cannot hold one";
+            at = i;
+        } else if (in_string) {
+            if (c == '"') {
+                in_string = false;
+            } else if (c == '\\' && i + 1 < n) {
+                if (s[i + 1] == 'u') {
+                    int u = hex4(s + i + 2, s + n);
+                    if (u == 0) {
+                        what = "a NUL character (\\u0000) in a string; Tactus strings cannot "
+                               "hold it: remove it or send the bytes another way (base64)";
+                        at = i;
+                    } else if (u >= 0xD800 && u <= 0xDBFF) {
+                        int lo = (i + 7 < n && s[i + 6] == '\\' && s[i + 7] == 'u')
+                                     ? hex4(s + i + 8, s + n)
+                                     : -1;
+                        if (lo < 0xDC00 || lo > 0xDFFF) {
+                            what = "a lone UTF-16 surrogate (\\ud800-\\udbff must be followed by "
+                                   "\\udc00-\\udfff); write the character itself or its "
+                                   "surrogate pair";
+                            at = i;
+                        } else {
+                            i += 6; /* the pair's low half is checked here */
+                        }
+                    } else if (u >= 0xDC00 && u <= 0xDFFF) {
+                        what = "a lone UTF-16 surrogate (\\udc00-\\udfff without a high half "
+                               "before it); write the character itself or its surrogate pair";
+                        at = i;
+                    }
+                }
+                i++;
+            }
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > max_depth) {
+                at = i;
+                json_where(s, n, at, &line, &col);
+                snprintf(err, cap,
+                         "line %d, column %d: arrays and objects nested more than %d deep; "
+                         "flatten the data",
+                         line, col, max_depth);
+                return true;
+            }
+        } else if (c == ']' || c == '}') {
+            depth--;
+        }
+    }
+    if (!what) return false;
+    json_where(s, n, at, &line, &col);
+    snprintf(err, cap, "line %d, column %d: %s", line, col, what);
+    return true;
+}
+
+cJSON *tp_json_parse_strict(const char *s, size_t n, int max_depth, char *err, size_t cap)
+{
+    if (n == 0) {
+        snprintf(err, cap, "empty input is not JSON");
+        return NULL;
+    }
+    if (json_hazard(s, n, max_depth, err, cap)) return NULL;
+    const char *end = NULL;
+    cJSON *tree = cJSON_ParseWithLengthOpts(s, n, &end, false);
+    if (tree) {
+        while (end < s + n && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
+            end++;
+        if (end == s + n) return tree;
+    }
+    size_t off = end && end >= s && end <= s + n ? (size_t)(end - s) : 0;
+    int line, col;
+    json_where(s, n, off, &line, &col);
+    char near[24];
+    size_t k = 0;
+    for (size_t i = off; i < n && k < 16; i++)
+        near[k++] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+    near[k] = '\0';
+    snprintf(err, cap, "line %d, column %d: %s%s%s%s", line, col,
+             tree ? "unexpected text after the JSON value" : "invalid JSON", k ? " (near '" : "",
+             near, k ? "')" : "");
+    cJSON_Delete(tree);
+    return NULL;
 }

@@ -23,6 +23,9 @@
 
 #define TP_PROTOCOL_VERSION 1
 #define TP_MAX_FRAME (16u * 1024u * 1024u)
+/* How deep JSON given to a run (inputs, answers, Json.decode) may nest:
+ * Json.encode refuses deeper values, so a run could not return them. */
+#define TP_JSON_MAX_DEPTH 200
 
 /* ---- incremental decoder ------------------------------------------------------------ */
 
@@ -61,5 +64,18 @@ cJSON *tp_request(long id, const char *method, cJSON *params);
 cJSON *tp_event(long id, const char *event, cJSON *data);
 /* {"id": id, "event": "error", "error": {"type": type, "message": message}} */
 cJSON *tp_error(long id, const char *type, const char *message);
+
+/* ---- JSON text from people and procedures ---------------------------------------- */
+/* Parses one JSON value from s[0..n) for input that people or procedures
+ * give (--input-json, answers, Json.decode, datasets), refusing with
+ * "line L, column C: what; the fix" in err what cJSON would refuse without a
+ * reason or accept silently wrong:
+ *   - a NUL in a string (\u0000): cJSON would cut the string there;
+ *   - a lone UTF-16 surrogate (\ud800 not followed by \udc00-\udfff);
+ *   - nesting deeper than max_depth;
+ *   - bytes that are not UTF-8, a NUL byte, text after the value, and any
+ *     other syntax error (with the text near it).
+ * Returns the cJSON tree (free with cJSON_Delete), or NULL with err set. */
+cJSON *tp_json_parse_strict(const char *s, size_t n, int max_depth, char *err, size_t cap);
 
 #endif

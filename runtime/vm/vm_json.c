@@ -19,9 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto.h"
 #include "vm_int.h"
 
-#define JSON_MAX_DEPTH 200
 #define BOX_TEXT       "tactus.box.text"
 
 /* ---- helpers ---------------------------------------------------------------------------- */
@@ -282,7 +282,7 @@ static cJSON *encode_value(encoder *e, int idx, int depth)
     case LUA_TSTRING:
         return make_string(L, idx);
     case LUA_TTABLE: {
-        if (depth > JSON_MAX_DEPTH) {
+        if (depth > TP_JSON_MAX_DEPTH) {
             if (e->o->lenient) return cJSON_CreateString("<too deep>");
             encode_fail(e, "a table nested too deeply");
         }
@@ -426,45 +426,14 @@ static int json_encode(lua_State *L)
     return 1;
 }
 
-static void line_col(const char *s, size_t off, int *line, int *col)
-{
-    *line = 1;
-    *col = 1;
-    for (size_t i = 0; i < off; i++) {
-        if (s[i] == '\n') {
-            (*line)++;
-            *col = 1;
-        } else {
-            (*col)++;
-        }
-    }
-}
-
 static int json_decode(lua_State *L)
 {
     size_t n;
     const char *s = luaL_checklstring(L, 1, &n);
     cJSON **tree = vm_box_json(L);
-    const char *end = NULL;
-    *tree = cJSON_ParseWithLengthOpts(s, n, &end, false);
-    if (*tree) {
-        while (end < s + n && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
-            end++;
-    }
-    if (!*tree || end != s + n) {
-        size_t off = end && end >= s && end <= s + n ? (size_t)(end - s) : 0;
-        int line, col;
-        line_col(s, off, &line, &col);
-        if (n == 0) return luaL_error(L, "Json.decode: empty input is not JSON");
-        char near[24];
-        size_t k = 0;
-        for (size_t i = off; i < n && k < 16; i++)
-            near[k++] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-        near[k] = '\0';
-        return luaL_error(L, "Json.decode: %s at line %d, column %d%s%s%s",
-                          *tree ? "unexpected text after the JSON value" : "invalid JSON", line,
-                          col, k ? " (near '" : "", near, k ? "')" : "");
-    }
+    char err[400];
+    *tree = tp_json_parse_strict(s, n, TP_JSON_MAX_DEPTH, err, sizeof err);
+    if (!*tree) return luaL_error(L, "Json.decode: %s", err);
     vm_json_push(L, *tree);
     cJSON_Delete(*tree);
     *tree = NULL;

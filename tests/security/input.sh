@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Area "input" (docs/security.md): bad input given to a run is refused with
+# a message that says exactly what is wrong and where; nothing is cut or
+# "repaired" silently, and nothing runs.
+#   input.sh TACTUS
+# Each attack is what a user (or a script feeding tactus) would pass; each
+# asserts the exit status, the message, and that no run was recorded in the
+# journal (the run never started). Then the procedure's own Json.decode of
+# the same hazards fails at its line instead of returning cut text.
+source "$(dirname "$0")/../durable/lib.sh" "$1"
+mkdir -p "$work/p"
+cd "$work/p" || exit 1
+cat >echo.tac <<'TAC'
+Procedure {
+  input = {
+    text = field.string{required = false},
+    data = field.object{required = false},
+    list = field.array{required = false},
+  },
+  function(input)
+    return {text = input.text, data = input.data, list = input.list}
+  end,
+}
+TAC
+cat >>echo.tac <<'TAC'
+Specifications([[
+Feature: echo
+  Scenario: runs
+    Then the procedure should complete successfully
+]])
+TAC
+
+# no_run WHAT: the journal holds no run but the $runs_made this test made
+# on purpose (the refused one never started).
+runs_made=0
+no_run() {
+    local n
+    n=$("$tactus" runs --json --store "$store" 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' 2>/dev/null || echo 0)
+    [ "$n" = "$runs_made" ] || fail "$1: $n runs recorded, expected $runs_made"
+}
+# refused WHAT MESSAGE ARGS...: `tactus run ARGS` exits 2 with MESSAGE, nothing ran.
+refused() {
+    local what=$1 msg=$2
+    shift 2
+    t run --no-sandbox "$@"
+    expect_rc 2 "$what"
+    contains "$msg" "$work/err" "$what"
+    grep -q '"text"' "$work/out" && fail "$what: the procedure ran"
+    no_run "$what"
+    note "$what: refused"
+}
+
+refused "lone surrogate in --input-json" \
+    "tactus run: --input-json: line 1, column 10: a lone UTF-16 surrogate (\\ud800-\\udbff must be followed by \\udc00-\\udfff)" \
+    echo.tac --input-json '{"text":"\ud800x"}'
+refused "low surrogate alone" \
+    "tactus run: --input-json: line 1, column 11: a lone UTF-16 surrogate (\\udc00-\\udfff without a high half before it)" \
+    echo.tac --input-json '{"text":"a\udc00"}'
+refused "NUL inside a JSON string" \
+    "tactus run: --input-json: line 1, column 12: a NUL character (\\u0000) in a string; Tactus strings cannot hold it" \
+    echo.tac --input-json '{"text":"ab\u0000cd"}'
+deep=$(python3 -c 'print("{\"data\":{\"a\":" + "[" * 1000 + "]" * 1000 + "}}")')
+refused "1,000-deep JSON" \
+    "tactus run: --input-json: line 1, column 212: arrays and objects nested more than 200 deep; flatten the data" \
+    echo.tac --input-json "$deep"
+refused "broken JSON in a typed object input" \
+    "tactus run: input 'data' is declared object; give a JSON object like '{\"k\": 1}' (line 1, column 7: invalid JSON (near '}'))" \
+    echo.tac --input 'data={"a": }'
+refused "NUL in a typed array input" \
+    "tactus run: input 'list' is declared array; its JSON is not usable: line 1, column 3: a NUL character (\\u0000)" \
+    echo.tac --input 'list=["\u0000"]'
+refused "invalid UTF-8 in --input" \
+    "tactus run: --input text: byte 2 of the value (0xED) is not UTF-8; inputs are text" \
+    echo.tac --input text=$'a\xed\xa0\x80b'
+
+# A surrogate pair (an emoji) and an escaped backslash before u0000 are fine.
+t run --no-sandbox --json echo.tac --input-json '{"text":"\ud83d\ude00 \\u0000"}'
+expect_rc 0 "a surrogate pair"
+runs_made=1
+[ "$(jv 'd["output"]["text"]')" = '😀 \u0000' ] || fail "a surrogate pair: got $(jv 'd["output"]["text"]')"
+note "a surrogate pair and an escaped \\u0000: accepted whole"
+
+# A 60 MiB source: run and test refuse it before anything starts.
+head -c $((60 * 1024 * 1024)) /dev/zero | tr '\0' '-' >big.tac
+printf '\nProcedure { function() return "ran" end }\n' >>big.tac
+for cmd in run test eval; do
+    # test and eval keep no journal: no --store for them.
+    if [ "$cmd" = run ]; then t run --no-sandbox big.tac; else
+        "$tactus" "$cmd" --no-sandbox big.tac >"$work/out" 2>"$work/err" </dev/null
+        rc=$?
+    fi
+    expect_rc 2 "60 MiB source ($cmd)"
+    contains "tactus $cmd: big.tac is 60.0 MiB; a procedure that runs may be at most 8 MiB" "$work/err" "60 MiB source ($cmd)"
+    grep -q ran "$work/out" && fail "60 MiB source ($cmd): it ran"
+done
+no_run "60 MiB source"
+note "60 MiB source: refused by run, test and eval"
+rm -f big.tac
+
+# An answer that starts like JSON and is not: refused, the request stays pending.
+cat >ask.tac <<'TAC'
+Procedure {
+  function()
+    return Human.input({message = "Data?"})
+  end,
+}
+TAC
+t run --no-sandbox --json ask.tac
+expect_rc 3 "ask: suspends"
+run=$(jv 'd["run_id"]') req=$(jv 'd["pending"][0]["request_id"]')
+t approve "$run" "$req" --value '{"a": "\ud800"}'
+expect_rc 2 "answer with a lone surrogate"
+contains "tactus approve: --value: line 1, column 8: a lone UTF-16 surrogate" "$work/err" "answer"
+t approvals --json
+[ "$(jv 'len(d)')" = 1 ] || fail "answer: the request is no longer pending"
+note "an answer with a lone surrogate: refused, still pending"
+
+# The procedure's own Json.decode: an error at its line, never cut text.
+cat >decode.tac <<'TAC'
+Procedure {
+  function()
+    local s = Json.decode('"ab\\u0000cd"')
+    return {len = #s}
+  end,
+}
+TAC
+t run --no-sandbox --json decode.tac
+expect_rc 1 "Json.decode of a NUL"
+[ "$(jv 'd["error"]["line"]')" = 3 ] || fail "Json.decode of a NUL: line $(jv 'd["error"]["line"]')"
+contains 'Json.decode: line 1, column 4: a NUL character (\\u0000) in a string' "$work/out" "Json.decode of a NUL"
+note "Json.decode of a NUL: fails at decode.tac:3"
+echo "security/input: PASS"
