@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -133,6 +134,102 @@ static bool doctor_target(const char *arg, char *dir, char *cfg_path)
     return true;
 }
 
+/* ---- gVisor ------------------------------------------------------------------------ */
+
+/* The kernel check: the probe reports the kernel it sees; only the host
+ * knows whether that is its own. Under runsc it must not be (gVisor's
+ * kernel answers instead); under runc it is, which is said, not failed. */
+static void judge_kernel(cJSON *rep, bool runsc)
+{
+    cJSON *k = cJSON_GetObjectItemCaseSensitive(rep, "kernel");
+    const char *seen = th_json_str(k, "detail");
+    struct utsname u;
+    if (!k || !seen || uname(&u) != 0) return;
+    char host[600], d[1400];
+    snprintf(host, sizeof host, "%s %s", u.release, u.version);
+    bool own = strcmp(seen, host) != 0;
+    if (runsc)
+        snprintf(d, sizeof d, "%s: %s (the host's is %s)",
+                 own ? "gVisor (runsc), a kernel of its own" : "runsc was asked for, but this is the host's kernel",
+                 seen, host);
+    else
+        snprintf(d, sizeof d, "the host's kernel, shared (runc): %s; sandbox.runtime: runsc puts gVisor's between them",
+                 seen);
+    cJSON_ReplaceItemInObjectCaseSensitive(k, "ok", cJSON_CreateBool(runsc ? own : true));
+    cJSON_ReplaceItemInObjectCaseSensitive(k, "detail", cJSON_CreateString(d));
+}
+
+/* Under runsc the probe sees gVisor's view: no cgroup files, no
+ * NoNewPrivs line. These limits are enforced by the host on the gVisor
+ * sandbox itself, so they are read from what dockerd applied to the
+ * container (docker inspect of the kept container). */
+static void judge_runsc_limits(cJSON *rep, const char *container)
+{
+    char fmt[] = "{{json .HostConfig}}";
+    char *argv[] = {"docker", "inspect", "--format", fmt, (char *)container, NULL};
+    tx_buf out, errb;
+    tx_buf_init(&out, 1u << 20);
+    tx_buf_init(&errb, 4096);
+    cJSON *hc = th_run_command(argv, "", &out, &errb, 20000) == 0 && out.data ? cJSON_Parse(out.data) : NULL;
+    const cJSON *pids = cJSON_GetObjectItemCaseSensitive(hc, "PidsLimit");
+    const cJSON *mem = cJSON_GetObjectItemCaseSensitive(hc, "Memory");
+    const cJSON *rt = cJSON_GetObjectItemCaseSensitive(hc, "Runtime");
+    bool nnp = false;
+    const cJSON *o;
+    cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(hc, "SecurityOpt"))
+        if (cJSON_IsString(o) && strcmp(o->valuestring, "no-new-privileges") == 0) nnp = true;
+    bool is_runsc = cJSON_IsString(rt) && strcmp(rt->valuestring, "runsc") == 0;
+    char d[300];
+    cJSON *c;
+    if ((c = cJSON_GetObjectItemCaseSensitive(rep, "pids"))) {
+        bool ok = is_runsc && cJSON_IsNumber(pids) && pids->valuedouble > 0;
+        snprintf(d, sizeof d, "pids limit %.0f on the gVisor sandbox (host side, docker inspect)",
+                 cJSON_IsNumber(pids) ? pids->valuedouble : 0);
+        cJSON_ReplaceItemInObjectCaseSensitive(c, "ok", cJSON_CreateBool(ok));
+        cJSON_ReplaceItemInObjectCaseSensitive(c, "detail", cJSON_CreateString(d));
+    }
+    if ((c = cJSON_GetObjectItemCaseSensitive(rep, "memory"))) {
+        bool ok = is_runsc && cJSON_IsNumber(mem) && mem->valuedouble > 0;
+        snprintf(d, sizeof d, "memory limit %.0f bytes on the gVisor sandbox (host side, docker inspect)",
+                 cJSON_IsNumber(mem) ? mem->valuedouble : 0);
+        cJSON_ReplaceItemInObjectCaseSensitive(c, "ok", cJSON_CreateBool(ok));
+        cJSON_ReplaceItemInObjectCaseSensitive(c, "detail", cJSON_CreateString(d));
+    }
+    if ((c = cJSON_GetObjectItemCaseSensitive(rep, "no_new_privileges"))) {
+        snprintf(d, sizeof d, "no-new-privileges %s on the gVisor sandbox (host side, docker inspect)",
+                 nnp ? "set" : "NOT set");
+        cJSON_ReplaceItemInObjectCaseSensitive(c, "ok", cJSON_CreateBool(is_runsc && nnp));
+        cJSON_ReplaceItemInObjectCaseSensitive(c, "detail", cJSON_CreateString(d));
+    }
+    cJSON_Delete(hc);
+    tx_buf_free(&out);
+    tx_buf_free(&errb);
+}
+
+/* Drops --rm from a launch plan: the container stays for docker inspect. */
+static void keep_container(th_launch *l)
+{
+    for (size_t i = 0; i < l->argc; i++) {
+        if (l->argv[i] && strcmp(l->argv[i], "--rm") == 0) {
+            tx_free(l->argv[i]);
+            memmove(&l->argv[i], &l->argv[i + 1], (l->argc - i) * sizeof *l->argv); /* with the NULL */
+            l->argc--;
+            return;
+        }
+    }
+}
+
+static void remove_container(const char *container)
+{
+    char *argv[] = {"docker", "rm", "-f", (char *)container, NULL};
+    tx_buf out, errb;
+    tx_buf_init(&out, 4096);
+    tx_buf_init(&errb, 4096);
+    th_run_command(argv, "", &out, &errb, 20000);
+    tx_buf_free(&out);
+    tx_buf_free(&errb);
+}
+
 static int cmd_doctor(bool json, const char *target, const char *const *probe_args)
 {
     char reason[256], runtime[PATH_MAX], probe[PATH_MAX], image[256], detail[512], err[1024];
@@ -171,6 +268,9 @@ static int cmd_doctor(bool json, const char *target, const char *const *probe_ar
         cJSON_Delete(config);
         return CLI_EXIT_USAGE;
     }
+    const char *oci = th_json_str(th_config_get(config, "sandbox"), "runtime");
+    bool runsc = oci && strcmp(oci, "runsc") == 0;
+    if (runsc && !probe_args) keep_container(&l);
     const cJSON *timeout = th_config_get(config, "sandbox.timeout");
     int timeout_ms = cJSON_IsNumber(timeout) ? (int)(timeout->valuedouble * 1000) : 60000;
     if (timeout_ms > 600000) timeout_ms = 600000;
@@ -187,6 +287,11 @@ static int cmd_doctor(bool json, const char *target, const char *const *probe_ar
         status = CLI_EXIT_OK;
     } else {
         cJSON *rep = out.data ? cJSON_Parse(out.data) : NULL;
+        judge_kernel(rep, runsc);
+        if (runsc) {
+            judge_runsc_limits(rep, l.container);
+            remove_container(l.container);
+        }
         if (!rep) {
             fprintf(stderr, "tactus sandbox doctor: the probe gave no report (exit %d): %.300s\n", rc,
                     errb.data ? errb.data : "");

@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -320,6 +321,21 @@ static void check_privileges(void)
     check("seccomp", strcmp(sec, "2") == 0 && all_eperm, d);
 }
 
+/* The kernel the probe runs on, as the container sees it. The probe cannot
+ * tell a kernel of its own (gVisor) from the host's: the doctor compares
+ * this with the host's uname and decides (cli_sandbox.c). */
+static void check_kernel(void)
+{
+    struct utsname u;
+    char d[600];
+    if (uname(&u) != 0) {
+        check("kernel", false, "uname failed");
+        return;
+    }
+    snprintf(d, sizeof d, "%s %s", u.release, u.version);
+    check("kernel", true, d);
+}
+
 static void check_limits(void)
 {
     char v[64], d[256];
@@ -345,6 +361,7 @@ static int mode_report(void)
     check_host_files();
     check_privileges();
     check_limits();
+    check_kernel();
     printf("\n}\n");
     return 0;
 }

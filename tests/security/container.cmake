@@ -1,4 +1,5 @@
-# Defence in depth for the container: our seccomp allow-list, and no plain
+# Defence in depth for the container: our seccomp allow-list, gVisor
+# (sandbox.runtime: runsc), and no plain
 # TCP to or from a remote broker beyond loopback (container.sh).
 add_test(NAME security-container-seccomp
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/container.sh $<TARGET_FILE:tactus> seccomp)
@@ -7,3 +8,7 @@ set_tests_properties(security-container-seccomp PROPERTIES LABELS "security;dock
 add_test(NAME security-container-plain-tcp
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/container.sh $<TARGET_FILE:tactus> plain-tcp)
 set_tests_properties(security-container-plain-tcp PROPERTIES LABELS "security" TIMEOUT 60)
+add_test(NAME security-container-runsc
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/container.sh $<TARGET_FILE:tactus> runsc)
+set_tests_properties(security-container-runsc PROPERTIES LABELS "security;docker;no-asan"
+                     RUN_SERIAL TRUE TIMEOUT 180)

@@ -5,6 +5,9 @@
 #            in force and socket, ptrace, mount, unshare, bpf, keyctl,
 #            io_uring_setup, perf_event_open, userfaultfd fail with EPERM
 #            (Docker's default profile lets socket through).
+# runsc:     sandbox.runtime: runsc runs the container under gVisor: doctor
+#            sees a kernel that is not the host's and every other check
+#            holds; a run works; an unknown runtime fails closed.
 # plain-tcp: a broker reached or served over plain tcp:// beyond loopback is
 #            refused before anything connects: a listener planted on this
 #            machine's non-loopback address (docker0's) must see nothing.
@@ -35,6 +38,36 @@ seccomp)
     out=$(cd "$work/p" && "$tactus" run hello.tac 2>"$work/err") || fail "a run failed under the profile: $(cat "$work/err")"
     grep -q '"hi"' <<<"$out" || fail "unexpected result: $out"
     echo "security-container seccomp: ok ($detail)" ;;
+runsc)
+    # gVisor: the container gets a kernel of its own; every other doctor
+    # check still holds (pids, memory, no_new_privs read host side), the
+    # attack probes still get EPERM, and a run works.
+    docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -q '"runsc"' \
+        || fail "dockerd has no runsc runtime (scripts/start-dockerd.sh registers it)"
+    chown -R 65534:65534 "$work/p"
+    printf 'sandbox:\n  runtime: runsc\n' > "$HOME/.config/tactus/config.yml"
+    out=$("$tactus" sandbox doctor --json "$work/p" 2>"$work/err") || fail "doctor under runsc reported a failed check: $out $(cat "$work/err")"
+    kernel=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1])["kernel"]; assert d["ok"], d; print(d["detail"])' "$out") \
+        || fail "kernel: $out"
+    grep -q "^gVisor (runsc), a kernel of its own" <<<"$kernel" || fail "not gVisor's kernel: $kernel"
+    grep -q "$(uname -r)" <<<"${kernel%%(the host*}" && fail "the container saw the host's kernel: $kernel"
+    detail=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["seccomp"]["detail"])' "$out")
+    for sc in socket ptrace mount unshare bpf keyctl io_uring_setup perf_event_open userfaultfd; do
+        grep -q " $sc EPERM" <<<"$detail" || fail "under runsc, $sc does not fail with EPERM: $detail"
+    done
+    out=$(cd "$work/p" && "$tactus" run hello.tac 2>"$work/err") || fail "a run failed under runsc: $(cat "$work/err")"
+    grep -q '"hi"' <<<"$out" || fail "unexpected result: $out"
+    [ -z "$(docker ps -aq --filter name=tactus-run-)" ] || fail "a container was left behind"
+    # The default (runc) shares the host's kernel, and doctor says so.
+    rm "$HOME/.config/tactus/config.yml"
+    out=$("$tactus" sandbox doctor --json "$work/p" 2>"$work/err") || fail "doctor under runc: $out"
+    python3 -c 'import json,sys; d=json.loads(sys.argv[1])["kernel"]; assert d["detail"].startswith("the host'"'"'s kernel, shared (runc)"), d' "$out" \
+        || fail "runc kernel detail: $out"
+    # A runtime dockerd does not know fails closed, before any container.
+    printf 'sandbox:\n  runtime: nosuch\n' > "$HOME/.config/tactus/config.yml"
+    (cd "$work/p" && "$tactus" run hello.tac) >"$work/out" 2>&1 && fail "a run with runtime nosuch went ahead"
+    grep -q "sandbox.runtime: 'nosuch' is not runc or runsc" "$work/out" || fail "unclear message: $(cat "$work/out")"
+    echo "security-container runsc: ok ($kernel)" ;;
 plain-tcp)
     addr=$(ip -4 -o addr show scope global 2>/dev/null | awk '{print $4}' | cut -d/ -f1 | head -1)
     [ -n "$addr" ] || fail "this machine has no non-loopback IPv4 address to plant a listener on"
