@@ -105,8 +105,8 @@ int cli_broker(int argc, char **argv)
     }
     cli_load_env_files("./.");
     o.config = config;
-    if (!o.cert) o.cert = th_json_str(th_config_get(config, "sandbox"), "broker_tls_cert_file");
-    if (!o.key) o.key = th_json_str(th_config_get(config, "sandbox"), "broker_tls_key_file");
+    if (!o.cert) o.cert = hl_json_str(th_config_get(config, "sandbox"), "broker_tls_cert_file");
+    if (!o.key) o.key = hl_json_str(th_config_get(config, "sandbox"), "broker_tls_key_file");
     if (strncmp(o.listen, "tcp://", 6) == 0)
         fprintf(stderr, "[BROKER] tcp:// is not encrypted: prompts, answers and tool results cross "
                         "the network in clear; use tls:// beyond loopback.\n");

@@ -286,9 +286,9 @@ static void print_human_result(const th_run_result *res, const char *path, long 
         const cJSON *p;
         cJSON_ArrayForEach(p, res->pending)
         {
-            const char *kind = th_json_str(p, "kind");
-            const char *msg = th_json_str(p, "message");
-            const char *rid = th_json_str(p, "request_id");
+            const char *kind = hl_json_str(p, "kind");
+            const char *msg = hl_json_str(p, "message");
+            const char *rid = hl_json_str(p, "request_id");
             char *tr = tx_term_text(rid ? rid : "?"), *tk = tx_term_text(kind ? kind : "request"),
                  *tm = tx_term_text(msg ? msg : "");
             fprintf(stderr, "  [%s] %s: %s\n", tr ? tr : "?", tk ? tk : "", tm ? tm : "");
@@ -302,10 +302,10 @@ static void print_human_result(const th_run_result *res, const char *path, long 
                 res->run_id, res->run_id);
         return;
     }
-    const char *msg = th_json_str(res->error, "message");
-    const char *file = th_json_str(res->error, "file");
+    const char *msg = hl_json_str(res->error, "message");
+    const char *file = hl_json_str(res->error, "file");
     const cJSON *line = cJSON_GetObjectItemCaseSensitive(res->error, "line");
-    const char *tb = th_json_str(res->error, "traceback");
+    const char *tb = hl_json_str(res->error, "traceback");
     /* The message and traceback quote the procedure's text: made inert. */
     char *tmsg = tx_term_text(msg ? msg : "the procedure failed"), *ttb = tx_term_text(tb ? tb : "");
     if (file && *file && cJSON_IsNumber(line))
@@ -489,7 +489,7 @@ int cli_run(int argc, char **argv)
          * changed source is resumed only when a person says so, and that
          * decision joins the run's sealed journal. */
         char now_sha[65];
-        if (th_sha256_file(prior.procedure_path, now_sha) == TX_OK &&
+        if (hl_sha256_file(prior.procedure_path, now_sha) == TX_OK &&
             strcmp(now_sha, prior.source_sha256) != 0) {
             if (!allow_changed_source) {
                 fprintf(stderr,
@@ -567,7 +567,7 @@ int cli_run(int argc, char **argv)
             rc = CLI_EXIT_FAILED;
             goto done;
         }
-        th_new_run_id(run_id);
+        hl_new_run_id(run_id);
         run_lock = lock_run(store, run_id);
         tj_run rec = {0};
         snprintf(rec.id, sizeof rec.id, "%s", run_id);
@@ -576,7 +576,7 @@ int cli_run(int argc, char **argv)
         rec.source = src;
         rec.inputs = inputs;
         snprintf(rec.status, sizeof rec.status, "running");
-        if (th_sha256_file(path, rec.source_sha256) != TX_OK) rec.source_sha256[0] = '\0';
+        if (hl_sha256_file(path, rec.source_sha256) != TX_OK) rec.source_sha256[0] = '\0';
         if (tj_run_create(journal, &rec) != TX_OK) {
             fprintf(stderr, "tactus run: cannot record the run: %s\n", tj_last_error(journal));
             rc = CLI_EXIT_FAILED;
@@ -637,7 +637,7 @@ int cli_run(int argc, char **argv)
                 const cJSON *p;
                 cJSON_ArrayForEach(p, all)
                 {
-                    const char *rid = th_json_str(p, "run_id");
+                    const char *rid = hl_json_str(p, "run_id");
                     if (rid && strcmp(rid, run_id) == 0) cJSON_AddItemToArray(mine, cJSON_Duplicate(p, 1));
                 }
             }

@@ -132,8 +132,8 @@ static int cmd_runs(const runs_opts *o)
         {
             char when[32];
             fmt_time((long long)cJSON_GetObjectItemCaseSensitive(r, "created_ms")->valuedouble, when, sizeof when);
-            char *tp = tx_term_text(th_json_str(r, "procedure"));
-            printf("%-22s %-9s %s  %s\n", th_json_str(r, "run_id"), th_json_str(r, "status"), when,
+            char *tp = tx_term_text(hl_json_str(r, "procedure"));
+            printf("%-22s %-9s %s  %s\n", hl_json_str(r, "run_id"), hl_json_str(r, "status"), when,
                    tp ? tp : "?");
             tx_free(tp);
         }
@@ -192,7 +192,7 @@ static int cmd_approval_show(const runs_opts *o, const char *req)
         printf("asked:    %s\n", when);
         printf("hash:     %s (the answer is bound to this exact request)\n", h.request_hash);
         if (strcmp(h.kind, "tool_approval") == 0) {
-            print_term("tool:     ", th_json_str(h.request, "name"));
+            print_term("tool:     ", hl_json_str(h.request, "name"));
             char *args = cJSON_Print(cJSON_GetObjectItemCaseSensitive(h.request, "args"));
             print_term("arguments:\n", args ? args : "{}");
             cJSON_free(args);
@@ -253,11 +253,11 @@ static int cmd_approvals(const runs_opts *o)
         const cJSON *r;
         cJSON_ArrayForEach(r, list)
         {
-            const char *m = th_json_str(r, "message");
+            const char *m = hl_json_str(r, "message");
             size_t ml = m ? strlen(m) : 0, cut = ml > LIST_MESSAGE_CAP ? LIST_MESSAGE_CAP : ml;
             while (cut > 0 && cut < ml && ((unsigned char)m[cut] & 0xC0) == 0x80) cut--;
             char *head = tx_strndup(m ? m : "", cut);
-            char *tid = tx_term_text(th_json_str(r, "request_id")), *tk = tx_term_text(th_json_str(r, "kind")),
+            char *tid = tx_term_text(hl_json_str(r, "request_id")), *tk = tx_term_text(hl_json_str(r, "kind")),
                  *tm = tx_term_text(head);
             printf("%-26s %-8s %s", tid ? tid : "?", tk ? tk : "?", tm ? tm : "");
             if (cut < ml)
@@ -284,7 +284,7 @@ static bool is_option(const cJSON *opt, const cJSON *answer, bool by_label_nocas
     if (cJSON_Compare(opt, answer, true)) return true;
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(opt, "value");
     if (v && cJSON_Compare(v, answer, true)) return true;
-    const char *label = th_json_str(opt, "label");
+    const char *label = hl_json_str(opt, "label");
     if (label && cJSON_IsString(answer))
         return by_label_nocase ? strcasecmp(label, answer->valuestring) == 0
                                : strcmp(label, answer->valuestring) == 0;
@@ -308,7 +308,7 @@ static void options_text(const cJSON *options, char *out, size_t cap)
     cJSON_ArrayForEach(opt, options)
     {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(opt, "value");
-        const char *label = th_json_str(opt, "label");
+        const char *label = hl_json_str(opt, "label");
         char *t = label && !v ? NULL : cJSON_PrintUnformatted(v ? v : opt);
         int w = snprintf(out + n, cap - n, "%s%s%s%s", n ? ", " : "", label && !v ? "\"" : "",
                          t ? t : label, label && !v ? "\"" : "");
@@ -338,7 +338,7 @@ static bool answer_fits(const tj_human *h, const cJSON *answer, char *why, size_
             return false;
         }
     } else if (!strcmp(h->kind, "select")) {
-        const char *mode = th_json_str(rq, "mode");
+        const char *mode = hl_json_str(rq, "mode");
         if (mode && !strcmp(mode, "multiple")) {
             if (!cJSON_IsArray(answer)) {
                 snprintf(why, cap, "this selection takes a JSON list of its options (%s), e.g. --value '[...]'", list);
@@ -383,7 +383,7 @@ static bool answer_fits(const tj_human *h, const cJSON *answer, char *why, size_
         {
             const cJSON *item = NULL, *it;
             cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(rq, "items"))
-                if (th_json_str(it, "id") && !strcmp(th_json_str(it, "id"), a->string)) item = it;
+                if (hl_json_str(it, "id") && !strcmp(hl_json_str(it, "id"), a->string)) item = it;
             if (!item) {
                 snprintf(why, cap, "'%.100s' is not one of the request's item ids", a->string);
                 return false;
@@ -398,7 +398,7 @@ static bool answer_fits(const tj_human *h, const cJSON *answer, char *why, size_
         const cJSON *it;
         cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(rq, "items"))
         {
-            const char *id = th_json_str(it, "id");
+            const char *id = hl_json_str(it, "id");
             if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "required")) && id &&
                 !cJSON_GetObjectItemCaseSensitive(answer, id)) {
                 snprintf(why, cap, "item '%.100s' is required", id);
@@ -561,13 +561,13 @@ static int cmd_show(const runs_opts *o)
             const cJSON *params = cJSON_GetObjectItemCaseSensitive(req, "params");
             const cJSON *line = cJSON_GetObjectItemCaseSensitive(params, "line");
             const cJSON *res = cJSON_GetObjectItemCaseSensitive(e, "result");
-            const char *ev = th_json_str(res, "event");
+            const char *ev = hl_json_str(res, "event");
             char *data = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(res, ev && !strcmp(ev, "error") ? "error" : "data"));
             char where[16] = "?";
             if (cJSON_IsNumber(line)) snprintf(where, sizeof where, "%d", line->valueint);
             /* A summary: the first 120 bytes (show --json has it all). */
             char *head = tx_strndup(data ? data : "", 120), *td = tx_term_text(head);
-            char *tmeth = tx_term_text(th_json_str(req, "method"));
+            char *tmeth = tx_term_text(hl_json_str(req, "method"));
             printf("  #%-4d line %-5s %-17s %-6s %s%s\n",
                    (int)cJSON_GetObjectItemCaseSensitive(e, "position")->valuedouble, where,
                    tmeth ? tmeth : "?", ev ? ev : "?", td ? td : "", data && strlen(data) > 120 ? " ..." : "");
@@ -580,7 +580,7 @@ static int cmd_show(const runs_opts *o)
             printf("output: ");
             cli_print_json(stdout, r.output);
         }
-        if (r.error) print_term("error: ", th_json_str(r.error, "message"));
+        if (r.error) print_term("error: ", hl_json_str(r.error, "message"));
     }
     cJSON_Delete(effects);
     tj_run_free(&r);
@@ -620,7 +620,7 @@ static int cmd_audit(const runs_opts *o)
         next = strchr(line, '\n');
         if (next) *next++ = '\0';
         cJSON *rec = cJSON_Parse(line);
-        const char *run = th_json_str(rec, "run"), *tenant = th_json_str(rec, "tenant");
+        const char *run = hl_json_str(rec, "run"), *tenant = hl_json_str(rec, "tenant");
         if (run && tenant && !strcmp(run, o->args[0]) && !strcmp(tenant, o->tenant))
             cJSON_AddItemToArray(list, rec);
         else
@@ -634,16 +634,16 @@ static int cmd_audit(const runs_opts *o)
         const cJSON *r;
         cJSON_ArrayForEach(r, list)
         {
-            const char *target = th_json_str(r, "model") ? th_json_str(r, "model") : th_json_str(r, "tool");
+            const char *target = hl_json_str(r, "model") ? hl_json_str(r, "model") : hl_json_str(r, "tool");
             /* Tool names, targets and reasons may come from the procedure. */
-            char *tt = tx_term_text(target ? target : "-"), *tr = tx_term_text(th_json_str(r, "reason"));
-            char *tm = tx_term_text(th_json_str(r, "method")), *to = tx_term_text(th_json_str(r, "outcome"));
-            printf("%s %-13s %-28s %-7s %-12s %6.0f tokens $%.6f %5.0f ms%s%s\n", th_json_str(r, "time"),
-                   tm ? tm : "?", tt ? tt : "-", th_json_str(r, "decision"),
+            char *tt = tx_term_text(target ? target : "-"), *tr = tx_term_text(hl_json_str(r, "reason"));
+            char *tm = tx_term_text(hl_json_str(r, "method")), *to = tx_term_text(hl_json_str(r, "outcome"));
+            printf("%s %-13s %-28s %-7s %-12s %6.0f tokens $%.6f %5.0f ms%s%s\n", hl_json_str(r, "time"),
+                   tm ? tm : "?", tt ? tt : "-", hl_json_str(r, "decision"),
                    to ? to : "?", cJSON_GetObjectItemCaseSensitive(r, "tokens")->valuedouble,
                    cJSON_GetObjectItemCaseSensitive(r, "cost_usd")->valuedouble,
                    cJSON_GetObjectItemCaseSensitive(r, "duration_ms")->valuedouble,
-                   th_json_str(r, "reason") ? ": " : "", tr && th_json_str(r, "reason") ? tr : "");
+                   hl_json_str(r, "reason") ? ": " : "", tr && hl_json_str(r, "reason") ? tr : "");
             tx_free(tt);
             tx_free(tr);
             tx_free(tm);

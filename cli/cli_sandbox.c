@@ -142,7 +142,7 @@ static bool doctor_target(const char *arg, char *dir, char *cfg_path)
 static void judge_kernel(cJSON *rep, bool runsc)
 {
     cJSON *k = cJSON_GetObjectItemCaseSensitive(rep, "kernel");
-    const char *seen = th_json_str(k, "detail");
+    const char *seen = hl_json_str(k, "detail");
     struct utsname u;
     if (!k || !seen || uname(&u) != 0) return;
     char host[600], d[1400];
@@ -170,7 +170,7 @@ static void judge_runsc_limits(cJSON *rep, const char *container)
     tx_buf out, errb;
     tx_buf_init(&out, 1u << 20);
     tx_buf_init(&errb, 4096);
-    cJSON *hc = th_run_command(argv, "", &out, &errb, 20000) == 0 && out.data ? cJSON_Parse(out.data) : NULL;
+    cJSON *hc = hl_run_command(argv, "", &out, &errb, 20000) == 0 && out.data ? cJSON_Parse(out.data) : NULL;
     const cJSON *pids = cJSON_GetObjectItemCaseSensitive(hc, "PidsLimit");
     const cJSON *mem = cJSON_GetObjectItemCaseSensitive(hc, "Memory");
     const cJSON *rt = cJSON_GetObjectItemCaseSensitive(hc, "Runtime");
@@ -225,7 +225,7 @@ static void remove_container(const char *container)
     tx_buf out, errb;
     tx_buf_init(&out, 4096);
     tx_buf_init(&errb, 4096);
-    th_run_command(argv, "", &out, &errb, 20000);
+    hl_run_command(argv, "", &out, &errb, 20000);
     tx_buf_free(&out);
     tx_buf_free(&errb);
 }
@@ -260,7 +260,7 @@ static int cmd_doctor(bool json, const char *target, const char *const *probe_ar
     }
     static const char *const report[] = {"report", NULL};
     char run_id[40];
-    th_new_run_id(run_id);
+    hl_new_run_id(run_id);
     th_launch l;
     if (th_launch_docker_probe(config, image, dir, run_id, probe, probe_args ? probe_args : report, &l,
                                stderr, err, sizeof err) != TX_OK) {
@@ -268,7 +268,7 @@ static int cmd_doctor(bool json, const char *target, const char *const *probe_ar
         cJSON_Delete(config);
         return CLI_EXIT_USAGE;
     }
-    const char *oci = th_json_str(th_config_get(config, "sandbox"), "runtime");
+    const char *oci = hl_json_str(th_config_get(config, "sandbox"), "runtime");
     bool runsc = oci && strcmp(oci, "runsc") == 0;
     if (runsc && !probe_args) keep_container(&l);
     const cJSON *timeout = th_config_get(config, "sandbox.timeout");
@@ -312,7 +312,7 @@ static int cmd_doctor(bool json, const char *target, const char *const *probe_ar
             if (!cJSON_IsTrue(ok)) status = CLI_EXIT_FAILED;
             if (!json)
                 printf("  %s %-18s %s\n", cJSON_IsTrue(ok) ? "ok  " : "FAIL", c->string,
-                       th_json_str(c, "detail") ? th_json_str(c, "detail") : "");
+                       hl_json_str(c, "detail") ? hl_json_str(c, "detail") : "");
         }
         if (!json && rep)
             printf(status == CLI_EXIT_OK ? "All checks passed.\n"

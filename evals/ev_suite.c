@@ -100,7 +100,7 @@ static bool has_dynamic(const fe_value *v, int depth)
 
 static bool add_case(ev_eval *ev, const cJSON *c, const char *where, char *err, size_t cap)
 {
-    const char *name = th_json_str(c, "name");
+    const char *name = hl_json_str(c, "name");
     const cJSON *inputs = cJSON_GetObjectItemCaseSensitive(c, "inputs");
     if (!cJSON_IsObject(c) || (inputs && !cJSON_IsObject(inputs) && !cJSON_IsArray(inputs))) {
         snprintf(err, cap, "%s: a case is {name = ..., inputs = {...}, expected_output = ...}",
@@ -424,7 +424,7 @@ static void run_one(const ev_options *o, ev_eval *ev, size_t ci, int run)
             ok = false;
             tx_buf_printf(
                 &why, "the run %s: %s", res.status == TH_WAITING ? "is waiting" : "failed",
-                th_json_str(res.error, "message") ? th_json_str(res.error, "message") : "");
+                hl_json_str(res.error, "message") ? hl_json_str(res.error, "message") : "");
         } else {
             ok = ev_evaluate(cJSON_GetArrayItem(ev->evaluators, (int)i), res.output, c->expected,
                              res.report, &why);
@@ -610,7 +610,7 @@ static void write_json(const ev_suite *s, const ev_options *o, FILE *out)
             cJSON *t;
             cJSON_ArrayForEach(t, th)
             {
-                if (!strcmp(th_json_str(t, "name"), "max_duration"))
+                if (!strcmp(hl_json_str(t, "name"), "max_duration"))
                     cJSON_DeleteItemFromObjectCaseSensitive(t, "value");
             }
         }
@@ -678,7 +678,7 @@ static void write_pretty(const ev_suite *s, const ev_options *o, FILE *out, bool
         const cJSON *t;
         cJSON_ArrayForEach(t, th)
         {
-            const char *name = th_json_str(t, "name");
+            const char *name = hl_json_str(t, "name");
             double limit = cJSON_GetObjectItem(t, "limit")->valuedouble;
             double value = cJSON_GetObjectItem(t, "value")->valuedouble;
             bool ok = cJSON_IsTrue(cJSON_GetObjectItem(t, "met"));

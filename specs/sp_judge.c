@@ -770,7 +770,7 @@ static bool state_similar(const sp_step *st, const sp_facts *f, tx_buf *why)
 
 static const char *error_message(const sp_facts *f)
 {
-    const char *m = th_json_str(f->res->error, "message");
+    const char *m = hl_json_str(f->res->error, "message");
     return m ? m : "the procedure failed";
 }
 
@@ -892,7 +892,7 @@ static bool agent_context(const sp_step *st, const sp_facts *f, tx_buf *why)
     const cJSON *a;
     cJSON_ArrayForEach(a, report_get(f, "agents"))
     {
-        const char *ctx = th_json_str(a, "context");
+        const char *ctx = hl_json_str(a, "context");
         if (ctx && want && strstr(ctx, want)) ok = true;
     }
     if (!ok) {
@@ -943,7 +943,7 @@ static bool ran(const sp_step *st, const sp_facts *f, tx_buf *why)
 static bool stage_is(const sp_step *st, const sp_facts *f, tx_buf *why)
 {
     const char *want = sp_arg(st, "stage");
-    const char *cur = th_json_str(f->report, "stage");
+    const char *cur = hl_json_str(f->report, "stage");
     if (cur && strcmp(cur, want) == 0) return true;
     tx_buf_printf(why, "expected the stage to be %s, got %s", want, cur ? cur : "none");
     return false;

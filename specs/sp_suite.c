@@ -219,7 +219,7 @@ tx_status sp_suite_add(sp_suite *s, const fe_file *f, const cJSON *config, const
 void sp_stable_run_id(const char *key, size_t len, char out[40])
 {
     char hex[65];
-    th_sha256_hex(key, len, hex);
+    hl_sha256_hex(key, len, hex);
     snprintf(out, 40, "test-%.16s", hex);
 }
 
@@ -457,14 +457,14 @@ static void run_case(const sp_options *o, sp_case *c, int run)
                 ok = false;
                 if (!res.report)
                     tx_buf_printf(&why, "the step did not run: the run ended first (%s)",
-                                  th_json_str(res.error, "message")
-                                      ? th_json_str(res.error, "message")
+                                  hl_json_str(res.error, "message")
+                                      ? hl_json_str(res.error, "message")
                                       : "no report");
                 else
                     tx_buf_puts(&why, "the step did not run: the procedure was skipped");
             } else if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok"))) {
                 ok = false;
-                tx_buf_puts(&why, th_json_str(r, "error") ? th_json_str(r, "error") : "failed");
+                tx_buf_puts(&why, hl_json_str(r, "error") ? hl_json_str(r, "error") : "failed");
             }
         } else if (st->role == SP_ROLE_ASSERT && !st->handler) {
             ok = false;

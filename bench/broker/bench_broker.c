@@ -155,7 +155,7 @@ static bool broker_call(th_broker *br, cJSON *req, const char *expect, int words
     cJSON *ev = th_broker_handle(br, req, broker_delta, &b);
     *total = fake_now_ms() - b.t0;
     *first = b.first;
-    const char *event = th_json_str(ev, "event");
+    const char *event = hl_json_str(ev, "event");
     const cJSON *content = th_config_get(ev, "data.message.content");
     bool ok = event && strcmp(event, "done") == 0 && cJSON_IsString(content) &&
               strcmp(content->valuestring, expect) == 0 && b.deltas == words;

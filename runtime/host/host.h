@@ -19,6 +19,7 @@
 #include <stdio.h>
 
 #include "base.h"
+#include "hostlib.h"
 
 /* ---- configuration (th_config.c) ---------------------------------------------------- */
 
@@ -93,8 +94,6 @@ bool th_broker_tool_needs_approval(const th_broker *b, const char *name);
 void th_broker_set_audit(th_broker *b, const char *path, const char *tenant);
 /* audit.jsonl in the folder of the journal at `store`. */
 void th_audit_default_path(const char *store, char *out, size_t cap);
-/* SHA-256 of bytes, as 64 hex digits. */
-void th_sha256_hex(const void *data, size_t n, char hex[65]);
 /* The run and journal position of the effect about to be handled (for the
  * idempotency keys of host command tools). */
 void th_broker_set_effect(th_broker *b, const char *run_id, long position);
@@ -103,16 +102,10 @@ void th_broker_set_effect(th_broker *b, const char *run_id, long position);
  * an HTTP tool or model, Sleep) is cut there, so no request outlives the
  * run's --timeout. */
 void th_broker_set_deadline(th_broker *b, long long deadline_ms);
-/* Milliseconds on CLOCK_MONOTONIC. */
-long long th_now_ms(void);
 /* Counts an llm.chat answered from the journal on replay against the budgets
  * (`result` is the journaled final event), so a run that suspends and
  * resumes spends one budget over its whole life, not one per process. */
 void th_broker_count_replayed(th_broker *b, const cJSON *result);
-/* Runs argv (no shell) with a minimal environment and `stdin_text` on its
- * input; captures stdout/stderr (capped). Exit status, or -1 on timeout. */
-int th_run_command(char *const argv[], const char *stdin_text, tx_buf *out, tx_buf *err,
-                   int timeout_ms);
 
 /* ---- providers (th_provider_*.c) ------------------------------------------------------------ */
 
@@ -223,7 +216,6 @@ void th_launch_free(th_launch *l);
 
 /* Whether a Docker daemon answers; if not, the reason (inventory F.2). */
 bool th_docker_available(char *reason, size_t cap);
-tx_status th_sha256_file(const char *path, char hex[65]);
 
 typedef enum { TH_IMAGE_MISSING, TH_IMAGE_STALE, TH_IMAGE_CURRENT } th_image_state;
 void th_sandbox_image_name(const cJSON *config, char *out, size_t cap);
@@ -254,8 +246,6 @@ tx_status th_serve(const th_serve_options *o, char *err, size_t cap);
 /* The default control socket: $XDG_RUNTIME_DIR/tactus/broker.sock, else
  * ~/.local/state/tactus/broker.sock. */
 void th_serve_default_control(char *out, size_t cap);
-/* 127/8, ::1 (also bracketed) or "localhost": where plain tcp:// may go. */
-bool th_host_is_loopback(const char *host);
 
 /* ---- durability (th_durable.c) ------------------------------------------------------------------ */
 
@@ -339,11 +329,5 @@ bool th_interrupted(void);
 
 /* Where tactus-runtime is: $TACTUS_RUNTIME, else beside the running binary. */
 tx_status th_find_runtime(char *out, size_t cap);
-
-/* ---- JSON helpers (th_json.c) ----------------------------------------------------------------- */
-
-const char *th_json_str(const cJSON *obj, const char *key);
-/* A fresh string "run-<16 hex>" from /dev/urandom. */
-void th_new_run_id(char out[40]);
 
 #endif

@@ -199,7 +199,7 @@ static cJSON *http_tool(th_broker *b, long id, const char *name, const cJSON *sp
 
 static cJSON *handle_tool_call(th_broker *b, long id, const cJSON *params)
 {
-    const char *name = th_json_str(params, "name");
+    const char *name = hl_json_str(params, "name");
     const cJSON *args = cJSON_GetObjectItemCaseSensitive(params, "args");
     if (!name) return error_event(id, "BadRequest", "params.name must be a string");
     if (args && !cJSON_IsObject(args) && !cJSON_IsArray(args))
@@ -232,7 +232,7 @@ static cJSON *handle_tool_call(th_broker *b, long id, const cJSON *params)
  * the mock provider even in real mode. */
 static bool test_mocks_agent(const th_broker *b, const cJSON *params)
 {
-    const char *agent = th_json_str(params, "agent");
+    const char *agent = hl_json_str(params, "agent");
     const cJSON *names = cJSON_GetObjectItemCaseSensitive(b->test, "mocked_agents");
     const cJSON *n;
     cJSON_ArrayForEach(n, names)
@@ -244,7 +244,7 @@ static bool test_mocks_agent(const th_broker *b, const cJSON *params)
 
 static cJSON *handle_chat(th_broker *b, long id, const cJSON *params, th_delta_fn on_delta, void *ud)
 {
-    const char *model = th_json_str(params, "model");
+    const char *model = hl_json_str(params, "model");
     if (!model || !*model)
         return error_event(id, "BadRequest", "params.model must be a \"provider/model\" string");
     const char *slash = strchr(model, '/');
@@ -299,7 +299,7 @@ void th_broker_set_effect(th_broker *b, const char *run_id, long position)
 
 void th_broker_count_replayed(th_broker *b, const cJSON *result)
 {
-    if (strcmp(th_json_str(result, "event") ? th_json_str(result, "event") : "", "done") != 0) return;
+    if (strcmp(hl_json_str(result, "event") ? hl_json_str(result, "event") : "", "done") != 0) return;
     const cJSON *usage =
         cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(result, "data"), "usage");
     const cJSON *pt = cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens");
@@ -320,7 +320,7 @@ void th_broker_set_deadline(th_broker *b, long long deadline_ms)
 static long long wait_within_deadline(const th_broker *b, long long ms)
 {
     if (!b->deadline_ms) return ms;
-    long long left = b->deadline_ms - th_now_ms();
+    long long left = b->deadline_ms - hl_now_ms();
     if (left < 1) left = 1;
     return ms < left ? ms : left;
 }
@@ -360,7 +360,7 @@ static cJSON *command_tool(th_broker *b, long id, const char *name, const cJSON 
     tx_buf out, err;
     tx_buf_init(&out, max_out);
     tx_buf_init(&err, 4096);
-    int rc = th_run_command(argv, stdin_text, &out, &err,
+    int rc = hl_run_command(argv, stdin_text, &out, &err,
                             (int)wait_within_deadline(b, timeout_ms));
     cJSON_free(stdin_text);
     cJSON *reply;
@@ -521,8 +521,8 @@ static cJSON *http_tool(th_broker *b, long id, const char *name, const cJSON *sp
                         const cJSON *args)
 {
     const cJSON *http = cJSON_GetObjectItemCaseSensitive(spec, "http");
-    const char *method = th_json_str(http, "method");
-    const char *url_t = th_json_str(http, "url");
+    const char *method = hl_json_str(http, "method");
+    const char *url_t = hl_json_str(http, "url");
     char err[600] = "";
     if (!url_t) {
         snprintf(err, sizeof err, "host_tools.%.100s.http.url is missing", name + 5);
@@ -564,7 +564,7 @@ static cJSON *http_tool(th_broker *b, long id, const char *name, const cJSON *sp
     }
     size_t n_bufs = nh; /* the header buffers to free, not the static one below */
     char *body = NULL;
-    const char *body_mode = th_json_str(http, "body");
+    const char *body_mode = hl_json_str(http, "body");
     if (ok && body_mode && strcmp(body_mode, "args") == 0) {
         body = args ? cJSON_PrintUnformatted(args) : NULL;
         headers[nh++] = "Content-Type: application/json";
@@ -752,14 +752,14 @@ static void flush_streams(th_broker *b)
  * a model's own `endpoint` in host configuration wins over the file's. */
 static cJSON *model_predict(th_broker *b, long id, const cJSON *params)
 {
-    const char *name = th_json_str(params, "name");
-    const char *type = th_json_str(params, "type");
+    const char *name = hl_json_str(params, "name");
+    const char *type = hl_json_str(params, "type");
     if (!name || !type || strcmp(type, "http") != 0)
         return error_event(id, "BadRequest", "model.predict needs name and type \"http\"");
     const cJSON *models = th_config_get(b->config, "models");
     const cJSON *own = cJSON_GetObjectItemCaseSensitive(models, name);
-    const char *endpoint = th_json_str(own, "endpoint");
-    if (!endpoint) endpoint = th_json_str(params, "endpoint");
+    const char *endpoint = hl_json_str(own, "endpoint");
+    if (!endpoint) endpoint = hl_json_str(params, "endpoint");
     if (!endpoint) return error_event(id, "BadRequest", "the model has no endpoint");
     cJSON *spec = cJSON_CreateObject();
     cJSON *http = cJSON_AddObjectToObject(spec, "http");
@@ -812,12 +812,12 @@ static cJSON *sleep_for(th_broker *b, long id, const cJSON *params)
 static cJSON *test_human_answer(const cJSON *test, const cJSON *params)
 {
     const cJSON *human = cJSON_GetObjectItemCaseSensitive(test, "human");
-    const char *kind = th_json_str(params, "kind");
-    const char *message = th_json_str(params, "message");
+    const char *kind = hl_json_str(params, "kind");
+    const char *message = hl_json_str(params, "message");
     const cJSON *p;
     cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(human, "prefixes"))
     {
-        const char *prefix = th_json_str(p, "prefix");
+        const char *prefix = hl_json_str(p, "prefix");
         if (prefix && message && strncmp(message, prefix, strlen(prefix)) == 0)
             return cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(p, "value"), 1);
     }
@@ -928,7 +928,7 @@ static void audit_write(th_broker *b, const cJSON *request, const cJSON *reply, 
                         double tokens, double cost, bool priced)
 {
     if (!b->audit_path[0]) return;
-    const char *method = th_json_str(request, "method");
+    const char *method = hl_json_str(request, "method");
     const cJSON *params = cJSON_GetObjectItemCaseSensitive(request, "params");
     cJSON *rec = cJSON_CreateObject();
     struct timespec ts;
@@ -943,23 +943,23 @@ static void audit_write(th_broker *b, const cJSON *request, const cJSON *reply, 
     cJSON_AddStringToObject(rec, "run", b->run_id);
     cJSON_AddStringToObject(rec, "tenant", b->tenant);
     cJSON_AddStringToObject(rec, "method", method ? method : "");
-    const char *target = th_json_str(params, "model");
-    if (!target) target = th_json_str(params, "name");
+    const char *target = hl_json_str(params, "model");
+    if (!target) target = hl_json_str(params, "name");
     if (target) cJSON_AddStringToObject(rec, strcmp(method ? method : "", "llm.chat") == 0 ? "model" : "tool", target);
     /* The arguments themselves stay out of the log: their hash identifies them. */
     char *canon = cJSON_PrintUnformatted(params);
     char hex[65] = "";
-    if (canon) th_sha256_hex(canon, strlen(canon), hex);
+    if (canon) hl_sha256_hex(canon, strlen(canon), hex);
     cJSON_AddStringToObject(rec, "args_sha256", hex);
-    const char *event = th_json_str(reply, "event");
+    const char *event = hl_json_str(reply, "event");
     const cJSON *err = cJSON_GetObjectItemCaseSensitive(reply, "error");
-    const char *type = th_json_str(err, "type");
+    const char *type = hl_json_str(err, "type");
     bool denied = type && (!strcmp(type, "ToolNotAllowed") || !strcmp(type, "UnsupportedProvider") ||
                            !strcmp(type, "BudgetExceeded") || !strcmp(type, "MethodNotFound"));
     cJSON_AddStringToObject(rec, "decision", denied ? "denied" : "allowed");
     if (event && strcmp(event, "error") == 0) {
         cJSON_AddStringToObject(rec, "outcome", type ? type : "error");
-        const char *m = th_json_str(err, "message");
+        const char *m = hl_json_str(err, "message");
         if (m) cJSON_AddStringToObject(rec, "reason", m);
     } else {
         cJSON_AddStringToObject(rec, "outcome", "ok");
@@ -996,7 +996,7 @@ cJSON *th_broker_handle(th_broker *b, const cJSON *request, th_delta_fn on_delta
     b->user_ud = ud;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    const char *method = th_json_str(request, "method");
+    const char *method = hl_json_str(request, "method");
     bool chat = method && strcmp(method, "llm.chat") == 0;
     char msg[256];
     cJSON *reply;
@@ -1015,7 +1015,7 @@ cJSON *th_broker_handle(th_broker *b, const cJSON *request, th_delta_fn on_delta
         const cJSON *ct = cJSON_GetObjectItemCaseSensitive(usage, "completion_tokens");
         double in = cJSON_IsNumber(pt) ? pt->valuedouble : 0, out = cJSON_IsNumber(ct) ? ct->valuedouble : 0;
         double pin, pout;
-        const char *model = th_json_str(cJSON_GetObjectItemCaseSensitive(request, "params"), "model");
+        const char *model = hl_json_str(cJSON_GetObjectItemCaseSensitive(request, "params"), "model");
         priced = price_of(b, model ? model : "", &pin, &pout);
         tokens = in + out;
         cost = (in * pin + out * pout) / 1e6;
@@ -1023,7 +1023,7 @@ cJSON *th_broker_handle(th_broker *b, const cJSON *request, th_delta_fn on_delta
             cJSON *u = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(reply, "data"), "usage");
             cJSON_AddNumberToObject(u, "cost_usd", cost);
         }
-        if (strcmp(th_json_str(reply, "event") ? th_json_str(reply, "event") : "", "done") == 0) {
+        if (strcmp(hl_json_str(reply, "event") ? hl_json_str(reply, "event") : "", "done") == 0) {
             b->used_calls += 1;
             b->used_tokens += tokens;
             b->used_cost += cost;
@@ -1040,7 +1040,7 @@ cJSON *th_broker_handle(th_broker *b, const cJSON *request, th_delta_fn on_delta
 static cJSON *dispatch(th_broker *b, const cJSON *request, th_delta_fn on_delta, void *ud)
 {
     long id = request_id(request);
-    const char *method = th_json_str(request, "method");
+    const char *method = hl_json_str(request, "method");
     const cJSON *params = cJSON_GetObjectItemCaseSensitive(request, "params");
     if (!method) return error_event(id, "BadRequest", "Missing method");
     if (strcmp(method, "llm.chat") == 0) return handle_chat(b, id, params, on_delta, ud);

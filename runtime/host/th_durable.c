@@ -232,7 +232,7 @@ static cJSON *diverged(th_durable *d, long id, long position, const char *method
 {
     char change[1024];
     const cJSON *old_params = cJSON_GetObjectItemCaseSensitive(e->request, "params");
-    const char *old_method = th_json_str(e->request, "method");
+    const char *old_method = hl_json_str(e->request, "method");
     if (old_method && strcmp(old_method, method) != 0)
         snprintf(change, sizeof change, "it was %s, now %s", old_method, method);
     else
@@ -293,9 +293,9 @@ static cJSON *human(th_durable *d, long id, long position, const cJSON *params, 
     tj_human h;
     tx_status st = tj_human_at(d->journal, d->run_id, position, &h);
     if (st == TX_ENOENT) {
-        const char *kind = th_json_str(params, "kind");
+        const char *kind = hl_json_str(params, "kind");
         human_new(d, position, kind ? kind : "input", params, fp, &h);
-        const char *msg = th_json_str(params, "message");
+        const char *msg = hl_json_str(params, "message");
         h.message = (char *)(msg ? msg : "");
         const cJSON *timeout = cJSON_GetObjectItemCaseSensitive(params, "timeout");
         if (cJSON_IsNumber(timeout) && timeout->valuedouble > 0)
@@ -364,7 +364,7 @@ static cJSON *tool_approval(th_durable *d, long id, long position, const cJSON *
         /* The whole call: a person approves exactly what runs, never a cut. */
         tx_buf msg;
         tx_buf_init(&msg, (size_t)64 * 1024 * 1024);
-        tx_buf_printf(&msg, "Allow host tool %s with %s?", th_json_str(params, "name") ? th_json_str(params, "name") : "?",
+        tx_buf_printf(&msg, "Allow host tool %s with %s?", hl_json_str(params, "name") ? hl_json_str(params, "name") : "?",
                       args ? args : "{}");
         cJSON_free(args);
         h.message = msg.data ? msg.data : "Allow this host tool call?";
@@ -393,7 +393,7 @@ static cJSON *tool_approval(th_durable *d, long id, long position, const cJSON *
         reply = error_event(id, "Suspended", m);
     } else if (!cJSON_IsTrue(h.answer)) {
         char m[300];
-        snprintf(m, sizeof m, "host tool %.100s was denied by %.100s", th_json_str(params, "name"),
+        snprintf(m, sizeof m, "host tool %.100s was denied by %.100s", hl_json_str(params, "name"),
                  h.answered_by[0] ? h.answered_by : "a person");
         reply = record_and_return(d, position, "tool.call", params, fp,
                                   error_event(id, "ToolDenied", m), started, fail_msg, cap);
@@ -407,7 +407,7 @@ cJSON *th_durable_handle(th_durable *d, th_broker *broker, const cJSON *request,
 {
     *fatal = false;
     long id = (long)cJSON_GetObjectItemCaseSensitive(request, "id")->valuedouble;
-    const char *method = th_json_str(request, "method");
+    const char *method = hl_json_str(request, "method");
     const cJSON *params = cJSON_GetObjectItemCaseSensitive(request, "params");
     long long started = now_ms();
 
@@ -472,7 +472,7 @@ cJSON *th_durable_handle(th_durable *d, th_broker *broker, const cJSON *request,
     if (strcmp(method, "human.request") == 0)
         return human(d, id, position, params, fp, started, fail_msg, cap, fatal);
     if (strcmp(method, "tool.call") == 0 &&
-        th_broker_tool_needs_approval(broker, th_json_str(params, "name"))) {
+        th_broker_tool_needs_approval(broker, hl_json_str(params, "name"))) {
         cJSON *gate = tool_approval(d, id, position, params, fp, started, fail_msg, cap, fatal);
         if (gate) return gate; /* waiting, denied, or failed; NULL: approved, go on */
     }
@@ -488,7 +488,7 @@ cJSON *th_durable_handle(th_durable *d, th_broker *broker, const cJSON *request,
         if (!reply) return NULL;
     }
     reply = record_and_return(d, position, method, params, fp, reply, started, fail_msg, cap);
-    const char *type = th_json_str(cJSON_GetObjectItemCaseSensitive(reply, "error"), "type");
+    const char *type = hl_json_str(cJSON_GetObjectItemCaseSensitive(reply, "error"), "type");
     if (type && strcmp(type, "JournalError") == 0) *fatal = true;
     return reply;
 }

@@ -120,7 +120,7 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
 {
     (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
     th_http_stream *s = ud;
-    long long now = th_now_ms();
+    long long now = hl_now_ms();
     if (s->deadline_ms && now >= s->deadline_ms) {
         s->past_deadline = true;
         return 1; /* abort the transfer: the run's time is up */
@@ -151,7 +151,7 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
 {
     th_http_stream *s = ud;
     size_t n = size * nmemb;
-    s->last_byte_ms = th_now_ms();
+    s->last_byte_ms = hl_now_ms();
     if (s->status == 0) {
         th_curl.easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &s->status);
         char *ct = NULL;
@@ -191,7 +191,7 @@ static void http_error(const th_http_stream *s, const char *model, const th_http
     if (cJSON_IsString(e))
         msg = e->valuestring;
     else
-        msg = th_json_str(e, "message");
+        msg = hl_json_str(e, "message");
     char detail[256];
     if (msg)
         snprintf(detail, sizeof detail, "%.200s", msg);
@@ -310,7 +310,7 @@ cJSON *th_http_stream_post(const th_http_settings *st, const char *url, const ch
     for (int attempt = 0;; attempt++) {
         long timeout_ms = st->timeout_ms;
         if (deadline) {
-            long long left = deadline - th_now_ms();
+            long long left = deadline - hl_now_ms();
             if (left <= 0) {
                 if (attempt == 0)
                     set_err(err, "Timeout",
@@ -348,7 +348,7 @@ cJSON *th_http_stream_post(const th_http_settings *st, const char *url, const ch
         /* A stream that stops moving is a failure, not a wait forever. */
         s.stall_ms = st->stall_ms;
         s.deadline_ms = deadline;
-        s.last_byte_ms = th_now_ms();
+        s.last_byte_ms = hl_now_ms();
         th_curl.easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
         th_curl.easy_setopt(curl, CURLOPT_XFERINFODATA, &s);
         th_curl.easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
@@ -356,7 +356,7 @@ cJSON *th_http_stream_post(const th_http_settings *st, const char *url, const ch
         th_curl.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
         CURLcode rc = th_curl.easy_perform(curl);
         if (s.status == 0) th_curl.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &s.status);
-        if (rc == CURLE_OPERATION_TIMEDOUT && deadline && th_now_ms() >= deadline)
+        if (rc == CURLE_OPERATION_TIMEDOUT && deadline && hl_now_ms() >= deadline)
             s.past_deadline = true; /* curl's timeout was the run's, not the provider's */
         bool retryable;
         result = outcome(&s, rc, st, model, err, &retryable);
@@ -370,7 +370,7 @@ cJSON *th_http_stream_post(const th_http_settings *st, const char *url, const ch
         if (result || !retryable || attempt >= st->max_retries) break;
         double delay = st->constant_backoff ? st->retry_delay : st->retry_delay * (double)(1 << attempt);
         if (st->max_delay > 0 && delay > st->max_delay) delay = st->max_delay;
-        if (deadline && th_now_ms() + (long long)(delay * 1000) >= deadline) break;
+        if (deadline && hl_now_ms() + (long long)(delay * 1000) >= deadline) break;
         sleep_seconds(delay);
     }
     return result;

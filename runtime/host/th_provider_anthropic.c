@@ -63,8 +63,8 @@ static cJSON *tool_use_block(const cJSON *call)
 {
     cJSON *b = cJSON_CreateObject();
     cJSON_AddStringToObject(b, "type", "tool_use");
-    const char *id = th_json_str(call, "id");
-    const char *name = th_json_str(call, "name");
+    const char *id = hl_json_str(call, "id");
+    const char *name = hl_json_str(call, "name");
     cJSON_AddStringToObject(b, "id", id ? id : "");
     cJSON_AddStringToObject(b, "name", name ? name : "");
     const cJSON *args = cJSON_GetObjectItemCaseSensitive(call, "arguments");
@@ -89,7 +89,7 @@ static cJSON *anthropic_messages(const cJSON *messages, tx_buf *system)
     const cJSON *m;
     cJSON_ArrayForEach(m, messages)
     {
-        const char *role = th_json_str(m, "role");
+        const char *role = hl_json_str(m, "role");
         if (!role) role = "user";
         char *text = content_text(m);
         if (!text) continue;
@@ -105,7 +105,7 @@ static cJSON *anthropic_messages(const cJSON *messages, tx_buf *system)
             }
             cJSON *b = cJSON_CreateObject();
             cJSON_AddStringToObject(b, "type", "tool_result");
-            const char *id = th_json_str(m, "tool_call_id");
+            const char *id = hl_json_str(m, "tool_call_id");
             cJSON_AddStringToObject(b, "tool_use_id", id ? id : "");
             cJSON_AddStringToObject(b, "content", text);
             cJSON_AddItemToArray(results, b);
@@ -153,8 +153,8 @@ static char *request_body(const cJSON *params, const char *model, double max_tok
         cJSON_ArrayForEach(t, tools)
         {
             cJSON *o = cJSON_CreateObject();
-            const char *name = th_json_str(t, "name");
-            const char *desc = th_json_str(t, "description");
+            const char *name = hl_json_str(t, "name");
+            const char *desc = hl_json_str(t, "description");
             cJSON_AddStringToObject(o, "name", name ? name : "");
             if (desc) cJSON_AddStringToObject(o, "description", desc);
             const cJSON *ps = cJSON_GetObjectItemCaseSensitive(t, "parameters");
@@ -206,10 +206,10 @@ static void on_block_start(th_http_stream *s, stream_state *st, const cJSON *ev)
 {
     int b = block_index(s, ev);
     const cJSON *cb = cJSON_GetObjectItemCaseSensitive(ev, "content_block");
-    const char *type = th_json_str(cb, "type");
+    const char *type = hl_json_str(cb, "type");
     if (b < 0 || !type) return;
     if (strcmp(type, "text") == 0) {
-        th_answer_text(s, st->answer, th_json_str(cb, "text"));
+        th_answer_text(s, st->answer, hl_json_str(cb, "text"));
     } else if (strcmp(type, "tool_use") == 0) {
         if (st->ncalls >= TH_ANSWER_MAX_CALLS) {
             th_http_malformed(s, "more than %d tool calls", TH_ANSWER_MAX_CALLS);
@@ -217,8 +217,8 @@ static void on_block_start(th_http_stream *s, stream_state *st, const cJSON *ev)
         }
         int i = st->ncalls++;
         st->call_of_block[b] = i;
-        const char *id = th_json_str(cb, "id");
-        const char *name = th_json_str(cb, "name");
+        const char *id = hl_json_str(cb, "id");
+        const char *name = hl_json_str(cb, "name");
         th_answer_call(s, st->answer, i, id ? id : "", name ? name : "", "");
     }
     /* other blocks (thinking, ...) are not part of our answer */
@@ -228,17 +228,17 @@ static void on_block_delta(th_http_stream *s, stream_state *st, const cJSON *ev)
 {
     int b = block_index(s, ev);
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(ev, "delta");
-    const char *type = th_json_str(d, "type");
+    const char *type = hl_json_str(d, "type");
     if (b < 0 || !type) return;
     if (strcmp(type, "text_delta") == 0) {
-        th_answer_text(s, st->answer, th_json_str(d, "text"));
+        th_answer_text(s, st->answer, hl_json_str(d, "text"));
     } else if (strcmp(type, "input_json_delta") == 0) {
         int i = st->call_of_block[b];
         if (i < 0) {
             th_http_malformed(s, "input_json_delta for block %d, which is no tool_use", b);
             return;
         }
-        const char *piece = th_json_str(d, "partial_json");
+        const char *piece = hl_json_str(d, "partial_json");
         if (!piece || !*piece) return;
         th_answer_call(s, st->answer, i, NULL, NULL, piece);
     }
@@ -268,7 +268,7 @@ static const char *finish_reason(const char *stop)
 
 static void on_event(th_http_stream *s, stream_state *st, const cJSON *ev)
 {
-    const char *type = th_json_str(ev, "type");
+    const char *type = hl_json_str(ev, "type");
     if (!type) return;
     if (strcmp(type, "message_start") == 0) {
         take_usage(st->answer, cJSON_GetObjectItemCaseSensitive(
@@ -279,7 +279,7 @@ static void on_event(th_http_stream *s, stream_state *st, const cJSON *ev)
         on_block_delta(s, st, ev);
     } else if (strcmp(type, "message_delta") == 0) {
         const char *stop =
-            th_json_str(cJSON_GetObjectItemCaseSensitive(ev, "delta"), "stop_reason");
+            hl_json_str(cJSON_GetObjectItemCaseSensitive(ev, "delta"), "stop_reason");
         if (stop)
             snprintf(st->answer->finish, sizeof st->answer->finish, "%s", finish_reason(stop));
         /* output_tokens here is cumulative for the whole message */
@@ -288,7 +288,7 @@ static void on_event(th_http_stream *s, stream_state *st, const cJSON *ev)
         st->stopped = true;
     } else if (strcmp(type, "error") == 0) {
         const cJSON *e = cJSON_GetObjectItemCaseSensitive(ev, "error");
-        const char *et = th_json_str(e, "type"), *msg = th_json_str(e, "message");
+        const char *et = hl_json_str(e, "type"), *msg = hl_json_str(e, "message");
         th_http_malformed(s, "the stream reported an error (%.40s): %.100s", et ? et : "error",
                           msg ? msg : "unknown");
     }

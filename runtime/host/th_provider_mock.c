@@ -56,7 +56,7 @@ static bool last_is_tool_result(const cJSON *params)
     const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(params, "messages");
     int n = cJSON_GetArraySize(msgs);
     if (n == 0) return false;
-    const char *role = th_json_str(cJSON_GetArrayItem(msgs, n - 1), "role");
+    const char *role = hl_json_str(cJSON_GetArrayItem(msgs, n - 1), "role");
     return role && strcmp(role, "tool") == 0;
 }
 
@@ -66,7 +66,7 @@ static bool tool_offered(const cJSON *params, const char *name)
     const cJSON *t;
     cJSON_ArrayForEach(t, tools)
     {
-        const char *n = th_json_str(t, "name");
+        const char *n = hl_json_str(t, "name");
         if (n && strcmp(n, name) == 0) return true;
     }
     return false;
@@ -103,8 +103,8 @@ static cJSON *completion(th_mock *m, const char *content, const cJSON *tool_call
     const cJSON *tc;
     cJSON_ArrayForEach(tc, tool_calls)
     {
-        const char *tool = th_json_str(tc, "tool");
-        if (!tool) tool = th_json_str(tc, "name");
+        const char *tool = hl_json_str(tc, "tool");
+        if (!tool) tool = hl_json_str(tc, "name");
         if (!tool) continue;
         cJSON *c = cJSON_CreateObject();
         char id[32];
@@ -130,8 +130,8 @@ static const char *last_user_message(const cJSON *params)
     const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(params, "messages");
     for (int i = cJSON_GetArraySize(msgs) - 1; i >= 0; i--) {
         const cJSON *m = cJSON_GetArrayItem(msgs, i);
-        const char *role = th_json_str(m, "role");
-        if (role && strcmp(role, "user") == 0) return th_json_str(m, "content");
+        const char *role = hl_json_str(m, "role");
+        if (role && strcmp(role, "user") == 0) return hl_json_str(m, "content");
     }
     return NULL;
 }
@@ -145,7 +145,7 @@ static const cJSON *pick_turn(const cJSON *mock, int n, const char *user_message
     const cJSON *t;
     cJSON_ArrayForEach(t, temporal)
     {
-        const char *when = th_json_str(t, "when_message");
+        const char *when = hl_json_str(t, "when_message");
         if (when && user_message && strcmp(when, user_message) == 0) return t;
     }
     if (cJSON_IsArray(temporal)) {
@@ -159,11 +159,11 @@ static const cJSON *pick_turn(const cJSON *mock, int n, const char *user_message
 /* A turn's text: its message, or its structured data as JSON text. */
 static char *turn_content(const cJSON *turn)
 {
-    const char *msg = th_json_str(turn, "message");
+    const char *msg = hl_json_str(turn, "message");
     const cJSON *data = cJSON_GetObjectItemCaseSensitive(turn, "data");
     if (data) return cJSON_PrintUnformatted(data);
-    if (!msg) msg = th_json_str(turn, "returns");
-    if (!msg) msg = th_json_str(turn, "value"); /* a Classify mock: {value = "billing"} */
+    if (!msg) msg = hl_json_str(turn, "returns");
+    if (!msg) msg = hl_json_str(turn, "value"); /* a Classify mock: {value = "billing"} */
     return msg ? tx_strdup(msg) : tx_strdup("");
 }
 
@@ -171,13 +171,13 @@ cJSON *th_mock_chat(void *p, const cJSON *params, const char *model, const th_si
 {
     th_mock *m = p;
     (void)model;
-    const char *agent = th_json_str(params, "agent");
+    const char *agent = hl_json_str(params, "agent");
     if (!agent) agent = "agent";
     const cJSON *mock = cJSON_GetObjectItemCaseSensitive(m->mocks, agent);
     int *turns = turn_counter(m, agent);
     bool follow_up = last_is_tool_result(params);
 
-    const char *error = th_json_str(mock, "error");
+    const char *error = hl_json_str(mock, "error");
     if (error) {
         strcpy(err->type, "ProviderError");
         snprintf(err->message, sizeof err->message, "%s", error);

@@ -50,7 +50,7 @@ static cJSON *openai_messages(const cJSON *messages)
     cJSON_ArrayForEach(m, messages)
     {
         cJSON *o = cJSON_CreateObject();
-        const char *role = th_json_str(m, "role");
+        const char *role = hl_json_str(m, "role");
         cJSON_AddStringToObject(o, "role", role ? role : "user");
         const cJSON *content = cJSON_GetObjectItemCaseSensitive(m, "content");
         if (cJSON_IsString(content))
@@ -62,7 +62,7 @@ static cJSON *openai_messages(const cJSON *messages)
         } else {
             cJSON_AddNullToObject(o, "content");
         }
-        const char *tcid = th_json_str(m, "tool_call_id");
+        const char *tcid = hl_json_str(m, "tool_call_id");
         if (tcid) cJSON_AddStringToObject(o, "tool_call_id", tcid);
         const cJSON *calls = cJSON_GetObjectItemCaseSensitive(m, "tool_calls");
         if (cJSON_GetArraySize(calls) > 0) {
@@ -71,11 +71,11 @@ static cJSON *openai_messages(const cJSON *messages)
             cJSON_ArrayForEach(c, calls)
             {
                 cJSON *tc = cJSON_CreateObject();
-                const char *id = th_json_str(c, "id");
+                const char *id = hl_json_str(c, "id");
                 cJSON_AddStringToObject(tc, "id", id ? id : "");
                 cJSON_AddStringToObject(tc, "type", "function");
                 cJSON *fn = cJSON_AddObjectToObject(tc, "function");
-                const char *name = th_json_str(c, "name");
+                const char *name = hl_json_str(c, "name");
                 cJSON_AddStringToObject(fn, "name", name ? name : "");
                 const cJSON *args = cJSON_GetObjectItemCaseSensitive(c, "arguments");
                 char *text = args ? cJSON_PrintUnformatted(args) : NULL;
@@ -104,8 +104,8 @@ static char *request_body(const cJSON *params, const char *model)
             cJSON *o = cJSON_CreateObject();
             cJSON_AddStringToObject(o, "type", "function");
             cJSON *fn = cJSON_AddObjectToObject(o, "function");
-            const char *name = th_json_str(t, "name");
-            const char *desc = th_json_str(t, "description");
+            const char *name = hl_json_str(t, "name");
+            const char *desc = hl_json_str(t, "description");
             cJSON_AddStringToObject(fn, "name", name ? name : "");
             if (desc) cJSON_AddStringToObject(fn, "description", desc);
             const cJSON *ps = cJSON_GetObjectItemCaseSensitive(t, "parameters");
@@ -167,7 +167,7 @@ static void on_chunk(th_http_stream *s, th_answer *a, const char *json, size_t n
     const cJSON *err = cJSON_GetObjectItemCaseSensitive(chunk, "error");
     if (err)
         th_http_malformed(s, "the stream reported an error: %.120s",
-                          th_json_str(err, "message") ? th_json_str(err, "message") : "unknown");
+                          hl_json_str(err, "message") ? hl_json_str(err, "message") : "unknown");
     const cJSON *usage = cJSON_GetObjectItemCaseSensitive(chunk, "usage");
     if (cJSON_IsObject(usage)) {
         a->prompt_tokens = usage_count(usage, "prompt_tokens");
@@ -176,7 +176,7 @@ static void on_chunk(th_http_stream *s, th_answer *a, const char *json, size_t n
     }
     const cJSON *choice = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(chunk, "choices"), 0);
     const cJSON *delta = cJSON_GetObjectItemCaseSensitive(choice, "delta");
-    th_answer_text(s, a, th_json_str(delta, "content"));
+    th_answer_text(s, a, hl_json_str(delta, "content"));
     const cJSON *tc;
     cJSON_ArrayForEach(tc, cJSON_GetObjectItemCaseSensitive(delta, "tool_calls"))
     {
@@ -187,10 +187,10 @@ static void on_chunk(th_http_stream *s, th_answer *a, const char *json, size_t n
             continue;
         }
         const cJSON *fn = cJSON_GetObjectItemCaseSensitive(tc, "function");
-        th_answer_call(s, a, i, th_json_str(tc, "id"), th_json_str(fn, "name"),
-                       th_json_str(fn, "arguments"));
+        th_answer_call(s, a, i, hl_json_str(tc, "id"), hl_json_str(fn, "name"),
+                       hl_json_str(fn, "arguments"));
     }
-    const char *finish = th_json_str(choice, "finish_reason");
+    const char *finish = hl_json_str(choice, "finish_reason");
     if (finish) snprintf(a->finish, sizeof a->finish, "%s", finish);
     cJSON_Delete(chunk);
 }

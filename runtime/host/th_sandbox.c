@@ -19,8 +19,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -108,91 +106,18 @@ tx_status th_launch_plain(const char *runtime_exe, const char *workspace, th_lau
 
 /* ---- running docker ----------------------------------------------------------------------------- */
 
-/* Runs argv (a docker command) with `stdin_text` on its input; collects
- * stdout and stderr (capped) and the exit status. -1 on timeout (killed). */
-static int run_capture_env(char *const argv[], char *const envp[], const char *stdin_text,
-                           tx_buf *out, tx_buf *err, int timeout_ms)
-{
-    int pin[2], pout[2], perr[2];
-    if (pipe(pin) || pipe(pout) || pipe(perr)) return -2;
-    pid_t pid = fork();
-    if (pid < 0) return -2;
-    if (pid == 0) {
-        dup2(pin[0], 0), dup2(pout[1], 1), dup2(perr[1], 2);
-        for (int fd = 3; fd < 1024; fd++) close(fd);
-        if (envp) {
-            execvpe(argv[0], argv, envp);
-        } else {
-            th_launch env = {0};
-            docker_env(&env);
-            execvpe(argv[0], argv, env.envp);
-        }
-        _exit(127);
-    }
-    close(pin[0]), close(pout[1]), close(perr[1]);
-    if (stdin_text) {
-        size_t n = strlen(stdin_text), off = 0;
-        while (off < n) {
-            ssize_t w = write(pin[1], stdin_text + off, n - off);
-            if (w <= 0) break;
-            off += (size_t)w;
-        }
-    }
-    close(pin[1]);
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    int fds[2] = {pout[0], perr[0]};
-    tx_buf *bufs[2] = {out, err};
-    bool timed_out = false;
-    while (fds[0] >= 0 || fds[1] >= 0) {
-        struct pollfd p[2] = {{fds[0], POLLIN, 0}, {fds[1], POLLIN, 0}};
-        struct timespec t1;
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        long elapsed = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-        if (elapsed >= timeout_ms) {
-            timed_out = true;
-            break;
-        }
-        if (poll(p, 2, (int)(timeout_ms - elapsed)) < 0 && errno != EINTR) break;
-        for (int i = 0; i < 2; i++) {
-            if (fds[i] < 0 || !p[i].revents) continue;
-            char buf[4096];
-            ssize_t k = read(fds[i], buf, sizeof buf);
-            if (k <= 0) {
-                close(fds[i]);
-                fds[i] = -1;
-            } else if (bufs[i]) {
-                tx_buf_append(bufs[i], buf, (size_t)k); /* past the cap: dropped */
-            }
-        }
-    }
-    for (int i = 0; i < 2; i++)
-        if (fds[i] >= 0) close(fds[i]);
-    int status = 0;
-    if (timed_out) {
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-        return -1;
-    }
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-}
-
+/* Runs a docker command with the docker CLI's environment (docker_env). */
 static int run_capture(char *const argv[], const char *stdin_text, tx_buf *out, tx_buf *err,
                        int timeout_ms)
 {
-    return run_capture_env(argv, NULL, stdin_text, out, err, timeout_ms);
-}
-
-int th_run_command(char *const argv[], const char *stdin_text, tx_buf *out, tx_buf *err,
-                   int timeout_ms)
-{
-    /* Host tools get PATH and HOME only: never the keys the broker holds. */
-    char path[4096], home[4096];
-    snprintf(path, sizeof path, "PATH=%s", getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
-    snprintf(home, sizeof home, "HOME=%s", getenv("HOME") ? getenv("HOME") : "/");
-    char *envp[] = {path, home, NULL};
-    return run_capture_env(argv, envp, stdin_text, out, err, timeout_ms);
+    th_launch env = {0};
+    if (docker_env(&env) != TX_OK) {
+        th_launch_free(&env);
+        return -2;
+    }
+    int rc = hl_run_capture(argv, env.envp, stdin_text, out, err, timeout_ms);
+    th_launch_free(&env);
+    return rc;
 }
 
 static bool docker_on_path(void)
@@ -304,28 +229,6 @@ static bool th_docker_available_cli(char *reason, size_t cap)
 
 /* ---- the image ------------------------------------------------------------------------------------ */
 
-void th_sha256_hex(const void *data, size_t n, char hex[65])
-{
-    /* Hashing needs nothing from openssl.cnf; reading it cost milliseconds. */
-    OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
-    unsigned char md[32];
-    unsigned int mdlen = 0;
-    EVP_Digest(data, n, md, &mdlen, EVP_sha256(), NULL);
-    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", md[i]);
-}
-
-tx_status th_sha256_file(const char *path, char hex[65])
-{
-    char *data;
-    size_t len;
-    int e;
-    tx_status st = tx_read_file(path, 512u << 20, &data, &len, &e);
-    if (st != TX_OK) return st;
-    th_sha256_hex(data, len, hex);
-    tx_free(data);
-    return TX_OK;
-}
-
 void th_sandbox_image_name(const cJSON *config, char *out, size_t cap)
 {
     const cJSON *img = th_config_get(config, "sandbox.image");
@@ -339,7 +242,7 @@ th_image_state th_sandbox_image_state(const char *image, const char *runtime_exe
                                       size_t cap)
 {
     char hex[65];
-    if (th_sha256_file(runtime_exe, hex) != TX_OK) {
+    if (hl_sha256_file(runtime_exe, hex) != TX_OK) {
         snprintf(detail, cap, "cannot read %s", runtime_exe);
         return TH_IMAGE_MISSING;
     }
@@ -352,7 +255,7 @@ th_image_state th_sandbox_image_state(const char *image, const char *runtime_exe
     if (status == 404 || status == 200) {
         th_image_state s = TH_IMAGE_MISSING;
         cJSON *j = status == 200 && body.data ? cJSON_Parse(body.data) : NULL;
-        const char *label = th_json_str(
+        const char *label = hl_json_str(
             cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "Config"), "Labels"),
             "tactus.runtime_sha256");
         if (status == 404) {
@@ -457,7 +360,7 @@ tx_status th_sandbox_build_image(const char *image, const char *runtime_exe, con
                                  FILE *log, char *err, size_t errlen)
 {
     char hex[65];
-    if (th_sha256_file(runtime_exe, hex) != TX_OK) {
+    if (hl_sha256_file(runtime_exe, hex) != TX_OK) {
         snprintf(err, errlen, "cannot read %s", runtime_exe);
         return TX_EIO;
     }
@@ -605,20 +508,20 @@ tx_status th_remote_config(const cJSON *config, bool docker, th_remote *r, bool 
     memset(r, 0, sizeof *r);
     *remote = false;
     const cJSON *sb = th_config_get(config, "sandbox");
-    const char *transport = th_json_str(sb, "broker_transport");
+    const char *transport = hl_json_str(sb, "broker_transport");
     if (!transport || strcmp(transport, "stdio") == 0) return TX_OK;
     if (strcmp(transport, "tcp") != 0 && strcmp(transport, "tls") != 0) {
         snprintf(err, errlen, "Unsupported sandbox.broker_transport: '%s'", transport);
         return TX_EINVAL;
     }
-    const char *network = th_json_str(sb, "network");
+    const char *network = hl_json_str(sb, "network");
     if (docker && (!network || strcmp(network, "none") == 0)) {
         snprintf(err, errlen,
                  "sandbox.broker_transport requires container networking. Set sandbox.network "
                  "to 'bridge' (or another non-'none' mode).");
         return TX_EINVAL;
     }
-    const char *host = th_json_str(sb, "broker_host");
+    const char *host = hl_json_str(sb, "broker_host");
     if (!host) host = docker ? "host.docker.internal" : "127.0.0.1";
     const cJSON *port = cJSON_GetObjectItemCaseSensitive(sb, "broker_port");
     if (!cJSON_IsNumber(port) || port->valueint <= 0 || port->valueint > 65535) {
@@ -628,7 +531,7 @@ tx_status th_remote_config(const cJSON *config, bool docker, th_remote *r, bool 
                  transport, transport);
         return TX_EINVAL;
     }
-    if (strcmp(transport, "tcp") == 0 && !th_host_is_loopback(host)) {
+    if (strcmp(transport, "tcp") == 0 && !hl_host_is_loopback(host)) {
         snprintf(err, errlen,
                  "sandbox.broker_transport 'tcp' to %s: plain TCP is allowed only to a loopback "
                  "address (127.0.0.1, ::1, localhost); beyond it, prompts, answers and the run "
@@ -639,7 +542,7 @@ tx_status th_remote_config(const cJSON *config, bool docker, th_remote *r, bool 
     }
     snprintf(r->endpoint, sizeof r->endpoint, "%s://%s%s%s:%d", transport,
              strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", port->valueint);
-    const char *ca = th_json_str(sb, "broker_ca_file");
+    const char *ca = hl_json_str(sb, "broker_ca_file");
     if (strcmp(transport, "tls") == 0) {
         if (!ca) {
             snprintf(err, errlen, "sandbox.broker_transport='tls' requires sandbox.broker_ca_file (the "
@@ -651,9 +554,9 @@ tx_status th_remote_config(const cJSON *config, bool docker, th_remote *r, bool 
             return TX_EINVAL;
         }
     }
-    const char *name = th_json_str(sb, "broker_server_name");
+    const char *name = hl_json_str(sb, "broker_server_name");
     if (name) snprintf(r->server_name, sizeof r->server_name, "%s", name);
-    const char *control = th_json_str(sb, "broker_control");
+    const char *control = hl_json_str(sb, "broker_control");
     if (control)
         snprintf(r->control, sizeof r->control, "%s", control);
     else
@@ -812,7 +715,7 @@ static tx_status seccomp_file(bool network, char *out, size_t cap, char *err, si
         return TX_EINVAL;
     }
     char hex[65];
-    th_sha256_hex(text, strlen(text), hex);
+    hl_sha256_hex(text, strlen(text), hex);
     snprintf(out, cap, "%s/profile-%.16s.json", dir, hex);
     tx_status st = TX_OK;
     if (lstat(out, &sb) != 0 || !S_ISREG(sb.st_mode)) {
@@ -939,7 +842,7 @@ static bool docker_has_runtime(const char *name)
     tx_buf out, errb;
     tx_buf_init(&out, 1u << 16);
     tx_buf_init(&errb, 4096);
-    int rc = th_run_command(argv, "", &out, &errb, 20000);
+    int rc = hl_run_command(argv, "", &out, &errb, 20000);
     cJSON *rt = rc == 0 && out.data ? cJSON_Parse(out.data) : NULL;
     bool has = cJSON_HasObjectItem(rt, name);
     cJSON_Delete(rt);
@@ -955,7 +858,7 @@ static tx_status launch_docker(const cJSON *config, const char *image, const cha
 {
     memset(l, 0, sizeof *l);
     const cJSON *sb = th_config_get(config, "sandbox");
-    const char *network = th_json_str(sb, "network");
+    const char *network = hl_json_str(sb, "network");
     if (!network) network = "none";
     th_remote checked;
     bool is_remote = false;
@@ -968,7 +871,7 @@ static tx_status launch_docker(const cJSON *config, const char *image, const cha
     }
     const char *memory = "2g", *cpus = "2";
     const cJSON *lim = cJSON_GetObjectItemCaseSensitive(sb, "limits");
-    const char *m = th_json_str(lim, "memory");
+    const char *m = hl_json_str(lim, "memory");
     if (m) memory = m;
     char cpus_buf[32];
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(lim, "cpus");
@@ -990,7 +893,7 @@ static tx_status launch_docker(const cJSON *config, const char *image, const cha
     /* sandbox.runtime: the OCI runtime dockerd starts the container with.
      * runsc (gVisor) puts a second kernel between the procedure and the
      * host's; it must be registered with dockerd (docs/sandbox.md). */
-    const char *oci_runtime = th_json_str(sb, "runtime");
+    const char *oci_runtime = hl_json_str(sb, "runtime");
     if (oci_runtime && strcmp(oci_runtime, "runc") != 0 && strcmp(oci_runtime, "runsc") != 0) {
         snprintf(err, errlen, "sandbox.runtime: '%.60s' is not runc or runsc", oci_runtime);
         return TX_EINVAL;
@@ -1142,7 +1045,7 @@ tx_status th_launch_docker_probe(const cJSON *config, const char *image, const c
 
 int th_launch_capture(const th_launch *l, tx_buf *out, tx_buf *err, int timeout_ms)
 {
-    int rc = run_capture_env(l->argv, l->envp, NULL, out, err, timeout_ms);
+    int rc = hl_run_capture(l->argv, l->envp, NULL, out, err, timeout_ms);
     if (rc == -1) th_launch_stop(l);
     return rc;
 }

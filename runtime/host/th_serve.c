@@ -192,7 +192,7 @@ static void *control_thread(void *arg)
     cJSON *reg = NULL;
     slot *sl = NULL;
     if (tp_read_frame(fd, TP_MAX_FRAME, &reg) != TX_OK) goto out;
-    const char *type = th_json_str(reg, "type");
+    const char *type = hl_json_str(reg, "type");
     const cJSON *start = cJSON_GetObjectItemCaseSensitive(reg, "start");
     if (!type || strcmp(type, "register") != 0 || !cJSON_IsObject(start)) {
         cJSON *r = cJSON_CreateObject();
@@ -210,7 +210,7 @@ static void *control_thread(void *arg)
     sl->mocks = cJSON_IsObject(mocks) ? cJSON_Duplicate(mocks, 1) : NULL;
     sl->mock_all = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reg, "mock_all"));
     snprintf(sl->run_id, sizeof sl->run_id, "%s",
-             th_json_str(start, "run_id") ? th_json_str(start, "run_id") : "?");
+             hl_json_str(start, "run_id") ? hl_json_str(start, "run_id") : "?");
     sl->registered = time(NULL);
     sl->control_fd = fd;
     sl->runtime_fd = -1;
@@ -327,7 +327,7 @@ static void serve_run(server *s, conn *c, slot *sl)
     if (conn_write(c, sl->start) == TX_OK) {
         cJSON *msg;
         while (!finished && conn_read(c, &msg) == TX_OK && msg) {
-            const char *method = th_json_str(msg, "method");
+            const char *method = hl_json_str(msg, "method");
             if (!cJSON_GetObjectItemCaseSensitive(msg, "id")) {
                 if (method && strcmp(method, "run.finish") == 0) finished = true;
                 slot_send(sl, msg);
@@ -384,7 +384,7 @@ static void *runtime_thread(void *arg)
     const char *why = "the first frame must be {\"type\": \"hello\", \"token\": ...}";
     slot *sl = NULL;
     if (conn_read(&c, &hello) == TX_OK && hello) {
-        const char *type = th_json_str(hello, "type"), *token = th_json_str(hello, "token");
+        const char *type = hl_json_str(hello, "type"), *token = hl_json_str(hello, "token");
         if (type && strcmp(type, "hello") == 0 && token) sl = claim(s, token, c.fd, &why);
     }
     cJSON_Delete(hello);
@@ -412,24 +412,6 @@ static void *runtime_thread(void *arg)
 /* Plain tcp:// is allowed only where nothing can overhear it: an IPv4
  * 127/8 address, ::1, or the name localhost. Any other name could resolve
  * anywhere, so it counts as remote. Brackets ([::1]) are accepted. */
-bool th_host_is_loopback(const char *host)
-{
-    char h[256];
-    size_t n = strlen(host);
-    if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
-        host++;
-        n -= 2;
-    }
-    if (n == 0 || n >= sizeof h) return false;
-    memcpy(h, host, n);
-    h[n] = '\0';
-    if (strcmp(h, "localhost") == 0) return true;
-    struct in_addr a4;
-    if (inet_pton(AF_INET, h, &a4) == 1) return (ntohl(a4.s_addr) >> 24) == 127;
-    struct in6_addr a6;
-    return inet_pton(AF_INET6, h, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
-}
-
 static int listen_tcp(const char *hostport, char *err, size_t cap)
 {
     char host[256];
@@ -571,7 +553,7 @@ tx_status th_serve(const th_serve_options *o, char *err, size_t cap)
         char host[256];
         const char *hp = o->listen + 6, *colon = strrchr(hp, ':');
         snprintf(host, sizeof host, "%.*s", colon ? (int)(colon - hp) : 0, hp);
-        if (!th_host_is_loopback(host)) {
+        if (!hl_host_is_loopback(host)) {
             snprintf(err, cap,
                      "--listen %s: plain tcp:// is allowed only on a loopback address "
                      "(127.0.0.1, ::1, localhost): beyond it, prompts, answers and run tokens "

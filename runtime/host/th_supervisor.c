@@ -16,10 +16,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -92,68 +90,10 @@ void th_run_result_free(th_run_result *res)
 
 /* ---- child process ------------------------------------------------------------------------ */
 
-typedef struct {
-    pid_t pid;
-    int in, out, err; /* our ends: write to its stdin, read its stdout/stderr */
-} child;
-
 static void close_fd(int *fd)
 {
     if (*fd >= 0) close(*fd);
     *fd = -1;
-}
-
-/* In the child: never returns. Only async-signal-safe calls after fork. */
-static void child_exec(const th_launch *l, int in, int out, int err)
-{
-    if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) _exit(127);
-    /* Nothing else leaks into the runtime: close every other descriptor.
-     * close_range is one system call; closing up to _SC_OPEN_MAX one by one
-     * cost several milliseconds per run. */
-    if (syscall(SYS_close_range, 3U, ~0U, 0U) != 0) {
-        long maxfd = sysconf(_SC_OPEN_MAX);
-        for (long fd = 3; fd < (maxfd > 0 && maxfd < 65536 ? maxfd : 65536); fd++) close((int)fd);
-    }
-    /* Die with the host; never gain privileges through exec. */
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-    struct rlimit core = {0, 0};
-    setrlimit(RLIMIT_CORE, &core);
-    if (l->cwd[0] && chdir(l->cwd) != 0) _exit(126);
-    /* The plain backend passes an empty envp: the runtime inherits nothing. */
-    if (strchr(l->argv[0], '/'))
-        execve(l->argv[0], l->argv, l->envp);
-    else
-        execvpe(l->argv[0], l->argv, l->envp);
-    _exit(127);
-}
-
-static tx_status child_start(child *c, const th_launch *l)
-{
-    int pin[2], pout[2], perr[2];
-    if (pipe2(pin, O_CLOEXEC) != 0) return TX_EIO;
-    if (pipe2(pout, O_CLOEXEC) != 0) {
-        close(pin[0]), close(pin[1]);
-        return TX_EIO;
-    }
-    if (pipe2(perr, O_CLOEXEC) != 0) {
-        close(pin[0]), close(pin[1]), close(pout[0]), close(pout[1]);
-        return TX_EIO;
-    }
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(pin[0]), close(pin[1]), close(pout[0]), close(pout[1]), close(perr[0]), close(perr[1]);
-        return TX_EIO;
-    }
-    if (pid == 0) child_exec(l, pin[0], pout[1], perr[1]);
-    close(pin[0]);
-    close(pout[1]);
-    close(perr[1]);
-    c->pid = pid;
-    c->in = pin[1];
-    c->out = pout[0];
-    c->err = perr[0];
-    return TX_OK;
 }
 
 /* ---- display --------------------------------------------------------------------------------- */
@@ -174,7 +114,7 @@ static void show(const th_progress *p, const char *color, const char *fmt, const
 
 typedef struct {
     const th_run_options *opt;
-    child *c;
+    hl_child *c;
     th_durable *durable; /* NULL when the run is not journaled */
     bool streaming; /* a token stream is being printed: end it with a newline */
     bool write_failed;
@@ -190,8 +130,8 @@ static void end_stream(run_ctx *r)
 static void show_log(run_ctx *r, const cJSON *params)
 {
     const th_progress *p = &r->opt->progress;
-    const char *level = th_json_str(params, "level");
-    const char *msg = th_json_str(params, "message");
+    const char *level = hl_json_str(params, "level");
+    const char *msg = hl_json_str(params, "message");
     if (!level || !msg) return;
     if (strcmp(level, "debug") == 0 && !p->verbose) return;
     end_stream(r);
@@ -302,7 +242,7 @@ static void fail_timed_out(run_ctx *r, th_run_result *res, const cJSON *params, 
 
 static void take_finish(th_run_result *res, const cJSON *params)
 {
-    const char *status = th_json_str(params, "status");
+    const char *status = hl_json_str(params, "status");
     if (status && strcmp(status, "completed") == 0)
         res->status = TH_COMPLETED;
     else if (status && strcmp(status, "waiting") == 0)
@@ -324,7 +264,7 @@ static void take_finish(th_run_result *res, const cJSON *params)
 static bool handle_frame(run_ctx *r, th_broker *broker, cJSON *msg, th_run_result *res,
                          bool *finished)
 {
-    const char *method = th_json_str(msg, "method");
+    const char *method = hl_json_str(msg, "method");
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
     const cJSON *params = cJSON_GetObjectItemCaseSensitive(msg, "params");
     if (!method) {
@@ -338,7 +278,7 @@ static bool handle_frame(run_ctx *r, th_broker *broker, cJSON *msg, th_run_resul
             on_delta(r, params); /* a remote broker's stream, shown as it comes */
         } else if (strcmp(method, "stage.set") == 0) {
             end_stream(r);
-            show(&r->opt->progress, "\033[36m", "stage: %s\n", th_json_str(params, "stage"), NULL);
+            show(&r->opt->progress, "\033[36m", "stage: %s\n", hl_json_str(params, "stage"), NULL);
         } else if (strcmp(method, "run.finish") == 0) {
             end_stream(r);
             take_finish(res, params);
@@ -358,7 +298,7 @@ static bool handle_frame(run_ctx *r, th_broker *broker, cJSON *msg, th_run_resul
      * instead of waiting, so no wait is refused there. */
     if (strcmp(method, "timer.sleep") == 0 && r->deadline_ms && !r->opt->fixed_now_ms) {
         const cJSON *s = cJSON_GetObjectItemCaseSensitive(params, "seconds");
-        long long left = r->deadline_ms - th_now_ms();
+        long long left = r->deadline_ms - hl_now_ms();
         if (cJSON_IsNumber(s) && s->valuedouble * 1000.0 > (double)left) {
             char what[200];
             snprintf(what, sizeof what,
@@ -372,7 +312,7 @@ static bool handle_frame(run_ctx *r, th_broker *broker, cJSON *msg, th_run_resul
     if (strcmp(method, "tool.call") == 0) {
         end_stream(r);
         char *args = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(params, "args"));
-        show(&r->opt->progress, "\033[35m", "-> %s %s\n", th_json_str(params, "name"), args);
+        show(&r->opt->progress, "\033[35m", "-> %s %s\n", hl_json_str(params, "name"), args);
         cJSON_free(args);
     }
     char fail_msg[1024] = "";
@@ -386,7 +326,7 @@ static bool handle_frame(run_ctx *r, th_broker *broker, cJSON *msg, th_run_resul
     }
     /* Every wait the broker started was cut at the deadline (see
      * th_broker_set_deadline): a request that ran into it ends the run. */
-    if (r->deadline_ms && !r->opt->fixed_now_ms && th_now_ms() >= r->deadline_ms) {
+    if (r->deadline_ms && !r->opt->fixed_now_ms && hl_now_ms() >= r->deadline_ms) {
         cJSON_Delete(reply);
         char what[200];
         snprintf(what, sizeof what, "the run was waiting for %.60s; raise --timeout", method);
@@ -431,10 +371,10 @@ static int remote_register(const th_run_options *opt, const cJSON *start, char *
     tx_status st = tp_write_frame(fd, reg);
     if (st == TX_OK) st = tp_read_frame(fd, TP_MAX_FRAME, &reply);
     cJSON_Delete(reg);
-    const char *type = th_json_str(reply, "type"), *t = th_json_str(reply, "token");
+    const char *type = hl_json_str(reply, "type"), *t = hl_json_str(reply, "token");
     if (st != TX_OK || !type || strcmp(type, "registered") != 0 || !t || strlen(t) >= cap) {
         snprintf(why, whycap, "the broker at %s did not register the run: %s", opt->remote_control,
-                 th_json_str(reply, "reason") ? th_json_str(reply, "reason") : tx_status_str(st));
+                 hl_json_str(reply, "reason") ? hl_json_str(reply, "reason") : tx_status_str(st));
         cJSON_Delete(reply);
         close(fd);
         return -1;
@@ -451,20 +391,21 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
     if (opt->run_id)
         snprintf(res->run_id, sizeof res->run_id, "%s", opt->run_id);
     else
-        th_new_run_id(res->run_id);
+        hl_new_run_id(res->run_id);
     th_broker *broker = th_broker_new(opt->config, opt->mocks, opt->mock_all);
     if (!broker) return TX_ENOMEM;
     th_broker_set_audit(broker, opt->audit_path, opt->tenant);
     if (opt->test) th_broker_set_test(broker, opt->test, opt->fixed_now_ms);
     th_broker_set_effect(broker, res->run_id, -1);
-    child c = {-1, -1, -1, -1};
-    tx_status st = child_start(&c, opt->launch);
+    hl_child c = {-1, -1, -1, -1};
+    const th_launch *l = opt->launch;
+    tx_status st = hl_spawn(l->argv, l->envp, l->cwd, false, &c);
     if (st != TX_OK) {
         th_broker_free(broker);
         return st;
     }
     run_ctx r = {.opt = opt, .c = &c};
-    if (opt->limits.wall_ms > 0) r.deadline_ms = th_now_ms() + opt->limits.wall_ms;
+    if (opt->limits.wall_ms > 0) r.deadline_ms = hl_now_ms() + opt->limits.wall_ms;
     if (!opt->fixed_now_ms) th_broker_set_deadline(broker, r.deadline_ms);
     if (opt->journal) {
         r.durable = th_durable_new(opt->journal, res->run_id, opt->tenant ? opt->tenant : "default");
@@ -509,7 +450,7 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
     tx_buf_init(&errtext, STDERR_KEEP);
     /* The host's own deadline: the runtime enforces its budget too, this one
      * catches a runtime that does not (a blocked or hostile process). */
-    long long deadline = opt->limits.wall_ms > 0 ? th_now_ms() + opt->limits.wall_ms + 2000 : 0;
+    long long deadline = opt->limits.wall_ms > 0 ? hl_now_ms() + opt->limits.wall_ms + 2000 : 0;
     struct sigaction old_int, old_term;
     if (!opt->quiet_signals) th_catch_interrupts(&old_int, &old_term);
     bool finished = false, running = res->error == NULL, killed_for_time = false;
@@ -519,7 +460,7 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
         struct pollfd fds[2] = {{c.out, POLLIN, 0}, {c.err, POLLIN, 0}};
         int timeout = -1;
         if (deadline) {
-            long long left = deadline - th_now_ms();
+            long long left = deadline - hl_now_ms();
             if (left <= 0) {
                 killed_for_time = true;
                 break;
@@ -538,7 +479,7 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
                     /* The connector is gone; the broker may still be
                      * forwarding the last frames. A moment, then give up. */
                     connector_gone = true;
-                    long long grace = th_now_ms() + 3000;
+                    long long grace = hl_now_ms() + 3000;
                     if (!deadline || grace < deadline) deadline = grace;
                 }
             } else {

@@ -73,7 +73,7 @@ bool th_trust_matches(const char *real, const char *text, size_t len)
     cJSON *doc = trust_load();
     const cJSON *h = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "files"), real);
     char hex[65];
-    th_sha256_hex(text, len, hex);
+    hl_sha256_hex(text, len, hex);
     bool ok = cJSON_IsString(h) && strcmp(h->valuestring, hex) == 0;
     cJSON_Delete(doc);
     return ok;
@@ -122,7 +122,7 @@ tx_status th_trust_update(const char *const *reals, size_t n, bool revoke, char 
             cJSON_Delete(doc);
             return TX_EIO;
         }
-        th_sha256_hex(text, len, hex);
+        hl_sha256_hex(text, len, hex);
         tx_free(text);
         cJSON_AddStringToObject(files, reals[i], hex);
     }

@@ -54,7 +54,7 @@ static cJSON *chat(const cJSON *cfg, const cJSON *params, th_error *err)
     assert_non_null(p);
     th_sink sink = {on_delta, NULL, 0};
     memset(err, 0, sizeof *err);
-    cJSON *done = th_anthropic_chat(p, params, th_json_str(params, "model"), &sink, err);
+    cJSON *done = th_anthropic_chat(p, params, hl_json_str(params, "model"), &sink, err);
     th_anthropic_free(p);
     return done;
 }
@@ -75,7 +75,7 @@ static char *joined_text(void)
     const cJSON *d;
     cJSON_ArrayForEach(d, deltas)
     {
-        const char *t = th_json_str(d, "text");
+        const char *t = hl_json_str(d, "text");
         if (t) strncat(buf, t, sizeof buf - strlen(buf) - 1);
     }
     return buf;
@@ -164,10 +164,10 @@ static void streams_text_and_usage(void **state)
     assert_true(cJSON_GetArraySize(deltas) >= 4); /* one per word */
     assert_string_equal(joined_text(), "the quick brown fox");
     const cJSON *msg = at(done, "message");
-    assert_string_equal(th_json_str(msg, "role"), "assistant");
-    assert_string_equal(th_json_str(msg, "content"), "the quick brown fox");
+    assert_string_equal(hl_json_str(msg, "role"), "assistant");
+    assert_string_equal(hl_json_str(msg, "content"), "the quick brown fox");
     assert_int_equal(cJSON_GetArraySize(at(msg, "tool_calls")), 0);
-    assert_string_equal(th_json_str(done, "finish_reason"), "stop");
+    assert_string_equal(hl_json_str(done, "finish_reason"), "stop");
     const cJSON *u = at(done, "usage");
     assert_int_equal((int)num(u, "prompt_tokens"), 11);
     assert_int_equal((int)num(u, "completion_tokens"), 4);
@@ -188,24 +188,24 @@ static void tool_call_argument_pieces_merge(void **state)
     const cJSON *first = at(cJSON_GetArrayItem(deltas, 0), "tool_call");
     assert_non_null(first);
     assert_int_equal((int)num(first, "index"), 0);
-    assert_string_equal(th_json_str(first, "id"), "toolu_01");
-    assert_string_equal(th_json_str(first, "name"), "get_weather");
+    assert_string_equal(hl_json_str(first, "id"), "toolu_01");
+    assert_string_equal(hl_json_str(first, "name"), "get_weather");
     char args[256] = "";
     int pieces = 0;
     const cJSON *d;
     cJSON_ArrayForEach(d, deltas)
     {
-        const char *piece = th_json_str(at(d, "tool_call"), "arguments_delta");
+        const char *piece = hl_json_str(at(d, "tool_call"), "arguments_delta");
         if (piece && *piece) strncat(args, piece, sizeof args - strlen(args) - 1), pieces++;
     }
     assert_true(pieces > 1);
     assert_string_equal(args, "{\"city\":\"Paris\",\"units\":\"c\"}");
     const cJSON *call = cJSON_GetArrayItem(at(at(done, "message"), "tool_calls"), 0);
-    assert_string_equal(th_json_str(call, "id"), "toolu_01");
-    assert_string_equal(th_json_str(call, "name"), "get_weather");
+    assert_string_equal(hl_json_str(call, "id"), "toolu_01");
+    assert_string_equal(hl_json_str(call, "name"), "get_weather");
     assert_true(cJSON_IsObject(at(call, "arguments")));
-    assert_string_equal(th_json_str(at(call, "arguments"), "city"), "Paris");
-    assert_string_equal(th_json_str(done, "finish_reason"), "tool_calls");
+    assert_string_equal(hl_json_str(at(call, "arguments"), "city"), "Paris");
+    assert_string_equal(hl_json_str(done, "finish_reason"), "tool_calls");
     cJSON_Delete(done);
     cJSON_Delete(params);
 }
@@ -220,13 +220,13 @@ static void two_tool_calls_after_text(void **state)
     cJSON *done = chat(config, params, &err);
     assert_non_null(done);
     const cJSON *msg = at(done, "message");
-    assert_string_equal(th_json_str(msg, "content"), "Looking up both.");
+    assert_string_equal(hl_json_str(msg, "content"), "Looking up both.");
     const cJSON *calls = at(msg, "tool_calls");
     assert_int_equal(cJSON_GetArraySize(calls), 2);
-    assert_string_equal(th_json_str(cJSON_GetArrayItem(calls, 0), "name"), "get_weather");
-    assert_string_equal(th_json_str(cJSON_GetArrayItem(calls, 1), "id"), "toolu_02");
-    assert_string_equal(th_json_str(cJSON_GetArrayItem(calls, 1), "name"), "get_time");
-    assert_string_equal(th_json_str(at(cJSON_GetArrayItem(calls, 1), "arguments"), "city"), "Oslo");
+    assert_string_equal(hl_json_str(cJSON_GetArrayItem(calls, 0), "name"), "get_weather");
+    assert_string_equal(hl_json_str(cJSON_GetArrayItem(calls, 1), "id"), "toolu_02");
+    assert_string_equal(hl_json_str(cJSON_GetArrayItem(calls, 1), "name"), "get_time");
+    assert_string_equal(hl_json_str(at(cJSON_GetArrayItem(calls, 1), "arguments"), "city"), "Oslo");
     /* our call indices count tool calls, not Anthropic's content blocks */
     bool saw_index1 = false;
     const cJSON *d;
@@ -264,45 +264,45 @@ static void request_has_the_messages_api_shape(void **state)
     th_error err;
     cJSON *done = chat(config, params, &err);
     assert_non_null(done);
-    assert_string_equal(th_json_str(at(done, "message"), "content"), "The tool said: sunny; snow");
+    assert_string_equal(hl_json_str(at(done, "message"), "content"), "The tool said: sunny; snow");
     cJSON *reqs = message_requests();
     assert_int_equal(cJSON_GetArraySize(reqs), 1);
     const cJSON *r = cJSON_GetArrayItem(reqs, 0);
     const cJSON *h = at(r, "headers");
-    assert_string_equal(th_json_str(h, "x-api-key"), TEST_KEY);
-    assert_string_equal(th_json_str(h, "anthropic-version"), "2023-06-01");
-    assert_string_equal(th_json_str(h, "content-type"), "application/json");
+    assert_string_equal(hl_json_str(h, "x-api-key"), TEST_KEY);
+    assert_string_equal(hl_json_str(h, "anthropic-version"), "2023-06-01");
+    assert_string_equal(hl_json_str(h, "content-type"), "application/json");
     assert_null(at(h, "authorization"));
     const cJSON *b = at(r, "body");
-    assert_string_equal(th_json_str(b, "model"), "tools");
+    assert_string_equal(hl_json_str(b, "model"), "tools");
     assert_int_equal((int)num(b, "max_tokens"), 123);
     assert_true(num(b, "temperature") == 0.5);
     assert_true(cJSON_IsTrue(at(b, "stream")));
-    assert_string_equal(th_json_str(b, "system"), "Be brief.\n\nUse tools.");
+    assert_string_equal(hl_json_str(b, "system"), "Be brief.\n\nUse tools.");
     const cJSON *msgs = at(b, "messages");
     assert_int_equal(cJSON_GetArraySize(msgs), 3); /* user, assistant, merged tool results */
-    assert_string_equal(th_json_str(cJSON_GetArrayItem(msgs, 0), "role"), "user");
+    assert_string_equal(hl_json_str(cJSON_GetArrayItem(msgs, 0), "role"), "user");
     const cJSON *asst = cJSON_GetArrayItem(msgs, 1);
-    assert_string_equal(th_json_str(asst, "role"), "assistant");
+    assert_string_equal(hl_json_str(asst, "role"), "assistant");
     const cJSON *use = cJSON_GetArrayItem(at(asst, "content"), 0);
     assert_int_equal(cJSON_GetArraySize(at(asst, "content")), 2); /* no empty text block */
-    assert_string_equal(th_json_str(use, "type"), "tool_use");
-    assert_string_equal(th_json_str(use, "id"), "toolu_a");
-    assert_string_equal(th_json_str(use, "name"), "get_weather");
-    assert_string_equal(th_json_str(at(use, "input"), "city"), "Paris");
+    assert_string_equal(hl_json_str(use, "type"), "tool_use");
+    assert_string_equal(hl_json_str(use, "id"), "toolu_a");
+    assert_string_equal(hl_json_str(use, "name"), "get_weather");
+    assert_string_equal(hl_json_str(at(use, "input"), "city"), "Paris");
     const cJSON *res = cJSON_GetArrayItem(msgs, 2);
-    assert_string_equal(th_json_str(res, "role"), "user");
+    assert_string_equal(hl_json_str(res, "role"), "user");
     assert_int_equal(cJSON_GetArraySize(at(res, "content")), 2);
     const cJSON *r0 = cJSON_GetArrayItem(at(res, "content"), 0);
-    assert_string_equal(th_json_str(r0, "type"), "tool_result");
-    assert_string_equal(th_json_str(r0, "tool_use_id"), "toolu_a");
-    assert_string_equal(th_json_str(r0, "content"), "sunny");
-    assert_string_equal(th_json_str(cJSON_GetArrayItem(at(res, "content"), 1), "tool_use_id"),
+    assert_string_equal(hl_json_str(r0, "type"), "tool_result");
+    assert_string_equal(hl_json_str(r0, "tool_use_id"), "toolu_a");
+    assert_string_equal(hl_json_str(r0, "content"), "sunny");
+    assert_string_equal(hl_json_str(cJSON_GetArrayItem(at(res, "content"), 1), "tool_use_id"),
                         "toolu_b");
     const cJSON *tool = cJSON_GetArrayItem(at(b, "tools"), 0);
-    assert_string_equal(th_json_str(tool, "name"), "get_weather");
-    assert_string_equal(th_json_str(tool, "description"), "a test tool");
-    assert_string_equal(th_json_str(at(tool, "input_schema"), "type"), "object");
+    assert_string_equal(hl_json_str(tool, "name"), "get_weather");
+    assert_string_equal(hl_json_str(tool, "description"), "a test tool");
+    assert_string_equal(hl_json_str(at(tool, "input_schema"), "type"), "object");
     assert_null(at(tool, "parameters"));
     cJSON_Delete(reqs);
     cJSON_Delete(done);
@@ -362,7 +362,7 @@ static void retries_429_and_529_before_any_byte(void **state)
         th_error err;
         cJSON *done = chat(config, params, &err);
         assert_non_null(done);
-        assert_string_equal(th_json_str(at(done, "message"), "content"), "second time lucky");
+        assert_string_equal(hl_json_str(at(done, "message"), "content"), "second time lucky");
         assert_int_equal(request_count(), 2);
         cJSON_Delete(done);
         cJSON_Delete(params);
@@ -464,7 +464,7 @@ static void broker_dispatches_anthropic_and_the_key_never_leaks(void **state)
     pt_add_tool(cJSON_GetObjectItemCaseSensitive(req, "params"), "get_weather");
     cJSON *ev = th_broker_handle(b, req, on_delta, NULL);
     assert_non_null(ev);
-    assert_string_equal(th_json_str(ev, "event"), "done");
+    assert_string_equal(hl_json_str(ev, "event"), "done");
     assert_int_equal(cJSON_GetArraySize(at(at(at(ev, "data"), "message"), "tool_calls")), 1);
     char *all = cJSON_PrintUnformatted(ev);
     char *ds = cJSON_PrintUnformatted(deltas);
@@ -474,7 +474,7 @@ static void broker_dispatches_anthropic_and_the_key_never_leaks(void **state)
     cJSON_free(all);
     cJSON_free(ds);
     cJSON *reqs = message_requests();
-    assert_string_equal(th_json_str(at(cJSON_GetArrayItem(reqs, 0), "headers"), "x-api-key"),
+    assert_string_equal(hl_json_str(at(cJSON_GetArrayItem(reqs, 0), "headers"), "x-api-key"),
                         LONG_KEY);
     cJSON_Delete(reqs);
     cJSON_Delete(ev);

@@ -73,7 +73,7 @@ static char *joined_text(const collector *c)
     const cJSON *d;
     cJSON_ArrayForEach(d, c->deltas)
     {
-        const char *t = th_json_str(d, "text");
+        const char *t = hl_json_str(d, "text");
         if (t) tx_buf_puts(&b, t);
     }
     return tx_buf_steal(&b);
@@ -87,7 +87,7 @@ static cJSON *provider_chat(const cJSON *cfg, const cJSON *params, collector *c,
     th_sink sink = {on_delta, c, 0};
     memset(err, 0, sizeof *err);
     collector_init(c);
-    cJSON *done = th_openai_chat(p, params, th_json_str(params, "model"), &sink, err);
+    cJSON *done = th_openai_chat(p, params, hl_json_str(params, "model"), &sink, err);
     th_openai_free(p);
     return done;
 }
@@ -112,21 +112,21 @@ static cJSON *broker_chat(const cJSON *cfg, const cJSON *params, collector *c)
 /* Asserts `ev` is an error event of `type` and returns its message. */
 static const char *expect_error(const cJSON *ev, const char *type)
 {
-    const char *event = th_json_str(ev, "event");
+    const char *event = hl_json_str(ev, "event");
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(ev, "error");
     if (!event || strcmp(event, "error") != 0) {
         char *t = cJSON_PrintUnformatted(ev);
         fail_msg("expected an error event of type %s, got %s", type, t);
     }
-    assert_string_equal(th_json_str(e, "type"), type);
-    const char *msg = th_json_str(e, "message");
+    assert_string_equal(hl_json_str(e, "type"), type);
+    const char *msg = hl_json_str(e, "message");
     assert_non_null(msg);
     return msg;
 }
 
 static const cJSON *expect_done(const cJSON *ev)
 {
-    const char *event = th_json_str(ev, "event");
+    const char *event = hl_json_str(ev, "event");
     if (!event || strcmp(event, "done") != 0) {
         char *t = cJSON_PrintUnformatted(ev);
         fail_msg("expected a done event, got %s", t);
@@ -223,7 +223,7 @@ static void text_deltas_arrive_in_order_and_join_to_content(void **state)
     for (int i = 0; i < 9; i++) {
         const cJSON *d = cJSON_GetArrayItem(c.deltas, i);
         assert_int_equal(cJSON_GetArraySize(d), 1);
-        assert_string_equal(th_json_str(d, "text"), words[i]);
+        assert_string_equal(hl_json_str(d, "text"), words[i]);
     }
     char *joined = joined_text(&c);
     assert_string_equal(joined, text);
@@ -448,7 +448,7 @@ static void two_parallel_tool_calls(void **state)
         int i = (int)num(tc, "index");
         assert_true(i == 0 || i == 1);
         seen[i]++;
-        const char *piece = th_json_str(tc, "arguments_delta");
+        const char *piece = hl_json_str(tc, "arguments_delta");
         if (piece) tx_buf_puts(&args[i], piece);
     }
     assert_int_equal(seen[0], 1 + 3 + 1); /* header + 3 pieces + the held tail */
@@ -1073,7 +1073,7 @@ static void cut_stream_is_an_error(void **state)
     cJSON *params = pt_user_params("openai/truncated", "hi");
     collector c;
     cJSON *ev = broker_chat(config, params, &c);
-    const char *event = th_json_str(ev, "event");
+    const char *event = hl_json_str(ev, "event");
     assert_false(event && strcmp(event, "done") == 0); /* a cut stream is never a complete answer */
     expect_error(ev, "ProviderError");
     cJSON_Delete(ev);

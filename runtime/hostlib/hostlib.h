@@ -1,0 +1,64 @@
+/*
+ * hostlib.h - what every module of the trusted side shares: starting a
+ * process without a shell and with nothing inherited, running a command to
+ * its end, SHA-256, the clock, run ids, JSON field access, and telling a
+ * loopback host from another.
+ *
+ * Trusted side only: this links OpenSSL and reads the environment, so
+ * nothing under runtime/vm/ (tactus-runtime) or runtime/probe/ may use it.
+ *
+ * Errors: tx_status, or the documented special values of each function.
+ */
+#ifndef TACTUS_HOSTLIB_H
+#define TACTUS_HOSTLIB_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "base.h"
+
+/* ---- processes (hl_process.c) ---------------------------------------------------------- */
+
+typedef struct {
+    pid_t pid;
+    int in, out, err; /* our ends of its stdin, stdout and stderr */
+} hl_child;
+
+/* Starts argv (argv[0] looked up in PATH unless it has a '/') with exactly
+ * `envp` (NULL: an empty environment), in `cwd` (NULL or "": ours), its
+ * stdin, stdout and stderr on pipes. In the child: every other descriptor
+ * closed, no new privileges, no core file, killed when this process dies.
+ * With `own_group` it leads a process group of its own (so hl_kill_group
+ * reaches what it starts). Our ends are close-on-exec. */
+tx_status hl_spawn(char *const argv[], char *const envp[], const char *cwd, bool own_group,
+                   hl_child *c);
+/* SIGKILL to the child's process group (own_group) and reaps it. */
+void hl_kill_group(hl_child *c);
+/* Runs argv to its end with `envp`: `stdin_text` (may be NULL) on its input,
+ * stdout and stderr collected into out/err (capped by their limits; NULL:
+ * dropped), read while the input is written so neither side can block the
+ * other. Returns the exit status, 128+N for signal N, -1 on timeout (the
+ * whole process group is killed), -2 when it could not be started. */
+int hl_run_capture(char *const argv[], char *const envp[], const char *stdin_text, tx_buf *out,
+                   tx_buf *err, int timeout_ms);
+/* hl_run_capture with PATH and HOME only: host tools never see the keys. */
+int hl_run_command(char *const argv[], const char *stdin_text, tx_buf *out, tx_buf *err,
+                   int timeout_ms);
+
+/* ---- hashing, time, ids, JSON (hostlib.c) -------------------------------------------------- */
+
+/* SHA-256 of bytes, as 64 hex digits. */
+void hl_sha256_hex(const void *data, size_t n, char hex[65]);
+/* SHA-256 of a file (at most 512 MiB). */
+tx_status hl_sha256_file(const char *path, char hex[65]);
+/* Milliseconds on CLOCK_MONOTONIC. */
+long long hl_now_ms(void);
+/* A fresh string "run-<16 hex>" from /dev/urandom. */
+void hl_new_run_id(char out[40]);
+/* obj[key] when it is a string, else NULL. */
+const char *hl_json_str(const cJSON *obj, const char *key);
+/* 127/8, ::1 (also bracketed) or "localhost": where plain tcp:// may go. */
+bool hl_host_is_loopback(const char *host);
+
+#endif
