@@ -61,7 +61,7 @@ int cli_broker(int argc, char **argv)
     th_serve_options o = {.log = stderr, .ready = ready};
     const char *config_dir = ".";
     char control[4096];
-    th_serve_default_control(control, sizeof control);
+    cf_default_broker_control(control, sizeof control);
     o.control = control;
     int opt;
     optind = 1;
@@ -99,14 +99,14 @@ int cli_broker(int argc, char **argv)
     }
     cJSON *config = NULL;
     char err[1024];
-    if (th_config_load(config_dir, &config, err, sizeof err) != TX_OK) {
+    if (cf_load(config_dir, &config, err, sizeof err) != TX_OK) {
         fprintf(stderr, "tactus broker serve: configuration error: %s\n", err);
         return CLI_EXIT_USAGE;
     }
     cli_load_env_files("./.");
     o.config = config;
-    if (!o.cert) o.cert = hl_json_str(th_config_get(config, "sandbox"), "broker_tls_cert_file");
-    if (!o.key) o.key = hl_json_str(th_config_get(config, "sandbox"), "broker_tls_key_file");
+    if (!o.cert) o.cert = hl_json_str(cf_get(config, "sandbox"), "broker_tls_cert_file");
+    if (!o.key) o.key = hl_json_str(cf_get(config, "sandbox"), "broker_tls_key_file");
     if (strncmp(o.listen, "tcp://", 6) == 0)
         fprintf(stderr, "[BROKER] tcp:// is not encrypted: prompts, answers and tool results cross "
                         "the network in clear; use tls:// beyond loopback.\n");

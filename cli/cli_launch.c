@@ -18,7 +18,7 @@ int cli_launcher_prepare(cli_launcher *l, const char *cmd, const cJSON *config, 
     /* l->remote and l->broker stay as cli_launcher_check_remote set them */
     l->sandbox = false;
     l->runtime[0] = l->image[0] = '\0';
-    if (cJSON_IsFalse(th_config_get(config, "sandbox.enabled"))) no_sandbox = true;
+    if (cJSON_IsFalse(cf_get(config, "sandbox.enabled"))) no_sandbox = true;
     l->sandbox = !no_sandbox;
     if (no_sandbox && !quiet)
         fprintf(stderr,
@@ -58,7 +58,7 @@ int cli_launcher_check_remote(cli_launcher *l, const char *cmd, const cJSON *con
                               bool no_sandbox)
 {
     char err[1024];
-    bool docker = !no_sandbox && !cJSON_IsFalse(th_config_get(config, "sandbox.enabled"));
+    bool docker = !no_sandbox && !cJSON_IsFalse(cf_get(config, "sandbox.enabled"));
     if (th_remote_config(config, docker, &l->broker, &l->remote, err, sizeof err) != TX_OK) {
         fprintf(stderr, "%s: sandbox configuration error: %s\n", cmd, err);
         return CLI_EXIT_USAGE;
@@ -106,7 +106,7 @@ bool cli_report_syntax_errors(const fe_file *f)
 void cli_load_env_files(const char *path)
 {
     /* Only trusted .env files: the user's, or a project's recorded by `tactus trust`. */
-    th_env_files_load(path, stderr);
+    cf_env_files_load(path, stderr);
 }
 
 tx_status cli_launcher_for_runs(void *launcher, const cJSON *config, const char *workspace,

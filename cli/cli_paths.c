@@ -155,7 +155,7 @@ int cli_inputs_load(cli_inputs *in, int argc, char **argv, const char *cmd)
         }
         tx_diag_list_free(&diags);
         char cfg_err[1024];
-        if (th_config_load(path, &cf->config, cfg_err, sizeof cfg_err) != TX_OK) {
+        if (cf_load(path, &cf->config, cfg_err, sizeof cfg_err) != TX_OK) {
             fprintf(stderr, "%s: configuration error: %s\n", cmd, cfg_err);
             bad = true;
         }

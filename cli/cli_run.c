@@ -71,7 +71,7 @@ static cJSON *mocks_json(const fe_file *f)
         if (!all) {
             all = j;
         } else {
-            th_config_merge(all, j);
+            cf_merge(all, j);
             cJSON_Delete(j);
         }
     }
@@ -535,7 +535,7 @@ int cli_run(int argc, char **argv)
         rc = CLI_EXIT_FAILED;
         goto done;
     }
-    if (th_config_load(path, &config, cfg_err, sizeof cfg_err) != TX_OK) {
+    if (cf_load(path, &config, cfg_err, sizeof cfg_err) != TX_OK) {
         fprintf(stderr, "tactus run: configuration error: %s\n", cfg_err);
         goto done;
     }
@@ -594,7 +594,7 @@ int cli_run(int argc, char **argv)
 
     /* The audit log sits beside the journal unless configured. */
     char audit_path[4200];
-    const cJSON *ap = th_config_get(config, "audit.path");
+    const cJSON *ap = cf_get(config, "audit.path");
     if (cJSON_IsString(ap))
         snprintf(audit_path, sizeof audit_path, "%s", ap->valuestring);
     else

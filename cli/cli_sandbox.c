@@ -54,7 +54,7 @@ static int cmd_status(bool json)
     bool have_runtime = th_find_runtime(runtime, sizeof runtime) == TX_OK;
     cJSON *config = NULL;
     char err[512];
-    if (th_config_load(".", &config, err, sizeof err) != TX_OK) {
+    if (cf_load(".", &config, err, sizeof err) != TX_OK) {
         /* an untrusted project file with a privileged key, as for tactus run */
         fprintf(stderr, "tactus sandbox status: configuration error: %s\n", err);
         return CLI_EXIT_USAGE;
@@ -95,7 +95,7 @@ static int cmd_rebuild(bool force)
         return CLI_EXIT_FAILED;
     }
     cJSON *config = NULL;
-    if (th_config_load(".", &config, err, sizeof err) != TX_OK) {
+    if (cf_load(".", &config, err, sizeof err) != TX_OK) {
         fprintf(stderr, "tactus sandbox rebuild: configuration error: %s\n", err);
         return CLI_EXIT_USAGE;
     }
@@ -247,7 +247,7 @@ static int cmd_doctor(bool json, const char *target, const char *const *probe_ar
         return CLI_EXIT_USAGE;
     }
     cJSON *config = NULL;
-    if (th_config_load(cfg_path, &config, err, sizeof err) != TX_OK) {
+    if (cf_load(cfg_path, &config, err, sizeof err) != TX_OK) {
         fprintf(stderr, "tactus sandbox doctor: configuration error: %s\n", err);
         return CLI_EXIT_USAGE;
     }
@@ -268,10 +268,10 @@ static int cmd_doctor(bool json, const char *target, const char *const *probe_ar
         cJSON_Delete(config);
         return CLI_EXIT_USAGE;
     }
-    const char *oci = hl_json_str(th_config_get(config, "sandbox"), "runtime");
+    const char *oci = hl_json_str(cf_get(config, "sandbox"), "runtime");
     bool runsc = oci && strcmp(oci, "runsc") == 0;
     if (runsc && !probe_args) keep_container(&l);
-    const cJSON *timeout = th_config_get(config, "sandbox.timeout");
+    const cJSON *timeout = cf_get(config, "sandbox.timeout");
     int timeout_ms = cJSON_IsNumber(timeout) ? (int)(timeout->valuedouble * 1000) : 60000;
     if (timeout_ms > 600000) timeout_ms = 600000;
     tx_buf out, errb;

@@ -90,7 +90,7 @@ static void project_files(const char *target, file_list *l)
 
 static int list_trusted(void)
 {
-    cJSON *files = th_trust_entries();
+    cJSON *files = cf_trust_entries();
     const cJSON *e;
     cJSON_ArrayForEach(e, files)
     {
@@ -99,7 +99,7 @@ static int list_trusted(void)
         int err_no;
         const char *state = "missing";
         if (tx_read_file(e->string, 4u << 20, &text, &len, &err_no) == TX_OK) {
-            state = th_trust_matches(e->string, text, len) ? "trusted" : "changed";
+            state = cf_trust_matches(e->string, text, len) ? "trusted" : "changed";
             tx_free(text);
         }
         printf("%-8s %s\n", state, e->string);
@@ -147,7 +147,7 @@ int cli_trust(int argc, char **argv)
         rc = CLI_EXIT_USAGE;
     } else {
         char err[PATH_MAX + 128];
-        if (th_trust_update((const char *const *)l.paths, l.n, revoke, err, sizeof err) != TX_OK) {
+        if (cf_trust_update((const char *const *)l.paths, l.n, revoke, err, sizeof err) != TX_OK) {
             fprintf(stderr, "tactus trust: %s\n", err);
             rc = CLI_EXIT_FAILED;
         } else {

@@ -239,7 +239,7 @@ static cJSON *mocks_for(const fe_file *f, const cJSON *agent_turns)
     cJSON *all = cJSON_CreateObject();
     for (const fe_mocks *m = f->mocks; m; m = m->next) {
         cJSON *j = fe_value_to_json(m->table);
-        if (cJSON_IsObject(j)) th_config_merge(all, j);
+        if (cJSON_IsObject(j)) cf_merge(all, j);
         cJSON_Delete(j);
     }
     const cJSON *turns;

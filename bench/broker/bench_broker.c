@@ -156,7 +156,7 @@ static bool broker_call(th_broker *br, cJSON *req, const char *expect, int words
     *total = fake_now_ms() - b.t0;
     *first = b.first;
     const char *event = hl_json_str(ev, "event");
-    const cJSON *content = th_config_get(ev, "data.message.content");
+    const cJSON *content = cf_get(ev, "data.message.content");
     bool ok = event && strcmp(event, "done") == 0 && cJSON_IsString(content) &&
               strcmp(content->valuestring, expect) == 0 && b.deltas == words;
     if (!ok) {

@@ -19,51 +19,8 @@
 #include <stdio.h>
 
 #include "base.h"
+#include "config.h"
 #include "hostlib.h"
-
-/* ---- configuration (th_config.c) ---------------------------------------------------- */
-
-/* Loads and merges, lowest priority first: /etc/tactus/config.yml,
- * ~/.config/tactus/config.yml or ~/.tactus/config.yml, ./.tactus/config.yml,
- * the .tactus/config.yml of every folder from the filesystem root down to the
- * procedure's folder, then the sidecar FILE.tac.yml (or FILE.yml). Scalars
- * overwrite, lists extend, mappings merge deeply. On a YAML error returns
- * TX_EINVAL with a message "file:line:column: what" in err. */
-tx_status th_config_load(const char *procedure_path, cJSON **config, char *err, size_t errlen);
-/* (procedure_path may also be a folder: its own .tactus/config.yml is then
- * the nearest, and there is no sidecar.) */
-/* Parses one YAML document into JSON (mappings, sequences, typed scalars). */
-tx_status th_yaml_parse(const char *text, size_t len, const char *name, cJSON **out, char *err,
-                        size_t errlen);
-/* Deep merge of `over` into `base` (both objects): scalars overwrite, arrays
- * concatenate, objects merge. `over` is left untouched. */
-void th_config_merge(cJSON *base, const cJSON *over);
-/* Value at a dotted path ("providers.openai.base_url"), or NULL. */
-const cJSON *th_config_get(const cJSON *config, const char *dotted);
-/* Reads KEY=VALUE lines of a .env file into the host's environment without
- * overriding what is set. Only the host ever reads these. */
-tx_status th_dotenv_load(const char *path);
-/* Applies KEY=VALUE lines already read (text is modified). */
-void th_dotenv_apply(char *text);
-
-/* ---- trusted project files (th_trust.c) ------------------------------------------------- */
-
-/* The user's configuration folder: $XDG_CONFIG_HOME/tactus, else
- * ~/.config/tactus. False when neither variable is set. */
-bool th_user_config_dir(char *out, size_t cap);
-/* Whether `tactus trust` recorded exactly these bytes for the file whose
- * realpath is `real` (SHA-256, in the user's trusted.json). */
-bool th_trust_matches(const char *real, const char *text, size_t len);
-/* Records the current content of each file (realpaths), or forgets them
- * (revoke); trusted.json is written 0600 and atomically. */
-tx_status th_trust_update(const char *const *reals, size_t n, bool revoke, char *err, size_t cap);
-/* The recorded entries: {"/path": "sha256hex", ...} (caller frees), or NULL. */
-cJSON *th_trust_entries(void);
-/* The host's .env files: the user's ($CONFIG/.env.local, .env), then
- * .env.local/.env of the current folder and of the procedure's folder only
- * when trusted; an untrusted one is named in a one-line warning on `warn`
- * and its keys are not loaded. Never overrides the environment. */
-void th_env_files_load(const char *procedure_path, FILE *warn);
 
 /* ---- the broker (th_broker.c) ------------------------------------------------------------ */
 
@@ -243,9 +200,6 @@ typedef struct {
 /* Serves until SIGINT/SIGTERM (see th_serve.c for the protocol). TX_EINVAL
  * with a message for a configuration that cannot serve. */
 tx_status th_serve(const th_serve_options *o, char *err, size_t cap);
-/* The default control socket: $XDG_RUNTIME_DIR/tactus/broker.sock, else
- * ~/.local/state/tactus/broker.sock. */
-void th_serve_default_control(char *out, size_t cap);
 
 /* ---- durability (th_durable.c) ------------------------------------------------------------------ */
 

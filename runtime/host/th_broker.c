@@ -272,7 +272,7 @@ static cJSON *handle_chat(th_broker *b, long id, const cJSON *params, th_delta_f
     } else {
         char key[128];
         snprintf(key, sizeof key, "providers.%s.base_url", provider);
-        if (th_config_get(b->config, key)) {
+        if (cf_get(b->config, key)) {
             done = th_openai_chat(b->openai, params, model, &sink, &err);
         } else {
             snprintf(err.message, sizeof err.message,
@@ -756,7 +756,7 @@ static cJSON *model_predict(th_broker *b, long id, const cJSON *params)
     const char *type = hl_json_str(params, "type");
     if (!name || !type || strcmp(type, "http") != 0)
         return error_event(id, "BadRequest", "model.predict needs name and type \"http\"");
-    const cJSON *models = th_config_get(b->config, "models");
+    const cJSON *models = cf_get(b->config, "models");
     const cJSON *own = cJSON_GetObjectItemCaseSensitive(models, name);
     const char *endpoint = hl_json_str(own, "endpoint");
     if (!endpoint) endpoint = hl_json_str(params, "endpoint");

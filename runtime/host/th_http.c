@@ -23,7 +23,7 @@ const char *th_http_cfg_str(const cJSON *config, const char *provider, const cha
 {
     char path[256];
     snprintf(path, sizeof path, "providers.%s.%s", provider, key);
-    const cJSON *v = th_config_get(config, path);
+    const cJSON *v = cf_get(config, path);
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
@@ -31,7 +31,7 @@ double th_http_cfg_num(const cJSON *config, const char *provider, const char *ke
 {
     char path[256];
     snprintf(path, sizeof path, "providers.%s.%s", provider, key);
-    const cJSON *v = th_config_get(config, path);
+    const cJSON *v = cf_get(config, path);
     return cJSON_IsNumber(v) ? v->valuedouble : def;
 }
 

@@ -231,7 +231,7 @@ static bool th_docker_available_cli(char *reason, size_t cap)
 
 void th_sandbox_image_name(const cJSON *config, char *out, size_t cap)
 {
-    const cJSON *img = th_config_get(config, "sandbox.image");
+    const cJSON *img = cf_get(config, "sandbox.image");
     if (cJSON_IsString(img) && *img->valuestring)
         snprintf(out, cap, "%s", img->valuestring);
     else
@@ -507,7 +507,7 @@ tx_status th_remote_config(const cJSON *config, bool docker, th_remote *r, bool 
 {
     memset(r, 0, sizeof *r);
     *remote = false;
-    const cJSON *sb = th_config_get(config, "sandbox");
+    const cJSON *sb = cf_get(config, "sandbox");
     const char *transport = hl_json_str(sb, "broker_transport");
     if (!transport || strcmp(transport, "stdio") == 0) return TX_OK;
     if (strcmp(transport, "tcp") != 0 && strcmp(transport, "tls") != 0) {
@@ -560,7 +560,7 @@ tx_status th_remote_config(const cJSON *config, bool docker, th_remote *r, bool 
     if (control)
         snprintf(r->control, sizeof r->control, "%s", control);
     else
-        th_serve_default_control(r->control, sizeof r->control);
+        cf_default_broker_control(r->control, sizeof r->control);
     char runtime[sizeof r->connect_exe];
     if (th_find_runtime(runtime, sizeof runtime) == TX_OK) {
         char *slash = strrchr(runtime, '/');
@@ -740,7 +740,7 @@ static tx_status seccomp_file(bool network, char *out, size_t cap, char *err, si
 
 double th_workspace_quota(const cJSON *config)
 {
-    const cJSON *q = cJSON_GetObjectItemCaseSensitive(th_config_get(config, "sandbox"),
+    const cJSON *q = cJSON_GetObjectItemCaseSensitive(cf_get(config, "sandbox"),
                                                       "workspace_quota");
     if (cJSON_IsNumber(q) && q->valuedouble > 0) return q->valuedouble;
     if (!cJSON_IsString(q) || !valid_size(q->valuestring)) return 0; /* the runtime's default */
@@ -857,7 +857,7 @@ static tx_status launch_docker(const cJSON *config, const char *image, const cha
                                th_launch *l, FILE *warn, char *err, size_t errlen)
 {
     memset(l, 0, sizeof *l);
-    const cJSON *sb = th_config_get(config, "sandbox");
+    const cJSON *sb = cf_get(config, "sandbox");
     const char *network = hl_json_str(sb, "network");
     if (!network) network = "none";
     th_remote checked;

@@ -655,13 +655,3 @@ tx_status th_serve(const th_serve_options *o, char *err, size_t cap)
     }
     return TX_OK;
 }
-
-void th_serve_default_control(char *out, size_t cap)
-{
-    const char *xdg = getenv("XDG_RUNTIME_DIR");
-    const char *home = getenv("HOME");
-    if (xdg && *xdg)
-        snprintf(out, cap, "%s/tactus/broker.sock", xdg);
-    else
-        snprintf(out, cap, "%s/.local/state/tactus/broker.sock", home && *home ? home : "/tmp");
-}

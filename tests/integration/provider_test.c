@@ -28,7 +28,7 @@ cJSON *pt_config(const char *provider, const char *base_url, int stall_timeout,
     cJSON *c = pt_parse(text);
     if (extra) {
         cJSON *e = pt_parse(extra);
-        th_config_merge(c, e);
+        cf_merge(c, e);
         cJSON_Delete(e);
     }
     return c;

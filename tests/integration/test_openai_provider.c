@@ -155,7 +155,7 @@ static int chat_request_count(void)
 
 static const cJSON *get(const cJSON *obj, const char *dotted)
 {
-    return th_config_get(obj, dotted);
+    return cf_get(obj, dotted);
 }
 
 static double num(const cJSON *obj, const char *dotted)

@@ -1,5 +1,5 @@
 /*
- * th_trust.c - which project files the user trusts (`tactus trust`), and
+ * cf_trust.c - which project files the user trusts (`tactus trust`), and
  * the host's .env files.
  *
  * A project's .tactus/config.yml, FILE.tac.yml and .env travel with the
@@ -16,11 +16,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "host.h"
+#include "config.h"
+#include "hostlib.h"
 
 #define TRUST_MAX_FILE (4u * 1024u * 1024u)
 
-bool th_user_config_dir(char *out, size_t cap)
+bool cf_user_dir(char *out, size_t cap)
 {
     const char *xdg = getenv("XDG_CONFIG_HOME");
     const char *home = getenv("HOME");
@@ -36,7 +37,7 @@ bool th_user_config_dir(char *out, size_t cap)
 static bool trust_file_path(char *out, size_t cap)
 {
     char dir[PATH_MAX];
-    if (!th_user_config_dir(dir, sizeof dir)) return false;
+    if (!cf_user_dir(dir, sizeof dir)) return false;
     snprintf(out, cap, "%s/trusted.json", dir);
     return true;
 }
@@ -68,7 +69,7 @@ static cJSON *trust_load(void)
     return doc;
 }
 
-bool th_trust_matches(const char *real, const char *text, size_t len)
+bool cf_trust_matches(const char *real, const char *text, size_t len)
 {
     cJSON *doc = trust_load();
     const cJSON *h = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(doc, "files"), real);
@@ -79,7 +80,7 @@ bool th_trust_matches(const char *real, const char *text, size_t len)
     return ok;
 }
 
-cJSON *th_trust_entries(void)
+cJSON *cf_trust_entries(void)
 {
     cJSON *doc = trust_load();
     cJSON *files = cJSON_DetachItemFromObjectCaseSensitive(doc, "files");
@@ -101,10 +102,10 @@ static bool make_dirs(const char *dir)
     return mkdir(p, 0700) == 0 || errno == EEXIST;
 }
 
-tx_status th_trust_update(const char *const *reals, size_t n, bool revoke, char *err, size_t cap)
+tx_status cf_trust_update(const char *const *reals, size_t n, bool revoke, char *err, size_t cap)
 {
     char dir[PATH_MAX], path[PATH_MAX + 32], tmp[PATH_MAX + 64];
-    if (!th_user_config_dir(dir, sizeof dir) || !trust_file_path(path, sizeof path)) {
+    if (!cf_user_dir(dir, sizeof dir) || !trust_file_path(path, sizeof path)) {
         snprintf(err, cap, "neither XDG_CONFIG_HOME nor HOME is set: no place for trusted.json");
         return TX_EINVAL;
     }
@@ -166,7 +167,7 @@ static void env_file(const char *path, bool project, char seen[][PATH_MAX], size
     size_t len;
     int e;
     if (tx_read_file(real, 1u << 20, &text, &len, &e) != TX_OK) return;
-    if (project && !th_trust_matches(real, text, len)) {
+    if (project && !cf_trust_matches(real, text, len)) {
         char dir[PATH_MAX];
         snprintf(dir, sizeof dir, "%s", real);
         char *slash = strrchr(dir, '/');
@@ -179,16 +180,16 @@ static void env_file(const char *path, bool project, char seen[][PATH_MAX], size
         tx_free(text);
         return;
     }
-    th_dotenv_apply(text);
+    cf_dotenv_apply(text);
     tx_free(text);
 }
 
-void th_env_files_load(const char *procedure_path, FILE *warn)
+void cf_env_files_load(const char *procedure_path, FILE *warn)
 {
     char seen[8][PATH_MAX];
     size_t n = 0;
     char dir[PATH_MAX], p[PATH_MAX + 16];
-    if (th_user_config_dir(dir, sizeof dir)) {
+    if (cf_user_dir(dir, sizeof dir)) {
         snprintf(p, sizeof p, "%s/.env.local", dir);
         env_file(p, false, seen, &n, warn);
         snprintf(p, sizeof p, "%s/.env", dir);

@@ -1,5 +1,5 @@
 /*
- * th_config.c - configuration: YAML files merged in a cascade, and .env
+ * config.c - configuration: YAML files merged in a cascade, and .env
  * files for the host (inventory G).
  *
  * YAML is read with libyaml's event parser into cJSON. Plain scalars are
@@ -18,7 +18,8 @@
 #include <unistd.h>
 #include <yaml.h>
 
-#include "host.h"
+#include "config.h"
+#include "hostlib.h"
 
 #define CONFIG_MAX_FILE (4u * 1024u * 1024u)
 #define CONFIG_MAX_DEPTH 64
@@ -226,7 +227,7 @@ static tx_status yaml_parse_marked(const char *text, size_t len, const char *nam
     return TX_OK;
 }
 
-tx_status th_yaml_parse(const char *text, size_t len, const char *name, cJSON **out, char *err,
+tx_status cf_yaml_parse(const char *text, size_t len, const char *name, cJSON **out, char *err,
                         size_t errlen)
 {
     return yaml_parse_marked(text, len, name, out, NULL, err, errlen);
@@ -234,14 +235,14 @@ tx_status th_yaml_parse(const char *text, size_t len, const char *name, cJSON **
 
 /* ---- merging ----------------------------------------------------------------------------------------- */
 
-void th_config_merge(cJSON *base, const cJSON *over)
+void cf_merge(cJSON *base, const cJSON *over)
 {
     const cJSON *item;
     cJSON_ArrayForEach(item, over)
     {
         cJSON *existing = cJSON_GetObjectItemCaseSensitive(base, item->string);
         if (existing && cJSON_IsObject(existing) && cJSON_IsObject(item)) {
-            th_config_merge(existing, item);
+            cf_merge(existing, item);
         } else if (existing && cJSON_IsArray(existing) && cJSON_IsArray(item)) {
             const cJSON *e;
             cJSON_ArrayForEach(e, item) cJSON_AddItemToArray(existing, cJSON_Duplicate(e, 1));
@@ -255,7 +256,7 @@ void th_config_merge(cJSON *base, const cJSON *over)
     }
 }
 
-const cJSON *th_config_get(const cJSON *config, const char *dotted)
+const cJSON *cf_get(const cJSON *config, const char *dotted)
 {
     const cJSON *cur = config;
     char key[256];
@@ -379,7 +380,7 @@ static bool check_untrusted(const cJSON *doc, const cJSON *config, const cJSON *
         char dir[PATH_MAX];
         trust_dir_of(file, dir, sizeof dir);
         if (cls == TH_KEY_LOWER) {
-            const cJSON *cur = th_config_get(config, path);
+            const cJSON *cur = cf_get(config, path);
             double limit = cJSON_IsNumber(cur) ? cur->valuedouble : config_keys[k].def;
             double low = config_keys[k].zero_ok ? 0 : 1e-9;
             if (cJSON_IsNumber(item) && item->valuedouble >= low &&
@@ -439,7 +440,7 @@ static tx_status merge_file(cascade *c, cJSON *config, const char *path, bool pr
         snprintf(err, errlen, "%s: cannot read: %s", path, strerror(e));
         return TX_EIO;
     }
-    if (project && th_trust_matches(real, text, len)) project = false;
+    if (project && cf_trust_matches(real, text, len)) project = false;
     cJSON *doc = NULL;
     cJSON *marks = project ? cJSON_CreateObject() : NULL;
     st = yaml_parse_marked(text, len, path, &doc, marks, err, errlen);
@@ -451,12 +452,12 @@ static tx_status merge_file(cascade *c, cJSON *config, const char *path, bool pr
         cJSON_Delete(doc);
         return st;
     }
-    th_config_merge(config, doc);
+    cf_merge(config, doc);
     cJSON_Delete(doc);
     return TX_OK;
 }
 
-tx_status th_config_load(const char *procedure_path, cJSON **config, char *err, size_t errlen)
+tx_status cf_load(const char *procedure_path, cJSON **config, char *err, size_t errlen)
 {
     *config = cJSON_CreateObject();
     if (!*config) return TX_ENOMEM;
@@ -476,7 +477,7 @@ tx_status th_config_load(const char *procedure_path, cJSON **config, char *err, 
     MERGE("/etc/tactus/config.yml", false);
     MERGE("/usr/local/etc/tactus/config.yml", false);
     const char *home = getenv("HOME");
-    if (th_user_config_dir(path, sizeof path)) {
+    if (cf_user_dir(path, sizeof path)) {
         size_t n = strlen(path);
         snprintf(path + n, sizeof path - n, "/config.yml");
         struct stat sb;
@@ -527,7 +528,7 @@ tx_status th_config_load(const char *procedure_path, cJSON **config, char *err, 
 
 /* ---- .env ------------------------------------------------------------------------------------------------ */
 
-void th_dotenv_apply(char *text)
+void cf_dotenv_apply(char *text)
 {
     char *line = text;
     while (line && *line) {
@@ -553,7 +554,7 @@ void th_dotenv_apply(char *text)
     }
 }
 
-tx_status th_dotenv_load(const char *path)
+tx_status cf_dotenv_load(const char *path)
 {
     char *text;
     size_t len;
@@ -561,7 +562,19 @@ tx_status th_dotenv_load(const char *path)
     tx_status st = tx_read_file(path, 1u << 20, &text, &len, &e);
     if (st == TX_ENOENT || st == TX_EISDIR) return TX_OK;
     if (st != TX_OK) return st;
-    th_dotenv_apply(text);
+    cf_dotenv_apply(text);
     tx_free(text);
     return TX_OK;
+}
+
+/* ---- default places ---------------------------------------------------------------------- */
+
+void cf_default_broker_control(char *out, size_t cap)
+{
+    const char *xdg = getenv("XDG_RUNTIME_DIR");
+    const char *home = getenv("HOME");
+    if (xdg && *xdg)
+        snprintf(out, cap, "%s/tactus/broker.sock", xdg);
+    else
+        snprintf(out, cap, "%s/.local/state/tactus/broker.sock", home && *home ? home : "/tmp");
 }
