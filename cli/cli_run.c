@@ -598,7 +598,7 @@ int cli_run(int argc, char **argv)
     if (cJSON_IsString(ap))
         snprintf(audit_path, sizeof audit_path, "%s", ap->valuestring);
     else
-        th_audit_default_path(store, audit_path, sizeof audit_path);
+        br_audit_default_path(store, audit_path, sizeof audit_path);
     th_run_options ro = {
         .path = path,
         .source = src,

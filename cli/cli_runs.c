@@ -604,7 +604,7 @@ static int cmd_audit(const runs_opts *o)
     if (env && *env)
         snprintf(path, sizeof path, "%s", env);
     else
-        th_audit_default_path(store, path, sizeof path);
+        br_audit_default_path(store, path, sizeof path);
     char *text;
     size_t len;
     int e;

@@ -7,7 +7,7 @@
  *           server-sent events to the end with minimal parsing (lines, the
  *           first non-empty "content", [DONE]); a fresh easy handle per call
  *           with the provider's options, as th_provider_openai.c does
- *   broker  th_broker_handle with an llm.chat request for openai/echo
+ *   broker  br_handle with an llm.chat request for openai/echo
  *   reuse   (for information) the direct call on one easy handle kept for
  *           the whole run, so the connection is reused
  * Reports median, p90, p99 of each, of the per-iteration difference
@@ -28,7 +28,7 @@
 #include <time.h>
 
 #include "fake_server.h"
-#include "host.h"
+#include "providers.h"
 
 #ifndef FAKE_OPENAI_PY
 #define FAKE_OPENAI_PY "tests/integration/fake_openai.py"
@@ -148,11 +148,11 @@ static void broker_delta(void *ud, const cJSON *delta)
     if (b->deltas++ == 0) b->first = fake_now_ms() - b->t0;
 }
 
-static bool broker_call(th_broker *br, cJSON *req, const char *expect, int words, double *total,
+static bool broker_call(br_broker *br, cJSON *req, const char *expect, int words, double *total,
                         double *first)
 {
     broker_state b = {fake_now_ms(), -1, 0};
-    cJSON *ev = th_broker_handle(br, req, broker_delta, &b);
+    cJSON *ev = br_handle(br, req, broker_delta, &b);
     *total = fake_now_ms() - b.t0;
     *first = b.first;
     const char *event = hl_json_str(ev, "event");
@@ -263,7 +263,7 @@ int main(int argc, char **argv)
     cJSON *config = cJSON_CreateObject();
     cJSON *po = cJSON_AddObjectToObject(cJSON_AddObjectToObject(config, "providers"), "openai");
     cJSON_AddStringToObject(po, "base_url", fs.base_url);
-    th_broker *br = th_broker_new(config, NULL, false);
+    br_broker *br = br_broker_new(config, NULL, false);
 
     cJSON *req = cJSON_CreateObject();
     cJSON_AddNumberToObject(req, "id", 1);
@@ -385,7 +385,7 @@ int main(int argc, char **argv)
     curl_slist_free_all(hdrs);
     cJSON_free(body_text);
     cJSON_Delete(req);
-    th_broker_free(br);
+    br_broker_free(br);
     cJSON_Delete(config);
     tx_buf_free(&text);
     fake_server_stop(&fs);

@@ -19,88 +19,9 @@
 #include <stdio.h>
 
 #include "base.h"
+#include "broker.h"
 #include "config.h"
 #include "hostlib.h"
-
-/* ---- the broker (th_broker.c) ------------------------------------------------------------ */
-
-typedef struct th_broker th_broker;
-
-/* Streaming output of a request (token deltas, tool-call deltas) as it
- * happens: forwarded to the runtime and shown to the user. */
-typedef void (*th_delta_fn)(void *ud, const cJSON *delta);
-
-/* `config` is borrowed and must outlive the broker; `mocks` (the file's
- * Mocks table as JSON, may be NULL) is borrowed too. With `mock_all`, every
- * model call goes to the mock provider, whatever the model string says. */
-th_broker *th_broker_new(const cJSON *config, const cJSON *mocks, bool mock_all);
-void th_broker_free(th_broker *b);
-/* Handles one request {id, method, params} and returns its final event,
- * {id, event: "done", data} or {id, event: "error", error}. Never NULL
- * unless out of memory. */
-cJSON *th_broker_handle(th_broker *b, const cJSON *request, th_delta_fn on_delta, void *ud);
-/* `tactus test`: `test` (borrowed; the start frame's test object) answers
- * human requests at once (its `human` answers, else the mock defaults) and
- * mocks the agents in its `mocked_agents`; with fixed_now_ms the clock and
- * the random seed are fixed, so every run of a scenario is the same. */
-void th_broker_set_test(th_broker *b, const cJSON *test, long long fixed_now_ms);
-/* Whether host tool `name` is configured with requires_approval: true. */
-bool th_broker_tool_needs_approval(const th_broker *b, const char *name);
-/* Where the audit log goes (one JSON line per brokered call; "" for none)
- * and the tenant its records name. */
-void th_broker_set_audit(th_broker *b, const char *path, const char *tenant);
-/* audit.jsonl in the folder of the journal at `store`. */
-void th_audit_default_path(const char *store, char *out, size_t cap);
-/* The run and journal position of the effect about to be handled (for the
- * idempotency keys of host command tools). */
-void th_broker_set_effect(th_broker *b, const char *run_id, long position);
-/* The end of the run's time limit (CLOCK_MONOTONIC ms; 0: none): every
- * wait the broker starts (a model's answer and its retries, a host command,
- * an HTTP tool or model, Sleep) is cut there, so no request outlives the
- * run's --timeout. */
-void th_broker_set_deadline(th_broker *b, long long deadline_ms);
-/* Counts an llm.chat answered from the journal on replay against the budgets
- * (`result` is the journaled final event), so a run that suspends and
- * resumes spends one budget over its whole life, not one per process. */
-void th_broker_count_replayed(th_broker *b, const cJSON *result);
-
-/* ---- providers (th_provider_*.c) ------------------------------------------------------------ */
-
-typedef struct {
-    th_delta_fn on_delta;
-    void *ud;
-    /* The end of the run's time limit (CLOCK_MONOTONIC ms; 0: none): the
-     * answer, its retries and their waits stop there. */
-    long long deadline_ms;
-} th_sink;
-
-typedef struct {
-    char type[32];     /* ProviderError, RateLimited, Timeout, BadRequest, AuthError */
-    char message[1024];
-} th_error;
-
-/* llm.chat params -> done data {message, usage, finish_reason}, or NULL with err. */
-typedef cJSON *(*th_chat_fn)(void *provider, const cJSON *params, const char *model,
-                             const th_sink *sink, th_error *err);
-
-typedef struct th_openai th_openai;
-th_openai *th_openai_new(const cJSON *config);
-void th_openai_free(th_openai *p);
-cJSON *th_openai_chat(void *p, const cJSON *params, const char *model, const th_sink *sink,
-                      th_error *err);
-
-/* anthropic/MODEL: the Anthropic Messages API (th_provider_anthropic.c). */
-typedef struct th_anthropic th_anthropic;
-th_anthropic *th_anthropic_new(const cJSON *config);
-void th_anthropic_free(th_anthropic *p);
-cJSON *th_anthropic_chat(void *p, const cJSON *params, const char *model, const th_sink *sink,
-                         th_error *err);
-
-typedef struct th_mock th_mock;
-th_mock *th_mock_new(const cJSON *mocks);
-void th_mock_free(th_mock *p);
-cJSON *th_mock_chat(void *p, const cJSON *params, const char *model, const th_sink *sink,
-                    th_error *err);
 
 /* ---- launching (th_sandbox.c) ------------------------------------------------------------------ */
 
@@ -213,8 +134,8 @@ void th_durable_free(th_durable *d);
  * (failing closed if it differs), else performs it through the broker and
  * records it before returning. *fatal is set when the run must stop;
  * fail_msg then says why. */
-cJSON *th_durable_handle(th_durable *d, th_broker *broker, const cJSON *request,
-                         th_delta_fn on_delta, void *ud, char *fail_msg, size_t cap, bool *fatal);
+cJSON *th_durable_handle(th_durable *d, br_broker *broker, const cJSON *request,
+                         br_delta_fn on_delta, void *ud, char *fail_msg, size_t cap, bool *fatal);
 
 /* ---- the supervisor (th_supervisor.c) ------------------------------------------------------- */
 
@@ -248,7 +169,7 @@ typedef struct {
     const char *tenant;      /* with journal */
     bool mock_all;           /* serve every model call from the mock provider */
     /* `tactus test`: the scenario (sent to the runtime as start.test; see
-     * th_broker_set_test) and the fixed clock; NULL/0 for a normal run. */
+     * br_set_test) and the fixed clock; NULL/0 for a normal run. */
     const cJSON *test;
     long long fixed_now_ms;
     bool quiet_signals;      /* leave SIGINT/SIGTERM alone (the caller handles them) */

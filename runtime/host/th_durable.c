@@ -402,8 +402,8 @@ static cJSON *tool_approval(th_durable *d, long id, long position, const cJSON *
     return reply;
 }
 
-cJSON *th_durable_handle(th_durable *d, th_broker *broker, const cJSON *request,
-                         th_delta_fn on_delta, void *ud, char *fail_msg, size_t cap, bool *fatal)
+cJSON *th_durable_handle(th_durable *d, br_broker *broker, const cJSON *request,
+                         br_delta_fn on_delta, void *ud, char *fail_msg, size_t cap, bool *fatal)
 {
     *fatal = false;
     long id = (long)cJSON_GetObjectItemCaseSensitive(request, "id")->valuedouble;
@@ -453,7 +453,7 @@ cJSON *th_durable_handle(th_durable *d, th_broker *broker, const cJSON *request,
         } else {
             reply = with_id(e.result, id);
             /* Budgets count the whole run: what replay answers was spent. */
-            if (strcmp(method, "llm.chat") == 0) th_broker_count_replayed(broker, e.result);
+            if (strcmp(method, "llm.chat") == 0) br_count_replayed(broker, e.result);
             /* A checkpoint answered from the journal: skip what its function used. */
             const cJSON *data = cJSON_GetObjectItemCaseSensitive(e.result, "data");
             const cJSON *end = cJSON_GetObjectItemCaseSensitive(data, "end_position");
@@ -472,7 +472,7 @@ cJSON *th_durable_handle(th_durable *d, th_broker *broker, const cJSON *request,
     if (strcmp(method, "human.request") == 0)
         return human(d, id, position, params, fp, started, fail_msg, cap, fatal);
     if (strcmp(method, "tool.call") == 0 &&
-        th_broker_tool_needs_approval(broker, hl_json_str(params, "name"))) {
+        br_tool_needs_approval(broker, hl_json_str(params, "name"))) {
         cJSON *gate = tool_approval(d, id, position, params, fp, started, fail_msg, cap, fatal);
         if (gate) return gate; /* waiting, denied, or failed; NULL: approved, go on */
     }
@@ -483,8 +483,8 @@ cJSON *th_durable_handle(th_durable *d, th_broker *broker, const cJSON *request,
         cJSON_AddBoolToObject(data, "cached", 0);
         reply = done_event(id, data);
     } else {
-        th_broker_set_effect(broker, d->run_id, position);
-        reply = th_broker_handle(broker, request, on_delta, ud);
+        br_set_effect(broker, d->run_id, position);
+        reply = br_handle(broker, request, on_delta, ud);
         if (!reply) return NULL;
     }
     reply = record_and_return(d, position, method, params, fp, reply, started, fail_msg, cap);

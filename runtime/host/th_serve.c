@@ -318,10 +318,10 @@ static void refuse(conn *c, const char *why)
 
 static void serve_run(server *s, conn *c, slot *sl)
 {
-    th_broker *b = th_broker_new(s->o->config, sl->mocks, sl->mock_all);
+    br_broker *b = br_broker_new(s->o->config, sl->mocks, sl->mock_all);
     if (!b) return;
-    th_broker_set_audit(b, s->o->audit_path ? s->o->audit_path : "", "default");
-    th_broker_set_effect(b, sl->run_id, -1);
+    br_set_audit(b, s->o->audit_path ? s->o->audit_path : "", "default");
+    br_set_effect(b, sl->run_id, -1);
     delta_ctx d = {sl};
     bool finished = false;
     if (conn_write(c, sl->start) == TX_OK) {
@@ -332,7 +332,7 @@ static void serve_run(server *s, conn *c, slot *sl)
                 if (method && strcmp(method, "run.finish") == 0) finished = true;
                 slot_send(sl, msg);
             } else {
-                cJSON *reply = th_broker_handle(b, msg, forward_delta, &d);
+                cJSON *reply = br_handle(b, msg, forward_delta, &d);
                 bool ok = reply && conn_write(c, reply) == TX_OK;
                 cJSON_Delete(reply);
                 if (!ok) {
@@ -354,7 +354,7 @@ static void serve_run(server *s, conn *c, slot *sl)
         cJSON_Delete(n);
     }
     say(s, "run %s %s", sl->run_id, finished ? "finished" : "ended without finishing");
-    th_broker_free(b);
+    br_broker_free(b);
 }
 
 static void *runtime_thread(void *arg)

@@ -60,6 +60,13 @@ bool th_interrupted(void)
     return interrupted != 0;
 }
 
+/* The broker asks this while it waits (Sleep): Ctrl-C ends the wait. */
+static bool broker_interrupted(void *ud)
+{
+    (void)ud;
+    return interrupted != 0;
+}
+
 tx_status th_find_runtime(char *out, size_t cap)
 {
     const char *env = getenv("TACTUS_RUNTIME");
@@ -261,7 +268,7 @@ static void take_finish(th_run_result *res, const cJSON *params)
 }
 
 /* Handles one frame from the runtime. Returns false when the run is over. */
-static bool handle_frame(run_ctx *r, th_broker *broker, cJSON *msg, th_run_result *res,
+static bool handle_frame(run_ctx *r, br_broker *broker, cJSON *msg, th_run_result *res,
                          bool *finished)
 {
     const char *method = hl_json_str(msg, "method");
@@ -319,13 +326,13 @@ static bool handle_frame(run_ctx *r, th_broker *broker, cJSON *msg, th_run_resul
     bool fatal = false;
     cJSON *reply = r->durable ? th_durable_handle(r->durable, broker, msg, on_delta, r, fail_msg,
                                                   sizeof fail_msg, &fatal)
-                              : th_broker_handle(broker, msg, on_delta, r);
+                              : br_handle(broker, msg, on_delta, r);
     if (!reply) {
         fail(res, "out of memory in the broker", r->opt->path);
         return false;
     }
     /* Every wait the broker started was cut at the deadline (see
-     * th_broker_set_deadline): a request that ran into it ends the run. */
+     * br_set_deadline): a request that ran into it ends the run. */
     if (r->deadline_ms && !r->opt->fixed_now_ms && hl_now_ms() >= r->deadline_ms) {
         cJSON_Delete(reply);
         char what[200];
@@ -392,21 +399,22 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
         snprintf(res->run_id, sizeof res->run_id, "%s", opt->run_id);
     else
         hl_new_run_id(res->run_id);
-    th_broker *broker = th_broker_new(opt->config, opt->mocks, opt->mock_all);
+    br_broker *broker = br_broker_new(opt->config, opt->mocks, opt->mock_all);
     if (!broker) return TX_ENOMEM;
-    th_broker_set_audit(broker, opt->audit_path, opt->tenant);
-    if (opt->test) th_broker_set_test(broker, opt->test, opt->fixed_now_ms);
-    th_broker_set_effect(broker, res->run_id, -1);
+    br_set_audit(broker, opt->audit_path, opt->tenant);
+    br_set_interrupt(broker, broker_interrupted, NULL);
+    if (opt->test) br_set_test(broker, opt->test, opt->fixed_now_ms);
+    br_set_effect(broker, res->run_id, -1);
     hl_child c = {-1, -1, -1, -1};
     const th_launch *l = opt->launch;
     tx_status st = hl_spawn(l->argv, l->envp, l->cwd, false, &c);
     if (st != TX_OK) {
-        th_broker_free(broker);
+        br_broker_free(broker);
         return st;
     }
     run_ctx r = {.opt = opt, .c = &c};
     if (opt->limits.wall_ms > 0) r.deadline_ms = hl_now_ms() + opt->limits.wall_ms;
-    if (!opt->fixed_now_ms) th_broker_set_deadline(broker, r.deadline_ms);
+    if (!opt->fixed_now_ms) br_set_deadline(broker, r.deadline_ms);
     if (opt->journal) {
         r.durable = th_durable_new(opt->journal, res->run_id, opt->tenant ? opt->tenant : "default");
         if (!r.durable) fail(res, "out of memory", opt->path);
@@ -589,7 +597,7 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
     }
     tx_buf_free(&errtext);
     tp_decoder_free(&dec);
-    th_broker_free(broker);
+    br_broker_free(broker);
     th_durable_free(r.durable);
     return TX_OK;
 }

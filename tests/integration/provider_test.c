@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "host.h"
+#include "providers.h"
 #include "provider_test.h"
 
 cJSON *pt_parse(const char *json)

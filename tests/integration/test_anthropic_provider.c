@@ -15,7 +15,7 @@
 #include <curl/curl.h>
 
 #include "fake_server.h"
-#include "host.h"
+#include "providers.h"
 #include "provider_test.h"
 
 #ifndef FAKE_ANTHROPIC_PY
@@ -47,19 +47,19 @@ static void on_delta(void *ud, const cJSON *delta)
     cJSON_AddItemToArray(deltas, cJSON_Duplicate(delta, 1));
 }
 
-/* th_anthropic_chat on a fresh provider; deltas are collected. */
-static cJSON *chat(const cJSON *cfg, const cJSON *params, th_error *err)
+/* br_anthropic_chat on a fresh provider; deltas are collected. */
+static cJSON *chat(const cJSON *cfg, const cJSON *params, br_error *err)
 {
-    th_anthropic *p = th_anthropic_new(cfg);
+    br_anthropic *p = br_anthropic_new(cfg);
     assert_non_null(p);
-    th_sink sink = {on_delta, NULL, 0};
+    br_sink sink = {on_delta, NULL, 0};
     memset(err, 0, sizeof *err);
-    cJSON *done = th_anthropic_chat(p, params, hl_json_str(params, "model"), &sink, err);
-    th_anthropic_free(p);
+    cJSON *done = br_anthropic_chat(p, params, hl_json_str(params, "model"), &sink, err);
+    br_anthropic_free(p);
     return done;
 }
 
-static void expect_fail(cJSON *done, const th_error *err, const char *type)
+static void expect_fail(cJSON *done, const br_error *err, const char *type)
 {
     if (done) {
         char *t = cJSON_PrintUnformatted(done);
@@ -158,7 +158,7 @@ static void streams_text_and_usage(void **state)
 {
     (void)state;
     cJSON *params = pt_user_params("anthropic/echo", "the quick brown fox");
-    th_error err;
+    br_error err;
     cJSON *done = chat(config, params, &err);
     assert_non_null(done);
     assert_true(cJSON_GetArraySize(deltas) >= 4); /* one per word */
@@ -181,7 +181,7 @@ static void tool_call_argument_pieces_merge(void **state)
     (void)state;
     cJSON *params = pt_user_params("anthropic/tools", "weather?");
     pt_add_tool(params, "get_weather");
-    th_error err;
+    br_error err;
     cJSON *done = chat(config, params, &err);
     assert_non_null(done);
     /* the first delta names the call; the pieces of its input follow */
@@ -216,7 +216,7 @@ static void two_tool_calls_after_text(void **state)
     cJSON *params = pt_user_params("anthropic/multi-tools", "weather in two places");
     pt_add_tool(params, "get_weather");
     pt_add_tool(params, "get_time");
-    th_error err;
+    br_error err;
     cJSON *done = chat(config, params, &err);
     assert_non_null(done);
     const cJSON *msg = at(done, "message");
@@ -261,7 +261,7 @@ static void request_has_the_messages_api_shape(void **state)
               "  {\"role\": \"tool\", \"tool_call_id\": \"toolu_a\", \"content\": \"sunny\"},"
               "  {\"role\": \"tool\", \"tool_call_id\": \"toolu_b\", \"content\": \"snow\"}]}");
     pt_add_tool(params, "get_weather");
-    th_error err;
+    br_error err;
     cJSON *done = chat(config, params, &err);
     assert_non_null(done);
     assert_string_equal(hl_json_str(at(done, "message"), "content"), "The tool said: sunny; snow");
@@ -312,7 +312,7 @@ static void request_has_the_messages_api_shape(void **state)
 static int sent_max_tokens(const cJSON *cfg)
 {
     cJSON *params = pt_user_params("anthropic/echo", "hi");
-    th_error err;
+    br_error err;
     cJSON *done = chat(cfg, params, &err);
     assert_non_null(done);
     cJSON *reqs = message_requests();
@@ -340,7 +340,7 @@ static void base_url_from_the_environment_wins(void **state)
                        " \"max_retries\": 0}}}");
     setenv("ANTHROPIC_BASE_URL", base_url, 1);
     cJSON *params = pt_user_params("anthropic/echo", "via env");
-    th_error err;
+    br_error err;
     cJSON *done = chat(cfg, params, &err);
     assert_non_null(done);
     assert_int_equal(request_count(), 1);
@@ -359,7 +359,7 @@ static void retries_429_and_529_before_any_byte(void **state)
     for (int i = 0; i < 2; i++) {
         fake_server_reset(&server);
         cJSON *params = pt_user_params(models[i], "second time lucky");
-        th_error err;
+        br_error err;
         cJSON *done = chat(config, params, &err);
         assert_non_null(done);
         assert_string_equal(hl_json_str(at(done, "message"), "content"), "second time lucky");
@@ -373,7 +373,7 @@ static void persistent_429_is_RateLimited(void **state)
 {
     (void)state;
     cJSON *params = pt_user_params("anthropic/rate-limit", "hi");
-    th_error err;
+    br_error err;
     cJSON *done = chat(config, params, &err);
     expect_fail(done, &err, "RateLimited");
     assert_contains(err.message, "rate limit"); /* the Anthropic error message */
@@ -399,7 +399,7 @@ static void errors_are_typed(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         fake_server_reset(&server);
         cJSON *params = pt_user_params(cases[i].model, "hi");
-        th_error err;
+        br_error err;
         cJSON *done = chat(config, params, &err);
         expect_fail(done, &err, cases[i].type);
         assert_contains(err.message, cases[i].says);
@@ -413,7 +413,7 @@ static void auth_error_names_the_key_variable(void **state)
     (void)state;
     unsetenv("ANTHROPIC_API_KEY");
     cJSON *params = pt_user_params("anthropic/auth", "hi");
-    th_error err;
+    br_error err;
     cJSON *done = chat(config, params, &err);
     expect_fail(done, &err, "AuthError");
     assert_contains(err.message, "ANTHROPIC_API_KEY");
@@ -437,7 +437,7 @@ static void stall_is_a_Timeout(void **state)
     (void)state;
     cJSON *cfg = make_config("{\"providers\": {\"anthropic\": {\"max_retries\": 0}}}");
     cJSON *params = pt_user_params("anthropic/stall", "hi");
-    th_error err;
+    br_error err;
     double t0 = fake_now_ms();
     cJSON *done = chat(cfg, params, &err);
     double took = fake_now_ms() - t0;
@@ -456,13 +456,13 @@ static void broker_dispatches_anthropic_and_the_key_never_leaks(void **state)
 {
     (void)state;
     setenv("ANTHROPIC_API_KEY", LONG_KEY, 1);
-    th_broker *b = th_broker_new(config, NULL, false);
+    br_broker *b = br_broker_new(config, NULL, false);
     assert_non_null(b);
     cJSON *req = pt_parse("{\"id\": 7, \"method\": \"llm.chat\", \"params\": {\"model\": "
                        "\"anthropic/tools\", \"messages\": [{\"role\": \"user\", \"content\": "
                        "\"hi\"}]}}");
     pt_add_tool(cJSON_GetObjectItemCaseSensitive(req, "params"), "get_weather");
-    cJSON *ev = th_broker_handle(b, req, on_delta, NULL);
+    cJSON *ev = br_handle(b, req, on_delta, NULL);
     assert_non_null(ev);
     assert_string_equal(hl_json_str(ev, "event"), "done");
     assert_int_equal(cJSON_GetArraySize(at(at(at(ev, "data"), "message"), "tool_calls")), 1);
@@ -479,7 +479,7 @@ static void broker_dispatches_anthropic_and_the_key_never_leaks(void **state)
     cJSON_Delete(reqs);
     cJSON_Delete(ev);
     cJSON_Delete(req);
-    th_broker_free(b);
+    br_broker_free(b);
 }
 
 int main(void)

@@ -18,7 +18,7 @@
 #include <curl/curl.h>
 
 #include "fake_server.h"
-#include "host.h"
+#include "providers.h"
 #include "provider_test.h"
 
 #ifndef FAKE_OPENAI_PY
@@ -79,32 +79,32 @@ static char *joined_text(const collector *c)
     return tx_buf_steal(&b);
 }
 
-/* th_openai_chat on a fresh provider. */
-static cJSON *provider_chat(const cJSON *cfg, const cJSON *params, collector *c, th_error *err)
+/* br_openai_chat on a fresh provider. */
+static cJSON *provider_chat(const cJSON *cfg, const cJSON *params, collector *c, br_error *err)
 {
-    th_openai *p = th_openai_new(cfg);
+    br_openai *p = br_openai_new(cfg);
     assert_non_null(p);
-    th_sink sink = {on_delta, c, 0};
+    br_sink sink = {on_delta, c, 0};
     memset(err, 0, sizeof *err);
     collector_init(c);
-    cJSON *done = th_openai_chat(p, params, hl_json_str(params, "model"), &sink, err);
-    th_openai_free(p);
+    cJSON *done = br_openai_chat(p, params, hl_json_str(params, "model"), &sink, err);
+    br_openai_free(p);
     return done;
 }
 
-/* llm.chat through th_broker_handle; the final event. `params` is copied. */
+/* llm.chat through br_handle; the final event. `params` is copied. */
 static cJSON *broker_chat(const cJSON *cfg, const cJSON *params, collector *c)
 {
-    th_broker *b = th_broker_new(cfg, NULL, false);
+    br_broker *b = br_broker_new(cfg, NULL, false);
     assert_non_null(b);
     cJSON *req = cJSON_CreateObject();
     cJSON_AddNumberToObject(req, "id", 7);
     cJSON_AddStringToObject(req, "method", "llm.chat");
     cJSON_AddItemToObject(req, "params", cJSON_Duplicate(params, 1));
     collector_init(c);
-    cJSON *ev = th_broker_handle(b, req, on_delta, c);
+    cJSON *ev = br_handle(b, req, on_delta, c);
     cJSON_Delete(req);
-    th_broker_free(b);
+    br_broker_free(b);
     assert_non_null(ev);
     return ev;
 }
@@ -214,7 +214,7 @@ static void text_deltas_arrive_in_order_and_join_to_content(void **state)
     const char *text = "The quick  brown fox jumps over the lazy dog";
     cJSON *params = pt_user_params("openai/echo", text);
     collector c;
-    th_error err;
+    br_error err;
     cJSON *done = provider_chat(config, params, &c, &err);
     if (!done) fail_msg("%s: %s", err.type, err.message);
     /* one delta per word, in order, nothing else */
@@ -244,7 +244,7 @@ static void usage_numbers_come_from_the_usage_chunk(void **state)
                           "{\"role\": \"system\", \"content\": \"be brief\"},"
                           "{\"role\": \"user\", \"content\": \"one two three four five\"}]}");
     collector c;
-    th_error err;
+    br_error err;
     cJSON *done = provider_chat(config, params, &c, &err);
     if (!done) fail_msg("%s: %s", err.type, err.message);
     /* the fake counts words: 2 + 5 in, 5 out */
@@ -280,7 +280,7 @@ static void utf8_and_escapes_survive_the_round_trip(void **state)
                        "\"quoted\" back\\slash tab\there";
     cJSON *params = pt_user_params("openai/echo", text);
     collector c;
-    th_error err;
+    br_error err;
     cJSON *done = provider_chat(config, params, &c, &err);
     if (!done) fail_msg("%s: %s", err.type, err.message);
     assert_string_equal(str(done, "message.content"), text);
@@ -297,7 +297,7 @@ static void crlf_line_endings_are_accepted(void **state)
     (void)state;
     cJSON *params = pt_user_params("openai/crlf", "lines end with carriage returns");
     collector c;
-    th_error err;
+    br_error err;
     cJSON *done = provider_chat(config, params, &c, &err);
     if (!done) fail_msg("%s: %s", err.type, err.message);
     assert_string_equal(str(done, "message.content"), "lines end with carriage returns");
@@ -314,7 +314,7 @@ static void events_split_across_reads_are_reassembled(void **state)
     /* The fake writes the stream three bytes at a time. */
     cJSON *params = pt_user_params("openai/fragmented", "split into tiny pieces");
     collector c;
-    th_error err;
+    br_error err;
     cJSON *done = provider_chat(config, params, &c, &err);
     if (!done) fail_msg("%s: %s", err.type, err.message);
     assert_string_equal(str(done, "message.content"), "split into tiny pieces");
@@ -331,7 +331,7 @@ static void deltas_are_forwarded_while_the_stream_runs(void **state)
     /* five words, 0.2 s apart: the first delta must not wait for the end */
     cJSON *params = pt_user_params("openai/slow", "one two three four five");
     collector c;
-    th_error err;
+    br_error err;
     cJSON *done = provider_chat(config, params, &c, &err);
     double total = fake_now_ms() - c.t0;
     if (!done) fail_msg("%s: %s", err.type, err.message);
@@ -348,7 +348,7 @@ static void a_long_answer_is_assembled(void **state)
     (void)state;
     cJSON *params = pt_user_params("openai/big", "x");
     collector c;
-    th_error err;
+    br_error err;
     cJSON *done = provider_chat(config, params, &c, &err);
     if (!done) fail_msg("%s: %s", err.type, err.message);
     const char *content = str(done, "message.content");
@@ -370,7 +370,7 @@ static void tool_call_argument_deltas_merge(void **state)
     pt_add_tool(params, "get_weather");
     pt_add_tool(params, "other_tool");
     collector c;
-    th_error err;
+    br_error err;
     cJSON *done = provider_chat(config, params, &c, &err);
     if (!done) fail_msg("%s: %s", err.type, err.message);
     /* deltas: the header (id, name, empty arguments), then four pieces */

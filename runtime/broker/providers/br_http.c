@@ -1,6 +1,6 @@
 /*
- * th_http.c - the HTTP machinery shared by the model providers (see
- * th_http.h): one place for curl setup, retries, the stall timeout, line
+ * br_http.c - the HTTP machinery shared by the model providers (see
+ * br_http.h): one place for curl setup, retries, the stall timeout, line
  * splitting and the status -> error type mapping, so that every provider
  * fails the same way for the same reason.
  */
@@ -11,15 +11,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "th_curl.h"
-#include "th_http.h"
+#include "br_curl.h"
+#include "providers.h"
 
 #define LINE_CAP (8u * 1024u * 1024u)
 
 /* ---- settings
  * ------------------------------------------------------------------------------------ */
 
-const char *th_http_cfg_str(const cJSON *config, const char *provider, const char *key)
+const char *br_http_cfg_str(const cJSON *config, const char *provider, const char *key)
 {
     char path[256];
     snprintf(path, sizeof path, "providers.%s.%s", provider, key);
@@ -27,7 +27,7 @@ const char *th_http_cfg_str(const cJSON *config, const char *provider, const cha
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-double th_http_cfg_num(const cJSON *config, const char *provider, const char *key, double def)
+double br_http_cfg_num(const cJSON *config, const char *provider, const char *key, double def)
 {
     char path[256];
     snprintf(path, sizeof path, "providers.%s.%s", provider, key);
@@ -35,19 +35,19 @@ double th_http_cfg_num(const cJSON *config, const char *provider, const char *ke
     return cJSON_IsNumber(v) ? v->valuedouble : def;
 }
 
-void th_http_settings_load(const cJSON *config, const char *provider, const char *env_base,
+void br_http_settings_load(const cJSON *config, const char *provider, const char *env_base,
                            const char *env_key, const char *default_base,
-                           const char *default_key_env, th_http_settings *s)
+                           const char *default_key_env, br_http_settings *s)
 {
     const char *base = env_base ? getenv(env_base) : NULL;
     const char *key = env_key ? getenv(env_key) : NULL;
     s->constant_backoff = false;
     s->max_delay = 0;
     snprintf(s->key_env, sizeof s->key_env, "%s", env_key ? env_key : "");
-    if (!base || !*base) base = th_http_cfg_str(config, provider, "base_url");
+    if (!base || !*base) base = br_http_cfg_str(config, provider, "base_url");
     if (!base) base = default_base;
     if (!key || !*key) {
-        const char *env_name = th_http_cfg_str(config, provider, "api_key_env");
+        const char *env_name = br_http_cfg_str(config, provider, "api_key_env");
         char def[160];
         if (!env_name && default_key_env) env_name = default_key_env;
         if (!env_name) {
@@ -65,21 +65,21 @@ void th_http_settings_load(const cJSON *config, const char *provider, const char
     while (bl > 0 && s->base_url[bl - 1] == '/')
         s->base_url[--bl] = '\0';
     snprintf(s->api_key, sizeof s->api_key, "%s", key ? key : "");
-    s->stall_ms = (long)(th_http_cfg_num(config, provider, "stall_timeout", 60) * 1000);
-    s->timeout_ms = (long)(th_http_cfg_num(config, provider, "timeout", 600) * 1000);
+    s->stall_ms = (long)(br_http_cfg_num(config, provider, "stall_timeout", 60) * 1000);
+    s->timeout_ms = (long)(br_http_cfg_num(config, provider, "timeout", 600) * 1000);
     if (s->stall_ms < 1) s->stall_ms = 1;
     if (s->timeout_ms < 1) s->timeout_ms = 1;
-    s->max_retries = (int)th_http_cfg_num(config, provider, "max_retries", 2);
-    s->retry_delay = th_http_cfg_num(config, provider, "retry_delay", 0.5);
+    s->max_retries = (int)br_http_cfg_num(config, provider, "max_retries", 2);
+    s->retry_delay = br_http_cfg_num(config, provider, "retry_delay", 0.5);
 }
 
 /* ---- one attempt -------------------------------------------------------------------------------
  */
 
-struct th_http_stream {
+struct br_http_stream {
     CURL *curl;
-    const th_sink *sink;
-    const th_http_parser *parser;
+    const br_sink *sink;
+    const br_http_parser *parser;
     void *parser_state;
     long status; /* HTTP status, known once headers are in */
     bool sse;    /* the answer is an event stream */
@@ -95,14 +95,14 @@ struct th_http_stream {
     bool past_deadline;    /* the transfer was cut there */
 };
 
-void th_http_emit(th_http_stream *s, cJSON *delta)
+void br_http_emit(br_http_stream *s, cJSON *delta)
 {
     if (delta && s->sink && s->sink->on_delta) s->sink->on_delta(s->sink->ud, delta);
     cJSON_Delete(delta);
     s->got_bytes = true;
 }
 
-void th_http_malformed(th_http_stream *s, const char *fmt, ...)
+void br_http_malformed(br_http_stream *s, const char *fmt, ...)
 {
     if (s->malformed) return;
     s->malformed = true;
@@ -119,7 +119,7 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
                        curl_off_t ulnow)
 {
     (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
-    th_http_stream *s = ud;
+    br_http_stream *s = ud;
     long long now = hl_now_ms();
     if (s->deadline_ms && now >= s->deadline_ms) {
         s->past_deadline = true;
@@ -132,7 +132,7 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
     return 0;
 }
 
-static void feed_line(th_http_stream *s)
+static void feed_line(br_http_stream *s)
 {
     size_t n = s->line.len;
     const char *text = s->line.data ? s->line.data : "";
@@ -149,13 +149,13 @@ static void feed_line(th_http_stream *s)
 
 static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
 {
-    th_http_stream *s = ud;
+    br_http_stream *s = ud;
     size_t n = size * nmemb;
     s->last_byte_ms = hl_now_ms();
     if (s->status == 0) {
-        th_curl.easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &s->status);
+        br_curl.easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &s->status);
         char *ct = NULL;
-        th_curl.easy_getinfo(s->curl, CURLINFO_CONTENT_TYPE, &ct);
+        br_curl.easy_getinfo(s->curl, CURLINFO_CONTENT_TYPE, &ct);
         s->sse =
             s->status == 200 && (!ct || strstr(ct, "event-stream") || strstr(ct, "json") == NULL);
     }
@@ -182,8 +182,8 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
 /* A non-200 answer. Both OpenAI ({"error": {"message"}}) and Anthropic
  * ({"type": "error", "error": {"type", "message"}}) put the reason at
  * error.message; some compatible servers send error as a string. */
-static void http_error(const th_http_stream *s, const char *model, const th_http_settings *st,
-                       th_error *err)
+static void http_error(const br_http_stream *s, const char *model, const br_http_settings *st,
+                       br_error *err)
 {
     const char *msg = NULL;
     cJSON *body = s->body.data ? cJSON_ParseWithLength(s->body.data, s->body.len) : NULL;
@@ -223,9 +223,9 @@ static void http_error(const th_http_stream *s, const char *model, const th_http
     cJSON_Delete(body);
 }
 
-static void set_err(th_error *err, const char *type, const char *fmt, ...)
+static void set_err(br_error *err, const char *type, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static void set_err(th_error *err, const char *type, const char *fmt, ...)
+static void set_err(br_error *err, const char *type, const char *fmt, ...)
 {
     snprintf(err->type, sizeof err->type, "%s", type);
     va_list ap;
@@ -236,8 +236,8 @@ static void set_err(th_error *err, const char *type, const char *fmt, ...)
 
 /* What the attempt came to: the done data, or NULL with err and whether a
  * retry may help. */
-static cJSON *outcome(th_http_stream *s, CURLcode rc, const th_http_settings *st, const char *model,
-                      th_error *err, bool *retryable)
+static cJSON *outcome(br_http_stream *s, CURLcode rc, const br_http_settings *st, const char *model,
+                      br_error *err, bool *retryable)
 {
     const char *base = st->base_url;
     *retryable = false;
@@ -259,7 +259,7 @@ static cJSON *outcome(th_http_stream *s, CURLcode rc, const th_http_settings *st
         *retryable = !s->got_bytes;
     } else if (rc != CURLE_OK && s->status == 0) {
         set_err(err, "ProviderError", "cannot reach the provider at %.300s: %s", base,
-                th_curl.easy_strerror(rc));
+                br_curl.easy_strerror(rc));
         *retryable = true;
     } else if (s->status != 200) {
         http_error(s, model, st, err);
@@ -270,7 +270,7 @@ static cJSON *outcome(th_http_stream *s, CURLcode rc, const th_http_settings *st
     } else if (rc != CURLE_OK) {
         /* A 200 whose body was cut: never passed off as a complete answer. */
         set_err(err, "ProviderError", "the answer from %.300s ended early: %s", base,
-                th_curl.easy_strerror(rc));
+                br_curl.easy_strerror(rc));
         *retryable = !s->got_bytes;
     } else if (s->malformed) {
         set_err(err, "ProviderError", "malformed answer from %.300s: %s", base, s->malformed_what);
@@ -295,13 +295,13 @@ static void sleep_seconds(double s)
     nanosleep(&ts, NULL);
 }
 
-cJSON *th_http_stream_post(const th_http_settings *st, const char *url, const char *const *headers,
-                           const char *body, const char *model, const th_http_parser *parser,
-                           void *parser_state, const th_sink *sink, th_error *err)
+cJSON *br_http_stream_post(const br_http_settings *st, const char *url, const char *const *headers,
+                           const char *body, const char *model, const br_http_parser *parser,
+                           void *parser_state, const br_sink *sink, br_error *err)
 {
     /* libcurl (and the TLS library under it) is loaded on the first model
      * call, not at every start: most runs never need it. */
-    if (!th_curl_load(err->message, sizeof err->message)) {
+    if (!br_curl_load(err->message, sizeof err->message)) {
         strcpy(err->type, "ProviderError");
         return NULL;
     }
@@ -320,15 +320,15 @@ cJSON *th_http_stream_post(const th_http_settings *st, const char *url, const ch
             }
             if (left < timeout_ms) timeout_ms = (long)left;
         }
-        CURL *curl = th_curl.easy_init();
+        CURL *curl = br_curl.easy_init();
         if (!curl) {
             set_err(err, "ProviderError", "libcurl could not start a transfer");
             break;
         }
-        th_http_stream s;
+        br_http_stream s;
         memset(&s, 0, sizeof s);
         tx_buf_init(&s.line, LINE_CAP);
-        tx_buf_init(&s.body, TH_HTTP_BODY_CAP);
+        tx_buf_init(&s.body, BR_HTTP_BODY_CAP);
         s.curl = curl;
         s.sink = sink;
         s.parser = parser;
@@ -336,26 +336,26 @@ cJSON *th_http_stream_post(const th_http_settings *st, const char *url, const ch
         parser->begin(parser_state);
         struct curl_slist *hdrs = NULL;
         for (size_t i = 0; headers && headers[i]; i++)
-            hdrs = th_curl.slist_append(hdrs, headers[i]);
-        th_curl.easy_setopt(curl, CURLOPT_URL, url);
-        th_curl.easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
-        th_curl.easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-        th_curl.easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write);
-        th_curl.easy_setopt(curl, CURLOPT_WRITEDATA, &s);
-        th_curl.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-        th_curl.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
-        th_curl.easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+            hdrs = br_curl.slist_append(hdrs, headers[i]);
+        br_curl.easy_setopt(curl, CURLOPT_URL, url);
+        br_curl.easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
+        br_curl.easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+        br_curl.easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write);
+        br_curl.easy_setopt(curl, CURLOPT_WRITEDATA, &s);
+        br_curl.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+        br_curl.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
+        br_curl.easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
         /* A stream that stops moving is a failure, not a wait forever. */
         s.stall_ms = st->stall_ms;
         s.deadline_ms = deadline;
         s.last_byte_ms = hl_now_ms();
-        th_curl.easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-        th_curl.easy_setopt(curl, CURLOPT_XFERINFODATA, &s);
-        th_curl.easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-        th_curl.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-        th_curl.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-        CURLcode rc = th_curl.easy_perform(curl);
-        if (s.status == 0) th_curl.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &s.status);
+        br_curl.easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+        br_curl.easy_setopt(curl, CURLOPT_XFERINFODATA, &s);
+        br_curl.easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+        br_curl.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+        br_curl.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+        CURLcode rc = br_curl.easy_perform(curl);
+        if (s.status == 0) br_curl.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &s.status);
         if (rc == CURLE_OPERATION_TIMEDOUT && deadline && hl_now_ms() >= deadline)
             s.past_deadline = true; /* curl's timeout was the run's, not the provider's */
         bool retryable;
@@ -363,8 +363,8 @@ cJSON *th_http_stream_post(const th_http_settings *st, const char *url, const ch
         /* The slist holds copies of the headers, the key among them. */
         for (struct curl_slist *h = hdrs; h; h = h->next)
             memset(h->data, 0, strlen(h->data));
-        th_curl.slist_free_all(hdrs);
-        th_curl.easy_cleanup(curl);
+        br_curl.slist_free_all(hdrs);
+        br_curl.easy_cleanup(curl);
         tx_buf_free(&s.line);
         tx_buf_free(&s.body);
         if (result || !retryable || attempt >= st->max_retries) break;
@@ -385,48 +385,48 @@ static size_t collect(char *data, size_t size, size_t nmemb, void *ud)
     return tx_buf_append(b, data, n) == TX_OK ? n : 0; /* over the cap: abort */
 }
 
-int th_http_request(const char *method, const char *url, const char *const *headers,
-                    const char *body, long timeout_ms, tx_buf *out, th_error *err)
+int br_http_request(const char *method, const char *url, const char *const *headers,
+                    const char *body, long timeout_ms, tx_buf *out, br_error *err)
 {
-    if (!th_curl_load(err->message, sizeof err->message)) {
+    if (!br_curl_load(err->message, sizeof err->message)) {
         strcpy(err->type, "ToolError");
         return -1;
     }
-    CURL *curl = th_curl.easy_init();
+    CURL *curl = br_curl.easy_init();
     if (!curl) {
         strcpy(err->type, "ToolError");
         strcpy(err->message, "out of memory");
         return -1;
     }
     struct curl_slist *hdrs = NULL;
-    for (size_t i = 0; headers && headers[i]; i++) hdrs = th_curl.slist_append(hdrs, headers[i]);
-    th_curl.easy_setopt(curl, CURLOPT_URL, url);
-    th_curl.easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-    if (body) th_curl.easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-    th_curl.easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
-    th_curl.easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
-    th_curl.easy_setopt(curl, CURLOPT_WRITEDATA, out);
-    th_curl.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    th_curl.easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
-    th_curl.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    for (size_t i = 0; headers && headers[i]; i++) hdrs = br_curl.slist_append(hdrs, headers[i]);
+    br_curl.easy_setopt(curl, CURLOPT_URL, url);
+    br_curl.easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+    if (body) br_curl.easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+    br_curl.easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
+    br_curl.easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+    br_curl.easy_setopt(curl, CURLOPT_WRITEDATA, out);
+    br_curl.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    br_curl.easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+    br_curl.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
     /* A redirect could leave the allow-listed host: never follow one. */
-    th_curl.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-    CURLcode rc = th_curl.easy_perform(curl);
+    br_curl.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+    CURLcode rc = br_curl.easy_perform(curl);
     long status = 0;
-    th_curl.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    th_curl.slist_free_all(hdrs);
-    th_curl.easy_cleanup(curl);
+    br_curl.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    br_curl.slist_free_all(hdrs);
+    br_curl.easy_cleanup(curl);
     if (rc != CURLE_OK) {
         strcpy(err->type, rc == CURLE_OPERATION_TIMEDOUT ? "Timeout" : "ToolError");
         snprintf(err->message, sizeof err->message, "%s", rc == CURLE_WRITE_ERROR
                                                               ? "the answer exceeded max_output"
-                                                              : th_curl.easy_strerror(rc));
+                                                              : br_curl.easy_strerror(rc));
         return -1;
     }
     return (int)status;
 }
 
-void th_http_apply_agent_retry(th_http_settings *s, const cJSON *params)
+void br_http_apply_agent_retry(br_http_settings *s, const cJSON *params)
 {
     const cJSON *r = cJSON_GetObjectItemCaseSensitive(params, "retry");
     if (!cJSON_IsObject(r)) return;

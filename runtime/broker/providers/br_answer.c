@@ -1,41 +1,41 @@
 /*
- * th_answer.c - the answer of a streamed model call in our terms, built
- * the same way for every HTTP provider (declared in th_http.h): the
+ * br_answer.c - the answer of a streamed model call in our terms, built
+ * the same way for every HTTP provider (declared in br_http.h): the
  * providers differ in how the wire says things, not in what they say.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "th_http.h"
+#include "providers.h"
 
-th_answer *th_answer_new(void)
+br_answer *br_answer_new(void)
 {
-    th_answer *a = tx_calloc(1, sizeof *a);
+    br_answer *a = tx_calloc(1, sizeof *a);
     if (!a) return NULL;
-    tx_buf_init(&a->content, TH_HTTP_BODY_CAP);
-    for (int i = 0; i < TH_ANSWER_MAX_CALLS; i++) {
+    tx_buf_init(&a->content, BR_HTTP_BODY_CAP);
+    for (int i = 0; i < BR_ANSWER_MAX_CALLS; i++) {
         tx_buf_init(&a->calls[i].name, 1024);
-        tx_buf_init(&a->calls[i].args, TH_HTTP_BODY_CAP);
+        tx_buf_init(&a->calls[i].args, BR_HTTP_BODY_CAP);
     }
-    th_answer_reset(a);
+    br_answer_reset(a);
     return a;
 }
 
-void th_answer_free(th_answer *a)
+void br_answer_free(br_answer *a)
 {
     if (!a) return;
     tx_buf_free(&a->content);
-    for (int i = 0; i < TH_ANSWER_MAX_CALLS; i++) {
+    for (int i = 0; i < BR_ANSWER_MAX_CALLS; i++) {
         tx_buf_free(&a->calls[i].name);
         tx_buf_free(&a->calls[i].args);
     }
     tx_free(a);
 }
 
-void th_answer_reset(th_answer *a)
+void br_answer_reset(br_answer *a)
 {
     tx_buf_clear(&a->content);
-    for (int i = 0; i < TH_ANSWER_MAX_CALLS; i++) {
+    for (int i = 0; i < BR_ANSWER_MAX_CALLS; i++) {
         a->calls[i].id[0] = '\0';
         a->calls[i].used = false;
         tx_buf_clear(&a->calls[i].name);
@@ -46,16 +46,16 @@ void th_answer_reset(th_answer *a)
     a->finish[0] = '\0';
 }
 
-void th_answer_text(th_http_stream *s, th_answer *a, const char *text)
+void br_answer_text(br_http_stream *s, br_answer *a, const char *text)
 {
     if (!text || !*text) return;
     tx_buf_puts(&a->content, text);
     cJSON *d = cJSON_CreateObject();
     cJSON_AddStringToObject(d, "text", text);
-    th_http_emit(s, d);
+    br_http_emit(s, d);
 }
 
-void th_answer_call(th_http_stream *s, th_answer *a, int i, const char *id, const char *name,
+void br_answer_call(br_http_stream *s, br_answer *a, int i, const char *id, const char *name,
                     const char *args)
 {
     a->calls[i].used = true;
@@ -68,17 +68,17 @@ void th_answer_call(th_http_stream *s, th_answer *a, int i, const char *id, cons
     if (id) cJSON_AddStringToObject(t, "id", id);
     if (name) cJSON_AddStringToObject(t, "name", name);
     cJSON_AddStringToObject(t, "arguments_delta", args ? args : "");
-    th_http_emit(s, d);
+    br_http_emit(s, d);
 }
 
-cJSON *th_answer_done(const th_answer *a, th_error *err)
+cJSON *br_answer_done(const br_answer *a, br_error *err)
 {
     cJSON *done = cJSON_CreateObject();
     cJSON *msg = cJSON_AddObjectToObject(done, "message");
     cJSON_AddStringToObject(msg, "role", "assistant");
     cJSON_AddStringToObject(msg, "content", a->content.data ? a->content.data : "");
     cJSON *calls = cJSON_AddArrayToObject(msg, "tool_calls");
-    for (int i = 0; i < TH_ANSWER_MAX_CALLS; i++) {
+    for (int i = 0; i < BR_ANSWER_MAX_CALLS; i++) {
         if (!a->calls[i].used) continue;
         const char *name = a->calls[i].name.data ? a->calls[i].name.data : "";
         /* a tool without parameters may stream no arguments at all */

@@ -1,9 +1,9 @@
 /*
- * th_curl.h - libcurl's functions, resolved at first use (th_curl.c).
- * Internal to runtime/host (not a public header of the module).
+ * br_curl.h - libcurl's functions, resolved at first use (br_curl.c).
+ * Internal to runtime/broker (not a public header of the module).
  */
-#ifndef TACTUS_TH_CURL_H
-#define TACTUS_TH_CURL_H
+#ifndef TACTUS_BR_CURL_H
+#define TACTUS_BR_CURL_H
 
 #include <curl/curl.h>
 #include <stdbool.h>
@@ -20,12 +20,12 @@ typedef struct {
     const char *(*easy_strerror)(CURLcode code);
     struct curl_slist *(*slist_append)(struct curl_slist *list, const char *s);
     void (*slist_free_all)(struct curl_slist *list);
-} th_curl_api;
+} br_curl_api;
 
-extern th_curl_api th_curl;
+extern br_curl_api br_curl;
 
 /* Loads libcurl once (thread-unsafe: the host calls it from one thread).
  * false with a message when libcurl cannot be loaded. */
-bool th_curl_load(char *err, size_t cap);
+bool br_curl_load(char *err, size_t cap);
 
 #endif

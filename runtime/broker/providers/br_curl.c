@@ -1,5 +1,5 @@
 /*
- * th_curl.c - libcurl, loaded when the first model call needs it.
+ * br_curl.c - libcurl, loaded when the first model call needs it.
  *
  * Why: linked normally, libcurl and the libraries under it (TLS, LDAP,
  * RTMP, Kerberos, ...) are ~30 shared objects that the dynamic linker loads
@@ -11,13 +11,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "host.h"
-#include "th_curl.h"
+#include "providers.h"
+#include "br_curl.h"
 
-th_curl_api th_curl;
+br_curl_api br_curl;
 static bool loaded;
 
-bool th_curl_load(char *err, size_t cap)
+bool br_curl_load(char *err, size_t cap)
 {
     if (loaded) return true;
     void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
@@ -27,8 +27,8 @@ bool th_curl_load(char *err, size_t cap)
     }
 #define LOAD(field, sym)                                                                           \
     do {                                                                                           \
-        *(void **)(&th_curl.field) = dlsym(h, sym);                                                \
-        if (!th_curl.field) {                                                                      \
+        *(void **)(&br_curl.field) = dlsym(h, sym);                                                \
+        if (!br_curl.field) {                                                                      \
             snprintf(err, cap, "libcurl lacks %s", sym);                                           \
             dlclose(h);                                                                            \
             return false;                                                                          \
@@ -45,7 +45,7 @@ bool th_curl_load(char *err, size_t cap)
     LOAD(slist_append, "curl_slist_append");
     LOAD(slist_free_all, "curl_slist_free_all");
 #undef LOAD
-    if (th_curl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+    if (br_curl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         snprintf(err, cap, "libcurl failed to initialise");
         return false;
     }

@@ -1,5 +1,5 @@
 /*
- * th_provider_mock.c - the `mock` provider: scripted model turns.
+ * br_mock.c - the `mock` provider: scripted model turns.
  *
  * Turns come from the procedure's Mocks block (inventory C.3), keyed by the
  * agent's name: `{message = ..., tool_calls = {{tool = ..., args = {...}}},
@@ -16,11 +16,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "host.h"
+#include "providers.h"
 
 #define MAX_AGENTS 256
 
-struct th_mock {
+struct br_mock {
     const cJSON *mocks;
     struct {
         char name[128];
@@ -30,19 +30,19 @@ struct th_mock {
     int call_ids;
 };
 
-th_mock *th_mock_new(const cJSON *mocks)
+br_mock *br_mock_new(const cJSON *mocks)
 {
-    th_mock *m = tx_calloc(1, sizeof *m);
+    br_mock *m = tx_calloc(1, sizeof *m);
     if (m) m->mocks = mocks;
     return m;
 }
 
-void th_mock_free(th_mock *m)
+void br_mock_free(br_mock *m)
 {
     tx_free(m);
 }
 
-static int *turn_counter(th_mock *m, const char *agent)
+static int *turn_counter(br_mock *m, const char *agent)
 {
     for (int i = 0; i < m->n_agents; i++)
         if (strcmp(m->agents[i].name, agent) == 0) return &m->agents[i].turns;
@@ -73,7 +73,7 @@ static bool tool_offered(const cJSON *params, const char *name)
 }
 
 /* Streams `text` to the sink a word at a time, as a real provider would. */
-static void stream_text(const th_sink *sink, const char *text)
+static void stream_text(const br_sink *sink, const char *text)
 {
     if (!sink || !sink->on_delta || !text) return;
     const char *p = text;
@@ -93,7 +93,7 @@ static void stream_text(const th_sink *sink, const char *text)
     }
 }
 
-static cJSON *completion(th_mock *m, const char *content, const cJSON *tool_calls, const char *reason)
+static cJSON *completion(br_mock *m, const char *content, const cJSON *tool_calls, const char *reason)
 {
     cJSON *done = cJSON_CreateObject();
     cJSON *msg = cJSON_AddObjectToObject(done, "message");
@@ -167,9 +167,9 @@ static char *turn_content(const cJSON *turn)
     return msg ? tx_strdup(msg) : tx_strdup("");
 }
 
-cJSON *th_mock_chat(void *p, const cJSON *params, const char *model, const th_sink *sink, th_error *err)
+cJSON *br_mock_chat(void *p, const cJSON *params, const char *model, const br_sink *sink, br_error *err)
 {
-    th_mock *m = p;
+    br_mock *m = p;
     (void)model;
     const char *agent = hl_json_str(params, "agent");
     if (!agent) agent = "agent";

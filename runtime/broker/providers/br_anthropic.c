@@ -1,6 +1,6 @@
 /*
- * th_provider_anthropic.c - Anthropic Messages API over the shared HTTP
- * machinery (th_http.c): streaming text, tool use with streamed input JSON,
+ * br_anthropic.c - Anthropic Messages API over the shared HTTP
+ * machinery (br_http.c): streaming text, tool use with streamed input JSON,
  * usage, and the same typed errors and retries as the OpenAI provider.
  *
  * Wire format: POST {base}/v1/messages with headers x-api-key and
@@ -20,24 +20,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host.h"
-#include "th_http.h"
+#include "providers.h"
 
 #define MAX_BLOCKS         256
 #define DEFAULT_MAX_TOKENS 4096
 
-struct th_anthropic {
+struct br_anthropic {
     const cJSON *config;
 };
 
-th_anthropic *th_anthropic_new(const cJSON *config)
+br_anthropic *br_anthropic_new(const cJSON *config)
 {
-    th_anthropic *p = tx_calloc(1, sizeof *p);
+    br_anthropic *p = tx_calloc(1, sizeof *p);
     if (p) p->config = config;
     return p;
 }
 
-void th_anthropic_free(th_anthropic *p)
+void br_anthropic_free(br_anthropic *p)
 {
     tx_free(p);
 }
@@ -141,7 +140,7 @@ static char *request_body(const cJSON *params, const char *model, double max_tok
     cJSON_AddStringToObject(body, "model", model);
     cJSON_AddNumberToObject(body, "max_tokens", max_tokens);
     tx_buf system;
-    tx_buf_init(&system, TH_HTTP_BODY_CAP);
+    tx_buf_init(&system, BR_HTTP_BODY_CAP);
     cJSON *msgs = anthropic_messages(cJSON_GetObjectItemCaseSensitive(params, "messages"), &system);
     if (system.len) cJSON_AddStringToObject(body, "system", system.data);
     tx_buf_free(&system);
@@ -178,7 +177,7 @@ static char *request_body(const cJSON *params, const char *model, double max_tok
 
 /* What the stream has said so far (reset before each attempt). */
 typedef struct {
-    th_answer *answer;
+    br_answer *answer;
     int ncalls;
     int call_of_block[MAX_BLOCKS]; /* content block index -> our call index, or -1 */
     bool stopped;                  /* message_stop seen */
@@ -187,60 +186,60 @@ typedef struct {
 static void stream_begin(void *ud)
 {
     stream_state *st = ud;
-    th_answer_reset(st->answer);
+    br_answer_reset(st->answer);
     st->ncalls = 0;
     for (int i = 0; i < MAX_BLOCKS; i++)
         st->call_of_block[i] = -1;
     st->stopped = false;
 }
 
-static int block_index(th_http_stream *s, const cJSON *ev)
+static int block_index(br_http_stream *s, const cJSON *ev)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(ev, "index");
     int i = cJSON_IsNumber(v) ? v->valueint : -1;
-    if (i < 0 || i >= MAX_BLOCKS) th_http_malformed(s, "content block index %d out of range", i);
+    if (i < 0 || i >= MAX_BLOCKS) br_http_malformed(s, "content block index %d out of range", i);
     return i < 0 || i >= MAX_BLOCKS ? -1 : i;
 }
 
-static void on_block_start(th_http_stream *s, stream_state *st, const cJSON *ev)
+static void on_block_start(br_http_stream *s, stream_state *st, const cJSON *ev)
 {
     int b = block_index(s, ev);
     const cJSON *cb = cJSON_GetObjectItemCaseSensitive(ev, "content_block");
     const char *type = hl_json_str(cb, "type");
     if (b < 0 || !type) return;
     if (strcmp(type, "text") == 0) {
-        th_answer_text(s, st->answer, hl_json_str(cb, "text"));
+        br_answer_text(s, st->answer, hl_json_str(cb, "text"));
     } else if (strcmp(type, "tool_use") == 0) {
-        if (st->ncalls >= TH_ANSWER_MAX_CALLS) {
-            th_http_malformed(s, "more than %d tool calls", TH_ANSWER_MAX_CALLS);
+        if (st->ncalls >= BR_ANSWER_MAX_CALLS) {
+            br_http_malformed(s, "more than %d tool calls", BR_ANSWER_MAX_CALLS);
             return;
         }
         int i = st->ncalls++;
         st->call_of_block[b] = i;
         const char *id = hl_json_str(cb, "id");
         const char *name = hl_json_str(cb, "name");
-        th_answer_call(s, st->answer, i, id ? id : "", name ? name : "", "");
+        br_answer_call(s, st->answer, i, id ? id : "", name ? name : "", "");
     }
     /* other blocks (thinking, ...) are not part of our answer */
 }
 
-static void on_block_delta(th_http_stream *s, stream_state *st, const cJSON *ev)
+static void on_block_delta(br_http_stream *s, stream_state *st, const cJSON *ev)
 {
     int b = block_index(s, ev);
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(ev, "delta");
     const char *type = hl_json_str(d, "type");
     if (b < 0 || !type) return;
     if (strcmp(type, "text_delta") == 0) {
-        th_answer_text(s, st->answer, hl_json_str(d, "text"));
+        br_answer_text(s, st->answer, hl_json_str(d, "text"));
     } else if (strcmp(type, "input_json_delta") == 0) {
         int i = st->call_of_block[b];
         if (i < 0) {
-            th_http_malformed(s, "input_json_delta for block %d, which is no tool_use", b);
+            br_http_malformed(s, "input_json_delta for block %d, which is no tool_use", b);
             return;
         }
         const char *piece = hl_json_str(d, "partial_json");
         if (!piece || !*piece) return;
-        th_answer_call(s, st->answer, i, NULL, NULL, piece);
+        br_answer_call(s, st->answer, i, NULL, NULL, piece);
     }
 }
 
@@ -251,7 +250,7 @@ static double num_at(const cJSON *obj, const char *key)
 }
 
 /* Counts present in a usage object replace ours. */
-static void take_usage(th_answer *a, const cJSON *u)
+static void take_usage(br_answer *a, const cJSON *u)
 {
     if (num_at(u, "input_tokens") >= 0) a->prompt_tokens = num_at(u, "input_tokens");
     if (num_at(u, "output_tokens") >= 0) a->completion_tokens = num_at(u, "output_tokens");
@@ -266,7 +265,7 @@ static const char *finish_reason(const char *stop)
     return stop;
 }
 
-static void on_event(th_http_stream *s, stream_state *st, const cJSON *ev)
+static void on_event(br_http_stream *s, stream_state *st, const cJSON *ev)
 {
     const char *type = hl_json_str(ev, "type");
     if (!type) return;
@@ -289,17 +288,17 @@ static void on_event(th_http_stream *s, stream_state *st, const cJSON *ev)
     } else if (strcmp(type, "error") == 0) {
         const cJSON *e = cJSON_GetObjectItemCaseSensitive(ev, "error");
         const char *et = hl_json_str(e, "type"), *msg = hl_json_str(e, "message");
-        th_http_malformed(s, "the stream reported an error (%.40s): %.100s", et ? et : "error",
+        br_http_malformed(s, "the stream reported an error (%.40s): %.100s", et ? et : "error",
                           msg ? msg : "unknown");
     }
     /* ping and content_block_stop carry nothing we need */
 }
 
-static void on_data(th_http_stream *s, void *ud, const char *data, size_t n)
+static void on_data(br_http_stream *s, void *ud, const char *data, size_t n)
 {
     cJSON *ev = cJSON_ParseWithLength(data, n);
     if (!cJSON_IsObject(ev)) {
-        th_http_malformed(s, "a stream event is not a JSON object: %.80s", data);
+        br_http_malformed(s, "a stream event is not a JSON object: %.80s", data);
         cJSON_Delete(ev);
         return;
     }
@@ -307,7 +306,7 @@ static void on_data(th_http_stream *s, void *ud, const char *data, size_t n)
     cJSON_Delete(ev);
 }
 
-static cJSON *stream_finish(void *ud, const char *base, th_error *err)
+static cJSON *stream_finish(void *ud, const char *base, br_error *err)
 {
     stream_state *st = ud;
     if (!st->stopped) {
@@ -316,27 +315,27 @@ static cJSON *stream_finish(void *ud, const char *base, th_error *err)
                  "the answer from %.300s ended without finishing (no message_stop)", base);
         return NULL;
     }
-    return th_answer_done(st->answer, err);
+    return br_answer_done(st->answer, err);
 }
 
 /* ---- one call ----------------------------------------------------------------------------------
  */
 
-static const th_http_parser anthropic_parser = {stream_begin, on_data, stream_finish};
+static const br_http_parser anthropic_parser = {stream_begin, on_data, stream_finish};
 
-cJSON *th_anthropic_chat(void *p, const cJSON *params, const char *model, const th_sink *sink,
-                         th_error *err)
+cJSON *br_anthropic_chat(void *p, const cJSON *params, const char *model, const br_sink *sink,
+                         br_error *err)
 {
-    th_anthropic *o = p;
+    br_anthropic *o = p;
     const char *slash = strchr(model, '/');
     const char *bare = slash ? slash + 1 : model;
-    th_http_settings st;
-    th_http_settings_load(o->config, "anthropic", "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY",
+    br_http_settings st;
+    br_http_settings_load(o->config, "anthropic", "ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY",
                           "https://api.anthropic.com", NULL, &st);
-    th_http_apply_agent_retry(&st, params);
+    br_http_apply_agent_retry(&st, params);
     const cJSON *mt = cJSON_GetObjectItemCaseSensitive(params, "max_tokens");
     double max_tokens = cJSON_IsNumber(mt) ? mt->valuedouble
-                                           : th_http_cfg_num(o->config, "anthropic", "max_tokens",
+                                           : br_http_cfg_num(o->config, "anthropic", "max_tokens",
                                                              DEFAULT_MAX_TOKENS);
     char url[1200];
     snprintf(url, sizeof url, "%s/v1/messages", st.base_url);
@@ -350,16 +349,16 @@ cJSON *th_anthropic_chat(void *p, const cJSON *params, const char *model, const 
     if (st.api_key[0]) snprintf(key, sizeof key, "x-api-key: %s", st.api_key);
     const char *headers[] = {"content-type: application/json", "anthropic-version: 2023-06-01",
                              "accept: text/event-stream", key[0] ? key : NULL, NULL};
-    stream_state state = {.answer = th_answer_new()};
+    stream_state state = {.answer = br_answer_new()};
     cJSON *result = NULL;
     if (state.answer)
-        result = th_http_stream_post(&st, url, headers, body, bare, &anthropic_parser, &state, sink,
+        result = br_http_stream_post(&st, url, headers, body, bare, &anthropic_parser, &state, sink,
                                      err);
     else {
         strcpy(err->type, "ProviderError");
         strcpy(err->message, "out of memory");
     }
-    th_answer_free(state.answer);
+    br_answer_free(state.answer);
     memset(key, 0, sizeof key);
     memset(st.api_key, 0, sizeof st.api_key);
     cJSON_free(body);

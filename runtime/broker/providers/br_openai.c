@@ -1,5 +1,5 @@
 /*
- * th_provider_openai.c - OpenAI chat completions, and any OpenAI-compatible
+ * br_openai.c - OpenAI chat completions, and any OpenAI-compatible
  * server, over libcurl: streaming (server-sent events), tool calls with
  * streamed argument deltas, usage, typed errors, retries before the first
  * byte, and a stall timeout.
@@ -20,21 +20,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host.h"
-#include "th_http.h"
+#include "providers.h"
 
-struct th_openai {
+struct br_openai {
     const cJSON *config;
 };
 
-th_openai *th_openai_new(const cJSON *config)
+br_openai *br_openai_new(const cJSON *config)
 {
-    th_openai *p = tx_calloc(1, sizeof *p);
+    br_openai *p = tx_calloc(1, sizeof *p);
     if (p) p->config = config;
     return p;
 }
 
-void th_openai_free(th_openai *p)
+void br_openai_free(br_openai *p)
 {
     tx_free(p); /* libcurl stays loaded for the life of the process */
 }
@@ -140,14 +139,14 @@ static char *request_body(const cJSON *params, const char *model)
 
 /* What the stream has said so far (reset before each attempt). */
 typedef struct {
-    th_answer *answer;
+    br_answer *answer;
     bool done_seen; /* data: [DONE] */
 } stream_state;
 
 static void stream_begin(void *ud)
 {
     stream_state *st = ud;
-    th_answer_reset(st->answer);
+    br_answer_reset(st->answer);
     st->done_seen = false;
 }
 
@@ -157,16 +156,16 @@ static double usage_count(const cJSON *usage, const char *key)
     return cJSON_IsNumber(v) ? v->valuedouble : 0;
 }
 
-static void on_chunk(th_http_stream *s, th_answer *a, const char *json, size_t n)
+static void on_chunk(br_http_stream *s, br_answer *a, const char *json, size_t n)
 {
     cJSON *chunk = cJSON_ParseWithLength(json, n);
     if (!chunk) {
-        th_http_malformed(s, "a stream chunk is not JSON: %.80s", json);
+        br_http_malformed(s, "a stream chunk is not JSON: %.80s", json);
         return;
     }
     const cJSON *err = cJSON_GetObjectItemCaseSensitive(chunk, "error");
     if (err)
-        th_http_malformed(s, "the stream reported an error: %.120s",
+        br_http_malformed(s, "the stream reported an error: %.120s",
                           hl_json_str(err, "message") ? hl_json_str(err, "message") : "unknown");
     const cJSON *usage = cJSON_GetObjectItemCaseSensitive(chunk, "usage");
     if (cJSON_IsObject(usage)) {
@@ -176,18 +175,18 @@ static void on_chunk(th_http_stream *s, th_answer *a, const char *json, size_t n
     }
     const cJSON *choice = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(chunk, "choices"), 0);
     const cJSON *delta = cJSON_GetObjectItemCaseSensitive(choice, "delta");
-    th_answer_text(s, a, hl_json_str(delta, "content"));
+    br_answer_text(s, a, hl_json_str(delta, "content"));
     const cJSON *tc;
     cJSON_ArrayForEach(tc, cJSON_GetObjectItemCaseSensitive(delta, "tool_calls"))
     {
         const cJSON *index = cJSON_GetObjectItemCaseSensitive(tc, "index");
         int i = cJSON_IsNumber(index) ? index->valueint : 0;
-        if (i < 0 || i >= TH_ANSWER_MAX_CALLS) {
-            th_http_malformed(s, "tool call index %d out of range", i);
+        if (i < 0 || i >= BR_ANSWER_MAX_CALLS) {
+            br_http_malformed(s, "tool call index %d out of range", i);
             continue;
         }
         const cJSON *fn = cJSON_GetObjectItemCaseSensitive(tc, "function");
-        th_answer_call(s, a, i, hl_json_str(tc, "id"), hl_json_str(fn, "name"),
+        br_answer_call(s, a, i, hl_json_str(tc, "id"), hl_json_str(fn, "name"),
                        hl_json_str(fn, "arguments"));
     }
     const char *finish = hl_json_str(choice, "finish_reason");
@@ -195,7 +194,7 @@ static void on_chunk(th_http_stream *s, th_answer *a, const char *json, size_t n
     cJSON_Delete(chunk);
 }
 
-static void on_data(th_http_stream *s, void *ud, const char *data, size_t n)
+static void on_data(br_http_stream *s, void *ud, const char *data, size_t n)
 {
     stream_state *st = ud;
     if (n == 6 && strncmp(data, "[DONE]", 6) == 0)
@@ -204,7 +203,7 @@ static void on_data(th_http_stream *s, void *ud, const char *data, size_t n)
         on_chunk(s, st->answer, data, n);
 }
 
-static cJSON *stream_finish(void *ud, const char *base, th_error *err)
+static cJSON *stream_finish(void *ud, const char *base, br_error *err)
 {
     stream_state *st = ud;
     if (!st->done_seen && !st->answer->finish[0]) {
@@ -214,18 +213,18 @@ static cJSON *stream_finish(void *ud, const char *base, th_error *err)
                  base);
         return NULL;
     }
-    return th_answer_done(st->answer, err);
+    return br_answer_done(st->answer, err);
 }
 
 /* ---- one call ----------------------------------------------------------------------------------
  */
 
-static const th_http_parser openai_parser = {stream_begin, on_data, stream_finish};
+static const br_http_parser openai_parser = {stream_begin, on_data, stream_finish};
 
-cJSON *th_openai_chat(void *p, const cJSON *params, const char *model, const th_sink *sink,
-                      th_error *err)
+cJSON *br_openai_chat(void *p, const cJSON *params, const char *model, const br_sink *sink,
+                      br_error *err)
 {
-    th_openai *o = p;
+    br_openai *o = p;
     const char *slash = strchr(model, '/');
     char provider[64];
     size_t pn = slash ? (size_t)(slash - model) : 0;
@@ -234,11 +233,11 @@ cJSON *th_openai_chat(void *p, const cJSON *params, const char *model, const th_
     /* Only the openai provider reads OPENAI_*; a configured compatible
      * server has its own providers.NAME settings and NAME_API_KEY. */
     bool is_openai = strcmp(provider, "openai") == 0;
-    th_http_settings st;
-    th_http_settings_load(o->config, provider, is_openai ? "OPENAI_BASE_URL" : NULL,
+    br_http_settings st;
+    br_http_settings_load(o->config, provider, is_openai ? "OPENAI_BASE_URL" : NULL,
                           is_openai ? "OPENAI_API_KEY" : NULL, "https://api.openai.com/v1", NULL,
                           &st);
-    th_http_apply_agent_retry(&st, params);
+    br_http_apply_agent_retry(&st, params);
     char url[1200];
     snprintf(url, sizeof url, "%s/chat/completions", st.base_url);
     char *body = request_body(params, bare);
@@ -251,16 +250,16 @@ cJSON *th_openai_chat(void *p, const cJSON *params, const char *model, const th_
     if (st.api_key[0]) snprintf(auth, sizeof auth, "Authorization: Bearer %s", st.api_key);
     const char *headers[] = {"Content-Type: application/json", "Accept: text/event-stream",
                              auth[0] ? auth : NULL, NULL};
-    stream_state state = {.answer = th_answer_new()};
+    stream_state state = {.answer = br_answer_new()};
     cJSON *result = NULL;
     if (state.answer)
         result =
-            th_http_stream_post(&st, url, headers, body, bare, &openai_parser, &state, sink, err);
+            br_http_stream_post(&st, url, headers, body, bare, &openai_parser, &state, sink, err);
     else {
         strcpy(err->type, "ProviderError");
         strcpy(err->message, "out of memory");
     }
-    th_answer_free(state.answer);
+    br_answer_free(state.answer);
     memset(auth, 0, sizeof auth);
     memset(st.api_key, 0, sizeof st.api_key);
     cJSON_free(body);

@@ -1,0 +1,100 @@
+/*
+ * br_internal.h - what the files of runtime/broker/ share (not a public
+ * header): the broker's state, and the pieces broker.c puts together.
+ */
+#ifndef TACTUS_BR_INTERNAL_H
+#define TACTUS_BR_INTERNAL_H
+
+#include "broker.h"
+#include "config.h"
+#include "hostlib.h"
+#include "proto.h"
+#include "providers.h"
+
+/* The largest text redaction works on (a reply, a held stream). */
+#define BR_REDACT_CAP (64u * 1024u * 1024u)
+
+#define BR_MAX_SECRETS 256
+#define BR_MAX_HELD 16
+
+struct br_broker {
+    const cJSON *config;
+    bool mock_all;
+    /* Values of the host's secret-named variables: redacted from everything
+     * sent back to the runtime, as a second line behind "keys never leave
+     * the providers" (a provider may quote a rejected key in its error). */
+    char *secrets[BR_MAX_SECRETS];
+    size_t n_secrets;
+    br_delta_fn user_delta;
+    void *user_ud;
+    char run_id[48];
+    long position; /* of the effect being handled, for idempotency keys */
+    char tenant[128];
+    char audit_path[4096]; /* "" = no audit log */
+    /* Budgets of the run (0 = none) and what it has used. */
+    double budget_tokens, budget_cost, budget_calls;
+    double used_tokens, used_cost, used_calls;
+    br_mock *mock;
+    /* `tactus test` (br_set_test): HITL answered at once, a fixed
+     * clock, and the agents whose turns are mocked even without --mock. */
+    const cJSON *test;
+    long long fixed_now_ms, clock_calls;
+    br_openai *openai;
+    br_anthropic *anthropic;
+    long long deadline_ms; /* br_set_deadline; 0: none */
+    bool (*interrupted)(void *ud); /* br_set_interrupt; NULL: never */
+    void *interrupted_ud;
+    /* Streamed pieces not yet passed on, per stream (the text, each tool
+     * call's arguments): a secret split over several deltas is only caught
+     * if the last (longest secret - 1) bytes wait for the next piece. */
+    struct held_stream {
+        bool used;
+        int index; /* -1 = text, else the tool call's index */
+        tx_buf tail;
+    } held[BR_MAX_HELD];
+};
+
+/* ---- events (broker.c) ---------------------------------------------------------------- */
+
+/* {id, event: "done", data: {key: value}} (value is taken). */
+cJSON *br_done_event(long id, const char *key, cJSON *value);
+/* {id, event: "error", error: {type, message}}. */
+cJSON *br_error_event(long id, const char *type, const char *message);
+/* A wait of `ms`, cut at the run's deadline (at least 1 ms). */
+long long br_wait_ms(const br_broker *b, long long ms);
+
+/* ---- host tools and models (br_tools.c) --------------------------------------------------- */
+
+/* tool.call: the built-in tools, then host_tools from the configuration
+ * (commands and HTTP tools); anything else is ToolNotAllowed. */
+cJSON *br_tool_call(br_broker *b, long id, const cJSON *params);
+/* model.predict of a Model { type = "http" }, called from here. */
+cJSON *br_model_predict(br_broker *b, long id, const cJSON *params);
+
+/* ---- secrets and redaction (br_redact.c) -------------------------------------------------- */
+
+/* Keeps a value (6 bytes or more) to redact from now on. */
+void br_remember_secret(br_broker *b, const char *value);
+/* Every api_key_env and ${secret:NAME} of the configuration, and every
+ * secret-named variable of the environment (config first: a crowded
+ * environment cannot push them out). */
+void br_remember_secrets(br_broker *b);
+/* Replaces every known secret in every string of v with [REDACTED]. */
+void br_redact(const br_broker *b, cJSON *v, int depth);
+/* The delta callback handed to providers: redacts across piece boundaries
+ * (holding back a tail per stream) and passes on to the request's own. */
+void br_redacting_delta(void *ud, const cJSON *delta);
+/* At the end of a streamed call: what each stream still holds, redacted. */
+void br_flush_streams(br_broker *b);
+
+/* ---- budgets and audit (br_audit.c) ------------------------------------------------------ */
+
+/* The budget an llm.chat would exceed, as a message in msg, or NULL. */
+const char *br_budget_exceeded(const br_broker *b, char *msg, size_t cap);
+/* The price of a model per million tokens; false when unknown (0, 0). */
+bool br_price_of(const br_broker *b, const char *model, double *in, double *out);
+/* One JSON line per brokered call (redacted), when an audit log is set. */
+void br_audit_write(br_broker *b, const cJSON *request, const cJSON *reply, long long ms,
+                    double tokens, double cost, bool priced);
+
+#endif
