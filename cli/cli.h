@@ -81,7 +81,7 @@ typedef struct {
     char runtime[4096];  /* tactus-runtime */
     char image[256];     /* the sandbox image, current */
     bool remote;         /* a remote broker (sandbox.broker_transport tcp|tls) */
-    th_remote broker;
+    sb_remote broker;
 } cli_launcher;
 
 /* Decides how runs start: Docker unless no_sandbox or sandbox.enabled:
@@ -98,10 +98,10 @@ int cli_launcher_check_remote(cli_launcher *l, const char *cmd, const cJSON *con
                               bool no_sandbox);
 /* The launch plan of one run (container named after run_id). */
 tx_status cli_launcher_make(const cli_launcher *l, const cJSON *config, const char *workspace,
-                            const char *run_id, FILE *warn, th_launch *out, char *err, size_t cap);
+                            const char *run_id, FILE *warn, sb_launch *out, char *err, size_t cap);
 /* cli_launcher_make as a test/eval launch callback (ud: the launcher). */
 tx_status cli_launcher_for_runs(void *launcher, const cJSON *config, const char *workspace,
-                                const char *run_id, th_launch *l, char *err, size_t cap);
+                                const char *run_id, sb_launch *l, char *err, size_t cap);
 /* Options `tactus test` and `tactus eval` share (many runs of procedures). */
 typedef struct {
     bool mock, timings, no_sandbox;

@@ -25,14 +25,14 @@ int cli_launcher_prepare(cli_launcher *l, const char *cmd, const cJSON *config, 
                 "[SANDBOX] Container isolation disabled (--no-sandbox or config). "
                 "Proceeding without Docker isolation: the runtime still has no network code "
                 "and no environment, but shares this machine's kernel and files.\n");
-    if (th_find_runtime(l->runtime, sizeof l->runtime) != TX_OK) {
+    if (sb_find_runtime(l->runtime, sizeof l->runtime) != TX_OK) {
         fprintf(stderr, "%s: tactus-runtime not found beside tactus (or at $TACTUS_RUNTIME)\n",
                 cmd);
         return CLI_EXIT_NO_SANDBOX;
     }
     if (no_sandbox) return CLI_EXIT_OK;
     char reason[256], detail[512], err[1024];
-    if (!th_docker_available(reason, sizeof reason)) {
+    if (!sb_docker_available(reason, sizeof reason)) {
         fprintf(stderr,
                 "[SANDBOX ERROR] Docker not available: %s\n"
                 "Cannot run procedure without container isolation.\nEither:\n"
@@ -42,10 +42,10 @@ int cli_launcher_prepare(cli_launcher *l, const char *cmd, const cJSON *config, 
                 reason);
         return CLI_EXIT_NO_SANDBOX;
     }
-    th_sandbox_image_name(config, l->image, sizeof l->image);
-    if (th_sandbox_image_state(l->image, l->runtime, detail, sizeof detail) != TH_IMAGE_CURRENT) {
+    sb_image_name(config, l->image, sizeof l->image);
+    if (sb_image_state(l->image, l->runtime, detail, sizeof detail) != SB_IMAGE_CURRENT) {
         if (!quiet) fprintf(stderr, "[SANDBOX] %s: building it...\n", detail);
-        if (th_sandbox_build_image(l->image, l->runtime, NULL, NULL, err, sizeof err) != TX_OK) {
+        if (sb_build_image(l->image, l->runtime, NULL, NULL, err, sizeof err) != TX_OK) {
             fprintf(stderr, "[SANDBOX ERROR] cannot build the sandbox image %s: %s\n", l->image,
                     err);
             return CLI_EXIT_NO_SANDBOX;
@@ -59,7 +59,7 @@ int cli_launcher_check_remote(cli_launcher *l, const char *cmd, const cJSON *con
 {
     char err[1024];
     bool docker = !no_sandbox && !cJSON_IsFalse(cf_get(config, "sandbox.enabled"));
-    if (th_remote_config(config, docker, &l->broker, &l->remote, err, sizeof err) != TX_OK) {
+    if (sb_remote_config(config, docker, &l->broker, &l->remote, err, sizeof err) != TX_OK) {
         fprintf(stderr, "%s: sandbox configuration error: %s\n", cmd, err);
         return CLI_EXIT_USAGE;
     }
@@ -67,13 +67,13 @@ int cli_launcher_check_remote(cli_launcher *l, const char *cmd, const cJSON *con
 }
 
 tx_status cli_launcher_make(const cli_launcher *l, const cJSON *config, const char *workspace,
-                            const char *run_id, FILE *warn, th_launch *out, char *err, size_t cap)
+                            const char *run_id, FILE *warn, sb_launch *out, char *err, size_t cap)
 {
-    if (l->remote && !l->sandbox) return th_launch_plain_remote(&l->broker, l->runtime, workspace, out);
+    if (l->remote && !l->sandbox) return sb_launch_plain_remote(&l->broker, l->runtime, workspace, out);
     if (l->remote)
-        return th_launch_docker_remote(config, l->image, workspace, run_id, &l->broker, out, warn, err, cap);
-    if (!l->sandbox) return th_launch_plain(l->runtime, workspace, out);
-    return th_launch_docker(config, l->image, workspace, run_id, out, warn, err, cap);
+        return sb_launch_docker_remote(config, l->image, workspace, run_id, &l->broker, out, warn, err, cap);
+    if (!l->sandbox) return sb_launch_plain(l->runtime, workspace, out);
+    return sb_launch_docker(config, l->image, workspace, run_id, out, warn, err, cap);
 }
 
 bool cli_workspace_of(const char *path, char *out, size_t cap)
@@ -110,7 +110,7 @@ void cli_load_env_files(const char *path)
 }
 
 tx_status cli_launcher_for_runs(void *launcher, const cJSON *config, const char *workspace,
-                                const char *run_id, th_launch *l, char *err, size_t cap)
+                                const char *run_id, sb_launch *l, char *err, size_t cap)
 {
     /* Many runs: refused secret names were reported by the first plan. */
     return cli_launcher_make(launcher, config, workspace, run_id, NULL, l, err, cap);

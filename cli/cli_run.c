@@ -390,7 +390,7 @@ int cli_run(int argc, char **argv)
     th_limits limits = {1000000000LL, 256LL * 1024 * 1024, 600000};
     int opt, rc = CLI_EXIT_USAGE;
     /* Declared before the first goto: `done` frees them whatever path led there. */
-    th_launch launch = {0};
+    sb_launch launch = {0};
     fe_context *fe = NULL;
     fe_file *f = NULL;
     char *src = NULL;
@@ -653,7 +653,7 @@ int cli_run(int argc, char **argv)
     rc = res.status == TH_COMPLETED ? CLI_EXIT_OK : res.status == TH_WAITING ? CLI_EXIT_WAITING : CLI_EXIT_FAILED;
     th_run_result_free(&res);
 done:
-    th_launch_free(&launch);
+    sb_launch_free(&launch);
     if (run_lock >= 0) close(run_lock);
     tj_run_free(&prior);
     tj_close(journal);

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -50,8 +49,8 @@ static bool sibling_exe(const char *name, char *out, size_t cap)
 static int cmd_status(bool json)
 {
     char reason[256] = "", runtime[PATH_MAX], image[256], detail[512] = "";
-    bool docker = th_docker_available(reason, sizeof reason);
-    bool have_runtime = th_find_runtime(runtime, sizeof runtime) == TX_OK;
+    bool docker = sb_docker_available(reason, sizeof reason);
+    bool have_runtime = sb_find_runtime(runtime, sizeof runtime) == TX_OK;
     cJSON *config = NULL;
     char err[512];
     if (cf_load(".", &config, err, sizeof err) != TX_OK) {
@@ -59,9 +58,9 @@ static int cmd_status(bool json)
         fprintf(stderr, "tactus sandbox status: configuration error: %s\n", err);
         return CLI_EXIT_USAGE;
     }
-    th_sandbox_image_name(config, image, sizeof image);
-    th_image_state st = TH_IMAGE_MISSING;
-    if (docker && have_runtime) st = th_sandbox_image_state(image, runtime, detail, sizeof detail);
+    sb_image_name(config, image, sizeof image);
+    sb_image_status st = SB_IMAGE_MISSING;
+    if (docker && have_runtime) st = sb_image_state(image, runtime, detail, sizeof detail);
     static const char *names[] = {"missing", "stale", "current"};
     if (json) {
         cJSON *o = cJSON_CreateObject();
@@ -86,11 +85,11 @@ static int cmd_status(bool json)
 static int cmd_rebuild(bool force)
 {
     char reason[256], runtime[PATH_MAX], image[256], detail[512], err[1024];
-    if (!th_docker_available(reason, sizeof reason)) {
+    if (!sb_docker_available(reason, sizeof reason)) {
         fprintf(stderr, "tactus sandbox rebuild: Docker not available: %s\n", reason);
         return EXIT_NO_DOCKER;
     }
-    if (th_find_runtime(runtime, sizeof runtime) != TX_OK) {
+    if (sb_find_runtime(runtime, sizeof runtime) != TX_OK) {
         fprintf(stderr, "tactus sandbox rebuild: tactus-runtime not found beside tactus\n");
         return CLI_EXIT_FAILED;
     }
@@ -99,17 +98,17 @@ static int cmd_rebuild(bool force)
         fprintf(stderr, "tactus sandbox rebuild: configuration error: %s\n", err);
         return CLI_EXIT_USAGE;
     }
-    th_sandbox_image_name(config, image, sizeof image);
+    sb_image_name(config, image, sizeof image);
     cJSON_Delete(config);
-    if (!force && th_sandbox_image_state(image, runtime, detail, sizeof detail) == TH_IMAGE_CURRENT) {
+    if (!force && sb_image_state(image, runtime, detail, sizeof detail) == SB_IMAGE_CURRENT) {
         printf("%s; nothing to do (use --force to rebuild anyway)\n", detail);
         return CLI_EXIT_OK;
     }
-    if (th_sandbox_build_image(image, runtime, NULL, stdout, err, sizeof err) != TX_OK) {
+    if (sb_build_image(image, runtime, NULL, stdout, err, sizeof err) != TX_OK) {
         fprintf(stderr, "tactus sandbox rebuild: %s\n", err);
         return CLI_EXIT_FAILED;
     }
-    th_sandbox_image_state(image, runtime, detail, sizeof detail);
+    sb_image_state(image, runtime, detail, sizeof detail);
     printf("built: %s\n", detail);
     return CLI_EXIT_OK;
 }
@@ -134,111 +133,15 @@ static bool doctor_target(const char *arg, char *dir, char *cfg_path)
     return true;
 }
 
-/* ---- gVisor ------------------------------------------------------------------------ */
-
-/* The kernel check: the probe reports the kernel it sees; only the host
- * knows whether that is its own. Under runsc it must not be (gVisor's
- * kernel answers instead); under runc it is, which is said, not failed. */
-static void judge_kernel(cJSON *rep, bool runsc)
-{
-    cJSON *k = cJSON_GetObjectItemCaseSensitive(rep, "kernel");
-    const char *seen = hl_json_str(k, "detail");
-    struct utsname u;
-    if (!k || !seen || uname(&u) != 0) return;
-    char host[600], d[1400];
-    snprintf(host, sizeof host, "%s %s", u.release, u.version);
-    bool own = strcmp(seen, host) != 0;
-    if (runsc)
-        snprintf(d, sizeof d, "%s: %s (the host's is %s)",
-                 own ? "gVisor (runsc), a kernel of its own" : "runsc was asked for, but this is the host's kernel",
-                 seen, host);
-    else
-        snprintf(d, sizeof d, "the host's kernel, shared (runc): %s; sandbox.runtime: runsc puts gVisor's between them",
-                 seen);
-    cJSON_ReplaceItemInObjectCaseSensitive(k, "ok", cJSON_CreateBool(runsc ? own : true));
-    cJSON_ReplaceItemInObjectCaseSensitive(k, "detail", cJSON_CreateString(d));
-}
-
-/* Under runsc the probe sees gVisor's view: no cgroup files, no
- * NoNewPrivs line. These limits are enforced by the host on the gVisor
- * sandbox itself, so they are read from what dockerd applied to the
- * container (docker inspect of the kept container). */
-static void judge_runsc_limits(cJSON *rep, const char *container)
-{
-    char fmt[] = "{{json .HostConfig}}";
-    char *argv[] = {"docker", "inspect", "--format", fmt, (char *)container, NULL};
-    tx_buf out, errb;
-    tx_buf_init(&out, 1u << 20);
-    tx_buf_init(&errb, 4096);
-    cJSON *hc = hl_run_command(argv, "", &out, &errb, 20000) == 0 && out.data ? cJSON_Parse(out.data) : NULL;
-    const cJSON *pids = cJSON_GetObjectItemCaseSensitive(hc, "PidsLimit");
-    const cJSON *mem = cJSON_GetObjectItemCaseSensitive(hc, "Memory");
-    const cJSON *rt = cJSON_GetObjectItemCaseSensitive(hc, "Runtime");
-    bool nnp = false;
-    const cJSON *o;
-    cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(hc, "SecurityOpt"))
-        if (cJSON_IsString(o) && strcmp(o->valuestring, "no-new-privileges") == 0) nnp = true;
-    bool is_runsc = cJSON_IsString(rt) && strcmp(rt->valuestring, "runsc") == 0;
-    char d[300];
-    cJSON *c;
-    if ((c = cJSON_GetObjectItemCaseSensitive(rep, "pids"))) {
-        bool ok = is_runsc && cJSON_IsNumber(pids) && pids->valuedouble > 0;
-        snprintf(d, sizeof d, "pids limit %.0f on the gVisor sandbox (host side, docker inspect)",
-                 cJSON_IsNumber(pids) ? pids->valuedouble : 0);
-        cJSON_ReplaceItemInObjectCaseSensitive(c, "ok", cJSON_CreateBool(ok));
-        cJSON_ReplaceItemInObjectCaseSensitive(c, "detail", cJSON_CreateString(d));
-    }
-    if ((c = cJSON_GetObjectItemCaseSensitive(rep, "memory"))) {
-        bool ok = is_runsc && cJSON_IsNumber(mem) && mem->valuedouble > 0;
-        snprintf(d, sizeof d, "memory limit %.0f bytes on the gVisor sandbox (host side, docker inspect)",
-                 cJSON_IsNumber(mem) ? mem->valuedouble : 0);
-        cJSON_ReplaceItemInObjectCaseSensitive(c, "ok", cJSON_CreateBool(ok));
-        cJSON_ReplaceItemInObjectCaseSensitive(c, "detail", cJSON_CreateString(d));
-    }
-    if ((c = cJSON_GetObjectItemCaseSensitive(rep, "no_new_privileges"))) {
-        snprintf(d, sizeof d, "no-new-privileges %s on the gVisor sandbox (host side, docker inspect)",
-                 nnp ? "set" : "NOT set");
-        cJSON_ReplaceItemInObjectCaseSensitive(c, "ok", cJSON_CreateBool(is_runsc && nnp));
-        cJSON_ReplaceItemInObjectCaseSensitive(c, "detail", cJSON_CreateString(d));
-    }
-    cJSON_Delete(hc);
-    tx_buf_free(&out);
-    tx_buf_free(&errb);
-}
-
-/* Drops --rm from a launch plan: the container stays for docker inspect. */
-static void keep_container(th_launch *l)
-{
-    for (size_t i = 0; i < l->argc; i++) {
-        if (l->argv[i] && strcmp(l->argv[i], "--rm") == 0) {
-            tx_free(l->argv[i]);
-            memmove(&l->argv[i], &l->argv[i + 1], (l->argc - i) * sizeof *l->argv); /* with the NULL */
-            l->argc--;
-            return;
-        }
-    }
-}
-
-static void remove_container(const char *container)
-{
-    char *argv[] = {"docker", "rm", "-f", (char *)container, NULL};
-    tx_buf out, errb;
-    tx_buf_init(&out, 4096);
-    tx_buf_init(&errb, 4096);
-    hl_run_command(argv, "", &out, &errb, 20000);
-    tx_buf_free(&out);
-    tx_buf_free(&errb);
-}
-
 static int cmd_doctor(bool json, const char *target, const char *const *probe_args)
 {
     char reason[256], runtime[PATH_MAX], probe[PATH_MAX], image[256], detail[512], err[1024];
     char dir[PATH_MAX + 8], cfg_path[PATH_MAX + 8];
-    if (!th_docker_available(reason, sizeof reason)) {
+    if (!sb_docker_available(reason, sizeof reason)) {
         fprintf(stderr, "tactus sandbox doctor: Docker not available: %s\n", reason);
         return EXIT_NO_DOCKER;
     }
-    if (th_find_runtime(runtime, sizeof runtime) != TX_OK || !sibling_exe("tactus-probe", probe, sizeof probe)) {
+    if (sb_find_runtime(runtime, sizeof runtime) != TX_OK || !sibling_exe("tactus-probe", probe, sizeof probe)) {
         fprintf(stderr, "tactus sandbox doctor: tactus-runtime or tactus-probe not found beside tactus\n");
         return CLI_EXIT_FAILED;
     }
@@ -251,61 +154,40 @@ static int cmd_doctor(bool json, const char *target, const char *const *probe_ar
         fprintf(stderr, "tactus sandbox doctor: configuration error: %s\n", err);
         return CLI_EXIT_USAGE;
     }
-    th_sandbox_image_name(config, image, sizeof image);
-    if (th_sandbox_image_state(image, runtime, detail, sizeof detail) != TH_IMAGE_CURRENT &&
-        th_sandbox_build_image(image, runtime, NULL, NULL, err, sizeof err) != TX_OK) {
+    sb_image_name(config, image, sizeof image);
+    if (sb_image_state(image, runtime, detail, sizeof detail) != SB_IMAGE_CURRENT &&
+        sb_build_image(image, runtime, NULL, NULL, err, sizeof err) != TX_OK) {
         fprintf(stderr, "tactus sandbox doctor: cannot build %s: %s\n", image, err);
         cJSON_Delete(config);
         return CLI_EXIT_FAILED;
     }
-    static const char *const report[] = {"report", NULL};
-    char run_id[40];
-    hl_new_run_id(run_id);
-    th_launch l;
-    if (th_launch_docker_probe(config, image, dir, run_id, probe, probe_args ? probe_args : report, &l,
-                               stderr, err, sizeof err) != TX_OK) {
+    sb_doctor_result r;
+    if (sb_doctor(config, image, dir, probe, probe_args, &r, stderr, err, sizeof err) != TX_OK) {
         fprintf(stderr, "tactus sandbox doctor: sandbox configuration error: %s\n", err);
         cJSON_Delete(config);
         return CLI_EXIT_USAGE;
     }
-    const char *oci = hl_json_str(cf_get(config, "sandbox"), "runtime");
-    bool runsc = oci && strcmp(oci, "runsc") == 0;
-    if (runsc && !probe_args) keep_container(&l);
-    const cJSON *timeout = cf_get(config, "sandbox.timeout");
-    int timeout_ms = cJSON_IsNumber(timeout) ? (int)(timeout->valuedouble * 1000) : 60000;
-    if (timeout_ms > 600000) timeout_ms = 600000;
-    tx_buf out, errb;
-    tx_buf_init(&out, 1 << 20);
-    tx_buf_init(&errb, 1 << 16);
-    int rc = th_launch_capture(&l, &out, &errb, timeout_ms);
     int status = CLI_EXIT_OK;
     if (probe_args) {
         /* Test mode: the probe's own output and outcome, plus how it ended. */
-        printf("%s", out.data ? out.data : "");
-        printf("{\"exit\": %d, \"timed_out\": %s, \"memory_limit\": \"%s\"}\n", rc,
-               rc == -1 ? "true" : "false", l.memory);
-        status = CLI_EXIT_OK;
+        printf("%s", r.output.data ? r.output.data : "");
+        printf("{\"exit\": %d, \"timed_out\": %s, \"memory_limit\": \"%s\"}\n", r.exit_status,
+               r.exit_status == -1 ? "true" : "false", r.memory);
+    } else if (!r.report) {
+        fprintf(stderr, "tactus sandbox doctor: the probe gave no report (exit %d): %.300s\n",
+                r.exit_status, r.errors.data ? r.errors.data : "");
+        status = CLI_EXIT_FAILED;
     } else {
-        cJSON *rep = out.data ? cJSON_Parse(out.data) : NULL;
-        judge_kernel(rep, runsc);
-        if (runsc) {
-            judge_runsc_limits(rep, l.container);
-            remove_container(l.container);
-        }
-        if (!rep) {
-            fprintf(stderr, "tactus sandbox doctor: the probe gave no report (exit %d): %.300s\n", rc,
-                    errb.data ? errb.data : "");
-            status = CLI_EXIT_FAILED;
-        } else if (json) {
-            cJSON_AddStringToObject(rep, "image", image);
-            char *text = cJSON_PrintUnformatted(rep);
+        if (json) {
+            cJSON_AddStringToObject(r.report, "image", image);
+            char *text = cJSON_PrintUnformatted(r.report);
             printf("%s\n", text ? text : "{}");
             cJSON_free(text);
         } else {
             printf("Sandbox checks for %s (image %s):\n", dir, image);
         }
         const cJSON *c;
-        cJSON_ArrayForEach(c, rep)
+        cJSON_ArrayForEach(c, r.report)
         {
             const cJSON *ok = cJSON_GetObjectItemCaseSensitive(c, "ok");
             if (!cJSON_IsObject(c)) continue;
@@ -314,14 +196,11 @@ static int cmd_doctor(bool json, const char *target, const char *const *probe_ar
                 printf("  %s %-18s %s\n", cJSON_IsTrue(ok) ? "ok  " : "FAIL", c->string,
                        hl_json_str(c, "detail") ? hl_json_str(c, "detail") : "");
         }
-        if (!json && rep)
+        if (!json)
             printf(status == CLI_EXIT_OK ? "All checks passed.\n"
                                          : "Some checks failed: the sandbox is not as configured.\n");
-        cJSON_Delete(rep);
     }
-    tx_buf_free(&out);
-    tx_buf_free(&errb);
-    th_launch_free(&l);
+    sb_doctor_result_free(&r);
     cJSON_Delete(config);
     return status;
 }

@@ -265,7 +265,7 @@ void sp_run_procedure(const sp_run_request *rq, th_run_result *res)
     memset(res, 0, sizeof *res);
     cJSON *mocks = mocks_for(rq->f, rq->agent_turns);
     char err[1024] = "";
-    th_launch launch = {0};
+    sb_launch launch = {0};
     tx_status ls =
         rq->launch(rq->launch_ud, rq->config, rq->workspace, rq->run_id, &launch, err, sizeof err);
     th_run_options ro = {
@@ -288,7 +288,7 @@ void sp_run_procedure(const sp_run_request *rq, th_run_result *res)
         failed_run(res, err[0] ? err : "cannot prepare the sandbox");
     else if (th_run(&ro, res) != TX_OK)
         failed_run(res, "cannot start tactus-runtime");
-    th_launch_free(&launch);
+    sb_launch_free(&launch);
     cJSON_Delete(mocks);
 }
 

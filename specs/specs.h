@@ -32,7 +32,7 @@
 
 /* Makes the launch plan of one run (plain child or container). */
 typedef tx_status (*sp_launch_fn)(void *ud, const cJSON *config, const char *workspace,
-                                  const char *run_id, th_launch *l, char *err, size_t cap);
+                                  const char *run_id, sb_launch *l, char *err, size_t cap);
 
 typedef enum { SP_FORMAT_PRETTY, SP_FORMAT_JSON, SP_FORMAT_JUNIT } sp_format;
 

@@ -22,88 +22,7 @@
 #include "broker.h"
 #include "config.h"
 #include "hostlib.h"
-
-/* ---- launching (th_sandbox.c) ------------------------------------------------------------------ */
-
-/* How the runtime process is started: a plan, validated before anything
- * runs (bubblewrap's discipline). */
-typedef struct {
-    char **argv;          /* NULL-terminated; argv[0] is looked up in PATH */
-    size_t argc, cap;
-    char **envp;          /* NULL-terminated; empty for the plain backend */
-    char cwd[4096];       /* working directory of the process, "" to keep */
-    char workspace[4096]; /* the workspace as the runtime sees it */
-    char container[64];   /* Docker container name, "" for the plain backend */
-    char memory[32];      /* the container's memory limit, for messages */
-} th_launch;
-
-/* A remote broker (sandbox.broker_transport: tcp|tls): where tactus-connect
- * connects, how it checks the broker, and where runs are registered. */
-typedef struct {
-    char endpoint[600];   /* tcp://HOST:PORT or tls://HOST:PORT */
-    char ca[4096];        /* CA file (tls) */
-    char server_name[256]; /* name the certificate must carry; "" = the host */
-    char control[4096];   /* control socket of `tactus broker serve` */
-    char connect_exe[4096]; /* tactus-connect on this machine */
-} th_remote;
-
-/* Reads sandbox.broker_transport, broker_host (default 127.0.0.1, or
- * host.docker.internal in Docker), broker_port, broker_ca_file,
- * broker_server_name and broker_control. *remote is false for stdio (the
- * default). TX_EINVAL with the message of inventory F.1 or what is missing. */
-tx_status th_remote_config(const cJSON *config, bool docker, th_remote *r, bool *remote, char *err,
-                           size_t errlen);
-/* --no-sandbox with a remote broker: tactus-connect in front of the runtime. */
-tx_status th_launch_plain_remote(const th_remote *r, const char *runtime_exe, const char *workspace,
-                                 th_launch *l);
-/* --no-sandbox: tactus-runtime as a child with an empty environment. */
-tx_status th_launch_plain(const char *runtime_exe, const char *workspace, th_launch *l);
-/* Docker: `docker run` of the sandbox image with the sandbox.* configuration
- * (inventory F.1): network none, read-only root, tmpfs /tmp, no
- * capabilities, no-new-privileges, pids/memory/cpu limits, a non-root user,
- * the procedure's folder at /workspace, volumes, env without secrets (a
- * refused name is reported on `warn`). TX_EINVAL with a message on a bad
- * configuration. */
-tx_status th_launch_docker(const cJSON *config, const char *image, const char *proc_dir,
-                           const char *run_id, th_launch *l, FILE *warn, char *err, size_t errlen);
-/* The container's seccomp allow-list (JSON; free with cJSON_free): sockets
- * only when `network` (tactus-connect, remote broker). NULL on ENOMEM. */
-char *th_seccomp_profile(bool network);
-/* sandbox.workspace_quota in bytes (a number, or a size like 256m), 0 when
- * unset or unreadable (the runtime's default, 256 MiB, then applies). */
-double th_workspace_quota(const cJSON *config);
-/* The same with a remote broker: tactus-connect (static) and the CA file are
- * mounted read-only and run in front of the runtime. */
-tx_status th_launch_docker_remote(const cJSON *config, const char *image, const char *proc_dir,
-                                  const char *run_id, const th_remote *r, th_launch *l, FILE *warn,
-                                  char *err, size_t errlen);
-/* The same container configuration, running tactus-probe (mounted read-only
- * at /probe) with `args` instead of the runtime: for sandbox doctor and the
- * OS-level escape tests, which must see exactly what a run sees. */
-tx_status th_launch_docker_probe(const cJSON *config, const char *image, const char *proc_dir,
-                                 const char *run_id, const char *probe_exe,
-                                 const char *const *args, th_launch *l, FILE *warn, char *err,
-                                 size_t errlen);
-/* Runs a launch plan to completion (no protocol): stdout and stderr are
- * captured (capped), the container is stopped after timeout_ms. Returns the
- * exit status, -1 on timeout. */
-int th_launch_capture(const th_launch *l, tx_buf *out, tx_buf *err, int timeout_ms);
-/* Stops the container (if any) of a launch; used on timeout and Ctrl-C. */
-void th_launch_stop(const th_launch *l);
-void th_launch_free(th_launch *l);
-
-/* Whether a Docker daemon answers; if not, the reason (inventory F.2). */
-bool th_docker_available(char *reason, size_t cap);
-
-typedef enum { TH_IMAGE_MISSING, TH_IMAGE_STALE, TH_IMAGE_CURRENT } th_image_state;
-void th_sandbox_image_name(const cJSON *config, char *out, size_t cap);
-th_image_state th_sandbox_image_state(const char *image, const char *runtime_exe, char *detail,
-                                      size_t cap);
-/* Builds the image FROM scratch: tactus-runtime, the shared objects it
- * loads, empty /workspace and /tmp; labels tactus.version and
- * tactus.runtime_sha256. */
-tx_status th_sandbox_build_image(const char *image, const char *runtime_exe, const char *probe_exe,
-                                 FILE *log, char *err, size_t errlen);
+#include "sandbox.h"
 
 /* ---- the remote broker (th_serve.c) ------------------------------------------------------------ */
 
@@ -162,7 +81,7 @@ typedef struct {
     const cJSON *inputs;     /* object */
     const cJSON *config;     /* merged configuration */
     const cJSON *mocks;      /* the file's Mocks as JSON, or NULL */
-    const th_launch *launch; /* how to start the runtime (plain or Docker) */
+    const sb_launch *launch; /* how to start the runtime (plain or Docker) */
     const char *run_id;      /* the run's id, or NULL to make one */
     tj_journal *journal;     /* journal effects (durable run), or NULL */
     const char *audit_path;  /* audit log (JSON lines), or NULL */
@@ -202,7 +121,5 @@ void th_catch_interrupts(struct sigaction *old_int, struct sigaction *old_term);
 void th_release_interrupts(const struct sigaction *old_int, const struct sigaction *old_term);
 bool th_interrupted(void);
 
-/* Where tactus-runtime is: $TACTUS_RUNTIME, else beside the running binary. */
-tx_status th_find_runtime(char *out, size_t cap);
 
 #endif

@@ -67,25 +67,6 @@ static bool broker_interrupted(void *ud)
     return interrupted != 0;
 }
 
-tx_status th_find_runtime(char *out, size_t cap)
-{
-    const char *env = getenv("TACTUS_RUNTIME");
-    if (env && *env) {
-        if (strlen(env) >= cap) return TX_ELIMIT;
-        strcpy(out, env);
-        return access(out, X_OK) == 0 ? TX_OK : TX_ENOENT;
-    }
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0) return TX_EIO;
-    self[n] = '\0';
-    char *slash = strrchr(self, '/');
-    if (!slash) return TX_ENOENT;
-    *slash = '\0';
-    if ((size_t)snprintf(out, cap, "%s/tactus-runtime", self) >= cap) return TX_ELIMIT;
-    return access(out, X_OK) == 0 ? TX_OK : TX_ENOENT;
-}
-
 void th_run_result_free(th_run_result *res)
 {
     cJSON_Delete(res->output);
@@ -204,7 +185,7 @@ static cJSON *start_frame(const th_run_options *opt, const char *run_id)
         cJSON_AddNumberToObject(lim, "memory_bytes", (double)opt->limits.memory_bytes);
         cJSON_AddNumberToObject(lim, "wall_ms", (double)opt->limits.wall_ms);
         /* File.write's cap on bytes written in the run (the runtime's default: 256 MiB). */
-        double quota = th_workspace_quota(opt->config);
+        double quota = sb_workspace_quota(opt->config);
         if (quota > 0) cJSON_AddNumberToObject(lim, "workspace_bytes", quota);
     }
     unsigned seed = 0;
@@ -406,8 +387,8 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
     if (opt->test) br_set_test(broker, opt->test, opt->fixed_now_ms);
     br_set_effect(broker, res->run_id, -1);
     hl_child c = {-1, -1, -1, -1};
-    const th_launch *l = opt->launch;
-    tx_status st = hl_spawn(l->argv, l->envp, l->cwd, false, &c);
+    const sb_launch *l = opt->launch;
+    tx_status st = sb_launch_start(l, &c);
     if (st != TX_OK) {
         br_broker_free(broker);
         return st;
@@ -544,7 +525,7 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
         }
     }
     if (w == 0) {
-        th_launch_stop(opt->launch); /* the container, if any: killing the CLI is not enough */
+        sb_launch_stop(opt->launch); /* the container, if any: killing the CLI is not enough */
         kill(c.pid, SIGKILL);
         waitpid(c.pid, &wstatus, 0);
     }

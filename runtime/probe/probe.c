@@ -283,7 +283,7 @@ static void check_privileges(void)
     check("user", getuid() != 0 && getgid() != 0, d);
     snprintf(d, sizeof d, "no_new_privs %s", nnp);
     check("no_new_privileges", strcmp(nnp, "1") == 0, d);
-    /* Our profile (th_seccomp_profile) refuses these with EPERM; Docker's
+    /* Our profile (sb_seccomp_profile) refuses these with EPERM; Docker's
      * default profile lets socket and ptrace through. Raw syscalls, so no
      * libc wrapper decides for us. Every argument is invalid or harmless
      * (an unused socket, no such pid, no such path, invalid flags), so where
