@@ -21,6 +21,7 @@
 #include "base.h"
 #include "broker.h"
 #include "config.h"
+#include "durable.h"
 #include "hostlib.h"
 #include "sandbox.h"
 
@@ -40,21 +41,6 @@ typedef struct {
 /* Serves until SIGINT/SIGTERM (see th_serve.c for the protocol). TX_EINVAL
  * with a message for a configuration that cannot serve. */
 tx_status th_serve(const th_serve_options *o, char *err, size_t cap);
-
-/* ---- durability (th_durable.c) ------------------------------------------------------------------ */
-
-typedef struct tj_journal tj_journal;
-typedef struct th_durable th_durable;
-
-/* Journals the effects of run `run_id` (tenant-scoped); all borrowed. */
-th_durable *th_durable_new(tj_journal *j, const char *run_id, const char *tenant);
-void th_durable_free(th_durable *d);
-/* Answers a request from the journal when it is recorded at this position
- * (failing closed if it differs), else performs it through the broker and
- * records it before returning. *fatal is set when the run must stop;
- * fail_msg then says why. */
-cJSON *th_durable_handle(th_durable *d, br_broker *broker, const cJSON *request,
-                         br_delta_fn on_delta, void *ud, char *fail_msg, size_t cap, bool *fatal);
 
 /* ---- the supervisor (th_supervisor.c) ------------------------------------------------------- */
 

@@ -103,7 +103,7 @@ static void show(const th_progress *p, const char *color, const char *fmt, const
 typedef struct {
     const th_run_options *opt;
     hl_child *c;
-    th_durable *durable; /* NULL when the run is not journaled */
+    du_durable *durable; /* NULL when the run is not journaled */
     bool streaming; /* a token stream is being printed: end it with a newline */
     bool write_failed;
     long long deadline_ms; /* CLOCK_MONOTONIC: the end of the run's --timeout, 0: none */
@@ -157,6 +157,26 @@ static void on_delta(void *ud, const cJSON *delta)
         fflush(r->opt->progress.out);
         r->streaming = true;
     }
+}
+
+/* ---- effects: durable replay performs through the broker ----------------------------------- */
+
+static cJSON *broker_perform(void *ud, const char *run_id, long position, const cJSON *request,
+                             du_delta_fn delta, void *delta_ud)
+{
+    br_broker *b = ud;
+    br_set_effect(b, run_id, position);
+    return br_handle(b, request, delta, delta_ud);
+}
+
+static void broker_replayed(void *ud, const cJSON *result)
+{
+    br_count_replayed(ud, result);
+}
+
+static bool broker_needs_approval(void *ud, const char *tool)
+{
+    return br_tool_needs_approval(ud, tool);
 }
 
 /* ---- the loop ------------------------------------------------------------------------------------ */
@@ -305,8 +325,9 @@ static bool handle_frame(run_ctx *r, br_broker *broker, cJSON *msg, th_run_resul
     }
     char fail_msg[1024] = "";
     bool fatal = false;
-    cJSON *reply = r->durable ? th_durable_handle(r->durable, broker, msg, on_delta, r, fail_msg,
-                                                  sizeof fail_msg, &fatal)
+    du_effects fx = {broker_perform, broker_replayed, broker_needs_approval, broker};
+    cJSON *reply = r->durable ? du_handle(r->durable, &fx, msg, on_delta, r, fail_msg, sizeof fail_msg,
+                                          &fatal)
                               : br_handle(broker, msg, on_delta, r);
     if (!reply) {
         fail(res, "out of memory in the broker", r->opt->path);
@@ -397,7 +418,7 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
     if (opt->limits.wall_ms > 0) r.deadline_ms = hl_now_ms() + opt->limits.wall_ms;
     if (!opt->fixed_now_ms) br_set_deadline(broker, r.deadline_ms);
     if (opt->journal) {
-        r.durable = th_durable_new(opt->journal, res->run_id, opt->tenant ? opt->tenant : "default");
+        r.durable = du_durable_new(opt->journal, res->run_id, opt->tenant ? opt->tenant : "default");
         if (!r.durable) fail(res, "out of memory", opt->path);
     }
     cJSON *start = start_frame(opt, res->run_id);
@@ -579,6 +600,6 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
     tx_buf_free(&errtext);
     tp_decoder_free(&dec);
     br_broker_free(broker);
-    th_durable_free(r.durable);
+    du_durable_free(r.durable);
     return TX_OK;
 }

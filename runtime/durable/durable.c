@@ -1,5 +1,5 @@
 /*
- * th_durable.c - checkpoint and replay: every effect the runtime asks for is
+ * du_durable.c - checkpoint and replay: every effect the runtime asks for is
  * journaled by position and fingerprint before its result reaches the
  * runtime; a resumed run re-executes the procedure from the start and gets
  * recorded effects back from the journal without performing them again.
@@ -12,19 +12,21 @@
  * Fail closed: when a replayed request differs from the recorded one at the
  * same position (the procedure or its inputs changed), the run stops with a
  * message naming the position, the .tac line and what changed.
+ *
+ * What is not in the journal is performed through the du_effects the caller
+ * gives (the broker, for the supervisor): replay knows nothing of how an
+ * effect is carried out.
  */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#include "host.h"
-#include "journal.h"
-#include "proto.h"
+#include "du_internal.h"
 
 #define MAX_CHECKPOINTS 4096
 
-struct th_durable {
+struct du_durable {
     tj_journal *journal;
     const char *run_id;
     const char *tenant;
@@ -39,9 +41,9 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-th_durable *th_durable_new(tj_journal *j, const char *run_id, const char *tenant)
+du_durable *du_durable_new(tj_journal *j, const char *run_id, const char *tenant)
 {
-    th_durable *d = tx_calloc(1, sizeof *d);
+    du_durable *d = tx_calloc(1, sizeof *d);
     if (!d) return NULL;
     d->journal = j;
     d->run_id = run_id;
@@ -50,7 +52,7 @@ th_durable *th_durable_new(tj_journal *j, const char *run_id, const char *tenant
     return d;
 }
 
-void th_durable_free(th_durable *d)
+void du_durable_free(du_durable *d)
 {
     tx_free(d);
 }
@@ -88,7 +90,7 @@ static cJSON *error_event(long id, const char *type, const char *message)
 
 /* A journal failure ends the run: the reply, its message in fail_msg.
  * `what` completes "the journal could not ...". */
-static cJSON *journal_error(th_durable *d, long id, const char *what, char *fail_msg, size_t cap,
+static cJSON *journal_error(du_durable *d, long id, const char *what, char *fail_msg, size_t cap,
                             bool *fatal)
 {
     *fatal = true;
@@ -104,130 +106,8 @@ static void line_note(const cJSON *params, char *out, size_t cap)
     if (cJSON_IsNumber(line)) snprintf(out, cap, " (line %d)", line->valueint);
 }
 
-/* The first place where a recorded value `a` and a new one `b` differ, as a
- * JSON path ("messages[0].content", "args.channel"): true, with *oa and *ob the
- * values there (NULL: absent). `top` skips the source line. */
-static bool first_diff(const cJSON *a, const cJSON *b, bool top, char *path, size_t cap,
-                       const cJSON **oa, const cJSON **ob, int depth)
-{
-    size_t len = strlen(path);
-    if (depth < 64 && cJSON_IsObject(a) && cJSON_IsObject(b)) {
-        const cJSON *o;
-        cJSON_ArrayForEach(o, b)
-        {
-            if (top && strcmp(o->string, "line") == 0) continue;
-            snprintf(path + len, cap - len, "%s%s", len ? "." : "", o->string);
-            const cJSON *was = cJSON_GetObjectItemCaseSensitive(a, o->string);
-            if (!was) {
-                *oa = NULL;
-                *ob = o;
-                return true;
-            }
-            if (first_diff(was, o, false, path, cap, oa, ob, depth + 1)) return true;
-        }
-        cJSON_ArrayForEach(o, a)
-        {
-            if ((top && strcmp(o->string, "line") == 0) || cJSON_HasObjectItem(b, o->string)) continue;
-            snprintf(path + len, cap - len, "%s%s", len ? "." : "", o->string);
-            *oa = o;
-            *ob = NULL;
-            return true;
-        }
-        path[len] = '\0';
-        return false;
-    }
-    if (depth < 64 && cJSON_IsArray(a) && cJSON_IsArray(b)) {
-        int na = cJSON_GetArraySize(a), nb = cJSON_GetArraySize(b);
-        for (int i = 0; i < na || i < nb; i++) {
-            snprintf(path + len, cap - len, "[%d]", i);
-            const cJSON *x = cJSON_GetArrayItem(a, i), *y = cJSON_GetArrayItem(b, i);
-            if (!x || !y) {
-                *oa = x;
-                *ob = y;
-                return true;
-            }
-            if (first_diff(x, y, false, path, cap, oa, ob, depth + 1)) return true;
-        }
-        path[len] = '\0';
-        return false;
-    }
-    char *ta = tj_canonical_json(a), *tb = tj_canonical_json(b);
-    bool differ = !ta || !tb || strcmp(ta, tb) != 0;
-    tx_free(ta);
-    tx_free(tb);
-    if (differ) {
-        *oa = a;
-        *ob = b;
-    }
-    return differ;
-}
-
-#define SHOWN_BYTES 160
-
-/* A value for a message: its JSON from byte `from` (a little before where
- * two long values first differ, so the difference shows), at most
- * SHOWN_BYTES, cut on UTF-8 boundaries with "…"; *cut is set when it was. */
-static void shown_value(const char *t, size_t from, char *out, size_t cap, bool *cut)
-{
-    size_t len = strlen(t);
-    if (len <= SHOWN_BYTES) {
-        snprintf(out, cap, "%s", t);
-        return;
-    }
-    *cut = true;
-    while (from > 0 && ((unsigned char)t[from] & 0xC0) == 0x80) from--;
-    size_t n = len - from > SHOWN_BYTES ? SHOWN_BYTES : len - from;
-    while (from + n < len && n > 0 && ((unsigned char)t[from + n] & 0xC0) == 0x80) n--;
-    snprintf(out, cap, "%s%.*s%s", from ? "\u2026" : "", (int)n, t + from,
-             from + n < len ? "\u2026" : "");
-}
-
-/* Where two texts first differ, less some context: the `from` of both. */
-static size_t shown_from(const char *a, const char *b)
-{
-    size_t d = 0;
-    while (a[d] && a[d] == b[d]) d++;
-    return d > 40 ? d - 40 : 0;
-}
-
-/* What differs between a recorded request and a new one, for people: the
- * first differing JSON path and its old and new values. */
-static void describe_change(const cJSON *old_params, const cJSON *new_params, char *out, size_t cap)
-{
-    char path[256] = "";
-    const cJSON *oa = NULL, *ob = NULL;
-    if (!first_diff(old_params, new_params, true, path, sizeof path, &oa, &ob, 0)) {
-        snprintf(out, cap, "the method changed");
-        return;
-    }
-    char was[SHOWN_BYTES + 16], now[SHOWN_BYTES + 16];
-    bool cut = false;
-    if (!ob) {
-        snprintf(out, cap, "'%s' is no longer given", path);
-        return;
-    }
-    char *tb = tj_canonical_json(ob), *ta = oa ? tj_canonical_json(oa) : NULL;
-    if (!tb || (oa && !ta)) {
-        snprintf(out, cap, "'%s' changed", path);
-    } else if (!oa) {
-        shown_value(tb, 0, now, sizeof now, &cut);
-        snprintf(out, cap, "'%s' was absent, now %s%s", path, now,
-                 cut ? " (cut at 160 bytes; tactus show RUN --json has the whole request)" : "");
-    } else {
-        size_t from = shown_from(ta, tb);
-        shown_value(ta, from, was, sizeof was, &cut);
-        shown_value(tb, from, now, sizeof now, &cut);
-        snprintf(out, cap, "'%s' was %s, now %s%s", path, was, now,
-                 cut ? " (values cut at 160 bytes around the first difference; tactus show RUN "
-                       "--json has the whole request)"
-                     : "");
-    }
-    tx_free(ta);
-    tx_free(tb);
-}
-
 /* A request that will never be answered the same way: stop the run. */
-static cJSON *diverged(th_durable *d, long id, long position, const char *method,
+static cJSON *diverged(du_durable *d, long id, long position, const char *method,
                        const cJSON *params, const tj_effect *e, char *fail_msg, size_t cap)
 {
     char change[1024];
@@ -236,7 +116,7 @@ static cJSON *diverged(th_durable *d, long id, long position, const char *method
     if (old_method && strcmp(old_method, method) != 0)
         snprintf(change, sizeof change, "it was %s, now %s", old_method, method);
     else
-        describe_change(old_params, params, change, sizeof change);
+        du_describe_change(old_params, params, change, sizeof change);
     char where[64];
     line_note(params, where, sizeof where);
     snprintf(fail_msg, cap,
@@ -247,7 +127,7 @@ static cJSON *diverged(th_durable *d, long id, long position, const char *method
     return error_event(id, "ReplayMismatch", fail_msg);
 }
 
-static cJSON *record_and_return(th_durable *d, long position, const char *method,
+static cJSON *record_and_return(du_durable *d, long position, const char *method,
                                 const cJSON *params, const char *fp, cJSON *reply,
                                 long long started, char *fail_msg, size_t cap)
 {
@@ -273,7 +153,7 @@ static cJSON *record_and_return(th_durable *d, long position, const char *method
 
 /* A new human request at `position` of this run, bound to the request's
  * fingerprint; the caller adds what its kind needs and puts it. */
-static void human_new(const th_durable *d, long position, const char *kind, const cJSON *params,
+static void human_new(const du_durable *d, long position, const char *kind, const cJSON *params,
                       const char *fp, tj_human *h)
 {
     memset(h, 0, sizeof *h);
@@ -287,7 +167,7 @@ static void human_new(const th_durable *d, long position, const char *kind, cons
 }
 
 /* human.request: answered from the journal, or recorded as pending. */
-static cJSON *human(th_durable *d, long id, long position, const cJSON *params, const char *fp,
+static cJSON *human(du_durable *d, long id, long position, const cJSON *params, const char *fp,
                     long long started, char *fail_msg, size_t cap, bool *fatal)
 {
     tj_human h;
@@ -315,7 +195,7 @@ static cJSON *human(th_durable *d, long id, long position, const cJSON *params, 
         /* Bound approvals: an answer is never applied to a different request. */
         *fatal = true;
         char change[1024];
-        describe_change(h.request, params, change, sizeof change);
+        du_describe_change(h.request, params, change, sizeof change);
         char where[64];
         line_note(params, where, sizeof where);
         snprintf(fail_msg, cap,
@@ -352,7 +232,7 @@ static cJSON *human(th_durable *d, long id, long position, const cJSON *params, 
  * (the tool and its arguments, bound by the request's fingerprint) before it
  * runs. NULL when approved; otherwise the reply (Suspended while waiting, a
  * recorded ToolDenied when denied). */
-static cJSON *tool_approval(th_durable *d, long id, long position, const cJSON *params,
+static cJSON *tool_approval(du_durable *d, long id, long position, const cJSON *params,
                             const char *fp, long long started, char *fail_msg, size_t cap,
                             bool *fatal)
 {
@@ -381,7 +261,7 @@ static cJSON *tool_approval(th_durable *d, long id, long position, const cJSON *
     if (strcmp(h.request_hash, fp) != 0) {
         *fatal = true;
         char change[1024];
-        describe_change(h.request, params, change, sizeof change);
+        du_describe_change(h.request, params, change, sizeof change);
         snprintf(fail_msg, cap,
                  "replay diverged at effect %ld: the tool call approved as %s changed: %s; the "
                  "approval cannot be applied to a different call (start a new run)",
@@ -402,8 +282,8 @@ static cJSON *tool_approval(th_durable *d, long id, long position, const cJSON *
     return reply;
 }
 
-cJSON *th_durable_handle(th_durable *d, br_broker *broker, const cJSON *request,
-                         br_delta_fn on_delta, void *ud, char *fail_msg, size_t cap, bool *fatal)
+cJSON *du_handle(du_durable *d, const du_effects *fx, const cJSON *request, du_delta_fn on_delta,
+                 void *ud, char *fail_msg, size_t cap, bool *fatal)
 {
     *fatal = false;
     long id = (long)cJSON_GetObjectItemCaseSensitive(request, "id")->valuedouble;
@@ -453,7 +333,7 @@ cJSON *th_durable_handle(th_durable *d, br_broker *broker, const cJSON *request,
         } else {
             reply = with_id(e.result, id);
             /* Budgets count the whole run: what replay answers was spent. */
-            if (strcmp(method, "llm.chat") == 0) br_count_replayed(broker, e.result);
+            if (strcmp(method, "llm.chat") == 0 && fx->replayed) fx->replayed(fx->ud, e.result);
             /* A checkpoint answered from the journal: skip what its function used. */
             const cJSON *data = cJSON_GetObjectItemCaseSensitive(e.result, "data");
             const cJSON *end = cJSON_GetObjectItemCaseSensitive(data, "end_position");
@@ -472,7 +352,7 @@ cJSON *th_durable_handle(th_durable *d, br_broker *broker, const cJSON *request,
     if (strcmp(method, "human.request") == 0)
         return human(d, id, position, params, fp, started, fail_msg, cap, fatal);
     if (strcmp(method, "tool.call") == 0 &&
-        br_tool_needs_approval(broker, hl_json_str(params, "name"))) {
+        fx->needs_approval(fx->ud, hl_json_str(params, "name"))) {
         cJSON *gate = tool_approval(d, id, position, params, fp, started, fail_msg, cap, fatal);
         if (gate) return gate; /* waiting, denied, or failed; NULL: approved, go on */
     }
@@ -483,8 +363,7 @@ cJSON *th_durable_handle(th_durable *d, br_broker *broker, const cJSON *request,
         cJSON_AddBoolToObject(data, "cached", 0);
         reply = done_event(id, data);
     } else {
-        br_set_effect(broker, d->run_id, position);
-        reply = br_handle(broker, request, on_delta, ud);
+        reply = fx->perform(fx->ud, d->run_id, position, request, on_delta, ud);
         if (!reply) return NULL;
     }
     reply = record_and_return(d, position, method, params, fp, reply, started, fail_msg, cap);
