@@ -1,0 +1,490 @@
+/*
+ * tj_seal.c - what makes a journal trustworthy: the host key (0600, the
+ * user's), canonical JSON and request fingerprints, and the HMAC-SHA256
+ * chain sealing every row of a run (docs/durability.md, "Seals"), checked
+ * before any change to a run and renewed with it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tj_internal.h"
+
+void tj_key_path(char *out, size_t cap)
+{
+    const char *xdg = getenv("XDG_DATA_HOME");
+    const char *home = getenv("HOME");
+    if (xdg && *xdg)
+        snprintf(out, cap, "%s/tactus/journal.key", xdg);
+    else
+        snprintf(out, cap, "%s/.local/share/tactus/journal.key", home && *home ? home : ".");
+}
+
+/* Reads the existing key at `path`, refusing one that someone else could
+ * read or replace: a key others can read lets them forge seals. */
+static tx_status key_read(const char *path, unsigned char key[32], char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: cannot open the journal key: %s (expected a private file of 32 "
+                 "bytes; remove it to have a new one made, which makes existing runs unverifiable)",
+                 path, strerror(errno));
+        return TX_EIO;
+    }
+    struct stat sb;
+    tx_status s = TX_OK;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        snprintf(err, errlen, "%s: the journal key is not a regular file", path);
+        s = TX_EINVAL;
+    } else if (sb.st_uid != geteuid()) {
+        snprintf(err, errlen, "%s: the journal key is not owned by you (uid %u, you are %u); refusing "
+                 "to trust it: remove it, or fix its owner", path, (unsigned)sb.st_uid, (unsigned)geteuid());
+        s = TX_EINVAL;
+    } else if (sb.st_mode & 077) {
+        snprintf(err, errlen, "%s: the journal key is readable or writable by group or others (mode "
+                 "%04o); it must be private to you: chmod 600 %s", path, (unsigned)(sb.st_mode & 07777), path);
+        s = TX_EINVAL;
+    } else if (read(fd, key, 32) != 32) {
+        snprintf(err, errlen, "%s: the journal key is shorter than 32 bytes", path);
+        s = TX_EINVAL;
+    }
+    close(fd);
+    return s;
+}
+
+/* The host's journal key: read, or made on first use (32 random bytes,
+ * written to a private temporary file then linked into place, so a second
+ * process either wins the link or reads the complete key). */
+tx_status tj_key_load(unsigned char key[32], char *err, size_t errlen)
+{
+    char path[4096], tmp[4200];
+    tj_key_path(path, sizeof path);
+    tj_make_parent(path);
+    if (access(path, F_OK) == 0 || errno != ENOENT) return key_read(path, key, err, errlen);
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+    unlink(tmp);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    unsigned char fresh[32];
+    if (fd < 0 || RAND_bytes(fresh, sizeof fresh) != 1 || fchmod(fd, 0600) != 0 ||
+        write(fd, fresh, sizeof fresh) != (ssize_t)sizeof fresh || fsync(fd) != 0) {
+        snprintf(err, errlen, "%s: cannot create the journal key: %s", path, strerror(errno));
+        if (fd >= 0) close(fd);
+        unlink(tmp);
+        return TX_EIO;
+    }
+    close(fd);
+    int linked = link(tmp, path);
+    int link_errno = errno;
+    unlink(tmp);
+    OPENSSL_cleanse(fresh, sizeof fresh);
+    if (linked != 0 && link_errno != EEXIST) {
+        snprintf(err, errlen, "%s: cannot create the journal key: %s", path, strerror(link_errno));
+        return TX_EIO;
+    }
+    return key_read(path, key, err, errlen);
+}
+
+/* ---- canonical JSON and fingerprints -------------------------------------------------------------- */
+
+static int cmp_keys(const void *a, const void *b)
+{
+    return strcmp((*(const cJSON *const *)a)->string, (*(const cJSON *const *)b)->string);
+}
+
+static void canonical(tx_buf *b, const cJSON *v, int depth)
+{
+    if (depth > 128) {
+        tx_buf_puts(b, "null");
+        return;
+    }
+    if (cJSON_IsObject(v)) {
+        size_t n = (size_t)cJSON_GetArraySize(v), k = 0;
+        const cJSON **keys = tx_calloc(n ? n : 1, sizeof *keys);
+        if (!keys) return;
+        for (const cJSON *c = v->child; c; c = c->next) keys[k++] = c;
+        qsort(keys, k, sizeof *keys, cmp_keys);
+        tx_buf_puts(b, "{");
+        for (size_t i = 0; i < k; i++) {
+            if (i) tx_buf_puts(b, ",");
+            tx_buf_json_string(b, keys[i]->string, strlen(keys[i]->string));
+            tx_buf_puts(b, ":");
+            canonical(b, keys[i], depth + 1);
+        }
+        tx_buf_puts(b, "}");
+        tx_free(keys);
+    } else if (cJSON_IsArray(v)) {
+        tx_buf_puts(b, "[");
+        for (const cJSON *c = v->child; c; c = c->next) {
+            if (c != v->child) tx_buf_puts(b, ",");
+            canonical(b, c, depth + 1);
+        }
+        tx_buf_puts(b, "]");
+    } else if (cJSON_IsString(v)) {
+        tx_buf_json_string(b, v->valuestring, strlen(v->valuestring));
+    } else {
+        char *t = cJSON_PrintUnformatted(v);
+        tx_buf_puts(b, t ? t : "null");
+        cJSON_free(t);
+    }
+}
+
+char *tj_canonical_json(const cJSON *v)
+{
+    tx_buf b;
+    tx_buf_init(&b, 256u << 20);
+    canonical(&b, v, 0);
+    return tx_buf_steal(&b);
+}
+
+void tj_fingerprint(const char *method, const cJSON *params, char hex[65])
+{
+    cJSON *copy = params ? cJSON_Duplicate(params, 1) : cJSON_CreateObject();
+    /* Where the call sits in the source is not part of what it asks. */
+    cJSON_DeleteItemFromObjectCaseSensitive(copy, "line");
+    char *text = tj_canonical_json(copy);
+    cJSON_Delete(copy);
+    OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL); /* no openssl.cnf needed */
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    unsigned char md[32];
+    unsigned int n = 0;
+    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    EVP_DigestUpdate(ctx, method, strlen(method));
+    EVP_DigestUpdate(ctx, "\n", 1);
+    if (text) EVP_DigestUpdate(ctx, text, strlen(text));
+    EVP_DigestFinal_ex(ctx, md, &n);
+    EVP_MD_CTX_free(ctx);
+    tx_free(text);
+    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
+/* ---- seals: the HMAC chain of a run's rows ------------------------------------------------------ */
+
+/* One row of a run's chain, in journal order: the run's record, then by
+ * position the human request (if any) before the effect (if any). */
+typedef struct {
+    int table; /* 0 runs, 1 human_requests, 2 effects, 3 run_notes */
+    long position;
+    char id[64]; /* runs.id or human_requests.id */
+    char kind[32];
+    char *bytes; /* canonical JSON of the sealed columns */
+    /* "CHAIN:SELF": CHAIN = HMAC(key, previous CHAIN || bytes) orders and
+     * links the rows; SELF = HMAC(key, "self" || bytes) tells an edited row
+     * from one whose predecessor was deleted or moved. */
+    char mac[132];
+} chain_row;
+
+typedef struct {
+    chain_row *rows;
+    size_t n, cap;
+    char head[65];
+} chain;
+
+static void chain_free(chain *c)
+{
+    for (size_t i = 0; i < c->n; i++) tx_free(c->rows[i].bytes);
+    tx_free(c->rows);
+    memset(c, 0, sizeof *c);
+}
+
+static void hmac_hex(const unsigned char key[32], const char *prev, const char *bytes, char hex[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
+                           OSSL_PARAM_construct_end()};
+    size_t len = 0;
+    hex[0] = '\0';
+    if (ctx && EVP_MAC_init(ctx, key, 32, params) == 1 &&
+        EVP_MAC_update(ctx, (const unsigned char *)prev, strlen(prev)) == 1 &&
+        EVP_MAC_update(ctx, (const unsigned char *)"\n", 1) == 1 &&
+        EVP_MAC_update(ctx, (const unsigned char *)bytes, strlen(bytes)) == 1 &&
+        EVP_MAC_final(ctx, md, &len, sizeof md) == 1)
+        n = (unsigned int)len;
+    EVP_MAC_CTX_free(ctx);
+    EVP_MAC_free(mac);
+    for (unsigned int i = 0; i < n && i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
+/* The sealed columns 0..ncols-1 of a row as canonical bytes, tagged. */
+static char *row_bytes(tj_stmt *st, int ncols, const char *tag)
+{
+    cJSON *a = cJSON_CreateArray();
+    cJSON_AddItemToArray(a, cJSON_CreateString(tag));
+    for (int i = 0; i < ncols; i++) {
+        switch (db_column_kind(st, i)) {
+        case TJ_NULL: cJSON_AddItemToArray(a, cJSON_CreateNull()); break;
+        case TJ_INTEGER:
+            cJSON_AddItemToArray(a, cJSON_CreateNumber((double)db_column_int(st, i)));
+            break;
+        default: cJSON_AddItemToArray(a, cJSON_CreateString(db_column_text(st, i)));
+        }
+    }
+    char *t = tj_canonical_json(a);
+    cJSON_Delete(a);
+    return t;
+}
+
+static chain_row *chain_push(chain *c)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 16;
+        chain_row *r = tx_realloc(c->rows, cap * sizeof *r);
+        if (!r) return NULL;
+        c->rows = r;
+        c->cap = cap;
+    }
+    chain_row *r = &c->rows[c->n++];
+    memset(r, 0, sizeof *r);
+    return r;
+}
+
+/* Loads rows of one table (sealed columns first, then position, id, kind, mac). */
+static tx_status chain_load_table(tj_journal *j, chain *c, int table, const char *sql, int ncols,
+                                  const char *run_id)
+{
+    static const char *const tags[] = {"run", "human", "effect", "note"};
+    tj_stmt *st;
+    if (!(st = db_prepare(j, sql))) return tj_fail_db(j, "read seals");
+    db_bind_text(st, 1, run_id);
+    int rc;
+    while ((rc = db_step(st)) == TJ_ROW) {
+        chain_row *r = chain_push(c);
+        if (!r) break;
+        r->table = table;
+        r->bytes = row_bytes(st, ncols, tags[table]);
+        r->position = (long)db_column_int(st, ncols);
+        tj_column_copy(st, ncols + 1, r->id, sizeof r->id);
+        tj_column_copy(st, ncols + 2, r->kind, sizeof r->kind);
+        tj_column_copy(st, ncols + 3, r->mac, sizeof r->mac);
+        if (table == 0) tj_column_copy(st, ncols + 4, c->head, sizeof c->head);
+    }
+    db_finalize(st);
+    return rc == TJ_DONE ? TX_OK : tj_fail_db(j, "read seals");
+}
+
+/* The run's record, its notes in order, then by position each human
+ * request before its effect. */
+static int row_rank(const chain_row *r)
+{
+    return r->table == 0 ? 0 : r->table == 3 ? 1 : 2;
+}
+
+static int row_order(const void *a, const void *b)
+{
+    const chain_row *x = a, *y = b;
+    if (row_rank(x) != row_rank(y)) return row_rank(x) - row_rank(y);
+    if (x->position != y->position) return x->position < y->position ? -1 : 1;
+    return x->table - y->table; /* the human request before its effect */
+}
+
+static tx_status chain_load(tj_journal *j, const char *run_id, chain *c)
+{
+    memset(c, 0, sizeof *c);
+    tx_status s = chain_load_table(
+        j, c, 0,
+        "SELECT id, tenant, procedure_path, source_sha256, source, inputs, created_ms, "
+        "-1, id, 'run', mac, chain_head FROM runs WHERE id = ?",
+        7, run_id);
+    if (s == TX_OK && c->n == 0) {
+        snprintf(j->err, sizeof j->err, "no run %s", run_id);
+        s = TX_ENOENT;
+    }
+    if (s == TX_OK)
+        s = chain_load_table(j, c, 1,
+                             "SELECT id, run_id, tenant, position, kind, message, request, deadline_ms, "
+                             "default_value, status, answer, answered_by, answered_ms, request_hash, "
+                             "position, id, kind, mac FROM human_requests WHERE run_id = ?",
+                             14, run_id);
+    if (s == TX_OK)
+        s = chain_load_table(j, c, 2,
+                             "SELECT run_id, position, kind, fingerprint, request, result, duration_ms, "
+                             "position, '', kind, mac FROM effects WHERE run_id = ?",
+                             7, run_id);
+    if (s == TX_OK)
+        s = chain_load_table(j, c, 3,
+                             "SELECT run_id, seq, kind, detail, created_ms, seq, '', kind, mac "
+                             "FROM run_notes WHERE run_id = ?",
+                             5, run_id);
+    if (s == TX_OK) qsort(c->rows, c->n, sizeof *c->rows, row_order);
+    if (s != TX_OK) chain_free(c);
+    return s;
+}
+
+/* The CHAIN part of a row's mac, which the next row is sealed after. */
+static void chain_prev(char prev[65], const char *mac)
+{
+    size_t n = strnlen(mac, 64);
+    memcpy(prev, mac, n);
+    prev[n] = '\0';
+}
+
+static void head_of(const tj_journal *j, const char *run_id, size_t n, const char *tip, char hex[65])
+{
+    char bytes[256];
+    snprintf(bytes, sizeof bytes, "head %s %zu", run_id, n);
+    hmac_hex(j->key, tip, bytes, hex);
+}
+
+static void row_label(const chain_row *r, size_t i, char *out, size_t cap)
+{
+    if (r->table == 0)
+        snprintf(out, cap, "row %zu (the run's record: procedure, source and inputs)", i);
+    else if (r->table == 3)
+        snprintf(out, cap, "row %zu (the run's note %ld, %s)", i, r->position, r->kind);
+    else
+        snprintf(out, cap, "row %zu (the %s at position %ld, %s)", i,
+                 r->table == 1 ? "human request" : "effect", r->position, r->kind);
+}
+
+/* Checks every seal of a run (full) or only the head against the rows'
+ * count and last mac (an append, which never re-seals earlier rows).
+ * TX_EINVAL with the run, the row and what failed in j->err. */
+static tx_status chain_check(tj_journal *j, const char *run_id, const chain *c, bool full)
+{
+    const char *advice = "it was changed outside tactus, so the run cannot be trusted and is not "
+                         "resumed (start a new run; tactus show shows the journal as it is)";
+    if (!c->rows[0].mac[0]) {
+        snprintf(j->err, sizeof j->err,
+                 "run %s was journaled by an older tactus, before journal rows were sealed: it "
+                 "cannot be verified, so it is not resumed or answered (start a new run)",
+                 run_id);
+        return TX_EINVAL;
+    }
+    char prev[65] = "", label[160];
+    for (size_t i = 0; i < c->n; i++) {
+        const chain_row *r = &c->rows[i];
+        row_label(r, i, label, sizeof label);
+        if (!r->mac[0]) {
+            snprintf(j->err, sizeof j->err, "run %s: journal %s has no seal: it was inserted outside "
+                     "tactus; %s", run_id, label, advice);
+            return TX_EINVAL;
+        }
+        if (full) {
+            char m[65], self[65];
+            hmac_hex(j->key, prev, r->bytes, m);
+            if (strlen(r->mac) != 129 || strncmp(m, r->mac, 64) != 0) {
+                /* Its own seal holds: it is the row that was sealed, but not
+                 * after the row before it now. */
+                hmac_hex(j->key, "self", r->bytes, self);
+                bool intact = strlen(r->mac) == 129 && strcmp(self, r->mac + 65) == 0;
+                snprintf(j->err, sizeof j->err, "run %s: journal %s does not match its seal: %s; %s",
+                         run_id, label,
+                         intact ? "a row before it was deleted or inserted, or rows were reordered"
+                                : "its contents (or its position) were changed",
+                         advice);
+                return TX_EINVAL;
+            }
+        }
+        chain_prev(prev, r->mac);
+    }
+    char head[65];
+    head_of(j, run_id, c->n, prev, head);
+    if (strcmp(head, c->head) != 0) {
+        snprintf(j->err, sizeof j->err, "run %s: the journal holds %zu rows for the run, after %s, "
+                 "and they do not match the run's seal: rows were deleted or added at the end; %s",
+                 run_id, c->n, label, advice);
+        return TX_EINVAL;
+    }
+    return TX_OK;
+}
+
+/* Opens the write transaction of a change to a run: after checking its
+ * seals (all of them when the change re-seals rows, else the head). */
+tx_status tj_seal_begin(tj_journal *j, const char *run_id, bool full)
+{
+    tx_status s = tj_begin_write(j);
+    if (s != TX_OK) return s;
+    chain c;
+    s = chain_load(j, run_id, &c);
+    if (s == TX_OK) {
+        s = chain_check(j, run_id, &c, full);
+        chain_free(&c);
+    }
+    if (s != TX_OK) j->be->rollback(j->db);
+    return s;
+}
+
+/* Seals the changed rows (all of them when `full`, else those without a
+ * mac: the appended one) and the head, and commits. */
+tx_status tj_seal_commit(tj_journal *j, const char *run_id, bool full)
+{
+    chain c;
+    tx_status s = chain_load(j, run_id, &c);
+    char prev[65] = "";
+    for (size_t i = 0; s == TX_OK && i < c.n; i++) {
+        chain_row *r = &c.rows[i];
+        if (full || !r->mac[0]) {
+            char self[65];
+            hmac_hex(j->key, prev, r->bytes, r->mac);
+            hmac_hex(j->key, "self", r->bytes, self);
+            r->mac[64] = ':';
+            memcpy(r->mac + 65, self, 65);
+            static const char *const sql[] = {
+                "UPDATE runs SET mac = ?1 WHERE id = ?2",
+                "UPDATE human_requests SET mac = ?1 WHERE id = ?2",
+                "UPDATE effects SET mac = ?1 WHERE run_id = ?3 AND position = ?4",
+                "UPDATE run_notes SET mac = ?1 WHERE run_id = ?3 AND seq = ?4"};
+            tj_stmt *st;
+            if (!(st = db_prepare(j, sql[r->table]))) {
+                s = tj_fail_db(j, "seal");
+                break;
+            }
+            db_bind_text(st, 1, r->mac);
+            if (r->table < 2) db_bind_text(st, 2, r->id);
+            if (r->table >= 2) {
+                db_bind_text(st, 3, run_id);
+                db_bind_int(st, 4, r->position);
+            }
+            s = tj_step_done(j, st, "seal");
+        }
+        chain_prev(prev, r->mac);
+    }
+    if (s == TX_OK) {
+        char head[65];
+        head_of(j, run_id, c.n, prev, head);
+        tj_stmt *st;
+        if (!(st = db_prepare(j, "UPDATE runs SET chain_head = ? WHERE id = ?")))
+            s = tj_fail_db(j, "seal");
+        else {
+            db_bind_text(st, 1, head);
+            db_bind_text(st, 2, run_id);
+            s = tj_step_done(j, st, "seal");
+        }
+    }
+    if (c.rows) chain_free(&c);
+    if (s == TX_OK) s = tj_commit(j);
+    if (s != TX_OK) j->be->rollback(j->db);
+    return s;
+}
+
+/* A write between seal_begin and seal_commit that failed: undo it. */
+tx_status tj_seal_abort(tj_journal *j, tx_status s)
+{
+    j->be->rollback(j->db);
+    return s;
+}
+
+tx_status tj_run_verify(tj_journal *j, const char *tenant, const char *run_id)
+{
+    tj_run r;
+    tx_status s = tj_run_get(j, tenant, run_id, &r);
+    if (s != TX_OK) return s;
+    tj_run_free(&r);
+    chain c;
+    s = chain_load(j, run_id, &c);
+    if (s != TX_OK) return s;
+    s = chain_check(j, run_id, &c, true);
+    chain_free(&c);
+    return s;
+}
