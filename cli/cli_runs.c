@@ -565,8 +565,10 @@ static int cmd_show(const runs_opts *o)
             char *data = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(res, ev && !strcmp(ev, "error") ? "error" : "data"));
             char where[16] = "?";
             if (cJSON_IsNumber(line)) snprintf(where, sizeof where, "%d", line->valueint);
-            /* A summary: the first 120 bytes (show --json has it all). */
-            char *head = tx_strndup(data ? data : "", 120), *td = tx_term_text(head);
+            /* A summary: the first 120 bytes (show --json has it all). tx_strndup
+             * copies exactly n bytes: never more than the string has. */
+            const char *full = data ? data : "";
+            char *head = tx_strndup(full, strnlen(full, 120)), *td = tx_term_text(head);
             char *tmeth = tx_term_text(hl_json_str(req, "method"));
             printf("  #%-4d line %-5s %-17s %-6s %s%s\n",
                    (int)cJSON_GetObjectItemCaseSensitive(e, "position")->valuedouble, where,

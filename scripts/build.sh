@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Configures and builds. Usage: scripts/build.sh [release|asan]
+# Configures and builds. Usage: scripts/build.sh [release|asan|fuzz]
 #   release -> build/       (RelWithDebInfo)
 #   asan    -> build-asan/  (AddressSanitizer + UndefinedBehaviorSanitizer)
+#   fuzz    -> build-fuzz/  (clang, libFuzzer + ASan + UBSan; the fuzz targets
+#                            only: tests/fuzz/README.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kind=${1:-release}
+targets=()
 case "$kind" in
     release) dir=build; flags=() ;;
     asan) dir=build-asan; flags=(-DTACTUS_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug) ;;
-    *) echo "usage: scripts/build.sh [release|asan]" >&2; exit 2 ;;
+    fuzz) dir=build-fuzz; flags=(-DTACTUS_FUZZ=ON -DCMAKE_C_COMPILER=clang); targets=(--target fuzz_targets) ;;
+    *) echo "usage: scripts/build.sh [release|asan|fuzz]" >&2; exit 2 ;;
 esac
 cmake -S . -B "$dir" "${flags[@]}" >/dev/null
-cmake --build "$dir" -j "$(nproc)"
+cmake --build "$dir" -j "$(nproc)" "${targets[@]}"

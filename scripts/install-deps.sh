@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs everything Tactus in C needs on a fresh Debian 12 machine (as root):
-# compilers and libraries to build, tools to test, Docker for the sandbox.
+# compilers and libraries to build (clang and libFuzzer's runtime for the fuzz
+# build), tools to test, Docker for the sandbox.
 # Idempotent; safe to run again.
 set -euo pipefail
 
 packages=(
-    build-essential cmake pkg-config clang
+    build-essential cmake pkg-config clang libclang-rt-dev
     liblua5.4-dev lua5.4 libtree-sitter-dev libyaml-dev libcjson-dev
     libcurl4-openssl-dev libssl-dev libsqlite3-dev sqlite3 libpcre2-dev
     libcmocka-dev valgrind lua-check hyperfine python3 git openssl

@@ -4,6 +4,7 @@
 #include "proto.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,6 +35,27 @@ tx_status tp_decoder_feed(tp_decoder *d, const void *bytes, size_t n)
     return st;
 }
 
+/* Whether every number under these siblings is finite (depth: cJSON's
+ * nesting limit). */
+static bool numbers_finite(const cJSON *c)
+{
+    for (; c; c = c->next) {
+        if (cJSON_IsNumber(c) && !isfinite(c->valuedouble)) return false;
+        if (c->child && !numbers_finite(c->child)) return false;
+    }
+    return true;
+}
+
+/* Whether a payload is one the protocol carries: a JSON object whose numbers
+ * are all finite. A number out of a double's range (1e999) parses as
+ * infinity, which cJSON prints as null: refused, so that a frame means the
+ * same to both sides and in the journal (tests/fuzz/fuzz_proto.c checks the
+ * round trip). Neither side sends one: the runtime's encoder refuses them. */
+static bool payload_ok(const cJSON *j)
+{
+    return j && cJSON_IsObject(j) && numbers_finite(j->child);
+}
+
 tx_status tp_decoder_next(tp_decoder *d, cJSON **json)
 {
     *json = NULL;
@@ -53,7 +75,7 @@ tx_status tp_decoder_next(tp_decoder *d, cJSON **json)
     memmove(d->in.data, d->in.data + 4 + n, d->in.len - 4 - n);
     d->in.len -= 4 + (size_t)n;
     d->in.data[d->in.len] = '\0';
-    if (!j || !cJSON_IsObject(j)) {
+    if (!payload_ok(j)) {
         cJSON_Delete(j);
         d->failed = true;
         return TX_EINVAL;
@@ -137,7 +159,7 @@ tx_status tp_read_frame(int fd, size_t max_frame, cJSON **json)
     if (st == TX_ENOENT) st = TX_EIO; /* end of file inside a frame */
     if (st == TX_OK) {
         cJSON *j = cJSON_ParseWithLength(buf, n);
-        if (!j || !cJSON_IsObject(j)) {
+        if (!payload_ok(j)) {
             cJSON_Delete(j);
             st = TX_EINVAL;
         } else {

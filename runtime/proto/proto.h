@@ -8,7 +8,8 @@
  * and write whole frames on a file descriptor.
  *
  * Errors: tx_status. TX_ELIMIT for a length over the cap, TX_EINVAL for a
- * zero length or a payload that is not a JSON object, TX_EIO for a read or
+ * zero length or a payload that is not a JSON object (or holds a number out
+ * of a double's range, which would not encode back), TX_EIO for a read or
  * write failure or end of file inside a frame, TX_ENOENT for a clean end of
  * file between frames.
  */

@@ -59,7 +59,7 @@ check "d == {'request_id': '$run.1', 'run_id': '$run', 'answer': True, 'by': 'al
 t approvals --json
 check "'$run.1' not in [r['request_id'] for r in d]" "an answered request is no longer pending"
 t approve "$run" 1
-[ "$rc" -ne 0 ] || fail "answering an answered request again succeeded"
+expect_rc 2 "answering an answered request again (refused: answered already)"
 # The run is still waiting until it is resumed.
 t runs --status waiting --json
 check "'$run' in [r['run_id'] for r in d]" "still waiting before the resume"

@@ -41,6 +41,6 @@ check "${e0}['request']['params']['timeout'] == 1 and ${e0}['request']['params']
 t approvals --json
 check "'$run.0' not in [r['request_id'] for r in d]" "a timed-out request is no longer pending"
 t approve "$run" 0
-[ "$rc" -ne 0 ] || fail "answering a timed-out request succeeded"
+expect_rc 2 "answering a timed-out request (refused: timed_out already)"
 contains "timed_out" "$work/err" "approve of a timed-out request names its status"
 note "ok (run $run)"

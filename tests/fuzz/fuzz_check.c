@@ -1,11 +1,8 @@
 /* Fuzz target: any bytes as a .tac file, through the frontend and every
  * checker rule. Input surface: `tactus check`, the LSP, `tactus run`. */
-#include <stddef.h>
-#include <stdint.h>
 
 #include "checker.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,12 +1,9 @@
 /* Fuzz target: any bytes as the Gherkin text of a Specifications block,
  * through the gherkin grammar (over included ranges) and the step rules. */
-#include <stddef.h>
-#include <stdint.h>
 #include <string.h>
 
 #include "checker.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

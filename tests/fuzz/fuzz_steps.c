@@ -2,13 +2,10 @@
  * command line of `tactus test`: any bytes as a step value (literal parsing,
  * comparison against a few actual values, similarity), and as a --tags
  * expression. Input surface: Specifications text and CLI arguments. */
-#include <stddef.h>
-#include <stdint.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "sp_internal.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

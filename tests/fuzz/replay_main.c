@@ -9,8 +9,7 @@
 #include <sys/stat.h>
 
 #include "base.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 static int replay(const char *path, size_t *count)
 {
