@@ -143,6 +143,14 @@ static cJSON *handle_chat(br_broker *b, long id, const cJSON *params, br_delta_f
     }
     memcpy(provider, model, pn);
     provider[pn] = '\0';
+    /* The name picks a table of the host's configuration: letters, digits,
+     * '-' and '_' only, so no name can point into another key's value. */
+    if (strspn(provider, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != pn) {
+        char m[300];
+        snprintf(m, sizeof m,
+                 "model \"%.200s\": a provider's name has only letters, digits, '-' and '_'", model);
+        return br_error_event(id, "BadRequest", m);
+    }
     br_sink sink = {on_delta, ud, b->deadline_ms};
     br_error err = {"ProviderError", ""};
     cJSON *done = NULL;
@@ -153,9 +161,7 @@ static cJSON *handle_chat(br_broker *b, long id, const cJSON *params, br_delta_f
     } else if (strcmp(provider, "anthropic") == 0) {
         done = br_anthropic_chat(b->anthropic, params, model, &sink, &err);
     } else {
-        char key[128];
-        snprintf(key, sizeof key, "providers.%s.base_url", provider);
-        if (cf_get(b->config, key)) {
+        if (br_http_cfg_str(b->config, provider, "base_url")) {
             done = br_openai_chat(b->openai, params, model, &sink, &err);
         } else {
             snprintf(err.message, sizeof err.message,

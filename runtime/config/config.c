@@ -285,7 +285,7 @@ const cJSON *cf_get(const cJSON *config, const char *dotted)
 typedef enum {
     TH_KEY_PRIVILEGED, /* trusted sources only (the whole subtree) */
     TH_KEY_MAP,        /* a mapping whose keys are classified one by one */
-    TH_KEY_FREE,       /* any value, from any source */
+    TH_KEY_FREE,       /* any plain value (not a mapping or list), from any source */
     TH_KEY_LOWER,      /* a number that may only lower the trusted value (or the default) */
 } th_key_class;
 
@@ -370,7 +370,21 @@ static bool check_untrusted(const cJSON *doc, const cJSON *config, const cJSON *
             path[sizeof path - 1] = '\0'; /* a key that long is in no table: privileged */
         int k = key_class_of(path);
         th_key_class cls = k < 0 ? TH_KEY_PRIVILEGED : config_keys[k].cls;
-        if (cls == TH_KEY_FREE) continue;
+        /* A free key takes a plain value: a mapping or list under it would be
+         * a subtree nobody checked (providers.x.max_tokens.base_url). */
+        if (cls == TH_KEY_FREE && !cJSON_IsObject(item) && !cJSON_IsArray(item)) continue;
+        if (cls == TH_KEY_FREE) {
+            const cJSON *m = cJSON_GetObjectItemCaseSensitive(marks, path);
+            char dir[PATH_MAX];
+            trust_dir_of(file, dir, sizeof dir);
+            snprintf(err, errlen,
+                     "%s:%s: '%s' takes a plain value (a number or a string), not a %s, in an "
+                     "untrusted project file; nothing was run. If you wrote this file, run "
+                     "`tactus trust %s`",
+                     file, cJSON_IsString(m) ? m->valuestring : "1:1", path,
+                     cJSON_IsObject(item) ? "mapping" : "list", dir);
+            return false;
+        }
         if (cls == TH_KEY_MAP && cJSON_IsObject(item)) {
             if (!check_untrusted(item, config, marks, file, path, err, errlen)) return false;
             continue;

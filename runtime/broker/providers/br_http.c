@@ -19,19 +19,25 @@
 /* ---- settings
  * ------------------------------------------------------------------------------------ */
 
+/* providers.<provider>.<key>, looked up key by key: a provider's name comes
+ * from the procedure's model string, so it is never read as a dotted path
+ * (a name like "evil.max_tokens" must not reach into another key's value). */
+static const cJSON *provider_setting(const cJSON *config, const char *provider, const char *key)
+{
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(config, "providers"),
+                                                      provider);
+    return cJSON_GetObjectItemCaseSensitive(p, key);
+}
+
 const char *br_http_cfg_str(const cJSON *config, const char *provider, const char *key)
 {
-    char path[256];
-    snprintf(path, sizeof path, "providers.%s.%s", provider, key);
-    const cJSON *v = cf_get(config, path);
+    const cJSON *v = provider_setting(config, provider, key);
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 double br_http_cfg_num(const cJSON *config, const char *provider, const char *key, double def)
 {
-    char path[256];
-    snprintf(path, sizeof path, "providers.%s.%s", provider, key);
-    const cJSON *v = cf_get(config, path);
+    const cJSON *v = provider_setting(config, provider, key);
     return cJSON_IsNumber(v) ? v->valuedouble : def;
 }
 
