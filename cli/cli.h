@@ -82,6 +82,7 @@ typedef struct {
     char image[256];     /* the sandbox image, current */
     bool remote;         /* a remote broker (sandbox.broker_transport tcp|tls) */
     sb_remote broker;
+    char store[4096];    /* the journal's file, "" for none: no workspace may hold it */
 } cli_launcher;
 
 /* Decides how runs start: Docker unless no_sandbox or sandbox.enabled:
@@ -96,7 +97,8 @@ int cli_launcher_prepare(cli_launcher *l, const char *cmd, const cJSON *config, 
  * l->remote and l->broker; CLI_EXIT_USAGE with the F.1 message. */
 int cli_launcher_check_remote(cli_launcher *l, const char *cmd, const cJSON *config,
                               bool no_sandbox);
-/* The launch plan of one run (container named after run_id). */
+/* The launch plan of one run (container named after run_id), after
+ * refusing a workspace that holds the host's own files (sb_check_workspace). */
 tx_status cli_launcher_make(const cli_launcher *l, const cJSON *config, const char *workspace,
                             const char *run_id, FILE *warn, sb_launch *out, char *err, size_t cap);
 /* cli_launcher_make as a test/eval launch callback (ud: the launcher). */

@@ -69,6 +69,12 @@ int cli_launcher_check_remote(cli_launcher *l, const char *cmd, const cJSON *con
 tx_status cli_launcher_make(const cli_launcher *l, const cJSON *config, const char *workspace,
                             const char *run_id, FILE *warn, sb_launch *out, char *err, size_t cap)
 {
+    char store_dir[4096];
+    snprintf(store_dir, sizeof store_dir, "%s", l->store);
+    char *slash = strrchr(store_dir, '/');
+    if (slash) *slash = '\0';
+    const char *also[] = {store_dir[0] && slash ? store_dir : NULL, NULL};
+    if (sb_check_workspace(workspace, also, err, cap) != TX_OK) return TX_EINVAL;
     if (l->remote && !l->sandbox) return sb_launch_plain_remote(&l->broker, l->runtime, workspace, out);
     if (l->remote)
         return sb_launch_docker_remote(config, l->image, workspace, run_id, &l->broker, out, warn, err, cap);

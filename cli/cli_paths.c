@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -137,6 +138,14 @@ int cli_inputs_load(cli_inputs *in, int argc, char **argv, const char *cmd)
         cli_file *cf = &in->files[i];
         const char *path = in->paths.paths[i];
         if (!cli_read_run_source(cmd, path, &cf->src, &cf->len)) {
+            bad = true;
+            continue;
+        }
+        /* Up front, before any run: a folder holding the host's own files
+         * is never a workspace (each launch plan checks it again). */
+        char ws[PATH_MAX], why[1024];
+        if (cli_workspace_of(path, ws, sizeof ws) && sb_check_workspace(ws, NULL, why, sizeof why) != TX_OK) {
+            fprintf(stderr, "%s: %s\n", cmd, why);
             bad = true;
             continue;
         }

@@ -557,6 +557,21 @@ int cli_run(int argc, char **argv)
         fprintf(stderr, "tactus run: cannot resolve %s: %s\n", path, strerror(errno));
         goto done;
     }
+    /* Before anything is recorded: a folder holding the host's own files
+     * is never a workspace (the launch plan checks it again). */
+    snprintf(launcher.store, sizeof launcher.store, "%s", store);
+    {
+        char err[1024];
+        char store_dir[PATH_MAX];
+        snprintf(store_dir, sizeof store_dir, "%s", store);
+        char *slash = strrchr(store_dir, '/');
+        if (slash) *slash = '\0';
+        const char *also[] = {slash ? store_dir : NULL, NULL};
+        if (sb_check_workspace(workspace, also, err, sizeof err) != TX_OK) {
+            fprintf(stderr, "tactus run: %s\n", err);
+            goto done;
+        }
+    }
     char run_id[40];
     if (resume_id) {
         snprintf(run_id, sizeof run_id, "%s", resume_id);

@@ -105,6 +105,15 @@ sb_image_status sb_image_state(const char *image, const char *runtime_exe, char 
 tx_status sb_build_image(const char *image, const char *runtime_exe, const char *probe_exe,
                                  FILE *log, char *err, size_t errlen);
 
+/* ---- the workspace (sb_workspace.c) ------------------------------------------------------ */
+
+/* Refuses a workspace (the procedure's folder, which the procedure may
+ * write) that holds what the host reads or keeps: the
+ * user's configuration folder, /etc/tactus, the data folder with the
+ * journal and its key, and each of `also` (NULL-terminated, may be NULL:
+ * a journal's folder given with --store). TX_EINVAL with the message. */
+tx_status sb_check_workspace(const char *workspace, const char *const *also, char *err, size_t cap);
+
 /* ---- starting, stopping, finding the runtime (sb_launch.c) ----------------------------------- */
 
 /* Starts a plan's process, its stdin, stdout and stderr on pipes (the

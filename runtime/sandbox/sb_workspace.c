@@ -109,3 +109,76 @@ tx_status sb_protect_tree(sb_launch *l, const char *dir, const char *target, int
     return st;
 }
 
+/* ---- the workspace and the host's own files ---------------------------------------------------- */
+
+/* Whether folder `outer` is `inner` or holds it (both absolute). A
+ * workspace inside one of the host's folders is harmless: the host reads
+ * the files at their own level, which the procedure cannot reach. */
+static bool folder_holds(const char *outer, const char *inner)
+{
+    size_t no = strlen(outer), ni = strlen(inner);
+    if (no > 1 && outer[no - 1] == '/') no--;
+    if (ni > 1 && inner[ni - 1] == '/') ni--;
+    if (no > ni || strncmp(outer, inner, no) != 0) return false;
+    return no == ni || no == 1 || inner[no] == '/';
+}
+
+/* A folder as the host sees it: its realpath when it exists, else the
+ * nearest existing parent's realpath with the rest appended (so a folder
+ * that a procedure would create is caught too). */
+static void resolved(const char *path, char *out, size_t cap)
+{
+    char buf[PATH_MAX], tail[PATH_MAX] = "";
+    snprintf(buf, sizeof buf, "%s", path);
+    for (;;) {
+        char real[PATH_MAX];
+        if (realpath(buf, real)) {
+            snprintf(out, cap, "%s%s", strcmp(real, "/") == 0 && tail[0] ? "" : real, tail);
+            return;
+        }
+        char *slash = strrchr(buf, '/');
+        if (!slash || slash == buf) break;
+        char t[PATH_MAX];
+        snprintf(t, sizeof t, "%s%s", slash, tail);
+        snprintf(tail, sizeof tail, "%s", t);
+        *slash = '\0';
+    }
+    snprintf(out, cap, "%s", path);
+}
+
+tx_status sb_check_workspace(const char *workspace, const char *const *also, char *err, size_t cap)
+{
+    char host[6][PATH_MAX];
+    const char *what[6];
+    int n = 0;
+    if (cf_user_dir(host[n], sizeof host[n])) what[n++] = "configuration";
+    snprintf(host[n], sizeof host[n], "/etc/tactus");
+    what[n++] = "system configuration";
+    const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+    if (xdg && *xdg) {
+        snprintf(host[n], sizeof host[n], "%s/tactus", xdg);
+        what[n++] = "journal and its key";
+    } else if (home && *home) {
+        snprintf(host[n], sizeof host[n], "%s/.local/share/tactus", home);
+        what[n++] = "journal and its key";
+    }
+    for (size_t i = 0; also && also[i] && n < 6; i++) {
+        snprintf(host[n], sizeof host[n], "%s", also[i]);
+        what[n++] = "journal";
+    }
+    char ws[PATH_MAX];
+    resolved(workspace, ws, sizeof ws);
+    for (int i = 0; i < n; i++) {
+        char h[PATH_MAX];
+        resolved(host[i], h, sizeof h);
+        if (!folder_holds(ws, h)) continue;
+        snprintf(err, cap,
+                 "the procedure's folder %s holds tactus's own %s (%s): a procedure may write in "
+                 "its folder, so it could change what the host obeys or keeps; nothing was run. "
+                 "Move the procedure into a folder of its own",
+                 ws, what[i], h);
+        return TX_EINVAL;
+    }
+    return TX_OK;
+}
+

@@ -12,3 +12,12 @@ foreach(mode docker doctor quota-docker)
   set_tests_properties(security-filesystem-${mode} PROPERTIES LABELS "security;docker;no-asan"
                        RUN_SERIAL TRUE TIMEOUT 300)
 endforeach()
+# A procedure folder that holds the host's own folders (the procedure kept
+# in $HOME) is refused: workspace.sh.
+add_test(NAME security-workspace-no-sandbox
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/workspace.sh $<TARGET_FILE:tactus> no-sandbox)
+set_tests_properties(security-workspace-no-sandbox PROPERTIES LABELS "security" TIMEOUT 120)
+add_test(NAME security-workspace-docker
+         COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/workspace.sh $<TARGET_FILE:tactus> docker)
+set_tests_properties(security-workspace-docker PROPERTIES LABELS "security;docker;no-asan"
+                     RUN_SERIAL TRUE TIMEOUT 300)
