@@ -335,7 +335,7 @@ static bool handle_frame(run_ctx *r, br_broker *broker, cJSON *msg, th_run_resul
     }
     /* Every wait the broker started was cut at the deadline (see
      * br_set_deadline): a request that ran into it ends the run. */
-    if (r->deadline_ms && !r->opt->fixed_now_ms && hl_now_ms() >= r->deadline_ms) {
+    if (r->deadline_ms && hl_now_ms() >= r->deadline_ms) {
         cJSON_Delete(reply);
         char what[200];
         snprintf(what, sizeof what, "the run was waiting for %.60s; raise --timeout", method);
@@ -416,7 +416,10 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
     }
     run_ctx r = {.opt = opt, .c = &c};
     if (opt->limits.wall_ms > 0) r.deadline_ms = hl_now_ms() + opt->limits.wall_ms;
-    if (!opt->fixed_now_ms) br_set_deadline(broker, r.deadline_ms);
+    /* Real waits (a model's answer, its retries, a host command) end at the
+     * deadline under the fixed clock of `tactus test` too; only Sleep
+     * moves the fixed clock instead of waiting. */
+    br_set_deadline(broker, r.deadline_ms);
     if (opt->journal) {
         r.durable = du_durable_new(opt->journal, res->run_id, opt->tenant ? opt->tenant : "default");
         if (!r.durable) fail(res, "out of memory", opt->path);

@@ -8,6 +8,8 @@
 #                     (the provider's own stall_timeout is 60 s) under --timeout 2
 #   slow-tool         a host command that sleeps 30 s (its own timeout: 60 s)
 #                     under --timeout 2: the command is killed too
+#   retry-overflow    an Agent retry delay of 1e16 s (its milliseconds overflow)
+#   retry-test        `tactus test --timeout 3` of an Agent retrying every 20 s
 #   pattern           a backtracking string.find (one C call) under --timeout 1:
 #                     the watchdog stops it and names string.find
 # Asserts the exit status, the message (file:line and "timed out after"),
@@ -72,6 +74,18 @@ host_tools:
 YML
         printf 'Procedure {\n  function()\n    Host.call("host.slow", {})\n    return "woke"\n  end\n}\n' > "$work/proj/run.tac"
         timeout=2 max_ms=4000 want="run.tac:3: error: timed out after 2 s (the run's time limit, --timeout 2): the run was waiting for tool.call" ;;
+    retry-overflow)
+        # A retry delay whose milliseconds overflow an integer (1e16 s): the
+        # deadline check once saw a negative delay and slept for ages.
+        export OPENAI_BASE_URL=http://127.0.0.1:1/v1 OPENAI_API_KEY=test-key
+        printf 'a = Agent { model = "openai/gpt-4o-mini", system_prompt = "Hi.",\n  retry = {attempts = 3, delay_seconds = 1e16, backoff = "constant"} }\nProcedure {\n  function()\n    a({message = "hi"})\n    return "woke"\n  end\n}\n' > "$work/proj/run.tac"
+        timeout=3 max_ms=4500 want="run.tac:5: error: " ;;
+    retry-test)
+        # `tactus test` runs on a fixed clock, but a model's retries are real
+        # waits: they end by the run's limit too.
+        export OPENAI_BASE_URL=http://127.0.0.1:1/v1 OPENAI_API_KEY=test-key
+        printf 'a = Agent { model = "openai/gpt-4o-mini", system_prompt = "Hi.",\n  retry = {attempts = 11, delay_seconds = 20, backoff = "constant"} }\nProcedure {\n  function()\n    a({message = "hi"})\n    return "woke"\n  end\n}\nSpecifications([[\nFeature: f\n  Scenario: s\n    Then the procedure should complete successfully\n]])\n' > "$work/proj/run.tac"
+        timeout=3 max_ms=4500 want="expected the procedure to complete successfully, but it failed" ;;
     pattern)
         printf 'Procedure {\n  function()\n    local s = string.rep("a", 40)\n    s:find(string.rep("a*", 40) .. "b")\n    return "woke"\n  end\n}\n' > "$work/proj/run.tac"
         # The watchdog fires at the limit plus its grace (1 s).
@@ -84,13 +98,19 @@ if [ "$mode" = "--docker" ]; then
 fi
 cd "$work/proj" || exit 1
 start=$(date +%s%N)
-NO_COLOR=1 timeout 60 "$tactus" run "${sandbox[@]}" --store "$work/j.db" --timeout "$timeout" run.tac \
-    >"$work/out" 2>"$work/err"
-code=$?
+if [ "$case" = retry-test ]; then
+    NO_COLOR=1 timeout 60 "$tactus" test "${sandbox[@]}" --timeout "$timeout" run.tac >"$work/out" 2>"$work/err"
+    code=$?
+    cp "$work/out" "$work/err.test" && cat "$work/err.test" >>"$work/err"
+else
+    NO_COLOR=1 timeout 60 "$tactus" run "${sandbox[@]}" --store "$work/j.db" --timeout "$timeout" run.tac \
+        >"$work/out" 2>"$work/err"
+    code=$?
+fi
 ms=$((($(date +%s%N) - start) / 1000000))
 [ $code -eq 1 ] || fail "exit $code, expected 1"
 grep -qF "$want" "$work/err" || fail "no '$want' in the error"
-grep -q "woke" "$work/out" && fail "the procedure went on after the limit"
+grep -q '"woke"\|^woke' "$work/out" && fail "the procedure went on after the limit"
 [ $ms -le $max_ms ] || fail "took $ms ms, expected at most $max_ms ms"
 # Only runtimes whose working directory is this test's folder are ours.
 for pid in $(pgrep -u "$(id -u)" -f tactus-runtime); do

@@ -376,7 +376,12 @@ cJSON *br_http_stream_post(const br_http_settings *st, const char *url, const ch
         if (result || !retryable || attempt >= st->max_retries) break;
         double delay = st->constant_backoff ? st->retry_delay : st->retry_delay * (double)(1 << attempt);
         if (st->max_delay > 0 && delay > st->max_delay) delay = st->max_delay;
-        if (deadline && hl_now_ms() + (long long)(delay * 1000) >= deadline) break;
+        /* Procedures and project files set these: bounded whatever they say,
+         * and compared in doubles (1e16 s in milliseconds overflows an
+         * integer, which once let a retry sleep past the run's deadline). */
+        if (!(delay >= 0)) delay = 0;
+        if (delay > BR_HTTP_MAX_RETRY_DELAY) delay = BR_HTTP_MAX_RETRY_DELAY;
+        if (deadline && (double)hl_now_ms() + delay * 1000.0 >= (double)deadline) break;
         sleep_seconds(delay);
     }
     return result;

@@ -56,6 +56,9 @@ cJSON *br_mock_chat(void *p, const cJSON *params, const char *model, const br_si
                     br_error *err);
 
 #define BR_HTTP_BODY_CAP (16u * 1024u * 1024u)
+/* The longest wait before a retry, whatever an Agent's retry settings or a
+ * configuration say (seconds). */
+#define BR_HTTP_MAX_RETRY_DELAY 300.0
 
 typedef struct {
     char base_url[1024]; /* without trailing slashes */
