@@ -15,7 +15,8 @@
 #define BR_REDACT_CAP (64u * 1024u * 1024u)
 
 #define BR_MAX_SECRETS 256
-#define BR_MAX_HELD 16
+/* Streams held back at once: the text and each tool call of an answer. */
+#define BR_MAX_HELD (1 + BR_ANSWER_MAX_CALLS)
 
 struct br_broker {
     const cJSON *config;

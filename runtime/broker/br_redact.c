@@ -66,26 +66,63 @@ void br_remember_secrets(br_broker *b)
 }
 
 /* Replaces every occurrence of a known secret in the strings of `v`. */
+/* `text` with every known secret replaced by [REDACTED], as a new string
+ * (tx_alloc'd), or NULL when it holds none. */
+static char *redacted(const br_broker *b, const char *text)
+{
+    char *cur = NULL;
+    for (size_t i = 0; i < b->n_secrets; i++) {
+        const char *sec = b->secrets[i], *src = cur ? cur : text;
+        if (!strstr(src, sec)) continue;
+        tx_buf out;
+        tx_buf_init(&out, BR_REDACT_CAP);
+        const char *p = src, *hit;
+        size_t sl = strlen(sec);
+        while ((hit = strstr(p, sec))) {
+            tx_buf_append(&out, p, (size_t)(hit - p));
+            tx_buf_puts(&out, "[REDACTED]");
+            p = hit + sl;
+        }
+        tx_buf_puts(&out, p);
+        char *next = out.data ? tx_buf_steal(&out) : tx_strdup("[REDACTED]");
+        tx_buf_free(&out);
+        tx_free(cur);
+        cur = next ? next : tx_strdup("[REDACTED]");
+    }
+    return cur;
+}
+
+/* Deeper than cJSON parses; a tree built deeper than this is replaced
+ * whole rather than passed on unread. */
+#define BR_REDACT_DEPTH 1100
+
 void br_redact(const br_broker *b, cJSON *v, int depth)
 {
-    if (!v || depth > 64 || b->n_secrets == 0) return;
-    if (cJSON_IsString(v) && v->valuestring) {
-        for (size_t i = 0; i < b->n_secrets; i++) {
-            const char *sec = b->secrets[i];
-            if (!strstr(v->valuestring, sec)) continue;
-            tx_buf out;
-            tx_buf_init(&out, BR_REDACT_CAP);
-            const char *p = v->valuestring, *hit;
-            size_t sl = strlen(sec);
-            while ((hit = strstr(p, sec))) {
-                tx_buf_append(&out, p, (size_t)(hit - p));
-                tx_buf_puts(&out, "[REDACTED]");
-                p = hit + sl;
-            }
-            tx_buf_puts(&out, p);
-            cJSON_SetValuestring(v, out.data ? out.data : "[REDACTED]");
-            tx_buf_free(&out);
+    if (!v || b->n_secrets == 0) return;
+    /* Object keys are text a provider chooses too ({"sk-...": 1}). */
+    char *key = v->string ? redacted(b, v->string) : NULL;
+    if (key) {
+        char *copy = cJSON_malloc(strlen(key) + 1);
+        if (copy) {
+            strcpy(copy, key);
+            if (!(v->type & cJSON_StringIsConst)) cJSON_free(v->string);
+            v->string = copy;
+            v->type &= ~cJSON_StringIsConst;
         }
+        tx_free(key);
+    }
+    if (depth > BR_REDACT_DEPTH) {
+        cJSON_Delete(v->child);
+        v->child = NULL;
+        v->type = cJSON_String | (v->type & cJSON_StringIsConst);
+        v->valuestring = cJSON_malloc(sizeof "[REDACTED: nested too deep]");
+        if (v->valuestring) strcpy(v->valuestring, "[REDACTED: nested too deep]");
+        return;
+    }
+    if (cJSON_IsString(v) && v->valuestring) {
+        char *text = redacted(b, v->valuestring);
+        if (text) cJSON_SetValuestring(v, text);
+        tx_free(text);
         return;
     }
     for (cJSON *c = v->child; c; c = c->next) br_redact(b, c, depth + 1);
@@ -115,7 +152,7 @@ static struct held_stream *held_stream_for(br_broker *b, int index)
         if (b->held[i].used && b->held[i].index == index) return &b->held[i];
         if (!b->held[i].used && !free_slot) free_slot = &b->held[i];
     }
-    if (!free_slot) return NULL;
+    if (!free_slot) return NULL; /* the caller then passes nothing of the piece */
     free_slot->used = true;
     free_slot->index = index;
     tx_buf_init(&free_slot->tail, BR_REDACT_CAP);
@@ -172,6 +209,15 @@ void br_redacting_delta(void *ud, const cJSON *delta)
             cJSON_Delete(copy);
             return;
         }
+    } else if (piece) {
+        /* No room to hold this stream's tail: a secret split over its pieces
+         * could not be caught, so none of its text is passed on (the final
+         * answer, redacted whole, still carries all of it). */
+        if (piece == text) {
+            cJSON_Delete(copy);
+            return;
+        }
+        cJSON_SetValuestring(piece, "");
     }
     br_redact(b, copy, 0);
     b->user_delta(b->user_ud, copy);

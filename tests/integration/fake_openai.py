@@ -23,6 +23,10 @@ deterministic:
     key-stream       200, and (like a compromised or careless server)
                      streams the key it received back, one character per
                      chunk, inside a sentence
+    key-as-name      a tool call whose arguments have the key as a property
+                     name, one character per chunk; then "done"
+    key-many-calls   twenty tool calls, then the key in the text one character
+                     per chunk, in one answer; then "done"
     key-tool         a tool call to the first offered tool whose arguments
                      hold the key, one character per chunk; after the tool
                      result, a text answer quoting it
@@ -371,6 +375,32 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 self.stream_tool_calls([("call_key_1", names[0],
                                          list(json.dumps({"q": (auth or "")[7:]})))])
+        elif model == "key-as-name":
+            # The key as a property NAME of the tool-call arguments.
+            last = self.last_message()
+            names = self.tool_names() or ["none"]
+            if last.get("role") == "tool":
+                self.answer_text("done")
+            else:
+                self.stream_tool_calls([("call_name_1", names[0],
+                                         list(json.dumps({(auth or "")[7:]: 1})))])
+        elif model == "key-many-calls":
+            # Twenty tool calls, then the key in the text, one character per
+            # chunk, in the same answer: every stream is open at once.
+            last = self.last_message()
+            names = self.tool_names() or ["none"]
+            if last.get("role") == "tool":
+                self.answer_text("done")
+            else:
+                self.start_stream()
+                self.event(self.chunk({"role": "assistant", "content": ""}))
+                for i in range(20):
+                    self.event(self.chunk({"tool_calls": [{
+                        "index": i, "id": "call_many_%d" % i, "type": "function",
+                        "function": {"name": names[0], "arguments": '{"q": "x%d"}' % i}}]}))
+                for ch in "Your key is " + (auth or "")[7:] + " - keep it safe.":
+                    self.event(self.chunk({"content": ch}))
+                self.finish_stream("tool_calls", 140)
         elif model == "tools":
             last = self.last_message()
             names = self.tool_names()

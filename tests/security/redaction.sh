@@ -5,8 +5,10 @@
 # (a secret-named variable) and a provider configured in the user's
 # trusted config with `api_key_env: ACME_KEY` (a name that does not look
 # secret). A third agent gets the key back inside a tool call's arguments,
-# one character per chunk. The procedure prints, logs, writes and returns
-# what it got.
+# one character per chunk; a fourth as a property NAME of a tool call's
+# arguments; a fifth in text streamed after twenty tool calls of the same
+# answer (every stream held at once). The procedure prints, logs, writes
+# and returns what it got, and logs its message history.
 # Every byte the runtime received (its stdin, through tee), stdout, stderr
 # (where tokens are streamed), --json, the journal db and its -wal, the
 # audit log and every file the run wrote is searched: each key may appear
@@ -53,10 +55,20 @@ lookup = Tool {
     function(args) File.write("tool-args.txt", args.q) return {seen = args.q} end,
 }
 c = Agent { model = "acme/key-tool", system_prompt = "Use the tool.", tools = {lookup} }
+anything = Tool {
+    description = "Takes any arguments",
+    function(args) local n = 0 for k in pairs(args) do n = n + 1 File.write("arg-name.txt", k) end return {n = n} end,
+}
+d = Agent { model = "acme/key-as-name", system_prompt = "Use the tool.", tools = {anything} }
+quiet = Tool { description = "Does nothing", input = { q = field.string{} }, function(args) return {ok = true} end }
+e = Agent { model = "openai/key-many-calls", system_prompt = "Use the tool.", tools = {quiet} }
 Procedure { function()
     local ra = a({message = "hello"})
     local rb = b({message = "hello"})
     local rc = c({message = "look it up"})
+    pcall(d, {message = "name it"})
+    pcall(e, {message = "many"})
+    Log.info("history", {h = Json.encode(MessageHistory.get())})
     local both = tostring(ra.output) .. " | " .. tostring(rb.output) .. " | " .. tostring(rc.output)
     print("got: " .. both)
     Log.info("answered", {text = both})
@@ -88,6 +100,8 @@ grep -q 'Your key is \[REDACTED\] - keep it safe' "$work/plain.err" ||
     fail "stderr does not show the redacted stream: $(cat "$work/plain.err")"
 grep -q 'REDACTED' "$work/proj/tool-args.txt" 2>/dev/null ||
     fail "the key streamed in tool-call arguments did not reach the tool redacted: $(cat "$work/proj/tool-args.txt" 2>&1)"
+grep -q 'REDACTED' "$work/proj/arg-name.txt" 2>/dev/null ||
+    fail "the key as an argument's name did not reach the tool redacted: $(cat "$work/proj/arg-name.txt" 2>&1)"
 [ -s "$work/stdin.bin" ] || fail "nothing captured from the runtime's input"
 ls "$work/store"/journal.db* >/dev/null 2>&1 || fail "no journal was written"
 
