@@ -308,6 +308,7 @@ static const struct {
     {"budgets.tokens", TH_KEY_LOWER, -1, false},
     {"budgets.cost", TH_KEY_LOWER, -1, false},
     {"budgets.llm_calls", TH_KEY_LOWER, -1, false},
+    {"budgets.journal_bytes", TH_KEY_LOWER, 268435456, false},
     {"host_tools", TH_KEY_PRIVILEGED, 0, false},  /* commands and HTTP calls on the host */
     {"mcp_servers", TH_KEY_PRIVILEGED, 0, false}, /* processes and URLs the broker starts/calls */
     {"sandbox", TH_KEY_PRIVILEGED, 0, false},     /* mounts, network, env, image, limits, transport */

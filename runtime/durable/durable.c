@@ -31,6 +31,7 @@ struct du_durable {
     const char *run_id;
     const char *tenant;
     long position; /* next journal position */
+    long long bytes_used, bytes_cap; /* what the run's effects hold; 0: no cap */
     long checkpoint_pos[MAX_CHECKPOINTS]; /* runtime checkpoint index -> journal position */
 };
 
@@ -50,6 +51,16 @@ du_durable *du_durable_new(tj_journal *j, const char *run_id, const char *tenant
     d->tenant = tenant;
     for (size_t i = 0; i < MAX_CHECKPOINTS; i++) d->checkpoint_pos[i] = -1;
     return d;
+}
+
+tx_status du_set_byte_cap(du_durable *d, long long cap)
+{
+    d->bytes_cap = cap;
+    if (cap <= 0) return TX_OK;
+    long long used = tj_effect_bytes(d->journal, d->run_id);
+    if (used < 0) return TX_EIO;
+    d->bytes_used = used;
+    return TX_OK;
 }
 
 void du_durable_free(du_durable *d)
@@ -136,6 +147,27 @@ static cJSON *record_and_return(du_durable *d, long position, const char *method
     cJSON_AddItemToObject(req, "params", params ? cJSON_Duplicate(params, 1) : cJSON_CreateObject());
     cJSON *stored = cJSON_Duplicate(reply, 1);
     cJSON_DeleteItemFromObjectCaseSensitive(stored, "id");
+    if (d->bytes_cap > 0) {
+        /* A procedure that makes the host journal without end fills its
+         * disk: the run's effects have a budget of their own. */
+        char *rt = cJSON_PrintUnformatted(req), *st_text = cJSON_PrintUnformatted(stored);
+        long long add = (long long)(rt ? strlen(rt) : 0) + (long long)(st_text ? strlen(st_text) : 0);
+        cJSON_free(rt);
+        cJSON_free(st_text);
+        if (d->bytes_used + add > d->bytes_cap) {
+            snprintf(fail_msg, cap,
+                     "the run's journal budget is spent: recording effect %ld (%.1f MiB) would "
+                     "pass %.0f MiB (budgets.journal_bytes, set in trusted configuration); the "
+                     "run stops here",
+                     position, (double)add / 1048576.0, (double)d->bytes_cap / 1048576.0);
+            cJSON_Delete(req);
+            cJSON_Delete(stored);
+            long id = (long)cJSON_GetObjectItemCaseSensitive(reply, "id")->valuedouble;
+            cJSON_Delete(reply);
+            return error_event(id, "JournalError", fail_msg);
+        }
+        d->bytes_used += add;
+    }
     tx_status st = tj_effect_put(d->journal, d->run_id, position, kind_of(method), fp, req, stored,
                                  now_ms() - started);
     cJSON_Delete(req);

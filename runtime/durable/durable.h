@@ -41,6 +41,10 @@ typedef struct {
 /* Journals the effects of run `run_id` (tenant-scoped); all borrowed. */
 du_durable *du_durable_new(tj_journal *j, const char *run_id, const char *tenant);
 void du_durable_free(du_durable *d);
+/* The most bytes the run's recorded effects may hold, over its whole life
+ * (what earlier processes recorded counts): an effect that would pass it
+ * stops the run. 0: no cap. TX_EIO when the journal cannot be read. */
+tx_status du_set_byte_cap(du_durable *d, long long cap);
 /* Answers a request from the journal when it is recorded at this position
  * (failing closed if it differs), else performs it through `fx` and
  * records it before returning. *fatal is set when the run must stop;

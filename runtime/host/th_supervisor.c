@@ -26,6 +26,9 @@
 #include "host.h"
 #include "proto.h"
 
+/* The arguments shown on a tool call's line. */
+#define TOOL_ARGS_SHOWN 300
+
 /* Runtime stderr kept for a failure report; more is dropped (capped). */
 #define STDERR_KEEP (64u * 1024u)
 
@@ -107,7 +110,30 @@ typedef struct {
     bool streaming; /* a token stream is being printed: end it with a newline */
     bool write_failed;
     long long deadline_ms; /* CLOCK_MONOTONIC: the end of the run's --timeout, 0: none */
+    long long shown;       /* bytes of the procedure's text shown on the terminal */
 } run_ctx;
+
+/* What a run may put on the user's terminal (prints, logs, stages, tokens,
+ * tool calls): past it, one note and nothing more, so a procedure printing
+ * in a loop cannot fill the host's disk or drown the terminal. The run's
+ * result and the journal are not cut. */
+#define DISPLAY_CAP (16ll * 1024 * 1024)
+
+static bool may_show(run_ctx *r, size_t n)
+{
+    if (!r->opt->progress.out) return false;
+    if (r->shown > DISPLAY_CAP) return false;
+    r->shown += (long long)n;
+    if (r->shown > DISPLAY_CAP) {
+        fprintf(r->opt->progress.out,
+                "\n[tactus] the procedure has shown more than %lld MiB; the rest of its output "
+                "is not shown (its result is not cut)\n",
+                DISPLAY_CAP >> 20);
+        fflush(r->opt->progress.out);
+        return false;
+    }
+    return true;
+}
 
 static void end_stream(run_ctx *r)
 {
@@ -122,6 +148,8 @@ static void show_log(run_ctx *r, const cJSON *params)
     const char *msg = hl_json_str(params, "message");
     if (!level || !msg) return;
     if (strcmp(level, "debug") == 0 && !p->verbose) return;
+    const cJSON *ctxv = cJSON_GetObjectItemCaseSensitive(params, "context");
+    if (!may_show(r, strlen(msg) + (cJSON_IsString(ctxv) ? strlen(ctxv->valuestring) : 64))) return;
     end_stream(r);
     if (strcmp(level, "print") == 0) {
         show(p, "", "%s\n", msg, NULL);
@@ -152,11 +180,19 @@ static void on_delta(void *ud, const cJSON *delta)
 {
     run_ctx *r = ud;
     const cJSON *text = cJSON_GetObjectItemCaseSensitive(delta, "text");
-    if (cJSON_IsString(text) && r->opt->progress.out) {
+    if (cJSON_IsString(text) && may_show(r, strlen(text->valuestring))) {
         tx_fputs_term(text->valuestring, r->opt->progress.out);
         fflush(r->opt->progress.out);
         r->streaming = true;
     }
+}
+
+/* budgets.journal_bytes (default 256 MiB): what one run may record. */
+#define JOURNAL_BYTES_DEFAULT (256.0 * 1024 * 1024)
+static long long journal_byte_cap(const cJSON *config)
+{
+    const cJSON *v = cf_get(config, "budgets.journal_bytes");
+    return (long long)(cJSON_IsNumber(v) && v->valuedouble > 0 ? v->valuedouble : JOURNAL_BYTES_DEFAULT);
 }
 
 /* ---- effects: durable replay performs through the broker ----------------------------------- */
@@ -235,17 +271,23 @@ static void fail(th_run_result *res, const char *message, const char *path)
 
 /* The run's --timeout ran out at a request: "timed out after N s (...)",
  * `what` says what was waiting, at the request's line. */
+/* The run stops at a request: the message, at the request's line. */
+static void fail_at_request(run_ctx *r, th_run_result *res, const cJSON *params, const char *message)
+{
+    end_stream(r);
+    fail(res, message, r->opt->path);
+    const cJSON *line = cJSON_GetObjectItemCaseSensitive(params, "line");
+    if (res->error && cJSON_IsNumber(line))
+        cJSON_ReplaceItemInObjectCaseSensitive(res->error, "line", cJSON_CreateNumber(line->valuedouble));
+}
+
 static void fail_timed_out(run_ctx *r, th_run_result *res, const cJSON *params, const char *what)
 {
     char m[400];
     double limit = (double)r->opt->limits.wall_ms / 1000.0;
     snprintf(m, sizeof m, "timed out after %g s (the run's time limit, --timeout %g): %s", limit,
              limit, what);
-    end_stream(r);
-    fail(res, m, r->opt->path);
-    const cJSON *line = cJSON_GetObjectItemCaseSensitive(params, "line");
-    if (res->error && cJSON_IsNumber(line))
-        cJSON_ReplaceItemInObjectCaseSensitive(res->error, "line", cJSON_CreateNumber(line->valuedouble));
+    fail_at_request(r, res, params, m);
 }
 
 static void take_finish(th_run_result *res, const cJSON *params)
@@ -285,8 +327,11 @@ static bool handle_frame(run_ctx *r, br_broker *broker, cJSON *msg, th_run_resul
         } else if (strcmp(method, "delta") == 0) {
             on_delta(r, params); /* a remote broker's stream, shown as it comes */
         } else if (strcmp(method, "stage.set") == 0) {
-            end_stream(r);
-            show(&r->opt->progress, "\033[36m", "stage: %s\n", hl_json_str(params, "stage"), NULL);
+            const char *stage = hl_json_str(params, "stage");
+            if (may_show(r, stage ? strlen(stage) : 0)) {
+                end_stream(r);
+                show(&r->opt->progress, "\033[36m", "stage: %s\n", stage, NULL);
+            }
         } else if (strcmp(method, "run.finish") == 0) {
             end_stream(r);
             take_finish(res, params);
@@ -320,7 +365,19 @@ static bool handle_frame(run_ctx *r, br_broker *broker, cJSON *msg, th_run_resul
     if (strcmp(method, "tool.call") == 0) {
         end_stream(r);
         char *args = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(params, "args"));
-        show(&r->opt->progress, "\033[35m", "-> %s %s\n", hl_json_str(params, "name"), args);
+        size_t n = args ? strlen(args) : 0;
+        char line[TOOL_ARGS_SHOWN + 96];
+        if (n > TOOL_ARGS_SHOWN) {
+            /* A line per call, whatever the arguments weigh. */
+            size_t cut = TOOL_ARGS_SHOWN;
+            while (cut > 0 && ((unsigned char)args[cut] & 0xC0) == 0x80) cut--;
+            snprintf(line, sizeof line, "%.*s\xe2\x80\xa6 (%zu bytes; tactus show RUN --json has them all)",
+                     (int)cut, args, n);
+        } else {
+            snprintf(line, sizeof line, "%s", args ? args : "");
+        }
+        if (may_show(r, strlen(line)))
+            show(&r->opt->progress, "\033[35m", "-> %s %s\n", hl_json_str(params, "name"), line);
         cJSON_free(args);
     }
     char fail_msg[1024] = "";
@@ -345,8 +402,7 @@ static bool handle_frame(run_ctx *r, br_broker *broker, cJSON *msg, th_run_resul
     if (fatal) {
         /* The journal cannot vouch for what comes next: stop here. */
         cJSON_Delete(reply);
-        end_stream(r);
-        fail(res, fail_msg, r->opt->path);
+        fail_at_request(r, res, params, fail_msg);
         return false;
     }
     /* A runtime gone mid-effect: how it ended is told after the loop. */
@@ -422,7 +478,10 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
     br_set_deadline(broker, r.deadline_ms);
     if (opt->journal) {
         r.durable = du_durable_new(opt->journal, res->run_id, opt->tenant ? opt->tenant : "default");
-        if (!r.durable) fail(res, "out of memory", opt->path);
+        if (!r.durable)
+            fail(res, "out of memory", opt->path);
+        else if (du_set_byte_cap(r.durable, journal_byte_cap(opt->config)) != TX_OK)
+            fail(res, "the journal cannot be read to count the run's recorded bytes", opt->path);
     }
     cJSON *start = start_frame(opt, res->run_id);
     if (opt->remote_control) {

@@ -346,6 +346,21 @@ long tj_effect_count(tj_journal *j, const char *run_id)
     return n;
 }
 
+long long tj_effect_bytes(tj_journal *j, const char *run_id)
+{
+    tj_stmt *st;
+    if (!(st = db_prepare(j, "SELECT request, result FROM effects WHERE run_id = ?"))) return -1;
+    db_bind_text(st, 1, run_id);
+    long long n = 0;
+    tj_step rc;
+    while ((rc = db_step(st)) == TJ_ROW) {
+        const char *a = db_column_text(st, 0), *b = db_column_text(st, 1);
+        n += (long long)(a ? strlen(a) : 0) + (long long)(b ? strlen(b) : 0);
+    }
+    db_finalize(st);
+    return rc == TJ_DONE ? n : -1;
+}
+
 tx_status tj_effect_list(tj_journal *j, const char *run_id, cJSON **out)
 {
     *out = cJSON_CreateArray();

@@ -100,6 +100,8 @@ tx_status tj_effect_set_result(tj_journal *j, const char *run_id, long position,
                                const cJSON *result);
 /* Number of recorded effects of a run. */
 long tj_effect_count(tj_journal *j, const char *run_id);
+/* Bytes of the requests and results recorded for a run (-1 on error). */
+long long tj_effect_bytes(tj_journal *j, const char *run_id);
 /* All effects of a run in order, as a JSON array (tactus show). */
 tx_status tj_effect_list(tj_journal *j, const char *run_id, cJSON **out);
 

@@ -10,6 +10,8 @@
 #                     under --timeout 2: the command is killed too
 #   retry-overflow    an Agent retry delay of 1e16 s (its milliseconds overflow)
 #   retry-test        `tactus test --timeout 3` of an Agent retrying every 20 s
+#   journal-fill      40 host calls of 7 MiB each: budgets.journal_bytes (20 MiB) stops them
+#   print-flood       40 MiB of prints: the terminal gets 16 MiB and a note
 #   pattern           a backtracking string.find (one C call) under --timeout 1:
 #                     the watchdog stops it and names string.find
 # Asserts the exit status, the message (file:line and "timed out after"),
@@ -86,6 +88,17 @@ YML
         export OPENAI_BASE_URL=http://127.0.0.1:1/v1 OPENAI_API_KEY=test-key
         printf 'a = Agent { model = "openai/gpt-4o-mini", system_prompt = "Hi.",\n  retry = {attempts = 11, delay_seconds = 20, backoff = "constant"} }\nProcedure {\n  function()\n    a({message = "hi"})\n    return "woke"\n  end\n}\nSpecifications([[\nFeature: f\n  Scenario: s\n    Then the procedure should complete successfully\n]])\n' > "$work/proj/run.tac"
         timeout=3 max_ms=4500 want="expected the procedure to complete successfully, but it failed" ;;
+    journal-fill)
+        # Fills the host's disk through the journal: every host call is
+        # recorded. budgets.journal_bytes (20 MiB here, 256 MiB by default)
+        # stops it.
+        printf 'budgets:\n  journal_bytes: 20971520\n' | user_config
+        printf 'Procedure {\n  function()\n    for i = 1, 40 do Host.call("host.echo", {x = string.rep("A", 7 * 1024 * 1024)}) end\n    return "woke"\n  end\n}\n' > "$work/proj/run.tac"
+        timeout=60 max_ms=20000 want="run.tac:3: error: the run's journal budget is spent: recording effect 1 (14.0 MiB) would pass 20 MiB (budgets.journal_bytes" ;;
+    print-flood)
+        # 40 MiB of prints: the terminal gets 16 MiB and one note.
+        printf 'Procedure {\n  function()\n    local s = string.rep("x", 1024 * 1024)\n    for i = 1, 40 do print(s) end\n    return "woke"\n  end\n}\n' > "$work/proj/run.tac"
+        timeout=60 max_ms=20000 want="the procedure has shown more than 16 MiB; the rest of its output is not shown" ;;
     pattern)
         printf 'Procedure {\n  function()\n    local s = string.rep("a", 40)\n    s:find(string.rep("a*", 40) .. "b")\n    return "woke"\n  end\n}\n' > "$work/proj/run.tac"
         # The watchdog fires at the limit plus its grace (1 s).
@@ -108,6 +121,15 @@ else
     code=$?
 fi
 ms=$((($(date +%s%N) - start) / 1000000))
+if [ "$case" = print-flood ]; then
+    # Not a failure: the run completes; only what is shown is cut.
+    [ $code -eq 0 ] || fail "exit $code, expected 0"
+    size=$(stat -c %s "$work/err")
+    [ "$size" -lt $((17 * 1024 * 1024)) ] || fail "$size bytes reached the terminal"
+    grep -qF "$want" "$work/err" || fail "no '$want' on the terminal"
+    echo "limits $case: ok ($size bytes shown)"
+    exit 0
+fi
 [ $code -eq 1 ] || fail "exit $code, expected 1"
 grep -qF "$want" "$work/err" || fail "no '$want' in the error"
 grep -q '"woke"\|^woke' "$work/out" && fail "the procedure went on after the limit"
@@ -119,6 +141,13 @@ done
 if [ -f "$work/tool.pid" ]; then
     sleep 0.2
     kill -0 "$(cat "$work/tool.pid")" 2>/dev/null && fail "the host command $(cat "$work/tool.pid") was left running"
+fi
+if [ "$case" = journal-fill ]; then
+    # The budget counts what the effects hold; SQLite's write-ahead log and
+    # the seals' rewrites keep pages more than once until a checkpoint, so
+    # the files may be a few times that, never the 2 GB of the whole loop.
+    size=$(du -cb "$work"/j.db* | tail -1 | cut -f1)
+    [ "$size" -lt $((100 * 1024 * 1024)) ] || fail "the journal's files hold $size bytes"
 fi
 if [ "$case" = slow-model ]; then
     n=$(grep -c '' "$work/requests.jsonl" 2>/dev/null || echo 0)
