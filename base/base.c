@@ -24,6 +24,7 @@ const char *tx_status_str(tx_status s)
     case TX_EINVAL: return "invalid input";
     case TX_ENOENT: return "no such file or directory";
     case TX_EISDIR: return "is a directory";
+    case TX_ENOTREG: return "not a regular file";
     }
     return "unknown error";
 }
@@ -304,7 +305,7 @@ tx_status tx_read_file(const char *path, size_t limit, char **out, size_t *len, 
     *out = NULL;
     *len = 0;
     *err_no = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
         *err_no = errno;
         return errno == ENOENT ? TX_ENOENT : TX_EIO;
@@ -318,6 +319,10 @@ tx_status tx_read_file(const char *path, size_t limit, char **out, size_t *len, 
     if (S_ISDIR(sb.st_mode)) {
         close(fd);
         return TX_EISDIR;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        close(fd);
+        return TX_ENOTREG;
     }
     tx_buf b;
     tx_buf_init(&b, limit);

@@ -25,6 +25,7 @@ typedef enum {
     TX_EINVAL = 4,  /* malformed input or arguments */
     TX_ENOENT = 5,  /* no such file */
     TX_EISDIR = 6,  /* a directory where a file was expected */
+    TX_ENOTREG = 7, /* a FIFO, device or socket where a regular file was expected */
 } tx_status;
 
 const char *tx_status_str(tx_status s);
@@ -85,7 +86,10 @@ void tx_arena_free(tx_arena *a);
 /* ---- files ---------------------------------------------------------------- */
 /* Reads a whole regular file. On success *out is NUL-terminated (the NUL is
  * not counted in *len) and owned by the caller. Files over `limit` bytes
- * give TX_ELIMIT; *err_no receives errno on TX_EIO/TX_ENOENT. */
+ * give TX_ELIMIT; a directory TX_EISDIR; a FIFO, device or socket
+ * TX_ENOTREG (never opened so that it could block: a FIFO named like a
+ * configuration file must not hang the host); *err_no receives errno on
+ * TX_EIO/TX_ENOENT. */
 tx_status tx_read_file(const char *path, size_t limit, char **out, size_t *len, int *err_no);
 
 /* ---- UTF-8 ---------------------------------------------------------------- */

@@ -8,7 +8,10 @@
  * dataset_file (relative to the procedure's file) is read by the host:
  * .jsonl, .json (an array) or .csv (name, inputs, expected_output, metadata).
  */
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -165,20 +168,45 @@ static cJSON *csv_row(const char **p)
 static bool load_dataset_file(ev_eval *ev, const char *rel, const char *where, char *err,
                               size_t cap)
 {
-    char path[8192];
+    char path[8192], dir[PATH_MAX], real_dir[PATH_MAX], real[PATH_MAX];
     const char *slash = strrchr(ev->f->path, '/');
-    if (rel[0] == '/')
-        snprintf(path, sizeof path, "%s", rel);
-    else if (slash)
-        snprintf(path, sizeof path, "%.*s/%s", (int)(slash - ev->f->path), ev->f->path, rel);
+    if (slash)
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - ev->f->path), ev->f->path);
+    else
+        snprintf(dir, sizeof dir, ".");
+    /* The file comes from the .tac, which nobody has to trust: it names a
+     * file of the procedure's folder, never one elsewhere on the host
+     * (its rows would reach the report and the sandbox). */
+    if (rel[0] == '/') {
+        snprintf(err, cap,
+                 "%s: dataset_file '%s' is an absolute path; name a file in the procedure's "
+                 "folder, relative to it",
+                 where, rel);
+        return false;
+    }
+    if (slash)
+        snprintf(path, sizeof path, "%s/%s", dir, rel);
     else
         snprintf(path, sizeof path, "%s", rel);
+    size_t dn = realpath(dir, real_dir) ? strlen(real_dir) : 0;
+    if (!realpath(path, real)) {
+        snprintf(err, cap, "%s: cannot read dataset_file %s: %s", where, path, strerror(errno));
+        return false;
+    }
+    if (!dn || strncmp(real, real_dir, dn) != 0 || (real[dn] != '/' && strcmp(real_dir, "/") != 0)) {
+        snprintf(err, cap,
+                 "%s: dataset_file '%s' is outside the procedure's folder (it is %s); keep "
+                 "datasets beside the procedure",
+                 where, rel, real);
+        return false;
+    }
     char *text = NULL;
     size_t len = 0;
     int err_no = 0;
-    if (tx_read_file(path, 64u << 20, &text, &len, &err_no) != TX_OK) {
+    tx_status rs = tx_read_file(real, 64u << 20, &text, &len, &err_no);
+    if (rs != TX_OK) {
         snprintf(err, cap, "%s: cannot read dataset_file %s: %s", where, path,
-                 err_no ? strerror(err_no) : "too large");
+                 err_no ? strerror(err_no) : rs == TX_ELIMIT ? "larger than 64 MiB" : tx_status_str(rs));
         return false;
     }
     bool ok = true;

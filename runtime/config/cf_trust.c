@@ -118,8 +118,9 @@ tx_status cf_trust_update(const char *const *reals, size_t n, bool revoke, char 
         char *text;
         size_t len;
         int e;
-        if (tx_read_file(reals[i], TRUST_MAX_FILE, &text, &len, &e) != TX_OK) {
-            snprintf(err, cap, "%s: cannot read: %s", reals[i], strerror(e ? e : EINVAL));
+        tx_status rs = tx_read_file(reals[i], TRUST_MAX_FILE, &text, &len, &e);
+        if (rs != TX_OK) {
+            snprintf(err, cap, "%s: cannot read: %s", reals[i], e ? strerror(e) : tx_status_str(rs));
             cJSON_Delete(doc);
             return TX_EIO;
         }

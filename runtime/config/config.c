@@ -452,7 +452,7 @@ static tx_status merge_file(cascade *c, cJSON *config, const char *path, bool pr
         return TX_EINVAL;
     }
     if (st != TX_OK) {
-        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(e));
+        snprintf(err, errlen, "%s: cannot read: %s", path, e ? strerror(e) : tx_status_str(st));
         return TX_EIO;
     }
     if (project && cf_trust_matches(real, text, len)) project = false;

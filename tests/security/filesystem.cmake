@@ -21,3 +21,7 @@ add_test(NAME security-workspace-docker
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/workspace.sh $<TARGET_FILE:tactus> docker)
 set_tests_properties(security-workspace-docker PROPERTIES LABELS "security;docker;no-asan"
                      RUN_SERIAL TRUE TIMEOUT 300)
+# Files `tactus eval` reads as datasets stay in the procedure's folder; a
+# FIFO named like a dataset or a configuration file never hangs the host.
+add_test(NAME security-datasets COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/datasets.sh $<TARGET_FILE:tactus>)
+set_tests_properties(security-datasets PROPERTIES LABELS "security" TIMEOUT 120)
