@@ -187,6 +187,27 @@ static void on_delta(void *ud, const cJSON *delta)
     }
 }
 
+/* Waits up to ms for the child to exit: its pid, or 0 when it still runs.
+ * A pidfd wakes us the moment it exits (polling in 5 ms sleeps cost a
+ * hello-world run 4-5 ms); without pidfds, the sleeps remain. */
+static pid_t wait_child(pid_t pid, int *wstatus, int ms)
+{
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd >= 0) {
+        struct pollfd pfd = {pidfd, POLLIN, 0};
+        while (poll(&pfd, 1, ms) < 0 && errno == EINTR) {
+        }
+        close(pidfd);
+        return waitpid(pid, wstatus, WNOHANG);
+    }
+    pid_t w = 0;
+    for (int i = 0; i < ms / 5 && (w = waitpid(pid, wstatus, WNOHANG)) == 0; i++) {
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+    }
+    return w;
+}
+
 /* budgets.journal_bytes (default 256 MiB): what one run may record. */
 #define JOURNAL_BYTES_DEFAULT (256.0 * 1024 * 1024)
 static long long journal_byte_cap(const cJSON *config)
@@ -588,29 +609,20 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
     end_stream(&r);
     close_fd(&c.in);
     /* A runtime that finished exits by itself; give it up to a second, then
-     * kill. A pidfd wakes us the moment it exits (polling in 5 ms sleeps cost
-     * a hello-world run 4-5 ms); without pidfds, the sleeps remain. */
+     * kill. */
     int wstatus = 0;
     pid_t w = waitpid(c.pid, &wstatus, WNOHANG);
-    if (w == 0 && finished && !killed_for_time && !interrupted) {
-        int pidfd = (int)syscall(SYS_pidfd_open, c.pid, 0);
-        if (pidfd >= 0) {
-            struct pollfd pfd = {pidfd, POLLIN, 0};
-            while (poll(&pfd, 1, 1000) < 0 && errno == EINTR) {
-            }
-            close(pidfd);
-            w = waitpid(c.pid, &wstatus, WNOHANG);
-        } else {
-            for (int i = 0; i < 200 && (w = waitpid(c.pid, &wstatus, WNOHANG)) == 0; i++) {
-                struct timespec ts = {0, 5000000};
-                nanosleep(&ts, NULL);
-            }
-        }
-    }
+    if (w == 0 && finished && !killed_for_time && !interrupted) w = wait_child(c.pid, &wstatus, 1000);
     if (w == 0) {
-        sb_launch_stop(opt->launch); /* the container, if any: killing the CLI is not enough */
-        kill(c.pid, SIGKILL);
-        waitpid(c.pid, &wstatus, 0);
+        /* The container, if any: killing the CLI is not enough. `docker
+         * run` ends once its container has stopped: wait for that (a few
+         * seconds at most), so no container outlives the run. */
+        sb_launch_stop(opt->launch);
+        if (opt->launch->container[0]) w = wait_child(c.pid, &wstatus, 5000);
+        if (w == 0) {
+            kill(c.pid, SIGKILL);
+            waitpid(c.pid, &wstatus, 0);
+        }
     }
     close_fd(&c.out);
     close_fd(&c.err);

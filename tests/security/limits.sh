@@ -154,7 +154,11 @@ if [ "$case" = slow-model ]; then
     [ "$n" = 1 ] || fail "the model server got $n requests, expected 1 (no retry after the limit)"
 fi
 run_id=$(grep -o 'run run-[0-9a-f]*' "$work/err" | head -1 | cut -d' ' -f2)
-if [ "$mode" = "--docker" ] && [ -n "$run_id" ] && docker ps -aq --filter "name=$run_id" | grep -q .; then
-    fail "container of $run_id left behind"
+# The container is stopped when tactus returns; Docker removes it (--rm)
+# a moment later.
+if [ "$mode" = "--docker" ] && [ -n "$run_id" ]; then
+    docker ps -q --filter "name=$run_id" | grep -q . && fail "container of $run_id still running"
+    for _ in $(seq 1 50); do docker ps -aq --filter "name=$run_id" | grep -q . || break; sleep 0.1; done
+    docker ps -aq --filter "name=$run_id" | grep -q . && fail "container of $run_id left behind"
 fi
 echo "limits $case${3:+ $3}: ok ($ms ms)"
