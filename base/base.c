@@ -382,6 +382,24 @@ size_t tx_utf8_count(const char *s, size_t n)
 
 /* ---- terminal text ---------------------------------------------------------- */
 
+static unsigned utf8_decode3(const unsigned char *p, size_t k)
+{
+    if (k == 2) return ((unsigned)(p[0] & 0x1F) << 6) | (p[1] & 0x3F);
+    return ((unsigned)(p[0] & 0x0F) << 12) | ((unsigned)(p[1] & 0x3F) << 6) | (p[2] & 0x3F);
+}
+
+/* Characters that change how the text around them is shown without being
+ * seen: bidirectional overrides and isolates (Trojan Source, CVE-2021-42574:
+ * "dorp" shown where "prod" is written), marks, zero-width characters and the
+ * byte-order mark. A person approving text must see what they approve. */
+static bool is_format_control(const unsigned char *p, size_t k)
+{
+    if (k != 2 && k != 3) return false;
+    unsigned cp = utf8_decode3(p, k);
+    return cp == 0x061C || (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x202A && cp <= 0x202E) ||
+           (cp >= 0x2060 && cp <= 0x2069) || cp == 0xFEFF;
+}
+
 tx_status tx_buf_term_text(tx_buf *b, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -404,6 +422,9 @@ tx_status tx_buf_term_text(tx_buf *b, const char *s, size_t n)
         } else if (k == 2 && c == 0xC2 && p[i + 1] < 0xA0) {
             st = tx_buf_printf(b, "\\u%04x", (unsigned)p[i + 1]);
             i += 2;
+        } else if (is_format_control(p + i, k)) {
+            st = tx_buf_printf(b, "\\u%04x", utf8_decode3(p + i, k));
+            i += k;
         } else {
             st = tx_buf_append(b, s + i, k);
             i += k;

@@ -102,8 +102,11 @@ size_t tx_utf8_count(const char *s, size_t n);
 /* ---- terminal text ---------------------------------------------------------- */
 /* Procedure-controlled text bound for a terminal, made inert: C0 controls
  * (ESC, CR, BS, BEL, ...) except \n and \t, and DEL become \xNN; C1
- * controls (U+0080..U+009F, e.g. the one-byte CSI) become \u00NN; invalid
- * UTF-8 bytes become \xNN. So no escape sequence (OSC 52 clipboard writes,
+ * controls (U+0080..U+009F, e.g. the one-byte CSI) become \u00NN; the
+ * invisible format characters (bidirectional overrides and isolates U+202A-E
+ * and U+2066-9, marks U+200E/F and U+061C, zero-width U+200B-D and U+2060-4,
+ * the BOM U+FEFF) become \uNNNN; invalid UTF-8 bytes become \xNN. So no
+ * escape sequence (OSC 52 clipboard writes,
  * screen clears, cursor moves, a "\r" that overwrites a line) reaches the
  * terminal from a procedure. The one function every terminal writer uses
  * for such text; JSON output is escaped by cJSON instead. */

@@ -22,6 +22,12 @@ enum {
     CLI_EXIT_NO_SANDBOX = 4, /* the sandbox is required but unavailable */
 };
 
+/* A message on stderr, made inert for the terminal as a whole: paths,
+ * names and values in it may come from a procedure (a file named with an
+ * escape sequence), so control characters are shown, not sent
+ * (tx_term_text). Every message of the CLI goes through here. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 int cli_check(int argc, char **argv);
 int cli_run(int argc, char **argv);
 int cli_sandbox(int argc, char **argv);

@@ -49,7 +49,7 @@ int cli_broker(int argc, char **argv)
             fputs(broker_usage, stdout);
             return CLI_EXIT_OK;
         }
-        fprintf(stderr, "tactus broker: expected 'serve'\n\n%s", broker_usage);
+        cli_error("tactus broker: expected 'serve'\n\n%s", broker_usage);
         return CLI_EXIT_USAGE;
     }
     static const struct option longopts[] = {
@@ -94,13 +94,13 @@ int cli_broker(int argc, char **argv)
         }
     }
     if (!o.listen || optind != argc - 1) {
-        fprintf(stderr, "tactus broker serve: --listen is required\n\n%s", broker_usage);
+        cli_error("tactus broker serve: --listen is required\n\n%s", broker_usage);
         return CLI_EXIT_USAGE;
     }
     cJSON *config = NULL;
     char err[1024];
     if (cf_load(config_dir, &config, err, sizeof err) != TX_OK) {
-        fprintf(stderr, "tactus broker serve: configuration error: %s\n", err);
+        cli_error("tactus broker serve: configuration error: %s\n", err);
         return CLI_EXIT_USAGE;
     }
     cli_load_env_files("./.");
@@ -108,12 +108,12 @@ int cli_broker(int argc, char **argv)
     if (!o.cert) o.cert = hl_json_str(cf_get(config, "sandbox"), "broker_tls_cert_file");
     if (!o.key) o.key = hl_json_str(cf_get(config, "sandbox"), "broker_tls_key_file");
     if (strncmp(o.listen, "tcp://", 6) == 0)
-        fprintf(stderr, "[BROKER] tcp:// is not encrypted: prompts, answers and tool results cross "
+        cli_error("[BROKER] tcp:// is not encrypted: prompts, answers and tool results cross "
                         "the network in clear; use tls:// beyond loopback.\n");
     tx_status st = th_serve(&o, err, sizeof err);
     cJSON_Delete(config);
     if (st != TX_OK) {
-        fprintf(stderr, "tactus broker serve: %s\n", st == TX_ENOMEM ? "out of memory" : err);
+        cli_error("tactus broker serve: %s\n", st == TX_ENOMEM ? "out of memory" : err);
         return CLI_EXIT_USAGE;
     }
     return CLI_EXIT_OK;

@@ -66,10 +66,10 @@ static void check_one(const char *path, fe_context *fe, ck_checker *ck, file_res
     tx_status st = tx_read_file(path, CHECK_MAX_FILE, &res->src, &res->len, &err_no);
     if (st != TX_OK) {
         if (st == TX_ELIMIT)
-            fprintf(stderr, "tactus check: %s: file larger than %u MiB, not checked; split it\n",
+            cli_error("tactus check: %s: file larger than %u MiB, not checked; split it\n",
                     path, CHECK_MAX_FILE >> 20);
         else
-            fprintf(stderr, "tactus check: cannot read %s: %s\n", path,
+            cli_error("tactus check: cannot read %s: %s\n", path,
                     err_no ? strerror(err_no) : tx_status_str(st));
         return;
     }
@@ -78,7 +78,7 @@ static void check_one(const char *path, fe_context *fe, ck_checker *ck, file_res
     if (st == TX_OK) st = ck_check(ck, f, &res->diags);
     fe_file_free(f);
     if (st != TX_OK) {
-        fprintf(stderr, "tactus check: %s: %s\n", path, tx_status_str(st));
+        cli_error("tactus check: %s: %s\n", path, tx_status_str(st));
         return;
     }
     res->ok = true;
@@ -98,7 +98,7 @@ static void *check_worker(void *arg)
         if (fe && ck)
             check_one(q->files->paths[i], fe, ck, res);
         else
-            fprintf(stderr, "tactus check: %s: out of memory\n", q->files->paths[i]);
+            cli_error("tactus check: %s: out of memory\n", q->files->paths[i]);
         pthread_mutex_lock(&q->mu);
         res->done = true;
         pthread_cond_broadcast(&q->cond);
@@ -121,7 +121,7 @@ static void check_all(cli_paths *files, long jobs, cli_report *rep, check_totals
     check_queue q = {.files = files};
     q.results = tx_calloc(files->len ? files->len : 1, sizeof *q.results);
     if (!q.results) {
-        fprintf(stderr, "tactus check: out of memory\n");
+        cli_error("tactus check: out of memory\n");
         t->io_failure = true;
         return;
     }
@@ -187,7 +187,7 @@ int cli_check(int argc, char **argv)
             else if (strcmp(optarg, "sarif") == 0)
                 format = CLI_FORMAT_SARIF;
             else {
-                fprintf(stderr, "tactus check: unknown format '%s'; expected text, json or sarif\n",
+                cli_error("tactus check: unknown format '%s'; expected text, json or sarif\n",
                         optarg);
                 return CLI_EXIT_USAGE;
             }
@@ -200,7 +200,7 @@ int cli_check(int argc, char **argv)
             else if (strcmp(optarg, "never") == 0)
                 color = 0;
             else {
-                fprintf(stderr, "tactus check: --color takes auto, always or never, not '%s'\n",
+                cli_error("tactus check: --color takes auto, always or never, not '%s'\n",
                         optarg);
                 return CLI_EXIT_USAGE;
             }
@@ -210,7 +210,7 @@ int cli_check(int argc, char **argv)
             char *end;
             jobs = strtol(optarg, &end, 10);
             if (*end || jobs < 1 || jobs > 16) {
-                fprintf(stderr, "tactus check: -j takes a number of threads from 1 to 16, not '%s'\n",
+                cli_error("tactus check: -j takes a number of threads from 1 to 16, not '%s'\n",
                         optarg);
                 return CLI_EXIT_USAGE;
             }
@@ -221,7 +221,7 @@ int cli_check(int argc, char **argv)
         }
     }
     if (optind >= argc) {
-        fprintf(stderr, "tactus check: no file or directory given\n\n%s", check_usage);
+        cli_error("tactus check: no file or directory given\n\n%s", check_usage);
         return CLI_EXIT_USAGE;
     }
     if (color < 0) color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
@@ -233,7 +233,7 @@ int cli_check(int argc, char **argv)
 
     cli_report *rep = cli_report_new(format, stdout, color);
     if (!rep) {
-        fprintf(stderr, "tactus check: out of memory\n");
+        cli_error("tactus check: out of memory\n");
         cli_paths_free(&files);
         return CLI_EXIT_USAGE;
     }
@@ -243,7 +243,7 @@ int cli_check(int argc, char **argv)
     if (t.io_failure) io_failure = true;
 
     if (!quiet && format == CLI_FORMAT_TEXT && (t.errors || t.warnings || isatty(STDERR_FILENO)))
-        fprintf(stderr, "%zu file%s checked: %zu error%s, %zu warning%s\n", t.files,
+        cli_error("%zu file%s checked: %zu error%s, %zu warning%s\n", t.files,
                 t.files == 1 ? "" : "s", t.errors, t.errors == 1 ? "" : "s", t.warnings,
                 t.warnings == 1 ? "" : "s");
 

@@ -58,7 +58,7 @@ int cli_eval(int argc, char **argv)
         switch (opt) {
         case 'f':
             if (strcmp(optarg, "json") != 0 && strcmp(optarg, "pretty") != 0) {
-                fprintf(stderr, "tactus eval: --format takes pretty or json, not '%s'\n", optarg);
+                cli_error("tactus eval: --format takes pretty or json, not '%s'\n", optarg);
                 return CLI_EXIT_USAGE;
             }
             json = strcmp(optarg, "json") == 0;
@@ -81,7 +81,7 @@ int cli_eval(int argc, char **argv)
     const char *output = b.output;
     bool no_sandbox = b.no_sandbox;
     if (optind >= argc) {
-        fprintf(stderr, "tactus eval: no file or directory given\n\n%s", eval_usage);
+        cli_error("tactus eval: no file or directory given\n\n%s", eval_usage);
         return CLI_EXIT_USAGE;
     }
     cli_inputs in;
@@ -96,7 +96,7 @@ int cli_eval(int argc, char **argv)
         if (!first_config) first_config = in.files[i].config;
         char workspace[PATH_MAX], err[2048];
         if (!cli_workspace_of(in.paths.paths[i], workspace, sizeof workspace)) {
-            fprintf(stderr, "tactus eval: cannot resolve %s: %s\n", in.paths.paths[i],
+            cli_error("tactus eval: cannot resolve %s: %s\n", in.paths.paths[i],
                     strerror(errno));
             goto done;
         }
@@ -104,12 +104,12 @@ int cli_eval(int argc, char **argv)
         tx_status st =
             ev_suite_add(suite, in.files[i].f, in.files[i].config, workspace, &o, err, sizeof err);
         if (st != TX_OK) {
-            fprintf(stderr, "%s\n", st == TX_ENOMEM ? "tactus eval: out of memory" : err);
+            cli_error("%s\n", st == TX_ENOMEM ? "tactus eval: out of memory" : err);
             goto done;
         }
     }
     if (ev_suite_count(suite) == 0) {
-        fprintf(stderr, "tactus eval: no Evaluation({...}) found; declare one with a dataset and "
+        cli_error("tactus eval: no Evaluation({...}) found; declare one with a dataset and "
                         "evaluators (docs/evaluations.md)\n");
         rc = CLI_EXIT_FAILED;
         goto done;
@@ -124,18 +124,18 @@ int cli_eval(int argc, char **argv)
     o.launch_ud = &launcher;
     out = output ? fopen(output, "w") : stdout;
     if (!out) {
-        fprintf(stderr, "tactus eval: cannot write %s: %s\n", output, strerror(errno));
+        cli_error("tactus eval: cannot write %s: %s\n", output, strerror(errno));
         goto done;
     }
     o.progress = isatty(STDERR_FILENO) && !getenv("NO_COLOR");
     tx_status st = ev_suite_run(suite, &o);
     ev_suite_write(suite, &o, json, out,
                    !json && !output && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
-    if (st != TX_OK) fprintf(stderr, "tactus eval: interrupted; runs not made count as failed\n");
+    if (st != TX_OK) cli_error("tactus eval: interrupted; runs not made count as failed\n");
     rc = st == TX_OK && ev_suite_passed(suite) ? CLI_EXIT_OK : CLI_EXIT_FAILED;
 done:
     if (out && out != stdout && fclose(out) != 0) {
-        fprintf(stderr, "tactus eval: cannot write %s: %s\n", output, strerror(errno));
+        cli_error("tactus eval: cannot write %s: %s\n", output, strerror(errno));
         rc = CLI_EXIT_USAGE;
     }
     ev_suite_free(suite);

@@ -21,19 +21,19 @@ int cli_launcher_prepare(cli_launcher *l, const char *cmd, const cJSON *config, 
     if (cJSON_IsFalse(cf_get(config, "sandbox.enabled"))) no_sandbox = true;
     l->sandbox = !no_sandbox;
     if (no_sandbox && !quiet)
-        fprintf(stderr,
+        cli_error(
                 "[SANDBOX] Container isolation disabled (--no-sandbox or config). "
                 "Proceeding without Docker isolation: the runtime still has no network code "
                 "and no environment, but shares this machine's kernel and files.\n");
     if (sb_find_runtime(l->runtime, sizeof l->runtime) != TX_OK) {
-        fprintf(stderr, "%s: tactus-runtime not found beside tactus (or at $TACTUS_RUNTIME)\n",
+        cli_error("%s: tactus-runtime not found beside tactus (or at $TACTUS_RUNTIME)\n",
                 cmd);
         return CLI_EXIT_NO_SANDBOX;
     }
     if (no_sandbox) return CLI_EXIT_OK;
     char reason[256], detail[512], err[1024];
     if (!sb_docker_available(reason, sizeof reason)) {
-        fprintf(stderr,
+        cli_error(
                 "[SANDBOX ERROR] Docker not available: %s\n"
                 "Cannot run procedure without container isolation.\nEither:\n"
                 "  - Start the Docker daemon (dockerd)\n"
@@ -44,9 +44,9 @@ int cli_launcher_prepare(cli_launcher *l, const char *cmd, const cJSON *config, 
     }
     sb_image_name(config, l->image, sizeof l->image);
     if (sb_image_state(l->image, l->runtime, detail, sizeof detail) != SB_IMAGE_CURRENT) {
-        if (!quiet) fprintf(stderr, "[SANDBOX] %s: building it...\n", detail);
+        if (!quiet) cli_error("[SANDBOX] %s: building it...\n", detail);
         if (sb_build_image(l->image, l->runtime, NULL, NULL, err, sizeof err) != TX_OK) {
-            fprintf(stderr, "[SANDBOX ERROR] cannot build the sandbox image %s: %s\n", l->image,
+            cli_error("[SANDBOX ERROR] cannot build the sandbox image %s: %s\n", l->image,
                     err);
             return CLI_EXIT_NO_SANDBOX;
         }
@@ -60,7 +60,7 @@ int cli_launcher_check_remote(cli_launcher *l, const char *cmd, const cJSON *con
     char err[1024];
     bool docker = !no_sandbox && !cJSON_IsFalse(cf_get(config, "sandbox.enabled"));
     if (sb_remote_config(config, docker, &l->broker, &l->remote, err, sizeof err) != TX_OK) {
-        fprintf(stderr, "%s: sandbox configuration error: %s\n", cmd, err);
+        cli_error("%s: sandbox configuration error: %s\n", cmd, err);
         return CLI_EXIT_USAGE;
     }
     return CLI_EXIT_OK;
@@ -102,7 +102,7 @@ bool cli_report_syntax_errors(const fe_file *f)
         const tx_diag *d = &f->diags.items[i];
         if (d->severity != TX_SEV_ERROR) continue;
         tx_line_col lc = tx_span_columns(f->src, f->len, d->span);
-        fprintf(stderr, "%s:%u:%u: error[%s]: %s\n", f->path, lc.line, lc.column, d->code,
+        cli_error("%s:%u:%u: error[%s]: %s\n", f->path, lc.line, lc.column, d->code,
                 d->message);
         any = true;
     }
@@ -131,7 +131,7 @@ bool cli_positive(const char *cmd, const char *arg, const char *what, long max, 
         *out = v;
         return true;
     }
-    fprintf(stderr, "%s: %s takes a number from 1 to %ld, not '%s'\n", cmd, what, max, arg);
+    cli_error("%s: %s takes a number from 1 to %ld, not '%s'\n", cmd, what, max, arg);
     return false;
 }
 

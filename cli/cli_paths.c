@@ -5,6 +5,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <limits.h>
@@ -45,12 +46,12 @@ static int cmp_str(const void *a, const void *b)
 static bool collect_dir(const char *dir, cli_paths *out, int depth, const char *cmd)
 {
     if (depth > 64) {
-        fprintf(stderr, "%s: %s: directories nested too deeply, skipped\n", cmd, dir);
+        cli_error("%s: %s: directories nested too deeply, skipped\n", cmd, dir);
         return false;
     }
     DIR *d = opendir(dir);
     if (!d) {
-        fprintf(stderr, "%s: cannot open directory %s: %s\n", cmd, dir, strerror(errno));
+        cli_error("%s: cannot open directory %s: %s\n", cmd, dir, strerror(errno));
         return false;
     }
     cli_paths names = {0};
@@ -86,13 +87,13 @@ bool cli_paths_add_arg(cli_paths *l, const char *arg, const char *cmd)
 {
     struct stat sb;
     if (stat(arg, &sb) != 0) {
-        fprintf(stderr, "%s: cannot read %s: %s\n", cmd, arg, strerror(errno));
+        cli_error("%s: cannot read %s: %s\n", cmd, arg, strerror(errno));
         return false;
     }
     if (!S_ISDIR(sb.st_mode)) return paths_add(l, arg);
     size_t before = l->len;
     bool ok = collect_dir(arg, l, 0, cmd);
-    if (l->len == before) fprintf(stderr, "%s: warning: no .tac files in %s\n", cmd, arg);
+    if (l->len == before) cli_error("%s: warning: no .tac files in %s\n", cmd, arg);
     return ok;
 }
 
@@ -103,7 +104,7 @@ bool cli_read_run_source(const char *cmd, const char *path, char **src, size_t *
     if (st == TX_ELIMIT) {
         struct stat sb;
         double mib = stat(path, &sb) == 0 ? (double)sb.st_size / (1024.0 * 1024.0) : 0;
-        fprintf(stderr,
+        cli_error(
                 "%s: %s is %.1f MiB; a procedure that runs may be at most %u MiB (its source "
                 "travels in the run's first message): move data into files the procedure reads, "
                 "or split the code into modules it requires\n",
@@ -111,7 +112,7 @@ bool cli_read_run_source(const char *cmd, const char *path, char **src, size_t *
         return false;
     }
     if (st != TX_OK) {
-        fprintf(stderr, "%s: cannot read %s: %s\n", cmd, path,
+        cli_error("%s: cannot read %s: %s\n", cmd, path,
                 err_no ? strerror(err_no) : tx_status_str(st));
         return false;
     }
@@ -130,7 +131,7 @@ int cli_inputs_load(cli_inputs *in, int argc, char **argv, const char *cmd)
     cli_report *diag =
         cli_report_new(CLI_FORMAT_TEXT, stderr, isatty(STDERR_FILENO) && !getenv("NO_COLOR"));
     if (!in->fe || !in->ck || !in->files || !diag) {
-        fprintf(stderr, "%s: out of memory\n", cmd);
+        cli_error("%s: out of memory\n", cmd);
         cli_report_free(diag);
         return CLI_EXIT_USAGE;
     }
@@ -145,7 +146,7 @@ int cli_inputs_load(cli_inputs *in, int argc, char **argv, const char *cmd)
          * is never a workspace (each launch plan checks it again). */
         char ws[PATH_MAX], why[1024];
         if (cli_workspace_of(path, ws, sizeof ws) && sb_check_workspace(ws, NULL, why, sizeof why) != TX_OK) {
-            fprintf(stderr, "%s: %s\n", cmd, why);
+            cli_error("%s: %s\n", cmd, why);
             bad = true;
             continue;
         }
@@ -153,7 +154,7 @@ int cli_inputs_load(cli_inputs *in, int argc, char **argv, const char *cmd)
         tx_diag_list_init(&diags);
         if (fe_parse(in->fe, path, cf->src, cf->len, &cf->f) != TX_OK ||
             ck_check(in->ck, cf->f, &diags) != TX_OK) {
-            fprintf(stderr, "%s: out of memory checking %s\n", cmd, path);
+            cli_error("%s: out of memory checking %s\n", cmd, path);
             tx_diag_list_free(&diags);
             bad = true;
             break;
@@ -165,13 +166,13 @@ int cli_inputs_load(cli_inputs *in, int argc, char **argv, const char *cmd)
         tx_diag_list_free(&diags);
         char cfg_err[1024];
         if (cf_load(path, &cf->config, cfg_err, sizeof cfg_err) != TX_OK) {
-            fprintf(stderr, "%s: configuration error: %s\n", cmd, cfg_err);
+            cli_error("%s: configuration error: %s\n", cmd, cfg_err);
             bad = true;
         }
     }
     cli_report_free(diag);
     if (bad) {
-        fprintf(stderr, "%s: fix the errors above; nothing was run\n", cmd);
+        cli_error("%s: fix the errors above; nothing was run\n", cmd);
         return CLI_EXIT_USAGE;
     }
     return CLI_EXIT_OK;
@@ -188,4 +189,18 @@ void cli_inputs_free(cli_inputs *in)
     ck_checker_free(in->ck);
     fe_context_free(in->fe);
     cli_paths_free(&in->paths);
+}
+
+void cli_error(const char *fmt, ...)
+{
+    tx_buf b;
+    tx_buf_init(&b, 1u << 20);
+    va_list ap;
+    va_start(ap, fmt);
+    tx_status st = tx_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    if (st == TX_OK && b.data) tx_fputs_term(b.data, stderr);
+    else fputs(fmt, stderr); /* out of memory: the format, at least */
+    fflush(stderr);
+    tx_buf_free(&b);
 }

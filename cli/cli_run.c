@@ -179,11 +179,11 @@ static cJSON *build_inputs(const fe_procedure *main, char **kv, size_t n_kv, con
     if (json_text) {
         inputs = tp_json_parse_strict(json_text, strlen(json_text), TP_JSON_MAX_DEPTH, err, sizeof err);
         if (!inputs) {
-            fprintf(stderr, "tactus run: --input-json: %s\n", err);
+            cli_error("tactus run: --input-json: %s\n", err);
             return NULL;
         }
         if (!cJSON_IsObject(inputs)) {
-            fprintf(stderr, "tactus run: --input-json must be a JSON object, like '{\"name\": \"Ada\"}'\n");
+            cli_error("tactus run: --input-json must be a JSON object, like '{\"name\": \"Ada\"}'\n");
             cJSON_Delete(inputs);
             return NULL;
         }
@@ -194,7 +194,7 @@ static cJSON *build_inputs(const fe_procedure *main, char **kv, size_t n_kv, con
     for (size_t i = 0; i < n_kv; i++) {
         char *eq = strchr(kv[i], '=');
         if (!eq || eq == kv[i]) {
-            fprintf(stderr, "tactus run: --input takes KEY=VALUE, not '%s'\n", kv[i]);
+            cli_error("tactus run: --input takes KEY=VALUE, not '%s'\n", kv[i]);
             cJSON_Delete(inputs);
             return NULL;
         }
@@ -206,7 +206,7 @@ static cJSON *build_inputs(const fe_procedure *main, char **kv, size_t n_kv, con
             tx_buf_init(&b, 1024);
             for (const fe_field *x = schema->fields; x; x = x->next)
                 tx_buf_printf(&b, "%s%s", b.len ? ", " : "", x->name);
-            fprintf(stderr, "tactus run: unknown input '%s'; the procedure declares: %s\n", key,
+            cli_error("tactus run: unknown input '%s'; the procedure declares: %s\n", key,
                     b.len ? b.data : "no inputs");
             tx_buf_free(&b);
             cJSON_Delete(inputs);
@@ -215,7 +215,7 @@ static cJSON *build_inputs(const fe_procedure *main, char **kv, size_t n_kv, con
         size_t bad = tx_utf8_invalid_at(val, strlen(val));
         if (val[bad]) {
             /* Never passed on "repaired": the run would see other text. */
-            fprintf(stderr,
+            cli_error(
                     "tactus run: --input %s: byte %zu of the value (0x%02X) is not UTF-8; inputs "
                     "are text: convert it (iconv -t UTF-8) or pass the data as a file\n",
                     key, bad + 1, (unsigned char)val[bad]);
@@ -224,7 +224,7 @@ static cJSON *build_inputs(const fe_procedure *main, char **kv, size_t n_kv, con
         }
         cJSON *v = NULL;
         if (!typed_input(fd, key, val, &v, err, sizeof err)) {
-            fprintf(stderr, "tactus run: %s\n", err);
+            cli_error("tactus run: %s\n", err);
             cJSON_Delete(inputs);
             return NULL;
         }
@@ -235,7 +235,7 @@ static cJSON *build_inputs(const fe_procedure *main, char **kv, size_t n_kv, con
         for (const fe_field *fd = schema->fields; fd; fd = fd->next) {
             bool has_default = fd->default_value && fd->default_value->kind != FE_NIL;
             if (fd->required && !has_default && !cJSON_HasObjectItem(inputs, fd->name)) {
-                fprintf(stderr,
+                cli_error(
                         "tactus run: missing required input '%s' (%s); pass --input %s=<value>\n",
                         fd->name, fe_type_name(fd->type), fd->name);
                 cJSON_Delete(inputs);
@@ -278,11 +278,11 @@ static void print_human_result(const th_run_result *res, const char *path, long 
         } else if (res->output && !cJSON_IsNull(res->output)) {
             cli_print_json(stdout, res->output);
         }
-        fprintf(stderr, "completed in %lld ms (run %s)\n", ms, res->run_id);
+        cli_error("completed in %lld ms (run %s)\n", ms, res->run_id);
         return;
     }
     if (res->status == TH_WAITING) {
-        fprintf(stderr, "waiting for a person (run %s); no process stays alive:\n", res->run_id);
+        cli_error("waiting for a person (run %s); no process stays alive:\n", res->run_id);
         const cJSON *p;
         cJSON_ArrayForEach(p, res->pending)
         {
@@ -291,12 +291,12 @@ static void print_human_result(const th_run_result *res, const char *path, long 
             const char *rid = hl_json_str(p, "request_id");
             char *tr = tx_term_text(rid ? rid : "?"), *tk = tx_term_text(kind ? kind : "request"),
                  *tm = tx_term_text(msg ? msg : "");
-            fprintf(stderr, "  [%s] %s: %s\n", tr ? tr : "?", tk ? tk : "", tm ? tm : "");
+            cli_error("  [%s] %s: %s\n", tr ? tr : "?", tk ? tk : "", tm ? tm : "");
             tx_free(tr);
             tx_free(tk);
             tx_free(tm);
         }
-        fprintf(stderr,
+        cli_error(
                 "Answer with:  tactus approve %s REQUEST   (approvals: yes; no: --deny; other kinds: --value JSON)\n"
                 "then:         tactus resume %s\n",
                 res->run_id, res->run_id);
@@ -309,13 +309,13 @@ static void print_human_result(const th_run_result *res, const char *path, long 
     /* The message and traceback quote the procedure's text: made inert. */
     char *tmsg = tx_term_text(msg ? msg : "the procedure failed"), *ttb = tx_term_text(tb ? tb : "");
     if (file && *file && cJSON_IsNumber(line))
-        fprintf(stderr, "%s:%d: error: %s\n", file, line->valueint, tmsg ? tmsg : "");
+        cli_error("%s:%d: error: %s\n", file, line->valueint, tmsg ? tmsg : "");
     else
-        fprintf(stderr, "%s: error: %s\n", file && *file ? file : path, tmsg ? tmsg : "");
-    if (ttb && *ttb) fprintf(stderr, "%s\n", ttb);
+        cli_error("%s: error: %s\n", file && *file ? file : path, tmsg ? tmsg : "");
+    if (ttb && *ttb) cli_error("%s\n", ttb);
     tx_free(tmsg);
     tx_free(ttb);
-    fprintf(stderr, "failed after %lld ms (run %s)\n", ms, res->run_id);
+    cli_error("failed after %lld ms (run %s)\n", ms, res->run_id);
 }
 
 static void print_json_result(const th_run_result *res)
@@ -413,14 +413,14 @@ int cli_run(int argc, char **argv)
             char *end;
             limits.instructions = strtoll(optarg, &end, 10);
             if (*end || limits.instructions <= 0) {
-                fprintf(stderr, "tactus run: --max-instructions takes a positive number\n");
+                cli_error("tactus run: --max-instructions takes a positive number\n");
                 goto done;
             }
             break;
         }
         case 'M':
             if (!parse_size(optarg, &limits.memory_bytes)) {
-                fprintf(stderr, "tactus run: --max-memory takes a size like 256m or 1g, not '%s'\n", optarg);
+                cli_error("tactus run: --max-memory takes a size like 256m or 1g, not '%s'\n", optarg);
                 goto done;
             }
             break;
@@ -428,7 +428,7 @@ int cli_run(int argc, char **argv)
             char *end;
             double s = strtod(optarg, &end);
             if (*end || s <= 0) {
-                fprintf(stderr, "tactus run: --timeout takes a positive number of seconds\n");
+                cli_error("tactus run: --timeout takes a positive number of seconds\n");
                 goto done;
             }
             limits.wall_ms = (long long)(s * 1000);
@@ -451,29 +451,29 @@ int cli_run(int argc, char **argv)
     const char *path;
     if (resume_mode) {
         if (optind != argc - 1) {
-            fprintf(stderr, "tactus resume: expected exactly one run id\n");
+            cli_error("tactus resume: expected exactly one run id\n");
             goto done;
         }
         resume_id = argv[optind++];
     }
     if (resume_id) {
         if (tj_open(store, &journal, jerr, sizeof jerr) != TX_OK) {
-            fprintf(stderr, "tactus resume: %s\n", jerr);
+            cli_error("tactus resume: %s\n", jerr);
             rc = CLI_EXIT_FAILED;
             goto done;
         }
         if (tj_run_get(journal, tenant, resume_id, &prior) != TX_OK) {
-            fprintf(stderr, "tactus resume: no run %s for tenant '%s' in %s\n", resume_id, tenant, store);
+            cli_error("tactus resume: no run %s for tenant '%s' in %s\n", resume_id, tenant, store);
             goto done;
         }
         if (strcmp(prior.status, "completed") == 0) {
-            fprintf(stderr, "tactus resume: run %s has completed; nothing to resume\n", resume_id);
+            cli_error("tactus resume: run %s has completed; nothing to resume\n", resume_id);
             goto done;
         }
         /* Fail closed before anything runs: a journal edited outside tactus
          * (a forged answer, an edited result) is never replayed. */
         if (tj_run_verify(journal, tenant, resume_id) != TX_OK) {
-            fprintf(stderr, "tactus resume: %s: %s\n", store, tj_last_error(journal));
+            cli_error("tactus resume: %s: %s\n", store, tj_last_error(journal));
             goto done;
         }
         /* One process per run: a second resume of the same run would perform
@@ -481,7 +481,7 @@ int cli_run(int argc, char **argv)
          * SIGKILL), so a crashed resume never blocks the next one. */
         run_lock = lock_run(store, resume_id);
         if (run_lock == -1) {
-            fprintf(stderr, "tactus resume: run %s is being run by another process right now\n",
+            cli_error("tactus resume: run %s is being run by another process right now\n",
                     resume_id);
             goto done;
         }
@@ -492,7 +492,7 @@ int cli_run(int argc, char **argv)
         if (hl_sha256_file(prior.procedure_path, now_sha) == TX_OK &&
             strcmp(now_sha, prior.source_sha256) != 0) {
             if (!allow_changed_source) {
-                fprintf(stderr,
+                cli_error(
                         "tactus resume: run %s: %s changed since the run started (sha256 %.12s..., now "
                         "%.12s...); its recorded effects answered the old procedure: put the file "
                         "back, or resume with --allow-changed-source to accept the change (recorded "
@@ -507,7 +507,7 @@ int cli_run(int argc, char **argv)
             tx_status ns = tj_run_note(journal, resume_id, "allow_changed_source", note);
             cJSON_Delete(note);
             if (ns != TX_OK) {
-                fprintf(stderr, "tactus resume: %s: %s\n", store, tj_last_error(journal));
+                cli_error("tactus resume: %s: %s\n", store, tj_last_error(journal));
                 goto done;
             }
         }
@@ -515,7 +515,7 @@ int cli_run(int argc, char **argv)
         path = prior.procedure_path;
     } else {
         if (optind != argc - 1) {
-            fprintf(stderr, "tactus run: expected exactly one procedure file\n\n%s", run_usage);
+            cli_error("tactus run: expected exactly one procedure file\n\n%s", run_usage);
             goto done;
         }
         path = argv[optind];
@@ -526,17 +526,17 @@ int cli_run(int argc, char **argv)
     if (!cli_read_run_source("tactus run", path, &src, &len)) goto done;
     fe = fe_context_new();
     if (!fe || fe_parse(fe, path, src, len, &f) != TX_OK) {
-        fprintf(stderr, "tactus run: out of memory reading %s\n", path);
+        cli_error("tactus run: out of memory reading %s\n", path);
         goto done;
     }
     char cfg_err[1024];
     if (cli_report_syntax_errors(f)) {
-        fprintf(stderr, "tactus run: %s does not parse; nothing was run\n", path);
+        cli_error("tactus run: %s does not parse; nothing was run\n", path);
         rc = CLI_EXIT_FAILED;
         goto done;
     }
     if (cf_load(path, &config, cfg_err, sizeof cfg_err) != TX_OK) {
-        fprintf(stderr, "tactus run: configuration error: %s\n", cfg_err);
+        cli_error("tactus run: configuration error: %s\n", cfg_err);
         goto done;
     }
     if (resume_id)
@@ -554,7 +554,7 @@ int cli_run(int argc, char **argv)
     rc = CLI_EXIT_USAGE;
     char workspace[PATH_MAX], file_abs[PATH_MAX];
     if (!realpath(path, file_abs) || !cli_workspace_of(path, workspace, sizeof workspace)) {
-        fprintf(stderr, "tactus run: cannot resolve %s: %s\n", path, strerror(errno));
+        cli_error("tactus run: cannot resolve %s: %s\n", path, strerror(errno));
         goto done;
     }
     /* Before anything is recorded: a folder holding the host's own files
@@ -568,7 +568,7 @@ int cli_run(int argc, char **argv)
         if (slash) *slash = '\0';
         const char *also[] = {slash ? store_dir : NULL, NULL};
         if (sb_check_workspace(workspace, also, err, sizeof err) != TX_OK) {
-            fprintf(stderr, "tactus run: %s\n", err);
+            cli_error("tactus run: %s\n", err);
             goto done;
         }
     }
@@ -578,7 +578,7 @@ int cli_run(int argc, char **argv)
     } else {
         /* Opened only now: a usage or input error leaves no trace anywhere. */
         if (tj_open(store, &journal, jerr, sizeof jerr) != TX_OK) {
-            fprintf(stderr, "tactus run: %s\n", jerr);
+            cli_error("tactus run: %s\n", jerr);
             rc = CLI_EXIT_FAILED;
             goto done;
         }
@@ -593,7 +593,7 @@ int cli_run(int argc, char **argv)
         snprintf(rec.status, sizeof rec.status, "running");
         if (hl_sha256_file(path, rec.source_sha256) != TX_OK) rec.source_sha256[0] = '\0';
         if (tj_run_create(journal, &rec) != TX_OK) {
-            fprintf(stderr, "tactus run: cannot record the run: %s\n", tj_last_error(journal));
+            cli_error("tactus run: cannot record the run: %s\n", tj_last_error(journal));
             rc = CLI_EXIT_FAILED;
             goto done;
         }
@@ -602,7 +602,7 @@ int cli_run(int argc, char **argv)
         char err[1024] = "";
         if (cli_launcher_make(&launcher, config, workspace, run_id, stderr, &launch, err, sizeof err) !=
             TX_OK) {
-            fprintf(stderr, "tactus run: sandbox configuration error: %s\n", err[0] ? err : "out of memory");
+            cli_error("tactus run: sandbox configuration error: %s\n", err[0] ? err : "out of memory");
             goto done;
         }
     }
@@ -636,14 +636,14 @@ int cli_run(int argc, char **argv)
     th_run_result res;
     tx_status st = th_run(&ro, &res);
     if (st != TX_OK) {
-        fprintf(stderr, "tactus run: cannot start tactus-runtime: %s\n", tx_status_str(st));
+        cli_error("tactus run: cannot start tactus-runtime: %s\n", tx_status_str(st));
         rc = CLI_EXIT_FAILED;
         goto done;
     }
     {
         static const char *const status_names[] = {"completed", "failed", "waiting"};
         if (tj_run_finish(journal, tenant, run_id, status_names[res.status], res.output, res.error) != TX_OK)
-            fprintf(stderr, "tactus run: warning: the run's outcome was not recorded: %s\n",
+            cli_error("tactus run: warning: the run's outcome was not recorded: %s\n",
                     tj_last_error(journal));
         if (res.status == TH_WAITING) {
             /* The journal's requests (with their ids) are the ones to answer. */

@@ -72,7 +72,7 @@ static bool parse_opts(int argc, char **argv, runs_opts *o, int max_args)
         else if (a[0] != '-' && o->n_args < max_args)
             o->args[o->n_args++] = a;
         else {
-            fprintf(stderr, "tactus %s: unexpected argument '%s'\n\n%s", argv[0], a, runs_usage);
+            cli_error("tactus %s: unexpected argument '%s'\n\n%s", argv[0], a, runs_usage);
             return false;
         }
     }
@@ -88,7 +88,7 @@ static tj_journal *open_journal(const runs_opts *o, const char *cmd)
     else
         tj_default_path(path, sizeof path);
     tj_journal *j = NULL;
-    if (tj_open(path, &j, err, sizeof err) != TX_OK) fprintf(stderr, "tactus %s: %s\n", cmd, err);
+    if (tj_open(path, &j, err, sizeof err) != TX_OK) cli_error("tactus %s: %s\n", cmd, err);
     return j;
 }
 
@@ -114,7 +114,7 @@ static int cmd_runs(const runs_opts *o)
         bool ok = false;
         for (int i = 0; i < 4; i++) ok |= strcmp(o->status, statuses[i]) == 0;
         if (!ok) {
-            fprintf(stderr, "tactus runs: --status takes running, waiting, completed or failed\n");
+            cli_error("tactus runs: --status takes running, waiting, completed or failed\n");
             return CLI_EXIT_USAGE;
         }
     }
@@ -122,7 +122,7 @@ static int cmd_runs(const runs_opts *o)
     if (!j) return CLI_EXIT_FAILED;
     cJSON *list = NULL;
     tx_status st = tj_run_list(j, o->tenant, o->status, &list);
-    if (st != TX_OK) fprintf(stderr, "tactus runs: %s\n", tj_last_error(j));
+    if (st != TX_OK) cli_error("tactus runs: %s\n", tj_last_error(j));
     if (st == TX_OK && o->json) {
         print_doc(list);
     } else if (st == TX_OK) {
@@ -164,7 +164,7 @@ static int cmd_approval_show(const runs_opts *o, const char *req)
     tj_human h;
     if (tj_human_get(j, o->tenant, req, &h) != TX_OK) {
         char *t = tx_term_text(req);
-        fprintf(stderr, "tactus approvals show: no request %s for tenant '%s' (tactus approvals lists them)\n",
+        cli_error("tactus approvals show: no request %s for tenant '%s' (tactus approvals lists them)\n",
                 t ? t : "?", o->tenant);
         tx_free(t);
         tj_close(j);
@@ -232,20 +232,20 @@ static int cmd_approvals(const runs_opts *o)
 {
     if (o->n_args >= 1 && strcmp(o->args[0], "show") == 0) {
         if (o->n_args != 2) {
-            fprintf(stderr, "tactus approvals show: expected REQUEST (an id from tactus approvals)\n\n%s", runs_usage);
+            cli_error("tactus approvals show: expected REQUEST (an id from tactus approvals)\n\n%s", runs_usage);
             return CLI_EXIT_USAGE;
         }
         return cmd_approval_show(o, o->args[1]);
     }
     if (o->n_args > 0) {
-        fprintf(stderr, "tactus approvals: unexpected argument (only 'show REQUEST')\n\n%s", runs_usage);
+        cli_error("tactus approvals: unexpected argument (only 'show REQUEST')\n\n%s", runs_usage);
         return CLI_EXIT_USAGE;
     }
     tj_journal *j = open_journal(o, "approvals");
     if (!j) return CLI_EXIT_FAILED;
     cJSON *list = NULL;
     tx_status st = tj_human_pending(j, o->tenant, &list);
-    if (st != TX_OK) fprintf(stderr, "tactus approvals: %s\n", tj_last_error(j));
+    if (st != TX_OK) cli_error("tactus approvals: %s\n", tj_last_error(j));
     if (st == TX_OK && o->json) {
         print_doc(list);
     } else if (st == TX_OK) {
@@ -412,7 +412,7 @@ static bool answer_fits(const tj_human *h, const cJSON *answer, char *why, size_
 static int cmd_approve(const runs_opts *o)
 {
     if (o->n_args != 2) {
-        fprintf(stderr, "tactus approve: expected RUN and REQUEST\n\n%s", runs_usage);
+        cli_error("tactus approve: expected RUN and REQUEST\n\n%s", runs_usage);
         return CLI_EXIT_USAGE;
     }
     const char *run = o->args[0], *req = o->args[1];
@@ -423,7 +423,7 @@ static int cmd_approve(const runs_opts *o)
     else
         snprintf(full, sizeof full, "%s.%s", run, req);
     if (strncmp(full, run, strlen(run)) != 0 || full[strlen(run)] != '.') {
-        fprintf(stderr, "tactus approve: request %s does not belong to run %s\n", req, run);
+        cli_error("tactus approve: request %s does not belong to run %s\n", req, run);
         return CLI_EXIT_USAGE;
     }
     tj_journal *j = open_journal(o, "approve");
@@ -431,7 +431,7 @@ static int cmd_approve(const runs_opts *o)
     tj_human h;
     int rc = CLI_EXIT_OK;
     if (tj_human_get(j, o->tenant, full, &h) != TX_OK) {
-        fprintf(stderr, "tactus approve: no request %s for tenant '%s' (see tactus approvals)\n",
+        cli_error("tactus approve: no request %s for tenant '%s' (see tactus approvals)\n",
                 full, o->tenant);
         tj_close(j);
         return CLI_EXIT_USAGE;
@@ -439,7 +439,7 @@ static int cmd_approve(const runs_opts *o)
     /* An answer joins the run's sealed chain: never add one to a journal
      * edited outside tactus. */
     if (tj_run_verify(j, o->tenant, run) != TX_OK) {
-        fprintf(stderr, "tactus approve: %s\n", tj_last_error(j));
+        cli_error("tactus approve: %s\n", tj_last_error(j));
         tj_human_free(&h);
         tj_close(j);
         return CLI_EXIT_USAGE;
@@ -449,7 +449,7 @@ static int cmd_approve(const runs_opts *o)
     if (o->value && yes_no) {
         /* A yes/no is given by the command itself, never by a value that
          * could be mistyped ("maybe", "no", "false" taken as a string). */
-        fprintf(stderr,
+        cli_error(
                 "tactus approve: request %s is an approval: it takes no --value; approve it with "
                 "`tactus approve %s %s`, or refuse it with --deny\n",
                 full, run, req);
@@ -462,7 +462,7 @@ static int cmd_approve(const runs_opts *o)
         answer = tp_json_parse_strict(o->value, strlen(o->value), TP_JSON_MAX_DEPTH, why, sizeof why);
         if (!answer && strchr("[{\"", o->value[0]) && o->value[0]) {
             char *t = tx_term_text(why);
-            fprintf(stderr, "tactus approve: --value: %s\n", t ? t : why);
+            cli_error("tactus approve: --value: %s\n", t ? t : why);
             tx_free(t);
             rc = CLI_EXIT_USAGE;
         } else if (!answer) {
@@ -473,13 +473,13 @@ static int cmd_approve(const runs_opts *o)
     } else if (o->deny) {
         answer = cJSON_CreateNull();
     } else {
-        fprintf(stderr, "tactus approve: a %s request needs its answer: --value JSON\n", h.kind);
+        cli_error("tactus approve: a %s request needs its answer: --value JSON\n", h.kind);
         rc = CLI_EXIT_USAGE;
     }
     char why[900];
     if (rc == CLI_EXIT_OK && o->value && !answer_fits(&h, answer, why, sizeof why)) {
         char *t = tx_term_text(why);
-        fprintf(stderr,
+        cli_error(
                 "tactus approve: %s refused for request %s: %s (the request is still pending; "
                 "see it whole with tactus approvals show %s)\n",
                 o->value, full, t ? t : "", full);
@@ -489,10 +489,10 @@ static int cmd_approve(const runs_opts *o)
     if (rc == CLI_EXIT_OK) {
         const char *who = o->as ? o->as : getenv("USER") ? getenv("USER") : "cli";
         if (strcmp(h.status, "pending") != 0) {
-            fprintf(stderr, "tactus approve: request %s is %s already\n", full, h.status);
+            cli_error("tactus approve: request %s is %s already\n", full, h.status);
             rc = CLI_EXIT_USAGE;
         } else if (tj_human_answer(j, o->tenant, full, h.request_hash, answer, who, "answered") != TX_OK) {
-            fprintf(stderr, "tactus approve: %s\n", tj_last_error(j));
+            cli_error("tactus approve: %s\n", tj_last_error(j));
             rc = CLI_EXIT_FAILED;
         } else if (o->json) {
             cJSON *doc = cJSON_CreateObject();
@@ -517,14 +517,14 @@ static int cmd_approve(const runs_opts *o)
 static int cmd_show(const runs_opts *o)
 {
     if (o->n_args != 1) {
-        fprintf(stderr, "tactus show: expected RUN\n\n%s", runs_usage);
+        cli_error("tactus show: expected RUN\n\n%s", runs_usage);
         return CLI_EXIT_USAGE;
     }
     tj_journal *j = open_journal(o, "show");
     if (!j) return CLI_EXIT_FAILED;
     tj_run r;
     if (tj_run_get(j, o->tenant, o->args[0], &r) != TX_OK) {
-        fprintf(stderr, "tactus show: no run %s for tenant '%s'\n", o->args[0], o->tenant);
+        cli_error("tactus show: no run %s for tenant '%s'\n", o->args[0], o->tenant);
         tj_close(j);
         return CLI_EXIT_USAGE;
     }
@@ -594,7 +594,7 @@ static int cmd_show(const runs_opts *o)
 static int cmd_audit(const runs_opts *o)
 {
     if (o->n_args != 1) {
-        fprintf(stderr, "tactus audit: expected RUN\n\n%s", runs_usage);
+        cli_error("tactus audit: expected RUN\n\n%s", runs_usage);
         return CLI_EXIT_USAGE;
     }
     char store[4096], path[4200];
@@ -614,7 +614,7 @@ static int cmd_audit(const runs_opts *o)
     if (st == TX_ENOENT) {
         text = tx_strdup("");
     } else if (st != TX_OK) {
-        fprintf(stderr, "tactus audit: cannot read %s: %s\n", path, e ? strerror(e) : tx_status_str(st));
+        cli_error("tactus audit: cannot read %s: %s\n", path, e ? strerror(e) : tx_status_str(st));
         return CLI_EXIT_FAILED;
     }
     cJSON *list = cJSON_CreateArray();

@@ -55,7 +55,7 @@ static int cmd_status(bool json)
     char err[512];
     if (cf_load(".", &config, err, sizeof err) != TX_OK) {
         /* an untrusted project file with a privileged key, as for tactus run */
-        fprintf(stderr, "tactus sandbox status: configuration error: %s\n", err);
+        cli_error("tactus sandbox status: configuration error: %s\n", err);
         return CLI_EXIT_USAGE;
     }
     sb_image_name(config, image, sizeof image);
@@ -86,16 +86,16 @@ static int cmd_rebuild(bool force)
 {
     char reason[256], runtime[PATH_MAX], image[256], detail[512], err[1024];
     if (!sb_docker_available(reason, sizeof reason)) {
-        fprintf(stderr, "tactus sandbox rebuild: Docker not available: %s\n", reason);
+        cli_error("tactus sandbox rebuild: Docker not available: %s\n", reason);
         return EXIT_NO_DOCKER;
     }
     if (sb_find_runtime(runtime, sizeof runtime) != TX_OK) {
-        fprintf(stderr, "tactus sandbox rebuild: tactus-runtime not found beside tactus\n");
+        cli_error("tactus sandbox rebuild: tactus-runtime not found beside tactus\n");
         return CLI_EXIT_FAILED;
     }
     cJSON *config = NULL;
     if (cf_load(".", &config, err, sizeof err) != TX_OK) {
-        fprintf(stderr, "tactus sandbox rebuild: configuration error: %s\n", err);
+        cli_error("tactus sandbox rebuild: configuration error: %s\n", err);
         return CLI_EXIT_USAGE;
     }
     sb_image_name(config, image, sizeof image);
@@ -105,7 +105,7 @@ static int cmd_rebuild(bool force)
         return CLI_EXIT_OK;
     }
     if (sb_build_image(image, runtime, NULL, stdout, err, sizeof err) != TX_OK) {
-        fprintf(stderr, "tactus sandbox rebuild: %s\n", err);
+        cli_error("tactus sandbox rebuild: %s\n", err);
         return CLI_EXIT_FAILED;
     }
     sb_image_state(image, runtime, detail, sizeof detail);
@@ -138,32 +138,32 @@ static int cmd_doctor(bool json, const char *target, const char *const *probe_ar
     char reason[256], runtime[PATH_MAX], probe[PATH_MAX], image[256], detail[512], err[1024];
     char dir[PATH_MAX + 8], cfg_path[PATH_MAX + 8];
     if (!sb_docker_available(reason, sizeof reason)) {
-        fprintf(stderr, "tactus sandbox doctor: Docker not available: %s\n", reason);
+        cli_error("tactus sandbox doctor: Docker not available: %s\n", reason);
         return EXIT_NO_DOCKER;
     }
     if (sb_find_runtime(runtime, sizeof runtime) != TX_OK || !sibling_exe("tactus-probe", probe, sizeof probe)) {
-        fprintf(stderr, "tactus sandbox doctor: tactus-runtime or tactus-probe not found beside tactus\n");
+        cli_error("tactus sandbox doctor: tactus-runtime or tactus-probe not found beside tactus\n");
         return CLI_EXIT_FAILED;
     }
     if (!doctor_target(target, dir, cfg_path)) {
-        fprintf(stderr, "tactus sandbox doctor: cannot read %s\n", target ? target : ".");
+        cli_error("tactus sandbox doctor: cannot read %s\n", target ? target : ".");
         return CLI_EXIT_USAGE;
     }
     cJSON *config = NULL;
     if (cf_load(cfg_path, &config, err, sizeof err) != TX_OK) {
-        fprintf(stderr, "tactus sandbox doctor: configuration error: %s\n", err);
+        cli_error("tactus sandbox doctor: configuration error: %s\n", err);
         return CLI_EXIT_USAGE;
     }
     sb_image_name(config, image, sizeof image);
     if (sb_image_state(image, runtime, detail, sizeof detail) != SB_IMAGE_CURRENT &&
         sb_build_image(image, runtime, NULL, NULL, err, sizeof err) != TX_OK) {
-        fprintf(stderr, "tactus sandbox doctor: cannot build %s: %s\n", image, err);
+        cli_error("tactus sandbox doctor: cannot build %s: %s\n", image, err);
         cJSON_Delete(config);
         return CLI_EXIT_FAILED;
     }
     sb_doctor_result r;
     if (sb_doctor(config, image, dir, probe, probe_args, &r, stderr, err, sizeof err) != TX_OK) {
-        fprintf(stderr, "tactus sandbox doctor: sandbox configuration error: %s\n", err);
+        cli_error("tactus sandbox doctor: sandbox configuration error: %s\n", err);
         cJSON_Delete(config);
         return CLI_EXIT_USAGE;
     }
@@ -174,7 +174,7 @@ static int cmd_doctor(bool json, const char *target, const char *const *probe_ar
         printf("{\"exit\": %d, \"timed_out\": %s, \"memory_limit\": \"%s\"}\n", r.exit_status,
                r.exit_status == -1 ? "true" : "false", r.memory);
     } else if (!r.report) {
-        fprintf(stderr, "tactus sandbox doctor: the probe gave no report (exit %d): %.300s\n",
+        cli_error("tactus sandbox doctor: the probe gave no report (exit %d): %.300s\n",
                 r.exit_status, r.errors.data ? r.errors.data : "");
         status = CLI_EXIT_FAILED;
     } else {
@@ -230,13 +230,13 @@ int cli_sandbox(int argc, char **argv)
         } else if (argv[i][0] != '-' && !target) {
             target = argv[i];
         } else {
-            fprintf(stderr, "tactus sandbox: unknown option '%s'\n\n%s", argv[i], sandbox_usage);
+            cli_error("tactus sandbox: unknown option '%s'\n\n%s", argv[i], sandbox_usage);
             return CLI_EXIT_USAGE;
         }
     }
     if (strcmp(sub, "status") == 0) return cmd_status(json);
     if (strcmp(sub, "rebuild") == 0) return cmd_rebuild(force);
     if (strcmp(sub, "doctor") == 0) return cmd_doctor(json, target, probe_args);
-    fprintf(stderr, "tactus sandbox: unknown subcommand '%s'\n\n%s", sub, sandbox_usage);
+    cli_error("tactus sandbox: unknown subcommand '%s'\n\n%s", sub, sandbox_usage);
     return CLI_EXIT_USAGE;
 }

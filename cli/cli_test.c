@@ -74,7 +74,7 @@ int cli_test(int argc, char **argv)
         case 't': {
             char err[512];
             if (!sp_tags_valid(optarg, err, sizeof err)) {
-                fprintf(stderr, "tactus test: %s\n", err);
+                cli_error("tactus test: %s\n", err);
                 return CLI_EXIT_USAGE;
             }
             o.tags = optarg;
@@ -88,7 +88,7 @@ int cli_test(int argc, char **argv)
             else if (strcmp(optarg, "junit") == 0)
                 format = SP_FORMAT_JUNIT;
             else {
-                fprintf(stderr, "tactus test: --format takes pretty, json or junit, not '%s'\n",
+                cli_error("tactus test: --format takes pretty, json or junit, not '%s'\n",
                         optarg);
                 return CLI_EXIT_USAGE;
             }
@@ -114,7 +114,7 @@ int cli_test(int argc, char **argv)
     const char *output = b.output;
     bool no_sandbox = b.no_sandbox;
     if (optind >= argc) {
-        fprintf(stderr, "tactus test: no file or directory given\n\n%s", test_usage);
+        cli_error("tactus test: no file or directory given\n\n%s", test_usage);
         return CLI_EXIT_USAGE;
     }
 
@@ -131,7 +131,7 @@ int cli_test(int argc, char **argv)
         if (in.files[i].f->specs)
             with_specs++;
         else
-            fprintf(stderr,
+            cli_error(
                     "tactus test: warning: %s has no Specifications; nothing to test there\n",
                     in.paths.paths[i]);
     }
@@ -154,25 +154,25 @@ int cli_test(int argc, char **argv)
         if (!in.files[i].f->specs) continue;
         char workspace[PATH_MAX];
         if (!cli_workspace_of(in.paths.paths[i], workspace, sizeof workspace)) {
-            fprintf(stderr, "tactus test: cannot resolve %s: %s\n", in.paths.paths[i],
+            cli_error("tactus test: cannot resolve %s: %s\n", in.paths.paths[i],
                     strerror(errno));
             goto done;
         }
         cli_load_env_files(in.paths.paths[i]);
         if (sp_suite_add(suite, in.files[i].f, in.files[i].config, workspace, &o) != TX_OK) {
-            fprintf(stderr, "tactus test: out of memory\n");
+            cli_error("tactus test: out of memory\n");
             goto done;
         }
     }
     if (sp_suite_count(suite) == 0) {
-        fprintf(stderr, "tactus test: no scenario to run%s\n",
+        cli_error("tactus test: no scenario to run%s\n",
                 o.scenario || o.tags ? " (none matches --scenario/--tags)" : "");
         rc = CLI_EXIT_FAILED;
         goto done;
     }
     out = output ? fopen(output, "w") : stdout;
     if (!out) {
-        fprintf(stderr, "tactus test: cannot write %s: %s\n", output, strerror(errno));
+        cli_error("tactus test: cannot write %s: %s\n", output, strerror(errno));
         goto done;
     }
     o.progress = isatty(STDERR_FILENO) && !getenv("NO_COLOR");
@@ -181,11 +181,11 @@ int cli_test(int argc, char **argv)
                    format == SP_FORMAT_PRETTY && !output && isatty(STDOUT_FILENO) &&
                        !getenv("NO_COLOR"));
     if (st != TX_OK)
-        fprintf(stderr, "tactus test: interrupted; scenarios not run are reported skipped\n");
+        cli_error("tactus test: interrupted; scenarios not run are reported skipped\n");
     rc = sp_suite_passed(suite) ? CLI_EXIT_OK : CLI_EXIT_FAILED;
 done:
     if (out && out != stdout && fclose(out) != 0) {
-        fprintf(stderr, "tactus test: cannot write %s: %s\n", output, strerror(errno));
+        cli_error("tactus test: cannot write %s: %s\n", output, strerror(errno));
         rc = CLI_EXIT_USAGE;
     }
     sp_suite_free(suite);

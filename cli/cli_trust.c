@@ -133,14 +133,14 @@ int cli_trust(int argc, char **argv)
     const char *target = optind < argc ? argv[optind] : ".";
     struct stat sb;
     if (stat(target, &sb) != 0) {
-        fprintf(stderr, "tactus trust: %s: no such file or folder\n", target);
+        cli_error("tactus trust: %s: no such file or folder\n", target);
         return CLI_EXIT_USAGE;
     }
     file_list l = {0};
     project_files(target, &l);
     int rc = CLI_EXIT_OK;
     if (l.n == 0) {
-        fprintf(stderr,
+        cli_error(
                 "tactus trust: nothing to trust in %s: no .tactus/config.yml, FILE.tac.yml or "
                 ".env there\n",
                 target);
@@ -148,7 +148,7 @@ int cli_trust(int argc, char **argv)
     } else {
         char err[PATH_MAX + 128];
         if (cf_trust_update((const char *const *)l.paths, l.n, revoke, err, sizeof err) != TX_OK) {
-            fprintf(stderr, "tactus trust: %s\n", err);
+            cli_error("tactus trust: %s\n", err);
             rc = CLI_EXIT_FAILED;
         } else {
             for (size_t i = 0; i < l.n; i++)

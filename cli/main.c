@@ -63,6 +63,6 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "runs") || !strcmp(cmd, "approvals") || !strcmp(cmd, "approve") ||
         !strcmp(cmd, "resume") || !strcmp(cmd, "show") || !strcmp(cmd, "audit"))
         return cli_runs(argc - 1, argv + 1);
-    fprintf(stderr, "tactus: unknown command '%s'\n\n%s", cmd, usage);
+    cli_error("tactus: unknown command '%s'\n\n%s", cmd, usage);
     return CLI_EXIT_USAGE;
 }

@@ -665,9 +665,11 @@ static void write_pretty(const ev_suite *s, const ev_options *o, FILE *out, bool
     for (size_t e = 0; e < s->n; e++) {
         const ev_eval *ev = &s->evals[e];
         ev_score sc = score(ev);
+        char *tpath = tx_term_text(ev->f->path); /* the procedure's file name: made inert */
         fprintf(out, "%sEvaluation%s %s:%u  (%zu case%s x %d run%s, %s mode)\n", e ? "\n" : "", "",
-                ev->f->path, ev->at.line, ev->n_cases, ev->n_cases == 1 ? "" : "s", ev->runs,
+                tpath ? tpath : "", ev->at.line, ev->n_cases, ev->n_cases == 1 ? "" : "s", ev->runs,
                 ev->runs == 1 ? "" : "s", o->mock ? "mocked" : "real");
+        tx_free(tpath);
         for (size_t i = 0; i < ev->n_cases; i++) {
             const ev_case *c = &ev->cases[i];
             int passed = 0;

@@ -98,9 +98,12 @@ void sp_write_pretty(const sp_case *cases, size_t n, const sp_options *o, FILE *
         const sp_case *c = &cases[i];
         if (c->spec != spec) {
             spec = c->spec;
+            /* The name and the path are the procedure's: made inert. */
             char *tf = tx_term_text(spec->feature_name ? spec->feature_name : "");
-            fprintf(out, "\nFeature: %s  %s(%s)%s\n", tf ? tf : "", dim, c->file->f->path, off);
+            char *tp = tx_term_text(c->file->f->path);
+            fprintf(out, "\nFeature: %s  %s(%s)%s\n", tf ? tf : "", dim, tp ? tp : "", off);
             tx_free(tf);
+            tx_free(tp);
         }
         sp_status st = case_status(c);
         passed += st == SP_PASSED;
@@ -136,7 +139,9 @@ void sp_write_pretty(const sp_case *cases, size_t n, const sp_options *o, FILE *
             tx_line_col lc = where(c, stp->step->span);
             fprintf(out, "      %sFailed:%s %s ", red, off, stp->step->keyword);
             tx_fputs_term(stp->text, out);
-            fprintf(out, "\n        %s:%u:%u: ", c->file->f->path, lc.line, lc.column);
+            fputs("\n        ", out);
+            tx_fputs_term(c->file->f->path, out);
+            fprintf(out, ":%u:%u: ", lc.line, lc.column);
             tx_fputs_term(shown->steps[k].error ? shown->steps[k].error : "failed", out);
             fputc('\n', out);
             break;
@@ -328,7 +333,8 @@ void sp_write_junit(const sp_case *cases, size_t n, const sp_options *o, FILE *o
                     fputs("      <failure type=\"AssertionError\" message=\"", out);
                     xml_text(out, oc->steps[s].error);
                     fputs("\">", out);
-                    fprintf(out, "%s:%u:%u: ", c->file->f->path, lc.line, lc.column);
+                    xml_text(out, c->file->f->path);
+                    fprintf(out, ":%u:%u: ", lc.line, lc.column);
                     xml_text(out, stp->step->keyword);
                     fputc(' ', out);
                     xml_text(out, stp->text);

@@ -165,3 +165,31 @@ contains 'result \x1b[2J end' "$work/out" "the printed result: escaped"
 t show "$run" --json
 contains '\u001b[2J' "$work/out" "show --json: the exact text, JSON-escaped"
 note "procedure text reaches the terminal escaped (print, Log, Stage, approvals, show, runs, errors, result)"
+
+# ---- 5. what the person sees is what the bytes say ------------------------------------------------
+# Trojan Source in an approval: "staging" RLO LRI "dorp" PDI shows as
+# "staging prod" on a bidi-aware terminal; the overrides must be shown.
+cat >"$work/p/bidi.tac" <<'TAC'
+Procedure { function()
+    return Human.approve({message = "Deploy to staging\u{202E}\u{2066}dorp\u{2069}?"})
+end }
+TAC
+t run --no-sandbox "$work/p/bidi.tac"
+expect_rc 3 "bidi: suspends"
+grep -q $'\xe2\x80\xae' "$work/err" && fail "bidi: a raw RIGHT-TO-LEFT OVERRIDE reached the terminal"
+contains 'staging\u202e\u2066dorp\u2069?' "$work/err" "bidi: the overrides shown"
+t approvals
+grep -q $'\xe2\x80\xae' "$work/out" && fail "bidi: a raw override in the approvals listing"
+contains 'staging\u202e\u2066dorp\u2069?' "$work/out" "bidi: approvals listing"
+# A file named with an escape sequence (a cloned repository can ship one):
+# its name is the procedure's text too, in every message that quotes it.
+name=$'a\e]52;c;UFdORUQ=\a\e[2Jb.tac'
+printf 'Procedure { function() error("boom") end }\nSpecifications([[\nFeature: f\n  Scenario: s\n    Then the procedure should complete successfully\n]])\n' >"$work/p/$name"
+(cd "$work/p" && "$tactus" test --no-sandbox . >"$work/out" 2>"$work/err" </dev/null)
+no_raw_controls "$work/out" "$work/err"
+contains 'a\x1b]52;c;UFdORUQ=\x07\x1b[2Jb.tac' "$work/out" "a file name in tactus test's report: escaped"
+(cd "$work/p" && "$tactus" run --no-sandbox "./$name" >"$work/out" 2>"$work/err" </dev/null)
+no_raw_controls "$work/out" "$work/err"
+contains 'a\x1b]52;c;UFdORUQ=\x07\x1b[2Jb.tac' "$work/err" "a file name in tactus run's error: escaped"
+rm -f "$work/p/$name"
+note "bidi overrides and file names with escapes are shown, not obeyed"

@@ -76,6 +76,15 @@ static void term_text_is_inert(void **state)
     t = tx_term_text("\xc2\xa0 nbsp stays");
     assert_string_equal(t, "\xc2\xa0 nbsp stays");
     tx_free(t);
+    /* Trojan Source: "staging" RLO LRI "dorp" PDI shows as "staging prod"
+     * on a bidi-aware terminal; the overrides must be seen, not obeyed. */
+    t = tx_term_text("staging\xe2\x80\xae\xe2\x81\xa6" "dorp\xe2\x81\xa9 \xe2\x80\x8b\xef\xbb\xbf\xd8\x9c");
+    assert_string_equal(t, "staging\\u202e\\u2066dorp\\u2069 \\u200b\\ufeff\\u061c");
+    tx_free(t);
+    /* Other characters of those blocks are text: an en dash, an ellipsis. */
+    t = tx_term_text("a\xe2\x80\x93" "b\xe2\x80\xa6");
+    assert_string_equal(t, "a\xe2\x80\x93" "b\xe2\x80\xa6");
+    tx_free(t);
 }
 
 static void spans_give_line_and_codepoint_column(void **state)
