@@ -12,6 +12,7 @@
  */
 #include <curl/curl.h>
 #include <errno.h>
+#include <math.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -98,9 +99,16 @@ static bool typed_input(const fe_field *fd, const char *key, const char *text, c
     case FE_TYPE_INTEGER: {
         errno = 0;
         double d = strtod(text, &end);
-        if (!*text || *end || errno) {
-            snprintf(err, errlen, "input '%s' is declared %s, but '%s' is not a number", key,
-                     fe_type_name(t), text);
+        if (!*text || *end || errno || !isfinite(d)) {
+            snprintf(err, errlen, "input '%s' is declared %s, but '%s' is not a number%s", key,
+                     fe_type_name(t), text, errno == ERANGE ? " this side of infinity" : "");
+            return false;
+        }
+        if (t == FE_TYPE_INTEGER && fabs(d) >= TP_JSON_MAX_EXACT) {
+            snprintf(err, errlen,
+                     "input '%s': %s is beyond +-9007199254740991 (2^53 - 1), the largest whole "
+                     "number kept exactly; declare the field a string to pass it whole",
+                     key, text);
             return false;
         }
         if (t == FE_TYPE_INTEGER && d != (double)(long long)d) {

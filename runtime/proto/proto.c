@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -284,6 +285,29 @@ static bool json_hazard(const char *s, size_t n, int max_depth, char *err, size_
             }
         } else if (c == '"') {
             in_string = true;
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            /* A number: the whole token, judged as a double will hold it. */
+            size_t j = i + 1;
+            bool whole = true;
+            while (j < n && strchr("0123456789.eE+-", s[j])) {
+                if (s[j] == '.' || s[j] == 'e' || s[j] == 'E') whole = false;
+                j++;
+            }
+            char num[64];
+            if (j - i < sizeof num) {
+                memcpy(num, s + i, j - i);
+                num[j - i] = '\0';
+                double d = strtod(num, NULL);
+                if (!isfinite(d)) {
+                    what = "a number beyond a double's range; send it as a string";
+                    at = i;
+                } else if (whole && fabs(d) >= TP_JSON_MAX_EXACT) {
+                    what = "a whole number beyond +-9007199254740991 (2^53 - 1), which would "
+                           "arrive as another number; send it as a string";
+                    at = i;
+                }
+            }
+            i = j - 1;
         } else if (c == '[' || c == '{') {
             if (++depth > max_depth) {
                 at = i;
@@ -304,6 +328,39 @@ static bool json_hazard(const char *s, size_t n, int max_depth, char *err, size_
     return true;
 }
 
+static int cmp_key_ptr(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The first key found twice in one object of the tree, or NULL. */
+static const char *duplicate_key(const cJSON *v, int depth)
+{
+    if (!v || depth > TP_JSON_MAX_DEPTH + 2) return NULL;
+    if (cJSON_IsObject(v)) {
+        size_t n = 0;
+        for (const cJSON *c = v->child; c; c = c->next) n++;
+        if (n > 1) {
+            const char **keys = tx_malloc(n * sizeof *keys);
+            if (keys) {
+                size_t k = 0;
+                for (const cJSON *c = v->child; c; c = c->next) keys[k++] = c->string ? c->string : "";
+                qsort(keys, n, sizeof *keys, cmp_key_ptr);
+                const char *dup = NULL;
+                for (size_t i = 1; i < n && !dup; i++)
+                    if (strcmp(keys[i - 1], keys[i]) == 0) dup = keys[i];
+                tx_free(keys);
+                if (dup) return dup;
+            }
+        }
+    }
+    for (const cJSON *c = v->child; c; c = c->next) {
+        const char *d = duplicate_key(c, depth + 1);
+        if (d) return d;
+    }
+    return NULL;
+}
+
 cJSON *tp_json_parse_strict(const char *s, size_t n, int max_depth, char *err, size_t cap)
 {
     if (n == 0) {
@@ -316,7 +373,14 @@ cJSON *tp_json_parse_strict(const char *s, size_t n, int max_depth, char *err, s
     if (tree) {
         while (end < s + n && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
             end++;
-        if (end == s + n) return tree;
+        if (end == s + n) {
+            const char *dup = duplicate_key(tree, 0);
+            if (!dup) return tree;
+            snprintf(err, cap, "the key \"%.100s\" appears twice in one object; one of its values "
+                     "would be lost: keep one", dup);
+            cJSON_Delete(tree);
+            return NULL;
+        }
     }
     size_t off = end && end >= s && end <= s + n ? (size_t)(end - s) : 0;
     int line, col;

@@ -27,6 +27,9 @@
 /* How deep JSON given to a run (inputs, answers, Json.decode) may nest:
  * Json.encode refuses deeper values, so a run could not return them. */
 #define TP_JSON_MAX_DEPTH 200
+/* 2^53: past it, a JSON number (a double) no longer holds every whole
+ * number, so an integer beyond it would arrive changed. */
+#define TP_JSON_MAX_EXACT 9007199254740992.0
 
 /* ---- incremental decoder ------------------------------------------------------------ */
 
@@ -74,6 +77,9 @@ cJSON *tp_error(long id, const char *type, const char *message);
  *   - a NUL in a string (\u0000): cJSON would cut the string there;
  *   - a lone UTF-16 surrogate (\ud800 not followed by \udc00-\udfff);
  *   - nesting deeper than max_depth;
+ *   - a number beyond a double's range (1e400), or a whole number from
+ *     +-2^53 on (it would arrive as another number);
+ *   - a key twice in one object (one of the values would be lost);
  *   - bytes that are not UTF-8, a NUL byte, text after the value, and any
  *     other syntax error (with the text near it).
  * Returns the cJSON tree (free with cJSON_Delete), or NULL with err set. */

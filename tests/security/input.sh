@@ -73,6 +73,16 @@ refused "invalid UTF-8 in --input" \
     "tactus run: --input text: byte 2 of the value (0xED) is not UTF-8; inputs are text" \
     echo.tac --input text=$'a\xed\xa0\x80b'
 
+refused "a whole number past 2^53 (it would arrive as ...992)" \
+    "tactus run: --input-json: line 1, column 16: a whole number beyond +-9007199254740991 (2^53 - 1), which would arrive as another number" \
+    echo.tac --input-json '{"data":{"id": 9007199254740993}}'
+refused "a number past a double's range (it would arrive as nil)" \
+    "tactus run: --input-json: line 1, column 9: a number beyond a double's range" \
+    echo.tac --input-json '{"data":1e400}'
+refused "a key twice (one value would be lost)" \
+    "tactus run: --input-json: the key \"text\" appears twice in one object" \
+    echo.tac --input-json '{"text":"a","text":"b"}'
+
 # A surrogate pair (an emoji) and an escaped backslash before u0000 are fine.
 t run --no-sandbox --json echo.tac --input-json '{"text":"\ud83d\ude00 \\u0000"}'
 expect_rc 0 "a surrogate pair"
