@@ -216,6 +216,43 @@ static long long journal_byte_cap(const cJSON *config)
     return (long long)(cJSON_IsNumber(v) && v->valuedouble > 0 ? v->valuedouble : JOURNAL_BYTES_DEFAULT);
 }
 
+/* Writes a reply to the runtime without ever blocking past the run's
+ * deadline (plus the 2 s the host gives a runtime to stop): a runtime that
+ * stops reading its stdin must not hang the host in write(). TX_ELIMIT
+ * when the time ran out. */
+static tx_status write_reply(run_ctx *r, const cJSON *reply)
+{
+    tx_buf b;
+    tx_buf_init(&b, TP_MAX_FRAME + 4);
+    tx_status st = tp_encode(reply, &b);
+    size_t off = 0;
+    while (st == TX_OK && off < b.len) {
+        ssize_t w = write(r->c->in, b.data + off, b.len - off);
+        if (w > 0) {
+            off += (size_t)w;
+            continue;
+        }
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0 && errno != EAGAIN) {
+            st = TX_EIO;
+            break;
+        }
+        int wait = -1;
+        if (r->deadline_ms) {
+            long long left = r->deadline_ms + 2000 - hl_now_ms();
+            if (left <= 0) {
+                st = TX_ELIMIT;
+                break;
+            }
+            wait = left > INT_MAX ? INT_MAX : (int)left;
+        }
+        struct pollfd p = {r->c->in, POLLOUT, 0};
+        if (poll(&p, 1, wait) == 0) st = TX_ELIMIT;
+    }
+    tx_buf_free(&b);
+    return st;
+}
+
 /* ---- effects: durable replay performs through the broker ----------------------------------- */
 
 static cJSON *broker_perform(void *ud, const char *run_id, long position, const cJSON *request,
@@ -427,7 +464,15 @@ static bool handle_frame(run_ctx *r, br_broker *broker, cJSON *msg, th_run_resul
         return false;
     }
     /* A runtime gone mid-effect: how it ended is told after the loop. */
-    if (tp_write_frame(r->c->in, reply) != TX_OK) r->write_failed = true;
+    tx_status ws = write_reply(r, reply);
+    if (ws == TX_ELIMIT) {
+        cJSON_Delete(reply);
+        fail_at_request(r, res, params,
+                        "the runtime stopped reading its input: the host's reply could not be "
+                        "delivered before the run's time limit, so the run was stopped");
+        return false;
+    }
+    if (ws != TX_OK) r->write_failed = true;
     cJSON_Delete(reply);
     return !r->write_failed;
 }
@@ -536,6 +581,8 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
         fail(res, "could not start tactus-runtime (it exited at once)", opt->path);
     }
     cJSON_Delete(start);
+    /* Replies are written with a deadline (write_reply). */
+    if (c.in >= 0) fcntl(c.in, F_SETFL, fcntl(c.in, F_GETFL) | O_NONBLOCK);
 
     tp_decoder dec;
     tp_decoder_init(&dec, TP_MAX_FRAME);

@@ -12,6 +12,7 @@
 #   retry-test        `tactus test --timeout 3` of an Agent retrying every 20 s
 #   journal-fill      40 host calls of 7 MiB each: budgets.journal_bytes (20 MiB) stops them
 #   print-flood       40 MiB of prints: the terminal gets 16 MiB and a note
+#   runtime-noread    a hostile runtime that never reads its replies (--timeout 3)
 #   pattern           a backtracking string.find (one C call) under --timeout 1:
 #                     the watchdog stops it and names string.find
 # Asserts the exit status, the message (file:line and "timed out after"),
@@ -99,6 +100,13 @@ YML
         # 40 MiB of prints: the terminal gets 16 MiB and one note.
         printf 'Procedure {\n  function()\n    local s = string.rep("x", 1024 * 1024)\n    for i = 1, 40 do print(s) end\n    return "woke"\n  end\n}\n' > "$work/proj/run.tac"
         timeout=60 max_ms=20000 want="the procedure has shown more than 16 MiB; the rest of its output is not shown" ;;
+    runtime-noread)
+        # A hostile runtime (native code in the sandbox) that stops reading
+        # its input: the host's 8 MiB reply cannot be written. The host
+        # must give up at the limit, not block in write().
+        export TACTUS_RUNTIME=$here/limits/noread-runtime.py
+        printf 'Procedure { function() return "woke" end }\n' > "$work/proj/run.tac"
+        timeout=3 max_ms=8000 want="the runtime stopped reading its input" ;;
     pattern)
         printf 'Procedure {\n  function()\n    local s = string.rep("a", 40)\n    s:find(string.rep("a*", 40) .. "b")\n    return "woke"\n  end\n}\n' > "$work/proj/run.tac"
         # The watchdog fires at the limit plus its grace (1 s).
