@@ -23,6 +23,15 @@
 #define TACTUS_DOCS_URL "docs"
 #endif
 
+void lsp_diag_href(const char *code, char *buf, size_t cap)
+{
+    char anchor[16];
+    size_t i = 0;
+    for (; code[i] && i + 1 < sizeof anchor; i++) anchor[i] = (char)tolower((unsigned char)code[i]);
+    anchor[i] = '\0';
+    snprintf(buf, cap, "%s/diagnostics.md#%s", TACTUS_DOCS_URL, anchor);
+}
+
 cJSON *lsp_diag_json(const lsp_server *s, const lsp_analysis *a, const char *uri, const tx_diag *d)
 {
     lsp_view v = lsp_analysis_view(s, a);
@@ -31,11 +40,8 @@ cJSON *lsp_diag_json(const lsp_server *s, const lsp_analysis *a, const char *uri
     cJSON_AddNumberToObject(o, "severity",
                             d->severity == TX_SEV_ERROR ? 1 : d->severity == TX_SEV_WARNING ? 2 : 3);
     cJSON_AddStringToObject(o, "code", d->code);
-    char href[512], anchor[16];
-    size_t i = 0;
-    for (; d->code[i] && i + 1 < sizeof anchor; i++) anchor[i] = (char)tolower((unsigned char)d->code[i]);
-    anchor[i] = '\0';
-    snprintf(href, sizeof href, "%s/diagnostics.md#%s", TACTUS_DOCS_URL, anchor);
+    char href[512];
+    lsp_diag_href(d->code, href, sizeof href);
     cJSON_AddStringToObject(cJSON_AddObjectToObject(o, "codeDescription"), "href", href);
     cJSON_AddStringToObject(o, "source", "tactus");
     cJSON_AddStringToObject(o, "message", d->message);

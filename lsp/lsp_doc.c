@@ -86,7 +86,6 @@ char *lsp_path_to_uri(const char *path)
 void lsp_analysis_free(lsp_analysis *a)
 {
     if (!a) return;
-    lsp_nav_free(a->nav);
     fe_file_free(a->file);
     tx_diag_list_free(&a->diags);
     lsp_lines_free(&a->lines);
@@ -129,6 +128,7 @@ lsp_doc *lsp_doc_find(lsp_server *s, const char *uri)
 void lsp_doc_free(lsp_doc *d)
 {
     if (!d) return;
+    lsp_nav_free(d->nav);
     if (d->good != d->an) lsp_analysis_free(d->good);
     lsp_analysis_free(d->an);
     if (d->tree) ts_tree_delete(d->tree);
@@ -337,6 +337,9 @@ lsp_analysis *lsp_doc_analysis(lsp_server *s, lsp_doc *d)
     if (d->an && d->an != d->good) lsp_analysis_free(d->an);
     d->an = a;
     if (a->file && a->file->root) {
+        /* The navigation index points into the analysis it came from. */
+        lsp_nav_free(d->nav);
+        d->nav = NULL;
         if (d->good && d->good != a) lsp_analysis_free(d->good);
         d->good = a;
         d->n_edits = 0;

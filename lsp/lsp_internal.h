@@ -157,7 +157,6 @@ typedef struct {
     tx_diag_list diags; /* ck_check's findings, exactly */
     uint64_t generation; /* of the document text analysed */
     uint64_t result_id;  /* unique across the server: pull diagnostics' resultId */
-    lsp_nav *nav;        /* symbols and occurrences, built on first use */
     /* Top-level statement ranges when Lua's compiler accepted the text; they
      * let the next analysis skip recompiling what did not change (lsp_doc.c). */
     bool lua_ok;
@@ -188,6 +187,8 @@ typedef struct lsp_doc {
     lsp_edit *edits;     /* edits since `good`, to map its positions */
     size_t n_edits, cap_edits;
     bool edits_lost; /* too many edits: `good`'s positions cannot be mapped */
+    lsp_nav *nav;        /* symbols and occurrences of the current text, built on first use */
+    uint64_t nav_generation;
     int64_t publish_due; /* monotonic ms; 0 when no push is pending */
     uint64_t published;  /* generation last pushed */
     struct lsp_doc *next;
@@ -234,7 +235,22 @@ struct lsp_server {
     /* Compiled queries (lsp_tokens.c), made on first use. */
     TSQuery *q_tactus, *q_gherkin, *q_inject;
     void *q_regex; /* compiled #match? patterns */
+    struct lsp_ts_ids *ids;
 };
+
+/* Node and field ids of the tactus grammar, looked up once. */
+typedef struct lsp_ts_ids {
+    TSSymbol identifier, chunk, block, function_declaration, function_definition, parameters,
+        variable_declaration, variable_list, expression_list, assignment_statement, for_statement,
+        for_numeric_clause, for_generic_clause, repeat_statement, dot_index_expression,
+        method_index_expression, bracket_index_expression, function_call, arguments, field,
+        table_constructor, string, string_content, label_statement, goto_statement, attribute,
+        comment, do_statement, while_statement, if_statement, return_statement, error;
+    TSFieldId f_name, f_table, f_field, f_method, f_body, f_parameters, f_clause, f_value,
+        f_key, f_arguments, f_content, f_condition;
+} lsp_ts_ids;
+
+lsp_ts_ids *lsp_ts_ids_new(void);
 
 typedef struct lsp_server lsp_server;
 
@@ -276,6 +292,8 @@ bool lsp_param_offset(lsp_server *s, lsp_doc *d, const cJSON *params, size_t *ou
 
 /* ---- diagnostics (lsp_diag.c) --------------------------------------------------------------- */
 
+/* codeDescription.href of a code: its section of docs/diagnostics.md. */
+void lsp_diag_href(const char *code, char *buf, size_t cap);
 cJSON *lsp_diag_json(const lsp_server *s, const lsp_analysis *a, const char *uri, const tx_diag *d);
 cJSON *lsp_diag_array(const lsp_server *s, const lsp_analysis *a, const char *uri);
 void lsp_diag_publish(lsp_server *s, lsp_doc *d);
@@ -311,6 +329,9 @@ typedef struct {
     const char *schema;            /* fields: "input", "output" or "state" */
     const void *decl; /* fe_procedure, fe_agent, fe_tool, fe_model, fe_field, fe_custom_step */
     bool renamable;
+    bool has_decl; /* name_start/end are valid in the current text */
+    int fields_of; /* locals: the parameter whose .x are fields of this procedure/tool, or -1 */
+    const char *fields_schema;
 } lsp_symbol;
 
 typedef struct {
@@ -320,6 +341,7 @@ typedef struct {
 } lsp_occurrence;
 
 struct lsp_nav {
+    const lsp_analysis *model; /* the analysis the declarations come from, or NULL */
     lsp_symbol *syms;
     size_t n_syms, cap_syms;
     lsp_occurrence *occs; /* sorted by start */
@@ -327,12 +349,17 @@ struct lsp_nav {
     tx_arena arena;
 };
 
-lsp_nav *lsp_nav_get(lsp_server *s, lsp_analysis *a);
+/* Symbols and occurrences of the document's current text: declarations
+ * from the latest parseable analysis (mapped through later edits), uses
+ * and locals from the current tree-sitter tree. NULL when out of memory. */
+lsp_nav *lsp_nav_get(lsp_server *s, lsp_doc *d);
 void lsp_nav_free(lsp_nav *n);
-/* The occurrence at byte `pos` of the analysed text, or NULL. */
+/* The occurrence at byte `pos` of the current text, or NULL. */
 const lsp_occurrence *lsp_nav_at(const lsp_nav *n, uint32_t pos);
-/* The symbol declared with `name` (first of its kind in the file), or -1. */
-int lsp_nav_find(const lsp_nav *n, const char *name, size_t len, bool models_only);
+/* The symbol declared in the file with `name`, or -1. */
+int lsp_nav_find(const lsp_nav *n, const char *name, size_t len);
+/* The procedure symbol whose declaration contains `pos`, or -1. */
+int lsp_nav_enclosing(const lsp_nav *n, uint32_t pos, lsp_sym_kind kind);
 
 cJSON *lsp_on_definition(lsp_server *s, const cJSON *params, lsp_error *err);
 cJSON *lsp_on_references(lsp_server *s, const cJSON *params, lsp_error *err);
@@ -343,27 +370,53 @@ cJSON *lsp_on_highlight(lsp_server *s, const cJSON *params, lsp_error *err);
 /* ---- the DSL's vocabulary (lsp_dsl.c) --------------------------------------------------------- */
 
 typedef struct {
-    const char *name;      /* "Agent", "field.string", "Human.approve", "require" */
-    const char *signature; /* as shown: "Agent { model, system_prompt, tools, ... }" */
-    const char *doc;       /* one line */
-    const char *const *keys; /* keys of its table argument, NULL-terminated, or NULL */
-    const char *const *params; /* positional parameters for signature help, or NULL */
-    bool table_call;       /* called with a table: Agent {...}, field.string{...} */
-} lsp_dsl_entry;
-
-typedef struct {
     const char *key;
     const char *doc;
 } lsp_dsl_key;
 
+typedef enum {
+    LSP_DSL_DECLARATION, /* Agent, Procedure, Tool ... (top level) */
+    LSP_DSL_FUNCTION,    /* Sleep, Human.approve, State.get ... */
+    LSP_DSL_NAMESPACE,   /* Human, State, field ... */
+    LSP_DSL_BUILDER,     /* field.string ... */
+    LSP_DSL_VALUE,       /* state, input (tables) */
+} lsp_dsl_kind;
+
+typedef struct {
+    const char *name;      /* "Agent", "field.string", "Human.approve", "require" */
+    lsp_dsl_kind kind;
+    const char *signature; /* as shown: "Agent { model = ..., tools = {...}, ... }" */
+    const char *doc;       /* one or two sentences */
+    const lsp_dsl_key *keys; /* keys of its table argument ({NULL} ends), or NULL */
+    const char *const *params; /* positional parameters for signature help, or NULL */
+} lsp_dsl_entry;
+
 const lsp_dsl_entry *lsp_dsl_find(const char *name, size_t len);
 const lsp_dsl_entry *lsp_dsl_all(size_t *count);
 /* The documentation of a table key of `owner` (e.g. Agent's "tools"), or NULL. */
-const char *lsp_dsl_key_doc(const char *owner, const char *key);
+const char *lsp_dsl_key_doc(const lsp_dsl_entry *owner, const char *key, size_t len);
 /* Lua's own globals (print, pairs, string ...) for completion. */
 extern const char *const lsp_lua_globals[];
 /* Stdlib module one-line docs. */
 const char *lsp_dsl_module_doc(const char *module);
+
+/* ---- where the cursor is (lsp_hover.c) ------------------------------------------------------------ */
+
+/* The table the cursor is in, the call it is an argument of, and the key
+ * it is the value of in an enclosing table (tools = {...} of an Agent). */
+typedef struct {
+    bool in_table;
+    char callee[128];       /* "Agent", "field.string", "Human.approve", a declared name; or "" */
+    int arg_index;          /* which argument of callee the table is */
+    char key[64];           /* the table is the value of key = {...}, or "" */
+    char outer_callee[128]; /* ... in a table passed to this call */
+    bool at_key;            /* the cursor is where a key is written */
+    uint32_t table_start;
+} lsp_table_ctx;
+
+bool lsp_table_context(lsp_server *s, lsp_doc *d, size_t pos, lsp_table_ctx *ctx);
+/* The callee name of a function_call node ("Agent" also for Agent "x" {...}). */
+bool lsp_call_name(const lsp_doc *d, TSNode call, char *buf, size_t cap);
 
 /* ---- the rest of the methods ---------------------------------------------------------------- */
 
@@ -399,6 +452,14 @@ void lsp_ws_free(lsp_workspace *ws);
 /* Starts the background indexing of the folders (after `initialized`). */
 void lsp_ws_start(lsp_server *s);
 void lsp_ws_on_watched(lsp_server *s, const cJSON *params);
+/* The client answered one of our requests (progress token creation). */
+void lsp_ws_on_response(lsp_server *s, const cJSON *id, bool ok);
+/* The editor opened (owns) or closed a file. */
+void lsp_ws_set_open(lsp_server *s, const char *path, bool open);
+/* Whether the first indexing finished, and how many files are indexed. */
+bool lsp_ws_indexing_done(lsp_server *s, size_t *files);
+/* SymbolKind number of a symbol kind (lsp_outline.c). */
+int lsp_symbol_kind_number(lsp_sym_kind k);
 /* A file the editor stopped owning: index it from disk again. */
 void lsp_ws_reindex(lsp_server *s, const char *path);
 /* Appends workspace symbols matching query to arr. */

@@ -307,6 +307,7 @@ static void on_did_open(lsp_server *s, const cJSON *params)
         show_message(s, 1, "tactus lsp: out of memory opening the document");
         return;
     }
+    lsp_ws_set_open(s, d->path, true);
     if (d->too_large) lsp_diag_too_large(s, d);
     schedule_publish(s, d, 0);
 }
@@ -568,8 +569,10 @@ static void handle_inbound(lsp_server *s, const lsp_inbound *it)
     if (!method) {
         /* A response to one of our requests (registerCapability, progress). */
         if (id && (cJSON_GetObjectItemCaseSensitive(m, "result") ||
-                   cJSON_GetObjectItemCaseSensitive(m, "error")))
+                   cJSON_GetObjectItemCaseSensitive(m, "error"))) {
+            lsp_ws_on_response(s, id, !cJSON_GetObjectItemCaseSensitive(m, "error"));
             return;
+        }
         reply_error(s, id, LSP_INVALID_REQUEST,
                     "a message needs a \"method\" (a request or notification) or, with an id, a "
                     "\"result\" or \"error\" (a response)");
