@@ -1,6 +1,5 @@
 #include "lsp_internal.h"
 #define STUB(name) cJSON *name(lsp_server *s, const cJSON *params, lsp_error *err) { (void)s; (void)params; (void)err; return cJSON_CreateNull(); }
-STUB(lsp_on_completion)
 STUB(lsp_on_document_symbol)
 STUB(lsp_on_workspace_symbol)
 STUB(lsp_on_folding_range)
