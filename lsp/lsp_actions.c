@@ -324,10 +324,10 @@ static void fix_undefined_step(actions *x, const tx_diag *dg)
 {
     char near[512];
     if (quoted_after(dg->message, "the nearest built-in step is '", '\'', near, sizeof near) && near[0]) {
-        char title[600], filled[1024];
+        char title[1200], filled[1024];
         fill_template(near, x->a->src + dg->span.start_byte, dg->span.end_byte - dg->span.start_byte, filled,
                       sizeof filled);
-        snprintf(title, sizeof title, "Use the nearest built-in step: %s", filled);
+        snprintf(title, sizeof title, "Use the nearest built-in step: %.1000s", filled);
         add_edit(x, action(x, title, "quickfix", dg, true), dg->span.start_byte, dg->span.end_byte, filled);
     }
     /* Declare a custom Step above the Specifications that use the text. */
