@@ -464,10 +464,11 @@ int lsp_symbol_kind_number(lsp_sym_kind k);
 void lsp_ws_reindex(lsp_server *s, const char *path);
 /* Appends workspace symbols matching query to arr. */
 void lsp_ws_symbols(lsp_server *s, const char *query, cJSON *arr, size_t cap);
-/* Locations, in files other than `except_path`, of a global `name` declared
- * (decls) or used (refs) there; appended to arr. */
+/* Locations, in the closed files that share the global `name` with
+ * `except_path` (see shared_files), of its declarations (decls) and uses
+ * (refs); appended to arr. declared_there: except_path declares it. */
 void lsp_ws_locations(lsp_server *s, const char *name, bool decls, bool refs,
-                      const char *except_path, cJSON *arr);
+                      const char *except_path, bool declared_there, cJSON *arr);
 /* The path of the .tac module `module` required from `from_path`, or NULL (tx_free it). */
 char *lsp_ws_module_path(const char *from_path, const char *module, size_t len);
 /* Module names of the .tac files beside `from_path` (for require completion). */

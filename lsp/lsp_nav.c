@@ -962,7 +962,7 @@ cJSON *lsp_on_definition(lsp_server *s, const cJSON *params, lsp_error *err)
     char word[256];
     if (!o && word_at(d, pos, word, sizeof word)) {
         cJSON *arr = cJSON_CreateArray();
-        lsp_ws_locations(s, word, true, false, d->path, arr);
+        lsp_ws_locations(s, word, true, false, d->path, false, arr);
         if (cJSON_GetArraySize(arr) > 0) return arr;
         cJSON_Delete(arr);
     }
@@ -988,6 +988,7 @@ cJSON *lsp_on_references(lsp_server *s, const cJSON *params, lsp_error *err)
     lsp_view v = lsp_doc_view(s, d);
     char word[256];
     const char *name = NULL;
+    bool here = false;
     if (o) {
         const lsp_symbol *y = &n->syms[o->sym];
         for (size_t i = 0; i < n->n_occs; i++) {
@@ -996,10 +997,11 @@ cJSON *lsp_on_references(lsp_server *s, const cJSON *params, lsp_error *err)
             cJSON_AddItemToArray(arr, location(&v, d->uri, x->start, x->end));
         }
         if (is_global_kind(y->kind)) name = y->name;
+        here = y->has_decl;
     } else if (word_at(d, pos, word, sizeof word)) {
         name = word;
     }
-    if (name) lsp_ws_locations(s, name, with_decl, true, d->path, arr);
+    if (name) lsp_ws_locations(s, name, with_decl, true, d->path, here, arr);
     return arr;
 }
 

@@ -746,33 +746,45 @@ static bool declares(const ws_file *f, const char *name)
     return false;
 }
 
-/* Which closed files a global `name` of `from_path` is shared with: the
- * files from_path requires, the files that require from_path, and (when
- * none of those declares it) every file that declares it. */
-static bool related(lsp_workspace *ws, const ws_file *f, const char *from_path, const char *name,
-                    bool any_declarer)
+/* The closed files that share the global `name` with `from_path`: the
+ * files declaring it (those from_path requires, or that require it; else
+ * any that declares it; or from_path itself), and every file that
+ * requires one of those. Caller holds mu; `out` has room for n_files. */
+static size_t shared_files(lsp_workspace *ws, const char *name, const char *from_path,
+                           bool from_declares, const ws_file **out)
 {
-    if (requires_path(f, from_path)) return true;
     const ws_file *from = tx_map_get(&ws->by_path, from_path, strlen(from_path));
-    if (from && requires_path(from, f->path)) return true;
-    return any_declarer && declares(f, name);
+    const char *declarers[64];
+    size_t nd = 0;
+    if (from_declares) declarers[nd++] = from_path;
+    for (int pass = 0; pass < 2 && nd == 0; pass++)
+        for (size_t i = 0; i < ws->n_files && nd < 64; i++) {
+            const ws_file *f = ws->files[i];
+            if (!declares(f, name) || !closed(ws, f)) continue;
+            bool near = requires_path(f, from_path) || (from && requires_path(from, f->path));
+            if (pass == 1 || near) declarers[nd++] = f->path;
+        }
+    size_t n = 0;
+    for (size_t i = 0; i < ws->n_files; i++) {
+        const ws_file *f = ws->files[i];
+        if (!closed(ws, f) || !strcmp(f->path, from_path)) continue;
+        bool take = false;
+        for (size_t k = 0; k < nd && !take; k++)
+            take = !strcmp(f->path, declarers[k]) || requires_path(f, declarers[k]);
+        if (take) out[n++] = f;
+    }
+    return n;
 }
 
 void lsp_ws_locations(lsp_server *s, const char *name, bool decls, bool refs,
-                      const char *except_path, cJSON *arr)
+                      const char *except_path, bool declared_there, cJSON *arr)
 {
     lsp_workspace *ws = s->ws;
     pthread_mutex_lock(&ws->mu);
-    bool any = true;
-    /* Prefer the files this one shares modules with. */
-    for (size_t i = 0; i < ws->n_files; i++)
-        if (closed(ws, ws->files[i]) && related(ws, ws->files[i], except_path, name, false) &&
-            declares(ws->files[i], name))
-            any = false;
-    for (size_t i = 0; i < ws->n_files; i++) {
-        const ws_file *f = ws->files[i];
-        if (!closed(ws, f) || strcmp(f->path, except_path) == 0) continue;
-        if (!related(ws, f, except_path, name, any)) continue;
+    const ws_file **files = tx_calloc(ws->n_files + 1, sizeof *files);
+    size_t n = files ? shared_files(ws, name, except_path, declared_there, files) : 0;
+    for (size_t i = 0; i < n; i++) {
+        const ws_file *f = files[i];
         for (size_t k = 0; decls && k < f->n_syms; k++)
             if (f->syms[k].kind != LSP_SYM_FIELD && strcmp(f->syms[k].name, name) == 0)
                 cJSON_AddItemToArray(arr, ws_location(f->path, &f->syms[k].at));
@@ -780,6 +792,7 @@ void lsp_ws_locations(lsp_server *s, const char *name, bool decls, bool refs,
             if (strcmp(f->refs[k].name, name) == 0)
                 cJSON_AddItemToArray(arr, ws_location(f->path, &f->refs[k].at));
     }
+    tx_free(files);
     pthread_mutex_unlock(&ws->mu);
 }
 
@@ -788,10 +801,10 @@ void lsp_ws_rename(lsp_server *s, const char *name, const char *new_name, const 
 {
     lsp_workspace *ws = s->ws;
     pthread_mutex_lock(&ws->mu);
-    for (size_t i = 0; i < ws->n_files; i++) {
-        const ws_file *f = ws->files[i];
-        if (!closed(ws, f) || strcmp(f->path, except_path) == 0) continue;
-        if (!related(ws, f, except_path, name, false)) continue;
+    const ws_file **files = tx_calloc(ws->n_files + 1, sizeof *files);
+    size_t n = files ? shared_files(ws, name, except_path, true, files) : 0;
+    for (size_t i = 0; i < n; i++) {
+        const ws_file *f = files[i];
         cJSON *edits = NULL;
         for (size_t k = 0; k < f->n_refs; k++) {
             if (strcmp(f->refs[k].name, name) != 0) continue;
@@ -806,6 +819,7 @@ void lsp_ws_rename(lsp_server *s, const char *name, const char *new_name, const 
             cJSON_AddItemToArray(edits, e);
         }
     }
+    tx_free(files);
     pthread_mutex_unlock(&ws->mu);
 }
 
