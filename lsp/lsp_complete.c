@@ -42,12 +42,14 @@ typedef struct {
     lsp_analysis *good;
     cJSON *items;
     tx_map seen; /* labels already offered */
+    const tx_map *skip; /* names not to offer (keys already written) */
     size_t pos;
 } comp;
 
 static cJSON *item(comp *c, const char *label, int kind, const char *detail, const char *doc)
 {
     if (tx_map_get(&c->seen, label, strlen(label))) return NULL;
+    if (c->skip && tx_map_get(c->skip, label, strlen(label))) return NULL;
     cJSON *it = cJSON_CreateObject();
     cJSON_AddStringToObject(it, "label", label);
     cJSON_AddNumberToObject(it, "kind", kind);
@@ -395,7 +397,13 @@ static bool table_keys(comp *c, TSTree *tree)
         return true;
     }
     if (!strcmp(ctx.callee, "Mocks")) {
+        tx_map written;
+        tx_map_init(&written);
+        written_keys(c, tree, ctx.table_start, &written);
+        c->skip = &written;
         declared(c, true, true, false, true);
+        c->skip = NULL;
+        tx_map_free(&written);
         return true;
     }
     if (!strcmp(ctx.key, "inputs") || !strcmp(ctx.key, "expected_output")) {

@@ -557,6 +557,13 @@ cJSON *lsp_on_signature_help(lsp_server *s, const cJSON *params, lsp_error *err)
             for (const fe_field *f = p->input.fields; f; f = f->next, i++)
                 if (key[0] && !strcmp(f->name, key)) act = i;
             sig = signature(name, "a sub-procedure: its input fields", true, NULL, NULL, &p->input, act);
+        } else if (k >= 0 && nav->syms[k].kind == LSP_SYM_TOOL) {
+            const fe_tool *t = nav->syms[k].decl;
+            int act = -1, i = 0;
+            for (const fe_field *f = t->input.fields; f; f = f->next, i++)
+                if (key[0] && !strcmp(f->name, key)) act = i;
+            sig = signature(name, "a direct tool call (recorded like an agent's): its input fields", true,
+                            NULL, NULL, &t->input, act);
         } else if (k >= 0 && nav->syms[k].kind == LSP_SYM_AGENT) {
             static const lsp_dsl_key turn_keys[] = {
                 {"message", "the user message of this turn"},
