@@ -209,10 +209,30 @@ static void replace_all(char **s, const char *from, const char *to)
     }
 }
 
+/* codeDescription.href points into the build's docs/ (TACTUS_DOCS_URL):
+ * everything before /diagnostics.md# becomes $DOCS. */
+static void normalise_docs(char **text)
+{
+    for (char *p = strstr(*text, "/diagnostics.md#"); p; p = strstr(p + 1, "/diagnostics.md#")) {
+        char *q = p;
+        while (q > *text && q[-1] != '"') q--;
+        if (q == p || (size_t)(p - q) == 5) continue; /* already $DOCS */
+        size_t off = (size_t)(q - *text), len = strlen(*text), cut = (size_t)(p - q);
+        char *n = malloc(len - cut + 6);
+        memcpy(n, *text, off);
+        memcpy(n + off, "$DOCS", 5);
+        memcpy(n + off + 5, p, len - off - cut + 1);
+        free(*text);
+        *text = n;
+        p = n + off + 5;
+    }
+}
+
 static void record(const char *what, const cJSON *m)
 {
     char *text = cJSON_Print(m);
-    replace_all(&text, docs_url, "$DOCS");
+    if (docs_url) replace_all(&text, docs_url, "$DOCS");
+    normalise_docs(&text);
     replace_all(&text, root_uri, "$ROOT");
     replace_all(&text, root_path, "$PATH");
     fprintf(transcript, "--- %s\n%s\n", what, text);
