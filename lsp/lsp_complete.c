@@ -58,7 +58,7 @@ static cJSON *item(comp *c, const char *label, int kind, const char *detail, con
     cJSON_AddItemToArray(c->items, it);
     /* The key lives in the item: it stays valid as long as the map. */
     const cJSON *l = cJSON_GetObjectItemCaseSensitive(it, "label");
-    tx_map_put(&c->seen, l->valuestring, strlen(l->valuestring), it);
+    if (cJSON_IsString(l)) tx_map_put(&c->seen, l->valuestring, strlen(l->valuestring), it);
     return it;
 }
 

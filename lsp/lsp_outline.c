@@ -108,21 +108,26 @@ static void schema_symbols(outline *o, cJSON *parent, const char *owner, const c
     }
 }
 
+/* A number member, 0 when absent (after a failed allocation). */
+static double num(const cJSON *o, const char *key)
+{
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(n) ? n->valuedouble : 0;
+}
+
+static const cJSON *start_of(const cJSON *sym)
+{
+    const cJSON *r = cJSON_GetObjectItemCaseSensitive(sym, "range");
+    if (!r) r = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(sym, "location"), "range");
+    return cJSON_GetObjectItemCaseSensitive(r, "start");
+}
+
 static int by_start(const void *a, const void *b)
 {
-    const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
-    const cJSON *rx = cJSON_GetObjectItemCaseSensitive(x, "range") ? cJSON_GetObjectItemCaseSensitive(x, "range")
-                                                                   : cJSON_GetObjectItemCaseSensitive(
-                                                                         cJSON_GetObjectItemCaseSensitive(x, "location"), "range");
-    const cJSON *ry = cJSON_GetObjectItemCaseSensitive(y, "range") ? cJSON_GetObjectItemCaseSensitive(y, "range")
-                                                                   : cJSON_GetObjectItemCaseSensitive(
-                                                                         cJSON_GetObjectItemCaseSensitive(y, "location"), "range");
-    const cJSON *sx = cJSON_GetObjectItemCaseSensitive(rx, "start"), *sy = cJSON_GetObjectItemCaseSensitive(ry, "start");
-    double lx = cJSON_GetObjectItemCaseSensitive(sx, "line")->valuedouble;
-    double ly = cJSON_GetObjectItemCaseSensitive(sy, "line")->valuedouble;
+    const cJSON *sx = start_of(*(const cJSON *const *)a), *sy = start_of(*(const cJSON *const *)b);
+    double lx = num(sx, "line"), ly = num(sy, "line");
     if (lx != ly) return lx < ly ? -1 : 1;
-    double cx = cJSON_GetObjectItemCaseSensitive(sx, "character")->valuedouble;
-    double cy = cJSON_GetObjectItemCaseSensitive(sy, "character")->valuedouble;
+    double cx = num(sx, "character"), cy = num(sy, "character");
     return cx < cy ? -1 : cx > cy;
 }
 
@@ -241,9 +246,7 @@ static void add_fold(cJSON *out, uint32_t start_line, uint32_t end_line, const c
     if (end_line <= start_line || cJSON_GetArraySize(out) >= LSP_MAX_FOLDS) return;
     /* Nested nodes on the same lines (a call and its table) fold once. */
     const cJSON *last = out->child ? out->child->prev : NULL;
-    if (last && cJSON_GetObjectItemCaseSensitive(last, "startLine")->valuedouble == start_line &&
-        cJSON_GetObjectItemCaseSensitive(last, "endLine")->valuedouble == end_line)
-        return;
+    if (last && num(last, "startLine") == start_line && num(last, "endLine") == end_line) return;
     cJSON *f = cJSON_CreateObject();
     cJSON_AddNumberToObject(f, "startLine", start_line);
     cJSON_AddNumberToObject(f, "endLine", end_line);
