@@ -55,12 +55,12 @@ static cJSON *action(actions *x, const char *title, const char *kind, const tx_d
     cJSON_AddStringToObject(a, "kind", kind);
     if (diag) {
         cJSON *ds = cJSON_AddArrayToObject(a, "diagnostics");
-        cJSON_AddItemToArray(ds, lsp_diag_json(x->s, x->a, x->d->uri, diag));
+        lsp_push(ds, lsp_diag_json(x->s, x->a, x->d->uri, diag));
     }
     if (preferred) cJSON_AddBoolToObject(a, "isPreferred", true);
     cJSON *changes = cJSON_AddObjectToObject(cJSON_AddObjectToObject(a, "edit"), "changes");
     cJSON_AddArrayToObject(changes, x->d->uri);
-    cJSON_AddItemToArray(x->out, a);
+    lsp_push(x->out, a);
     return a;
 }
 
@@ -70,9 +70,9 @@ static void add_edit(actions *x, cJSON *a, size_t start, size_t end, const char 
     cJSON *edits = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(a, "edit"), "changes"), x->d->uri);
     cJSON *e = cJSON_CreateObject();
-    cJSON_AddItemToObject(e, "range", lsp_json_range(&x->v, start, end));
+    lsp_add(e, "range", lsp_json_range(&x->v, start, end));
     cJSON_AddStringToObject(e, "newText", text);
-    cJSON_AddItemToArray(edits, e);
+    lsp_push(edits, e);
 }
 
 /* The text quoted after `marker` up to the closing `close` in a message. */

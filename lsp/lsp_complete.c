@@ -54,8 +54,8 @@ static cJSON *item(comp *c, const char *label, int kind, const char *detail, con
     cJSON_AddStringToObject(it, "label", label);
     cJSON_AddNumberToObject(it, "kind", kind);
     if (detail) cJSON_AddStringToObject(it, "detail", detail);
-    if (doc) cJSON_AddItemToObject(it, "documentation", lsp_markup(c->s, doc));
-    cJSON_AddItemToArray(c->items, it);
+    if (doc) lsp_add(it, "documentation", lsp_markup(c->s, doc));
+    lsp_push(c->items, it);
     /* The key lives in the item: it stays valid as long as the map. */
     const cJSON *l = cJSON_GetObjectItemCaseSensitive(it, "label");
     if (cJSON_IsString(l)) tx_map_put(&c->seen, l->valuestring, strlen(l->valuestring), it);
@@ -164,7 +164,7 @@ static void gherkin(comp *c, size_t line_start)
             cJSON *it = item(c, label, CK_KEYWORD, "Gherkin", NULL);
             if (!it) continue;
             cJSON *te = cJSON_AddObjectToObject(it, "textEdit");
-            cJSON_AddItemToObject(te, "range", lsp_json_range(&v, line_start + i, c->pos));
+            lsp_add(te, "range", lsp_json_range(&v, line_start + i, c->pos));
             cJSON_AddStringToObject(te, "newText", heads[k]);
         }
         return;
@@ -202,7 +202,7 @@ static void gherkin(comp *c, size_t line_start)
         tx_buf_init(&b, 4096);
         snippet_of(c, tpl, &b, c->s->caps.snippets);
         cJSON *te = cJSON_AddObjectToObject(it, "textEdit");
-        cJSON_AddItemToObject(te, "range", lsp_json_range(&v, line_start + text_start, c->pos));
+        lsp_add(te, "range", lsp_json_range(&v, line_start + text_start, c->pos));
         cJSON_AddStringToObject(te, "newText", b.data ? b.data : tpl);
         if (c->s->caps.snippets) cJSON_AddNumberToObject(it, "insertTextFormat", 2);
         cJSON_AddStringToObject(it, "filterText", tpl);
@@ -214,7 +214,7 @@ static void gherkin(comp *c, size_t line_start)
         cJSON *it = item(c, cs->text, CK_EVENT, "custom step", NULL);
         if (!it) continue;
         cJSON *te = cJSON_AddObjectToObject(it, "textEdit");
-        cJSON_AddItemToObject(te, "range", lsp_json_range(&v, line_start + text_start, c->pos));
+        lsp_add(te, "range", lsp_json_range(&v, line_start + text_start, c->pos));
         cJSON_AddStringToObject(te, "newText", cs->text);
     }
 }
@@ -534,6 +534,6 @@ cJSON *lsp_on_completion(lsp_server *s, const cJSON *params, lsp_error *err)
     tx_map_free(&c.seen);
     cJSON *res = cJSON_CreateObject();
     cJSON_AddBoolToObject(res, "isIncomplete", false);
-    cJSON_AddItemToObject(res, "items", c.items);
+    lsp_add(res, "items", c.items);
     return res;
 }

@@ -36,7 +36,7 @@ cJSON *lsp_diag_json(const lsp_server *s, const lsp_analysis *a, const char *uri
 {
     lsp_view v = lsp_analysis_view(s, a);
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddItemToObject(o, "range", lsp_json_range(&v, d->span.start_byte, d->span.end_byte));
+    lsp_add(o, "range", lsp_json_range(&v, d->span.start_byte, d->span.end_byte));
     cJSON_AddNumberToObject(o, "severity",
                             d->severity == TX_SEV_ERROR ? 1 : d->severity == TX_SEV_WARNING ? 2 : 3);
     cJSON_AddStringToObject(o, "code", d->code);
@@ -50,9 +50,9 @@ cJSON *lsp_diag_json(const lsp_server *s, const lsp_analysis *a, const char *uri
         cJSON *r = cJSON_CreateObject();
         cJSON *loc = cJSON_AddObjectToObject(r, "location");
         cJSON_AddStringToObject(loc, "uri", uri);
-        cJSON_AddItemToObject(loc, "range", lsp_json_range(&v, d->related.start_byte, d->related.end_byte));
+        lsp_add(loc, "range", lsp_json_range(&v, d->related.start_byte, d->related.end_byte));
         cJSON_AddStringToObject(r, "message", d->related_message ? d->related_message : "");
-        cJSON_AddItemToArray(rel, r);
+        lsp_push(rel, r);
     }
     return o;
 }
@@ -61,7 +61,7 @@ cJSON *lsp_diag_array(const lsp_server *s, const lsp_analysis *a, const char *ur
 {
     cJSON *arr = cJSON_CreateArray();
     for (size_t i = 0; a && i < a->diags.len; i++)
-        cJSON_AddItemToArray(arr, lsp_diag_json(s, a, uri, &a->diags.items[i]));
+        lsp_push(arr, lsp_diag_json(s, a, uri, &a->diags.items[i]));
     return arr;
 }
 
@@ -81,7 +81,7 @@ void lsp_diag_too_large(lsp_server *s, lsp_doc *d)
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "jsonrpc", "2.0");
     cJSON_AddStringToObject(m, "method", "window/showMessage");
-    cJSON_AddItemToObject(m, "params", p);
+    lsp_add(m, "params", p);
     lsp_send(&s->out, m);
     cJSON_Delete(m);
 }
@@ -91,11 +91,11 @@ static void publish(lsp_server *s, const char *uri, const int64_t *version, cJSO
     cJSON *p = cJSON_CreateObject();
     cJSON_AddStringToObject(p, "uri", uri);
     if (version) cJSON_AddNumberToObject(p, "version", (double)*version);
-    cJSON_AddItemToObject(p, "diagnostics", diags);
+    lsp_add(p, "diagnostics", diags);
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "jsonrpc", "2.0");
     cJSON_AddStringToObject(m, "method", "textDocument/publishDiagnostics");
-    cJSON_AddItemToObject(m, "params", p);
+    lsp_add(m, "params", p);
     lsp_send(&s->out, m);
     cJSON_Delete(m);
 }
@@ -130,7 +130,7 @@ static cJSON *report(const lsp_server *s, const lsp_analysis *a, const char *uri
     }
     cJSON_AddStringToObject(r, "kind", "full");
     cJSON_AddStringToObject(r, "resultId", id);
-    cJSON_AddItemToObject(r, "items", lsp_diag_array(s, a, uri));
+    lsp_add(r, "items", lsp_diag_array(s, a, uri));
     return r;
 }
 
@@ -165,7 +165,7 @@ cJSON *lsp_on_workspace_diagnostic(lsp_server *s, const cJSON *params, lsp_error
         cJSON *r = report(s, a, d->uri, prev);
         cJSON_AddStringToObject(r, "uri", d->uri);
         cJSON_AddNumberToObject(r, "version", (double)d->version);
-        cJSON_AddItemToArray(items, r);
+        lsp_push(items, r);
     }
     lsp_ws_diagnostics(s, previous, items);
     return res;

@@ -436,8 +436,8 @@ cJSON *lsp_on_hover(lsp_server *s, const cJSON *params, lsp_error *err)
         return cJSON_CreateNull();
     }
     cJSON *h = cJSON_CreateObject();
-    cJSON_AddItemToObject(h, "contents", lsp_markup(s, b.data));
-    if (re >= rs && re > 0) cJSON_AddItemToObject(h, "range", lsp_json_range(&v, rs, re));
+    lsp_add(h, "contents", lsp_markup(s, b.data));
+    if (re >= rs && re > 0) lsp_add(h, "range", lsp_json_range(&v, rs, re));
     tx_buf_free(&b);
     return h;
 }
@@ -460,10 +460,10 @@ static cJSON *signature(const char *name, const char *doc, bool table, const cha
         tx_buf_puts(&b, text);                                                                     \
         cJSON *p_ = cJSON_CreateObject();                                                          \
         cJSON *l_ = cJSON_AddArrayToObject(p_, "label");                                           \
-        cJSON_AddItemToArray(l_, cJSON_CreateNumber((double)st_));                                 \
-        cJSON_AddItemToArray(l_, cJSON_CreateNumber((double)b.len));                               \
+        lsp_push(l_, cJSON_CreateNumber((double)st_));                                 \
+        lsp_push(l_, cJSON_CreateNumber((double)b.len));                               \
         if (pdoc) cJSON_AddStringToObject(p_, "documentation", pdoc);                              \
-        cJSON_AddItemToArray(ps, p_);                                                              \
+        lsp_push(ps, p_);                                                              \
     } while (0)
     for (size_t k = 0; params && params[k]; k++) PARAM(params[k], (const char *)NULL);
     for (const lsp_dsl_key *k = keys; k && k->key; k++) PARAM(k->key, k->doc);
@@ -480,7 +480,7 @@ static cJSON *signature(const char *name, const char *doc, bool table, const cha
      * names, so bytes are the same. */
     cJSON_AddStringToObject(sig, "label", b.data ? b.data : name);
     if (doc) cJSON_AddStringToObject(sig, "documentation", doc);
-    cJSON_AddItemToObject(sig, "parameters", ps);
+    lsp_add(sig, "parameters", ps);
     if (active >= 0) cJSON_AddNumberToObject(sig, "activeParameter", active);
     tx_buf_free(&b);
     return sig;
@@ -578,11 +578,12 @@ cJSON *lsp_on_signature_help(lsp_server *s, const cJSON *params, lsp_error *err)
         }
     }
     if (!sig) return cJSON_CreateNull();
+    const cJSON *ap = cJSON_GetObjectItemCaseSensitive(sig, "activeParameter");
+    double active_param = cJSON_IsNumber(ap) ? ap->valuedouble : 0;
     cJSON *res = cJSON_CreateObject();
     cJSON *sigs = cJSON_AddArrayToObject(res, "signatures");
-    cJSON_AddItemToArray(sigs, sig);
+    lsp_push(sigs, sig);
     cJSON_AddNumberToObject(res, "activeSignature", 0);
-    const cJSON *ap = cJSON_GetObjectItemCaseSensitive(sig, "activeParameter");
-    cJSON_AddNumberToObject(res, "activeParameter", ap ? ap->valuedouble : 0);
+    cJSON_AddNumberToObject(res, "activeParameter", active_param);
     return res;
 }

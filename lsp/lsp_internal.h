@@ -54,6 +54,18 @@ typedef struct {
 /* Sets err and returns NULL, so handlers can `return lsp_fail(...)`. */
 cJSON *lsp_fail(lsp_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* cJSON_AddItemToObject / ToArray that free the item when it cannot be
+ * added (the parent's allocation failed): under memory pressure a reply is
+ * smaller, never leaked. Every handler builds its JSON with these. */
+static inline void lsp_add(cJSON *o, const char *key, cJSON *item)
+{
+    if (!cJSON_AddItemToObject(o, key, item)) cJSON_Delete(item);
+}
+static inline void lsp_push(cJSON *arr, cJSON *item)
+{
+    if (!cJSON_AddItemToArray(arr, item)) cJSON_Delete(item);
+}
+
 /* ---- text and positions (lsp_text.c) ------------------------------------------------------ */
 
 typedef enum { LSP_ENC_UTF16 = 0, LSP_ENC_UTF8, LSP_ENC_UTF32 } lsp_encoding;

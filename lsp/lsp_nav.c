@@ -809,7 +809,7 @@ lsp_nav *lsp_nav_get(lsp_server *s, lsp_doc *d)
         return NULL;
     }
     lsp_nav *n = b.n;
-    qsort(n->occs, n->n_occs, sizeof *n->occs, occ_cmp);
+    if (n->n_occs > 1) qsort(n->occs, n->n_occs, sizeof *n->occs, occ_cmp);
     /* The same range seen by both sources is one occurrence (DECL wins). */
     size_t w = 0;
     for (size_t r = 0; r < n->n_occs; r++) {
@@ -870,7 +870,7 @@ static cJSON *location(const lsp_view *v, const char *uri, uint32_t s, uint32_t 
 {
     cJSON *l = cJSON_CreateObject();
     cJSON_AddStringToObject(l, "uri", uri);
-    cJSON_AddItemToObject(l, "range", lsp_json_range(v, s, e));
+    lsp_add(l, "range", lsp_json_range(v, s, e));
     return l;
 }
 
@@ -952,7 +952,7 @@ cJSON *lsp_on_definition(lsp_server *s, const cJSON *params, lsp_error *err)
         cJSON *a = cJSON_AddObjectToObject(r, "start");
         cJSON_AddNumberToObject(a, "line", 0);
         cJSON_AddNumberToObject(a, "character", 0);
-        cJSON_AddItemToObject(r, "end", cJSON_Duplicate(a, 1));
+        lsp_add(r, "end", cJSON_Duplicate(a, 1));
         tx_free(uri);
         tx_free(mod);
         return l;
@@ -994,7 +994,7 @@ cJSON *lsp_on_references(lsp_server *s, const cJSON *params, lsp_error *err)
         for (size_t i = 0; i < n->n_occs; i++) {
             const lsp_occurrence *x = &n->occs[i];
             if (x->sym != o->sym || (x->role == LSP_OCC_DECL && !with_decl)) continue;
-            cJSON_AddItemToArray(arr, location(&v, d->uri, x->start, x->end));
+            lsp_push(arr, location(&v, d->uri, x->start, x->end));
         }
         if (is_global_kind(y->kind)) name = y->name;
         here = y->has_decl;
@@ -1067,7 +1067,7 @@ cJSON *lsp_on_prepare_rename(lsp_server *s, const cJSON *params, lsp_error *err)
     if (why) return lsp_fail(err, LSP_REQUEST_FAILED, "cannot rename: %s", why);
     lsp_view v = lsp_doc_view(s, d);
     cJSON *r = cJSON_CreateObject();
-    cJSON_AddItemToObject(r, "range", lsp_json_range(&v, o->start, o->end));
+    lsp_add(r, "range", lsp_json_range(&v, o->start, o->end));
     cJSON_AddStringToObject(r, "placeholder", n->syms[o->sym].name);
     return r;
 }
@@ -1105,9 +1105,9 @@ cJSON *lsp_on_rename(lsp_server *s, const cJSON *params, lsp_error *err)
         const lsp_occurrence *x = &n->occs[i];
         if (x->sym != o->sym) continue;
         cJSON *e = cJSON_CreateObject();
-        cJSON_AddItemToObject(e, "range", lsp_json_range(&v, x->start, x->end));
+        lsp_add(e, "range", lsp_json_range(&v, x->start, x->end));
         cJSON_AddStringToObject(e, "newText", new_name);
-        cJSON_AddItemToArray(edits, e);
+        lsp_push(edits, e);
     }
     if (is_global_kind(y->kind)) lsp_ws_rename(s, y->name, new_name, d->path, changes);
     return res;
@@ -1127,10 +1127,10 @@ cJSON *lsp_on_highlight(lsp_server *s, const cJSON *params, lsp_error *err)
         const lsp_occurrence *x = &n->occs[i];
         if (x->sym != o->sym) continue;
         cJSON *h = cJSON_CreateObject();
-        cJSON_AddItemToObject(h, "range", lsp_json_range(&v, x->start, x->end));
+        lsp_add(h, "range", lsp_json_range(&v, x->start, x->end));
         int kind = x->role == LSP_OCC_READ ? 2 : x->role == LSP_OCC_TEXT ? 1 : 3;
         cJSON_AddNumberToObject(h, "kind", kind);
-        cJSON_AddItemToArray(arr, h);
+        lsp_push(arr, h);
     }
     return arr;
 }

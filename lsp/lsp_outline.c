@@ -72,18 +72,18 @@ static cJSON *doc_symbol(outline *o, const char *name, int kind, const char *det
         cJSON_AddNumberToObject(si, "kind", kind);
         cJSON *loc = cJSON_AddObjectToObject(si, "location");
         cJSON_AddStringToObject(loc, "uri", o->d->uri);
-        cJSON_AddItemToObject(loc, "range", lsp_json_range(&o->v, s, e));
+        lsp_add(loc, "range", lsp_json_range(&o->v, s, e));
         if (container) cJSON_AddStringToObject(si, "containerName", container);
-        cJSON_AddItemToArray(o->flat_out, si);
+        lsp_push(o->flat_out, si);
         return si;
     }
     cJSON *ds = cJSON_CreateObject();
     cJSON_AddStringToObject(ds, "name", name && name[0] ? name : "(unnamed)");
     if (detail) cJSON_AddStringToObject(ds, "detail", detail);
     cJSON_AddNumberToObject(ds, "kind", kind);
-    cJSON_AddItemToObject(ds, "range", lsp_json_range(&o->v, s, e));
-    cJSON_AddItemToObject(ds, "selectionRange", lsp_json_range(&o->v, ns, ne));
-    cJSON_AddItemToArray(parent_children, ds);
+    lsp_add(ds, "range", lsp_json_range(&o->v, s, e));
+    lsp_add(ds, "selectionRange", lsp_json_range(&o->v, ns, ne));
+    lsp_push(parent_children, ds);
     return ds;
 }
 
@@ -140,7 +140,7 @@ static void sort_symbols(cJSON *arr)
     if (!items) return;
     for (int i = 0; i < n; i++) items[i] = cJSON_DetachItemFromArray(arr, 0);
     qsort(items, (size_t)n, sizeof *items, by_start);
-    for (int i = 0; i < n; i++) cJSON_AddItemToArray(arr, items[i]);
+    for (int i = 0; i < n; i++) lsp_push(arr, items[i]);
     tx_free(items);
 }
 
@@ -228,9 +228,9 @@ cJSON *lsp_on_workspace_symbol(lsp_server *s, const cJSON *params, lsp_error *er
             cJSON_AddNumberToObject(si, "kind", lsp_symbol_kind_number(y->kind));
             cJSON *loc = cJSON_AddObjectToObject(si, "location");
             cJSON_AddStringToObject(loc, "uri", d->uri);
-            cJSON_AddItemToObject(loc, "range", lsp_json_range(&v, y->name_start, y->name_end));
+            lsp_add(loc, "range", lsp_json_range(&v, y->name_start, y->name_end));
             if (y->owner >= 0) cJSON_AddStringToObject(si, "containerName", n->syms[y->owner].name);
-            cJSON_AddItemToArray(out, si);
+            lsp_push(out, si);
         }
     }
     lsp_ws_symbols(s, query, out, 2000);
@@ -251,7 +251,7 @@ static void add_fold(cJSON *out, uint32_t start_line, uint32_t end_line, const c
     cJSON_AddNumberToObject(f, "startLine", start_line);
     cJSON_AddNumberToObject(f, "endLine", end_line);
     if (kind) cJSON_AddStringToObject(f, "kind", kind);
-    cJSON_AddItemToArray(out, f);
+    lsp_push(out, f);
 }
 
 static bool foldable(const char *type)
@@ -398,11 +398,11 @@ cJSON *lsp_on_selection_range(lsp_server *s, const cJSON *params, lsp_error *err
         }
         for (size_t i = k; i-- > 0;) {
             cJSON *sr = cJSON_CreateObject();
-            cJSON_AddItemToObject(sr, "range", lsp_json_range(&v, kept[i].s, kept[i].e));
-            if (chain) cJSON_AddItemToObject(sr, "parent", chain);
+            lsp_add(sr, "range", lsp_json_range(&v, kept[i].s, kept[i].e));
+            if (chain) lsp_add(sr, "parent", chain);
             chain = sr;
         }
-        cJSON_AddItemToArray(out, chain ? chain : cJSON_CreateNull());
+        lsp_push(out, chain ? chain : cJSON_CreateNull());
     }
     return out;
 }

@@ -62,8 +62,8 @@ static void reply(lsp_server *s, const cJSON *id, cJSON *result)
 {
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "jsonrpc", "2.0");
-    cJSON_AddItemToObject(m, "id", id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull());
-    cJSON_AddItemToObject(m, "result", result ? result : cJSON_CreateNull());
+    lsp_add(m, "id", id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull());
+    lsp_add(m, "result", result ? result : cJSON_CreateNull());
     lsp_send(&s->out, m);
     cJSON_Delete(m);
 }
@@ -72,7 +72,7 @@ static void reply_error(lsp_server *s, const cJSON *id, int code, const char *me
 {
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "jsonrpc", "2.0");
-    cJSON_AddItemToObject(m, "id", id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull());
+    lsp_add(m, "id", id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull());
     cJSON *e = cJSON_AddObjectToObject(m, "error");
     cJSON_AddNumberToObject(e, "code", code);
     cJSON_AddStringToObject(e, "message", message);
@@ -85,7 +85,7 @@ static void notify(lsp_server *s, const char *method, cJSON *params)
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "jsonrpc", "2.0");
     cJSON_AddStringToObject(m, "method", method);
-    cJSON_AddItemToObject(m, "params", params);
+    lsp_add(m, "params", params);
     lsp_send(&s->out, m);
     cJSON_Delete(m);
 }
@@ -167,7 +167,7 @@ static void add_folder(lsp_server *s, const char *uri)
 static cJSON *strings(const char *const *list)
 {
     cJSON *a = cJSON_CreateArray();
-    for (size_t i = 0; list[i]; i++) cJSON_AddItemToArray(a, cJSON_CreateString(list[i]));
+    for (size_t i = 0; list[i]; i++) lsp_push(a, cJSON_CreateString(list[i]));
     return a;
 }
 
@@ -194,14 +194,14 @@ static cJSON *on_initialize(lsp_server *s, const cJSON *params, lsp_error *err)
     cJSON *sync = cJSON_AddObjectToObject(c, "textDocumentSync");
     cJSON_AddBoolToObject(sync, "openClose", true);
     cJSON_AddNumberToObject(sync, "change", 2); /* incremental */
-    cJSON_AddItemToObject(cJSON_AddObjectToObject(sync, "save"), "includeText", cJSON_CreateFalse());
+    lsp_add(cJSON_AddObjectToObject(sync, "save"), "includeText", cJSON_CreateFalse());
     cJSON_AddBoolToObject(c, "hoverProvider", true);
     cJSON *comp = cJSON_AddObjectToObject(c, "completionProvider");
     static const char *const comp_triggers[] = {".", "\"", NULL};
-    cJSON_AddItemToObject(comp, "triggerCharacters", strings(comp_triggers));
+    lsp_add(comp, "triggerCharacters", strings(comp_triggers));
     cJSON *sig = cJSON_AddObjectToObject(c, "signatureHelpProvider");
     static const char *const sig_triggers[] = {"(", "{", ",", NULL};
-    cJSON_AddItemToObject(sig, "triggerCharacters", strings(sig_triggers));
+    lsp_add(sig, "triggerCharacters", strings(sig_triggers));
     cJSON_AddBoolToObject(c, "definitionProvider", true);
     cJSON_AddBoolToObject(c, "referencesProvider", true);
     cJSON_AddBoolToObject(c, "documentHighlightProvider", true);
@@ -209,12 +209,12 @@ static cJSON *on_initialize(lsp_server *s, const cJSON *params, lsp_error *err)
     cJSON_AddBoolToObject(c, "workspaceSymbolProvider", true);
     cJSON *ca = cJSON_AddObjectToObject(c, "codeActionProvider");
     static const char *const action_kinds[] = {"quickfix", "source", NULL};
-    cJSON_AddItemToObject(ca, "codeActionKinds", strings(action_kinds));
+    lsp_add(ca, "codeActionKinds", strings(action_kinds));
     cJSON_AddBoolToObject(cJSON_AddObjectToObject(c, "renameProvider"), "prepareProvider", true);
     cJSON_AddBoolToObject(c, "foldingRangeProvider", true);
     cJSON_AddBoolToObject(c, "selectionRangeProvider", true);
     cJSON *st = cJSON_AddObjectToObject(c, "semanticTokensProvider");
-    cJSON_AddItemToObject(st, "legend", lsp_tokens_legend());
+    lsp_add(st, "legend", lsp_tokens_legend());
     cJSON_AddBoolToObject(st, "range", true);
     cJSON_AddBoolToObject(st, "full", true);
     cJSON *dp = cJSON_AddObjectToObject(c, "diagnosticProvider");
@@ -248,7 +248,7 @@ static void send_request(lsp_server *s, const char *method, cJSON *params)
     cJSON_AddStringToObject(m, "jsonrpc", "2.0");
     cJSON_AddNumberToObject(m, "id", (double)++s->next_request_id);
     cJSON_AddStringToObject(m, "method", method);
-    cJSON_AddItemToObject(m, "params", params);
+    lsp_add(m, "params", params);
     lsp_send(&s->out, m);
     cJSON_Delete(m);
 }
@@ -265,8 +265,8 @@ static void on_initialized(lsp_server *s, const cJSON *params)
         cJSON *w = cJSON_CreateObject();
         cJSON_AddStringToObject(w, "globPattern", "**/*.tac");
         cJSON *ro = cJSON_AddObjectToObject(r, "registerOptions");
-        cJSON_AddItemToArray(cJSON_AddArrayToObject(ro, "watchers"), w);
-        cJSON_AddItemToArray(regs, r);
+        lsp_push(cJSON_AddArrayToObject(ro, "watchers"), w);
+        lsp_push(regs, r);
         send_request(s, "client/registerCapability", p);
     }
     lsp_ws_start(s);
@@ -390,7 +390,7 @@ static void on_cancel(lsp_server *s, const cJSON *params)
     if (!s->cancelled) s->cancelled = cJSON_CreateArray();
     if (cJSON_GetArraySize(s->cancelled) >= LSP_MAX_CANCELLED)
         cJSON_DeleteItemFromArray(s->cancelled, 0);
-    cJSON_AddItemToArray(s->cancelled, cJSON_Duplicate(id, 1));
+    lsp_push(s->cancelled, cJSON_Duplicate(id, 1));
 }
 
 static void on_ignored(lsp_server *s, const cJSON *params)
@@ -642,6 +642,7 @@ void lsp_server_free(lsp_server *s)
         lsp_doc_free(d);
     }
     lsp_tokens_free(s);
+    tx_free(s->ids);
     lsp_reader_free(&s->in);
     cJSON_Delete(s->cancelled);
     for (size_t i = 0; i < s->n_folders; i++) tx_free(s->folders[i]);

@@ -188,8 +188,8 @@ cJSON *lsp_json_range(const lsp_view *v, size_t start, size_t end)
 {
     if (end < start) end = start;
     cJSON *r = cJSON_CreateObject();
-    cJSON_AddItemToObject(r, "start", lsp_json_pos(v, start));
-    cJSON_AddItemToObject(r, "end", lsp_json_pos(v, end));
+    lsp_add(r, "start", lsp_json_pos(v, start));
+    lsp_add(r, "end", lsp_json_pos(v, end));
     return r;
 }
 

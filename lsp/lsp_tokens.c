@@ -43,9 +43,9 @@ cJSON *lsp_tokens_legend(void)
 {
     cJSON *l = cJSON_CreateObject();
     cJSON *t = cJSON_AddArrayToObject(l, "tokenTypes");
-    for (size_t i = 0; token_types[i]; i++) cJSON_AddItemToArray(t, cJSON_CreateString(token_types[i]));
+    for (size_t i = 0; token_types[i]; i++) lsp_push(t, cJSON_CreateString(token_types[i]));
     cJSON *m = cJSON_AddArrayToObject(l, "tokenModifiers");
-    for (size_t i = 0; token_modifiers[i]; i++) cJSON_AddItemToArray(m, cJSON_CreateString(token_modifiers[i]));
+    for (size_t i = 0; token_modifiers[i]; i++) lsp_push(m, cJSON_CreateString(token_modifiers[i]));
     return l;
 }
 
@@ -395,7 +395,7 @@ static cJSON *tokens(lsp_server *s, lsp_doc *d, uint32_t from, uint32_t to, lsp_
         lsp_fail(err, LSP_INTERNAL_ERROR, "out of memory computing semantic tokens");
         return NULL;
     }
-    qsort(caps.items, caps.n, sizeof *caps.items, paint_order);
+    if (caps.n > 1) qsort(caps.items, caps.n, sizeof *caps.items, paint_order);
     uint16_t *paint = tx_calloc(to - from + 1, sizeof *paint);
     if (!paint) {
         tx_free(caps.items);
@@ -427,11 +427,11 @@ static cJSON *tokens(lsp_server *s, lsp_doc *d, uint32_t from, uint32_t to, lsp_
         if (b.character > a.character) {
             uint32_t dl = a.line - prev_line;
             uint32_t dc = dl ? a.character : a.character - prev_char;
-            cJSON_AddItemToArray(data, cJSON_CreateNumber(dl));
-            cJSON_AddItemToArray(data, cJSON_CreateNumber(dc));
-            cJSON_AddItemToArray(data, cJSON_CreateNumber(b.character - a.character));
-            cJSON_AddItemToArray(data, cJSON_CreateNumber((t & 0xFF) - 1));
-            cJSON_AddItemToArray(data, cJSON_CreateNumber(t >> 8));
+            lsp_push(data, cJSON_CreateNumber(dl));
+            lsp_push(data, cJSON_CreateNumber(dc));
+            lsp_push(data, cJSON_CreateNumber(b.character - a.character));
+            lsp_push(data, cJSON_CreateNumber((t & 0xFF) - 1));
+            lsp_push(data, cJSON_CreateNumber(t >> 8));
             prev_line = a.line;
             prev_char = a.character;
         }

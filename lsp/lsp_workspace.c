@@ -169,7 +169,7 @@ static void add_module_item(cJSON *items, const char *name)
     cJSON_AddStringToObject(it, "label", name);
     cJSON_AddNumberToObject(it, "kind", 9); /* Module */
     cJSON_AddStringToObject(it, "detail", "a .tac module beside this file");
-    cJSON_AddItemToArray(items, it);
+    lsp_push(items, it);
 }
 
 void lsp_ws_module_names(lsp_server *s, const char *from_path, cJSON *items)
@@ -367,8 +367,10 @@ static ws_file *extract_file(lsp_server *s, const char *path, const lsp_analysis
         return NULL;
     }
     /* Trim the growth slack: this stays in memory for the whole session. */
-    if (f->n_syms) f->syms = tx_realloc(f->syms, f->n_syms * sizeof *f->syms);
-    if (f->n_refs) f->refs = tx_realloc(f->refs, f->n_refs * sizeof *f->refs);
+    ws_symbol *ys = f->n_syms ? tx_realloc(f->syms, f->n_syms * sizeof *f->syms) : NULL;
+    if (ys) f->syms = ys;
+    ws_ref *rs = f->n_refs ? tx_realloc(f->refs, f->n_refs * sizeof *f->refs) : NULL;
+    if (rs) f->refs = rs;
     return f;
 }
 
@@ -483,11 +485,11 @@ static void progress(lsp_workspace *ws, const char *kind, const char *message, i
     if (percent >= 0) cJSON_AddNumberToObject(v, "percentage", percent);
     cJSON *p = cJSON_CreateObject();
     cJSON_AddStringToObject(p, "token", "tactus-index");
-    cJSON_AddItemToObject(p, "value", v);
+    lsp_add(p, "value", v);
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "jsonrpc", "2.0");
     cJSON_AddStringToObject(m, "method", "$/progress");
-    cJSON_AddItemToObject(m, "params", p);
+    lsp_add(m, "params", p);
     lsp_send(&ws->s->out, m);
     cJSON_Delete(m);
 }
@@ -593,7 +595,7 @@ void lsp_ws_start(lsp_server *s)
         cJSON_AddStringToObject(m, "jsonrpc", "2.0");
         cJSON_AddNumberToObject(m, "id", (double)ws->progress_request);
         cJSON_AddStringToObject(m, "method", "window/workDoneProgress/create");
-        cJSON_AddItemToObject(m, "params", p);
+        lsp_add(m, "params", p);
         lsp_send(&s->out, m);
         cJSON_Delete(m);
     }
@@ -690,7 +692,7 @@ static cJSON *ws_location(const char *path, const ws_range *r)
     char *uri = lsp_path_to_uri(path);
     cJSON_AddStringToObject(l, "uri", uri ? uri : "");
     tx_free(uri);
-    cJSON_AddItemToObject(l, "range", range_json(r));
+    lsp_add(l, "range", range_json(r));
     return l;
 }
 
@@ -723,9 +725,9 @@ void lsp_ws_symbols(lsp_server *s, const char *query, cJSON *arr, size_t cap)
             cJSON *o = cJSON_CreateObject();
             cJSON_AddStringToObject(o, "name", y->name);
             cJSON_AddNumberToObject(o, "kind", lsp_symbol_kind_number(y->kind));
-            cJSON_AddItemToObject(o, "location", ws_location(f->path, &y->at));
+            lsp_add(o, "location", ws_location(f->path, &y->at));
             if (y->container) cJSON_AddStringToObject(o, "containerName", y->container);
-            cJSON_AddItemToArray(arr, o);
+            lsp_push(arr, o);
         }
     }
 out:
@@ -787,10 +789,10 @@ void lsp_ws_locations(lsp_server *s, const char *name, bool decls, bool refs,
         const ws_file *f = files[i];
         for (size_t k = 0; decls && k < f->n_syms; k++)
             if (f->syms[k].kind != LSP_SYM_FIELD && strcmp(f->syms[k].name, name) == 0)
-                cJSON_AddItemToArray(arr, ws_location(f->path, &f->syms[k].at));
+                lsp_push(arr, ws_location(f->path, &f->syms[k].at));
         for (size_t k = 0; refs && k < f->n_refs; k++)
             if (strcmp(f->refs[k].name, name) == 0)
-                cJSON_AddItemToArray(arr, ws_location(f->path, &f->refs[k].at));
+                lsp_push(arr, ws_location(f->path, &f->refs[k].at));
     }
     tx_free(files);
     pthread_mutex_unlock(&ws->mu);
@@ -814,9 +816,9 @@ void lsp_ws_rename(lsp_server *s, const char *name, const char *new_name, const 
                 tx_free(uri);
             }
             cJSON *e = cJSON_CreateObject();
-            cJSON_AddItemToObject(e, "range", range_json(&f->refs[k].at));
+            lsp_add(e, "range", range_json(&f->refs[k].at));
             cJSON_AddStringToObject(e, "newText", new_name);
-            cJSON_AddItemToArray(edits, e);
+            lsp_push(edits, e);
         }
     }
     tx_free(files);
@@ -853,7 +855,7 @@ void lsp_ws_diagnostics(lsp_server *s, const cJSON *previous, cJSON *items)
             for (size_t k = 0; k < f->n_diags; k++) {
                 const ws_diag *d = &f->diags[k];
                 cJSON *o = cJSON_CreateObject();
-                cJSON_AddItemToObject(o, "range", range_json(&d->at));
+                lsp_add(o, "range", range_json(&d->at));
                 cJSON_AddNumberToObject(o, "severity", d->severity);
                 cJSON_AddStringToObject(o, "code", d->code);
                 char href[512];
@@ -866,14 +868,14 @@ void lsp_ws_diagnostics(lsp_server *s, const cJSON *previous, cJSON *items)
                     cJSON *ri = cJSON_CreateObject();
                     cJSON *loc = cJSON_AddObjectToObject(ri, "location");
                     cJSON_AddStringToObject(loc, "uri", uri ? uri : "");
-                    cJSON_AddItemToObject(loc, "range", range_json(&d->related));
+                    lsp_add(loc, "range", range_json(&d->related));
                     cJSON_AddStringToObject(ri, "message", d->related_message);
-                    cJSON_AddItemToArray(rel, ri);
+                    lsp_push(rel, ri);
                 }
-                cJSON_AddItemToArray(arr, o);
+                lsp_push(arr, o);
             }
         }
-        cJSON_AddItemToArray(items, r);
+        lsp_push(items, r);
         tx_free(uri);
     }
     pthread_mutex_unlock(&ws->mu);

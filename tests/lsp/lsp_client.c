@@ -581,13 +581,16 @@ static int run_session(const char *tactus, const char *session, const char *gold
     }
     fclose(transcript);
     free(script);
+    free(s.buf);
+    cJSON_Delete(s.pending);
+    int rc = 0;
     if (update) {
         FILE *g = fopen(golden, "wb");
         if (!g) die("cannot write %s", golden);
         fwrite(out_text, 1, out_len, g);
         fclose(g);
         printf("updated %s\n", golden);
-        return 0;
+        goto done;
     }
     size_t gl;
     char *want = read_file(golden, &gl);
@@ -603,10 +606,16 @@ static int run_session(const char *tactus, const char *session, const char *gold
             unlink(tmp);
         }
         fprintf(stderr, "lsp_client: %s differs from %s (expected first, actual second)\n", session, golden);
-        return 1;
+        rc = 1;
+    } else {
+        printf("lsp session %s: ok\n", session);
     }
-    printf("lsp session %s: ok\n", session);
-    return 0;
+    free(want);
+done:
+    free(out_text);
+    free(root_uri);
+    free(real);
+    return rc;
 }
 
 /* ---- parity with tactus check ------------------------------------------------------------------------------ */
@@ -788,6 +797,10 @@ static int run_parity(const char *tactus, const char *encoding, list *files)
     const char *ex = "{\"jsonrpc\":\"2.0\",\"method\":\"exit\"}";
     send_frame(&s, ex, strlen(ex));
     int st = wait_exit(&s);
+    free(s.buf);
+    cJSON_Delete(s.pending);
+    for (size_t i = 0; i < files->n; i++) free(files->paths[i]);
+    free(files->paths);
     printf("parity (%s): %d files compared, %zu diagnostics, %d skipped (NUL bytes), %d differ; server exit %d\n",
            encoding, compared, total_diags, skipped, failures, st);
     return failures || st != 0 ? 1 : 0;
