@@ -51,17 +51,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define WAIT_MS 20000
-
-typedef struct {
-    pid_t pid;
-    int in, out; /* server's stdin (we write), stdout (we read) */
-    char *buf;   /* unread output */
-    size_t len, cap;
-    cJSON *pending; /* notifications not yet awaited */
-    int status;
-    bool exited;
-} server;
+#include "lsp_wire.h"
 
 static char *root_uri, *root_path, *docs_url;
 static FILE *transcript;
@@ -78,13 +68,6 @@ static void die(const char *fmt, ...)
     exit(1);
 }
 
-static long long now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 static char *read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -98,97 +81,6 @@ static char *read_file(const char *path, size_t *len)
     fclose(f);
     if (len) *len = (size_t)n;
     return b;
-}
-
-static void start(server *s, const char *tactus, const char *extra)
-{
-    int in[2], out[2];
-    if (pipe(in) || pipe(out)) die("pipe: %s", strerror(errno));
-    s->pid = fork();
-    if (s->pid < 0) die("fork: %s", strerror(errno));
-    if (s->pid == 0) {
-        dup2(in[0], 0);
-        dup2(out[1], 1);
-        close(in[1]);
-        close(out[0]);
-        if (extra)
-            execl(tactus, tactus, "lsp", "--log", extra, (char *)NULL);
-        else
-            execl(tactus, tactus, "lsp", (char *)NULL);
-        _exit(127);
-    }
-    close(in[0]);
-    close(out[1]);
-    s->in = in[1];
-    s->out = out[0];
-    fcntl(s->in, F_SETFL, O_NONBLOCK);
-    s->pending = cJSON_CreateArray();
-}
-
-/* Reads what the server wrote, waiting up to ms. false at end of output. */
-static bool pump(server *s, int ms)
-{
-    if (s->out < 0) return false;
-    struct pollfd p = {s->out, POLLIN, 0};
-    int rc = poll(&p, 1, ms);
-    if (rc <= 0) return true;
-    if (s->len + 65536 > s->cap) {
-        s->cap = (s->len + 65536) * 2;
-        s->buf = realloc(s->buf, s->cap);
-    }
-    ssize_t n = read(s->out, s->buf + s->len, 65536);
-    if (n <= 0) {
-        close(s->out);
-        s->out = -1;
-        return false;
-    }
-    s->len += (size_t)n;
-    return true;
-}
-
-/* Writes all of data, reading the server's output meanwhile (a server that
- * writes while we write must not deadlock us). */
-static void send_bytes(server *s, const char *data, size_t n)
-{
-    while (n) {
-        struct pollfd p[2] = {{s->in, POLLOUT, 0}, {s->out, POLLIN, 0}};
-        if (poll(p, s->out >= 0 ? 2 : 1, WAIT_MS) <= 0) die("the server stopped reading its input");
-        if (s->out >= 0 && (p[1].revents & (POLLIN | POLLHUP))) pump(s, 0);
-        if (p[0].revents & (POLLERR | POLLHUP)) return; /* it exited: the caller sees that */
-        if (!(p[0].revents & POLLOUT)) continue;
-        ssize_t w = write(s->in, data, n);
-        if (w < 0) {
-            if (errno == EAGAIN || errno == EINTR) continue;
-            return;
-        }
-        data += w;
-        n -= (size_t)w;
-    }
-}
-
-static void send_frame(server *s, const char *body, size_t n)
-{
-    char head[64];
-    int hn = snprintf(head, sizeof head, "Content-Length: %zu\r\n\r\n", n);
-    send_bytes(s, head, (size_t)hn);
-    send_bytes(s, body, n);
-}
-
-/* The next complete message in the buffer, or NULL. */
-static cJSON *take(server *s)
-{
-    char *end = s->len ? memmem(s->buf, s->len, "\r\n\r\n", 4) : NULL;
-    if (!end) return NULL;
-    size_t hl = (size_t)(end - s->buf) + 4;
-    const char *cl = strcasestr(s->buf, "Content-Length:");
-    if (!cl || cl > end) die("a frame without Content-Length: %.*s", (int)hl, s->buf);
-    size_t n = strtoul(cl + 15, NULL, 10);
-    if (s->len < hl + n) return NULL;
-    cJSON *m = cJSON_ParseWithLength(s->buf + hl, n);
-    if (!m) die("the server sent a body that is not JSON: %.*s", (int)(n > 200 ? 200 : n), s->buf + hl);
-    memmove(s->buf, s->buf + hl + n, s->len - hl - n);
-    s->len -= hl + n;
-    return m;
 }
 
 /* ---- normalising and recording ---------------------------------------------------------------------- */
@@ -240,11 +132,15 @@ static void record(const char *what, const cJSON *m)
 }
 
 /* Answers a request the server sent; true when m was one. */
-static bool answer_server_request(server *s, const cJSON *m)
+static void stray(const cJSON *m)
+{
+    record("response to a raw or malformed message", m);
+}
+
+static void answer_server_request(server *s, const cJSON *m)
 {
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "id");
     const cJSON *method = cJSON_GetObjectItemCaseSensitive(m, "method");
-    if (!id || !cJSON_IsString(method)) return false;
     char what[256];
     snprintf(what, sizeof what, "server request %s", method->valuestring);
     record(what, m);
@@ -256,96 +152,6 @@ static bool answer_server_request(server *s, const cJSON *m)
     send_frame(s, body, strlen(body));
     free(body);
     cJSON_Delete(r);
-    return true;
-}
-
-static bool same_id(const cJSON *a, const cJSON *b)
-{
-    if (cJSON_IsNumber(a) && cJSON_IsNumber(b)) return a->valuedouble == b->valuedouble;
-    if (cJSON_IsString(a) && cJSON_IsString(b)) return !strcmp(a->valuestring, b->valuestring);
-    return cJSON_IsNull(a) && cJSON_IsNull(b);
-}
-
-/* Waits for the response with `id`, keeping notifications aside. */
-static cJSON *wait_response(server *s, const cJSON *id)
-{
-    long long deadline = now_ms() + WAIT_MS;
-    for (;;) {
-        cJSON *m;
-        while ((m = take(s))) {
-            if (answer_server_request(s, m)) {
-                cJSON_Delete(m);
-                continue;
-            }
-            if (cJSON_GetObjectItemCaseSensitive(m, "method")) {
-                cJSON_AddItemToArray(s->pending, m);
-                continue;
-            }
-            if (same_id(cJSON_GetObjectItemCaseSensitive(m, "id"), id)) return m;
-            record("response to a raw or malformed message", m);
-            cJSON_Delete(m);
-        }
-        if (now_ms() > deadline) return NULL;
-        if (!pump(s, 100) && !s->len) return NULL;
-    }
-}
-
-/* Whether every key of want is in have with an equal value (recursively). */
-static bool contains(const cJSON *have, const cJSON *want)
-{
-    if (!want) return true;
-    if (cJSON_IsObject(want)) {
-        const cJSON *w;
-        cJSON_ArrayForEach(w, want) if (!contains(cJSON_GetObjectItemCaseSensitive(have, w->string), w)) return false;
-        return true;
-    }
-    return cJSON_Compare(have, want, true);
-}
-
-static cJSON *wait_notification(server *s, const char *method, const cJSON *match)
-{
-    long long deadline = now_ms() + WAIT_MS;
-    for (;;) {
-        int n = cJSON_GetArraySize(s->pending);
-        for (int i = 0; i < n; i++) {
-            cJSON *m = cJSON_GetArrayItem(s->pending, i);
-            const cJSON *mm = cJSON_GetObjectItemCaseSensitive(m, "method");
-            if (cJSON_IsString(mm) && !strcmp(mm->valuestring, method) &&
-                contains(cJSON_GetObjectItemCaseSensitive(m, "params"), match))
-                return cJSON_DetachItemFromArray(s->pending, i);
-        }
-        cJSON *m;
-        while ((m = take(s))) {
-            if (answer_server_request(s, m)) {
-                cJSON_Delete(m);
-                continue;
-            }
-            cJSON_AddItemToArray(s->pending, m);
-        }
-        if (cJSON_GetArraySize(s->pending) > n) continue;
-        if (now_ms() > deadline) return NULL;
-        if (!pump(s, 100) && !s->len) return NULL;
-    }
-}
-
-static int wait_exit(server *s)
-{
-    long long deadline = now_ms() + WAIT_MS;
-    while (now_ms() < deadline) {
-        int st;
-        pid_t r = waitpid(s->pid, &st, WNOHANG);
-        if (r == s->pid) {
-            s->exited = true;
-            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        }
-        pump(s, 50);
-        cJSON *m;
-        while ((m = take(s))) cJSON_Delete(m);
-    }
-    kill(s->pid, SIGKILL);
-    waitpid(s->pid, NULL, 0);
-    s->exited = true;
-    return -1;
 }
 
 /* ---- session steps ---------------------------------------------------------------------------------------- */
@@ -491,6 +297,8 @@ static int run_session(const char *tactus, const char *session, const char *gold
     char *script = read_file(session, &n);
     if (!script) die("cannot read %s", session);
     server s = {0};
+    s.on_request = answer_server_request;
+    s.on_stray = stray;
     start(&s, tactus, NULL);
     int line_no = 0;
     for (char *line = strtok(script, "\n"); line; line = strtok(NULL, "\n")) {
@@ -672,6 +480,7 @@ static long column_of(const char *text, size_t len, long line, long character, i
 static int run_parity(const char *tactus, const char *encoding, list *files)
 {
     server s = {0};
+    s.on_request = answer_server_request;
     start(&s, tactus, NULL);
     int enc = !strcmp(encoding, "utf-8") ? 8 : !strcmp(encoding, "utf-32") ? 32 : 16;
     char init[512];
