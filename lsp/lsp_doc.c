@@ -350,7 +350,11 @@ lsp_analysis *lsp_doc_analysis(lsp_server *s, lsp_doc *d)
 
 lsp_analysis *lsp_doc_good(lsp_server *s, lsp_doc *d)
 {
-    lsp_doc_analysis(s, d);
+    /* Navigation and completion take the declarations as they were at the
+     * last analysis, mapped through the edits since: re-analysing a large
+     * file on every keystroke would make them as slow as a check. The
+     * diagnostics (lsp_doc_analysis) are always fresh. */
+    if (!d->good || d->edits_lost) lsp_doc_analysis(s, d);
     return d->good;
 }
 

@@ -493,7 +493,7 @@ static void handle_request(lsp_server *s, const cJSON *id, const char *method, c
     }
     for (size_t i = 0; i < sizeof requests / sizeof requests[0]; i++) {
         if (strcmp(requests[i].method, method) != 0) continue;
-        if (params && !cJSON_IsObject(params) && !cJSON_IsArray(params)) {
+        if (params && !cJSON_IsObject(params) && !cJSON_IsArray(params) && !cJSON_IsNull(params)) {
             reply_error(s, id, LSP_INVALID_PARAMS, "params must be an object");
             return;
         }
