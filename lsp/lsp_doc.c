@@ -10,6 +10,7 @@
  * navigation while the user types through a syntax error, its positions
  * mapped through the edits made since.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,8 +95,8 @@ void lsp_analysis_free(lsp_analysis *a)
     tx_free(a);
 }
 
-lsp_analysis *lsp_analyse_text(fe_context *fe, ck_checker *ck, const char *path, char *src,
-                               size_t len)
+lsp_analysis *lsp_analyse_text(fe_context *fe, ck_checker *ck, fe_reuse *reuse, const char *path,
+                               char *src, size_t len)
 {
     lsp_analysis *a = tx_calloc(1, sizeof *a);
     if (!a) {
@@ -107,8 +108,11 @@ lsp_analysis *lsp_analyse_text(fe_context *fe, ck_checker *ck, const char *path,
     tx_diag_list_init(&a->diags);
     if (lsp_lines_build(&a->lines, src, len) != TX_OK) goto oom;
     /* The same two calls as `tactus check` (cli_check.c): the findings are
-     * its findings, byte for byte. */
-    if (fe_parse(fe, path, a->src, a->len, &a->file) != TX_OK) goto oom;
+     * its findings, byte for byte. fe_parse_again is fe_parse that skips
+     * what the last parse of this document already knows (frontend.h). */
+    tx_status st = reuse ? fe_parse_again(fe, reuse, path, a->src, a->len, &a->file)
+                         : fe_parse(fe, path, a->src, a->len, &a->file);
+    if (st != TX_OK) goto oom;
     if (ck_check(ck, a->file, &a->diags) != TX_OK) goto oom;
     return a;
 oom:
@@ -129,6 +133,7 @@ void lsp_doc_free(lsp_doc *d)
 {
     if (!d) return;
     lsp_nav_free(d->nav);
+    fe_reuse_free(d->reuse);
     if (d->good != d->an) lsp_analysis_free(d->good);
     lsp_analysis_free(d->an);
     if (d->tree) ts_tree_delete(d->tree);
@@ -169,6 +174,7 @@ lsp_doc *lsp_doc_open(lsp_server *s, const char *uri, int64_t version, const cha
     }
     d->too_large = n > LSP_MAX_DOCUMENT;
     d->tree_stale = true;
+    d->bracket_bound = SIZE_MAX; /* unknown: measured at the first parse */
     d->generation = 1;
     d->next = s->docs;
     s->docs = d;
@@ -257,6 +263,15 @@ tx_status lsp_doc_change(lsp_server *s, lsp_doc *d, const cJSON *range, const ch
         d->text = t;
         d->cap = cap;
     }
+    /* The deepest nesting can grow by at most the openers typed and the
+     * closers deleted: the guard below rescans only when that bound could
+     * reach its limit, not on every keystroke. */
+    if (d->bracket_bound != SIZE_MAX) {
+        for (size_t i = 0; i < n; i++)
+            if (text[i] == '(' || text[i] == '{' || text[i] == '[') d->bracket_bound++;
+        for (size_t i = start; i < end; i++)
+            if (d->text[i] == ')' || d->text[i] == '}' || d->text[i] == ']') d->bracket_bound++;
+    }
     memmove(d->text + start + n, d->text + end, d->len - end);
     memcpy(d->text + start, text, n);
     d->len = new_len;
@@ -329,7 +344,8 @@ lsp_analysis *lsp_doc_analysis(lsp_server *s, lsp_doc *d)
         a->len = d->len;
         tx_diag_list_init(&a->diags);
     } else {
-        a = lsp_analyse_text(s->fe, s->ck, d->path, copy, d->len);
+        if (!d->reuse) d->reuse = fe_reuse_new();
+        a = lsp_analyse_text(s->fe, s->ck, d->reuse, d->path, copy, d->len);
         if (!a) return NULL;
     }
     a->generation = d->generation;
@@ -378,7 +394,9 @@ TSTree *lsp_doc_tree(lsp_server *s, lsp_doc *d)
 {
     if (!d->tree_stale) return d->tree;
     d->tree_stale = false;
-    if (d->len > LSP_MAX_TREE || max_bracket_depth(d->text, d->len) > LSP_MAX_OPEN_BRACKETS) {
+    if (d->bracket_bound > LSP_MAX_OPEN_BRACKETS && d->len <= LSP_MAX_TREE)
+        d->bracket_bound = max_bracket_depth(d->text, d->len);
+    if (d->len > LSP_MAX_TREE || d->bracket_bound > LSP_MAX_OPEN_BRACKETS) {
         if (d->tree) ts_tree_delete(d->tree);
         d->tree = NULL;
         lsp_log(&s->out, "%s: no syntax tree (%zu bytes; over %u bytes or %u open brackets)",

@@ -352,6 +352,218 @@ static bool dotted_at(const lsp_doc *d, TSNode n, char *buf, size_t cap, TSNode 
     return lsp_node_dotted(d, expr, buf, cap);
 }
 
+/* ---- hover without the navigation index ------------------------------------------------------ */
+
+/* The model's declaration (agent, tool, procedure, model) named name[0..n). */
+static bool model_symbol(const fe_file *f, const char *name, size_t n, lsp_symbol *y)
+{
+    memset(y, 0, sizeof *y);
+    y->owner = y->fields_of = -1;
+#define SAME(x) (strlen(x) == n && memcmp((x), name, n) == 0)
+    for (const fe_agent *a = f->agents; a; a = a->next)
+        if (SAME(a->name)) return y->kind = LSP_SYM_AGENT, y->name = a->name, y->decl = a, true;
+    for (const fe_tool *t = f->tools; t; t = t->next)
+        if (SAME(t->name))
+            return y->kind = t->kind == FE_TOOL_TOOLSET  ? LSP_SYM_TOOLSET
+                             : t->kind == FE_TOOL_STDLIB ? LSP_SYM_STDLIB_TOOL
+                                                         : LSP_SYM_TOOL,
+                   y->name = t->name, y->decl = t, true;
+    for (const fe_procedure *p = f->procedures; p; p = p->next)
+        if (p->named && SAME(p->name)) return y->kind = LSP_SYM_PROCEDURE, y->name = p->name, y->decl = p, true;
+    for (const fe_model *m = f->models; m; m = m->next)
+        if (SAME(m->name)) return y->kind = LSP_SYM_MODEL, y->name = m->name, y->decl = m, true;
+#undef SAME
+    return false;
+}
+
+/* The procedure or tool whose function is the function_definition fn. */
+static bool owner_of_function(lsp_doc *d, const fe_file *f, TSNode fn, lsp_symbol *owner)
+{
+    uint32_t s = ts_node_start_byte(fn), e = ts_node_end_byte(fn);
+    memset(owner, 0, sizeof *owner);
+    owner->owner = owner->fields_of = -1;
+    for (const fe_procedure *p = f->procedures; p; p = p->next) {
+        if (!p->function) continue;
+        uint32_t a = p->function->span.start_byte, b = p->function->span.end_byte;
+        if (lsp_doc_map(d, &a, &b) && a == s && b == e)
+            return owner->kind = LSP_SYM_PROCEDURE, owner->name = p->name, owner->decl = p, true;
+    }
+    for (const fe_tool *t = f->tools; t; t = t->next) {
+        const fe_value *cfg = t->config;
+        for (const fe_entry *en = cfg && cfg->kind == FE_TABLE ? cfg->entries : NULL; en; en = en->next) {
+            if (en->key || en->value->kind != FE_FUNCTION) continue;
+            uint32_t a = en->value->span.start_byte, b = en->value->span.end_byte;
+            if (lsp_doc_map(d, &a, &b) && a == s && b == e)
+                return owner->kind = LSP_SYM_TOOL, owner->name = t->name, owner->decl = t, true;
+        }
+    }
+    return false;
+}
+
+/* The declaration of the local an identifier use names: the innermost
+ * visible one (parameters, for variables, locals of enclosing blocks
+ * declared before it). *fn gets the function when it is a parameter. */
+static bool local_decl(lsp_doc *d, TSNode use, TSNode *decl, TSNode *fn, bool *first_param)
+{
+    size_t nl;
+    const char *name = lsp_node_text(d, use, &nl);
+    uint32_t at = ts_node_start_byte(use);
+    *first_param = false;
+    TSNode child = use;
+    for (TSNode n = ts_node_parent(use); !ts_node_is_null(n); child = n, n = ts_node_parent(n)) {
+        const char *type = ts_node_type(n);
+        bool found = false;
+        if (!strcmp(type, "function_definition") || !strcmp(type, "function_declaration")) {
+            TSNode params = ts_node_child_by_field_name(n, "parameters", 10);
+            uint32_t k = ts_node_is_null(params) ? 0 : ts_node_named_child_count(params);
+            for (uint32_t i = 0; i < k && !found; i++) {
+                TSNode p = ts_node_named_child(params, i);
+                size_t pl;
+                const char *pt = lsp_node_text(d, p, &pl);
+                if (lsp_node_is(p, "identifier") && pl == nl && !memcmp(pt, name, nl)) {
+                    *decl = p, *fn = n, *first_param = i == 0, found = true;
+                }
+            }
+        } else if (!strcmp(type, "for_statement")) {
+            TSNode clause = ts_node_child_by_field_name(n, "clause", 6);
+            TSNode body = ts_node_child_by_field_name(n, "body", 4);
+            if (!ts_node_is_null(body) && ts_node_eq(child, body) && !ts_node_is_null(clause)) {
+                TSNode nm = ts_node_child_by_field_name(clause, "name", 4);
+                TSNode list = ts_node_named_child(clause, 0);
+                TSNode cands[64];
+                uint32_t nc = 0;
+                if (!ts_node_is_null(nm)) cands[nc++] = nm;
+                if (lsp_node_is(list, "variable_list"))
+                    for (uint32_t i = 0; i < ts_node_named_child_count(list) && nc < 64; i++)
+                        cands[nc++] = ts_node_named_child(list, i);
+                for (uint32_t i = 0; i < nc && !found; i++) {
+                    size_t cl;
+                    const char *ct = lsp_node_text(d, cands[i], &cl);
+                    if (cl == nl && !memcmp(ct, name, nl)) *decl = cands[i], found = true;
+                }
+            }
+        } else if (!strcmp(type, "block") || !strcmp(type, "chunk")) {
+            /* the last declaration before the use wins */
+            uint32_t k = ts_node_named_child_count(n);
+            for (uint32_t i = 0; i < k && i < 4000; i++) {
+                TSNode st = ts_node_named_child(n, i);
+                if (ts_node_start_byte(st) >= at) break;
+                TSNode names = {0};
+                if (lsp_node_is(st, "variable_declaration")) {
+                    names = ts_node_named_child(st, 0);
+                    /* `local x = x`: the right side sees the outer x */
+                    if (at < ts_node_end_byte(st) && at >= ts_node_end_byte(names)) continue;
+                } else if (lsp_node_is(st, "function_declaration")) {
+                    TSNode first = ts_node_child(st, 0);
+                    if (!ts_node_is_null(first) && !strcmp(ts_node_type(first), "local"))
+                        names = ts_node_child_by_field_name(st, "name", 4);
+                }
+                if (ts_node_is_null(names)) continue;
+                uint32_t m = lsp_node_is(names, "identifier") ? 1 : ts_node_named_child_count(names);
+                for (uint32_t j = 0; j < m; j++) {
+                    TSNode id = lsp_node_is(names, "identifier") ? names : ts_node_named_child(names, j);
+                    size_t il;
+                    const char *it = lsp_node_text(d, id, &il);
+                    if (lsp_node_is(id, "identifier") && il == nl && !memcmp(it, name, nl))
+                        *decl = id, found = true;
+                }
+            }
+        }
+        if (found) return true;
+    }
+    return false;
+}
+
+/* Hover on an identifier from the tree and the model alone: what the
+ * navigation index would say, without rebuilding it after a keystroke. */
+static bool hover_identifier(lsp_server *s, lsp_doc *d, const lsp_analysis *good, TSNode node, tx_buf *b)
+{
+    if (!good || !good->file || !lsp_node_is(node, "identifier")) return false;
+    const fe_file *f = good->file;
+    lsp_symbol syms[2];
+    lsp_nav tmp = {.syms = syms, .n_syms = 1};
+    TSNode parent = ts_node_parent(node);
+    size_t nl;
+    const char *name = lsp_node_text(d, node, &nl);
+    /* x.field where x holds a procedure's input or is state/input */
+    if (lsp_node_is(parent, "dot_index_expression") &&
+        ts_node_eq(ts_node_child_by_field_name(parent, "field", 5), node)) {
+        TSNode base = ts_node_child_by_field_name(parent, "table", 5);
+        if (!lsp_node_is(base, "identifier")) return false;
+        size_t bl;
+        const char *bt = lsp_node_text(d, base, &bl);
+        TSNode decl, fn;
+        bool first = false;
+        lsp_symbol owner;
+        const char *schema = NULL;
+        if (local_decl(d, base, &decl, &fn, &first)) {
+            if (!first || !owner_of_function(d, f, fn, &owner)) return false;
+            schema = "input";
+        } else if ((bl == 5 && !memcmp(bt, "input", 5)) || (bl == 5 && !memcmp(bt, "state", 5))) {
+            const fe_procedure *best = NULL;
+            for (const fe_procedure *p = f->procedures; p; p = p->next) {
+                uint32_t a = p->span.start_byte, e = p->span.end_byte;
+                if (lsp_doc_map(d, &a, &e) && ts_node_start_byte(base) >= a && ts_node_start_byte(base) <= e) best = p;
+            }
+            if (!best) return false;
+            memset(&owner, 0, sizeof owner);
+            owner.kind = LSP_SYM_PROCEDURE, owner.name = best->name, owner.decl = best;
+            schema = bt[0] == 's' ? "state" : "input";
+        } else {
+            return false;
+        }
+        const fe_schema *sc = owner.kind == LSP_SYM_TOOL ? &((const fe_tool *)owner.decl)->input
+                              : !strcmp(schema, "state") ? &((const fe_procedure *)owner.decl)->state
+                                                         : &((const fe_procedure *)owner.decl)->input;
+        for (const fe_field *fd = sc->fields; fd; fd = fd->next)
+            if (strlen(fd->name) == nl && !memcmp(fd->name, name, nl)) {
+                memset(&syms[0], 0, sizeof syms[0]);
+                syms[0].kind = LSP_SYM_FIELD, syms[0].name = fd->name, syms[0].decl = fd;
+                syms[0].owner = 1, syms[0].schema = schema, syms[0].fields_of = -1;
+                syms[1] = owner;
+                tmp.n_syms = 2;
+                symbol_md(s, d, &tmp, 0, b);
+                return true;
+            }
+        return false;
+    }
+    if (lsp_node_is(parent, "field") && ts_node_eq(ts_node_child_by_field_name(parent, "name", 4), node)) {
+        /* a table key: only Mocks keys name declarations */
+        lsp_table_ctx ctx;
+        if (!lsp_table_context(s, d, ts_node_start_byte(node) + 1, &ctx) || strcmp(ctx.callee, "Mocks") != 0)
+            return false;
+    } else if (lsp_node_is(parent, "dot_index_expression") || lsp_node_is(parent, "method_index_expression")) {
+        if (!ts_node_eq(ts_node_child_by_field_name(parent, "table", 5), node)) return false;
+    }
+    TSNode decl, fn;
+    bool first = false;
+    if (local_decl(d, node, &decl, &fn, &first)) {
+        /* a local the model declares (local done = require(...)) */
+        for (const fe_tool *t = f->tools; t; t = t->next) {
+            uint32_t a = t->name_span.start_byte, e = t->name_span.end_byte;
+            if (lsp_doc_map(d, &a, &e) && a == ts_node_start_byte(decl) && model_symbol(f, name, nl, &syms[0])) {
+                symbol_md(s, d, &tmp, 0, b);
+                return true;
+            }
+        }
+        memset(&syms[0], 0, sizeof syms[0]);
+        char *nm = tx_strndup(name, nl);
+        if (!nm) return false;
+        syms[0].kind = LSP_SYM_LOCAL, syms[0].name = nm, syms[0].owner = -1, syms[0].fields_of = -1;
+        syms[0].name_start = ts_node_start_byte(decl);
+        if (first && owner_of_function(d, f, fn, &syms[1])) {
+            syms[0].fields_of = 1, syms[0].fields_schema = "input";
+            tmp.n_syms = 2;
+        }
+        symbol_md(s, d, &tmp, 0, b);
+        tx_free(nm);
+        return true;
+    }
+    if (!model_symbol(f, name, nl, &syms[0])) return false;
+    symbol_md(s, d, &tmp, 0, b);
+    return true;
+}
+
 cJSON *lsp_on_hover(lsp_server *s, const cJSON *params, lsp_error *err)
 {
     lsp_doc *d = lsp_param_doc(s, params, err);
@@ -362,6 +574,21 @@ cJSON *lsp_on_hover(lsp_server *s, const cJSON *params, lsp_error *err)
     tx_buf_init(&b, 1 << 16);
     uint32_t rs = 0, re = 0;
     lsp_analysis *good = lsp_doc_good(s, d);
+    /* After a keystroke the navigation index is stale and rebuilding it
+     * walks the whole tree: an identifier is answered from its scope and
+     * the model instead (the same text either way). */
+    TSTree *tree0 = d->nav && d->nav_generation == d->generation ? NULL : lsp_doc_tree(s, d);
+    if (tree0) {
+        TSNode id = lsp_node_at(tree0, (uint32_t)pos, (uint32_t)pos);
+        if (!lsp_node_is(id, "identifier") && pos > 0) id = lsp_node_at(tree0, (uint32_t)pos - 1, (uint32_t)pos - 1);
+        if (lsp_node_is(id, "identifier") && hover_identifier(s, d, good, id, &b)) {
+            cJSON *h = cJSON_CreateObject();
+            lsp_add(h, "contents", lsp_markup(s, b.data ? b.data : ""));
+            lsp_add(h, "range", lsp_json_range(&v, ts_node_start_byte(id), ts_node_end_byte(id)));
+            tx_buf_free(&b);
+            return h;
+        }
+    }
     lsp_nav *n = lsp_nav_get(s, d);
     const lsp_occurrence *o = n ? lsp_nav_at(n, (uint32_t)pos) : NULL;
     const fe_step *st = NULL;

@@ -192,8 +192,10 @@ typedef struct lsp_doc {
     uint64_t generation; /* bumped on every change */
     TSTree *tree;        /* the tactus tree of `text`, or NULL (too large, guarded, timed out) */
     bool tree_stale;     /* text changed since `tree` was parsed (edits applied to it) */
+    size_t bracket_bound; /* >= the deepest unclosed-bracket count of text (see lsp_doc_tree) */
     bool too_large;      /* over LSP_MAX_DOCUMENT: not analysed */
     bool too_large_told;
+    fe_reuse *reuse;     /* what the last parse keeps for the next (fe_parse_again) */
     lsp_analysis *an;    /* latest analysis (maybe of an older generation) */
     lsp_analysis *good;  /* latest analysis with a syntax tree (for navigation) */
     lsp_edit *edits;     /* edits since `good`, to map its positions */
@@ -289,8 +291,8 @@ void lsp_analysis_free(lsp_analysis *a);
 lsp_view lsp_doc_view(const lsp_server *s, const lsp_doc *d);
 lsp_view lsp_analysis_view(const lsp_server *s, const lsp_analysis *a);
 /* Analyses a text that no editor owns (workspace files); caller frees. */
-lsp_analysis *lsp_analyse_text(fe_context *fe, ck_checker *ck, const char *path, char *src,
-                               size_t len);
+lsp_analysis *lsp_analyse_text(fe_context *fe, ck_checker *ck, fe_reuse *reuse, const char *path,
+                               char *src, size_t len);
 /* file:// URI <-> path (percent-decoding); NULL when not a file URI. */
 char *lsp_uri_to_path(const char *uri);
 char *lsp_path_to_uri(const char *path);

@@ -420,7 +420,7 @@ static ws_file *index_one(lsp_server *s, fe_context *fe, ck_checker *ck, const c
     size_t len;
     int err_no;
     if (tx_read_file(path, LSP_WS_MAX_FILE, &src, &len, &err_no) != TX_OK) return NULL;
-    lsp_analysis *a = lsp_analyse_text(fe, ck, path, src, len);
+    lsp_analysis *a = lsp_analyse_text(fe, ck, NULL, path, src, len);
     if (!a) return NULL;
     ws_file *f = extract_file(s, path, a, id);
     lsp_analysis_free(a);
