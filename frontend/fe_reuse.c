@@ -25,6 +25,10 @@
  *     ts_tree_edit (an edit before its first line moves every node by the
  *     same rows and bytes and keeps columns).
  *
+ * The base of both is the last text that parsed (and that Lua accepted),
+ * not merely the previous one: the edit that mends a typo is compared with
+ * the text before the typo.
+ *
  * fe_parse_again gives exactly fe_parse's result; tests/unit/test_frontend.c
  * holds it to that over random edits of every example.
  */
@@ -257,17 +261,25 @@ bool fe_reuse_lua_ok(fe_parser *p, fe_reuse *r, const fe_ast *ast)
 
 void fe_reuse_remember(fe_reuse *r, const fe_file *f, const fe_ast *ast)
 {
-    /* The trees of this parse replace the last one's (unused ones go). */
+    /* A text that did not parse keeps what an older one left: its trees
+     * and the last text Lua accepted are still the best base for the next
+     * parse (the edit that mends a typo is compared with the text before
+     * the typo). */
+    if (!ast || !ast->ok || !ast->root) {
+        free_entries(r->next_gk, r->n_next);
+        r->n_next = 0;
+        return;
+    }
     free_entries(r->gk, r->n_gk);
     tx_free(r->gk);
     r->gk = r->next_gk;
     r->n_gk = r->n_next;
     r->next_gk = NULL;
     r->n_next = r->cap_next = 0;
+    if (!f->lua_ok) return;
 
     r->lua_ok = false;
     r->n_stmts = 0;
-    if (!f->lua_ok || !ast || !ast->ok || !ast->root) return;
     if (f->len + 1 > r->cap) {
         char *s = tx_realloc(r->src, f->len + 1);
         if (!s) return;

@@ -884,7 +884,7 @@ static tx_status parse(fe_context *ctx, fe_reuse *reuse, const char *path, const
                     "the file is empty; a .tac file declares at least a Procedure "
                     "(see examples/01-hello.tac)");
         f->lua_ok = true;
-        if (reuse) fe_reuse_forget(reuse);
+        if (reuse) fe_reuse_remember(reuse, f, NULL);
         *out = f;
         return f->diags.oom ? (fe_file_free(f), TX_ENOMEM) : TX_OK;
     }
@@ -894,7 +894,7 @@ static tx_status parse(fe_context *ctx, fe_reuse *reuse, const char *path, const
         tx_diag_add(&f->diags, "TAC003", TX_SEV_ERROR, tx_span_of_bytes(src, len, at, at + 1),
                     "this is a binary file (NUL byte at offset %zu), not Lua source; check the "
                     "path, or remove the file from the checked folder", at);
-        if (reuse) fe_reuse_forget(reuse);
+        if (reuse) fe_reuse_remember(reuse, f, NULL);
         *out = f;
         return f->diags.oom ? (fe_file_free(f), TX_ENOMEM) : TX_OK;
     }

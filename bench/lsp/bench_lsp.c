@@ -254,6 +254,25 @@ static int run_edits(const char *tactus, const char *file, int iterations)
         add(&idle, now_us() - a);
         cJSON_Delete(r);
     }
+    /* For the record: an edit that breaks the file (Lua's compiler then
+     * judges the whole text again) and the edit that mends it. */
+    series broken = {0}, mended = {0};
+    for (int i = 0; i < iterations / 6 + 1; i++) {
+        spot d = digits[(size_t)i * 11 % nd];
+        char change[1024];
+        for (int k = 0; k < 2; k++) {
+            int cn = snprintf(change, sizeof change,
+                              "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didChange\",\"params\":{\"textDocument\":"
+                              "{\"uri\":\"%s\",\"version\":%d},\"contentChanges\":[{\"range\":{\"start\":{\"line\":%d,"
+                              "\"character\":%d},\"end\":{\"line\":%d,\"character\":%d}},\"text\":\"%s\"}]}}",
+                              uri, ++version, d.line, d.col, d.line, d.col + (k ? 2 : 0), k ? "" : "((");
+            double a = now_us();
+            send_frame(&s, change, (size_t)cn);
+            request(&s, ++id, "textDocument/diagnostic", "{\"textDocument\":{\"uri\":\"%s\"}}", uri);
+            cJSON_Delete(response(&s, id));
+            add(k ? &mended : &broken, now_us() - a);
+        }
+    }
     request(&s, ++id, "shutdown", "null");
     cJSON_Delete(response(&s, id));
     const char *bye = "{\"jsonrpc\":\"2.0\",\"method\":\"exit\"}";
@@ -270,6 +289,8 @@ static int run_edits(const char *tactus, const char *file, int iterations)
     report("completion after an edit", &comp, 0, 5.0, &ok);
     report("hover after an edit", &hover, 0, 5.0, &ok);
     report("hover, nothing typed since", &idle, 0, 5.0, &ok);
+    report("edit that breaks the syntax -> diagnostics", &broken, 0, 0, &ok);
+    report("edit that mends it -> diagnostics", &mended, 0, 0, &ok);
     printf("\nserver exit status %d\n", st);
     free(text);
     free(abs);
