@@ -452,51 +452,37 @@ static bool table_keys(comp *c, TSTree *tree)
 
 /* ---- everything else ---------------------------------------------------------------------------------------- */
 
+static void offer_variable(comp *c, TSNode id, const char *what)
+{
+    size_t len;
+    const char *t = lsp_node_text(c->d, id, &len);
+    char nm[128];
+    snprintf(nm, sizeof nm, "%.*s", (int)(len < 127 ? len : 127), t);
+    item(c, nm, CK_VARIABLE, what, NULL);
+}
+
+static void offer_param(void *ud, TSNode id, uint32_t index)
+{
+    (void)index;
+    offer_variable(ud, id, "parameter");
+}
+
+static void offer_local(void *ud, TSNode id, TSNode stmt)
+{
+    (void)stmt;
+    offer_variable(ud, id, "local");
+}
+
 /* Locals declared before pos in the blocks around it. */
 static void locals_in_scope(comp *c, TSTree *tree)
 {
     TSNode n = lsp_node_at(tree, (uint32_t)c->pos, (uint32_t)c->pos);
     for (int depth = 0; !ts_node_is_null(n) && depth < 400; n = ts_node_parent(n), depth++) {
         const char *type = ts_node_type(n);
-        if (!strcmp(type, "function_definition") || !strcmp(type, "function_declaration")) {
-            TSNode params = ts_node_child_by_field_name(n, "parameters", 10);
-            uint32_t k = ts_node_is_null(params) ? 0 : ts_node_named_child_count(params);
-            for (uint32_t i = 0; i < k; i++) {
-                TSNode p = ts_node_named_child(params, i);
-                if (!lsp_node_is(p, "identifier")) continue;
-                size_t len;
-                const char *t = lsp_node_text(c->d, p, &len);
-                char nm[128];
-                snprintf(nm, sizeof nm, "%.*s", (int)(len < 127 ? len : 127), t);
-                item(c, nm, CK_VARIABLE, "parameter", NULL);
-            }
-            continue;
-        }
-        if (strcmp(type, "block") && strcmp(type, "chunk")) continue;
-        uint32_t k = ts_node_named_child_count(n);
-        for (uint32_t i = 0; i < k && i < 2000; i++) {
-            TSNode st = ts_node_named_child(n, i);
-            if (ts_node_start_byte(st) >= c->pos) break;
-            TSNode names = {0};
-            if (lsp_node_is(st, "variable_declaration")) {
-                names = ts_node_named_child(st, 0);
-            } else if (lsp_node_is(st, "function_declaration")) {
-                TSNode first = ts_node_child(st, 0);
-                if (!ts_node_is_null(first) && !strcmp(ts_node_type(first), "local"))
-                    names = ts_node_child_by_field_name(st, "name", 4);
-            }
-            if (ts_node_is_null(names)) continue;
-            uint32_t m = lsp_node_is(names, "identifier") ? 1 : ts_node_named_child_count(names);
-            for (uint32_t j = 0; j < m; j++) {
-                TSNode id = lsp_node_is(names, "identifier") ? names : ts_node_named_child(names, j);
-                if (!lsp_node_is(id, "identifier")) continue;
-                size_t len;
-                const char *t = lsp_node_text(c->d, id, &len);
-                char nm[128];
-                snprintf(nm, sizeof nm, "%.*s", (int)(len < 127 ? len : 127), t);
-                item(c, nm, CK_VARIABLE, "local", NULL);
-            }
-        }
+        if (!strcmp(type, "function_definition") || !strcmp(type, "function_declaration"))
+            lsp_function_params(n, offer_param, c);
+        else if (!strcmp(type, "block") || !strcmp(type, "chunk"))
+            lsp_block_locals(c->d, n, (uint32_t)c->pos, offer_local, c);
     }
 }
 

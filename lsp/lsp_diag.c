@@ -32,29 +32,37 @@ void lsp_diag_href(const char *code, char *buf, size_t cap)
     snprintf(buf, cap, "%s/diagnostics.md#%s", TACTUS_DOCS_URL, anchor);
 }
 
+cJSON *lsp_diag_object(cJSON *range, int severity, const char *code, const char *message,
+                       const char *related_uri, cJSON *related_range, const char *related_message)
+{
+    cJSON *o = cJSON_CreateObject();
+    lsp_add(o, "range", range);
+    cJSON_AddNumberToObject(o, "severity", severity);
+    cJSON_AddStringToObject(o, "code", code);
+    char href[512];
+    lsp_diag_href(code, href, sizeof href);
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(o, "codeDescription"), "href", href);
+    cJSON_AddStringToObject(o, "source", "tactus");
+    cJSON_AddStringToObject(o, "message", message);
+    if (related_range) {
+        cJSON *r = cJSON_CreateObject();
+        cJSON *loc = cJSON_AddObjectToObject(r, "location");
+        cJSON_AddStringToObject(loc, "uri", related_uri);
+        lsp_add(loc, "range", related_range);
+        cJSON_AddStringToObject(r, "message", related_message ? related_message : "");
+        lsp_push(cJSON_AddArrayToObject(o, "relatedInformation"), r);
+    }
+    return o;
+}
+
 cJSON *lsp_diag_json(const lsp_server *s, const lsp_analysis *a, const char *uri, const tx_diag *d)
 {
     lsp_view v = lsp_analysis_view(s, a);
-    cJSON *o = cJSON_CreateObject();
-    lsp_add(o, "range", lsp_json_range(&v, d->span.start_byte, d->span.end_byte));
-    cJSON_AddNumberToObject(o, "severity",
-                            d->severity == TX_SEV_ERROR ? 1 : d->severity == TX_SEV_WARNING ? 2 : 3);
-    cJSON_AddStringToObject(o, "code", d->code);
-    char href[512];
-    lsp_diag_href(d->code, href, sizeof href);
-    cJSON_AddStringToObject(cJSON_AddObjectToObject(o, "codeDescription"), "href", href);
-    cJSON_AddStringToObject(o, "source", "tactus");
-    cJSON_AddStringToObject(o, "message", d->message);
-    if (d->has_related) {
-        cJSON *rel = cJSON_AddArrayToObject(o, "relatedInformation");
-        cJSON *r = cJSON_CreateObject();
-        cJSON *loc = cJSON_AddObjectToObject(r, "location");
-        cJSON_AddStringToObject(loc, "uri", uri);
-        lsp_add(loc, "range", lsp_json_range(&v, d->related.start_byte, d->related.end_byte));
-        cJSON_AddStringToObject(r, "message", d->related_message ? d->related_message : "");
-        lsp_push(rel, r);
-    }
-    return o;
+    return lsp_diag_object(lsp_json_range(&v, d->span.start_byte, d->span.end_byte),
+                           d->severity == TX_SEV_ERROR ? 1 : d->severity == TX_SEV_WARNING ? 2 : 3, d->code,
+                           d->message, uri,
+                           d->has_related ? lsp_json_range(&v, d->related.start_byte, d->related.end_byte) : NULL,
+                           d->related_message);
 }
 
 cJSON *lsp_diag_array(const lsp_server *s, const lsp_analysis *a, const char *uri)
@@ -78,12 +86,7 @@ void lsp_diag_too_large(lsp_server *s, lsp_doc *d)
     cJSON *p = cJSON_CreateObject();
     cJSON_AddNumberToObject(p, "type", 1);
     cJSON_AddStringToObject(p, "message", msg);
-    cJSON *m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "jsonrpc", "2.0");
-    cJSON_AddStringToObject(m, "method", "window/showMessage");
-    lsp_add(m, "params", p);
-    lsp_send(&s->out, m);
-    cJSON_Delete(m);
+    lsp_notify(&s->out, "window/showMessage", p);
 }
 
 static void publish(lsp_server *s, const char *uri, const int64_t *version, cJSON *diags)
@@ -92,12 +95,7 @@ static void publish(lsp_server *s, const char *uri, const int64_t *version, cJSO
     cJSON_AddStringToObject(p, "uri", uri);
     if (version) cJSON_AddNumberToObject(p, "version", (double)*version);
     lsp_add(p, "diagnostics", diags);
-    cJSON *m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "jsonrpc", "2.0");
-    cJSON_AddStringToObject(m, "method", "textDocument/publishDiagnostics");
-    lsp_add(m, "params", p);
-    lsp_send(&s->out, m);
-    cJSON_Delete(m);
+    lsp_notify(&s->out, "textDocument/publishDiagnostics", p);
 }
 
 void lsp_diag_publish(lsp_server *s, lsp_doc *d)

@@ -145,15 +145,21 @@ void lsp_doc_free(lsp_doc *d)
     tx_free(d);
 }
 
+/* Room for n bytes of text and its NUL (a quarter more, for edits to come). */
+static tx_status reserve(lsp_doc *d, size_t n)
+{
+    if (n + 1 <= d->cap) return TX_OK;
+    size_t cap = n + 1 + n / 4;
+    char *t = tx_realloc(d->text, cap);
+    if (!t) return TX_ENOMEM;
+    d->text = t;
+    d->cap = cap;
+    return TX_OK;
+}
+
 static tx_status set_text(lsp_doc *d, const char *text, size_t n)
 {
-    if (n + 1 > d->cap) {
-        size_t cap = n + 1 + n / 4;
-        char *t = tx_realloc(d->text, cap);
-        if (!t) return TX_ENOMEM;
-        d->text = t;
-        d->cap = cap;
-    }
+    if (reserve(d, n) != TX_OK) return TX_ENOMEM;
     memcpy(d->text, text, n);
     d->text[n] = '\0';
     d->len = n;
@@ -256,13 +262,7 @@ tx_status lsp_doc_change(lsp_server *s, lsp_doc *d, const cJSON *range, const ch
         TSPoint op = lsp_ts_point(d->text, d->len, &d->lines, end);
         edit = (TSInputEdit){(uint32_t)start, (uint32_t)end, (uint32_t)(start + n), sp, op, sp};
     }
-    if (new_len + 1 > d->cap) {
-        size_t cap = new_len + 1 + new_len / 4;
-        char *t = tx_realloc(d->text, cap);
-        if (!t) return TX_ENOMEM;
-        d->text = t;
-        d->cap = cap;
-    }
+    if (reserve(d, new_len) != TX_OK) return TX_ENOMEM;
     /* The deepest nesting can grow by at most the openers typed and the
      * closers deleted: the guard below rescans only when that bound could
      * reach its limit, not on every keystroke. */
@@ -460,6 +460,42 @@ bool lsp_node_dotted(const lsp_doc *d, TSNode n, char *buf, size_t cap)
     memcpy(buf + bl + 1, t, len);
     buf[bl + 1 + len] = '\0';
     return true;
+}
+
+void lsp_block_locals(const lsp_doc *d, TSNode blk, uint32_t before,
+                      void (*fn)(void *ud, TSNode id, TSNode stmt), void *ud)
+{
+    (void)d;
+    uint32_t k = ts_node_named_child_count(blk);
+    for (uint32_t i = 0; i < k && i < 4000; i++) {
+        TSNode st = ts_node_named_child(blk, i);
+        if (ts_node_start_byte(st) >= before) break;
+        TSNode names = {0};
+        if (lsp_node_is(st, "variable_declaration")) {
+            names = ts_node_named_child(st, 0);
+        } else if (lsp_node_is(st, "function_declaration")) {
+            TSNode first = ts_node_child(st, 0);
+            if (!ts_node_is_null(first) && !strcmp(ts_node_type(first), "local"))
+                names = ts_node_child_by_field_name(st, "name", 4);
+        }
+        if (ts_node_is_null(names)) continue;
+        bool single = lsp_node_is(names, "identifier");
+        uint32_t m = single ? 1 : ts_node_named_child_count(names);
+        for (uint32_t j = 0; j < m; j++) {
+            TSNode id = single ? names : ts_node_named_child(names, j);
+            if (lsp_node_is(id, "identifier")) fn(ud, id, st);
+        }
+    }
+}
+
+void lsp_function_params(TSNode fn_node, void (*fn)(void *ud, TSNode id, uint32_t index), void *ud)
+{
+    TSNode params = ts_node_child_by_field_name(fn_node, "parameters", 10);
+    uint32_t k = ts_node_is_null(params) ? 0 : ts_node_named_child_count(params);
+    for (uint32_t i = 0; i < k; i++) {
+        TSNode p = ts_node_named_child(params, i);
+        if (lsp_node_is(p, "identifier")) fn(ud, p, i);
+    }
 }
 
 cJSON *lsp_markup(const lsp_server *s, const char *markdown)

@@ -400,76 +400,69 @@ static bool owner_of_function(lsp_doc *d, const fe_file *f, TSNode fn, lsp_symbo
     return false;
 }
 
+typedef struct {
+    const lsp_doc *d;
+    const char *name;
+    size_t len;
+    uint32_t at;
+    bool found;
+    TSNode decl;
+    uint32_t index;
+} local_search;
+
+static bool same_name(local_search *q, TSNode id)
+{
+    size_t l;
+    const char *t = lsp_node_text(q->d, id, &l);
+    return l == q->len && !memcmp(t, q->name, l);
+}
+
+static void match_param(void *ud, TSNode id, uint32_t index)
+{
+    local_search *q = ud;
+    if (!q->found && same_name(q, id)) q->decl = id, q->index = index, q->found = true;
+}
+
+static void match_local(void *ud, TSNode id, TSNode stmt)
+{
+    local_search *q = ud;
+    /* `local x = x`: the right side sees the outer x */
+    if (q->at < ts_node_end_byte(stmt) && q->at >= ts_node_end_byte(id)) return;
+    if (same_name(q, id)) q->decl = id, q->found = true; /* the last before the use wins */
+}
+
 /* The declaration of the local an identifier use names: the innermost
  * visible one (parameters, for variables, locals of enclosing blocks
  * declared before it). *fn gets the function when it is a parameter. */
 static bool local_decl(lsp_doc *d, TSNode use, TSNode *decl, TSNode *fn, bool *first_param)
 {
-    size_t nl;
-    const char *name = lsp_node_text(d, use, &nl);
-    uint32_t at = ts_node_start_byte(use);
+    local_search q = {.d = d, .at = ts_node_start_byte(use)};
+    q.name = lsp_node_text(d, use, &q.len);
     *first_param = false;
     TSNode child = use;
     for (TSNode n = ts_node_parent(use); !ts_node_is_null(n); child = n, n = ts_node_parent(n)) {
         const char *type = ts_node_type(n);
-        bool found = false;
         if (!strcmp(type, "function_definition") || !strcmp(type, "function_declaration")) {
-            TSNode params = ts_node_child_by_field_name(n, "parameters", 10);
-            uint32_t k = ts_node_is_null(params) ? 0 : ts_node_named_child_count(params);
-            for (uint32_t i = 0; i < k && !found; i++) {
-                TSNode p = ts_node_named_child(params, i);
-                size_t pl;
-                const char *pt = lsp_node_text(d, p, &pl);
-                if (lsp_node_is(p, "identifier") && pl == nl && !memcmp(pt, name, nl)) {
-                    *decl = p, *fn = n, *first_param = i == 0, found = true;
-                }
-            }
+            lsp_function_params(n, match_param, &q);
+            if (q.found) *fn = n, *first_param = q.index == 0;
         } else if (!strcmp(type, "for_statement")) {
             TSNode clause = ts_node_child_by_field_name(n, "clause", 6);
             TSNode body = ts_node_child_by_field_name(n, "body", 4);
             if (!ts_node_is_null(body) && ts_node_eq(child, body) && !ts_node_is_null(clause)) {
                 TSNode nm = ts_node_child_by_field_name(clause, "name", 4);
                 TSNode list = ts_node_named_child(clause, 0);
-                TSNode cands[64];
-                uint32_t nc = 0;
-                if (!ts_node_is_null(nm)) cands[nc++] = nm;
-                if (lsp_node_is(list, "variable_list"))
-                    for (uint32_t i = 0; i < ts_node_named_child_count(list) && nc < 64; i++)
-                        cands[nc++] = ts_node_named_child(list, i);
-                for (uint32_t i = 0; i < nc && !found; i++) {
-                    size_t cl;
-                    const char *ct = lsp_node_text(d, cands[i], &cl);
-                    if (cl == nl && !memcmp(ct, name, nl)) *decl = cands[i], found = true;
-                }
+                if (!ts_node_is_null(nm) && same_name(&q, nm)) q.decl = nm, q.found = true;
+                uint32_t nl = lsp_node_is(list, "variable_list") ? ts_node_named_child_count(list) : 0;
+                for (uint32_t i = 0; i < nl && !q.found; i++)
+                    if (same_name(&q, ts_node_named_child(list, i))) q.decl = ts_node_named_child(list, i), q.found = true;
             }
         } else if (!strcmp(type, "block") || !strcmp(type, "chunk")) {
-            /* the last declaration before the use wins */
-            uint32_t k = ts_node_named_child_count(n);
-            for (uint32_t i = 0; i < k && i < 4000; i++) {
-                TSNode st = ts_node_named_child(n, i);
-                if (ts_node_start_byte(st) >= at) break;
-                TSNode names = {0};
-                if (lsp_node_is(st, "variable_declaration")) {
-                    names = ts_node_named_child(st, 0);
-                    /* `local x = x`: the right side sees the outer x */
-                    if (at < ts_node_end_byte(st) && at >= ts_node_end_byte(names)) continue;
-                } else if (lsp_node_is(st, "function_declaration")) {
-                    TSNode first = ts_node_child(st, 0);
-                    if (!ts_node_is_null(first) && !strcmp(ts_node_type(first), "local"))
-                        names = ts_node_child_by_field_name(st, "name", 4);
-                }
-                if (ts_node_is_null(names)) continue;
-                uint32_t m = lsp_node_is(names, "identifier") ? 1 : ts_node_named_child_count(names);
-                for (uint32_t j = 0; j < m; j++) {
-                    TSNode id = lsp_node_is(names, "identifier") ? names : ts_node_named_child(names, j);
-                    size_t il;
-                    const char *it = lsp_node_text(d, id, &il);
-                    if (lsp_node_is(id, "identifier") && il == nl && !memcmp(it, name, nl))
-                        *decl = id, found = true;
-                }
-            }
+            lsp_block_locals(d, n, q.at, match_local, &q);
         }
-        if (found) return true;
+        if (q.found) {
+            *decl = q.decl;
+            return true;
+        }
     }
     return false;
 }

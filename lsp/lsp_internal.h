@@ -153,6 +153,8 @@ typedef struct {
 /* Sends one message (any UTF-8 damage in strings becomes U+FFFD). Takes
  * nothing: the caller still owns msg. Thread-safe. */
 void lsp_send(lsp_writer *w, const cJSON *msg);
+/* Sends the notification `method` with params (taken: freed here). */
+void lsp_notify(lsp_writer *w, const char *method, cJSON *params);
 void lsp_log(lsp_writer *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void lsp_log_message(lsp_writer *w, const char *dir, const char *body, size_t n);
 
@@ -309,6 +311,9 @@ bool lsp_param_offset(lsp_server *s, lsp_doc *d, const cJSON *params, size_t *ou
 /* codeDescription.href of a code: its section of docs/diagnostics.md. */
 void lsp_diag_href(const char *code, char *buf, size_t cap);
 cJSON *lsp_diag_json(const lsp_server *s, const lsp_analysis *a, const char *uri, const tx_diag *d);
+/* One Diagnostic object from its parts (ranges taken); related_range NULL: none. */
+cJSON *lsp_diag_object(cJSON *range, int severity, const char *code, const char *message,
+                       const char *related_uri, cJSON *related_range, const char *related_message);
 cJSON *lsp_diag_array(const lsp_server *s, const lsp_analysis *a, const char *uri);
 void lsp_diag_publish(lsp_server *s, lsp_doc *d);
 void lsp_diag_publish_empty(lsp_server *s, const char *uri);
@@ -456,6 +461,13 @@ const char *lsp_node_text(const lsp_doc *d, TSNode n, size_t *len);
 bool lsp_node_is(TSNode n, const char *type);
 /* The static dotted name of an identifier / a.b / a:b node into buf; false if dynamic. */
 bool lsp_node_dotted(const lsp_doc *d, TSNode n, char *buf, size_t cap);
+/* Calls fn for each identifier that the statements of block `blk` starting
+ * before `before` declare as locals (local a, b = ...; local function f),
+ * in order; stmt is the declaring statement. */
+void lsp_block_locals(const lsp_doc *d, TSNode blk, uint32_t before,
+                      void (*fn)(void *ud, TSNode id, TSNode stmt), void *ud);
+/* Calls fn for each identifier parameter of a function node. */
+void lsp_function_params(TSNode fn_node, void (*fn)(void *ud, TSNode id, uint32_t index), void *ud);
 /* Markdown (or plain text) content for hover and documentation. */
 cJSON *lsp_markup(const lsp_server *s, const char *markdown);
 

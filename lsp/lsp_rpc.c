@@ -300,6 +300,16 @@ void lsp_log(lsp_writer *w, const char *fmt, ...)
     pthread_mutex_unlock(&w->mu);
 }
 
+void lsp_notify(lsp_writer *w, const char *method, cJSON *params)
+{
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "jsonrpc", "2.0");
+    cJSON_AddStringToObject(m, "method", method);
+    lsp_add(m, "params", params);
+    lsp_send(w, m);
+    cJSON_Delete(m);
+}
+
 void lsp_send(lsp_writer *w, const cJSON *msg)
 {
     char *printed = cJSON_PrintUnformatted(msg);

@@ -80,22 +80,12 @@ static void reply_error(lsp_server *s, const cJSON *id, int code, const char *me
     cJSON_Delete(m);
 }
 
-static void notify(lsp_server *s, const char *method, cJSON *params)
-{
-    cJSON *m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "jsonrpc", "2.0");
-    cJSON_AddStringToObject(m, "method", method);
-    lsp_add(m, "params", params);
-    lsp_send(&s->out, m);
-    cJSON_Delete(m);
-}
-
 static void show_message(lsp_server *s, int type, const char *text)
 {
     cJSON *p = cJSON_CreateObject();
     cJSON_AddNumberToObject(p, "type", type);
     cJSON_AddStringToObject(p, "message", text);
-    notify(s, "window/showMessage", p);
+    lsp_notify(&s->out, "window/showMessage", p);
 }
 
 /* ---- lifecycle --------------------------------------------------------------------------------- */

@@ -486,12 +486,7 @@ static void progress(lsp_workspace *ws, const char *kind, const char *message, i
     cJSON *p = cJSON_CreateObject();
     cJSON_AddStringToObject(p, "token", "tactus-index");
     lsp_add(p, "value", v);
-    cJSON *m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "jsonrpc", "2.0");
-    cJSON_AddStringToObject(m, "method", "$/progress");
-    lsp_add(m, "params", p);
-    lsp_send(&ws->s->out, m);
-    cJSON_Delete(m);
+    lsp_notify(&ws->s->out, "$/progress", p);
 }
 
 /* Whether progress may be reported: waits a little for the client's answer
@@ -854,24 +849,9 @@ void lsp_ws_diagnostics(lsp_server *s, const cJSON *previous, cJSON *items)
             cJSON *arr = cJSON_AddArrayToObject(r, "items");
             for (size_t k = 0; k < f->n_diags; k++) {
                 const ws_diag *d = &f->diags[k];
-                cJSON *o = cJSON_CreateObject();
-                lsp_add(o, "range", range_json(&d->at));
-                cJSON_AddNumberToObject(o, "severity", d->severity);
-                cJSON_AddStringToObject(o, "code", d->code);
-                char href[512];
-                lsp_diag_href(d->code, href, sizeof href);
-                cJSON_AddStringToObject(cJSON_AddObjectToObject(o, "codeDescription"), "href", href);
-                cJSON_AddStringToObject(o, "source", "tactus");
-                cJSON_AddStringToObject(o, "message", d->message);
-                if (d->related_message) {
-                    cJSON *rel = cJSON_AddArrayToObject(o, "relatedInformation");
-                    cJSON *ri = cJSON_CreateObject();
-                    cJSON *loc = cJSON_AddObjectToObject(ri, "location");
-                    cJSON_AddStringToObject(loc, "uri", uri ? uri : "");
-                    lsp_add(loc, "range", range_json(&d->related));
-                    cJSON_AddStringToObject(ri, "message", d->related_message);
-                    lsp_push(rel, ri);
-                }
+                cJSON *o = lsp_diag_object(range_json(&d->at), d->severity, d->code, d->message, uri ? uri : "",
+                                           d->related_message ? range_json(&d->related) : NULL,
+                                           d->related_message);
                 lsp_push(arr, o);
             }
         }

@@ -114,6 +114,18 @@ static cJSON *response(server *s, int id)
     return r;
 }
 
+/* A didChange replacing [col, end_col) of a line with text. */
+static void send_change(server *s, const char *uri, int version, int line, int col, int end_col, const char *text)
+{
+    char change[1024];
+    int cn = snprintf(change, sizeof change,
+                      "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didChange\",\"params\":{\"textDocument\":"
+                      "{\"uri\":\"%s\",\"version\":%d},\"contentChanges\":[{\"range\":{\"start\":{\"line\":%d,"
+                      "\"character\":%d},\"end\":{\"line\":%d,\"character\":%d}},\"text\":\"%s\"}]}}",
+                      uri, version, line, col, line, end_col, text);
+    send_frame(s, change, (size_t)cn);
+}
+
 /* 0-based line and column of every occurrence of `needle` (plus offset). */
 typedef struct {
     int line, col;
@@ -198,15 +210,9 @@ static int run_edits(const char *tactus, const char *file, int iterations)
     for (int i = 0; i < iterations; i++) {
         spot d = digits[(size_t)i * 7 % nd];
         char digit[2] = {(char)('1' + i % 9), 0};
-        char change[1024];
-        int cn = snprintf(change, sizeof change,
-                          "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didChange\",\"params\":{\"textDocument\":"
-                          "{\"uri\":\"%s\",\"version\":%d},\"contentChanges\":[{\"range\":{\"start\":{\"line\":%d,"
-                          "\"character\":%d},\"end\":{\"line\":%d,\"character\":%d}},\"text\":\"%s\"}]}}",
-                          uri, ++version, d.line, d.col, d.line, d.col + 1, digit);
         /* edit -> fresh diagnostics */
         double a = now_us();
-        send_frame(&s, change, (size_t)cn);
+        send_change(&s, uri, ++version, d.line, d.col, d.col + 1, digit);
         request(&s, ++id, "textDocument/diagnostic", "{\"textDocument\":{\"uri\":\"%s\"}}", uri);
         cJSON *r = response(&s, id);
         add(&diag, now_us() - a);
@@ -215,12 +221,8 @@ static int run_edits(const char *tactus, const char *file, int iterations)
         cJSON_Delete(r);
         if (nd2 != n_diags) wire_die("edit %d changed the diagnostics (%d, was %d): the edits must keep the file valid", i, nd2, n_diags);
         /* completion right after an edit */
-        cn = snprintf(change, sizeof change,
-                      "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didChange\",\"params\":{\"textDocument\":"
-                      "{\"uri\":\"%s\",\"version\":%d},\"contentChanges\":[{\"range\":{\"start\":{\"line\":%d,"
-                      "\"character\":%d},\"end\":{\"line\":%d,\"character\":%d}},\"text\":\"%c\"}]}}",
-                      uri, ++version, d.line, d.col, d.line, d.col + 1, (char)('1' + (i + 3) % 9));
-        send_frame(&s, change, (size_t)cn);
+        digit[0] = (char)('1' + (i + 3) % 9);
+        send_change(&s, uri, ++version, d.line, d.col, d.col + 1, digit);
         spot c = dots[(size_t)i * 5 % ni];
         a = now_us();
         request(&s, ++id, "textDocument/completion",
@@ -231,12 +233,8 @@ static int run_edits(const char *tactus, const char *file, int iterations)
             wire_die("completion after input. offered nothing");
         cJSON_Delete(r);
         /* hover right after an edit */
-        cn = snprintf(change, sizeof change,
-                      "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didChange\",\"params\":{\"textDocument\":"
-                      "{\"uri\":\"%s\",\"version\":%d},\"contentChanges\":[{\"range\":{\"start\":{\"line\":%d,"
-                      "\"character\":%d},\"end\":{\"line\":%d,\"character\":%d}},\"text\":\"%c\"}]}}",
-                      uri, ++version, d.line, d.col, d.line, d.col + 1, (char)('1' + (i + 5) % 9));
-        send_frame(&s, change, (size_t)cn);
+        digit[0] = (char)('1' + (i + 5) % 9);
+        send_change(&s, uri, ++version, d.line, d.col, d.col + 1, digit);
         spot h = calls[(size_t)i * 3 % nc];
         a = now_us();
         request(&s, ++id, "textDocument/hover",
@@ -259,15 +257,9 @@ static int run_edits(const char *tactus, const char *file, int iterations)
     series broken = {0}, mended = {0};
     for (int i = 0; i < iterations / 6 + 1; i++) {
         spot d = digits[(size_t)i * 11 % nd];
-        char change[1024];
         for (int k = 0; k < 2; k++) {
-            int cn = snprintf(change, sizeof change,
-                              "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didChange\",\"params\":{\"textDocument\":"
-                              "{\"uri\":\"%s\",\"version\":%d},\"contentChanges\":[{\"range\":{\"start\":{\"line\":%d,"
-                              "\"character\":%d},\"end\":{\"line\":%d,\"character\":%d}},\"text\":\"%s\"}]}}",
-                              uri, ++version, d.line, d.col, d.line, d.col + (k ? 2 : 0), k ? "" : "((");
             double a = now_us();
-            send_frame(&s, change, (size_t)cn);
+            send_change(&s, uri, ++version, d.line, d.col, d.col + (k ? 2 : 0), k ? "" : "((");
             request(&s, ++id, "textDocument/diagnostic", "{\"textDocument\":{\"uri\":\"%s\"}}", uri);
             cJSON_Delete(response(&s, id));
             add(k ? &mended : &broken, now_us() - a);

@@ -137,18 +137,25 @@ bool same_id(const cJSON *a, const cJSON *b)
 }
 
 /* Waits for the response with `id`, keeping notifications aside. */
+/* A request the server sent is handed to on_request (answered) and freed:
+ * true when m was one. */
+static bool server_request(server *s, cJSON *m)
+{
+    if (!s->on_request || !cJSON_GetObjectItemCaseSensitive(m, "id") ||
+        !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(m, "method")))
+        return false;
+    s->on_request(s, m);
+    cJSON_Delete(m);
+    return true;
+}
+
 cJSON *wait_response(server *s, const cJSON *id)
 {
     long long deadline = now_ms() + WAIT_MS;
     for (;;) {
         cJSON *m;
         while ((m = take(s))) {
-            if (s->on_request && cJSON_GetObjectItemCaseSensitive(m, "id") &&
-                cJSON_IsString(cJSON_GetObjectItemCaseSensitive(m, "method"))) {
-                s->on_request(s, m);
-                cJSON_Delete(m);
-                continue;
-            }
+            if (server_request(s, m)) continue;
             if (cJSON_GetObjectItemCaseSensitive(m, "method")) {
                 cJSON_AddItemToArray(s->pending, m);
                 continue;
@@ -187,15 +194,8 @@ cJSON *wait_notification(server *s, const char *method, const cJSON *match)
                 return cJSON_DetachItemFromArray(s->pending, i);
         }
         cJSON *m;
-        while ((m = take(s))) {
-            if (s->on_request && cJSON_GetObjectItemCaseSensitive(m, "id") &&
-                cJSON_IsString(cJSON_GetObjectItemCaseSensitive(m, "method"))) {
-                s->on_request(s, m);
-                cJSON_Delete(m);
-                continue;
-            }
-            cJSON_AddItemToArray(s->pending, m);
-        }
+        while ((m = take(s)))
+            if (!server_request(s, m)) cJSON_AddItemToArray(s->pending, m);
         if (cJSON_GetArraySize(s->pending) > n) continue;
         if (now_ms() > deadline) return NULL;
         if (!pump(s, 100) && !s->len) return NULL;
