@@ -136,12 +136,15 @@ typedef struct {
 
 static void query_free(query *q)
 {
-    for (uint32_t i = 0; i < q->n_patterns; i++) {
-        for (uint32_t k = 0; q->preds && k < q->n_preds[i]; k++) {
+    for (uint32_t i = 0; q->preds && i < q->n_patterns; i++) {
+        /* preds[i] holds n_preds[i] predicates, and one being built (its
+         * regex or values may exist before the count grew) */
+        uint32_t n = q->n_preds ? q->n_preds[i] : 0;
+        for (uint32_t k = 0; q->preds[i] && k <= n; k++) {
             tx_free(q->preds[i][k].values);
             pcre2_code_free(q->preds[i][k].re);
         }
-        if (q->preds) tx_free(q->preds[i]);
+        tx_free(q->preds[i]);
     }
     tx_free(q->preds);
     tx_free(q->n_preds);
