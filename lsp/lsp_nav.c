@@ -884,6 +884,9 @@ static const lsp_occurrence *occ_at(lsp_server *s, const cJSON *params, lsp_erro
     if (!lsp_param_offset(s, d, params, &pos, err)) return NULL;
     *d_out = d;
     *pos_out = pos;
+    /* Definition, references and rename act on the current text: analyse
+     * it first (hover and completion make do with the last analysis). */
+    if (!d->too_large) lsp_doc_analysis(s, d);
     lsp_nav *n = lsp_nav_get(s, d);
     *n_out = n;
     if (!n) return NULL;

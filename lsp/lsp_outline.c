@@ -149,6 +149,7 @@ cJSON *lsp_on_document_symbol(lsp_server *s, const cJSON *params, lsp_error *err
     lsp_doc *d = lsp_param_doc(s, params, err);
     if (!d) return NULL;
     cJSON *out = cJSON_CreateArray();
+    if (!d->too_large) lsp_doc_analysis(s, d); /* the outline of the current text */
     const lsp_analysis *a = d->too_large ? NULL : lsp_doc_good(s, d);
     if (!a || !a->file) return out;
     outline o = {.s = s, .d = d, .a = a, .v = lsp_doc_view(s, d), .flat = !s->caps.hierarchical_symbols,
