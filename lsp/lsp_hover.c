@@ -196,6 +196,9 @@ static void symbol_md(lsp_server *s, lsp_doc *d, const lsp_nav *n, int k, tx_buf
     case LSP_SYM_GLOBAL:
         tx_buf_printf(b, "**global** `%s`, assigned at line %u\n", y->name, line_of(s, d, y->name_start));
         break;
+    case LSP_SYM_SCENARIO:
+        tx_buf_printf(b, "**scenario** `%s`\n", y->name);
+        break;
     }
 }
 

@@ -335,6 +335,7 @@ typedef enum {
     LSP_SYM_STEP,
     LSP_SYM_LOCAL,
     LSP_SYM_GLOBAL, /* a global function or value the file assigns (function helper() end) */
+    LSP_SYM_SCENARIO, /* workspace symbols only: a Gherkin scenario */
 } lsp_sym_kind;
 
 typedef enum { LSP_OCC_DECL, LSP_OCC_READ, LSP_OCC_WRITE, LSP_OCC_TEXT } lsp_occ_role;

@@ -1021,6 +1021,7 @@ static const char *kind_word(lsp_sym_kind k)
     case LSP_SYM_STEP: return "custom step";
     case LSP_SYM_LOCAL: return "local";
     case LSP_SYM_GLOBAL: return "global";
+    case LSP_SYM_SCENARIO: return "scenario";
     }
     return "symbol";
 }

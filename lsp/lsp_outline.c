@@ -42,6 +42,7 @@ int lsp_symbol_kind_number(lsp_sym_kind k)
     case LSP_SYM_STEP: return SK_KEY;
     case LSP_SYM_LOCAL:
     case LSP_SYM_GLOBAL: return SK_VARIABLE;
+    case LSP_SYM_SCENARIO: return SK_EVENT;
     }
     return SK_VARIABLE;
 }
@@ -233,6 +234,23 @@ cJSON *lsp_on_workspace_symbol(lsp_server *s, const cJSON *params, lsp_error *er
             if (y->owner >= 0) cJSON_AddStringToObject(si, "containerName", n->syms[y->owner].name);
             lsp_push(out, si);
         }
+        /* the scenarios of its Specifications */
+        const lsp_analysis *a = n ? n->model : NULL;
+        for (const fe_spec *sp = a && a->file ? a->file->specs : NULL; sp; sp = sp->next)
+            for (const fe_scenario *sc = sp->scenarios; sc; sc = sc->next) {
+                uint32_t st = sc->name_span.start_byte, en = sc->name_span.end_byte;
+                bool match = ql == 0;
+                for (const char *p = sc->name; !match && *p; p++) match = strncasecmp(p, query, ql) == 0;
+                if (!sc->name[0] || !match || !lsp_doc_map(d, &st, &en)) continue;
+                cJSON *si = cJSON_CreateObject();
+                cJSON_AddStringToObject(si, "name", sc->name);
+                cJSON_AddNumberToObject(si, "kind", SK_EVENT);
+                cJSON *loc = cJSON_AddObjectToObject(si, "location");
+                cJSON_AddStringToObject(loc, "uri", d->uri);
+                lsp_add(loc, "range", lsp_json_range(&v, st, en));
+                if (sp->feature_name) cJSON_AddStringToObject(si, "containerName", sp->feature_name);
+                lsp_push(out, si);
+            }
     }
     lsp_ws_symbols(s, query, out, 2000);
     return out;

@@ -331,6 +331,9 @@ static ws_file *extract_file(lsp_server *s, const char *path, const lsp_analysis
                    t->name_span, t->span, NULL);
     for (const fe_model *md = m ? m->models : NULL; md; md = md->next)
         add_ws_sym(&x, LSP_SYM_MODEL, md->name, md->name_span, md->span, NULL);
+    for (const fe_spec *sp = m ? m->specs : NULL; sp; sp = sp->next)
+        for (const fe_scenario *sc = sp->scenarios; sc; sc = sc->next)
+            if (sc->name[0]) add_ws_sym(&x, LSP_SYM_SCENARIO, sc->name, sc->name_span, sc->span, sp->feature_name);
     size_t n_req = 0;
     for (const fe_ref *r = m ? m->refs : NULL; r; r = r->next) {
         size_t root = strcspn(r->name, ".");
