@@ -208,9 +208,14 @@ lsp_view lsp_analysis_view(const lsp_server *s, const lsp_analysis *a)
     return (lsp_view){a->src, a->len, &a->lines, s->enc};
 }
 
-static void log_edit(lsp_doc *d, uint32_t start, uint32_t old_end, uint32_t new_end)
+static void log_edit(lsp_doc *d, uint32_t start, uint32_t old_end, uint32_t new_end, size_t old_len)
 {
     if (!d->good || d->edits_lost) return;
+    /* A whole-text change maps nothing: the next reader re-analyses. */
+    if (start == 0 && old_end == old_len && old_len > 0) {
+        d->edits_lost = true;
+        return;
+    }
     if (d->n_edits == LSP_MAX_EDIT_LOG) {
         d->edits_lost = true;
         return;
@@ -250,7 +255,7 @@ tx_status lsp_doc_change(lsp_server *s, lsp_doc *d, const cJSON *range, const ch
             return TX_EINVAL;
         }
     }
-    size_t new_len = d->len - (end - start) + n;
+    size_t old_len = d->len, new_len = d->len - (end - start) + n;
     if (new_len > LSP_MAX_BODY) {
         lsp_fail(err, LSP_INVALID_PARAMS, "the document would grow to %zu bytes, over the %u MiB "
                  "limit", new_len, LSP_MAX_BODY >> 20);
@@ -281,7 +286,7 @@ tx_status lsp_doc_change(lsp_server *s, lsp_doc *d, const cJSON *range, const ch
         edit.new_end_point = lsp_ts_point(d->text, d->len, &d->lines, start + n);
         ts_tree_edit(d->tree, &edit);
     }
-    log_edit(d, (uint32_t)start, (uint32_t)end, (uint32_t)(start + n));
+    log_edit(d, (uint32_t)start, (uint32_t)end, (uint32_t)(start + n), old_len);
     d->tree_stale = true;
     d->generation++;
     d->too_large = d->len > LSP_MAX_DOCUMENT;
