@@ -38,14 +38,22 @@ int cli_lsp(int argc, char **argv)
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (opt) {
-        case 'l': opts.log_path = optarg; break;
-        case 's': break;
-        case 'h': fputs(lsp_usage, stdout); return CLI_EXIT_OK;
-        default: fputs(lsp_usage, stderr); return CLI_EXIT_USAGE;
+        case 'l':
+            opts.log_path = optarg;
+            break;
+        case 's':
+            break;
+        case 'h':
+            fputs(lsp_usage, stdout);
+            return CLI_EXIT_OK;
+        default:
+            fputs(lsp_usage, stderr);
+            return CLI_EXIT_USAGE;
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "tactus lsp: unexpected argument '%s'; the server talks on stdin/stdout\n\n%s",
+        fprintf(stderr,
+                "tactus lsp: unexpected argument '%s'; the server talks on stdin/stdout\n\n%s",
                 argv[optind], lsp_usage);
         return CLI_EXIT_USAGE;
     }

@@ -101,8 +101,8 @@ TSTree *fe_reuse_take_gherkin(fe_reuse *r, const char *src, tx_span content)
         if (e->start_byte != content.start_byte || e->start.row != content.start.row) {
             uint32_t col = content.start.column;
             TSInputEdit shift = {
-                0, e->start_byte - col, content.start_byte - col, {0, 0}, {e->start.row, 0},
-                {content.start.row, 0},
+                0,      e->start_byte - col, content.start_byte - col,
+                {0, 0}, {e->start.row, 0},   {content.start.row, 0},
             };
             ts_tree_edit(t, &shift);
         }
@@ -164,7 +164,9 @@ static void prologue_of(const fe_node *st, const char *src, tx_buf *b)
 {
     if (st->kind == FE_K_FUNCTION_DECLARATION) {
         const fe_node *name = fe_node_child_by_field(st, FE_F_NAME);
-        if (name) tx_buf_printf(b, "local %.*s = _ENV;", (int)(name->end_byte - name->start_byte), src + name->start_byte);
+        if (name)
+            tx_buf_printf(b, "local %.*s = _ENV;", (int)(name->end_byte - name->start_byte),
+                          src + name->start_byte);
         return;
     }
     const fe_node *vars = NULL, *exprs = NULL;
@@ -177,7 +179,8 @@ static void prologue_of(const fe_node *st, const char *src, tx_buf *b)
     bool first = true;
     for (const fe_node *c = vars->first; c; c = c->next) {
         if (c->kind == FE_K_IDENTIFIER) {
-            tx_buf_printf(b, "%s%.*s", first ? "" : ", ", (int)(c->end_byte - c->start_byte), src + c->start_byte);
+            tx_buf_printf(b, "%s%.*s", first ? "" : ", ", (int)(c->end_byte - c->start_byte),
+                          src + c->start_byte);
             first = false;
         } else if (c->kind == FE_K_ATTRIBUTE) {
             tx_buf_printf(b, " %.*s", (int)(c->end_byte - c->start_byte), src + c->start_byte);
@@ -203,10 +206,12 @@ bool fe_reuse_lua_ok(fe_parser *p, fe_reuse *r, const fe_ast *ast)
     /* Lua's loadbuffer rejects what our parser skips: a BOM, a #! line. */
     if ((len >= 3 && (unsigned char)src[0] == 0xEF) || (len && src[0] == '#')) return false;
     size_t pre = 0, min = len < r->len ? len : r->len;
-    while (pre < min && src[pre] == r->src[pre]) pre++;
+    while (pre < min && src[pre] == r->src[pre])
+        pre++;
     if (pre == len && len == r->len) return true;
     size_t suf = 0;
-    while (suf < min - pre && src[len - 1 - suf] == r->src[r->len - 1 - suf]) suf++;
+    while (suf < min - pre && src[len - 1 - suf] == r->src[r->len - 1 - suf])
+        suf++;
     size_t new_end = len - suf, old_end = r->len - suf;
     long long delta = (long long)len - (long long)r->len;
 
@@ -230,7 +235,8 @@ bool fe_reuse_lua_ok(fe_parser *p, fe_reuse *r, const fe_ast *ast)
     while (b < n - a && b < m - a) {
         const fe_node *x = st[n - 1 - b];
         const stmt *y = &r->stmts[m - 1 - b];
-        if (x->start_byte < new_end || y->start < old_end || (long long)y->start + delta != x->start_byte ||
+        if (x->start_byte < new_end || y->start < old_end ||
+            (long long)y->start + delta != x->start_byte ||
             (long long)y->end + delta != x->end_byte)
             break;
         b++;
@@ -241,7 +247,8 @@ bool fe_reuse_lua_ok(fe_parser *p, fe_reuse *r, const fe_ast *ast)
         ok = !r->stmts[i].declares_local &&
              !has_jump(r->src + r->stmts[i].start, r->stmts[i].end - r->stmts[i].start);
     for (size_t i = a; ok && i < n - b; i++)
-        ok = !is_local_decl(st[i]) && !has_jump(src + st[i]->start_byte, st[i]->end_byte - st[i]->start_byte);
+        ok = !is_local_decl(st[i]) &&
+             !has_jump(src + st[i]->start_byte, st[i]->end_byte - st[i]->start_byte);
     if (ok && n - b > a) {
         tx_buf code;
         tx_buf_init(&code, 2 * len + 4096);

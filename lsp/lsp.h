@@ -34,20 +34,20 @@
 
 /* The caps of the base protocol (issue 15). */
 #define LSP_MAX_HEADER (8u * 1024u)
-#define LSP_MAX_BODY (64u * 1024u * 1024u)
+#define LSP_MAX_BODY   (64u * 1024u * 1024u)
 /* Largest document analysed; larger ones are tracked but not analysed (the
  * editor is told why). tree-sitter features stop earlier (LSP_MAX_TREE):
  * its parse runs at about 8 MB/s here. */
 #define LSP_MAX_DOCUMENT (16u * 1024u * 1024u)
-#define LSP_MAX_TREE (4u * 1024u * 1024u)
+#define LSP_MAX_TREE     (4u * 1024u * 1024u)
 
 /* Writes `n` bytes of server output; returns false when the peer is gone. */
 typedef bool (*lsp_write_fn)(void *ud, const char *data, size_t n);
 
 typedef struct {
-    const char *log_path; /* --log FILE: a trace of every message in and out, or NULL */
+    const char *log_path;     /* --log FILE: a trace of every message in and out, or NULL */
     bool no_workspace_thread; /* fuzzing: index nothing in the background */
-    int debounce_ms;      /* delay of pushed diagnostics after an edit; < 0: default */
+    int debounce_ms;          /* delay of pushed diagnostics after an edit; < 0: default */
 } lsp_options;
 
 typedef struct lsp_server lsp_server;

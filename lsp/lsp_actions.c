@@ -47,7 +47,8 @@ static bool wanted(actions *x, const char *kind)
 
 /* A code action with one workspace edit of this document; edits are added
  * with add_edit. */
-static cJSON *action(actions *x, const char *title, const char *kind, const tx_diag *diag, bool preferred)
+static cJSON *action(actions *x, const char *title, const char *kind, const tx_diag *diag,
+                     bool preferred)
 {
     if (!wanted(x, kind)) return NULL;
     cJSON *a = cJSON_CreateObject();
@@ -68,7 +69,8 @@ static void add_edit(actions *x, cJSON *a, size_t start, size_t end, const char 
 {
     if (!a) return;
     cJSON *edits = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(a, "edit"), "changes"), x->d->uri);
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(a, "edit"), "changes"),
+        x->d->uri);
     cJSON *e = cJSON_CreateObject();
     lsp_add(e, "range", lsp_json_range(&x->v, start, end));
     cJSON_AddStringToObject(e, "newText", text);
@@ -100,7 +102,8 @@ static void replace_name(actions *x, const tx_diag *dg, const char *name)
     size_t s = dg->span.start_byte, e = dg->span.end_byte;
     const char *t = x->a->src;
     /* Inside quotes ("x", ["x"]), replace the text only. */
-    while (s < e && (t[s] == '[' || t[s] == ' ')) s++;
+    while (s < e && (t[s] == '[' || t[s] == ' '))
+        s++;
     if (s < e && (t[s] == '"' || t[s] == '\'')) {
         char q = t[s];
         const char *close = memchr(t + s + 1, q, e - s - 1);
@@ -122,15 +125,18 @@ static void delete_entry(actions *x, cJSON *a, size_t s, size_t e)
     const char *t = x->a->src;
     size_t n = x->a->len;
     size_t j = e;
-    while (j < n && (t[j] == ' ' || t[j] == '\t')) j++;
+    while (j < n && (t[j] == ' ' || t[j] == '\t'))
+        j++;
     if (j < n && t[j] == ',') {
         j++;
-        while (j < n && (t[j] == ' ' || t[j] == '\t')) j++;
+        while (j < n && (t[j] == ' ' || t[j] == '\t'))
+            j++;
         add_edit(x, a, s, j, "");
         return;
     }
     size_t i = s;
-    while (i > 0 && (t[i - 1] == ' ' || t[i - 1] == '\t')) i--;
+    while (i > 0 && (t[i - 1] == ' ' || t[i - 1] == '\t'))
+        i--;
     if (i > 0 && t[i - 1] == ',') i--;
     add_edit(x, a, i, e, "");
 }
@@ -149,15 +155,18 @@ static void fix_tool_not_declared(actions *x, const tx_diag *dg)
     const fe_agent *ag = agent_around(x, dg->span.start_byte);
     size_t at = ag ? line_start(x, ag->span.start_byte) : 0;
     if (!strcmp(name, "done")) {
-        add_edit(x, action(x, "Bind the stdlib tool: local done = require(\"tactus.tools.done\")", "quickfix", dg, true),
+        add_edit(x,
+                 action(x, "Bind the stdlib tool: local done = require(\"tactus.tools.done\")",
+                        "quickfix", dg, true),
                  at, at, "local done = require(\"tactus.tools.done\")\n\n");
     } else if (lsp_is_identifier(name, strlen(name))) {
         char title[256], text[1024];
         snprintf(title, sizeof title, "Declare the tool '%s'", name);
-        snprintf(text, sizeof text,
-                 "%s = Tool {\n  description = \"What %s does\",\n  input = {},\n  function(args)\n    "
-                 "return {}\n  end,\n}\n\n",
-                 name, name);
+        snprintf(
+            text, sizeof text,
+            "%s = Tool {\n  description = \"What %s does\",\n  input = {},\n  function(args)\n    "
+            "return {}\n  end,\n}\n\n",
+            name, name);
         add_edit(x, action(x, title, "quickfix", dg, false), at, at, text);
     }
     char title[256];
@@ -182,7 +191,8 @@ static void fix_tool_not_granted(actions *x, const tx_diag *dg)
     const char *t = x->a->src;
     if (e == 0 || e > x->a->len || t[e - 1] != '}') return;
     size_t k = e - 1;
-    while (k > dg->related.start_byte && (t[k - 1] == ' ' || t[k - 1] == '\t' || t[k - 1] == '\n')) k--;
+    while (k > dg->related.start_byte && (t[k - 1] == ' ' || t[k - 1] == '\t' || t[k - 1] == '\n'))
+        k--;
     bool empty = k > 0 && t[k - 1] == '{';
     bool comma = k > 0 && t[k - 1] == ',';
     char text[160];
@@ -196,7 +206,8 @@ static void fix_unused_tool(actions *x, const tx_diag *dg)
     for (const fe_tool *t = x->a->file ? x->a->file->tools : NULL; t; t = t->next) {
         if (t->name_span.start_byte != dg->span.start_byte) continue;
         size_t s = line_start(x, t->span.start_byte), e = t->span.end_byte;
-        while (e < x->a->len && x->a->src[e] != '\n') e++;
+        while (e < x->a->len && x->a->src[e] != '\n')
+            e++;
         if (e < x->a->len) e++;
         if (e < x->a->len && x->a->src[e] == '\n') e++; /* the blank line after it */
         char title[256];
@@ -206,18 +217,21 @@ static void fix_unused_tool(actions *x, const tx_diag *dg)
     }
 }
 
-static const fe_field *field_with_default_at(const actions *x, uint32_t at, const fe_schema **owner_schema)
+static const fe_field *field_with_default_at(const actions *x, uint32_t at,
+                                             const fe_schema **owner_schema)
 {
     const fe_file *f = x->a->file;
     for (const fe_procedure *p = f ? f->procedures : NULL; p; p = p->next) {
         const fe_schema *schemas[] = {&p->input, &p->output, &p->state};
         for (int i = 0; i < 3; i++)
             for (const fe_field *fd = schemas[i]->fields; fd; fd = fd->next)
-                if (fd->default_value && fd->default_value->span.start_byte == at) return *owner_schema = schemas[i], fd;
+                if (fd->default_value && fd->default_value->span.start_byte == at)
+                    return *owner_schema = schemas[i], fd;
     }
     for (const fe_tool *t = f ? f->tools : NULL; t; t = t->next)
         for (const fe_field *fd = t->input.fields; fd; fd = fd->next)
-            if (fd->default_value && fd->default_value->span.start_byte == at) return *owner_schema = &t->input, fd;
+            if (fd->default_value && fd->default_value->span.start_byte == at)
+                return *owner_schema = &t->input, fd;
     return NULL;
 }
 
@@ -241,16 +255,21 @@ static void fix_required_with_default(actions *x, const tx_diag *dg)
 static void fix_no_function(actions *x, const tx_diag *dg)
 {
     for (const fe_procedure *p = x->a->file ? x->a->file->procedures : NULL; p; p = p->next) {
-        if (p->name_span.start_byte != dg->span.start_byte || !p->config || p->config->kind != FE_TABLE) continue;
+        if (p->name_span.start_byte != dg->span.start_byte || !p->config ||
+            p->config->kind != FE_TABLE)
+            continue;
         size_t e = p->config->span.end_byte;
         const char *t = x->a->src;
         if (e == 0 || t[e - 1] != '}') return;
         size_t k = e - 1;
-        while (k > p->config->span.start_byte && isspace((unsigned char)t[k - 1])) k--;
+        while (k > p->config->span.start_byte && isspace((unsigned char)t[k - 1]))
+            k--;
         bool sep = t[k - 1] == ',' || t[k - 1] == '{';
         char text[256];
-        snprintf(text, sizeof text, "%s\n  function(input)\n    return {}\n  end,\n", sep ? "" : ",");
-        add_edit(x, action(x, "Add the function the procedure runs", "quickfix", dg, true), k, e - 1, text);
+        snprintf(text, sizeof text, "%s\n  function(input)\n    return {}\n  end,\n",
+                 sep ? "" : ",");
+        add_edit(x, action(x, "Add the function the procedure runs", "quickfix", dg, true), k,
+                 e - 1, text);
         return;
     }
 }
@@ -280,7 +299,8 @@ static void fix_missing_output(actions *x, const tx_diag *dg)
     }
     if (t[s] != '{') return;
     size_t k = s + 1;
-    while (k < e && isspace((unsigned char)t[k])) k++;
+    while (k < e && isspace((unsigned char)t[k]))
+        k++;
     bool empty = k < e && t[k] == '}';
     snprintf(text, sizeof text, "%s = %s%s", name, default_literal(type), empty ? "" : ", ");
     add_edit(x, action(x, title, "quickfix", dg, true), empty ? s + 1 : k, empty ? k : k, text);
@@ -293,11 +313,14 @@ static void fill_template(const char *tpl, const char *text, size_t n, char *out
 {
     const char *words[64];
     size_t lens[64], nw = 0, nt = 1;
-    for (const char *p = tpl; *p; p++) nt += *p == ' ';
+    for (const char *p = tpl; *p; p++)
+        nt += *p == ' ';
     for (size_t i = 0; i < n && nw < 64;) {
-        while (i < n && text[i] == ' ') i++;
+        while (i < n && text[i] == ' ')
+            i++;
         size_t j = i;
-        while (j < n && text[j] != ' ') j++;
+        while (j < n && text[j] != ' ')
+            j++;
         if (j > i) words[nw] = text + i, lens[nw++] = j - i;
         i = j;
     }
@@ -323,26 +346,31 @@ static void fill_template(const char *tpl, const char *text, size_t n, char *out
 static void fix_undefined_step(actions *x, const tx_diag *dg)
 {
     char near[512];
-    if (quoted_after(dg->message, "the nearest built-in step is '", '\'', near, sizeof near) && near[0]) {
+    if (quoted_after(dg->message, "the nearest built-in step is '", '\'', near, sizeof near) &&
+        near[0]) {
         char title[1200], filled[1024];
-        fill_template(near, x->a->src + dg->span.start_byte, dg->span.end_byte - dg->span.start_byte, filled,
-                      sizeof filled);
+        fill_template(near, x->a->src + dg->span.start_byte,
+                      dg->span.end_byte - dg->span.start_byte, filled, sizeof filled);
         snprintf(title, sizeof title, "Use the nearest built-in step: %.1000s", filled);
-        add_edit(x, action(x, title, "quickfix", dg, true), dg->span.start_byte, dg->span.end_byte, filled);
+        add_edit(x, action(x, title, "quickfix", dg, true), dg->span.start_byte, dg->span.end_byte,
+                 filled);
     }
     /* Declare a custom Step above the Specifications that use the text. */
     for (const fe_spec *sp = x->a->file ? x->a->file->specs : NULL; sp; sp = sp->next) {
-        if (dg->span.start_byte < sp->span.start_byte || dg->span.start_byte > sp->span.end_byte) continue;
+        if (dg->span.start_byte < sp->span.start_byte || dg->span.start_byte > sp->span.end_byte)
+            continue;
         size_t n = dg->span.end_byte - dg->span.start_byte;
         const char *text = x->a->src + dg->span.start_byte;
         bool dq = memchr(text, '"', n) != NULL;
         tx_buf b;
         tx_buf_init(&b, 4096);
-        tx_buf_printf(&b, "Step(%s%.*s%s, function(ctx)\n  -- check the run here: ctx.output, ctx.state\nend)\n\n",
+        tx_buf_printf(&b,
+                      "Step(%s%.*s%s, function(ctx)\n  -- check the run here: ctx.output, "
+                      "ctx.state\nend)\n\n",
                       dq ? "[[" : "\"", (int)n, text, dq ? "]]" : "\"");
         size_t at = line_start(x, sp->span.start_byte);
-        add_edit(x, action(x, "Declare a custom Step with this text", "quickfix", dg, false), at, at,
-                 b.data ? b.data : "");
+        add_edit(x, action(x, "Declare a custom Step with this text", "quickfix", dg, false), at,
+                 at, b.data ? b.data : "");
         tx_buf_free(&b);
         return;
     }
@@ -362,7 +390,8 @@ static void fix_unknown_agent(actions *x, const tx_diag *dg)
     /* the name inside the step's quotes */
     const char *t = x->a->src;
     for (size_t i = dg->span.start_byte; i + strlen(name) + 2 <= dg->span.end_byte; i++)
-        if (t[i] == '"' && !strncmp(t + i + 1, name, strlen(name)) && t[i + 1 + strlen(name)] == '"') {
+        if (t[i] == '"' && !strncmp(t + i + 1, name, strlen(name)) &&
+            t[i + 1 + strlen(name)] == '"') {
             char title[256];
             snprintf(title, sizeof title, "Change to the declared agent '%s'", best);
             add_edit(x, action(x, title, "quickfix", dg, true), i + 1, i + 1 + strlen(name), best);
@@ -376,11 +405,12 @@ static void fix(actions *x, const tx_diag *dg)
     const char *c = dg->code;
     if (strstr(dg->message, "(did you mean '") &&
         quoted_after(dg->message, "(did you mean '", '\'', name, sizeof name)) {
-        if (!strcmp(c, "TAC101") || !strcmp(c, "TAC102") || !strcmp(c, "TAC301") || !strcmp(c, "TAC602") ||
-            !strcmp(c, "TAC801") || !strcmp(c, "TAC802"))
+        if (!strcmp(c, "TAC101") || !strcmp(c, "TAC102") || !strcmp(c, "TAC301") ||
+            !strcmp(c, "TAC602") || !strcmp(c, "TAC801") || !strcmp(c, "TAC802"))
             replace_name(x, dg, name);
     }
-    if (!strcmp(c, "TAC402") && quoted_after(dg->message, "(did you mean \"", '"', name, sizeof name))
+    if (!strcmp(c, "TAC402") &&
+        quoted_after(dg->message, "(did you mean \"", '"', name, sizeof name))
         replace_name(x, dg, name);
     if (!strcmp(c, "TAC301")) fix_tool_not_declared(x, dg);
     if (!strcmp(c, "TAC302")) fix_tool_not_granted(x, dg);
@@ -392,8 +422,10 @@ static void fix(actions *x, const tx_diag *dg)
     if (!strcmp(c, "TAC704")) fix_unknown_agent(x, dg);
     if (!strcmp(c, "TAC004"))
         add_edit(x, action(x, "Add a minimal procedure", "quickfix", dg, true), 0, 0,
-                 "Procedure {\n  input = {name = field.string{required = true}},\n  output = {greeting = "
-                 "field.string{required = true}},\n  function(input)\n    return {greeting = \"Hello, \" "
+                 "Procedure {\n  input = {name = field.string{required = true}},\n  output = "
+                 "{greeting = "
+                 "field.string{required = true}},\n  function(input)\n    return {greeting = "
+                 "\"Hello, \" "
                  ".. input.name}\n  end,\n}\n");
 }
 
@@ -419,21 +451,29 @@ static void specifications_skeleton(actions *x)
         const char *kw = first ? "Given" : "And";
         switch (fd->type) {
         case FE_TYPE_NUMBER:
-        case FE_TYPE_INTEGER: tx_buf_printf(&b, "    %s the input %s is 1\n", kw, fd->name); break;
-        case FE_TYPE_ARRAY: tx_buf_printf(&b, "    %s the input %s is [\"a\", \"b\"]\n", kw, fd->name); break;
+        case FE_TYPE_INTEGER:
+            tx_buf_printf(&b, "    %s the input %s is 1\n", kw, fd->name);
+            break;
+        case FE_TYPE_ARRAY:
+            tx_buf_printf(&b, "    %s the input %s is [\"a\", \"b\"]\n", kw, fd->name);
+            break;
         case FE_TYPE_STRING:
         case FE_TYPE_UNKNOWN:
-        case FE_TYPE_ANY: tx_buf_printf(&b, "    %s the input %s is \"example\"\n", kw, fd->name); break;
-        default: continue;
+        case FE_TYPE_ANY:
+            tx_buf_printf(&b, "    %s the input %s is \"example\"\n", kw, fd->name);
+            break;
+        default:
+            continue;
         }
         first = false;
     }
-    tx_buf_puts(&b, "    When the procedure runs\n    Then the procedure should complete successfully\n");
+    tx_buf_puts(
+        &b, "    When the procedure runs\n    Then the procedure should complete successfully\n");
     for (const fe_field *fd = out->fields; fd; fd = fd->next)
         tx_buf_printf(&b, "    And the output %s should exist\n", fd->name);
     tx_buf_puts(&b, "]])\n");
-    cJSON *a = action(x, "Add a Specifications skeleton (tactus test runs it)", "source.addSpecifications",
-                      NULL, false);
+    cJSON *a = action(x, "Add a Specifications skeleton (tactus test runs it)",
+                      "source.addSpecifications", NULL, false);
     add_edit(x, a, n, n, b.data ? b.data : "");
     tx_buf_free(&b);
 }
@@ -448,7 +488,8 @@ cJSON *lsp_on_code_action(lsp_server *s, const cJSON *params, lsp_error *err)
     lsp_analysis *a = lsp_doc_analysis(s, d);
     if (!a) return NULL;
     actions x = {.s = s, .d = d, .a = a, .v = lsp_doc_view(s, d), .out = cJSON_CreateArray()};
-    x.only = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(params, "context"), "only");
+    x.only = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(params, "context"),
+                                              "only");
     size_t rs = lsp_byte_of(&x.v, ps), re = lsp_byte_of(&x.v, pe);
     for (size_t i = 0; i < a->diags.len; i++) {
         const tx_diag *dg = &a->diags.items[i];

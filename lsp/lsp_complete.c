@@ -41,7 +41,7 @@ typedef struct {
     lsp_doc *d;
     lsp_analysis *good;
     cJSON *items;
-    tx_map seen; /* labels already offered */
+    tx_map seen;        /* labels already offered */
     const tx_map *skip; /* names not to offer (keys already written) */
     size_t pos;
 } comp;
@@ -85,8 +85,8 @@ static void fields(comp *c, const fe_schema *sc, const char *what)
 {
     for (const fe_field *f = sc ? sc->fields : NULL; f; f = f->next) {
         char detail[96];
-        snprintf(detail, sizeof detail, "%s %s%s", what, f->builder ? f->builder : fe_type_name(f->type),
-                 f->required ? ", required" : "");
+        snprintf(detail, sizeof detail, "%s %s%s", what,
+                 f->builder ? f->builder : fe_type_name(f->type), f->required ? ", required" : "");
         const fe_value *desc = f->options ? fe_value_get(f->options, "description") : NULL;
         item(c, f->name, CK_FIELD, detail, desc && desc->kind == FE_STRING ? desc->str : NULL);
     }
@@ -106,7 +106,8 @@ static void declared(comp *c, bool agents, bool tools, bool procedures, bool mod
         item(c, m->name, CK_STRUCT, m->kind == FE_MODEL_CLASSIFY ? "classifier" : "model", NULL);
 }
 
-/* ---- Gherkin ------------------------------------------------------------------------------------------ */
+/* ---- Gherkin
+ * ------------------------------------------------------------------------------------------ */
 
 static bool starts_word(const char *s, size_t n, const char *w)
 {
@@ -147,20 +148,24 @@ static void gherkin(comp *c, size_t line_start)
     const char *line = c->d->text + line_start;
     size_t n = c->pos - line_start;
     size_t i = 0;
-    while (i < n && (line[i] == ' ' || line[i] == '\t')) i++;
+    while (i < n && (line[i] == ' ' || line[i] == '\t'))
+        i++;
     static const char *const keywords[] = {"Given", "When", "Then", "And", "But", "*"};
     const char *kw = NULL;
     for (size_t k = 0; k < 6; k++)
         if (starts_word(line + i, n - i, keywords[k])) kw = keywords[k];
     lsp_view v = lsp_doc_view(c->s, c->d);
     if (!kw) {
-        static const char *const heads[] = {"Feature: ", "Background:", "Scenario: ", "Scenario Outline: ",
-                                            "Examples:", "Rule: ", "Given ", "When ", "Then ", "And ", "But "};
+        static const char *const heads[] = {
+            "Feature: ", "Background:", "Scenario: ", "Scenario Outline: ",
+            "Examples:", "Rule: ",      "Given ",     "When ",
+            "Then ",     "And ",        "But "};
         for (size_t k = 0; k < sizeof heads / sizeof heads[0]; k++) {
             char label[32];
             snprintf(label, sizeof label, "%s", heads[k]);
             size_t ll = strlen(label);
-            while (ll && label[ll - 1] == ' ') label[--ll] = '\0';
+            while (ll && label[ll - 1] == ' ')
+                label[--ll] = '\0';
             cJSON *it = item(c, label, CK_KEYWORD, "Gherkin", NULL);
             if (!it) continue;
             cJSON *te = cJSON_AddObjectToObject(it, "textEdit");
@@ -170,7 +175,8 @@ static void gherkin(comp *c, size_t line_start)
         return;
     }
     size_t text_start = i + strlen(kw);
-    while (text_start < n && (line[text_start] == ' ' || line[text_start] == '\t')) text_start++;
+    while (text_start < n && (line[text_start] == ' ' || line[text_start] == '\t'))
+        text_start++;
     const char *typed = line + text_start;
     size_t typed_n = n - text_start;
     /* Inside quotes: the names the step's quotes hold. */
@@ -191,8 +197,8 @@ static void gherkin(comp *c, size_t line_start)
         const char *tpl = steps[k].template;
         /* Offer the templates that continue what is typed (case-insensitive). */
         size_t m = 0;
-        while (m < typed_n && tpl[m] && tolower((unsigned char)tpl[m]) == tolower((unsigned char)typed[m]) &&
-               tpl[m] != '{')
+        while (m < typed_n && tpl[m] &&
+               tolower((unsigned char)tpl[m]) == tolower((unsigned char)typed[m]) && tpl[m] != '{')
             m++;
         if (m < typed_n && tpl[m] != '{') continue;
         cJSON *it = item(c, tpl, CK_SNIPPET,
@@ -209,8 +215,8 @@ static void gherkin(comp *c, size_t line_start)
         tx_buf_free(&b);
     }
     /* Custom steps of the file, matched exactly. */
-    for (const fe_custom_step *cs = c->good && c->good->file ? c->good->file->custom_steps : NULL; cs;
-         cs = cs->next) {
+    for (const fe_custom_step *cs = c->good && c->good->file ? c->good->file->custom_steps : NULL;
+         cs; cs = cs->next) {
         cJSON *it = item(c, cs->text, CK_EVENT, "custom step", NULL);
         if (!it) continue;
         cJSON *te = cJSON_AddObjectToObject(it, "textEdit");
@@ -219,7 +225,8 @@ static void gherkin(comp *c, size_t line_start)
     }
 }
 
-/* ---- strings ---------------------------------------------------------------------------------------------- */
+/* ---- strings
+ * ---------------------------------------------------------------------------------------------- */
 
 /* In require("...") or a Specifications string: handled here (true). */
 static bool in_string(comp *c, TSTree *tree)
@@ -227,7 +234,8 @@ static bool in_string(comp *c, TSTree *tree)
     uint32_t at = (uint32_t)c->pos;
     TSNode n = lsp_node_at(tree, at > 0 ? at - 1 : 0, at);
     TSNode str = n;
-    while (!ts_node_is_null(str) && !lsp_node_is(str, "string")) str = ts_node_parent(str);
+    while (!ts_node_is_null(str) && !lsp_node_is(str, "string"))
+        str = ts_node_parent(str);
     if (ts_node_is_null(str) || c->pos <= ts_node_start_byte(str)) return false;
     TSNode content = ts_node_child_by_field_name(str, "content", 7);
     uint32_t ss = ts_node_start_byte(str), se = ts_node_end_byte(str), cs, ce;
@@ -246,7 +254,8 @@ static bool in_string(comp *c, TSTree *tree)
         return true; /* some other string: nothing to offer */
     if (!strcmp(name, "require")) {
         for (size_t i = 0; fe_stdlib_modules[i]; i++)
-            item(c, fe_stdlib_modules[i], CK_MODULE, "stdlib module", lsp_dsl_module_doc(fe_stdlib_modules[i]));
+            item(c, fe_stdlib_modules[i], CK_MODULE, "stdlib module",
+                 lsp_dsl_module_doc(fe_stdlib_modules[i]));
         lsp_ws_module_names(c->s, c->d->path, c->items);
         return true;
     }
@@ -262,7 +271,8 @@ static bool in_string(comp *c, TSTree *tree)
     return true;
 }
 
-/* ---- after a dot ------------------------------------------------------------------------------------------- */
+/* ---- after a dot
+ * ------------------------------------------------------------------------------------------- */
 
 static bool ident_char(char ch)
 {
@@ -274,7 +284,8 @@ static bool ident_char(char ch)
 static bool first_param(comp *c, TSTree *tree, char *buf, size_t cap, TSNode *fn)
 {
     TSNode n = lsp_node_at(tree, (uint32_t)c->pos, (uint32_t)c->pos);
-    while (!ts_node_is_null(n) && !lsp_node_is(n, "function_definition")) n = ts_node_parent(n);
+    while (!ts_node_is_null(n) && !lsp_node_is(n, "function_definition"))
+        n = ts_node_parent(n);
     if (ts_node_is_null(n)) return false;
     TSNode params = ts_node_child_by_field_name(n, "parameters", 10);
     TSNode p = ts_node_is_null(params) ? params : ts_node_named_child(params, 0);
@@ -293,10 +304,12 @@ static const fe_tool *tool_of_function(comp *c, TSNode fn)
     const fe_file *f = c->good && c->good->file ? c->good->file : NULL;
     for (const fe_tool *t = f ? f->tools : NULL; t; t = t->next) {
         const fe_value *cfg = t->config;
-        for (const fe_entry *e = cfg && cfg->kind == FE_TABLE ? cfg->entries : NULL; e; e = e->next) {
+        for (const fe_entry *e = cfg && cfg->kind == FE_TABLE ? cfg->entries : NULL; e;
+             e = e->next) {
             if (e->key || e->value->kind != FE_FUNCTION) continue;
             uint32_t s = e->value->span.start_byte, en = e->value->span.end_byte;
-            if (lsp_doc_map(c->d, &s, &en) && s == ts_node_start_byte(fn) && en == ts_node_end_byte(fn))
+            if (lsp_doc_map(c->d, &s, &en) && s == ts_node_start_byte(fn) &&
+                en == ts_node_end_byte(fn))
                 return t;
         }
     }
@@ -307,10 +320,12 @@ static bool after_dot(comp *c, TSTree *tree)
 {
     const char *t = c->d->text;
     size_t i = c->pos;
-    while (i > 0 && ident_char(t[i - 1])) i--;
+    while (i > 0 && ident_char(t[i - 1]))
+        i--;
     if (i == 0 || (t[i - 1] != '.' && t[i - 1] != ':')) return false;
     size_t end = i - 1, start = end;
-    while (start > 0 && (ident_char(t[start - 1]) || t[start - 1] == '.')) start--;
+    while (start > 0 && (ident_char(t[start - 1]) || t[start - 1] == '.'))
+        start--;
     if (start == end) return true; /* `).x`: a value we cannot know */
     char base[160];
     snprintf(base, sizeof base, "%.*s", (int)(end - start < 159 ? end - start : 159), t + start);
@@ -327,7 +342,10 @@ static bool after_dot(comp *c, TSTree *tree)
         return true;
     }
     if (!strcmp(base, "input")) {
-        if (p) fields(c, p->script_mode && !p->input.present ? &c->good->file->script_input : &p->input, "input");
+        if (p)
+            fields(c,
+                   p->script_mode && !p->input.present ? &c->good->file->script_input : &p->input,
+                   "input");
         return true;
     }
     if (!strcmp(base, "state")) {
@@ -360,19 +378,23 @@ static bool after_dot(comp *c, TSTree *tree)
                 {"last_result", "last_result() -> the latest result"},
                 {"reset", "reset(): forget the recorded calls"},
             };
-            for (size_t k = 0; k < 5; k++) item(c, methods[k][0], CK_FUNCTION, methods[k][1], NULL);
+            for (size_t k = 0; k < 5; k++)
+                item(c, methods[k][0], CK_FUNCTION, methods[k][1], NULL);
             return true;
         }
     return true;
 }
 
-/* ---- tables ------------------------------------------------------------------------------------------------ */
+/* ---- tables
+ * ------------------------------------------------------------------------------------------------
+ */
 
 /* Keys already written in the table at table_start. */
 static void written_keys(comp *c, TSTree *tree, uint32_t table_start, tx_map *keys)
 {
     TSNode table = lsp_node_at(tree, table_start, table_start + 1);
-    while (!ts_node_is_null(table) && !lsp_node_is(table, "table_constructor")) table = ts_node_parent(table);
+    while (!ts_node_is_null(table) && !lsp_node_is(table, "table_constructor"))
+        table = ts_node_parent(table);
     if (ts_node_is_null(table)) return;
     uint32_t n = ts_node_named_child_count(table);
     for (uint32_t i = 0; i < n && i < 512; i++) {
@@ -381,7 +403,8 @@ static void written_keys(comp *c, TSTree *tree, uint32_t table_start, tx_map *ke
         if (ts_node_is_null(name)) continue;
         size_t len;
         const char *t = lsp_node_text(c->d, name, &len);
-        if (c->pos >= ts_node_start_byte(name) && c->pos <= ts_node_end_byte(name)) continue; /* being typed */
+        if (c->pos >= ts_node_start_byte(name) && c->pos <= ts_node_end_byte(name))
+            continue; /* being typed */
         tx_map_put(keys, t, len, (void *)1);
     }
 }
@@ -408,7 +431,9 @@ static bool table_keys(comp *c, TSTree *tree)
     }
     if (!strcmp(ctx.key, "inputs") || !strcmp(ctx.key, "expected_output")) {
         const fe_procedure *p = f ? main_procedure(f) : NULL;
-        if (p) fields(c, ctx.key[0] == 'i' ? &p->input : &p->output, ctx.key[0] == 'i' ? "input" : "output");
+        if (p)
+            fields(c, ctx.key[0] == 'i' ? &p->input : &p->output,
+                   ctx.key[0] == 'i' ? "input" : "output");
         return true;
     }
     const lsp_dsl_entry *e = ctx.callee[0] ? lsp_dsl_find(ctx.callee, strlen(ctx.callee)) : NULL;
@@ -450,7 +475,8 @@ static bool table_keys(comp *c, TSTree *tree)
     return handled;
 }
 
-/* ---- everything else ---------------------------------------------------------------------------------------- */
+/* ---- everything else
+ * ---------------------------------------------------------------------------------------- */
 
 static void offer_variable(comp *c, TSNode id, const char *what)
 {
@@ -500,7 +526,8 @@ static void globals(comp *c, TSTree *tree)
                                                       : CK_FUNCTION;
         item(c, all[k].name, kind, all[k].signature, all[k].doc);
     }
-    for (size_t k = 0; lsp_lua_globals[k]; k++) item(c, lsp_lua_globals[k], CK_FUNCTION, "Lua", NULL);
+    for (size_t k = 0; lsp_lua_globals[k]; k++)
+        item(c, lsp_lua_globals[k], CK_FUNCTION, "Lua", NULL);
 }
 
 cJSON *lsp_on_completion(lsp_server *s, const cJSON *params, lsp_error *err)

@@ -27,7 +27,8 @@ void lsp_diag_href(const char *code, char *buf, size_t cap)
 {
     char anchor[16];
     size_t i = 0;
-    for (; code[i] && i + 1 < sizeof anchor; i++) anchor[i] = (char)tolower((unsigned char)code[i]);
+    for (; code[i] && i + 1 < sizeof anchor; i++)
+        anchor[i] = (char)tolower((unsigned char)code[i]);
     anchor[i] = '\0';
     snprintf(buf, cap, "%s/diagnostics.md#%s", TACTUS_DOCS_URL, anchor);
 }
@@ -58,11 +59,14 @@ cJSON *lsp_diag_object(cJSON *range, int severity, const char *code, const char 
 cJSON *lsp_diag_json(const lsp_server *s, const lsp_analysis *a, const char *uri, const tx_diag *d)
 {
     lsp_view v = lsp_analysis_view(s, a);
-    return lsp_diag_object(lsp_json_range(&v, d->span.start_byte, d->span.end_byte),
-                           d->severity == TX_SEV_ERROR ? 1 : d->severity == TX_SEV_WARNING ? 2 : 3, d->code,
-                           d->message, uri,
-                           d->has_related ? lsp_json_range(&v, d->related.start_byte, d->related.end_byte) : NULL,
-                           d->related_message);
+    return lsp_diag_object(
+        lsp_json_range(&v, d->span.start_byte, d->span.end_byte),
+        d->severity == TX_SEV_ERROR     ? 1
+        : d->severity == TX_SEV_WARNING ? 2
+                                        : 3,
+        d->code, d->message, uri,
+        d->has_related ? lsp_json_range(&v, d->related.start_byte, d->related.end_byte) : NULL,
+        d->related_message);
 }
 
 cJSON *lsp_diag_array(const lsp_server *s, const lsp_analysis *a, const char *uri)

@@ -82,7 +82,8 @@ char *lsp_path_to_uri(const char *path)
     return tx_buf_steal(&b);
 }
 
-/* ---- analyses ---------------------------------------------------------------------------------- */
+/* ---- analyses ----------------------------------------------------------------------------------
+ */
 
 void lsp_analysis_free(lsp_analysis *a)
 {
@@ -120,7 +121,8 @@ oom:
     return NULL;
 }
 
-/* ---- documents --------------------------------------------------------------------------------- */
+/* ---- documents ---------------------------------------------------------------------------------
+ */
 
 lsp_doc *lsp_doc_find(lsp_server *s, const char *uri)
 {
@@ -257,8 +259,10 @@ tx_status lsp_doc_change(lsp_server *s, lsp_doc *d, const cJSON *range, const ch
     }
     size_t old_len = d->len, new_len = d->len - (end - start) + n;
     if (new_len > LSP_MAX_BODY) {
-        lsp_fail(err, LSP_INVALID_PARAMS, "the document would grow to %zu bytes, over the %u MiB "
-                 "limit", new_len, LSP_MAX_BODY >> 20);
+        lsp_fail(err, LSP_INVALID_PARAMS,
+                 "the document would grow to %zu bytes, over the %u MiB "
+                 "limit",
+                 new_len, LSP_MAX_BODY >> 20);
         return TX_ELIMIT;
     }
     TSInputEdit edit;
@@ -419,7 +423,8 @@ TSTree *lsp_doc_tree(lsp_server *s, lsp_doc *d)
     return t;
 }
 
-/* ---- syntax helpers shared by the feature files ------------------------------------------------ */
+/* ---- syntax helpers shared by the feature files ------------------------------------------------
+ */
 
 TSNode lsp_node_at(TSTree *tree, uint32_t start, uint32_t end)
 {

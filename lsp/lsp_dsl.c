@@ -12,7 +12,10 @@
 
 #include "lsp_internal.h"
 
-#define END {NULL, NULL}
+#define END                                                                                        \
+    {                                                                                              \
+        NULL, NULL                                                                                 \
+    }
 
 static const lsp_dsl_key procedure_keys[] = {
     {"input", "the input schema: {name = field.string{required = true}, ...}"},
@@ -30,9 +33,12 @@ static const lsp_dsl_key procedure_keys[] = {
 };
 
 static const lsp_dsl_key agent_keys[] = {
-    {"model", "\"provider/model\", e.g. \"openai/gpt-4o-mini\" (or {name, temperature, max_tokens})"},
-    {"system_prompt", "the system prompt; {input.x}, {state.x}, {params.x} are filled in every turn"},
-    {"tools", "the tools this agent may call: {search, done} (declared Tools/Toolsets; denied unless granted)"},
+    {"model",
+     "\"provider/model\", e.g. \"openai/gpt-4o-mini\" (or {name, temperature, max_tokens})"},
+    {"system_prompt",
+     "the system prompt; {input.x}, {state.x}, {params.x} are filled in every turn"},
+    {"tools", "the tools this agent may call: {search, done} (declared Tools/Toolsets; denied "
+              "unless granted)"},
     {"toolsets", "names of MCP or configured toolsets"},
     {"initial_message", "the first user message when a turn is called without one"},
     {"provider", "the provider when model names only the model (openai, anthropic, ...)"},
@@ -126,21 +132,15 @@ static const lsp_dsl_key field_keys[] = {
 };
 
 static const lsp_dsl_key array_keys[] = {
-    {"required", "true: callers must give it"},
-    {"default", "the value when it is not given"},
-    {"description", "what it means"},
-    {"enum", "the allowed values"},
-    {"items", "the schema of each item"},
-    END,
+    {"required", "true: callers must give it"}, {"default", "the value when it is not given"},
+    {"description", "what it means"},           {"enum", "the allowed values"},
+    {"items", "the schema of each item"},       END,
 };
 
 static const lsp_dsl_key object_keys[] = {
-    {"required", "true: callers must give it"},
-    {"default", "the value when it is not given"},
-    {"description", "what it means"},
-    {"enum", "the allowed values"},
-    {"properties", "the schema of its keys"},
-    END,
+    {"required", "true: callers must give it"}, {"default", "the value when it is not given"},
+    {"description", "what it means"},           {"enum", "the allowed values"},
+    {"properties", "the schema of its keys"},   END,
 };
 
 static const lsp_dsl_key evaluator_keys[] = {
@@ -198,12 +198,9 @@ static const lsp_dsl_key human_select_keys[] = {
 };
 
 static const lsp_dsl_key human_upload_keys[] = {
-    {"message", "what to upload"},
-    {"accept", "file types: \".pdf,.doc\" or a list"},
-    {"max_size", "\"10MB\" or bytes"},
-    {"multiple", "several files"},
-    {"timeout", "seconds to wait"},
-    END,
+    {"message", "what to upload"},     {"accept", "file types: \".pdf,.doc\" or a list"},
+    {"max_size", "\"10MB\" or bytes"}, {"multiple", "several files"},
+    {"timeout", "seconds to wait"},    END,
 };
 
 static const lsp_dsl_key human_escalate_keys[] = {
@@ -262,22 +259,39 @@ static const char *const p_opts[] = {"options", NULL};
 static const char *const p_fn[] = {"fn", NULL};
 static const char *const p_items[] = {"items", "options", NULL};
 
-#define DECL(n, sig, doc, keys) {n, LSP_DSL_DECLARATION, sig, doc, keys, NULL}
-#define FN(n, sig, doc, params) {n, LSP_DSL_FUNCTION, sig, doc, NULL, params}
-#define FNT(n, sig, doc, keys) {n, LSP_DSL_FUNCTION, sig, doc, keys, p_opts}
-#define NS(n, doc) {n, LSP_DSL_NAMESPACE, n, doc, NULL, NULL}
-#define BUILD(n, doc, keys) {"field." n, LSP_DSL_BUILDER, "field." n "{...}", doc, keys, NULL}
+#define DECL(n, sig, doc, keys)                                                                    \
+    {                                                                                              \
+        n, LSP_DSL_DECLARATION, sig, doc, keys, NULL                                               \
+    }
+#define FN(n, sig, doc, params)                                                                    \
+    {                                                                                              \
+        n, LSP_DSL_FUNCTION, sig, doc, NULL, params                                                \
+    }
+#define FNT(n, sig, doc, keys)                                                                     \
+    {                                                                                              \
+        n, LSP_DSL_FUNCTION, sig, doc, keys, p_opts                                                \
+    }
+#define NS(n, doc)                                                                                 \
+    {                                                                                              \
+        n, LSP_DSL_NAMESPACE, n, doc, NULL, NULL                                                   \
+    }
+#define BUILD(n, doc, keys)                                                                        \
+    {                                                                                              \
+        "field." n, LSP_DSL_BUILDER, "field." n "{...}", doc, keys, NULL                           \
+    }
 
 static const lsp_dsl_entry entries[] = {
     /* declarations */
-    DECL("Procedure", "Procedure { input = {...}, output = {...}, state = {...}, function(input) ... end }",
+    DECL("Procedure",
+         "Procedure { input = {...}, output = {...}, state = {...}, function(input) ... end }",
          "Declares a procedure. The unnamed one is the file's main; `name = Procedure {...}` is a "
          "sub-procedure, called as `name({...})`.",
          procedure_keys),
-    DECL("Agent", "Agent { model = \"provider/model\", system_prompt = \"...\", tools = {...} }",
-         "Declares an LLM agent; `name = Agent {...}` names it. Call it as `name({message = ...})`; "
-         "it may call only the tools it is granted.",
-         agent_keys),
+    DECL(
+        "Agent", "Agent { model = \"provider/model\", system_prompt = \"...\", tools = {...} }",
+        "Declares an LLM agent; `name = Agent {...}` names it. Call it as `name({message = ...})`; "
+        "it may call only the tools it is granted.",
+        agent_keys),
     DECL("Tool", "Tool { description = \"...\", input = {...}, function(args) ... end }",
          "Declares a tool agents can be granted and code can call (`t({...})`, `t.called()`, "
          "`t.last_result()`). `Tool { use = \"broker.host.NAME\" }` is a brokered host tool.",
@@ -314,33 +328,45 @@ static const lsp_dsl_entry entries[] = {
     {"state", LSP_DSL_VALUE, "state.key",
      "The procedure's durable state: read and write its keys (survives checkpoints and resumes).",
      NULL, NULL},
-    FN("default_provider", "default_provider(\"openai\")", "The provider of agents that name none.", p_value),
-    FN("default_model", "default_model(\"gpt-4o-mini\")", "The model of agents that name none.", p_value),
+    FN("default_provider", "default_provider(\"openai\")", "The provider of agents that name none.",
+       p_value),
+    FN("default_model", "default_model(\"gpt-4o-mini\")", "The model of agents that name none.",
+       p_value),
     FN("max_turns", "max_turns(n)", "Most turns in one agent call, for every agent.", p_n),
     FN("max_depth", "max_depth(n)", "Deepest nesting of sub-procedure calls.", p_n),
     FN("return_prompt", "return_prompt(\"...\")", "Prompt used to summarise the result.", p_text),
     FN("error_prompt", "error_prompt(\"...\")", "Prompt used when the procedure fails.", p_text),
     FN("status_prompt", "status_prompt(\"...\")", "Prompt used for status updates.", p_text),
-    FN("Prompt", "Prompt(\"name\", \"text\")", "A named prompt; Prompt(\"name\") reads it back.", p_name_args),
-    FN("Hitl", "Hitl(\"name\", {...})", "Named defaults for Human requests (config_key = \"name\").", p_name_args),
+    FN("Prompt", "Prompt(\"name\", \"text\")", "A named prompt; Prompt(\"name\") reads it back.",
+       p_name_args),
+    FN("Hitl", "Hitl(\"name\", {...})",
+       "Named defaults for Human requests (config_key = \"name\").", p_name_args),
     FN("require", "require(\"module\")",
        "Loads a stdlib module (tactus.tools.done, tactus.io.json, ...) or a .tac file beside this "
        "one (\"helpers.text\" is helpers/text.tac).",
        p_module),
-    FN("checkpoint", "checkpoint(fn)", "Runs fn once; a resumed run gets its recorded result.", p_fn),
+    FN("checkpoint", "checkpoint(fn)", "Runs fn once; a resumed run gets its recorded result.",
+       p_fn),
     /* Human (inventory E.2) */
     NS("Human", "Human-in-the-loop requests. Blocking ones suspend a durable run until answered."),
-    FNT("Human.approve", "Human.approve({message = \"...\", timeout = 3600, default = false}) -> boolean",
+    FNT("Human.approve",
+        "Human.approve({message = \"...\", timeout = 3600, default = false}) -> boolean",
         "Asks a yes/no question; returns the answer (default after the timeout).", human_common),
-    FNT("Human.input", "Human.input({message = \"...\", placeholder = \"\", default = nil}) -> string|nil",
+    FNT("Human.input",
+        "Human.input({message = \"...\", placeholder = \"\", default = nil}) -> string|nil",
         "Asks for text.", human_input_keys),
-    FNT("Human.review", "Human.review({message, artifact, options = {\"approve\", \"reject\"}}) -> {decision, edited_artifact, feedback}",
+    FNT("Human.review",
+        "Human.review({message, artifact, options = {\"approve\", \"reject\"}}) -> {decision, "
+        "edited_artifact, feedback}",
         "Asks for a review of an artifact.", human_review_keys),
     FNT("Human.select", "Human.select({message, options = {...}, mode = \"single\"}) -> value|list",
         "Asks for a choice.", human_select_keys),
-    FNT("Human.upload", "Human.upload({message, accept = \".pdf\", max_size = \"10MB\"}) -> {path, name, size, mime_type}",
+    FNT("Human.upload",
+        "Human.upload({message, accept = \".pdf\", max_size = \"10MB\"}) -> {path, name, size, "
+        "mime_type}",
         "Asks for a file.", human_upload_keys),
-    {"Human.multiple", LSP_DSL_FUNCTION, "Human.multiple({{id, label, type, message}, ...}) -> {id = answer}",
+    {"Human.multiple", LSP_DSL_FUNCTION,
+     "Human.multiple({{id, label, type, message}, ...}) -> {id = answer}",
      "Asks several questions at once.", NULL, p_items},
     {"Human.inputs", LSP_DSL_FUNCTION, "Human.inputs({{id, label, type, message}, ...})",
      "Deprecated name of Human.multiple.", NULL, p_items},
@@ -353,13 +379,15 @@ static const lsp_dsl_entry entries[] = {
     NS("State", "The procedure's durable state (also `state.key`)."),
     FN("State.get", "State.get(key, default)", "Reads a state key.", p_key_default),
     FN("State.set", "State.set(key, value)", "Writes a state key.", p_key_value),
-    FN("State.increment", "State.increment(key, amount = 1) -> number", "Adds to a counter.", p_key_amount),
+    FN("State.increment", "State.increment(key, amount = 1) -> number", "Adds to a counter.",
+       p_key_amount),
     FN("State.append", "State.append(key, value)", "Appends to a list.", p_key_value),
     FN("State.all", "State.all() -> table", "All of the state.", NULL),
     FN("State.clear", "State.clear()", "Forgets the whole state.", NULL),
     NS("Stage", "The current stage among those declared with Stages({...})."),
     FN("Stage.set", "Stage.set(stage)", "Moves to a declared stage.", p_stage),
-    FN("Stage.advance", "Stage.advance(stage?)", "Moves to the next (or the given) stage.", p_stage),
+    FN("Stage.advance", "Stage.advance(stage?)", "Moves to the next (or the given) stage.",
+       p_stage),
     FN("Stage.current", "Stage.current() -> string", "The current stage.", NULL),
     FN("Stage.is", "Stage.is(stage) -> boolean", "Whether the current stage is this one.", p_stage),
     FN("Stage.history", "Stage.history() -> list", "The stages passed through.", NULL),
@@ -368,10 +396,12 @@ static const lsp_dsl_entry entries[] = {
     NS("Iterations", "Counts loop rounds of the procedure."),
     FN("Iterations.current", "Iterations.current() -> integer", "Rounds so far.", NULL),
     FN("Iterations.increment", "Iterations.increment()", "Counts one more round.", NULL),
-    FN("Iterations.exceeded", "Iterations.exceeded(n) -> boolean", "Whether more than n rounds ran.", p_n),
+    FN("Iterations.exceeded", "Iterations.exceeded(n) -> boolean",
+       "Whether more than n rounds ran.", p_n),
     FN("Iterations.reset", "Iterations.reset()", "Back to 0.", NULL),
     NS("Stop", "Records why and how a loop ended."),
-    FN("Stop.request", "Stop.request(reason, success = true)", "Asks the loop to stop.", p_reason_success),
+    FN("Stop.request", "Stop.request(reason, success = true)", "Asks the loop to stop.",
+       p_reason_success),
     FN("Stop.requested", "Stop.requested() -> boolean", "Whether a stop was requested.", NULL),
     FN("Stop.reason", "Stop.reason() -> string", "Why.", NULL),
     FN("Stop.success", "Stop.success() -> boolean", "Whether it counts as success.", NULL),
@@ -406,18 +436,21 @@ static const lsp_dsl_entry entries[] = {
     NS("MessageHistory", "The conversation shared by agents."),
     FNT("MessageHistory.append", "MessageHistory.append({role = \"user\", content = \"...\"})",
         "Appends a message.", message_keys),
-    FN("MessageHistory.inject_system", "MessageHistory.inject_system(text)", "Adds a system message.", p_text),
+    FN("MessageHistory.inject_system", "MessageHistory.inject_system(text)",
+       "Adds a system message.", p_text),
     FN("MessageHistory.clear", "MessageHistory.clear()", "Forgets the history.", NULL),
     FN("MessageHistory.get", "MessageHistory.get() -> list", "The messages.", NULL),
     FN("MessageHistory.count", "MessageHistory.count() -> integer", "How many messages.", NULL),
     NS("Session", "Same as MessageHistory."),
-    FNT("Session.append", "Session.append({role = \"user\", content = \"...\"})", "Appends a message.", message_keys),
+    FNT("Session.append", "Session.append({role = \"user\", content = \"...\"})",
+        "Appends a message.", message_keys),
     FN("Session.inject_system", "Session.inject_system(text)", "Adds a system message.", p_text),
     FN("Session.clear", "Session.clear()", "Forgets the history.", NULL),
     NS("filters", "Filters of the message history given to an agent."),
     FN("filters.last_n", "filters.last_n(n)", "The last n messages.", p_n),
     FN("filters.first_n", "filters.first_n(n)", "The first n messages.", p_n),
-    FN("filters.token_budget", "filters.token_budget(n)", "The newest messages within n tokens.", p_n),
+    FN("filters.token_budget", "filters.token_budget(n)", "The newest messages within n tokens.",
+       p_n),
     FN("filters.head_tokens", "filters.head_tokens(n)", "The first n tokens.", p_n),
     FN("filters.tail_tokens", "filters.tail_tokens(n)", "The last n tokens.", p_n),
     FN("contains", "contains(\"text\")", "A matcher: the value contains the text.", p_text),
@@ -425,7 +458,8 @@ static const lsp_dsl_entry entries[] = {
     FN("matches", "matches(\"^pattern\")", "A matcher: the value matches the Lua pattern.", p_text),
     FN("utf8_clean", "utf8_clean(s) -> string", "Replaces invalid UTF-8 with '?'.", p_text),
     /* field builders (inventory A.2, D) */
-    NS("field", "Schema and evaluator builders: field.string{required = true}, field.contains{...}."),
+    NS("field",
+       "Schema and evaluator builders: field.string{required = true}, field.contains{...}."),
     BUILD("string", "A string field.", field_keys),
     BUILD("number", "A number field.", field_keys),
     BUILD("integer", "A whole-number field.", field_keys),
@@ -434,7 +468,8 @@ static const lsp_dsl_entry entries[] = {
     BUILD("list", "Same as field.array.", array_keys),
     BUILD("object", "A table field (properties: its keys' schemas).", object_keys),
     BUILD("any", "A field of any type.", field_keys),
-    BUILD("equals_expected", "Evaluator: the output equals expected_output (or one field of it).", evaluator_keys),
+    BUILD("equals_expected", "Evaluator: the output equals expected_output (or one field of it).",
+          evaluator_keys),
     BUILD("equals", "Evaluator: a field equals value.", evaluator_keys),
     BUILD("contains", "Evaluator: the output (or field) contains value.", evaluator_keys),
     BUILD("contains_any", "Evaluator: contains one of the values.", evaluator_keys),
@@ -446,13 +481,17 @@ static const lsp_dsl_entry entries[] = {
     BUILD("max_iterations", "Evaluator: at most value iterations.", evaluator_keys),
     BUILD("max_cost", "Evaluator: cost at most value.", evaluator_keys),
     BUILD("max_tokens", "Evaluator: at most value tokens.", evaluator_keys),
-    BUILD("tool_called", "Evaluator: the tool named by value was called (min_value..max_value times).", evaluator_keys),
+    BUILD("tool_called",
+          "Evaluator: the tool named by value was called (min_value..max_value times).",
+          evaluator_keys),
     BUILD("state_check", "Evaluator: the state key field ends as value.", evaluator_keys),
-    BUILD("agent_turns", "Evaluator: the agent's turns are within min_value..max_value.", evaluator_keys),
+    BUILD("agent_turns", "Evaluator: the agent's turns are within min_value..max_value.",
+          evaluator_keys),
     BUILD("regex", "Evaluator: matches the pattern.", evaluator_keys),
     BUILD("json_schema", "Evaluator: valid against a JSON schema.", evaluator_keys),
     BUILD("range", "Evaluator: a number within min_value..max_value.", evaluator_keys),
-    BUILD("pass_rate_threshold", "Evaluator: the pass rate is at least min_pass_rate.", evaluator_keys),
+    BUILD("pass_rate_threshold", "Evaluator: the pass rate is at least min_pass_rate.",
+          evaluator_keys),
 };
 
 const lsp_dsl_entry *lsp_dsl_all(size_t *count)
@@ -467,9 +506,10 @@ const lsp_dsl_entry *lsp_dsl_find(const char *name, size_t len)
         if (strlen(entries[i].name) == len && memcmp(entries[i].name, name, len) == 0)
             return &entries[i];
     /* Lower-case declaration forms (v0.10): agent(...), tool(...), ... */
-    static const char *const lower[] = {"procedure", "agent", "tool", "toolset", "model",
-                                        "specifications", "specification", "evaluation",
-                                        "evaluations", "stages", "step", "mocks", "hitl", "prompt"};
+    static const char *const lower[] = {
+        "procedure",      "agent",         "tool",       "toolset",     "model",
+        "specifications", "specification", "evaluation", "evaluations", "stages",
+        "step",           "mocks",         "hitl",       "prompt"};
     for (size_t i = 0; i < sizeof lower / sizeof lower[0]; i++)
         if (strlen(lower[i]) == len && memcmp(lower[i], name, len) == 0) {
             char up[32];
@@ -489,9 +529,10 @@ const char *lsp_dsl_key_doc(const lsp_dsl_entry *owner, const char *key, size_t 
 }
 
 const char *const lsp_lua_globals[] = {
-    "assert", "error", "ipairs", "next", "pairs", "pcall", "print", "select", "tonumber",
-    "tostring", "type", "xpcall", "setmetatable", "getmetatable", "rawequal", "rawget",
-    "rawlen", "rawset", "math", "string", "table", "utf8", "coroutine", "os", NULL,
+    "assert",   "error",     "ipairs",   "next",   "pairs",  "pcall",        "print",
+    "select",   "tonumber",  "tostring", "type",   "xpcall", "setmetatable", "getmetatable",
+    "rawequal", "rawget",    "rawlen",   "rawset", "math",   "string",       "table",
+    "utf8",     "coroutine", "os",       NULL,
 };
 
 const char *lsp_dsl_module_doc(const char *module)
@@ -503,7 +544,8 @@ const char *lsp_dsl_module_doc(const char *module)
                               "(`done.called()`, `done.last_result()`)."},
         {"tactus.io.file", "Plain files of the workspace: `read(path)`, `write(path, text)`."},
         {"tactus.io.json", "JSON files: `read(path)` -> value, `write(path, value)`."},
-        {"tactus.io.csv", "CSV files: `read(path)` -> list of {header = value} rows, `write(path, rows)`."},
+        {"tactus.io.csv",
+         "CSV files: `read(path)` -> list of {header = value} rows, `write(path, rows)`."},
         {"tactus.io.tsv", "TSV files, like tactus.io.csv."},
         {"tactus.io.fs", "Folders: `list_dir`, `glob`, `mkdir`, `remove`, `isdir`, `size`."},
         {"tactus.io.parquet", "Not available in this runtime (no foreign data formats)."},

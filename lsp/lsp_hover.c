@@ -16,7 +16,8 @@
 
 #include "lsp_internal.h"
 
-/* ---- rendering values ----------------------------------------------------------------------------- */
+/* ---- rendering values
+ * ----------------------------------------------------------------------------- */
 
 static void value_md(tx_buf *b, const fe_value *v, int depth)
 {
@@ -35,11 +36,21 @@ static void value_md(tx_buf *b, const fe_value *v, int depth)
         else
             tx_buf_printf(b, "%g", v->number);
         break;
-    case FE_BOOL: tx_buf_puts(b, v->boolean ? "true" : "false"); break;
-    case FE_NIL: tx_buf_puts(b, "nil"); break;
-    case FE_NAME: tx_buf_puts(b, v->str ? v->str : "?"); break;
-    case FE_CALL: tx_buf_printf(b, "%s(...)", v->str ? v->str : "?"); break;
-    case FE_FUNCTION: tx_buf_puts(b, "function"); break;
+    case FE_BOOL:
+        tx_buf_puts(b, v->boolean ? "true" : "false");
+        break;
+    case FE_NIL:
+        tx_buf_puts(b, "nil");
+        break;
+    case FE_NAME:
+        tx_buf_puts(b, v->str ? v->str : "?");
+        break;
+    case FE_CALL:
+        tx_buf_printf(b, "%s(...)", v->str ? v->str : "?");
+        break;
+    case FE_FUNCTION:
+        tx_buf_puts(b, "function");
+        break;
     case FE_TABLE:
         if (depth > 1) {
             tx_buf_puts(b, "{...}");
@@ -58,7 +69,9 @@ static void value_md(tx_buf *b, const fe_value *v, int depth)
         }
         tx_buf_puts(b, "}");
         break;
-    case FE_OTHER: tx_buf_puts(b, "(computed)"); break;
+    case FE_OTHER:
+        tx_buf_puts(b, "(computed)");
+        break;
     }
 }
 
@@ -86,7 +99,8 @@ static void schema_md(tx_buf *b, const char *title, const fe_schema *sc)
     if (!sc->present) return;
     tx_buf_printf(b, "\n%s:\n", title);
     if (!sc->fields) tx_buf_puts(b, "- (none)\n");
-    for (const fe_field *f = sc->fields; f; f = f->next) field_line(b, f);
+    for (const fe_field *f = sc->fields; f; f = f->next)
+        field_line(b, f);
 }
 
 static void description_md(tx_buf *b, const fe_value *cfg)
@@ -140,8 +154,10 @@ static void symbol_md(lsp_server *s, lsp_doc *d, const lsp_nav *n, int k, tx_buf
                            : t->kind == FE_TOOL_STDLIB ? "stdlib tool"
                                                        : "tool";
         tx_buf_printf(b, "**%s** `%s`\n", what, y->name);
-        if (t->use) tx_buf_printf(b, "\nuse: `%s` (runs on the host, through the broker)\n", t->use);
-        if (t->kind == FE_TOOL_STDLIB) tx_buf_puts(b, "\nfrom `require(\"tactus.tools.done\")`-style stdlib binding\n");
+        if (t->use)
+            tx_buf_printf(b, "\nuse: `%s` (runs on the host, through the broker)\n", t->use);
+        if (t->kind == FE_TOOL_STDLIB)
+            tx_buf_puts(b, "\nfrom `require(\"tactus.tools.done\")`-style stdlib binding\n");
         description_md(b, t->config);
         schema_md(b, "input", &t->input);
         break;
@@ -161,10 +177,13 @@ static void symbol_md(lsp_server *s, lsp_doc *d, const lsp_nav *n, int k, tx_buf
     }
     case LSP_SYM_MODEL: {
         const fe_model *m = y->decl;
-        tx_buf_printf(b, "**%s** `%s`\n", m->kind == FE_MODEL_CLASSIFY ? "classifier" : "model", y->name);
-        const fe_value *type = fe_value_get(m->config, m->kind == FE_MODEL_CLASSIFY ? "method" : "type");
+        tx_buf_printf(b, "**%s** `%s`\n", m->kind == FE_MODEL_CLASSIFY ? "classifier" : "model",
+                      y->name);
+        const fe_value *type =
+            fe_value_get(m->config, m->kind == FE_MODEL_CLASSIFY ? "method" : "type");
         if (type && type->kind == FE_STRING)
-            tx_buf_printf(b, "\n%s: `%s`\n", m->kind == FE_MODEL_CLASSIFY ? "method" : "type", type->str);
+            tx_buf_printf(b, "\n%s: `%s`\n", m->kind == FE_MODEL_CLASSIFY ? "method" : "type",
+                          type->str);
         const fe_value *classes = fe_value_get(m->config, "classes");
         if (classes) {
             tx_buf_puts(b, "\nclasses: `");
@@ -183,18 +202,21 @@ static void symbol_md(lsp_server *s, lsp_doc *d, const lsp_nav *n, int k, tx_buf
         break;
     }
     case LSP_SYM_STEP:
-        tx_buf_printf(b, "**custom step** `%s`\n\ndeclared with Step(...) at line %u; matched exactly\n",
-                      y->name, line_of(s, d, y->name_start));
+        tx_buf_printf(
+            b, "**custom step** `%s`\n\ndeclared with Step(...) at line %u; matched exactly\n",
+            y->name, line_of(s, d, y->name_start));
         break;
     case LSP_SYM_LOCAL:
-        tx_buf_printf(b, "**local** `%s`, declared at line %u\n", y->name, line_of(s, d, y->name_start));
+        tx_buf_printf(b, "**local** `%s`, declared at line %u\n", y->name,
+                      line_of(s, d, y->name_start));
         if (y->fields_of >= 0)
             tx_buf_printf(b, "\nthe %s of %s `%s`: `%s.x` are its fields\n", y->fields_schema,
                           n->syms[y->fields_of].kind == LSP_SYM_PROCEDURE ? "procedure" : "tool",
                           n->syms[y->fields_of].name, y->name);
         break;
     case LSP_SYM_GLOBAL:
-        tx_buf_printf(b, "**global** `%s`, assigned at line %u\n", y->name, line_of(s, d, y->name_start));
+        tx_buf_printf(b, "**global** `%s`, assigned at line %u\n", y->name,
+                      line_of(s, d, y->name_start));
         break;
     case LSP_SYM_SCENARIO:
         tx_buf_printf(b, "**scenario** `%s`\n", y->name);
@@ -207,11 +229,13 @@ static void dsl_md(const lsp_dsl_entry *e, tx_buf *b)
     tx_buf_printf(b, "```lua\n%s\n```\n%s\n", e->signature, e->doc);
     if (e->keys) {
         tx_buf_puts(b, "\n");
-        for (const lsp_dsl_key *k = e->keys; k->key; k++) tx_buf_printf(b, "- `%s`: %s\n", k->key, k->doc);
+        for (const lsp_dsl_key *k = e->keys; k->key; k++)
+            tx_buf_printf(b, "- `%s`: %s\n", k->key, k->doc);
     }
 }
 
-/* ---- the cursor's table ------------------------------------------------------------------------------ */
+/* ---- the cursor's table
+ * ------------------------------------------------------------------------------ */
 
 bool lsp_call_name(const lsp_doc *d, TSNode call, char *buf, size_t cap)
 {
@@ -246,7 +270,8 @@ bool lsp_table_context(lsp_server *s, lsp_doc *d, size_t pos, lsp_table_ctx *ctx
     uint32_t at = pos > 0 ? (uint32_t)pos - 1 : 0;
     TSNode n = lsp_node_at(tree, at, at);
     TSNode table = n;
-    while (!ts_node_is_null(table) && !lsp_node_is(table, "table_constructor")) table = ts_node_parent(table);
+    while (!ts_node_is_null(table) && !lsp_node_is(table, "table_constructor"))
+        table = ts_node_parent(table);
     if (ts_node_is_null(table)) return false;
     if (pos <= ts_node_start_byte(table) || pos >= ts_node_end_byte(table)) {
         /* on the braces themselves: not inside */
@@ -291,10 +316,12 @@ bool lsp_table_context(lsp_server *s, lsp_doc *d, size_t pos, lsp_table_ctx *ctx
     return true;
 }
 
-/* ---- hover ---------------------------------------------------------------------------------------------- */
+/* ---- hover
+ * ---------------------------------------------------------------------------------------------- */
 
 /* The Gherkin step at pos (from the model, mapped), or NULL. */
-static const fe_step *step_at(lsp_doc *d, const lsp_analysis *a, size_t pos, uint32_t *s, uint32_t *e)
+static const fe_step *step_at(lsp_doc *d, const lsp_analysis *a, size_t pos, uint32_t *s,
+                              uint32_t *e)
 {
     if (!a || !a->file) return NULL;
     for (const fe_spec *sp = a->file->specs; sp; sp = sp->next)
@@ -314,7 +341,8 @@ static void step_md(lsp_server *s, const lsp_analysis *a, const fe_step *st, tx_
     for (const fe_custom_step *cs = a->file->custom_steps; cs; cs = cs->next)
         if (strcmp(cs->text, st->text) == 0) {
             lsp_view v = lsp_analysis_view(s, a);
-            tx_buf_printf(b, "**custom step**, declared with Step(...) at line %u (matched exactly)\n",
+            tx_buf_printf(b,
+                          "**custom step**, declared with Step(...) at line %u (matched exactly)\n",
                           lsp_line_of(&v, cs->span.start_byte) + 1);
             return;
         }
@@ -323,7 +351,8 @@ static void step_md(lsp_server *s, const lsp_analysis *a, const fe_step *st, tx_
     const ck_step_info *steps = ck_steps(&n);
     if (ck_step_match(s->ck, st->text, strlen(st->text), &m)) {
         const ck_step_info *info = &steps[m.index];
-        tx_buf_printf(b, "**built-in step** `%s`\n\npattern: `%s`\n", info->template, info->pattern);
+        tx_buf_printf(b, "**built-in step** `%s`\n\npattern: `%s`\n", info->template,
+                      info->pattern);
         if (m.n_groups) tx_buf_puts(b, "\n");
         for (size_t i = 0; i < m.n_groups; i++)
             tx_buf_printf(b, "- %s = `%.*s`\n", m.groups[i].name, (int)m.groups[i].len,
@@ -336,8 +365,9 @@ static void step_md(lsp_server *s, const lsp_analysis *a, const fe_step *st, tx_
         return;
     }
     const char *near = ck_step_nearest(s->ck, st->text);
-    tx_buf_printf(b, "**no step matches** this text (TAC703)\n\nthe nearest built-in step is `%s`; or "
-                     "declare `Step(\"...\", function(ctx) ... end)`\n",
+    tx_buf_printf(b,
+                  "**no step matches** this text (TAC703)\n\nthe nearest built-in step is `%s`; or "
+                  "declare `Step(\"...\", function(ctx) ... end)`\n",
                   near ? near : "");
 }
 
@@ -372,7 +402,8 @@ static bool model_symbol(const fe_file *f, const char *name, size_t n, lsp_symbo
                                                          : LSP_SYM_TOOL,
                    y->name = t->name, y->decl = t, true;
     for (const fe_procedure *p = f->procedures; p; p = p->next)
-        if (p->named && SAME(p->name)) return y->kind = LSP_SYM_PROCEDURE, y->name = p->name, y->decl = p, true;
+        if (p->named && SAME(p->name))
+            return y->kind = LSP_SYM_PROCEDURE, y->name = p->name, y->decl = p, true;
     for (const fe_model *m = f->models; m; m = m->next)
         if (SAME(m->name)) return y->kind = LSP_SYM_MODEL, y->name = m->name, y->decl = m, true;
 #undef SAME
@@ -393,7 +424,8 @@ static bool owner_of_function(lsp_doc *d, const fe_file *f, TSNode fn, lsp_symbo
     }
     for (const fe_tool *t = f->tools; t; t = t->next) {
         const fe_value *cfg = t->config;
-        for (const fe_entry *en = cfg && cfg->kind == FE_TABLE ? cfg->entries : NULL; en; en = en->next) {
+        for (const fe_entry *en = cfg && cfg->kind == FE_TABLE ? cfg->entries : NULL; en;
+             en = en->next) {
             if (en->key || en->value->kind != FE_FUNCTION) continue;
             uint32_t a = en->value->span.start_byte, b = en->value->span.end_byte;
             if (lsp_doc_map(d, &a, &b) && a == s && b == e)
@@ -455,9 +487,11 @@ static bool local_decl(lsp_doc *d, TSNode use, TSNode *decl, TSNode *fn, bool *f
                 TSNode nm = ts_node_child_by_field_name(clause, "name", 4);
                 TSNode list = ts_node_named_child(clause, 0);
                 if (!ts_node_is_null(nm) && same_name(&q, nm)) q.decl = nm, q.found = true;
-                uint32_t nl = lsp_node_is(list, "variable_list") ? ts_node_named_child_count(list) : 0;
+                uint32_t nl =
+                    lsp_node_is(list, "variable_list") ? ts_node_named_child_count(list) : 0;
                 for (uint32_t i = 0; i < nl && !q.found; i++)
-                    if (same_name(&q, ts_node_named_child(list, i))) q.decl = ts_node_named_child(list, i), q.found = true;
+                    if (same_name(&q, ts_node_named_child(list, i)))
+                        q.decl = ts_node_named_child(list, i), q.found = true;
             }
         } else if (!strcmp(type, "block") || !strcmp(type, "chunk")) {
             lsp_block_locals(d, n, q.at, match_local, &q);
@@ -472,7 +506,8 @@ static bool local_decl(lsp_doc *d, TSNode use, TSNode *decl, TSNode *fn, bool *f
 
 /* Hover on an identifier from the tree and the model alone: what the
  * navigation index would say, without rebuilding it after a keystroke. */
-static bool hover_identifier(lsp_server *s, lsp_doc *d, const lsp_analysis *good, TSNode node, tx_buf *b)
+static bool hover_identifier(lsp_server *s, lsp_doc *d, const lsp_analysis *good, TSNode node,
+                             tx_buf *b)
 {
     if (!good || !good->file || !lsp_node_is(node, "identifier")) return false;
     const fe_file *f = good->file;
@@ -499,7 +534,9 @@ static bool hover_identifier(lsp_server *s, lsp_doc *d, const lsp_analysis *good
             const fe_procedure *best = NULL;
             for (const fe_procedure *p = f->procedures; p; p = p->next) {
                 uint32_t a = p->span.start_byte, e = p->span.end_byte;
-                if (lsp_doc_map(d, &a, &e) && ts_node_start_byte(base) >= a && ts_node_start_byte(base) <= e) best = p;
+                if (lsp_doc_map(d, &a, &e) && ts_node_start_byte(base) >= a &&
+                    ts_node_start_byte(base) <= e)
+                    best = p;
             }
             if (!best) return false;
             memset(&owner, 0, sizeof owner);
@@ -509,8 +546,9 @@ static bool hover_identifier(lsp_server *s, lsp_doc *d, const lsp_analysis *good
             return false;
         }
         const fe_schema *sc = owner.kind == LSP_SYM_TOOL ? &((const fe_tool *)owner.decl)->input
-                              : !strcmp(schema, "state") ? &((const fe_procedure *)owner.decl)->state
-                                                         : &((const fe_procedure *)owner.decl)->input;
+                              : !strcmp(schema, "state")
+                                  ? &((const fe_procedure *)owner.decl)->state
+                                  : &((const fe_procedure *)owner.decl)->input;
         for (const fe_field *fd = sc->fields; fd; fd = fd->next)
             if (strlen(fd->name) == nl && !memcmp(fd->name, name, nl)) {
                 memset(&syms[0], 0, sizeof syms[0]);
@@ -523,12 +561,15 @@ static bool hover_identifier(lsp_server *s, lsp_doc *d, const lsp_analysis *good
             }
         return false;
     }
-    if (lsp_node_is(parent, "field") && ts_node_eq(ts_node_child_by_field_name(parent, "name", 4), node)) {
+    if (lsp_node_is(parent, "field") &&
+        ts_node_eq(ts_node_child_by_field_name(parent, "name", 4), node)) {
         /* a table key: only Mocks keys name declarations */
         lsp_table_ctx ctx;
-        if (!lsp_table_context(s, d, ts_node_start_byte(node) + 1, &ctx) || strcmp(ctx.callee, "Mocks") != 0)
+        if (!lsp_table_context(s, d, ts_node_start_byte(node) + 1, &ctx) ||
+            strcmp(ctx.callee, "Mocks") != 0)
             return false;
-    } else if (lsp_node_is(parent, "dot_index_expression") || lsp_node_is(parent, "method_index_expression")) {
+    } else if (lsp_node_is(parent, "dot_index_expression") ||
+               lsp_node_is(parent, "method_index_expression")) {
         if (!ts_node_eq(ts_node_child_by_field_name(parent, "table", 5), node)) return false;
     }
     TSNode decl, fn;
@@ -537,7 +578,8 @@ static bool hover_identifier(lsp_server *s, lsp_doc *d, const lsp_analysis *good
         /* a local the model declares (local done = require(...)) */
         for (const fe_tool *t = f->tools; t; t = t->next) {
             uint32_t a = t->name_span.start_byte, e = t->name_span.end_byte;
-            if (lsp_doc_map(d, &a, &e) && a == ts_node_start_byte(decl) && model_symbol(f, name, nl, &syms[0])) {
+            if (lsp_doc_map(d, &a, &e) && a == ts_node_start_byte(decl) &&
+                model_symbol(f, name, nl, &syms[0])) {
                 symbol_md(s, d, &tmp, 0, b);
                 return true;
             }
@@ -576,7 +618,8 @@ cJSON *lsp_on_hover(lsp_server *s, const cJSON *params, lsp_error *err)
     TSTree *tree0 = d->nav && d->nav_generation == d->generation ? NULL : lsp_doc_tree(s, d);
     if (tree0) {
         TSNode id = lsp_node_at(tree0, (uint32_t)pos, (uint32_t)pos);
-        if (!lsp_node_is(id, "identifier") && pos > 0) id = lsp_node_at(tree0, (uint32_t)pos - 1, (uint32_t)pos - 1);
+        if (!lsp_node_is(id, "identifier") && pos > 0)
+            id = lsp_node_at(tree0, (uint32_t)pos - 1, (uint32_t)pos - 1);
         if (lsp_node_is(id, "identifier") && hover_identifier(s, d, good, id, &b)) {
             cJSON *h = cJSON_CreateObject();
             lsp_add(h, "contents", lsp_markup(s, b.data ? b.data : ""));
@@ -630,7 +673,8 @@ cJSON *lsp_on_hover(lsp_server *s, const cJSON *params, lsp_error *err)
         if (!b.len && tree) {
             /* require("module") */
             TSNode str = node;
-            while (!ts_node_is_null(str) && !lsp_node_is(str, "string")) str = ts_node_parent(str);
+            while (!ts_node_is_null(str) && !lsp_node_is(str, "string"))
+                str = ts_node_parent(str);
             TSNode call = ts_node_is_null(str) ? str : ts_node_parent(ts_node_parent(str));
             char callee[32];
             if (!ts_node_is_null(str) && lsp_node_is(call, "function_call") &&
@@ -647,7 +691,10 @@ cJSON *lsp_on_hover(lsp_server *s, const cJSON *params, lsp_error *err)
                 else if (path)
                     tx_buf_printf(&b, "**module** `%s`\n\n%s\n", mod, path);
                 else
-                    tx_buf_printf(&b, "**module** `%s`: no stdlib module and no %s.tac beside this file (TAC402)\n", mod, mod);
+                    tx_buf_printf(&b,
+                                  "**module** `%s`: no stdlib module and no %s.tac beside this "
+                                  "file (TAC402)\n",
+                                  mod, mod);
                 tx_free(path);
                 rs = ts_node_start_byte(str);
                 re = ts_node_end_byte(str);
@@ -665,7 +712,8 @@ cJSON *lsp_on_hover(lsp_server *s, const cJSON *params, lsp_error *err)
     return h;
 }
 
-/* ---- signature help ------------------------------------------------------------------------------------- */
+/* ---- signature help
+ * ------------------------------------------------------------------------------------- */
 
 /* label `name(a, b)` or `name{k1, k2, ...}` with parameter offsets. */
 static cJSON *signature(const char *name, const char *doc, bool table, const char *const *params,
@@ -683,13 +731,15 @@ static cJSON *signature(const char *name, const char *doc, bool table, const cha
         tx_buf_puts(&b, text);                                                                     \
         cJSON *p_ = cJSON_CreateObject();                                                          \
         cJSON *l_ = cJSON_AddArrayToObject(p_, "label");                                           \
-        lsp_push(l_, cJSON_CreateNumber((double)st_));                                 \
-        lsp_push(l_, cJSON_CreateNumber((double)b.len));                               \
+        lsp_push(l_, cJSON_CreateNumber((double)st_));                                             \
+        lsp_push(l_, cJSON_CreateNumber((double)b.len));                                           \
         if (pdoc) cJSON_AddStringToObject(p_, "documentation", pdoc);                              \
-        lsp_push(ps, p_);                                                              \
+        lsp_push(ps, p_);                                                                          \
     } while (0)
-    for (size_t k = 0; params && params[k]; k++) PARAM(params[k], (const char *)NULL);
-    for (const lsp_dsl_key *k = keys; k && k->key; k++) PARAM(k->key, k->doc);
+    for (size_t k = 0; params && params[k]; k++)
+        PARAM(params[k], (const char *)NULL);
+    for (const lsp_dsl_key *k = keys; k && k->key; k++)
+        PARAM(k->key, k->doc);
     for (const fe_field *f = schema ? schema->fields : NULL; f; f = f->next) {
         char text[160];
         snprintf(text, sizeof text, "%s%s: %s", f->name, f->required ? "" : "?",
@@ -748,14 +798,16 @@ cJSON *lsp_on_signature_help(lsp_server *s, const cJSON *params, lsp_error *err)
             arg_node = a;
         }
     }
-    bool in_table = lsp_node_is(args, "table_constructor") || lsp_node_is(ts_node_named_child(args, 0), "table_constructor") ||
+    bool in_table = lsp_node_is(args, "table_constructor") ||
+                    lsp_node_is(ts_node_named_child(args, 0), "table_constructor") ||
                     lsp_node_is(arg_node, "table_constructor");
     char key[64] = "";
     lsp_table_ctx ctx;
     if (in_table && lsp_table_context(s, d, pos, &ctx) && ctx.in_table) {
         /* the field holding the cursor */
         TSNode f = lsp_node_at(tree, (uint32_t)pos - 1, (uint32_t)pos - 1);
-        while (!ts_node_is_null(f) && !lsp_node_is(f, "field")) f = ts_node_parent(f);
+        while (!ts_node_is_null(f) && !lsp_node_is(f, "field"))
+            f = ts_node_parent(f);
         TSNode kn = ts_node_is_null(f) ? f : ts_node_child_by_field_name(f, "name", 4);
         size_t kl;
         const char *kt = ts_node_is_null(kn) ? NULL : lsp_node_text(d, kn, &kl);
@@ -767,7 +819,8 @@ cJSON *lsp_on_signature_help(lsp_server *s, const cJSON *params, lsp_error *err)
     cJSON *sig = NULL;
     const lsp_dsl_entry *e = lsp_dsl_find(name, strlen(name));
     if (e && e->keys && (in_table || !e->params)) {
-        sig = signature(e->name, e->doc, true, NULL, e->keys, NULL, key[0] ? key_index(e->keys, key) : -1);
+        sig = signature(e->name, e->doc, true, NULL, e->keys, NULL,
+                        key[0] ? key_index(e->keys, key) : -1);
     } else if (e && e->params) {
         sig = signature(e->name, e->doc, false, e->params, NULL, NULL, active);
     } else {
@@ -779,14 +832,15 @@ cJSON *lsp_on_signature_help(lsp_server *s, const cJSON *params, lsp_error *err)
             int act = -1, i = 0;
             for (const fe_field *f = p->input.fields; f; f = f->next, i++)
                 if (key[0] && !strcmp(f->name, key)) act = i;
-            sig = signature(name, "a sub-procedure: its input fields", true, NULL, NULL, &p->input, act);
+            sig = signature(name, "a sub-procedure: its input fields", true, NULL, NULL, &p->input,
+                            act);
         } else if (k >= 0 && nav->syms[k].kind == LSP_SYM_TOOL) {
             const fe_tool *t = nav->syms[k].decl;
             int act = -1, i = 0;
             for (const fe_field *f = t->input.fields; f; f = f->next, i++)
                 if (key[0] && !strcmp(f->name, key)) act = i;
-            sig = signature(name, "a direct tool call (recorded like an agent's): its input fields", true,
-                            NULL, NULL, &t->input, act);
+            sig = signature(name, "a direct tool call (recorded like an agent's): its input fields",
+                            true, NULL, NULL, &t->input, act);
         } else if (k >= 0 && nav->syms[k].kind == LSP_SYM_AGENT) {
             static const lsp_dsl_key turn_keys[] = {
                 {"message", "the user message of this turn"},

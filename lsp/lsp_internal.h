@@ -8,8 +8,8 @@
  *   lsp_text.c       line index and positions in utf-8/16/32, edits
  *   lsp_doc.c        documents: text, tree-sitter tree, analysis (fe_parse + ck_check)
  *   lsp_diag.c       diagnostics: push, pull, workspace pull
- *   lsp_nav.c        symbols and occurrences from the model: definition, references, rename, highlights
- *   lsp_dsl.c        what the DSL offers: globals, builders, table keys, signatures, docs
+ *   lsp_nav.c        symbols and occurrences from the model: definition, references, rename,
+ * highlights lsp_dsl.c        what the DSL offers: globals, builders, table keys, signatures, docs
  *   lsp_hover.c      hover and signature help
  *   lsp_complete.c   completion
  *   lsp_outline.c    document and workspace symbols, folding, selection ranges
@@ -52,7 +52,8 @@ typedef struct {
 } lsp_error;
 
 /* Sets err and returns NULL, so handlers can `return lsp_fail(...)`. */
-cJSON *lsp_fail(lsp_error *err, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+cJSON *lsp_fail(lsp_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* cJSON_AddItemToObject / ToArray that free the item when it cannot be
  * added (the parent's allocation failed): under memory pressure a reply is
@@ -167,8 +168,8 @@ typedef struct {
     char *src; /* the text analysed (the fe_file borrows it) */
     size_t len;
     lsp_lines lines;
-    fe_file *file;      /* NULL when the text was not analysed (too large) */
-    tx_diag_list diags; /* ck_check's findings, exactly */
+    fe_file *file;       /* NULL when the text was not analysed (too large) */
+    tx_diag_list diags;  /* ck_check's findings, exactly */
     uint64_t generation; /* of the document text analysed */
     uint64_t result_id;  /* unique across the server: pull diagnostics' resultId */
     /* Top-level statement ranges when Lua's compiler accepted the text; they
@@ -191,19 +192,19 @@ typedef struct lsp_doc {
     char *text;
     size_t len, cap;
     lsp_lines lines;
-    uint64_t generation; /* bumped on every change */
-    TSTree *tree;        /* the tactus tree of `text`, or NULL (too large, guarded, timed out) */
-    bool tree_stale;     /* text changed since `tree` was parsed (edits applied to it) */
+    uint64_t generation;  /* bumped on every change */
+    TSTree *tree;         /* the tactus tree of `text`, or NULL (too large, guarded, timed out) */
+    bool tree_stale;      /* text changed since `tree` was parsed (edits applied to it) */
     size_t bracket_bound; /* >= the deepest unclosed-bracket count of text (see lsp_doc_tree) */
-    bool too_large;      /* over LSP_MAX_DOCUMENT: not analysed */
+    bool too_large;       /* over LSP_MAX_DOCUMENT: not analysed */
     bool too_large_told;
-    fe_reuse *reuse;     /* what the last parse keeps for the next (fe_parse_again) */
-    lsp_analysis *an;    /* latest analysis (maybe of an older generation) */
-    lsp_analysis *good;  /* latest analysis with a syntax tree (for navigation) */
-    lsp_edit *edits;     /* edits since `good`, to map its positions */
+    fe_reuse *reuse;    /* what the last parse keeps for the next (fe_parse_again) */
+    lsp_analysis *an;   /* latest analysis (maybe of an older generation) */
+    lsp_analysis *good; /* latest analysis with a syntax tree (for navigation) */
+    lsp_edit *edits;    /* edits since `good`, to map its positions */
     size_t n_edits, cap_edits;
     bool edits_lost; /* too many edits: `good`'s positions cannot be mapped */
-    lsp_nav *nav;        /* symbols and occurrences of the current text, built on first use */
+    lsp_nav *nav;    /* symbols and occurrences of the current text, built on first use */
     uint64_t nav_generation;
     int64_t publish_due; /* monotonic ms; 0 when no push is pending */
     uint64_t published;  /* generation last pushed */
@@ -262,8 +263,8 @@ typedef struct lsp_ts_ids {
         method_index_expression, bracket_index_expression, function_call, arguments, field,
         table_constructor, string, string_content, label_statement, goto_statement, attribute,
         comment, do_statement, while_statement, if_statement, return_statement, error;
-    TSFieldId f_name, f_table, f_field, f_method, f_body, f_parameters, f_clause, f_value,
-        f_key, f_arguments, f_content, f_condition;
+    TSFieldId f_name, f_table, f_field, f_method, f_body, f_parameters, f_clause, f_value, f_key,
+        f_arguments, f_content, f_condition;
 } lsp_ts_ids;
 
 lsp_ts_ids *lsp_ts_ids_new(void);
@@ -299,7 +300,8 @@ lsp_analysis *lsp_analyse_text(fe_context *fe, ck_checker *ck, fe_reuse *reuse, 
 char *lsp_uri_to_path(const char *uri);
 char *lsp_path_to_uri(const char *path);
 
-/* ---- requests: common parameter readers (lsp_server.c) ---------------------------------------- */
+/* ---- requests: common parameter readers (lsp_server.c) ----------------------------------------
+ */
 
 /* params.textDocument.uri of an open document, else an error. */
 lsp_doc *lsp_param_doc(lsp_server *s, const cJSON *params, lsp_error *err);
@@ -322,7 +324,8 @@ cJSON *lsp_on_workspace_diagnostic(lsp_server *s, const cJSON *params, lsp_error
 /* Tells the client once that a document is too large to analyse. */
 void lsp_diag_too_large(lsp_server *s, lsp_doc *d);
 
-/* ---- navigation (lsp_nav.c) ------------------------------------------------------------------- */
+/* ---- navigation (lsp_nav.c) -------------------------------------------------------------------
+ */
 
 typedef enum {
     LSP_SYM_PROCEDURE,
@@ -334,7 +337,7 @@ typedef enum {
     LSP_SYM_FIELD,
     LSP_SYM_STEP,
     LSP_SYM_LOCAL,
-    LSP_SYM_GLOBAL, /* a global function or value the file assigns (function helper() end) */
+    LSP_SYM_GLOBAL,   /* a global function or value the file assigns (function helper() end) */
     LSP_SYM_SCENARIO, /* workspace symbols only: a Gherkin scenario */
 } lsp_sym_kind;
 
@@ -387,7 +390,8 @@ cJSON *lsp_on_prepare_rename(lsp_server *s, const cJSON *params, lsp_error *err)
 cJSON *lsp_on_rename(lsp_server *s, const cJSON *params, lsp_error *err);
 cJSON *lsp_on_highlight(lsp_server *s, const cJSON *params, lsp_error *err);
 
-/* ---- the DSL's vocabulary (lsp_dsl.c) --------------------------------------------------------- */
+/* ---- the DSL's vocabulary (lsp_dsl.c) ---------------------------------------------------------
+ */
 
 typedef struct {
     const char *key;
@@ -403,11 +407,11 @@ typedef enum {
 } lsp_dsl_kind;
 
 typedef struct {
-    const char *name;      /* "Agent", "field.string", "Human.approve", "require" */
+    const char *name; /* "Agent", "field.string", "Human.approve", "require" */
     lsp_dsl_kind kind;
-    const char *signature; /* as shown: "Agent { model = ..., tools = {...}, ... }" */
-    const char *doc;       /* one or two sentences */
-    const lsp_dsl_key *keys; /* keys of its table argument ({NULL} ends), or NULL */
+    const char *signature;     /* as shown: "Agent { model = ..., tools = {...}, ... }" */
+    const char *doc;           /* one or two sentences */
+    const lsp_dsl_key *keys;   /* keys of its table argument ({NULL} ends), or NULL */
     const char *const *params; /* positional parameters for signature help, or NULL */
 } lsp_dsl_entry;
 
@@ -420,7 +424,8 @@ extern const char *const lsp_lua_globals[];
 /* Stdlib module one-line docs. */
 const char *lsp_dsl_module_doc(const char *module);
 
-/* ---- where the cursor is (lsp_hover.c) ------------------------------------------------------------ */
+/* ---- where the cursor is (lsp_hover.c)
+ * ------------------------------------------------------------ */
 
 /* The table the cursor is in, the call it is an argument of, and the key
  * it is the value of in an enclosing table (tools = {...} of an Agent). */
@@ -472,7 +477,8 @@ void lsp_function_params(TSNode fn_node, void (*fn)(void *ud, TSNode id, uint32_
 /* Markdown (or plain text) content for hover and documentation. */
 cJSON *lsp_markup(const lsp_server *s, const char *markdown);
 
-/* ---- workspace (lsp_workspace.c) -------------------------------------------------------------- */
+/* ---- workspace (lsp_workspace.c) --------------------------------------------------------------
+ */
 
 lsp_workspace *lsp_ws_new(lsp_server *s);
 void lsp_ws_free(lsp_workspace *ws);

@@ -90,7 +90,8 @@ void lsp_nav_free(lsp_nav *n)
     tx_free(n);
 }
 
-/* ---- building ----------------------------------------------------------------------------------- */
+/* ---- building -----------------------------------------------------------------------------------
+ */
 
 typedef struct {
     lsp_server *s;
@@ -98,15 +99,15 @@ typedef struct {
     lsp_nav *n;
     const lsp_analysis *a; /* model source, or NULL */
     const lsp_ts_ids *id;
-    tx_map by_name;        /* model declaration name -> sym index + 1 */
-    tx_map globals;        /* assigned globals -> sym index + 1 */
+    tx_map by_name; /* model declaration name -> sym index + 1 */
+    tx_map globals; /* assigned globals -> sym index + 1 */
     bool oom;
     /* Lua scopes of the syntax walk: visible locals, innermost last. */
     struct {
         const char *name;
         uint32_t len;
         int sym;
-    } *locals;
+    } * locals;
     size_t n_locals, cap_locals;
 } nav_build;
 
@@ -167,14 +168,16 @@ static void name_range(const lsp_analysis *a, tx_span sp, uint32_t *s, uint32_t 
     }
     if (src[i] == '[') {
         uint32_t k = i + 1;
-        while (k < j && src[k] == '=') k++;
+        while (k < j && src[k] == '=')
+            k++;
         if (k < j && src[k] == '[') { /* long string [==[x]==] */
             uint32_t level = k - i - 1;
             i = k + 1;
             if (j >= i + level + 2) j -= level + 2;
         } else { /* ["x"] key */
             k = i + 1;
-            while (k < j && (src[k] == ' ' || src[k] == '\t')) k++;
+            while (k < j && (src[k] == ' ' || src[k] == '\t'))
+                k++;
             if (k < j && (src[k] == '"' || src[k] == '\'')) {
                 char q = src[k];
                 const char *close = memchr(src + k + 1, q, j - k - 1);
@@ -329,7 +332,7 @@ static void spec_mentions(nav_build *b)
                         k = by_name(b, gt, gl);
                         if (!strcmp(gn, "tool")) tool_k = k;
                     } else if (!strcmp(gn, "key")) {
-                        const char *schema = !strncmp(tpl, "the input", 9)    ? "input"
+                        const char *schema = !strncmp(tpl, "the input", 9)     ? "input"
                                              : !strncmp(tpl, "the output", 10) ? "output"
                                              : !strncmp(tpl, "the state", 9)   ? "state"
                                                                                : NULL;
@@ -349,8 +352,9 @@ static void table_key_mentions(nav_build *b, const fe_value *table, int owner, c
 {
     if (!table || table->kind != FE_TABLE || owner < 0) return;
     for (const fe_entry *e = table->entries; e; e = e->next)
-        if (e->key) mention(b, field_of(b, owner, schema, e->key, strlen(e->key)), e->key_span,
-                            LSP_OCC_TEXT);
+        if (e->key)
+            mention(b, field_of(b, owner, schema, e->key, strlen(e->key)), e->key_span,
+                    LSP_OCC_TEXT);
 }
 
 static void model_part(nav_build *b)
@@ -394,7 +398,8 @@ static void model_part(nav_build *b)
     for (const fe_mocks *mk = f->mocks; mk; mk = mk->next)
         if (mk->table && mk->table->kind == FE_TABLE)
             for (const fe_entry *e = mk->table->entries; e; e = e->next)
-                if (e->key) mention(b, by_name(b, e->key, strlen(e->key)), e->key_span, LSP_OCC_TEXT);
+                if (e->key)
+                    mention(b, by_name(b, e->key, strlen(e->key)), e->key_span, LSP_OCC_TEXT);
     const fe_procedure *mainp = main_procedure(f);
     int main_k = mainp ? sym_of_decl(b, mainp) : -1;
     for (const fe_evaluation *ev = f->evaluations; ev; ev = ev->next) {
@@ -409,7 +414,8 @@ static void model_part(nav_build *b)
     spec_mentions(b);
 }
 
-/* ---- the syntax walk (current tree) ------------------------------------------------------------ */
+/* ---- the syntax walk (current tree) ------------------------------------------------------------
+ */
 
 static const char *text_of(nav_build *b, TSNode n, uint32_t *len)
 {
@@ -527,7 +533,8 @@ static int function_owner(nav_build *b, TSNode fn)
             f = ((const fe_procedure *)y->decl)->function;
         } else if (y->kind == LSP_SYM_TOOL) {
             const fe_value *cfg = ((const fe_tool *)y->decl)->config;
-            for (const fe_entry *en = cfg && cfg->kind == FE_TABLE ? cfg->entries : NULL; en; en = en->next)
+            for (const fe_entry *en = cfg && cfg->kind == FE_TABLE ? cfg->entries : NULL; en;
+                 en = en->next)
                 if (!en->key && en->value->kind == FE_FUNCTION) f = en->value;
             if (!f) f = fe_value_get(cfg, "handler");
         }
@@ -566,8 +573,8 @@ static void field_use(nav_build *b, TSNode table, TSNode field, int table_sym)
     if (table_sym >= 0 && b->n->syms[table_sym].fields_of >= 0) {
         owner = b->n->syms[table_sym].fields_of;
         schema = b->n->syms[table_sym].fields_schema;
-    } else if (table_sym < 0 && ((tl == 5 && !memcmp(tn, "state", 5)) ||
-                                 (tl == 5 && !memcmp(tn, "input", 5)))) {
+    } else if (table_sym < 0 &&
+               ((tl == 5 && !memcmp(tn, "state", 5)) || (tl == 5 && !memcmp(tn, "input", 5)))) {
         owner = lsp_nav_enclosing(b->n, ts_node_start_byte(table), LSP_SYM_PROCEDURE);
         schema = tn[0] == 's' ? "state" : "input";
     }
@@ -764,7 +771,8 @@ static void collect_globals(nav_build *b, TSNode root)
             y->has_decl = true;
             y->renamable = true;
             add_occ(b, y->name_start, y->name_end, k, LSP_OCC_DECL);
-            if (tx_map_put(&b->globals, y->name, len, (void *)(intptr_t)(k + 1)) != TX_OK) b->oom = true;
+            if (tx_map_put(&b->globals, y->name, len, (void *)(intptr_t)(k + 1)) != TX_OK)
+                b->oom = true;
         } while (ts_tree_cursor_goto_next_sibling(&c));
     }
     ts_tree_cursor_delete(&c);
@@ -847,7 +855,8 @@ int lsp_nav_find(const lsp_nav *n, const char *name, size_t len)
 {
     for (size_t i = 0; i < n->n_syms; i++) {
         const lsp_symbol *y = &n->syms[i];
-        if (y->kind == LSP_SYM_FIELD || y->kind == LSP_SYM_LOCAL || y->kind == LSP_SYM_STEP) continue;
+        if (y->kind == LSP_SYM_FIELD || y->kind == LSP_SYM_LOCAL || y->kind == LSP_SYM_STEP)
+            continue;
         if (strlen(y->name) == len && memcmp(y->name, name, len) == 0) return (int)i;
     }
     return -1;
@@ -864,7 +873,8 @@ int lsp_nav_enclosing(const lsp_nav *n, uint32_t pos, lsp_sym_kind kind)
     return best;
 }
 
-/* ---- requests ------------------------------------------------------------------------------------ */
+/* ---- requests
+ * ------------------------------------------------------------------------------------ */
 
 static cJSON *location(const lsp_view *v, const char *uri, uint32_t s, uint32_t e)
 {
@@ -904,8 +914,10 @@ static bool word_at(const lsp_doc *d, size_t pos, char *buf, size_t cap)
 {
     if (pos > d->len) return false;
     size_t s = pos, e = pos;
-    while (s > 0 && word_char(d->text[s - 1])) s--;
-    while (e < d->len && word_char(d->text[e])) e++;
+    while (s > 0 && word_char(d->text[s - 1]))
+        s--;
+    while (e < d->len && word_char(d->text[e]))
+        e++;
     if (e == s || e - s + 1 > cap || !lsp_is_identifier(d->text + s, e - s)) return false;
     memcpy(buf, d->text + s, e - s);
     buf[e - s] = '\0';
@@ -918,7 +930,8 @@ static char *required_module_at(lsp_server *s, lsp_doc *d, size_t pos)
     TSTree *tree = lsp_doc_tree(s, d);
     if (!tree) return NULL;
     TSNode n = lsp_node_at(tree, (uint32_t)pos, (uint32_t)pos);
-    while (!ts_node_is_null(n) && !lsp_node_is(n, "string")) n = ts_node_parent(n);
+    while (!ts_node_is_null(n) && !lsp_node_is(n, "string"))
+        n = ts_node_parent(n);
     if (ts_node_is_null(n)) return NULL;
     TSNode args = ts_node_parent(n);
     TSNode call = ts_node_parent(args);
@@ -1011,17 +1024,28 @@ cJSON *lsp_on_references(lsp_server *s, const cJSON *params, lsp_error *err)
 static const char *kind_word(lsp_sym_kind k)
 {
     switch (k) {
-    case LSP_SYM_PROCEDURE: return "procedure";
-    case LSP_SYM_AGENT: return "agent";
-    case LSP_SYM_TOOL: return "tool";
-    case LSP_SYM_TOOLSET: return "toolset";
-    case LSP_SYM_STDLIB_TOOL: return "stdlib tool";
-    case LSP_SYM_MODEL: return "model";
-    case LSP_SYM_FIELD: return "field";
-    case LSP_SYM_STEP: return "custom step";
-    case LSP_SYM_LOCAL: return "local";
-    case LSP_SYM_GLOBAL: return "global";
-    case LSP_SYM_SCENARIO: return "scenario";
+    case LSP_SYM_PROCEDURE:
+        return "procedure";
+    case LSP_SYM_AGENT:
+        return "agent";
+    case LSP_SYM_TOOL:
+        return "tool";
+    case LSP_SYM_TOOLSET:
+        return "toolset";
+    case LSP_SYM_STDLIB_TOOL:
+        return "stdlib tool";
+    case LSP_SYM_MODEL:
+        return "model";
+    case LSP_SYM_FIELD:
+        return "field";
+    case LSP_SYM_STEP:
+        return "custom step";
+    case LSP_SYM_LOCAL:
+        return "local";
+    case LSP_SYM_GLOBAL:
+        return "global";
+    case LSP_SYM_SCENARIO:
+        return "scenario";
     }
     return "symbol";
 }
@@ -1051,8 +1075,8 @@ static const char *rename_refusal(lsp_server *s, lsp_doc *d, const lsp_nav *n,
                 snprintf(buf, cap, "'%s' is a Lua standard global and cannot be renamed", word);
                 return buf;
             }
-        snprintf(buf, cap,
-                 "'%s' is not declared in this file; rename it where it is declared", word);
+        snprintf(buf, cap, "'%s' is not declared in this file; rename it where it is declared",
+                 word);
         return buf;
     }
     (void)s;
@@ -1084,7 +1108,8 @@ cJSON *lsp_on_rename(lsp_server *s, const cJSON *params, lsp_error *err)
     const lsp_occurrence *o = occ_at(s, params, err, &d, &n, &pos);
     if (!d || !n) return NULL;
     const cJSON *nn = cJSON_GetObjectItemCaseSensitive(params, "newName");
-    if (!cJSON_IsString(nn)) return lsp_fail(err, LSP_INVALID_PARAMS, "params.newName must be a string");
+    if (!cJSON_IsString(nn))
+        return lsp_fail(err, LSP_INVALID_PARAMS, "params.newName must be a string");
     char buf[512];
     const char *why = rename_refusal(s, d, n, o, pos, buf, sizeof buf);
     if (why) return lsp_fail(err, LSP_REQUEST_FAILED, "cannot rename: %s", why);
@@ -1097,10 +1122,12 @@ cJSON *lsp_on_rename(lsp_server *s, const cJSON *params, lsp_error *err)
     const lsp_symbol *y = &n->syms[o->sym];
     int clash = lsp_nav_find(n, new_name, strlen(new_name));
     if (clash >= 0 && is_global_kind(y->kind) && clash != o->sym)
-        return lsp_fail(err, LSP_REQUEST_FAILED, "'%s' is already declared in this file (%s at line %u)",
-                        new_name, kind_word(n->syms[clash].kind),
-                        lsp_pos_of(&(lsp_view){d->text, d->len, &d->lines, s->enc},
-                                   n->syms[clash].name_start).line + 1);
+        return lsp_fail(
+            err, LSP_REQUEST_FAILED, "'%s' is already declared in this file (%s at line %u)",
+            new_name, kind_word(n->syms[clash].kind),
+            lsp_pos_of(&(lsp_view){d->text, d->len, &d->lines, s->enc}, n->syms[clash].name_start)
+                    .line +
+                1);
     lsp_view v = lsp_doc_view(s, d);
     cJSON *res = cJSON_CreateObject();
     cJSON *changes = cJSON_AddObjectToObject(res, "changes");

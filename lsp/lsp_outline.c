@@ -32,22 +32,33 @@ enum {
 int lsp_symbol_kind_number(lsp_sym_kind k)
 {
     switch (k) {
-    case LSP_SYM_PROCEDURE: return SK_FUNCTION;
-    case LSP_SYM_AGENT: return SK_CLASS;
-    case LSP_SYM_TOOL: return SK_METHOD;
-    case LSP_SYM_STDLIB_TOOL: return SK_METHOD;
-    case LSP_SYM_TOOLSET: return SK_MODULE;
-    case LSP_SYM_MODEL: return SK_STRUCT;
-    case LSP_SYM_FIELD: return SK_FIELD;
-    case LSP_SYM_STEP: return SK_KEY;
+    case LSP_SYM_PROCEDURE:
+        return SK_FUNCTION;
+    case LSP_SYM_AGENT:
+        return SK_CLASS;
+    case LSP_SYM_TOOL:
+        return SK_METHOD;
+    case LSP_SYM_STDLIB_TOOL:
+        return SK_METHOD;
+    case LSP_SYM_TOOLSET:
+        return SK_MODULE;
+    case LSP_SYM_MODEL:
+        return SK_STRUCT;
+    case LSP_SYM_FIELD:
+        return SK_FIELD;
+    case LSP_SYM_STEP:
+        return SK_KEY;
     case LSP_SYM_LOCAL:
-    case LSP_SYM_GLOBAL: return SK_VARIABLE;
-    case LSP_SYM_SCENARIO: return SK_EVENT;
+    case LSP_SYM_GLOBAL:
+        return SK_VARIABLE;
+    case LSP_SYM_SCENARIO:
+        return SK_EVENT;
     }
     return SK_VARIABLE;
 }
 
-/* ---- document symbols -------------------------------------------------------------------------------- */
+/* ---- document symbols
+ * -------------------------------------------------------------------------------- */
 
 typedef struct {
     lsp_server *s;
@@ -101,10 +112,11 @@ static void schema_symbols(outline *o, cJSON *parent, const char *owner, const c
     cJSON *ch = children_of(o, parent);
     for (const fe_field *f = sc->fields; f; f = f->next) {
         char detail[96];
-        snprintf(detail, sizeof detail, "%s: %s%s", what, f->builder ? f->builder : fe_type_name(f->type),
-                 f->required ? ", required" : "");
+        snprintf(detail, sizeof detail, "%s: %s%s", what,
+                 f->builder ? f->builder : fe_type_name(f->type), f->required ? ", required" : "");
         tx_span full = f->name_span;
-        if (f->decl && f->decl->span.end_byte > full.end_byte) full.end_byte = f->decl->span.end_byte;
+        if (f->decl && f->decl->span.end_byte > full.end_byte)
+            full.end_byte = f->decl->span.end_byte;
         doc_symbol(o, f->name, SK_FIELD, detail, full, f->name_span, ch, owner);
     }
 }
@@ -119,7 +131,9 @@ static double num(const cJSON *o, const char *key)
 static const cJSON *start_of(const cJSON *sym)
 {
     const cJSON *r = cJSON_GetObjectItemCaseSensitive(sym, "range");
-    if (!r) r = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(sym, "location"), "range");
+    if (!r)
+        r = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(sym, "location"),
+                                             "range");
     return cJSON_GetObjectItemCaseSensitive(r, "start");
 }
 
@@ -139,9 +153,11 @@ static void sort_symbols(cJSON *arr)
     if (n < 2) return;
     cJSON **items = tx_malloc((size_t)n * sizeof *items);
     if (!items) return;
-    for (int i = 0; i < n; i++) items[i] = cJSON_DetachItemFromArray(arr, 0);
+    for (int i = 0; i < n; i++)
+        items[i] = cJSON_DetachItemFromArray(arr, 0);
     qsort(items, (size_t)n, sizeof *items, by_start);
-    for (int i = 0; i < n; i++) lsp_push(arr, items[i]);
+    for (int i = 0; i < n; i++)
+        lsp_push(arr, items[i]);
     tx_free(items);
 }
 
@@ -153,7 +169,11 @@ cJSON *lsp_on_document_symbol(lsp_server *s, const cJSON *params, lsp_error *err
     if (!d->too_large) lsp_doc_analysis(s, d); /* the outline of the current text */
     const lsp_analysis *a = d->too_large ? NULL : lsp_doc_good(s, d);
     if (!a || !a->file) return out;
-    outline o = {.s = s, .d = d, .a = a, .v = lsp_doc_view(s, d), .flat = !s->caps.hierarchical_symbols,
+    outline o = {.s = s,
+                 .d = d,
+                 .a = a,
+                 .v = lsp_doc_view(s, d),
+                 .flat = !s->caps.hierarchical_symbols,
                  .flat_out = out};
     const fe_file *f = a->file;
     for (const fe_procedure *p = f->procedures; p; p = p->next) {
@@ -164,7 +184,8 @@ cJSON *lsp_on_document_symbol(lsp_server *s, const cJSON *params, lsp_error *err
         schema_symbols(&o, sym, p->name, "state", &p->state);
     }
     for (const fe_agent *ag = f->agents; ag; ag = ag->next)
-        doc_symbol(&o, ag->name, SK_CLASS, ag->model ? ag->model : "agent", ag->span, ag->name_span, out, NULL);
+        doc_symbol(&o, ag->name, SK_CLASS, ag->model ? ag->model : "agent", ag->span, ag->name_span,
+                   out, NULL);
     for (const fe_tool *t = f->tools; t; t = t->next) {
         int kind = t->kind == FE_TOOL_TOOLSET ? SK_MODULE : SK_METHOD;
         const char *detail = t->kind == FE_TOOL_TOOLSET  ? "toolset"
@@ -178,8 +199,8 @@ cJSON *lsp_on_document_symbol(lsp_server *s, const cJSON *params, lsp_error *err
     for (const fe_model *m = f->models; m; m = m->next) {
         if (m->config == seen) continue; /* a Classify under two names: once */
         seen = m->config;
-        doc_symbol(&o, m->name, SK_STRUCT, m->kind == FE_MODEL_CLASSIFY ? "classifier" : "model", m->span,
-                   m->name_span, out, NULL);
+        doc_symbol(&o, m->name, SK_STRUCT, m->kind == FE_MODEL_CLASSIFY ? "classifier" : "model",
+                   m->span, m->name_span, out, NULL);
     }
     for (const fe_custom_step *cs = f->custom_steps; cs; cs = cs->next) {
         char name[300];
@@ -190,18 +211,21 @@ cJSON *lsp_on_document_symbol(lsp_server *s, const cJSON *params, lsp_error *err
         char name[300];
         snprintf(name, sizeof name, "Feature: %.280s", sp->feature_name ? sp->feature_name : "");
         tx_span content = sp->span;
-        cJSON *feat = doc_symbol(&o, name, SK_NAMESPACE, "Specifications", content, sp->feature_span, out, NULL);
+        cJSON *feat = doc_symbol(&o, name, SK_NAMESPACE, "Specifications", content,
+                                 sp->feature_span, out, NULL);
         cJSON *ch = children_of(&o, feat);
         for (const fe_scenario *sc = sp->scenarios; sc; sc = sc->next) {
-            const char *kw = sc->kind == FE_BACKGROUND ? "Background" : sc->kind == FE_OUTLINE ? "Scenario Outline"
-                                                                                                 : "Scenario";
+            const char *kw = sc->kind == FE_BACKGROUND ? "Background"
+                             : sc->kind == FE_OUTLINE  ? "Scenario Outline"
+                                                       : "Scenario";
             snprintf(name, sizeof name, "%s%s%.260s", kw, sc->name[0] ? ": " : "", sc->name);
             doc_symbol(&o, name, SK_EVENT, sc->rule, sc->span, sc->name_span, ch ? ch : out,
                        sp->feature_name);
         }
     }
     for (const fe_evaluation *ev = f->evaluations; ev; ev = ev->next)
-        doc_symbol(&o, "Evaluation", SK_OBJECT, "dataset and evaluators", ev->span, ev->span, out, NULL);
+        doc_symbol(&o, "Evaluation", SK_OBJECT, "dataset and evaluators", ev->span, ev->span, out,
+                   NULL);
     for (const fe_mocks *mk = f->mocks; mk; mk = mk->next)
         doc_symbol(&o, "Mocks", SK_OBJECT, "test doubles", mk->span, mk->span, out, NULL);
     sort_symbols(out);
@@ -223,7 +247,8 @@ cJSON *lsp_on_workspace_symbol(lsp_server *s, const cJSON *params, lsp_error *er
             const lsp_symbol *y = &n->syms[i];
             if (y->kind == LSP_SYM_LOCAL || !y->has_decl) continue;
             bool match = ql == 0;
-            for (const char *p = y->name; !match && *p; p++) match = strncasecmp(p, query, ql) == 0;
+            for (const char *p = y->name; !match && *p; p++)
+                match = strncasecmp(p, query, ql) == 0;
             if (!match) continue;
             cJSON *si = cJSON_CreateObject();
             cJSON_AddStringToObject(si, "name", y->name);
@@ -240,7 +265,8 @@ cJSON *lsp_on_workspace_symbol(lsp_server *s, const cJSON *params, lsp_error *er
             for (const fe_scenario *sc = sp->scenarios; sc; sc = sc->next) {
                 uint32_t st = sc->name_span.start_byte, en = sc->name_span.end_byte;
                 bool match = ql == 0;
-                for (const char *p = sc->name; !match && *p; p++) match = strncasecmp(p, query, ql) == 0;
+                for (const char *p = sc->name; !match && *p; p++)
+                    match = strncasecmp(p, query, ql) == 0;
                 if (!sc->name[0] || !match || !lsp_doc_map(d, &st, &en)) continue;
                 cJSON *si = cJSON_CreateObject();
                 cJSON_AddStringToObject(si, "name", sc->name);
@@ -248,7 +274,8 @@ cJSON *lsp_on_workspace_symbol(lsp_server *s, const cJSON *params, lsp_error *er
                 cJSON *loc = cJSON_AddObjectToObject(si, "location");
                 cJSON_AddStringToObject(loc, "uri", d->uri);
                 lsp_add(loc, "range", lsp_json_range(&v, st, en));
-                if (sp->feature_name) cJSON_AddStringToObject(si, "containerName", sp->feature_name);
+                if (sp->feature_name)
+                    cJSON_AddStringToObject(si, "containerName", sp->feature_name);
                 lsp_push(out, si);
             }
     }
@@ -256,7 +283,8 @@ cJSON *lsp_on_workspace_symbol(lsp_server *s, const cJSON *params, lsp_error *er
     return out;
 }
 
-/* ---- folding --------------------------------------------------------------------------------------------- */
+/* ---- folding
+ * --------------------------------------------------------------------------------------------- */
 
 #define LSP_MAX_FOLDS 10000
 
@@ -276,9 +304,17 @@ static void add_fold(cJSON *out, uint32_t start_line, uint32_t end_line, const c
 static bool foldable(const char *type)
 {
     static const char *const kinds[] = {
-        "function_definition", "function_declaration", "table_constructor", "if_statement",
-        "for_statement",       "while_statement",      "do_statement",      "repeat_statement",
-        "string",              "arguments",            NULL,
+        "function_definition",
+        "function_declaration",
+        "table_constructor",
+        "if_statement",
+        "for_statement",
+        "while_statement",
+        "do_statement",
+        "repeat_statement",
+        "string",
+        "arguments",
+        NULL,
     };
     for (size_t i = 0; kinds[i]; i++)
         if (!strcmp(kinds[i], type)) return true;
@@ -338,14 +374,16 @@ cJSON *lsp_on_folding_range(lsp_server *s, const cJSON *params, lsp_error *err)
             uint32_t st = sc->span.start_byte, en = sc->span.end_byte;
             if (!lsp_doc_map(d, &st, &en)) continue;
             /* a scenario's span ends at the next one's start: trim blank lines */
-            while (en > st && (d->text[en - 1] == '\n' || d->text[en - 1] == ' ' || d->text[en - 1] == '\r'))
+            while (en > st &&
+                   (d->text[en - 1] == '\n' || d->text[en - 1] == ' ' || d->text[en - 1] == '\r'))
                 en--;
             add_fold(out, lsp_line_of(&v, st), lsp_line_of(&v, en), NULL);
         }
     return out;
 }
 
-/* ---- selection ranges -------------------------------------------------------------------------------------- */
+/* ---- selection ranges
+ * -------------------------------------------------------------------------------------- */
 
 typedef struct {
     uint32_t s, e;
@@ -365,7 +403,8 @@ cJSON *lsp_on_selection_range(lsp_server *s, const cJSON *params, lsp_error *err
     if (!d) return NULL;
     const cJSON *positions = cJSON_GetObjectItemCaseSensitive(params, "positions");
     if (!cJSON_IsArray(positions))
-        return lsp_fail(err, LSP_INVALID_PARAMS, "params.positions must be an array of {line, character}");
+        return lsp_fail(err, LSP_INVALID_PARAMS,
+                        "params.positions must be an array of {line, character}");
     TSTree *tree = lsp_doc_tree(s, d);
     const lsp_analysis *a = d->too_large ? NULL : lsp_doc_good(s, d);
     lsp_view v = lsp_doc_view(s, d);
@@ -376,27 +415,33 @@ cJSON *lsp_on_selection_range(lsp_server *s, const cJSON *params, lsp_error *err
         lsp_pos p;
         if (!lsp_parse_pos(pj, &p)) {
             cJSON_Delete(out);
-            return lsp_fail(err, LSP_INVALID_PARAMS, "params.positions[] must be {line, character}");
+            return lsp_fail(err, LSP_INVALID_PARAMS,
+                            "params.positions[] must be {line, character}");
         }
         uint32_t pos = (uint32_t)lsp_byte_of(&v, p);
         span32 spans[512];
         size_t n = 0;
-        for (TSNode x = tree ? lsp_node_at(tree, pos, pos) : (TSNode){0}; !ts_node_is_null(x) && n < 400;
-             x = ts_node_parent(x))
+        for (TSNode x = tree ? lsp_node_at(tree, pos, pos) : (TSNode){0};
+             !ts_node_is_null(x) && n < 400; x = ts_node_parent(x))
             spans[n++] = (span32){ts_node_start_byte(x), ts_node_end_byte(x)};
         /* Inside Specifications: step text, step, scenario, feature. */
-        for (const fe_spec *sp = a && a->file ? a->file->specs : NULL; sp && n < 500; sp = sp->next) {
+        for (const fe_spec *sp = a && a->file ? a->file->specs : NULL; sp && n < 500;
+             sp = sp->next) {
             uint32_t cs = sp->content.start_byte, ce = sp->content.end_byte;
             if (!lsp_doc_map(d, &cs, &ce) || pos < cs || pos > ce) continue;
             for (const fe_scenario *sc = sp->scenarios; sc && n < 500; sc = sc->next) {
                 uint32_t ss = sc->span.start_byte, se = sc->span.end_byte;
                 if (!lsp_doc_map(d, &ss, &se) || pos < ss || pos > se) continue;
-                while (se > ss && (d->text[se - 1] == '\n' || d->text[se - 1] == ' ')) se--;
+                while (se > ss && (d->text[se - 1] == '\n' || d->text[se - 1] == ' '))
+                    se--;
                 spans[n++] = (span32){ss, se};
                 for (const fe_step *st = sc->steps; st && n < 500; st = st->next) {
-                    uint32_t ks = st->keyword_span.start_byte, ts = st->span.start_byte, te = st->span.end_byte;
+                    uint32_t ks = st->keyword_span.start_byte, ts = st->span.start_byte,
+                             te = st->span.end_byte;
                     uint32_t dummy = ks;
-                    if (!lsp_doc_map(d, &ks, &dummy) || !lsp_doc_map(d, &ts, &te) || pos < ks || pos > te) continue;
+                    if (!lsp_doc_map(d, &ks, &dummy) || !lsp_doc_map(d, &ts, &te) || pos < ks ||
+                        pos > te)
+                        continue;
                     spans[n++] = (span32){ks, te};
                     if (pos >= ts) spans[n++] = (span32){ts, te};
                 }

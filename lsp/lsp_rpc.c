@@ -96,22 +96,26 @@ static long long header_length(const char *h, size_t n, char *why, size_t cap)
     size_t i = 0;
     while (i < n) {
         size_t e = i;
-        while (e < n && !(h[e] == '\r' && e + 1 < n && h[e + 1] == '\n')) e++;
+        while (e < n && !(h[e] == '\r' && e + 1 < n && h[e + 1] == '\n'))
+            e++;
         const char *line = h + i;
         size_t ln = e - i;
         const char *colon = memchr(line, ':', ln);
         if (!colon) {
-            snprintf(why, cap,
-                     "malformed header line (no ':'); each header is 'Name: value' ending in \\r\\n, "
-                     "and the headers end with an empty line");
+            snprintf(
+                why, cap,
+                "malformed header line (no ':'); each header is 'Name: value' ending in \\r\\n, "
+                "and the headers end with an empty line");
             return -1;
         }
         size_t kn = (size_t)(colon - line);
         if (kn == 14 && strncasecmp(line, "Content-Length", 14) == 0) {
             const char *v = colon + 1;
             const char *ve = line + ln;
-            while (v < ve && (*v == ' ' || *v == '\t')) v++;
-            while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t')) ve--;
+            while (v < ve && (*v == ' ' || *v == '\t'))
+                v++;
+            while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+                ve--;
             if (v == ve || ve - v > 18) {
                 snprintf(why, cap, "Content-Length must be a decimal byte count");
                 return -1;
@@ -129,7 +133,8 @@ static long long header_length(const char *h, size_t n, char *why, size_t cap)
         }
         i = e + 2;
     }
-    if (len < 0) snprintf(why, cap, "the header section has no Content-Length; send 'Content-Length: N'");
+    if (len < 0)
+        snprintf(why, cap, "the header section has no Content-Length; send 'Content-Length: N'");
     return len;
 }
 

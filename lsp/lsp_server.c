@@ -20,7 +20,7 @@
 #include "lsp_internal.h"
 
 #define LSP_DEFAULT_DEBOUNCE_MS 150
-#define LSP_MAX_CANCELLED 64
+#define LSP_MAX_CANCELLED       64
 
 typedef cJSON *(*request_fn)(lsp_server *s, const cJSON *params, lsp_error *err);
 typedef void (*notify_fn)(lsp_server *s, const cJSON *params);
@@ -88,7 +88,8 @@ static void show_message(lsp_server *s, int type, const char *text)
     lsp_notify(&s->out, "window/showMessage", p);
 }
 
-/* ---- lifecycle --------------------------------------------------------------------------------- */
+/* ---- lifecycle ---------------------------------------------------------------------------------
+ */
 
 static bool truthy(const cJSON *o, const char *path0, const char *path1, const char *path2)
 {
@@ -157,7 +158,8 @@ static void add_folder(lsp_server *s, const char *uri)
 static cJSON *strings(const char *const *list)
 {
     cJSON *a = cJSON_CreateArray();
-    for (size_t i = 0; list[i]; i++) lsp_push(a, cJSON_CreateString(list[i]));
+    for (size_t i = 0; list[i]; i++)
+        lsp_push(a, cJSON_CreateString(list[i]));
     return a;
 }
 
@@ -269,7 +271,8 @@ static void on_exit(lsp_server *s, const cJSON *params)
     s->state = LSP_EXITED;
 }
 
-/* ---- text synchronisation ------------------------------------------------------------------------ */
+/* ---- text synchronisation
+ * ------------------------------------------------------------------------ */
 
 static void schedule_publish(lsp_server *s, lsp_doc *d, int delay_ms)
 {
@@ -310,9 +313,8 @@ static void on_did_change(lsp_server *s, const cJSON *params)
         lsp_log(&s->out, "didChange: %s", err.message);
         return;
     }
-    const cJSON *version =
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(params, "textDocument"),
-                                         "version");
+    const cJSON *version = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(params, "textDocument"), "version");
     const cJSON *changes = cJSON_GetObjectItemCaseSensitive(params, "contentChanges");
     const cJSON *c;
     cJSON_ArrayForEach(c, changes)
@@ -323,14 +325,16 @@ static void on_did_change(lsp_server *s, const cJSON *params)
             lsp_log(&s->out, "didChange: a content change without text was ignored");
             continue;
         }
-        tx_status st = lsp_doc_change(s, d, range, text->valuestring, strlen(text->valuestring), &err);
+        tx_status st =
+            lsp_doc_change(s, d, range, text->valuestring, strlen(text->valuestring), &err);
         if (st != TX_OK) {
             /* The editor and the server now disagree on the text: say so
              * plainly rather than serve wrong positions. */
             char msg[1200];
-            snprintf(msg, sizeof msg,
-                     "tactus lsp: a change to %.300s was refused (%.700s); close and reopen the file",
-                     d->uri, st == TX_ENOMEM ? "out of memory" : err.message);
+            snprintf(
+                msg, sizeof msg,
+                "tactus lsp: a change to %.300s was refused (%.700s); close and reopen the file",
+                d->uri, st == TX_ENOMEM ? "out of memory" : err.message);
             show_message(s, 1, msg);
             lsp_doc_close(s, d->uri);
             return;
@@ -389,7 +393,8 @@ static void on_ignored(lsp_server *s, const cJSON *params)
     (void)params;
 }
 
-/* ---- dispatch ------------------------------------------------------------------------------------ */
+/* ---- dispatch
+ * ------------------------------------------------------------------------------------ */
 
 static const struct {
     const char *method;
@@ -447,7 +452,8 @@ static bool take_cancelled(lsp_server *s, const cJSON *id)
     for (size_t i = s->in.first_item; i < s->in.n_items; i++) {
         const cJSON *m = s->in.items[i].json;
         const cJSON *method = cJSON_GetObjectItemCaseSensitive(m, "method");
-        if (!cJSON_IsString(method) || strcmp(method->valuestring, "$/cancelRequest") != 0) continue;
+        if (!cJSON_IsString(method) || strcmp(method->valuestring, "$/cancelRequest") != 0)
+            continue;
         const cJSON *cid =
             cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "params"), "id");
         if (same_id(cid, id)) return true;
@@ -590,7 +596,8 @@ static void process(lsp_server *s)
     }
 }
 
-/* ---- the server ------------------------------------------------------------------------------------- */
+/* ---- the server
+ * ------------------------------------------------------------------------------------- */
 
 lsp_server *lsp_server_new(const lsp_options *opts, lsp_write_fn write, void *ud)
 {
@@ -617,7 +624,8 @@ lsp_server *lsp_server_new(const lsp_options *opts, lsp_write_fn write, void *ud
     }
     if (s->opts.log_path) {
         s->out.log = fopen(s->opts.log_path, "a");
-        if (s->out.log) lsp_log(&s->out, "tactus lsp %s started (pid %ld)", TACTUS_VERSION, (long)getpid());
+        if (s->out.log)
+            lsp_log(&s->out, "tactus lsp %s started (pid %ld)", TACTUS_VERSION, (long)getpid());
     }
     return s;
 }
@@ -635,7 +643,8 @@ void lsp_server_free(lsp_server *s)
     tx_free(s->ids);
     lsp_reader_free(&s->in);
     cJSON_Delete(s->cancelled);
-    for (size_t i = 0; i < s->n_folders; i++) tx_free(s->folders[i]);
+    for (size_t i = 0; i < s->n_folders; i++)
+        tx_free(s->folders[i]);
     tx_free(s->folders);
     if (s->ts) ts_parser_delete(s->ts);
     ck_checker_free(s->ck);
@@ -692,7 +701,8 @@ bool lsp_server_exited(const lsp_server *s, int *status)
     return s->state == LSP_EXITED;
 }
 
-/* ---- stdio ---------------------------------------------------------------------------------------- */
+/* ---- stdio
+ * ---------------------------------------------------------------------------------------- */
 
 static bool fd_write(void *ud, const char *data, size_t n)
 {

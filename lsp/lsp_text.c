@@ -83,7 +83,8 @@ size_t lsp_utf8_next(const char *s, size_t n, uint32_t *cp)
         return 1;
     }
     uint32_t c = u[0] & (0xFF >> (k + 1));
-    for (size_t i = 1; i < k; i++) c = (c << 6) | (u[i] & 0x3F);
+    for (size_t i = 1; i < k; i++)
+        c = (c << 6) | (u[i] & 0x3F);
     *cp = c;
     return k;
 }
@@ -211,16 +212,17 @@ bool lsp_parse_pos(const cJSON *j, lsp_pos *p)
 
 bool lsp_parse_range(const cJSON *j, lsp_pos *start, lsp_pos *end)
 {
-    return cJSON_IsObject(j) && lsp_parse_pos(cJSON_GetObjectItemCaseSensitive(j, "start"), start) &&
+    return cJSON_IsObject(j) &&
+           lsp_parse_pos(cJSON_GetObjectItemCaseSensitive(j, "start"), start) &&
            lsp_parse_pos(cJSON_GetObjectItemCaseSensitive(j, "end"), end);
 }
 
 bool lsp_is_identifier(const char *s, size_t n)
 {
     static const char *const keywords[] = {
-        "and",  "break", "do",     "else", "elseif", "end",   "false", "for",
-        "function", "goto", "if", "in",   "local",  "nil",   "not",   "or",
-        "repeat", "return", "then", "true", "until", "while", NULL,
+        "and",      "break",  "do",   "else", "elseif", "end",   "false", "for",
+        "function", "goto",   "if",   "in",   "local",  "nil",   "not",   "or",
+        "repeat",   "return", "then", "true", "until",  "while", NULL,
     };
     if (n == 0 || n > 200) return false;
     for (size_t i = 0; i < n; i++) {

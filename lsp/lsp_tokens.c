@@ -31,21 +31,40 @@ extern const char lsp_query_gherkin_highlights[];
 extern const size_t lsp_query_gherkin_highlights_len;
 
 static const char *const token_types[] = {
-    "namespace", "type",    "class",  "function", "method",  "property", "variable", "parameter",
-    "keyword",   "string",  "number", "comment",  "operator", "decorator", "macro",  NULL,
+    "namespace", "type",   "class",  "function", "method",   "property",  "variable", "parameter",
+    "keyword",   "string", "number", "comment",  "operator", "decorator", "macro",    NULL,
 };
-enum { T_NONE = 0, T_NAMESPACE = 1, T_TYPE, T_CLASS, T_FUNCTION, T_METHOD, T_PROPERTY, T_VARIABLE,
-       T_PARAMETER, T_KEYWORD, T_STRING, T_NUMBER, T_COMMENT, T_OPERATOR, T_DECORATOR, T_MACRO };
-static const char *const token_modifiers[] = {"declaration", "readonly", "defaultLibrary", "documentation", NULL};
+enum {
+    T_NONE = 0,
+    T_NAMESPACE = 1,
+    T_TYPE,
+    T_CLASS,
+    T_FUNCTION,
+    T_METHOD,
+    T_PROPERTY,
+    T_VARIABLE,
+    T_PARAMETER,
+    T_KEYWORD,
+    T_STRING,
+    T_NUMBER,
+    T_COMMENT,
+    T_OPERATOR,
+    T_DECORATOR,
+    T_MACRO
+};
+static const char *const token_modifiers[] = {"declaration", "readonly", "defaultLibrary",
+                                              "documentation", NULL};
 enum { M_DECLARATION = 1, M_READONLY = 2, M_DEFAULT_LIBRARY = 4, M_DOCUMENTATION = 8 };
 
 cJSON *lsp_tokens_legend(void)
 {
     cJSON *l = cJSON_CreateObject();
     cJSON *t = cJSON_AddArrayToObject(l, "tokenTypes");
-    for (size_t i = 0; token_types[i]; i++) lsp_push(t, cJSON_CreateString(token_types[i]));
+    for (size_t i = 0; token_types[i]; i++)
+        lsp_push(t, cJSON_CreateString(token_types[i]));
     cJSON *m = cJSON_AddArrayToObject(l, "tokenModifiers");
-    for (size_t i = 0; token_modifiers[i]; i++) lsp_push(m, cJSON_CreateString(token_modifiers[i]));
+    for (size_t i = 0; token_modifiers[i]; i++)
+        lsp_push(m, cJSON_CreateString(token_modifiers[i]));
     return l;
 }
 
@@ -56,47 +75,49 @@ static uint16_t token_of(const char *name, bool gherkin)
     static const struct {
         const char *name;
         uint16_t type, mods;
-    } tactus[] = {
-        {"variable", T_VARIABLE, 0},
-        {"constant", T_VARIABLE, M_READONLY},
-        {"property", T_PROPERTY, 0},
-        {"variable.parameter", T_PARAMETER, 0},
-        {"attribute", T_DECORATOR, 0},
-        {"function", T_FUNCTION, M_DECLARATION},
-        {"function.call", T_FUNCTION, 0},
-        {"function.method", T_METHOD, M_DECLARATION},
-        {"function.method.call", T_METHOD, 0},
-        {"module.builtin", T_NAMESPACE, M_DEFAULT_LIBRARY},
-        {"constant.builtin", T_VARIABLE, M_READONLY | M_DEFAULT_LIBRARY},
-        {"variable.builtin", T_VARIABLE, M_DEFAULT_LIBRARY},
-        {"function.builtin", T_FUNCTION, M_DEFAULT_LIBRARY},
-        {"type.builtin", T_TYPE, M_DEFAULT_LIBRARY},
-        {"boolean", T_KEYWORD, 0},
-        {"number", T_NUMBER, 0},
-        {"string", T_STRING, 0},
-        {"string.escape", T_STRING, 0},
-        {"comment", T_COMMENT, 0},
-        {"keyword.directive", T_MACRO, 0},
-        {"keyword", T_KEYWORD, 0},
-        {"keyword.return", T_KEYWORD, 0},
-        {"keyword.function", T_KEYWORD, 0},
-        {"keyword.conditional", T_KEYWORD, 0},
-        {"keyword.repeat", T_KEYWORD, 0},
-        {"keyword.operator", T_KEYWORD, 0},
-        {"operator", T_OPERATOR, 0},
-    }, gk[] = {
-        {"comment", T_COMMENT, 0},
-        {"keyword", T_KEYWORD, 0},
-        {"keyword.function", T_KEYWORD, 0},
-        {"markup.heading", T_CLASS, M_DECLARATION},
-        {"comment.documentation", T_COMMENT, M_DOCUMENTATION},
-        {"attribute", T_DECORATOR, 0},
-        {"string.special", T_STRING, 0},
-        {"variable.parameter", T_PARAMETER, 0},
-        {"string", T_STRING, 0},
-        {"type", T_TYPE, 0},
-        {"markup.raw", T_STRING, 0},
-    };
+    } tactus[] =
+        {
+            {"variable", T_VARIABLE, 0},
+            {"constant", T_VARIABLE, M_READONLY},
+            {"property", T_PROPERTY, 0},
+            {"variable.parameter", T_PARAMETER, 0},
+            {"attribute", T_DECORATOR, 0},
+            {"function", T_FUNCTION, M_DECLARATION},
+            {"function.call", T_FUNCTION, 0},
+            {"function.method", T_METHOD, M_DECLARATION},
+            {"function.method.call", T_METHOD, 0},
+            {"module.builtin", T_NAMESPACE, M_DEFAULT_LIBRARY},
+            {"constant.builtin", T_VARIABLE, M_READONLY | M_DEFAULT_LIBRARY},
+            {"variable.builtin", T_VARIABLE, M_DEFAULT_LIBRARY},
+            {"function.builtin", T_FUNCTION, M_DEFAULT_LIBRARY},
+            {"type.builtin", T_TYPE, M_DEFAULT_LIBRARY},
+            {"boolean", T_KEYWORD, 0},
+            {"number", T_NUMBER, 0},
+            {"string", T_STRING, 0},
+            {"string.escape", T_STRING, 0},
+            {"comment", T_COMMENT, 0},
+            {"keyword.directive", T_MACRO, 0},
+            {"keyword", T_KEYWORD, 0},
+            {"keyword.return", T_KEYWORD, 0},
+            {"keyword.function", T_KEYWORD, 0},
+            {"keyword.conditional", T_KEYWORD, 0},
+            {"keyword.repeat", T_KEYWORD, 0},
+            {"keyword.operator", T_KEYWORD, 0},
+            {"operator", T_OPERATOR, 0},
+        },
+      gk[] = {
+          {"comment", T_COMMENT, 0},
+          {"keyword", T_KEYWORD, 0},
+          {"keyword.function", T_KEYWORD, 0},
+          {"markup.heading", T_CLASS, M_DECLARATION},
+          {"comment.documentation", T_COMMENT, M_DOCUMENTATION},
+          {"attribute", T_DECORATOR, 0},
+          {"string.special", T_STRING, 0},
+          {"variable.parameter", T_PARAMETER, 0},
+          {"string", T_STRING, 0},
+          {"type", T_TYPE, 0},
+          {"markup.raw", T_STRING, 0},
+      };
     size_t n = gherkin ? sizeof gk / sizeof gk[0] : sizeof tactus / sizeof tactus[0];
     for (size_t i = 0; i < n; i++) {
         const char *nm = gherkin ? gk[i].name : tactus[i].name;
@@ -107,7 +128,8 @@ static uint16_t token_of(const char *name, bool gherkin)
     return 0;
 }
 
-/* ---- queries and their predicates ---------------------------------------------------------------- */
+/* ---- queries and their predicates
+ * ---------------------------------------------------------------- */
 
 typedef enum { P_EQ, P_NOT_EQ, P_MATCH, P_ANY_OF } pred_kind;
 
@@ -124,7 +146,7 @@ typedef struct {
     predicate **preds; /* per pattern */
     uint32_t *n_preds;
     uint32_t n_patterns;
-    uint16_t *capture_token; /* per capture id */
+    uint16_t *capture_token;  /* per capture id */
     uint32_t content_capture; /* injections: @injection.content */
 } query;
 
@@ -182,7 +204,8 @@ static bool query_init(query *q, const TSLanguage *lang, const char *src, size_t
         q->preds[p] = list;
         for (uint32_t i = 0; i < steps;) {
             uint32_t j = i;
-            while (j < steps && st[j].type != TSQueryPredicateStepTypeDone) j++;
+            while (j < steps && st[j].type != TSQueryPredicateStepTypeDone)
+                j++;
             /* st[i] is the predicate's name, then its arguments, up to j. */
             uint32_t l;
             const char *fn = st[i].type == TSQueryPredicateStepTypeString
@@ -197,7 +220,8 @@ static bool query_init(query *q, const TSLanguage *lang, const char *src, size_t
                 if (!pr->values) return false;
                 for (uint32_t k = i + 2; k < j; k++)
                     if (st[k].type == TSQueryPredicateStepTypeString)
-                        pr->values[pr->n_values++] = ts_query_string_value_for_id(q->q, st[k].value_id, &l);
+                        pr->values[pr->n_values++] =
+                            ts_query_string_value_for_id(q->q, st[k].value_id, &l);
                 q->n_preds[p]++;
             } else if (keep && !strcmp(fn, "match?") && j == i + 3 &&
                        st[i + 2].type == TSQueryPredicateStepTypeString) {
@@ -205,7 +229,8 @@ static bool query_init(query *q, const TSLanguage *lang, const char *src, size_t
                 int e;
                 PCRE2_SIZE off;
                 pr->kind = P_MATCH;
-                pr->re = pcre2_compile((PCRE2_SPTR)re, l, PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &e, &off, NULL);
+                pr->re = pcre2_compile((PCRE2_SPTR)re, l, PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &e,
+                                       &off, NULL);
                 if (!pr->re) return false;
                 q->n_preds[p]++;
             }
@@ -224,7 +249,8 @@ static queries *get_queries(lsp_server *s)
     if (!qs) return NULL;
     s->q_regex = qs;
     qs->gherkin_parser = ts_parser_new();
-    qs->failed = !qs->gherkin_parser || !ts_parser_set_language(qs->gherkin_parser, tree_sitter_gherkin()) ||
+    qs->failed = !qs->gherkin_parser ||
+                 !ts_parser_set_language(qs->gherkin_parser, tree_sitter_gherkin()) ||
                  !query_init(&qs->tactus, tree_sitter_tactus(), lsp_query_tactus_highlights,
                              lsp_query_tactus_highlights_len, false) ||
                  !query_init(&qs->inject, tree_sitter_tactus(), lsp_query_tactus_injections,
@@ -267,7 +293,8 @@ static bool predicates_hold(const query *q, const TSQueryMatch *m, const char *t
         switch (pr->kind) {
         case P_EQ:
         case P_NOT_EQ: {
-            bool eq = pr->n_values == 1 && strlen(pr->values[0]) == n && !memcmp(pr->values[0], t, n);
+            bool eq =
+                pr->n_values == 1 && strlen(pr->values[0]) == n && !memcmp(pr->values[0], t, n);
             if (eq != (pr->kind == P_EQ)) return false;
             break;
         }
@@ -290,7 +317,8 @@ static bool predicates_hold(const query *q, const TSQueryMatch *m, const char *t
     return true;
 }
 
-/* ---- painting ---------------------------------------------------------------------------------------- */
+/* ---- painting
+ * ---------------------------------------------------------------------------------------- */
 
 typedef struct {
     uint32_t s, e;
@@ -320,8 +348,8 @@ static void push_capture(captures *c, uint32_t s, uint32_t e, uint16_t token, ui
 }
 
 /* Runs q over node within [from, to), collecting captures with a token. */
-static void run_query(const query *q, TSNode root, const char *text, size_t len, uint32_t from, uint32_t to,
-                      uint32_t pattern_base, captures *out)
+static void run_query(const query *q, TSNode root, const char *text, size_t len, uint32_t from,
+                      uint32_t to, uint32_t pattern_base, captures *out)
 {
     TSQueryCursor *qc = ts_query_cursor_new();
     if (!qc) {
@@ -337,7 +365,8 @@ static void run_query(const query *q, TSNode root, const char *text, size_t len,
             uint16_t tok = q->capture_token[m.captures[c].index];
             if (!tok) continue;
             TSNode n = m.captures[c].node;
-            push_capture(out, ts_node_start_byte(n), ts_node_end_byte(n), tok, pattern_base + m.pattern_index);
+            push_capture(out, ts_node_start_byte(n), ts_node_end_byte(n), tok,
+                         pattern_base + m.pattern_index);
         }
     }
     ts_query_cursor_delete(qc);
@@ -379,9 +408,11 @@ static cJSON *tokens(lsp_server *s, lsp_doc *d, uint32_t from, uint32_t to, lsp_
                 TSNode content = m.captures[c].node;
                 TSRange r = {ts_node_start_point(content), ts_node_end_point(content),
                              ts_node_start_byte(content), ts_node_end_byte(content)};
-                if (r.end_byte <= r.start_byte || !ts_parser_set_included_ranges(qs->gherkin_parser, &r, 1))
+                if (r.end_byte <= r.start_byte ||
+                    !ts_parser_set_included_ranges(qs->gherkin_parser, &r, 1))
                     continue;
-                TSTree *g = ts_parser_parse_string(qs->gherkin_parser, NULL, d->text, (uint32_t)d->len);
+                TSTree *g =
+                    ts_parser_parse_string(qs->gherkin_parser, NULL, d->text, (uint32_t)d->len);
                 if (g) {
                     run_query(&qs->gherkin, ts_tree_root_node(g), d->text, d->len, from, to,
                               1u << 20, &caps);
@@ -409,7 +440,8 @@ static cJSON *tokens(lsp_server *s, lsp_doc *d, uint32_t from, uint32_t to, lsp_
     for (size_t i = 0; i < caps.n; i++) {
         uint32_t a = caps.items[i].s < from ? from : caps.items[i].s;
         uint32_t b = caps.items[i].e > to ? to : caps.items[i].e;
-        for (uint32_t k = a; k < b; k++) paint[k - from] = caps.items[i].token;
+        for (uint32_t k = a; k < b; k++)
+            paint[k - from] = caps.items[i].token;
     }
     tx_free(caps.items);
     /* Runs of one token, cut at line ends (and around whitespace, which
@@ -425,7 +457,8 @@ static cJSON *tokens(lsp_server *s, lsp_doc *d, uint32_t from, uint32_t to, lsp_
             continue;
         }
         uint32_t j = i;
-        while (j < to && paint[j - from] == t && d->text[j] != '\n' && d->text[j] != '\r') j++;
+        while (j < to && paint[j - from] == t && d->text[j] != '\n' && d->text[j] != '\r')
+            j++;
         lsp_pos a = lsp_pos_of(&v, i), b = lsp_pos_of(&v, j);
         if (b.character > a.character) {
             uint32_t dl = a.line - prev_line;

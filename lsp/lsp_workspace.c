@@ -25,7 +25,7 @@
 #include "lsp_internal.h"
 
 #define LSP_WS_MAX_FILES 20000
-#define LSP_WS_MAX_FILE (16u * 1024u * 1024u)
+#define LSP_WS_MAX_FILE  (16u * 1024u * 1024u)
 #define LSP_WS_MAX_DEPTH 32
 
 typedef struct {
@@ -77,7 +77,7 @@ struct lsp_workspace {
     ws_file **files;
     size_t n_files, cap_files;
     tx_map by_path; /* path -> ws_file */
-    char **open; /* paths the editor owns (a few: a linear list) */
+    char **open;    /* paths the editor owns (a few: a linear list) */
     size_t n_open;
     /* progress: the id of our window/workDoneProgress/create, and its answer */
     int64_t progress_request;
@@ -119,17 +119,20 @@ void lsp_ws_free(lsp_workspace *ws)
     pthread_cond_broadcast(&ws->cond);
     pthread_mutex_unlock(&ws->mu);
     if (ws->thread_started) pthread_join(ws->thread, NULL);
-    for (size_t i = 0; i < ws->n_files; i++) ws_file_free(ws->files[i]);
+    for (size_t i = 0; i < ws->n_files; i++)
+        ws_file_free(ws->files[i]);
     tx_free(ws->files);
     tx_map_free(&ws->by_path);
-    for (size_t i = 0; i < ws->n_open; i++) tx_free(ws->open[i]);
+    for (size_t i = 0; i < ws->n_open; i++)
+        tx_free(ws->open[i]);
     tx_free(ws->open);
     pthread_cond_destroy(&ws->cond);
     pthread_mutex_destroy(&ws->mu);
     tx_free(ws);
 }
 
-/* ---- modules ------------------------------------------------------------------------------------ */
+/* ---- modules ------------------------------------------------------------------------------------
+ */
 
 static bool file_exists(const char *path)
 {
@@ -143,7 +146,8 @@ char *lsp_ws_module_path(const char *from_path, const char *module, size_t len)
     if (len == 0 || len > 200) return NULL;
     for (size_t i = 0; i < len; i++) {
         char c = module[i];
-        if (!(c == '.' || c == '_' || (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z')))
+        if (!(c == '.' || c == '_' || (c >= '0' && c <= '9') ||
+              ((c | 32) >= 'a' && (c | 32) <= 'z')))
             return NULL;
     }
     if (module[0] == '.' || module[len - 1] == '.') return NULL;
@@ -154,7 +158,8 @@ char *lsp_ws_module_path(const char *from_path, const char *module, size_t len)
     char *path = tx_malloc(dl + len + 16);
     if (!path) return NULL;
     memcpy(path, from_path, dl);
-    for (size_t i = 0; i < len; i++) path[dl + i] = module[i] == '.' ? '/' : module[i];
+    for (size_t i = 0; i < len; i++)
+        path[dl + i] = module[i] == '.' ? '/' : module[i];
     strcpy(path + dl + len, ".tac");
     if (file_exists(path)) return path;
     strcpy(path + dl + len, "/init.tac");
@@ -198,7 +203,8 @@ void lsp_ws_module_names(lsp_server *s, const char *from_path, cJSON *items)
             continue;
         }
         struct stat sb;
-        if (stat(sub, &sb) != 0 || !S_ISDIR(sb.st_mode) || !lsp_is_identifier(e->d_name, nl)) continue;
+        if (stat(sub, &sb) != 0 || !S_ISDIR(sb.st_mode) || !lsp_is_identifier(e->d_name, nl))
+            continue;
         DIR *sd = opendir(sub);
         if (!sd) continue;
         struct dirent *f;
@@ -218,7 +224,8 @@ void lsp_ws_module_names(lsp_server *s, const char *from_path, cJSON *items)
     closedir(dp);
 }
 
-/* ---- extracting what is kept ------------------------------------------------------------------------ */
+/* ---- extracting what is kept
+ * ------------------------------------------------------------------------ */
 
 static ws_range range_of(const lsp_view *v, uint32_t s, uint32_t e)
 {
@@ -242,7 +249,8 @@ static const char *keep(extract *x, const char *s)
 }
 
 /* The name's own bytes inside its span (strings: without the quotes). */
-static void name_bytes(const lsp_analysis *a, tx_span sp, const char *name, uint32_t *s, uint32_t *e)
+static void name_bytes(const lsp_analysis *a, tx_span sp, const char *name, uint32_t *s,
+                       uint32_t *e)
 {
     *s = sp.start_byte;
     *e = sp.end_byte;
@@ -333,7 +341,9 @@ static ws_file *extract_file(lsp_server *s, const char *path, const lsp_analysis
         add_ws_sym(&x, LSP_SYM_MODEL, md->name, md->name_span, md->span, NULL);
     for (const fe_spec *sp = m ? m->specs : NULL; sp; sp = sp->next)
         for (const fe_scenario *sc = sp->scenarios; sc; sc = sc->next)
-            if (sc->name[0]) add_ws_sym(&x, LSP_SYM_SCENARIO, sc->name, sc->name_span, sc->span, sp->feature_name);
+            if (sc->name[0])
+                add_ws_sym(&x, LSP_SYM_SCENARIO, sc->name, sc->name_span, sc->span,
+                           sp->feature_name);
     size_t n_req = 0;
     for (const fe_ref *r = m ? m->refs : NULL; r; r = r->next) {
         size_t root = strcspn(r->name, ".");
@@ -417,7 +427,8 @@ static void put_file(lsp_workspace *ws, const char *path, ws_file *f)
 }
 
 /* Reads, analyses and extracts one file (any thread, its own fe/ck). */
-static ws_file *index_one(lsp_server *s, fe_context *fe, ck_checker *ck, const char *path, uint64_t id)
+static ws_file *index_one(lsp_server *s, fe_context *fe, ck_checker *ck, const char *path,
+                          uint64_t id)
 {
     char *src;
     size_t len;
@@ -430,7 +441,8 @@ static ws_file *index_one(lsp_server *s, fe_context *fe, ck_checker *ck, const c
     return f;
 }
 
-/* ---- the indexing thread ------------------------------------------------------------------------------ */
+/* ---- the indexing thread
+ * ------------------------------------------------------------------------------ */
 
 typedef struct {
     char **paths;
@@ -525,7 +537,8 @@ static void *index_thread(void *arg)
     lsp_server *s = ws->s;
     int64_t t0 = lsp_now_ms();
     path_list l = {0};
-    for (size_t i = 0; i < s->n_folders; i++) collect(&l, s->folders[i], 0);
+    for (size_t i = 0; i < s->n_folders; i++)
+        collect(&l, s->folders[i], 0);
     if (l.n > 1) qsort(l.paths, l.n, sizeof *l.paths, path_cmp);
     fe_context *fe = fe_context_new();
     ck_checker *ck = ck_checker_new();
@@ -576,7 +589,8 @@ static void *index_thread(void *arg)
     pthread_mutex_unlock(&ws->mu);
     ck_checker_free(ck);
     fe_context_free(fe);
-    for (size_t i = 0; i < l.n; i++) tx_free(l.paths[i]);
+    for (size_t i = 0; i < l.n; i++)
+        tx_free(l.paths[i]);
     tx_free(l.paths);
     return NULL;
 }
@@ -670,7 +684,8 @@ void lsp_ws_on_watched(lsp_server *s, const cJSON *params)
     }
 }
 
-/* ---- queries ------------------------------------------------------------------------------------------- */
+/* ---- queries
+ * ------------------------------------------------------------------------------------------- */
 
 static cJSON *range_json(const ws_range *r)
 {
@@ -707,7 +722,6 @@ static bool icontains(const char *hay, const char *needle)
         if (strncasecmp(p, needle, n) == 0) return true;
     return false;
 }
-
 
 void lsp_ws_symbols(lsp_server *s, const char *query, cJSON *arr, size_t cap)
 {
@@ -852,9 +866,9 @@ void lsp_ws_diagnostics(lsp_server *s, const cJSON *previous, cJSON *items)
             cJSON *arr = cJSON_AddArrayToObject(r, "items");
             for (size_t k = 0; k < f->n_diags; k++) {
                 const ws_diag *d = &f->diags[k];
-                cJSON *o = lsp_diag_object(range_json(&d->at), d->severity, d->code, d->message, uri ? uri : "",
-                                           d->related_message ? range_json(&d->related) : NULL,
-                                           d->related_message);
+                cJSON *o = lsp_diag_object(
+                    range_json(&d->at), d->severity, d->code, d->message, uri ? uri : "",
+                    d->related_message ? range_json(&d->related) : NULL, d->related_message);
                 lsp_push(arr, o);
             }
         }

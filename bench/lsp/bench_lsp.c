@@ -67,10 +67,11 @@ static void report(const char *name, series *s, double p50_target, double p99_ta
 {
     double p50 = pct(s, 50), p90 = pct(s, 90), p99 = pct(s, 99), max = pct(s, 100);
     bool met = (p50_target <= 0 || p50 <= p50_target) && (p99_target <= 0 || p99 <= p99_target);
-    printf("| %-38s | %4zu | %7.3f | %7.3f | %7.3f | %7.3f | %s |\n", name, s->n, p50, p90, p99, max,
+    printf("| %-38s | %4zu | %7.3f | %7.3f | %7.3f | %7.3f | %s |\n", name, s->n, p50, p90, p99,
+           max,
            p99_target <= 0 && p50_target <= 0 ? "information"
-           : met                               ? "met"
-                                               : "MISSED");
+           : met                              ? "met"
+                                              : "MISSED");
     if (!met) *ok = false;
 }
 
@@ -96,8 +97,9 @@ static void request(server *s, int id, const char *method, const char *params_fm
     vsnprintf(params, sizeof params, params_fmt, ap);
     va_end(ap);
     char body[8192];
-    int n = snprintf(body, sizeof body, "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"%s\",\"params\":%s}", id,
-                     method, params);
+    int n = snprintf(body, sizeof body,
+                     "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"%s\",\"params\":%s}", id, method,
+                     params);
     send_frame(s, body, (size_t)n);
 }
 
@@ -115,14 +117,16 @@ static cJSON *response(server *s, int id)
 }
 
 /* A didChange replacing [col, end_col) of a line with text. */
-static void send_change(server *s, const char *uri, int version, int line, int col, int end_col, const char *text)
+static void send_change(server *s, const char *uri, int version, int line, int col, int end_col,
+                        const char *text)
 {
     char change[1024];
-    int cn = snprintf(change, sizeof change,
-                      "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didChange\",\"params\":{\"textDocument\":"
-                      "{\"uri\":\"%s\",\"version\":%d},\"contentChanges\":[{\"range\":{\"start\":{\"line\":%d,"
-                      "\"character\":%d},\"end\":{\"line\":%d,\"character\":%d}},\"text\":\"%s\"}]}}",
-                      uri, version, line, col, line, end_col, text);
+    int cn = snprintf(
+        change, sizeof change,
+        "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didChange\",\"params\":{\"textDocument\":"
+        "{\"uri\":\"%s\",\"version\":%d},\"contentChanges\":[{\"range\":{\"start\":{\"line\":%d,"
+        "\"character\":%d},\"end\":{\"line\":%d,\"character\":%d}},\"text\":\"%s\"}]}}",
+        uri, version, line, col, line, end_col, text);
     send_frame(s, change, (size_t)cn);
 }
 
@@ -142,7 +146,8 @@ static size_t find_spots(const char *text, const char *needle, int offset, spot 
             ls = p + 1;
             continue;
         }
-        if (strncmp(p, needle, strlen(needle)) == 0) out[n++] = (spot){line, (int)(p - ls) + offset};
+        if (strncmp(p, needle, strlen(needle)) == 0)
+            out[n++] = (spot){line, (int)(p - ls) + offset};
     }
     return n;
 }
@@ -197,12 +202,13 @@ static int run_edits(const char *tactus, const char *file, int iterations)
     request(&s, 2, "textDocument/diagnostic", "{\"textDocument\":{\"uri\":\"%s\"}}", uri);
     cJSON *first = response(&s, 2);
     double open_ms = (now_us() - t0) / 1000.0;
-    int n_diags = cJSON_GetArraySize(
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(first, "result"), "items"));
+    int n_diags = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(first, "result"), "items"));
     cJSON_Delete(first);
     /* warm-up: the first semantic pass builds the tree-sitter tree */
-    request(&s, 3, "textDocument/hover", "{\"textDocument\":{\"uri\":\"%s\"},\"position\":{\"line\":%d,\"character\":%d}}",
-            uri, calls[0].line, calls[0].col + 2);
+    request(&s, 3, "textDocument/hover",
+            "{\"textDocument\":{\"uri\":\"%s\"},\"position\":{\"line\":%d,\"character\":%d}}", uri,
+            calls[0].line, calls[0].col + 2);
     cJSON_Delete(response(&s, 3));
 
     series diag = {0}, comp = {0}, hover = {0}, idle = {0};
@@ -216,20 +222,25 @@ static int run_edits(const char *tactus, const char *file, int iterations)
         request(&s, ++id, "textDocument/diagnostic", "{\"textDocument\":{\"uri\":\"%s\"}}", uri);
         cJSON *r = response(&s, id);
         add(&diag, now_us() - a);
-        int nd2 = cJSON_GetArraySize(
-            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "result"), "items"));
+        int nd2 = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(r, "result"), "items"));
         cJSON_Delete(r);
-        if (nd2 != n_diags) wire_die("edit %d changed the diagnostics (%d, was %d): the edits must keep the file valid", i, nd2, n_diags);
+        if (nd2 != n_diags)
+            wire_die(
+                "edit %d changed the diagnostics (%d, was %d): the edits must keep the file valid",
+                i, nd2, n_diags);
         /* completion right after an edit */
         digit[0] = (char)('1' + (i + 3) % 9);
         send_change(&s, uri, ++version, d.line, d.col, d.col + 1, digit);
         spot c = dots[(size_t)i * 5 % ni];
         a = now_us();
         request(&s, ++id, "textDocument/completion",
-                "{\"textDocument\":{\"uri\":\"%s\"},\"position\":{\"line\":%d,\"character\":%d}}", uri, c.line, c.col);
+                "{\"textDocument\":{\"uri\":\"%s\"},\"position\":{\"line\":%d,\"character\":%d}}",
+                uri, c.line, c.col);
         r = response(&s, id);
         add(&comp, now_us() - a);
-        if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "result"), "items")) == 0)
+        if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(r, "result"), "items")) == 0)
             wire_die("completion after input. offered nothing");
         cJSON_Delete(r);
         /* hover right after an edit */
@@ -238,16 +249,19 @@ static int run_edits(const char *tactus, const char *file, int iterations)
         spot h = calls[(size_t)i * 3 % nc];
         a = now_us();
         request(&s, ++id, "textDocument/hover",
-                "{\"textDocument\":{\"uri\":\"%s\"},\"position\":{\"line\":%d,\"character\":%d}}", uri, h.line, h.col + 2);
+                "{\"textDocument\":{\"uri\":\"%s\"},\"position\":{\"line\":%d,\"character\":%d}}",
+                uri, h.line, h.col + 2);
         r = response(&s, id);
         add(&hover, now_us() - a);
-        if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(r, "result"))) wire_die("hover on an agent call found nothing");
+        if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(r, "result")))
+            wire_die("hover on an agent call found nothing");
         cJSON_Delete(r);
         /* hover with nothing typed since */
         h = calls[((size_t)i * 3 + 1) % nc];
         a = now_us();
         request(&s, ++id, "textDocument/hover",
-                "{\"textDocument\":{\"uri\":\"%s\"},\"position\":{\"line\":%d,\"character\":%d}}", uri, h.line, h.col + 2);
+                "{\"textDocument\":{\"uri\":\"%s\"},\"position\":{\"line\":%d,\"character\":%d}}",
+                uri, h.line, h.col + 2);
         r = response(&s, id);
         add(&idle, now_us() - a);
         cJSON_Delete(r);
@@ -260,7 +274,8 @@ static int run_edits(const char *tactus, const char *file, int iterations)
         for (int k = 0; k < 2; k++) {
             double a = now_us();
             send_change(&s, uri, ++version, d.line, d.col, d.col + (k ? 2 : 0), k ? "" : "((");
-            request(&s, ++id, "textDocument/diagnostic", "{\"textDocument\":{\"uri\":\"%s\"}}", uri);
+            request(&s, ++id, "textDocument/diagnostic", "{\"textDocument\":{\"uri\":\"%s\"}}",
+                    uri);
             cJSON_Delete(response(&s, id));
             add(k ? &mended : &broken, now_us() - a);
         }
@@ -271,10 +286,13 @@ static int run_edits(const char *tactus, const char *file, int iterations)
     send_frame(&s, bye, strlen(bye));
     int st = wait_exit(&s);
     int lines = 0;
-    for (const char *p = text; *p; p++) lines += *p == '\n';
-    printf("file: %s, %d lines, %ld bytes, %d diagnostics (it stays so after every edit)\n", file, lines, len, n_diags);
+    for (const char *p = text; *p; p++)
+        lines += *p == '\n';
+    printf("file: %s, %d lines, %ld bytes, %d diagnostics (it stays so after every edit)\n", file,
+           lines, len, n_diags);
     printf("open + first pull: %.1f ms\n\n", open_ms);
-    printf("| %-38s | %4s | %7s | %7s | %7s | %7s | %s |\n", "request (ms)", "n", "p50", "p90", "p99", "max", "target");
+    printf("| %-38s | %4s | %7s | %7s | %7s | %7s | %s |\n", "request (ms)", "n", "p50", "p90",
+           "p99", "max", "target");
     printf("|---|---:|---:|---:|---:|---:|---|\n");
     bool ok = true;
     report("edit -> fresh diagnostics (pull)", &diag, 3.0, 10.0, &ok);
@@ -312,7 +330,8 @@ static int run_workspace(const char *tactus, const char *dir)
     s.on_request = answer_request;
     start(&s, tactus, NULL);
     request(&s, 1, "initialize",
-            "{\"workspaceFolders\":[{\"uri\":\"file://%s\",\"name\":\"bench\"}],\"capabilities\":{\"window\":"
+            "{\"workspaceFolders\":[{\"uri\":\"file://"
+            "%s\",\"name\":\"bench\"}],\"capabilities\":{\"window\":"
             "{\"workDoneProgress\":true}}}",
             abs);
     cJSON_Delete(response(&s, 1));
@@ -327,7 +346,8 @@ static int run_workspace(const char *tactus, const char *dir)
     cJSON_Delete(match);
     if (!end) wire_die("no end of indexing");
     const char *msg = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(end, "params"), "value"), "message"));
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(end, "params"), "value"),
+        "message"));
     long files = msg ? strtol(msg + strcspn(msg, "0123456789"), NULL, 10) : 0;
     cJSON_Delete(end);
     usleep(200000);
@@ -346,10 +366,11 @@ static int run_workspace(const char *tactus, const char *dir)
     int st = wait_exit(&s);
     double per_file = files ? (double)(rss1 - rss0) / (double)files : 0;
     bool ok = files > 0 && ms <= 1000.0 * (double)files / 1000.0 + 1e-9 && per_file <= 50.0;
-    printf("workspace: %s, %ld .tac files indexed in %.0f ms (target <= %.0f ms); %s\n", dir, files, ms,
-           1000.0 * (double)files / 1000.0, ms <= (double)files ? "met" : "MISSED");
-    printf("server RSS: %ld KiB before indexing, %ld KiB after: %.1f KiB per file (target <= 50 KiB); %s\n", rss0,
-           rss1, per_file, per_file <= 50.0 ? "met" : "MISSED");
+    printf("workspace: %s, %ld .tac files indexed in %.0f ms (target <= %.0f ms); %s\n", dir, files,
+           ms, 1000.0 * (double)files / 1000.0, ms <= (double)files ? "met" : "MISSED");
+    printf("server RSS: %ld KiB before indexing, %ld KiB after: %.1f KiB per file (target <= 50 "
+           "KiB); %s\n",
+           rss0, rss1, per_file, per_file <= 50.0 ? "met" : "MISSED");
     printf("workspace/symbol \"lookup\" over the index: %d symbols in %.2f ms\n", found, q_ms);
     printf("server exit status %d\n", st);
     free(abs);
@@ -358,7 +379,8 @@ static int run_workspace(const char *tactus, const char *dir)
 
 int main(int argc, char **argv)
 {
-    if (argc >= 4 && !strcmp(argv[1], "edits")) return run_edits(argv[2], argv[3], argc > 4 ? atoi(argv[4]) : 300);
+    if (argc >= 4 && !strcmp(argv[1], "edits"))
+        return run_edits(argv[2], argv[3], argc > 4 ? atoi(argv[4]) : 300);
     if (argc >= 4 && !strcmp(argv[1], "workspace")) return run_workspace(argv[2], argv[3]);
     fprintf(stderr, "usage: bench_lsp edits TACTUS FILE [N] | bench_lsp workspace TACTUS DIR\n");
     return 2;

@@ -42,13 +42,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     lsp_options opts = {.no_workspace_thread = true, .debounce_ms = 0};
     lsp_server *s = lsp_server_new(&opts, discard, NULL);
     if (!s) return 0;
-    frame(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"capabilities\":{"
-             "\"general\":{\"positionEncodings\":[\"utf-16\"]},\"textDocument\":{\"diagnostic\":{}}}}}");
-    frame(s, "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didOpen\",\"params\":{\"textDocument\":{"
-             "\"uri\":\"file:///fuzz/a.tac\",\"languageId\":\"tactus\",\"version\":1,\"text\":"
-             "\"a = Agent { model = 'x', tools = {t} }\\nt = Tool { function() end }\\nProcedure "
-             "{ function(input) return a({message = input.q}) end }\\nSpecifications([[\\nFeature: "
-             "f\\n  Scenario: s\\n    Given the agent \\\"a\\\" responds with \\\"hi\\\"\\n]])\\n\"}}}");
+    frame(
+        s,
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"capabilities\":{"
+        "\"general\":{\"positionEncodings\":[\"utf-16\"]},\"textDocument\":{\"diagnostic\":{}}}}}");
+    frame(
+        s,
+        "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didOpen\",\"params\":{\"textDocument\":{"
+        "\"uri\":\"file:///fuzz/a.tac\",\"languageId\":\"tactus\",\"version\":1,\"text\":"
+        "\"a = Agent { model = 'x', tools = {t} }\\nt = Tool { function() end }\\nProcedure "
+        "{ function(input) return a({message = input.q}) end }\\nSpecifications([[\\nFeature: "
+        "f\\n  Scenario: s\\n    Given the agent \\\"a\\\" responds with \\\"hi\\\"\\n]])\\n\"}}}");
     size_t i = 0;
     while (i < size) {
         size_t n = 1 + data[i] % 128;

@@ -83,7 +83,8 @@ static char *read_file(const char *path, size_t *len)
     return b;
 }
 
-/* ---- normalising and recording ---------------------------------------------------------------------- */
+/* ---- normalising and recording
+ * ---------------------------------------------------------------------- */
 
 static void replace_all(char **s, const char *from, const char *to)
 {
@@ -107,7 +108,8 @@ static void normalise_docs(char **text)
 {
     for (char *p = strstr(*text, "/diagnostics.md#"); p; p = strstr(p + 1, "/diagnostics.md#")) {
         char *q = p;
-        while (q > *text && q[-1] != '"') q--;
+        while (q > *text && q[-1] != '"')
+            q--;
         if (q == p || (size_t)(p - q) == 5) continue; /* already $DOCS */
         size_t off = (size_t)(q - *text), len = strlen(*text), cut = (size_t)(p - q);
         char *n = malloc(len - cut + 6);
@@ -154,7 +156,8 @@ static void answer_server_request(server *s, const cJSON *m)
     cJSON_Delete(r);
 }
 
-/* ---- session steps ---------------------------------------------------------------------------------------- */
+/* ---- session steps
+ * ---------------------------------------------------------------------------------------- */
 
 static const char *fixtures;
 
@@ -162,8 +165,8 @@ static const char *fixtures;
 static void substitute(cJSON *v)
 {
     for (cJSON *c = v ? v->child : NULL; c; c = c->next) {
-        if (cJSON_IsObject(c) && c->child && c->child->string && !strcmp(c->child->string, "$file") &&
-            cJSON_IsString(c->child)) {
+        if (cJSON_IsObject(c) && c->child && c->child->string &&
+            !strcmp(c->child->string, "$file") && cJSON_IsString(c->child)) {
             char path[PATH_MAX];
             snprintf(path, sizeof path, "%s/%s", fixtures, c->child->valuestring);
             char *text = read_file(path, NULL);
@@ -172,7 +175,8 @@ static void substitute(cJSON *v)
             free(text);
             if (v->type == cJSON_Array) {
                 int i = 0;
-                for (cJSON *x = v->child; x != c; x = x->next) i++;
+                for (cJSON *x = v->child; x != c; x = x->next)
+                    i++;
                 cJSON_ReplaceItemInArray(v, i, s);
             } else {
                 cJSON_ReplaceItemInObjectCaseSensitive(v, c->string, s);
@@ -201,7 +205,8 @@ static void send_message(server *s, cJSON *msg)
     if (!id || !method) return;
     cJSON *r = wait_response(s, id);
     char what[300];
-    snprintf(what, sizeof what, "response to %s", cJSON_IsString(method) ? method->valuestring : "?");
+    snprintf(what, sizeof what, "response to %s",
+             cJSON_IsString(method) ? method->valuestring : "?");
     if (!r) {
         fprintf(transcript, "--- %s\n(no response)\n", what);
         return;
@@ -239,10 +244,11 @@ static void big_open(server *s, const cJSON *spec)
     char *u = strdup(uri->valuestring);
     replace_all(&u, "$ROOT", root_uri);
     char head[1024];
-    int hn = snprintf(head, sizeof head,
-                      "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didOpen\",\"params\":{\"textDocument\":"
-                      "{\"uri\":\"%s\",\"languageId\":\"tactus\",\"version\":1,\"text\":\"",
-                      u);
+    int hn = snprintf(
+        head, sizeof head,
+        "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didOpen\",\"params\":{\"textDocument\":"
+        "{\"uri\":\"%s\",\"languageId\":\"tactus\",\"version\":1,\"text\":\"",
+        u);
     free(u);
     size_t lines = target / (ll - 1);
     const char *tail = "\"}}}";
@@ -252,7 +258,8 @@ static void big_open(server *s, const cJSON *spec)
     send_bytes(s, frame, (size_t)fn);
     send_bytes(s, head, (size_t)hn);
     char *chunk = malloc(ll * 4096);
-    for (size_t i = 0; i < 4096; i++) memcpy(chunk + i * ll, line, ll);
+    for (size_t i = 0; i < 4096; i++)
+        memcpy(chunk + i * ll, line, ll);
     for (size_t done = 0; done < lines;) {
         size_t k = lines - done < 4096 ? lines - done : 4096;
         send_bytes(s, chunk, k * ll);
@@ -303,7 +310,8 @@ static int run_session(const char *tactus, const char *session, const char *gold
     int line_no = 0;
     for (char *line = strtok(script, "\n"); line; line = strtok(NULL, "\n")) {
         line_no++;
-        while (*line == ' ') line++;
+        while (*line == ' ')
+            line++;
         if (!*line || *line == '#') continue;
         cJSON *step = cJSON_Parse(line);
         if (!step) die("%s: a step that is not JSON: %.80s", session, line);
@@ -346,8 +354,10 @@ static int run_session(const char *tactus, const char *session, const char *gold
                 cJSON *r = wait_response(&s, id);
                 char what[300];
                 snprintf(what, sizeof what, "response to %s", method->valuestring);
-                if (r) record(what, r);
-                else fprintf(transcript, "--- %s\n(no response)\n", what);
+                if (r)
+                    record(what, r);
+                else
+                    fprintf(transcript, "--- %s\n(no response)\n", what);
                 cJSON_Delete(r);
             }
         } else if ((x = cJSON_GetObjectItemCaseSensitive(step, "frame"))) {
@@ -406,14 +416,17 @@ static int run_session(const char *tactus, const char *session, const char *gold
         char tmp[] = "/tmp/lsp_client.XXXXXX";
         int fd = mkstemp(tmp);
         if (fd >= 0) {
-            if (write(fd, out_text, out_len) < 0) {}
+            if (write(fd, out_text, out_len) < 0) {
+            }
             close(fd);
             char cmd[PATH_MAX * 2 + 32];
             snprintf(cmd, sizeof cmd, "diff -u '%s' '%s' | head -200", golden, tmp);
-            if (system(cmd) < 0) {}
+            if (system(cmd) < 0) {
+            }
             unlink(tmp);
         }
-        fprintf(stderr, "lsp_client: %s differs from %s (expected first, actual second)\n", session, golden);
+        fprintf(stderr, "lsp_client: %s differs from %s (expected first, actual second)\n", session,
+                golden);
         rc = 1;
     } else {
         printf("lsp session %s: ok\n", session);
@@ -426,7 +439,8 @@ done:
     return rc;
 }
 
-/* ---- parity with tactus check ------------------------------------------------------------------------------ */
+/* ---- parity with tactus check
+ * ------------------------------------------------------------------------------ */
 
 typedef struct {
     char **paths;
@@ -468,7 +482,8 @@ static long column_of(const char *text, size_t len, long line, long character, i
         unsigned char c = (unsigned char)text[i];
         size_t k = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
         bool valid = k == 1 || i + k <= len;
-        for (size_t j = 1; valid && j < k; j++) valid = ((unsigned char)text[i + j] & 0xC0) == 0x80;
+        for (size_t j = 1; valid && j < k; j++)
+            valid = ((unsigned char)text[i + j] & 0xC0) == 0x80;
         if (!valid) k = 1;
         units += enc == 8 ? (long)k : (enc == 16 && k == 4) ? 2 : 1;
         cps++;
@@ -484,15 +499,17 @@ static int run_parity(const char *tactus, const char *encoding, list *files)
     start(&s, tactus, NULL);
     int enc = !strcmp(encoding, "utf-8") ? 8 : !strcmp(encoding, "utf-32") ? 32 : 16;
     char init[512];
-    snprintf(init, sizeof init,
-             "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"capabilities\":{"
-             "\"general\":{\"positionEncodings\":[\"%s\"]},\"textDocument\":{\"diagnostic\":{}}}}}",
-             encoding);
+    snprintf(
+        init, sizeof init,
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"capabilities\":{"
+        "\"general\":{\"positionEncodings\":[\"%s\"]},\"textDocument\":{\"diagnostic\":{}}}}}",
+        encoding);
     send_frame(&s, init, strlen(init));
     cJSON *id1 = cJSON_CreateNumber(1);
     cJSON *r = wait_response(&s, id1);
     const char *got_enc = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "result"), "capabilities"),
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(r, "result"),
+                                         "capabilities"),
         "positionEncoding"));
     if (!got_enc || strcmp(got_enc, encoding) != 0) die("the server did not agree to %s", encoding);
     cJSON_Delete(r);
@@ -520,7 +537,8 @@ static int run_parity(const char *tactus, const char *encoding, list *files)
         FILE *m = open_memstream(&ck, &ckl);
         char buf[65536];
         size_t k;
-        while ((k = fread(buf, 1, sizeof buf, p)) > 0) fwrite(buf, 1, k, m);
+        while ((k = fread(buf, 1, sizeof buf, p)) > 0)
+            fwrite(buf, 1, k, m);
         pclose(p);
         fclose(m);
         cJSON *check = cJSON_Parse(ck);
@@ -532,7 +550,8 @@ static int run_parity(const char *tactus, const char *encoding, list *files)
         cJSON *open = cJSON_CreateObject();
         cJSON_AddStringToObject(open, "jsonrpc", "2.0");
         cJSON_AddStringToObject(open, "method", "textDocument/didOpen");
-        cJSON *td = cJSON_AddObjectToObject(cJSON_AddObjectToObject(open, "params"), "textDocument");
+        cJSON *td =
+            cJSON_AddObjectToObject(cJSON_AddObjectToObject(open, "params"), "textDocument");
         cJSON_AddStringToObject(td, "uri", uri);
         cJSON_AddStringToObject(td, "languageId", "tactus");
         cJSON_AddNumberToObject(td, "version", 1);
@@ -542,20 +561,22 @@ static int run_parity(const char *tactus, const char *encoding, list *files)
         free(body);
         cJSON_Delete(open);
         char req[PATH_MAX + 256];
-        snprintf(req, sizeof req,
-                 "{\"jsonrpc\":\"2.0\",\"id\":%zu,\"method\":\"textDocument/diagnostic\",\"params\":{"
-                 "\"textDocument\":{\"uri\":\"%s\"}}}",
-                 f + 100, uri);
+        snprintf(
+            req, sizeof req,
+            "{\"jsonrpc\":\"2.0\",\"id\":%zu,\"method\":\"textDocument/diagnostic\",\"params\":{"
+            "\"textDocument\":{\"uri\":\"%s\"}}}",
+            f + 100, uri);
         send_frame(&s, req, strlen(req));
         cJSON *idn = cJSON_CreateNumber((double)(f + 100));
         cJSON *resp = wait_response(&s, idn);
         cJSON_Delete(idn);
-        const cJSON *items =
-            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(resp, "result"), "items");
+        const cJSON *items = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(resp, "result"), "items");
         const cJSON *want = cJSON_GetObjectItemCaseSensitive(check, "diagnostics");
         int nw = cJSON_GetArraySize(want), ng = cJSON_GetArraySize(items);
         bool ok = nw == ng;
-        if (!ok) fprintf(stderr, "%s: tactus check found %d diagnostics, the server %d\n", path, nw, ng);
+        if (!ok)
+            fprintf(stderr, "%s: tactus check found %d diagnostics, the server %d\n", path, nw, ng);
         for (int i = 0; ok && i < nw; i++) {
             const cJSON *w = cJSON_GetArrayItem(want, i), *g = cJSON_GetArrayItem(items, i);
             const cJSON *range = cJSON_GetObjectItemCaseSensitive(g, "range");
@@ -565,7 +586,8 @@ static int run_parity(const char *tactus, const char *encoding, list *files)
             long sc = (long)cJSON_GetObjectItemCaseSensitive(st, "character")->valuedouble;
             long el = (long)cJSON_GetObjectItemCaseSensitive(en, "line")->valuedouble;
             long ec = (long)cJSON_GetObjectItemCaseSensitive(en, "character")->valuedouble;
-            const char *wsev = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(w, "severity"));
+            const char *wsev =
+                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(w, "severity"));
             int gsev = (int)cJSON_GetObjectItemCaseSensitive(g, "severity")->valuedouble;
             int wsev_n = !strcmp(wsev, "error") ? 1 : !strcmp(wsev, "warning") ? 2 : 3;
             bool same =
@@ -573,13 +595,17 @@ static int run_parity(const char *tactus, const char *encoding, list *files)
                         cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(g, "code"))) &&
                 !strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(w, "message")),
                         cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(g, "message"))) &&
-                wsev_n == gsev && cJSON_GetObjectItemCaseSensitive(w, "line")->valuedouble == sl + 1 &&
+                wsev_n == gsev &&
+                cJSON_GetObjectItemCaseSensitive(w, "line")->valuedouble == sl + 1 &&
                 cJSON_GetObjectItemCaseSensitive(w, "end_line")->valuedouble == el + 1 &&
-                cJSON_GetObjectItemCaseSensitive(w, "column")->valuedouble == column_of(text, len, sl, sc, enc) &&
-                cJSON_GetObjectItemCaseSensitive(w, "end_column")->valuedouble == column_of(text, len, el, ec, enc);
+                cJSON_GetObjectItemCaseSensitive(w, "column")->valuedouble ==
+                    column_of(text, len, sl, sc, enc) &&
+                cJSON_GetObjectItemCaseSensitive(w, "end_column")->valuedouble ==
+                    column_of(text, len, el, ec, enc);
             if (!same) {
                 char *a = cJSON_PrintUnformatted(w), *b = cJSON_PrintUnformatted(g);
-                fprintf(stderr, "%s: diagnostic %d differs\n  check: %s\n  lsp:   %s\n", path, i, a, b);
+                fprintf(stderr, "%s: diagnostic %d differs\n  check: %s\n  lsp:   %s\n", path, i, a,
+                        b);
                 free(a);
                 free(b);
                 ok = false;
@@ -590,7 +616,8 @@ static int run_parity(const char *tactus, const char *encoding, list *files)
         compared++;
         char close_msg[PATH_MAX + 128];
         snprintf(close_msg, sizeof close_msg,
-                 "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didClose\",\"params\":{\"textDocument\":{\"uri\":\"%s\"}}}",
+                 "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/"
+                 "didClose\",\"params\":{\"textDocument\":{\"uri\":\"%s\"}}}",
                  uri);
         send_frame(&s, close_msg, strlen(close_msg));
         cJSON_Delete(resp);
@@ -608,9 +635,11 @@ static int run_parity(const char *tactus, const char *encoding, list *files)
     int st = wait_exit(&s);
     free(s.buf);
     cJSON_Delete(s.pending);
-    for (size_t i = 0; i < files->n; i++) free(files->paths[i]);
+    for (size_t i = 0; i < files->n; i++)
+        free(files->paths[i]);
     free(files->paths);
-    printf("parity (%s): %d files compared, %zu diagnostics, %d skipped (NUL bytes), %d differ; server exit %d\n",
+    printf("parity (%s): %d files compared, %zu diagnostics, %d skipped (NUL bytes), %d differ; "
+           "server exit %d\n",
            encoding, compared, total_diags, skipped, failures, st);
     return failures || st != 0 ? 1 : 0;
 }
@@ -630,10 +659,12 @@ int main(int argc, char **argv)
             i = 5;
         }
         list l = {0};
-        for (; i < argc; i++) collect(&l, argv[i]);
+        for (; i < argc; i++)
+            collect(&l, argv[i]);
         return run_parity(argv[2], enc, &l);
     }
-    fprintf(stderr, "usage: lsp_client session TACTUS SESSION GOLDEN [--update]\n"
-                    "       lsp_client parity TACTUS [--encoding utf-16|utf-8|utf-32] FILE|DIR...\n");
+    fprintf(stderr,
+            "usage: lsp_client session TACTUS SESSION GOLDEN [--update]\n"
+            "       lsp_client parity TACTUS [--encoding utf-16|utf-8|utf-32] FILE|DIR...\n");
     return 2;
 }

@@ -90,7 +90,8 @@ void send_bytes(server *s, const char *data, size_t n)
 {
     while (n) {
         struct pollfd p[2] = {{s->in, POLLOUT, 0}, {s->out, POLLIN, 0}};
-        if (poll(p, s->out >= 0 ? 2 : 1, WAIT_MS) <= 0) wire_die("the server stopped reading its input");
+        if (poll(p, s->out >= 0 ? 2 : 1, WAIT_MS) <= 0)
+            wire_die("the server stopped reading its input");
         if (s->out >= 0 && (p[1].revents & (POLLIN | POLLHUP))) pump(s, 0);
         if (p[0].revents & (POLLERR | POLLHUP)) return; /* it exited: the caller sees that */
         if (!(p[0].revents & POLLOUT)) continue;
@@ -123,7 +124,9 @@ cJSON *take(server *s)
     size_t n = strtoul(cl + 15, NULL, 10);
     if (s->len < hl + n) return NULL;
     cJSON *m = cJSON_ParseWithLength(s->buf + hl, n);
-    if (!m) wire_die("the server sent a body that is not JSON: %.*s", (int)(n > 200 ? 200 : n), s->buf + hl);
+    if (!m)
+        wire_die("the server sent a body that is not JSON: %.*s", (int)(n > 200 ? 200 : n),
+                 s->buf + hl);
     memmove(s->buf, s->buf + hl + n, s->len - hl - n);
     s->len -= hl + n;
     return m;
@@ -175,7 +178,8 @@ bool contains(const cJSON *have, const cJSON *want)
     if (!want) return true;
     if (cJSON_IsObject(want)) {
         const cJSON *w;
-        cJSON_ArrayForEach(w, want) if (!contains(cJSON_GetObjectItemCaseSensitive(have, w->string), w)) return false;
+        cJSON_ArrayForEach(w, want) if (!contains(cJSON_GetObjectItemCaseSensitive(have, w->string),
+                                                  w)) return false;
         return true;
     }
     return cJSON_Compare(have, want, true);
@@ -214,11 +218,11 @@ int wait_exit(server *s)
         }
         pump(s, 50);
         cJSON *m;
-        while ((m = take(s))) cJSON_Delete(m);
+        while ((m = take(s)))
+            cJSON_Delete(m);
     }
     kill(s->pid, SIGKILL);
     waitpid(s->pid, NULL, 0);
     s->exited = true;
     return -1;
 }
-

@@ -26,7 +26,6 @@ typedef struct server {
     void (*on_stray)(const cJSON *m);
 } server;
 
-
 void wire_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 long long now_ms(void);
 /* Starts `tactus lsp` (with --log LOG when log is not NULL). */

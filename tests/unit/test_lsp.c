@@ -18,14 +18,16 @@ static void positions_in_each_encoding(void **state)
 {
     (void)state;
     /* a, é (2 bytes), 😀 (4 bytes, 2 UTF-16 units), b */
-    const char *s = "x\r\na\xc3\xa9\xf0\x9f\x98\x80" "b\ry\n";
+    const char *s = "x\r\na\xc3\xa9\xf0\x9f\x98\x80"
+                    "b\ry\n";
     size_t n = strlen(s);
     lsp_lines l = {0};
     assert_int_equal(lsp_lines_build(&l, s, n), TX_OK);
     assert_int_equal(l.n, 4); /* "x", "aé😀b", "y", "" */
     assert_true(l.bare_cr);
     size_t b = 3 + 1 + 2 + 4; /* the 'b' */
-    lsp_view v16 = {s, n, &l, LSP_ENC_UTF16}, v8 = {s, n, &l, LSP_ENC_UTF8}, v32 = {s, n, &l, LSP_ENC_UTF32};
+    lsp_view v16 = {s, n, &l, LSP_ENC_UTF16}, v8 = {s, n, &l, LSP_ENC_UTF8},
+             v32 = {s, n, &l, LSP_ENC_UTF32};
     lsp_pos p = lsp_pos_of(&v16, b);
     assert_int_equal(p.line, 1);
     assert_int_equal(p.character, 4);
@@ -147,28 +149,45 @@ static void frame(lsp_server *s, const char *body)
 
 #define URI "\"textDocument\":{\"uri\":\"file:///unit/a.tac\"}"
 static const char *const session[] = {
-    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"capabilities\":{\"textDocument\":"
+    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"capabilities\":{"
+    "\"textDocument\":"
     "{\"diagnostic\":{},\"documentSymbol\":{\"hierarchicalDocumentSymbolSupport\":true}}}}}",
-    "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didOpen\",\"params\":{\"textDocument\":{\"uri\":"
-    "\"file:///unit/a.tac\",\"version\":1,\"text\":\"search = Tool { function() end }\\nw = Agent { "
+    "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/"
+    "didOpen\",\"params\":{\"textDocument\":{\"uri\":"
+    "\"file:///unit/a.tac\",\"version\":1,\"text\":\"search = Tool { function() end }\\nw = Agent "
+    "{ "
     "model = 'x', tools = {serch} }\\nProcedure { output = {a = field.string{required = true}}, "
     "function(input) local n = w({message = input.q}) return {b = n} end }\\nSpecifications([[\\n"
-    "Feature: f\\n  Scenario: s\\n    Given the agent \\\"w\\\" responds with \\\"hi\\\"\\n    Then it "
+    "Feature: f\\n  Scenario: s\\n    Given the agent \\\"w\\\" responds with \\\"hi\\\"\\n    "
+    "Then it "
     "flies\\n]])\\n\"}}}",
     "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"textDocument/diagnostic\",\"params\":{" URI "}}",
-    "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"textDocument/hover\",\"params\":{" URI ",\"position\":{\"line\":1,\"character\":1}}}",
-    "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"textDocument/completion\",\"params\":{" URI ",\"position\":{\"line\":1,\"character\":30}}}",
-    "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"textDocument/references\",\"params\":{" URI ",\"position\":{\"line\":1,\"character\":0},\"context\":{\"includeDeclaration\":true}}}",
-    "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"textDocument/rename\",\"params\":{" URI ",\"position\":{\"line\":2,\"character\":78},\"newName\":\"m\"}}",
-    "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"textDocument/documentSymbol\",\"params\":{" URI "}}",
-    "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"textDocument/semanticTokens/full\",\"params\":{" URI "}}",
-    "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"textDocument/codeAction\",\"params\":{" URI ",\"range\":{\"start\":{\"line\":0,\"character\":0},\"end\":{\"line\":9,\"character\":0}},\"context\":{\"diagnostics\":[]}}}",
+    "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"textDocument/hover\",\"params\":{" URI
+    ",\"position\":{\"line\":1,\"character\":1}}}",
+    "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"textDocument/completion\",\"params\":{" URI
+    ",\"position\":{\"line\":1,\"character\":30}}}",
+    "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"textDocument/references\",\"params\":{" URI
+    ",\"position\":{\"line\":1,\"character\":0},\"context\":{\"includeDeclaration\":true}}}",
+    "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"textDocument/rename\",\"params\":{" URI
+    ",\"position\":{\"line\":2,\"character\":78},\"newName\":\"m\"}}",
+    "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"textDocument/documentSymbol\",\"params\":{" URI
+    "}}",
+    "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"textDocument/semanticTokens/full\",\"params\":{" URI
+    "}}",
+    "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"textDocument/codeAction\",\"params\":{" URI
+    ",\"range\":{\"start\":{\"line\":0,\"character\":0},\"end\":{\"line\":9,\"character\":0}},"
+    "\"context\":{\"diagnostics\":[]}}}",
     "{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"textDocument/foldingRange\",\"params\":{" URI "}}",
-    "{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"textDocument/selectionRange\",\"params\":{" URI ",\"positions\":[{\"line\":6,\"character\":10}]}}",
-    "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/didChange\",\"params\":{\"textDocument\":{\"uri\":"
-    "\"file:///unit/a.tac\",\"version\":2},\"contentChanges\":[{\"range\":{\"start\":{\"line\":1,\"character\":29},"
+    "{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"textDocument/selectionRange\",\"params\":{" URI
+    ",\"positions\":[{\"line\":6,\"character\":10}]}}",
+    "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/"
+    "didChange\",\"params\":{\"textDocument\":{\"uri\":"
+    "\"file:///unit/"
+    "a.tac\",\"version\":2},\"contentChanges\":[{\"range\":{\"start\":{\"line\":1,\"character\":29}"
+    ","
     "\"end\":{\"line\":1,\"character\":34}},\"text\":\"search\"}]}}",
-    "{\"jsonrpc\":\"2.0\",\"id\":12,\"method\":\"textDocument/signatureHelp\",\"params\":{" URI ",\"position\":{\"line\":2,\"character\":101}}}",
+    "{\"jsonrpc\":\"2.0\",\"id\":12,\"method\":\"textDocument/signatureHelp\",\"params\":{" URI
+    ",\"position\":{\"line\":2,\"character\":101}}}",
     "{\"jsonrpc\":\"2.0\",\"id\":13,\"method\":\"workspace/diagnostic\",\"params\":{}}",
     "{\"jsonrpc\":\"2.0\",\"id\":14,\"method\":\"shutdown\"}",
     "{\"jsonrpc\":\"2.0\",\"method\":\"exit\"}",
