@@ -477,6 +477,7 @@ void tx_diag_add(tx_diag_list *l, const char *code, tx_severity sev, tx_span spa
         tx_diag *items = tx_realloc(l->items, cap * sizeof *items);
         if (!items) {
             l->oom = true;
+            l->last_ok = false;
             return;
         }
         l->items = items;
@@ -493,9 +494,36 @@ void tx_diag_add(tx_diag_list *l, const char *code, tx_severity sev, tx_span spa
     tx_buf_free(&b);
     if (!msg) {
         l->oom = true;
+        l->last_ok = false;
         return;
     }
-    l->items[l->len++] = (tx_diag){code, sev, span, msg};
+    l->items[l->len++] = (tx_diag){code, sev, span, msg, false, {0, 0, {0, 0}, {0, 0}}, NULL};
+    l->last_ok = true;
+}
+
+void tx_diag_relate(tx_diag_list *l, tx_span span, const char *fmt, ...)
+{
+    /* Only the add that just succeeded gets it: after a failed add the last
+     * item belongs to an earlier finding. */
+    if (!l->len || !l->last_ok) return;
+    tx_diag *d = &l->items[l->len - 1];
+    tx_buf b;
+    tx_buf_init(&b, 4096);
+    va_list ap;
+    va_start(ap, fmt);
+    tx_status st = tx_buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    if (st == TX_ELIMIT) st = TX_OK;
+    char *msg = st == TX_OK ? tx_buf_steal(&b) : NULL;
+    tx_buf_free(&b);
+    if (!msg) {
+        l->oom = true;
+        return;
+    }
+    tx_free(d->related_message);
+    d->related_message = msg;
+    d->related = span;
+    d->has_related = true;
 }
 
 static int diag_cmp(const void *pa, const void *pb)
@@ -517,6 +545,7 @@ void tx_diag_sort(tx_diag_list *l)
     for (size_t r = 1; r < l->len; r++) {
         if (diag_cmp(&l->items[w - 1], &l->items[r]) == 0) {
             tx_free(l->items[r].message);
+            tx_free(l->items[r].related_message);
             continue;
         }
         l->items[w++] = l->items[r];
@@ -534,7 +563,10 @@ size_t tx_diag_count(const tx_diag_list *l, tx_severity sev)
 
 void tx_diag_list_free(tx_diag_list *l)
 {
-    for (size_t i = 0; i < l->len; i++) tx_free(l->items[i].message);
+    for (size_t i = 0; i < l->len; i++) {
+        tx_free(l->items[i].message);
+        tx_free(l->items[i].related_message);
+    }
     tx_free(l->items);
     memset(l, 0, sizeof *l);
 }

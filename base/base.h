@@ -139,17 +139,29 @@ typedef struct {
     tx_severity severity;
     tx_span span;
     char *message; /* owned */
+    /* A second place the finding involves (the agent whose grants a call
+     * exceeds, the first of two duplicates), when the rule knows one. The
+     * language server shows it as relatedInformation; renderers that show
+     * one location per finding ignore it, so it never changes their output. */
+    bool has_related;
+    tx_span related;
+    char *related_message; /* owned; set when has_related */
 } tx_diag;
 
 typedef struct {
     tx_diag *items;
     size_t len, cap;
     bool oom; /* sticky: a diagnostic could not be recorded */
+    bool last_ok; /* the latest tx_diag_add succeeded (for tx_diag_relate) */
 } tx_diag_list;
 
 void tx_diag_list_init(tx_diag_list *l);
 void tx_diag_add(tx_diag_list *l, const char *code, tx_severity sev, tx_span span,
                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Attaches a related place to the diagnostic added last (no-op on an empty
+ * list or when that add failed); a failed allocation sets oom. */
+void tx_diag_relate(tx_diag_list *l, tx_span span, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Stable order: by start byte, then code; identical records are dropped. */
 void tx_diag_sort(tx_diag_list *l);
 size_t tx_diag_count(const tx_diag_list *l, tx_severity sev);

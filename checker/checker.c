@@ -93,6 +93,16 @@ void ck_report(ck_run *r, const char *code, tx_span span, const char *fmt, ...)
                 "%s", msg);
 }
 
+void ck_relate(ck_run *r, tx_span span, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    tx_diag_relate(r->out, span, "%s", msg);
+}
+
 tx_status ck_check(ck_checker *ck, const fe_file *f, tx_diag_list *out)
 {
     for (size_t i = 0; i < f->diags.len; i++) {

@@ -18,6 +18,18 @@ static bool mock_target_declared(const fe_file *f, const char *name)
     return strcmp(name, "done") == 0;
 }
 
+/* Where an agent, tool or model named `name` is declared. */
+static bool declaration_of(const fe_file *f, const char *name, tx_span *at)
+{
+    for (const fe_agent *a = f->agents; a; a = a->next)
+        if (strcmp(a->name, name) == 0) return *at = a->name_span, true;
+    for (const fe_tool *t = f->tools; t; t = t->next)
+        if (strcmp(t->name, name) == 0) return *at = t->name_span, true;
+    for (const fe_model *m = f->models; m; m = m->next)
+        if (strcmp(m->name, name) == 0) return *at = m->name_span, true;
+    return false;
+}
+
 void ck_rule_mocks(ck_run *r)
 {
     const fe_file *f = r->f;
@@ -35,6 +47,8 @@ void ck_rule_mocks(ck_run *r)
                       "Mocks names '%s', which is no agent, tool, model or classifier declared "
                       "in this file%s%s%s; a mock for it would never be used",
                       e->key, near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+            tx_span at;
+            if (near && declaration_of(f, near, &at)) ck_relate(r, at, "'%s' is declared here", near);
         }
     }
 }
@@ -64,18 +78,23 @@ static void check_case(ck_run *r, const fe_procedure *main, const fe_value *c)
                       "declare%s%s%s",
                       cname, e->key, near ? " (did you mean '" : "", near ? near : "",
                       near ? "'?)" : "");
+            if (in->value) ck_relate(r, in->value->span, "the input schema of the main procedure");
         } else if (fd->type != FE_TYPE_UNKNOWN && !ck_value_fits(e->value, fd->type)) {
             ck_report(r, "TAC804", e->value->span,
                       "evaluation case '%s' gives input '%s' %s, but it is declared %s", cname,
                       e->key, ck_value_repr(e->value, buf, sizeof buf), fe_type_name(fd->type));
+            ck_relate(r, fd->name_span, "input '%s' is declared %s here", fd->name,
+                      fe_type_name(fd->type));
         }
     }
     for (const fe_field *fd = in->fields; fd; fd = fd->next) {
         if (!fd->required || (fd->default_value && fd->default_value->kind != FE_NIL)) continue;
-        if (!fe_value_get(inputs, fd->name))
+        if (!fe_value_get(inputs, fd->name)) {
             ck_report(r, "TAC803", inputs->span,
                       "evaluation case '%s' omits the required input '%s'; add %s = <%s>", cname,
                       fd->name, fd->name, fe_type_name(fd->type));
+            ck_relate(r, fd->name_span, "input '%s' is declared required here", fd->name);
+        }
     }
 }
 

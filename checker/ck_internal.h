@@ -38,6 +38,10 @@ void ck_rule_evaluations(ck_run *r);
 void ck_report(ck_run *r, const char *code, tx_span span, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Attaches a second place to the finding reported just before (the
+ * language server's relatedInformation; check's own output ignores it). */
+void ck_relate(ck_run *r, tx_span span, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Whether a literal value fits a schema type; unknown (dynamic) values fit. */
 bool ck_value_fits(const fe_value *v, fe_type t);
 /* Short rendering of a literal for messages ("\"abc\"", "42", "a table"). */

@@ -25,6 +25,7 @@ void ck_rule_procedures(ck_run *r)
                           "a second unnamed Procedure; the first is at line %u and only one "
                           "main procedure is allowed: name this one (helper = Procedure {...})",
                           lc.line);
+                ck_relate(r, first_main->name_span, "the first unnamed Procedure");
             } else {
                 first_main = p;
             }
@@ -36,6 +37,7 @@ void ck_rule_procedures(ck_run *r)
             ck_report(r, "TAC203", p->name_span,
                       "procedure '%s' is already declared at line %u; rename one of them",
                       p->name, lc.line);
+            ck_relate(r, q->name_span, "procedure '%s' is first declared here", p->name);
         } else if (tx_map_put(&named, p->name, strlen(p->name), (void *)p) != TX_OK) {
             r->out->oom = true;
         }
@@ -63,6 +65,7 @@ static void check_return(ck_run *r, const fe_procedure *p, const fe_return *ret)
                       "(declared: %s)%s%s%s; only declared outputs are returned",
                       p->name, e->key, b.data ? b.data : "none", near ? " (did you mean '" : "",
                       near ? near : "", near ? "'?)" : "");
+            ck_relate(r, out->value->span, "the output schema of procedure '%s'", p->name);
             tx_buf_free(&b);
             continue;
         }
@@ -71,6 +74,8 @@ static void check_return(ck_run *r, const fe_procedure *p, const fe_return *ret)
                       "output '%s' of procedure '%s' is declared %s but this returns %s",
                       e->key, p->name, fe_type_name(fd->type),
                       ck_value_repr(e->value, buf, sizeof buf));
+            ck_relate(r, fd->name_span, "output '%s' is declared %s here", fd->name,
+                      fe_type_name(fd->type));
         }
     }
     for (const fe_field *fd = out->fields; fd; fd = fd->next) {
@@ -81,6 +86,7 @@ static void check_return(ck_run *r, const fe_procedure *p, const fe_return *ret)
                       "procedure '%s' returns a table without the required output '%s'; add "
                       "%s = <%s> to it",
                       p->name, fd->name, fd->name, fe_type_name(fd->type));
+            ck_relate(r, fd->name_span, "output '%s' is declared required here", fd->name);
         }
     }
 }

@@ -109,6 +109,7 @@ static void check_field(ck_run *r, const fe_field *fd, const char *where)
                           "pick one of them as the default",
                           ck_value_repr(def, buf, sizeof buf), where, fd->name,
                           b.data ? b.data : "");
+                ck_relate(r, en->span, "the enum values of %s field '%s'", where, fd->name);
                 tx_buf_free(&b);
             }
         }
@@ -118,6 +119,8 @@ static void check_field(ck_run *r, const fe_field *fd, const char *where)
                   "%s field '%s' is required and has a default; a required field is always "
                   "given, so the default is never used: drop one of them",
                   where, fd->name);
+        const fe_value *req = fe_value_get(fd->options, "required");
+        if (req) ck_relate(r, req->span, "'%s' is made required here", fd->name);
     }
 }
 

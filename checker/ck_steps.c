@@ -110,10 +110,37 @@ const ck_step_info *ck_steps(size_t *count)
     return step_table;
 }
 
+/* Results of ck_step_match by step text. A file's steps repeat, and the
+ * language server checks the same document after every keystroke: each
+ * distinct text is matched against the patterns once. Bounded: the cache
+ * is emptied when it reaches CK_STEP_CACHE texts. */
+#define CK_STEP_CACHE 8192
+
+typedef struct {
+    char *text; /* owned */
+    size_t len;
+    bool matched;
+    ck_step_match_result result;
+} step_cached;
+
 struct ck_steps_compiled {
     pcre2_code *code[N_STEPS];
     pcre2_match_data *md;
+    tx_map cache; /* text -> step_cached */
+    step_cached **entries;
+    size_t n_entries;
 };
+
+static void cache_clear(ck_steps_compiled *c)
+{
+    for (size_t i = 0; i < c->n_entries; i++) {
+        tx_free(c->entries[i]->text);
+        tx_free(c->entries[i]);
+    }
+    c->n_entries = 0;
+    tx_map_free(&c->cache);
+    tx_map_init(&c->cache);
+}
 
 ck_steps_compiled *ck_steps_compile(void)
 {
@@ -146,6 +173,9 @@ ck_steps_compiled *ck_steps_compile(void)
 void ck_steps_free(ck_steps_compiled *c)
 {
     if (!c) return;
+    cache_clear(c);
+    tx_map_free(&c->cache);
+    tx_free(c->entries);
     for (size_t i = 0; i < N_STEPS; i++) pcre2_code_free(c->code[i]);
     pcre2_match_data_free(c->md);
     tx_free(c);
@@ -172,9 +202,8 @@ static void fill_groups(const pcre2_code *code, pcre2_match_data *md, ck_step_ma
     }
 }
 
-bool ck_step_match(const ck_checker *ck, const char *text, size_t len, ck_step_match_result *m)
+static bool match_patterns(const ck_steps_compiled *c, const char *text, size_t len, ck_step_match_result *m)
 {
-    const ck_steps_compiled *c = ck->steps;
     m->index = -1;
     m->n_groups = 0;
     for (size_t i = 0; i < N_STEPS; i++) {
@@ -186,6 +215,46 @@ bool ck_step_match(const ck_checker *ck, const char *text, size_t len, ck_step_m
         }
     }
     return false;
+}
+
+/* Remembers a result; out of memory, it is simply not remembered. */
+static void cache_put(ck_steps_compiled *c, const char *text, size_t len, bool matched,
+                      const ck_step_match_result *m)
+{
+    if (c->n_entries == CK_STEP_CACHE) cache_clear(c);
+    if (!c->entries) {
+        c->entries = tx_calloc(CK_STEP_CACHE, sizeof *c->entries);
+        if (!c->entries) return;
+    }
+    step_cached *e = tx_malloc(sizeof *e);
+    char *copy = e ? tx_strndup(text, len) : NULL;
+    if (!copy) {
+        tx_free(e);
+        return;
+    }
+    e->text = copy;
+    e->len = len;
+    e->matched = matched;
+    e->result = *m;
+    if (tx_map_put(&c->cache, e->text, len, e) != TX_OK) {
+        tx_free(copy);
+        tx_free(e);
+        return;
+    }
+    c->entries[c->n_entries++] = e;
+}
+
+bool ck_step_match(const ck_checker *ck, const char *text, size_t len, ck_step_match_result *m)
+{
+    ck_steps_compiled *c = ck->steps;
+    const step_cached *hit = tx_map_get(&c->cache, text, len);
+    if (hit) {
+        *m = hit->result;
+        return hit->matched;
+    }
+    bool matched = match_patterns(c, text, len, m);
+    cache_put(c, text, len, matched, m);
+    return matched;
 }
 
 /* Lower-cases and replaces quoted parts and numbers with a placeholder, so

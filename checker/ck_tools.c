@@ -58,12 +58,14 @@ static void check_grants(ck_run *r, const fe_agent *a)
                       "local done = require(\"tactus.tools.done\") above the agent",
                       a->name);
         } else {
+            const fe_tool *near_tool = near ? find_tool(r->f, near) : NULL;
             ck_report(r, "TAC301", e->value->span,
                       "agent '%s' is granted '%s', which is not a declared Tool or Toolset "
                       "(tools are denied unless declared)%s%s%s; declare it with %s = Tool {...} "
                       "or remove it from tools",
                       a->name, name, near ? " (did you mean '" : "", near ? near : "",
                       near ? "'?)" : "", name);
+            if (near_tool) ck_relate(r, near_tool->name_span, "'%s' is declared here", near);
         }
     }
 }
@@ -100,6 +102,8 @@ static void check_call_subset(ck_run *r, const fe_agent *a, const fe_ref *ref)
                   "(granted: %s); per-call tools may only narrow the agent's tools: add it to "
                   "the agent's declaration or remove it here",
                   a->name, name, b.len ? b.data : "none");
+        ck_relate(r, a->tools ? a->tools->span : a->name_span, "the tools agent '%s' was granted",
+                  a->name);
         tx_buf_free(&b);
     }
 }

@@ -39,6 +39,7 @@ typedef struct {
     bool oom;
     const char *lua_error; /* Lua's message when the file does not compile */
     const fe_ast *ast;     /* our parser's result, for the column of a syntax error */
+    fe_reuse *reuse;       /* fe_parse_again: what the last parse of this document kept */
     /* Append points of the model's lists (appending stays O(1)). */
     fe_procedure **tail_procedures;
     fe_agent **tail_agents;
@@ -144,6 +145,13 @@ char *fe_strndup(fe_parser *p, const char *s, size_t n);
 
 /* fe_specs.c */
 void fe_parse_spec(fe_parser *p, const fe_value *arg, tx_span call_span);
+
+/* fe_reuse.c: see there. */
+bool fe_reuse_lua_ok(fe_parser *p, fe_reuse *r, const fe_ast *ast);
+TSTree *fe_reuse_take_gherkin(fe_reuse *r, const char *src, tx_span content);
+void fe_reuse_keep_gherkin(fe_reuse *r, const char *src, tx_span content, TSTree *tree);
+void fe_reuse_remember(fe_reuse *r, const fe_file *f, const fe_ast *ast);
+void fe_reuse_forget(fe_reuse *r);
 
 /* fe_syntax.c: compile with Lua (sets lua_ok, keeps the error), then report
  * it once the tree exists, using the tree to find the column. */

@@ -359,7 +359,10 @@ void fe_parse_spec(fe_parser *p, const fe_value *arg, tx_span call_span)
     };
     TSParser *gp = p->ctx->gherkin_parser;
     TSTree *tree = NULL;
-    if (arg->content.end_byte > arg->content.start_byte &&
+    /* The same string as in the last parse of this document: its tree. */
+    if (p->reuse && arg->content.end_byte > arg->content.start_byte)
+        tree = fe_reuse_take_gherkin(p->reuse, f->src, arg->content);
+    if (!tree && arg->content.end_byte > arg->content.start_byte &&
         ts_parser_set_included_ranges(gp, &range, 1)) {
         tree = ts_parser_parse_string(gp, NULL, f->src, (uint32_t)f->len);
     }
@@ -375,7 +378,10 @@ void fe_parse_spec(fe_parser *p, const fe_value *arg, tx_span call_span)
             walk_container(&w, c, NULL);
         }
         fe_ts_iter_done(&it);
-        ts_tree_delete(tree);
+        if (p->reuse)
+            fe_reuse_keep_gherkin(p->reuse, f->src, arg->content, tree);
+        else
+            ts_tree_delete(tree);
     }
     ts_parser_set_included_ranges(gp, NULL, 0);
     if (!spec->feature_name) {

@@ -845,7 +845,22 @@ static void build_script_main(fe_parser *p, const fe_node *root)
     p->file->n_procedures++;
 }
 
+static tx_status parse(fe_context *ctx, fe_reuse *reuse, const char *path, const char *src, size_t len,
+                       fe_file **out);
+
 tx_status fe_parse(fe_context *ctx, const char *path, const char *src, size_t len, fe_file **out)
+{
+    return parse(ctx, NULL, path, src, len, out);
+}
+
+tx_status fe_parse_again(fe_context *ctx, fe_reuse *r, const char *path, const char *src,
+                         size_t len, fe_file **out)
+{
+    return parse(ctx, r, path, src, len, out);
+}
+
+static tx_status parse(fe_context *ctx, fe_reuse *reuse, const char *path, const char *src, size_t len,
+                       fe_file **out)
 {
     *out = NULL;
     if (len > FE_MAX_SOURCE) return TX_ELIMIT;
@@ -856,7 +871,7 @@ tx_status fe_parse(fe_context *ctx, const char *path, const char *src, size_t le
     f->len = len;
     tx_arena_init(&f->arena);
     tx_diag_list_init(&f->diags);
-    fe_parser p = {.ctx = ctx, .file = f, .sym = &ctx->sym};
+    fe_parser p = {.ctx = ctx, .file = f, .sym = &ctx->sym, .reuse = reuse};
     p.tail_procedures = &f->procedures;
     p.tail_agents = &f->agents;
     p.tail_tools = &f->tools;
@@ -869,6 +884,7 @@ tx_status fe_parse(fe_context *ctx, const char *path, const char *src, size_t le
                     "the file is empty; a .tac file declares at least a Procedure "
                     "(see examples/01-hello.tac)");
         f->lua_ok = true;
+        if (reuse) fe_reuse_remember(reuse, f, NULL);
         *out = f;
         return f->diags.oom ? (fe_file_free(f), TX_ENOMEM) : TX_OK;
     }
@@ -878,6 +894,7 @@ tx_status fe_parse(fe_context *ctx, const char *path, const char *src, size_t le
         tx_diag_add(&f->diags, "TAC003", TX_SEV_ERROR, tx_span_of_bytes(src, len, at, at + 1),
                     "this is a binary file (NUL byte at offset %zu), not Lua source; check the "
                     "path, or remove the file from the checked folder", at);
+        if (reuse) fe_reuse_remember(reuse, f, NULL);
         *out = f;
         return f->diags.oom ? (fe_file_free(f), TX_ENOMEM) : TX_OK;
     }
@@ -894,10 +911,15 @@ tx_status fe_parse(fe_context *ctx, const char *path, const char *src, size_t le
      * (fe_lparse.c: linear time, the tactus grammar's shape, ~40x faster
      * than tree-sitter here); its error position, when it agrees with Lua's
      * line, gives the column. */
-    fe_lua_compile(&p);
     fe_ast ast;
     tx_status ps = fe_lparse(&f->arena, src, len, &ast);
     if (ps == TX_ENOMEM) p.oom = true;
+    /* The last parse of this document may vouch for Lua's verdict
+     * (fe_reuse.c); otherwise Lua compiles the whole text. */
+    if (reuse && ps == TX_OK && fe_reuse_lua_ok(&p, reuse, &ast))
+        f->lua_ok = true;
+    else
+        fe_lua_compile(&p);
     p.ast = ps == TX_OK ? &ast : NULL;
     fe_report_lua_error(&p);
     if (ps == TX_OK && ast.ok) {
@@ -912,9 +934,11 @@ tx_status fe_parse(fe_context *ctx, const char *path, const char *src, size_t le
     }
     if (!f->root) {
         if (p.oom || f->diags.oom) {
+            if (reuse) fe_reuse_forget(reuse);
             fe_file_free(f);
             return TX_ENOMEM;
         }
+        if (reuse) fe_reuse_remember(reuse, f, NULL);
         *out = f;
         return TX_OK;
     }
@@ -933,9 +957,11 @@ tx_status fe_parse(fe_context *ctx, const char *path, const char *src, size_t le
     tx_map_free(&w.agent_names);
 
     if (p.oom || f->diags.oom) {
+        if (reuse) fe_reuse_forget(reuse);
         fe_file_free(f);
         return TX_ENOMEM;
     }
+    if (reuse) fe_reuse_remember(reuse, f, &ast);
     *out = f;
     return TX_OK;
 }

@@ -298,6 +298,22 @@ tx_status fe_parse(fe_context *ctx, const char *path, const char *src, size_t le
                    fe_file **out);
 void fe_file_free(fe_file *f);
 
+/* Parsing successive versions of one document (the language server): the
+ * same result as fe_parse, cheaper when the text changed a little. The
+ * reuse keeps the last text Lua's compiler accepted with its top-level
+ * statement ranges (an edit inside ordinary statements is compiled alone,
+ * behind a prologue declaring the same top-level locals), and the Gherkin
+ * trees of the Specifications strings (an unchanged string reuses its tree,
+ * shifted). fe_reuse.c explains when each applies; otherwise the full work
+ * is done, so every message is the same. One fe_reuse per document, used
+ * with one fe_context at a time; the fe_file does not depend on it. */
+typedef struct fe_reuse fe_reuse;
+
+fe_reuse *fe_reuse_new(void);
+void fe_reuse_free(fe_reuse *r);
+tx_status fe_parse_again(fe_context *ctx, fe_reuse *r, const char *path, const char *src,
+                         size_t len, fe_file **out);
+
 const TSLanguage *tree_sitter_tactus(void);
 const TSLanguage *tree_sitter_gherkin(void);
 

@@ -141,6 +141,32 @@ static void diag_sort_orders_and_dedups(void **state)
     tx_diag_list_free(&l);
 }
 
+static void diag_relate_attaches_to_the_last_added(void **state)
+{
+    (void)state;
+    tx_diag_list l;
+    tx_diag_list_init(&l);
+    tx_span a = {10, 12, {0, 10}, {0, 12}}, b = {2, 3, {0, 2}, {0, 3}};
+    tx_diag_relate(&l, b, "nothing to attach to");
+    assert_int_equal(l.len, 0);
+    tx_diag_add(&l, "TAC2", TX_SEV_ERROR, a, "second");
+    tx_diag_relate(&l, b, "declared at %d", 3);
+    tx_diag_add(&l, "TAC1", TX_SEV_WARNING, b, "first");
+    /* A failed add must not hand its related place to the previous item. */
+    tx_alloc_fail_after(0);
+    tx_diag_add(&l, "TAC3", TX_SEV_ERROR, a, "lost");
+    tx_diag_relate(&l, a, "not attached");
+    tx_alloc_fail_after(-1);
+    assert_true(l.oom);
+    tx_diag_sort(&l);
+    assert_int_equal(l.len, 2);
+    assert_false(l.items[0].has_related);
+    assert_true(l.items[1].has_related);
+    assert_string_equal(l.items[1].related_message, "declared at 3");
+    assert_int_equal(l.items[1].related.start_byte, 2);
+    tx_diag_list_free(&l);
+}
+
 static void allocation_failure_is_injected(void **state)
 {
     (void)state;
@@ -184,6 +210,7 @@ int main(void)
         cmocka_unit_test(edit_distance_is_capped_and_case_blind),
         cmocka_unit_test(map_puts_and_gets),
         cmocka_unit_test(diag_sort_orders_and_dedups),
+        cmocka_unit_test(diag_relate_attaches_to_the_last_added),
         cmocka_unit_test(allocation_failure_is_injected),
         cmocka_unit_test(arena_allocates_zeroed_aligned_memory),
     };

@@ -219,6 +219,43 @@ static void steps_match_full_string_case_insensitively(void **state)
     assert_string_equal(ck_step_nearest(ck, "the procedure run fast"), "the procedure runs");
 }
 
+/* The rule knows a second place: it travels with the diagnostic as its
+ * related location (the language server's relatedInformation). */
+static void findings_carry_their_related_place(void **state)
+{
+    (void)state;
+    const char *src = "search = Tool { function() end }\n"
+                      "other = Tool { function() end }\n"
+                      "w = Agent { model = 'openai/x', tools = {search} }\n"
+                      "Procedure { output = { a = field.string{required = true} },\n"
+                      "  function() w({tools = {other}}) return {b = 1} end }\n";
+    fe_file *f = NULL;
+    tx_diag_list l;
+    tx_diag_list_init(&l);
+    assert_int_equal(fe_parse(fe, "t.tac", src, strlen(src), &f), TX_OK);
+    assert_int_equal(ck_check(ck, f, &l), TX_OK);
+    size_t seen = 0;
+    for (size_t i = 0; i < l.len; i++) {
+        const tx_diag *d = &l.items[i];
+        if (strcmp(d->code, "TAC302") == 0) {
+            assert_true(d->has_related);
+            /* the agent's grant list {search} */
+            assert_memory_equal(src + d->related.start_byte, "{search}", 8);
+            assert_string_equal(d->related_message, "the tools agent 'w' was granted");
+            seen++;
+        } else if (strcmp(d->code, "TAC601") == 0) {
+            assert_true(d->has_related);
+            assert_memory_equal(src + d->related.start_byte, "a = ", 2);
+            seen++;
+        } else if (strcmp(d->code, "TAC303") == 0) {
+            assert_false(d->has_related);
+        }
+    }
+    assert_int_equal(seen, 2);
+    tx_diag_list_free(&l);
+    fe_file_free(f);
+}
+
 static void check_survives_allocation_failure(void **state)
 {
     (void)state;
@@ -249,6 +286,7 @@ int main(void)
         cmocka_unit_test(each_rule_fires_on_bad_and_not_on_fixed),
         cmocka_unit_test(every_catalogued_rule_has_a_case),
         cmocka_unit_test(steps_match_full_string_case_insensitively),
+        cmocka_unit_test(findings_carry_their_related_place),
         cmocka_unit_test(check_survives_allocation_failure),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

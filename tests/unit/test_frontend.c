@@ -5,8 +5,13 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+
 #include <cmocka.h>
 
+#include "checker.h"
 #include "frontend.h"
 
 static fe_context *ctx;
@@ -234,6 +239,194 @@ static void allocation_failures_are_reported_not_crashes(void **state)
     assert_true(ok > 0);
 }
 
+/* ---- fe_parse_again gives fe_parse's result --------------------------------------------------- */
+
+/* Everything a parse yields that a reader sees: the findings of every rule
+ * (their codes, spans and messages) and the Gherkin structure's spans. */
+static char *summary(ck_checker *ck, const char *src, size_t len, fe_reuse *r)
+{
+    fe_file *f = NULL;
+    tx_status st = r ? fe_parse_again(ctx, r, "t.tac", src, len, &f) : fe_parse(ctx, "t.tac", src, len, &f);
+    assert_int_equal(st, TX_OK);
+    tx_diag_list l;
+    tx_diag_list_init(&l);
+    assert_int_equal(ck_check(ck, f, &l), TX_OK);
+    tx_buf b;
+    tx_buf_init(&b, 64u << 20);
+    tx_buf_printf(&b, "lua_ok %d\n", f->lua_ok);
+    for (size_t i = 0; i < l.len; i++)
+        tx_buf_printf(&b, "%s %u-%u %u:%u %s\n", l.items[i].code, l.items[i].span.start_byte,
+                      l.items[i].span.end_byte, l.items[i].span.start.row, l.items[i].span.start.column,
+                      l.items[i].message);
+    for (const fe_spec *sp = f->specs; sp; sp = sp->next)
+        for (const fe_scenario *sc = sp->scenarios; sc; sc = sc->next) {
+            tx_buf_printf(&b, "scenario %s %u-%u %u:%u\n", sc->name, sc->span.start_byte, sc->span.end_byte,
+                          sc->span.start.row, sc->span.start.column);
+            for (const fe_step *stp = sc->steps; stp; stp = stp->next)
+                tx_buf_printf(&b, " step %s %u-%u %u:%u\n", stp->text, stp->span.start_byte, stp->span.end_byte,
+                              stp->span.start.row, stp->span.start.column);
+        }
+    tx_diag_list_free(&l);
+    fe_file_free(f);
+    return tx_buf_steal(&b);
+}
+
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+static uint32_t next_rand(uint32_t n)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (uint32_t)(rng % n);
+}
+
+static size_t insert_at(char *text, size_t len, size_t cap, size_t at, const char *what)
+{
+    size_t n = strlen(what);
+    if (len + n >= cap) return len;
+    memmove(text + at + n, text + at, len - at);
+    memcpy(text + at, what, n);
+    return len + n;
+}
+
+/* One random edit of text (in place, cap bytes): mostly what a person types
+ * in a valid file (a digit, a statement in a function body), some edits
+ * that break it. */
+static size_t random_edit(char *text, size_t len, size_t cap)
+{
+    static const char *const lines[] = {
+        "local zz = 1\n", "x = 2\n", "print(1)\n", "goto done\n", "::done::\n", "Log.info('x')\n",
+        "  -- a comment\n", "local K <const> = 1\n", "K = 2\n", "do local q = 1 end\n", "return 1\n",
+        "f(\n", "end\n", "(g)()\n", "Sleep(\"1\")\n", "local function h() return h end\n",
+        "Specifications([[\nFeature: f\n  Scenario: s\n    When the procedure runs\n]])\n",
+    };
+    static const char *const body[] = {
+        " local zz = 1", " x = 2", " print(1)", " do local q = 1 end", " goto l ::l::", " K = 3",
+        " local function h() return h end", " Log.info('x')", " if x then return end", " while false do break end",
+        " local a <close> = nil", " return", " zz = (zz or 0) + 1",
+    };
+    uint32_t op = next_rand(100);
+    size_t at = len ? next_rand((uint32_t)len + 1) : 0;
+    if (op < 30) { /* a digit changed */
+        for (size_t k = 0; k < len; k++) {
+            size_t i = (at + k) % len;
+            if (text[i] >= '0' && text[i] <= '9') {
+                text[i] = (char)('0' + next_rand(10));
+                break;
+            }
+        }
+        return len;
+    }
+    if (op < 50) { /* a statement at the start of a function body */
+        const char *hit = NULL;
+        for (const char *q = text; (q = strstr(q, "function(")) != NULL; q++)
+            if (!hit || next_rand(3) == 0) hit = q;
+        if (!hit) return len;
+        size_t i = (size_t)(hit - text);
+        while (i < len && text[i] != ')') i++;
+        if (i >= len) return len;
+        return insert_at(text, len, cap, i + 1, body[next_rand(sizeof body / sizeof body[0])]);
+    }
+    if (op < 70) { /* a whole line at a line start */
+        while (at > 0 && text[at - 1] != '\n') at--;
+        return insert_at(text, len, cap, at, lines[next_rand(sizeof lines / sizeof lines[0])]);
+    }
+    if (op < 85) { /* a character typed */
+        static const char chars[] = "0123456789az _,.(){}\"";
+        char c[2] = {chars[next_rand(sizeof chars - 1)], 0};
+        return insert_at(text, len, cap, at, c);
+    }
+    /* a few bytes deleted */
+    size_t n = 1 + next_rand(3);
+    if (at + n > len) n = len - at;
+    memmove(text + at, text + at + n, len - at - n);
+    return len - n;
+}
+
+static void reparse_gives_what_parse_gives(void **state)
+{
+    (void)state;
+    ck_checker *ck = ck_checker_new();
+    assert_non_null(ck);
+    char root[4096];
+    snprintf(root, sizeof root, "%s", __FILE__);
+    for (int up = 0; up < 3; up++) *strrchr(root, '/') = '\0';
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s/examples", root);
+    DIR *dp = opendir(dir);
+    assert_non_null(dp);
+    struct dirent *e;
+    size_t files = 0, edits = 0, accepted = 0;
+    while ((e = readdir(dp))) {
+        size_t nl = strlen(e->d_name);
+        if (nl < 5 || strcmp(e->d_name + nl - 4, ".tac") != 0) continue;
+        char path[8400];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        char *src;
+        size_t len;
+        int err;
+        assert_int_equal(tx_read_file(path, 1 << 20, &src, &len, &err), TX_OK);
+        size_t cap = len + 64 * 1024;
+        char *text = malloc(cap), *valid = malloc(cap);
+        memcpy(text, src, len);
+        memcpy(valid, src, len);
+        size_t valid_len = len;
+        fe_reuse *r = fe_reuse_new();
+        for (int i = 0; i < 150; i++) {
+            len = random_edit(text, len, cap);
+            char *a = summary(ck, text, len, r), *b = summary(ck, text, len, NULL);
+            if (strcmp(a, b) != 0) fprintf(stderr, "%s, edit %d:\n--- again\n%s--- parse\n%s", e->d_name, i, a, b);
+            assert_string_equal(a, b);
+            bool ok = !strncmp(a, "lua_ok 1", 8);
+            tx_free(a);
+            tx_free(b);
+            edits++;
+            /* a valid text is the new base; a broken one is mostly undone
+             * (as a person fixes a typo): the document stays near valid code */
+            if (ok) {
+                accepted++;
+                memcpy(valid, text, len);
+                valid_len = len;
+            } else if (next_rand(4) != 0) {
+                memcpy(text, valid, valid_len);
+                len = valid_len;
+            }
+        }
+        fe_reuse_free(r);
+        free(text);
+        free(valid);
+        tx_free(src);
+        files++;
+    }
+    closedir(dp);
+    assert_true(files >= 10);
+    printf("fe_parse_again == fe_parse over %zu random edits of %zu examples (%zu texts Lua accepts)\n",
+           edits, files, accepted);
+    assert_true(accepted > edits / 4);
+    ck_checker_free(ck);
+}
+
+/* A <const> local declared before an edited statement: assigning it is
+ * Lua's error, seen through the prologue. */
+static void reparse_keeps_lua_errors(void **state)
+{
+    (void)state;
+    ck_checker *ck = ck_checker_new();
+    fe_reuse *r = fe_reuse_new();
+    const char *v1 = "local K <const> = 1\nlocal A = 2\nProcedure { function() return A end }\n";
+    const char *v2 = "local K <const> = 1\nlocal A = 2\nProcedure { function() K = 3 return A end }\n";
+    char *a = summary(ck, v1, strlen(v1), r);
+    tx_free(a);
+    a = summary(ck, v2, strlen(v2), r);
+    char *b = summary(ck, v2, strlen(v2), NULL);
+    assert_string_equal(a, b);
+    assert_non_null(strstr(a, "attempt to assign to const variable 'K'"));
+    tx_free(a);
+    tx_free(b);
+    fe_reuse_free(r);
+    ck_checker_free(ck);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -245,6 +438,8 @@ int main(void)
         cmocka_unit_test(references_skip_locals),
         cmocka_unit_test(syntax_errors_say_what_lua_expected),
         cmocka_unit_test(allocation_failures_are_reported_not_crashes),
+        cmocka_unit_test(reparse_gives_what_parse_gives),
+        cmocka_unit_test(reparse_keeps_lua_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -250,8 +250,9 @@ static void walk_tac(const char *dir, file_fn fn, void *ud)
         const char *nm = names[i]->d_name;
         if (nm[0] != '.') {
             char path[4096];
-            snprintf(path, sizeof path, "%s/%s", dir, nm);
+            int pn = snprintf(path, sizeof path, "%s/%s", dir, nm);
             struct stat sb;
+            if (pn < 0 || (size_t)pn >= sizeof path) fail_msg("path too long: %s/%s", dir, nm);
             if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
                 walk_tac(path, fn, ud);
             else if (tx_has_suffix(nm, ".tac"))
@@ -386,8 +387,9 @@ static void remove_tree(const char *dir)
         const char *nm = names[i]->d_name;
         if (strcmp(nm, ".") != 0 && strcmp(nm, "..") != 0) {
             char path[4096];
-            snprintf(path, sizeof path, "%s/%s", dir, nm);
+            int pn = snprintf(path, sizeof path, "%s/%s", dir, nm);
             struct stat sb;
+            if (pn < 0 || (size_t)pn >= sizeof path) fail_msg("path too long: %s/%s", dir, nm);
             if (lstat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
                 remove_tree(path);
             else
