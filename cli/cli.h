@@ -11,7 +11,10 @@
 #include <cjson/cJSON.h>
 
 #include "checker.h"
-#include "host.h"
+#include "config.h"
+#include "hostlib.h"
+#include "sandbox.h"
+#include "supervisor.h"
 
 /* Exit codes shared by every subcommand (docs/cli.md). */
 enum {
@@ -117,7 +120,7 @@ typedef struct {
     int runs; /* 0: not given */
     int jobs;
     const char *output;
-    th_limits limits;
+    sup_limits limits;
 } cli_batch;
 
 #define CLI_BATCH_LONGOPTS                                                                         \

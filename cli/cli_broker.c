@@ -4,7 +4,7 @@
  * The broker holds the keys (from this process's environment, .env and
  * host configuration), answers the model calls and host tools of runs
  * registered on its control socket, and speaks to their runtimes over TCP
- * or TLS (runtime/host/th_serve.c). `tactus run` registers a run there when
+ * or TLS (runtime/serve/serve.c). `tactus run` registers a run there when
  * its configuration says sandbox.broker_transport: tcp or tls.
  */
 #include <getopt.h>
@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "serve.h"
 
 static const char broker_usage[] =
     "usage: tactus broker serve --listen tls://HOST:PORT --cert FILE --key FILE [options]\n"
@@ -58,7 +59,7 @@ int cli_broker(int argc, char **argv)
         {"config", required_argument, NULL, 'C'}, {"audit", required_argument, NULL, 'a'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
     };
-    th_serve_options o = {.log = stderr, .ready = ready};
+    sv_options o = {.log = stderr, .ready = ready};
     const char *config_dir = ".";
     char control[4096];
     cf_default_broker_control(control, sizeof control);
@@ -110,7 +111,7 @@ int cli_broker(int argc, char **argv)
     if (strncmp(o.listen, "tcp://", 6) == 0)
         cli_error("[BROKER] tcp:// is not encrypted: prompts, answers and tool results cross "
                         "the network in clear; use tls:// beyond loopback.\n");
-    tx_status st = th_serve(&o, err, sizeof err);
+    tx_status st = sv_serve(&o, err, sizeof err);
     cJSON_Delete(config);
     if (st != TX_OK) {
         cli_error("tactus broker serve: %s\n", st == TX_ENOMEM ? "out of memory" : err);

@@ -140,7 +140,7 @@ void cli_batch_init(cli_batch *b)
     memset(b, 0, sizeof *b);
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     b->jobs = cpus > 0 ? (int)(cpus > 64 ? 64 : cpus) : 1;
-    b->limits = (th_limits){1000000000LL, 256LL * 1024 * 1024, 600000};
+    b->limits = (sup_limits){1000000000LL, 256LL * 1024 * 1024, 600000};
 }
 
 int cli_batch_option(cli_batch *b, const char *cmd, int opt, const char *arg)

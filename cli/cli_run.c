@@ -25,7 +25,8 @@
 
 #include "cli.h"
 #include "proto.h"
-#include "host.h"
+#include "broker.h"
+#include "supervisor.h"
 #include "journal.h"
 
 
@@ -277,9 +278,9 @@ static bool parse_size(const char *s, long long *out)
 
 /* ---- output ------------------------------------------------------------------------------------------ */
 
-static void print_human_result(const th_run_result *res, const char *path, long long ms)
+static void print_human_result(const sup_run_result *res, const char *path, long long ms)
 {
-    if (res->status == TH_COMPLETED) {
+    if (res->status == SUP_COMPLETED) {
         if (cJSON_IsString(res->output)) {
             tx_fputs_term(res->output->valuestring, stdout); /* --json has the exact bytes */
             putchar('\n');
@@ -289,7 +290,7 @@ static void print_human_result(const th_run_result *res, const char *path, long 
         cli_error("completed in %lld ms (run %s)\n", ms, res->run_id);
         return;
     }
-    if (res->status == TH_WAITING) {
+    if (res->status == SUP_WAITING) {
         cli_error("waiting for a person (run %s); no process stays alive:\n", res->run_id);
         const cJSON *p;
         cJSON_ArrayForEach(p, res->pending)
@@ -326,7 +327,7 @@ static void print_human_result(const th_run_result *res, const char *path, long 
     cli_error("failed after %lld ms (run %s)\n", ms, res->run_id);
 }
 
-static void print_json_result(const th_run_result *res)
+static void print_json_result(const sup_run_result *res)
 {
     static const char *names[] = {"completed", "failed", "waiting"};
     cJSON *o = cJSON_CreateObject();
@@ -395,7 +396,7 @@ int cli_run(int argc, char **argv)
     int run_lock = -1;
     tj_journal *journal = NULL;
     tj_run prior = {0};
-    th_limits limits = {1000000000LL, 256LL * 1024 * 1024, 600000};
+    sup_limits limits = {1000000000LL, 256LL * 1024 * 1024, 600000};
     int opt, rc = CLI_EXIT_USAGE;
     /* Declared before the first goto: `done` frees them whatever path led there. */
     sb_launch launch = {0};
@@ -622,7 +623,7 @@ int cli_run(int argc, char **argv)
         snprintf(audit_path, sizeof audit_path, "%s", ap->valuestring);
     else
         br_audit_default_path(store, audit_path, sizeof audit_path);
-    th_run_options ro = {
+    sup_run_options ro = {
         .path = path,
         .source = src,
         .source_len = len,
@@ -641,8 +642,8 @@ int cli_run(int argc, char **argv)
         .progress = {stderr, verbose, isatty(STDERR_FILENO) && !getenv("NO_COLOR")},
     };
     if (json && !verbose) ro.progress.out = NULL; /* one document, nothing else */
-    th_run_result res;
-    tx_status st = th_run(&ro, &res);
+    sup_run_result res;
+    tx_status st = sup_run(&ro, &res);
     if (st != TX_OK) {
         cli_error("tactus run: cannot start tactus-runtime: %s\n", tx_status_str(st));
         rc = CLI_EXIT_FAILED;
@@ -653,7 +654,7 @@ int cli_run(int argc, char **argv)
         if (tj_run_finish(journal, tenant, run_id, status_names[res.status], res.output, res.error) != TX_OK)
             cli_error("tactus run: warning: the run's outcome was not recorded: %s\n",
                     tj_last_error(journal));
-        if (res.status == TH_WAITING) {
+        if (res.status == SUP_WAITING) {
             /* The journal's requests (with their ids) are the ones to answer. */
             cJSON *all = NULL, *mine = cJSON_CreateArray();
             if (tj_human_pending(journal, tenant, &all) == TX_OK) {
@@ -673,8 +674,8 @@ int cli_run(int argc, char **argv)
         print_json_result(&res);
     else
         print_human_result(&res, path, ms_since(&t0));
-    rc = res.status == TH_COMPLETED ? CLI_EXIT_OK : res.status == TH_WAITING ? CLI_EXIT_WAITING : CLI_EXIT_FAILED;
-    th_run_result_free(&res);
+    rc = res.status == SUP_COMPLETED ? CLI_EXIT_OK : res.status == SUP_WAITING ? CLI_EXIT_WAITING : CLI_EXIT_FAILED;
+    sup_run_result_free(&res);
 done:
     sb_launch_free(&launch);
     if (run_lock >= 0) close(run_lock);

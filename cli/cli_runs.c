@@ -13,7 +13,8 @@
 
 #include "cli.h"
 #include "proto.h"
-#include "host.h"
+#include "broker.h"
+#include "supervisor.h"
 #include "journal.h"
 
 typedef struct {

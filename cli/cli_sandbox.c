@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "host.h"
+#include "supervisor.h"
 
 static const char sandbox_usage[] =
     "usage: tactus sandbox status [--json]\n"

@@ -439,7 +439,7 @@ static void run_one(const ev_options *o, ev_eval *ev, size_t ci, int run)
         .launch = o->launch,
         .launch_ud = o->launch_ud,
     };
-    th_run_result res;
+    sup_run_result res;
     sp_run_procedure(&rq, &res);
     const cJSON *tokens = cJSON_GetObjectItemCaseSensitive(res.report, "tokens");
     r->tokens = cJSON_IsNumber(tokens) ? tokens->valuedouble : 0;
@@ -448,10 +448,10 @@ static void run_one(const ev_options *o, ev_eval *ev, size_t ci, int run)
         tx_buf why;
         tx_buf_init(&why, EV_TEXT_MAX);
         bool ok;
-        if (res.status != TH_COMPLETED) {
+        if (res.status != SUP_COMPLETED) {
             ok = false;
             tx_buf_printf(
-                &why, "the run %s: %s", res.status == TH_WAITING ? "is waiting" : "failed",
+                &why, "the run %s: %s", res.status == SUP_WAITING ? "is waiting" : "failed",
                 hl_json_str(res.error, "message") ? hl_json_str(res.error, "message") : "");
         } else {
             ok = ev_evaluate(cJSON_GetArrayItem(ev->evaluators, (int)i), res.output, c->expected,
@@ -469,7 +469,7 @@ static void run_one(const ev_options *o, ev_eval *ev, size_t ci, int run)
         }
         tx_buf_free(&why);
     }
-    th_run_result_free(&res);
+    sup_run_result_free(&res);
     cJSON_Delete(test);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     r->ms = (double)(t1.tv_sec - t0.tv_sec) * 1000.0 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;

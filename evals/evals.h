@@ -24,7 +24,7 @@ typedef struct {
     bool mock;     /* every agent's turns come from Mocks */
     bool timings;  /* durations in the report */
     bool progress; /* a progress line on stderr */
-    th_limits limits;
+    sup_limits limits;
     sp_launch_fn launch;
     void *launch_ud;
 } ev_options;

@@ -113,7 +113,7 @@ typedef struct {
 
 /* What a run produced, for the assertions. */
 typedef struct {
-    const th_run_result *res;
+    const sup_run_result *res;
     const cJSON *report; /* the runtime's facts, may be NULL */
 } sp_facts;
 

@@ -777,8 +777,8 @@ static const char *error_message(const sp_facts *f)
 static bool completes(const sp_step *st, const sp_facts *f, tx_buf *why)
 {
     (void)st;
-    if (f->res->status == TH_COMPLETED) return true;
-    if (f->res->status == TH_WAITING)
+    if (f->res->status == SUP_COMPLETED) return true;
+    if (f->res->status == SUP_WAITING)
         tx_buf_puts(why, "expected the procedure to complete, but it is waiting for a person");
     else
         tx_buf_printf(why, "expected the procedure to complete successfully, but it failed: %s",
@@ -789,7 +789,7 @@ static bool completes(const sp_step *st, const sp_facts *f, tx_buf *why)
 static bool fails(const sp_step *st, const sp_facts *f, tx_buf *why)
 {
     (void)st;
-    if (f->res->status == TH_FAILED) return true;
+    if (f->res->status == SUP_FAILED) return true;
     tx_buf_puts(why, "expected the procedure to fail, but it completed");
     return false;
 }
@@ -802,7 +802,7 @@ static char *stop_reason(const sp_facts *f)
         const cJSON *r = cJSON_GetObjectItemCaseSensitive(stop, "reason");
         return as_text(r);
     }
-    if (f->res->status == TH_FAILED) return tx_strdup(error_message(f));
+    if (f->res->status == SUP_FAILED) return tx_strdup(error_message(f));
     return NULL;
 }
 
@@ -923,8 +923,8 @@ static bool parameter_is(const sp_step *st, const sp_facts *f, tx_buf *why)
 static bool procedure_runs(const sp_step *st, const sp_facts *f, tx_buf *why)
 {
     (void)st;
-    if (f->res->status == TH_COMPLETED) return true;
-    if (f->res->status == TH_WAITING)
+    if (f->res->status == SUP_COMPLETED) return true;
+    if (f->res->status == SUP_WAITING)
         tx_buf_puts(why, "Procedure execution failed: it is waiting for a person");
     else
         tx_buf_printf(why, "Procedure execution failed: %s", error_message(f));

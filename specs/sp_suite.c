@@ -5,7 +5,7 @@
  * Outlines become one case per Examples row, each step is bound once to a
  * custom Step (exact text, tried first) or a built-in handler. Running: a
  * pool of threads takes (case, run) jobs in order; each job is one run of
- * the procedure through th_run, with the scenario's setup applied and its
+ * the procedure through sup_run, with the scenario's setup applied and its
  * custom steps sent to the runtime, and its steps judged on the result.
  * Results land in slots fixed before the run, so the output does not
  * depend on which thread finished first.
@@ -252,15 +252,15 @@ static cJSON *mocks_for(const fe_file *f, const cJSON *agent_turns)
     return all;
 }
 
-static void failed_run(th_run_result *res, const char *message)
+static void failed_run(sup_run_result *res, const char *message)
 {
-    res->status = TH_FAILED;
+    res->status = SUP_FAILED;
     cJSON_Delete(res->error);
     res->error = cJSON_CreateObject();
     cJSON_AddStringToObject(res->error, "message", message);
 }
 
-void sp_run_procedure(const sp_run_request *rq, th_run_result *res)
+void sp_run_procedure(const sp_run_request *rq, sup_run_result *res)
 {
     memset(res, 0, sizeof *res);
     cJSON *mocks = mocks_for(rq->f, rq->agent_turns);
@@ -268,7 +268,7 @@ void sp_run_procedure(const sp_run_request *rq, th_run_result *res)
     sb_launch launch = {0};
     tx_status ls =
         rq->launch(rq->launch_ud, rq->config, rq->workspace, rq->run_id, &launch, err, sizeof err);
-    th_run_options ro = {
+    sup_run_options ro = {
         .path = rq->f->path,
         .source = rq->f->src,
         .source_len = rq->f->len,
@@ -286,7 +286,7 @@ void sp_run_procedure(const sp_run_request *rq, th_run_result *res)
     };
     if (ls != TX_OK)
         failed_run(res, err[0] ? err : "cannot prepare the sandbox");
-    else if (th_run(&ro, res) != TX_OK)
+    else if (sup_run(&ro, res) != TX_OK)
         failed_run(res, "cannot start tactus-runtime");
     sb_launch_free(&launch);
     cJSON_Delete(mocks);
@@ -397,7 +397,7 @@ static void run_case(const sp_options *o, sp_case *c, int run)
         }
     }
 
-    th_run_result res = {0};
+    sup_run_result res = {0};
     bool have_run = false;
     if (!failed) {
         cJSON *test = cJSON_CreateObject();
@@ -481,7 +481,7 @@ static void run_case(const sp_options *o, sp_case *c, int run)
         }
     }
     count_metrics(out, res.report);
-    th_run_result_free(&res);
+    sup_run_result_free(&res);
     cJSON_Delete(setup.inputs);
     cJSON_Delete(setup.tool_mocks);
     cJSON_Delete(setup.agent_turns);
@@ -506,7 +506,7 @@ static void *worker(void *arg)
     pool *p = arg;
     for (;;) {
         size_t i = atomic_fetch_add(&p->next, 1);
-        if (i >= p->total || th_interrupted()) break;
+        if (i >= p->total || sup_interrupted()) break;
         p->job(p->ud, i);
         size_t done = atomic_fetch_add(&p->done, 1) + 1;
         if (p->progress) {
@@ -527,7 +527,7 @@ size_t sp_parallel(size_t total, int jobs, const char *what, bool progress,
     atomic_init(&p.done, 0);
     pthread_mutex_init(&p.lock, NULL);
     struct sigaction old_int, old_term;
-    th_catch_interrupts(&old_int, &old_term);
+    sup_catch_interrupts(&old_int, &old_term);
     if (jobs < 1) jobs = 1;
     if ((size_t)jobs > total) jobs = total ? (int)total : 1;
     pthread_t *threads = tx_calloc((size_t)jobs, sizeof *threads);
@@ -548,7 +548,7 @@ size_t sp_parallel(size_t total, int jobs, const char *what, bool progress,
         pthread_join(threads[i], NULL);
     tx_free(threads);
     if (progress) fprintf(stderr, "\r\033[K");
-    th_release_interrupts(&old_int, &old_term);
+    sup_release_interrupts(&old_int, &old_term);
     pthread_mutex_destroy(&p.lock);
     size_t ran = atomic_load(&p.done);
     return ran;

@@ -28,7 +28,9 @@
 
 #include "checker.h"
 #include "frontend.h"
-#include "host.h"
+#include "config.h"
+#include "hostlib.h"
+#include "supervisor.h"
 
 /* Makes the launch plan of one run (plain child or container). */
 typedef tx_status (*sp_launch_fn)(void *ud, const cJSON *config, const char *workspace,
@@ -44,7 +46,7 @@ typedef struct {
     bool mock;            /* every agent's turns come from mocks (--mock) */
     bool timings;         /* durations in the output (off: byte-identical output) */
     bool progress;        /* a progress line on stderr */
-    th_limits limits;
+    sup_limits limits;
     sp_launch_fn launch;
     void *launch_ud;
 } sp_options;
@@ -79,13 +81,13 @@ typedef struct {
     const cJSON *agent_turns; /* may be NULL */
     const char *run_id;
     bool mock;
-    th_limits limits;
+    sup_limits limits;
     sp_launch_fn launch;
     void *launch_ud;
 } sp_run_request;
 
 /* Always fills res (a failure to start is a failed run with a message). */
-void sp_run_procedure(const sp_run_request *rq, th_run_result *res);
+void sp_run_procedure(const sp_run_request *rq, sup_run_result *res);
 /* "test-" and 16 hex digits of the hash of `key`: a run id that is the
  * same for the same scenario (or case) and run number every time. */
 void sp_stable_run_id(const char *key, size_t len, char out[40]);

@@ -1,5 +1,5 @@
 /*
- * th_serve.c - `tactus broker serve`: one broker for many remote runtimes.
+ * sv_serve.c - `tactus broker serve`: one broker for many remote runtimes.
  *
  * Two doors:
  *   - the control socket (a Unix socket, mode 0600 in a 0700 folder): a
@@ -39,7 +39,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "host.h"
+#include "broker.h"
+#include "config.h"
+#include "hostlib.h"
+#include "serve.h"
 #include "proto.h"
 
 #define TOKEN_TTL_S     60
@@ -58,7 +61,7 @@ typedef struct slot {
 } slot;
 
 typedef struct {
-    const th_serve_options *o;
+    const sv_options *o;
     SSL_CTX *tls;
     pthread_mutex_t lock; /* slots, live */
     pthread_cond_t changed;
@@ -537,7 +540,7 @@ static bool spawn(server *s, int fd, void *(*fn)(void *))
     return ok;
 }
 
-tx_status th_serve(const th_serve_options *o, char *err, size_t cap)
+tx_status sv_serve(const sv_options *o, char *err, size_t cap)
 {
     server *s = tx_calloc(1, sizeof *s);
     if (!s) return TX_ENOMEM;

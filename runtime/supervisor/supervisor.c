@@ -1,5 +1,5 @@
 /*
- * th_supervisor.c - start tactus-runtime, feed it, answer it, stop it.
+ * supervisor.c - start tactus-runtime, feed it, answer it, stop it.
  *
  * The runtime is a child process with an empty environment, its own stdin,
  * stdout and stderr as pipes, and the procedure's folder as working
@@ -23,7 +23,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "host.h"
+#include "broker.h"
+#include "config.h"
+#include "durable.h"
+#include "hostlib.h"
+#include "supervisor.h"
 #include "proto.h"
 
 /* The arguments shown on a tool call's line. */
@@ -42,7 +46,7 @@ static void on_interrupt(int sig)
     interrupted = sig;
 }
 
-void th_catch_interrupts(struct sigaction *old_int, struct sigaction *old_term)
+void sup_catch_interrupts(struct sigaction *old_int, struct sigaction *old_term)
 {
     interrupted = 0;
     struct sigaction sa = {0};
@@ -52,13 +56,13 @@ void th_catch_interrupts(struct sigaction *old_int, struct sigaction *old_term)
     sigaction(SIGTERM, &sa, old_term);
 }
 
-void th_release_interrupts(const struct sigaction *old_int, const struct sigaction *old_term)
+void sup_release_interrupts(const struct sigaction *old_int, const struct sigaction *old_term)
 {
     sigaction(SIGINT, old_int, NULL);
     sigaction(SIGTERM, old_term, NULL);
 }
 
-bool th_interrupted(void)
+bool sup_interrupted(void)
 {
     return interrupted != 0;
 }
@@ -70,7 +74,7 @@ static bool broker_interrupted(void *ud)
     return interrupted != 0;
 }
 
-void th_run_result_free(th_run_result *res)
+void sup_run_result_free(sup_run_result *res)
 {
     cJSON_Delete(res->output);
     cJSON_Delete(res->error);
@@ -89,7 +93,7 @@ static void close_fd(int *fd)
 
 /* ---- display --------------------------------------------------------------------------------- */
 
-static void show(const th_progress *p, const char *color, const char *fmt, const char *a,
+static void show(const sup_progress *p, const char *color, const char *fmt, const char *a,
                  const char *b)
 {
     if (!p->out) return;
@@ -104,7 +108,7 @@ static void show(const th_progress *p, const char *color, const char *fmt, const
 }
 
 typedef struct {
-    const th_run_options *opt;
+    const sup_run_options *opt;
     hl_child *c;
     du_durable *durable; /* NULL when the run is not journaled */
     bool streaming; /* a token stream is being printed: end it with a newline */
@@ -143,7 +147,7 @@ static void end_stream(run_ctx *r)
 
 static void show_log(run_ctx *r, const cJSON *params)
 {
-    const th_progress *p = &r->opt->progress;
+    const sup_progress *p = &r->opt->progress;
     const char *level = hl_json_str(params, "level");
     const char *msg = hl_json_str(params, "message");
     if (!level || !msg) return;
@@ -275,7 +279,7 @@ static bool broker_needs_approval(void *ud, const char *tool)
 
 /* ---- the loop ------------------------------------------------------------------------------------ */
 
-static cJSON *start_frame(const th_run_options *opt, const char *run_id)
+static cJSON *start_frame(const sup_run_options *opt, const char *run_id)
 {
     cJSON *s = cJSON_CreateObject();
     if (!s) return NULL;
@@ -315,10 +319,10 @@ static cJSON *start_frame(const th_run_options *opt, const char *run_id)
     return s;
 }
 
-static void fail(th_run_result *res, const char *message, const char *path)
+static void fail(sup_run_result *res, const char *message, const char *path)
 {
-    if (res->status == TH_FAILED && res->error) return; /* keep the first cause */
-    res->status = TH_FAILED;
+    if (res->status == SUP_FAILED && res->error) return; /* keep the first cause */
+    res->status = SUP_FAILED;
     cJSON_Delete(res->error);
     res->error = cJSON_CreateObject();
     if (!res->error) return;
@@ -330,7 +334,7 @@ static void fail(th_run_result *res, const char *message, const char *path)
 /* The run's --timeout ran out at a request: "timed out after N s (...)",
  * `what` says what was waiting, at the request's line. */
 /* The run stops at a request: the message, at the request's line. */
-static void fail_at_request(run_ctx *r, th_run_result *res, const cJSON *params, const char *message)
+static void fail_at_request(run_ctx *r, sup_run_result *res, const cJSON *params, const char *message)
 {
     end_stream(r);
     fail(res, message, r->opt->path);
@@ -339,7 +343,7 @@ static void fail_at_request(run_ctx *r, th_run_result *res, const cJSON *params,
         cJSON_ReplaceItemInObjectCaseSensitive(res->error, "line", cJSON_CreateNumber(line->valuedouble));
 }
 
-static void fail_timed_out(run_ctx *r, th_run_result *res, const cJSON *params, const char *what)
+static void fail_timed_out(run_ctx *r, sup_run_result *res, const cJSON *params, const char *what)
 {
     char m[400];
     double limit = (double)r->opt->limits.wall_ms / 1000.0;
@@ -348,15 +352,15 @@ static void fail_timed_out(run_ctx *r, th_run_result *res, const cJSON *params, 
     fail_at_request(r, res, params, m);
 }
 
-static void take_finish(th_run_result *res, const cJSON *params)
+static void take_finish(sup_run_result *res, const cJSON *params)
 {
     const char *status = hl_json_str(params, "status");
     if (status && strcmp(status, "completed") == 0)
-        res->status = TH_COMPLETED;
+        res->status = SUP_COMPLETED;
     else if (status && strcmp(status, "waiting") == 0)
-        res->status = TH_WAITING;
+        res->status = SUP_WAITING;
     else
-        res->status = TH_FAILED;
+        res->status = SUP_FAILED;
     const cJSON *o = cJSON_GetObjectItemCaseSensitive(params, "output");
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(params, "error");
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(params, "pending");
@@ -365,11 +369,11 @@ static void take_finish(th_run_result *res, const cJSON *params)
     res->pending = p && !cJSON_IsNull(p) ? cJSON_Duplicate(p, 1) : NULL;
     const cJSON *rep = cJSON_GetObjectItemCaseSensitive(params, "report");
     res->report = cJSON_IsObject(rep) ? cJSON_Duplicate(rep, 1) : NULL;
-    if (res->status == TH_FAILED && !res->error) fail(res, "the procedure failed", "");
+    if (res->status == SUP_FAILED && !res->error) fail(res, "the procedure failed", "");
 }
 
 /* Handles one frame from the runtime. Returns false when the run is over. */
-static bool handle_frame(run_ctx *r, br_broker *broker, cJSON *msg, th_run_result *res,
+static bool handle_frame(run_ctx *r, br_broker *broker, cJSON *msg, sup_run_result *res,
                          bool *finished)
 {
     const char *method = hl_json_str(msg, "method");
@@ -479,7 +483,7 @@ static bool handle_frame(run_ctx *r, br_broker *broker, cJSON *msg, th_run_resul
 
 /* Registers the run at a `tactus broker serve` control socket: the socket
  * (for the run's notifications) and the run's one-time token, or -1 with why. */
-static int remote_register(const th_run_options *opt, const cJSON *start, char *token, size_t cap,
+static int remote_register(const sup_run_options *opt, const cJSON *start, char *token, size_t cap,
                            char *why, size_t whycap)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -515,10 +519,10 @@ static int remote_register(const th_run_options *opt, const cJSON *start, char *
     return fd;
 }
 
-tx_status th_run(const th_run_options *opt, th_run_result *res)
+tx_status sup_run(const sup_run_options *opt, sup_run_result *res)
 {
     memset(res, 0, sizeof *res);
-    res->status = TH_FAILED;
+    res->status = SUP_FAILED;
     if (opt->run_id)
         snprintf(res->run_id, sizeof res->run_id, "%s", opt->run_id);
     else
@@ -592,7 +596,7 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
      * catches a runtime that does not (a blocked or hostile process). */
     long long deadline = opt->limits.wall_ms > 0 ? hl_now_ms() + opt->limits.wall_ms + 2000 : 0;
     struct sigaction old_int, old_term;
-    if (!opt->quiet_signals) th_catch_interrupts(&old_int, &old_term);
+    if (!opt->quiet_signals) sup_catch_interrupts(&old_int, &old_term);
     bool finished = false, running = res->error == NULL, killed_for_time = false;
     bool connector_gone = false; /* remote: tactus-connect exited */
     char buf[65536];
@@ -673,9 +677,9 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
     }
     close_fd(&c.out);
     close_fd(&c.err);
-    if (!opt->quiet_signals) th_release_interrupts(&old_int, &old_term);
+    if (!opt->quiet_signals) sup_release_interrupts(&old_int, &old_term);
     if (interrupted && !finished) {
-        res->status = TH_FAILED;
+        res->status = SUP_FAILED;
         cJSON_Delete(res->error);
         res->error = NULL;
         fail(res, "interrupted: the run was stopped", opt->path);
@@ -685,7 +689,7 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
                  errtext.len ? ": " : "", errtext.data ? errtext.data : "");
         size_t ml = strlen(m);
         while (ml && m[ml - 1] == '\n') m[--ml] = '\0';
-        res->status = TH_FAILED;
+        res->status = SUP_FAILED;
         cJSON_Delete(res->error);
         res->error = NULL;
         fail(res, m, opt->path);
@@ -694,7 +698,7 @@ tx_status th_run(const th_run_options *opt, th_run_result *res)
         snprintf(m, sizeof m,
                  "timed out after %g s (the run's time limit, --timeout): the runtime was stopped",
                  (double)opt->limits.wall_ms / 1000.0);
-        res->status = TH_FAILED;
+        res->status = SUP_FAILED;
         cJSON_Delete(res->error);
         res->error = NULL;
         fail(res, m, opt->path);
