@@ -2,7 +2,7 @@
  * lsp_dsl.c - what the DSL offers, for hover, completion and signature help.
  *
  * One table, read like linit.c: every global the runtime publishes
- * (runtime/vm/lua, dsl.exports; vm_sandbox.c for Json and File), each
+ * (stdlib/dsl, dsl.exports; vm_sandbox.c for Json and File), each
  * builder of `field`, and the keys their tables take (inventory A.2-A.16,
  * D, E.2). The checker's own lists (ck_schema.c, ck_human.c) decide what is
  * an error; this table only describes.

@@ -7,7 +7,7 @@
  * name. Rules:
  *   - every chunk a user wrote (the procedure, its modules) and the stdlib
  *     modules load in text mode ("t"): bytecode is refused; only the
- *     embedded DSL, compiled to bytecode at build time from runtime/vm/lua
+ *     embedded DSL, compiled to bytecode at build time from stdlib/
  *     (embed.cmake), loads as bytecode;
  *   - module names are dotted identifiers only, so they cannot hold "/",
  *     "..", or an absolute path; the file is then read through the confined
@@ -52,7 +52,7 @@ static void set_private_env(lua_State *L)
 }
 
 /* mode: "t" for stdlib modules; the DSL may be bytecode compiled at build
- * time from runtime/vm/lua (embed.cmake), never anything a user wrote. */
+ * time from stdlib/ (embed.cmake), never anything a user wrote. */
 static void load_embedded(lua_State *L, const vm_embedded_file *f, const char *mode)
 {
     char chunkname[128];
