@@ -6,7 +6,7 @@
  *   direct  a libcurl POST of the very body the provider sends, reading the
  *           server-sent events to the end with minimal parsing (lines, the
  *           first non-empty "content", [DONE]); a fresh easy handle per call
- *           with the provider's options, as th_provider_openai.c does
+ *           with the provider's options, as br_openai.c does
  *   broker  br_handle with an llm.chat request for openai/echo
  *   reuse   (for information) the direct call on one easy handle kept for
  *           the whole run, so the connection is reused
@@ -92,7 +92,7 @@ static size_t direct_write(char *data, size_t size, size_t nmemb, void *ud)
     return n;
 }
 
-/* The same options th_provider_openai.c sets. */
+/* The same options br_openai.c sets. */
 static void direct_setup(CURL *c, const char *url, struct curl_slist *hdrs, const char *body,
                          direct_state *d)
 {

@@ -335,7 +335,7 @@ cJSON *br_tool_call(br_broker *b, long id, const cJSON *params)
         if (strcmp(host_tools[i].name, name) == 0)
             return br_done_event(id, "result", host_tools[i].fn(args));
     if (br_tool_needs_approval(b, name) && b->position < 0) {
-        /* Approval needs the journal (th_durable.c gates such calls first). */
+        /* Approval needs the journal (runtime/durable gates such calls first). */
         char m[300];
         snprintf(m, sizeof m, "host tool %.100s requires approval, which only a journaled run can ask for",
                  name);

@@ -27,11 +27,8 @@
 #include "config.h"
 #include "durable.h"
 #include "hostlib.h"
-#include "supervisor.h"
+#include "sup_internal.h"
 #include "proto.h"
-
-/* The arguments shown on a tool call's line. */
-#define TOOL_ARGS_SHOWN 300
 
 /* Runtime stderr kept for a failure report; more is dropped (capped). */
 #define STDERR_KEEP (64u * 1024u)
@@ -89,106 +86,6 @@ static void close_fd(int *fd)
 {
     if (*fd >= 0) close(*fd);
     *fd = -1;
-}
-
-/* ---- display --------------------------------------------------------------------------------- */
-
-static void show(const sup_progress *p, const char *color, const char *fmt, const char *a,
-                 const char *b)
-{
-    if (!p->out) return;
-    /* a and b are the procedure's text: made inert for the terminal. */
-    char *ta = tx_term_text(a ? a : ""), *tb = tx_term_text(b ? b : "");
-    fprintf(p->out, "%s", p->color ? color : "");
-    fprintf(p->out, fmt, ta ? ta : "", tb ? tb : "");
-    tx_free(ta);
-    tx_free(tb);
-    fprintf(p->out, "%s", p->color ? "\033[0m" : "");
-    fflush(p->out);
-}
-
-typedef struct {
-    const sup_run_options *opt;
-    hl_child *c;
-    du_durable *durable; /* NULL when the run is not journaled */
-    bool streaming; /* a token stream is being printed: end it with a newline */
-    bool write_failed;
-    long long deadline_ms; /* CLOCK_MONOTONIC: the end of the run's --timeout, 0: none */
-    long long shown;       /* bytes of the procedure's text shown on the terminal */
-} run_ctx;
-
-/* What a run may put on the user's terminal (prints, logs, stages, tokens,
- * tool calls): past it, one note and nothing more, so a procedure printing
- * in a loop cannot fill the host's disk or drown the terminal. The run's
- * result and the journal are not cut. */
-#define DISPLAY_CAP (16ll * 1024 * 1024)
-
-static bool may_show(run_ctx *r, size_t n)
-{
-    if (!r->opt->progress.out) return false;
-    if (r->shown > DISPLAY_CAP) return false;
-    r->shown += (long long)n;
-    if (r->shown > DISPLAY_CAP) {
-        fprintf(r->opt->progress.out,
-                "\n[tactus] the procedure has shown more than %lld MiB; the rest of its output "
-                "is not shown (its result is not cut)\n",
-                DISPLAY_CAP >> 20);
-        fflush(r->opt->progress.out);
-        return false;
-    }
-    return true;
-}
-
-static void end_stream(run_ctx *r)
-{
-    if (r->streaming && r->opt->progress.out) fputc('\n', r->opt->progress.out);
-    r->streaming = false;
-}
-
-static void show_log(run_ctx *r, const cJSON *params)
-{
-    const sup_progress *p = &r->opt->progress;
-    const char *level = hl_json_str(params, "level");
-    const char *msg = hl_json_str(params, "message");
-    if (!level || !msg) return;
-    if (strcmp(level, "debug") == 0 && !p->verbose) return;
-    const cJSON *ctxv = cJSON_GetObjectItemCaseSensitive(params, "context");
-    if (!may_show(r, strlen(msg) + (cJSON_IsString(ctxv) ? strlen(ctxv->valuestring) : 64))) return;
-    end_stream(r);
-    if (strcmp(level, "print") == 0) {
-        show(p, "", "%s\n", msg, NULL);
-        return;
-    }
-    const char *color = strcmp(level, "error") == 0  ? "\033[31m"
-                        : strcmp(level, "warn") == 0 ? "\033[33m"
-                                                      : "\033[2m";
-    const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(params, "context");
-    char *ctx_text = ctx && !cJSON_IsNull(ctx) ? cJSON_PrintUnformatted(ctx) : NULL;
-    char line[64] = "";
-    const cJSON *ln = cJSON_GetObjectItemCaseSensitive(params, "line");
-    if (cJSON_IsNumber(ln)) snprintf(line, sizeof line, ":%d", ln->valueint);
-    if (p->out) {
-        char *tl = tx_term_text(level), *tm = tx_term_text(msg), *tc = tx_term_text(ctx_text ? ctx_text : "");
-        fprintf(p->out, "%s[%s%s] %s%s%s%s\n", p->color ? color : "", tl ? tl : "", line, tm ? tm : "",
-                ctx_text ? " " : "", tc ? tc : "", p->color ? "\033[0m" : "");
-        fflush(p->out);
-        tx_free(tl);
-        tx_free(tm);
-        tx_free(tc);
-    }
-    cJSON_free(ctx_text);
-}
-
-/* Deltas from the broker: shown to the user and forwarded to the runtime. */
-static void on_delta(void *ud, const cJSON *delta)
-{
-    run_ctx *r = ud;
-    const cJSON *text = cJSON_GetObjectItemCaseSensitive(delta, "text");
-    if (cJSON_IsString(text) && may_show(r, strlen(text->valuestring))) {
-        tx_fputs_term(text->valuestring, r->opt->progress.out);
-        fflush(r->opt->progress.out);
-        r->streaming = true;
-    }
 }
 
 /* Waits up to ms for the child to exit: its pid, or 0 when it still runs.
@@ -336,7 +233,7 @@ static void fail(sup_run_result *res, const char *message, const char *path)
 /* The run stops at a request: the message, at the request's line. */
 static void fail_at_request(run_ctx *r, sup_run_result *res, const cJSON *params, const char *message)
 {
-    end_stream(r);
+    sup_end_stream(r);
     fail(res, message, r->opt->path);
     const cJSON *line = cJSON_GetObjectItemCaseSensitive(params, "line");
     if (res->error && cJSON_IsNumber(line))
@@ -385,17 +282,13 @@ static bool handle_frame(run_ctx *r, br_broker *broker, cJSON *msg, sup_run_resu
     }
     if (!id) {
         if (strcmp(method, "log.emit") == 0) {
-            show_log(r, params);
+            sup_show_log(r, params);
         } else if (strcmp(method, "delta") == 0) {
-            on_delta(r, params); /* a remote broker's stream, shown as it comes */
+            sup_on_delta(r, params); /* a remote broker's stream, shown as it comes */
         } else if (strcmp(method, "stage.set") == 0) {
-            const char *stage = hl_json_str(params, "stage");
-            if (may_show(r, stage ? strlen(stage) : 0)) {
-                end_stream(r);
-                show(&r->opt->progress, "\033[36m", "stage: %s\n", stage, NULL);
-            }
+            sup_show_stage(r, hl_json_str(params, "stage"));
         } else if (strcmp(method, "run.finish") == 0) {
-            end_stream(r);
+            sup_end_stream(r);
             take_finish(res, params);
             *finished = true;
             return false;
@@ -424,30 +317,13 @@ static bool handle_frame(run_ctx *r, br_broker *broker, cJSON *msg, sup_run_resu
             return false;
         }
     }
-    if (strcmp(method, "tool.call") == 0) {
-        end_stream(r);
-        char *args = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(params, "args"));
-        size_t n = args ? strlen(args) : 0;
-        char line[TOOL_ARGS_SHOWN + 96];
-        if (n > TOOL_ARGS_SHOWN) {
-            /* A line per call, whatever the arguments weigh. */
-            size_t cut = TOOL_ARGS_SHOWN;
-            while (cut > 0 && ((unsigned char)args[cut] & 0xC0) == 0x80) cut--;
-            snprintf(line, sizeof line, "%.*s\xe2\x80\xa6 (%zu bytes; tactus show RUN --json has them all)",
-                     (int)cut, args, n);
-        } else {
-            snprintf(line, sizeof line, "%s", args ? args : "");
-        }
-        if (may_show(r, strlen(line)))
-            show(&r->opt->progress, "\033[35m", "-> %s %s\n", hl_json_str(params, "name"), line);
-        cJSON_free(args);
-    }
+    if (strcmp(method, "tool.call") == 0) sup_show_tool_call(r, params);
     char fail_msg[1024] = "";
     bool fatal = false;
     du_effects fx = {broker_perform, broker_replayed, broker_needs_approval, broker};
-    cJSON *reply = r->durable ? du_handle(r->durable, &fx, msg, on_delta, r, fail_msg, sizeof fail_msg,
+    cJSON *reply = r->durable ? du_handle(r->durable, &fx, msg, sup_on_delta, r, fail_msg, sizeof fail_msg,
                                           &fatal)
-                              : br_handle(broker, msg, on_delta, r);
+                              : br_handle(broker, msg, sup_on_delta, r);
     if (!reply) {
         fail(res, "out of memory in the broker", r->opt->path);
         return false;
@@ -657,7 +533,7 @@ tx_status sup_run(const sup_run_options *opt, sup_run_result *res)
             }
         }
     }
-    end_stream(&r);
+    sup_end_stream(&r);
     close_fd(&c.in);
     /* A runtime that finished exits by itself; give it up to a second, then
      * kill. */

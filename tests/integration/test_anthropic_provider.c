@@ -1,5 +1,5 @@
-/* Integration tests of the Anthropic provider (runtime/host/
- * th_provider_anthropic.c) and of anthropic/... through the broker, against
+/* Integration tests of the Anthropic provider (runtime/broker/providers/
+ * br_anthropic.c) and of anthropic/... through the broker, against
  * fake_anthropic.py: a loopback server speaking the Messages API's wire
  * format (named server-sent events, input_json_delta pieces, Anthropic
  * error bodies, 529 overloaded). */

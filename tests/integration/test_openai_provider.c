@@ -1,4 +1,4 @@
-/* Integration tests of the OpenAI provider (runtime/host/th_provider_openai.c)
+/* Integration tests of the OpenAI provider (runtime/broker/providers/br_openai.c)
  * and of llm.chat through the broker, against fake_openai.py: a loopback
  * server speaking the real Chat Completions wire format (server-sent events,
  * tool-call argument pieces, usage chunk, OpenAI error bodies).

@@ -1,6 +1,6 @@
 /*
  * fake_host.c - a test fixture that plays the host for tactus-runtime over
- * pipes (not the product host, which is runtime/host/).
+ * pipes (not the product host, which is runtime/supervisor/).
  *
  *   fake_host RUNTIME FILE.tac [--input JSON] [--limits JSON] [--llm JSON]...
  *             [--human JSON]... [--workspace DIR] [--log]

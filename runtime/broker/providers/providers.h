@@ -42,7 +42,7 @@ void br_openai_free(br_openai *p);
 cJSON *br_openai_chat(void *p, const cJSON *params, const char *model, const br_sink *sink,
                       br_error *err);
 
-/* anthropic/MODEL: the Anthropic Messages API (th_provider_anthropic.c). */
+/* anthropic/MODEL: the Anthropic Messages API (br_anthropic.c). */
 typedef struct br_anthropic br_anthropic;
 br_anthropic *br_anthropic_new(const cJSON *config);
 void br_anthropic_free(br_anthropic *p);

@@ -1,0 +1,36 @@
+/*
+ * sup_internal.h - what the files of runtime/supervisor/ share (not a
+ * public header): a run's state while it goes on, and the display.
+ */
+#ifndef TACTUS_SUP_INTERNAL_H
+#define TACTUS_SUP_INTERNAL_H
+
+#include "durable.h"
+#include "hostlib.h"
+#include "supervisor.h"
+
+typedef struct {
+    const sup_run_options *opt;
+    hl_child *c;
+    du_durable *durable; /* NULL when the run is not journaled */
+    bool streaming; /* a token stream is being printed: end it with a newline */
+    bool write_failed;
+    long long deadline_ms; /* CLOCK_MONOTONIC: the end of the run's --timeout, 0: none */
+    long long shown;       /* bytes of the procedure's text shown on the terminal */
+} run_ctx;
+
+/* ---- what the user sees (sup_show.c) ------------------------------------------------------ */
+
+/* Whether n more bytes of the procedure's text may be shown (the per-run
+ * cap; past it, one note and nothing more). */
+bool sup_may_show(run_ctx *r, size_t n);
+/* Ends a token stream being printed with a newline. */
+void sup_end_stream(run_ctx *r);
+/* A log.emit notification: print, or a log line with its level and context. */
+void sup_show_log(run_ctx *r, const cJSON *params);
+/* Deltas from the broker: tokens shown as they come. */
+void sup_on_delta(void *ud, const cJSON *delta);
+void sup_show_tool_call(run_ctx *r, const cJSON *params);
+void sup_show_stage(run_ctx *r, const char *stage);
+
+#endif
