@@ -23,15 +23,7 @@
 
 bool cf_user_dir(char *out, size_t cap)
 {
-    const char *xdg = getenv("XDG_CONFIG_HOME");
-    const char *home = getenv("HOME");
-    if (xdg && *xdg)
-        snprintf(out, cap, "%s/tactus", xdg);
-    else if (home && *home)
-        snprintf(out, cap, "%s/.config/tactus", home);
-    else
-        return false;
-    return true;
+    return hl_xdg_path("XDG_CONFIG_HOME", ".config", ".", "", out, cap);
 }
 
 static bool trust_file_path(char *out, size_t cap)

@@ -586,10 +586,5 @@ tx_status cf_dotenv_load(const char *path)
 
 void cf_default_broker_control(char *out, size_t cap)
 {
-    const char *xdg = getenv("XDG_RUNTIME_DIR");
-    const char *home = getenv("HOME");
-    if (xdg && *xdg)
-        snprintf(out, cap, "%s/tactus/broker.sock", xdg);
-    else
-        snprintf(out, cap, "%s/.local/state/tactus/broker.sock", home && *home ? home : "/tmp");
+    hl_xdg_path("XDG_RUNTIME_DIR", ".local/state", "/tmp", "broker.sock", out, cap);
 }

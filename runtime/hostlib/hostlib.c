@@ -8,6 +8,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,6 +65,23 @@ const char *hl_json_str(const cJSON *obj, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+bool hl_xdg_path(const char *var, const char *home_dir, const char *no_home, const char *rel,
+                 char *out, size_t cap)
+{
+    const char *xdg = getenv(var), *home = getenv("HOME");
+    const char *sep = rel && *rel ? "/" : "";
+    if (xdg && *xdg) {
+        snprintf(out, cap, "%s/tactus%s%s", xdg, sep, rel ? rel : "");
+        return true;
+    }
+    if (home && *home) {
+        snprintf(out, cap, "%s/%s/tactus%s%s", home, home_dir, sep, rel ? rel : "");
+        return true;
+    }
+    snprintf(out, cap, "%s/tactus%s%s", no_home, sep, rel ? rel : "");
+    return false;
 }
 
 bool hl_host_is_loopback(const char *host)

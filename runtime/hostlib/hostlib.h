@@ -58,6 +58,13 @@ long long hl_now_ms(void);
 void hl_new_run_id(char out[40]);
 /* obj[key] when it is a string, else NULL. */
 const char *hl_json_str(const cJSON *obj, const char *key);
+/* A file or folder of tactus in one of the user's XDG places:
+ * $VAR/tactus/REL when VAR (XDG_CONFIG_HOME, XDG_DATA_HOME,
+ * XDG_RUNTIME_DIR) is set, else $HOME/HOME_DIR/tactus/REL (HOME_DIR like
+ * ".config"), else NO_HOME/tactus/REL. REL may be "" for the folder itself.
+ * False when neither VAR nor HOME is set. */
+bool hl_xdg_path(const char *var, const char *home_dir, const char *no_home, const char *rel,
+                 char *out, size_t cap);
 /* 127/8, ::1 (also bracketed) or "localhost": where plain tcp:// may go. */
 bool hl_host_is_loopback(const char *host);
 

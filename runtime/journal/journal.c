@@ -57,12 +57,7 @@ void tj_default_path(char *out, size_t cap)
         snprintf(out, cap, "%s", store);
         return;
     }
-    const char *xdg = getenv("XDG_DATA_HOME");
-    const char *home = getenv("HOME");
-    if (xdg && *xdg)
-        snprintf(out, cap, "%s/tactus/journal.db", xdg);
-    else
-        snprintf(out, cap, "%s/.local/share/tactus/journal.db", home && *home ? home : ".");
+    hl_xdg_path("XDG_DATA_HOME", ".local/share", ".", "journal.db", out, cap);
 }
 
 /* mkdir -p of the folder holding `path`, private to the user. */
@@ -149,6 +144,37 @@ tx_status tj_step_done(tj_journal *j, tj_stmt *st, const char *what)
     tx_status s = rc == TJ_DONE ? TX_OK : tj_fail_db(j, what);
     db_finalize(st);
     return s;
+}
+
+/* How a listed column becomes a JSON field (rows_to_json). */
+typedef enum { COL_TEXT, COL_INT, COL_JSON } col_kind;
+typedef struct {
+    const char *name;
+    col_kind kind;
+} col;
+
+/* Steps `st` to its end: one object per row, the columns named by `cols`
+ * in the SELECT's order, appended to `out`; finalizes. The listings of
+ * `tactus runs` and `tactus show` are all this. */
+static tx_status rows_to_json(tj_journal *j, tj_stmt *st, const col *cols, size_t n, cJSON *out,
+                              const char *what)
+{
+    tj_step rc;
+    while ((rc = db_step(st)) == TJ_ROW) {
+        cJSON *o = cJSON_CreateObject();
+        for (size_t i = 0; i < n; i++) {
+            int c = (int)i;
+            if (cols[i].kind == COL_INT)
+                cJSON_AddNumberToObject(o, cols[i].name, (double)db_column_int(st, c));
+            else if (cols[i].kind == COL_JSON)
+                cJSON_AddItemToObject(o, cols[i].name, column_json(st, c));
+            else
+                cJSON_AddStringToObject(o, cols[i].name, db_column_text(st, c) ? db_column_text(st, c) : "");
+        }
+        cJSON_AddItemToArray(out, o);
+    }
+    db_finalize(st);
+    return rc == TJ_DONE ? TX_OK : tj_fail_db(j, what);
 }
 
 /* ---- runs ------------------------------------------------------------------------------------------- */
@@ -247,18 +273,9 @@ tx_status tj_run_list(tj_journal *j, const char *tenant, const char *status, cJS
     db_bind_text(st, 1, tenant);
     db_bind_text(st, 2, status);
     db_bind_text(st, 3, status);
-    int rc;
-    while ((rc = db_step(st)) == TJ_ROW) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "run_id", db_column_text(st, 0));
-        cJSON_AddStringToObject(o, "status", db_column_text(st, 1));
-        cJSON_AddStringToObject(o, "procedure", db_column_text(st, 2));
-        cJSON_AddNumberToObject(o, "created_ms", (double)db_column_int(st, 3));
-        cJSON_AddNumberToObject(o, "updated_ms", (double)db_column_int(st, 4));
-        cJSON_AddItemToArray(*out, o);
-    }
-    db_finalize(st);
-    return rc == TJ_DONE ? TX_OK : tj_fail_db(j, "list runs");
+    static const col cols[] = {{"run_id", COL_TEXT}, {"status", COL_TEXT}, {"procedure", COL_TEXT},
+                               {"created_ms", COL_INT}, {"updated_ms", COL_INT}};
+    return rows_to_json(j, st, cols, sizeof cols / sizeof cols[0], *out, "list runs");
 }
 
 /* ---- effects ---------------------------------------------------------------------------------------- */
@@ -369,20 +386,10 @@ tx_status tj_effect_list(tj_journal *j, const char *run_id, cJSON **out)
                            "created_ms FROM effects WHERE run_id = ? ORDER BY position")))
         return tj_fail_db(j, "list effects");
     db_bind_text(st, 1, run_id);
-    int rc;
-    while ((rc = db_step(st)) == TJ_ROW) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "position", (double)db_column_int(st, 0));
-        cJSON_AddStringToObject(o, "kind", db_column_text(st, 1));
-        cJSON_AddStringToObject(o, "fingerprint", db_column_text(st, 2));
-        cJSON_AddItemToObject(o, "request", column_json(st, 3));
-        cJSON_AddItemToObject(o, "result", column_json(st, 4));
-        cJSON_AddNumberToObject(o, "duration_ms", (double)db_column_int(st, 5));
-        cJSON_AddNumberToObject(o, "created_ms", (double)db_column_int(st, 6));
-        cJSON_AddItemToArray(*out, o);
-    }
-    db_finalize(st);
-    return rc == TJ_DONE ? TX_OK : tj_fail_db(j, "list effects");
+    static const col cols[] = {{"position", COL_INT},  {"kind", COL_TEXT},        {"fingerprint", COL_TEXT},
+                               {"request", COL_JSON},  {"result", COL_JSON},      {"duration_ms", COL_INT},
+                               {"created_ms", COL_INT}};
+    return rows_to_json(j, st, cols, sizeof cols / sizeof cols[0], *out, "list effects");
 }
 
 /* ---- human requests ----------------------------------------------------------------------------- */
@@ -573,15 +580,7 @@ tx_status tj_run_notes(tj_journal *j, const char *run_id, cJSON **out)
                            "ORDER BY seq")))
         return tj_fail_db(j, "list notes");
     db_bind_text(st, 1, run_id);
-    int rc;
-    while ((rc = db_step(st)) == TJ_ROW) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "seq", (double)db_column_int(st, 0));
-        cJSON_AddStringToObject(o, "kind", db_column_text(st, 1));
-        cJSON_AddItemToObject(o, "detail", column_json(st, 2));
-        cJSON_AddNumberToObject(o, "created_ms", (double)db_column_int(st, 3));
-        cJSON_AddItemToArray(*out, o);
-    }
-    db_finalize(st);
-    return rc == TJ_DONE ? TX_OK : tj_fail_db(j, "list notes");
+    static const col cols[] = {{"seq", COL_INT}, {"kind", COL_TEXT}, {"detail", COL_JSON},
+                               {"created_ms", COL_INT}};
+    return rows_to_json(j, st, cols, sizeof cols / sizeof cols[0], *out, "list notes");
 }

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 
+#include "hostlib.h"
 #include "journal.h"
 #include "tj_backend.h"
 

@@ -21,12 +21,7 @@
 
 void tj_key_path(char *out, size_t cap)
 {
-    const char *xdg = getenv("XDG_DATA_HOME");
-    const char *home = getenv("HOME");
-    if (xdg && *xdg)
-        snprintf(out, cap, "%s/tactus/journal.key", xdg);
-    else
-        snprintf(out, cap, "%s/.local/share/tactus/journal.key", home && *home ? home : ".");
+    hl_xdg_path("XDG_DATA_HOME", ".local/share", ".", "journal.key", out, cap);
 }
 
 /* Reads the existing key at `path`, refusing one that someone else could

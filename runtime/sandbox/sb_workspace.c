@@ -154,14 +154,8 @@ tx_status sb_check_workspace(const char *workspace, const char *const *also, cha
     if (cf_user_dir(host[n], sizeof host[n])) what[n++] = "configuration";
     snprintf(host[n], sizeof host[n], "/etc/tactus");
     what[n++] = "system configuration";
-    const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
-    if (xdg && *xdg) {
-        snprintf(host[n], sizeof host[n], "%s/tactus", xdg);
+    if (hl_xdg_path("XDG_DATA_HOME", ".local/share", ".", "", host[n], sizeof host[n]))
         what[n++] = "journal and its key";
-    } else if (home && *home) {
-        snprintf(host[n], sizeof host[n], "%s/.local/share/tactus", home);
-        what[n++] = "journal and its key";
-    }
     for (size_t i = 0; also && also[i] && n < 6; i++) {
         snprintf(host[n], sizeof host[n], "%s", also[i]);
         what[n++] = "journal";
