@@ -23,10 +23,13 @@ typedef struct {
     sqlite3 *db;
 } sq_stmt;
 
+/* Per connection: a commit is on disk when it returns; references hold. */
+static const char connection_pragmas[] = "PRAGMA synchronous=FULL;"
+                                         "PRAGMA foreign_keys=ON;";
+
+/* Once per file (journal_mode=WAL stays with the file). */
 static const char schema[] =
     "PRAGMA journal_mode=WAL;"
-    "PRAGMA synchronous=FULL;"
-    "PRAGMA foreign_keys=ON;"
     "CREATE TABLE IF NOT EXISTS runs ("
     "  id TEXT PRIMARY KEY, tenant TEXT NOT NULL, procedure_path TEXT NOT NULL,"
     "  source_sha256 TEXT NOT NULL, source TEXT NOT NULL, inputs TEXT NOT NULL,"
@@ -61,17 +64,26 @@ static const char migration_1[] = "ALTER TABLE runs ADD COLUMN mac TEXT;"
                                   "ALTER TABLE human_requests ADD COLUMN mac TEXT;"
                                   "PRAGMA user_version = 1;";
 
-/* Brings the schema to the current version, once, under a write lock. */
-static int migrate(sqlite3 *db, char **msg)
+#define SCHEMA_VERSION 1
+
+/* PRAGMA user_version: 0 for a new file. */
+static int schema_version(sqlite3 *db)
 {
-    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, msg);
-    if (rc != SQLITE_OK) return rc;
     sqlite3_stmt *st;
     int version = 0;
     if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
         if (sqlite3_step(st) == SQLITE_ROW) version = sqlite3_column_int(st, 0);
         sqlite3_finalize(st);
     }
+    return version;
+}
+
+/* Brings the schema to the current version, once, under a write lock. */
+static int migrate(sqlite3 *db, char **msg)
+{
+    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, msg);
+    if (rc != SQLITE_OK) return rc;
+    int version = schema_version(db);
     if (version < 1) rc = sqlite3_exec(db, migration_1, NULL, NULL, msg);
     sqlite3_exec(db, rc == SQLITE_OK ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
     return rc;
@@ -93,14 +105,22 @@ static tx_status sq_open(const char *path, tj_db **out, char *err, size_t errlen
     int rc = sqlite3_open_v2(path, &d->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc == SQLITE_OK) {
-        sqlite3_busy_timeout(d->db, 5000); /* several tactus processes may share one store */
+        /* Several tactus processes may share one store (a hundred runs at
+         * once through one broker): a writer waits its turn. */
+        sqlite3_busy_timeout(d->db, 30000);
         /* Commits are durable in the WAL already; folding the WAL into the
          * database at every close was one more fsync per command. SQLite
          * still checkpoints as the WAL grows. */
         sqlite3_db_config(d->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)NULL);
         char *msg = NULL;
-        rc = sqlite3_exec(d->db, schema, NULL, NULL, &msg);
-        if (rc == SQLITE_OK) rc = migrate(d->db, &msg);
+        rc = sqlite3_exec(d->db, connection_pragmas, NULL, NULL, &msg);
+        /* A store already at the current version needs no lock at all to
+         * open: many processes opening it at once do not queue for the
+         * schema's write lock. */
+        if (rc == SQLITE_OK && schema_version(d->db) < SCHEMA_VERSION) {
+            rc = sqlite3_exec(d->db, schema, NULL, NULL, &msg);
+            if (rc == SQLITE_OK) rc = migrate(d->db, &msg);
+        }
         if (rc != SQLITE_OK) {
             snprintf(err, errlen, "%s: cannot set up the journal: %s", path, msg ? msg : "?");
             sqlite3_free(msg);
