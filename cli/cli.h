@@ -93,7 +93,15 @@ typedef struct {
     bool remote;         /* a remote broker (sandbox.broker_transport tcp|tls) */
     sb_remote broker;
     char store[4096];    /* the journal's file, "" for none: no workspace may hold it */
+    sb_pool *pool;       /* test/eval in Docker: a worker's container serves many runs */
+    char pool_exe[4096]; /* tactus-pool, beside tactus */
 } cli_launcher;
+
+/* test and eval: from now on, runs of the launcher share worker containers
+ * (a no-op without Docker or with a remote broker). Freed by
+ * cli_launcher_close. */
+void cli_launcher_pool(cli_launcher *l);
+void cli_launcher_close(cli_launcher *l);
 
 /* Decides how runs start: Docker unless no_sandbox or sandbox.enabled:
  * false (then prints the security warning unless quiet). With Docker,

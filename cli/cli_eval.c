@@ -85,6 +85,7 @@ int cli_eval(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     cli_inputs in;
+    cli_launcher launcher = {0};
     ev_suite *suite = ev_suite_new();
     FILE *out = NULL;
     int rc = cli_inputs_load(&in, argc - optind, argv + optind, "tactus eval");
@@ -114,14 +115,15 @@ int cli_eval(int argc, char **argv)
         rc = CLI_EXIT_FAILED;
         goto done;
     }
-    cli_launcher launcher = {0};
     int prc = cli_launcher_prepare(&launcher, "tactus eval", first_config, no_sandbox, json);
     if (prc != CLI_EXIT_OK) {
         rc = prc;
         goto done;
     }
+    cli_launcher_pool(&launcher);
     o.launch = cli_launcher_for_runs;
     o.launch_ud = &launcher;
+    o.pool = launcher.pool;
     out = output ? fopen(output, "w") : stdout;
     if (!out) {
         cli_error("tactus eval: cannot write %s: %s\n", output, strerror(errno));
@@ -138,6 +140,7 @@ done:
         cli_error("tactus eval: cannot write %s: %s\n", output, strerror(errno));
         rc = CLI_EXIT_USAGE;
     }
+    cli_launcher_close(&launcher);
     ev_suite_free(suite);
     cli_inputs_free(&in);
     return rc;

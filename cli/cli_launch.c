@@ -79,7 +79,31 @@ tx_status cli_launcher_make(const cli_launcher *l, const cJSON *config, const ch
     if (l->remote)
         return sb_launch_docker_remote(config, l->image, workspace, run_id, &l->broker, out, warn, err, cap);
     if (!l->sandbox) return sb_launch_plain(l->runtime, workspace, out);
+    if (l->pool) {
+        char name[64];
+        snprintf(name, sizeof name, "pool-%s", run_id);
+        return sb_launch_docker_pooled(config, l->image, workspace, name, l->pool_exe, out, warn,
+                                       err, cap);
+    }
     return sb_launch_docker(config, l->image, workspace, run_id, out, warn, err, cap);
+}
+
+void cli_launcher_pool(cli_launcher *l)
+{
+    if (!l->sandbox || l->remote || l->pool) return;
+    /* tactus-pool lives beside tactus-runtime. */
+    snprintf(l->pool_exe, sizeof l->pool_exe, "%s", l->runtime);
+    char *slash = strrchr(l->pool_exe, '/');
+    if (!slash) return;
+    snprintf(slash + 1, sizeof l->pool_exe - (size_t)(slash + 1 - l->pool_exe), "tactus-pool");
+    if (access(l->pool_exe, X_OK) != 0) return; /* then one container per run, as before */
+    l->pool = sb_pool_new();
+}
+
+void cli_launcher_close(cli_launcher *l)
+{
+    sb_pool_free(l->pool);
+    l->pool = NULL;
 }
 
 bool cli_workspace_of(const char *path, char *out, size_t cap)

@@ -19,14 +19,15 @@
 static const char sandbox_usage[] =
     "usage: tactus sandbox status [--json]\n"
     "       tactus sandbox rebuild [--force]\n"
-    "       tactus sandbox doctor [--json] [FILE|DIR]\n"
+    "       tactus sandbox doctor [--json] [--pooled] [FILE|DIR]\n"
     "\n"
     "status   whether Docker answers (and why not), which sandbox image is present,\n"
     "         and whether it matches this tactus-runtime\n"
     "rebuild  build the image FROM scratch: tactus-runtime and the shared objects it\n"
     "         loads, nothing else (skipped when current, unless --force)\n"
     "doctor   run a probe inside the real container configuration of FILE (or of a\n"
-    "         procedure in DIR; default: the current folder) and report each check\n"
+    "         procedure in DIR; default: the current folder) and report each check;\n"
+    "         --pooled: the container tactus test and eval workers share\n"
     "\n"
     "exit status: 0 ok, 1 a check failed or the build failed, 2 usage error,\n"
     "4 Docker unavailable.\n";
@@ -133,7 +134,7 @@ static bool doctor_target(const char *arg, char *dir, char *cfg_path)
     return true;
 }
 
-static int cmd_doctor(bool json, const char *target, const char *const *probe_args)
+static int cmd_doctor(bool json, const char *target, const char *const *probe_args, bool pooled)
 {
     char reason[256], runtime[PATH_MAX], probe[PATH_MAX], image[256], detail[512], err[1024];
     char dir[PATH_MAX + 8], cfg_path[PATH_MAX + 8];
@@ -162,7 +163,7 @@ static int cmd_doctor(bool json, const char *target, const char *const *probe_ar
         return CLI_EXIT_FAILED;
     }
     sb_doctor_result r;
-    if (sb_doctor(config, image, dir, probe, probe_args, &r, stderr, err, sizeof err) != TX_OK) {
+    if (sb_doctor(config, image, dir, probe, probe_args, pooled, &r, stderr, err, sizeof err) != TX_OK) {
         cli_error("tactus sandbox doctor: sandbox configuration error: %s\n", err);
         cJSON_Delete(config);
         return CLI_EXIT_USAGE;
@@ -212,7 +213,7 @@ int cli_sandbox(int argc, char **argv)
         return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
     }
     const char *sub = argv[1];
-    bool json = false, force = false;
+    bool json = false, force = false, pooled = false;
     const char *target = NULL;
     const char *const *probe_args = NULL;
     for (int i = 2; i < argc; i++) {
@@ -220,6 +221,8 @@ int cli_sandbox(int argc, char **argv)
             json = true;
         } else if (strcmp(argv[i], "--force") == 0 || strcmp(argv[i], "-f") == 0) {
             force = true;
+        } else if (strcmp(argv[i], "--pooled") == 0 && strcmp(sub, "doctor") == 0) {
+            pooled = true;
         } else if (strcmp(argv[i], "--probe") == 0 && strcmp(sub, "doctor") == 0 && i + 1 < argc) {
             /* For the OS-level escape tests: run a probe mode instead of the report. */
             probe_args = (const char *const *)&argv[i + 1];
@@ -236,7 +239,7 @@ int cli_sandbox(int argc, char **argv)
     }
     if (strcmp(sub, "status") == 0) return cmd_status(json);
     if (strcmp(sub, "rebuild") == 0) return cmd_rebuild(force);
-    if (strcmp(sub, "doctor") == 0) return cmd_doctor(json, target, probe_args);
+    if (strcmp(sub, "doctor") == 0) return cmd_doctor(json, target, probe_args, pooled);
     cli_error("tactus sandbox: unknown subcommand '%s'\n\n%s", sub, sandbox_usage);
     return CLI_EXIT_USAGE;
 }

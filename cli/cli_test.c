@@ -119,6 +119,7 @@ int cli_test(int argc, char **argv)
     }
 
     cli_inputs in;
+    cli_launcher launcher = {0};
     sp_suite *suite = NULL;
     FILE *out = NULL;
     int rc = cli_inputs_load(&in, argc - optind, argv + optind, "tactus test");
@@ -136,7 +137,6 @@ int cli_test(int argc, char **argv)
                     in.paths.paths[i]);
     }
 
-    cli_launcher launcher = {0};
     const cJSON *first_config = NULL;
     for (size_t i = 0; i < in.paths.len && !first_config; i++)
         if (in.files[i].f->specs) first_config = in.files[i].config;
@@ -148,8 +148,10 @@ int cli_test(int argc, char **argv)
             goto done;
         }
     }
+    cli_launcher_pool(&launcher);
     o.launch = cli_launcher_for_runs;
     o.launch_ud = &launcher;
+    o.pool = launcher.pool;
     for (size_t i = 0; i < in.paths.len; i++) {
         if (!in.files[i].f->specs) continue;
         char workspace[PATH_MAX];
@@ -188,6 +190,7 @@ done:
         cli_error("tactus test: cannot write %s: %s\n", output, strerror(errno));
         rc = CLI_EXIT_USAGE;
     }
+    cli_launcher_close(&launcher);
     sp_suite_free(suite);
     cli_inputs_free(&in);
     return rc;

@@ -438,6 +438,7 @@ static void run_one(const ev_options *o, ev_eval *ev, size_t ci, int run)
         .limits = o->limits,
         .launch = o->launch,
         .launch_ud = o->launch_ud,
+        .pool = o->pool,
     };
     sup_run_result res;
     sp_run_procedure(&rq, &res);

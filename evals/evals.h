@@ -27,6 +27,7 @@ typedef struct {
     sup_limits limits;
     sp_launch_fn launch;
     void *launch_ud;
+    sb_pool *pool; /* containers serving many runs, or NULL (see sp_options) */
 } ev_options;
 
 typedef struct ev_suite ev_suite;

@@ -36,6 +36,7 @@ MODULES = {
     "runtime/vm": "vm.h",
     "runtime/probe": None,
     "runtime/connect": None,
+    "runtime/pool": None,
     "runtime/hostlib": "hostlib.h",
     "runtime/config": "config.h",
     "runtime/broker": "broker.h",
@@ -45,7 +46,7 @@ MODULES = {
     "runtime/serve": "serve.h",
     "runtime/supervisor": "supervisor.h",
 }
-UNTRUSTED = {"runtime/vm", "runtime/probe"}
+UNTRUSTED = {"runtime/vm", "runtime/probe", "runtime/pool"}
 UNTRUSTED_MAY_USE = {"base", "runtime/proto"}
 TRUSTED_RUNTIME = {"runtime/hostlib", "runtime/config", "runtime/broker", "runtime/sandbox",
                    "runtime/durable", "runtime/journal", "runtime/serve", "runtime/supervisor"}

@@ -284,10 +284,17 @@ void sp_run_procedure(const sp_run_request *rq, sup_run_result *res)
         .quiet_signals = true,
         .limits = rq->limits,
     };
+    sb_pooled pooled = {0};
+    if (ls == TX_OK && rq->pool && launch.scratch[0]) {
+        /* A worker's container serves this run (one fresh runtime process). */
+        ls = sb_pool_take(rq->pool, &launch, &pooled, err, sizeof err);
+        if (ls == TX_OK) ro.pooled = &pooled;
+    }
     if (ls != TX_OK)
         failed_run(res, err[0] ? err : "cannot prepare the sandbox");
     else if (sup_run(&ro, res) != TX_OK)
         failed_run(res, "cannot start tactus-runtime");
+    if (ro.pooled) sb_pool_give(rq->pool, &pooled, res->reusable);
     sb_launch_free(&launch);
     cJSON_Delete(mocks);
 }
@@ -423,6 +430,7 @@ static void run_case(const sp_options *o, sp_case *c, int run)
             .limits = o->limits,
             .launch = o->launch,
             .launch_ud = o->launch_ud,
+            .pool = o->pool,
         };
         sp_run_procedure(&rq, &res);
         have_run = true;

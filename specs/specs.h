@@ -49,6 +49,7 @@ typedef struct {
     sup_limits limits;
     sp_launch_fn launch;
     void *launch_ud;
+    sb_pool *pool; /* containers serving many runs (pooled plans), or NULL */
 } sp_options;
 
 typedef struct sp_suite sp_suite;
@@ -84,6 +85,7 @@ typedef struct {
     sup_limits limits;
     sp_launch_fn launch;
     void *launch_ud;
+    sb_pool *pool; /* when the plan is pooled (its scratch set): the container comes from here */
 } sp_run_request;
 
 /* Always fills res (a failure to start is a failed run with a message). */

@@ -35,6 +35,7 @@ typedef struct {
     char workspace[4096]; /* the workspace as the runtime sees it */
     char container[64];   /* Docker container name, "" for the plain backend */
     char memory[32];      /* the container's memory limit, for messages */
+    char scratch[64];     /* where a pooled run writes (start.scratch), "" for the workspace */
 } sb_launch;
 
 /* A remote broker (sandbox.broker_transport: tcp|tls): where tactus-connect
@@ -82,8 +83,8 @@ tx_status sb_launch_docker_remote(const cJSON *config, const char *image, const 
  * OS-level escape tests, which must see exactly what a run sees. */
 tx_status sb_launch_docker_probe(const cJSON *config, const char *image, const char *proc_dir,
                                  const char *run_id, const char *probe_exe,
-                                 const char *const *args, sb_launch *l, FILE *warn, char *err,
-                                 size_t errlen);
+                                 const char *const *args, bool pooled, sb_launch *l, FILE *warn,
+                                 char *err, size_t errlen);
 /* Runs a launch plan to completion (no protocol): stdout and stderr are
  * captured (capped), the container is stopped after timeout_ms. Returns the
  * exit status, -1 on timeout. */
@@ -104,6 +105,46 @@ sb_image_status sb_image_state(const char *image, const char *runtime_exe, char 
  * tactus.runtime_sha256. */
 tx_status sb_build_image(const char *image, const char *runtime_exe, const char *probe_exe,
                                  FILE *log, char *err, size_t errlen);
+
+/* ---- pooled containers (sb_pool.c) ---------------------------------------------------------
+ * `tactus test` and `tactus eval` make many short runs of one project: one
+ * container per worker serves them all, each run a fresh tactus-runtime
+ * process inside it (started by tactus-pool, runtime/pool/pool.c), with
+ * the same limits and flags as a run's own container. The project folder
+ * is read-only there and each run writes to a scratch tmpfs wiped after
+ * it, so no run sees another's files; a run that does not end cleanly
+ * retires its container. Files of different projects never share one (a
+ * container serves plans equal to the one it was started with). */
+
+#define SB_SCRATCH "/scratch"
+
+/* The plan of a pooled container: sb_launch_docker's, with the workspace
+ * read-only, a scratch tmpfs (sized by sandbox.workspace_quota) at
+ * SB_SCRATCH, and tactus-pool (`pool_exe`, static, mounted read-only at
+ * /pool) serving tactus-runtime; named `name`. */
+tx_status sb_launch_docker_pooled(const cJSON *config, const char *image, const char *proc_dir,
+                                  const char *name, const char *pool_exe, sb_launch *l, FILE *warn,
+                                  char *err, size_t errlen);
+
+typedef struct sb_pool sb_pool;
+
+/* A run's way into a pooled container. */
+typedef struct {
+    hl_child io;         /* the container's stdin, stdout, stderr (not to be closed) */
+    char container[64];  /* for sb_launch_stop-like kills */
+    void *slot;          /* the pool's */
+} sb_pooled;
+
+/* Thread-safe; sb_pool_free stops every container it started. */
+sb_pool *sb_pool_new(void);
+void sb_pool_free(sb_pool *p);
+/* An idle container started from a plan equal to `plan` (names aside), or
+ * a new one started now. TX_EIO with a message when docker cannot start it. */
+tx_status sb_pool_take(sb_pool *p, const sb_launch *plan, sb_pooled *r, char *err, size_t cap);
+/* Gives a container back after a run: kept for the next run when
+ * `reusable` (the run finished and the server reported its exit), else
+ * killed and removed. */
+void sb_pool_give(sb_pool *p, sb_pooled *r, bool reusable);
 
 /* ---- the workspace (sb_workspace.c) ------------------------------------------------------ */
 
@@ -137,9 +178,11 @@ typedef struct {
  * secrets, root_filesystem, scratch_space, host_files, capabilities, user,
  * no_new_privileges, seccomp, pids, memory, kernel) for the configured OCI
  * runtime. With `probe_args`, the probe runs that mode instead (the escape
- * tests). TX_EINVAL with a message when the configuration cannot run. */
+ * tests). `pooled`: in the container of sb_launch_docker_pooled (the
+ * workspace read-only, the scratch tmpfs). TX_EINVAL with a message when
+ * the configuration cannot run. */
 tx_status sb_doctor(const cJSON *config, const char *image, const char *dir,
-                            const char *probe_exe, const char *const *probe_args,
+                            const char *probe_exe, const char *const *probe_args, bool pooled,
                             sb_doctor_result *r, FILE *warn, char *err, size_t errlen);
 void sb_doctor_result_free(sb_doctor_result *r);
 

@@ -247,9 +247,11 @@ static bool docker_has_runtime(const char *name)
 static tx_status launch_docker(const cJSON *config, const char *image, const char *proc_dir,
                                const char *run_id, const char *probe_exe,
                                const char *const *probe_args, const sb_remote *remote,
-                               sb_launch *l, FILE *warn, char *err, size_t errlen)
+                               const char *pool_exe, sb_launch *l, FILE *warn, char *err,
+                               size_t errlen)
 {
     memset(l, 0, sizeof *l);
+    bool pooled = pool_exe != NULL;
     const cJSON *sb = cf_get(config, "sandbox");
     const char *network = hl_json_str(sb, "network");
     if (!network) network = "none";
@@ -346,7 +348,10 @@ static tx_status launch_docker(const cJSON *config, const char *image, const cha
     PUSH("--log-driver=none");
     const cJSON *mount = cJSON_GetObjectItemCaseSensitive(sb, "mount_current_dir");
     if (!cJSON_IsFalse(mount)) {
-        PUSHF("--volume=%s:/workspace:rw%s", proc_dir, NULL);
+        /* A pooled container serves many runs: none may leave files for
+         * the next, so the folder is read-only and each run writes to the
+         * scratch tmpfs below, wiped between runs (vm_serve.c). */
+        PUSHF("--volume=%s:/workspace:%s", proc_dir, pooled ? "ro" : "rw");
         /* Layered over it: what the host reads is read-only, .env* invisible. */
         int count = 0;
         if (st == TX_OK) st = sb_protect_tree(l, proc_dir, "/workspace", 0, &count, err, errlen);
@@ -392,8 +397,25 @@ static tx_status launch_docker(const cJSON *config, const char *image, const cha
         PUSH("--add-host=host.docker.internal:host-gateway");
         PUSH("--entrypoint=/connect");
     }
+    if (pooled) {
+        /* tactus-pool serves the runs; doctor puts its probe there instead
+         * (the same container, seen from inside). */
+        if (!probe_exe) {
+            PUSHF("--volume=%s:/pool:ro%s", pool_exe, NULL);
+            PUSH("--entrypoint=/pool");
+        }
+        char scratch[128];
+        snprintf(scratch, sizeof scratch, "--tmpfs=%s:rw,noexec,nosuid,nodev,size=%.0f,mode=1777",
+                 SB_SCRATCH, sb_workspace_quota(config) > 0 ? sb_workspace_quota(config) : 268435456.0);
+        PUSH(scratch);
+        snprintf(l->scratch, sizeof l->scratch, "%s", SB_SCRATCH);
+    }
     PUSH(image);
     for (size_t i = 0; probe_args && probe_args[i]; i++) PUSH(probe_args[i]);
+    if (pooled && !probe_exe) {
+        PUSH(SB_SCRATCH);
+        PUSH("/usr/local/bin/tactus-runtime");
+    }
     if (remote) {
         PUSH(remote->endpoint);
         if (remote->ca[0]) {
@@ -418,21 +440,29 @@ static tx_status launch_docker(const cJSON *config, const char *image, const cha
 tx_status sb_launch_docker(const cJSON *config, const char *image, const char *proc_dir,
                            const char *run_id, sb_launch *l, FILE *warn, char *err, size_t errlen)
 {
-    return launch_docker(config, image, proc_dir, run_id, NULL, NULL, NULL, l, warn, err, errlen);
+    return launch_docker(config, image, proc_dir, run_id, NULL, NULL, NULL, NULL, l, warn, err, errlen);
 }
 
 tx_status sb_launch_docker_remote(const cJSON *config, const char *image, const char *proc_dir,
                                   const char *run_id, const sb_remote *r, sb_launch *l, FILE *warn,
                                   char *err, size_t errlen)
 {
-    return launch_docker(config, image, proc_dir, run_id, NULL, NULL, r, l, warn, err, errlen);
+    return launch_docker(config, image, proc_dir, run_id, NULL, NULL, r, NULL, l, warn, err, errlen);
 }
 
 tx_status sb_launch_docker_probe(const cJSON *config, const char *image, const char *proc_dir,
                                  const char *run_id, const char *probe_exe,
-                                 const char *const *args, sb_launch *l, FILE *warn, char *err,
-                                 size_t errlen)
+                                 const char *const *args, bool pooled, sb_launch *l, FILE *warn,
+                                 char *err, size_t errlen)
 {
-    return launch_docker(config, image, proc_dir, run_id, probe_exe, args, NULL, l, warn, err, errlen);
+    return launch_docker(config, image, proc_dir, run_id, probe_exe, args, NULL, pooled ? "" : NULL,
+                         l, warn, err, errlen);
 }
 
+tx_status sb_launch_docker_pooled(const cJSON *config, const char *image, const char *proc_dir,
+                                  const char *name, const char *pool_exe, sb_launch *l, FILE *warn,
+                                  char *err, size_t errlen)
+{
+    return launch_docker(config, image, proc_dir, name, NULL, NULL, NULL, pool_exe, l, warn, err,
+                         errlen);
+}

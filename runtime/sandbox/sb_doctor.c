@@ -106,7 +106,7 @@ static void remove_container(const char *container)
 }
 
 tx_status sb_doctor(const cJSON *config, const char *image, const char *dir,
-                            const char *probe_exe, const char *const *probe_args,
+                            const char *probe_exe, const char *const *probe_args, bool pooled,
                             sb_doctor_result *r, FILE *warn, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
@@ -117,7 +117,7 @@ tx_status sb_doctor(const cJSON *config, const char *image, const char *dir,
     hl_new_run_id(run_id);
     sb_launch l;
     if (sb_launch_docker_probe(config, image, dir, run_id, probe_exe, probe_args ? probe_args : report,
-                               &l, warn, err, errlen) != TX_OK)
+                               pooled, &l, warn, err, errlen) != TX_OK)
         return TX_EINVAL;
     snprintf(r->memory, sizeof r->memory, "%s", l.memory);
     const char *oci = hl_json_str(cf_get(config, "sandbox"), "runtime");

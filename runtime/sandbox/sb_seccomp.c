@@ -37,7 +37,7 @@ static const char *const seccomp_base[] = {
     "sysinfo", "sched_getaffinity", "sched_yield", "execve", "poll", "ppoll", "select",
     "pselect6", "pipe2", "unlink", "unlinkat", "rename", "renameat", "renameat2", "link",
     "linkat", "kill", "tgkill", "tkill", "wait4", "waitid", "capget", "getcwd", "umask",
-    "fsync", "fdatasync", "ftruncate", "epoll_create1", "epoll_ctl", "epoll_pwait",
+    "fsync", "fdatasync", "ftruncate", "mkdir", "mkdirat", "epoll_create1", "epoll_ctl", "epoll_pwait",
     "epoll_wait", "fstatfs", "statfs", "fchdir", "chdir", "prctl", NULL};
 static const char *const seccomp_net[] = {"connect", "setsockopt", "getsockopt", "getsockname",
                                           "getpeername", "sendto", "recvfrom", "sendmsg",

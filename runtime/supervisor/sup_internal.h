@@ -17,6 +17,8 @@ typedef struct {
     bool write_failed;
     long long deadline_ms; /* CLOCK_MONOTONIC: the end of the run's --timeout, 0: none */
     long long shown;       /* bytes of the procedure's text shown on the terminal */
+    bool exited;           /* pooled: the server's run.exit came (exit_status holds it) */
+    int exit_status;       /* in waitpid's encoding */
 } run_ctx;
 
 /* ---- what the user sees (sup_show.c) ------------------------------------------------------ */

@@ -117,11 +117,12 @@ static long long journal_byte_cap(const cJSON *config)
     return (long long)(cJSON_IsNumber(v) && v->valuedouble > 0 ? v->valuedouble : JOURNAL_BYTES_DEFAULT);
 }
 
-/* Writes a reply to the runtime without ever blocking past the run's
+/* Writes a frame to the runtime without ever blocking past the run's
  * deadline (plus the 2 s the host gives a runtime to stop): a runtime that
- * stops reading its stdin must not hang the host in write(). TX_ELIMIT
- * when the time ran out. */
-static tx_status write_reply(run_ctx *r, const cJSON *reply)
+ * stops reading its stdin must not hang the host in write(). TX_ELIMIT for
+ * a frame over the cap, TX_EINVAL when the time ran out, TX_EIO when the
+ * runtime is gone. */
+static tx_status write_frame_until(run_ctx *r, const cJSON *reply)
 {
     tx_buf b;
     tx_buf_init(&b, TP_MAX_FRAME + 4);
@@ -142,16 +143,59 @@ static tx_status write_reply(run_ctx *r, const cJSON *reply)
         if (r->deadline_ms) {
             long long left = r->deadline_ms + 2000 - hl_now_ms();
             if (left <= 0) {
-                st = TX_ELIMIT;
+                st = TX_EINVAL;
                 break;
             }
             wait = left > INT_MAX ? INT_MAX : (int)left;
         }
         struct pollfd p = {r->c->in, POLLOUT, 0};
-        if (poll(&p, 1, wait) == 0) st = TX_ELIMIT;
+        if (poll(&p, 1, wait) == 0) st = TX_EINVAL;
     }
     tx_buf_free(&b);
     return st;
+}
+
+/* run.exit's {code, signal} in waitpid's encoding (low 7 bits a signal,
+ * else the code shifted by 8), so the end of a run reads the same for a
+ * process of our own and a pooled one. */
+static int exit_status_of(const cJSON *params)
+{
+    const cJSON *code = cJSON_GetObjectItemCaseSensitive(params, "code");
+    const cJSON *sig = cJSON_GetObjectItemCaseSensitive(params, "signal");
+    int sg = cJSON_IsNumber(sig) ? sig->valueint : 0;
+    int cd = cJSON_IsNumber(code) ? code->valueint : 0;
+    return sg > 0 ? (sg & 0x7f) : ((cd & 0xff) << 8);
+}
+
+/* After a pooled run: reads frames (what the decoder holds first) until
+ * the server's run.exit, at most 2 s. Its status into *wstatus, in
+ * waitpid's encoding; false when none came. */
+static bool await_run_exit(tp_decoder *dec, int fd, int *wstatus)
+{
+    long long until = hl_now_ms() + 2000;
+    for (;;) {
+        cJSON *msg = NULL;
+        tx_status ds;
+        while ((ds = tp_decoder_next(dec, &msg)) == TX_OK && msg) {
+            const char *method = hl_json_str(msg, "method");
+            if (method && strcmp(method, "run.exit") == 0) {
+                *wstatus = exit_status_of(cJSON_GetObjectItemCaseSensitive(msg, "params"));
+                cJSON_Delete(msg);
+                return true;
+            }
+            cJSON_Delete(msg); /* anything after run.finish is ignored */
+        }
+        if (ds != TX_OK) return false;
+        long long left = until - hl_now_ms();
+        if (left <= 0) return false;
+        struct pollfd p = {fd, POLLIN, 0};
+        int n = poll(&p, 1, (int)left);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        char buf[4096];
+        ssize_t k = read(fd, buf, sizeof buf);
+        if (k <= 0 || tp_decoder_feed(dec, buf, (size_t)k) != TX_OK) return false;
+    }
 }
 
 /* ---- effects: durable replay performs through the broker ----------------------------------- */
@@ -194,6 +238,7 @@ static cJSON *start_frame(const sup_run_options *opt, const char *run_id)
     cJSON_AddItemToObject(s, "inputs",
                           opt->inputs ? cJSON_Duplicate(opt->inputs, 1) : cJSON_CreateObject());
     cJSON_AddStringToObject(s, "workspace", opt->launch->workspace);
+    if (opt->launch->scratch[0]) cJSON_AddStringToObject(s, "scratch", opt->launch->scratch);
     cJSON *lim = cJSON_AddObjectToObject(s, "limits");
     if (lim) {
         cJSON_AddNumberToObject(lim, "instructions", (double)opt->limits.instructions);
@@ -292,6 +337,13 @@ static bool handle_frame(run_ctx *r, br_broker *broker, cJSON *msg, sup_run_resu
             take_finish(res, params);
             *finished = true;
             return false;
+        } else if (strcmp(method, "run.exit") == 0 && r->opt->pooled) {
+            /* A pooled container's server: the runtime process ended before
+             * run.finish (killed by the kernel, or crashed). */
+            sup_end_stream(r);
+            r->exited = true;
+            r->exit_status = exit_status_of(params);
+            return false;
         }
         return true; /* unknown notifications are ignored, by design */
     }
@@ -344,8 +396,8 @@ static bool handle_frame(run_ctx *r, br_broker *broker, cJSON *msg, sup_run_resu
         return false;
     }
     /* A runtime gone mid-effect: how it ended is told after the loop. */
-    tx_status ws = write_reply(r, reply);
-    if (ws == TX_ELIMIT) {
+    tx_status ws = write_frame_until(r, reply);
+    if (ws == TX_EINVAL) {
         cJSON_Delete(reply);
         fail_at_request(r, res, params,
                         "the runtime stopped reading its input: the host's reply could not be "
@@ -411,11 +463,17 @@ tx_status sup_run(const sup_run_options *opt, sup_run_result *res)
     br_set_effect(broker, res->run_id, -1);
     hl_child c = {-1, -1, -1, -1};
     const sb_launch *l = opt->launch;
-    tx_status st = sb_launch_start(l, &c);
+    tx_status st = TX_OK;
+    if (opt->pooled)
+        c = opt->pooled->io; /* a container's server: its streams outlive the run */
+    else
+        st = sb_launch_start(l, &c);
     if (st != TX_OK) {
         br_broker_free(broker);
         return st;
     }
+    /* Frames to the runtime are written against the deadline. */
+    if (c.in >= 0) fcntl(c.in, F_SETFL, fcntl(c.in, F_GETFL) | O_NONBLOCK);
     run_ctx r = {.opt = opt, .c = &c};
     if (opt->limits.wall_ms > 0) r.deadline_ms = hl_now_ms() + opt->limits.wall_ms;
     /* Real waits (a model's answer, its retries, a host command) end at the
@@ -449,7 +507,7 @@ tx_status sup_run(const sup_run_options *opt, sup_run_result *res)
         }
     } else if (!start) {
         fail(res, "out of memory", opt->path);
-    } else if ((st = tp_write_frame(c.in, start)) == TX_ELIMIT) {
+    } else if ((st = write_frame_until(&r, start)) == TX_ELIMIT) {
         char m[400];
         snprintf(m, sizeof m,
                  "the run's first message (the source, %zu bytes, and the inputs) is over the "
@@ -461,8 +519,6 @@ tx_status sup_run(const sup_run_options *opt, sup_run_result *res)
         fail(res, "could not start tactus-runtime (it exited at once)", opt->path);
     }
     cJSON_Delete(start);
-    /* Replies are written with a deadline (write_reply). */
-    if (c.in >= 0) fcntl(c.in, F_SETFL, fcntl(c.in, F_GETFL) | O_NONBLOCK);
 
     tp_decoder dec;
     tp_decoder_init(&dec, TP_MAX_FRAME);
@@ -534,12 +590,25 @@ tx_status sup_run(const sup_run_options *opt, sup_run_result *res)
         }
     }
     sup_end_stream(&r);
-    close_fd(&c.in);
-    /* A runtime that finished exits by itself; give it up to a second, then
-     * kill. */
     int wstatus = 0;
-    pid_t w = waitpid(c.pid, &wstatus, WNOHANG);
-    if (w == 0 && finished && !killed_for_time && !interrupted) w = wait_child(c.pid, &wstatus, 1000);
+    pid_t w = 0;
+    if (opt->pooled) {
+        /* The container's server says how the run's process ended; the
+         * streams stay open for the next run. Anything but a clean end
+         * leaves the container to be retired (res->reusable false). */
+        if (r.exited)
+            wstatus = r.exit_status; /* ended without run.finish: retired */
+        else if (!killed_for_time && !interrupted && !r.write_failed)
+            res->reusable = await_run_exit(&dec, c.out, &wstatus) && finished;
+        w = 1;
+    } else {
+        close_fd(&c.in);
+        /* A runtime that finished exits by itself; give it up to a second,
+         * then kill. */
+        w = waitpid(c.pid, &wstatus, WNOHANG);
+        if (w == 0 && finished && !killed_for_time && !interrupted)
+            w = wait_child(c.pid, &wstatus, 1000);
+    }
     if (w == 0) {
         /* The container, if any: killing the CLI is not enough. `docker
          * run` ends once its container has stopped: wait for that (a few
@@ -551,8 +620,10 @@ tx_status sup_run(const sup_run_options *opt, sup_run_result *res)
             waitpid(c.pid, &wstatus, 0);
         }
     }
-    close_fd(&c.out);
-    close_fd(&c.err);
+    if (!opt->pooled) {
+        close_fd(&c.out);
+        close_fd(&c.err);
+    }
     if (!opt->quiet_signals) sup_release_interrupts(&old_int, &old_term);
     if (interrupted && !finished) {
         res->status = SUP_FAILED;
@@ -578,8 +649,9 @@ tx_status sup_run(const sup_run_options *opt, sup_run_result *res)
         cJSON_Delete(res->error);
         res->error = NULL;
         fail(res, m, opt->path);
-    } else if (!finished && opt->launch->container[0] && WIFEXITED(wstatus) &&
-               WEXITSTATUS(wstatus) == 137) {
+    } else if (!finished && opt->launch->container[0] &&
+               ((WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 137) ||
+                (opt->pooled && WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGKILL))) {
         /* Docker reports a container the kernel killed (OOM) as exit 137. */
         char m[160];
         snprintf(m, sizeof m, "killed: out of memory (limit: %s)", opt->launch->memory);

@@ -62,6 +62,10 @@ typedef struct {
      * `tactus broker serve`, which answers its effects; `launch` then runs
      * tactus-connect, which gets the run's token on its standard input. */
     const char *remote_control;
+    /* A pooled container's server (tactus test/eval workers): the run goes
+     * over its streams instead of a process started from `launch` (which
+     * still names the container and its scratch folder). */
+    const sb_pooled *pooled;
     sup_limits limits;
     sup_progress progress;
 } sup_run_options;
@@ -73,6 +77,7 @@ typedef struct {
     cJSON *error;   /* owned; {message, file, line, traceback} or NULL */
     cJSON *pending; /* owned; array of pending human requests, or NULL */
     cJSON *report;  /* owned; under `tactus test`, the runtime's facts of the run */
+    bool reusable;  /* pooled: the run ended cleanly, the container may serve another */
 } sup_run_result;
 
 /* Runs the procedure in tactus-runtime, started as `opt->launch` says: the

@@ -219,8 +219,75 @@ static int open_walk(int root, const char *rel, int flags, mode_t mode)
     return fd;
 }
 
+/* ---- two roots: a pooled run writes to its scratch folder ------------------------------------
+ * In a pooled container (sandbox.h) the project folder is read-only and
+ * shared by many runs, one after another; each run writes to a scratch
+ * folder wiped after it. The File layer makes the two one tree: a write
+ * goes to the scratch folder (creating there the folders the path needs,
+ * where they exist in the workspace, so a path that works in a run of its
+ * own works here); a read, a stat or a listing looks in the scratch folder
+ * first. Both roots are opened beneath with the same rules. */
+
+static int open_beneath(vm_ctx *ctx, int root, const char *rel, int flags, mode_t mode);
+
+static bool is_write(int flags)
+{
+    return (flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND)) != 0;
+}
+
+/* The folders of `rel` that the workspace has, made in the scratch folder. */
+static void mirror_parents(vm_ctx *ctx, const char *rel)
+{
+    char path[VM_PATH_MAX];
+    snprintf(path, sizeof path, "%s", rel);
+    for (char *slash = strchr(path, '/'); slash; slash = strchr(slash + 1, '/')) {
+        *slash = '\0';
+        int in_ws = open_beneath(ctx, ctx->ws_fd, path, O_PATH | O_DIRECTORY, 0);
+        if (in_ws >= 0) {
+            close(in_ws);
+            int parent = -1;
+            char *last = strrchr(path, '/');
+            if (last) {
+                *last = '\0';
+                parent = open_beneath(ctx, ctx->scratch_fd, path, O_PATH | O_DIRECTORY, 0);
+                *last = '/';
+            } else {
+                parent = dup(ctx->scratch_fd);
+            }
+            if (parent >= 0) {
+                mkdirat(parent, last ? last + 1 : path, 0755);
+                close(parent);
+            }
+        }
+        *slash = '/';
+    }
+}
+
 int vm_file_openat(vm_ctx *ctx, const char *rel, int flags, mode_t mode)
 {
+    if (ctx->scratch_fd < 0) return open_beneath(ctx, ctx->ws_fd, rel, flags, mode);
+    if (is_write(flags)) {
+        mirror_parents(ctx, rel);
+        return open_beneath(ctx, ctx->scratch_fd, rel, flags, mode);
+    }
+    int fd = open_beneath(ctx, ctx->scratch_fd, rel, flags, mode);
+    if (fd != -ENOENT && fd != -ENOTDIR) return fd;
+    return open_beneath(ctx, ctx->ws_fd, rel, flags, mode);
+}
+
+tx_status vm_file_open_scratch(vm_ctx *ctx, const char *root, const char **why)
+{
+    ctx->scratch_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (ctx->scratch_fd < 0) {
+        *why = strerror(errno);
+        return TX_EIO;
+    }
+    return TX_OK;
+}
+
+static int open_beneath(vm_ctx *ctx, int root, const char *rel, int flags, mode_t mode)
+{
+    (void)ctx;
     const char *path = *rel ? rel : ".";
     if (!openat2_missing) {
         struct open_how how;
@@ -228,12 +295,12 @@ int vm_file_openat(vm_ctx *ctx, const char *rel, int flags, mode_t mode)
         how.flags = (unsigned long long)(flags | O_CLOEXEC);
         if (flags & O_CREAT) how.mode = mode;
         how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-        long fd = syscall(SYS_openat2, ctx->ws_fd, path, &how, sizeof how);
+        long fd = syscall(SYS_openat2, root, path, &how, sizeof how);
         if (fd >= 0) return (int)fd;
         if (errno != ENOSYS && errno != EPERM) return -errno;
         openat2_missing = true; /* fall through to the component walk, for good */
     }
-    return open_walk(ctx->ws_fd, rel, flags, mode);
+    return open_walk(root, rel, flags, mode);
 }
 
 tx_status vm_file_open_workspace(vm_ctx *ctx, const char *root, const char **why)
@@ -469,28 +536,49 @@ static int file_list(lua_State *L)
     DIR **box = lua_newuserdatauv(L, sizeof *box, 0);
     *box = NULL;
     luaL_setmetatable(L, BOX_DIR);
-    int fd = vm_file_openat(ctx, rel, O_RDONLY | O_DIRECTORY, 0);
-    if (fd < 0) return fail_errno(L, "File.list", user, -fd);
-    *box = fdopendir(fd);
-    if (!*box) {
-        int e = errno;
-        close(fd);
-        return fail_errno(L, "File.list", user, e);
-    }
     lua_newtable(L);
     int names = lua_gettop(L);
+    lua_newtable(L); /* names seen: the two roots list one folder */
+    int seen = lua_gettop(L);
     lua_Integer n = 0;
-    struct dirent *de;
-    while ((de = readdir(*box)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
-        if (strncmp(de->d_name, ".env", 4) == 0) continue; /* not visible to procedures */
-        if (n >= VM_LIST_MAX)
-            return luaL_error(L, "File.list: more than %d entries: %s", VM_LIST_MAX, user);
-        lua_pushstring(L, de->d_name);
-        lua_rawseti(L, names, ++n);
+    int roots[2] = {ctx->scratch_fd, ctx->ws_fd};
+    bool found = false;
+    int first_error = ENOENT;
+    for (int k = 0; k < 2; k++) {
+        if (roots[k] < 0) continue;
+        int fd = open_beneath(ctx, roots[k], rel, O_RDONLY | O_DIRECTORY, 0);
+        if (fd < 0) {
+            if (fd != -ENOENT || !found) first_error = -fd;
+            continue;
+        }
+        found = true;
+        *box = fdopendir(fd);
+        if (!*box) {
+            int e = errno;
+            close(fd);
+            return fail_errno(L, "File.list", user, e);
+        }
+        struct dirent *de;
+        while ((de = readdir(*box)) != NULL) {
+            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
+            if (strncmp(de->d_name, ".env", 4) == 0) continue; /* not visible to procedures */
+            if (lua_getfield(L, seen, de->d_name) != LUA_TNIL) {
+                lua_pop(L, 1);
+                continue;
+            }
+            lua_pop(L, 1);
+            lua_pushboolean(L, 1);
+            lua_setfield(L, seen, de->d_name);
+            if (n >= VM_LIST_MAX)
+                return luaL_error(L, "File.list: more than %d entries: %s", VM_LIST_MAX, user);
+            lua_pushstring(L, de->d_name);
+            lua_rawseti(L, names, ++n);
+        }
+        closedir(*box);
+        *box = NULL;
     }
-    closedir(*box);
-    *box = NULL;
+    if (!found) return fail_errno(L, "File.list", user, first_error);
+    lua_pop(L, 1); /* seen */
     /* Sorted: directory order differs between file systems and runs. */
     const char **sorted = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *sorted, 0);
     for (lua_Integer i = 0; i < n; i++) {

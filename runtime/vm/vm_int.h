@@ -71,6 +71,8 @@ typedef struct vm_ctx {
     bool finished; /* run.finish sent: no more effects */
 
     int ws_fd;                     /* the workspace folder, O_PATH|O_DIRECTORY */
+    int scratch_fd;                /* start.scratch (pooled runs): writes go here, reads look
+                                      here first; -1 when writes go to the workspace */
     unsigned long long ws_written; /* bytes File.write wrote in this run */
     unsigned long long ws_quota;   /* cap on ws_written (sandbox.workspace_quota) */
     char procdir[VM_PATH_MAX];     /* procedure folder, relative to the workspace root */
@@ -188,6 +190,9 @@ bool vm_user_location(lua_State *L, int first_level, const char **file, int *lin
 #define VM_FILE_MAX (16u * 1024 * 1024)
 
 tx_status vm_file_open_workspace(vm_ctx *ctx, const char *root, const char **why);
+/* A pooled run's scratch folder (start.scratch): the workspace is read-only
+ * there, and the run's files are written here (vm_file.c, "two roots"). */
+tx_status vm_file_open_scratch(vm_ctx *ctx, const char *root, const char **why);
 /* Opens a path relative to the workspace root (already joined and normalised)
  * with O_NOFOLLOW semantics on every component. Returns an fd or -errno. */
 int vm_file_openat(vm_ctx *ctx, const char *rel, int flags, mode_t mode);

@@ -281,6 +281,12 @@ static int run(vm_ctx *ctx, const cJSON *start)
         snprintf(msg, sizeof msg, "cannot open the workspace: %s", why);
         return finish_failed(ctx, msg);
     }
+    const char *scratch = json_str(start, "scratch");
+    if (scratch && vm_file_open_scratch(ctx, scratch, &why) != TX_OK) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "cannot open the scratch folder: %s", why);
+        return finish_failed(ctx, msg);
+    }
     locate_procedure(ctx, ctx->proc_path, json_str(start, "workspace"));
 
     lua_State *L = lua_newstate(vm_lua_alloc, ctx);
@@ -350,6 +356,7 @@ int vm_main(int in_fd, int out_fd)
     ctx->out_fd = out_fd;
     ctx->next_id = 1;
     ctx->ws_fd = -1;
+    ctx->scratch_fd = -1;
 
     cJSON *start = NULL;
     tx_status st = tp_read_frame(in_fd, TP_MAX_FRAME, &start);
@@ -373,6 +380,7 @@ int vm_main(int in_fd, int out_fd)
     for (int i = 0; i < ctx->n_user_chunks; i++)
         tx_free(ctx->user_chunks[i]);
     if (ctx->ws_fd >= 0) close(ctx->ws_fd);
+    if (ctx->scratch_fd >= 0) close(ctx->scratch_fd);
     vm_budget_detach();
     tx_free(ctx);
     return rc;

@@ -84,6 +84,7 @@ static void test_openat(void)
 
     vm_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
+    ctx.scratch_fd = -1;
     snprintf(p, sizeof p, "%s/ws", root);
     const char *why;
     if (vm_file_open_workspace(&ctx, p, &why) != TX_OK) {
@@ -106,6 +107,42 @@ static void test_openat(void)
         expect_open(&ctx, "nope.txt", O_RDONLY, ENOENT, name);
         expect_open(&ctx, "out", O_PATH, ELOOP, name);
     }
+    /* Two roots (a pooled run): writes go to the scratch folder, making
+     * there the folders the workspace has; reads look there first; links
+     * are refused in both. */
+    snprintf(p, sizeof p, "%s/scratch", root);
+    mkdir(p, 0755);
+    if (vm_file_open_scratch(&ctx, p, &why) != TX_OK) {
+        printf("FAIL cannot open the scratch folder: %s\n", why);
+        failures++;
+        return;
+    }
+    snprintf(p, sizeof p, "%s/scratch/up", root);
+    if (symlink("..", p) != 0) failures++;
+    for (int mode = 0; mode < 2; mode++) {
+        const char *name = mode == 0 ? "openat2, two roots" : "walk, two roots";
+        vm_file_use_openat2(mode == 0);
+        expect_open(&ctx, "d/new.txt", O_WRONLY | O_CREAT | O_TRUNC, 0, name);
+        expect_open(&ctx, "d/b.txt", O_RDONLY, 0, name);  /* the workspace's */
+        expect_open(&ctx, "d/new.txt", O_RDONLY, 0, name); /* the scratch folder's */
+        expect_open(&ctx, "nodir/x.txt", O_WRONLY | O_CREAT, ENOENT, name);
+        expect_open(&ctx, "up/ws/a.txt", O_RDONLY, ELOOP, name);
+        expect_open(&ctx, "up/x.txt", O_WRONLY | O_CREAT, ELOOP, name);
+        expect_open(&ctx, "../x.txt", O_WRONLY | O_CREAT, EXDEV, name);
+        expect_open(&ctx, "out", O_RDONLY, ELOOP, name);
+    }
+    char check[600];
+    snprintf(check, sizeof check, "%s/scratch/d/new.txt", root);
+    if (access(check, F_OK) != 0) {
+        printf("FAIL the write did not land in the scratch folder\n");
+        failures++;
+    }
+    snprintf(check, sizeof check, "%s/ws/d/new.txt", root);
+    if (access(check, F_OK) == 0) {
+        printf("FAIL the write landed in the workspace\n");
+        failures++;
+    }
+    close(ctx.scratch_fd);
     vm_file_use_openat2(true);
     close(ctx.ws_fd);
     char cmd[600];

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Runs that share a container (tactus test and eval workers; docs/sandbox.md,
+# "Pooled containers"), one case per invocation:
+#   pool.sh BUILD CASE [runc|runsc]
+# isolation  one worker (-j 1), six runs in order: a run writes a file, the
+#            next does not see it; a run killed by the kernel for memory (the
+#            container's limit below the runtime's budget) fails alone and the
+#            next is served; a run stopped by its budget likewise. The project
+#            folder is unchanged afterwards, no container is left, and at most
+#            two containers served the six runs (the OOM retires one).
+# doctor     `tactus sandbox doctor --pooled`: every check holds in the shared
+#            container, the project folder is read-only there, the scratch
+#            folder writable.
+set -u
+build=$1 case=$2 rt=${3:-runc}
+tactus=$build/tactus
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "sandbox pool $case $rt: FAIL: $*" >&2; cat "$work/err" >&2 2>/dev/null; exit 1; }
+docker info >/dev/null 2>&1 || fail "no Docker daemon answers (scripts/start-dockerd.sh starts one)"
+export XDG_CONFIG_HOME=$work/cfg NO_COLOR=1
+mkdir -p "$work/cfg/tactus" "$work/p"
+printf 'sandbox:\n  limits:\n    memory: 64m\n' >"$work/cfg/tactus/config.yml"
+# Under gVisor the limits hold the whole sandbox, its kernel included: room
+# for that kernel beside the runtime.
+[ "$rt" = runsc ] && printf 'sandbox:\n  runtime: runsc\n  limits:\n    memory: 256m\n' >"$work/cfg/tactus/config.yml"
+cp "$here/pool/iso.tac" "$work/p/"
+chown -R 65534:65534 "$work/p"
+case "$case" in
+isolation)
+    before=$(cd "$work/p" && find . -printf '%p %s %T@\n' | sort)
+    since=$(date +%s)
+    (cd "$work/p" && "$tactus" test --mock -j 1 --timeout 20 --format json iso.tac) >"$work/out" 2>"$work/err"
+    rc=$?
+    until=$(date +%s)
+    [ $rc -eq 1 ] || fail "exit $rc, expected 1 (two scenarios fail by design)"
+    python3 - "$work/out" "$rt" <<'PY' || fail "unexpected results: $(cat "$work/out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+got = [(s["name"], s["status"]) for f in d["features"] for s in f["scenarios"]]
+want = [("the first run writes a file", "passed"), ("the next run does not see it", "passed"),
+        ("a run that exhausts its memory budget", "failed"), ("the run after it is served", "passed"),
+        ("a run stopped at its time limit", "failed"), ("the run after that is served too", "passed")]
+assert got == want, got
+text = json.dumps(d)
+# The kernel's OOM kill is named as such under runc (under gVisor the
+# sandbox's memory, not the process, is limited: the runtime's own budget
+# may stop it first).
+if sys.argv[2] == "runc":
+    assert "killed: out of memory (limit: 64m)" in text, "no OOM message"
+PY
+    after=$(cd "$work/p" && find . -printf '%p %s %T@\n' | sort)
+    [ "$before" = "$after" ] || fail "the project folder changed: $(diff <(echo "$before") <(echo "$after"))"
+    started=$(docker events --since "$since" --until "$((until + 1))" --filter type=container \
+        --filter event=start --format '{{.Actor.Attributes.name}}' | grep -c '^tactus-pool-' || true)
+    [ "$started" -ge 1 ] && [ "$started" -le 2 ] || fail "$started containers served 6 runs (expected 1 or 2)"
+    for _ in $(seq 1 50); do docker ps -aq --filter name=tactus-pool- | grep -q . || break; sleep 0.1; done
+    docker ps -aq --filter name=tactus-pool- | grep -q . && fail "a pooled container was left behind"
+    echo "sandbox pool isolation $rt: ok (6 runs, $started container(s); files, OOM and budget stops isolated)" ;;
+doctor)
+    out=$("$tactus" sandbox doctor --pooled --json "$work/p" 2>"$work/err") || fail "doctor --pooled: $out"
+    python3 -c 'import json,sys; d=json.loads(sys.argv[1]); bad=[k for k,v in d.items() if isinstance(v,dict) and not v["ok"]]; assert not bad, bad' "$out" || fail "$out"
+    w=$("$tactus" sandbox doctor --pooled --probe write /workspace/x "$work/p" 2>/dev/null | head -1)
+    grep -q '"written": false' <<<"$w" || fail "the project folder is writable in a pooled container: $w"
+    w=$("$tactus" sandbox doctor --pooled --probe write /scratch/x "$work/p" 2>/dev/null | head -1)
+    grep -q '"written": true' <<<"$w" || fail "the scratch folder is not writable: $w"
+    echo "sandbox pool doctor $rt: ok" ;;
+*) fail "unknown case" ;;
+esac
