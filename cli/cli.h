@@ -101,6 +101,13 @@ typedef struct {
  * (a no-op without Docker or with a remote broker). Freed by
  * cli_launcher_close. */
 void cli_launcher_pool(cli_launcher *l);
+/* sandbox.warm (true: 1, at most 8): how many spare containers `tactus run`
+ * keeps started for a procedure's plan; 0 without Docker or with a remote
+ * broker. */
+int cli_warm_wanted(const cli_launcher *l, const cJSON *config);
+/* Starts keepers until `want` wait for `plan` (sandbox.warm_idle: how long
+ * an unclaimed one lives, default 300 s). */
+void cli_warm_refill(const sb_launch *plan, const cJSON *config, int want);
 void cli_launcher_close(cli_launcher *l);
 
 /* Decides how runs start: Docker unless no_sandbox or sandbox.enabled:
@@ -125,6 +132,7 @@ tx_status cli_launcher_for_runs(void *launcher, const cJSON *config, const char 
 /* Options `tactus test` and `tactus eval` share (many runs of procedures). */
 typedef struct {
     bool mock, timings, no_sandbox;
+    const char *sandbox; /* --sandbox BACKEND, or NULL */
     int runs; /* 0: not given */
     int jobs;
     const char *output;
@@ -136,7 +144,13 @@ typedef struct {
         {"jobs", required_argument, NULL, 'j'}, {"output", required_argument, NULL, 'o'},          \
         {"timings", no_argument, NULL, 'T'}, {"no-sandbox", no_argument, NULL, 'N'},               \
         {"max-instructions", required_argument, NULL, 'I'},                                        \
-        {"timeout", required_argument, NULL, 'W'}
+        {"timeout", required_argument, NULL, 'W'}, {"sandbox", required_argument, NULL, 'S'}
+
+/* --sandbox BACKEND (or the trusted key sandbox.backend): docker (the
+ * default), runsc (Docker with gVisor: sets sandbox.runtime) or process
+ * (no container, as --no-sandbox, with its warning). Applied to the merged
+ * configuration; false after "cmd: ..." for another value. */
+bool cli_sandbox_backend(cJSON *config, const char *flag, const char *cmd, bool *no_sandbox);
 
 /* Defaults: one job per CPU, the run budgets of `tactus run`. */
 void cli_batch_init(cli_batch *b);

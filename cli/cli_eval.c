@@ -33,6 +33,8 @@ static const char eval_usage[] =
     "  -o, --output FILE       write the report to FILE instead of standard output\n"
     "      --timings           include durations in the report\n"
     "      --no-sandbox        run without the Docker sandbox; prints a security warning\n"
+    "      --sandbox BACKEND   docker (default), runsc (Docker with gVisor) or process\n"
+    "                          (as --no-sandbox)\n"
     "      --max-instructions N  instruction budget of each run (default 1000000000)\n"
     "      --timeout SECONDS   wall-clock limit of each run (default 600)\n"
     "  -h, --help              show this help\n"
@@ -91,6 +93,8 @@ int cli_eval(int argc, char **argv)
     int rc = cli_inputs_load(&in, argc - optind, argv + optind, "tactus eval");
     if (rc != CLI_EXIT_OK || !suite) goto done;
     rc = CLI_EXIT_USAGE;
+    for (size_t i = 0; i < in.paths.len; i++)
+        if (!cli_sandbox_backend(in.files[i].config, b.sandbox, "tactus eval", &no_sandbox)) goto done;
     const cJSON *first_config = NULL;
     for (size_t i = 0; i < in.paths.len; i++) {
         if (!in.files[i].f->evaluations) continue;

@@ -180,6 +180,9 @@ int cli_batch_option(cli_batch *b, const char *cmd, int opt, const char *arg)
     case 'N':
         b->no_sandbox = true;
         return 1;
+    case 'S':
+        b->sandbox = arg;
+        return 1;
     case 'o':
         b->output = arg;
         return 1;
@@ -202,4 +205,51 @@ int cli_batch_option(cli_batch *b, const char *cmd, int opt, const char *arg)
     default:
         return 0;
     }
+}
+
+int cli_warm_wanted(const cli_launcher *l, const cJSON *config)
+{
+    if (!l->sandbox || l->remote) return 0;
+    const cJSON *w = cf_get(config, "sandbox.warm");
+    if (cJSON_IsTrue(w)) return 1;
+    if (!cJSON_IsNumber(w) || w->valuedouble < 1) return 0;
+    return w->valuedouble > 8 ? 8 : (int)w->valuedouble;
+}
+
+void cli_warm_refill(const sb_launch *plan, const cJSON *config, int want)
+{
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) return;
+    self[n] = '\0';
+    const cJSON *idle = cf_get(config, "sandbox.warm_idle");
+    int idle_s = cJSON_IsNumber(idle) && idle->valuedouble >= 1 ? (int)idle->valuedouble : 300;
+    if (idle_s > 86400) idle_s = 86400;
+    for (int have = sb_warm_count(plan); have < want; have++) sb_warm_spawn(plan, self, idle_s);
+}
+
+bool cli_sandbox_backend(cJSON *config, const char *flag, const char *cmd, bool *no_sandbox)
+{
+    const char *b = flag;
+    if (!b) b = hl_json_str(cf_get(config, "sandbox"), "backend");
+    if (!b || strcmp(b, "docker") == 0) {
+        /* An explicit docker means Docker's own runtime. */
+        if (flag && cJSON_IsObject(cf_get(config, "sandbox")))
+            cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(config, "sandbox"), "runtime");
+        return true;
+    }
+    if (strcmp(b, "process") == 0) {
+        *no_sandbox = true;
+        return true;
+    }
+    if (strcmp(b, "runsc") == 0) {
+        cJSON *sb = cJSON_GetObjectItemCaseSensitive(config, "sandbox");
+        if (!sb) sb = cJSON_AddObjectToObject(config, "sandbox");
+        cJSON_DeleteItemFromObjectCaseSensitive(sb, "runtime");
+        cJSON_AddStringToObject(sb, "runtime", "runsc");
+        return true;
+    }
+    cli_error("%s: %s takes docker, runsc or process, not '%s'\n", cmd,
+              flag ? "--sandbox" : "sandbox.backend", b);
+    return false;
 }

@@ -47,6 +47,8 @@ static const char run_usage[] =
     "      --tenant NAME       the tenant the run belongs to (default $TACTUS_TENANT, else default)\n"
     "      --allow-changed-source  resume although the .tac file changed since the run started\n"
     "                          (recorded in the run's journal)\n"
+    "      --sandbox BACKEND   docker (default), runsc (Docker with gVisor) or process (as\n"
+    "                          --no-sandbox)\n"
     "      --no-sandbox        run without the Docker sandbox (a plain child process with an\n"
     "                          empty environment); prints a security warning\n"
     "      --max-instructions N  instruction budget of the Lua VM (default 1000000000)\n"
@@ -373,6 +375,7 @@ int cli_run(int argc, char **argv)
         {"input-json", required_argument, NULL, 'J'},
         {"json", no_argument, NULL, 'j'},
         {"no-sandbox", no_argument, NULL, 'N'},
+        {"sandbox", required_argument, NULL, 'B'},
         {"mock", no_argument, NULL, 'm'},
         {"store", required_argument, NULL, 'S'},
         {"tenant", required_argument, NULL, 't'},
@@ -391,6 +394,7 @@ int cli_run(int argc, char **argv)
     size_t n_kv = 0;
     const char *input_json = NULL;
     bool json = false, no_sandbox = false, verbose = false, mock_all = false;
+    const char *backend = NULL;
     const char *store_arg = NULL, *tenant = getenv("TACTUS_TENANT"), *resume_id = NULL;
     bool resume_mode = false, allow_changed_source = false;
     int run_lock = -1;
@@ -400,6 +404,8 @@ int cli_run(int argc, char **argv)
     int opt, rc = CLI_EXIT_USAGE;
     /* Declared before the first goto: `done` frees them whatever path led there. */
     sb_launch launch = {0};
+    sb_warm warm = {.io = {-1, -1, -1, -1}, .sock = -1};
+    bool warmed = false;
     fe_context *fe = NULL;
     fe_file *f = NULL;
     char *src = NULL;
@@ -412,6 +418,7 @@ int cli_run(int argc, char **argv)
         case 'J': input_json = optarg; break;
         case 'j': json = true; break;
         case 'N': no_sandbox = true; break;
+        case 'B': backend = optarg; break;
         case 'm': mock_all = true; break;
         case 'S': store_arg = optarg; break;
         case 't': tenant = optarg; break;
@@ -556,6 +563,10 @@ int cli_run(int argc, char **argv)
     mocks = mocks_json(f);
 
     cli_launcher launcher = {0};
+    if (!cli_sandbox_backend(config, backend, "tactus run", &no_sandbox)) {
+        rc = CLI_EXIT_USAGE;
+        goto done;
+    }
     rc = cli_launcher_check_remote(&launcher, "tactus run", config, no_sandbox);
     if (rc == CLI_EXIT_OK)
         rc = cli_launcher_prepare(&launcher, "tactus run", config, no_sandbox, json && !verbose);
@@ -642,8 +653,16 @@ int cli_run(int argc, char **argv)
         .progress = {stderr, verbose, isatty(STDERR_FILENO) && !getenv("NO_COLOR")},
     };
     if (json && !verbose) ro.progress.out = NULL; /* one document, nothing else */
+    /* sandbox.warm: a container started in advance for exactly this plan
+     * answers at once; after the run, a new one is started for the next. */
+    int want_warm = cli_warm_wanted(&launcher, config);
+    if (want_warm > 0 && sb_warm_claim(&launch, &warm)) {
+        ro.warm = &warm;
+        warmed = true;
+    }
     sup_run_result res;
     tx_status st = sup_run(&ro, &res);
+    if (want_warm > 0) cli_warm_refill(&launch, config, want_warm);
     if (st != TX_OK) {
         cli_error("tactus run: cannot start tactus-runtime: %s\n", tx_status_str(st));
         rc = CLI_EXIT_FAILED;
@@ -677,6 +696,7 @@ int cli_run(int argc, char **argv)
     rc = res.status == SUP_COMPLETED ? CLI_EXIT_OK : res.status == SUP_WAITING ? CLI_EXIT_WAITING : CLI_EXIT_FAILED;
     sup_run_result_free(&res);
 done:
+    if (warmed) sb_warm_release(&warm);
     sb_launch_free(&launch);
     if (run_lock >= 0) close(run_lock);
     tj_run_free(&prior);

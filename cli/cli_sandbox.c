@@ -206,6 +206,26 @@ static int cmd_doctor(bool json, const char *target, const char *const *probe_ar
     return status;
 }
 
+/* `tactus sandbox __keep DIR HASH IDLE NAME ENV... -- ARGV...`: the keeper
+ * of one warm container (runtime/sandbox/sb_warm.c). Started detached by
+ * `tactus run` with sandbox.warm; not for people. */
+static int cmd_keep(int argc, char **argv)
+{
+    if (argc < 6) return CLI_EXIT_USAGE;
+    int dash = -1;
+    for (int i = 4; i < argc; i++)
+        if (strcmp(argv[i], "--") == 0) {
+            dash = i;
+            break;
+        }
+    if (dash < 0 || dash + 1 >= argc) return CLI_EXIT_USAGE;
+    char *env_end = argv[dash];
+    argv[dash] = NULL; /* argv[4..dash) is the docker CLI's environment */
+    int rc = sb_warm_keep(argv[0], argv[1], atoi(argv[2]), argv + dash + 1, argv + 4, argv[3]);
+    argv[dash] = env_end;
+    return rc;
+}
+
 int cli_sandbox(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -213,6 +233,7 @@ int cli_sandbox(int argc, char **argv)
         return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
     }
     const char *sub = argv[1];
+    if (strcmp(sub, "__keep") == 0) return cmd_keep(argc - 2, argv + 2);
     bool json = false, force = false, pooled = false;
     const char *target = NULL;
     const char *const *probe_args = NULL;

@@ -42,6 +42,8 @@ static const char test_usage[] =
     "  -o, --output FILE       write the report to FILE instead of standard output\n"
     "      --timings           include durations (the report then differs run to run)\n"
     "      --no-sandbox        run without the Docker sandbox; prints a security warning\n"
+    "      --sandbox BACKEND   docker (default), runsc (Docker with gVisor) or process\n"
+    "                          (as --no-sandbox)\n"
     "      --max-instructions N  instruction budget of each run (default 1000000000)\n"
     "      --timeout SECONDS   wall-clock limit of each run (default 600)\n"
     "  -h, --help              show this help\n"
@@ -124,6 +126,11 @@ int cli_test(int argc, char **argv)
     FILE *out = NULL;
     int rc = cli_inputs_load(&in, argc - optind, argv + optind, "tactus test");
     if (rc != CLI_EXIT_OK) goto done;
+    for (size_t i = 0; i < in.paths.len; i++)
+        if (!cli_sandbox_backend(in.files[i].config, b.sandbox, "tactus test", &no_sandbox)) {
+            rc = CLI_EXIT_USAGE;
+            goto done;
+        }
     rc = CLI_EXIT_USAGE;
     suite = sp_suite_new(in.ck);
     if (!suite) goto done;

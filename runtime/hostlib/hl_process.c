@@ -21,7 +21,7 @@
 #include "hostlib.h"
 
 /* In the child: never returns. Only async-signal-safe calls after fork. */
-static void child_exec(char *const argv[], char *const envp[], const char *cwd, bool own_group,
+static void child_exec(char *const argv[], char *const envp[], const char *cwd, unsigned flags,
                        int in, int out, int err)
 {
     static char *const empty[] = {NULL};
@@ -33,9 +33,9 @@ static void child_exec(char *const argv[], char *const envp[], const char *cwd, 
         long maxfd = sysconf(_SC_OPEN_MAX);
         for (long fd = 3; fd < (maxfd > 0 && maxfd < 65536 ? maxfd : 65536); fd++) close((int)fd);
     }
-    if (own_group) setpgid(0, 0);
+    if (flags & HL_SPAWN_GROUP) setpgid(0, 0);
     /* Die with the host; never gain privileges through exec. */
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (!(flags & HL_SPAWN_ANY_THREAD)) prctl(PR_SET_PDEATHSIG, SIGKILL);
     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
     struct rlimit core = {0, 0};
     setrlimit(RLIMIT_CORE, &core);
@@ -47,7 +47,7 @@ static void child_exec(char *const argv[], char *const envp[], const char *cwd, 
     _exit(127);
 }
 
-tx_status hl_spawn(char *const argv[], char *const envp[], const char *cwd, bool own_group,
+tx_status hl_spawn(char *const argv[], char *const envp[], const char *cwd, unsigned flags,
                    hl_child *c)
 {
     int pin[2], pout[2], perr[2];
@@ -65,8 +65,8 @@ tx_status hl_spawn(char *const argv[], char *const envp[], const char *cwd, bool
         close(pin[0]), close(pin[1]), close(pout[0]), close(pout[1]), close(perr[0]), close(perr[1]);
         return TX_EIO;
     }
-    if (pid == 0) child_exec(argv, envp, cwd, own_group, pin[0], pout[1], perr[1]);
-    if (own_group) setpgid(pid, pid); /* both sides: no race with kill below */
+    if (pid == 0) child_exec(argv, envp, cwd, flags, pin[0], pout[1], perr[1]);
+    if (flags & HL_SPAWN_GROUP) setpgid(pid, pid); /* both sides: no race with kill below */
     close(pin[0]);
     close(pout[1]);
     close(perr[1]);
@@ -96,7 +96,7 @@ int hl_run_capture(char *const argv[], char *const envp[], const char *stdin_tex
                    tx_buf *err, int timeout_ms)
 {
     hl_child c;
-    if (hl_spawn(argv, envp, NULL, true, &c) != TX_OK) return -2;
+    if (hl_spawn(argv, envp, NULL, HL_SPAWN_GROUP, &c) != TX_OK) return -2;
     size_t in_len = stdin_text ? strlen(stdin_text) : 0, in_off = 0;
     if (in_len == 0) close_fd(&c.in);
     else fcntl(c.in, F_SETFL, fcntl(c.in, F_GETFL) | O_NONBLOCK);

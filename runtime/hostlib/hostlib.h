@@ -25,15 +25,27 @@ typedef struct {
     int in, out, err; /* our ends of its stdin, stdout and stderr */
 } hl_child;
 
+/* How hl_spawn starts a child. */
+typedef enum {
+    HL_SPAWN_GROUP = 1 << 0, /* it leads a process group of its own (so
+                              * hl_kill_group reaches what it starts) */
+    HL_SPAWN_ANY_THREAD = 1 << 1 /* it may outlive the calling thread: no
+                                  * parent-death signal, which Linux ties to
+                                  * the thread that forked, not the process
+                                  * (a pooled container started by one
+                                  * `tactus test` worker serves the others) */
+} hl_spawn_flags;
+
 /* Starts argv (argv[0] looked up in PATH unless it has a '/') with exactly
  * `envp` (NULL: an empty environment), in `cwd` (NULL or "": ours), its
  * stdin, stdout and stderr on pipes. In the child: every other descriptor
- * closed, no new privileges, no core file, killed when this process dies.
- * With `own_group` it leads a process group of its own (so hl_kill_group
- * reaches what it starts). Our ends are close-on-exec. */
-tx_status hl_spawn(char *const argv[], char *const envp[], const char *cwd, bool own_group,
+ * closed, no new privileges, no core file, killed when the calling thread
+ * ends (unless HL_SPAWN_ANY_THREAD: then it must end by itself when its
+ * input closes, as the host's pipes close when the host dies). Our ends
+ * are close-on-exec. `flags`: hl_spawn_flags. */
+tx_status hl_spawn(char *const argv[], char *const envp[], const char *cwd, unsigned flags,
                    hl_child *c);
-/* SIGKILL to the child's process group (own_group) and reaps it. */
+/* SIGKILL to the child's process group (HL_SPAWN_GROUP) and reaps it. */
 void hl_kill_group(hl_child *c);
 /* Runs argv to its end with `envp`: `stdin_text` (may be NULL) on its input,
  * stdout and stderr collected into out/err (capped by their limits; NULL:

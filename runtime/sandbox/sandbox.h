@@ -146,6 +146,39 @@ tx_status sb_pool_take(sb_pool *p, const sb_launch *plan, sb_pooled *r, char *er
  * killed and removed. */
 void sb_pool_give(sb_pool *p, sb_pooled *r, bool reusable);
 
+/* ---- warm containers for tactus run (sb_warm.c) ------------------------------------------
+ * sandbox.warm: N keeps N containers of a procedure's exact plan started,
+ * their runtime waiting, each held by a detached keeper process
+ * (`tactus sandbox __keep`) on a private Unix socket; a run claims one and
+ * gets the container's stdin, stdout and stderr (SCM_RIGHTS). One container
+ * serves one run; an unclaimed one ends after sandbox.warm_idle seconds. */
+
+typedef struct {
+    hl_child io;        /* the container's streams (pid -1: the keeper's child) */
+    int sock;           /* to the keeper: how the container ended comes here */
+    char container[64]; /* its name, for docker kill */
+} sb_warm;
+
+/* SHA-256 of a plan's arguments (names aside) and environment. */
+void sb_plan_hash(const sb_launch *l, char hex[65]);
+/* $XDG_RUNTIME_DIR/tactus/warm (else ~/.local/state/tactus/warm), made
+ * 0700; false when it is not the user's own private folder. */
+bool sb_warm_dir(char *out, size_t cap);
+/* A warm container started from an equal plan, claimed for this run. */
+bool sb_warm_claim(const sb_launch *plan, sb_warm *w);
+/* How the claimed container ended (waitpid's encoding), within ms. */
+bool sb_warm_wait(sb_warm *w, int *wstatus, int ms);
+/* docker kill of the claimed container (a run that did not finish). */
+void sb_warm_stop(const sb_warm *w);
+void sb_warm_release(sb_warm *w);
+/* How many keepers wait with this plan. */
+int sb_warm_count(const sb_launch *plan);
+/* Starts a detached keeper of one container of `plan` (returns at once). */
+void sb_warm_spawn(const sb_launch *plan, const char *tactus_exe, int idle_s);
+/* The keeper itself (`tactus sandbox __keep`): returns its exit status. */
+int sb_warm_keep(const char *dir, const char *hash, int idle_s, char *const argv[],
+                 char *const envp[], const char *container);
+
 /* ---- the workspace (sb_workspace.c) ------------------------------------------------------ */
 
 /* Refuses a workspace (the procedure's folder, which the procedure may

@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -229,18 +230,38 @@ static tx_status volume_arg(const char *spec, const char *proc_dir, char *out, s
 }
 
 /* Whether dockerd has an OCI runtime of this name registered. */
-static bool docker_has_runtime(const char *name)
+/* Whether dockerd has the OCI runtime `name` registered: 1 yes, 0 no, -1
+ * dockerd did not answer (`why` says what docker printed). A yes is kept
+ * for the process: `tactus test` plans a container for every scenario,
+ * and registrations do not vanish mid-suite (a container that cannot
+ * start fails on its own). */
+static int docker_has_runtime(const char *name, char *why, size_t whycap)
 {
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static char known[16];
+    pthread_mutex_lock(&lock);
+    bool cached = strcmp(known, name) == 0;
+    pthread_mutex_unlock(&lock);
+    if (cached) return 1;
     char *argv[] = {"docker", "info", "--format", "{{json .Runtimes}}", NULL};
     tx_buf out, errb;
     tx_buf_init(&out, 1u << 16);
     tx_buf_init(&errb, 4096);
     int rc = hl_run_command(argv, "", &out, &errb, 20000);
     cJSON *rt = rc == 0 && out.data ? cJSON_Parse(out.data) : NULL;
-    bool has = cJSON_HasObjectItem(rt, name);
+    int has = rt ? cJSON_HasObjectItem(rt, name) : -1;
+    if (has < 0) {
+        size_t n = errb.data ? strcspn(errb.data, "\n") : 0;
+        snprintf(why, whycap, "%.*s", (int)(n > 300 ? 300 : n), n ? errb.data : "no answer");
+    }
     cJSON_Delete(rt);
     tx_buf_free(&out);
     tx_buf_free(&errb);
+    if (has == 1) {
+        pthread_mutex_lock(&lock);
+        snprintf(known, sizeof known, "%s", name);
+        pthread_mutex_unlock(&lock);
+    }
     return has;
 }
 
@@ -293,7 +314,17 @@ static tx_status launch_docker(const cJSON *config, const char *image, const cha
         snprintf(err, errlen, "sandbox.runtime: '%.60s' is not runc or runsc", oci_runtime);
         return TX_EINVAL;
     }
-    if (oci_runtime && strcmp(oci_runtime, "runsc") == 0 && !docker_has_runtime("runsc")) {
+    int has_runsc = 1;
+    char why[320] = "";
+    if (oci_runtime && strcmp(oci_runtime, "runsc") == 0) has_runsc = docker_has_runtime("runsc", why, sizeof why);
+    if (has_runsc < 0) {
+        snprintf(err, errlen,
+                 "sandbox.runtime is runsc, but `docker info` did not answer (%s): is dockerd "
+                 "running (scripts/start-dockerd.sh)? nothing was run",
+                 why);
+        return TX_EIO;
+    }
+    if (!has_runsc) {
         snprintf(err, errlen,
                  "sandbox.runtime is runsc, but dockerd has no runtime named runsc: install gVisor "
                  "(apt-get install runsc) and register it in /etc/docker/daemon.json "
@@ -302,7 +333,14 @@ static tx_status launch_docker(const cJSON *config, const char *image, const cha
                  "run (see docs/sandbox.md)");
         return TX_EINVAL;
     }
-    char pids[32] = "128";
+    /* Under gVisor the host counts the threads of its kernel and, on the
+     * ptrace platform, a stub process per address space: ~85 for an idle
+     * sandbox and above 128 under load, when its kernel panics ("error
+     * initializing first thread"). The guest's own processes are gVisor's
+     * to count; the default leaves its kernel room. */
+    bool gvisor = oci_runtime && strcmp(oci_runtime, "runsc") == 0;
+    char pids[32];
+    snprintf(pids, sizeof pids, "%d", gvisor ? SB_PIDS_GVISOR : SB_PIDS_DEFAULT);
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(lim, "pids");
     if (cJSON_IsNumber(p) && p->valueint > 0) snprintf(pids, sizeof pids, "%d", p->valueint);
     snprintf(l->memory, sizeof l->memory, "%s", memory);

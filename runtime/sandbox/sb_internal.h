@@ -11,6 +11,10 @@
 
 #define SB_PROTECT_MAX   512 /* mounts; more fails closed */
 #define SB_PROTECT_DEPTH 8
+/* sandbox.limits.pids when unset: a container of ours (runc), and one run
+ * under gVisor, whose kernel threads count too (sb_docker.c). */
+#define SB_PIDS_DEFAULT 128
+#define SB_PIDS_GVISOR  512
 
 /* Appends one argument (a copy) to the plan's argv, kept NULL-terminated. */
 tx_status sb_argv_push(sb_launch *l, const char *s);

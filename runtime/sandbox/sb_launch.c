@@ -89,7 +89,7 @@ void sb_launch_stop(const sb_launch *l)
 
 tx_status sb_launch_start(const sb_launch *l, hl_child *c)
 {
-    return hl_spawn(l->argv, l->envp, l->cwd, false, c);
+    return hl_spawn(l->argv, l->envp, l->cwd, 0, c);
 }
 
 /* Where tactus-runtime is: $TACTUS_RUNTIME, else beside the running binary. */

@@ -85,8 +85,17 @@ tx_status sb_pool_take(sb_pool *p, const sb_launch *plan, sb_pooled *r, char *er
 {
     memset(r, 0, sizeof *r);
     pthread_mutex_lock(&p->lock);
-    for (slot *s = p->slots; s; s = s->next) {
+    for (slot **pp = &p->slots, *s; (s = *pp) != NULL; pp = &s->next) {
         if (s->busy || !same_plan(s, plan)) continue;
+        if (waitpid(s->io.pid, NULL, WNOHANG) != 0) {
+            /* Its container ended while idle (docker kill, dockerd
+             * restarted, the pool's idle limit): a new one instead. */
+            *pp = s->next;
+            s->io.pid = -1;
+            pthread_mutex_unlock(&p->lock);
+            retire(s);
+            return sb_pool_take(p, plan, r, err, cap);
+        }
         s->busy = true;
         pthread_mutex_unlock(&p->lock);
         r->io = s->io;
@@ -115,7 +124,11 @@ tx_status sb_pool_take(sb_pool *p, const sb_launch *plan, sb_pooled *r, char *er
         s->argc = i + 1;
     }
     snprintf(s->container, sizeof s->container, "%s", plan->container);
-    if (hl_spawn(plan->argv, plan->envp, plan->cwd, false, &s->io) != TX_OK) {
+    /* Any worker may use the container after this one's thread has ended:
+     * no parent-death signal (it killed the docker CLI mid-run, losing the
+     * run's last frames). Should the host die, its pipes close, the pool
+     * ends on its input's end and the container with it. */
+    if (hl_spawn(plan->argv, plan->envp, plan->cwd, HL_SPAWN_ANY_THREAD, &s->io) != TX_OK) {
         slot_free(s);
         snprintf(err, cap, "cannot start docker for a pooled container");
         return TX_EIO;

@@ -466,6 +466,8 @@ tx_status sup_run(const sup_run_options *opt, sup_run_result *res)
     tx_status st = TX_OK;
     if (opt->pooled)
         c = opt->pooled->io; /* a container's server: its streams outlive the run */
+    else if (opt->warm)
+        c = opt->warm->io; /* started in advance: its runtime waits for us */
     else
         st = sb_launch_start(l, &c);
     if (st != TX_OK) {
@@ -601,6 +603,15 @@ tx_status sup_run(const sup_run_options *opt, sup_run_result *res)
         else if (!killed_for_time && !interrupted && !r.write_failed)
             res->reusable = await_run_exit(&dec, c.out, &wstatus) && finished;
         w = 1;
+    } else if (opt->warm) {
+        /* The keeper reports how the container ended: at once after a
+         * finished run; else the container is stopped first. */
+        close_fd(&c.in);
+        if (!(finished && !killed_for_time && !interrupted && sb_warm_wait(opt->warm, &wstatus, 5000))) {
+            sb_warm_stop(opt->warm);
+            if (!sb_warm_wait(opt->warm, &wstatus, 5000)) wstatus = 137 << 8;
+        }
+        w = 1;
     } else {
         close_fd(&c.in);
         /* A runtime that finished exits by itself; give it up to a second,
@@ -624,6 +635,7 @@ tx_status sup_run(const sup_run_options *opt, sup_run_result *res)
         close_fd(&c.out);
         close_fd(&c.err);
     }
+    if (opt->warm) opt->warm->io.in = opt->warm->io.out = opt->warm->io.err = -1; /* closed here */
     if (!opt->quiet_signals) sup_release_interrupts(&old_int, &old_term);
     if (interrupted && !finished) {
         res->status = SUP_FAILED;

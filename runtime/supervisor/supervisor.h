@@ -66,6 +66,9 @@ typedef struct {
      * over its streams instead of a process started from `launch` (which
      * still names the container and its scratch folder). */
     const sb_pooled *pooled;
+    /* A warm container claimed for this run (sandbox.warm): its streams
+     * instead of a process started from `launch`. */
+    sb_warm *warm;
     sup_limits limits;
     sup_progress progress;
 } sup_run_options;

@@ -8,6 +8,11 @@
 #            next is served; a run stopped by its budget likewise. The project
 #            folder is unchanged afterwards, no container is left, and at most
 #            two containers served the six runs (the OOM retires one).
+# workers    -j 2, eight times over: a pooled container started by one
+#            worker's thread keeps serving after that thread has ended (the
+#            last, slow run may go to it); every run passes.
+# warm       sandbox.warm (tactus run): a spare container of the exact plan
+#            is claimed by one run, replaced, and never taken by another plan.
 # doctor     `tactus sandbox doctor --pooled`: every check holds in the shared
 #            container, the project folder is read-only there, the scratch
 #            folder writable.
@@ -25,7 +30,7 @@ printf 'sandbox:\n  limits:\n    memory: 64m\n' >"$work/cfg/tactus/config.yml"
 # Under gVisor the limits hold the whole sandbox, its kernel included: room
 # for that kernel beside the runtime.
 [ "$rt" = runsc ] && printf 'sandbox:\n  runtime: runsc\n  limits:\n    memory: 256m\n' >"$work/cfg/tactus/config.yml"
-cp "$here/pool/iso.tac" "$work/p/"
+cp "$here/pool/iso.tac" "$here/pool/workers.tac" "$work/p/"
 chown -R 65534:65534 "$work/p"
 case "$case" in
 isolation)
@@ -66,5 +71,47 @@ doctor)
     w=$("$tactus" sandbox doctor --pooled --probe write /scratch/x "$work/p" 2>/dev/null | head -1)
     grep -q '"written": true' <<<"$w" || fail "the scratch folder is not writable: $w"
     echo "sandbox pool doctor $rt: ok" ;;
+workers)
+    for i in 1 2 3 4 5 6 7 8; do
+        (cd "$work/p" && "$tactus" test --mock -j 2 --timeout 60 workers.tac) >"$work/out" 2>"$work/err" ||
+            fail "round $i: $(grep -A3 '✗' "$work/out")"
+    done
+    echo "sandbox pool workers $rt: ok (8 rounds of 9 runs on 2 workers)" ;;
+warm)
+    # sandbox.warm: 1: the first run starts a spare container for the next;
+    # the next run claims it (it was up before the run and is gone after:
+    # one container, one run) and starts another.
+    export XDG_RUNTIME_DIR=$work/rt
+    mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+    extra=""
+    [ "$rt" = runsc ] && extra="  runtime: runsc"
+    printf 'sandbox:\n  warm: 1\n  warm_idle: 60\n%s\n' "$extra" >"$work/cfg/tactus/config.yml"
+    printf 'Procedure { output = { hi = field.string{} }, function() return {hi = "warm"} end }\n' >"$work/p/hello.tac"
+    chown -R 65534:65534 "$work/p"
+    sock() { ls "$XDG_RUNTIME_DIR/tactus/warm/" 2>/dev/null | grep -c '\.sock$' || true; }
+    wait_warm() { # the keeper's container, up
+        for _ in $(seq 1 150); do
+            [ "$(sock)" -ge 1 ] && docker ps --filter name=tactus-warm- --filter status=running -q | grep -q . && return 0
+            sleep 0.1
+        done
+        return 1
+    }
+    (cd "$work/p" && "$tactus" run --json hello.tac) >"$work/out" 2>"$work/err" || fail "the first (cold) run failed"
+    grep -q '"warm"' "$work/out" || fail "first run: $(cat "$work/out")"
+    wait_warm || fail "no warm container was started after the first run"
+    first=$(docker ps --filter name=tactus-warm- -q)
+    (cd "$work/p" && "$tactus" run --json hello.tac) >"$work/out" 2>"$work/err" || fail "the warm run failed"
+    grep -q '"warm"' "$work/out" || fail "warm run: $(cat "$work/out")"
+    for _ in $(seq 1 50); do docker ps -q | grep -qx "$first" || break; sleep 0.1; done
+    docker ps -q | grep -qx "$first" && fail "the claimed container $first is still running after its run"
+    wait_warm || fail "no new warm container after the warm run"
+    # A different plan (another limit) never takes it.
+    printf 'sandbox:\n  warm: 1\n  warm_idle: 60\n  limits:\n    memory: 512m\n%s\n' "$extra" >"$work/cfg/tactus/config.yml"
+    spare=$(docker ps --filter name=tactus-warm- -q | head -1)
+    (cd "$work/p" && "$tactus" run --json hello.tac) >"$work/out" 2>"$work/err" || fail "a run with another plan failed"
+    docker ps -q | grep -qx "$spare" || fail "a run with another plan took the spare container"
+    # Clean up the keepers: their containers end when unclaimed ones are killed.
+    for c in $(docker ps --filter name=tactus-warm- -q); do docker kill "$c" >/dev/null; done
+    echo "sandbox pool warm $rt: ok (claimed once, replaced, other plans kept apart)" ;;
 *) fail "unknown case" ;;
 esac
