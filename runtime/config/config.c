@@ -235,25 +235,83 @@ tx_status cf_yaml_parse(const char *text, size_t len, const char *name, cJSON **
 
 /* ---- merging ----------------------------------------------------------------------------------------- */
 
-void cf_merge(cJSON *base, const cJSON *over)
+/* Records `file` as the origin of every leaf under `v` (dotted paths below
+ * `path`): a mapping copied whole sets each of its keys. */
+static void origin_set_all(cJSON *origins, const char *path, const cJSON *v, const char *file)
+{
+    if (cJSON_IsObject(v) && v->child) {
+        const cJSON *c;
+        cJSON_ArrayForEach(c, v)
+        {
+            char sub[512];
+            if (snprintf(sub, sizeof sub, "%s.%s", path, c->string) >= (int)sizeof sub) continue;
+            origin_set_all(origins, sub, c, file);
+        }
+        return;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(origins, path);
+    cJSON_AddStringToObject(origins, path, file);
+}
+
+/* Forgets the origins of `path` and of every key below it (a value of
+ * another shape replaced them). */
+static void origin_drop(cJSON *origins, const char *path)
+{
+    size_t n = strlen(path);
+    for (cJSON *o = origins->child, *next; o; o = next) {
+        next = o->next;
+        if (strncmp(o->string, path, n) == 0 && (o->string[n] == '\0' || o->string[n] == '.'))
+            cJSON_DeleteItemFromObjectCaseSensitive(origins, o->string);
+    }
+}
+
+/* cf_merge, and with `origins` the file that set each leaf (a list
+ * extended by several files names each of them). */
+static void merge_traced(cJSON *base, const cJSON *over, cJSON *origins, const char *prefix,
+                         const char *file)
 {
     const cJSON *item;
     cJSON_ArrayForEach(item, over)
     {
+        char path[512] = "";
+        bool traced = origins && snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "",
+                                          item->string) < (int)sizeof path;
         cJSON *existing = cJSON_GetObjectItemCaseSensitive(base, item->string);
         if (existing && cJSON_IsObject(existing) && cJSON_IsObject(item)) {
-            cf_merge(existing, item);
+            merge_traced(existing, item, traced ? origins : NULL, path, file);
         } else if (existing && cJSON_IsArray(existing) && cJSON_IsArray(item)) {
             const cJSON *e;
             cJSON_ArrayForEach(e, item) cJSON_AddItemToArray(existing, cJSON_Duplicate(e, 1));
+            const char *was = traced ? hl_json_str(origins, path) : NULL;
+            if (traced && was && strcmp(was, file) != 0 && cJSON_GetArraySize(item) > 0) {
+                char both[2 * PATH_MAX + 8];
+                snprintf(both, sizeof both, "%s, %s", was, file);
+                origin_set_all(origins, path, item, both);
+            } else if (traced && !was) {
+                origin_set_all(origins, path, item, file);
+            }
         } else {
             cJSON *copy = cJSON_Duplicate(item, 1);
             if (existing)
                 cJSON_ReplaceItemInObjectCaseSensitive(base, item->string, copy);
             else
                 cJSON_AddItemToObject(base, item->string, copy);
+            if (traced) {
+                origin_drop(origins, path);
+                origin_set_all(origins, path, item, file);
+            }
         }
     }
+}
+
+void cf_merge(cJSON *base, const cJSON *over)
+{
+    merge_traced(base, over, NULL, "", "");
+}
+
+void cf_merge_traced(cJSON *base, const cJSON *over, cJSON *origins, const char *file)
+{
+    merge_traced(base, over, origins, "", file);
 }
 
 const cJSON *cf_get(const cJSON *config, const char *dotted)
@@ -429,13 +487,15 @@ static bool check_untrusted(const cJSON *doc, const cJSON *config, const cJSON *
 typedef struct {
     char seen[16][PATH_MAX]; /* realpaths already merged: a file counts once */
     size_t n_seen;
+    cf_trace *trace;         /* cf_load_traced: where each key came from; NULL otherwise */
 } cascade;
 
 /* Merges one file. `project` files are checked against config_keys unless
  * `tactus trust` recorded the exact bytes read here (hashed from the same
- * buffer that is parsed, so the file cannot change in between). */
-static tx_status merge_file(cascade *c, cJSON *config, const char *path, bool project, char *err,
-                            size_t errlen)
+ * buffer that is parsed, so the file cannot change in between). `source`
+ * says what kind of file it is, for `tactus config`. */
+static tx_status merge_file(cascade *c, cJSON *config, const char *path, bool project,
+                            const char *source, char *err, size_t errlen)
 {
     char real[PATH_MAX];
     if (!realpath(path, real)) return TX_OK; /* absent files are fine */
@@ -455,7 +515,8 @@ static tx_status merge_file(cascade *c, cJSON *config, const char *path, bool pr
         snprintf(err, errlen, "%s: cannot read: %s", path, e ? strerror(e) : tx_status_str(st));
         return TX_EIO;
     }
-    if (project && cf_trust_matches(real, text, len)) project = false;
+    bool trusted_project = project && cf_trust_matches(real, text, len);
+    if (trusted_project) project = false;
     cJSON *doc = NULL;
     cJSON *marks = project ? cJSON_CreateObject() : NULL;
     st = yaml_parse_marked(text, len, path, &doc, marks, err, errlen);
@@ -467,30 +528,87 @@ static tx_status merge_file(cascade *c, cJSON *config, const char *path, bool pr
         cJSON_Delete(doc);
         return st;
     }
-    cf_merge(config, doc);
+    if (c->trace) {
+        cJSON *f = cJSON_CreateObject();
+        cJSON_AddStringToObject(f, "path", real);
+        cJSON_AddStringToObject(f, "source", source);
+        cJSON_AddBoolToObject(f, "trusted", !project);
+        if (trusted_project) cJSON_AddTrueToObject(f, "trusted_by_tactus_trust");
+        cJSON_AddItemToArray(c->trace->files, f);
+    }
+    merge_traced(config, doc, c->trace ? c->trace->origins : NULL, "", real);
     cJSON_Delete(doc);
     return TX_OK;
 }
 
-tx_status cf_load(const char *procedure_path, cJSON **config, char *err, size_t errlen)
+/* The folders from the filesystem root down to the procedure's folder
+ * (realpaths, the nearest last): each one's .tactus/config.yml is merged in
+ * this order. `dir` holds them as one path, a NUL after each folder. */
+typedef struct {
+    char dir[PATH_MAX];
+    size_t ends[PATH_MAX / 2]; /* dir[0..ends[i]) is folder i */
+    size_t n;
+} cascade_walk;
+
+static void walk_folders(const char *procedure_path, bool is_dir, cascade_walk *w)
+{
+    w->n = 0;
+    if (!realpath(procedure_path, w->dir)) return;
+    char *slash = is_dir ? NULL : strrchr(w->dir, '/');
+    if (slash && slash != w->dir) *slash = '\0';
+    size_t len = strlen(w->dir);
+    if (len > 1) w->ends[w->n++] = 0; /* the root's own: "/.tactus/config.yml" */
+    for (size_t i = 1; i <= len && w->n < sizeof w->ends / sizeof w->ends[0]; i++)
+        if (i == len || w->dir[i] == '/') w->ends[w->n++] = i;
+}
+
+/* The .tactus/config.yml of folder i of the walk (the root's is "/.tactus/..."). */
+static void walk_file(const cascade_walk *w, size_t i, char *out, size_t cap)
+{
+    snprintf(out, cap, "%.*s/.tactus/config.yml", (int)w->ends[i], w->dir);
+}
+
+/* Whether the current folder's .tactus/config.yml is one of the walk's:
+ * then it is merged at its place in the walk, never ahead of it (run from
+ * the procedure's own folder, its file was once merged first and then
+ * skipped as seen, so every parent folder's file overrode it). Compared by
+ * realpath, so a symbolic link to a folder of the walk counts as that folder. */
+static bool cwd_file_in_walk(const cascade_walk *w)
+{
+    char cwd_file[PATH_MAX];
+    if (!realpath(".tactus/config.yml", cwd_file)) return false;
+    for (size_t i = 0; i < w->n; i++) {
+        char p[PATH_MAX + 32], real[PATH_MAX];
+        walk_file(w, i, p, sizeof p);
+        if (realpath(p, real) && strcmp(real, cwd_file) == 0) return true;
+    }
+    return false;
+}
+
+static tx_status load(const char *procedure_path, cJSON **config, cf_trace *trace, char *err,
+                      size_t errlen)
 {
     *config = cJSON_CreateObject();
     if (!*config) return TX_ENOMEM;
     char path[PATH_MAX + 64];
     tx_status st = TX_OK;
     cascade *c = tx_calloc(1, sizeof *c);
-    if (!c) {
+    cascade_walk *w = tx_calloc(1, sizeof *w);
+    if (!c || !w) {
+        tx_free(c);
+        tx_free(w);
         cJSON_Delete(*config);
         *config = NULL;
         return TX_ENOMEM;
     }
-#define MERGE(p, project)                                                                          \
+    c->trace = trace;
+#define MERGE(p, project, source)                                                                  \
     do {                                                                                           \
-        if (st == TX_OK) st = merge_file(c, *config, (p), (project), err, errlen);                 \
+        if (st == TX_OK) st = merge_file(c, *config, (p), (project), (source), err, errlen);       \
     } while (0)
     /* Trusted: what only the user or their administrator writes. */
-    MERGE("/etc/tactus/config.yml", false);
-    MERGE("/usr/local/etc/tactus/config.yml", false);
+    MERGE("/etc/tactus/config.yml", false, "system");
+    MERGE("/usr/local/etc/tactus/config.yml", false, "system");
     const char *home = getenv("HOME");
     if (cf_user_dir(path, sizeof path)) {
         size_t n = strlen(path);
@@ -498,28 +616,20 @@ tx_status cf_load(const char *procedure_path, cJSON **config, char *err, size_t 
         struct stat sb;
         if (stat(path, &sb) != 0 && home && *home)
             snprintf(path, sizeof path, "%s/.tactus/config.yml", home);
-        MERGE(path, false);
+        MERGE(path, false, "user");
     }
-    /* Untrusted unless `tactus trust`ed: the project's own files. The
-     * current folder's is one of them, unless it is the user's file above
-     * (merged once: realpaths are compared). */
-    MERGE(".tactus/config.yml", true);
-    /* From the filesystem root down to the procedure's folder: nearer wins. */
-    char dir[PATH_MAX];
     struct stat psb;
     bool is_dir = stat(procedure_path, &psb) == 0 && S_ISDIR(psb.st_mode);
-    if (realpath(procedure_path, dir)) {
-        char *slash = is_dir ? NULL : strrchr(dir, '/');
-        if (slash && slash != dir) *slash = '\0';
-        size_t len = strlen(dir);
-        for (size_t i = 1; i <= len && st == TX_OK; i++) {
-            if (i != len && dir[i] != '/') continue;
-            char saved = dir[i];
-            dir[i] = '\0';
-            snprintf(path, sizeof path, "%s/.tactus/config.yml", dir);
-            MERGE(path, true);
-            dir[i] = saved;
-        }
+    walk_folders(procedure_path, is_dir, w);
+    /* Untrusted unless `tactus trust`ed: the project's own files. The
+     * current folder's comes before the walk when it is not on it; on it,
+     * at its place. It is skipped when it is the user's file above (merged
+     * once: realpaths are compared). */
+    if (!cwd_file_in_walk(w)) MERGE(".tactus/config.yml", true, "project (current folder)");
+    /* From the filesystem root down to the procedure's folder: nearer wins. */
+    for (size_t i = 0; i < w->n && st == TX_OK; i++) {
+        walk_file(w, i, path, sizeof path);
+        MERGE(path, true, "project");
     }
     /* The sidecar: FILE.tac.yml, else FILE.yml. */
     snprintf(path, sizeof path, "%s.yml", procedure_path);
@@ -527,18 +637,46 @@ tx_status cf_load(const char *procedure_path, cJSON **config, char *err, size_t 
     if (is_dir) {
         /* a folder has no sidecar */
     } else if (stat(path, &sb) == 0) {
-        MERGE(path, true);
+        MERGE(path, true, "project (sidecar)");
     } else if (tx_has_suffix(procedure_path, ".tac")) {
         snprintf(path, sizeof path, "%.*s.yml", (int)(strlen(procedure_path) - 4), procedure_path);
-        MERGE(path, true);
+        MERGE(path, true, "project (sidecar)");
     }
 #undef MERGE
     tx_free(c);
+    tx_free(w);
     if (st != TX_OK) {
         cJSON_Delete(*config);
         *config = NULL;
     }
     return st;
+}
+
+tx_status cf_load(const char *procedure_path, cJSON **config, char *err, size_t errlen)
+{
+    return load(procedure_path, config, NULL, err, errlen);
+}
+
+tx_status cf_load_traced(const char *procedure_path, cJSON **config, cf_trace *trace, char *err,
+                         size_t errlen)
+{
+    trace->origins = cJSON_CreateObject();
+    trace->files = cJSON_CreateArray();
+    if (!trace->origins || !trace->files) {
+        cf_trace_free(trace);
+        *config = NULL;
+        return TX_ENOMEM;
+    }
+    tx_status st = load(procedure_path, config, trace, err, errlen);
+    if (st != TX_OK) cf_trace_free(trace);
+    return st;
+}
+
+void cf_trace_free(cf_trace *trace)
+{
+    cJSON_Delete(trace->origins);
+    cJSON_Delete(trace->files);
+    trace->origins = trace->files = NULL;
 }
 
 /* ---- .env ------------------------------------------------------------------------------------------------ */
