@@ -42,8 +42,8 @@ static const char *const env_vars[] = {
 static bool secret_key_name(const char *name, bool under_headers)
 {
     if (!name) return false;
-    static const char *const words[] = {"key",    "apikey",   "token",         "secret",
-                                        "password", "passwd", "authorization", "cookie",
+    static const char *const words[] = {"key",        "apikey",      "token",         "secret",
+                                        "password",   "passwd",      "authorization", "cookie",
                                         "credential", "credentials", "bearer"};
     bool secret = false, last_env = false;
     for (const char *p = name; *p;) {
@@ -56,8 +56,8 @@ static bool secret_key_name(const char *name, bool under_headers)
     }
     if (secret) return !last_env;
     /* A header other than the plain ones may carry a credential under any name. */
-    return under_headers && strcasecmp(name, "content-type") != 0 && strcasecmp(name, "accept") != 0 &&
-           strcasecmp(name, "user-agent") != 0;
+    return under_headers && strcasecmp(name, "content-type") != 0 &&
+           strcasecmp(name, "accept") != 0 && strcasecmp(name, "user-agent") != 0;
 }
 
 /* Whether `text` holds the value of a secret-named variable of the environment. */
@@ -145,7 +145,7 @@ static cJSON *environment(const cJSON *config)
             size_t i = 0;
             for (; p->string[i] && i < 100; i++)
                 name[i] = (char)(p->string[i] >= 'a' && p->string[i] <= 'z' ? p->string[i] - 32
-                                                                             : p->string[i]);
+                                                                            : p->string[i]);
             snprintf(name + i, sizeof name - i, "_API_KEY");
         }
         if (getenv(name) && !cJSON_GetObjectItemCaseSensitive(env, name))
@@ -156,17 +156,22 @@ static cJSON *environment(const cJSON *config)
 
 int cli_config(int argc, char **argv)
 {
-    static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     bool json = false;
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (opt) {
-        case 'j': json = true; break;
-        case 'h': fputs(config_usage, stdout); return CLI_EXIT_OK;
-        default: fputs(config_usage, stderr); return CLI_EXIT_USAGE;
+        case 'j':
+            json = true;
+            break;
+        case 'h':
+            fputs(config_usage, stdout);
+            return CLI_EXIT_OK;
+        default:
+            fputs(config_usage, stderr);
+            return CLI_EXIT_USAGE;
         }
     }
     if (argc - optind > 1) {

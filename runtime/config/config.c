@@ -345,6 +345,7 @@ typedef enum {
     TH_KEY_MAP,        /* a mapping whose keys are classified one by one */
     TH_KEY_FREE,       /* any plain value (not a mapping or list), from any source */
     TH_KEY_LOWER,      /* a number that may only lower the trusted value (or the default) */
+    TH_KEY_NAMES,      /* a list of plain strings, from any source */
 } th_key_class;
 
 static const struct {
@@ -374,6 +375,8 @@ static const struct {
     {"prices", TH_KEY_PRIVILEGED, 0, false},      /* a price of 0 would loosen budgets.cost */
     {"audit", TH_KEY_PRIVILEGED, 0, false},       /* audit.path: where the host writes */
     {"journal", TH_KEY_PRIVILEGED, 0, false},     /* store location */
+    {"check", TH_KEY_MAP, 0, false},
+    {"check.globals", TH_KEY_NAMES, 0, false}, /* names `tactus check` treats as defined */
 };
 
 static bool key_pattern_matches(const char *pattern, const char *path)
@@ -442,6 +445,18 @@ static bool check_untrusted(const cJSON *doc, const cJSON *config, const cJSON *
                      "`tactus trust %s`",
                      file, cJSON_IsString(m) ? m->valuestring : "1:1", path,
                      cJSON_IsObject(item) ? "mapping" : "list", dir);
+            return false;
+        }
+        if (cls == TH_KEY_NAMES) {
+            bool names = cJSON_IsArray(item);
+            const cJSON *e;
+            cJSON_ArrayForEach(e, item) names = names && cJSON_IsString(e);
+            if (names) continue;
+            const cJSON *m = cJSON_GetObjectItemCaseSensitive(marks, path);
+            snprintf(err, errlen,
+                     "%s:%s: '%s' takes a list of names, like [\"helper\", \"CONFIG\"]; "
+                     "nothing was run",
+                     file, cJSON_IsString(m) ? m->valuestring : "1:1", path);
             return false;
         }
         if (cls == TH_KEY_MAP && cJSON_IsObject(item)) {

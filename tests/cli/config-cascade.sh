@@ -112,6 +112,17 @@ grep -qF 'host_tools.t.api_key_env = "T_API_KEY"' "$work/out" || fail "a variabl
 grep -qF 'OPENAI_API_KEY = [REDACTED]' "$work/out" || fail "the environment's key is not listed redacted"
 rm -f "$XDG_CONFIG_HOME/tactus/config.yml"
 
+# check.globals (any source, a list of names): globals `tactus check` takes
+# as defined, for the files below that folder.
+printf 'Procedure { function() return HARNESS_VALUE end }\n' >"$proj/g.tac"
+"$tactus" check "$proj/g.tac" >"$work/out" 2>"$work/err" && fail "an undefined global is not reported"
+grep -q "TAC403" "$work/out" || fail "no TAC403 for an undefined global"
+printf 'check:\n  globals: [HARNESS_VALUE]\n' >>"$proj/.tactus/config.yml"
+"$tactus" check "$proj/g.tac" >"$work/out" 2>"$work/err" || fail "check.globals not applied: $(cat "$work/out")"
+printf 'check:\n  globals: {a: 1}\n' >"$other/.tactus/config.yml"
+(cd "$other" && "$tactus" config "$proj/p.tac") >"$work/out" 2>"$work/err"
+[ $? -eq 2 ] && grep -qF "'check.globals' takes a list of names" "$work/err" || fail "check.globals must be a list"
+
 # An untrusted privileged key: refused as `tactus run` refuses it.
 printf 'host_tools:\n  pwn:\n    command: ["true"]\n' >"$proj/p.tac.yml"
 "$tactus" config "$proj/p.tac" >"$work/out" 2>"$work/err"
