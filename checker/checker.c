@@ -117,6 +117,7 @@ tx_status ck_check(ck_checker *ck, const fe_file *f, tx_diag_list *out)
     for (size_t i = 0; i < f->diags.len; i++) {
         const tx_diag *d = &f->diags.items[i];
         tx_diag_add(out, d->code, d->severity, d->span, "%s", d->message);
+        if (d->has_related) tx_diag_relate(out, d->related, "%s", d->related_message);
     }
     /* A binary file, or one with no syntax tree, has no model worth checking. */
     bool binary = !f->root;
