@@ -25,7 +25,7 @@ static const char usage[] =
     "  show RUN            a run's journal as a readable trace\n"
     "  audit RUN           the broker's audit records of a run\n"
     "  broker serve        a broker for remote runtimes (tcp:// or tls://)\n"
-    "  sandbox status|rebuild|doctor   the Docker sandbox: state, image, self-check\n"
+    "  sandbox status|rebuild|doctor|prune   the Docker sandbox: state, image, self-check\n"
     "  trust [DIR]         trust a project's config and .env (their current content)\n"
     "  config [FILE]       the merged configuration of a run of FILE, and where each key came from\n"
     "  lsp                 the language server for editors (stdio; docs/editors.md)\n"
