@@ -382,12 +382,13 @@ static void member_list(const char *ns, size_t n, tx_buf *b)
             tx_buf_printf(b, "%s%s", b->len ? ", " : "", runtime_names[i] + n + 1);
 }
 
-/* Whether the file assigns `name` (of n bytes; exact, dotted or not). */
-static bool defined_in_file(const fe_file *f, const char *name, size_t n)
+/* The names the file assigns (dotted or not), by name: a file of 100,000
+ * definitions is checked in linear time. */
+static void index_defs(ck_run *r, tx_map *defs)
 {
-    for (const fe_def *d = f->defs; d; d = d->next)
-        if (strlen(d->name) == n && strncmp(d->name, name, n) == 0) return true;
-    return false;
+    tx_map_init(defs);
+    for (const fe_def *d = r->f->defs; d; d = d->next)
+        if (tx_map_put(defs, d->name, strlen(d->name), (void *)d) != TX_OK) r->out->oom = true;
 }
 
 /* The first n bytes of a reference's span, when the source spells its name
@@ -402,14 +403,14 @@ static tx_span name_span(const fe_file *f, const fe_ref *ref, size_t n)
     return s;
 }
 
-static void check_member(ck_run *r, const fe_ref *ref, size_t root_len)
+static void check_member(ck_run *r, const tx_map *defs, const fe_ref *ref, size_t root_len)
 {
     const char *name = ref->name;
     const char *member = name + root_len + 1;
     size_t member_len = strcspn(member, ".");
     size_t full = root_len + 1 + member_len;
     if (!member_checked(name, root_len) || tx_map_get(&r->ck->runtime, name, full) ||
-        defined_in_file(r->f, name, full))
+        tx_map_get(defs, name, full))
         return;
     char word[128];
     snprintf(word, sizeof word, "%.*s", (int)(member_len < 127 ? member_len : 127), member);
@@ -580,6 +581,8 @@ static void required_globals(ck_run *r, tx_map *defined)
 void ck_rule_globals(ck_run *r)
 {
     const fe_file *f = r->f;
+    tx_map defs;
+    index_defs(r, &defs);
     tx_map from_modules; /* names borrowed from the module cache, valid during this run */
     tx_map_init(&from_modules);
     bool modules_read = false;
@@ -591,11 +594,11 @@ void ck_rule_globals(ck_run *r)
              * replaces the namespace or defines this member. */
             if (name[root_len] == '.' && !ref->is_assignment &&
                 tx_map_get(&r->ck->namespaces, name, root_len) &&
-                !defined_in_file(f, name, root_len))
-                check_member(r, ref, root_len);
+                !tx_map_get(&defs, name, root_len))
+                check_member(r, &defs, ref, root_len);
             continue;
         }
-        if (defined_in_file(f, name, root_len) || extra_known(r->ck, name, root_len) ||
+        if (tx_map_get(&defs, name, root_len) || extra_known(r->ck, name, root_len) ||
             refused_by_sandbox(name, root_len) || (root_len == 4 && !strncmp(name, "_ENV", 4)) ||
             is_grant(f, ref))
             continue;
@@ -617,4 +620,5 @@ void ck_rule_globals(ck_run *r)
         if (def) ck_relate(r, def->span, "'%s' is assigned here", def->name);
     }
     tx_map_free(&from_modules);
+    tx_map_free(&defs);
 }

@@ -427,19 +427,13 @@ static bool handle_frame(run_ctx *r, br_broker *broker, cJSON *msg, sup_run_resu
     if (strcmp(method, "tool.call") == 0) {
         end_stream(r);
         char *args = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(params, "args"));
-        size_t n = args ? strlen(args) : 0;
-        char line[TOOL_ARGS_SHOWN + 96];
-        if (n > TOOL_ARGS_SHOWN) {
-            /* A line per call, whatever the arguments weigh. */
-            size_t cut = TOOL_ARGS_SHOWN;
-            while (cut > 0 && ((unsigned char)args[cut] & 0xC0) == 0x80) cut--;
-            snprintf(line, sizeof line, "%.*s\xe2\x80\xa6 (%zu bytes; tactus show RUN --json has them all)",
-                     (int)cut, args, n);
-        } else {
-            snprintf(line, sizeof line, "%s", args ? args : "");
-        }
-        if (may_show(r, strlen(line)))
-            show(&r->opt->progress, "\033[35m", "-> %s %s\n", hl_json_str(params, "name"), line);
+        /* A line per call, whatever the arguments weigh. */
+        tx_buf line;
+        tx_buf_init(&line, TOOL_ARGS_SHOWN + 256);
+        tx_buf_shorten(&line, args ? args : "", TOOL_ARGS_SHOWN, "tactus show RUN --json has them all");
+        if (line.data && may_show(r, line.len))
+            show(&r->opt->progress, "\033[35m", "-> %s %s\n", hl_json_str(params, "name"), line.data);
+        tx_buf_free(&line);
         cJSON_free(args);
     }
     char fail_msg[1024] = "";
