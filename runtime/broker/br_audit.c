@@ -166,8 +166,15 @@ void br_audit_write(br_broker *b, const cJSON *request, const cJSON *reply, long
     char *reply_text = cJSON_PrintUnformatted(reply);
     cJSON_AddNumberToObject(rec, "bytes_in", canon ? (double)strlen(canon) : 0);
     cJSON_AddNumberToObject(rec, "bytes_out", reply_text ? (double)strlen(reply_text) : 0);
-    cJSON_AddNumberToObject(rec, "tokens", tokens);
-    cJSON_AddNumberToObject(rec, "cost_usd", cost);
+    if (tokens < 0) {
+        /* the provider reported no usage: unknown, not 0 */
+        cJSON_AddNullToObject(rec, "tokens");
+        cJSON_AddNullToObject(rec, "cost_usd");
+        cJSON_AddTrueToObject(rec, "tokens_unknown");
+    } else {
+        cJSON_AddNumberToObject(rec, "tokens", tokens);
+        cJSON_AddNumberToObject(rec, "cost_usd", cost);
+    }
     if (!priced && tokens > 0) cJSON_AddBoolToObject(rec, "unpriced", 1);
     cJSON_AddNumberToObject(rec, "duration_ms", (double)ms);
     cJSON_free(canon);
