@@ -580,7 +580,10 @@ static int cmd_approve(const runs_opts *o)
             cJSON_Delete(doc);
         } else {
             char *t = cJSON_PrintUnformatted(answer);
-            printf("answered %s with %s; continue with: tactus resume %s\n", full, t ? t : "?", run);
+            char *tw = tx_term_text(who);
+            printf("answered %s with %s (by %s); continue with: tactus resume %s\n", full, t ? t : "?",
+                   tw ? tw : "?", run);
+            tx_free(tw);
             cJSON_free(t);
         }
     }
@@ -776,11 +779,22 @@ static int cmd_audit(const runs_opts *o)
             /* Tool names, targets and reasons may come from the procedure. */
             char *tt = tx_term_text(target ? target : "-"), *tr = tx_term_text(hl_json_str(r, "reason"));
             char *tm = tx_term_text(hl_json_str(r, "method")), *to = tx_term_text(hl_json_str(r, "outcome"));
-            printf("%s %-13s %-28s %-7s %-12s %6.0f tokens $%.6f %5.0f ms%s%s\n", hl_json_str(r, "time"),
-                   tm ? tm : "?", tt ? tt : "-", hl_json_str(r, "decision"),
-                   to ? to : "?", cJSON_GetObjectItemCaseSensitive(r, "tokens")->valuedouble,
-                   cJSON_GetObjectItemCaseSensitive(r, "cost_usd")->valuedouble,
-                   cJSON_GetObjectItemCaseSensitive(r, "duration_ms")->valuedouble,
+            /* tokens and cost are null when the provider reported no usage */
+            const cJSON *tok = cJSON_GetObjectItemCaseSensitive(r, "tokens");
+            const cJSON *cost = cJSON_GetObjectItemCaseSensitive(r, "cost_usd");
+            const cJSON *ms = cJSON_GetObjectItemCaseSensitive(r, "duration_ms");
+            char tokens[48], dollars[48];
+            if (cJSON_IsNumber(tok))
+                snprintf(tokens, sizeof tokens, "%6.0f tokens", tok->valuedouble);
+            else
+                snprintf(tokens, sizeof tokens, "unknown tokens");
+            if (cJSON_IsNumber(cost))
+                snprintf(dollars, sizeof dollars, "$%.6f", cost->valuedouble);
+            else
+                snprintf(dollars, sizeof dollars, "$?");
+            printf("%s %-13s %-28s %-7s %-12s %s %s %5.0f ms%s%s\n", hl_json_str(r, "time"),
+                   tm ? tm : "?", tt ? tt : "-", hl_json_str(r, "decision"), to ? to : "?", tokens,
+                   dollars, cJSON_IsNumber(ms) ? ms->valuedouble : 0,
                    hl_json_str(r, "reason") ? ": " : "", tr && hl_json_str(r, "reason") ? tr : "");
             tx_free(tt);
             tx_free(tr);
