@@ -24,13 +24,8 @@ export HOME=$work/home XDG_CONFIG_HOME=$work/xdg TACTUS_STORE=$work/store/journa
 mkdir -p "$HOME" "$XDG_CONFIG_HOME/tactus" "$work/store"
 unset OPENAI_API_KEY OPENAI_BASE_URL ANTHROPIC_API_KEY ANTHROPIC_BASE_URL FAKE_API_KEY
 
-mkfifo "$work/srv.in"
-python3 "$fake" --log "$work/requests.jsonl" <"$work/srv.in" >"$work/srv.out" 2>&1 &
-srv_pid=$!
-exec 9>"$work/srv.in"
-for _ in $(seq 1 50); do grep -q '^PORT ' "$work/srv.out" && break; sleep 0.1; done
-port=$(awk '/^PORT /{print $2; exit}' "$work/srv.out")
-[ -n "$port" ] || fail "the loopback server did not start"
+source "$(dirname "$0")/../integration/fake_openai.sh"
+start_fake_openai "$fake" "$work" || fail "the loopback server did not start"
 # The user's own configuration: a custom provider without a key, and prices.
 cat >"$XDG_CONFIG_HOME/tactus/config.yml" <<YML
 providers:
