@@ -18,7 +18,9 @@ cleanup() { [ -n "$tag2" ] && docker image rm "$tag2" >/dev/null 2>&1; rm -rf "$
 trap cleanup EXIT
 fail() { echo "sandbox images: FAIL: $*" >&2; [ -s "$work/out" ] && cat "$work/out" >&2; exit 1; }
 docker info >/dev/null 2>&1 || fail "no Docker daemon answers (scripts/start-dockerd.sh starts one)"
-dangling() { docker image ls -q --no-trunc -f dangling=true -f label=tactus.runtime_sha256 | sort -u; }
+# (images that record their runtime: built by this tactus; another checkout of
+# an older tactus may be rebuilding its shared tag meanwhile)
+dangling() { docker image ls -q --no-trunc -f dangling=true -f label=tactus.runtime_path | sort -u; }
 dangling >"$work/dangling.before"
 
 version=$("$tactus" version | awk '{print $2}')

@@ -132,11 +132,13 @@ except ValueError:
 if not isinstance(d, dict) or d.get("status") != sys.argv[3]:
     sys.exit("%s: status %r, expected %r" % (sys.argv[2], d.get("status") if isinstance(d, dict) else d, sys.argv[3]))
 d.pop("run_id")
-[(p.pop("request_id", None), p.pop("run_id", None), p.pop("deadline_ms", None)) for p in d.get("pending", [])]
+d.get("usage", {}).pop("duration_ms", None)
+[(p.pop("request_id", None), p.pop("run_id", None), p.pop("deadline_ms", None), p.pop("created_ms", None))
+ for p in d.get("pending", [])]
 print(json.dumps(d, sort_keys=True))' "$1" "$2" "$3"
     }
     n=0
-    while IFS='|' read -r file args expect; do
+    while IFS='|' read -r file args expect _check; do
         case "$file" in ''|'#'*) continue ;; esac
         # examples.txt: the expected status and its exit code (as run-examples.sh).
         want=0
