@@ -380,6 +380,24 @@ size_t tx_utf8_count(const char *s, size_t n)
     return count;
 }
 
+size_t tx_utf8_cut(const char *s, size_t n, size_t max)
+{
+    if (n <= max) return n;
+    size_t cut = max;
+    while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80) cut--;
+    return cut;
+}
+
+tx_status tx_buf_shorten(tx_buf *b, const char *s, size_t max, const char *where_whole)
+{
+    size_t n = strlen(s), cut = tx_utf8_cut(s, n, max);
+    tx_status st = tx_buf_append(b, s, cut);
+    if (st == TX_OK && cut < n)
+        st = tx_buf_printf(b, "\xe2\x80\xa6 (%zu more bytes%s%s)", n - cut, where_whole ? "; " : "",
+                           where_whole ? where_whole : "");
+    return st;
+}
+
 /* ---- terminal text ---------------------------------------------------------- */
 
 static unsigned utf8_decode3(const unsigned char *p, size_t k)

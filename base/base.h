@@ -98,6 +98,13 @@ tx_status tx_read_file(const char *path, size_t limit, char **out, size_t *len, 
 size_t tx_utf8_invalid_at(const char *s, size_t n);
 /* Number of code points in s[0..n), counting each invalid byte as one. */
 size_t tx_utf8_count(const char *s, size_t n);
+/* The length of the longest prefix of s[0..n) of at most max bytes that
+ * does not end inside a UTF-8 sequence (n when it all fits). */
+size_t tx_utf8_cut(const char *s, size_t n, size_t max);
+/* Appends s whole, or its first max bytes (at a character boundary) then a
+ * visible "… (N more bytes; WHERE_WHOLE)": a summary never cuts text
+ * without saying so and how much was left out. where_whole may be NULL. */
+tx_status tx_buf_shorten(tx_buf *b, const char *s, size_t max, const char *where_whole);
 
 /* ---- terminal text ---------------------------------------------------------- */
 /* Procedure-controlled text bound for a terminal, made inert: C0 controls

@@ -31,6 +31,8 @@ static const ck_rule_info rules[] = {
     {"TAC304", TX_SEV_ERROR, "host-tool-unknown", "Tool { use = ... } names no brokered host tool."},
     {"TAC401", TX_SEV_ERROR, "not-in-sandbox", "Code uses something the sandbox does not provide."},
     {"TAC402", TX_SEV_ERROR, "module-not-found", "require names neither a stdlib module nor a .tac file beside this one."},
+    {"TAC403", TX_SEV_ERROR, "undefined-global", "A global is read or called that nothing defines: not assigned in the file, not the DSL's, not the sandbox's."},
+    {"TAC404", TX_SEV_ERROR, "unknown-member", "A member of a DSL or stdlib namespace that does not exist (Human.aprove, State.incremnt, File.wirte)."},
     {"TAC411", TX_SEV_ERROR, "primitive-argument", "A DSL primitive (Sleep, System.alert, Classify, Model) is given an argument of the wrong type or value."},
     {"TAC501", TX_SEV_ERROR, "human-message-type", "A Human request's message is not a string."},
     {"TAC502", TX_SEV_ERROR, "human-timeout-type", "A Human request's timeout is not a positive number."},
@@ -42,11 +44,14 @@ static const ck_rule_info rules[] = {
     {"TAC701", TX_SEV_ERROR, "gherkin-syntax", "The Specifications text is not valid Gherkin."},
     {"TAC702", TX_SEV_ERROR, "specifications-not-string", "Specifications is given something other than a string."},
     {"TAC703", TX_SEV_ERROR, "undefined-step", "A step matches no built-in pattern and no custom Step."},
-    {"TAC704", TX_SEV_WARNING, "spec-unknown-agent", "A mock step names an agent the file does not declare."},
+    {"TAC704", TX_SEV_ERROR, "spec-unknown-agent", "A step names an agent the file does not declare."},
+    {"TAC705", TX_SEV_ERROR, "spec-unknown-name", "A step names an input, output, state key or tool the file does not declare."},
     {"TAC801", TX_SEV_ERROR, "mock-unknown-target", "Mocks names no declared agent, tool, model or classifier."},
     {"TAC802", TX_SEV_ERROR, "eval-input-undeclared", "An evaluation case passes an input the procedure does not declare."},
     {"TAC803", TX_SEV_ERROR, "eval-input-missing", "An evaluation case omits a required input."},
     {"TAC804", TX_SEV_ERROR, "eval-input-type", "An evaluation case input is not of the declared type."},
+    {"TAC805", TX_SEV_ERROR, "eval-evaluator-unavailable", "An evaluator's kind is unknown or not implemented by tactus eval, or it lacks an option it needs."},
+    {"TAC806", TX_SEV_ERROR, "eval-threshold-unavailable", "A threshold is unknown or not measured by tactus eval."},
 };
 
 const ck_rule_info *ck_rules(size_t *count)
@@ -67,8 +72,9 @@ ck_checker *ck_checker_new(void)
     ck_checker *ck = tx_calloc(1, sizeof *ck);
     if (!ck) return NULL;
     ck->steps = ck_steps_compile();
-    if (!ck->steps) {
-        tx_free(ck);
+    tx_map_init(&ck->namespaces);
+    if (!ck->steps || ck_globals_index(ck) != TX_OK) {
+        ck_checker_free(ck);
         return NULL;
     }
     return ck;
@@ -77,7 +83,10 @@ ck_checker *ck_checker_new(void)
 void ck_checker_free(ck_checker *ck)
 {
     if (!ck) return;
-    ck_steps_free(ck->steps);
+    if (ck->steps) ck_steps_free(ck->steps);
+    tx_map_free(&ck->runtime);
+    tx_map_free(&ck->namespaces);
+    ck_modules_free(ck->modules);
     tx_free(ck);
 }
 
@@ -108,6 +117,7 @@ tx_status ck_check(ck_checker *ck, const fe_file *f, tx_diag_list *out)
     for (size_t i = 0; i < f->diags.len; i++) {
         const tx_diag *d = &f->diags.items[i];
         tx_diag_add(out, d->code, d->severity, d->span, "%s", d->message);
+        if (d->has_related) tx_diag_relate(out, d->related, "%s", d->related_message);
     }
     /* A binary file, or one with no syntax tree, has no model worth checking. */
     bool binary = !f->root;
@@ -125,6 +135,8 @@ tx_status ck_check(ck_checker *ck, const fe_file *f, tx_diag_list *out)
         ck_rule_specs(&r);
         ck_rule_mocks(&r);
         ck_rule_evaluations(&r);
+        ck_rule_globals(&r);
+        ck_rule_eval_catalogue(&r);
     }
     tx_diag_sort(out);
     return out->oom ? TX_ENOMEM : TX_OK;

@@ -39,6 +39,43 @@ typedef struct {
 const ck_rule_info *ck_rules(size_t *count);
 const ck_rule_info *ck_rule_find(const char *code);
 
+/* ---- globals ------------------------------------------------------------------------------ */
+
+/* Globals defined outside the file (by a project's own convention, a
+ * harness): reads and calls of them are not TAC403. Borrowed until the next
+ * call; applies to the following ck_check calls. */
+void ck_set_known_globals(ck_checker *ck, const char *const *names, size_t n);
+/* The runtime's global surface the checker knows: globals and "ns.member"
+ * names (`tactus check --list-globals`; held equal to tactus-runtime's own
+ * by the test cli_globals_parity). */
+const char *const *ck_runtime_globals(size_t *count);
+
+/* ---- evaluations: the one catalogue of what `tactus eval` runs (ck_evals.c) ------------------ */
+
+typedef struct {
+    const char *kind;        /* field.KIND{...} or {type = "KIND", ...} */
+    const char *needs;       /* an option it cannot do without, or NULL */
+    const char *unavailable; /* why `tactus eval` cannot run it yet, or NULL: implemented */
+} ck_evaluator_kind;
+
+typedef struct {
+    const char *name;        /* thresholds = {NAME = limit} */
+    const char *unavailable; /* why it is not measured yet, or NULL */
+} ck_eval_threshold;
+
+const ck_evaluator_kind *ck_evaluator_kinds(size_t *count);
+const ck_evaluator_kind *ck_evaluator_find(const char *kind);
+const ck_eval_threshold *ck_eval_thresholds(size_t *count);
+const ck_eval_threshold *ck_eval_threshold_find(const char *name);
+/* Whether an evaluator of `kind` (NULL: none given) cannot run: unknown,
+ * not implemented, or lacking its needed option (has_needed(key, ud)
+ * says whether it is given). True with the reason in why (TAC805's text,
+ * and `tactus eval`'s). */
+bool ck_evaluator_problem(const char *kind, bool has_needed(const char *key, void *ud), void *ud,
+                          char *why, size_t cap);
+/* Whether threshold `name` cannot be judged; true with the reason (TAC806). */
+bool ck_threshold_problem(const char *name, char *why, size_t cap);
+
 /* ---- step library ----------------------------------------------------------------------- */
 
 typedef enum {

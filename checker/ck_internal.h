@@ -10,7 +10,21 @@ typedef struct ck_steps_compiled ck_steps_compiled;
 
 struct ck_checker {
     ck_steps_compiled *steps;
+    tx_map runtime;    /* every name of runtime_names (ck_globals.c) */
+    tx_map namespaces; /* the roots of its dotted names */
+    const char *const *extra; /* ck_set_known_globals (borrowed) */
+    size_t n_extra;
+    struct ck_module_cache *modules; /* globals of required .tac modules (ck_globals.c) */
 };
+
+void ck_modules_free(struct ck_module_cache *c);
+
+/* The file a require("a.b") of a .tac module beside file_path loads
+ * (DIR/a/b.tac or DIR/a/b/init.tac); false when there is none. */
+bool ck_module_path(const char *file_path, const char *name, char *path, size_t cap);
+
+/* Fills ck->runtime and ck->namespaces. */
+tx_status ck_globals_index(ck_checker *ck);
 
 ck_steps_compiled *ck_steps_compile(void);
 void ck_steps_free(ck_steps_compiled *c);
@@ -33,6 +47,8 @@ void ck_rule_outputs(ck_run *r);
 void ck_rule_specs(ck_run *r);
 void ck_rule_mocks(ck_run *r);
 void ck_rule_evaluations(ck_run *r);
+void ck_rule_globals(ck_run *r);
+void ck_rule_eval_catalogue(ck_run *r);
 
 /* Records a diagnostic with the rule's catalogued severity. */
 void ck_report(ck_run *r, const char *code, tx_span span, const char *fmt, ...)

@@ -66,21 +66,26 @@ static bool file_exists(const char *path)
     return stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
 }
 
-/* A .tac module beside the file: name "a.b" -> DIR/a/b.tac or DIR/a/b/init.tac. */
-static bool module_beside(const char *file_path, const char *name)
+bool ck_module_path(const char *file_path, const char *name, char *path, size_t cap)
 {
     if (strstr(name, "..") || name[0] == '/' || name[0] == '.') return false;
     const char *slash = strrchr(file_path, '/');
     size_t dl = slash ? (size_t)(slash - file_path) + 1 : 0;
-    char path[4096];
     size_t nl = strlen(name);
-    if (dl + nl + 16 > sizeof path) return false;
+    if (dl + nl + 16 > cap) return false;
     memcpy(path, file_path, dl);
     for (size_t i = 0; i < nl; i++) path[dl + i] = name[i] == '.' ? '/' : name[i];
     strcpy(path + dl + nl, ".tac");
     if (file_exists(path)) return true;
     strcpy(path + dl + nl, "/init.tac");
     return file_exists(path);
+}
+
+/* A .tac module beside the file: name "a.b" -> DIR/a/b.tac or DIR/a/b/init.tac. */
+static bool module_beside(const char *file_path, const char *name)
+{
+    char path[4096];
+    return ck_module_path(file_path, name, path, sizeof path);
 }
 
 static void check_require(ck_run *r, const fe_ref *ref)

@@ -10,13 +10,8 @@ static const char *const type_builders[] = {
     "string", "number", "integer", "boolean", "array", "object", "list", "any", NULL,
 };
 
-/* Evaluator builders share the field namespace (inventory D). */
-static const char *const evaluator_builders[] = {
-    "equals_expected", "equals",     "contains",       "contains_any", "exact_match",
-    "is_instance",     "llm_judge",  "min_length",     "max_length",   "max_iterations",
-    "max_cost",        "max_tokens", "tool_called",    "state_check",  "agent_turns",
-    "regex",           "json_schema", "range",         "pass_rate_threshold", NULL,
-};
+/* Evaluator builders share the field namespace (inventory D): the kinds of
+ * the evaluator catalogue (ck_evals.c). */
 
 static const char *const common_options[] = {"required", "default", "description", "enum", NULL};
 
@@ -136,11 +131,13 @@ void ck_rule_fields(ck_run *r)
     const char *names[64];
     size_t n = 0;
     for (size_t i = 0; type_builders[i]; i++) names[n++] = type_builders[i];
-    for (size_t i = 0; evaluator_builders[i] && n < 63; i++) names[n++] = evaluator_builders[i];
+    size_t n_kinds;
+    const ck_evaluator_kind *kinds = ck_evaluator_kinds(&n_kinds);
+    for (size_t i = 0; i < n_kinds && n < 63; i++) names[n++] = kinds[i].kind;
     for (const fe_ref *ref = f->refs; ref; ref = ref->next) {
         if (strncmp(ref->name, "field.", 6) != 0) continue;
         const char *b = ref->name + 6;
-        if (strchr(b, '.') || in_list(type_builders, b) || in_list(evaluator_builders, b))
+        if (strchr(b, '.') || in_list(type_builders, b) || ck_evaluator_find(b))
             continue;
         const char *near = ck_nearest_name(b, names, n);
         ck_report(r, "TAC101", ref->span,

@@ -41,6 +41,7 @@ int cli_test(int argc, char **argv);
 int cli_eval(int argc, char **argv);
 int cli_broker(int argc, char **argv);
 int cli_trust(int argc, char **argv);
+int cli_config(int argc, char **argv);
 int cli_lsp(int argc, char **argv);
 
 /* ---- files named on the command line (cli_paths.c) -------------------------------------- */

@@ -29,6 +29,9 @@ static const char check_usage[] =
     "  -f, --format FORMAT   text (default), json, or sarif (SARIF 2.1.0)\n"
     "      --color WHEN      color text output: auto (default), always, never\n"
     "  -j, --jobs N          check on N threads (default: one per core, at most 16)\n"
+    "      --globals NAMES   globals defined outside the files (comma-separated, repeatable);\n"
+    "                        check.globals in the configuration adds more (docs/run.md)\n"
+    "      --list-globals    print the globals and namespace members the runtime defines\n"
     "  -q, --quiet           do not print the summary line\n"
     "  -h, --help            show this help\n"
     "\n"
@@ -51,15 +54,66 @@ typedef struct {
     bool done;
 } file_result;
 
+/* Names given by --globals, for every file (each file's check.globals adds
+ * its own). */
+typedef struct {
+    const char **names;
+    size_t n, cap;
+} name_list;
+
+static void names_add(name_list *l, const char *name, size_t len)
+{
+    if (len == 0) return;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        const char **nn = tx_realloc(l->names, cap * sizeof *nn);
+        if (!nn) return;
+        l->names = nn;
+        l->cap = cap;
+    }
+    char *copy = tx_strndup(name, len);
+    if (copy) l->names[l->n++] = copy;
+}
+
+static void names_free(name_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) tx_free((char *)l->names[i]);
+    tx_free(l->names);
+    memset(l, 0, sizeof *l);
+}
+
 typedef struct {
     cli_paths *files;
     file_result *results;
+    const name_list *globals; /* --globals */
     size_t next; /* next file to take; guarded by mu */
     pthread_mutex_t mu;
     pthread_cond_t cond;
 } check_queue;
 
-static void check_one(const char *path, fe_context *fe, ck_checker *ck, file_result *res)
+/* The globals a file's configuration declares (check.globals), after the
+ * command line's. A configuration the host would refuse to run with (an
+ * untrusted privileged key) is no reason not to check the file: it is
+ * named once here and the file is checked without it. */
+static void file_globals(const char *path, const name_list *cmdline, name_list *out)
+{
+    for (size_t i = 0; i < cmdline->n; i++) names_add(out, cmdline->names[i], strlen(cmdline->names[i]));
+    cJSON *config = NULL;
+    char err[1024];
+    if (cf_load(path, &config, err, sizeof err) != TX_OK) {
+        cli_error("tactus check: warning: configuration not read for %s (check.globals not "
+                  "applied): %s\n",
+                  path, err);
+        return;
+    }
+    const cJSON *g;
+    cJSON_ArrayForEach(g, cf_get(config, "check.globals"))
+        if (cJSON_IsString(g)) names_add(out, g->valuestring, strlen(g->valuestring));
+    cJSON_Delete(config);
+}
+
+static void check_one(const char *path, fe_context *fe, ck_checker *ck, const name_list *globals,
+                      file_result *res)
 {
     int err_no;
     tx_diag_list_init(&res->diags);
@@ -74,8 +128,13 @@ static void check_one(const char *path, fe_context *fe, ck_checker *ck, file_res
         return;
     }
     fe_file *f = NULL;
+    name_list known = {0};
+    file_globals(path, globals, &known);
+    ck_set_known_globals(ck, known.names, known.n);
     st = fe_parse(fe, path, res->src, res->len, &f);
     if (st == TX_OK) st = ck_check(ck, f, &res->diags);
+    ck_set_known_globals(ck, NULL, 0);
+    names_free(&known);
     fe_file_free(f);
     if (st != TX_OK) {
         cli_error("tactus check: %s: %s\n", path, tx_status_str(st));
@@ -96,7 +155,7 @@ static void *check_worker(void *arg)
         if (i == (size_t)-1) break;
         file_result *res = &q->results[i];
         if (fe && ck)
-            check_one(q->files->paths[i], fe, ck, res);
+            check_one(q->files->paths[i], fe, ck, q->globals, res);
         else
             cli_error("tactus check: %s: out of memory\n", q->files->paths[i]);
         pthread_mutex_lock(&q->mu);
@@ -116,9 +175,10 @@ static long default_jobs(void)
 }
 
 /* Checks every file on `jobs` threads and renders results in file order. */
-static void check_all(cli_paths *files, long jobs, cli_report *rep, check_totals *t)
+static void check_all(cli_paths *files, const name_list *globals, long jobs, cli_report *rep,
+                      check_totals *t)
 {
-    check_queue q = {.files = files};
+    check_queue q = {.files = files, .globals = globals};
     q.results = tx_calloc(files->len ? files->len : 1, sizeof *q.results);
     if (!q.results) {
         cli_error("tactus check: out of memory\n");
@@ -168,9 +228,11 @@ int cli_check(int argc, char **argv)
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'f'}, {"color", required_argument, NULL, 'c'},
         {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
-        {"jobs", required_argument, NULL, 'j'},
+        {"jobs", required_argument, NULL, 'j'},   {"globals", required_argument, NULL, 'g'},
+        {"list-globals", no_argument, NULL, 'L'},
         {NULL, 0, NULL, 0},
     };
+    name_list globals = {0};
     cli_format format = CLI_FORMAT_TEXT;
     int color = -1; /* auto */
     bool quiet = false;
@@ -189,6 +251,7 @@ int cli_check(int argc, char **argv)
             else {
                 cli_error("tactus check: unknown format '%s'; expected text, json or sarif\n",
                         optarg);
+                names_free(&globals);
                 return CLI_EXIT_USAGE;
             }
             break;
@@ -202,6 +265,7 @@ int cli_check(int argc, char **argv)
             else {
                 cli_error("tactus check: --color takes auto, always or never, not '%s'\n",
                         optarg);
+                names_free(&globals);
                 return CLI_EXIT_USAGE;
             }
             break;
@@ -212,15 +276,32 @@ int cli_check(int argc, char **argv)
             if (*end || jobs < 1 || jobs > 16) {
                 cli_error("tactus check: -j takes a number of threads from 1 to 16, not '%s'\n",
                         optarg);
+                names_free(&globals);
                 return CLI_EXIT_USAGE;
             }
             break;
         }
-        case 'h': fputs(check_usage, stdout); return CLI_EXIT_OK;
-        default: fputs(check_usage, stderr); return CLI_EXIT_USAGE;
+        case 'g':
+            for (const char *p = optarg; *p;) {
+                size_t n = strcspn(p, ", ");
+                names_add(&globals, p, n);
+                p += n;
+                while (*p == ',' || *p == ' ') p++;
+            }
+            break;
+        case 'L': {
+            size_t n;
+            const char *const *names = ck_runtime_globals(&n);
+            for (size_t i = 0; i < n; i++) printf("%s\n", names[i]);
+            names_free(&globals);
+            return CLI_EXIT_OK;
+        }
+        case 'h': names_free(&globals); fputs(check_usage, stdout); return CLI_EXIT_OK;
+        default: names_free(&globals); fputs(check_usage, stderr); return CLI_EXIT_USAGE;
         }
     }
     if (optind >= argc) {
+        names_free(&globals);
         cli_error("tactus check: no file or directory given\n\n%s", check_usage);
         return CLI_EXIT_USAGE;
     }
@@ -235,10 +316,12 @@ int cli_check(int argc, char **argv)
     if (!rep) {
         cli_error("tactus check: out of memory\n");
         cli_paths_free(&files);
+        names_free(&globals);
         return CLI_EXIT_USAGE;
     }
     check_totals t = {0};
-    check_all(&files, jobs, rep, &t);
+    check_all(&files, &globals, jobs, rep, &t);
+    names_free(&globals);
     cli_report_finish(rep, t.files);
     if (t.io_failure) io_failure = true;
 

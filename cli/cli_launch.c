@@ -42,7 +42,7 @@ int cli_launcher_prepare(cli_launcher *l, const char *cmd, const cJSON *config, 
                 reason);
         return CLI_EXIT_NO_SANDBOX;
     }
-    sb_image_name(config, l->image, sizeof l->image);
+    sb_image_name(config, l->runtime, l->image, sizeof l->image);
     if (sb_image_state(l->image, l->runtime, detail, sizeof detail) != SB_IMAGE_CURRENT) {
         if (!quiet) cli_error("[SANDBOX] %s: building it...\n", detail);
         if (sb_build_image(l->image, l->runtime, NULL, NULL, err, sizeof err) != TX_OK) {

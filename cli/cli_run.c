@@ -54,8 +54,13 @@ static const char run_usage[] =
     "      --max-instructions N  instruction budget of the Lua VM (default 1000000000)\n"
     "      --max-memory SIZE   memory budget of the Lua VM, e.g. 256m (default 256m)\n"
     "      --timeout SECONDS   wall-clock limit of the run (default 600)\n"
-    "  -v, --verbose           show debug logs and the runtime's own messages\n"
+    "  -v, --verbose           show debug logs, the runtime's own messages, and each brokered\n"
+    "                          call as it ends (model or tool, tokens, cost, latency)\n"
     "  -h, --help              show this help\n"
+    "\n"
+    "The run ends with one line on stderr: how it ended, its duration, its model calls,\n"
+    "tokens (\"unknown\" when a provider reports none) and cost, and its tool calls;\n"
+    "--json carries the same as \"usage\".\n"
     "\n"
     "exit status: 0 completed, 1 failed, 2 usage or input error, 3 waiting for a\n"
     "human, 4 sandbox required but unavailable.\n"
@@ -280,6 +285,55 @@ static bool parse_size(const char *s, long long *out)
 
 /* ---- output ------------------------------------------------------------------------------------------ */
 
+/* The run's usage as --json carries it: tokens and cost are null when a
+ * model call's provider reported no usage (tokens_known then says what the
+ * others used). */
+static cJSON *usage_json(const sup_usage *u, long long ms)
+{
+    cJSON *o = cJSON_CreateObject();
+    double known = u->prompt_tokens + u->completion_tokens;
+    cJSON_AddNumberToObject(o, "model_calls", (double)u->model_calls);
+    cJSON_AddNumberToObject(o, "tool_calls", (double)u->tool_calls);
+    if (u->unknown_calls) {
+        cJSON_AddNullToObject(o, "tokens");
+        cJSON_AddNullToObject(o, "cost_usd");
+        cJSON_AddNumberToObject(o, "calls_without_usage", (double)u->unknown_calls);
+        cJSON_AddNumberToObject(o, "tokens_known", known);
+    } else {
+        cJSON_AddNumberToObject(o, "tokens", known);
+        cJSON_AddNumberToObject(o, "prompt_tokens", u->prompt_tokens);
+        cJSON_AddNumberToObject(o, "completion_tokens", u->completion_tokens);
+        cJSON_AddNumberToObject(o, "cost_usd", u->cost_usd);
+    }
+    cJSON_AddNumberToObject(o, "duration_ms", (double)ms);
+    return o;
+}
+
+/* The closing line on stderr: how it ended, how long it took, what it used.
+ * "completed in 2.4 s (run run-...): 3 model calls, 1,234 tokens (1,000 in,
+ * 234 out), $0.000312; 2 tool calls" */
+static void print_summary(const sup_run_result *res, const char *how, long long ms)
+{
+    const sup_usage *u = &res->usage;
+    tx_buf b;
+    tx_buf_init(&b, 4096);
+    if (ms < 1000)
+        tx_buf_printf(&b, "%s in %lld ms (run %s)", how, ms, res->run_id);
+    else
+        tx_buf_printf(&b, "%s in %.1f s (run %s)", how, (double)ms / 1000.0, res->run_id);
+    tx_buf_printf(&b, ": %ld model call%s", u->model_calls, u->model_calls == 1 ? "" : "s");
+    double known = u->prompt_tokens + u->completion_tokens;
+    if (u->unknown_calls)
+        tx_buf_printf(&b, ", tokens unknown (%ld call%s reported no usage; %.0f from the others), cost unknown",
+                      u->unknown_calls, u->unknown_calls == 1 ? "" : "s", known);
+    else if (u->model_calls)
+        tx_buf_printf(&b, ", %.0f tokens (%.0f in, %.0f out), $%.6f", known, u->prompt_tokens,
+                      u->completion_tokens, u->cost_usd);
+    tx_buf_printf(&b, "; %ld tool call%s\n", u->tool_calls, u->tool_calls == 1 ? "" : "s");
+    cli_error("%s", b.data ? b.data : "");
+    tx_buf_free(&b);
+}
+
 static void print_human_result(const sup_run_result *res, const char *path, long long ms)
 {
     if (res->status == SUP_COMPLETED) {
@@ -289,7 +343,7 @@ static void print_human_result(const sup_run_result *res, const char *path, long
         } else if (res->output && !cJSON_IsNull(res->output)) {
             cli_print_json(stdout, res->output);
         }
-        cli_error("completed in %lld ms (run %s)\n", ms, res->run_id);
+        print_summary(res, "completed", ms);
         return;
     }
     if (res->status == SUP_WAITING) {
@@ -311,6 +365,7 @@ static void print_human_result(const sup_run_result *res, const char *path, long
                 "Answer with:  tactus approve %s REQUEST   (approvals: yes; no: --deny; other kinds: --value JSON)\n"
                 "then:         tactus resume %s\n",
                 res->run_id, res->run_id);
+        print_summary(res, "waiting", ms);
         return;
     }
     const char *msg = hl_json_str(res->error, "message");
@@ -326,10 +381,10 @@ static void print_human_result(const sup_run_result *res, const char *path, long
     if (ttb && *ttb) cli_error("%s\n", ttb);
     tx_free(tmsg);
     tx_free(ttb);
-    cli_error("failed after %lld ms (run %s)\n", ms, res->run_id);
+    print_summary(res, "failed", ms);
 }
 
-static void print_json_result(const sup_run_result *res)
+static void print_json_result(const sup_run_result *res, long long ms)
 {
     static const char *names[] = {"completed", "failed", "waiting"};
     cJSON *o = cJSON_CreateObject();
@@ -338,6 +393,7 @@ static void print_json_result(const sup_run_result *res)
     cJSON_AddItemToObject(o, "output", res->output ? cJSON_Duplicate(res->output, 1) : cJSON_CreateNull());
     cJSON_AddItemToObject(o, "error", res->error ? cJSON_Duplicate(res->error, 1) : cJSON_CreateNull());
     cJSON_AddItemToObject(o, "pending", res->pending ? cJSON_Duplicate(res->pending, 1) : cJSON_CreateArray());
+    cJSON_AddItemToObject(o, "usage", usage_json(&res->usage, ms));
     char *text = cJSON_PrintUnformatted(o);
     printf("%s\n", text ? text : "{}");
     cJSON_free(text);
@@ -690,7 +746,7 @@ int cli_run(int argc, char **argv)
         }
     }
     if (json)
-        print_json_result(&res);
+        print_json_result(&res, ms_since(&t0));
     else
         print_human_result(&res, path, ms_since(&t0));
     rc = res.status == SUP_COMPLETED ? CLI_EXIT_OK : res.status == SUP_WAITING ? CLI_EXIT_WAITING : CLI_EXIT_FAILED;

@@ -5,11 +5,13 @@
  * Every command is scoped by tenant (--tenant or $TACTUS_TENANT, else
  * "default"): a tenant can neither list nor answer another's runs.
  */
-#include <stdlib.h>
 #include <errno.h>
+#include <pwd.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "proto.h"
@@ -106,6 +108,55 @@ static void fmt_time(long long ms, char *out, size_t cap)
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(out, cap, "%Y-%m-%d %H:%M:%SZ", &tm);
+}
+
+/* "3 min" for a span of time. */
+static void fmt_span(long long ms, char *out, size_t cap)
+{
+    long long s = ms / 1000;
+    if (s < 120)
+        snprintf(out, cap, "%lld s", s);
+    else if (s < 7200)
+        snprintf(out, cap, "%lld min", s / 60);
+    else if (s < 172800)
+        snprintf(out, cap, "%lld h", s / 3600);
+    else
+        snprintf(out, cap, "%lld days", s / 86400);
+}
+
+static long long wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Who answers when --as is not given: the user this process runs as (the
+ * account's name from the password database; $USER only when it has none). */
+static void default_answerer(char *out, size_t cap)
+{
+    struct passwd *pw = getpwuid(geteuid());
+    if (pw && pw->pw_name && *pw->pw_name)
+        snprintf(out, cap, "%s", pw->pw_name);
+    else if (getenv("USER") && *getenv("USER"))
+        snprintf(out, cap, "%s", getenv("USER"));
+    else
+        snprintf(out, cap, "uid %ld", (long)geteuid());
+}
+
+/* The audit log `tactus audit` reads: $TACTUS_AUDIT, else beside the journal. */
+static void audit_path_of(const runs_opts *o, char *path, size_t cap)
+{
+    char store[4096];
+    if (o->store)
+        snprintf(store, sizeof store, "%s", o->store);
+    else
+        tj_default_path(store, sizeof store);
+    const char *env = getenv("TACTUS_AUDIT");
+    if (env && *env)
+        snprintf(path, cap, "%s", env);
+    else
+        br_audit_default_path(store, path, cap);
 }
 
 static int cmd_runs(const runs_opts *o)
@@ -252,20 +303,32 @@ static int cmd_approvals(const runs_opts *o)
     } else if (st == TX_OK) {
         if (!cJSON_GetArraySize(list)) printf("no pending requests for tenant '%s'\n", o->tenant);
         const cJSON *r;
+        long long now = wall_ms();
         cJSON_ArrayForEach(r, list)
         {
             const char *m = hl_json_str(r, "message");
-            size_t ml = m ? strlen(m) : 0, cut = ml > LIST_MESSAGE_CAP ? LIST_MESSAGE_CAP : ml;
-            while (cut > 0 && cut < ml && ((unsigned char)m[cut] & 0xC0) == 0x80) cut--;
-            char *head = tx_strndup(m ? m : "", cut);
-            char *tid = tx_term_text(hl_json_str(r, "request_id")), *tk = tx_term_text(hl_json_str(r, "kind")),
-                 *tm = tx_term_text(head);
+            char *tid = tx_term_text(hl_json_str(r, "request_id")), *tk = tx_term_text(hl_json_str(r, "kind"));
+            char where[200];
+            snprintf(where, sizeof where, "the whole request: tactus approvals show %s", tid ? tid : "REQUEST");
+            tx_buf head;
+            tx_buf_init(&head, 4096);
+            tx_buf_shorten(&head, m ? m : "", LIST_MESSAGE_CAP, where);
+            char *tm = tx_term_text(head.data ? head.data : "");
             printf("%-26s %-8s %s", tid ? tid : "?", tk ? tk : "?", tm ? tm : "");
-            if (cut < ml)
-                printf(" ... (%zu of %zu bytes shown; the whole request: tactus approvals show %s)", cut, ml,
-                       tid ? tid : "REQUEST");
+            /* Its timeout passed: the next resume answers it with the default. */
+            const cJSON *deadline = cJSON_GetObjectItemCaseSensitive(r, "deadline_ms");
+            if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "timed_out")) && cJSON_IsNumber(deadline)) {
+                char ago[32];
+                fmt_span(now - (long long)deadline->valuedouble, ago, sizeof ago);
+                char *td = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(r, "default"));
+                char *tdt = tx_term_text(td ? td : "null");
+                printf("  [TIMED OUT %s ago: tactus resume %s applies the default, %s]", ago,
+                       hl_json_str(r, "run_id") ? hl_json_str(r, "run_id") : "RUN", tdt ? tdt : "null");
+                tx_free(tdt);
+                cJSON_free(td);
+            }
             putchar('\n');
-            tx_free(head);
+            tx_buf_free(&head);
             tx_free(tid);
             tx_free(tk);
             tx_free(tm);
@@ -488,13 +551,25 @@ static int cmd_approve(const runs_opts *o)
         rc = CLI_EXIT_USAGE;
     }
     if (rc == CLI_EXIT_OK) {
-        const char *who = o->as ? o->as : getenv("USER") ? getenv("USER") : "cli";
+        char who[128];
+        if (o->as)
+            snprintf(who, sizeof who, "%s", o->as);
+        else
+            default_answerer(who, sizeof who);
         if (strcmp(h.status, "pending") != 0) {
             cli_error("tactus approve: request %s is %s already\n", full, h.status);
             rc = CLI_EXIT_USAGE;
         } else if (tj_human_answer(j, o->tenant, full, h.request_hash, answer, who, "answered") != TX_OK) {
             cli_error("tactus approve: %s\n", tj_last_error(j));
             rc = CLI_EXIT_FAILED;
+        } else {
+            char audit[4300];
+            audit_path_of(o, audit, sizeof audit);
+            br_audit_answer(audit, o->tenant, run, full, h.kind, who, "answered",
+                            cJSON_IsTrue(answer));
+        }
+        if (rc != CLI_EXIT_OK) {
+            /* reported above */
         } else if (o->json) {
             cJSON *doc = cJSON_CreateObject();
             cJSON_AddStringToObject(doc, "request_id", full);
@@ -505,7 +580,10 @@ static int cmd_approve(const runs_opts *o)
             cJSON_Delete(doc);
         } else {
             char *t = cJSON_PrintUnformatted(answer);
-            printf("answered %s with %s; continue with: tactus resume %s\n", full, t ? t : "?", run);
+            char *tw = tx_term_text(who);
+            printf("answered %s with %s (by %s); continue with: tactus resume %s\n", full, t ? t : "?",
+                   tw ? tw : "?", run);
+            tx_free(tw);
             cJSON_free(t);
         }
     }
@@ -513,6 +591,54 @@ static int cmd_approve(const runs_opts *o)
     tj_human_free(&h);
     tj_close(j);
     return rc;
+}
+
+/* `show`'s summary of an effect's data: this many bytes, then how many more. */
+#define SHOW_DATA_CAP 120
+
+/* The run's requests for people: who answered each and when, or since
+ * when it waits (and whether its timeout has passed). */
+static void print_requests(const cJSON *requests)
+{
+    if (!cJSON_GetArraySize(requests)) return;
+    printf("requests:\n");
+    long long now = wall_ms();
+    const cJSON *q;
+    cJSON_ArrayForEach(q, requests)
+    {
+        char asked[32], when[32];
+        const cJSON *created = cJSON_GetObjectItemCaseSensitive(q, "created_ms");
+        const cJSON *answered = cJSON_GetObjectItemCaseSensitive(q, "answered_ms");
+        const cJSON *deadline = cJSON_GetObjectItemCaseSensitive(q, "deadline_ms");
+        fmt_time(cJSON_IsNumber(created) ? (long long)created->valuedouble : 0, asked, sizeof asked);
+        const char *status = hl_json_str(q, "status");
+        char *tid = tx_term_text(hl_json_str(q, "request_id")), *tk = tx_term_text(hl_json_str(q, "kind"));
+        printf("  %-26s %-8s asked %s, ", tid ? tid : "?", tk ? tk : "?", asked);
+        if (status && !strcmp(status, "pending")) {
+            if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(q, "timed_out")) && cJSON_IsNumber(deadline)) {
+                char ago[32];
+                fmt_span(now - (long long)deadline->valuedouble, ago, sizeof ago);
+                printf("pending: TIMED OUT %s ago (the next resume applies the default)\n", ago);
+            } else {
+                printf("pending\n");
+            }
+        } else {
+            fmt_time(cJSON_IsNumber(answered) ? (long long)answered->valuedouble : 0, when, sizeof when);
+            char *a = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(q, "answer"));
+            tx_buf head;
+            tx_buf_init(&head, 4096);
+            tx_buf_shorten(&head, a ? a : "null", SHOW_DATA_CAP, "tactus show --json has it all");
+            char *ta = tx_term_text(head.data ? head.data : ""), *tb = tx_term_text(hl_json_str(q, "answered_by"));
+            printf("%s %s by %s at %s\n", status && !strcmp(status, "timed_out") ? "timed out:" : "answered",
+                   ta ? ta : "?", tb ? tb : "?", when);
+            tx_free(ta);
+            tx_free(tb);
+            tx_buf_free(&head);
+            cJSON_free(a);
+        }
+        tx_free(tid);
+        tx_free(tk);
+    }
 }
 
 static int cmd_show(const runs_opts *o)
@@ -529,8 +655,9 @@ static int cmd_show(const runs_opts *o)
         tj_close(j);
         return CLI_EXIT_USAGE;
     }
-    cJSON *effects = NULL;
+    cJSON *effects = NULL, *requests = NULL;
     tj_effect_list(j, r.id, &effects);
+    tj_human_of_run(j, o->tenant, r.id, &requests);
     if (o->json) {
         cJSON *doc = cJSON_CreateObject();
         cJSON_AddStringToObject(doc, "run_id", r.id);
@@ -543,6 +670,9 @@ static int cmd_show(const runs_opts *o)
         cJSON_AddItemToObject(doc, "error", r.error ? cJSON_Duplicate(r.error, 1) : cJSON_CreateNull());
         cJSON_AddItemToObject(doc, "effects", effects);
         effects = NULL;
+        /* who answered each request, and when */
+        cJSON_AddItemToObject(doc, "requests", requests);
+        requests = NULL;
         cJSON *notes = NULL;
         tj_run_notes(j, r.id, &notes);
         cJSON_AddItemToObject(doc, "notes", notes);
@@ -566,19 +696,22 @@ static int cmd_show(const runs_opts *o)
             char *data = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(res, ev && !strcmp(ev, "error") ? "error" : "data"));
             char where[16] = "?";
             if (cJSON_IsNumber(line)) snprintf(where, sizeof where, "%d", line->valueint);
-            /* A summary: the first 120 bytes (show --json has it all). tx_strndup
-             * copies exactly n bytes: never more than the string has. */
-            const char *full = data ? data : "";
-            char *head = tx_strndup(full, strnlen(full, 120)), *td = tx_term_text(head);
+            /* A summary: the first 120 bytes, cut at a character and saying
+             * how much more there is (show --json has it all). */
+            tx_buf head;
+            tx_buf_init(&head, 4096);
+            tx_buf_shorten(&head, data ? data : "", SHOW_DATA_CAP, "tactus show --json has it all");
+            char *td = tx_term_text(head.data ? head.data : "");
             char *tmeth = tx_term_text(hl_json_str(req, "method"));
-            printf("  #%-4d line %-5s %-17s %-6s %s%s\n",
+            printf("  #%-4d line %-5s %-17s %-6s %s\n",
                    (int)cJSON_GetObjectItemCaseSensitive(e, "position")->valuedouble, where,
-                   tmeth ? tmeth : "?", ev ? ev : "?", td ? td : "", data && strlen(data) > 120 ? " ..." : "");
-            tx_free(head);
+                   tmeth ? tmeth : "?", ev ? ev : "?", td ? td : "");
+            tx_buf_free(&head);
             tx_free(td);
             tx_free(tmeth);
             cJSON_free(data);
         }
+        print_requests(requests);
         if (r.output) {
             printf("output: ");
             cli_print_json(stdout, r.output);
@@ -586,6 +719,7 @@ static int cmd_show(const runs_opts *o)
         if (r.error) print_term("error: ", hl_json_str(r.error, "message"));
     }
     cJSON_Delete(effects);
+    cJSON_Delete(requests);
     tj_run_free(&r);
     tj_close(j);
     return CLI_EXIT_OK;
@@ -598,16 +732,8 @@ static int cmd_audit(const runs_opts *o)
         cli_error("tactus audit: expected RUN\n\n%s", runs_usage);
         return CLI_EXIT_USAGE;
     }
-    char store[4096], path[4200];
-    if (o->store)
-        snprintf(store, sizeof store, "%s", o->store);
-    else
-        tj_default_path(store, sizeof store);
-    const char *env = getenv("TACTUS_AUDIT");
-    if (env && *env)
-        snprintf(path, sizeof path, "%s", env);
-    else
-        br_audit_default_path(store, path, sizeof path);
+    char path[4300];
+    audit_path_of(o, path, sizeof path);
     char *text;
     size_t len;
     int e;
@@ -637,15 +763,38 @@ static int cmd_audit(const runs_opts *o)
         const cJSON *r;
         cJSON_ArrayForEach(r, list)
         {
+            if (!strcmp(hl_json_str(r, "method") ? hl_json_str(r, "method") : "", "human.answer")) {
+                /* A person's answer: which request, who, when. */
+                char *tq = tx_term_text(hl_json_str(r, "request")), *tb = tx_term_text(hl_json_str(r, "by"));
+                char *to = tx_term_text(hl_json_str(r, "outcome")), *tk = tx_term_text(hl_json_str(r, "kind"));
+                printf("%s %-13s %-28s %-7s by %s (%s)\n", hl_json_str(r, "time"), "human.answer",
+                       tq ? tq : "?", to ? to : "?", tb ? tb : "?", tk ? tk : "?");
+                tx_free(tq);
+                tx_free(tb);
+                tx_free(to);
+                tx_free(tk);
+                continue;
+            }
             const char *target = hl_json_str(r, "model") ? hl_json_str(r, "model") : hl_json_str(r, "tool");
             /* Tool names, targets and reasons may come from the procedure. */
             char *tt = tx_term_text(target ? target : "-"), *tr = tx_term_text(hl_json_str(r, "reason"));
             char *tm = tx_term_text(hl_json_str(r, "method")), *to = tx_term_text(hl_json_str(r, "outcome"));
-            printf("%s %-13s %-28s %-7s %-12s %6.0f tokens $%.6f %5.0f ms%s%s\n", hl_json_str(r, "time"),
-                   tm ? tm : "?", tt ? tt : "-", hl_json_str(r, "decision"),
-                   to ? to : "?", cJSON_GetObjectItemCaseSensitive(r, "tokens")->valuedouble,
-                   cJSON_GetObjectItemCaseSensitive(r, "cost_usd")->valuedouble,
-                   cJSON_GetObjectItemCaseSensitive(r, "duration_ms")->valuedouble,
+            /* tokens and cost are null when the provider reported no usage */
+            const cJSON *tok = cJSON_GetObjectItemCaseSensitive(r, "tokens");
+            const cJSON *cost = cJSON_GetObjectItemCaseSensitive(r, "cost_usd");
+            const cJSON *ms = cJSON_GetObjectItemCaseSensitive(r, "duration_ms");
+            char tokens[48], dollars[48];
+            if (cJSON_IsNumber(tok))
+                snprintf(tokens, sizeof tokens, "%6.0f tokens", tok->valuedouble);
+            else
+                snprintf(tokens, sizeof tokens, "unknown tokens");
+            if (cJSON_IsNumber(cost))
+                snprintf(dollars, sizeof dollars, "$%.6f", cost->valuedouble);
+            else
+                snprintf(dollars, sizeof dollars, "$?");
+            printf("%s %-13s %-28s %-7s %-12s %s %s %5.0f ms%s%s\n", hl_json_str(r, "time"),
+                   tm ? tm : "?", tt ? tt : "-", hl_json_str(r, "decision"), to ? to : "?", tokens,
+                   dollars, cJSON_IsNumber(ms) ? ms->valuedouble : 0,
                    hl_json_str(r, "reason") ? ": " : "", tr && hl_json_str(r, "reason") ? tr : "");
             tx_free(tt);
             tx_free(tr);

@@ -1,5 +1,5 @@
 /*
- * cli_sandbox.c - `tactus sandbox status | rebuild [--force] | doctor`.
+ * cli_sandbox.c - `tactus sandbox status | rebuild [--force] | doctor | prune`.
  *
  * doctor runs tactus-probe in the exact container configuration a run of
  * the given procedure (or folder) would get, and shows the user, check by
@@ -20,6 +20,7 @@ static const char sandbox_usage[] =
     "usage: tactus sandbox status [--json]\n"
     "       tactus sandbox rebuild [--force]\n"
     "       tactus sandbox doctor [--json] [--pooled] [FILE|DIR]\n"
+    "       tactus sandbox prune [--all] [--dry-run]\n"
     "\n"
     "status   whether Docker answers (and why not), which sandbox image is present,\n"
     "         and whether it matches this tactus-runtime\n"
@@ -28,6 +29,11 @@ static const char sandbox_usage[] =
     "doctor   run a probe inside the real container configuration of FILE (or of a\n"
     "         procedure in DIR; default: the current folder) and report each check;\n"
     "         --pooled: the container tactus test and eval workers share\n"
+    "prune    remove the sandbox images no build uses: each image is named after the\n"
+    "         runtime it holds (tactus-sandbox:VERSION-HASH) and records where that\n"
+    "         runtime was; an image is kept while it is this build's or a runtime\n"
+    "         with its hash is still at that place. --all: also the images of older\n"
+    "         tactus versions (named tactus-sandbox:VERSION); --dry-run: list only\n"
     "\n"
     "exit status: 0 ok, 1 a check failed or the build failed, 2 usage error,\n"
     "4 Docker unavailable.\n";
@@ -59,7 +65,7 @@ static int cmd_status(bool json)
         cli_error("tactus sandbox status: configuration error: %s\n", err);
         return CLI_EXIT_USAGE;
     }
-    sb_image_name(config, image, sizeof image);
+    sb_image_name(config, have_runtime ? runtime : NULL, image, sizeof image);
     sb_image_status st = SB_IMAGE_MISSING;
     if (docker && have_runtime) st = sb_image_state(image, runtime, detail, sizeof detail);
     static const char *names[] = {"missing", "stale", "current"};
@@ -99,7 +105,7 @@ static int cmd_rebuild(bool force)
         cli_error("tactus sandbox rebuild: configuration error: %s\n", err);
         return CLI_EXIT_USAGE;
     }
-    sb_image_name(config, image, sizeof image);
+    sb_image_name(config, runtime, image, sizeof image);
     cJSON_Delete(config);
     if (!force && sb_image_state(image, runtime, detail, sizeof detail) == SB_IMAGE_CURRENT) {
         printf("%s; nothing to do (use --force to rebuild anyway)\n", detail);
@@ -111,6 +117,23 @@ static int cmd_rebuild(bool force)
     }
     sb_image_state(image, runtime, detail, sizeof detail);
     printf("built: %s\n", detail);
+    return CLI_EXIT_OK;
+}
+
+static int cmd_prune(bool all, bool dry_run)
+{
+    char reason[256], runtime[PATH_MAX], image[256] = "", err[1024];
+    if (!sb_docker_available(reason, sizeof reason)) {
+        cli_error("tactus sandbox prune: Docker not available: %s\n", reason);
+        return EXIT_NO_DOCKER;
+    }
+    /* This build's image is kept whatever the configuration names. */
+    if (sb_find_runtime(runtime, sizeof runtime) == TX_OK)
+        sb_image_name(NULL, runtime, image, sizeof image);
+    if (sb_image_prune(image[0] ? image : NULL, all, dry_run, stdout, err, sizeof err) != TX_OK) {
+        cli_error("tactus sandbox prune: %s\n", err);
+        return CLI_EXIT_FAILED;
+    }
     return CLI_EXIT_OK;
 }
 
@@ -155,7 +178,7 @@ static int cmd_doctor(bool json, const char *target, const char *const *probe_ar
         cli_error("tactus sandbox doctor: configuration error: %s\n", err);
         return CLI_EXIT_USAGE;
     }
-    sb_image_name(config, image, sizeof image);
+    sb_image_name(config, runtime, image, sizeof image);
     if (sb_image_state(image, runtime, detail, sizeof detail) != SB_IMAGE_CURRENT &&
         sb_build_image(image, runtime, NULL, NULL, err, sizeof err) != TX_OK) {
         cli_error("tactus sandbox doctor: cannot build %s: %s\n", image, err);
@@ -234,7 +257,7 @@ int cli_sandbox(int argc, char **argv)
     }
     const char *sub = argv[1];
     if (strcmp(sub, "__keep") == 0) return cmd_keep(argc - 2, argv + 2);
-    bool json = false, force = false, pooled = false;
+    bool json = false, force = false, pooled = false, all = false, dry_run = false;
     const char *target = NULL;
     const char *const *probe_args = NULL;
     for (int i = 2; i < argc; i++) {
@@ -244,6 +267,10 @@ int cli_sandbox(int argc, char **argv)
             force = true;
         } else if (strcmp(argv[i], "--pooled") == 0 && strcmp(sub, "doctor") == 0) {
             pooled = true;
+        } else if (strcmp(argv[i], "--all") == 0 && strcmp(sub, "prune") == 0) {
+            all = true;
+        } else if (strcmp(argv[i], "--dry-run") == 0 && strcmp(sub, "prune") == 0) {
+            dry_run = true;
         } else if (strcmp(argv[i], "--probe") == 0 && strcmp(sub, "doctor") == 0 && i + 1 < argc) {
             /* For the OS-level escape tests: run a probe mode instead of the report. */
             probe_args = (const char *const *)&argv[i + 1];
@@ -261,6 +288,7 @@ int cli_sandbox(int argc, char **argv)
     if (strcmp(sub, "status") == 0) return cmd_status(json);
     if (strcmp(sub, "rebuild") == 0) return cmd_rebuild(force);
     if (strcmp(sub, "doctor") == 0) return cmd_doctor(json, target, probe_args, pooled);
+    if (strcmp(sub, "prune") == 0) return cmd_prune(all, dry_run);
     cli_error("tactus sandbox: unknown subcommand '%s'\n\n%s", sub, sandbox_usage);
     return CLI_EXIT_USAGE;
 }

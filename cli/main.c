@@ -25,8 +25,9 @@ static const char usage[] =
     "  show RUN            a run's journal as a readable trace\n"
     "  audit RUN           the broker's audit records of a run\n"
     "  broker serve        a broker for remote runtimes (tcp:// or tls://)\n"
-    "  sandbox status|rebuild|doctor   the Docker sandbox: state, image, self-check\n"
+    "  sandbox status|rebuild|doctor|prune   the Docker sandbox: state, image, self-check\n"
     "  trust [DIR]         trust a project's config and .env (their current content)\n"
+    "  config [FILE]       the merged configuration of a run of FILE, and where each key came from\n"
     "  lsp                 the language server for editors (stdio; docs/editors.md)\n"
     "  version             print the version\n"
     "\n"
@@ -61,6 +62,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "broker") == 0) return cli_broker(argc - 1, argv + 1);
     if (strcmp(cmd, "sandbox") == 0) return cli_sandbox(argc - 1, argv + 1);
     if (strcmp(cmd, "trust") == 0) return cli_trust(argc - 1, argv + 1);
+    if (strcmp(cmd, "config") == 0) return cli_config(argc - 1, argv + 1);
     if (strcmp(cmd, "lsp") == 0) return cli_lsp(argc - 1, argv + 1);
     if (!strcmp(cmd, "runs") || !strcmp(cmd, "approvals") || !strcmp(cmd, "approve") ||
         !strcmp(cmd, "resume") || !strcmp(cmd, "show") || !strcmp(cmd, "audit"))

@@ -350,78 +350,71 @@ static bool max_tokens(const cJSON *cfg, const cJSON *output, const cJSON *expec
     return report_at_most("tokens", "tokens", 10000, cfg, report, why);
 }
 
+/* The judge of each kind the evaluator catalogue (ck_evals.c, shared with
+ * `tactus check`) marks implemented; which kinds exist, what they need and
+ * which cannot run yet is the catalogue's alone. test_evals holds the two
+ * to each other. */
 static const struct {
     const char *type;
     judge_fn judge;
-    const char *needs;       /* a configuration key that must be present, or NULL */
-    const char *unavailable; /* why this kind cannot run here, or NULL */
-} kinds[] = {
-    {"equals_expected", equals_expected, NULL, NULL},
-    {"equals", equals_expected, NULL, NULL},
-    {"exact_match", exact_match, NULL, NULL},
-    {"contains", contains, "value", NULL},
-    {"contains_any", contains_any, NULL, NULL},
-    {"is_instance", is_instance, "value", NULL},
-    {"min_length", min_length, NULL, NULL},
-    {"max_length", max_length, NULL, NULL},
-    {"regex", regex, "value", NULL},
-    {"range", range, NULL, NULL},
-    {"tool_called", tool_called, "value", NULL},
-    {"state_check", state_check, "field", NULL},
-    {"agent_turns", agent_turns, "field", NULL},
-    {"max_iterations", max_iterations, NULL, NULL},
-    {"max_tokens", max_tokens, NULL, NULL},
-    {"llm_judge", NULL, NULL, "it needs a judge model, which tactus eval does not call yet"},
-    {"max_cost", NULL, NULL, "costs are priced by the broker and not reported to evaluations yet"},
-    {"json_schema", NULL, NULL, "JSON Schema validation is not built yet"},
+} judges[] = {
+    {"equals_expected", equals_expected},
+    {"equals", equals_expected},
+    {"exact_match", exact_match},
+    {"contains", contains},
+    {"contains_any", contains_any},
+    {"is_instance", is_instance},
+    {"min_length", min_length},
+    {"max_length", max_length},
+    {"regex", regex},
+    {"range", range},
+    {"tool_called", tool_called},
+    {"state_check", state_check},
+    {"agent_turns", agent_turns},
+    {"max_iterations", max_iterations},
+    {"max_tokens", max_tokens},
 };
 
-#define N_KINDS (sizeof kinds / sizeof kinds[0])
+#define N_JUDGES (sizeof judges / sizeof judges[0])
 
-static int kind_of(const cJSON *cfg)
+static judge_fn judge_of(const char *type)
 {
-    const char *t = str(cfg, "type");
-    for (size_t i = 0; t && i < N_KINDS; i++)
-        if (strcmp(kinds[i].type, t) == 0) return (int)i;
-    return -1;
+    for (size_t i = 0; type && i < N_JUDGES; i++)
+        if (strcmp(judges[i].type, type) == 0) return judges[i].judge;
+    return NULL;
+}
+
+bool ev_judges_match_catalogue(char *why, size_t cap)
+{
+    size_t n;
+    const ck_evaluator_kind *kinds = ck_evaluator_kinds(&n);
+    for (size_t i = 0; i < n; i++)
+        if (!kinds[i].unavailable && !judge_of(kinds[i].kind)) {
+            snprintf(why, cap, "the catalogue marks '%s' implemented, and evals has no judge for it",
+                     kinds[i].kind);
+            return false;
+        }
+    for (size_t i = 0; i < N_JUDGES; i++) {
+        const ck_evaluator_kind *k = ck_evaluator_find(judges[i].type);
+        if (!k || k->unavailable) {
+            snprintf(why, cap, "evals judges '%s', which the catalogue %s", judges[i].type,
+                     k ? "marks unavailable" : "does not list");
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool has_option(const char *key, void *cfg)
+{
+    return item(cfg, key) != NULL;
 }
 
 bool ev_evaluator_valid(const cJSON *cfg, char *err, size_t cap)
 {
-    int k = kind_of(cfg);
-    if (k < 0) {
-        const char *t = str(cfg, "type");
-        tx_buf list;
-        tx_buf_init(&list, 4096);
-        for (size_t i = 0; i < N_KINDS; i++)
-            if (kinds[i].judge) tx_buf_printf(&list, "%s%s", list.len ? ", " : "", kinds[i].type);
-        const char *near = NULL;
-        size_t best = 4; /* only close misspellings are suggested */
-        for (size_t i = 0; t && i < N_KINDS; i++) {
-            size_t d = tx_edit_distance(t, strlen(t), kinds[i].type, strlen(kinds[i].type), best);
-            if (kinds[i].judge && d < best) {
-                best = d;
-                near = kinds[i].type;
-            }
-        }
-        if (t && near)
-            snprintf(err, cap, "unknown evaluator type '%s'; did you mean '%s'?", t, near);
-        else if (t)
-            snprintf(err, cap, "unknown evaluator type '%s'; known: %s", t,
-                     list.data ? list.data : "");
-        else
-            snprintf(err, cap, "an evaluator needs a type; known: %s", list.data ? list.data : "");
-        tx_buf_free(&list);
-        return false;
-    }
-    if (kinds[k].unavailable) {
-        snprintf(err, cap,
-                 "evaluator type '%s' is not available: %s; use a deterministic evaluator",
-                 kinds[k].type, kinds[k].unavailable);
-        return false;
-    }
-    if (kinds[k].needs && !item(cfg, kinds[k].needs)) {
-        snprintf(err, cap, "evaluator '%s' needs %s = ...", kinds[k].type, kinds[k].needs);
+    if (ck_evaluator_problem(str(cfg, "type"), has_option, (void *)cfg, err, cap)) return false;
+    if (!judge_of(str(cfg, "type"))) {
+        snprintf(err, cap, "evaluator type '%s' has no judge in this build", str(cfg, "type"));
         return false;
     }
     return true;
@@ -443,10 +436,10 @@ void ev_evaluator_label(const cJSON *cfg, char *out, size_t cap)
 bool ev_evaluate(const cJSON *cfg, const cJSON *output, const cJSON *expected, const cJSON *report,
                  tx_buf *why)
 {
-    int k = kind_of(cfg);
-    if (k < 0 || !kinds[k].judge) {
+    judge_fn judge = judge_of(str(cfg, "type"));
+    if (!judge) {
         tx_buf_puts(why, "evaluator not available");
         return false;
     }
-    return kinds[k].judge(cfg, output, expected, report, why);
+    return judge(cfg, output, expected, report, why);
 }

@@ -355,19 +355,9 @@ static tx_status load(ev_eval *ev, const fe_evaluation *decl, char *err, size_t 
         const cJSON *t;
         cJSON_ArrayForEach(t, ev->thresholds)
         {
-            const char *k = t->string ? t->string : "";
-            if (strcmp(k, "min_success_rate") && strcmp(k, "max_duration") &&
-                strcmp(k, "max_tokens_per_run")) {
-                char m[300];
-                snprintf(m, sizeof m,
-                         "unknown threshold '%s'%s; known: min_success_rate, max_duration, "
-                         "max_tokens_per_run",
-                         k,
-                         strcmp(k, "max_cost_per_run")
-                             ? ""
-                             : " (costs are not reported to evaluations yet)");
+            char m[1024];
+            if (ck_threshold_problem(t->string ? t->string : "", m, sizeof m))
                 return fail_at(f, th->span, err, cap, m);
-            }
         }
     }
     return TX_OK;

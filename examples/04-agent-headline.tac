@@ -6,7 +6,8 @@
 --   * `writer({message = ...})` runs one agent turn; `.output` is its reply.
 --   * `done.called()` / `done.last_call()` tell whether (and why) it finished.
 --   * `word_count({text = ...})` calls the same tool directly from Lua.
--- Scenarios mock the agent inline, so `tactus test` makes no model calls.
+-- Scenarios mock the agent inline, so `tactus test` makes no model calls;
+-- the Mocks block answers `tactus run --mock` (scripts/demo.sh) the same way.
 
 local done = require("tactus.tools.done")
 
@@ -31,6 +32,15 @@ You write one news headline about {input.topic}, at most {input.max_words} words
 Check the length with word_count. Reply with the headline only, then call done.]],
   tools = {word_count, done},
   max_turns = 4,
+}
+
+-- Under `tactus run --mock`: the writer replies with a headline and calls
+-- done, as a model would (never used in a normal run).
+Mocks {
+  writer = {
+    message = "Tide pools hide a world of life at low tide",
+    tool_calls = {{tool = "done", args = {reason = "headline ready"}}},
+  },
 }
 
 Procedure {

@@ -158,4 +158,22 @@ void fe_reuse_forget(fe_reuse *r);
 void fe_lua_compile(fe_parser *p);
 void fe_report_lua_error(fe_parser *p);
 
+/* The construct a syntax error left open (fe_unclosed.c). */
+typedef struct {
+    size_t at, len;     /* the opening token */
+    unsigned long line; /* 1-based */
+    char opener[16];    /* "if", "function", "(", ... */
+    char closer[8];     /* what closes it: "end", "until", ")", ... */
+    /* An `end` meant for an enclosing block closed this one instead. */
+    bool stolen;
+    unsigned long end_line, lined_up_line;
+    char lined_up[16];
+} fe_unclosed;
+
+/* Finds it, scanning the tokens of src up to byte `stop` (where Lua's
+ * compiler stopped; len at the end of the file); lua_msg is its message.
+ * False when the error is not one of a construct left open. */
+bool fe_find_unclosed(const char *src, size_t len, size_t stop, const char *lua_msg,
+                      fe_unclosed *out);
+
 #endif

@@ -137,9 +137,26 @@ void fe_report_lua_error(fe_parser *p)
     tx_buf_init(&b, 4096);
     tx_buf_puts(&b, "syntax error: ");
     humanize(&b, msg);
-    const char *hint = suggestion_for(msg);
+    /* Where the construct left open began: in the message (the text output
+     * shows one place) and as the related place (the editor shows both). */
+    fe_unclosed u = {0};
+    bool unclosed = !strstr(msg, "unfinished") &&
+                    fe_find_unclosed(f->src, f->len, strstr(msg, "near <eof>") ? f->len : start, msg, &u);
+    bool named_by_lua = unclosed && !u.stolen && strstr(msg, "(to close '");
+    if (unclosed && u.stolen)
+        tx_buf_printf(&b,
+                      "; '%s' at line %lu is never closed by '%s' (the '%s' at line %lu closes it, "
+                      "though it lines up with the '%s' at line %lu)",
+                      u.opener, u.line, u.closer, u.closer, u.end_line, u.lined_up, u.lined_up_line);
+    else if (unclosed && !named_by_lua)
+        tx_buf_printf(&b, "; '%s' at line %lu is never closed by '%s'", u.opener, u.line, u.closer);
+    const char *hint = unclosed && u.stolen ? "add the missing 'end'" : suggestion_for(msg);
+    if (unclosed && !hint) hint = NULL;
     if (hint) tx_buf_printf(&b, "; %s", hint);
     tx_diag_add(&f->diags, "TAC001", TX_SEV_ERROR, tx_span_of_bytes(f->src, f->len, start, end),
                 "%s", b.data ? b.data : "syntax error");
     tx_buf_free(&b);
+    if (unclosed)
+        tx_diag_relate(&f->diags, tx_span_of_bytes(f->src, f->len, u.at, u.at + u.len),
+                       "'%s' opened here is never closed by '%s'", u.opener, u.closer);
 }

@@ -525,6 +525,7 @@ typedef struct {
     const char **locals; /* stack of visible local names */
     size_t n_locals, cap_locals;
     fe_ref **tail;
+    fe_def **defs_tail;
     tx_map agent_names; /* calls of these keep their arguments */
     bool too_deep;
 } ref_walk;
@@ -566,6 +567,26 @@ static void add_ref(ref_walk *w, const char *name, const fe_node *node, bool is_
     r->call = call;
     *w->tail = r;
     w->tail = &r->next;
+}
+
+/* A global definition (no local of the root's name is visible). */
+static void add_def(ref_walk *w, const char *name, const fe_node *node)
+{
+    if (!name || is_local(w, name, strcspn(name, "."))) return;
+    fe_def *d = fe_alloc(w->p, sizeof *d);
+    if (!d) return;
+    d->name = name;
+    d->span = fe_node_span(node);
+    *w->defs_tail = d;
+    w->defs_tail = &d->next;
+}
+
+/* Marks the ref of `name` added since `before` as the target of an
+ * assignment (the others there, `a[i].x = v`'s a and i, are reads). */
+static void mark_assigned(fe_ref **before, const char *name)
+{
+    for (fe_ref *r = *before; r && name; r = r->next)
+        if (r->name == name || strcmp(r->name, name) == 0) r->is_assignment = true;
 }
 
 static void walk(ref_walk *w, const fe_node *node, int depth);
@@ -624,6 +645,7 @@ static void walk(ref_walk *w, const fe_node *node, int depth)
             /* Arguments are kept only for the calls rules look into; converting
              * every call's arguments doubled the cost of a check. */
             bool keep = strcmp(name, "require") == 0 || strncmp(name, "Human.", 6) == 0 ||
+                        strncmp(name, "State.", 6) == 0 ||
                         fe_is_checked_primitive(name) ||
                         tx_map_get(&w->agent_names, name, strlen(name)) != NULL;
             fe_value *call = keep ? fe_value_from_node(w->p, node, 0) : NULL;
@@ -646,9 +668,12 @@ static void walk(ref_walk *w, const fe_node *node, int depth)
                     if (is_local_fn) {
                         push_local(w, fe_node_text(w->p, name));
                         mark = w->n_locals; /* stays visible after the body */
+                    } else {
+                        add_def(w, fe_node_text(w->p, name), name);
                     }
                 } else {
-                    /* function M.f() reads M */
+                    /* function M.f() reads M and defines M.f */
+                    add_def(w, fe_static_name(w->p, name, 0), name);
                     walk(w, fe_node_child_by_field(name, s->f_table), depth + 1);
                 }
                 if ((name)->kind == s->method_index_expression) push_local(w, "self");
@@ -682,9 +707,21 @@ static void walk(ref_walk *w, const fe_node *node, int depth)
                 walk_children(w, c, depth);
             } else if ((c)->kind == s->variable_list) {
                 fe_iter vit = fe_iter_start(c);
-                while (fe_iter_next(&vit, &v))
-                    /* Assigning a global is a definition, not a use. */
-                    if ((v)->kind != s->identifier) walk(w, v, depth + 1);
+                while (fe_iter_next(&vit, &v)) {
+                    /* Assigning a global is a definition, not a use; M.x = v
+                     * defines M.x and reads M. */
+                    if ((v)->kind == s->identifier) {
+                        add_def(w, fe_node_text(w->p, v), v);
+                        continue;
+                    }
+                    const char *target = (v)->kind == s->dot_index_expression
+                                             ? fe_static_name(w->p, v, 0)
+                                             : NULL;
+                    add_def(w, target, v);
+                    fe_ref **before = w->tail;
+                    walk(w, v, depth + 1);
+                    mark_assigned(before, target);
+                }
                 fe_iter_done(&vit);
             }
         }
@@ -948,7 +985,7 @@ static tx_status parse(fe_context *ctx, fe_reuse *reuse, const char *path, const
     scan_top_level(&p, root, &has_code, &has_return);
     if (f->n_procedures == 0 && (has_code || has_return)) build_script_main(&p, root);
 
-    ref_walk w = {.p = &p, .tail = &f->refs};
+    ref_walk w = {.p = &p, .tail = &f->refs, .defs_tail = &f->defs};
     tx_map_init(&w.agent_names);
     for (const fe_agent *a = f->agents; a; a = a->next)
         if (tx_map_put(&w.agent_names, a->name, strlen(a->name), (void *)a) != TX_OK) p.oom = true;

@@ -257,9 +257,22 @@ typedef struct fe_ref {
     tx_span span;
     bool is_call;
     bool is_method; /* a:b() : name is "a.b" */
-    const fe_value *call; /* FE_CALL with the arguments: kept for require, Human.* and agent calls */
+    /* The target of an assignment (`M.x = v`, `function M.f()`): it defines
+     * the member x and reads only M. */
+    bool is_assignment;
+    const fe_value *call; /* FE_CALL with the arguments: kept for require, Human.*, State.* and agent calls */
     struct fe_ref *next;
 } fe_ref;
+
+/* A global defined by the file: `name = v` or `function name()` where no
+ * local `name` is visible, anywhere in the file (`tactus check` treats a
+ * global assigned anywhere as defined, as luacheck does by default), and
+ * dotted targets `M.x = v`, `function M.f()` (name "M.x"). */
+typedef struct fe_def {
+    const char *name;
+    tx_span span;
+    struct fe_def *next;
+} fe_def;
 
 /* ---- the file ------------------------------------------------------------------------- */
 
@@ -281,6 +294,7 @@ typedef struct fe_file {
     fe_evaluation *evaluations;
     fe_spec *specs;
     fe_ref *refs;
+    fe_def *defs; /* globals the file assigns, in order */
     fe_schema script_input, script_output; /* script mode input {...} / output {...} */
 
     tx_arena arena;

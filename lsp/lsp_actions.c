@@ -6,7 +6,8 @@
  * from the finding's range, the model, and the suggestion the message
  * itself makes ("did you mean 'x'?", "the nearest built-in step is '...'",
  * "add summary = <string>"), so the fix and the message never disagree.
- *   TAC101 TAC102 TAC301 TAC402 TAC602 TAC801 TAC802: the suggested name
+ *   TAC101 TAC102 TAC301 TAC402 TAC403 TAC404 TAC602 TAC705 TAC801 TAC802:
+ *   the suggested name
  *   TAC301: declare the tool (or bind done), or remove it from the grants
  *   TAC302: remove it from this call, or grant it to the agent
  *   TAC303: remove the unused tool
@@ -406,6 +407,7 @@ static void fix(actions *x, const tx_diag *dg)
     if (strstr(dg->message, "(did you mean '") &&
         quoted_after(dg->message, "(did you mean '", '\'', name, sizeof name)) {
         if (!strcmp(c, "TAC101") || !strcmp(c, "TAC102") || !strcmp(c, "TAC301") ||
+            !strcmp(c, "TAC403") || !strcmp(c, "TAC404") || !strcmp(c, "TAC705") ||
             !strcmp(c, "TAC602") || !strcmp(c, "TAC801") || !strcmp(c, "TAC802"))
             replace_name(x, dg, name);
     }

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine: installs what is
 # needed, regenerates the grammars and fails on any difference, builds a
-# release, a sanitizer and a fuzz build, and runs every ctest test of each
-# (the fuzz build: each libFuzzer target for a bounded run, tests/fuzz/README.md).
+# release (RelWithDebInfo), an optimized (Release, -O3: what packagers and
+# users build), a sanitizer and a fuzz build, and runs every ctest test of
+# the release and sanitizer builds, the unit, CLI and docs tests of the
+# optimized one, and the fuzz build's libFuzzer targets for a bounded run
+# (tests/fuzz/README.md). The docker tests must leave no dangling image.
 # Every ctest run must run and pass exactly the tests registered for it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,8 +36,26 @@ bash scripts/install-deps.sh
 bash scripts/start-dockerd.sh
 bash scripts/regen-grammars.sh --check
 
+# Sandbox images no name points to any more, built by this tactus (it
+# records the runtime of each image): the suite must not add any.
+dangling_images() {
+    docker image ls -q --no-trunc -f dangling=true -f label=tactus.runtime_path 2>/dev/null | sort -u
+}
+dangling_before=$(dangling_images)
+
 bash scripts/build.sh release
 run_ctest build -j "$(nproc)"
+
+new_dangling=$(comm -13 <(printf '%s\n' "$dangling_before") <(dangling_images) | sed '/^$/d')
+if [ -n "$new_dangling" ]; then
+    echo "test.sh: the suite left dangling sandbox images: $new_dangling" >&2
+    exit 1
+fi
+
+# The Release configuration (-O3) compiles warning-free too, and its
+# binary passes the unit, CLI and docs tests.
+bash scripts/build.sh optimized
+run_ctest build-optimized -j "$(nproc)" -L 'unit|cli|docs'
 
 bash scripts/build.sh asan
 # LeakSanitizer is part of ASan: a leak fails the test that caused it.

@@ -78,13 +78,9 @@ const char *br_budget_exceeded(const br_broker *b, char *msg, size_t cap)
     return NULL;
 }
 
-void br_audit_write(br_broker *b, const cJSON *request, const cJSON *reply, long long ms,
-                        double tokens, double cost, bool priced)
+/* The record's time, UTC to the millisecond: 2026-01-02T03:04:05.678Z. */
+static void audit_stamp(cJSON *rec)
 {
-    if (!b->audit_path[0]) return;
-    const char *method = hl_json_str(request, "method");
-    const cJSON *params = cJSON_GetObjectItemCaseSensitive(request, "params");
-    cJSON *rec = cJSON_CreateObject();
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     char when[40];
@@ -94,6 +90,55 @@ void br_audit_write(br_broker *b, const cJSON *request, const cJSON *reply, long
     char stamp[64];
     snprintf(stamp, sizeof stamp, "%s.%03ldZ", when, ts.tv_nsec / 1000000);
     cJSON_AddStringToObject(rec, "time", stamp);
+}
+
+/* One line, appended: O_APPEND, so concurrent runs interleave whole lines,
+ * never parts. */
+static void audit_append_line(const char *path, const cJSON *rec)
+{
+    char *line = cJSON_PrintUnformatted(rec);
+    if (!line) return;
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        size_t n = strlen(line);
+        line[n] = '\n';
+        ssize_t w = write(fd, line, n + 1);
+        (void)w;
+        close(fd);
+        line[n] = '\0';
+    }
+    cJSON_free(line);
+}
+
+void br_audit_answer(const char *path, const char *tenant, const char *run_id,
+                     const char *request_id, const char *kind, const char *who, const char *status,
+                     bool yes)
+{
+    cJSON *rec = cJSON_CreateObject();
+    audit_stamp(rec);
+    cJSON_AddStringToObject(rec, "run", run_id);
+    cJSON_AddStringToObject(rec, "tenant", tenant);
+    cJSON_AddStringToObject(rec, "method", "human.answer");
+    cJSON_AddStringToObject(rec, "request", request_id);
+    cJSON_AddStringToObject(rec, "kind", kind);
+    cJSON_AddStringToObject(rec, "decision", status);
+    if (!strcmp(kind, "approve") || !strcmp(kind, "tool_approval"))
+        cJSON_AddStringToObject(rec, "outcome", yes ? "approved" : "denied");
+    else
+        cJSON_AddStringToObject(rec, "outcome", "answered");
+    cJSON_AddStringToObject(rec, "by", who);
+    audit_append_line(path, rec);
+    cJSON_Delete(rec);
+}
+
+void br_audit_write(br_broker *b, const cJSON *request, const cJSON *reply, long long ms,
+                        double tokens, double cost, bool priced)
+{
+    if (!b->audit_path[0]) return;
+    const char *method = hl_json_str(request, "method");
+    const cJSON *params = cJSON_GetObjectItemCaseSensitive(request, "params");
+    cJSON *rec = cJSON_CreateObject();
+    audit_stamp(rec);
     cJSON_AddStringToObject(rec, "run", b->run_id);
     cJSON_AddStringToObject(rec, "tenant", b->tenant);
     cJSON_AddStringToObject(rec, "method", method ? method : "");
@@ -121,26 +166,21 @@ void br_audit_write(br_broker *b, const cJSON *request, const cJSON *reply, long
     char *reply_text = cJSON_PrintUnformatted(reply);
     cJSON_AddNumberToObject(rec, "bytes_in", canon ? (double)strlen(canon) : 0);
     cJSON_AddNumberToObject(rec, "bytes_out", reply_text ? (double)strlen(reply_text) : 0);
-    cJSON_AddNumberToObject(rec, "tokens", tokens);
-    cJSON_AddNumberToObject(rec, "cost_usd", cost);
+    if (tokens < 0) {
+        /* the provider reported no usage: unknown, not 0 */
+        cJSON_AddNullToObject(rec, "tokens");
+        cJSON_AddNullToObject(rec, "cost_usd");
+        cJSON_AddTrueToObject(rec, "tokens_unknown");
+    } else {
+        cJSON_AddNumberToObject(rec, "tokens", tokens);
+        cJSON_AddNumberToObject(rec, "cost_usd", cost);
+    }
     if (!priced && tokens > 0) cJSON_AddBoolToObject(rec, "unpriced", 1);
     cJSON_AddNumberToObject(rec, "duration_ms", (double)ms);
     cJSON_free(canon);
     cJSON_free(reply_text);
     br_redact(b, rec, 0);
-    char *line = cJSON_PrintUnformatted(rec);
+    audit_append_line(b->audit_path, rec);
     cJSON_Delete(rec);
-    if (!line) return;
-    /* O_APPEND: concurrent runs interleave whole lines, never parts. */
-    int fd = open(b->audit_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-        size_t n = strlen(line);
-        line[n] = '\n';
-        ssize_t w = write(fd, line, n + 1);
-        (void)w;
-        close(fd);
-        line[n] = '\0';
-    }
-    cJSON_free(line);
 }
 

@@ -94,7 +94,8 @@ void br_flush_streams(br_broker *b);
 const char *br_budget_exceeded(const br_broker *b, char *msg, size_t cap);
 /* The price of a model per million tokens; false when unknown (0, 0). */
 bool br_price_of(const br_broker *b, const char *model, double *in, double *out);
-/* One JSON line per brokered call (redacted), when an audit log is set. */
+/* One JSON line per brokered call (redacted), when an audit log is set;
+ * tokens < 0: the provider reported none (recorded as null, unknown). */
 void br_audit_write(br_broker *b, const cJSON *request, const cJSON *reply, long long ms,
                     double tokens, double cost, bool priced);
 

@@ -265,7 +265,7 @@ cJSON *br_handle(br_broker *b, const cJSON *request, br_delta_fn on_delta, void 
     br_flush_streams(b);
     br_redact(b, reply, 0);
     double tokens = 0, cost = 0;
-    bool priced = true;
+    bool priced = true, unknown = false;
     if (chat && reply) {
         const cJSON *usage = cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(reply, "data"), "usage");
@@ -275,11 +275,17 @@ cJSON *br_handle(br_broker *b, const cJSON *request, br_delta_fn on_delta, void 
         double pin, pout;
         const char *model = hl_json_str(cJSON_GetObjectItemCaseSensitive(request, "params"), "model");
         priced = br_price_of(b, model ? model : "", &pin, &pout);
+        /* usage {unknown: true}: the provider did not say; the cost is
+         * unknown too (null), and the budgets count no tokens for it. */
+        unknown = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(usage, "unknown"));
         tokens = in + out;
         cost = (in * pin + out * pout) / 1e6;
         if (usage) {
             cJSON *u = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(reply, "data"), "usage");
-            cJSON_AddNumberToObject(u, "cost_usd", cost);
+            if (unknown)
+                cJSON_AddNullToObject(u, "cost_usd");
+            else
+                cJSON_AddNumberToObject(u, "cost_usd", cost);
         }
         if (strcmp(hl_json_str(reply, "event") ? hl_json_str(reply, "event") : "", "done") == 0) {
             b->used_calls += 1;
@@ -290,8 +296,8 @@ cJSON *br_handle(br_broker *b, const cJSON *request, br_delta_fn on_delta, void 
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (reply)
         br_audit_write(b, request, reply,
-                    (t1.tv_sec - t0.tv_sec) * 1000LL + (t1.tv_nsec - t0.tv_nsec) / 1000000, tokens,
-                    cost, priced);
+                    (t1.tv_sec - t0.tv_sec) * 1000LL + (t1.tv_nsec - t0.tv_nsec) / 1000000,
+                    unknown ? -1 : tokens, cost, priced);
     return reply;
 }
 

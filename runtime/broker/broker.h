@@ -49,6 +49,12 @@ bool br_tool_needs_approval(const br_broker *b, const char *name);
 void br_set_audit(br_broker *b, const char *path, const char *tenant);
 /* audit.jsonl in the folder of the journal at `store`. */
 void br_audit_default_path(const char *store, char *out, size_t cap);
+/* Appends the record of a person's answer to a request (`tactus approve`):
+ * {time, run, tenant, method: "human.answer", request, kind, decision:
+ * status, outcome: approved|denied|answered, by}. */
+void br_audit_answer(const char *path, const char *tenant, const char *run_id,
+                     const char *request_id, const char *kind, const char *who, const char *status,
+                     bool yes);
 /* The run and journal position of the effect about to be handled (for the
  * idempotency keys of host command tools). */
 void br_set_effect(br_broker *b, const char *run_id, long position);

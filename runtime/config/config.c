@@ -1,12 +1,6 @@
 /*
- * config.c - configuration: YAML files merged in a cascade, and .env
- * files for the host (inventory G).
- *
- * YAML is read with libyaml's event parser into cJSON. Plain scalars are
- * typed as YAML 1.2's core schema does (null, booleans, integers, floats);
- * quoted scalars stay strings. Anchors and aliases are refused: they are a
- * known way to blow up memory ("billion laughs") and configuration does not
- * need them.
+ * config.c - configuration: YAML files (cf_yaml.c) merged in a cascade,
+ * trusted or not (cf_trust.c), and .env files for the host (inventory G).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -16,244 +10,89 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <yaml.h>
 
-#include "config.h"
+#include "cf_internal.h"
 #include "hostlib.h"
-
-#define CONFIG_MAX_FILE (4u * 1024u * 1024u)
-#define CONFIG_MAX_DEPTH 64
-
-/* ---- YAML -> JSON ---------------------------------------------------------------------------------- */
-
-static cJSON *plain_scalar(const char *s, size_t n)
-{
-    char buf[64];
-    if (n == 0 || (n == 1 && s[0] == '~') || (n == 4 && (strncmp(s, "null", 4) == 0 ||
-                                                          strncmp(s, "Null", 4) == 0 ||
-                                                          strncmp(s, "NULL", 4) == 0)))
-        return cJSON_CreateNull();
-    if ((n == 4 && (!strncmp(s, "true", 4) || !strncmp(s, "True", 4) || !strncmp(s, "TRUE", 4))))
-        return cJSON_CreateTrue();
-    if ((n == 5 && (!strncmp(s, "false", 5) || !strncmp(s, "False", 5) || !strncmp(s, "FALSE", 5))))
-        return cJSON_CreateFalse();
-    if (n < sizeof buf) {
-        memcpy(buf, s, n);
-        buf[n] = '\0';
-        char *end;
-        errno = 0;
-        if (buf[0] == '-' || buf[0] == '+' || isdigit((unsigned char)buf[0]) || buf[0] == '.') {
-            long long iv = strtoll(buf, &end, 10);
-            if (*end == '\0' && errno == 0) return cJSON_CreateNumber((double)iv);
-            double dv = strtod(buf, &end);
-            if (*end == '\0' && errno == 0 && isfinite(dv)) return cJSON_CreateNumber(dv);
-        }
-    }
-    char *str = tx_strndup(s, n);
-    cJSON *v = str ? cJSON_CreateString(str) : NULL;
-    tx_free(str);
-    return v;
-}
-
-typedef struct {
-    yaml_parser_t parser;
-    const char *name;
-    char *err;
-    size_t errlen;
-    bool failed;
-    cJSON *marks; /* optional: dotted key path -> "line:column" of the key */
-} yaml_reader;
-
-static void yaml_fail(yaml_reader *r, const yaml_mark_t *mark, const char *what)
-{
-    if (r->failed) return;
-    r->failed = true;
-    snprintf(r->err, r->errlen, "%s:%zu:%zu: %s", r->name, mark->line + 1, mark->column + 1, what);
-}
-
-static cJSON *read_node(yaml_reader *r, yaml_event_t *ev, int depth, const char *path);
-
-/* `path` is the dotted path of this collection's keys' parent ("" at the top,
- * NULL inside sequences, where no mark is kept). */
-static cJSON *read_collection(yaml_reader *r, bool mapping, int depth, const char *path)
-{
-    cJSON *out = mapping ? cJSON_CreateObject() : cJSON_CreateArray();
-    for (;;) {
-        yaml_event_t ev;
-        if (!yaml_parser_parse(&r->parser, &ev)) {
-            yaml_fail(r, &r->parser.problem_mark, r->parser.problem ? r->parser.problem : "invalid YAML");
-            cJSON_Delete(out);
-            return NULL;
-        }
-        if (ev.type == YAML_MAPPING_END_EVENT || ev.type == YAML_SEQUENCE_END_EVENT) {
-            yaml_event_delete(&ev);
-            return out;
-        }
-        if (mapping) {
-            if (ev.type != YAML_SCALAR_EVENT) {
-                yaml_fail(r, &ev.start_mark, "a mapping key must be a plain string");
-                yaml_event_delete(&ev);
-                cJSON_Delete(out);
-                return NULL;
-            }
-            char *key = tx_strndup((const char *)ev.data.scalar.value, ev.data.scalar.length);
-            char sub[512] = "";
-            bool keep = path && key &&
-                        snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", key) < (int)sizeof sub;
-            if (keep) {
-                if (r->marks) {
-                    char lc[48];
-                    snprintf(lc, sizeof lc, "%zu:%zu", ev.start_mark.line + 1, ev.start_mark.column + 1);
-                    cJSON_DeleteItemFromObjectCaseSensitive(r->marks, sub);
-                    cJSON_AddStringToObject(r->marks, sub, lc);
-                }
-            }
-            yaml_event_delete(&ev);
-            yaml_event_t vev;
-            if (!key || !yaml_parser_parse(&r->parser, &vev)) {
-                if (key) yaml_fail(r, &r->parser.problem_mark, r->parser.problem ? r->parser.problem : "invalid YAML");
-                tx_free(key);
-                cJSON_Delete(out);
-                return NULL;
-            }
-            cJSON *v = read_node(r, &vev, depth + 1, keep ? sub : NULL);
-            if (!v) {
-                tx_free(key);
-                cJSON_Delete(out);
-                return NULL;
-            }
-            cJSON_DeleteItemFromObjectCaseSensitive(out, key); /* the last duplicate wins */
-            cJSON_AddItemToObject(out, key, v);
-            tx_free(key);
-        } else {
-            cJSON *v = read_node(r, &ev, depth + 1, NULL);
-            if (!v) {
-                cJSON_Delete(out);
-                return NULL;
-            }
-            cJSON_AddItemToArray(out, v);
-        }
-    }
-}
-
-/* Consumes `ev` (and the events of its children). */
-static cJSON *read_node(yaml_reader *r, yaml_event_t *ev, int depth, const char *path)
-{
-    cJSON *v = NULL;
-    if (depth > CONFIG_MAX_DEPTH) {
-        yaml_fail(r, &ev->start_mark, "nested too deeply");
-    } else if (ev->type == YAML_ALIAS_EVENT ||
-               (ev->type == YAML_SCALAR_EVENT && ev->data.scalar.anchor) ||
-               (ev->type == YAML_MAPPING_START_EVENT && ev->data.mapping_start.anchor) ||
-               (ev->type == YAML_SEQUENCE_START_EVENT && ev->data.sequence_start.anchor)) {
-        yaml_fail(r, &ev->start_mark, "anchors and aliases are not supported in configuration");
-    } else if (ev->type == YAML_SCALAR_EVENT) {
-        const char *s = (const char *)ev->data.scalar.value;
-        size_t n = ev->data.scalar.length;
-        if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
-            v = plain_scalar(s, n);
-        } else {
-            char *str = tx_strndup(s, n);
-            v = str ? cJSON_CreateString(str) : NULL;
-            tx_free(str);
-        }
-    } else if (ev->type == YAML_MAPPING_START_EVENT) {
-        yaml_event_delete(ev);
-        return read_collection(r, true, depth, path);
-    } else if (ev->type == YAML_SEQUENCE_START_EVENT) {
-        yaml_event_delete(ev);
-        return read_collection(r, false, depth, path);
-    } else {
-        yaml_fail(r, &ev->start_mark, "unexpected YAML structure");
-    }
-    yaml_event_delete(ev);
-    return v;
-}
-
-static tx_status yaml_parse_marked(const char *text, size_t len, const char *name, cJSON **out,
-                                   cJSON *marks, char *err, size_t errlen)
-{
-    *out = NULL;
-    yaml_reader r = {.name = name, .err = err, .errlen = errlen, .marks = marks};
-    if (!yaml_parser_initialize(&r.parser)) return TX_ENOMEM;
-    yaml_parser_set_input_string(&r.parser, (const unsigned char *)text, len);
-    cJSON *doc = NULL;
-    bool in_doc = false;
-    for (;;) {
-        yaml_event_t ev;
-        if (!yaml_parser_parse(&r.parser, &ev)) {
-            yaml_fail(&r, &r.parser.problem_mark, r.parser.problem ? r.parser.problem : "invalid YAML");
-            break;
-        }
-        yaml_event_type_t t = ev.type;
-        if (t == YAML_STREAM_END_EVENT) {
-            yaml_event_delete(&ev);
-            break;
-        }
-        if (t == YAML_DOCUMENT_START_EVENT) {
-            if (doc) {
-                yaml_fail(&r, &ev.start_mark, "only one YAML document is allowed");
-                yaml_event_delete(&ev);
-                break;
-            }
-            in_doc = true;
-            yaml_event_delete(&ev);
-            continue;
-        }
-        if (t == YAML_DOCUMENT_END_EVENT || t == YAML_STREAM_START_EVENT) {
-            in_doc = t == YAML_DOCUMENT_END_EVENT ? false : in_doc;
-            yaml_event_delete(&ev);
-            continue;
-        }
-        doc = read_node(&r, &ev, 0, "");
-        if (!doc) break;
-    }
-    yaml_parser_delete(&r.parser);
-    (void)in_doc;
-    if (r.failed) {
-        cJSON_Delete(doc);
-        return TX_EINVAL;
-    }
-    if (!doc || cJSON_IsNull(doc)) {
-        cJSON_Delete(doc);
-        doc = cJSON_CreateObject(); /* an empty file is an empty configuration */
-    }
-    if (!cJSON_IsObject(doc)) {
-        snprintf(err, errlen, "%s:1:1: the configuration must be a mapping (key: value lines)", name);
-        cJSON_Delete(doc);
-        return TX_EINVAL;
-    }
-    *out = doc;
-    return TX_OK;
-}
-
-tx_status cf_yaml_parse(const char *text, size_t len, const char *name, cJSON **out, char *err,
-                        size_t errlen)
-{
-    return yaml_parse_marked(text, len, name, out, NULL, err, errlen);
-}
 
 /* ---- merging ----------------------------------------------------------------------------------------- */
 
-void cf_merge(cJSON *base, const cJSON *over)
+/* Records `file` as the origin of every leaf under `v` (dotted paths below
+ * `path`): a mapping copied whole sets each of its keys. */
+static void origin_set_all(cJSON *origins, const char *path, const cJSON *v, const char *file)
+{
+    if (cJSON_IsObject(v) && v->child) {
+        const cJSON *c;
+        cJSON_ArrayForEach(c, v)
+        {
+            char sub[512];
+            if (snprintf(sub, sizeof sub, "%s.%s", path, c->string) >= (int)sizeof sub) continue;
+            origin_set_all(origins, sub, c, file);
+        }
+        return;
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(origins, path);
+    cJSON_AddStringToObject(origins, path, file);
+}
+
+/* Forgets the origins of `path` and of every key below it (a value of
+ * another shape replaced them). */
+static void origin_drop(cJSON *origins, const char *path)
+{
+    size_t n = strlen(path);
+    for (cJSON *o = origins->child, *next; o; o = next) {
+        next = o->next;
+        if (strncmp(o->string, path, n) == 0 && (o->string[n] == '\0' || o->string[n] == '.'))
+            cJSON_DeleteItemFromObjectCaseSensitive(origins, o->string);
+    }
+}
+
+/* cf_merge, and with `origins` the file that set each leaf (a list
+ * extended by several files names each of them). */
+static void merge_traced(cJSON *base, const cJSON *over, cJSON *origins, const char *prefix,
+                         const char *file)
 {
     const cJSON *item;
     cJSON_ArrayForEach(item, over)
     {
+        char path[512] = "";
+        bool traced = origins && snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "",
+                                          item->string) < (int)sizeof path;
         cJSON *existing = cJSON_GetObjectItemCaseSensitive(base, item->string);
         if (existing && cJSON_IsObject(existing) && cJSON_IsObject(item)) {
-            cf_merge(existing, item);
+            merge_traced(existing, item, traced ? origins : NULL, path, file);
         } else if (existing && cJSON_IsArray(existing) && cJSON_IsArray(item)) {
             const cJSON *e;
             cJSON_ArrayForEach(e, item) cJSON_AddItemToArray(existing, cJSON_Duplicate(e, 1));
+            const char *was = traced ? hl_json_str(origins, path) : NULL;
+            if (traced && was && strcmp(was, file) != 0 && cJSON_GetArraySize(item) > 0) {
+                char both[2 * PATH_MAX + 8];
+                snprintf(both, sizeof both, "%s, %s", was, file);
+                origin_set_all(origins, path, item, both);
+            } else if (traced && !was) {
+                origin_set_all(origins, path, item, file);
+            }
         } else {
             cJSON *copy = cJSON_Duplicate(item, 1);
             if (existing)
                 cJSON_ReplaceItemInObjectCaseSensitive(base, item->string, copy);
             else
                 cJSON_AddItemToObject(base, item->string, copy);
+            if (traced) {
+                origin_drop(origins, path);
+                origin_set_all(origins, path, item, file);
+            }
         }
     }
+}
+
+void cf_merge(cJSON *base, const cJSON *over)
+{
+    merge_traced(base, over, NULL, "", "");
+}
+
+void cf_merge_traced(cJSON *base, const cJSON *over, cJSON *origins, const char *file)
+{
+    merge_traced(base, over, origins, "", file);
 }
 
 const cJSON *cf_get(const cJSON *config, const char *dotted)
@@ -287,6 +126,7 @@ typedef enum {
     TH_KEY_MAP,        /* a mapping whose keys are classified one by one */
     TH_KEY_FREE,       /* any plain value (not a mapping or list), from any source */
     TH_KEY_LOWER,      /* a number that may only lower the trusted value (or the default) */
+    TH_KEY_NAMES,      /* a list of plain strings, from any source */
 } th_key_class;
 
 static const struct {
@@ -316,6 +156,8 @@ static const struct {
     {"prices", TH_KEY_PRIVILEGED, 0, false},      /* a price of 0 would loosen budgets.cost */
     {"audit", TH_KEY_PRIVILEGED, 0, false},       /* audit.path: where the host writes */
     {"journal", TH_KEY_PRIVILEGED, 0, false},     /* store location */
+    {"check", TH_KEY_MAP, 0, false},
+    {"check.globals", TH_KEY_NAMES, 0, false}, /* names `tactus check` treats as defined */
 };
 
 static bool key_pattern_matches(const char *pattern, const char *path)
@@ -386,6 +228,18 @@ static bool check_untrusted(const cJSON *doc, const cJSON *config, const cJSON *
                      cJSON_IsObject(item) ? "mapping" : "list", dir);
             return false;
         }
+        if (cls == TH_KEY_NAMES) {
+            bool names = cJSON_IsArray(item);
+            const cJSON *e;
+            cJSON_ArrayForEach(e, item) names = names && cJSON_IsString(e);
+            if (names) continue;
+            const cJSON *m = cJSON_GetObjectItemCaseSensitive(marks, path);
+            snprintf(err, errlen,
+                     "%s:%s: '%s' takes a list of names, like [\"helper\", \"CONFIG\"]; "
+                     "nothing was run",
+                     file, cJSON_IsString(m) ? m->valuestring : "1:1", path);
+            return false;
+        }
         if (cls == TH_KEY_MAP && cJSON_IsObject(item)) {
             if (!check_untrusted(item, config, marks, file, path, err, errlen)) return false;
             continue;
@@ -429,13 +283,15 @@ static bool check_untrusted(const cJSON *doc, const cJSON *config, const cJSON *
 typedef struct {
     char seen[16][PATH_MAX]; /* realpaths already merged: a file counts once */
     size_t n_seen;
+    cf_trace *trace;         /* cf_load_traced: where each key came from; NULL otherwise */
 } cascade;
 
 /* Merges one file. `project` files are checked against config_keys unless
  * `tactus trust` recorded the exact bytes read here (hashed from the same
- * buffer that is parsed, so the file cannot change in between). */
-static tx_status merge_file(cascade *c, cJSON *config, const char *path, bool project, char *err,
-                            size_t errlen)
+ * buffer that is parsed, so the file cannot change in between). `source`
+ * says what kind of file it is, for `tactus config`. */
+static tx_status merge_file(cascade *c, cJSON *config, const char *path, bool project,
+                            const char *source, char *err, size_t errlen)
 {
     char real[PATH_MAX];
     if (!realpath(path, real)) return TX_OK; /* absent files are fine */
@@ -455,10 +311,11 @@ static tx_status merge_file(cascade *c, cJSON *config, const char *path, bool pr
         snprintf(err, errlen, "%s: cannot read: %s", path, e ? strerror(e) : tx_status_str(st));
         return TX_EIO;
     }
-    if (project && cf_trust_matches(real, text, len)) project = false;
+    bool trusted_project = project && cf_trust_matches(real, text, len);
+    if (trusted_project) project = false;
     cJSON *doc = NULL;
     cJSON *marks = project ? cJSON_CreateObject() : NULL;
-    st = yaml_parse_marked(text, len, path, &doc, marks, err, errlen);
+    st = cf_yaml_parse_marked(text, len, path, &doc, marks, err, errlen);
     tx_free(text);
     if (st == TX_OK && project && !check_untrusted(doc, config, marks, path, "", err, errlen))
         st = TX_EINVAL;
@@ -467,30 +324,87 @@ static tx_status merge_file(cascade *c, cJSON *config, const char *path, bool pr
         cJSON_Delete(doc);
         return st;
     }
-    cf_merge(config, doc);
+    if (c->trace) {
+        cJSON *f = cJSON_CreateObject();
+        cJSON_AddStringToObject(f, "path", real);
+        cJSON_AddStringToObject(f, "source", source);
+        cJSON_AddBoolToObject(f, "trusted", !project);
+        if (trusted_project) cJSON_AddTrueToObject(f, "trusted_by_tactus_trust");
+        cJSON_AddItemToArray(c->trace->files, f);
+    }
+    merge_traced(config, doc, c->trace ? c->trace->origins : NULL, "", real);
     cJSON_Delete(doc);
     return TX_OK;
 }
 
-tx_status cf_load(const char *procedure_path, cJSON **config, char *err, size_t errlen)
+/* The folders from the filesystem root down to the procedure's folder
+ * (realpaths, the nearest last): each one's .tactus/config.yml is merged in
+ * this order. `dir` holds them as one path, a NUL after each folder. */
+typedef struct {
+    char dir[PATH_MAX];
+    size_t ends[PATH_MAX / 2]; /* dir[0..ends[i]) is folder i */
+    size_t n;
+} cascade_walk;
+
+static void walk_folders(const char *procedure_path, bool is_dir, cascade_walk *w)
+{
+    w->n = 0;
+    if (!realpath(procedure_path, w->dir)) return;
+    char *slash = is_dir ? NULL : strrchr(w->dir, '/');
+    if (slash && slash != w->dir) *slash = '\0';
+    size_t len = strlen(w->dir);
+    if (len > 1) w->ends[w->n++] = 0; /* the root's own: "/.tactus/config.yml" */
+    for (size_t i = 1; i <= len && w->n < sizeof w->ends / sizeof w->ends[0]; i++)
+        if (i == len || w->dir[i] == '/') w->ends[w->n++] = i;
+}
+
+/* The .tactus/config.yml of folder i of the walk (the root's is "/.tactus/..."). */
+static void walk_file(const cascade_walk *w, size_t i, char *out, size_t cap)
+{
+    snprintf(out, cap, "%.*s/.tactus/config.yml", (int)w->ends[i], w->dir);
+}
+
+/* Whether the current folder's .tactus/config.yml is one of the walk's:
+ * then it is merged at its place in the walk, never ahead of it (run from
+ * the procedure's own folder, its file was once merged first and then
+ * skipped as seen, so every parent folder's file overrode it). Compared by
+ * realpath, so a symbolic link to a folder of the walk counts as that folder. */
+static bool cwd_file_in_walk(const cascade_walk *w)
+{
+    char cwd_file[PATH_MAX];
+    if (!realpath(".tactus/config.yml", cwd_file)) return false;
+    for (size_t i = 0; i < w->n; i++) {
+        char p[PATH_MAX + 32], real[PATH_MAX];
+        walk_file(w, i, p, sizeof p);
+        if (realpath(p, real) && strcmp(real, cwd_file) == 0) return true;
+    }
+    return false;
+}
+
+static tx_status load(const char *procedure_path, cJSON **config, cf_trace *trace, char *err,
+                      size_t errlen)
 {
     *config = cJSON_CreateObject();
     if (!*config) return TX_ENOMEM;
     char path[PATH_MAX + 64];
     tx_status st = TX_OK;
     cascade *c = tx_calloc(1, sizeof *c);
-    if (!c) {
+    cascade_walk *w = tx_calloc(1, sizeof *w);
+    if (!c || !w) {
+        tx_free(c);
+        tx_free(w);
         cJSON_Delete(*config);
         *config = NULL;
         return TX_ENOMEM;
     }
-#define MERGE(p, project)                                                                          \
+    c->trace = trace;
+#define MERGE(p, project, source)                                                                  \
     do {                                                                                           \
-        if (st == TX_OK) st = merge_file(c, *config, (p), (project), err, errlen);                 \
+        if (st == TX_OK) st = merge_file(c, *config, (p), (project), (source), err, errlen);       \
     } while (0)
     /* Trusted: what only the user or their administrator writes. */
-    MERGE("/etc/tactus/config.yml", false);
-    MERGE("/usr/local/etc/tactus/config.yml", false);
+    MERGE("/etc/tactus/config.yml", false, "system");
+    MERGE("/usr/local/etc/tactus/config.yml", false, "system");
     const char *home = getenv("HOME");
     if (cf_user_dir(path, sizeof path)) {
         size_t n = strlen(path);
@@ -498,28 +412,20 @@ tx_status cf_load(const char *procedure_path, cJSON **config, char *err, size_t 
         struct stat sb;
         if (stat(path, &sb) != 0 && home && *home)
             snprintf(path, sizeof path, "%s/.tactus/config.yml", home);
-        MERGE(path, false);
+        MERGE(path, false, "user");
     }
-    /* Untrusted unless `tactus trust`ed: the project's own files. The
-     * current folder's is one of them, unless it is the user's file above
-     * (merged once: realpaths are compared). */
-    MERGE(".tactus/config.yml", true);
-    /* From the filesystem root down to the procedure's folder: nearer wins. */
-    char dir[PATH_MAX];
     struct stat psb;
     bool is_dir = stat(procedure_path, &psb) == 0 && S_ISDIR(psb.st_mode);
-    if (realpath(procedure_path, dir)) {
-        char *slash = is_dir ? NULL : strrchr(dir, '/');
-        if (slash && slash != dir) *slash = '\0';
-        size_t len = strlen(dir);
-        for (size_t i = 1; i <= len && st == TX_OK; i++) {
-            if (i != len && dir[i] != '/') continue;
-            char saved = dir[i];
-            dir[i] = '\0';
-            snprintf(path, sizeof path, "%s/.tactus/config.yml", dir);
-            MERGE(path, true);
-            dir[i] = saved;
-        }
+    walk_folders(procedure_path, is_dir, w);
+    /* Untrusted unless `tactus trust`ed: the project's own files. The
+     * current folder's comes before the walk when it is not on it; on it,
+     * at its place. It is skipped when it is the user's file above (merged
+     * once: realpaths are compared). */
+    if (!cwd_file_in_walk(w)) MERGE(".tactus/config.yml", true, "project (current folder)");
+    /* From the filesystem root down to the procedure's folder: nearer wins. */
+    for (size_t i = 0; i < w->n && st == TX_OK; i++) {
+        walk_file(w, i, path, sizeof path);
+        MERGE(path, true, "project");
     }
     /* The sidecar: FILE.tac.yml, else FILE.yml. */
     snprintf(path, sizeof path, "%s.yml", procedure_path);
@@ -527,18 +433,46 @@ tx_status cf_load(const char *procedure_path, cJSON **config, char *err, size_t 
     if (is_dir) {
         /* a folder has no sidecar */
     } else if (stat(path, &sb) == 0) {
-        MERGE(path, true);
+        MERGE(path, true, "project (sidecar)");
     } else if (tx_has_suffix(procedure_path, ".tac")) {
         snprintf(path, sizeof path, "%.*s.yml", (int)(strlen(procedure_path) - 4), procedure_path);
-        MERGE(path, true);
+        MERGE(path, true, "project (sidecar)");
     }
 #undef MERGE
     tx_free(c);
+    tx_free(w);
     if (st != TX_OK) {
         cJSON_Delete(*config);
         *config = NULL;
     }
     return st;
+}
+
+tx_status cf_load(const char *procedure_path, cJSON **config, char *err, size_t errlen)
+{
+    return load(procedure_path, config, NULL, err, errlen);
+}
+
+tx_status cf_load_traced(const char *procedure_path, cJSON **config, cf_trace *trace, char *err,
+                         size_t errlen)
+{
+    trace->origins = cJSON_CreateObject();
+    trace->files = cJSON_CreateArray();
+    if (!trace->origins || !trace->files) {
+        cf_trace_free(trace);
+        *config = NULL;
+        return TX_ENOMEM;
+    }
+    tx_status st = load(procedure_path, config, trace, err, errlen);
+    if (st != TX_OK) cf_trace_free(trace);
+    return st;
+}
+
+void cf_trace_free(cf_trace *trace)
+{
+    cJSON_Delete(trace->origins);
+    cJSON_Delete(trace->files);
+    trace->origins = trace->files = NULL;
 }
 
 /* ---- .env ------------------------------------------------------------------------------------------------ */

@@ -23,20 +23,39 @@
 /* ---- the cascade (config.c) ---------------------------------------------------- */
 
 /* Loads and merges, lowest priority first: /etc/tactus/config.yml,
- * ~/.config/tactus/config.yml or ~/.tactus/config.yml, ./.tactus/config.yml,
- * the .tactus/config.yml of every folder from the filesystem root down to the
- * procedure's folder, then the sidecar FILE.tac.yml (or FILE.yml). Scalars
+ * ~/.config/tactus/config.yml or ~/.tactus/config.yml, ./.tactus/config.yml
+ * (see below), the .tactus/config.yml of every folder from the filesystem
+ * root down to the procedure's folder, then the sidecar FILE.tac.yml (or FILE.yml). Scalars
  * overwrite, lists extend, mappings merge deeply. On a YAML error returns
  * TX_EINVAL with a message "file:line:column: what" in err. */
 tx_status cf_load(const char *procedure_path, cJSON **config, char *err, size_t errlen);
 /* (procedure_path may also be a folder: its own .tactus/config.yml is then
- * the nearest, and there is no sidecar.) */
+ * the nearest, and there is no sidecar.) The current folder's
+ * .tactus/config.yml is merged before the walk only when it is not one of
+ * the walk's folders; when it is (the procedure's folder, or one above it,
+ * also through a symbolic link), it is merged at its place in the walk. */
+
+/* Where a merged configuration came from (`tactus config`). Both owned. */
+typedef struct {
+    cJSON *origins; /* {"dotted.key": "the file that set it", ...}; a list extended by
+                     * several files names them all, comma-separated */
+    cJSON *files;   /* [{path, source, trusted, trusted_by_tactus_trust?}], in merge order */
+} cf_trace;
+
+/* cf_load, also filling `trace` (freed with cf_trace_free; empty on error). */
+tx_status cf_load_traced(const char *procedure_path, cJSON **config, cf_trace *trace, char *err,
+                         size_t errlen);
+void cf_trace_free(cf_trace *trace);
 /* Parses one YAML document into JSON (mappings, sequences, typed scalars). */
 tx_status cf_yaml_parse(const char *text, size_t len, const char *name, cJSON **out, char *err,
                         size_t errlen);
 /* Deep merge of `over` into `base` (both objects): scalars overwrite, arrays
  * concatenate, objects merge. `over` is left untouched. */
 void cf_merge(cJSON *base, const cJSON *over);
+/* cf_merge, recording in `origins` ({"dotted.key": "file"}) `file` as the
+ * origin of each leaf `over` sets (a list extended by another file names
+ * both, comma-separated; a value of another shape drops the old leaves). */
+void cf_merge_traced(cJSON *base, const cJSON *over, cJSON *origins, const char *file);
 /* Value at a dotted path ("providers.openai.base_url"), or NULL. */
 const cJSON *cf_get(const cJSON *config, const char *dotted);
 /* Reads KEY=VALUE lines of a .env file into the host's environment without

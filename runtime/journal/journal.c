@@ -524,35 +524,66 @@ tx_status tj_human_answer(tj_journal *j, const char *tenant, const char *request
     return tj_seal_commit(j, run_id, true);
 }
 
-tx_status tj_human_pending(tj_journal *j, const char *tenant, cJSON **out)
+/* A request as the lists show it. Pending ones say whether their timeout
+ * has passed (the default applies at the next resume); answered ones who
+ * answered and when. */
+static cJSON *human_json(const tj_human *h)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "request_id", h->id);
+    cJSON_AddStringToObject(o, "run_id", h->run_id);
+    cJSON_AddNumberToObject(o, "position", (double)h->position);
+    cJSON_AddStringToObject(o, "kind", h->kind);
+    cJSON_AddStringToObject(o, "status", h->status);
+    cJSON_AddStringToObject(o, "message", h->message ? h->message : "");
+    cJSON_AddNumberToObject(o, "created_ms", (double)h->created_ms);
+    if (h->deadline_ms) cJSON_AddNumberToObject(o, "deadline_ms", (double)h->deadline_ms);
+    if (!strcmp(h->status, "pending"))
+        cJSON_AddBoolToObject(o, "timed_out", h->deadline_ms && now_ms() >= h->deadline_ms);
+    cJSON_AddItemToObject(o, "default", h->default_value ? cJSON_Duplicate(h->default_value, 1)
+                                                          : cJSON_CreateNull());
+    if (strcmp(h->status, "pending") != 0) {
+        cJSON_AddItemToObject(o, "answer", h->answer ? cJSON_Duplicate(h->answer, 1) : cJSON_CreateNull());
+        cJSON_AddStringToObject(o, "answered_by", h->answered_by);
+        cJSON_AddNumberToObject(o, "answered_ms", (double)h->answered_ms);
+    }
+    cJSON_AddStringToObject(o, "request_hash", h->request_hash);
+    return o;
+}
+
+static tx_status human_list(tj_journal *j, const char *where, const char *a, const char *b,
+                            cJSON **out)
 {
     *out = cJSON_CreateArray();
     char sql[1024];
-    snprintf(sql, sizeof sql, "%sWHERE tenant = ? AND status = 'pending' ORDER BY created_ms, id",
-             human_columns);
+    snprintf(sql, sizeof sql, "%s%s", human_columns, where);
     tj_stmt *st;
     if (!(st = db_prepare(j, sql)))
-        return tj_fail_db(j, "list pending requests");
-    db_bind_text(st, 1, tenant);
+        return tj_fail_db(j, "list requests");
+    db_bind_text(st, 1, a);
+    if (b) db_bind_text(st, 2, b);
     int rc;
     while ((rc = db_step(st)) == TJ_ROW) {
         tj_human h;
         memset(&h, 0, sizeof h);
         human_row(st, &h);
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "request_id", h.id);
-        cJSON_AddStringToObject(o, "run_id", h.run_id);
-        cJSON_AddStringToObject(o, "kind", h.kind);
-        cJSON_AddStringToObject(o, "message", h.message ? h.message : "");
-        if (h.deadline_ms) cJSON_AddNumberToObject(o, "deadline_ms", (double)h.deadline_ms);
-        cJSON_AddItemToObject(o, "default", h.default_value ? cJSON_Duplicate(h.default_value, 1)
-                                                            : cJSON_CreateNull());
-        cJSON_AddStringToObject(o, "request_hash", h.request_hash);
-        cJSON_AddItemToArray(*out, o);
+        cJSON_AddItemToArray(*out, human_json(&h));
         tj_human_free(&h);
     }
     db_finalize(st);
-    return rc == TJ_DONE ? TX_OK : tj_fail_db(j, "list pending requests");
+    return rc == TJ_DONE ? TX_OK : tj_fail_db(j, "list requests");
+}
+
+tx_status tj_human_pending(tj_journal *j, const char *tenant, cJSON **out)
+{
+    return human_list(j, "WHERE tenant = ? AND status = 'pending' ORDER BY created_ms, id", tenant,
+                      NULL, out);
+}
+
+tx_status tj_human_of_run(tj_journal *j, const char *tenant, const char *run_id, cJSON **out)
+{
+    return human_list(j, "WHERE tenant = ? AND run_id = ? ORDER BY position, id", tenant, run_id,
+                      out);
 }
 
 tx_status tj_run_note(tj_journal *j, const char *run_id, const char *kind, const cJSON *detail)

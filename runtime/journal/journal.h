@@ -142,8 +142,14 @@ tx_status tj_human_get(tj_journal *j, const char *tenant, const char *request_id
 tx_status tj_human_answer(tj_journal *j, const char *tenant, const char *request_id,
                           const char *request_hash, const cJSON *answer, const char *who,
                           const char *status);
-/* Pending requests of a tenant (all runs), oldest first, as a JSON array. */
+/* Pending requests of a tenant (all runs), oldest first, as a JSON array of
+ * {request_id, run_id, position, kind, status, message, created_ms,
+ * deadline_ms?, timed_out (its deadline has passed: the default applies at
+ * the next resume), default, request_hash}. */
 tx_status tj_human_pending(tj_journal *j, const char *tenant, cJSON **out);
+/* Every request of a run, in order, the same way; answered ones also with
+ * answer, answered_by and answered_ms. */
+tx_status tj_human_of_run(tj_journal *j, const char *tenant, const char *run_id, cJSON **out);
 
 const char *tj_last_error(const tj_journal *j);
 

@@ -97,14 +97,27 @@ void sb_launch_free(sb_launch *l);
 bool sb_docker_available(char *reason, size_t cap);
 
 typedef enum { SB_IMAGE_MISSING, SB_IMAGE_STALE, SB_IMAGE_CURRENT } sb_image_status;
-void sb_image_name(const cJSON *config, char *out, size_t cap);
+#define SB_IMAGE_REPOSITORY "tactus-sandbox"
+/* sandbox.image when configured, else tactus-sandbox:<version>-<12 hex of
+ * the runtime's SHA-256>: each build has its own image, so builds sharing
+ * a dockerd never rebuild each other's (runtime_exe unreadable: the
+ * version alone). */
+void sb_image_name(const cJSON *config, const char *runtime_exe, char *out, size_t cap);
 sb_image_status sb_image_state(const char *image, const char *runtime_exe, char *detail,
                                       size_t cap);
 /* Builds the image FROM scratch: tactus-runtime, the shared objects it
- * loads, empty /workspace and /tmp; labels tactus.version and
- * tactus.runtime_sha256. */
+ * loads, empty /workspace and /tmp; labels tactus.version,
+ * tactus.runtime_sha256 and tactus.runtime_path (the runtime's realpath). */
 tx_status sb_build_image(const char *image, const char *runtime_exe, const char *probe_exe,
                                  FILE *log, char *err, size_t errlen);
+/* Removes the sandbox images (label tactus.runtime_sha256) no build uses:
+ * not `current` (this build's image name, may be NULL), and not one whose
+ * recorded runtime still exists with the image's hash; images of an older
+ * tactus with a name (no recorded runtime) only with `all`. Never forced:
+ * an image a container uses stays (TX_EIO, counted in err). Each decision
+ * is a line on `out` (may be NULL); dry_run removes nothing. */
+tx_status sb_image_prune(const char *current, bool all, bool dry_run, FILE *out, char *err,
+                         size_t errlen);
 
 /* ---- pooled containers (sb_pool.c) ---------------------------------------------------------
  * `tactus test` and `tactus eval` make many short runs of one project: one

@@ -333,16 +333,25 @@ static tx_status launch_docker(const cJSON *config, const char *image, const cha
                  "run (see docs/sandbox.md)");
         return TX_EINVAL;
     }
-    /* Under gVisor the host counts the threads of its kernel and, on the
-     * ptrace platform, a stub process per address space: ~85 for an idle
-     * sandbox and above 128 under load, when its kernel panics ("error
-     * initializing first thread"). The guest's own processes are gVisor's
-     * to count; the default leaves its kernel room. */
+    /* limits.pids: the processes of the sandbox. Under runc, the
+     * container's pids cgroup. Under gVisor the host's cgroup counts the
+     * threads of gVisor's kernel too and, on the ptrace platform, a stub
+     * process per address space: ~85 for an idle sandbox, above 128 under
+     * load, and gVisor's kernel panics when it cannot start one ("error
+     * initializing first thread"). So there the limit holds inside, as
+     * RLIMIT_NPROC, which gVisor's kernel enforces on its own processes
+     * (a fork bomb is refused with EAGAIN), and the host's cgroup gets
+     * room for gVisor's kernel on top: measured, a fork bomb of N
+     * processes needed 4 to 5 host tasks each beyond the idle ~85.
+     * RLIMIT_NPROC is never used under runc: there it counts every
+     * process of the uid on the host. */
     bool gvisor = oci_runtime && strcmp(oci_runtime, "runsc") == 0;
-    char pids[32];
-    snprintf(pids, sizeof pids, "%d", gvisor ? SB_PIDS_GVISOR : SB_PIDS_DEFAULT);
+    int pids_n = SB_PIDS_DEFAULT;
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(lim, "pids");
-    if (cJSON_IsNumber(p) && p->valueint > 0) snprintf(pids, sizeof pids, "%d", p->valueint);
+    if (cJSON_IsNumber(p) && p->valueint > 0) pids_n = p->valueint;
+    char pids[32], nproc[48] = "";
+    snprintf(pids, sizeof pids, "%d", gvisor ? SB_PIDS_GVISOR_KERNEL + SB_PIDS_GVISOR_EACH * pids_n : pids_n);
+    if (gvisor) snprintf(nproc, sizeof nproc, "nproc=%d:%d", pids_n, pids_n);
     snprintf(l->memory, sizeof l->memory, "%s", memory);
 
     tx_status st = sb_docker_env(l);
@@ -371,6 +380,7 @@ static tx_status launch_docker(const cJSON *config, const char *image, const cha
     if (st == TX_OK) st = sb_seccomp_file(remote != NULL, profile, sizeof profile, err, errlen);
     PUSHF("--security-opt=seccomp=%s%s", profile, NULL);
     PUSHF("--pids-limit=%s%s", pids, NULL);
+    if (nproc[0]) PUSHF("--ulimit=%s%s", nproc, NULL);
     PUSHF("--memory=%s%s", memory, NULL);
     PUSHF("--memory-swap=%s%s", memory, NULL); /* no swap beyond the limit */
     PUSHF("--cpus=%s%s", cpus, NULL);

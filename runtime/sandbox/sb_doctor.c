@@ -56,10 +56,18 @@ static void judge_runsc_limits(cJSON *rep, const char *container)
     bool is_runsc = cJSON_IsString(rt) && strcmp(rt->valuestring, "runsc") == 0;
     char d[300];
     cJSON *c;
+    double nproc = 0; /* RLIMIT_NPROC inside, which gVisor's kernel enforces */
+    cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(hc, "Ulimits")) {
+        const cJSON *hard = cJSON_GetObjectItemCaseSensitive(o, "Hard");
+        if (!strcmp(hl_json_str(o, "Name") ? hl_json_str(o, "Name") : "", "nproc") && cJSON_IsNumber(hard))
+            nproc = hard->valuedouble;
+    }
     if ((c = cJSON_GetObjectItemCaseSensitive(rep, "pids"))) {
-        bool ok = is_runsc && cJSON_IsNumber(pids) && pids->valuedouble > 0;
-        snprintf(d, sizeof d, "pids limit %.0f on the gVisor sandbox (host side, docker inspect)",
-                 cJSON_IsNumber(pids) ? pids->valuedouble : 0);
+        bool ok = is_runsc && cJSON_IsNumber(pids) && pids->valuedouble > 0 && nproc > 0;
+        snprintf(d, sizeof d,
+                 "%.0f processes inside (RLIMIT_NPROC, enforced by gVisor); pids limit %.0f on the "
+                 "gVisor sandbox, its kernel included (host side, docker inspect)",
+                 nproc, cJSON_IsNumber(pids) ? pids->valuedouble : 0);
         cJSON_ReplaceItemInObjectCaseSensitive(c, "ok", cJSON_CreateBool(ok));
         cJSON_ReplaceItemInObjectCaseSensitive(c, "detail", cJSON_CreateString(d));
     }

@@ -1,7 +1,17 @@
 /*
  * sb_image.c - the sandbox image: its name, whether it matches this
- * tactus-runtime (a label with the runtime's SHA-256), and its build FROM
- * scratch with the runtime and only the shared objects it loads.
+ * tactus-runtime (a label with the runtime's SHA-256), its build FROM
+ * scratch with the runtime and only the shared objects it loads, and the
+ * pruning of images no build uses.
+ *
+ * The default name carries the runtime's content hash,
+ * tactus-sandbox:<version>-<first 12 hex of its SHA-256>: two builds on one
+ * dockerd (two worktrees, CI beside a developer) each find their own image
+ * instead of rebuilding one shared tag in turn, which also left the
+ * replaced image behind, dangling, at every turn. Each image records the
+ * runtime it was built from (labels tactus.runtime_sha256 and
+ * tactus.runtime_path), so `tactus sandbox prune` can tell which images a
+ * build on this machine still uses.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,17 +25,19 @@
 
 #include "sb_internal.h"
 
-void sb_image_name(const cJSON *config, char *out, size_t cap)
+void sb_image_name(const cJSON *config, const char *runtime_exe, char *out, size_t cap)
 {
     const cJSON *img = cf_get(config, "sandbox.image");
+    char hex[65];
     if (cJSON_IsString(img) && *img->valuestring)
         snprintf(out, cap, "%s", img->valuestring);
+    else if (runtime_exe && hl_sha256_file(runtime_exe, hex) == TX_OK)
+        snprintf(out, cap, "%s:%s-%.12s", SB_IMAGE_REPOSITORY, TACTUS_VERSION, hex);
     else
-        snprintf(out, cap, "tactus-sandbox:%s", TACTUS_VERSION);
+        snprintf(out, cap, "%s:%s", SB_IMAGE_REPOSITORY, TACTUS_VERSION);
 }
 
-sb_image_status sb_image_state(const char *image, const char *runtime_exe, char *detail,
-                                      size_t cap)
+sb_image_status sb_image_state(const char *image, const char *runtime_exe, char *detail, size_t cap)
 {
     char hex[65];
     if (hl_sha256_file(runtime_exe, hex) != TX_OK) {
@@ -41,17 +53,18 @@ sb_image_status sb_image_state(const char *image, const char *runtime_exe, char 
     if (status == 404 || status == 200) {
         sb_image_status s = SB_IMAGE_MISSING;
         cJSON *j = status == 200 && body.data ? cJSON_Parse(body.data) : NULL;
-        const char *label = hl_json_str(
-            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "Config"), "Labels"),
-            "tactus.runtime_sha256");
+        const char *label =
+            hl_json_str(cJSON_GetObjectItemCaseSensitive(
+                            cJSON_GetObjectItemCaseSensitive(j, "Config"), "Labels"),
+                        "tactus.runtime_sha256");
         if (status == 404) {
             snprintf(detail, cap, "image %s is not present", image);
         } else if (label && strncmp(label, hex, 64) == 0) {
             snprintf(detail, cap, "image %s is current (runtime sha256 %.12s)", image, hex);
             s = SB_IMAGE_CURRENT;
         } else {
-            snprintf(detail, cap, "image %s is stale (built from runtime %.12s, current %.12s)", image,
-                     label ? label : "?", hex);
+            snprintf(detail, cap, "image %s is stale (built from runtime %.12s, current %.12s)",
+                     image, label ? label : "?", hex);
             s = SB_IMAGE_STALE;
         }
         cJSON_Delete(j);
@@ -61,8 +74,13 @@ sb_image_status sb_image_state(const char *image, const char *runtime_exe, char 
     tx_buf_free(&body);
     tx_buf out;
     tx_buf_init(&out, 4096);
-    char *argv[] = {"docker", "image", "inspect", "--format",
-                    "{{index .Config.Labels \"tactus.runtime_sha256\"}}", (char *)image, NULL};
+    char *argv[] = {"docker",
+                    "image",
+                    "inspect",
+                    "--format",
+                    "{{index .Config.Labels \"tactus.runtime_sha256\"}}",
+                    (char *)image,
+                    NULL};
     int rc = sb_docker_run(argv, NULL, &out, NULL, 10000);
     sb_image_status s;
     if (rc != 0) {
@@ -142,14 +160,66 @@ static void remove_tree(const char *dir)
     if (pid > 0) waitpid(pid, NULL, 0);
 }
 
-tx_status sb_build_image(const char *image, const char *runtime_exe, const char *probe_exe,
-                                 FILE *log, char *err, size_t errlen)
+/* After a build: the images an earlier runtime at the same path had (this
+ * build tree's, superseded by the runtime just built) are used by no
+ * build any more, so they go at once instead of piling up, one per
+ * rebuild. Not forced: one a container still uses stays for prune. */
+static void remove_superseded(const char *runtime_real, const char *hex)
 {
-    char hex[65];
-    if (hl_sha256_file(runtime_exe, hex) != TX_OK) {
+    char filter[PATH_MAX + 64];
+    snprintf(filter, sizeof filter, "label=tactus.runtime_path=%s", runtime_real);
+    tx_buf ids;
+    tx_buf_init(&ids, 1u << 20);
+    char *ls[] = {"docker", "image", "ls", "-q", "--no-trunc", "--filter", filter, NULL};
+    if (sb_docker_run(ls, NULL, &ids, NULL, 30000) != 0) {
+        tx_buf_free(&ids);
+        return;
+    }
+    for (char *line = ids.data, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next) *next++ = '\0';
+        tx_buf sha;
+        tx_buf_init(&sha, 4096);
+        char *inspect[] = {
+            "docker",
+            "image",
+            "inspect",
+            "--format",
+            "{{index .Config.Labels \"tactus.runtime_sha256\"}} {{join .RepoTags \" \"}}",
+            line,
+            NULL};
+        if (sb_docker_run(inspect, NULL, &sha, NULL, 30000) == 0 && sha.data &&
+            strncmp(sha.data, hex, 64) != 0) {
+            /* by each name, then by id (a nameless one) */
+            char *tags = strchr(sha.data, ' '), *save = NULL;
+            bool named = false;
+            for (char *t = tags ? strtok_r(tags + 1, " \n", &save) : NULL; t;
+                 t = strtok_r(NULL, " \n", &save)) {
+                char *rm[] = {"docker", "image", "rm", t, NULL};
+                sb_docker_run(rm, NULL, NULL, NULL, 60000);
+                named = true;
+            }
+            if (!named) {
+                char *rm[] = {"docker", "image", "rm", line, NULL};
+                sb_docker_run(rm, NULL, NULL, NULL, 60000);
+            }
+        }
+        tx_buf_free(&sha);
+    }
+    tx_buf_free(&ids);
+}
+
+tx_status sb_build_image(const char *image, const char *runtime_exe, const char *probe_exe,
+                         FILE *log, char *err, size_t errlen)
+{
+    char hex[65], runtime_real[PATH_MAX];
+    if (hl_sha256_file(runtime_exe, hex) != TX_OK || !realpath(runtime_exe, runtime_real)) {
         snprintf(err, errlen, "cannot read %s", runtime_exe);
         return TX_EIO;
     }
+    /* The path goes into a Dockerfile line: a quote or a line break in it
+     * would change the file, so such a path is not recorded. */
+    if (strpbrk(runtime_real, "\"\\\n\r$")) runtime_real[0] = '\0';
     char ctx[] = "/tmp/tactus-image-XXXXXX";
     if (!mkdtemp(ctx)) {
         snprintf(err, errlen, "cannot create a build folder: %s", strerror(errno));
@@ -172,7 +242,8 @@ tx_status sb_build_image(const char *image, const char *runtime_exe, const char 
         if (next) *next++ = '\0';
         char *lib = strstr(line, "=> ");
         lib = lib ? lib + 3 : line;
-        while (*lib == ' ' || *lib == '\t') lib++;
+        while (*lib == ' ' || *lib == '\t')
+            lib++;
         if (*lib == '/') {
             char *sp = strchr(lib, ' ');
             if (sp) *sp = '\0';
@@ -198,10 +269,11 @@ tx_status sb_build_image(const char *image, const char *runtime_exe, const char 
         fprintf(df,
                 "# Generated by tactus sandbox rebuild: the runtime and its shared objects, "
                 "nothing else.\nFROM scratch\nCOPY root/ /\n"
-                "LABEL tactus.version=\"%s\" tactus.runtime_sha256=\"%s\"\n"
+                "LABEL tactus.version=\"%s\" tactus.runtime_sha256=\"%s\" "
+                "tactus.runtime_path=\"%s\"\n"
                 "USER 65534:65534\nWORKDIR /workspace\n"
                 "ENTRYPOINT [\"/usr/local/bin/tactus-runtime\"]\n",
-                TACTUS_VERSION, hex);
+                TACTUS_VERSION, hex, runtime_real);
         fclose(df);
     } else if (st == TX_OK) {
         st = TX_EIO;
@@ -213,8 +285,11 @@ tx_status sb_build_image(const char *image, const char *runtime_exe, const char 
         if (log) fprintf(log, "building %s from %s\n", image, runtime_exe);
         int rc = sb_docker_run(build, NULL, NULL, &berr, 600000);
         if (rc != 0) {
-            snprintf(err, errlen, "docker build failed (%d): %.300s", rc, berr.data ? berr.data : "");
+            snprintf(err, errlen, "docker build failed (%d): %.300s", rc,
+                     berr.data ? berr.data : "");
             st = TX_EIO;
+        } else if (runtime_real[0]) {
+            remove_superseded(runtime_real, hex);
         }
         tx_buf_free(&berr);
     } else {
@@ -224,3 +299,128 @@ tx_status sb_build_image(const char *image, const char *runtime_exe, const char 
     return st;
 }
 
+/* ---- prune -------------------------------------------------------------------------------- */
+
+/* Why the image with these labels is still used, or NULL: the current
+ * build's (its name), or a build on this machine whose runtime, at the path
+ * the image recorded, still has the image's hash. */
+static const char *image_use(const cJSON *labels, const char *const *tags, size_t n_tags,
+                             const char *current, char *why, size_t cap, bool *old_style)
+{
+    const char *sha = hl_json_str(labels, "tactus.runtime_sha256");
+    const char *path = hl_json_str(labels, "tactus.runtime_path");
+    *old_style = !path || !*path;
+    for (size_t i = 0; i < n_tags; i++)
+        if (current && strcmp(tags[i], current) == 0) {
+            snprintf(why, cap, "this build's image");
+            return why;
+        }
+    char hex[65];
+    if (path && *path && sha && hl_sha256_file(path, hex) == TX_OK && strncmp(hex, sha, 64) == 0) {
+        snprintf(why, cap, "used by the build at %s", path);
+        return why;
+    }
+    return NULL;
+}
+
+tx_status sb_image_prune(const char *current, bool all, bool dry_run, FILE *out, char *err,
+                         size_t errlen)
+{
+    tx_buf ids;
+    tx_buf_init(&ids, 1u << 20);
+    char *ls[] = {
+        "docker", "image", "ls", "-q", "--no-trunc", "--filter", "label=tactus.runtime_sha256",
+        NULL};
+    if (sb_docker_run(ls, NULL, &ids, NULL, 30000) != 0) {
+        tx_buf_free(&ids);
+        snprintf(err, errlen, "docker image ls failed");
+        return TX_EIO;
+    }
+    tx_status st = TX_OK;
+    size_t removed = 0, kept = 0, failed = 0;
+    char *seen = NULL; /* ids listed twice (an id is listed once per name) */
+    for (char *line = ids.data, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next) *next++ = '\0';
+        if (!*line || (seen && strstr(seen, line))) continue;
+        size_t sl = seen ? strlen(seen) : 0;
+        char *grown = tx_realloc(seen, sl + strlen(line) + 2);
+        if (!grown) break;
+        seen = grown;
+        snprintf(seen + sl, strlen(line) + 2, "%s ", line);
+        tx_buf info;
+        tx_buf_init(&info, 1u << 20);
+        char *inspect[] = {"docker",
+                           "image",
+                           "inspect",
+                           "--format",
+                           "{\"labels\": {{json .Config.Labels}}, \"tags\": {{json .RepoTags}}}",
+                           line,
+                           NULL};
+        cJSON *j = sb_docker_run(inspect, NULL, &info, NULL, 30000) == 0 && info.data
+                       ? cJSON_Parse(info.data)
+                       : NULL;
+        tx_buf_free(&info);
+        const cJSON *labels = cJSON_GetObjectItemCaseSensitive(j, "labels");
+        const cJSON *tag_list = cJSON_GetObjectItemCaseSensitive(j, "tags");
+        const char *tags[32];
+        size_t n_tags = 0;
+        const cJSON *t;
+        cJSON_ArrayForEach(t, tag_list) if (cJSON_IsString(t) && n_tags < 32) tags[n_tags++] =
+            t->valuestring;
+        char why[PATH_MAX + 64];
+        bool old_style = false;
+        const char *use = j ? image_use(labels, tags, n_tags, current, why, sizeof why, &old_style)
+                            : "cannot be inspected";
+        /* An image of a tactus from before tagged names (no recorded runtime)
+         * may be the one a build of that version uses: only --all removes it
+         * while it has a name. A nameless (dangling) one no build can name. */
+        if (!use && old_style && n_tags > 0 && !all)
+            use = "built by an older tactus (remove with --all)";
+        const char *name = n_tags ? tags[0] : "<none>";
+        if (use) {
+            kept++;
+            if (out)
+                fprintf(out, "kept     %.12s %s (%s)\n",
+                        line + (strncmp(line, "sha256:", 7) ? 0 : 7), name, use);
+            cJSON_Delete(j);
+            continue;
+        }
+        bool ok = true;
+        if (!dry_run) {
+            /* By name first (an id with several names needs them all gone),
+             * then by id; never forced: an image a container still uses stays. */
+            for (size_t i = 0; i < n_tags && ok; i++) {
+                char *rm[] = {"docker", "image", "rm", (char *)tags[i], NULL};
+                ok = sb_docker_run(rm, NULL, NULL, NULL, 60000) == 0;
+            }
+            if (ok && n_tags == 0) {
+                char *rm[] = {"docker", "image", "rm", line, NULL};
+                ok = sb_docker_run(rm, NULL, NULL, NULL, 60000) == 0;
+            }
+        }
+        if (ok)
+            removed++;
+        else
+            failed++;
+        if (out)
+            fprintf(out, "%s %.12s %s\n",
+                    dry_run ? "would rm"
+                    : ok    ? "removed "
+                            : "in use  ",
+                    line + (strncmp(line, "sha256:", 7) ? 0 : 7), name);
+        cJSON_Delete(j);
+    }
+    tx_free(seen);
+    tx_buf_free(&ids);
+    if (out)
+        fprintf(out, "%zu image%s %s, %zu kept%s\n", removed, removed == 1 ? "" : "s",
+                dry_run ? "to remove" : "removed", kept,
+                failed ? " (some could not be removed: a container still uses them)" : "");
+    if (failed) {
+        snprintf(err, errlen, "%zu image%s could not be removed (in use by a container)", failed,
+                 failed == 1 ? "" : "s");
+        st = TX_EIO;
+    }
+    return st;
+}

@@ -11,10 +11,12 @@
 
 #define SB_PROTECT_MAX   512 /* mounts; more fails closed */
 #define SB_PROTECT_DEPTH 8
-/* sandbox.limits.pids when unset: a container of ours (runc), and one run
- * under gVisor, whose kernel threads count too (sb_docker.c). */
-#define SB_PIDS_DEFAULT 128
-#define SB_PIDS_GVISOR  512
+/* sandbox.limits.pids when unset; under gVisor the host's cgroup allows
+ * gVisor's own kernel SB_PIDS_GVISOR_KERNEL tasks plus SB_PIDS_GVISOR_EACH
+ * per process inside (sb_docker.c). */
+#define SB_PIDS_DEFAULT       128
+#define SB_PIDS_GVISOR_KERNEL 128
+#define SB_PIDS_GVISOR_EACH   8
 
 /* Appends one argument (a copy) to the plan's argv, kept NULL-terminated. */
 tx_status sb_argv_push(sb_launch *l, const char *s);

@@ -7,6 +7,7 @@
 
 #include "durable.h"
 #include "hostlib.h"
+#include "proto.h"
 #include "supervisor.h"
 
 typedef struct {
@@ -33,6 +34,23 @@ void sup_show_log(run_ctx *r, const cJSON *params);
 /* Deltas from the broker: tokens shown as they come. */
 void sup_on_delta(void *ud, const cJSON *delta);
 void sup_show_tool_call(run_ctx *r, const cJSON *params);
+/* A brokered call as it ends (-v): what, its tokens or outcome, how long. */
+void sup_show_call(run_ctx *r, const char *what, const char *detail, long long ms);
 void sup_show_stage(run_ctx *r, const char *stage);
+
+/* ---- a pooled container's run.exit (sup_pooled.c) ---------------------------------------- */
+
+/* run.exit's {code, signal} in waitpid's encoding. */
+int sup_exit_status_of(const cJSON *params);
+/* After a pooled run: frames (the decoder's first) until run.exit, 2 s at
+ * most; false when none came. */
+bool sup_await_run_exit(tp_decoder *dec, int fd, int *wstatus);
+
+/* ---- usage (sup_usage.c) ------------------------------------------------------------------- */
+
+/* Counts a brokered call's reply (`method`, its `params`) into res->usage;
+ * under -v shows it, with `ms` it took. */
+void sup_account_call(run_ctx *r, sup_run_result *res, const char *method, const cJSON *params,
+                      const cJSON *reply, long long ms);
 
 #endif

@@ -105,20 +105,24 @@ void sup_show_tool_call(run_ctx *r, const cJSON *params)
 {
     sup_end_stream(r);
     char *args = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(params, "args"));
-    size_t n = args ? strlen(args) : 0;
-    char line[TOOL_ARGS_SHOWN + 96];
-    if (n > TOOL_ARGS_SHOWN) {
-        /* A line per call, whatever the arguments weigh. */
-        size_t cut = TOOL_ARGS_SHOWN;
-        while (cut > 0 && ((unsigned char)args[cut] & 0xC0) == 0x80) cut--;
-        snprintf(line, sizeof line, "%.*s\xe2\x80\xa6 (%zu bytes; tactus show RUN --json has them all)",
-                 (int)cut, args, n);
-    } else {
-        snprintf(line, sizeof line, "%s", args ? args : "");
-    }
-    if (sup_may_show(r, strlen(line)))
-        show(&r->opt->progress, "\033[35m", "-> %s %s\n", hl_json_str(params, "name"), line);
+    /* A line per call, whatever the arguments weigh. */
+    tx_buf line;
+    tx_buf_init(&line, TOOL_ARGS_SHOWN + 256);
+    tx_buf_shorten(&line, args ? args : "", TOOL_ARGS_SHOWN, "tactus show RUN --json has them all");
+    if (line.data && sup_may_show(r, line.len))
+        show(&r->opt->progress, "\033[35m", "-> %s %s\n", hl_json_str(params, "name"), line.data);
+    tx_buf_free(&line);
     cJSON_free(args);
+}
+
+/* "[call] WHAT: DETAIL, N ms" under -v, as a brokered call ends. */
+void sup_show_call(run_ctx *r, const char *what, const char *detail, long long ms)
+{
+    if (!sup_may_show(r, strlen(what) + strlen(detail) + 32)) return;
+    sup_end_stream(r);
+    char line[420];
+    snprintf(line, sizeof line, "%s: %s, %lld ms\n", what, detail, ms);
+    show(&r->opt->progress, "\033[2m", "[call] %s", line, NULL);
 }
 
 void sup_show_stage(run_ctx *r, const char *stage)

@@ -155,49 +155,6 @@ static tx_status write_frame_until(run_ctx *r, const cJSON *reply)
     return st;
 }
 
-/* run.exit's {code, signal} in waitpid's encoding (low 7 bits a signal,
- * else the code shifted by 8), so the end of a run reads the same for a
- * process of our own and a pooled one. */
-static int exit_status_of(const cJSON *params)
-{
-    const cJSON *code = cJSON_GetObjectItemCaseSensitive(params, "code");
-    const cJSON *sig = cJSON_GetObjectItemCaseSensitive(params, "signal");
-    int sg = cJSON_IsNumber(sig) ? sig->valueint : 0;
-    int cd = cJSON_IsNumber(code) ? code->valueint : 0;
-    return sg > 0 ? (sg & 0x7f) : ((cd & 0xff) << 8);
-}
-
-/* After a pooled run: reads frames (what the decoder holds first) until
- * the server's run.exit, at most 2 s. Its status into *wstatus, in
- * waitpid's encoding; false when none came. */
-static bool await_run_exit(tp_decoder *dec, int fd, int *wstatus)
-{
-    long long until = hl_now_ms() + 2000;
-    for (;;) {
-        cJSON *msg = NULL;
-        tx_status ds;
-        while ((ds = tp_decoder_next(dec, &msg)) == TX_OK && msg) {
-            const char *method = hl_json_str(msg, "method");
-            if (method && strcmp(method, "run.exit") == 0) {
-                *wstatus = exit_status_of(cJSON_GetObjectItemCaseSensitive(msg, "params"));
-                cJSON_Delete(msg);
-                return true;
-            }
-            cJSON_Delete(msg); /* anything after run.finish is ignored */
-        }
-        if (ds != TX_OK) return false;
-        long long left = until - hl_now_ms();
-        if (left <= 0) return false;
-        struct pollfd p = {fd, POLLIN, 0};
-        int n = poll(&p, 1, (int)left);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        char buf[4096];
-        ssize_t k = read(fd, buf, sizeof buf);
-        if (k <= 0 || tp_decoder_feed(dec, buf, (size_t)k) != TX_OK) return false;
-    }
-}
-
 /* ---- effects: durable replay performs through the broker ----------------------------------- */
 
 static cJSON *broker_perform(void *ud, const char *run_id, long position, const cJSON *request,
@@ -342,7 +299,7 @@ static bool handle_frame(run_ctx *r, br_broker *broker, cJSON *msg, sup_run_resu
              * run.finish (killed by the kernel, or crashed). */
             sup_end_stream(r);
             r->exited = true;
-            r->exit_status = exit_status_of(params);
+            r->exit_status = sup_exit_status_of(params);
             return false;
         }
         return true; /* unknown notifications are ignored, by design */
@@ -373,6 +330,7 @@ static bool handle_frame(run_ctx *r, br_broker *broker, cJSON *msg, sup_run_resu
     char fail_msg[1024] = "";
     bool fatal = false;
     du_effects fx = {broker_perform, broker_replayed, broker_needs_approval, broker};
+    long long started = hl_now_ms();
     cJSON *reply = r->durable ? du_handle(r->durable, &fx, msg, sup_on_delta, r, fail_msg, sizeof fail_msg,
                                           &fatal)
                               : br_handle(broker, msg, sup_on_delta, r);
@@ -380,6 +338,7 @@ static bool handle_frame(run_ctx *r, br_broker *broker, cJSON *msg, sup_run_resu
         fail(res, "out of memory in the broker", r->opt->path);
         return false;
     }
+    sup_account_call(r, res, method, params, reply, hl_now_ms() - started);
     /* Every wait the broker started was cut at the deadline (see
      * br_set_deadline): a request that ran into it ends the run. */
     if (r->deadline_ms && hl_now_ms() >= r->deadline_ms) {
@@ -601,7 +560,7 @@ tx_status sup_run(const sup_run_options *opt, sup_run_result *res)
         if (r.exited)
             wstatus = r.exit_status; /* ended without run.finish: retired */
         else if (!killed_for_time && !interrupted && !r.write_failed)
-            res->reusable = await_run_exit(&dec, c.out, &wstatus) && finished;
+            res->reusable = sup_await_run_exit(&dec, c.out, &wstatus) && finished;
         w = 1;
     } else if (opt->warm) {
         /* The keeper reports how the container ended: at once after a

@@ -67,8 +67,9 @@ check "'$run' in [r['run_id'] for r in d]" "still waiting before the resume"
 # 4. Resume: completes on the approved path, exit 0.
 t resume "$run" --no-sandbox --json
 expect_rc 0 "resume --json"
-check "d == {'run_id': '$run', 'status': 'completed', 'output': {'path': 'approved', 'approved': True}, 'error': None, 'pending': []}" \
+check "{k: v for k, v in d.items() if k != 'usage'} == {'run_id': '$run', 'status': 'completed', 'output': {'path': 'approved', 'approved': True}, 'error': None, 'pending': []}" \
     "resume --json document"
+check "d['usage']['model_calls'] == 0 and d['usage']['tool_calls'] == 2" "resume --json: usage (both host calls, one replayed)"
 
 # 5. Listed as completed, no longer as waiting.
 t runs --status completed --json

@@ -33,6 +33,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cf_merge(merged, doc); /* lists extend, mappings merge: may grow, must not break */
         cJSON_Delete(merged);
     }
+    /* With origins (`tactus config`): the same result, and every leaf of it
+     * reachable by a short enough dotted path has an origin. */
+    cJSON *traced = cJSON_CreateObject(), *origins = cJSON_CreateObject();
+    if (traced && origins) {
+        cf_merge_traced(traced, doc, origins, "a.yml");
+        FUZZ_REQUIRE(cJSON_Compare(traced, doc, true), "a traced merge merges the same");
+        const cJSON *o;
+        cJSON_ArrayForEach(o, origins)
+            FUZZ_REQUIRE(cJSON_IsString(o) && strcmp(o->valuestring, "a.yml") == 0,
+                         "every origin is the file merged");
+        cf_merge_traced(traced, doc, origins, "b.yml"); /* lists name both files */
+        cJSON_ArrayForEach(o, origins)
+            FUZZ_REQUIRE(cJSON_IsString(o) && (strcmp(o->valuestring, "b.yml") == 0 ||
+                                              strcmp(o->valuestring, "a.yml, b.yml") == 0 ||
+                                              strcmp(o->valuestring, "a.yml") == 0),
+                         "an origin names the files that set it");
+    }
+    cJSON_Delete(traced);
+    cJSON_Delete(origins);
     static const char *const paths[] = {"providers.openai.base_url", "sandbox.enabled", "host_tools",
                                         "limits.timeout", ".", "a..b", ""};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) (void)cf_get(doc, paths[i]);

@@ -49,6 +49,8 @@ deterministic:
     fragmented       echo, the bytes written a few at a time
     crlf             echo with CRLF line endings
     no-stream        a non-streamed JSON answer even when asked to stream
+    no-usage         echo, streamed without a usage chunk even when asked for
+                     one (as some OpenAI-compatible servers do)
     big              a long answer (about 256 KiB) in 1 KiB pieces
 
 Options: --timeout SECONDS (default 600), --log FILE (one JSON line per
@@ -339,6 +341,9 @@ class Handler(BaseHTTPRequestHandler):
         last_user = text_of(self.last_message("user").get("content"))
         auth = self.headers.get("Authorization")
         if model == "echo":
+            self.answer_text(last_user)
+        elif model == "no-usage":
+            self.include_usage = False
             self.answer_text(last_user)
         elif model == "auth":
             if auth != "Bearer " + TEST_KEY:

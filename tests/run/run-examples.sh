@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Every example runs: `tactus run --no-sandbox --mock` of each file in
-# examples.txt ends with the expected status (and the matching exit code).
+# examples.txt ends with the expected status (and the matching exit code),
+# and, where a line has a fourth field, an output for which that Python
+# expression on `o` holds (what scripts/demo.sh shows must mean something).
 # Mocked model turns keep it offline and deterministic.
 #   run-examples.sh TACTUS [EXAMPLE]
 set -u
@@ -10,7 +12,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp -r "$here/../../examples" "$work/ex"
 status=0 n=0
-while IFS='|' read -r file args expect; do
+while IFS='|' read -r file args expect check; do
     case "$file" in ''|'#'*) continue ;; esac
     [ -n "$only" ] && [ "$only" != "$file" ] && continue
     out=$(eval "\"$tactus\" run --json --mock --no-sandbox $args \"$work/ex/$file\"" 2>"$work/err")
@@ -23,6 +25,10 @@ while IFS='|' read -r file args expect; do
         echo "run-examples: $file: status '$got' exit $code, expected '$expect' exit $want_code" >&2
         echo "  stdout: ${out:0:400}" >&2
         echo "  stderr: $(head -c 400 "$work/err")" >&2
+        status=1
+    elif [ -n "$check" ] && ! python3 -c 'import json,sys; o = json.loads(sys.argv[1])["output"]; sys.exit(0 if eval(sys.argv[2]) else 1)' "$out" "$check"; then
+        echo "run-examples: $file: the output does not satisfy: $check" >&2
+        echo "  stdout: ${out:0:400}" >&2
         status=1
     fi
     n=$((n + 1))

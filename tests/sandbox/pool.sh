@@ -12,7 +12,8 @@
 #            worker's thread keeps serving after that thread has ended (the
 #            last, slow run may go to it); every run passes.
 # warm       sandbox.warm (tactus run): a spare container of the exact plan
-#            is claimed by one run, replaced, and never taken by another plan.
+#            (every flag doctor checks, read back with docker inspect) is
+#            claimed by one run, replaced, and never taken by another plan.
 # doctor     `tactus sandbox doctor --pooled`: every check holds in the shared
 #            container, the project folder is read-only there, the scratch
 #            folder writable.
@@ -100,6 +101,23 @@ warm)
     grep -q '"warm"' "$work/out" || fail "first run: $(cat "$work/out")"
     wait_warm || fail "no warm container was started after the first run"
     first=$(docker ps --filter name=tactus-warm- -q)
+    # Started from the run's own plan: every flag doctor checks is there.
+    docker inspect "$first" >"$work/inspect" || fail "docker inspect $first"
+    python3 - "$work/inspect" "$rt" <<'PY' || fail "the warm container's flags: $(cat "$work/inspect")"
+import json, sys
+c = json.load(open(sys.argv[1]))[0]
+h = c["HostConfig"]
+assert h["NetworkMode"] == "none", h["NetworkMode"]
+assert h["ReadonlyRootfs"] is True
+assert h["CapDrop"] == ["ALL"], h["CapDrop"]
+assert "no-new-privileges" in h["SecurityOpt"], h["SecurityOpt"]
+assert any(o.startswith("seccomp=") and o != "seccomp=unconfined" for o in h["SecurityOpt"]), h["SecurityOpt"]
+assert h["PidsLimit"] and h["PidsLimit"] > 0 and h["Memory"] > 0 and h["MemorySwap"] == h["Memory"]
+assert (h.get("Runtime") or "runc") == sys.argv[2], h.get("Runtime")
+user = c["Config"]["User"]
+assert user and not user.startswith("0:") and user != "0", user
+assert not [e for e in c["Config"]["Env"] if e.split("=")[0].endswith(("_API_KEY", "_TOKEN", "_SECRET", "_PASSWORD"))]
+PY
     (cd "$work/p" && "$tactus" run --json hello.tac) >"$work/out" 2>"$work/err" || fail "the warm run failed"
     grep -q '"warm"' "$work/out" || fail "warm run: $(cat "$work/out")"
     for _ in $(seq 1 50); do docker ps -q | grep -qx "$first" || break; sleep 0.1; done

@@ -106,7 +106,7 @@ contains "message (5000 bytes):" "$work/out" "approvals show: its size"
 contains "OPS-1" "$work/out" "approvals show: the context"
 contains "hash:" "$work/out" "approvals show: the request hash"
 t approvals
-contains "of 5000 bytes shown; the whole request: tactus approvals show $req" "$work/out" \
+contains "… (4800 more bytes; the whole request: tactus approvals show $req)" "$work/out" \
     "the listing says it cut the message and where the rest is"
 t approvals show "$req" --json
 check 'len(d["message"]) == 5000 and len(d["request_hash"]) == 64' "approvals show --json"

@@ -27,13 +27,8 @@ unset OPENAI_BASE_URL OPENAI_API_KEY EVIL_API_KEY
 canary="sk-config-canary-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 
 # The planted listener: records every request (and so the key) it gets.
-mkfifo "$work/srv.in"
-python3 "$fake" --log "$work/requests.jsonl" <"$work/srv.in" >"$work/srv.out" 2>&1 &
-srv_pid=$!
-exec 9>"$work/srv.in"
-for _ in $(seq 1 50); do grep -q '^PORT ' "$work/srv.out" && break; sleep 0.1; done
-port=$(awk '/^PORT /{print $2; exit}' "$work/srv.out")
-[ -n "$port" ] || fail "the loopback listener did not start"
+source "$(dirname "$0")/../integration/fake_openai.sh"
+start_fake_openai "$fake" "$work" || fail "the loopback listener did not start"
 sentinel=$work/PWNED
 no_harm() { # no_harm WHAT
     [ ! -e "$sentinel" ] || fail "$1: the host ran the planted host tool"

@@ -26,13 +26,8 @@ fail() { echo "redaction: FAIL: $*" >&2; exit 1; }
 rnd() { head -c 10 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 openai_key="sk-canary-openai-$(rnd)"
 acme_key="acme-canary-$(rnd)"
-mkfifo "$work/srv.in"
-python3 "$fake" --log "$work/requests.jsonl" < "$work/srv.in" > "$work/srv.out" 2>&1 &
-srv_pid=$!
-exec 9>"$work/srv.in"
-for _ in $(seq 1 50); do grep -q '^PORT ' "$work/srv.out" && break; sleep 0.1; done
-port=$(awk '/^PORT /{print $2; exit}' "$work/srv.out")
-[ -n "$port" ] || fail "the loopback server did not start: $(cat "$work/srv.out")"
+source "$(dirname "$0")/../integration/fake_openai.sh"
+start_fake_openai "$fake" "$work" || fail "the loopback server did not start: $(cat "$work/srv.out")"
 
 # The user's own (trusted) configuration names the providers and the key variable.
 mkdir -p "$work/home/.config/tactus" "$work/proj"

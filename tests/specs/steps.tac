@@ -42,6 +42,9 @@ Procedure {
     items = field.array{default = {}},
     fail = field.integer{default = 0},
   },
+  -- `nothing` is declared (a step naming an undeclared key is a check
+  -- error, TAC705) and never set: the steps about it fail when run.
+  state = {nothing = field.string{}},
   function(input)
     if input.fail == 1 then error("boom: a failure was asked for") end
     Stage.set("start")

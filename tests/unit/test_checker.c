@@ -6,7 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -102,6 +104,22 @@ static const rule_case cases[] = {
     {"TAC401", "Procedure { function() package.path = \"x\" end }\n", MAIN},
     {"TAC402", "local m = require(\"socket\")\nProcedure { function() return m end }\n",
      "local m = require(\"tactus.io.json\")\nProcedure { function() return m end }\n"},
+    {"TAC403", "triager = Agent { model = \"openai/x\" }\nProcedure { function() return triagr({}) end }\n",
+     "triager = Agent { model = \"openai/x\" }\nProcedure { function() return triager({}) end }\n"},
+    /* a global assigned anywhere (even after its use, even in a function) is defined */
+    {"TAC403", "Procedure { function() return helpr() end }\nfunction helper() return 1 end\n",
+     "Procedure { function() return helper() end }\nfunction helper() return 1 end\n"},
+    {"TAC403", "Procedure { function() local t = {} return CONFIG.x end }\n",
+     "Procedure { function() CONFIG = {x = 1} return CONFIG.x end }\n"},
+    {"TAC404", "Procedure { function() return Human.aprove({message = \"ok?\"}) end }\n",
+     "Procedure { function() return Human.approve({message = \"ok?\"}) end }\n"},
+    {"TAC404", "Procedure { function() State.incremnt(\"n\") return 1 end }\n",
+     "Procedure { function() State.increment(\"n\") return 1 end }\n"},
+    {"TAC404", "Procedure { function() File.wirte(\"a\", \"b\") return 1 end }\n",
+     "Procedure { function() File.write(\"a\", \"b\") return 1 end }\n"},
+    /* a member the file assigns is its own */
+    {"TAC404", "Procedure { function() return Log.custom(\"x\") end }\n",
+     "Log.custom = function(m) return m end\nProcedure { function() return Log.custom(\"x\") end }\n"},
     {"TAC411", "Procedure { function() Sleep(\"soon\") return {} end }\n",
      "Procedure { function() Sleep(5) return {} end }\n"},
     {"TAC411", "Procedure { function() System.alert({message = \"x\", level = \"panic\"}) end }\n",
@@ -141,6 +159,39 @@ static const rule_case cases[] = {
      MAIN "Specifications([[\nFeature: f\n  Scenario: s\n    Given the agent \"ghost\" responds with \"hi\"\n]])\n",
      "w = Agent { model = \"openai/x\" }\nProcedure { function() return w().output end }\n"
      "Specifications([[\nFeature: f\n  Scenario: s\n    Given the agent \"w\" responds with \"hi\"\n]])\n"},
+    {"TAC704",
+     "w = Agent { model = \"openai/x\" }\nProcedure { function() return w().output end }\n"
+     "Specifications([[\nFeature: f\n  Scenario: s\n    When the x agent takes turn\n]])\n",
+     "w = Agent { model = \"openai/x\" }\nProcedure { function() return w().output end }\n"
+     "Specifications([[\nFeature: f\n  Scenario: s\n    When the w agent takes turn\n]])\n"},
+    {"TAC705",
+     "Procedure { input = { email = field.string{} }, function(i) return i.email end }\n"
+     "Specifications([[\nFeature: f\n  Scenario: s\n    Given the input emial is \"x\"\n]])\n",
+     "Procedure { input = { email = field.string{} }, function(i) return i.email end }\n"
+     "Specifications([[\nFeature: f\n  Scenario: s\n    Given the input email is \"x\"\n]])\n"},
+    {"TAC705",
+     "Procedure { output = { sum = field.integer{} }, function() return {sum = 1} end }\n"
+     "Specifications([[\nFeature: f\n  Scenario: s\n    Then the output summ should be 1\n]])\n",
+     "Procedure { output = { sum = field.integer{} }, function() return {sum = 1} end }\n"
+     "Specifications([[\nFeature: f\n  Scenario: s\n    Then the output sum should be 1\n]])\n"},
+    {"TAC705",
+     "Procedure { function() State.set(\"count\", 1) state.seen = true return 1 end }\n"
+     "Specifications([[\nFeature: f\n  Scenario: s\n    Then the state cuont should be 1\n]])\n",
+     "Procedure { function() State.set(\"count\", 1) state.seen = true return 1 end }\n"
+     "Specifications([[\nFeature: f\n  Scenario: s\n    Then the state count should be 1\n"
+     "    And the state seen should exist\n]])\n"},
+    {"TAC705",
+     "search = Tool { function() return 1 end }\nProcedure { function() return search() end }\n"
+     "Specifications([[\nFeature: f\n  Scenario: s\n    Then the serach tool should be called\n]])\n",
+     "search = Tool { function() return 1 end }\nProcedure { function() return search() end }\n"
+     "Specifications([[\nFeature: f\n  Scenario: s\n    Then the search tool should be called\n"
+     "    And the done tool should not be called\n]])\n"},
+    /* a state key set dynamically leaves the state's keys open */
+    {"TAC705",
+     "Procedure { function() State.set(\"a\", 1) return 1 end }\n"
+     "Specifications([[\nFeature: f\n  Scenario: s\n    Then the state b should exist\n]])\n",
+     "Procedure { function() local k = \"b\" State.set(k, 1) return 1 end }\n"
+     "Specifications([[\nFeature: f\n  Scenario: s\n    Then the state b should exist\n]])\n"},
     {"TAC801", MAIN "Mocks { ghost = { returns = 1 } }\n",
      "t = Tool { function() end }\nProcedure { function() return t() end }\nMocks { t = { returns = 1 } }\n"},
     {"TAC802",
@@ -158,6 +209,18 @@ static const rule_case cases[] = {
      "Evaluation({ dataset = { {name = \"c\", inputs = {a = 1.5}} } })\n",
      "Procedure { input = { a = field.integer{} }, function() end }\n"
      "Evaluation({ dataset = { {name = \"c\", inputs = {a = 2}} } })\n"},
+    {"TAC805",
+     MAIN "Evaluation({ dataset = { {name = \"c\", inputs = {}} }, evaluators = {{type = \"equal_expected\"}} })\n",
+     MAIN "Evaluation({ dataset = { {name = \"c\", inputs = {}} }, evaluators = {field.equals_expected{}} })\n"},
+    {"TAC805",
+     MAIN "Evaluation({ dataset = { {name = \"c\", inputs = {}} }, evaluators = {field.llm_judge{rubric = \"r\"}} })\n",
+     MAIN "Evaluation({ dataset = { {name = \"c\", inputs = {}} }, evaluators = {{type = \"exact_match\"}} })\n"},
+    {"TAC805",
+     MAIN "Evaluation({ dataset = { {name = \"c\", inputs = {}} }, evaluators = {field.contains{}} })\n",
+     MAIN "Evaluation({ dataset = { {name = \"c\", inputs = {}} }, evaluators = {field.contains{value = \"1\"}} })\n"},
+    {"TAC806",
+     MAIN "Evaluation({ dataset = { {name = \"c\", inputs = {}} }, thresholds = {max_cost_per_run = 1} })\n",
+     MAIN "Evaluation({ dataset = { {name = \"c\", inputs = {}} }, thresholds = {max_tokens_per_run = 1} })\n"},
 };
 
 static void each_rule_fires_on_bad_and_not_on_fixed(void **state)
@@ -256,6 +319,52 @@ static void findings_carry_their_related_place(void **state)
     fe_file_free(f);
 }
 
+/* What a required .tac module beside the file assigns is defined (the
+ * runtime runs modules in the same globals), and so are the names the user
+ * declares (--globals, check.globals). */
+static void globals_of_modules_and_declared_names(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/tactus-unit-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256], main_path[256];
+    snprintf(path, sizeof path, "%s/helpers", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/helpers/text.tac", dir);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("require(\"helpers.more\")\ncount_words = Procedure { function() return 1 end }\n", fp);
+    fclose(fp);
+    snprintf(path, sizeof path, "%s/helpers/more.tac", dir);
+    fp = fopen(path, "w");
+    assert_non_null(fp);
+    fputs("function shout(s) return s end\n", fp);
+    fclose(fp);
+    snprintf(main_path, sizeof main_path, "%s/main.tac", dir);
+    const char *src = "require(\"helpers.text\")\n"
+                      "Procedure { function() return count_words() .. shout(\"x\") .. PROJECT_NAME end }\n";
+    fe_file *f = NULL;
+    tx_diag_list l;
+    tx_diag_list_init(&l);
+    assert_int_equal(fe_parse(fe, main_path, src, strlen(src), &f), TX_OK);
+    assert_int_equal(ck_check(ck, f, &l), TX_OK);
+    /* only PROJECT_NAME is undefined */
+    assert_int_equal(l.len, 1);
+    assert_string_equal(l.items[0].code, "TAC403");
+    assert_non_null(strstr(l.items[0].message, "'PROJECT_NAME' is not defined"));
+    tx_diag_list_free(&l);
+    const char *const known[] = {"PROJECT_NAME"};
+    ck_set_known_globals(ck, known, 1);
+    tx_diag_list_init(&l);
+    assert_int_equal(ck_check(ck, f, &l), TX_OK);
+    ck_set_known_globals(ck, NULL, 0);
+    assert_int_equal(l.len, 0);
+    tx_diag_list_free(&l);
+    fe_file_free(f);
+    snprintf(path, sizeof path, "rm -rf '%s'", dir);
+    assert_int_equal(system(path), 0);
+}
+
 static void check_survives_allocation_failure(void **state)
 {
     (void)state;
@@ -287,6 +396,7 @@ int main(void)
         cmocka_unit_test(every_catalogued_rule_has_a_case),
         cmocka_unit_test(steps_match_full_string_case_insensitively),
         cmocka_unit_test(findings_carry_their_related_place),
+        cmocka_unit_test(globals_of_modules_and_declared_names),
         cmocka_unit_test(check_survives_allocation_failure),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -211,6 +211,46 @@ static void syntax_errors_say_what_lua_expected(void **state)
     fe_file_free(f);
 }
 
+/* A construct left open is named where it opened (issue 17): in the
+ * message and as the related place. */
+static void unclosed_constructs_are_named_where_they_open(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *src, *says;
+        unsigned row, column; /* of the related place (0-based) */
+        bool related;
+    } cases[] = {
+        {"Procedure {\n  function()\n    if x then\n      y()\n  end,\n}\n",
+         "'if' at line 3 is never closed by 'end' (the 'end' at line 5 closes it, though it lines up "
+         "with the 'function' at line 2)",
+         2, 4, true},
+        {"if x then\n  foo(a,\nend\n", "'(' at line 2 is never closed by ')'", 1, 5, true},
+        {"local t = {\n  a = 1,\nlocal x = 2\n", "'{' at line 1 is never closed by '}'", 0, 10, true},
+        {"x = { a = {1, 2 }\n", "'}' expected (to close '{' at line 1)", 0, 4, true},
+        {"while x do\n  y()\n", "'end' expected (to close 'while' at line 1)", 0, 0, true},
+        /* not a construct left open: nothing added */
+        {"foo(a, , b)\n", "unexpected symbol near ','", 0, 0, false},
+        {"local t = {a = 1}}\n", "unexpected symbol near '}'", 0, 0, false},
+        {"s = [[abc\n", "unfinished long string", 0, 0, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fe_file *f = parse(cases[i].src);
+        assert_int_equal(f->diags.len, 1);
+        const tx_diag *d = &f->diags.items[0];
+        if (!strstr(d->message, cases[i].says)) fail_msg("case %zu: %s", i, d->message);
+        assert_int_equal(d->has_related, cases[i].related);
+        if (cases[i].related) {
+            assert_int_equal(d->related.start.row, cases[i].row);
+            assert_int_equal(d->related.start.column, cases[i].column);
+            assert_non_null(strstr(d->related_message, "is never closed by"));
+        } else {
+            assert_null(strstr(d->message, "never closed"));
+        }
+        fe_file_free(f);
+    }
+}
+
 static void allocation_failures_are_reported_not_crashes(void **state)
 {
     (void)state;
@@ -437,6 +477,7 @@ int main(void)
         cmocka_unit_test(specifications_have_tac_positions),
         cmocka_unit_test(references_skip_locals),
         cmocka_unit_test(syntax_errors_say_what_lua_expected),
+        cmocka_unit_test(unclosed_constructs_are_named_where_they_open),
         cmocka_unit_test(allocation_failures_are_reported_not_crashes),
         cmocka_unit_test(reparse_gives_what_parse_gives),
         cmocka_unit_test(reparse_keeps_lua_errors),

@@ -43,6 +43,7 @@ void br_answer_reset(br_answer *a)
     }
     a->prompt_tokens = a->completion_tokens = 0;
     a->total_tokens = -1;
+    a->usage_seen = false;
     a->finish[0] = '\0';
 }
 
@@ -99,11 +100,17 @@ cJSON *br_answer_done(const br_answer *a, br_error *err)
         cJSON_AddItemToArray(calls, c);
     }
     cJSON *usage = cJSON_AddObjectToObject(done, "usage");
-    cJSON_AddNumberToObject(usage, "prompt_tokens", a->prompt_tokens);
-    cJSON_AddNumberToObject(usage, "completion_tokens", a->completion_tokens);
-    cJSON_AddNumberToObject(usage, "total_tokens",
-                            a->total_tokens >= 0 ? a->total_tokens
-                                                 : a->prompt_tokens + a->completion_tokens);
+    if (!a->usage_seen) {
+        /* Some OpenAI-compatible servers ignore stream_options.include_usage:
+         * what the call cost is not known, which is not the same as 0. */
+        cJSON_AddTrueToObject(usage, "unknown");
+    } else {
+        cJSON_AddNumberToObject(usage, "prompt_tokens", a->prompt_tokens);
+        cJSON_AddNumberToObject(usage, "completion_tokens", a->completion_tokens);
+        cJSON_AddNumberToObject(usage, "total_tokens",
+                                a->total_tokens >= 0 ? a->total_tokens
+                                                     : a->prompt_tokens + a->completion_tokens);
+    }
     cJSON_AddStringToObject(done, "finish_reason", a->finish[0] ? a->finish : "stop");
     return done;
 }

@@ -252,8 +252,8 @@ static double num_at(const cJSON *obj, const char *key)
 /* Counts present in a usage object replace ours. */
 static void take_usage(br_answer *a, const cJSON *u)
 {
-    if (num_at(u, "input_tokens") >= 0) a->prompt_tokens = num_at(u, "input_tokens");
-    if (num_at(u, "output_tokens") >= 0) a->completion_tokens = num_at(u, "output_tokens");
+    if (num_at(u, "input_tokens") >= 0) a->prompt_tokens = num_at(u, "input_tokens"), a->usage_seen = true;
+    if (num_at(u, "output_tokens") >= 0) a->completion_tokens = num_at(u, "output_tokens"), a->usage_seen = true;
 }
 
 static const char *finish_reason(const char *stop)

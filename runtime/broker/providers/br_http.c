@@ -51,6 +51,7 @@ void br_http_settings_load(const cJSON *config, const char *provider, const char
     s->max_delay = 0;
     snprintf(s->key_env, sizeof s->key_env, "%s", env_key ? env_key : "");
     if (!base || !*base) base = br_http_cfg_str(config, provider, "base_url");
+    s->public_endpoint = !base;
     if (!base) base = default_base;
     if (!key || !*key) {
         const char *env_name = br_http_cfg_str(config, provider, "api_key_env");
@@ -307,6 +308,16 @@ cJSON *br_http_stream_post(const br_http_settings *st, const char *url, const ch
 {
     /* libcurl (and the TLS library under it) is loaded on the first model
      * call, not at every start: most runs never need it. */
+    /* A public endpoint without its key would answer 401 after the request
+     * (the prompt with it) went out: refused here, naming the variable. */
+    if (st->public_endpoint && !st->api_key[0]) {
+        set_err(err, "AuthError",
+                "%s is not set, and %.300s needs an API key: nothing was sent. Put %s=... in "
+                "~/.config/tactus/.env or the environment (a project's .env counts once `tactus "
+                "trust` recorded it), or point providers.NAME.base_url at a server that needs no key",
+                st->key_env, st->base_url, st->key_env);
+        return NULL;
+    }
     if (!br_curl_load(err->message, sizeof err->message)) {
         strcpy(err->type, "ProviderError");
         return NULL;

@@ -169,6 +169,7 @@ static void on_chunk(br_http_stream *s, br_answer *a, const char *json, size_t n
                           hl_json_str(err, "message") ? hl_json_str(err, "message") : "unknown");
     const cJSON *usage = cJSON_GetObjectItemCaseSensitive(chunk, "usage");
     if (cJSON_IsObject(usage)) {
+        a->usage_seen = true;
         a->prompt_tokens = usage_count(usage, "prompt_tokens");
         a->completion_tokens = usage_count(usage, "completion_tokens");
         a->total_tokens = usage_count(usage, "total_tokens");

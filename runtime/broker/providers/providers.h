@@ -64,6 +64,9 @@ typedef struct {
     char base_url[1024]; /* without trailing slashes */
     char api_key[4096];
     char key_env[160]; /* the variable the key came from, for messages */
+    /* The provider's own public endpoint (no base URL configured), which
+     * takes no request without a key; a custom base_url may need none. */
+    bool public_endpoint;
     long stall_ms;     /* no byte for this long: the answer is abandoned */
     long timeout_ms;   /* the whole answer */
     int max_retries;
@@ -81,7 +84,9 @@ void br_http_apply_agent_retry(br_http_settings *s, const cJSON *params);
 /* providers.<provider>.{base_url, api_key_env, stall_timeout, timeout,
  * max_retries, retry_delay}. env_base/env_key (may be NULL) are read first;
  * without api_key_env the key variable is `default_key_env`, or
- * <PROVIDER>_API_KEY when that is NULL. */
+ * <PROVIDER>_API_KEY when that is NULL. With neither env_base nor base_url
+ * set, the URL is default_base and public_endpoint is true: then
+ * br_http_stream_post refuses to send without a key. */
 void br_http_settings_load(const cJSON *config, const char *provider, const char *env_base,
                            const char *env_key, const char *default_base,
                            const char *default_key_env, br_http_settings *s);
@@ -126,6 +131,7 @@ typedef struct {
     } calls[BR_ANSWER_MAX_CALLS];
     double prompt_tokens, completion_tokens;
     double total_tokens; /* < 0: their sum */
+    bool usage_seen;     /* the stream said how many tokens it used; false: unknown */
     char finish[32];     /* our finish_reason; empty: "stop" */
 } br_answer;
 
@@ -142,7 +148,10 @@ void br_answer_text(br_http_stream *s, br_answer *a, const char *text);
  * arguments_delta}}. */
 void br_answer_call(br_http_stream *s, br_answer *a, int i, const char *id, const char *name,
                     const char *args);
-/* The done data: {message: {role, content, tool_calls}, usage, finish_reason},
+/* The done data: {message: {role, content, tool_calls}, usage, finish_reason};
+ * usage is {prompt_tokens, completion_tokens, total_tokens}, or {unknown:
+ * true} when the stream never said (counts absent, never a guessed 0;
+ * docs/protocol.md),
  * or NULL with err when a call's arguments are not JSON. */
 cJSON *br_answer_done(const br_answer *a, br_error *err);
 

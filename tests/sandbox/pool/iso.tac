@@ -2,18 +2,20 @@
 -- Each scenario is one run; with -j 1 they go through one worker in order.
 Procedure {
   input = { step = field.string{} },
-  output = { seen = field.boolean{}, wrote = field.boolean{} },
+  output = { seen = field.boolean{}, wrote = field.boolean{}, runs = field.number{} },
   function(input)
+    -- A global of an earlier run would be counted here: every run is 1.
+    runs_in_this_vm = (runs_in_this_vm or 0) + 1
     if input.step == "write" then
       File.write("left-behind.txt", "from an earlier run")
-      return {seen = File.exists("left-behind.txt"), wrote = true}
+      return {seen = File.exists("left-behind.txt"), wrote = true, runs = runs_in_this_vm}
     elseif input.step == "bomb" then
       local t = {}
       for i = 1, 1e9 do t[i] = string.rep("x", 4096) .. i end
     elseif input.step == "spin" then
       while true do end
     end
-    return {seen = File.exists("left-behind.txt"), wrote = false}
+    return {seen = File.exists("left-behind.txt"), wrote = false, runs = runs_in_this_vm}
   end,
 }
 Specifications([[
@@ -26,6 +28,7 @@ Feature: runs that share a container
     Given the input step is "read"
     When the procedure runs
     Then the output seen should be false
+    And the output runs should be 1
   Scenario: a run that exhausts its memory budget
     Given the input step is "bomb"
     When the procedure runs

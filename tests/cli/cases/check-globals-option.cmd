@@ -1,0 +1,1 @@
+check --globals triagr,PROJECT check-gaps.tac

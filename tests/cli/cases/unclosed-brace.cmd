@@ -1,0 +1,1 @@
+check unclosed-brace.tac

@@ -1,0 +1,6 @@
+Procedure {
+  function()
+    Log.info("starting", {step = 1},
+    return "done"
+  end,
+}
