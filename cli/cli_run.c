@@ -287,7 +287,12 @@ static void print_human_result(const sup_run_result *res, const char *path, long
         } else if (res->output && !cJSON_IsNull(res->output)) {
             cli_print_json(stdout, res->output);
         }
-        cli_error("completed in %lld ms (run %s)\n", ms, res->run_id);
+        char used[600] = "";
+        if (res->usage.calls > 0) {
+            br_usage_text(&res->usage, used + 2, sizeof used - 2);
+            memcpy(used, ", ", 2);
+        }
+        cli_error("completed in %lld ms (run %s)%s\n", ms, res->run_id, used);
         return;
     }
     if (res->status == SUP_WAITING) {
@@ -336,6 +341,7 @@ static void print_json_result(const sup_run_result *res)
     cJSON_AddItemToObject(o, "output", res->output ? cJSON_Duplicate(res->output, 1) : cJSON_CreateNull());
     cJSON_AddItemToObject(o, "error", res->error ? cJSON_Duplicate(res->error, 1) : cJSON_CreateNull());
     cJSON_AddItemToObject(o, "pending", res->pending ? cJSON_Duplicate(res->pending, 1) : cJSON_CreateArray());
+    cJSON_AddItemToObject(o, "usage", br_usage_json(&res->usage));
     char *text = cJSON_PrintUnformatted(o);
     printf("%s\n", text ? text : "{}");
     cJSON_free(text);

@@ -531,6 +531,16 @@ static int cmd_show(const runs_opts *o)
     }
     cJSON *effects = NULL;
     tj_effect_list(j, r.id, &effects);
+    /* What the run's model calls used and cost, as the broker recorded
+     * each answer in the journal. */
+    br_usage usage = {0};
+    const cJSON *fx;
+    cJSON_ArrayForEach(fx, effects)
+    {
+        const char *m = hl_json_str(cJSON_GetObjectItemCaseSensitive(fx, "request"), "method");
+        if (m && strcmp(m, "llm.chat") == 0)
+            br_usage_add(&usage, cJSON_GetObjectItemCaseSensitive(fx, "result"));
+    }
     if (o->json) {
         cJSON *doc = cJSON_CreateObject();
         cJSON_AddStringToObject(doc, "run_id", r.id);
@@ -541,6 +551,7 @@ static int cmd_show(const runs_opts *o)
         cJSON_AddItemToObject(doc, "inputs", r.inputs ? cJSON_Duplicate(r.inputs, 1) : cJSON_CreateNull());
         cJSON_AddItemToObject(doc, "output", r.output ? cJSON_Duplicate(r.output, 1) : cJSON_CreateNull());
         cJSON_AddItemToObject(doc, "error", r.error ? cJSON_Duplicate(r.error, 1) : cJSON_CreateNull());
+        cJSON_AddItemToObject(doc, "usage", br_usage_json(&usage));
         cJSON_AddItemToObject(doc, "effects", effects);
         effects = NULL;
         cJSON *notes = NULL;
@@ -584,6 +595,11 @@ static int cmd_show(const runs_opts *o)
             cli_print_json(stdout, r.output);
         }
         if (r.error) print_term("error: ", hl_json_str(r.error, "message"));
+        if (usage.calls > 0) {
+            char used[600];
+            br_usage_text(&usage, used, sizeof used);
+            print_term("usage: ", used);
+        }
     }
     cJSON_Delete(effects);
     tj_run_free(&r);
@@ -635,22 +651,42 @@ static int cmd_audit(const runs_opts *o)
     } else {
         if (!cJSON_GetArraySize(list)) printf("no audit records for run %s (tenant '%s')\n", o->args[0], o->tenant);
         const cJSON *r;
+        double total = 0, unknown = 0;
         cJSON_ArrayForEach(r, list)
         {
             const char *target = hl_json_str(r, "model") ? hl_json_str(r, "model") : hl_json_str(r, "tool");
             /* Tool names, targets and reasons may come from the procedure. */
             char *tt = tx_term_text(target ? target : "-"), *tr = tx_term_text(hl_json_str(r, "reason"));
             char *tm = tx_term_text(hl_json_str(r, "method")), *to = tx_term_text(hl_json_str(r, "outcome"));
-            printf("%s %-13s %-28s %-7s %-12s %6.0f tokens $%.6f %5.0f ms%s%s\n", hl_json_str(r, "time"),
-                   tm ? tm : "?", tt ? tt : "-", hl_json_str(r, "decision"),
-                   to ? to : "?", cJSON_GetObjectItemCaseSensitive(r, "tokens")->valuedouble,
-                   cJSON_GetObjectItemCaseSensitive(r, "cost_usd")->valuedouble,
-                   cJSON_GetObjectItemCaseSensitive(r, "duration_ms")->valuedouble,
-                   hl_json_str(r, "reason") ? ": " : "", tr && hl_json_str(r, "reason") ? tr : "");
+            const cJSON *cost = cJSON_GetObjectItemCaseSensitive(r, "cost_usd");
+            const cJSON *tokens = cJSON_GetObjectItemCaseSensitive(r, "tokens");
+            const cJSON *ms = cJSON_GetObjectItemCaseSensitive(r, "duration_ms");
+            /* A call to a model with no price: its cost is unknown, never $0. */
+            char price[40];
+            if (cJSON_IsNumber(cost)) {
+                snprintf(price, sizeof price, "$%.6f", cost->valuedouble);
+                total += cost->valuedouble;
+            } else {
+                snprintf(price, sizeof price, "cost unknown");
+                unknown++;
+            }
+            printf("%s %-13s %-28s %-7s %-12s %6.0f tokens %s %5.0f ms%s%s\n", hl_json_str(r, "time"),
+                   tm ? tm : "?", tt ? tt : "-", hl_json_str(r, "decision"), to ? to : "?",
+                   cJSON_IsNumber(tokens) ? tokens->valuedouble : 0, price,
+                   cJSON_IsNumber(ms) ? ms->valuedouble : 0, hl_json_str(r, "reason") ? ": " : "",
+                   tr && hl_json_str(r, "reason") ? tr : "");
             tx_free(tt);
             tx_free(tr);
             tx_free(tm);
             tx_free(to);
+        }
+        if (cJSON_GetArraySize(list)) {
+            if (unknown)
+                printf("total: $%.6f for the priced calls; %.0f call%s of unknown cost (no price for "
+                       "the model: set prices in the configuration)\n",
+                       total, unknown, unknown == 1 ? "" : "s");
+            else
+                printf("total: $%.6f\n", total);
         }
     }
     cJSON_Delete(list);

@@ -9,6 +9,7 @@
  * anything sent back.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -75,7 +76,23 @@ void br_set_effect(br_broker *b, const char *run_id, long position)
     b->position = position;
 }
 
-void br_count_replayed(br_broker *b, const cJSON *result)
+/* A model call's tokens and cost into `u`. `cost` is NAN when the model
+ * has no price: such calls are counted apart, and their cost is unknown. */
+static void usage_add(br_usage *u, double in, double out, double cost, const char *model)
+{
+    u->calls += 1;
+    u->prompt_tokens += in;
+    u->completion_tokens += out;
+    if (!isnan(cost)) {
+        u->cost_usd += cost;
+    } else if (in + out > 0) {
+        if (u->unpriced_calls == 0)
+            snprintf(u->unpriced_model, sizeof u->unpriced_model, "%s", model ? model : "?");
+        u->unpriced_calls += 1;
+    }
+}
+
+void br_usage_add(br_usage *u, const cJSON *result)
 {
     if (strcmp(hl_json_str(result, "event") ? hl_json_str(result, "event") : "", "done") != 0) return;
     const cJSON *usage =
@@ -83,9 +100,49 @@ void br_count_replayed(br_broker *b, const cJSON *result)
     const cJSON *pt = cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens");
     const cJSON *ct = cJSON_GetObjectItemCaseSensitive(usage, "completion_tokens");
     const cJSON *cost = cJSON_GetObjectItemCaseSensitive(usage, "cost_usd");
-    b->used_calls += 1;
-    b->used_tokens += (cJSON_IsNumber(pt) ? pt->valuedouble : 0) + (cJSON_IsNumber(ct) ? ct->valuedouble : 0);
-    b->used_cost += cJSON_IsNumber(cost) ? cost->valuedouble : 0;
+    usage_add(u, cJSON_IsNumber(pt) ? pt->valuedouble : 0, cJSON_IsNumber(ct) ? ct->valuedouble : 0,
+              cJSON_IsNumber(cost) ? cost->valuedouble : NAN, hl_json_str(usage, "model"));
+}
+
+void br_count_replayed(br_broker *b, const cJSON *result)
+{
+    br_usage_add(&b->usage, result);
+}
+
+cJSON *br_usage_json(const br_usage *u)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "calls", u->calls);
+    cJSON_AddNumberToObject(j, "tokens", u->prompt_tokens + u->completion_tokens);
+    cJSON_AddNumberToObject(j, "prompt_tokens", u->prompt_tokens);
+    cJSON_AddNumberToObject(j, "completion_tokens", u->completion_tokens);
+    if (u->unpriced_calls > 0) {
+        cJSON_AddNullToObject(j, "cost_usd");
+        char why[300];
+        snprintf(why, sizeof why, "%.0f call%s to a model with no price (%.150s)", u->unpriced_calls,
+                 u->unpriced_calls == 1 ? "" : "s", u->unpriced_model);
+        cJSON_AddStringToObject(j, "cost_unknown", why);
+    } else {
+        cJSON_AddNumberToObject(j, "cost_usd", u->cost_usd);
+    }
+    return j;
+}
+
+void br_usage_text(const br_usage *u, char *out, size_t cap)
+{
+    char cost[320];
+    if (u->unpriced_calls > 0)
+        snprintf(cost, sizeof cost, "cost unknown: %.0f call%s to %.150s, which has no price",
+                 u->unpriced_calls, u->unpriced_calls == 1 ? "" : "s", u->unpriced_model);
+    else
+        snprintf(cost, sizeof cost, "$%.6f", u->cost_usd);
+    snprintf(out, cap, "%.0f model call%s, %.0f tokens, %s", u->calls, u->calls == 1 ? "" : "s",
+             u->prompt_tokens + u->completion_tokens, cost);
+}
+
+void br_get_usage(const br_broker *b, br_usage *out)
+{
+    *out = b->usage;
 }
 
 void br_set_deadline(br_broker *b, long long deadline_ms)
@@ -125,6 +182,14 @@ static bool test_mocks_agent(const br_broker *b, const cJSON *params)
     return false;
 }
 
+/* Whether a model call is answered by the mock provider: --mock, a "mock/"
+ * model, or an agent a scenario mocks. Mocked calls cost nothing. */
+static bool chat_is_mocked(const br_broker *b, const cJSON *params)
+{
+    const char *model = hl_json_str(params, "model");
+    return b->mock_all || (model && strncmp(model, "mock/", 5) == 0) || test_mocks_agent(b, params);
+}
+
 static cJSON *handle_chat(br_broker *b, long id, const cJSON *params, br_delta_fn on_delta, void *ud)
 {
     const char *model = hl_json_str(params, "model");
@@ -154,7 +219,7 @@ static cJSON *handle_chat(br_broker *b, long id, const cJSON *params, br_delta_f
     br_sink sink = {on_delta, ud, b->deadline_ms};
     br_error err = {"ProviderError", ""};
     cJSON *done = NULL;
-    if (b->mock_all || strcmp(provider, "mock") == 0 || test_mocks_agent(b, params)) {
+    if (chat_is_mocked(b, params)) {
         done = br_mock_chat(b->mock, params, slash + 1, &sink, &err);
     } else if (strcmp(provider, "openai") == 0) {
         done = br_openai_chat(b->openai, params, model, &sink, &err);
@@ -256,42 +321,72 @@ cJSON *br_handle(br_broker *b, const cJSON *request, br_delta_fn on_delta, void 
     clock_gettime(CLOCK_MONOTONIC, &t0);
     const char *method = hl_json_str(request, "method");
     bool chat = method && strcmp(method, "llm.chat") == 0;
-    char msg[256];
+    const cJSON *params = cJSON_GetObjectItemCaseSensitive(request, "params");
+    const char *model = chat ? hl_json_str(params, "model") : NULL;
+    bool mocked = chat && chat_is_mocked(b, params);
+    /* The price is known before the call: a mocked call costs nothing, a
+     * model with no price costs "unknown". */
+    double pin = 0, pout = 0;
+    bool priced = !chat || mocked || br_price_of(b, model ? model : "", &pin, &pout);
+    char msg[512];
     cJSON *reply;
-    if (chat && br_budget_exceeded(b, msg, sizeof msg))
+    if (chat && br_budget_exceeded(b, msg, sizeof msg)) {
         reply = br_error_event(request_id(request), "BudgetExceeded", msg);
-    else
+    } else if (chat && !priced && b->budget_cost > 0) {
+        /* A budget in dollars cannot hold a call whose cost is unknown:
+         * refused before anything is spent. */
+        snprintf(msg, sizeof msg,
+                 "budgets.cost is set, but model \"%.150s\" has no price, so its cost cannot be "
+                 "counted: add it to the host's configuration, prices: {\"%.150s\": {input: USD, "
+                 "output: USD}} (per million tokens)",
+                 model ? model : "", model ? model : "");
+        reply = br_error_event(request_id(request), "BudgetExceeded", msg);
+    } else {
         reply = dispatch(b, request, br_redacting_delta, b);
+    }
     br_flush_streams(b);
     br_redact(b, reply, 0);
     double tokens = 0, cost = 0;
-    bool priced = true;
-    if (chat && reply) {
-        const cJSON *usage = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(reply, "data"), "usage");
-        const cJSON *pt = cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens");
-        const cJSON *ct = cJSON_GetObjectItemCaseSensitive(usage, "completion_tokens");
+    const char *event = hl_json_str(reply, "event") ? hl_json_str(reply, "event") : "";
+    if (chat && reply && strcmp(event, "done") == 0) {
+        cJSON *u = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(reply, "data"), "usage");
+        const cJSON *pt = cJSON_GetObjectItemCaseSensitive(u, "prompt_tokens");
+        const cJSON *ct = cJSON_GetObjectItemCaseSensitive(u, "completion_tokens");
         double in = cJSON_IsNumber(pt) ? pt->valuedouble : 0, out = cJSON_IsNumber(ct) ? ct->valuedouble : 0;
-        double pin, pout;
-        const char *model = hl_json_str(cJSON_GetObjectItemCaseSensitive(request, "params"), "model");
-        priced = br_price_of(b, model ? model : "", &pin, &pout);
         tokens = in + out;
-        cost = (in * pin + out * pout) / 1e6;
-        if (usage) {
-            cJSON *u = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(reply, "data"), "usage");
-            cJSON_AddNumberToObject(u, "cost_usd", cost);
+        cost = priced ? (in * pin + out * pout) / 1e6 : NAN;
+        if (u) {
+            /* Unknown is said so (null and why), never 0. */
+            if (isnan(cost) && tokens > 0) {
+                cJSON_AddNullToObject(u, "cost_usd");
+                char why[400];
+                snprintf(why, sizeof why, "no price for model %.150s (add it to prices in the host's configuration: "
+                         "\"%.100s\": {input: USD, output: USD})",
+                         model ? model : "?", model ? model : "?");
+                cJSON_AddStringToObject(u, "cost_unknown", why);
+            } else {
+                cJSON_AddNumberToObject(u, "cost_usd", isnan(cost) ? 0 : cost);
+            }
+            cJSON_AddStringToObject(u, "model", model ? model : "");
         }
-        if (strcmp(hl_json_str(reply, "event") ? hl_json_str(reply, "event") : "", "done") == 0) {
-            b->used_calls += 1;
-            b->used_tokens += tokens;
-            b->used_cost += cost;
+        usage_add(&b->usage, in, out, cost, model);
+    } else if (chat && reply && !mocked) {
+        /* The provider failed after its retries: infrastructure, not the
+         * procedure (evaluations count such runs apart). */
+        const cJSON *err = cJSON_GetObjectItemCaseSensitive(reply, "error");
+        const char *type = hl_json_str(err, "type");
+        if (type && (!strcmp(type, "ProviderError") || !strcmp(type, "RateLimited") ||
+                     !strcmp(type, "Timeout") || !strcmp(type, "AuthError"))) {
+            b->usage.infra_errors += 1;
+            snprintf(b->usage.infra_error, sizeof b->usage.infra_error, "%s: %.480s", type,
+                     hl_json_str(err, "message") ? hl_json_str(err, "message") : "");
         }
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (reply)
         br_audit_write(b, request, reply,
                     (t1.tv_sec - t0.tv_sec) * 1000LL + (t1.tv_nsec - t0.tv_nsec) / 1000000, tokens,
-                    cost, priced);
+                    cost, !isnan(cost) || tokens == 0);
     return reply;
 }
 

@@ -61,6 +61,32 @@ void br_set_deadline(br_broker *b, long long deadline_ms);
  * (`result` is the journaled final event), so a run that suspends and
  * resumes spends one budget over its whole life, not one per process. */
 void br_count_replayed(br_broker *b, const cJSON *result);
+/* What a broker's model calls used, for the run's records and evaluations:
+ * figures of the host, never of the runtime (which could say anything). */
+typedef struct {
+    double calls;                          /* model calls answered */
+    double prompt_tokens, completion_tokens;
+    double cost_usd;                       /* of the priced calls */
+    double unpriced_calls;                 /* calls with tokens whose model has no price */
+    char unpriced_model[128];              /* the first such model: "cost unknown (MODEL)" */
+    double infra_errors;                   /* real provider calls that failed after retries */
+    char infra_error[512];                 /* the last such failure, "Type: message" */
+} br_usage;
+
+void br_get_usage(const br_broker *b, br_usage *out);
+/* Adds the usage of an llm.chat's final event (as the journal records it:
+ * {event: "done", data: {usage: {prompt_tokens, completion_tokens,
+ * cost_usd, model}}}); other events add nothing. */
+void br_usage_add(br_usage *u, const cJSON *result);
+/* {calls, tokens, prompt_tokens, completion_tokens, cost_usd} with cost_usd
+ * null and `cost_unknown` saying why when a call had no price. */
+cJSON *br_usage_json(const br_usage *u);
+/* "3 model calls, 1234 tokens, $0.001234", or "..., cost unknown: ...". */
+void br_usage_text(const br_usage *u, char *out, size_t cap);
+/* The built-in price table (docs/broker.md): fills up to cap entries of
+ * the arrays (any may be NULL) and returns the table's length. */
+size_t br_price_table(const char **models, double *in, double *out, size_t cap);
+
 /* How the broker learns that a wait should end early (Ctrl-C): asked while
  * a Sleep waits; NULL (the default) never interrupts. */
 void br_set_interrupt(br_broker *b, bool (*interrupted)(void *ud), void *ud);

@@ -21,6 +21,7 @@
 #include <stdio.h>
 
 #include "base.h"
+#include "broker.h"
 #include "journal.h"
 #include "sandbox.h"
 
@@ -73,6 +74,10 @@ typedef struct {
     cJSON *error;   /* owned; {message, file, line, traceback} or NULL */
     cJSON *pending; /* owned; array of pending human requests, or NULL */
     cJSON *report;  /* owned; under `tactus test`, the runtime's facts of the run */
+    /* What the run's model calls used, counted by the host's broker (not
+     * by the runtime): calls, tokens, cost, unpriced and failed calls. Zero
+     * for a run whose effects a remote broker answered. */
+    br_usage usage;
 } sup_run_result;
 
 /* Runs the procedure in tactus-runtime, started as `opt->launch` says: the

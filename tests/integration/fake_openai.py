@@ -17,6 +17,8 @@ The requested model name picks the behaviour, so that tests are
 deterministic:
 
     echo             streams the last user message back, word by word
+    gpt-4o-mini, gpt-4o-mini-2024-07-18
+                     echo under real model names (the broker's built-in prices)
     auth             401 unless "Authorization: Bearer test-key", else echo
     auth-echo        always 401, and (like a careless server) quotes the
                      whole key it received in the error message
@@ -338,7 +340,7 @@ class Handler(BaseHTTPRequestHandler):
         state = self.server.state
         last_user = text_of(self.last_message("user").get("content"))
         auth = self.headers.get("Authorization")
-        if model == "echo":
+        if model in ("echo", "gpt-4o-mini", "gpt-4o-mini-2024-07-18"):
             self.answer_text(last_user)
         elif model == "auth":
             if auth != "Bearer " + TEST_KEY:
