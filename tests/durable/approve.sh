@@ -67,7 +67,7 @@ check "'$run' in [r['run_id'] for r in d]" "still waiting before the resume"
 # 4. Resume: completes on the approved path, exit 0.
 t resume "$run" --no-sandbox --json
 expect_rc 0 "resume --json"
-check "d == {'run_id': '$run', 'status': 'completed', 'output': {'path': 'approved', 'approved': True}, 'error': None, 'pending': []}" \
+check "d == {'run_id': '$run', 'status': 'completed', 'output': {'path': 'approved', 'approved': True}, 'error': None, 'pending': [], 'usage': {'calls': 0, 'tokens': 0, 'prompt_tokens': 0, 'completion_tokens': 0, 'cost_usd': 0}}" \
     "resume --json document"
 
 # 5. Listed as completed, no longer as waiting.
