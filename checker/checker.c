@@ -47,6 +47,11 @@ static const ck_rule_info rules[] = {
     {"TAC802", TX_SEV_ERROR, "eval-input-undeclared", "An evaluation case passes an input the procedure does not declare."},
     {"TAC803", TX_SEV_ERROR, "eval-input-missing", "An evaluation case omits a required input."},
     {"TAC804", TX_SEV_ERROR, "eval-input-type", "An evaluation case input is not of the declared type."},
+    {"TAC805", TX_SEV_ERROR, "eval-unknown-threshold", "An Evaluation names a threshold that does not exist."},
+    {"TAC806", TX_SEV_ERROR, "eval-threshold-value", "An Evaluation's threshold has a value of the wrong type or range."},
+    {"TAC807", TX_SEV_ERROR, "eval-runs", "An Evaluation's runs is not a whole number from 1 to 1000, or makes more than 100,000 runs."},
+    {"TAC808", TX_SEV_ERROR, "eval-option-value", "An Evaluation's pass_k or confidence is malformed, or asks for k above runs."},
+    {"TAC809", TX_SEV_ERROR, "eval-case-inputs", "An evaluation case written in the file has no inputs table."},
 };
 
 const ck_rule_info *ck_rules(size_t *count)
@@ -125,6 +130,7 @@ tx_status ck_check(ck_checker *ck, const fe_file *f, tx_diag_list *out)
         ck_rule_specs(&r);
         ck_rule_mocks(&r);
         ck_rule_evaluations(&r);
+        ck_rule_evaluation_settings(&r);
     }
     tx_diag_sort(out);
     return out->oom ? TX_ENOMEM : TX_OK;

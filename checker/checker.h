@@ -27,6 +27,11 @@ void ck_checker_free(ck_checker *ck);
  * diagnostics followed by the rules' own, sorted by position. */
 tx_status ck_check(ck_checker *ck, const fe_file *f, tx_diag_list *out);
 
+/* Every run of an evaluation has its own budgets, so `runs` multiplies what
+ * it may spend: `tactus check` (TAC807) and `tactus eval` hold it to these. */
+#define CK_EVAL_MAX_RUNS_PER_CASE 1000
+#define CK_EVAL_MAX_RUNS_PER_EVALUATION 100000
+
 /* ---- rule catalogue (for docs, SARIF rule metadata, tests) ---------------------------- */
 
 typedef struct {

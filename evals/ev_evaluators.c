@@ -3,9 +3,11 @@
  * one run: its output, the case's expected output and the runtime's facts
  * (tool calls, state, agent turns, iterations, tokens).
  *
- * Kinds that need what a run here does not carry (llm_judge: a judge model;
- * max_cost: prices live in the broker; json_schema) are refused when the
- * file is loaded, with that reason, rather than passing silently.
+ * Each says pass or fail; the ones that may be unable to tell (llm_judge: a
+ * malformed verdict; max_cost: a cost that is unknown) say error instead,
+ * never pass. Cost and tokens are the host's broker's figures, not the
+ * runtime's. llm_judge lives in ev_judge.c, the JSON Schema validator in
+ * ev_schema.c.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <ctype.h>
@@ -16,8 +18,11 @@
 
 #include "ev_internal.h"
 
-typedef bool (*judge_fn)(const cJSON *cfg, const cJSON *output, const cJSON *expected,
-                         const cJSON *report, tx_buf *why);
+/* A check that can only pass or fail. */
+typedef bool (*check_fn)(const cJSON *cfg, const ev_facts *f, tx_buf *why);
+/* One that may also be unable to tell. */
+typedef ev_verdict (*verdict_fn)(const cJSON *cfg, const ev_facts *f, tx_buf *why,
+                                 double *agreement);
 
 static const char *str(const cJSON *cfg, const char *k)
 {
@@ -80,9 +85,9 @@ static bool matches_expected(const cJSON *want, const cJSON *got)
     return want && got && cJSON_Compare(want, got, true);
 }
 
-static bool equals_expected(const cJSON *cfg, const cJSON *output, const cJSON *expected,
-                            const cJSON *report, tx_buf *why)
+static bool equals_expected(const cJSON *cfg, const ev_facts *f, tx_buf *why)
 {
+    const cJSON *output = f->output, *expected = f->expected, *report = f->report;
     (void)report;
     if (!expected || cJSON_IsNull(expected)) return true; /* nothing to compare with */
     const char *field = str(cfg, "field");
@@ -97,9 +102,9 @@ static bool equals_expected(const cJSON *cfg, const cJSON *output, const cJSON *
     return false;
 }
 
-static bool exact_match(const cJSON *cfg, const cJSON *output, const cJSON *expected,
-                        const cJSON *report, tx_buf *why)
+static bool exact_match(const cJSON *cfg, const ev_facts *f, tx_buf *why)
 {
+    const cJSON *output = f->output, *expected = f->expected, *report = f->report;
     (void)report;
     const cJSON *want = item(cfg, "value") ? item(cfg, "value") : expected;
     const cJSON *got = target(cfg, output);
@@ -121,9 +126,9 @@ static bool has_text(const char *hay, const char *needle, bool fold)
     return n == 0;
 }
 
-static bool contains(const cJSON *cfg, const cJSON *output, const cJSON *expected,
-                     const cJSON *report, tx_buf *why)
+static bool contains(const cJSON *cfg, const ev_facts *f, tx_buf *why)
 {
+    const cJSON *output = f->output, *expected = f->expected, *report = f->report;
     (void)expected, (void)report;
     const char *want = str(cfg, "value");
     if (!want) want = str(cfg, "expected");
@@ -135,9 +140,9 @@ static bool contains(const cJSON *cfg, const cJSON *output, const cJSON *expecte
     return ok;
 }
 
-static bool contains_any(const cJSON *cfg, const cJSON *output, const cJSON *expected,
-                         const cJSON *report, tx_buf *why)
+static bool contains_any(const cJSON *cfg, const ev_facts *f, tx_buf *why)
 {
+    const cJSON *output = f->output, *expected = f->expected, *report = f->report;
     (void)report;
     const cJSON *list = item(cfg, "value");
     const char *key = str(cfg, "check_expected");
@@ -182,23 +187,23 @@ static bool length(const cJSON *cfg, const cJSON *output, const cJSON *expected,
     return false;
 }
 
-static bool min_length(const cJSON *cfg, const cJSON *output, const cJSON *expected,
-                       const cJSON *report, tx_buf *why)
+static bool min_length(const cJSON *cfg, const ev_facts *f, tx_buf *why)
 {
+    const cJSON *output = f->output, *expected = f->expected, *report = f->report;
     (void)report;
     return length(cfg, output, expected, true, why);
 }
 
-static bool max_length(const cJSON *cfg, const cJSON *output, const cJSON *expected,
-                       const cJSON *report, tx_buf *why)
+static bool max_length(const cJSON *cfg, const ev_facts *f, tx_buf *why)
 {
+    const cJSON *output = f->output, *expected = f->expected, *report = f->report;
     (void)report;
     return length(cfg, output, expected, false, why);
 }
 
-static bool is_instance(const cJSON *cfg, const cJSON *output, const cJSON *expected,
-                        const cJSON *report, tx_buf *why)
+static bool is_instance(const cJSON *cfg, const ev_facts *f, tx_buf *why)
 {
+    const cJSON *output = f->output, *expected = f->expected, *report = f->report;
     (void)expected, (void)report;
     const char *t = str(cfg, "value");
     const cJSON *v = target(cfg, output);
@@ -223,9 +228,9 @@ static bool is_instance(const cJSON *cfg, const cJSON *output, const cJSON *expe
     return ok;
 }
 
-static bool regex(const cJSON *cfg, const cJSON *output, const cJSON *expected, const cJSON *report,
-                  tx_buf *why)
+static bool regex(const cJSON *cfg, const ev_facts *f, tx_buf *why)
 {
+    const cJSON *output = f->output, *expected = f->expected, *report = f->report;
     (void)expected, (void)report;
     const char *pattern = str(cfg, "value");
     if (!pattern) pattern = str(cfg, "pattern");
@@ -269,9 +274,9 @@ static bool in_bounds(const char *what, double n, double lo, double hi, tx_buf *
     return false;
 }
 
-static bool range(const cJSON *cfg, const cJSON *output, const cJSON *expected, const cJSON *report,
-                  tx_buf *why)
+static bool range(const cJSON *cfg, const ev_facts *f, tx_buf *why)
 {
+    const cJSON *output = f->output, *expected = f->expected, *report = f->report;
     (void)expected, (void)report;
     const cJSON *v = target(cfg, output);
     double lo = -INFINITY, hi = INFINITY;
@@ -285,9 +290,9 @@ static bool range(const cJSON *cfg, const cJSON *output, const cJSON *expected, 
                      why);
 }
 
-static bool tool_called(const cJSON *cfg, const cJSON *output, const cJSON *expected,
-                        const cJSON *report, tx_buf *why)
+static bool tool_called(const cJSON *cfg, const ev_facts *f, tx_buf *why)
 {
+    const cJSON *output = f->output, *expected = f->expected, *report = f->report;
     (void)output, (void)expected;
     const char *tool = str(cfg, "value");
     double lo = 1, hi = INFINITY;
@@ -299,9 +304,9 @@ static bool tool_called(const cJSON *cfg, const cJSON *output, const cJSON *expe
     return in_bounds(what, n, lo, hi, why);
 }
 
-static bool state_check(const cJSON *cfg, const cJSON *output, const cJSON *expected,
-                        const cJSON *report, tx_buf *why)
+static bool state_check(const cJSON *cfg, const ev_facts *f, tx_buf *why)
 {
+    const cJSON *output = f->output, *expected = f->expected, *report = f->report;
     (void)output, (void)expected;
     const char *var = str(cfg, "field");
     const cJSON *want = item(cfg, "value");
@@ -314,9 +319,9 @@ static bool state_check(const cJSON *cfg, const cJSON *output, const cJSON *expe
     return false;
 }
 
-static bool agent_turns(const cJSON *cfg, const cJSON *output, const cJSON *expected,
-                        const cJSON *report, tx_buf *why)
+static bool agent_turns(const cJSON *cfg, const ev_facts *f, tx_buf *why)
 {
+    const cJSON *output = f->output, *expected = f->expected, *report = f->report;
     (void)output, (void)expected;
     const char *agent = str(cfg, "field");
     double lo = 0, hi = INFINITY;
@@ -336,44 +341,89 @@ static bool report_at_most(const char *key, const char *what, double dflt, const
     return in_bounds(what, cJSON_IsNumber(n) ? n->valuedouble : 0, 0, limit, why);
 }
 
-static bool max_iterations(const cJSON *cfg, const cJSON *output, const cJSON *expected,
-                           const cJSON *report, tx_buf *why)
+static bool max_iterations(const cJSON *cfg, const ev_facts *f, tx_buf *why)
 {
+    const cJSON *output = f->output, *expected = f->expected, *report = f->report;
     (void)output, (void)expected;
     return report_at_most("iterations", "iterations", 10, cfg, report, why);
 }
 
-static bool max_tokens(const cJSON *cfg, const cJSON *output, const cJSON *expected,
-                       const cJSON *report, tx_buf *why)
+/* The procedure's model tokens, as the host's broker counted them. */
+static bool max_tokens(const cJSON *cfg, const ev_facts *f, tx_buf *why)
 {
-    (void)output, (void)expected;
-    return report_at_most("tokens", "tokens", 10000, cfg, report, why);
+    const cJSON *v = item(cfg, "value");
+    double limit = cJSON_IsNumber(v) ? v->valuedouble : 10000;
+    double used = f->usage ? f->usage->prompt_tokens + f->usage->completion_tokens : 0;
+    return in_bounds("tokens", used, 0, limit, why);
+}
+
+/* The procedure's cost in US dollars (default limit 1.0, as the original),
+ * priced by the host's broker. A cost that is unknown (a model with no
+ * price) is an error, not a pass. */
+static ev_verdict max_cost(const cJSON *cfg, const ev_facts *f, tx_buf *why, double *agreement)
+{
+    (void)agreement;
+    const cJSON *v = item(cfg, "value");
+    double limit = cJSON_IsNumber(v) ? v->valuedouble : 1.0;
+    if (f->usage && f->usage->unpriced_calls > 0) {
+        tx_buf_printf(why,
+                      "the run's cost is unknown: %.0f call%s to %s, which has no price (add it to "
+                      "prices in the host's configuration, docs/broker.md)",
+                      f->usage->unpriced_calls, f->usage->unpriced_calls == 1 ? "" : "s",
+                      f->usage->unpriced_model);
+        return EV_ERROR;
+    }
+    double cost = f->usage ? f->usage->cost_usd : 0;
+    if (cost <= limit) return EV_PASS;
+    tx_buf_printf(why, "cost $%.6f is more than $%.6f", cost, limit);
+    return EV_FAIL;
+}
+
+/* The output (or its `field`) against an inline JSON Schema: `json_schema`
+ * or `value`. */
+static bool json_schema(const cJSON *cfg, const ev_facts *f, tx_buf *why)
+{
+    const cJSON *schema = item(cfg, "json_schema") ? item(cfg, "json_schema") : item(cfg, "value");
+    return ev_schema_check(schema, target(cfg, f->output), why);
+}
+
+static bool schema_given(const cJSON *cfg, char *err, size_t cap)
+{
+    const cJSON *schema = item(cfg, "json_schema") ? item(cfg, "json_schema") : item(cfg, "value");
+    if (!schema) {
+        snprintf(err, cap,
+                 "evaluator 'json_schema' needs json_schema = {type = \"object\", ...} (or value "
+                 "= {...})");
+        return false;
+    }
+    return ev_schema_valid(schema, err, cap);
 }
 
 static const struct {
     const char *type;
-    judge_fn judge;
-    const char *needs;       /* a configuration key that must be present, or NULL */
-    const char *unavailable; /* why this kind cannot run here, or NULL */
+    check_fn check;     /* pass or fail */
+    verdict_fn verdict; /* or: pass, fail or error */
+    const char *needs;  /* a configuration key that must be present, or NULL */
+    bool (*valid)(const cJSON *cfg, char *err, size_t cap); /* more checks, or NULL */
 } kinds[] = {
-    {"equals_expected", equals_expected, NULL, NULL},
-    {"equals", equals_expected, NULL, NULL},
-    {"exact_match", exact_match, NULL, NULL},
-    {"contains", contains, "value", NULL},
-    {"contains_any", contains_any, NULL, NULL},
-    {"is_instance", is_instance, "value", NULL},
-    {"min_length", min_length, NULL, NULL},
-    {"max_length", max_length, NULL, NULL},
-    {"regex", regex, "value", NULL},
-    {"range", range, NULL, NULL},
-    {"tool_called", tool_called, "value", NULL},
-    {"state_check", state_check, "field", NULL},
-    {"agent_turns", agent_turns, "field", NULL},
-    {"max_iterations", max_iterations, NULL, NULL},
-    {"max_tokens", max_tokens, NULL, NULL},
-    {"llm_judge", NULL, NULL, "it needs a judge model, which tactus eval does not call yet"},
-    {"max_cost", NULL, NULL, "costs are priced by the broker and not reported to evaluations yet"},
-    {"json_schema", NULL, NULL, "JSON Schema validation is not built yet"},
+    {"equals_expected", equals_expected, NULL, NULL, NULL},
+    {"equals", equals_expected, NULL, NULL, NULL},
+    {"exact_match", exact_match, NULL, NULL, NULL},
+    {"contains", contains, NULL, "value", NULL},
+    {"contains_any", contains_any, NULL, NULL, NULL},
+    {"is_instance", is_instance, NULL, "value", NULL},
+    {"min_length", min_length, NULL, NULL, NULL},
+    {"max_length", max_length, NULL, NULL, NULL},
+    {"regex", regex, NULL, "value", NULL},
+    {"range", range, NULL, NULL, NULL},
+    {"tool_called", tool_called, NULL, "value", NULL},
+    {"state_check", state_check, NULL, "field", NULL},
+    {"agent_turns", agent_turns, NULL, "field", NULL},
+    {"max_iterations", max_iterations, NULL, NULL, NULL},
+    {"max_tokens", max_tokens, NULL, NULL, NULL},
+    {"max_cost", NULL, max_cost, NULL, NULL},
+    {"json_schema", json_schema, NULL, NULL, schema_given},
+    {"llm_judge", NULL, ev_judge, NULL, ev_judge_valid},
 };
 
 #define N_KINDS (sizeof kinds / sizeof kinds[0])
@@ -394,12 +444,12 @@ bool ev_evaluator_valid(const cJSON *cfg, char *err, size_t cap)
         tx_buf list;
         tx_buf_init(&list, 4096);
         for (size_t i = 0; i < N_KINDS; i++)
-            if (kinds[i].judge) tx_buf_printf(&list, "%s%s", list.len ? ", " : "", kinds[i].type);
+            tx_buf_printf(&list, "%s%s", list.len ? ", " : "", kinds[i].type);
         const char *near = NULL;
         size_t best = 4; /* only close misspellings are suggested */
         for (size_t i = 0; t && i < N_KINDS; i++) {
             size_t d = tx_edit_distance(t, strlen(t), kinds[i].type, strlen(kinds[i].type), best);
-            if (kinds[i].judge && d < best) {
+            if (d < best) {
                 best = d;
                 near = kinds[i].type;
             }
@@ -414,17 +464,11 @@ bool ev_evaluator_valid(const cJSON *cfg, char *err, size_t cap)
         tx_buf_free(&list);
         return false;
     }
-    if (kinds[k].unavailable) {
-        snprintf(err, cap,
-                 "evaluator type '%s' is not available: %s; use a deterministic evaluator",
-                 kinds[k].type, kinds[k].unavailable);
-        return false;
-    }
     if (kinds[k].needs && !item(cfg, kinds[k].needs)) {
         snprintf(err, cap, "evaluator '%s' needs %s = ...", kinds[k].type, kinds[k].needs);
         return false;
     }
-    return true;
+    return !kinds[k].valid || kinds[k].valid(cfg, err, cap);
 }
 
 void ev_evaluator_label(const cJSON *cfg, char *out, size_t cap)
@@ -440,13 +484,14 @@ void ev_evaluator_label(const cJSON *cfg, char *out, size_t cap)
         snprintf(out, cap, "%s", type ? type : "?");
 }
 
-bool ev_evaluate(const cJSON *cfg, const cJSON *output, const cJSON *expected, const cJSON *report,
-                 tx_buf *why)
+ev_verdict ev_evaluate(const cJSON *cfg, const ev_facts *f, tx_buf *why, double *agreement)
 {
     int k = kind_of(cfg);
-    if (k < 0 || !kinds[k].judge) {
-        tx_buf_puts(why, "evaluator not available");
-        return false;
+    if (agreement) *agreement = NAN;
+    if (k < 0) {
+        tx_buf_puts(why, "unknown evaluator");
+        return EV_ERROR;
     }
-    return kinds[k].judge(cfg, output, expected, report, why);
+    if (kinds[k].verdict) return kinds[k].verdict(cfg, f, why, agreement);
+    return kinds[k].check(cfg, f, why) ? EV_PASS : EV_FAIL;
 }

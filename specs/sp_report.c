@@ -254,25 +254,6 @@ void sp_write_json(const sp_case *cases, size_t n, const sp_options *o, FILE *ou
 /* ---- JUnit XML --------------------------------------------------------------------------------
  */
 
-static void xml_text(FILE *out, const char *s)
-{
-    for (; s && *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        const char *esc = ch == '&'    ? "&amp;"
-                          : ch == '<'  ? "&lt;"
-                          : ch == '>'  ? "&gt;"
-                          : ch == '"'  ? "&quot;"
-                          : ch == '\'' ? "&apos;"
-                                       : NULL;
-        if (esc)
-            fputs(esc, out);
-        else if (ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r')
-            fputc('?', out); /* XML 1.0 allows no other control characters */
-        else
-            fputc(ch, out);
-    }
-}
-
 void sp_write_junit(const sp_case *cases, size_t n, const sp_options *o, FILE *out)
 {
     size_t failures = 0, skipped = 0;
@@ -299,22 +280,22 @@ void sp_write_junit(const sp_case *cases, size_t n, const sp_options *o, FILE *o
             ms += median_ms(&cases[j]);
         }
         fputs("  <testsuite name=\"", out);
-        xml_text(out, spec->feature_name ? spec->feature_name : "");
+        tx_fputs_xml(spec->feature_name ? spec->feature_name : "", out);
         fprintf(
             out,
             "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" time=\"%.3f\" file=\"",
             j - i, f, sk, o->timings ? ms / 1000.0 : 0.0);
-        xml_text(out, cases[i].file->f->path);
+        tx_fputs_xml(cases[i].file->f->path, out);
         fputs("\">\n", out);
         for (size_t k = i; k < j; k++) {
             const sp_case *c = &cases[k];
             sp_status st = case_status(c);
             fputs("    <testcase classname=\"", out);
-            xml_text(out, spec->feature_name ? spec->feature_name : "");
+            tx_fputs_xml(spec->feature_name ? spec->feature_name : "", out);
             fputs("\" name=\"", out);
-            xml_text(out, c->name);
+            tx_fputs_xml(c->name, out);
             fputs("\" file=\"", out);
-            xml_text(out, c->file->f->path);
+            tx_fputs_xml(c->file->f->path, out);
             fprintf(out, "\" line=\"%u\" time=\"%.3f\"", where(c, c->sc->name_span).line,
                     o->timings ? median_ms(c) / 1000.0 : 0.0);
             if (st == SP_PASSED) {
@@ -331,15 +312,15 @@ void sp_write_junit(const sp_case *cases, size_t n, const sp_options *o, FILE *o
                     const sp_step *stp = &c->steps[s];
                     tx_line_col lc = where(c, stp->step->span);
                     fputs("      <failure type=\"AssertionError\" message=\"", out);
-                    xml_text(out, oc->steps[s].error);
+                    tx_fputs_xml(oc->steps[s].error, out);
                     fputs("\">", out);
-                    xml_text(out, c->file->f->path);
+                    tx_fputs_xml(c->file->f->path, out);
                     fprintf(out, ":%u:%u: ", lc.line, lc.column);
-                    xml_text(out, stp->step->keyword);
+                    tx_fputs_xml(stp->step->keyword, out);
                     fputc(' ', out);
-                    xml_text(out, stp->text);
+                    tx_fputs_xml(stp->text, out);
                     fputc('\n', out);
-                    xml_text(out, oc->steps[s].error);
+                    tx_fputs_xml(oc->steps[s].error, out);
                     fputs("</failure>\n", out);
                     break;
                 }

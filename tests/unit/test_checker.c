@@ -158,6 +158,17 @@ static const rule_case cases[] = {
      "Evaluation({ dataset = { {name = \"c\", inputs = {a = 1.5}} } })\n",
      "Procedure { input = { a = field.integer{} }, function() end }\n"
      "Evaluation({ dataset = { {name = \"c\", inputs = {a = 2}} } })\n"},
+#define EVAL_WITH(x) "Procedure { function() end }\nEvaluation({ dataset = { {name = \"c\", inputs = {}} }, " x " })\n"
+    {"TAC805", EVAL_WITH("thresholds = {max_tokens = 10}"),
+     EVAL_WITH("thresholds = {max_tokens_per_run = 10}")},
+    {"TAC806", EVAL_WITH("thresholds = {min_pass_k = 3}"),
+     EVAL_WITH("runs = 3, thresholds = {min_pass_k = {k = 3, value = 0.5}}")},
+    {"TAC807", EVAL_WITH("runs = 1001"), EVAL_WITH("runs = 1000")},
+    {"TAC808", EVAL_WITH("runs = 3, pass_k = {4}"), EVAL_WITH("runs = 4, pass_k = {4}")},
+    {"TAC809",
+     "Procedure { function() end }\nEvaluation({ dataset = { {name = \"c\"} } })\n",
+     "Procedure { function() end }\nEvaluation({ dataset = { {name = \"c\", inputs = {}} } })\n"},
+#undef EVAL_WITH
 };
 
 static void each_rule_fires_on_bad_and_not_on_fixed(void **state)
