@@ -595,27 +595,17 @@ typedef struct {
     pthread_mutex_t lock;
 } ev_job_set;
 
-/* FNV-1a, 64 bits: a run's signature need not resist anyone, only tell
- * different outcomes apart. */
-static uint64_t fnv1a(uint64_t h, const void *data, size_t n)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * 0x100000001b3ULL;
-    return h;
-}
-
 /* What the run did, for consistency: which evaluators passed, and the
  * output (canonical JSON: Lua's pairs order differs run to run). */
 static uint64_t signature_of(const ev_run *r, size_t n_evaluators, const cJSON *output)
 {
-    uint64_t h = fnv1a(0xcbf29ce484222325ULL, &r->outcome, sizeof r->outcome);
+    uint64_t h = es_signature(ES_SIGNATURE_START, &r->outcome, sizeof r->outcome);
     for (size_t i = 0; i < n_evaluators; i++) {
         unsigned char v = (unsigned char)r->verdicts[i];
-        h = fnv1a(h, &v, 1);
+        h = es_signature(h, &v, 1);
     }
     char *canon = output ? tj_canonical_json(output) : NULL;
-    if (canon) h = fnv1a(h, canon, strlen(canon));
+    if (canon) h = es_signature(h, canon, strlen(canon));
     tx_free(canon);
     return h;
 }

@@ -150,6 +150,13 @@ bool es_flaky(unsigned passed, unsigned n)
     return passed > 0 && passed < n;
 }
 
+uint64_t es_signature(uint64_t h, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ULL;
+    return h;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;

@@ -61,6 +61,11 @@ double es_pass_hat_k(unsigned n, unsigned c, unsigned k);
 /* A case is flaky when it passed some runs and failed others. */
 bool es_flaky(unsigned passed, unsigned n);
 
+/* Builds a run's outcome signature: FNV-1a over the bytes given, starting
+ * from ES_SIGNATURE_START (a signature tells outcomes apart; it need not
+ * resist anyone). */
+#define ES_SIGNATURE_START 0xcbf29ce484222325ULL
+uint64_t es_signature(uint64_t h, const void *data, size_t n);
 /* The share of runs whose outcome signature equals the most common one
  * (the original's consistency score); 1 for no runs. Signatures are hashes
  * of what a run did (which steps or evaluators passed, and the output). */
