@@ -21,6 +21,27 @@ static const char *const threshold_names[] = {
 };
 #define N_THRESHOLDS (sizeof threshold_names / sizeof threshold_names[0])
 
+/* The known threshold nearest to `word`: a close misspelling, else one it
+ * begins (max_cost -> max_cost_per_run), else the least edit distance:
+ * there are few, so one is always named. */
+static const char *nearest_threshold(const char *word)
+{
+    const char *near = ck_nearest_name(word, threshold_names, N_THRESHOLDS);
+    if (near) return near;
+    size_t wl = strlen(word), best = (size_t)-1;
+    for (size_t i = 0; i < N_THRESHOLDS; i++)
+        if (wl >= 4 && strncmp(threshold_names[i], word, wl) == 0) return threshold_names[i];
+    for (size_t i = 0; i < N_THRESHOLDS; i++) {
+        size_t d = tx_edit_distance(word, wl, threshold_names[i], strlen(threshold_names[i]),
+                                    (size_t)-1 / 2);
+        if (d < best) {
+            best = d;
+            near = threshold_names[i];
+        }
+    }
+    return near;
+}
+
 static bool whole(const fe_value *v)
 {
     return v && v->kind == FE_NUMBER && v->number == floor(v->number);
@@ -68,17 +89,11 @@ static void check_thresholds(ck_run *r, const fe_value *th, double runs)
         while (i < N_THRESHOLDS && strcmp(threshold_names[i], e->key) != 0)
             i++;
         if (i == N_THRESHOLDS) {
-            const char *near = ck_nearest_name(e->key, threshold_names, N_THRESHOLDS);
-            if (near)
-                ck_report(r, "TAC805", e->key_span,
-                          "unknown threshold '%s' (did you mean '%s'?); it would be ignored",
-                          e->key, near);
-            else
-                ck_report(r, "TAC805", e->key_span,
-                          "unknown threshold '%s'; known: min_success_rate, "
-                          "min_success_rate_lower, min_pass_k, max_flaky_cases, max_cost_per_run, "
-                          "max_duration, max_p95_duration, max_tokens_per_run",
-                          e->key);
+            ck_report(r, "TAC805", e->key_span,
+                      "unknown threshold '%s' (did you mean '%s'?); known: min_success_rate, "
+                      "min_success_rate_lower, min_pass_k, max_flaky_cases, max_cost_per_run, "
+                      "max_duration, max_p95_duration, max_tokens_per_run",
+                      e->key, nearest_threshold(e->key));
             continue;
         }
         const fe_value *v = e->value;

@@ -232,8 +232,8 @@ bool cli_out_check(const char *cmd, const char *what, const char *path)
                   strerror(errno));
         return false;
     }
-    if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-        cli_error("%s: %s %s: not a regular file; name a file to write\n", cmd, what, path);
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        cli_error("%s: %s %s: a folder; name a file to write\n", cmd, what, path);
         return false;
     }
     return true;
@@ -245,6 +245,14 @@ bool cli_out_open(cli_out *o, const char *cmd, const char *path)
     if (!path) {
         o->f = stdout;
         return true;
+    }
+    /* A device or a pipe (/dev/null, a process substitution) is written
+     * as it is: there is nothing to replace, and it cannot be renamed over. */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        o->f = fopen(path, "w");
+        if (!o->f) cli_error("%s: cannot write %s: %s\n", cmd, path, strerror(errno));
+        return o->f != NULL;
     }
     char dir[4096];
     dir_of(path, dir, sizeof dir);
@@ -268,7 +276,7 @@ bool cli_out_commit(cli_out *o, const char *cmd)
 {
     if (!o->f) return false;
     if (!o->tmp[0]) {
-        bool ok = fflush(o->f) == 0;
+        bool ok = o->f == stdout ? fflush(o->f) == 0 : fclose(o->f) == 0;
         o->f = NULL;
         if (!ok) cli_error("%s: cannot write the report: %s\n", cmd, strerror(errno));
         return ok;
@@ -292,10 +300,8 @@ bool cli_out_commit(cli_out *o, const char *cmd)
 
 void cli_out_abort(cli_out *o)
 {
-    if (o->f && o->tmp[0]) {
-        fclose(o->f);
-        unlink(o->tmp);
-    }
+    if (o->f && o->f != stdout) fclose(o->f);
+    if (o->tmp[0]) unlink(o->tmp);
     o->f = NULL;
     o->tmp[0] = '\0';
 }
