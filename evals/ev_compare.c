@@ -67,16 +67,6 @@ static side_case *find_sha(side_case *list, size_t n, const char *sha)
     return NULL;
 }
 
-static cJSON *interval_json(es_interval iv, double confidence, const char *method)
-{
-    cJSON *j = cJSON_CreateObject();
-    cJSON_AddNumberToObject(j, "low", iv.low);
-    cJSON_AddNumberToObject(j, "high", iv.high);
-    cJSON_AddNumberToObject(j, "confidence", confidence);
-    cJSON_AddStringToObject(j, "method", method);
-    return j;
-}
-
 tx_status ev_compare_evaluation(cJSON *now, const cJSON *before, double alpha)
 {
     cJSON *cmp = cJSON_AddObjectToObject(now, "comparison");
@@ -156,7 +146,7 @@ tx_status ev_compare_evaluation(cJSON *now, const cJSON *before, double alpha)
             es_newcombe(a[i].passed, a[i].runs, pair[i]->passed, pair[i]->runs, confidence);
         es_interval strict_iv =
             es_newcombe(a[i].passed, a[i].runs, pair[i]->passed, pair[i]->runs, strict);
-        cJSON_AddItemToObject(c, "interval", interval_json(iv, confidence, "newcombe"));
+        cJSON_AddItemToObject(c, "interval", ev_interval_json(iv, confidence, "newcombe"));
         const char *status = iv.high < 0 ? "regressed" : iv.low > 0 ? "improved" : "unchanged";
         cJSON_AddStringToObject(c, "status", status);
         bool significant = strict_iv.high < 0;
@@ -191,7 +181,7 @@ tx_status ev_compare_evaluation(cJSON *now, const cJSON *before, double alpha)
     cJSON_AddItemToObject(w, "success_rate", ev_number(rn > 0 ? sn / rn : NAN));
     cJSON_AddItemToObject(w, "baseline_success_rate", ev_number(rb > 0 ? sb / rb : NAN));
     cJSON_AddItemToObject(w, "difference", ev_number(rn > 0 && rb > 0 ? sn / rn - sb / rb : NAN));
-    cJSON *wi = interval_json(whole, confidence, "paired_case_bootstrap");
+    cJSON *wi = ev_interval_json(whole, confidence, "paired_case_bootstrap");
     cJSON_AddNumberToObject(wi, "resamples", ES_BOOTSTRAP_RESAMPLES);
     cJSON_AddItemToObject(w, "interval", wi);
     cJSON_AddNumberToObject(w, "p_drop", p_drop);

@@ -122,6 +122,8 @@ cJSON *ev_score_suite(const ev_suite *s, const ev_options *o, const cJSON *basel
 tx_status ev_compare_evaluation(cJSON *now, const cJSON *before, double alpha);
 /* A JSON number, or null for NAN (unknown). */
 cJSON *ev_number(double v);
+/* {low, high, confidence, method}. */
+cJSON *ev_interval_json(es_interval iv, double confidence, const char *method);
 
 /* ---- reports (ev_report.c, ev_html.c) -------------------------------------------------- */
 

@@ -19,7 +19,7 @@ cJSON *ev_number(double v)
     return isnan(v) || isinf(v) ? cJSON_CreateNull() : cJSON_CreateNumber(v);
 }
 
-static cJSON *interval_json(es_interval iv, double confidence, const char *method)
+cJSON *ev_interval_json(es_interval iv, double confidence, const char *method)
 {
     cJSON *j = cJSON_CreateObject();
     cJSON_AddNumberToObject(j, "low", iv.low);
@@ -126,7 +126,7 @@ static cJSON *case_json(const ev_eval *ev, const ev_case *c, double *pass_at, do
     cJSON_AddItemToObject(j, "success_rate", ev_number(rate));
     cJSON_AddItemToObject(
         j, "interval",
-        interval_json(es_wilson((double)t.passed, (double)t.counted, ev->confidence),
+        ev_interval_json(es_wilson((double)t.passed, (double)t.counted, ev->confidence),
                       ev->confidence, "wilson"));
     for (size_t i = 0; i < ev->n_pass_k; i++) {
         unsigned k = ev->pass_k[i];
@@ -386,14 +386,14 @@ static cJSON *evaluation_json(const ev_eval *ev, const ev_options *o)
     cJSON_AddNumberToObject(j, "errors", (double)sc.all.errors);
     cJSON_AddItemToObject(j, "success_rate", ev_number(rate));
     sc.wilson = es_wilson((double)sc.all.passed, (double)sc.all.counted, ev->confidence);
-    cJSON_AddItemToObject(j, "interval", interval_json(sc.wilson, ev->confidence, "wilson"));
+    cJSON_AddItemToObject(j, "interval", ev_interval_json(sc.wilson, ev->confidence, "wilson"));
     if (es_bootstrap_clustered(counts, ev->n_cases, ev->confidence, ES_BOOTSTRAP_RESAMPLES,
                                ES_BOOTSTRAP_SEED, &sc.bootstrap) != TX_OK) {
         cJSON_Delete(j);
         j = NULL;
         goto done;
     }
-    cJSON *bi = interval_json(sc.bootstrap, ev->confidence, "case_bootstrap");
+    cJSON *bi = ev_interval_json(sc.bootstrap, ev->confidence, "case_bootstrap");
     cJSON_AddNumberToObject(bi, "resamples", ES_BOOTSTRAP_RESAMPLES);
     cJSON_AddItemToObject(j, "bootstrap_interval", bi);
     for (size_t k = 0; k < ev->n_pass_k; k++) {

@@ -265,37 +265,58 @@ static es_interval percentile_interval(double *stats, size_t b, double confidenc
     return iv;
 }
 
+/* What both bootstraps share: the cases with counted runs (on both sides
+ * when paired) drawn with replacement, `resamples` times from `seed`; for
+ * each resample the pooled rate of `now`, minus that of `before` when
+ * paired (before may be NULL). *stats (tx_free it) has the resamples'
+ * figures, unsorted; none when no case has runs (*stats NULL, TX_OK). */
+static tx_status resample(const es_count *now, const es_count *before, size_t n,
+                          size_t resamples, uint64_t seed, double **stats)
+{
+    *stats = NULL;
+    size_t *used = tx_malloc((n ? n : 1) * sizeof *used);
+    double *out = tx_malloc((resamples ? resamples : 1) * sizeof *out);
+    if (!used || !out) {
+        tx_free(used);
+        tx_free(out);
+        return TX_ENOMEM;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (now[i].runs > 0 && (!before || before[i].runs > 0)) used[m++] = i;
+    if (m > 0 && resamples > 0) {
+        es_rng rng = {seed};
+        for (size_t b = 0; b < resamples; b++) {
+            double pn = 0, rn = 0, pb = 0, rb = 0;
+            for (size_t j = 0; j < m; j++) {
+                size_t i = used[es_rng_below(&rng, m)];
+                pn += now[i].passed;
+                rn += now[i].runs;
+                if (before) {
+                    pb += before[i].passed;
+                    rb += before[i].runs;
+                }
+            }
+            out[b] = before ? pn / rn - pb / rb : pn / rn;
+        }
+        *stats = out;
+        out = NULL;
+    }
+    tx_free(used);
+    tx_free(out);
+    return TX_OK;
+}
+
 tx_status es_bootstrap_clustered(const es_count *cases, size_t n, double confidence,
                                  size_t resamples, uint64_t seed, es_interval *out)
 {
     out->low = 0.0;
     out->high = 1.0;
-    size_t *used = tx_malloc((n ? n : 1) * sizeof *used);
-    double *stats = tx_malloc((resamples ? resamples : 1) * sizeof *stats);
-    if (!used || !stats) {
-        tx_free(used);
-        tx_free(stats);
-        return TX_ENOMEM;
-    }
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++)
-        if (cases[i].runs > 0) used[m++] = i;
-    if (m > 0 && resamples > 0) {
-        es_rng rng = {seed};
-        for (size_t b = 0; b < resamples; b++) {
-            double passed = 0, runs = 0;
-            for (size_t j = 0; j < m; j++) {
-                const es_count *c = &cases[used[es_rng_below(&rng, m)]];
-                passed += c->passed;
-                runs += c->runs;
-            }
-            stats[b] = passed / runs;
-        }
-        *out = percentile_interval(stats, resamples, confidence);
-    }
-    tx_free(used);
+    double *stats;
+    tx_status st = resample(cases, NULL, n, resamples, seed, &stats);
+    if (stats) *out = percentile_interval(stats, resamples, confidence);
     tx_free(stats);
-    return TX_OK;
+    return st;
 }
 
 tx_status es_bootstrap_paired(const es_count *now, const es_count *before, size_t n,
@@ -305,35 +326,14 @@ tx_status es_bootstrap_paired(const es_count *now, const es_count *before, size_
     out->low = -1.0;
     out->high = 1.0;
     if (p_drop) *p_drop = 1.0;
-    size_t *used = tx_malloc((n ? n : 1) * sizeof *used);
-    double *stats = tx_malloc((resamples ? resamples : 1) * sizeof *stats);
-    if (!used || !stats) {
-        tx_free(used);
-        tx_free(stats);
-        return TX_ENOMEM;
-    }
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++)
-        if (now[i].runs > 0 && before[i].runs > 0) used[m++] = i;
-    if (m > 0 && resamples > 0) {
-        es_rng rng = {seed};
+    double *stats;
+    tx_status st = resample(now, before, n, resamples, seed, &stats);
+    if (stats) {
         size_t not_worse = 0;
-        for (size_t b = 0; b < resamples; b++) {
-            double pn = 0, rn = 0, pb = 0, rb = 0;
-            for (size_t j = 0; j < m; j++) {
-                size_t i = used[es_rng_below(&rng, m)];
-                pn += now[i].passed;
-                rn += now[i].runs;
-                pb += before[i].passed;
-                rb += before[i].runs;
-            }
-            stats[b] = pn / rn - pb / rb;
-            not_worse += stats[b] >= 0;
-        }
+        for (size_t b = 0; b < resamples; b++) not_worse += stats[b] >= 0;
         if (p_drop) *p_drop = (double)not_worse / (double)resamples;
         *out = percentile_interval(stats, resamples, confidence);
     }
-    tx_free(used);
     tx_free(stats);
-    return TX_OK;
+    return st;
 }
