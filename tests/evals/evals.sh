@@ -6,6 +6,8 @@
 #   baseline  --save, then --baseline: regressed and improved cases (Newcombe),
 #             the whole (paired case bootstrap, equal to the reference),
 #             renamed, added and removed cases; --fail-on-regression's exit
+#   progress  on a terminal (script(1) gives one), a live progress line:
+#             runs done of all, the pass rate so far, elapsed, ETA
 #   sandbox   the examples' evaluations in the Docker sandbox (the default)
 #   evals.sh TACTUS CASE
 set -u
@@ -114,6 +116,19 @@ PY
     NO_COLOR=1 "$tactus" eval --mock --no-sandbox --save "$tmp/again.json" "$tmp/p/e.tac" >/dev/null 2>&1
     NO_COLOR=1 "$tactus" eval --mock --no-sandbox --baseline "$tmp/again.json" --fail-on-regression \
         "$tmp/p/e.tac" >"$tmp/same.txt" 2>/dev/null || fail "no regression must exit 0: $(cat "$tmp/same.txt")"
+    ;;
+progress)
+    command -v script >/dev/null || fail "script(1) is missing (util-linux)"
+    mkdir -p "$tmp/p"
+    printf 'Procedure { function() return {ok = true} end }\nEvaluation({ runs = 200, dataset = {{name = "a", inputs = {}}}, evaluators = {field.equals_expected{}} })\n' >"$tmp/p/e.tac"
+    env -u NO_COLOR script -qec "$tactus eval --mock --no-sandbox -j 1 $tmp/p/e.tac" /dev/null >"$tmp/tty.txt" 2>&1 ||
+        fail "the evaluation failed: $(cat "$tmp/tty.txt")"
+    grep -aqE $'\r\033\\[Ktactus eval: [0-9]+/200 runs, 100\\.0% passing, [0-9.]+ s elapsed, ETA [0-9.]+ s' "$tmp/tty.txt" ||
+        fail "no live progress line: $(od -c "$tmp/tty.txt" | head -20)"
+    # Not a terminal: no line rewriting.
+    "$tactus" eval --mock --no-sandbox -j 1 "$tmp/p/e.tac" >/dev/null 2>"$tmp/err.txt"
+    grep -q $'\033' "$tmp/err.txt" && fail "escape sequences written to a file"
+    echo "evals progress: a live line on a terminal, none in a file"
     ;;
 sandbox)
     cp -r "$root/examples" "$tmp/ex"
