@@ -86,23 +86,14 @@ tx_status ev_compare_evaluation(cJSON *now, const cJSON *before, double alpha)
     const cJSON *bix = cJSON_GetObjectItemCaseSensitive(before, "index");
     cJSON_AddItemToObject(from, "index", ev_number(cJSON_IsNumber(bix) ? bix->valuedouble : NAN));
 
-    size_t nn, nb;
+    size_t nn = 0, nb = 0;
     side_case *a = read_cases(now, &nn), *b = read_cases(before, &nb);
     es_count *ca = tx_calloc(nn + 1, sizeof *ca), *cb = tx_calloc(nn + 1, sizeof *cb);
-    if (!a || !b || !ca || !cb) {
-        tx_free(a);
-        tx_free(b);
-        tx_free(ca);
-        tx_free(cb);
-        return TX_ENOMEM;
-    }
-    /* Pairs: by name first, then renamed (same inputs) among the rest. */
     side_case **pair = tx_calloc(nn + 1, sizeof *pair);
     bool *renamed = tx_calloc(nn + 1, sizeof *renamed);
-    if (!pair || !renamed) {
-        tx_free(a), tx_free(b), tx_free(ca), tx_free(cb), tx_free(pair), tx_free(renamed);
-        return TX_ENOMEM;
-    }
+    tx_status st = TX_ENOMEM;
+    if (!a || !b || !ca || !cb || !pair || !renamed) goto done;
+    /* Pairs: by name first, then renamed (same inputs) among the rest. */
     for (size_t i = 0; i < nn; i++)
         if ((pair[i] = find_name(b, nb, a[i].name))) pair[i]->used = true;
     for (size_t i = 0; i < nn; i++)
@@ -174,8 +165,8 @@ tx_status ev_compare_evaluation(cJSON *now, const cJSON *before, double alpha)
     }
     es_interval whole;
     double p_drop;
-    tx_status st = es_bootstrap_paired(ca, cb, k, confidence, ES_BOOTSTRAP_RESAMPLES,
-                                       ES_BOOTSTRAP_SEED, &whole, &p_drop);
+    st = es_bootstrap_paired(ca, cb, k, confidence, ES_BOOTSTRAP_RESAMPLES, ES_BOOTSTRAP_SEED,
+                             &whole, &p_drop);
     cJSON *w = cJSON_AddObjectToObject(cmp, "whole");
     cJSON_AddNumberToObject(w, "compared_cases", (double)k);
     cJSON_AddItemToObject(w, "success_rate", ev_number(rn > 0 ? sn / rn : NAN));
@@ -188,6 +179,7 @@ tx_status ev_compare_evaluation(cJSON *now, const cJSON *before, double alpha)
     bool whole_regressed = k > 0 && whole.high < 0;
     cJSON_AddBoolToObject(w, "significant_drop", whole_regressed);
     cJSON_AddBoolToObject(cmp, "regressed", whole_regressed || case_regressed);
+done:
     tx_free(a);
     tx_free(b);
     tx_free(ca);
