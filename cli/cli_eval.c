@@ -250,7 +250,11 @@ int cli_eval(int argc, char **argv)
         goto done;
     }
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    bool written = write_reports(doc, format, b.output, html, save, b.timings);
+    /* An interrupted evaluation is reported, but not saved as a baseline:
+     * its runs not made would count as failures in every later comparison. */
+    if (st != TX_OK && save)
+        cli_error("tactus eval: interrupted: the results are not saved to %s\n", save);
+    bool written = write_reports(doc, format, b.output, html, st == TX_OK ? save : NULL, b.timings);
     double report_s = seconds_since(&t0);
     if (b.timings)
         cli_error("tactus eval: %zu runs in %.3f s (%.1f runs/s); statistics %.4f s, reports "
