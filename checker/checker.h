@@ -29,7 +29,7 @@ tx_status ck_check(ck_checker *ck, const fe_file *f, tx_diag_list *out);
 
 /* Every run of an evaluation has its own budgets, so `runs` multiplies what
  * it may spend: `tactus check` (TAC807) and `tactus eval` hold it to these. */
-#define CK_EVAL_MAX_RUNS_PER_CASE 1000
+#define CK_EVAL_MAX_RUNS_PER_CASE       1000
 #define CK_EVAL_MAX_RUNS_PER_EVALUATION 100000
 
 /* ---- rule catalogue (for docs, SARIF rule metadata, tests) ---------------------------- */
@@ -66,7 +66,7 @@ typedef struct {
     int index; /* into ck_steps(), or -1 */
     size_t n_groups;
     struct {
-        const char *name; /* group name from the pattern (static) */
+        const char *name;  /* group name from the pattern (static) */
         size_t start, len; /* within the matched text */
     } groups[CK_STEP_MAX_GROUPS];
 } ck_step_match_result;

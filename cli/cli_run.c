@@ -29,7 +29,6 @@
 #include "supervisor.h"
 #include "journal.h"
 
-
 static const char run_usage[] =
     "usage: tactus run [options] FILE\n"
     "\n"
@@ -45,7 +44,8 @@ static const char run_usage[] =
     "      --mock              serve every model call from the mock provider (the file's Mocks)\n"
     "      --store PATH        the journal of durable runs (default $TACTUS_STORE, else\n"
     "                          ~/.local/share/tactus/journal.db)\n"
-    "      --tenant NAME       the tenant the run belongs to (default $TACTUS_TENANT, else default)\n"
+    "      --tenant NAME       the tenant the run belongs to (default $TACTUS_TENANT, else "
+    "default)\n"
     "      --allow-changed-source  resume although the .tac file changed since the run started\n"
     "                          (recorded in the run's journal)\n"
     "      --no-sandbox        run without the Docker sandbox (a plain child process with an\n"

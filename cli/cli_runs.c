@@ -670,9 +670,9 @@ static int cmd_audit(const runs_opts *o)
                 snprintf(price, sizeof price, "cost unknown");
                 unknown++;
             }
-            printf("%s %-13s %-28s %-7s %-12s %6.0f tokens %s %5.0f ms%s%s\n", hl_json_str(r, "time"),
-                   tm ? tm : "?", tt ? tt : "-", hl_json_str(r, "decision"), to ? to : "?",
-                   cJSON_IsNumber(tokens) ? tokens->valuedouble : 0, price,
+            printf("%s %-13s %-28s %-7s %-12s %6.0f tokens %s %5.0f ms%s%s\n",
+                   hl_json_str(r, "time"), tm ? tm : "?", tt ? tt : "-", hl_json_str(r, "decision"),
+                   to ? to : "?", cJSON_IsNumber(tokens) ? tokens->valuedouble : 0, price,
                    cJSON_IsNumber(ms) ? ms->valuedouble : 0, hl_json_str(r, "reason") ? ": " : "",
                    tr && hl_json_str(r, "reason") ? tr : "");
             tx_free(tt);
@@ -682,9 +682,10 @@ static int cmd_audit(const runs_opts *o)
         }
         if (cJSON_GetArraySize(list)) {
             if (unknown)
-                printf("total: $%.6f for the priced calls; %.0f call%s of unknown cost (no price for "
-                       "the model: set prices in the configuration)\n",
-                       total, unknown, unknown == 1 ? "" : "s");
+                printf(
+                    "total: $%.6f for the priced calls; %.0f call%s of unknown cost (no price for "
+                    "the model: set prices in the configuration)\n",
+                    total, unknown, unknown == 1 ? "" : "s");
             else
                 printf("total: $%.6f\n", total);
         }

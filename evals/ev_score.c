@@ -127,7 +127,7 @@ static cJSON *case_json(const ev_eval *ev, const ev_case *c, double *pass_at, do
     cJSON_AddItemToObject(
         j, "interval",
         ev_interval_json(es_wilson((double)t.passed, (double)t.counted, ev->confidence),
-                      ev->confidence, "wilson"));
+                         ev->confidence, "wilson"));
     for (size_t i = 0; i < ev->n_pass_k; i++) {
         unsigned k = ev->pass_k[i];
         pass_at[i] = es_pass_at_k((unsigned)t.counted, (unsigned)t.passed, k);

@@ -40,7 +40,8 @@ double sp_case_consistency(const sp_case *c)
 {
     uint64_t *sigs = tx_malloc(((size_t)c->runs + 1) * sizeof *sigs);
     if (!sigs) return NAN;
-    for (int i = 0; i < c->runs; i++) sigs[i] = signature_of(c, &c->outcomes[i]);
+    for (int i = 0; i < c->runs; i++)
+        sigs[i] = signature_of(c, &c->outcomes[i]);
     double v = es_consistency(sigs, (size_t)c->runs);
     tx_free(sigs);
     return v;

@@ -153,7 +153,8 @@ bool es_flaky(unsigned passed, unsigned n)
 uint64_t es_signature(uint64_t h, const void *data, size_t n)
 {
     const unsigned char *p = data;
-    for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 0x100000001b3ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001b3ULL;
     return h;
 }
 
@@ -270,8 +271,8 @@ static es_interval percentile_interval(double *stats, size_t b, double confidenc
  * each resample the pooled rate of `now`, minus that of `before` when
  * paired (before may be NULL). *stats (tx_free it) has the resamples'
  * figures, unsorted; none when no case has runs (*stats NULL, TX_OK). */
-static tx_status resample(const es_count *now, const es_count *before, size_t n,
-                          size_t resamples, uint64_t seed, double **stats)
+static tx_status resample(const es_count *now, const es_count *before, size_t n, size_t resamples,
+                          uint64_t seed, double **stats)
 {
     *stats = NULL;
     size_t *used = tx_malloc((n ? n : 1) * sizeof *used);
@@ -330,7 +331,8 @@ tx_status es_bootstrap_paired(const es_count *now, const es_count *before, size_
     tx_status st = resample(now, before, n, resamples, seed, &stats);
     if (stats) {
         size_t not_worse = 0;
-        for (size_t b = 0; b < resamples; b++) not_worse += stats[b] >= 0;
+        for (size_t b = 0; b < resamples; b++)
+            not_worse += stats[b] >= 0;
         if (p_drop) *p_drop = (double)not_worse / (double)resamples;
         *out = percentile_interval(stats, resamples, confidence);
     }

@@ -119,8 +119,8 @@ cJSON *br_usage_json(const br_usage *u)
     if (u->unpriced_calls > 0) {
         cJSON_AddNullToObject(j, "cost_usd");
         char why[300];
-        snprintf(why, sizeof why, "%.0f call%s to a model with no price (%.150s)", u->unpriced_calls,
-                 u->unpriced_calls == 1 ? "" : "s", u->unpriced_model);
+        snprintf(why, sizeof why, "%.0f call%s to a model with no price (%.150s)",
+                 u->unpriced_calls, u->unpriced_calls == 1 ? "" : "s", u->unpriced_model);
         cJSON_AddStringToObject(j, "cost_unknown", why);
     } else {
         cJSON_AddNumberToObject(j, "cost_usd", u->cost_usd);
@@ -349,10 +349,12 @@ cJSON *br_handle(br_broker *b, const cJSON *request, br_delta_fn on_delta, void 
     double tokens = 0, cost = 0;
     const char *event = hl_json_str(reply, "event") ? hl_json_str(reply, "event") : "";
     if (chat && reply && strcmp(event, "done") == 0) {
-        cJSON *u = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(reply, "data"), "usage");
+        cJSON *u = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(reply, "data"),
+                                                    "usage");
         const cJSON *pt = cJSON_GetObjectItemCaseSensitive(u, "prompt_tokens");
         const cJSON *ct = cJSON_GetObjectItemCaseSensitive(u, "completion_tokens");
-        double in = cJSON_IsNumber(pt) ? pt->valuedouble : 0, out = cJSON_IsNumber(ct) ? ct->valuedouble : 0;
+        double in = cJSON_IsNumber(pt) ? pt->valuedouble : 0,
+               out = cJSON_IsNumber(ct) ? ct->valuedouble : 0;
         tokens = in + out;
         cost = priced ? (in * pin + out * pout) / 1e6 : NAN;
         if (u) {
@@ -360,7 +362,8 @@ cJSON *br_handle(br_broker *b, const cJSON *request, br_delta_fn on_delta, void 
             if (isnan(cost) && tokens > 0) {
                 cJSON_AddNullToObject(u, "cost_usd");
                 char why[400];
-                snprintf(why, sizeof why, "no price for model %.150s (add it to prices in the host's configuration: "
+                snprintf(why, sizeof why,
+                         "no price for model %.150s (add it to prices in the host's configuration: "
                          "\"%.100s\": {input: USD, output: USD})",
                          model ? model : "?", model ? model : "?");
                 cJSON_AddStringToObject(u, "cost_unknown", why);
@@ -385,8 +388,8 @@ cJSON *br_handle(br_broker *b, const cJSON *request, br_delta_fn on_delta, void 
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (reply)
         br_audit_write(b, request, reply,
-                    (t1.tv_sec - t0.tv_sec) * 1000LL + (t1.tv_nsec - t0.tv_nsec) / 1000000, tokens,
-                    cost, !isnan(cost) || tokens == 0);
+                       (t1.tv_sec - t0.tv_sec) * 1000LL + (t1.tv_nsec - t0.tv_nsec) / 1000000,
+                       tokens, cost, !isnan(cost) || tokens == 0);
     return reply;
 }
 

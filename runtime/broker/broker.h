@@ -64,13 +64,13 @@ void br_count_replayed(br_broker *b, const cJSON *result);
 /* What a broker's model calls used, for the run's records and evaluations:
  * figures of the host, never of the runtime (which could say anything). */
 typedef struct {
-    double calls;                          /* model calls answered */
+    double calls; /* model calls answered */
     double prompt_tokens, completion_tokens;
-    double cost_usd;                       /* of the priced calls */
-    double unpriced_calls;                 /* calls with tokens whose model has no price */
-    char unpriced_model[128];              /* the first such model: "cost unknown (MODEL)" */
-    double infra_errors;                   /* real provider calls that failed after retries */
-    char infra_error[512];                 /* the last such failure, "Type: message" */
+    double cost_usd;          /* of the priced calls */
+    double unpriced_calls;    /* calls with tokens whose model has no price */
+    char unpriced_model[128]; /* the first such model: "cost unknown (MODEL)" */
+    double infra_errors;      /* real provider calls that failed after retries */
+    char infra_error[512];    /* the last such failure, "Type: message" */
 } br_usage;
 
 void br_get_usage(const br_broker *b, br_usage *out);
