@@ -470,6 +470,25 @@ void tx_fputs_term(const char *s, FILE *out)
     tx_free(t);
 }
 
+void tx_fputs_xml(const char *s, FILE *out)
+{
+    for (; s && *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        const char *esc = ch == '&'    ? "&amp;"
+                          : ch == '<'  ? "&lt;"
+                          : ch == '>'  ? "&gt;"
+                          : ch == '"'  ? "&quot;"
+                          : ch == '\'' ? "&#39;"
+                                       : NULL;
+        if (esc)
+            fputs(esc, out);
+        else if (ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r')
+            fputc('?', out);
+        else
+            fputc(ch, out);
+    }
+}
+
 /* ---- diagnostics ------------------------------------------------------------ */
 
 const char *tx_severity_str(tx_severity s)

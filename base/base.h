@@ -122,6 +122,10 @@ tx_status tx_buf_term_text(tx_buf *b, const char *s, size_t n);
 char *tx_term_text(const char *s);
 /* fputs of tx_term_text(s). */
 void tx_fputs_term(const char *s, FILE *out);
+/* fputs of s as XML or HTML text or attribute value: & < > " ' escaped,
+ * and control characters XML 1.0 does not allow (all of C0 but tab, line
+ * feed and carriage return) written as '?'. */
+void tx_fputs_xml(const char *s, FILE *out);
 
 /* ---- source positions and diagnostics -------------------------------------
  * Positions are kept as tree-sitter gives them (0-based row, byte column)

@@ -52,6 +52,10 @@ static const ck_rule_info rules[] = {
     {"TAC804", TX_SEV_ERROR, "eval-input-type", "An evaluation case input is not of the declared type."},
     {"TAC805", TX_SEV_ERROR, "eval-evaluator-unavailable", "An evaluator's kind is unknown or not implemented by tactus eval, or it lacks an option it needs."},
     {"TAC806", TX_SEV_ERROR, "eval-threshold-unavailable", "A threshold is unknown or not measured by tactus eval."},
+    {"TAC807", TX_SEV_ERROR, "eval-runs", "An Evaluation's runs is not a whole number from 1 to 1000, or makes more than 100,000 runs."},
+    {"TAC808", TX_SEV_ERROR, "eval-option-value", "An Evaluation's pass_k or confidence is malformed, or asks for k above runs."},
+    {"TAC809", TX_SEV_ERROR, "eval-case-inputs", "An evaluation case written in the file has no inputs table."},
+    {"TAC810", TX_SEV_ERROR, "eval-threshold-value", "An Evaluation's threshold has a value of the wrong type or range."},
 };
 
 const ck_rule_info *ck_rules(size_t *count)
@@ -136,7 +140,7 @@ tx_status ck_check(ck_checker *ck, const fe_file *f, tx_diag_list *out)
         ck_rule_mocks(&r);
         ck_rule_evaluations(&r);
         ck_rule_globals(&r);
-        ck_rule_eval_catalogue(&r);
+        ck_rule_evaluation_settings(&r);
     }
     tx_diag_sort(out);
     return out->oom ? TX_ENOMEM : TX_OK;

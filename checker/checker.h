@@ -27,6 +27,11 @@ void ck_checker_free(ck_checker *ck);
  * diagnostics followed by the rules' own, sorted by position. */
 tx_status ck_check(ck_checker *ck, const fe_file *f, tx_diag_list *out);
 
+/* Every run of an evaluation has its own budgets, so `runs` multiplies what
+ * it may spend: `tactus check` (TAC807) and `tactus eval` hold it to these. */
+#define CK_EVAL_MAX_RUNS_PER_CASE       1000
+#define CK_EVAL_MAX_RUNS_PER_EVALUATION 100000
+
 /* ---- rule catalogue (for docs, SARIF rule metadata, tests) ---------------------------- */
 
 typedef struct {
@@ -54,12 +59,23 @@ const char *const *ck_runtime_globals(size_t *count);
 
 typedef struct {
     const char *kind;        /* field.KIND{...} or {type = "KIND", ...} */
-    const char *needs;       /* an option it cannot do without, or NULL */
+    const char *needs;       /* an option it cannot do without ("a|b": either), or NULL */
     const char *unavailable; /* why `tactus eval` cannot run it yet, or NULL: implemented */
 } ck_evaluator_kind;
 
+/* What a threshold's limit is, so that its value can be judged (TAC810). */
+typedef enum {
+    CK_LIMIT_SHARE,   /* a share of runs, 0 to 1 */
+    CK_LIMIT_PASS_K,  /* {k = K, value = V}: K whole, 1 to runs; V a share */
+    CK_LIMIT_CASES,   /* a whole number of cases, 0 or more */
+    CK_LIMIT_DOLLARS, /* US dollars per run, 0 or more */
+    CK_LIMIT_SECONDS, /* seconds per run, above 0 */
+    CK_LIMIT_TOKENS,  /* tokens per run, 0 or more */
+} ck_limit_kind;
+
 typedef struct {
     const char *name;        /* thresholds = {NAME = limit} */
+    ck_limit_kind limit;     /* what the limit is */
     const char *unavailable; /* why it is not measured yet, or NULL */
 } ck_eval_threshold;
 
@@ -98,7 +114,7 @@ typedef struct {
     int index; /* into ck_steps(), or -1 */
     size_t n_groups;
     struct {
-        const char *name; /* group name from the pattern (static) */
+        const char *name;  /* group name from the pattern (static) */
         size_t start, len; /* within the matched text */
     } groups[CK_STEP_MAX_GROUPS];
 } ck_step_match_result;

@@ -14,8 +14,9 @@ static bool mock_target_declared(const fe_file *f, const char *name)
         if (strcmp(t->name, name) == 0) return true;
     for (const fe_model *m = f->models; m; m = m->next)
         if (strcmp(m->name, name) == 0) return true;
-    /* Stdlib tools may be mocked by their tool name without being bound. */
-    return strcmp(name, "done") == 0;
+    /* Stdlib tools may be mocked by their tool name without being bound;
+     * an llm_judge by its name (evaluations' judges answer from Mocks). */
+    return strcmp(name, "done") == 0 || ck_is_judge_name(f, name);
 }
 
 /* Where an agent, tool or model named `name` is declared. */

@@ -48,7 +48,13 @@ void ck_rule_specs(ck_run *r);
 void ck_rule_mocks(ck_run *r);
 void ck_rule_evaluations(ck_run *r);
 void ck_rule_globals(ck_run *r);
-void ck_rule_eval_catalogue(ck_run *r);
+/* Evaluations against the evaluator and threshold catalogue, and their own
+ * settings (ck_evals.c: TAC805-TAC810). */
+void ck_rule_evaluation_settings(ck_run *r);
+
+/* Whether `name` is what an llm_judge evaluator of the file answers to in
+ * Mocks (its `name`, else "llm_judge"). */
+bool ck_is_judge_name(const fe_file *f, const char *name);
 
 /* Records a diagnostic with the rule's catalogued severity. */
 void ck_report(ck_run *r, const char *code, tx_span span, const char *fmt, ...)

@@ -169,6 +169,28 @@ bool cli_report_syntax_errors(const fe_file *f);
  * the host's environment (never the runtime's). */
 void cli_load_env_files(const char *path);
 
+/* ---- report files, written whole or not at all (cli_paths.c) ----------------------------- */
+
+/* A report goes to a temporary file beside its path and is renamed over it
+ * only when complete, so an error, an interrupt or a full disk never
+ * leaves a half-written report where the old one was. */
+typedef struct {
+    FILE *f;
+    char path[4096];
+    char tmp[4400]; /* "" for standard output */
+} cli_out;
+
+/* Whether a report can be written at `path` (its folder exists and is
+ * writable; an existing file is a regular one): checked before any run,
+ * so a typo in a path fails at once. False after "cmd: ..." on stderr. */
+bool cli_out_check(const char *cmd, const char *what, const char *path);
+/* Opens `path` (NULL: standard output). False after "cmd: ..." on stderr. */
+bool cli_out_open(cli_out *o, const char *cmd, const char *path);
+/* Closes and renames into place; false after "cmd: ..." (nothing replaced). */
+bool cli_out_commit(cli_out *o, const char *cmd);
+/* Closes and removes the temporary file: nothing is written. */
+void cli_out_abort(cli_out *o);
+
 /* ---- rendering (cli_render.c) ---------------------------------------------------------- */
 
 typedef enum { CLI_FORMAT_TEXT, CLI_FORMAT_JSON, CLI_FORMAT_SARIF } cli_format;

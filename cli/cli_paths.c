@@ -204,3 +204,104 @@ void cli_error(const char *fmt, ...)
     fflush(stderr);
     tx_buf_free(&b);
 }
+
+/* ---- report files ------------------------------------------------------------------------ */
+
+static void dir_of(const char *path, char *out, size_t cap)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(out, cap, ".");
+    else if (slash == path)
+        snprintf(out, cap, "/");
+    else
+        snprintf(out, cap, "%.*s", (int)(slash - path), path);
+}
+
+bool cli_out_check(const char *cmd, const char *what, const char *path)
+{
+    char dir[4096];
+    struct stat st;
+    dir_of(path, dir, sizeof dir);
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        cli_error("%s: %s %s: the folder %s does not exist\n", cmd, what, path, dir);
+        return false;
+    }
+    if (access(dir, W_OK) != 0) {
+        cli_error("%s: %s %s: the folder %s is not writable: %s\n", cmd, what, path, dir,
+                  strerror(errno));
+        return false;
+    }
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        cli_error("%s: %s %s: a folder; name a file to write\n", cmd, what, path);
+        return false;
+    }
+    return true;
+}
+
+bool cli_out_open(cli_out *o, const char *cmd, const char *path)
+{
+    memset(o, 0, sizeof *o);
+    if (!path) {
+        o->f = stdout;
+        return true;
+    }
+    /* A device or a pipe (/dev/null, a process substitution) is written
+     * as it is: there is nothing to replace, and it cannot be renamed over. */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        o->f = fopen(path, "w");
+        if (!o->f) cli_error("%s: cannot write %s: %s\n", cmd, path, strerror(errno));
+        return o->f != NULL;
+    }
+    char dir[4096];
+    dir_of(path, dir, sizeof dir);
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    snprintf(o->path, sizeof o->path, "%s", path);
+    snprintf(o->tmp, sizeof o->tmp, "%s/.%.200s.tmp-XXXXXX", dir, base);
+    int fd = mkstemp(o->tmp);
+    if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
+        cli_error("%s: cannot write %s: %s\n", cmd, path, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            unlink(o->tmp);
+        }
+        o->tmp[0] = '\0';
+        return false;
+    }
+    return true;
+}
+
+bool cli_out_commit(cli_out *o, const char *cmd)
+{
+    if (!o->f) return false;
+    if (!o->tmp[0]) {
+        bool ok = o->f == stdout ? fflush(o->f) == 0 : fclose(o->f) == 0;
+        o->f = NULL;
+        if (!ok) cli_error("%s: cannot write the report: %s\n", cmd, strerror(errno));
+        return ok;
+    }
+    bool ok = !ferror(o->f);
+    ok &= fflush(o->f) == 0 && fsync(fileno(o->f)) == 0;
+    ok &= fclose(o->f) == 0;
+    o->f = NULL;
+    /* mkstemp makes the file 0600: a report is as readable as any file we write. */
+    mode_t mask = umask(0);
+    umask(mask);
+    if (ok) chmod(o->tmp, 0666 & ~mask);
+    if (ok) ok = rename(o->tmp, o->path) == 0;
+    if (!ok) {
+        cli_error("%s: cannot write %s: %s\n", cmd, o->path, strerror(errno));
+        unlink(o->tmp);
+    }
+    o->tmp[0] = '\0';
+    return ok;
+}
+
+void cli_out_abort(cli_out *o)
+{
+    if (o->f && o->f != stdout) fclose(o->f);
+    if (o->tmp[0]) unlink(o->tmp);
+    o->f = NULL;
+    o->tmp[0] = '\0';
+}

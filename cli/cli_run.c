@@ -29,7 +29,6 @@
 #include "supervisor.h"
 #include "journal.h"
 
-
 static const char run_usage[] =
     "usage: tactus run [options] FILE\n"
     "\n"
@@ -40,11 +39,13 @@ static const char run_usage[] =
     "options:\n"
     "  -i, --input KEY=VALUE   an input, typed by the procedure's input schema (repeatable)\n"
     "      --input-json JSON   inputs as one JSON object\n"
-    "      --json              print one JSON document {run_id, status, output, error, pending}\n"
+    "      --json              print one JSON document {run_id, status, output, error,\n"
+    "                          pending, usage}\n"
     "      --mock              serve every model call from the mock provider (the file's Mocks)\n"
     "      --store PATH        the journal of durable runs (default $TACTUS_STORE, else\n"
     "                          ~/.local/share/tactus/journal.db)\n"
-    "      --tenant NAME       the tenant the run belongs to (default $TACTUS_TENANT, else default)\n"
+    "      --tenant NAME       the tenant the run belongs to (default $TACTUS_TENANT, else "
+    "default)\n"
     "      --allow-changed-source  resume although the .tac file changed since the run started\n"
     "                          (recorded in the run's journal)\n"
     "      --sandbox BACKEND   docker (default), runsc (Docker with gVisor) or process (as\n"
@@ -285,53 +286,28 @@ static bool parse_size(const char *s, long long *out)
 
 /* ---- output ------------------------------------------------------------------------------------------ */
 
-/* The run's usage as --json carries it: tokens and cost are null when a
- * model call's provider reported no usage (tokens_known then says what the
- * others used). */
-static cJSON *usage_json(const sup_usage *u, long long ms)
+/* The run's usage as --json carries it (br_usage_json: tokens and cost are
+ * null, with why, when a call reported no usage or its model has no
+ * price), with how long the run took. */
+static cJSON *usage_json(const br_usage *u, long long ms)
 {
-    cJSON *o = cJSON_CreateObject();
-    double known = u->prompt_tokens + u->completion_tokens;
-    cJSON_AddNumberToObject(o, "model_calls", (double)u->model_calls);
-    cJSON_AddNumberToObject(o, "tool_calls", (double)u->tool_calls);
-    if (u->unknown_calls) {
-        cJSON_AddNullToObject(o, "tokens");
-        cJSON_AddNullToObject(o, "cost_usd");
-        cJSON_AddNumberToObject(o, "calls_without_usage", (double)u->unknown_calls);
-        cJSON_AddNumberToObject(o, "tokens_known", known);
-    } else {
-        cJSON_AddNumberToObject(o, "tokens", known);
-        cJSON_AddNumberToObject(o, "prompt_tokens", u->prompt_tokens);
-        cJSON_AddNumberToObject(o, "completion_tokens", u->completion_tokens);
-        cJSON_AddNumberToObject(o, "cost_usd", u->cost_usd);
-    }
-    cJSON_AddNumberToObject(o, "duration_ms", (double)ms);
+    cJSON *o = br_usage_json(u);
+    if (o) cJSON_AddNumberToObject(o, "duration_ms", (double)ms);
     return o;
 }
 
 /* The closing line on stderr: how it ended, how long it took, what it used.
- * "completed in 2.4 s (run run-...): 3 model calls, 1,234 tokens (1,000 in,
- * 234 out), $0.000312; 2 tool calls" */
+ * "completed in 2.4 s (run run-...): 3 model calls, 1234 tokens (1000 in,
+ * 234 out), $0.000312; 2 tool calls"; a cost that is not known is "cost
+ * unknown (...)", never $0. */
 static void print_summary(const sup_run_result *res, const char *how, long long ms)
 {
-    const sup_usage *u = &res->usage;
-    tx_buf b;
-    tx_buf_init(&b, 4096);
+    char used[800];
+    br_usage_text(&res->usage, used, sizeof used);
     if (ms < 1000)
-        tx_buf_printf(&b, "%s in %lld ms (run %s)", how, ms, res->run_id);
+        cli_error("%s in %lld ms (run %s): %s\n", how, ms, res->run_id, used);
     else
-        tx_buf_printf(&b, "%s in %.1f s (run %s)", how, (double)ms / 1000.0, res->run_id);
-    tx_buf_printf(&b, ": %ld model call%s", u->model_calls, u->model_calls == 1 ? "" : "s");
-    double known = u->prompt_tokens + u->completion_tokens;
-    if (u->unknown_calls)
-        tx_buf_printf(&b, ", tokens unknown (%ld call%s reported no usage; %.0f from the others), cost unknown",
-                      u->unknown_calls, u->unknown_calls == 1 ? "" : "s", known);
-    else if (u->model_calls)
-        tx_buf_printf(&b, ", %.0f tokens (%.0f in, %.0f out), $%.6f", known, u->prompt_tokens,
-                      u->completion_tokens, u->cost_usd);
-    tx_buf_printf(&b, "; %ld tool call%s\n", u->tool_calls, u->tool_calls == 1 ? "" : "s");
-    cli_error("%s", b.data ? b.data : "");
-    tx_buf_free(&b);
+        cli_error("%s in %.1f s (run %s): %s\n", how, (double)ms / 1000.0, res->run_id, used);
 }
 
 static void print_human_result(const sup_run_result *res, const char *path, long long ms)

@@ -658,6 +658,18 @@ static int cmd_show(const runs_opts *o)
     cJSON *effects = NULL, *requests = NULL;
     tj_effect_list(j, r.id, &effects);
     tj_human_of_run(j, o->tenant, r.id, &requests);
+    /* What the run's calls used and cost, as the broker recorded each
+     * answer in the journal. */
+    br_usage usage = {0};
+    const cJSON *fx;
+    cJSON_ArrayForEach(fx, effects)
+    {
+        const char *m = hl_json_str(cJSON_GetObjectItemCaseSensitive(fx, "request"), "method");
+        if (m && strcmp(m, "llm.chat") == 0)
+            br_usage_add(&usage, cJSON_GetObjectItemCaseSensitive(fx, "result"));
+        else if (m && strcmp(m, "tool.call") == 0)
+            usage.tool_calls++;
+    }
     if (o->json) {
         cJSON *doc = cJSON_CreateObject();
         cJSON_AddStringToObject(doc, "run_id", r.id);
@@ -668,6 +680,7 @@ static int cmd_show(const runs_opts *o)
         cJSON_AddItemToObject(doc, "inputs", r.inputs ? cJSON_Duplicate(r.inputs, 1) : cJSON_CreateNull());
         cJSON_AddItemToObject(doc, "output", r.output ? cJSON_Duplicate(r.output, 1) : cJSON_CreateNull());
         cJSON_AddItemToObject(doc, "error", r.error ? cJSON_Duplicate(r.error, 1) : cJSON_CreateNull());
+        cJSON_AddItemToObject(doc, "usage", br_usage_json(&usage));
         cJSON_AddItemToObject(doc, "effects", effects);
         effects = NULL;
         /* who answered each request, and when */
@@ -717,6 +730,11 @@ static int cmd_show(const runs_opts *o)
             cli_print_json(stdout, r.output);
         }
         if (r.error) print_term("error: ", hl_json_str(r.error, "message"));
+        if (usage.calls > 0) {
+            char used[600];
+            br_usage_text(&usage, used, sizeof used);
+            print_term("usage: ", used);
+        }
     }
     cJSON_Delete(effects);
     cJSON_Delete(requests);
@@ -761,6 +779,7 @@ static int cmd_audit(const runs_opts *o)
     } else {
         if (!cJSON_GetArraySize(list)) printf("no audit records for run %s (tenant '%s')\n", o->args[0], o->tenant);
         const cJSON *r;
+        double total = 0, unknown = 0;
         cJSON_ArrayForEach(r, list)
         {
             if (!strcmp(hl_json_str(r, "method") ? hl_json_str(r, "method") : "", "human.answer")) {
@@ -779,27 +798,40 @@ static int cmd_audit(const runs_opts *o)
             /* Tool names, targets and reasons may come from the procedure. */
             char *tt = tx_term_text(target ? target : "-"), *tr = tx_term_text(hl_json_str(r, "reason"));
             char *tm = tx_term_text(hl_json_str(r, "method")), *to = tx_term_text(hl_json_str(r, "outcome"));
-            /* tokens and cost are null when the provider reported no usage */
+            /* Tokens are null when the provider reported no usage, the cost
+             * also when the model has no price: unknown, never 0. */
             const cJSON *tok = cJSON_GetObjectItemCaseSensitive(r, "tokens");
             const cJSON *cost = cJSON_GetObjectItemCaseSensitive(r, "cost_usd");
             const cJSON *ms = cJSON_GetObjectItemCaseSensitive(r, "duration_ms");
-            char tokens[48], dollars[48];
+            char tokens[48], price[48];
             if (cJSON_IsNumber(tok))
                 snprintf(tokens, sizeof tokens, "%6.0f tokens", tok->valuedouble);
             else
                 snprintf(tokens, sizeof tokens, "unknown tokens");
-            if (cJSON_IsNumber(cost))
-                snprintf(dollars, sizeof dollars, "$%.6f", cost->valuedouble);
-            else
-                snprintf(dollars, sizeof dollars, "$?");
+            if (cJSON_IsNumber(cost)) {
+                snprintf(price, sizeof price, "$%.6f", cost->valuedouble);
+                total += cost->valuedouble;
+            } else {
+                snprintf(price, sizeof price, "cost unknown");
+                unknown++;
+            }
             printf("%s %-13s %-28s %-7s %-12s %s %s %5.0f ms%s%s\n", hl_json_str(r, "time"),
                    tm ? tm : "?", tt ? tt : "-", hl_json_str(r, "decision"), to ? to : "?", tokens,
-                   dollars, cJSON_IsNumber(ms) ? ms->valuedouble : 0,
+                   price, cJSON_IsNumber(ms) ? ms->valuedouble : 0,
                    hl_json_str(r, "reason") ? ": " : "", tr && hl_json_str(r, "reason") ? tr : "");
             tx_free(tt);
             tx_free(tr);
             tx_free(tm);
             tx_free(to);
+        }
+        if (cJSON_GetArraySize(list)) {
+            if (unknown)
+                printf(
+                    "total: $%.6f for the priced calls; %.0f call%s of unknown cost (no price for "
+                    "the model: set prices in the configuration)\n",
+                    total, unknown, unknown == 1 ? "" : "s");
+            else
+                printf("total: $%.6f\n", total);
         }
     }
     cJSON_Delete(list);

@@ -3,9 +3,11 @@
  * one run: its output, the case's expected output and the runtime's facts
  * (tool calls, state, agent turns, iterations, tokens).
  *
- * Kinds that need what a run here does not carry (llm_judge: a judge model;
- * max_cost: prices live in the broker; json_schema) are refused when the
- * file is loaded, with that reason, rather than passing silently.
+ * Each says pass or fail; the ones that may be unable to tell (llm_judge: a
+ * malformed verdict; max_cost, max_tokens: a cost or tokens that are
+ * unknown) say error instead, never pass. Cost and tokens are the host's
+ * broker's figures, not the runtime's. llm_judge lives in ev_judge.c, the JSON Schema validator in
+ * ev_schema.c.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <ctype.h>
@@ -16,8 +18,11 @@
 
 #include "ev_internal.h"
 
-typedef bool (*judge_fn)(const cJSON *cfg, const cJSON *output, const cJSON *expected,
-                         const cJSON *report, tx_buf *why);
+/* A check that can only pass or fail. */
+typedef bool (*check_fn)(const cJSON *cfg, const ev_facts *f, tx_buf *why);
+/* One that may also be unable to tell. */
+typedef ev_verdict (*verdict_fn)(const cJSON *cfg, const ev_facts *f, tx_buf *why,
+                                 double *agreement);
 
 static const char *str(const cJSON *cfg, const char *k)
 {
@@ -80,9 +85,9 @@ static bool matches_expected(const cJSON *want, const cJSON *got)
     return want && got && cJSON_Compare(want, got, true);
 }
 
-static bool equals_expected(const cJSON *cfg, const cJSON *output, const cJSON *expected,
-                            const cJSON *report, tx_buf *why)
+static bool equals_expected(const cJSON *cfg, const ev_facts *f, tx_buf *why)
 {
+    const cJSON *output = f->output, *expected = f->expected, *report = f->report;
     (void)report;
     if (!expected || cJSON_IsNull(expected)) return true; /* nothing to compare with */
     const char *field = str(cfg, "field");
@@ -97,9 +102,9 @@ static bool equals_expected(const cJSON *cfg, const cJSON *output, const cJSON *
     return false;
 }
 
-static bool exact_match(const cJSON *cfg, const cJSON *output, const cJSON *expected,
-                        const cJSON *report, tx_buf *why)
+static bool exact_match(const cJSON *cfg, const ev_facts *f, tx_buf *why)
 {
+    const cJSON *output = f->output, *expected = f->expected, *report = f->report;
     (void)report;
     const cJSON *want = item(cfg, "value") ? item(cfg, "value") : expected;
     const cJSON *got = target(cfg, output);
@@ -121,9 +126,9 @@ static bool has_text(const char *hay, const char *needle, bool fold)
     return n == 0;
 }
 
-static bool contains(const cJSON *cfg, const cJSON *output, const cJSON *expected,
-                     const cJSON *report, tx_buf *why)
+static bool contains(const cJSON *cfg, const ev_facts *f, tx_buf *why)
 {
+    const cJSON *output = f->output, *expected = f->expected, *report = f->report;
     (void)expected, (void)report;
     const char *want = str(cfg, "value");
     if (!want) want = str(cfg, "expected");
@@ -135,9 +140,9 @@ static bool contains(const cJSON *cfg, const cJSON *output, const cJSON *expecte
     return ok;
 }
 
-static bool contains_any(const cJSON *cfg, const cJSON *output, const cJSON *expected,
-                         const cJSON *report, tx_buf *why)
+static bool contains_any(const cJSON *cfg, const ev_facts *f, tx_buf *why)
 {
+    const cJSON *output = f->output, *expected = f->expected, *report = f->report;
     (void)report;
     const cJSON *list = item(cfg, "value");
     const char *key = str(cfg, "check_expected");
@@ -182,23 +187,23 @@ static bool length(const cJSON *cfg, const cJSON *output, const cJSON *expected,
     return false;
 }
 
-static bool min_length(const cJSON *cfg, const cJSON *output, const cJSON *expected,
-                       const cJSON *report, tx_buf *why)
+static bool min_length(const cJSON *cfg, const ev_facts *f, tx_buf *why)
 {
+    const cJSON *output = f->output, *expected = f->expected, *report = f->report;
     (void)report;
     return length(cfg, output, expected, true, why);
 }
 
-static bool max_length(const cJSON *cfg, const cJSON *output, const cJSON *expected,
-                       const cJSON *report, tx_buf *why)
+static bool max_length(const cJSON *cfg, const ev_facts *f, tx_buf *why)
 {
+    const cJSON *output = f->output, *expected = f->expected, *report = f->report;
     (void)report;
     return length(cfg, output, expected, false, why);
 }
 
-static bool is_instance(const cJSON *cfg, const cJSON *output, const cJSON *expected,
-                        const cJSON *report, tx_buf *why)
+static bool is_instance(const cJSON *cfg, const ev_facts *f, tx_buf *why)
 {
+    const cJSON *output = f->output, *expected = f->expected, *report = f->report;
     (void)expected, (void)report;
     const char *t = str(cfg, "value");
     const cJSON *v = target(cfg, output);
@@ -223,9 +228,9 @@ static bool is_instance(const cJSON *cfg, const cJSON *output, const cJSON *expe
     return ok;
 }
 
-static bool regex(const cJSON *cfg, const cJSON *output, const cJSON *expected, const cJSON *report,
-                  tx_buf *why)
+static bool regex(const cJSON *cfg, const ev_facts *f, tx_buf *why)
 {
+    const cJSON *output = f->output, *expected = f->expected, *report = f->report;
     (void)expected, (void)report;
     const char *pattern = str(cfg, "value");
     if (!pattern) pattern = str(cfg, "pattern");
@@ -269,9 +274,9 @@ static bool in_bounds(const char *what, double n, double lo, double hi, tx_buf *
     return false;
 }
 
-static bool range(const cJSON *cfg, const cJSON *output, const cJSON *expected, const cJSON *report,
-                  tx_buf *why)
+static bool range(const cJSON *cfg, const ev_facts *f, tx_buf *why)
 {
+    const cJSON *output = f->output, *expected = f->expected, *report = f->report;
     (void)expected, (void)report;
     const cJSON *v = target(cfg, output);
     double lo = -INFINITY, hi = INFINITY;
@@ -285,9 +290,9 @@ static bool range(const cJSON *cfg, const cJSON *output, const cJSON *expected, 
                      why);
 }
 
-static bool tool_called(const cJSON *cfg, const cJSON *output, const cJSON *expected,
-                        const cJSON *report, tx_buf *why)
+static bool tool_called(const cJSON *cfg, const ev_facts *f, tx_buf *why)
 {
+    const cJSON *output = f->output, *expected = f->expected, *report = f->report;
     (void)output, (void)expected;
     const char *tool = str(cfg, "value");
     double lo = 1, hi = INFINITY;
@@ -299,9 +304,9 @@ static bool tool_called(const cJSON *cfg, const cJSON *output, const cJSON *expe
     return in_bounds(what, n, lo, hi, why);
 }
 
-static bool state_check(const cJSON *cfg, const cJSON *output, const cJSON *expected,
-                        const cJSON *report, tx_buf *why)
+static bool state_check(const cJSON *cfg, const ev_facts *f, tx_buf *why)
 {
+    const cJSON *output = f->output, *expected = f->expected, *report = f->report;
     (void)output, (void)expected;
     const char *var = str(cfg, "field");
     const cJSON *want = item(cfg, "value");
@@ -314,9 +319,9 @@ static bool state_check(const cJSON *cfg, const cJSON *output, const cJSON *expe
     return false;
 }
 
-static bool agent_turns(const cJSON *cfg, const cJSON *output, const cJSON *expected,
-                        const cJSON *report, tx_buf *why)
+static bool agent_turns(const cJSON *cfg, const ev_facts *f, tx_buf *why)
 {
+    const cJSON *output = f->output, *expected = f->expected, *report = f->report;
     (void)output, (void)expected;
     const char *agent = str(cfg, "field");
     double lo = 0, hi = INFINITY;
@@ -336,18 +341,74 @@ static bool report_at_most(const char *key, const char *what, double dflt, const
     return in_bounds(what, cJSON_IsNumber(n) ? n->valuedouble : 0, 0, limit, why);
 }
 
-static bool max_iterations(const cJSON *cfg, const cJSON *output, const cJSON *expected,
-                           const cJSON *report, tx_buf *why)
+static bool max_iterations(const cJSON *cfg, const ev_facts *f, tx_buf *why)
 {
+    const cJSON *output = f->output, *expected = f->expected, *report = f->report;
     (void)output, (void)expected;
     return report_at_most("iterations", "iterations", 10, cfg, report, why);
 }
 
-static bool max_tokens(const cJSON *cfg, const cJSON *output, const cJSON *expected,
-                       const cJSON *report, tx_buf *why)
+/* The procedure's model tokens, as the host's broker counted them. Tokens
+ * that are unknown (a provider that reported no usage) are an error, not a
+ * pass. */
+static ev_verdict max_tokens(const cJSON *cfg, const ev_facts *f, tx_buf *why, double *agreement)
 {
-    (void)output, (void)expected;
-    return report_at_most("tokens", "tokens", 10000, cfg, report, why);
+    (void)agreement;
+    const cJSON *v = item(cfg, "value");
+    double limit = cJSON_IsNumber(v) ? v->valuedouble : 10000;
+    if (f->usage && !br_usage_tokens_known(f->usage)) {
+        tx_buf_printf(why, "the run's tokens are unknown: %.0f call%s reported no usage",
+                      f->usage->unknown_calls, f->usage->unknown_calls == 1 ? "" : "s");
+        return EV_ERROR;
+    }
+    double used = f->usage ? f->usage->prompt_tokens + f->usage->completion_tokens : 0;
+    return in_bounds("tokens", used, 0, limit, why) ? EV_PASS : EV_FAIL;
+}
+
+/* The procedure's cost in US dollars (default limit 1.0, as the original),
+ * priced by the host's broker. A cost that is unknown (a model with no
+ * price, a call that reported no usage) is an error, not a pass. */
+static ev_verdict max_cost(const cJSON *cfg, const ev_facts *f, tx_buf *why, double *agreement)
+{
+    (void)agreement;
+    const cJSON *v = item(cfg, "value");
+    double limit = cJSON_IsNumber(v) ? v->valuedouble : 1.0;
+    if (f->usage && !br_usage_cost_known(f->usage)) {
+        if (f->usage->unknown_calls > 0)
+            tx_buf_printf(why, "the run's cost is unknown: %.0f call%s reported no usage",
+                          f->usage->unknown_calls, f->usage->unknown_calls == 1 ? "" : "s");
+        else
+            tx_buf_printf(why,
+                          "the run's cost is unknown: %.0f call%s to %s, which has no price (add "
+                          "it to prices in the host's configuration, docs/broker.md)",
+                          f->usage->unpriced_calls, f->usage->unpriced_calls == 1 ? "" : "s",
+                          f->usage->unpriced_model);
+        return EV_ERROR;
+    }
+    double cost = f->usage ? f->usage->cost_usd : 0;
+    if (cost <= limit) return EV_PASS;
+    tx_buf_printf(why, "cost $%.6f is more than $%.6f", cost, limit);
+    return EV_FAIL;
+}
+
+/* The output (or its `field`) against an inline JSON Schema: `json_schema`
+ * or `value`. */
+static bool json_schema(const cJSON *cfg, const ev_facts *f, tx_buf *why)
+{
+    const cJSON *schema = item(cfg, "json_schema") ? item(cfg, "json_schema") : item(cfg, "value");
+    return ev_schema_check(schema, target(cfg, f->output), why);
+}
+
+static bool schema_given(const cJSON *cfg, char *err, size_t cap)
+{
+    const cJSON *schema = item(cfg, "json_schema") ? item(cfg, "json_schema") : item(cfg, "value");
+    if (!schema) {
+        snprintf(err, cap,
+                 "evaluator 'json_schema' needs json_schema = {type = \"object\", ...} (or value "
+                 "= {...})");
+        return false;
+    }
+    return ev_schema_valid(schema, err, cap);
 }
 
 /* The judge of each kind the evaluator catalogue (ck_evals.c, shared with
@@ -356,32 +417,37 @@ static bool max_tokens(const cJSON *cfg, const cJSON *output, const cJSON *expec
  * to each other. */
 static const struct {
     const char *type;
-    judge_fn judge;
+    check_fn check;     /* pass or fail */
+    verdict_fn verdict; /* or: pass, fail or error */
+    bool (*valid)(const cJSON *cfg, char *err, size_t cap); /* more checks, or NULL */
 } judges[] = {
-    {"equals_expected", equals_expected},
-    {"equals", equals_expected},
-    {"exact_match", exact_match},
-    {"contains", contains},
-    {"contains_any", contains_any},
-    {"is_instance", is_instance},
-    {"min_length", min_length},
-    {"max_length", max_length},
-    {"regex", regex},
-    {"range", range},
-    {"tool_called", tool_called},
-    {"state_check", state_check},
-    {"agent_turns", agent_turns},
-    {"max_iterations", max_iterations},
-    {"max_tokens", max_tokens},
+    {"equals_expected", equals_expected, NULL, NULL},
+    {"equals", equals_expected, NULL, NULL},
+    {"exact_match", exact_match, NULL, NULL},
+    {"contains", contains, NULL, NULL},
+    {"contains_any", contains_any, NULL, NULL},
+    {"is_instance", is_instance, NULL, NULL},
+    {"min_length", min_length, NULL, NULL},
+    {"max_length", max_length, NULL, NULL},
+    {"regex", regex, NULL, NULL},
+    {"range", range, NULL, NULL},
+    {"tool_called", tool_called, NULL, NULL},
+    {"state_check", state_check, NULL, NULL},
+    {"agent_turns", agent_turns, NULL, NULL},
+    {"max_iterations", max_iterations, NULL, NULL},
+    {"max_tokens", NULL, max_tokens, NULL},
+    {"max_cost", NULL, max_cost, NULL},
+    {"json_schema", json_schema, NULL, schema_given},
+    {"llm_judge", NULL, ev_judge, ev_judge_valid},
 };
 
 #define N_JUDGES (sizeof judges / sizeof judges[0])
 
-static judge_fn judge_of(const char *type)
+static int judge_of(const char *type)
 {
     for (size_t i = 0; type && i < N_JUDGES; i++)
-        if (strcmp(judges[i].type, type) == 0) return judges[i].judge;
-    return NULL;
+        if (strcmp(judges[i].type, type) == 0) return (int)i;
+    return -1;
 }
 
 bool ev_judges_match_catalogue(char *why, size_t cap)
@@ -389,7 +455,7 @@ bool ev_judges_match_catalogue(char *why, size_t cap)
     size_t n;
     const ck_evaluator_kind *kinds = ck_evaluator_kinds(&n);
     for (size_t i = 0; i < n; i++)
-        if (!kinds[i].unavailable && !judge_of(kinds[i].kind)) {
+        if (!kinds[i].unavailable && judge_of(kinds[i].kind) < 0) {
             snprintf(why, cap, "the catalogue marks '%s' implemented, and evals has no judge for it",
                      kinds[i].kind);
             return false;
@@ -412,12 +478,14 @@ static bool has_option(const char *key, void *cfg)
 
 bool ev_evaluator_valid(const cJSON *cfg, char *err, size_t cap)
 {
-    if (ck_evaluator_problem(str(cfg, "type"), has_option, (void *)cfg, err, cap)) return false;
-    if (!judge_of(str(cfg, "type"))) {
-        snprintf(err, cap, "evaluator type '%s' has no judge in this build", str(cfg, "type"));
+    const char *type = str(cfg, "type");
+    if (ck_evaluator_problem(type, has_option, (void *)cfg, err, cap)) return false;
+    int k = judge_of(type);
+    if (k < 0) {
+        snprintf(err, cap, "evaluator type '%s' has no judge in this build", type);
         return false;
     }
-    return true;
+    return !judges[k].valid || judges[k].valid(cfg, err, cap);
 }
 
 void ev_evaluator_label(const cJSON *cfg, char *out, size_t cap)
@@ -433,13 +501,14 @@ void ev_evaluator_label(const cJSON *cfg, char *out, size_t cap)
         snprintf(out, cap, "%s", type ? type : "?");
 }
 
-bool ev_evaluate(const cJSON *cfg, const cJSON *output, const cJSON *expected, const cJSON *report,
-                 tx_buf *why)
+ev_verdict ev_evaluate(const cJSON *cfg, const ev_facts *f, tx_buf *why, double *agreement)
 {
-    judge_fn judge = judge_of(str(cfg, "type"));
-    if (!judge) {
+    int k = judge_of(str(cfg, "type"));
+    if (agreement) *agreement = NAN;
+    if (k < 0) {
         tx_buf_puts(why, "evaluator not available");
-        return false;
+        return EV_ERROR;
     }
-    return judge(cfg, output, expected, report, why);
+    if (judges[k].verdict) return judges[k].verdict(cfg, f, why, agreement);
+    return judges[k].check(cfg, f, why) ? EV_PASS : EV_FAIL;
 }

@@ -5,13 +5,14 @@
 # Idempotent; safe to run again.
 set -euo pipefail
 
-# neovim: the real LSP client of tests/lsp/neovim.sh.
+# neovim: the real LSP client of tests/lsp/neovim.sh; chromium: the headless
+# browser that opens tactus eval's HTML report (tests/evals/html.sh).
 packages=(
     build-essential cmake pkg-config clang libclang-rt-dev
     liblua5.4-dev lua5.4 libtree-sitter-dev libyaml-dev libcjson-dev
     libcurl4-openssl-dev libssl-dev libsqlite3-dev sqlite3 libpcre2-dev
     libcmocka-dev valgrind lua-check hyperfine python3 git openssl
-    neovim
+    neovim chromium
     docker.io runsc
 )
 # node runs the tree-sitter grammar generator; keep a machine's own node if present.

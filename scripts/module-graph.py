@@ -30,6 +30,7 @@ MODULES = {
     "checker": "checker.h",
     "specs": "specs.h",
     "evals": "evals.h",
+    "evals/stats": "evstats.h",
     "lsp": "lsp.h",
     "cli": "cli.h",
     "runtime/proto": "proto.h",
@@ -71,8 +72,8 @@ def main():
     for mod in MODULES:
         for dirpath, _, names in os.walk(mod):
             for n in sorted(names):
-                if n.endswith((".c", ".h")):
-                    files.append(os.path.join(dirpath, n))
+                if n.endswith((".c", ".h")) and os.path.join(dirpath, n) not in files:
+                    files.append(os.path.join(dirpath, n))  # evals/ walks evals/stats/ too
     owner = {}  # header name -> module
     for f in files:
         if f.endswith(".h"):

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "evstats.h"
 #include "specs.h"
 
 /* Largest text a step value, a message or a rendered value may grow to. */
@@ -129,8 +130,12 @@ void sp_write_pretty(const sp_case *cases, size_t n, const sp_options *o, FILE *
 void sp_write_json(const sp_case *cases, size_t n, const sp_options *o, FILE *out);
 void sp_write_junit(const sp_case *cases, size_t n, const sp_options *o, FILE *out);
 /* Runs of a scenario that passed, and the share of runs whose step results
- * equal the most common pattern (inventory C.4). */
+ * equal the most common pattern (inventory C.4), as evals/stats computes
+ * them for `tactus eval` too; the Wilson interval of the success rate at
+ * SP_CONFIDENCE. */
+#define SP_CONFIDENCE 0.95
 int sp_case_passed_runs(const sp_case *c);
 double sp_case_consistency(const sp_case *c);
+es_interval sp_case_interval(const sp_case *c);
 /* The outcome shown for a case: its first failing run, else its first. */
 const sp_outcome *sp_case_shown(const sp_case *c);

@@ -23,26 +23,33 @@ int sp_case_passed_runs(const sp_case *c)
     return n;
 }
 
-static bool same_pattern(const sp_case *c, const sp_outcome *a, const sp_outcome *b)
+/* A run's outcome signature: its status and each step's (the original's
+ * (keyword, text, status) per step; keyword and text are the case's own). */
+static uint64_t signature_of(const sp_case *c, const sp_outcome *o)
 {
-    if (a->status != b->status) return false;
-    for (size_t i = 0; i < c->n_steps; i++) {
-        if (!a->steps || !b->steps) return a->steps == b->steps;
-        if (a->steps[i].status != b->steps[i].status) return false;
+    unsigned char st = (unsigned char)o->status;
+    uint64_t h = es_signature(ES_SIGNATURE_START, &st, 1);
+    for (size_t i = 0; o->steps && i < c->n_steps; i++) {
+        st = (unsigned char)o->steps[i].status;
+        h = es_signature(h, &st, 1);
     }
-    return true;
+    return h;
 }
 
 double sp_case_consistency(const sp_case *c)
 {
-    int best = 0;
-    for (int i = 0; i < c->runs; i++) {
-        int n = 0;
-        for (int j = 0; j < c->runs; j++)
-            n += same_pattern(c, &c->outcomes[i], &c->outcomes[j]);
-        if (n > best) best = n;
-    }
-    return c->runs ? (double)best / c->runs : 1.0;
+    uint64_t *sigs = tx_malloc(((size_t)c->runs + 1) * sizeof *sigs);
+    if (!sigs) return NAN;
+    for (int i = 0; i < c->runs; i++)
+        sigs[i] = signature_of(c, &c->outcomes[i]);
+    double v = es_consistency(sigs, (size_t)c->runs);
+    tx_free(sigs);
+    return v;
+}
+
+es_interval sp_case_interval(const sp_case *c)
+{
+    return es_wilson(sp_case_passed_runs(c), c->runs, SP_CONFIDENCE);
 }
 
 const sp_outcome *sp_case_shown(const sp_case *c)
@@ -127,9 +134,13 @@ void sp_write_pretty(const sp_case *cases, size_t n, const sp_options *o, FILE *
                 shown->tools_used == 1 ? "" : "s", off);
         if (o->runs > 1) {
             int p = sp_case_passed_runs(c);
-            fprintf(out, "      Success rate: %.1f%% (%d/%d)  Consistency: %.1f%%\n",
-                    100.0 * p / c->runs, p, c->runs, 100.0 * sp_case_consistency(c));
-            if (p > 0 && p < c->runs)
+            es_interval iv = sp_case_interval(c);
+            fprintf(out,
+                    "      Success rate: %.1f%% (%d/%d; %.0f%% interval %.1f%%-%.1f%%)  "
+                    "Consistency: %.1f%%\n",
+                    100.0 * p / c->runs, p, c->runs, 100 * SP_CONFIDENCE, 100 * iv.low,
+                    100 * iv.high, 100.0 * sp_case_consistency(c));
+            if (es_flaky((unsigned)p, (unsigned)c->runs))
                 fprintf(out, "      %s! FLAKY - Inconsistent results detected%s\n", yellow, off);
         }
         if (st == SP_PASSED || !shown->steps) continue;
@@ -225,8 +236,14 @@ void sp_write_json(const sp_case *cases, size_t n, const sp_options *o, FILE *ou
             cJSON_AddNumberToObject(k, "runs", c->runs);
             cJSON_AddNumberToObject(k, "passed", p);
             cJSON_AddNumberToObject(k, "success_rate", (double)p / c->runs);
+            es_interval iv = sp_case_interval(c);
+            cJSON *ij = cJSON_AddObjectToObject(k, "interval");
+            cJSON_AddNumberToObject(ij, "low", iv.low);
+            cJSON_AddNumberToObject(ij, "high", iv.high);
+            cJSON_AddNumberToObject(ij, "confidence", SP_CONFIDENCE);
+            cJSON_AddStringToObject(ij, "method", "wilson");
             cJSON_AddNumberToObject(k, "consistency", sp_case_consistency(c));
-            cJSON_AddBoolToObject(k, "flaky", p > 0 && p < c->runs);
+            cJSON_AddBoolToObject(k, "flaky", es_flaky((unsigned)p, (unsigned)c->runs));
             if (o->timings)
                 cJSON_AddNumberToObject(k, "median_ms", round(median_ms(c) * 1000) / 1000);
         }
@@ -254,25 +271,6 @@ void sp_write_json(const sp_case *cases, size_t n, const sp_options *o, FILE *ou
 /* ---- JUnit XML --------------------------------------------------------------------------------
  */
 
-static void xml_text(FILE *out, const char *s)
-{
-    for (; s && *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        const char *esc = ch == '&'    ? "&amp;"
-                          : ch == '<'  ? "&lt;"
-                          : ch == '>'  ? "&gt;"
-                          : ch == '"'  ? "&quot;"
-                          : ch == '\'' ? "&apos;"
-                                       : NULL;
-        if (esc)
-            fputs(esc, out);
-        else if (ch < 0x20 && ch != '\t' && ch != '\n' && ch != '\r')
-            fputc('?', out); /* XML 1.0 allows no other control characters */
-        else
-            fputc(ch, out);
-    }
-}
-
 void sp_write_junit(const sp_case *cases, size_t n, const sp_options *o, FILE *out)
 {
     size_t failures = 0, skipped = 0;
@@ -299,22 +297,22 @@ void sp_write_junit(const sp_case *cases, size_t n, const sp_options *o, FILE *o
             ms += median_ms(&cases[j]);
         }
         fputs("  <testsuite name=\"", out);
-        xml_text(out, spec->feature_name ? spec->feature_name : "");
+        tx_fputs_xml(spec->feature_name ? spec->feature_name : "", out);
         fprintf(
             out,
             "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" time=\"%.3f\" file=\"",
             j - i, f, sk, o->timings ? ms / 1000.0 : 0.0);
-        xml_text(out, cases[i].file->f->path);
+        tx_fputs_xml(cases[i].file->f->path, out);
         fputs("\">\n", out);
         for (size_t k = i; k < j; k++) {
             const sp_case *c = &cases[k];
             sp_status st = case_status(c);
             fputs("    <testcase classname=\"", out);
-            xml_text(out, spec->feature_name ? spec->feature_name : "");
+            tx_fputs_xml(spec->feature_name ? spec->feature_name : "", out);
             fputs("\" name=\"", out);
-            xml_text(out, c->name);
+            tx_fputs_xml(c->name, out);
             fputs("\" file=\"", out);
-            xml_text(out, c->file->f->path);
+            tx_fputs_xml(c->file->f->path, out);
             fprintf(out, "\" line=\"%u\" time=\"%.3f\"", where(c, c->sc->name_span).line,
                     o->timings ? median_ms(c) / 1000.0 : 0.0);
             if (st == SP_PASSED) {
@@ -331,23 +329,25 @@ void sp_write_junit(const sp_case *cases, size_t n, const sp_options *o, FILE *o
                     const sp_step *stp = &c->steps[s];
                     tx_line_col lc = where(c, stp->step->span);
                     fputs("      <failure type=\"AssertionError\" message=\"", out);
-                    xml_text(out, oc->steps[s].error);
+                    tx_fputs_xml(oc->steps[s].error, out);
                     fputs("\">", out);
-                    xml_text(out, c->file->f->path);
+                    tx_fputs_xml(c->file->f->path, out);
                     fprintf(out, ":%u:%u: ", lc.line, lc.column);
-                    xml_text(out, stp->step->keyword);
+                    tx_fputs_xml(stp->step->keyword, out);
                     fputc(' ', out);
-                    xml_text(out, stp->text);
+                    tx_fputs_xml(stp->text, out);
                     fputc('\n', out);
-                    xml_text(out, oc->steps[s].error);
+                    tx_fputs_xml(oc->steps[s].error, out);
                     fputs("</failure>\n", out);
                     break;
                 }
                 if (o->runs > 1) {
-                    fprintf(
-                        out,
-                        "      <system-out>passed %d of %d runs; consistency %.1f%%</system-out>\n",
-                        sp_case_passed_runs(c), c->runs, 100.0 * sp_case_consistency(c));
+                    es_interval iv = sp_case_interval(c);
+                    fprintf(out,
+                            "      <system-out>passed %d of %d runs (%.0f%% interval "
+                            "%.1f%%-%.1f%%); consistency %.1f%%</system-out>\n",
+                            sp_case_passed_runs(c), c->runs, 100 * SP_CONFIDENCE, 100 * iv.low,
+                            100 * iv.high, 100.0 * sp_case_consistency(c));
                 }
             }
             fputs("    </testcase>\n", out);

@@ -233,8 +233,7 @@ static void run_id_of(const sp_case *c, int run, char out[40])
     tx_buf_free(&b);
 }
 
-/* The file's Mocks block as JSON (literal values), agent turns over it. */
-static cJSON *mocks_for(const fe_file *f, const cJSON *agent_turns)
+cJSON *sp_mocks_json(const fe_file *f, const cJSON *agent_turns)
 {
     cJSON *all = cJSON_CreateObject();
     for (const fe_mocks *m = f->mocks; m; m = m->next) {
@@ -260,10 +259,10 @@ static void failed_run(sup_run_result *res, const char *message)
     cJSON_AddStringToObject(res->error, "message", message);
 }
 
-void sp_run_procedure(const sp_run_request *rq, sup_run_result *res)
+bool sp_run_procedure(const sp_run_request *rq, sup_run_result *res)
 {
     memset(res, 0, sizeof *res);
-    cJSON *mocks = mocks_for(rq->f, rq->agent_turns);
+    cJSON *mocks = sp_mocks_json(rq->f, rq->agent_turns);
     char err[1024] = "";
     sb_launch launch = {0};
     tx_status ls =
@@ -290,13 +289,17 @@ void sp_run_procedure(const sp_run_request *rq, sup_run_result *res)
         ls = sb_pool_take(rq->pool, &launch, &pooled, err, sizeof err);
         if (ls == TX_OK) ro.pooled = &pooled;
     }
+    bool started = false;
     if (ls != TX_OK)
         failed_run(res, err[0] ? err : "cannot prepare the sandbox");
     else if (sup_run(&ro, res) != TX_OK)
         failed_run(res, "cannot start tactus-runtime");
+    else
+        started = true;
     if (ro.pooled) sb_pool_give(rq->pool, &pooled, res->reusable);
     sb_launch_free(&launch);
     cJSON_Delete(mocks);
+    return started;
 }
 
 /* The custom steps for the runtime: Given steps before the first trigger

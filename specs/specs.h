@@ -88,8 +88,13 @@ typedef struct {
     sb_pool *pool; /* when the plan is pooled (its scratch set): the container comes from here */
 } sp_run_request;
 
-/* Always fills res (a failure to start is a failed run with a message). */
-void sp_run_procedure(const sp_run_request *rq, sup_run_result *res);
+/* Always fills res (a failure to start is a failed run with a message);
+ * false when the runtime could not be started at all (the sandbox could
+ * not be prepared: a failure of the machine, not of the procedure). */
+bool sp_run_procedure(const sp_run_request *rq, sup_run_result *res);
+/* The file's Mocks blocks as one JSON object (literal values), with
+ * `agent_turns` (agent -> [turn...], may be NULL) over them. */
+cJSON *sp_mocks_json(const fe_file *f, const cJSON *agent_turns);
 /* "test-" and 16 hex digits of the hash of `key`: a run id that is the
  * same for the same scenario (or case) and run number every time. */
 void sp_stable_run_id(const char *key, size_t len, char out[40]);

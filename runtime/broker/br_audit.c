@@ -25,54 +25,134 @@ void br_set_audit(br_broker *b, const char *path, const char *tenant)
     snprintf(b->tenant, sizeof b->tenant, "%s", tenant ? tenant : "default");
 }
 
-/* Prices per million tokens (input, output) in US dollars: config
- * `prices: {"openai/gpt-4o-mini": {input: 0.15, output: 0.6}}` overrides and
- * extends these defaults. Unknown models cost 0 (and say so in the audit). */
+/* The built-in price table: US dollars per million tokens (input, output),
+ * the providers' published list prices for standard (not batch, not cached)
+ * tokens. docs/broker.md shows the same table; `prices` in the host's
+ * configuration overrides and extends it. A model not here and not
+ * configured has no price: its cost is unknown and said so, never 0 (a 0
+ * would let it through budgets.cost and make an evaluation look free). */
+static const struct {
+    const char *model;
+    double in, out;
+} builtin_prices[] = {
+    {"openai/gpt-5", 1.25, 10.00},
+    {"openai/gpt-5-mini", 0.25, 2.00},
+    {"openai/gpt-5-nano", 0.05, 0.40},
+    {"openai/gpt-4.1", 2.00, 8.00},
+    {"openai/gpt-4.1-mini", 0.40, 1.60},
+    {"openai/gpt-4.1-nano", 0.10, 0.40},
+    {"openai/gpt-4o", 2.50, 10.00},
+    {"openai/gpt-4o-mini", 0.15, 0.60},
+    {"openai/o1", 15.00, 60.00},
+    {"openai/o1-mini", 1.10, 4.40},
+    {"openai/o3", 2.00, 8.00},
+    {"openai/o3-mini", 1.10, 4.40},
+    {"openai/o4-mini", 1.10, 4.40},
+    {"openai/gpt-4-turbo", 10.00, 30.00},
+    {"openai/gpt-4", 30.00, 60.00},
+    {"openai/gpt-3.5-turbo", 0.50, 1.50},
+    {"anthropic/claude-opus-4-1", 15.00, 75.00},
+    {"anthropic/claude-opus-4", 15.00, 75.00},
+    {"anthropic/claude-sonnet-4-5", 3.00, 15.00},
+    {"anthropic/claude-sonnet-4", 3.00, 15.00},
+    {"anthropic/claude-haiku-4-5", 1.00, 5.00},
+    {"anthropic/claude-3-7-sonnet", 3.00, 15.00},
+    {"anthropic/claude-3-5-sonnet", 3.00, 15.00},
+    {"anthropic/claude-3-5-haiku", 0.80, 4.00},
+    {"anthropic/claude-3-opus", 15.00, 75.00},
+    {"anthropic/claude-3-haiku", 0.25, 1.25},
+};
+
+size_t br_price_table(const char **models, double *in, double *out, size_t cap)
+{
+    size_t n = sizeof builtin_prices / sizeof builtin_prices[0];
+    for (size_t i = 0; i < n && i < cap; i++) {
+        if (models) models[i] = builtin_prices[i].model;
+        if (in) in[i] = builtin_prices[i].in;
+        if (out) out[i] = builtin_prices[i].out;
+    }
+    return n;
+}
+
+/* Whether `suffix` is what providers append to name a snapshot of a model:
+ * "-latest", "-YYYYMMDD" or "-YYYY-MM-DD". Nothing else, so that a model
+ * the table does not know ("claude-opus-4-5") never takes the price of one
+ * it does ("claude-opus-4"). */
+static bool snapshot_suffix(const char *suffix)
+{
+    if (strcmp(suffix, "-latest") == 0) return true;
+    if (suffix[0] != '-') return false;
+    const char *d = suffix + 1;
+    size_t n = strlen(d);
+    if (n == 8) return strspn(d, "0123456789") == 8;
+    return n == 10 && strspn(d, "0123456789") == 4 && d[4] == '-' &&
+           strspn(d + 5, "0123456789") == 2 && d[7] == '-' && strspn(d + 8, "0123456789") == 2;
+}
+
+/* `key` names `model` itself or a snapshot of it. */
+static bool price_key_matches(const char *key, const char *model)
+{
+    size_t k = strlen(key);
+    return strncmp(key, model, k) == 0 && (model[k] == '\0' || snapshot_suffix(model + k));
+}
+
+/* A configured price: {input: N, output: N}, both numbers >= 0. */
+static bool configured_price(const cJSON *p, double *in, double *out)
+{
+    const cJSON *i = cJSON_GetObjectItemCaseSensitive(p, "input");
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(p, "output");
+    if (!cJSON_IsNumber(i) || !cJSON_IsNumber(o) || i->valuedouble < 0 || o->valuedouble < 0)
+        return false;
+    *in = i->valuedouble;
+    *out = o->valuedouble;
+    return true;
+}
+
+/* Configuration first (exact name, then a snapshot of a configured name),
+ * then the built-in table; the longest matching name wins, so
+ * "gpt-4o-mini-2024-07-18" is priced as gpt-4o-mini, not gpt-4o. */
 bool br_price_of(const br_broker *b, const char *model, double *in, double *out)
 {
-    static const struct {
-        const char *model;
-        double in, out;
-    } defaults[] = {
-        {"openai/gpt-4o-mini", 0.15, 0.60}, {"openai/gpt-4o", 2.50, 10.00},
-        {"openai/gpt-4.1-mini", 0.40, 1.60}, {"openai/gpt-4.1", 2.00, 8.00},
-        {"anthropic/claude-3-5-haiku-latest", 0.80, 4.00},
-        {"anthropic/claude-3-7-sonnet-latest", 3.00, 15.00},
-    };
-    const cJSON *p = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(b->config, "prices"), model);
-    if (cJSON_IsObject(p)) {
-        const cJSON *i = cJSON_GetObjectItemCaseSensitive(p, "input");
-        const cJSON *o = cJSON_GetObjectItemCaseSensitive(p, "output");
-        *in = cJSON_IsNumber(i) ? i->valuedouble : 0;
-        *out = cJSON_IsNumber(o) ? o->valuedouble : 0;
-        return true;
-    }
-    for (size_t k = 0; k < sizeof defaults / sizeof defaults[0]; k++)
-        if (strcmp(defaults[k].model, model) == 0) {
-            *in = defaults[k].in;
-            *out = defaults[k].out;
-            return true;
-        }
     *in = *out = 0;
-    return false;
+    const cJSON *prices = cJSON_GetObjectItemCaseSensitive(b->config, "prices");
+    const cJSON *best = NULL, *p;
+    cJSON_ArrayForEach(p, prices)
+    {
+        if (p->string && price_key_matches(p->string, model) &&
+            (!best || strlen(p->string) > strlen(best->string)))
+            best = p;
+    }
+    if (best) return configured_price(best, in, out);
+    size_t n = sizeof builtin_prices / sizeof builtin_prices[0], best_len = 0;
+    bool found = false;
+    for (size_t k = 0; k < n; k++) {
+        size_t len = strlen(builtin_prices[k].model);
+        if (len > best_len && price_key_matches(builtin_prices[k].model, model)) {
+            *in = builtin_prices[k].in;
+            *out = builtin_prices[k].out;
+            best_len = len;
+            found = true;
+        }
+    }
+    return found;
 }
 
 /* The budget an llm.chat would exceed, or NULL. */
 const char *br_budget_exceeded(const br_broker *b, char *msg, size_t cap)
 {
-    if (b->budget_calls > 0 && b->used_calls >= b->budget_calls) {
+    if (b->budget_calls > 0 && b->usage.calls >= b->budget_calls) {
         snprintf(msg, cap, "LLM call budget exceeded (limit %.0f calls, budgets.llm_calls)", b->budget_calls);
         return msg;
     }
-    if (b->budget_tokens > 0 && b->used_tokens >= b->budget_tokens) {
+    double used_tokens = b->usage.prompt_tokens + b->usage.completion_tokens;
+    if (b->budget_tokens > 0 && used_tokens >= b->budget_tokens) {
         snprintf(msg, cap, "token budget exceeded (limit %.0f tokens, budgets.tokens; used %.0f)",
-                 b->budget_tokens, b->used_tokens);
+                 b->budget_tokens, used_tokens);
         return msg;
     }
-    if (b->budget_cost > 0 && b->used_cost >= b->budget_cost) {
+    if (b->budget_cost > 0 && b->usage.cost_usd >= b->budget_cost) {
         snprintf(msg, cap, "cost budget exceeded (limit $%.4f, budgets.cost; used $%.4f)",
-                 b->budget_cost, b->used_cost);
+                 b->budget_cost, b->usage.cost_usd);
         return msg;
     }
     return NULL;
@@ -173,9 +253,13 @@ void br_audit_write(br_broker *b, const cJSON *request, const cJSON *reply, long
         cJSON_AddTrueToObject(rec, "tokens_unknown");
     } else {
         cJSON_AddNumberToObject(rec, "tokens", tokens);
-        cJSON_AddNumberToObject(rec, "cost_usd", cost);
+        /* A cost that is not known (no price) is null and marked, never 0. */
+        if (priced)
+            cJSON_AddNumberToObject(rec, "cost_usd", cost);
+        else
+            cJSON_AddNullToObject(rec, "cost_usd");
     }
-    if (!priced && tokens > 0) cJSON_AddBoolToObject(rec, "unpriced", 1);
+    if (!priced) cJSON_AddBoolToObject(rec, "unpriced", 1);
     cJSON_AddNumberToObject(rec, "duration_ms", (double)ms);
     cJSON_free(canon);
     cJSON_free(reply_text);

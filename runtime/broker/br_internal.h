@@ -32,9 +32,9 @@ struct br_broker {
     long position; /* of the effect being handled, for idempotency keys */
     char tenant[128];
     char audit_path[4096]; /* "" = no audit log */
-    /* Budgets of the run (0 = none) and what it has used. */
+    /* Budgets of the run (0 = none). */
     double budget_tokens, budget_cost, budget_calls;
-    double used_tokens, used_cost, used_calls;
+    br_usage usage; /* what it has used (br_get_usage) */
     br_mock *mock;
     /* `tactus test` (br_set_test): HITL answered at once, a fixed
      * clock, and the agents whose turns are mocked even without --mock. */
@@ -90,9 +90,15 @@ void br_flush_streams(br_broker *b);
 
 /* ---- budgets and audit (br_audit.c) ------------------------------------------------------ */
 
+/* Counts one model call into `u` (br_usage.c): `cost` NAN when its model
+ * has no price, `unknown` when its provider reported no usage. */
+void br_usage_count(br_usage *u, double in, double out, double cost, const char *model,
+                    bool unknown);
 /* The budget an llm.chat would exceed, as a message in msg, or NULL. */
 const char *br_budget_exceeded(const br_broker *b, char *msg, size_t cap);
-/* The price of a model per million tokens; false when unknown (0, 0). */
+/* The price of a model per million tokens (configuration, then the
+ * built-in table, snapshots "-YYYYMMDD" of a listed model included); false
+ * when unknown (0, 0). */
 bool br_price_of(const br_broker *b, const char *model, double *in, double *out);
 /* One JSON line per brokered call (redacted), when an audit log is set;
  * tokens < 0: the provider reported none (recorded as null, unknown). */

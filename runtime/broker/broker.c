@@ -9,6 +9,7 @@
  * anything sent back.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -75,19 +76,6 @@ void br_set_effect(br_broker *b, const char *run_id, long position)
     b->position = position;
 }
 
-void br_count_replayed(br_broker *b, const cJSON *result)
-{
-    if (strcmp(hl_json_str(result, "event") ? hl_json_str(result, "event") : "", "done") != 0) return;
-    const cJSON *usage =
-        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(result, "data"), "usage");
-    const cJSON *pt = cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens");
-    const cJSON *ct = cJSON_GetObjectItemCaseSensitive(usage, "completion_tokens");
-    const cJSON *cost = cJSON_GetObjectItemCaseSensitive(usage, "cost_usd");
-    b->used_calls += 1;
-    b->used_tokens += (cJSON_IsNumber(pt) ? pt->valuedouble : 0) + (cJSON_IsNumber(ct) ? ct->valuedouble : 0);
-    b->used_cost += cJSON_IsNumber(cost) ? cost->valuedouble : 0;
-}
-
 void br_set_deadline(br_broker *b, long long deadline_ms)
 {
     b->deadline_ms = deadline_ms;
@@ -125,6 +113,14 @@ static bool test_mocks_agent(const br_broker *b, const cJSON *params)
     return false;
 }
 
+/* Whether a model call is answered by the mock provider: --mock, a "mock/"
+ * model, or an agent a scenario mocks. Mocked calls cost nothing. */
+static bool chat_is_mocked(const br_broker *b, const cJSON *params)
+{
+    const char *model = hl_json_str(params, "model");
+    return b->mock_all || (model && strncmp(model, "mock/", 5) == 0) || test_mocks_agent(b, params);
+}
+
 static cJSON *handle_chat(br_broker *b, long id, const cJSON *params, br_delta_fn on_delta, void *ud)
 {
     const char *model = hl_json_str(params, "model");
@@ -154,7 +150,7 @@ static cJSON *handle_chat(br_broker *b, long id, const cJSON *params, br_delta_f
     br_sink sink = {on_delta, ud, b->deadline_ms};
     br_error err = {"ProviderError", ""};
     cJSON *done = NULL;
-    if (b->mock_all || strcmp(provider, "mock") == 0 || test_mocks_agent(b, params)) {
+    if (chat_is_mocked(b, params)) {
         done = br_mock_chat(b->mock, params, slash + 1, &sink, &err);
     } else if (strcmp(provider, "openai") == 0) {
         done = br_openai_chat(b->openai, params, model, &sink, &err);
@@ -256,48 +252,83 @@ cJSON *br_handle(br_broker *b, const cJSON *request, br_delta_fn on_delta, void 
     clock_gettime(CLOCK_MONOTONIC, &t0);
     const char *method = hl_json_str(request, "method");
     bool chat = method && strcmp(method, "llm.chat") == 0;
-    char msg[256];
+    const cJSON *params = cJSON_GetObjectItemCaseSensitive(request, "params");
+    const char *model = chat ? hl_json_str(params, "model") : NULL;
+    bool mocked = chat && chat_is_mocked(b, params);
+    /* The price is known before the call: a mocked call costs nothing, a
+     * model with no price costs "unknown". */
+    double pin = 0, pout = 0;
+    bool priced = !chat || mocked || br_price_of(b, model ? model : "", &pin, &pout);
+    char msg[512];
     cJSON *reply;
-    if (chat && br_budget_exceeded(b, msg, sizeof msg))
+    if (chat && br_budget_exceeded(b, msg, sizeof msg)) {
         reply = br_error_event(request_id(request), "BudgetExceeded", msg);
-    else
+    } else if (chat && !priced && b->budget_cost > 0) {
+        /* A budget in dollars cannot hold a call whose cost is unknown:
+         * refused before anything is spent. */
+        snprintf(msg, sizeof msg,
+                 "budgets.cost is set, but model \"%.150s\" has no price, so its cost cannot be "
+                 "counted: add it to the host's configuration, prices: {\"%.150s\": {input: USD, "
+                 "output: USD}} (per million tokens)",
+                 model ? model : "", model ? model : "");
+        reply = br_error_event(request_id(request), "BudgetExceeded", msg);
+    } else {
         reply = dispatch(b, request, br_redacting_delta, b);
+    }
     br_flush_streams(b);
     br_redact(b, reply, 0);
     double tokens = 0, cost = 0;
-    bool priced = true, unknown = false;
-    if (chat && reply) {
-        const cJSON *usage = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(reply, "data"), "usage");
-        const cJSON *pt = cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens");
-        const cJSON *ct = cJSON_GetObjectItemCaseSensitive(usage, "completion_tokens");
-        double in = cJSON_IsNumber(pt) ? pt->valuedouble : 0, out = cJSON_IsNumber(ct) ? ct->valuedouble : 0;
-        double pin, pout;
-        const char *model = hl_json_str(cJSON_GetObjectItemCaseSensitive(request, "params"), "model");
-        priced = br_price_of(b, model ? model : "", &pin, &pout);
-        /* usage {unknown: true}: the provider did not say; the cost is
-         * unknown too (null), and the budgets count no tokens for it. */
-        unknown = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(usage, "unknown"));
+    bool unknown = false;
+    const char *event = hl_json_str(reply, "event") ? hl_json_str(reply, "event") : "";
+    if (chat && reply && strcmp(event, "done") == 0) {
+        cJSON *u = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(reply, "data"),
+                                                    "usage");
+        const cJSON *pt = cJSON_GetObjectItemCaseSensitive(u, "prompt_tokens");
+        const cJSON *ct = cJSON_GetObjectItemCaseSensitive(u, "completion_tokens");
+        double in = cJSON_IsNumber(pt) ? pt->valuedouble : 0,
+               out = cJSON_IsNumber(ct) ? ct->valuedouble : 0;
+        /* usage {unknown: true}: the provider did not say; its tokens and
+         * cost are unknown (null), and the budgets count no tokens for it. */
+        unknown = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(u, "unknown"));
         tokens = in + out;
-        cost = (in * pin + out * pout) / 1e6;
-        if (usage) {
-            cJSON *u = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(reply, "data"), "usage");
-            if (unknown)
+        cost = priced && !unknown ? (in * pin + out * pout) / 1e6 : NAN;
+        if (u) {
+            /* Unknown is said so (null and why), never 0. */
+            if (unknown) {
                 cJSON_AddNullToObject(u, "cost_usd");
-            else
-                cJSON_AddNumberToObject(u, "cost_usd", cost);
+                cJSON_AddStringToObject(u, "cost_unknown", "the provider reported no usage");
+            } else if (isnan(cost) && tokens > 0) {
+                cJSON_AddNullToObject(u, "cost_usd");
+                char why[400];
+                snprintf(why, sizeof why,
+                         "no price for model %.150s (add it to prices in the host's configuration: "
+                         "\"%.100s\": {input: USD, output: USD})",
+                         model ? model : "?", model ? model : "?");
+                cJSON_AddStringToObject(u, "cost_unknown", why);
+            } else {
+                cJSON_AddNumberToObject(u, "cost_usd", isnan(cost) ? 0 : cost);
+            }
+            cJSON_AddStringToObject(u, "model", model ? model : "");
         }
-        if (strcmp(hl_json_str(reply, "event") ? hl_json_str(reply, "event") : "", "done") == 0) {
-            b->used_calls += 1;
-            b->used_tokens += tokens;
-            b->used_cost += cost;
+        br_usage_count(&b->usage, in, out, cost, model, unknown);
+    } else if (chat && reply && !mocked) {
+        /* The provider failed after its retries: infrastructure, not the
+         * procedure (evaluations count such runs apart). */
+        const cJSON *err = cJSON_GetObjectItemCaseSensitive(reply, "error");
+        const char *type = hl_json_str(err, "type");
+        if (type && (!strcmp(type, "ProviderError") || !strcmp(type, "RateLimited") ||
+                     !strcmp(type, "Timeout") || !strcmp(type, "AuthError"))) {
+            b->usage.infra_errors += 1;
+            snprintf(b->usage.infra_error, sizeof b->usage.infra_error, "%s: %.480s", type,
+                     hl_json_str(err, "message") ? hl_json_str(err, "message") : "");
         }
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (reply)
         br_audit_write(b, request, reply,
-                    (t1.tv_sec - t0.tv_sec) * 1000LL + (t1.tv_nsec - t0.tv_nsec) / 1000000,
-                    unknown ? -1 : tokens, cost, priced);
+                       (t1.tv_sec - t0.tv_sec) * 1000LL + (t1.tv_nsec - t0.tv_nsec) / 1000000,
+                       unknown ? -1 : tokens, isnan(cost) ? 0 : cost,
+                       unknown || !isnan(cost) || tokens == 0);
     return reply;
 }
 

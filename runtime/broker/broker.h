@@ -67,6 +67,45 @@ void br_set_deadline(br_broker *b, long long deadline_ms);
  * (`result` is the journaled final event), so a run that suspends and
  * resumes spends one budget over its whole life, not one per process. */
 void br_count_replayed(br_broker *b, const cJSON *result);
+/* What a run's brokered calls used, for its closing line, its records and
+ * evaluations: figures of the host, never of the runtime (which could say
+ * anything). A cost or a token count that is not known is counted apart
+ * and said so, never taken as 0: a 0 would let a call through
+ * budgets.cost and make a run or an evaluation look free. */
+typedef struct {
+    double calls;                           /* model calls answered (live or replayed) */
+    double tool_calls;                      /* tool.call requests (counted by the supervisor) */
+    double prompt_tokens, completion_tokens; /* of the calls that reported usage */
+    double cost_usd;                        /* of the calls whose cost is known */
+    double unknown_calls;     /* calls whose provider reported no usage: tokens and cost unknown */
+    double unpriced_calls;    /* calls with tokens whose model has no price: cost unknown */
+    char unpriced_model[128]; /* the first such model: "cost unknown (MODEL)" */
+    double infra_errors;      /* real provider calls that failed after retries */
+    char infra_error[512];    /* the last such failure, "Type: message" */
+} br_usage;
+
+void br_get_usage(const br_broker *b, br_usage *out);
+/* Whether every call's tokens (and then every call's cost) are known. */
+bool br_usage_tokens_known(const br_usage *u);
+bool br_usage_cost_known(const br_usage *u);
+/* Adds the usage of an llm.chat's final event (as the journal records it:
+ * {event: "done", data: {usage: {prompt_tokens, completion_tokens,
+ * cost_usd, model} or {unknown: true}}}); other events add nothing. */
+void br_usage_add(br_usage *u, const cJSON *result);
+/* Adds `more` into `into` (an evaluation's runs, a run and its judge). */
+void br_usage_sum(br_usage *into, const br_usage *more);
+/* {model_calls, tool_calls, tokens, prompt_tokens, completion_tokens,
+ * cost_usd}: cost_usd null with `cost_unknown` saying why when a call had
+ * no price or no usage; tokens null with `calls_without_usage` and
+ * `tokens_known` when a provider reported none (docs/run.md). */
+cJSON *br_usage_json(const br_usage *u);
+/* "3 model calls, 1234 tokens (1000 in, 234 out), $0.001234; 2 tool calls",
+ * with "cost unknown (...)" or "tokens unknown (...)" where not known. */
+void br_usage_text(const br_usage *u, char *out, size_t cap);
+/* The built-in price table (docs/broker.md): fills up to cap entries of
+ * the arrays (any may be NULL) and returns the table's length. */
+size_t br_price_table(const char **models, double *in, double *out, size_t cap);
+
 /* How the broker learns that a wait should end early (Ctrl-C): asked while
  * a Sleep waits; NULL (the default) never interrupts. */
 void br_set_interrupt(br_broker *b, bool (*interrupted)(void *ud), void *ud);

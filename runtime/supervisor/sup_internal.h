@@ -48,9 +48,12 @@ bool sup_await_run_exit(tp_decoder *dec, int fd, int *wstatus);
 
 /* ---- usage (sup_usage.c) ------------------------------------------------------------------- */
 
-/* Counts a brokered call's reply (`method`, its `params`) into res->usage;
- * under -v shows it, with `ms` it took. */
+/* Counts a brokered tool call into res->usage; under -v shows any call
+ * (`method`, its `params`) with its tokens, cost and the `ms` it took. */
 void sup_account_call(run_ctx *r, sup_run_result *res, const char *method, const cJSON *params,
                       const cJSON *reply, long long ms);
+/* At the run's end: the broker's count of its model calls into res->usage
+ * (kept: the tool calls counted above). */
+void sup_take_usage(sup_run_result *res, const br_broker *broker);
 
 #endif

@@ -643,6 +643,7 @@ tx_status sup_run(const sup_run_options *opt, sup_run_result *res)
     }
     tx_buf_free(&errtext);
     tp_decoder_free(&dec);
+    sup_take_usage(res, broker);
     br_broker_free(broker);
     du_durable_free(r.durable);
     return TX_OK;

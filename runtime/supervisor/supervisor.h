@@ -21,6 +21,7 @@
 #include <stdio.h>
 
 #include "base.h"
+#include "broker.h"
 #include "journal.h"
 #include "sandbox.h"
 
@@ -73,20 +74,16 @@ typedef struct {
     sup_progress progress;
 } sup_run_options;
 
-/* What a run's brokered calls used: `tactus run`'s closing line and the
- * `usage` of --json. Model calls whose provider reported no usage are
- * counted apart: their tokens (and cost) are unknown, never 0. */
-typedef struct {
-    long model_calls;   /* llm.chat answered (live, or from the journal on resume) */
-    long tool_calls;    /* tool.call: brokered host tools */
-    long unknown_calls; /* model calls without usage */
-    double prompt_tokens, completion_tokens, cost_usd; /* of the calls with usage */
-} sup_usage;
-
 typedef struct {
     sup_status status;
     char run_id[40];
-    sup_usage usage;
+    /* What the run's brokered calls used (`tactus run`'s closing line, the
+     * `usage` of --json, evaluations): model calls, tokens and cost as the
+     * host's broker counted and priced them (not the runtime), tool calls as
+     * the supervisor saw them, live or replayed from the journal. Tokens and
+     * costs that are not known are counted apart, never as 0. Zero for a run
+     * whose effects a remote broker answered. */
+    br_usage usage;
     cJSON *output;  /* owned; NULL when none */
     cJSON *error;   /* owned; {message, file, line, traceback} or NULL */
     cJSON *pending; /* owned; array of pending human requests, or NULL */

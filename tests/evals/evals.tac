@@ -59,8 +59,21 @@ Evaluation({
     field.agent_turns{field = "helper", min_value = 1, max_value = 1},
     field.max_iterations{value = 1},
     field.max_tokens{value = 100},
+    field.max_cost{value = 0.01},
+    field.json_schema{json_schema = {
+      type = "object", required = {"word", "letters"},
+      properties = {
+        word = {type = "string", minLength = 1, maxLength = 10, pattern = "^[a-z]+$"},
+        length = {type = "integer", minimum = 1, maximum = 20},
+        letters = {type = "array", items = {type = "string", maxLength = 1}},
+        upper = {enum = {"CAT", "DOG"}},
+        answer = {type = {"string", "null"}},
+      },
+    }},
   },
-  thresholds = {min_success_rate = 1.0, max_tokens_per_run = 10},
+  thresholds = {min_success_rate = 1.0, max_tokens_per_run = 10, max_cost_per_run = 0,
+                max_flaky_cases = 0, min_success_rate_lower = 0.5, max_duration = 60,
+                max_p95_duration = 60},
 })
 
 Evaluation({
@@ -82,6 +95,9 @@ Evaluation({
     field.agent_turns{field = "helper", min_value = 2},
     field.max_iterations{value = 0},
     field.max_tokens{value = -1},
+    field.max_cost{value = -1},
+    field.json_schema{json_schema = {type = "object", additionalProperties = false,
+                                     properties = {word = {const = "cat"}}}},
   },
   thresholds = {min_success_rate = 0.5},
 })

@@ -17,6 +17,8 @@ The requested model name picks the behaviour, so that tests are
 deterministic:
 
     echo             streams the last user message back, word by word
+    gpt-4o-mini, gpt-4o-mini-2024-07-18
+                     echo under real model names (the broker's built-in prices)
     auth             401 unless "Authorization: Bearer test-key", else echo
     auth-echo        always 401, and (like a careless server) quotes the
                      whole key it received in the error message
@@ -52,6 +54,20 @@ deterministic:
     no-usage         echo, streamed without a usage chunk even when asked for
                      one (as some OpenAI-compatible servers do)
     big              a long answer (about 256 KiB) in 1 KiB pieces
+    share            for reliability scoring (tests/evals/loopback.sh): the last
+                     user message is "share P/Q ..."; of the calls with that
+                     exact message, call n (from 0) answers "right" when
+                     n mod Q < P, else "wrong", so a case run Q times is right
+                     exactly P times whatever the order of concurrent runs.
+                     "share down ..." always answers 500 (a provider that is
+                     down); "... blip" answers 500 to the first three calls with
+                     that message (retries get through, whatever the order)
+    judge            an llm_judge: reads the <output> section of the judge's
+                     prompt and answers a verdict: "good" passes (score 0.9),
+                     "bad" fails (0.1), "fenced" passes inside a ```json fence,
+                     "malformed" answers prose, "badscore" a score of 7,
+                     "split" passes, fails, passes on calls 1, 2, 3 of the
+                     same prompt (a majority of 2 of 3)
 
 Options: --timeout SECONDS (default 600), --log FILE (one JSON line per
 request, appended), --stall-seconds (default 10), --slow-delay (default 0.2).
@@ -340,7 +356,7 @@ class Handler(BaseHTTPRequestHandler):
         state = self.server.state
         last_user = text_of(self.last_message("user").get("content"))
         auth = self.headers.get("Authorization")
-        if model == "echo":
+        if model in ("echo", "gpt-4o-mini", "gpt-4o-mini-2024-07-18"):
             self.answer_text(last_user)
         elif model == "no-usage":
             self.include_usage = False
@@ -477,6 +493,39 @@ class Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+        elif model == "share":
+            m = re.match(r"share (\d+)/(\d+)|share down", last_user)
+            if not m or last_user.startswith("share down"):
+                self.send_error_json(500, "The server had an error while processing your "
+                                     "request. Sorry about that!", "server_error", None)
+                return
+            if last_user.endswith(" blip") and state.count("blip:" + last_user) < 3:
+                self.send_error_json(500, "The server had an error (a blip).", "server_error",
+                                     None)
+                return
+            p, q = int(m.group(1)), int(m.group(2))
+            n = state.count("share:" + last_user)
+            self.answer_text("right" if n % q < p else "wrong")
+        elif model == "judge":
+            prompt = last_user
+            m = re.search(r"<output>\n(.*?)\n</output>", prompt, re.S)
+            out = m.group(1) if m else ""
+            def verdict(ok, score, reason):
+                return json.dumps({"pass": ok, "score": score, "reason": reason})
+            if "malformed" in out:
+                self.answer_text("I think it passes, mostly.")
+            elif "badscore" in out:
+                self.answer_text(verdict(True, 7, "too sure"))
+            elif "fenced" in out:
+                self.answer_text("```json\n" + verdict(True, 0.8, "fenced but fine") + "\n```")
+            elif "split" in out:
+                n = state.count("judge:" + prompt)
+                self.answer_text(verdict(n % 3 != 1, 0.6 if n % 3 != 1 else 0.4,
+                                         "call %d" % (n + 1)))
+            elif "good" in out:
+                self.answer_text(verdict(True, 0.9, "it is good"))
+            else:
+                self.answer_text(verdict(False, 0.1, "it is not good"))
         elif model == "slow":
             self.answer_text(last_user, delay=self.server.slow_delay)
         elif model == "fragmented":

@@ -59,11 +59,17 @@ runs)
 import json, sys
 sc = json.load(open(sys.argv[1]))["features"][0]["scenarios"][0]
 k = sc["consistency"]
+iv = k.pop("interval")
 assert k == {"runs": 4, "passed": 2, "success_rate": 0.5, "consistency": 0.5, "flaky": True}, k
+# The Wilson interval of 2/4 at 95%, computed independently
+# (tests/unit/evstats_reference.py): 0.1500389891521495 to 0.8499610108478505.
+assert iv["method"] == "wilson" and iv["confidence"] == 0.95, iv
+assert abs(iv["low"] - 0.1500389891521495) < 1e-9 and abs(iv["high"] - 0.8499610108478505) < 1e-9, iv
 PY
     NO_COLOR=1 "$tactus" test --mock --no-sandbox --runs 3 "$tmp/examples/01-hello.tac" >"$tmp/p.txt" 2>/dev/null \
         || fail "a steady scenario must pass every run"
-    grep -q "Success rate: 100.0% (3/3)  Consistency: 100.0%" "$tmp/p.txt" || fail "no success rate line: $(cat "$tmp/p.txt")"
+    # 3/3: the Wilson interval at 95% is 43.85% to 100%.
+    grep -q "Success rate: 100.0% (3/3; 95% interval 43.9%-100.0%)  Consistency: 100.0%" "$tmp/p.txt" || fail "no success rate line: $(cat "$tmp/p.txt")"
     echo "specs runs: flaky detected (2/4, consistency 0.5); steady 3/3"
     ;;
 examples)

@@ -36,8 +36,12 @@ static void refusals_are_the_catalogues(void **state)
         {"{\"type\": \"contains\"}", "evaluator 'contains' needs value = ..."},
         {"{\"type\": \"equal_expected\"}",
          "unknown evaluator type 'equal_expected'; did you mean 'equals_expected'?"},
-        {"{\"type\": \"llm_judge\", \"rubric\": \"r\"}",
-         "evaluator type 'llm_judge' is not available"},
+        {"{\"type\": \"llm_judge\", \"rubric\": \"r\"}", NULL},
+        {"{\"type\": \"llm_judge\"}", "evaluator 'llm_judge' needs rubric = ..."},
+        {"{\"type\": \"json_schema\", \"value\": {\"type\": \"object\"}}", NULL},
+        {"{\"type\": \"json_schema\"}",
+         "evaluator 'json_schema' needs json_schema = ... (or value = ...)"},
+        {"{\"type\": \"max_cost\"}", NULL},
         {"{}", "an evaluator needs a type"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -8,6 +8,7 @@
  * HTTP request, so the host loads libcurl with dlopen on first use.
  */
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,10 +17,23 @@
 
 br_curl_api br_curl;
 static bool loaded;
+/* `tactus eval -j N` and `tactus test -j N` make their first model calls
+ * on several threads at once: one loads, the others wait for it
+ * (curl_global_init is not thread-safe). */
+static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool load_locked(char *err, size_t cap);
 
 bool br_curl_load(char *err, size_t cap)
 {
-    if (loaded) return true;
+    pthread_mutex_lock(&load_lock);
+    bool ok = loaded || load_locked(err, cap);
+    pthread_mutex_unlock(&load_lock);
+    return ok;
+}
+
+static bool load_locked(char *err, size_t cap)
+{
     void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         snprintf(err, cap, "libcurl is not available (%s); install libcurl4", dlerror());

@@ -32,6 +32,6 @@ Feature: Triage
 
 Evaluation({
   dataset = {{name = "a", inputs = {email = "a@b.c"}, expected_output = {verdict = "spam"}}},
-  evaluators = {field.equal_expected{}, field.llm_judge{rubric = "Is it right?"}},
+  evaluators = {field.equal_expected{}, field.llm_judge{rubrik = "Is it right?"}},
   thresholds = {min_sucess_rate = 0.9},
 })

@@ -1,1 +1,1 @@
-eval --no-sandbox eval-judge.tac
+eval --mock --no-sandbox eval-judge.tac

@@ -1,1 +1,0 @@
-eval --mock --no-sandbox --format json ../../../examples/02-fields.tac

@@ -1,0 +1,1 @@
+eval --mock --no-sandbox --format junit ../../../examples/02-fields.tac
