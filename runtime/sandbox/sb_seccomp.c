@@ -35,7 +35,7 @@ static const char *const seccomp_base[] = {
     "arch_prctl", "prlimit64", "getrlimit", "exit", "exit_group", "getpid", "getppid", "gettid",
     "getuid", "geteuid", "getgid", "getegid", "getgroups", "getresuid", "getresgid", "uname",
     "sysinfo", "sched_getaffinity", "sched_yield", "execve", "poll", "ppoll", "select",
-    "pselect6", "pipe2", "unlink", "unlinkat", "rename", "renameat", "renameat2", "link",
+    "pselect6", "pipe2", "mkdir", "mkdirat", "unlink", "unlinkat", "rename", "renameat", "renameat2", "link",
     "linkat", "kill", "tgkill", "tkill", "wait4", "waitid", "capget", "getcwd", "umask",
     "fsync", "fdatasync", "ftruncate", "epoll_create1", "epoll_ctl", "epoll_pwait",
     "epoll_wait", "fstatfs", "statfs", "fchdir", "chdir", "prctl", NULL};

@@ -20,10 +20,16 @@
  *      write or create under a .tactus folder, of a .tac source, of a .tac's
  *      sidecar (FILE.tac.yml, FILE.yml) or of a .env* file, and no read of
  *      .env*; the Docker backend adds read-only mounts over the same files.
- *      File.write is the only writing call (no rename, link, unlink, mkdir),
- *      so a name checked here is the name the kernel creates.
- *   5. File.write counts the bytes it writes in the run against
- *      sandbox.workspace_quota (ctx->ws_quota), so a run cannot fill the disk.
+ *      File.write is the only writing call (no rename, link, unlink), so a
+ *      name checked here is the name the kernel creates.
+ *   5. File.write creates the missing folders of its path, as the original
+ *      does (make_parents): one component at a time, each opened with
+ *      O_NOFOLLOW relative to the one before (so a link met on the way is
+ *      refused, never followed), after the whole path passed 1. and 4.; a
+ *      folder named like a protected file is refused too.
+ *   6. File.write counts the bytes it writes in the run, and VM_DIR_COST
+ *      for each folder it creates, against sandbox.workspace_quota
+ *      (ctx->ws_quota), so a run cannot fill the disk.
  * Paths in messages are the user's, never the host's absolute ones.
  */
 #define _GNU_SOURCE
@@ -352,6 +358,88 @@ static int file_read(lua_State *L)
 /* ---- writing
  * -------------------------------------------------------------------------------------- */
 
+/* What one folder File.write creates counts against the quota: a folder's
+ * first block on the usual file systems (and a bound on the number of
+ * folders a run can make). */
+#define VM_DIR_COST 4096ull
+
+static bool quota_allows(const vm_ctx *ctx, unsigned long long more)
+{
+    return more <= ctx->ws_quota && ctx->ws_written <= ctx->ws_quota - more;
+}
+
+/* `doing` says what would pass the quota ("writing 12 more bytes"). */
+static int quota_error(lua_State *L, const vm_ctx *ctx, const char *user, const char *doing)
+{
+    char msg[640]; /* lua_pushfstring has no %zu/%llu */
+    snprintf(msg, sizeof msg,
+             "%s would pass the run's workspace quota of %llu bytes (%llu MiB; %llu written so "
+             "far); raise sandbox.workspace_quota in a trusted configuration if the run needs "
+             "more",
+             doing, ctx->ws_quota, ctx->ws_quota >> 20, ctx->ws_written);
+    return luaL_error(L, "File.write: %s: %s", user, msg);
+}
+
+/* Creates the missing folders of rel's parent, beneath the workspace root:
+ * each component is opened O_DIRECTORY|O_NOFOLLOW relative to the previous
+ * one, created with mkdirat when missing (mkdirat never follows a link
+ * either, and fails on one already there), then opened the same way. A
+ * component that is a link, a file, or named like a protected file stops
+ * it with an error. The caller checked rel with vm_path_join and
+ * vm_file_protected. Raises on failure. */
+static void make_parents(lua_State *L, vm_ctx *ctx, const char *rel, const char *user)
+{
+    const char *last = strrchr(rel, '/');
+    if (!last) return; /* in the workspace root: nothing to make */
+    int *box = vm_box_fd(L);
+    *box = openat(ctx->ws_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (*box < 0) fail_errno(L, "File.write", user, errno);
+    for (const char *p = rel; p < last;) {
+        const char *slash = strchr(p, '/');
+        size_t n = (size_t)(slash - p);
+        char comp[256];
+        if (n >= sizeof comp) {
+            fail_errno(L, "File.write", user, ENAMETOOLONG);
+            return;
+        }
+        memcpy(comp, p, n);
+        comp[n] = '\0';
+        if (is_dotdot(comp, n)) fail_errno(L, "File.write", user, EXDEV); /* never climb */
+        int next = openat(*box, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (next < 0 && errno == ENOENT) {
+            if (has_suffix(comp, n, ".tac") || has_suffix(comp, n, ".tac.yml"))
+                luaL_error(L, "File.write: %s: a folder named %s would take the name of a "
+                              "procedure source or sidecar; choose another folder name",
+                           user, comp);
+            if (!quota_allows(ctx, VM_DIR_COST)) {
+                char doing[320];
+                snprintf(doing, sizeof doing, "creating the folder %.200s (counted as %llu bytes)",
+                         comp, VM_DIR_COST);
+                quota_error(L, ctx, user, doing);
+            }
+            if (mkdirat(*box, comp, 0755) != 0 && errno != EEXIST)
+                fail_errno(L, "File.write", user, errno);
+            ctx->ws_written += VM_DIR_COST;
+            next = openat(*box, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }
+        if (next < 0) {
+            int e = errno;
+            /* A link to a folder fails as "not a folder": say what it is. */
+            struct stat lst;
+            if (e == ENOTDIR && fstatat(*box, comp, &lst, AT_SYMLINK_NOFOLLOW) == 0 &&
+                S_ISLNK(lst.st_mode))
+                e = ELOOP;
+            fail_errno(L, "File.write", user, e);
+        }
+        close(*box);
+        *box = next;
+        p = slash + 1;
+    }
+    close(*box);
+    *box = -1;
+    lua_pop(L, 1); /* the box */
+}
+
 static int file_write(lua_State *L)
 {
     vm_ctx *ctx = vm_ctx_of(L);
@@ -364,15 +452,12 @@ static int file_write(lua_State *L)
     if (*rel == '\0') return fail_errno(L, "File.write", user, EISDIR);
     const char *shut = vm_file_protected(ctx, rel, true);
     if (shut) return refuse_protected(L, "File.write", user, shut);
-    if (len > ctx->ws_quota || ctx->ws_written > ctx->ws_quota - len) {
-        char msg[256]; /* lua_pushfstring has no %zu/%llu */
-        snprintf(msg, sizeof msg,
-                 "writing %zu more bytes would pass the run's workspace quota of %llu bytes (%llu "
-                 "MiB; %llu written so far); raise sandbox.workspace_quota in a trusted "
-                 "configuration if the run needs more",
-                 len, ctx->ws_quota, ctx->ws_quota >> 20, ctx->ws_written);
-        return luaL_error(L, "File.write: %s: %s", user, msg);
+    if (!quota_allows(ctx, len)) {
+        char doing[64];
+        snprintf(doing, sizeof doing, "writing %zu more bytes", len);
+        return quota_error(L, ctx, user, doing);
     }
+    make_parents(L, ctx, rel, user);
     int *box = vm_box_fd(L);
     int fd = vm_file_openat(ctx, rel, O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK, 0644);
     if (fd < 0) return fail_errno(L, "File.write", user, -fd);
