@@ -179,6 +179,7 @@ int vm_effects_l_request(lua_State *L);
 int vm_effects_l_notify(lua_State *L);
 int vm_effects_l_suspend(lua_State *L);
 int vm_effects_l_where(lua_State *L);
+int vm_effects_l_function_lines(lua_State *L);
 int vm_effects_l_print(lua_State *L);
 /* The innermost user (.tac) frame: file without '@' and line, or false. */
 bool vm_user_location(lua_State *L, int first_level, const char **file, int *line);
