@@ -13,6 +13,9 @@
 /* A JSON or Python literal (dict, list, string, number, True/False/None),
  * the whole text; NULL if it is none. */
 cJSON *sp_literal_parse(const char *text);
+/* sp_literal_parse, and when that is a quoted text holding a dict or a
+ * list ("{'a': 1}"), the dict or list. */
+cJSON *sp_literal_parse_unquoted(const char *text);
 /* The content of "..." or '...' with escapes decoded; NULL if not quoted. */
 char *sp_unquote(const char *text);
 /* A literal, else the text as a string. Never NULL unless out of memory. */

@@ -10,6 +10,7 @@
  * Results land in slots fixed before the run, so the output does not
  * depend on which thread finished first.
  */
+#include <ctype.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -332,6 +333,38 @@ static bool scenario_expects_failure(const sp_case *c)
     return false;
 }
 
+/* v0.10 named an agent's global with Python's str.capitalize (Greeter for
+ * "greeter"), and its scenarios name agents that way too: the agent "Greeter"
+ * responds with ... is the agent greeter's turn. */
+static bool capitalized_as(const char *agent, const char *written)
+{
+    if (!agent[0] || strlen(agent) != strlen(written)) return false;
+    if (toupper((unsigned char)agent[0]) != (unsigned char)written[0]) return false;
+    for (size_t i = 1; agent[i]; i++)
+        if (tolower((unsigned char)agent[i]) != (unsigned char)written[i]) return false;
+    return true;
+}
+
+/* Renames the scenario's mocked turns of "Greeter" to the declared "greeter". */
+static void agents_as_declared(const fe_file *f, cJSON *agent_turns)
+{
+    cJSON *t = agent_turns ? agent_turns->child : NULL;
+    while (t) {
+        cJSON *next = t->next;
+        bool declared = false;
+        const fe_agent *match = NULL;
+        for (const fe_agent *a = f->agents; a; a = a->next) {
+            if (strcmp(a->name, t->string) == 0) declared = true;
+            if (capitalized_as(a->name, t->string)) match = a;
+        }
+        if (!declared && match && !cJSON_GetObjectItemCaseSensitive(agent_turns, match->name)) {
+            cJSON_DetachItemViaPointer(agent_turns, t);
+            cJSON_AddItemToObject(agent_turns, match->name, t);
+        }
+        t = next;
+    }
+}
+
 static void set_step(sp_outcome *out, size_t i, sp_status st, char *error)
 {
     out->steps[i].status = st;
@@ -399,6 +432,7 @@ static void run_case(const sp_options *o, sp_case *c, int run)
 
     sup_run_result res = {0};
     bool have_run = false;
+    agents_as_declared(c->file->f, setup.agent_turns);
     if (!failed) {
         cJSON *test = cJSON_CreateObject();
         cJSON_AddItemToObject(test, "tool_mocks", cJSON_Duplicate(setup.tool_mocks, 1));
