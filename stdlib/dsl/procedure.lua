@@ -45,10 +45,24 @@ local function return_lines(fn)
   return out
 end
 
+-- The kind of a literal written after `field =` ("string", "number",
+-- "boolean", "table"), or nil for an expression.
+local function literal_kind(text)
+  local c = string.sub(text, 1, 1)
+  if c == '"' or c == "'" or string.find(text, "^%[=*%[") then return "string" end
+  if string.find(text, "^%-?%d") then return "number" end
+  if string.find(text, "^true%f[^%w_]") or string.find(text, "^false%f[^%w_]") then
+    return "boolean"
+  end
+  if c == "{" then return "table" end
+  return nil
+end
+
 -- Where a procedure's output came from: {file, line} of its return (the
--- one that mentions `field` when there are several), and a phrase for
--- messages; the declaration when no return line is known.
-local function output_site(data, field)
+-- one that mentions `field` when there are several, and among those the
+-- ones whose literal could not have been of the declared type `ok_kind`),
+-- and a phrase for messages; the declaration when no return line is known.
+local function output_site(data, field, ok_kind)
   if not data.fn then return data.declared_at, "" end
   local lines = return_lines(data.fn)
   if #lines > 1 and field then
@@ -62,9 +76,10 @@ local function output_site(data, field)
       local e = string.find(text, "\n", pos, true) or #text + 1
       n = n + 1
       for back = 0, 2 do
-        if set[n - back] and string.find(string.sub(text, pos, e - 1), "%f[%w_]" .. field ..
-            "%s*=") then
-          hits[#hits + 1] = n - back
+        local _, stop = string.find(string.sub(text, pos, e - 1), "%f[%w_]" .. field .. "%s*=%s*")
+        if set[n - back] and stop then
+          local kind = literal_kind(string.sub(text, pos + stop, e - 1))
+          if not (ok_kind and kind == ok_kind) then hits[#hits + 1] = n - back end
           break
         end
       end
@@ -131,7 +146,9 @@ local function check_output(data, result, prefix)
         f.type)
     elseif v ~= nil and not schema.type_ok(f.type, v) then
       local actual = schema.describe(v)
-      local at, where = output_site(data, f.name)
+      local ok_kind = (f.type == "integer" or f.type == "number") and "number" or
+        (f.type == "object" or f.type == "array") and "table" or f.type
+      local at, where = output_site(data, f.name, ok_kind)
       raise_exact(at, "%s%s returns output '%s' as %s %s, but it is declared %s%s; %s", prefix,
         who, f.name, (actual == "array" or actual == "integer") and "an" or "a", actual, f.type,
         where, type_hint(f.type, actual))
@@ -239,12 +256,8 @@ local Procedure = dsl.declarer("Procedure", function(config, name) return declar
   end,
 })
 
--- v0.10: procedure("name", {config}, function(input) ... end) or procedure("name", fn)
-local function procedure_v010(name, config, fn)
-  if type(name) ~= "string" then raise("procedure(\"name\", {...}, function ... end)") end
-  if type(config) == "function" then config, fn = {}, config end
-  return declare(config or {}, name, fn)
-end
+-- v0.10's procedure(...) maps onto this (compat.lua).
+dsl.declare_procedure = declare
 
 -- ---- script mode: top-level input {...} / output {...} -------------------------------------------
 
@@ -322,6 +335,5 @@ function dsl.run()
 end
 
 dsl.exports.Procedure = Procedure
-dsl.exports.procedure = procedure_v010
 dsl.exports.input = input_proxy
 dsl.exports.output = output_proxy
