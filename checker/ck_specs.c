@@ -17,10 +17,19 @@ static bool custom_step_exists(const fe_file *f, const char *text)
     return false;
 }
 
-static bool agent_declared(const fe_file *f, const char *name, size_t len)
+/* An agent declared anywhere in the file (ck_names.c), or written as v0.10
+ * named its global (the Greeter agent for greeter). */
+static bool agent_declared(ck_run *r, const char *name, size_t len)
 {
-    for (const fe_agent *a = f->agents; a; a = a->next)
-        if (strlen(a->name) == len && strncmp(a->name, name, len) == 0) return true;
+    char buf[256];
+    if (len < sizeof buf) {
+        memcpy(buf, name, len);
+        buf[len] = '\0';
+        const ck_name *n = ck_names_get(&r->names, buf);
+        if (n && (n->kind == CK_NAME_AGENT || n->kind == CK_NAME_MODEL)) return true;
+    }
+    for (const fe_agent *a = r->f->agents; a; a = a->next)
+        if (ck_capitalized_as(a->name, name, len)) return true;
     return false;
 }
 
@@ -36,7 +45,7 @@ static void check_step_text(ck_run *r, const fe_step *st, const char *text, bool
         for (size_t i = 0; names_agent && i < m.n_groups; i++) {
             if (strcmp(m.groups[i].name, "agent") != 0) continue;
             const char *a = text + m.groups[i].start;
-            if (!agent_declared(r->f, a, m.groups[i].len)) {
+            if (!agent_declared(r, a, m.groups[i].len)) {
                 ck_report(r, "TAC704", st->span,
                           "this step names agent '%.*s', which this file does not declare; the "
                           "mocked turn will never be used",
