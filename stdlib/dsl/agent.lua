@@ -314,6 +314,13 @@ local function agent_index(data, k, h)
   return nil
 end
 
+-- Sets an agent's tools from a list of handles and names.
+function dsl.grant(data, list)
+  data.tools = T.expand(list, format("Agent '%s'", data.name))
+  data.granted = {}
+  for _, t in ipairs(data.tools) do data.granted[t] = true end
+end
+
 local agent_list = {} -- declared agents: Agent("name") finds one (v0.10's lookup)
 
 local function agent_named(name)
@@ -376,16 +383,25 @@ local function declare_agent(config, name, opts)
     data.inline[#data.inline + 1] = t
     list[#list + 1] = t.handle
   end
+  local by_name = false
+  for _, t in ipairs(list) do
+    if type(t) == "string" then by_name = true end
+  end
+  data.tools, data.granted = {}, {}
   if opts and opts.legacy then
     -- v0.10 set agents up after reading the whole file: names are resolved
     -- at the first call, and an agent without tools/toolsets gets every
     -- tool of the file (compat.lua)
-    data.tools, data.granted = {}, {}
     data.resolve_grants = dsl.legacy_grants(config, list)
+  elseif by_name then
+    -- tools = {"name"}: resolved at the first call, when the whole file is
+    -- declared (the original set agents up after reading it)
+    data.resolve_grants = function(d)
+      d.resolve_grants = nil
+      dsl.grant(d, list)
+    end
   else
-    data.tools = T.expand(list, format("Agent '%s'", data.name))
-    data.granted = {}
-    for _, t in ipairs(data.tools) do data.granted[t] = true end
+    dsl.grant(data, list)
   end
   local out = config.output
   if out == nil and type(config.output_type) == "table" then out = config.output_type end
@@ -398,6 +414,7 @@ local function declare_agent(config, name, opts)
     return dsl.agent_call(d, call_opts)
   end)
   agent_list[#agent_list + 1] = data
+  if not data.temp then dsl.publish_global(data.name, h) end
   return h
 end
 dsl.declare_agent = declare_agent

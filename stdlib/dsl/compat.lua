@@ -26,12 +26,15 @@ local function capitalize(name)
 end
 dsl.capitalize = capitalize
 
--- Greeter for the agent "greeter", unless the file has a global of that name.
+-- Greeter for the agent "greeter", unless the file has a global of that
+-- name. Current-DSL agents get one too (globals.lua, agent.lua): a file
+-- that mixes Greeter.turn() with greeter = Agent {...} runs as it did.
 local function publish(name, handle)
   if type(name) ~= "string" or name == "" then return end
   local g = capitalize(name)
   if g ~= name and rawget(G, g) == nil then rawset(G, g, handle) end
 end
+dsl.publish_global = publish
 
 -- ---- agents -------------------------------------------------------------------------------------
 
@@ -62,9 +65,7 @@ function dsl.legacy_grants(config, list)
       sort(names, function(a, b) return dsl.data_of(a).name < dsl.data_of(b).name end)
       names[#names + 1] = "done"
     end
-    data.tools = T.expand(names, format("Agent '%s'", data.name))
-    data.granted = {}
-    for _, t in ipairs(data.tools) do data.granted[t] = true end
+    dsl.grant(data, names)
   end
 end
 
@@ -75,9 +76,7 @@ local function agent(name, config)
   end
   local cfg = copy(config)
   cfg.model = legacy_model(cfg)
-  local h = dsl.declare_agent(cfg, name, {legacy = true})
-  publish(name, h)
-  return h
+  return dsl.declare_agent(cfg, name, {legacy = true}) -- publishes Greeter too
 end
 
 -- ---- procedures ---------------------------------------------------------------------------------
