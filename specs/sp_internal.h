@@ -77,12 +77,17 @@ typedef struct {
     sp_step_result *steps;
     double ms;
     int llm_calls, iterations, tools_used;
+    /* The procedure's own error when the run failed and the scenario did
+     * not expect it: {message, file, line, traceback} (owned), reported
+     * before the step that noticed it. */
+    cJSON *error;
 } sp_outcome;
 
 typedef struct {
     const fe_file *f;
     const cJSON *config;
     char *workspace;
+    cJSON *params; /* inputs of every scenario (--param), owned */
 } sp_file;
 
 typedef struct {

@@ -110,6 +110,7 @@ static void case_free(sp_case *c)
         for (size_t i = 0; c->outcomes[r].steps && i < c->n_steps; i++)
             tx_free(c->outcomes[r].steps[i].error);
         tx_free(c->outcomes[r].steps);
+        cJSON_Delete(c->outcomes[r].error);
     }
     tx_free(c->outcomes);
     tx_free(c->tags);
@@ -172,7 +173,7 @@ oom:
 }
 
 tx_status sp_suite_add(sp_suite *s, const fe_file *f, const cJSON *config, const char *workspace,
-                       const sp_options *o)
+                       const cJSON *params, const sp_options *o)
 {
     sp_file *file = tx_calloc(1, sizeof *file);
     sp_file **files = file ? tx_realloc(s->files, (s->n_files + 1) * sizeof *files) : NULL;
@@ -184,8 +185,9 @@ tx_status sp_suite_add(sp_suite *s, const fe_file *f, const cJSON *config, const
     file->f = f;
     file->config = config;
     file->workspace = tx_strdup(workspace);
+    file->params = params ? cJSON_Duplicate(params, 1) : cJSON_CreateObject();
     s->files[s->n_files++] = file;
-    if (!file->workspace) return TX_ENOMEM;
+    if (!file->workspace || !file->params) return TX_ENOMEM;
     for (const fe_spec *spec = f->specs; spec; spec = spec->next) {
         /* Backgrounds come first within their feature or rule. */
         const fe_scenario *bg = NULL;
@@ -404,8 +406,8 @@ static void run_case(const sp_options *o, sp_case *c, int run)
     clock_gettime(CLOCK_MONOTONIC, &t0);
 
     /* Setup, in order; a setup step after the run cannot shape it. */
-    sp_setup setup = {cJSON_CreateObject(), cJSON_CreateObject(), cJSON_CreateObject(),
-                      cJSON_CreateObject(), NULL};
+    sp_setup setup = {cJSON_Duplicate(c->file->params, 1), cJSON_CreateObject(),
+                      cJSON_CreateObject(), cJSON_CreateObject(), NULL};
     size_t trigger = c->n_steps;
     bool failed = false, late = false;
     for (size_t i = 0; i < c->n_steps && !failed && !late; i++) {
@@ -515,6 +517,10 @@ static void run_case(const sp_options *o, sp_case *c, int run)
         }
     }
     count_metrics(out, res.report);
+    /* The procedure raised and the scenario failed: say what it raised. */
+    if (have_run && res.status == SUP_FAILED && out->status == SP_FAILED && !expects_failure &&
+        cJSON_IsObject(res.error))
+        out->error = cJSON_Duplicate(res.error, 1);
     sup_run_result_free(&res);
     cJSON_Delete(setup.inputs);
     cJSON_Delete(setup.tool_mocks);
@@ -643,6 +649,7 @@ void sp_suite_free(sp_suite *s)
     tx_free(s->cases);
     for (size_t i = 0; i < s->n_files; i++) {
         tx_free(s->files[i]->workspace);
+        cJSON_Delete(s->files[i]->params);
         tx_free(s->files[i]);
     }
     tx_free(s->files);
