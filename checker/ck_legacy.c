@@ -123,6 +123,9 @@ typedef struct {
     ck_run *run;     /* reporting TAC901, or NULL */
     ck_edits *edits; /* collecting the rewrite, or NULL */
     bool has_default_model;
+    /* v0.10's capitalised globals: "Greeter" -> the agent (or model) */
+    tx_map agents_by_global, models_by_global;
+    tx_arena arena;
 } legacy;
 
 static void found(legacy *L, tx_span at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -574,19 +577,39 @@ static void legacy_renamed(legacy *L, const fe_ref *ref, const char *current)
 
 /* ---- v0.10's capitalised globals ------------------------------------------------------------- */
 
+/* Maps the capitalised global of each agent and model to it. */
+static void index_globals(legacy *L)
+{
+    tx_map_init(&L->agents_by_global);
+    tx_map_init(&L->models_by_global);
+    tx_arena_init(&L->arena);
+    tx_buf b;
+    tx_buf_init(&b, 4096);
+    for (const fe_agent *a = L->f->agents; a; a = a->next) {
+        if (!is_identifier(a->name)) continue;
+        tx_buf_clear(&b);
+        fe_capitalize(a->name, &b);
+        char *k = b.data && strcmp(b.data, a->name) ? tx_arena_strndup(&L->arena, b.data, b.len) : NULL;
+        if (k) tx_map_put(&L->agents_by_global, k, b.len, (void *)a);
+    }
+    for (const fe_model *m = L->f->models; m; m = m->next) {
+        if (m->kind != FE_MODEL_MODEL || !m->name[0]) continue;
+        tx_buf_clear(&b);
+        fe_capitalize(m->name, &b);
+        char *k = b.data && strcmp(b.data, m->name) ? tx_arena_strndup(&L->arena, b.data, b.len) : NULL;
+        if (k) tx_map_put(&L->models_by_global, k, b.len, (void *)m);
+    }
+    tx_buf_free(&b);
+}
+
 static const fe_agent *agent_capitalized(const legacy *L, const char *root, size_t n)
 {
-    for (const fe_agent *a = L->f->agents; a; a = a->next)
-        if (is_identifier(a->name) && ck_capitalized_as(a->name, root, n)) return a;
-    return NULL;
+    return tx_map_get(&L->agents_by_global, root, n);
 }
 
 static const fe_model *model_capitalized(const legacy *L, const char *root, size_t n)
 {
-    for (const fe_model *m = L->f->models; m; m = m->next)
-        if (m->kind == FE_MODEL_MODEL && m->name[0] && ck_capitalized_as(m->name, root, n))
-            return m;
-    return NULL;
+    return tx_map_get(&L->models_by_global, root, n);
 }
 
 /* The DSL's own capitalised globals: an agent named "state" never had a
@@ -636,11 +659,69 @@ static void legacy_global(legacy *L, const fe_ref *ref)
     tx_buf_free(&b);
 }
 
+/* Agent("scribe").turn(...): v0.10's lookup by name; the current form is
+ * scribe(...) when the agent is a global of that name. Agent "x" {...}
+ * shares the inner call Agent("x"): what follows it tells them apart. */
+static void legacy_lookup(legacy *L, const fe_ref *ref)
+{
+    const fe_value *call = ref->call, *name = fe_value_at(call, 0);
+    if (!name || name->kind != FE_STRING || fe_value_at(call, 1)) return;
+    const char *src = L->f->src;
+    uint32_t at = call->span.end_byte, end = (uint32_t)L->f->len;
+    while (at < end && isspace((unsigned char)src[at])) at++;
+    if (end - at < 5 || memcmp(src + at, ".turn", 5) != 0) return;
+    if (at + 5 < end && (isalnum((unsigned char)src[at + 5]) || src[at + 5] == '_')) return;
+    found(L, ref->span, "Agent(\"%s\").turn() is v0.10's lookup of an agent by name; the current "
+                        "form is %s(...)",
+          name->str, is_identifier(name->str) ? name->str : "the agent's variable");
+    for (const fe_agent *a = L->f->agents; a; a = a->next)
+        if (strcmp(a->name, name->str) == 0 && is_identifier(a->name)) {
+            edit(L, call->span.start_byte, at + 5, a->name);
+            break;
+        }
+}
+
 /* ---- the walk over the file's calls and references ------------------------------------------ */
+
+/* A sorted set of byte offsets (where the v0.10 declaring calls end), so a
+ * file of 100,000 procedures is not searched once per procedure. */
+typedef struct {
+    uint32_t *v;
+    size_t len, cap;
+} offsets;
+
+static void ends_add(offsets *e, uint32_t x)
+{
+    if (e->len == e->cap) {
+        size_t cap = e->cap ? e->cap * 2 : 16;
+        uint32_t *n = tx_realloc(e->v, cap * sizeof *n);
+        if (!n) return; /* a missing entry only means a second finding */
+        e->v = n;
+        e->cap = cap;
+    }
+    e->v[e->len++] = x;
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void ends_sort(offsets *e)
+{
+    if (e->len) qsort(e->v, e->len, sizeof *e->v, u32_cmp);
+}
+
+static bool ends_has(const offsets *e, uint32_t x)
+{
+    return e->len && bsearch(&x, e->v, e->len, sizeof *e->v, u32_cmp) != NULL;
+}
 
 static void legacy_walk(legacy *L)
 {
     const fe_file *f = L->f;
+    index_globals(L);
     for (const fe_ref *r = f->refs; r; r = r->next)
         if (r->is_call && strcmp(r->name, "default_model") == 0) L->has_default_model = true;
     for (const fe_ref *r = f->refs; r; r = r->next) {
@@ -665,6 +746,10 @@ static void legacy_walk(legacy *L)
                 legacy_model(L, r);
                 continue;
             }
+            if (strcmp(r->name, "Agent") == 0) {
+                legacy_lookup(L, r);
+                continue;
+            }
             bool done = false;
             for (size_t i = 0; i < sizeof renamed_calls / sizeof renamed_calls[0]; i++)
                 if (strcmp(r->name, renamed_calls[i].old) == 0) {
@@ -675,25 +760,23 @@ static void legacy_walk(legacy *L)
         }
         if (isupper((unsigned char)r->name[0])) legacy_global(L, r);
     }
-    /* Current declarations written with v0.10 schemas or key names. */
+    /* Current declarations written with v0.10 schemas or key names (the
+     * v0.10 declarations were handled above: their calls end where their
+     * statements end). */
+    offsets ends = {0};
+    for (const fe_ref *r = f->refs; r; r = r->next)
+        if (r->is_call && r->call &&
+            (strcmp(r->name, "procedure") == 0 || strcmp(r->name, "tool") == 0 ||
+             strcmp(r->name, "toolset") == 0))
+            ends_add(&ends, r->call->span.end_byte);
+    ends_sort(&ends);
     for (const fe_procedure *p = f->procedures; p; p = p->next) {
         if (p->script_mode || p->plain_main || !p->config) continue;
-        bool legacy_form = false;
-        for (const fe_ref *r = f->refs; r && !legacy_form; r = r->next)
-            if (r->call && strcmp(r->name, "procedure") == 0 && r->call->span.start_byte >= p->span.start_byte &&
-                r->call->span.end_byte <= p->span.end_byte)
-                legacy_form = true;
-        if (!legacy_form) legacy_procedure_config(L, p->config);
+        if (!ends_has(&ends, p->span.end_byte)) legacy_procedure_config(L, p->config);
     }
     for (const fe_tool *t = f->tools; t; t = t->next) {
         if (t->kind == FE_TOOL_STDLIB || !t->config) continue;
-        bool legacy_form = false;
-        for (const fe_ref *r = f->refs; r && !legacy_form; r = r->next)
-            if (r->call && (strcmp(r->name, "tool") == 0 || strcmp(r->name, "toolset") == 0) &&
-                r->call->span.start_byte >= t->span.start_byte &&
-                r->call->span.end_byte <= t->span.end_byte)
-                legacy_form = true;
-        if (legacy_form) continue;
+        if (ends_has(&ends, t->span.end_byte)) continue;
         if (t->kind == FE_TOOL_TOOLSET) {
             const fe_value *tools = fe_value_get(t->config, "tools");
             if (tools && tools->kind == FE_TABLE)
@@ -705,6 +788,10 @@ static void legacy_walk(legacy *L)
     }
     legacy_schema(L, "input", f->script_input.value);
     legacy_schema(L, "output", f->script_output.value);
+    tx_free(ends.v);
+    tx_map_free(&L->agents_by_global);
+    tx_map_free(&L->models_by_global);
+    tx_arena_free(&L->arena);
 }
 
 void ck_rule_legacy(ck_run *r)
