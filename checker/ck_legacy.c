@@ -726,31 +726,19 @@ static void legacy_walk(legacy *L)
         if (r->is_call && strcmp(r->name, "default_model") == 0) L->has_default_model = true;
     for (const fe_ref *r = f->refs; r; r = r->next) {
         if (r->is_call && r->call && !r->is_method) {
-            if (strcmp(r->name, "agent") == 0) {
-                legacy_agent(L, r);
-                continue;
-            }
-            if (strcmp(r->name, "procedure") == 0) {
-                legacy_procedure(L, r);
-                continue;
-            }
-            if (strcmp(r->name, "tool") == 0) {
-                legacy_tool(L, r);
-                continue;
-            }
-            if (strcmp(r->name, "toolset") == 0) {
-                legacy_toolset(L, r);
-                continue;
-            }
-            if (strcmp(r->name, "model") == 0) {
-                legacy_model(L, r);
-                continue;
-            }
-            if (strcmp(r->name, "Agent") == 0) {
-                legacy_lookup(L, r);
-                continue;
-            }
+            static const struct {
+                const char *name;
+                void (*walk)(legacy *, const fe_ref *);
+            } declarations[] = {
+                {"agent", legacy_agent}, {"procedure", legacy_procedure}, {"tool", legacy_tool},
+                {"toolset", legacy_toolset}, {"model", legacy_model}, {"Agent", legacy_lookup},
+            };
             bool done = false;
+            for (size_t i = 0; i < sizeof declarations / sizeof declarations[0] && !done; i++)
+                if (strcmp(r->name, declarations[i].name) == 0) {
+                    declarations[i].walk(L, r);
+                    done = true;
+                }
             for (size_t i = 0; i < sizeof renamed_calls / sizeof renamed_calls[0]; i++)
                 if (strcmp(r->name, renamed_calls[i].old) == 0) {
                     legacy_renamed(L, r, renamed_calls[i].current);

@@ -36,6 +36,15 @@ local function publish(name, handle)
 end
 dsl.publish_global = publish
 
+-- kind("name", {config}...): both given, or an error naming the v0.10
+-- form and its current one.
+local function expect_named(name, config, form, current)
+  if type(name) ~= "string" or type(config) ~= "table" then
+    raise("%s declares a v0.10 %s; the current form is %s", form, string.match(form, "^%a+"),
+      current)
+  end
+end
+
 -- ---- agents -------------------------------------------------------------------------------------
 
 local V010_DEFAULT_MODEL = "gpt-4o" -- v0.10's model when neither the agent nor default_model names one
@@ -70,10 +79,8 @@ function dsl.legacy_grants(config, list)
 end
 
 local function agent(name, config)
-  if type(name) ~= "string" or type(config) ~= "table" then
-    raise("agent(\"name\", {provider = ..., model = ..., system_prompt = ...}) declares a " ..
-      "v0.10 agent; the current form is name = Agent {...}")
-  end
+  expect_named(name, config, "agent(\"name\", {provider = ..., model = ..., system_prompt = ...})",
+    "name = Agent {...}")
   local cfg = copy(config)
   cfg.model = legacy_model(cfg)
   return dsl.declare_agent(cfg, name, {legacy = true}) -- publishes Greeter too
@@ -109,10 +116,8 @@ end
 -- ---- tools and toolsets -------------------------------------------------------------------------
 
 local function tool(name, config, fn)
-  if type(name) ~= "string" or type(config) ~= "table" then
-    raise("tool(\"name\", {description = ..., parameters = {...}}, function(args) ... end) " ..
-      "declares a v0.10 tool; the current form is name = Tool {...}")
-  end
+  expect_named(name, config, "tool(\"name\", {description = ..., parameters = {...}}, function(args) ... end)",
+    "name = Tool {...}")
   return T.declare({description = config.description, input = config.input or config.parameters,
     handler = fn or config.handler or config[1]}, name)
 end
@@ -120,10 +125,8 @@ end
 -- toolset("name", {type = "lua", tools = {...}}) kept its tools' own names;
 -- {type = "combined", sources = {"a", "b"}} joins toolsets by name.
 local function toolset(name, config)
-  if type(name) ~= "string" or type(config) ~= "table" then
-    raise("toolset(\"name\", {type = \"lua\", tools = {...}}) declares a v0.10 toolset; the " ..
-      "current form is name = Toolset { tools = {...} }")
-  end
+  expect_named(name, config, "toolset(\"name\", {type = \"lua\", tools = {...}})",
+    "name = Toolset { tools = {...} }")
   local kind = config.type or "lua"
   if kind == "combined" then
     if type(config.sources) ~= "table" then raise("toolset '%s': type = \"combined\" needs sources = {...}", name) end
@@ -141,10 +144,7 @@ end
 -- ---- the rest -----------------------------------------------------------------------------------
 
 local function model(name, config)
-  if type(name) ~= "string" or type(config) ~= "table" then
-    raise("model(\"name\", {type = ..., ...}) declares a v0.10 model; the current form is " ..
-      "Model \"name\" {...}")
-  end
+  expect_named(name, config, "model(\"name\", {type = ..., ...})", "Model \"name\" {...}")
   local h = E.Model(name)(config)
   publish(name, h)
   return h
