@@ -380,6 +380,7 @@ local function declare_agent(config, name, opts)
     local t = dsl.data_of(T.declare({description = spec.description, input = spec.input,
       parameters = spec.parameters, handler = spec.handler or spec[1]}, spec.name))
     T.set_prefixed(t, data.name, spec.name)
+    t.agent = data -- this agent's own tool: never another v0.10 agent's "every tool"
     data.inline[#data.inline + 1] = t
     list[#list + 1] = t.handle
   end

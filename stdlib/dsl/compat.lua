@@ -67,11 +67,15 @@ function dsl.legacy_grants(config, list)
   local explicit = config.tools ~= nil or config.toolsets ~= nil
   return function(data)
     data.resolve_grants = nil
-    local names = list
-    if not explicit and #list == 0 then
-      names = {}
-      for _, t in pairs(T.all()) do names[#names + 1] = t.handle end
-      sort(names, function(a, b) return dsl.data_of(a).name < dsl.data_of(b).name end)
+    local names = list -- its inline_tools, if any, come first
+    if not explicit then
+      local all = {}
+      for _, t in pairs(T.all()) do
+        if not t.agent then all[#all + 1] = t.handle end -- not another agent's own tools
+      end
+      sort(all, function(a, b) return dsl.data_of(a).name < dsl.data_of(b).name end)
+      names = copy(list)
+      for _, h in ipairs(all) do names[#names + 1] = h end
       names[#names + 1] = "done"
     end
     dsl.grant(data, names)
