@@ -53,7 +53,7 @@ local function model_of(data, override)
     temperature, max_tokens = m.temperature, m.max_tokens
     m = m.name or m.model
   end
-  if m == nil then m = settings.default_model end
+  if m == nil then m = settings.default_model or data.fallback_model end
   if m == nil then
     raise("Agent '%s' has no model: set model = \"provider/model\" (or default_model(...))",
       data.name)
@@ -390,6 +390,7 @@ local function declare_agent(config, name, opts)
   end
   data.tools, data.granted = {}, {}
   if opts and opts.legacy then
+    data.fallback_model = "gpt-4o" -- v0.10's model when neither the agent nor default_model names one
     -- v0.10 set agents up after reading the whole file: names are resolved
     -- at the first call, and an agent without tools/toolsets gets every
     -- tool of the file (compat.lua)

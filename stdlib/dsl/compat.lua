@@ -47,12 +47,11 @@ end
 
 -- ---- agents -------------------------------------------------------------------------------------
 
-local V010_DEFAULT_MODEL = "gpt-4o" -- v0.10's model when neither the agent nor default_model names one
-
--- model = "openai:gpt-4o" (v0.10's provider:model) or a table {name = ..., temperature = ...}
+-- model = "openai:gpt-4o" (v0.10's provider:model) as provider/model. No
+-- model: default_model, looked up at the first call (it may be set further
+-- down the file), else v0.10's gpt-4o (agent.lua's fallback_model).
 local function legacy_model(cfg)
   local m = cfg.model
-  if m == nil then m = dsl.settings.default_model or V010_DEFAULT_MODEL end
   if type(m) == "string" and not find(m, "/", 1, true) then
     local provider, rest = string.match(m, "^([%w_%-]+):(.+)$")
     if provider and cfg.provider == nil then m = provider .. "/" .. rest end
