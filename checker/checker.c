@@ -38,8 +38,8 @@ static const ck_rule_info rules[] = {
     {"TAC502", TX_SEV_ERROR, "human-timeout-type", "A Human request's timeout is not a positive number."},
     {"TAC503", TX_SEV_ERROR, "human-default-type", "A Human request's default is not of the request's kind."},
     {"TAC504", TX_SEV_ERROR, "human-missing-message", "A Human request has no message."},
-    {"TAC601", TX_SEV_ERROR, "output-missing-key", "A returned table lacks a required output field."},
-    {"TAC602", TX_SEV_ERROR, "output-undeclared-key", "A returned table has a key the output schema does not declare."},
+    {"TAC601", TX_SEV_ERROR, "output-missing-key", "A returned table lacks a required output field (a warning when other returns may have it)."},
+    {"TAC602", TX_SEV_WARNING, "output-undeclared-key", "A returned table has a key the output schema does not declare; it is dropped at run time."},
     {"TAC603", TX_SEV_ERROR, "output-value-type", "A returned literal is not of the declared output type."},
     {"TAC701", TX_SEV_ERROR, "gherkin-syntax", "The Specifications text is not valid Gherkin."},
     {"TAC702", TX_SEV_ERROR, "specifications-not-string", "Specifications is given something other than a string."},
@@ -56,6 +56,7 @@ static const ck_rule_info rules[] = {
     {"TAC808", TX_SEV_ERROR, "eval-option-value", "An Evaluation's pass_k or confidence is malformed, or asks for k above runs."},
     {"TAC809", TX_SEV_ERROR, "eval-case-inputs", "An evaluation case written in the file has no inputs table."},
     {"TAC810", TX_SEV_ERROR, "eval-threshold-value", "An Evaluation's threshold has a value of the wrong type or range."},
+    {"TAC901", TX_SEV_WARNING, "legacy-dsl", "A form of the v0.10 DSL: it runs, and tactus check --fix rewrites it to the current form."},
 };
 
 const ck_rule_info *ck_rules(size_t *count)
@@ -106,6 +107,16 @@ void ck_report(ck_run *r, const char *code, tx_span span, const char *fmt, ...)
                 "%s", msg);
 }
 
+void ck_report_as(ck_run *r, const char *code, tx_severity sev, tx_span span, const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    tx_diag_add(r->out, code, sev, span, "%s", msg);
+}
+
 void ck_relate(ck_run *r, tx_span span, const char *fmt, ...)
 {
     char msg[1024];
@@ -128,7 +139,9 @@ tx_status ck_check(ck_checker *ck, const fe_file *f, tx_diag_list *out)
     for (size_t i = 0; i < f->diags.len; i++)
         if (strcmp(f->diags.items[i].code, "TAC003") == 0) binary = true;
     if (!binary) {
-        ck_run r = {ck, f, out};
+        ck_run r = {.ck = ck, .f = f, .out = out};
+        ck_names_collect(f, &r.names);
+        if (r.names.oom) out->oom = true;
         ck_rule_fields(&r);
         ck_rule_procedures(&r);
         ck_rule_outputs(&r);
@@ -141,6 +154,8 @@ tx_status ck_check(ck_checker *ck, const fe_file *f, tx_diag_list *out)
         ck_rule_evaluations(&r);
         ck_rule_globals(&r);
         ck_rule_evaluation_settings(&r);
+        ck_rule_legacy(&r);
+        ck_names_free(&r.names);
     }
     tx_diag_sort(out);
     return out->oom ? TX_ENOMEM : TX_OK;

@@ -32,6 +32,32 @@ tx_status ck_check(ck_checker *ck, const fe_file *f, tx_diag_list *out);
 #define CK_EVAL_MAX_RUNS_PER_CASE       1000
 #define CK_EVAL_MAX_RUNS_PER_EVALUATION 100000
 
+/* ---- rewriting the v0.10 DSL (`tactus check --fix`, the language server) ------------------ */
+
+/* Replace bytes [start, end) of the source with text (start == end: insert). */
+typedef struct {
+    uint32_t start, end;
+    char *text;   /* owned */
+    uint32_t seq; /* order of making: inserts at one place keep it */
+} ck_edit;
+
+typedef struct {
+    ck_edit *items;
+    size_t len, cap;
+    bool oom;
+} ck_edits;
+
+void ck_edits_init(ck_edits *e);
+void ck_edits_free(ck_edits *e);
+/* The edits that rewrite the v0.10 forms of f (those TAC901 names) to the
+ * current DSL, keeping what the file does: v0.10's defaults are written
+ * out (model = "gpt-4o", the tools an agent got without naming any). Sorted
+ * by position, never overlapping. TX_ENOMEM is the only failure. */
+tx_status ck_fix_legacy(const fe_file *f, ck_edits *out);
+/* src with the edits applied: an owned, NUL-terminated buffer (length in
+ * *out_len), or NULL when out of memory. */
+char *ck_edits_apply(const char *src, size_t len, const ck_edits *e, size_t *out_len);
+
 /* ---- rule catalogue (for docs, SARIF rule metadata, tests) ---------------------------- */
 
 typedef struct {

@@ -6,17 +6,14 @@
 
 #include "ck_internal.h"
 
-static bool mock_target_declared(const fe_file *f, const char *name)
+/* Any agent, tool, model or classifier the file names anywhere (ck_names.c),
+ * a toolset's tools by either name, the stdlib tools, which may be mocked
+ * by their tool name without being bound, and an llm_judge by its name
+ * (evaluations' judges answer from Mocks). */
+static bool mock_target_declared(ck_run *r, const char *name)
 {
-    for (const fe_agent *a = f->agents; a; a = a->next)
-        if (strcmp(a->name, name) == 0) return true;
-    for (const fe_tool *t = f->tools; t; t = t->next)
-        if (strcmp(t->name, name) == 0) return true;
-    for (const fe_model *m = f->models; m; m = m->next)
-        if (strcmp(m->name, name) == 0) return true;
-    /* Stdlib tools may be mocked by their tool name without being bound;
-     * an llm_judge by its name (evaluations' judges answer from Mocks). */
-    return strcmp(name, "done") == 0 || ck_is_judge_name(f, name);
+    return ck_names_get(&r->names, name) != NULL || strcmp(name, "done") == 0 ||
+           ck_is_judge_name(r->f, name);
 }
 
 /* Where an agent, tool or model named `name` is declared. */
@@ -42,7 +39,7 @@ void ck_rule_mocks(ck_run *r)
     for (const fe_mocks *mk = f->mocks; mk; mk = mk->next) {
         if (!mk->table || mk->table->kind != FE_TABLE) continue;
         for (const fe_entry *e = mk->table->entries; e; e = e->next) {
-            if (!e->key || mock_target_declared(f, e->key)) continue;
+            if (!e->key || mock_target_declared(r, e->key)) continue;
             const char *near = ck_nearest_name(e->key, names, n);
             ck_report(r, "TAC801", e->key_span,
                       "Mocks names '%s', which is no agent, tool, model or classifier declared "

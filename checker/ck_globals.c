@@ -4,7 +4,7 @@
  *
  * runtime_names is the sandbox's global surface, in one screen: every
  * global tactus-runtime publishes (the allow-listed Lua stdlib of
- * vm_sandbox.c, Json and File, and dsl.exports of runtime/vm/lua) and the
+ * vm_sandbox.c, Json and File, and dsl.exports of stdlib/dsl) and the
  * members of each of its tables. It is the runtime's, not a wish list: the
  * test cli_globals_parity runs tactus-runtime, lists what its globals
  * really hold, and compares with `tactus check --list-globals` both ways,
@@ -13,7 +13,9 @@
  *
  * A read of a global is fine when the runtime defines it, the file
  * assigns it anywhere (`name = ...`, `function name()`, as luacheck
- * allows by default), or the user declared it (--globals, check.globals).
+ * allows by default), the runtime publishes it for a declaration of the
+ * file (v0.10's capitalised agent and model globals, Greeter for greeter),
+ * or the user declared it (--globals, check.globals).
  * A member of a DSL namespace (Human.aprove, State.incremnt, File.wirte)
  * is checked against the namespace's members unless the file assigns that
  * member or the namespace itself. os.* and field.* have rules of their own
@@ -163,9 +165,26 @@ static const char *const runtime_names[] = {
     "Tool.last_call",
     "Tool.last_result",
     "Toolset",
+    "Toolset.get",
     "hitl",
     "procedure",
     "prompt",
+    /* the v0.10 DSL and the python helpers (compat.lua); TAC901 names each form */
+    "agent",
+    "evaluation",
+    "evaluations",
+    "human",
+    "model",
+    "python",
+    "python.enumerate",
+    "python.iter",
+    "python.len",
+    "specification",
+    "specifications",
+    "stages",
+    "step",
+    "tool",
+    "toolset",
     "field",
     "field.agent_turns",
     "field.array",
@@ -585,7 +604,8 @@ void ck_rule_globals(ck_run *r)
     index_defs(r, &defs);
     tx_map from_modules; /* names borrowed from the module cache, valid during this run */
     tx_map_init(&from_modules);
-    bool modules_read = false;
+    bool modules_read = false, capitals_read = false;
+    ck_capitals capitals;
     for (const fe_ref *ref = f->refs; ref; ref = ref->next) {
         const char *name = ref->name;
         size_t root_len = strcspn(name, ".");
@@ -607,6 +627,16 @@ void ck_rule_globals(ck_run *r)
             modules_read = true;
         }
         if (tx_map_get(&from_modules, name, root_len)) continue;
+        /* Greeter for the agent "greeter": the runtime publishes v0.10's
+         * capitalised global of every agent and Model (ck_capitals). */
+        if (!capitals_read) {
+            ck_capitals_index(f, &capitals);
+            if (capitals.oom) r->out->oom = true;
+            capitals_read = true;
+        }
+        if (tx_map_get(&capitals.agents, name, root_len) ||
+            tx_map_get(&capitals.models, name, root_len))
+            continue;
         char word[128];
         snprintf(word, sizeof word, "%.*s", (int)(root_len < 127 ? root_len : 127), name);
         const fe_def *def = NULL;
@@ -619,6 +649,7 @@ void ck_rule_globals(ck_run *r)
                   ref->is_call && root_len == strlen(name) ? "calling" : "reading");
         if (def) ck_relate(r, def->span, "'%s' is assigned here", def->name);
     }
+    if (capitals_read) ck_capitals_free(&capitals);
     tx_map_free(&from_modules);
     tx_map_free(&defs);
 }

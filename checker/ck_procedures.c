@@ -45,7 +45,8 @@ void ck_rule_procedures(ck_run *r)
     tx_map_free(&named);
 }
 
-static void check_return(ck_run *r, const fe_procedure *p, const fe_return *ret)
+/* TAC602 and TAC603, for one literal returned table. */
+static void check_return_keys(ck_run *r, const fe_procedure *p, const fe_return *ret)
 {
     const fe_schema *out = &p->output;
     const fe_value *v = ret->value;
@@ -62,7 +63,8 @@ static void check_return(ck_run *r, const fe_procedure *p, const fe_return *ret)
                 tx_buf_printf(&b, "%s%s", x == out->fields ? "" : ", ", x->name);
             ck_report(r, "TAC602", e->key_span,
                       "procedure '%s' returns key '%s', which its output schema does not declare "
-                      "(declared: %s)%s%s%s; only declared outputs are returned",
+                      "(declared: %s)%s%s%s; it is dropped from the result at run time, with a "
+                      "logged warning: declare it in output = {...} to keep it",
                       p->name, e->key, b.data ? b.data : "none", near ? " (did you mean '" : "",
                       near ? near : "", near ? "'?)" : "");
             ck_relate(r, out->value->span, "the output schema of procedure '%s'", p->name);
@@ -78,16 +80,58 @@ static void check_return(ck_run *r, const fe_procedure *p, const fe_return *ret)
                       fe_type_name(fd->type));
         }
     }
-    for (const fe_field *fd = out->fields; fd; fd = fd->next) {
-        if (!fd->required) continue;
-        const fe_value *got = fe_value_get(v, fd->name);
-        if (!got || got->kind == FE_NIL) {
-            ck_report(r, "TAC601", got ? got->span : v->span,
+}
+
+/* What a return gives for a required output: the key, no key (a literal
+ * table without it), or unknown (an expression, which may hold it). A
+ * bare return or a literal that is not a table gives no table at all and
+ * fails at run time for another reason. */
+typedef enum { RET_HAS, RET_LACKS, RET_UNKNOWN, RET_NOT_TABLE } ret_gives;
+
+static ret_gives gives(const fe_return *ret, const char *field)
+{
+    const fe_value *v = ret->value;
+    if (!v) return RET_NOT_TABLE;
+    switch (v->kind) {
+    case FE_TABLE: {
+        const fe_value *got = fe_value_get(v, field);
+        return got && got->kind != FE_NIL ? RET_HAS : RET_LACKS;
+    }
+    case FE_NAME:
+    case FE_CALL:
+    case FE_OTHER:
+        return RET_UNKNOWN;
+    default:
+        return RET_NOT_TABLE;
+    }
+}
+
+/* TAC601: a required output missing from every return is an error; from
+ * some returns while others have it (or may), a warning on each that lacks
+ * it: the original reports it only when that path runs. */
+static void check_required(ck_run *r, const fe_procedure *p, const fe_field *fd)
+{
+    size_t lacks = 0, others = 0;
+    for (const fe_return *ret = p->returns; ret; ret = ret->next) {
+        ret_gives g = gives(ret, fd->name);
+        lacks += g == RET_LACKS;
+        others += g == RET_HAS || g == RET_UNKNOWN;
+    }
+    if (!lacks) return;
+    for (const fe_return *ret = p->returns; ret; ret = ret->next) {
+        if (gives(ret, fd->name) != RET_LACKS) continue;
+        if (!others)
+            ck_report(r, "TAC601", ret->value->span,
                       "procedure '%s' returns a table without the required output '%s'; add "
                       "%s = <%s> to it",
                       p->name, fd->name, fd->name, fe_type_name(fd->type));
-            ck_relate(r, fd->name_span, "output '%s' is declared required here", fd->name);
-        }
+        else
+            ck_report_as(r, "TAC601", TX_SEV_WARNING, ret->value->span,
+                         "procedure '%s' returns a table without the required output '%s' here, "
+                         "while its other returns have it or may; when this return runs the "
+                         "procedure fails: add %s = <%s> to it, or make the output optional",
+                         p->name, fd->name, fd->name, fe_type_name(fd->type));
+        ck_relate(r, fd->name_span, "output '%s' is declared required here", fd->name);
     }
 }
 
@@ -95,6 +139,9 @@ void ck_rule_outputs(ck_run *r)
 {
     for (const fe_procedure *p = r->f->procedures; p; p = p->next) {
         if (!p->output.present || !p->output.value || p->output.value->kind != FE_TABLE) continue;
-        for (const fe_return *ret = p->returns; ret; ret = ret->next) check_return(r, p, ret);
+        for (const fe_return *ret = p->returns; ret; ret = ret->next) check_return_keys(r, p, ret);
+        for (const fe_field *fd = p->output.fields; fd; fd = fd->next)
+            if (fd->required && !(fd->default_value && fd->default_value->kind != FE_NIL))
+                check_required(r, p, fd);
     }
 }

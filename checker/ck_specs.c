@@ -8,8 +8,11 @@
  *
  * A matched step that names an input, output, state key, agent or tool
  * the file does not declare could never pass (or its mock never be
- * used): reported with the nearest declared name. A kind the file leaves
- * open (no literal schema, a dynamic state key, toolsets) is not judged.
+ * used): reported with the nearest declared name. Agents and tools count
+ * wherever the file declares them (ck_names.c: inside functions, v0.10
+ * forms, a toolset's tools by full and short name, v0.10's capitalised
+ * agent globals). A kind the file leaves open (no literal schema, a
+ * dynamic state key, toolsets of unknown tools) is not judged.
  */
 #include <string.h>
 
@@ -143,6 +146,35 @@ static tx_span group_span(const fe_file *f, const fe_step *st, const char *text,
     return st->span;
 }
 
+/* An agent declared anywhere in the file (ck_names.c: inside functions,
+ * v0.10 forms), or written as v0.10 named its global (the Greeter agent
+ * for greeter). */
+static bool agent_declared(ck_run *r, const char *name, size_t len)
+{
+    char buf[256];
+    if (len < sizeof buf) {
+        memcpy(buf, name, len);
+        buf[len] = '\0';
+        const ck_name *n = ck_names_get(&r->names, buf);
+        if (n && (n->kind == CK_NAME_AGENT || n->kind == CK_NAME_MODEL)) return true;
+    }
+    for (const fe_agent *a = r->f->agents; a; a = a->next)
+        if (ck_capitalized_as(a->name, name, len)) return true;
+    return false;
+}
+
+/* A tool or toolset declared anywhere in the file, a toolset's tool by its
+ * full name (orders_lookup) or its short one (lookup) (ck_names.c). */
+static bool tool_declared(ck_run *r, const char *name, size_t len)
+{
+    char buf[256];
+    if (len >= sizeof buf) return false;
+    memcpy(buf, name, len);
+    buf[len] = '\0';
+    const ck_name *n = ck_names_get(&r->names, buf);
+    return n && (n->kind == CK_NAME_TOOL || n->kind == CK_NAME_TOOLSET);
+}
+
 /* Checks the names a matched step captures; true when it reported one. */
 static bool check_step_names(ck_run *r, const fe_step *st, const char *text,
                              const ck_step_match_result *m, step_names *sn)
@@ -155,6 +187,8 @@ static bool check_step_names(ck_run *r, const fe_step *st, const char *text,
         const char *name = text + m->groups[i].start;
         size_t len = m->groups[i].len;
         if (k == NAME_NONE || len == 0 || memchr(name, '<', len)) continue;
+        if (k == NAME_AGENT && agent_declared(r, name, len)) continue;
+        if (k == NAME_TOOL && tool_declared(r, name, len)) continue;
         if (!sn->built) build_names(r->f, sn);
         const name_set *set = &sn->sets[k];
         if (!set->known || set_has(set, name, len)) continue;
@@ -167,6 +201,16 @@ static bool check_step_names(ck_run *r, const fe_step *st, const char *text,
                       "this step names agent '%s', which this file does not declare%s%s%s; the "
                       "mocked turn would never be used",
                       word, near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+        } else if (strstr(template, " not ")) {
+            /* "should not be/be called": it holds whatever the procedure
+             * does (an undeclared output is dropped at run time, issue 18),
+             * so it is either a typo or a test that the name stays absent. */
+            ck_report_as(r, "TAC705", TX_SEV_WARNING,
+                         group_span(r->f, st, text, m->groups[i].start, len),
+                         "this step names %s '%s', which this file does not declare%s%s%s; "
+                         "being negative, it passes whatever the procedure does",
+                         kind_words[k], word, near ? " (did you mean '" : "", near ? near : "",
+                         near ? "'?)" : "");
         } else {
             ck_report(r, "TAC705", group_span(r->f, st, text, m->groups[i].start, len),
                       "this step names %s '%s', which this file does not declare%s%s%s; the "

@@ -40,16 +40,23 @@ static void collect_tool_names(const fe_file *f, const char **names, size_t cap,
     for (const fe_tool *t = f->tools; t && *n < cap; t = t->next) names[(*n)++] = t->name;
 }
 
-static void check_grants(ck_run *r, const fe_agent *a)
+/* A name a grant may use: a tool or toolset declared anywhere in the file,
+ * a toolset's tool by its full or short name (ck_names.c). */
+static bool grantable(ck_run *r, const char *name)
 {
-    const fe_value *tools = a->tools;
+    const ck_name *n = ck_names_get(&r->names, name);
+    return n && (n->kind == CK_NAME_TOOL || n->kind == CK_NAME_TOOLSET);
+}
+
+static void check_grant_list(ck_run *r, const fe_agent *a, const fe_value *tools)
+{
     if (!tools || tools->kind != FE_TABLE) return;
     const char *names[128];
     size_t n;
     collect_tool_names(r->f, names, 128, &n);
     for (const fe_entry *e = tools->entries; e; e = e->next) {
         const char *name = grant_name(e->value);
-        if (!name || find_tool(r->f, name) || is_stdlib_tool(name)) continue;
+        if (!name || find_tool(r->f, name) || is_stdlib_tool(name) || grantable(r, name)) continue;
         if (e->value->kind == FE_STRING && strcmp(name, "done") == 0) continue;
         const char *near = ck_nearest_name(name, names, n);
         if (strcmp(name, "done") == 0) {
@@ -68,6 +75,12 @@ static void check_grants(ck_run *r, const fe_agent *a)
             if (near_tool) ck_relate(r, near_tool->name_span, "'%s' is declared here", near);
         }
     }
+}
+
+static void check_grants(ck_run *r, const fe_agent *a)
+{
+    check_grant_list(r, a, a->tools);
+    check_grant_list(r, a, a->toolsets);
 }
 
 static bool granted(const fe_agent *a, const char *name)
@@ -108,10 +121,52 @@ static void check_call_subset(ck_run *r, const fe_agent *a, const fe_ref *ref)
     }
 }
 
+/* Names granted or fetched as strings anywhere: tools = {"x"} and
+ * toolsets = {"x"} of any agent (inside functions too), Toolset.get("x"),
+ * Tool.get("x"). A v0.10 agent that names no tools gets every tool of the
+ * file: then all are used (*all). */
+static void collect_named_uses(const fe_file *f, tx_map *used, bool *all, bool *oom)
+{
+    for (const fe_ref *ref = f->refs; ref; ref = ref->next) {
+        if (!ref->is_call || !ref->call) continue;
+        const fe_value *a0 = fe_value_at(ref->call, 0);
+        if (strcmp(ref->name, "Toolset.get") == 0 || strcmp(ref->name, "Tool.get") == 0) {
+            if (a0 && a0->kind == FE_STRING && tx_map_put(used, a0->str, a0->str_len, (void *)a0) != TX_OK)
+                *oom = true;
+            continue;
+        }
+        bool legacy = strcmp(ref->name, "agent") == 0;
+        if (!legacy && strcmp(ref->name, "Agent") != 0) continue;
+        const fe_value *cfg = a0 && a0->kind == FE_STRING ? fe_value_at(ref->call, 1) : a0;
+        if (!cfg || cfg->kind != FE_TABLE) continue;
+        const fe_value *lists[2] = {fe_value_get(cfg, "tools"), fe_value_get(cfg, "toolsets")};
+        if (legacy && !lists[0] && !lists[1]) *all = true;
+        for (int i = 0; i < 2; i++) {
+            if (!lists[i] || lists[i]->kind != FE_TABLE) continue;
+            for (const fe_entry *e = lists[i]->entries; e; e = e->next)
+                if (e->value && e->value->kind == FE_STRING &&
+                    tx_map_put(used, e->value->str, e->value->str_len, (void *)e->value) != TX_OK)
+                    *oom = true;
+        }
+    }
+}
+
 /* A tool is used when any code names it (a grant, a call, t.called()...). */
-static bool tool_used(const tx_map *ref_roots, const fe_file *f, const fe_tool *t)
+static bool tool_used(const tx_map *ref_roots, const tx_map *named, const fe_file *f,
+                      const fe_tool *t)
 {
     if (tx_map_get(ref_roots, t->name, strlen(t->name))) return true;
+    if (tx_map_get(named, t->name, strlen(t->name))) return true;
+    /* a toolset whose tool is granted by its name, short or full (ts_add) */
+    const fe_value *list = t->kind == FE_TOOL_TOOLSET ? fe_value_get(t->config, "tools") : NULL;
+    for (const fe_entry *e = list && list->kind == FE_TABLE ? list->entries : NULL; e; e = e->next) {
+        const fe_value *nm = e->value && e->value->kind == FE_TABLE ? fe_value_get(e->value, "name") : NULL;
+        if (!nm || nm->kind != FE_STRING) continue;
+        if (tx_map_get(named, nm->str, nm->str_len)) return true;
+        char full[512];
+        int k = snprintf(full, sizeof full, "%s_%s", t->name, nm->str);
+        if (k > 0 && (size_t)k < sizeof full && tx_map_get(named, full, (size_t)k)) return true;
+    }
     for (const fe_agent *a = f->agents; a; a = a->next)
         if (granted(a, t->name)) return true;
     return false;
@@ -120,9 +175,12 @@ static bool tool_used(const tx_map *ref_roots, const fe_file *f, const fe_tool *
 void ck_rule_tools(ck_run *r)
 {
     const fe_file *f = r->f;
-    tx_map agents, ref_roots;
+    tx_map agents, ref_roots, named;
     tx_map_init(&agents);
     tx_map_init(&ref_roots);
+    tx_map_init(&named);
+    bool all_used = false;
+    collect_named_uses(f, &named, &all_used, &r->out->oom);
     for (const fe_agent *a = f->agents; a; a = a->next) {
         check_grants(r, a);
         if (a->name[0] && tx_map_put(&agents, a->name, strlen(a->name), (void *)a) != TX_OK)
@@ -138,7 +196,7 @@ void ck_rule_tools(ck_run *r)
     }
     for (const fe_tool *t = f->tools; t; t = t->next) {
         if (t->kind == FE_TOOL_STDLIB || !t->name[0]) continue;
-        if (!tool_used(&ref_roots, f, t))
+        if (!all_used && !tool_used(&ref_roots, &named, f, t))
             ck_report(r, "TAC303", t->name_span,
                       "tool '%s' is declared but no agent is granted it and no code calls it; "
                       "add it to an agent's tools = {...}, call it, or remove it",
@@ -152,4 +210,5 @@ void ck_rule_tools(ck_run *r)
     }
     tx_map_free(&agents);
     tx_map_free(&ref_roots);
+    tx_map_free(&named);
 }

@@ -56,6 +56,13 @@ typedef struct {
 bool cli_paths_add_arg(cli_paths *l, const char *arg, const char *cmd);
 void cli_paths_free(cli_paths *l);
 
+/* KEY=VALUE arguments (`flag` says which: --input, --param) into inputs,
+ * each typed by its field of `schema` (none: text); a key the schema does
+ * not declare is refused. `where` (a file, or NULL) prefixes messages.
+ * False after printing why as "cmd: ...". kv is not changed. */
+bool cli_typed_inputs(const fe_schema *schema, char *const *kv, size_t n_kv, const char *cmd,
+                      const char *flag, const char *where, cJSON *inputs);
+
 /* The largest procedure source a run takes: the source travels in the
  * run's first frame (TP_MAX_FRAME, 16 MiB) with the inputs. `tactus check`
  * reads larger files. */

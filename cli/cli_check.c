@@ -33,6 +33,8 @@ static const char check_usage[] =
     "                        check.globals in the configuration adds more (docs/run.md)\n"
     "      --list-globals    print the globals and namespace members the runtime defines\n"
     "  -q, --quiet           do not print the summary line\n"
+    "      --fix             rewrite v0.10 forms of the DSL (TAC901) to the current one in\n"
+    "                        place, then check the rewritten files\n"
     "  -h, --help            show this help\n"
     "\n"
     "exit status: 0 no errors, 1 errors found, 2 usage or input/output failure.\n"
@@ -223,16 +225,110 @@ static void check_all(cli_paths *files, const name_list *globals, long jobs, cli
     tx_free(q.results);
 }
 
+/* Rewrites the v0.10 forms of one file to the current DSL (ck_fix_legacy),
+ * in place: the new text must parse, and replaces the file by a rename so
+ * it is never half-written. False after printing why. */
+static bool fix_one(const char *path, fe_context *fe, size_t *forms)
+{
+    char *src = NULL, *out = NULL, *tmp = NULL;
+    size_t len = 0, out_len = 0;
+    int err_no = 0;
+    fe_file *f = NULL, *g = NULL;
+    ck_edits edits;
+    ck_edits_init(&edits);
+    bool ok = false;
+    *forms = 0;
+    if (tx_read_file(path, CHECK_MAX_FILE, &src, &len, &err_no) != TX_OK) {
+        cli_error("tactus check --fix: cannot read %s: %s\n", path,
+                  err_no ? strerror(err_no) : "too large");
+        goto done;
+    }
+    if (fe_parse(fe, path, src, len, &f) != TX_OK || ck_fix_legacy(f, &edits) != TX_OK) {
+        cli_error("tactus check --fix: %s: out of memory\n", path);
+        goto done;
+    }
+    if (!f->lua_ok || edits.len == 0) {
+        ok = true; /* nothing to rewrite (a file that does not parse is reported by the check) */
+        goto done;
+    }
+    out = ck_edits_apply(src, len, &edits, &out_len);
+    if (!out || fe_parse(fe, path, out, out_len, &g) != TX_OK) {
+        cli_error("tactus check --fix: %s: out of memory\n", path);
+        goto done;
+    }
+    if (!g->lua_ok) {
+        cli_error("tactus check --fix: %s: the rewritten file does not parse, so it was left as "
+                  "it is; please report this with the file (the warnings below name each v0.10 "
+                  "form to rewrite by hand)\n",
+                  path);
+        goto done;
+    }
+    size_t n = strlen(path) + 32;
+    tmp = tx_malloc(n);
+    if (!tmp) goto done;
+    snprintf(tmp, n, "%s.fix-XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        cli_error("tactus check --fix: cannot write beside %s: %s\n", path, strerror(errno));
+        goto done;
+    }
+    struct stat st;
+    if (stat(path, &st) == 0) (void)fchmod(fd, st.st_mode & 07777);
+    size_t off = 0;
+    while (off < out_len) {
+        ssize_t w = write(fd, out + off, out_len - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) break;
+        off += (size_t)w;
+    }
+    if (off != out_len || fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+        cli_error("tactus check --fix: cannot write %s: %s\n", path, strerror(errno));
+        unlink(tmp);
+        goto done;
+    }
+    *forms = edits.len;
+    ok = true;
+done:
+    fe_file_free(g);
+    fe_file_free(f);
+    ck_edits_free(&edits);
+    tx_free(out);
+    tx_free(tmp);
+    tx_free(src);
+    return ok;
+}
+
+/* --fix: every file rewritten before any is checked. */
+static bool fix_all(const cli_paths *files)
+{
+    fe_context *fe = fe_context_new();
+    if (!fe) {
+        cli_error("tactus check --fix: out of memory\n");
+        return false;
+    }
+    bool ok = true;
+    for (size_t i = 0; i < files->len; i++) {
+        size_t edits = 0;
+        if (!fix_one(files->paths[i], fe, &edits)) ok = false;
+        if (edits)
+            cli_error("tactus check --fix: %s: rewritten to the current DSL (%zu edit%s)\n",
+                      files->paths[i], edits, edits == 1 ? "" : "s");
+    }
+    fe_context_free(fe);
+    return ok;
+}
+
 int cli_check(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'f'}, {"color", required_argument, NULL, 'c'},
         {"quiet", no_argument, NULL, 'q'},        {"help", no_argument, NULL, 'h'},
         {"jobs", required_argument, NULL, 'j'},   {"globals", required_argument, NULL, 'g'},
-        {"list-globals", no_argument, NULL, 'L'},
+        {"list-globals", no_argument, NULL, 'L'}, {"fix", no_argument, NULL, 'F'},
         {NULL, 0, NULL, 0},
     };
     name_list globals = {0};
+    bool fix = false;
     cli_format format = CLI_FORMAT_TEXT;
     int color = -1; /* auto */
     bool quiet = false;
@@ -270,6 +366,7 @@ int cli_check(int argc, char **argv)
             }
             break;
         case 'q': quiet = true; break;
+        case 'F': fix = true; break;
         case 'j': {
             char *end;
             jobs = strtol(optarg, &end, 10);
@@ -311,6 +408,8 @@ int cli_check(int argc, char **argv)
     bool io_failure = false;
     for (int i = optind; i < argc; i++)
         if (!cli_paths_add_arg(&files, argv[i], "tactus check")) io_failure = true;
+
+    if (fix && !fix_all(&files)) io_failure = true;
 
     cli_report *rep = cli_report_new(format, stdout, color);
     if (!rep) {

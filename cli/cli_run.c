@@ -97,97 +97,6 @@ static const fe_procedure *main_procedure(const fe_file *f)
     return NULL;
 }
 
-/* Types a --input value by its declared field; false with a message. */
-static bool typed_input(const fe_field *fd, const char *key, const char *text, cJSON **out,
-                        char *err, size_t errlen)
-{
-    fe_type t = fd ? fd->type : FE_TYPE_STRING;
-    char *end;
-    switch (t) {
-    case FE_TYPE_NUMBER:
-    case FE_TYPE_INTEGER: {
-        errno = 0;
-        double d = strtod(text, &end);
-        if (!*text || *end || errno || !isfinite(d)) {
-            snprintf(err, errlen, "input '%s' is declared %s, but '%s' is not a number%s", key,
-                     fe_type_name(t), text, errno == ERANGE ? " this side of infinity" : "");
-            return false;
-        }
-        if (t == FE_TYPE_INTEGER && fabs(d) >= TP_JSON_MAX_EXACT) {
-            snprintf(err, errlen,
-                     "input '%s': %s is beyond +-9007199254740991 (2^53 - 1), the largest whole "
-                     "number kept exactly; declare the field a string to pass it whole",
-                     key, text);
-            return false;
-        }
-        if (t == FE_TYPE_INTEGER && d != (double)(long long)d) {
-            snprintf(err, errlen, "input '%s' is declared integer, but '%s' is not a whole number",
-                     key, text);
-            return false;
-        }
-        *out = cJSON_CreateNumber(d);
-        return true;
-    }
-    case FE_TYPE_BOOLEAN:
-        if (tx_str_ieq(text, "true") || tx_str_ieq(text, "yes") || !strcmp(text, "1") ||
-            tx_str_ieq(text, "y")) {
-            *out = cJSON_CreateTrue();
-            return true;
-        }
-        if (tx_str_ieq(text, "false") || tx_str_ieq(text, "no") || !strcmp(text, "0") ||
-            tx_str_ieq(text, "n")) {
-            *out = cJSON_CreateFalse();
-            return true;
-        }
-        snprintf(err, errlen, "input '%s' is declared boolean; give true or false, not '%s'", key, text);
-        return false;
-    case FE_TYPE_ARRAY: {
-        char why[400];
-        if (*text == '[') {
-            /* Written as JSON: judged as JSON, never read as a comma list. */
-            cJSON *j = tp_json_parse_strict(text, strlen(text), TP_JSON_MAX_DEPTH, why, sizeof why);
-            if (!cJSON_IsArray(j)) {
-                if (j) snprintf(why, sizeof why, "it is not a JSON array");
-                cJSON_Delete(j);
-                snprintf(err, errlen, "input '%s' is declared array; its JSON is not usable: %s", key, why);
-                return false;
-            }
-            *out = j;
-            return true;
-        }
-        /* a,b,c: a comma list, numbers kept as numbers */
-        cJSON *arr = cJSON_CreateArray();
-        char *copy = tx_strdup(text);
-        for (char *save = NULL, *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok;
-             tok = strtok_r(NULL, ",", &save)) {
-            while (*tok == ' ') tok++;
-            double d = strtod(tok, &end);
-            cJSON_AddItemToArray(arr, *tok && !*end ? cJSON_CreateNumber(d) : cJSON_CreateString(tok));
-        }
-        tx_free(copy);
-        *out = arr;
-        return true;
-    }
-    case FE_TYPE_OBJECT: {
-        char why[400];
-        cJSON *j = tp_json_parse_strict(text, strlen(text), TP_JSON_MAX_DEPTH, why, sizeof why);
-        if (!cJSON_IsObject(j)) {
-            if (j) snprintf(why, sizeof why, "it is not an object");
-            cJSON_Delete(j);
-            snprintf(err, errlen,
-                     "input '%s' is declared object; give a JSON object like '{\"k\": 1}' (%s)",
-                     key, why);
-            return false;
-        }
-        *out = j;
-        return true;
-    }
-    default:
-        *out = cJSON_CreateString(text);
-        return true;
-    }
-}
-
 /* Builds the inputs object; prints the error and returns NULL on bad input. */
 static cJSON *build_inputs(const fe_procedure *main, char **kv, size_t n_kv, const char *json_text)
 {
@@ -208,45 +117,9 @@ static cJSON *build_inputs(const fe_procedure *main, char **kv, size_t n_kv, con
         inputs = cJSON_CreateObject();
     }
     const fe_schema *schema = main ? &main->input : NULL;
-    for (size_t i = 0; i < n_kv; i++) {
-        char *eq = strchr(kv[i], '=');
-        if (!eq || eq == kv[i]) {
-            cli_error("tactus run: --input takes KEY=VALUE, not '%s'\n", kv[i]);
-            cJSON_Delete(inputs);
-            return NULL;
-        }
-        *eq = '\0';
-        const char *key = kv[i], *val = eq + 1;
-        const fe_field *fd = schema ? fe_schema_find(schema, key) : NULL;
-        if (schema && schema->present && !fd) {
-            tx_buf b;
-            tx_buf_init(&b, 1024);
-            for (const fe_field *x = schema->fields; x; x = x->next)
-                tx_buf_printf(&b, "%s%s", b.len ? ", " : "", x->name);
-            cli_error("tactus run: unknown input '%s'; the procedure declares: %s\n", key,
-                    b.len ? b.data : "no inputs");
-            tx_buf_free(&b);
-            cJSON_Delete(inputs);
-            return NULL;
-        }
-        size_t bad = tx_utf8_invalid_at(val, strlen(val));
-        if (val[bad]) {
-            /* Never passed on "repaired": the run would see other text. */
-            cli_error(
-                    "tactus run: --input %s: byte %zu of the value (0x%02X) is not UTF-8; inputs "
-                    "are text: convert it (iconv -t UTF-8) or pass the data as a file\n",
-                    key, bad + 1, (unsigned char)val[bad]);
-            cJSON_Delete(inputs);
-            return NULL;
-        }
-        cJSON *v = NULL;
-        if (!typed_input(fd, key, val, &v, err, sizeof err)) {
-            cli_error("tactus run: %s\n", err);
-            cJSON_Delete(inputs);
-            return NULL;
-        }
-        cJSON_DeleteItemFromObjectCaseSensitive(inputs, key);
-        cJSON_AddItemToObject(inputs, key, v);
+    if (!cli_typed_inputs(schema, kv, n_kv, "tactus run", "--input", NULL, inputs)) {
+        cJSON_Delete(inputs);
+        return NULL;
     }
     if (schema) {
         for (const fe_field *fd = schema->fields; fd; fd = fd->next) {

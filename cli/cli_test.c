@@ -33,6 +33,8 @@ static const char test_usage[] =
     "      --mock              every agent's turns come from mocks (Mocks {} and the\n"
     "                          scenario's steps); without it, only agents the scenario\n"
     "                          mocks are, and the others call their real models\n"
+    "      --param KEY=VALUE   an input of every scenario, typed by the procedure's input\n"
+    "                          schema (repeatable; a scenario's own steps override it)\n"
     "      --scenario NAME     only scenarios of this name (an outline: all its rows)\n"
     "      --tags EXPR         only scenarios whose tags match, e.g. '@smoke and not @slow'\n"
     "      --runs N            run each scenario N times and report success rate,\n"
@@ -59,6 +61,7 @@ int cli_test(int argc, char **argv)
         {"scenario", required_argument, NULL, 's'},
         {"tags", required_argument, NULL, 't'},
         {"format", required_argument, NULL, 'f'},
+        {"param", required_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -66,6 +69,12 @@ int cli_test(int argc, char **argv)
     cli_batch_init(&b);
     sp_options o = {0};
     sp_format format = SP_FORMAT_PRETTY;
+    char **params = tx_calloc((size_t)argc + 1, sizeof *params);
+    size_t n_params = 0;
+    if (!params) {
+        cli_error("tactus test: out of memory\n");
+        return CLI_EXIT_USAGE;
+    }
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "j:o:h", longopts, NULL)) != -1) {
@@ -73,10 +82,14 @@ int cli_test(int argc, char **argv)
         case 's':
             o.scenario = optarg;
             break;
+        case 'p':
+            params[n_params++] = optarg;
+            break;
         case 't': {
             char err[512];
             if (!sp_tags_valid(optarg, err, sizeof err)) {
                 cli_error("tactus test: %s\n", err);
+                tx_free(params);
                 return CLI_EXIT_USAGE;
             }
             o.tags = optarg;
@@ -92,17 +105,19 @@ int cli_test(int argc, char **argv)
             else {
                 cli_error("tactus test: --format takes pretty, json or junit, not '%s'\n",
                         optarg);
+                tx_free(params);
                 return CLI_EXIT_USAGE;
             }
             break;
         case 'h':
             fputs(test_usage, stdout);
+            tx_free(params);
             return CLI_EXIT_OK;
         default: {
             int done = cli_batch_option(&b, "tactus test", opt, optarg);
-            if (done < 0) return CLI_EXIT_USAGE;
-            if (done == 0) {
-                fputs(test_usage, stderr);
+            if (done <= 0) {
+                if (done == 0) fputs(test_usage, stderr);
+                tx_free(params);
                 return CLI_EXIT_USAGE;
             }
         }
@@ -117,12 +132,14 @@ int cli_test(int argc, char **argv)
     bool no_sandbox = b.no_sandbox;
     if (optind >= argc) {
         cli_error("tactus test: no file or directory given\n\n%s", test_usage);
+        tx_free(params);
         return CLI_EXIT_USAGE;
     }
 
     cli_inputs in;
     cli_launcher launcher = {0};
     sp_suite *suite = NULL;
+    cJSON **file_params = NULL;
     FILE *out = NULL;
     int rc = cli_inputs_load(&in, argc - optind, argv + optind, "tactus test");
     if (rc != CLI_EXIT_OK) goto done;
@@ -142,6 +159,21 @@ int cli_test(int argc, char **argv)
             cli_error(
                     "tactus test: warning: %s has no Specifications; nothing to test there\n",
                     in.paths.paths[i]);
+    }
+
+    /* --param, typed by each file's main procedure, before anything starts */
+    file_params = tx_calloc(in.paths.len + 1, sizeof *file_params);
+    if (!file_params) goto done;
+    for (size_t i = 0; i < in.paths.len; i++) {
+        if (!in.files[i].f->specs) continue;
+        const fe_procedure *main = NULL;
+        for (const fe_procedure *p = in.files[i].f->procedures; p; p = p->next)
+            if (!p->named) main = p;
+        file_params[i] = cJSON_CreateObject();
+        if (!file_params[i] ||
+            !cli_typed_inputs(main ? &main->input : NULL, params, n_params, "tactus test",
+                              "--param", in.paths.paths[i], file_params[i]))
+            goto done;
     }
 
     const cJSON *first_config = NULL;
@@ -168,7 +200,8 @@ int cli_test(int argc, char **argv)
             goto done;
         }
         cli_load_env_files(in.paths.paths[i]);
-        if (sp_suite_add(suite, in.files[i].f, in.files[i].config, workspace, &o) != TX_OK) {
+        if (sp_suite_add(suite, in.files[i].f, in.files[i].config, workspace, file_params[i],
+                         &o) != TX_OK) {
             cli_error("tactus test: out of memory\n");
             goto done;
         }
@@ -199,6 +232,10 @@ done:
     }
     cli_launcher_close(&launcher);
     sp_suite_free(suite);
+    for (size_t i = 0; file_params && i < in.paths.len; i++)
+        cJSON_Delete(file_params[i]);
+    tx_free(file_params);
     cli_inputs_free(&in);
+    tx_free(params);
     return rc;
 }

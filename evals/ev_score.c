@@ -228,6 +228,19 @@ static double mean_pass_hat(const scored *sc, unsigned k, size_t *used)
     return *used ? sum / (double)*used : NAN;
 }
 
+/* The note of a per-run threshold some runs' figure of which is unknown
+ * (`what`: "cost", "tokens"; `why`: the reason), or NULL when none is. */
+static const char *unknown_runs_note(char *buf, size_t cap, const char *what, size_t n,
+                                     const char *why)
+{
+    if (!n) return NULL;
+    snprintf(buf, cap,
+             "the %s of %zu run%s %s unknown (%s): the threshold cannot be met until %s known",
+             what, n, n == 1 ? "" : "s", strcmp(what, "cost") ? "are" : "is", why,
+             strcmp(what, "cost") ? "they are" : "it is");
+    return buf;
+}
+
 /* One threshold's verdict: {name, limit, value, met, ...}. */
 static cJSON *threshold_json(const scored *sc, const cJSON *t, bool *met)
 {
@@ -263,14 +276,7 @@ static cJSON *threshold_json(const scored *sc, const cJSON *t, bool *met)
     } else if (!strcmp(name, "max_cost_per_run")) {
         value = sc->mean_cost;
         *met = sc->unknown_cost_runs == 0 && sc->samples > 0 && value <= limit + 1e-15;
-        if (sc->unknown_cost_runs) {
-            snprintf(buf, sizeof buf,
-                     "the cost of %zu run%s is unknown (%s): the threshold cannot be met until "
-                     "it is known",
-                     sc->unknown_cost_runs, sc->unknown_cost_runs == 1 ? "" : "s",
-                     sc->unknown_cost);
-            note = buf;
-        }
+        note = unknown_runs_note(buf, sizeof buf, "cost", sc->unknown_cost_runs, sc->unknown_cost);
     } else if (!strcmp(name, "max_duration")) {
         value = sc->mean_duration;
         *met = sc->samples > 0 && value <= limit;
@@ -280,13 +286,8 @@ static cJSON *threshold_json(const scored *sc, const cJSON *t, bool *met)
     } else if (!strcmp(name, "max_tokens_per_run")) {
         value = sc->mean_tokens;
         *met = sc->unknown_token_runs == 0 && sc->samples > 0 && value <= limit;
-        if (sc->unknown_token_runs) {
-            snprintf(buf, sizeof buf,
-                     "the tokens of %zu run%s are unknown (a provider reported no usage): the "
-                     "threshold cannot be met until they are known",
-                     sc->unknown_token_runs, sc->unknown_token_runs == 1 ? "" : "s");
-            note = buf;
-        }
+        note = unknown_runs_note(buf, sizeof buf, "tokens", sc->unknown_token_runs,
+                                 "a provider reported no usage");
     } else {
         note = "unknown threshold"; /* the checker refuses these (TAC806) */
     }

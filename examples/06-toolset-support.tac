@@ -2,6 +2,9 @@
 --
 -- A Toolset groups related tools (name, description, input schema, handler)
 -- and is granted to an agent as one unit, next to the stdlib `done` tool.
+-- Its tools are named <toolset>_<tool>, as the original Tactus names them:
+-- the model is offered orders_lookup_order and orders_request_refund. The
+-- short name (lookup_order) finds a tool too while no other tool has it.
 -- In the scenario the agent is mocked: its tool calls are recorded (so the
 -- spec can assert on them) but handlers only run against a real model.
 
@@ -90,6 +93,6 @@ Feature: Order support with a toolset
     When the procedure runs
     Then the output answer should be "Your order A-1001 has shipped with PostNL."
     And the output resolved should be true
-    And the lookup_order tool should be called with order_id=A-1001
+    And the orders_lookup_order tool should be called with order_id=A-1001
     But the request_refund tool should not be called
 ]])

@@ -14,6 +14,7 @@
  * A file with no procedure but top-level code is a script: its chunk is the
  * implicit main procedure.
  */
+#include <ctype.h>
 #include <lauxlib.h>
 #include <string.h>
 
@@ -34,6 +35,26 @@ bool fe_is_checked_primitive(const char *name)
     return false;
 }
 
+/* Calls whose arguments the checker reads wherever they are: declarations
+ * (a Classify { name = ... } inside a function is a Mocks target), lookups
+ * by name (Toolset.get("x") uses x), and the v0.10 forms TAC901 names and
+ * `tactus check --fix` rewrites. */
+static const char *const named_calls[] = {
+    "Agent", "Classify", "Model", "Tool", "Toolset", "Procedure", "Toolset.get", "Tool.get",
+    "agent", "procedure", "tool", "toolset", "model", "stages", "step", "specification",
+    "specifications", "evaluation", "evaluations", "hitl", "human", "prompt", "default_model",
+};
+
+static bool keeps_arguments(const char *name)
+{
+    if (strcmp(name, "require") == 0 || strncmp(name, "Human.", 6) == 0 ||
+        strncmp(name, "State.", 6) == 0 || fe_is_checked_primitive(name))
+        return true;
+    for (size_t i = 0; i < sizeof named_calls / sizeof named_calls[0]; i++)
+        if (strcmp(name, named_calls[i]) == 0) return true;
+    return false;
+}
+
 const char *const fe_stdlib_modules[] = {
     "tactus.tools.done", "tactus.io.file", "tactus.io.json", "tactus.io.csv",
     "tactus.io.tsv",     "tactus.io.fs",   "tactus.io.parquet", "tactus.io.hdf5", "tactus.io.excel", NULL,
@@ -44,6 +65,15 @@ bool fe_is_stdlib_module(const char *name)
     for (size_t i = 0; fe_stdlib_modules[i]; i++)
         if (strcmp(name, fe_stdlib_modules[i]) == 0) return true;
     return false;
+}
+
+void fe_capitalize(const char *name, tx_buf *out)
+{
+    for (size_t i = 0; name[i]; i++) {
+        char c = name[i];
+        c = i == 0 ? (char)toupper((unsigned char)c) : (char)tolower((unsigned char)c);
+        tx_buf_append(out, &c, 1);
+    }
 }
 
 const char *fe_type_name(fe_type t)
@@ -323,6 +353,7 @@ static void add_agent(fe_parser *p, const char *name, tx_span span, tx_span name
     if (m && m->kind == FE_TABLE) m = fe_value_get(m, "name");
     if (m && m->kind == FE_STRING) a->model = m->str;
     a->tools = fe_value_get(config, "tools");
+    a->toolsets = fe_value_get(config, "toolsets");
     *p->tail_agents = a;
     p->tail_agents = &a->next;
 }
@@ -421,6 +452,8 @@ static bool declare_from_call(fe_parser *p, const fe_value *call, const char *va
     if (is_kind(k, "Procedure", "procedure")) {
         if (!cfg || (cfg->kind != FE_TABLE && cfg->kind != FE_FUNCTION)) return false;
         const fe_value *fn = legacy ? a2 : NULL;
+        /* v0.10's procedure({config}, function() ... end) */
+        if (!legacy && !d.name && cfg->kind == FE_TABLE && a1 && a1->kind == FE_FUNCTION) fn = a1;
         if (cfg->kind == FE_FUNCTION) {
             fn = cfg;
             cfg = NULL;
@@ -644,9 +677,7 @@ static void walk(ref_walk *w, const fe_node *node, int depth)
         if (name) {
             /* Arguments are kept only for the calls rules look into; converting
              * every call's arguments doubled the cost of a check. */
-            bool keep = strcmp(name, "require") == 0 || strncmp(name, "Human.", 6) == 0 ||
-                        strncmp(name, "State.", 6) == 0 ||
-                        fe_is_checked_primitive(name) ||
+            bool keep = keeps_arguments(name) ||
                         tx_map_get(&w->agent_names, name, strlen(name)) != NULL;
             fe_value *call = keep ? fe_value_from_node(w->p, node, 0) : NULL;
             add_ref(w, name, callee, true, call,
@@ -987,8 +1018,19 @@ static tx_status parse(fe_context *ctx, fe_reuse *reuse, const char *path, const
 
     ref_walk w = {.p = &p, .tail = &f->refs, .defs_tail = &f->defs};
     tx_map_init(&w.agent_names);
-    for (const fe_agent *a = f->agents; a; a = a->next)
+    /* Calls of agents keep their arguments, and so do v0.10's Greeter.turn(...)
+     * for the agent "greeter" (str.capitalize). */
+    tx_buf turn;
+    tx_buf_init(&turn, 4096);
+    for (const fe_agent *a = f->agents; a; a = a->next) {
         if (tx_map_put(&w.agent_names, a->name, strlen(a->name), (void *)a) != TX_OK) p.oom = true;
+        tx_buf_clear(&turn);
+        fe_capitalize(a->name, &turn);
+        tx_buf_puts(&turn, ".turn");
+        char *key = turn.data ? fe_strndup(&p, turn.data, turn.len) : NULL;
+        if (key && tx_map_put(&w.agent_names, key, strlen(key), (void *)a) != TX_OK) p.oom = true;
+    }
+    tx_buf_free(&turn);
     walk(&w, root, 0);
     tx_free(w.locals);
     tx_map_free(&w.agent_names);

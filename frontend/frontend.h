@@ -149,6 +149,7 @@ typedef struct fe_agent {
     const fe_value *config;
     const char *model; /* "provider/model" when literal */
     const fe_value *tools; /* the grants table, or NULL */
+    const fe_value *toolsets; /* toolsets = {...} (grants by name), or NULL */
     struct fe_agent *next;
 } fe_agent;
 
@@ -336,6 +337,9 @@ bool fe_is_stdlib_module(const char *name);
 /* Whether the arguments of calls to `name` are kept in fe_ref.call for the
  * checker (DSL primitives with argument rules). */
 bool fe_is_checked_primitive(const char *name);
+/* Appends Python's str.capitalize of name (ASCII): the global v0.10 gave
+ * the agent "greeter" (Greeter). */
+void fe_capitalize(const char *name, tx_buf *out);
 /* NULL-terminated list of stdlib module names, for messages. */
 extern const char *const fe_stdlib_modules[];
 

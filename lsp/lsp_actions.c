@@ -17,6 +17,8 @@
  *   TAC703: the nearest built-in step, or declare a custom Step
  *   TAC704: the nearest declared agent
  *   TAC004: a minimal procedure
+ *   TAC901: rewrite the file's v0.10 forms (ck_fix_legacy: the edits of
+ *           `tactus check --fix`, so both rewrite alike)
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -31,6 +33,7 @@ typedef struct {
     lsp_view v;
     cJSON *out;
     const cJSON *only; /* context.only: kinds asked for, or NULL */
+    bool legacy_done;  /* the TAC901 rewrite is offered once per request */
 } actions;
 
 static bool wanted(actions *x, const char *kind)
@@ -400,6 +403,23 @@ static void fix_unknown_agent(actions *x, const tx_diag *dg)
         }
 }
 
+/* TAC901: one action rewriting every v0.10 form of the file, with the
+ * edits `tactus check --fix` applies. */
+static void fix_legacy(actions *x, const tx_diag *dg)
+{
+    if (x->legacy_done || !x->a->file) return;
+    x->legacy_done = true;
+    ck_edits e;
+    ck_edits_init(&e);
+    if (ck_fix_legacy(x->a->file, &e) == TX_OK && e.len) {
+        cJSON *a = action(x, "Rewrite the v0.10 DSL to the current one (as tactus check --fix)",
+                          "quickfix", dg, true);
+        for (size_t i = 0; a && i < e.len; i++)
+            add_edit(x, a, e.items[i].start, e.items[i].end, e.items[i].text);
+    }
+    ck_edits_free(&e);
+}
+
 static void fix(actions *x, const tx_diag *dg)
 {
     char name[256];
@@ -422,6 +442,7 @@ static void fix(actions *x, const tx_diag *dg)
     if (!strcmp(c, "TAC601")) fix_missing_output(x, dg);
     if (!strcmp(c, "TAC703")) fix_undefined_step(x, dg);
     if (!strcmp(c, "TAC704")) fix_unknown_agent(x, dg);
+    if (!strcmp(c, "TAC901")) fix_legacy(x, dg);
     if (!strcmp(c, "TAC004"))
         add_edit(x, action(x, "Add a minimal procedure", "quickfix", dg, true), 0, 0,
                  "Procedure {\n  input = {name = field.string{required = true}},\n  output = "

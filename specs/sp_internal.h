@@ -14,6 +14,9 @@
 /* A JSON or Python literal (dict, list, string, number, True/False/None),
  * the whole text; NULL if it is none. */
 cJSON *sp_literal_parse(const char *text);
+/* sp_literal_parse, and when that is a quoted text holding a dict or a
+ * list ("{'a': 1}"), the dict or list. */
+cJSON *sp_literal_parse_unquoted(const char *text);
 /* The content of "..." or '...' with escapes decoded; NULL if not quoted. */
 char *sp_unquote(const char *text);
 /* A literal, else the text as a string. Never NULL unless out of memory. */
@@ -75,12 +78,17 @@ typedef struct {
     sp_step_result *steps;
     double ms;
     int llm_calls, iterations, tools_used;
+    /* The procedure's own error when the run failed and the scenario did
+     * not expect it: {message, file, line, traceback} (owned), reported
+     * before the step that noticed it. */
+    cJSON *error;
 } sp_outcome;
 
 typedef struct {
     const fe_file *f;
     const cJSON *config;
     char *workspace;
+    cJSON *params; /* inputs of every scenario (--param), owned */
 } sp_file;
 
 typedef struct {

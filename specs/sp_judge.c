@@ -230,11 +230,12 @@ static bool agent_responds(const sp_step *st, sp_setup *s, tx_buf *why)
 
 static bool agent_calls(const sp_step *st, sp_setup *s, tx_buf *why)
 {
-    cJSON *args = sp_literal_parse(sp_arg(st, "args"));
+    cJSON *args = sp_literal_parse_unquoted(sp_arg(st, "args"));
     if (!cJSON_IsObject(args)) {
         cJSON_Delete(args);
         tx_buf_printf(why,
-                      "the tool arguments %s are not a dict; write them as {\"key\": \"value\"}",
+                      "the tool arguments %s are not a dict; write them as {\"key\": \"value\"} "
+                      "(JSON, or Python's {'key': 'value'} with True/False/None)",
                       sp_arg(st, "args"));
         return false;
     }
@@ -250,7 +251,7 @@ static bool agent_calls(const sp_step *st, sp_setup *s, tx_buf *why)
 
 static bool agent_data(const sp_step *st, sp_setup *s, tx_buf *why)
 {
-    cJSON *data = sp_literal_parse(sp_arg(st, "data"));
+    cJSON *data = sp_literal_parse_unquoted(sp_arg(st, "data"));
     if (!data) {
         tx_buf_printf(why, "%s is not a literal value; write JSON such as {\"score\": 3}",
                       sp_arg(st, "data"));
@@ -348,9 +349,15 @@ static bool user_enters(const sp_step *st, sp_setup *s, tx_buf *why)
 /* ---- tools ------------------------------------------------------------------------------------
  */
 
+/* The calls of a tool, by its full name or by the short name of a
+ * toolset's tool (orders_lookup as lookup) while only one tool has it: the
+ * runtime reports those in tool_aliases. */
 static const cJSON *tool_calls(const sp_facts *f, const char *tool)
 {
-    return cJSON_GetObjectItemCaseSensitive(report_get(f, "tools"), tool);
+    const cJSON *calls = cJSON_GetObjectItemCaseSensitive(report_get(f, "tools"), tool);
+    if (calls) return calls;
+    const char *full = hl_json_str(report_get(f, "tool_aliases"), tool);
+    return full ? cJSON_GetObjectItemCaseSensitive(report_get(f, "tools"), full) : NULL;
 }
 
 static void called_names(const sp_facts *f, tx_buf *why)

@@ -87,6 +87,26 @@ static double median_ms(const sp_case *c)
     return c->runs ? v[c->runs / 2] : 0;
 }
 
+/* ---- the procedure's own error ---------------------------------------------------------------- */
+
+static const char *error_text(const cJSON *error, const char *key)
+{
+    const char *v = hl_json_str(error, key);
+    return v ? v : "";
+}
+
+/* "file:line: " of the error (the .tac code line), or "file: " without a line. */
+static void error_location(const cJSON *error, tx_buf *out)
+{
+    const char *file = hl_json_str(error, "file");
+    const cJSON *line = cJSON_GetObjectItemCaseSensitive(error, "line");
+    if (!file) return;
+    if (cJSON_IsNumber(line))
+        tx_buf_printf(out, "%s:%d: ", file, line->valueint);
+    else
+        tx_buf_printf(out, "%s: ", file);
+}
+
 /* ---- pretty --------------------------------------------------------------------------------- */
 
 void sp_write_pretty(const sp_case *cases, size_t n, const sp_options *o, FILE *out, bool color)
@@ -144,6 +164,30 @@ void sp_write_pretty(const sp_case *cases, size_t n, const sp_options *o, FILE *
                 fprintf(out, "      %s! FLAKY - Inconsistent results detected%s\n", yellow, off);
         }
         if (st == SP_PASSED || !shown->steps) continue;
+        if (shown->error) {
+            fprintf(out, "      %sError:%s ", red, off);
+            tx_buf where_buf;
+            tx_buf_init(&where_buf, SP_TEXT_MAX);
+            error_location(shown->error, &where_buf);
+            tx_fputs_term(where_buf.data ? where_buf.data : "", out);
+            tx_buf_free(&where_buf);
+            tx_fputs_term(error_text(shown->error, "message"), out);
+            fputc('\n', out);
+            const char *tb = error_text(shown->error, "traceback");
+            if (*tb) {
+                fprintf(out, "        %straceback:%s\n", dim, off);
+                for (const char *p = tb; *p;) {
+                    const char *nl = strchr(p, '\n');
+                    size_t len = nl ? (size_t)(nl - p) : strlen(p);
+                    char *line = tx_strndup(p, len);
+                    fputs("          ", out);
+                    tx_fputs_term(line ? line : "", out);
+                    fputc('\n', out);
+                    tx_free(line);
+                    p += len + (nl ? 1 : 0);
+                }
+            }
+        }
         for (size_t k = 0; k < c->n_steps; k++) {
             if (shown->steps[k].status != SP_FAILED) continue;
             const sp_step *stp = &c->steps[k];
@@ -193,6 +237,16 @@ static cJSON *outcome_json(const sp_case *c, const sp_outcome *oc, const sp_opti
         if (oc->steps && oc->steps[k].error)
             cJSON_AddStringToObject(s, "error", oc->steps[k].error);
         cJSON_AddItemToArray(steps, s);
+    }
+    if (oc->error) {
+        /* the procedure's error: message, its .tac line, the traceback */
+        cJSON *e = cJSON_AddObjectToObject(j, "error");
+        cJSON_AddStringToObject(e, "message", error_text(oc->error, "message"));
+        if (hl_json_str(oc->error, "file"))
+            cJSON_AddStringToObject(e, "file", hl_json_str(oc->error, "file"));
+        const cJSON *line = cJSON_GetObjectItemCaseSensitive(oc->error, "line");
+        if (cJSON_IsNumber(line)) cJSON_AddNumberToObject(e, "line", line->valuedouble);
+        cJSON_AddStringToObject(e, "traceback", error_text(oc->error, "traceback"));
     }
     return j;
 }
@@ -328,9 +382,31 @@ void sp_write_junit(const sp_case *cases, size_t n, const sp_options *o, FILE *o
                     if (oc->steps[s].status != SP_FAILED) continue;
                     const sp_step *stp = &c->steps[s];
                     tx_line_col lc = where(c, stp->step->span);
-                    fputs("      <failure type=\"AssertionError\" message=\"", out);
-                    tx_fputs_xml(oc->steps[s].error, out);
-                    fputs("\">", out);
+                    if (oc->error) {
+                        /* The procedure raised: its error is the failure, at its code line. */
+                        tx_buf loc;
+                        tx_buf_init(&loc, SP_TEXT_MAX);
+                        error_location(oc->error, &loc);
+                        fputs("      <failure type=\"ProcedureError\" message=\"", out);
+                        tx_fputs_xml(loc.data ? loc.data : "", out);
+                        tx_fputs_xml(error_text(oc->error, "message"), out);
+                        fputs("\">", out);
+                        tx_fputs_xml(loc.data ? loc.data : "", out);
+                        tx_fputs_xml(error_text(oc->error, "message"), out);
+                        fputc('\n', out);
+                        const char *tb = error_text(oc->error, "traceback");
+                        if (*tb) {
+                            fputs("traceback:\n", out);
+                            tx_fputs_xml(tb, out);
+                            fputc('\n', out);
+                        }
+                        fputs("noticed by ", out);
+                        tx_buf_free(&loc);
+                    } else {
+                        fputs("      <failure type=\"AssertionError\" message=\"", out);
+                        tx_fputs_xml(oc->steps[s].error, out);
+                        fputs("\">", out);
+                    }
                     tx_fputs_xml(c->file->f->path, out);
                     fprintf(out, ":%u:%u: ", lc.line, lc.column);
                     tx_fputs_xml(stp->step->keyword, out);

@@ -10,6 +10,7 @@
  * Results land in slots fixed before the run, so the output does not
  * depend on which thread finished first.
  */
+#include <ctype.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -109,6 +110,7 @@ static void case_free(sp_case *c)
         for (size_t i = 0; c->outcomes[r].steps && i < c->n_steps; i++)
             tx_free(c->outcomes[r].steps[i].error);
         tx_free(c->outcomes[r].steps);
+        cJSON_Delete(c->outcomes[r].error);
     }
     tx_free(c->outcomes);
     tx_free(c->tags);
@@ -171,7 +173,7 @@ oom:
 }
 
 tx_status sp_suite_add(sp_suite *s, const fe_file *f, const cJSON *config, const char *workspace,
-                       const sp_options *o)
+                       const cJSON *params, const sp_options *o)
 {
     sp_file *file = tx_calloc(1, sizeof *file);
     sp_file **files = file ? tx_realloc(s->files, (s->n_files + 1) * sizeof *files) : NULL;
@@ -183,8 +185,9 @@ tx_status sp_suite_add(sp_suite *s, const fe_file *f, const cJSON *config, const
     file->f = f;
     file->config = config;
     file->workspace = tx_strdup(workspace);
+    file->params = params ? cJSON_Duplicate(params, 1) : cJSON_CreateObject();
     s->files[s->n_files++] = file;
-    if (!file->workspace) return TX_ENOMEM;
+    if (!file->workspace || !file->params) return TX_ENOMEM;
     for (const fe_spec *spec = f->specs; spec; spec = spec->next) {
         /* Backgrounds come first within their feature or rule. */
         const fe_scenario *bg = NULL;
@@ -342,6 +345,38 @@ static bool scenario_expects_failure(const sp_case *c)
     return false;
 }
 
+/* v0.10 named an agent's global with Python's str.capitalize (Greeter for
+ * "greeter"), and its scenarios name agents that way too: the agent "Greeter"
+ * responds with ... is the agent greeter's turn. */
+static bool capitalized_as(const char *agent, const char *written)
+{
+    if (!agent[0] || strlen(agent) != strlen(written)) return false;
+    if (toupper((unsigned char)agent[0]) != (unsigned char)written[0]) return false;
+    for (size_t i = 1; agent[i]; i++)
+        if (tolower((unsigned char)agent[i]) != (unsigned char)written[i]) return false;
+    return true;
+}
+
+/* Renames the scenario's mocked turns of "Greeter" to the declared "greeter". */
+static void agents_as_declared(const fe_file *f, cJSON *agent_turns)
+{
+    cJSON *t = agent_turns ? agent_turns->child : NULL;
+    while (t) {
+        cJSON *next = t->next;
+        bool declared = false;
+        const fe_agent *match = NULL;
+        for (const fe_agent *a = f->agents; a; a = a->next) {
+            if (strcmp(a->name, t->string) == 0) declared = true;
+            if (capitalized_as(a->name, t->string)) match = a;
+        }
+        if (!declared && match && !cJSON_GetObjectItemCaseSensitive(agent_turns, match->name)) {
+            cJSON_DetachItemViaPointer(agent_turns, t);
+            cJSON_AddItemToObject(agent_turns, match->name, t);
+        }
+        t = next;
+    }
+}
+
 static void set_step(sp_outcome *out, size_t i, sp_status st, char *error)
 {
     out->steps[i].status = st;
@@ -381,8 +416,8 @@ static void run_case(const sp_options *o, sp_case *c, int run)
     clock_gettime(CLOCK_MONOTONIC, &t0);
 
     /* Setup, in order; a setup step after the run cannot shape it. */
-    sp_setup setup = {cJSON_CreateObject(), cJSON_CreateObject(), cJSON_CreateObject(),
-                      cJSON_CreateObject(), NULL};
+    sp_setup setup = {cJSON_Duplicate(c->file->params, 1), cJSON_CreateObject(),
+                      cJSON_CreateObject(), cJSON_CreateObject(), NULL};
     size_t trigger = c->n_steps;
     bool failed = false, late = false;
     for (size_t i = 0; i < c->n_steps && !failed && !late; i++) {
@@ -409,6 +444,7 @@ static void run_case(const sp_options *o, sp_case *c, int run)
 
     sup_run_result res = {0};
     bool have_run = false;
+    agents_as_declared(c->file->f, setup.agent_turns);
     if (!failed) {
         cJSON *test = cJSON_CreateObject();
         cJSON_AddItemToObject(test, "tool_mocks", cJSON_Duplicate(setup.tool_mocks, 1));
@@ -492,6 +528,10 @@ static void run_case(const sp_options *o, sp_case *c, int run)
         }
     }
     count_metrics(out, res.report);
+    /* The procedure raised and the scenario failed: say what it raised. */
+    if (have_run && res.status == SUP_FAILED && out->status == SP_FAILED && !expects_failure &&
+        cJSON_IsObject(res.error))
+        out->error = cJSON_Duplicate(res.error, 1);
     sup_run_result_free(&res);
     cJSON_Delete(setup.inputs);
     cJSON_Delete(setup.tool_mocks);
@@ -620,6 +660,7 @@ void sp_suite_free(sp_suite *s)
     tx_free(s->cases);
     for (size_t i = 0; i < s->n_files; i++) {
         tx_free(s->files[i]->workspace);
+        cJSON_Delete(s->files[i]->params);
         tx_free(s->files[i]);
     }
     tx_free(s->files);

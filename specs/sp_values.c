@@ -168,6 +168,26 @@ cJSON *sp_literal_parse(const char *text)
     return v;
 }
 
+/* The original read step arguments with Python's literal_eval, and its
+ * examples quote dicts: with args "{'message': 'x'}". A quoted text whose
+ * content is itself a dict or a list is that dict or list. */
+cJSON *sp_literal_parse_unquoted(const char *text)
+{
+    cJSON *v = sp_literal_parse(text);
+    if (!cJSON_IsString(v)) return v;
+    const char *in = v->valuestring;
+    while (isspace((unsigned char)*in))
+        in++;
+    if (*in != '{' && *in != '[') return v;
+    cJSON *inner = sp_literal_parse(in);
+    if (!cJSON_IsObject(inner) && !cJSON_IsArray(inner)) {
+        cJSON_Delete(inner);
+        return v;
+    }
+    cJSON_Delete(v);
+    return inner;
+}
+
 char *sp_unquote(const char *text)
 {
     size_t n = strlen(text);

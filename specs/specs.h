@@ -56,9 +56,11 @@ typedef struct sp_suite sp_suite;
 
 sp_suite *sp_suite_new(const ck_checker *ck);
 /* Adds the scenarios of a file (parsed and checked without errors), with
- * its configuration and the folder mounted as its workspace. */
+ * its configuration, the folder mounted as its workspace, and the inputs
+ * every scenario starts from (--param; an object, or NULL), which the
+ * scenario's own "the input ... is" steps override. */
 tx_status sp_suite_add(sp_suite *s, const fe_file *f, const cJSON *config, const char *workspace,
-                       const sp_options *o);
+                       const cJSON *params, const sp_options *o);
 size_t sp_suite_count(const sp_suite *s);
 /* Runs every scenario. TX_OK even when scenarios fail (that is a result). */
 tx_status sp_suite_run(sp_suite *s, const sp_options *o);

@@ -167,6 +167,37 @@ int vm_effects_l_where(lua_State *L)
     return 2;
 }
 
+/* vm.function_lines(fn) -> chunk, {line, ...}: the chunk name ("@path")
+ * and the sorted lines holding fn's own code (not its nested functions'),
+ * or nil for a C function. Messages use it to name a procedure's return
+ * lines (procedure.lua). */
+int vm_effects_l_function_lines(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    lua_Debug ar;
+    lua_pushvalue(L, 1);
+    if (!lua_getinfo(L, ">SL", &ar) || !lua_istable(L, -1)) return 0;
+    int active = lua_gettop(L);
+    /* The main chunk has no lastlinedefined: the last active line bounds it. */
+    lua_Integer last = ar.lastlinedefined;
+    lua_pushnil(L);
+    while (lua_next(L, active)) {
+        lua_pop(L, 1);
+        if (lua_isinteger(L, -1) && lua_tointeger(L, -1) > last) last = lua_tointeger(L, -1);
+    }
+    lua_pushstring(L, ar.source ? ar.source : "");
+    lua_newtable(L);
+    lua_Integer n = 0;
+    for (lua_Integer line = ar.linedefined > 0 ? ar.linedefined : 1; line <= last; line++) {
+        if (lua_rawgeti(L, active, line) != LUA_TNIL) {
+            lua_pushinteger(L, line);
+            lua_rawseti(L, -3, ++n);
+        }
+        lua_pop(L, 1);
+    }
+    return 2;
+}
+
 /* ---- Lua bindings for the DSL (private: never reachable from user code) -------------------- */
 
 /* vm.request(method, params) -> ok, data_or_error, id */

@@ -66,14 +66,16 @@ bool vm_errors_split_location(vm_ctx *ctx, const char *s, const char **file, siz
     return false;
 }
 
-static void add_frame(luaL_Buffer *b, lua_Debug *ar)
+/* by_dsl: the function was called by the embedded DSL (a procedure's or a
+ * tool's function), whose local names mean nothing to the author. */
+static void add_frame(luaL_Buffer *b, lua_Debug *ar, bool by_dsl)
 {
     char line[VM_PATH_MAX + 160];
     const char *where;
     char fn[140];
     if (*ar->what == 'm') {
         where = "in main chunk";
-    } else if (ar->name && *ar->namewhat) {
+    } else if (ar->name && *ar->namewhat && !by_dsl) {
         bool plain = strcmp(ar->namewhat, "local") == 0 || strcmp(ar->namewhat, "upvalue") == 0;
         snprintf(fn, sizeof fn, "in %s '%.100s'", plain ? ar->namewhat : "function", ar->name);
         where = fn;
@@ -100,7 +102,10 @@ static void push_traceback(lua_State *L, int level)
             luaL_addstring(&b, "\n...");
             break;
         }
-        add_frame(&b, &ar);
+        lua_Debug caller;
+        bool by_dsl = lua_getstack(L, level + 1, &caller) && lua_getinfo(L, "S", &caller) &&
+                      strncmp(caller.source, "=[tactus]", 9) == 0;
+        add_frame(&b, &ar, by_dsl);
     }
     luaL_pushresult(&b);
 }

@@ -9,32 +9,37 @@
  *   1. paths are joined onto the procedure's folder and normalised lexically
  *      (vm_path_join); absolute paths and any climb above the root are refused
  *      before any system call;
- *   2. the file is opened relative to a descriptor of the workspace root with
- *      openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS),
- *      so the kernel refuses every link and every escape atomically; where
- *      openat2 is missing (old kernels, strict seccomp) each component is
- *      opened in turn with O_NOFOLLOW, which refuses links just as well;
+ *   2. the file is opened beneath a descriptor of its root, the kernel
+ *      refusing every link and every escape (vm_fileroot.c: openat2, else an
+ *      O_NOFOLLOW walk); in a pooled run there are two roots, the read-only
+ *      workspace and the run's scratch folder, which writes go to;
  *   3. reads open with O_NONBLOCK and accept regular files only, and stop at
  *      VM_FILE_MAX bytes (the memory budget applies as well).
  *   4. the files the host reads are closed by name (vm_file_protected): no
  *      write or create under a .tactus folder, of a .tac source, of a .tac's
  *      sidecar (FILE.tac.yml, FILE.yml) or of a .env* file, and no read of
  *      .env*; the Docker backend adds read-only mounts over the same files.
- *      File.write is the only writing call (no rename, link, unlink, mkdir),
- *      so a name checked here is the name the kernel creates.
- *   5. File.write counts the bytes it writes in the run against
- *      sandbox.workspace_quota (ctx->ws_quota), so a run cannot fill the disk.
+ *      File.write is the only writing call (no rename, link, unlink), so a
+ *      name checked here is the name the kernel creates.
+ *   5. File.write creates the missing folders of its path, as the original
+ *      does (make_parents): one component at a time, each opened with
+ *      O_NOFOLLOW relative to the one before (so a link met on the way is
+ *      refused, never followed), after the whole path passed 1. and 4.; a
+ *      folder named like a protected file is refused too. In a pooled run
+ *      the walk goes down both roots at once, so a path is refused or made
+ *      exactly as in a run of its own.
+ *   6. File.write counts the bytes it writes in the run, and VM_DIR_COST
+ *      for each folder it creates, against sandbox.workspace_quota
+ *      (ctx->ws_quota), so a run cannot fill the disk.
  * Paths in messages are the user's, never the host's absolute ones.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "vm_int.h"
@@ -152,167 +157,6 @@ static int refuse_protected(lua_State *L, const char *what, const char *user, co
     return luaL_error(L, "%s: %s: %s (write the result under another name)", what, user, why);
 }
 
-/* ---- opening beneath the root --------------------------------------------------------------- */
-
-static bool openat2_missing;
-
-void vm_file_use_openat2(bool on)
-{
-    openat2_missing = !on;
-}
-
-static bool is_dotdot(const char *comp, size_t n)
-{
-    return n == 2 && comp[0] == '.' && comp[1] == '.';
-}
-
-static int open_walk(int root, const char *rel, int flags, mode_t mode)
-{
-    int dir = openat(root, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir < 0) return -errno;
-    const char *p = rel;
-    for (;;) {
-        const char *slash = strchr(p, '/');
-        if (!slash) break;
-        char comp[256];
-        size_t n = (size_t)(slash - p);
-        if (n >= sizeof comp) {
-            close(dir);
-            return -ENAMETOOLONG;
-        }
-        memcpy(comp, p, n);
-        comp[n] = '\0';
-        if (is_dotdot(comp, n)) { /* vm_path_join removed these; never climb anyway */
-            close(dir);
-            return -EXDEV;
-        }
-        /* O_NOFOLLOW: a component that is a link fails (ELOOP/ENOTDIR) */
-        int next = openat(dir, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        int e = errno;
-        if (next < 0 && e == ENOTDIR) {
-            /* A link to a folder fails as "not a folder": say what it is. */
-            struct stat lst;
-            if (fstatat(dir, comp, &lst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lst.st_mode))
-                e = ELOOP;
-        }
-        close(dir);
-        if (next < 0) return -e;
-        dir = next;
-        p = slash + 1;
-    }
-    if (is_dotdot(p, strlen(p))) {
-        close(dir);
-        return -EXDEV;
-    }
-    int fd = openat(dir, *p ? p : ".", flags | O_NOFOLLOW | O_CLOEXEC, mode);
-    int e = errno;
-    close(dir);
-    if (fd < 0) return -e;
-    if (flags & O_PATH) {
-        /* O_PATH|O_NOFOLLOW opens a final link itself: refuse it here. */
-        struct stat st;
-        if (fstat(fd, &st) == 0 && S_ISLNK(st.st_mode)) {
-            close(fd);
-            return -ELOOP;
-        }
-    }
-    return fd;
-}
-
-/* ---- two roots: a pooled run writes to its scratch folder ------------------------------------
- * In a pooled container (sandbox.h) the project folder is read-only and
- * shared by many runs, one after another; each run writes to a scratch
- * folder wiped after it. The File layer makes the two one tree: a write
- * goes to the scratch folder (creating there the folders the path needs,
- * where they exist in the workspace, so a path that works in a run of its
- * own works here); a read, a stat or a listing looks in the scratch folder
- * first. Both roots are opened beneath with the same rules. */
-
-static int open_beneath(vm_ctx *ctx, int root, const char *rel, int flags, mode_t mode);
-
-static bool is_write(int flags)
-{
-    return (flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND)) != 0;
-}
-
-/* The folders of `rel` that the workspace has, made in the scratch folder. */
-static void mirror_parents(vm_ctx *ctx, const char *rel)
-{
-    char path[VM_PATH_MAX];
-    snprintf(path, sizeof path, "%s", rel);
-    for (char *slash = strchr(path, '/'); slash; slash = strchr(slash + 1, '/')) {
-        *slash = '\0';
-        int in_ws = open_beneath(ctx, ctx->ws_fd, path, O_PATH | O_DIRECTORY, 0);
-        if (in_ws >= 0) {
-            close(in_ws);
-            int parent = -1;
-            char *last = strrchr(path, '/');
-            if (last) {
-                *last = '\0';
-                parent = open_beneath(ctx, ctx->scratch_fd, path, O_PATH | O_DIRECTORY, 0);
-                *last = '/';
-            } else {
-                parent = dup(ctx->scratch_fd);
-            }
-            if (parent >= 0) {
-                mkdirat(parent, last ? last + 1 : path, 0755);
-                close(parent);
-            }
-        }
-        *slash = '/';
-    }
-}
-
-int vm_file_openat(vm_ctx *ctx, const char *rel, int flags, mode_t mode)
-{
-    if (ctx->scratch_fd < 0) return open_beneath(ctx, ctx->ws_fd, rel, flags, mode);
-    if (is_write(flags)) {
-        mirror_parents(ctx, rel);
-        return open_beneath(ctx, ctx->scratch_fd, rel, flags, mode);
-    }
-    int fd = open_beneath(ctx, ctx->scratch_fd, rel, flags, mode);
-    if (fd != -ENOENT && fd != -ENOTDIR) return fd;
-    return open_beneath(ctx, ctx->ws_fd, rel, flags, mode);
-}
-
-tx_status vm_file_open_scratch(vm_ctx *ctx, const char *root, const char **why)
-{
-    ctx->scratch_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (ctx->scratch_fd < 0) {
-        *why = strerror(errno);
-        return TX_EIO;
-    }
-    return TX_OK;
-}
-
-static int open_beneath(vm_ctx *ctx, int root, const char *rel, int flags, mode_t mode)
-{
-    (void)ctx;
-    const char *path = *rel ? rel : ".";
-    if (!openat2_missing) {
-        struct open_how how;
-        memset(&how, 0, sizeof how);
-        how.flags = (unsigned long long)(flags | O_CLOEXEC);
-        if (flags & O_CREAT) how.mode = mode;
-        how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-        long fd = syscall(SYS_openat2, root, path, &how, sizeof how);
-        if (fd >= 0) return (int)fd;
-        if (errno != ENOSYS && errno != EPERM) return -errno;
-        openat2_missing = true; /* fall through to the component walk, for good */
-    }
-    return open_walk(root, rel, flags, mode);
-}
-
-tx_status vm_file_open_workspace(vm_ctx *ctx, const char *root, const char **why)
-{
-    ctx->ws_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (ctx->ws_fd < 0) {
-        *why = strerror(errno);
-        return TX_EIO;
-    }
-    return TX_OK;
-}
-
 static const char *open_error(int e)
 {
     switch (e) {
@@ -419,6 +263,118 @@ static int file_read(lua_State *L)
 /* ---- writing
  * -------------------------------------------------------------------------------------- */
 
+/* What one folder File.write creates counts against the quota: a folder's
+ * first block on the usual file systems (and a bound on the number of
+ * folders a run can make). */
+#define VM_DIR_COST 4096ull
+
+static bool quota_allows(const vm_ctx *ctx, unsigned long long more)
+{
+    return more <= ctx->ws_quota && ctx->ws_written <= ctx->ws_quota - more;
+}
+
+/* `doing` says what would pass the quota ("writing 12 more bytes"). */
+static int quota_error(lua_State *L, const vm_ctx *ctx, const char *user, const char *doing)
+{
+    char msg[640]; /* lua_pushfstring has no %zu/%llu */
+    snprintf(msg, sizeof msg,
+             "%s would pass the run's workspace quota of %llu bytes (%llu MiB; %llu written so "
+             "far); raise sandbox.workspace_quota in a trusted configuration if the run needs "
+             "more",
+             doing, ctx->ws_quota, ctx->ws_quota >> 20, ctx->ws_written);
+    return luaL_error(L, "File.write: %s: %s", user, msg);
+}
+
+/* One component of a path: the `n` bytes at `p`, or raises. */
+static void component(lua_State *L, const char *p, size_t n, char comp[256], const char *user)
+{
+    if (n >= 256) {
+        fail_errno(L, "File.write", user, ENAMETOOLONG);
+        return; /* not reached: fail_errno raises */
+    }
+    memcpy(comp, p, n);
+    comp[n] = '\0';
+    if (n == 2 && comp[0] == '.' && comp[1] == '.')
+        fail_errno(L, "File.write", user, EXDEV); /* vm_path_join removed these; never climb */
+}
+
+/* A new folder `comp` of File.write: not named like a procedure's source or
+ * sidecar, and within the quota. Raises. */
+static void may_create_folder(lua_State *L, const vm_ctx *ctx, const char *comp, const char *user)
+{
+    size_t n = strlen(comp);
+    if (has_suffix(comp, n, ".tac") || has_suffix(comp, n, ".tac.yml"))
+        luaL_error(L,
+                   "File.write: %s: a folder named %s would take the name of a procedure source "
+                   "or sidecar; choose another folder name",
+                   user, comp);
+    if (!quota_allows(ctx, VM_DIR_COST)) {
+        char doing[320];
+        snprintf(doing, sizeof doing, "creating the folder %.200s (counted as %llu bytes)", comp,
+                 VM_DIR_COST);
+        quota_error(L, ctx, user, doing);
+    }
+}
+
+/* Creates the missing folders of rel's parent beneath the root File.write
+ * writes to: each component is opened O_DIRECTORY|O_NOFOLLOW relative to
+ * the previous one, created with mkdirat when missing (mkdirat never
+ * follows a link either, and fails on one already there), then opened the
+ * same way. A component that is a link, a file, or (when created) named
+ * like a protected file stops it with an error.
+ * In a pooled run (two roots) the walk goes down the workspace beside the
+ * scratch folder: a component the workspace has as a folder is made in the
+ * scratch folder at no cost (it is the project's: a run of its own finds it
+ * there); one it has as a link or a file refuses the write, as a run of its
+ * own does; one neither has is created, named and counted as with one root.
+ * The caller checked rel with vm_path_join and vm_file_protected. Raises on
+ * failure. */
+static void make_parents(lua_State *L, vm_ctx *ctx, const char *rel, const char *user)
+{
+    const char *last = strrchr(rel, '/');
+    if (!last) return; /* in the root: nothing to make */
+    bool two = ctx->scratch_fd >= 0;
+    int *dir = vm_box_fd(L);             /* in the root written to */
+    int *ws = two ? vm_box_fd(L) : NULL; /* in the workspace; -1 past where it has folders */
+    *dir = openat(two ? ctx->scratch_fd : ctx->ws_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (*dir < 0) fail_errno(L, "File.write", user, errno);
+    if (ws) {
+        *ws = openat(ctx->ws_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (*ws < 0) fail_errno(L, "File.write", user, errno);
+    }
+    for (const char *p = rel; p < last;) {
+        const char *slash = strchr(p, '/');
+        char comp[256];
+        component(L, p, (size_t)(slash - p), comp, user);
+        bool project = false; /* the workspace has this folder */
+        if (ws && *ws >= 0) {
+            int w = openat(*ws, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (w < 0 && errno != ENOENT)
+                fail_errno(L, "File.write", user, vm_file_component_errno(*ws, comp, errno));
+            close(*ws);
+            *ws = w;
+            project = w >= 0;
+        }
+        int next = openat(*dir, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (next < 0 && errno == ENOENT) {
+            if (!project) may_create_folder(L, ctx, comp, user);
+            if (mkdirat(*dir, comp, 0755) != 0 && errno != EEXIST)
+                fail_errno(L, "File.write", user, errno);
+            if (!project) ctx->ws_written += VM_DIR_COST;
+            next = openat(*dir, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }
+        if (next < 0) fail_errno(L, "File.write", user, vm_file_component_errno(*dir, comp, errno));
+        close(*dir);
+        *dir = next;
+        p = slash + 1;
+    }
+    close(*dir);
+    *dir = -1;
+    if (ws && *ws >= 0) close(*ws);
+    if (ws) *ws = -1;
+    lua_pop(L, ws ? 2 : 1); /* the boxes */
+}
+
 static int file_write(lua_State *L)
 {
     vm_ctx *ctx = vm_ctx_of(L);
@@ -431,15 +387,12 @@ static int file_write(lua_State *L)
     if (*rel == '\0') return fail_errno(L, "File.write", user, EISDIR);
     const char *shut = vm_file_protected(ctx, rel, true);
     if (shut) return refuse_protected(L, "File.write", user, shut);
-    if (len > ctx->ws_quota || ctx->ws_written > ctx->ws_quota - len) {
-        char msg[256]; /* lua_pushfstring has no %zu/%llu */
-        snprintf(msg, sizeof msg,
-                 "writing %zu more bytes would pass the run's workspace quota of %llu bytes (%llu "
-                 "MiB; %llu written so far); raise sandbox.workspace_quota in a trusted "
-                 "configuration if the run needs more",
-                 len, ctx->ws_quota, ctx->ws_quota >> 20, ctx->ws_written);
-        return luaL_error(L, "File.write: %s: %s", user, msg);
+    if (!quota_allows(ctx, len)) {
+        char doing[64];
+        snprintf(doing, sizeof doing, "writing %zu more bytes", len);
+        return quota_error(L, ctx, user, doing);
     }
+    make_parents(L, ctx, rel, user);
     int *box = vm_box_fd(L);
     int fd = vm_file_openat(ctx, rel, O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK, 0644);
     if (fd < 0) return fail_errno(L, "File.write", user, -fd);
@@ -546,7 +499,7 @@ static int file_list(lua_State *L)
     int first_error = ENOENT;
     for (int k = 0; k < 2; k++) {
         if (roots[k] < 0) continue;
-        int fd = open_beneath(ctx, roots[k], rel, O_RDONLY | O_DIRECTORY, 0);
+        int fd = vm_file_open_in(roots[k], rel, O_RDONLY | O_DIRECTORY, 0);
         if (fd < 0) {
             if (fd != -ENOENT || !found) first_error = -fd;
             continue;

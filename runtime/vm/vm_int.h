@@ -181,6 +181,7 @@ int vm_effects_l_request(lua_State *L);
 int vm_effects_l_notify(lua_State *L);
 int vm_effects_l_suspend(lua_State *L);
 int vm_effects_l_where(lua_State *L);
+int vm_effects_l_function_lines(lua_State *L);
 int vm_effects_l_print(lua_State *L);
 /* The innermost user (.tac) frame: file without '@' and line, or false. */
 bool vm_user_location(lua_State *L, int first_level, const char **file, int *line);
@@ -189,13 +190,21 @@ bool vm_user_location(lua_State *L, int first_level, const char **file, int *lin
 
 #define VM_FILE_MAX (16u * 1024 * 1024)
 
+/* ---- opening beneath the roots (vm_fileroot.c) ---- */
 tx_status vm_file_open_workspace(vm_ctx *ctx, const char *root, const char **why);
 /* A pooled run's scratch folder (start.scratch): the workspace is read-only
- * there, and the run's files are written here (vm_file.c, "two roots"). */
+ * there, and the run's files are written here (vm_fileroot.c, "two roots"). */
 tx_status vm_file_open_scratch(vm_ctx *ctx, const char *root, const char **why);
-/* Opens a path relative to the workspace root (already joined and normalised)
- * with O_NOFOLLOW semantics on every component. Returns an fd or -errno. */
+/* Opens a path relative to the workspace (already joined and normalised)
+ * with O_NOFOLLOW semantics on every component: a write in the root written
+ * to (the scratch folder of a pooled run), a read in the scratch folder
+ * first. Returns an fd or -errno. */
 int vm_file_openat(vm_ctx *ctx, const char *rel, int flags, mode_t mode);
+/* The same beneath one given root descriptor. */
+int vm_file_open_in(int root, const char *rel, int flags, mode_t mode);
+/* The errno to report for component `comp` of folder `dir` that failed
+ * with `e`: ELOOP for a link that failed as "not a folder", else e. */
+int vm_file_component_errno(int dir, const char *comp, int e);
 /* Tests: force the component walk (false) or go back to openat2 (true). */
 void vm_file_use_openat2(bool on);
 /* Reads a user path (relative to the procedure folder) into a pushed string.

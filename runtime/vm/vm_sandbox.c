@@ -222,6 +222,7 @@ static void private_vm_table(lua_State *L)
         {"notify", vm_effects_l_notify},
         {"suspend", vm_effects_l_suspend},
         {"where", vm_effects_l_where},
+        {"function_lines", vm_effects_l_function_lines},
         {"json_array", vm_json_l_mark_array},
         {"load_user", vm_load_user_l},
         {NULL, NULL},

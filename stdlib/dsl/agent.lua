@@ -53,7 +53,7 @@ local function model_of(data, override)
     temperature, max_tokens = m.temperature, m.max_tokens
     m = m.name or m.model
   end
-  if m == nil then m = settings.default_model end
+  if m == nil then m = settings.default_model or data.fallback_model end
   if m == nil then
     raise("Agent '%s' has no model: set model = \"provider/model\" (or default_model(...))",
       data.name)
@@ -131,10 +131,13 @@ local function run_tool_calls(data, tools, calls, history, record)
   local finished = false
   for i, tc in ipairs(calls) do
     local name = tc.name
-    local tool
+    local tool, by_short
     for _, t in ipairs(tools) do
       if t.name == name then tool = t end
+      if t.short == name then by_short = by_short == nil and t or false end
     end
+    -- a mocked turn may name a toolset's tool by its short name
+    if not tool and by_short then tool = by_short end
     local content
     if not tool then
       content = format("Error: tool '%s' is not available to this agent", tostring(name))
@@ -199,7 +202,7 @@ local function structured_output(data, content)
 end
 
 local PER_CALL = {message = true, tools = true, max_turns = true, temperature = true,
-  max_tokens = true, system_prompt = true, initial_message = true, model = true}
+  max_tokens = true, system_prompt = true, initial_message = true, model = true, inject = true}
 
 function dsl.agent_call(data, opts)
   local message
@@ -210,12 +213,14 @@ function dsl.agent_call(data, opts)
   elseif type(opts) ~= "table" then
     raise("Agent '%s' expects a message or a table of options, got %s", data.name, type(opts))
   end
-  message = message or opts.message or opts.initial_message
+  -- `inject` is v0.10's name for the turn's message (Worker.turn({inject = "..."}))
+  message = message or opts.message or opts.initial_message or opts.inject
   if message == nil and #data.history == 0 then message = data.initial_message end
   if message ~= nil and type(message) ~= "string" then
     raise("Agent '%s': message must be a string", data.name)
   end
 
+  if data.resolve_grants then data.resolve_grants(data) end
   local tools = allowed_tools(data, opts.tools)
   local max_turns = opts.max_turns or data.max_turns or settings.max_turns
   if type(max_turns) ~= "number" or max_turns < 1 then
@@ -309,7 +314,35 @@ local function agent_index(data, k, h)
   return nil
 end
 
-local function declare_agent(config, name)
+-- Sets an agent's tools from a list of handles and names.
+function dsl.grant(data, list)
+  data.tools = T.expand(list, format("Agent '%s'", data.name))
+  data.granted = {}
+  for _, t in ipairs(data.tools) do data.granted[t] = true end
+end
+
+local agent_list = {} -- declared agents: Agent("name") finds one (v0.10's lookup)
+
+local function agent_named(name)
+  for i = #agent_list, 1, -1 do
+    if agent_list[i].name == name then return agent_list[i] end
+  end
+  return nil
+end
+
+-- Keys that make Agent "x" {...} a declaration rather than a call of x.
+local DECLARES = {model = true, provider = true, system_prompt = true, tools = true,
+  toolsets = true, inline_tools = true, output = true, output_type = true}
+
+local function declares(config)
+  if type(config) ~= "table" or dsl.data_of(config) then return false end
+  for k in pairs(config) do
+    if DECLARES[k] then return true end
+  end
+  return false
+end
+
+local function declare_agent(config, name, opts)
   if type(config) ~= "table" then
     raise("Agent expects a table: Agent { model = \"provider/model\", system_prompt = \"...\" }")
   end
@@ -327,22 +360,51 @@ local function declare_agent(config, name)
       type(data.system_prompt) ~= "function" then
     raise("Agent '%s': system_prompt must be a string or a function", data.name)
   end
-  if config.toolsets ~= nil and (type(config.toolsets) ~= "table" or #config.toolsets > 0) then
-    raise("Agent '%s': toolsets by name are not available in this runtime; grant Tool and " ..
-      "Toolset handles with tools = {...}", data.name)
-  end
   local list = {}
-  for i, t in ipairs(config.tools or {}) do list[i] = t end
+  if type(config.tools) == "table" then
+    for i, t in ipairs(config.tools) do list[i] = t end
+  elseif config.tools ~= nil then
+    raise("Agent '%s': tools must be a list of tools, toolsets or their names", data.name)
+  end
+  -- toolsets = {"name", ...}: grants by name, like strings in tools
+  if type(config.toolsets) == "table" then
+    for _, t in ipairs(config.toolsets) do list[#list + 1] = t end
+  elseif config.toolsets ~= nil then
+    raise("Agent '%s': toolsets must be a list of toolset names", data.name)
+  end
+  data.inline = {}
   for i, spec in ipairs(config.inline_tools or {}) do
     if type(spec) ~= "table" or type(spec.name) ~= "string" then
       raise("Agent '%s': inline_tools[%d] needs a name", data.name, i)
     end
-    list[#list + 1] = T.declare({description = spec.description, input = spec.input,
-      parameters = spec.parameters, handler = spec.handler or spec[1]}, spec.name)
+    local t = dsl.data_of(T.declare({description = spec.description, input = spec.input,
+      parameters = spec.parameters, handler = spec.handler or spec[1]}, spec.name))
+    T.set_prefixed(t, data.name, spec.name)
+    t.agent = data -- this agent's own tool: never another v0.10 agent's "every tool"
+    data.inline[#data.inline + 1] = t
+    list[#list + 1] = t.handle
   end
-  data.tools = T.expand(list, format("Agent '%s'", data.name))
-  data.granted = {}
-  for _, t in ipairs(data.tools) do data.granted[t] = true end
+  local by_name = false
+  for _, t in ipairs(list) do
+    if type(t) == "string" then by_name = true end
+  end
+  data.tools, data.granted = {}, {}
+  if opts and opts.legacy then
+    data.fallback_model = "gpt-4o" -- v0.10's model when neither the agent nor default_model names one
+    -- v0.10 set agents up after reading the whole file: names are resolved
+    -- at the first call, and an agent without tools/toolsets gets every
+    -- tool of the file (compat.lua)
+    data.resolve_grants = dsl.legacy_grants(config, list)
+  elseif by_name then
+    -- tools = {"name"}: resolved at the first call, when the whole file is
+    -- declared (the original set agents up after reading it)
+    data.resolve_grants = function(d)
+      d.resolve_grants = nil
+      dsl.grant(d, list)
+    end
+  else
+    dsl.grant(data, list)
+  end
   local out = config.output
   if out == nil and type(config.output_type) == "table" then out = config.output_type end
   if type(out) == "table" then
@@ -350,12 +412,36 @@ local function declare_agent(config, name)
     data.output_schema = schema.json_schema(data.output_fields)
   end
   data.declared_at = dsl.here()
-  return dsl.handle("Agent", data, agent_index, function(d, _, opts)
-    return dsl.agent_call(d, opts)
+  local h = dsl.handle("Agent", data, agent_index, function(d, _, call_opts)
+    return dsl.agent_call(d, call_opts)
   end)
+  agent_list[#agent_list + 1] = data
+  if not data.temp then dsl.publish_global(data.name, h) end
+  return h
 end
+dsl.declare_agent = declare_agent
 
-dsl.exports.Agent = dsl.declarer("Agent", declare_agent)
+-- Agent {...}, Agent "name" {...}, and Agent("name").turn() / Agent("name")(...)
+-- for an agent declared elsewhere in the file (v0.10's lookup by name).
+dsl.exports.Agent = setmetatable({}, {
+  __call = function(_, a, ...)
+    if type(a) ~= "string" then return declare_agent(a) end
+    return setmetatable({}, {
+      __call = function(_, config)
+        local d = agent_named(a)
+        if not d or declares(config) then return declare_agent(config, a) end
+        return dsl.agent_call(d, config)
+      end,
+      __index = function(_, k)
+        local d = agent_named(a)
+        if not d then raise("Agent '%s' is not declared", a) end
+        return agent_index(d, k, d.handle)
+      end,
+      __metatable = false,
+    })
+  end,
+  __metatable = false,
+})
 
 -- Settings (inventory A.15): global defaults for every agent.
 function dsl.exports.default_provider(p)

@@ -277,6 +277,7 @@ local function describe(v)
   if t == "table" then return dsl.is_sequence(v) and next(v) ~= nil and "array" or "table" end
   return t
 end
+schema.type_ok, schema.describe = type_ok, describe
 
 local function member(list, v)
   for _, x in ipairs(list) do

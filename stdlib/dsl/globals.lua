@@ -14,10 +14,15 @@ local function bind(name, value)
   if data.temp then
     if data.kind == "Tool" then
       dsl.tools.rename(data, name)
+    elseif data.kind == "Toolset" then
+      dsl.tools.toolset_rename(data, name)
     elseif data.kind == "Procedure" then
       dsl.procedure_rename(data, name)
     else
       data.name, data.temp = name, false
+      -- an agent's inline_tools are named <agent>_<tool>
+      for _, t in ipairs(data.inline or {}) do dsl.tools.set_prefixed(t, name, t.short) end
+      if data.kind == "Agent" then dsl.publish_global(name, value) end
     end
   elseif data.explicit and data.name ~= name and (data.kind == "Tool" or data.kind == "Agent") then
     raise("%s name mismatch: assigned to '%s' but the %s is named '%s'", data.kind, name,

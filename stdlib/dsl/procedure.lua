@@ -21,11 +21,151 @@ end
 
 -- ---- calling a procedure ------------------------------------------------------------------------
 
+-- The lines of fn's own `return` statements in the procedure's file (its
+-- active lines whose text has the word `return`), or {} when fn is not in
+-- it. A message names the return a value came from without a debug hook
+-- on every return of the run.
+local function return_lines(fn)
+  local chunk, lines = vm.function_lines(fn)
+  if chunk ~= "@" .. tostring(vm.start.path) or type(vm.start.source) ~= "string" then return {} end
+  local text, out, n = vm.start.source, {}, 0
+  local want = {}
+  for _, l in ipairs(lines) do want[l] = true end
+  local pos = 1
+  while pos <= #text do
+    local e = string.find(text, "\n", pos, true) or #text + 1
+    n = n + 1
+    if want[n] then
+      local line = string.sub(text, pos, e - 1)
+      line = string.gsub(line, "%-%-.*$", "")
+      if string.find(" " .. line .. " ", "[^%w_]return[^%w_]") then out[#out + 1] = n end
+    end
+    pos = e + 1
+  end
+  return out
+end
+
+-- The kind of a literal written after `field =` ("string", "number",
+-- "boolean", "table"), or nil for an expression.
+local function literal_kind(text)
+  local c = string.sub(text, 1, 1)
+  if c == '"' or c == "'" or string.find(text, "^%[=*%[") then return "string" end
+  if string.find(text, "^%-?%d") then return "number" end
+  if string.find(text, "^true%f[^%w_]") or string.find(text, "^false%f[^%w_]") then
+    return "boolean"
+  end
+  if c == "{" then return "table" end
+  return nil
+end
+
+-- Where a procedure's output came from: {file, line} of its return (the
+-- one that mentions `field` when there are several, and among those the
+-- ones whose literal could not have been of the declared type `ok_kind`),
+-- and a phrase for messages; the declaration when no return line is known.
+local function output_site(data, field, ok_kind)
+  if not data.fn then return data.declared_at, "" end
+  local lines = return_lines(data.fn)
+  if #lines > 1 and field then
+    local text, hits = vm.start.source, {}
+    local n, pos = 0, 1
+    local set = {}
+    for _, l in ipairs(lines) do set[l] = true end
+    -- the returns whose line (or the next two, for a table spread over
+    -- lines) mention `field =`
+    while pos <= #text and #hits < #lines do
+      local e = string.find(text, "\n", pos, true) or #text + 1
+      n = n + 1
+      for back = 0, 2 do
+        local _, stop = string.find(string.sub(text, pos, e - 1), "%f[%w_]" .. field .. "%s*=%s*")
+        if set[n - back] and stop then
+          local kind = literal_kind(string.sub(text, pos + stop, e - 1))
+          if not (ok_kind and kind == ok_kind) then hits[#hits + 1] = n - back end
+          break
+        end
+      end
+      pos = e + 1
+    end
+    if #hits == 1 then lines = hits end
+  end
+  local file = data.declared_at and data.declared_at.file or vm.start.path
+  if #lines == 1 then return {file = file, line = lines[1]}, "" end
+  if #lines > 1 then
+    local list = {}
+    for i, l in ipairs(lines) do list[i] = tostring(l) end
+    return data.declared_at, format(" (returned on one of lines %s)", table.concat(list, ", "))
+  end
+  return data.declared_at, ""
+end
+
+-- What to do about a value of the wrong type, by expected and actual type.
+local function type_hint(expected, actual)
+  if expected == "string" and (actual == "table" or actual == "array") then
+    return "return the field you need rather than the whole table (a tool's result such as " ..
+      "done.last_result() is a table: use done.last_result().reason), or Json.encode(...) it"
+  elseif expected == "string" then
+    return "convert it with tostring(...)"
+  elseif (expected == "number" or expected == "integer") and actual == "string" then
+    return "convert it with tonumber(...)"
+  elseif expected == "integer" and actual == "number" then
+    return "round it with math.floor(...), or declare the field field.number{}"
+  elseif expected == "boolean" then
+    return "return a comparison (x == \"yes\") or declare the field with the type it has"
+  elseif expected == "array" then
+    return "return a list {a, b, ...}, or declare the field field.object{}"
+  end
+  return format("return a %s, or declare the field with the type it has (field.%s{})", expected,
+    actual == "table" and "object" or actual)
+end
+
+local function raise_exact(at, msg, ...)
+  msg = format(msg, ...)
+  if at and at.file then error(at.file .. ":" .. at.line .. ": " .. msg, 0) end
+  error(msg, 0)
+end
+
+-- Typed outputs stay strict (docs/compatibility.md): a value of the wrong
+-- type fails the run, with the return line, the field, both types and the
+-- fix. An undeclared key is dropped with a logged warning, as the original.
 local function check_output(data, result, prefix)
   if not data.output then return result end
+  local who = format("procedure '%s'", (data.temp or not data.name) and "main" or data.name)
+  prefix = "" -- the messages name the procedure themselves
   if type(result) ~= "table" then
-    raise_at(data.declared_at, "%sthe procedure must return a table with its declared outputs, " ..
-      "got %s", prefix, type(result))
+    local at, where = output_site(data, nil)
+    raise_exact(at, "%s%s must return a table with its declared outputs (%s), got %s%s", prefix,
+      who, dsl.names_of(data.output), type(result) == "nil" and "nothing" or type(result), where)
+  end
+  local known = {}
+  for _, f in ipairs(data.output) do
+    known[f.name] = true
+    local v = result[f.name]
+    if v == nil and f.required and f.default == nil then
+      local at, where = output_site(data, nil)
+      raise_exact(at, "%s%s returns no '%s', a required output (%s)%s; add %s = <%s> to the " ..
+        "returned table, or make the field optional", prefix, who, f.name, f.type, where, f.name,
+        f.type)
+    elseif v ~= nil and not schema.type_ok(f.type, v) then
+      local actual = schema.describe(v)
+      local ok_kind = (f.type == "integer" or f.type == "number") and "number" or
+        (f.type == "object" or f.type == "array") and "table" or f.type
+      local at, where = output_site(data, f.name, ok_kind)
+      raise_exact(at, "%s%s returns output '%s' as %s %s, but it is declared %s%s; %s", prefix,
+        who, f.name, (actual == "array" or actual == "integer") and "an" or "a", actual, f.type,
+        where, type_hint(f.type, actual))
+    end
+  end
+  local extra = {}
+  for k in pairs(result) do
+    if not known[k] then extra[#extra + 1] = tostring(k) end
+  end
+  if #extra > 0 then
+    table.sort(extra)
+    local at = output_site(data, extra[1])
+    vm.notify("log.emit", {level = "warn", line = at and at.line or nil,
+      message = format("%s%s returned %s '%s', which its output schema does not declare " ..
+        "(declared: %s); dropped from the result: declare it in output = {...} to keep it",
+        prefix, who, #extra == 1 and "key" or "keys", table.concat(extra, "', '"),
+        dsl.names_of(data.output))})
   end
   return schema.validate(data.output, result, {label = "Output", noun = "output", prefix = prefix,
     at = data.declared_at, unknown = "drop"})
@@ -116,12 +256,8 @@ local Procedure = dsl.declarer("Procedure", function(config, name) return declar
   end,
 })
 
--- v0.10: procedure("name", {config}, function(input) ... end) or procedure("name", fn)
-local function procedure_v010(name, config, fn)
-  if type(name) ~= "string" then raise("procedure(\"name\", {...}, function ... end)") end
-  if type(config) == "function" then config, fn = {}, config end
-  return declare(config or {}, name, fn)
-end
+-- v0.10's procedure(...) maps onto this (compat.lua).
+dsl.declare_procedure = declare
 
 -- ---- script mode: top-level input {...} / output {...} -------------------------------------------
 
@@ -191,13 +327,13 @@ function dsl.run()
   -- Script mode: the file's own return value is the result.
   local result = returned[1]
   if script.output then
-    result = check_output({output = script.output, declared_at = script.output_at}, result, "")
+    result = check_output({output = script.output, declared_at = script.output_at, fn = chunk,
+      name = "main"}, result, "")
   end
   dsl.run_output = result
   return result
 end
 
 dsl.exports.Procedure = Procedure
-dsl.exports.procedure = procedure_v010
 dsl.exports.input = input_proxy
 dsl.exports.output = output_proxy

@@ -76,9 +76,11 @@ local function copy_result(v)
   return dsl.deepcopy(v)
 end
 
--- T.mock(name, args) -> handled, result
-T.mock = function(name, args)
+-- T.mock(name, args, short) -> handled, result; a toolset's tool is mocked
+-- by its full name (orders_lookup) or its short one (lookup)
+T.mock = function(name, args, short)
   local spec = scenario_mocks[name] or file_mocks[name]
+  if spec == nil and short then spec = scenario_mocks[short] or file_mocks[short] end
   if type(spec) ~= "table" then return false end
   if spec.error ~= nil then
     error(format("Tool '%s' (mocked) failed: %s", name, tostring(spec.error)), 0)
@@ -210,6 +212,7 @@ dsl.test_after = function()
   report.skipped = skipped
   report.state = dsl.state_all()
   report.tools = tools
+  report.tool_aliases = T.aliases()
   report.inputs = dsl.run_inputs or dsl.current_input()
   local ag = {}
   for name, a in pairs(agents) do ag[name] = {turns = a.turns, context = concat(a.context, "\n")} end

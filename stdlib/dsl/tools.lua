@@ -12,6 +12,12 @@ local T = {}
 dsl.tools = T
 
 local by_name = {} -- latest tool of each name, for Tool.called("name") and agents
+-- Tools of an inline Toolset are named <toolset>_<tool> (and an agent's
+-- inline_tools <agent>_<tool>), as the original names them: that is the
+-- name the model sees and the journal records. Their short name (<tool>)
+-- still finds them while no other tool has the same short name.
+local by_short = {} -- short name -> {data, ...}
+local toolsets = {} -- toolset name -> data, for grants by name and Toolset.get
 
 function T.invoke(data, args)
   if args == nil then args = {} end
@@ -27,7 +33,7 @@ function T.invoke(data, args)
   end
   local result
   local mocked, mock_result = false, nil
-  if T.mock then mocked, mock_result = T.mock(data.name, validated) end
+  if T.mock then mocked, mock_result = T.mock(data.name, validated, data.short) end
   if mocked then
     result = mock_result
   elseif data.broker then
@@ -52,6 +58,7 @@ end
 
 local function tool_index(data, k, h)
   if k == "name" then return data.name end
+  if k == "short_name" then return data.short or data.name end
   if k == "description" then return data.description end
   if k == "called" then return function() return #data.calls > 0 end end
   if k == "call_count" then return function() return #data.calls end end
@@ -120,7 +127,7 @@ function T.invoke_for_agent(agent, data, args)
   if not (T.records_only and T.records_only(agent)) then return T.invoke(data, args) end
   if type(args) ~= "table" then args = {} end
   local mocked, result = false, nil
-  if T.mock then mocked, result = T.mock(data.name, args) end
+  if T.mock then mocked, result = T.mock(data.name, args, data.short) end
   if not mocked then
     if data.stops_agent then
       result = {status = "completed", reason = args.reason, tool = data.name}
@@ -144,8 +151,62 @@ function T.rename(data, name)
   by_name[name] = data
 end
 
+-- Gives a tool of a toolset (or of an agent's inline_tools) its full name
+-- owner_short, keeping the short one for lookups.
+local function set_prefixed(data, owner, short)
+  if by_name[data.name] == data then by_name[data.name] = nil end
+  if not data.short then
+    local list = by_short[short] or {}
+    list[#list + 1] = data
+    by_short[short] = list
+  end
+  data.short = short
+  data.name = owner .. "_" .. short
+  by_name[data.name] = data
+end
+T.set_prefixed = set_prefixed
+
+-- The tool a name means: its full name, else its short name when exactly
+-- one tool has it. nil, or nil and the candidates when it is ambiguous.
+function T.lookup(name)
+  local d = by_name[name]
+  if d then return d end
+  local list = by_short[name]
+  if list and #list == 1 then return list[1] end
+  if list and #list > 1 then return nil, list end
+  return nil
+end
+
 function T.get(name)
-  return by_name[name]
+  return (T.lookup(name))
+end
+
+-- Short names that mean exactly one tool, for the test report (the host
+-- resolves step texts such as "the ask_approval tool should be called").
+function T.aliases()
+  local out = {}
+  for short, list in pairs(by_short) do
+    if #list == 1 and not by_name[short] then out[short] = list[1].name end
+  end
+  return out
+end
+
+local function ambiguity(who, name, list)
+  local names = {}
+  for i, d in ipairs(list) do names[i] = d.name end
+  table.sort(names)
+  raise("%s: the tool name '%s' is ambiguous (%s); use the full name", who, name,
+    table.concat(names, ", "))
+end
+
+-- The stdlib done tool, loaded on first use of the name "done".
+local function stdlib_done()
+  if not by_name.done then require("tactus.tools.done") end
+  return by_name.done
+end
+
+function T.toolset_named(name)
+  return toolsets[name]
 end
 
 -- Flattens a list of tool handles, toolset handles and tool names into tool
@@ -161,9 +222,20 @@ function T.expand(list, who)
   for i, item in ipairs(list) do
     local d = dsl.data_of(item)
     if type(item) == "string" then
-      d = by_name[item]
-      if not d then raise("%s: no tool named '%s'", who, item) end
-      add(d)
+      -- A name: a tool, a toolset (all its tools), or the stdlib done.
+      local amb
+      d, amb = T.lookup(item)
+      if amb then ambiguity(who, item, amb) end
+      local ts = toolsets[item]
+      if ts and (not d or d.toolset == ts) then
+        for _, t in ipairs(ts.tools) do add(t) end
+      elseif d then
+        add(d)
+      elseif item == "done" then
+        add(stdlib_done())
+      else
+        raise("%s: tools[%d] names '%s', which is no declared tool or toolset", who, i, item)
+      end
     elseif d and d.kind == "Tool" then
       add(d)
     elseif d and d.kind == "Toolset" then
@@ -179,6 +251,16 @@ end
 
 local function toolset_index(data, k)
   if k == "name" then return data.name end
+  if k == "get" or k == "tool" then
+    -- ts.get("add") / ts:get("add"): one of its tools, by full or short name
+    return function(a, b)
+      local name = b ~= nil and b or a
+      for _, t in ipairs(data.tools) do
+        if t.name == name or t.short == name then return t.handle end
+      end
+      raise("Toolset '%s' has no tool '%s'", data.name, tostring(name))
+    end
+  end
   if k == "tools" then
     local list = vm.json_array({})
     for i, t in ipairs(data.tools) do list[i] = t.handle end
@@ -187,17 +269,17 @@ local function toolset_index(data, k)
   return nil
 end
 
-local function declare_toolset(config, name)
+local function declare_toolset(config, name, opts)
   if type(config) ~= "table" then raise("Toolset expects a table: Toolset { tools = {...} }") end
   if config.use ~= nil then
     raise("Toolset: use = \"%s\" is not available in this runtime (MCP and plugin toolsets " ..
       "are not supported yet)", tostring(config.use))
   end
   if type(config.tools) ~= "table" then raise("Toolset needs tools = {...}") end
-  local data = {tools = {}, description = config.description}
+  local data = {tools = {}, description = config.description, inline = {}}
   dsl.name(data, "Toolset", name or config.name)
   for i, item in ipairs(config.tools) do
-    if dsl.data_of(item) then
+    if dsl.data_of(item) or type(item) == "string" then
       for _, t in ipairs(T.expand({item}, "Toolset")) do data.tools[#data.tools + 1] = t end
     elseif type(item) == "table" then
       if type(item.name) ~= "string" then raise("Toolset: tools[%d] needs a name", i) end
@@ -205,19 +287,40 @@ local function declare_toolset(config, name)
         description = item.description, input = item.input, parameters = item.parameters,
         handler = item.handler or item[1],
       }, item.name)
-      data.tools[#data.tools + 1] = dsl.data_of(h)
+      local t = dsl.data_of(h)
+      t.toolset = data
+      -- v0.10's toolset("name", {type = "lua", ...}) kept the tools' own names.
+      if not (opts and opts.unprefixed) then set_prefixed(t, data.name, item.name) end
+      data.tools[#data.tools + 1] = t
+      data.inline[#data.inline + 1] = t
     else
       raise("Toolset: tools[%d] must be a tool or a table {name, description, input, handler}", i)
     end
   end
+  if not data.temp then toolsets[data.name] = data end
   return dsl.handle("Toolset", data, toolset_index, nil)
+end
+T.declare_toolset = declare_toolset
+
+-- `orders = Toolset {...}`: the toolset takes the variable's name, and its
+-- inline tools become orders_<tool>.
+function T.toolset_rename(data, name)
+  if toolsets[data.name] == data then toolsets[data.name] = nil end
+  data.name, data.temp = name, false
+  toolsets[name] = data
+  for _, t in ipairs(data.inline) do
+    if t.short then set_prefixed(t, name, t.short) end
+  end
 end
 
 -- ---- the Tool global: a declarer with lookups by name ------------------------------------------
 
 local function named(fn, name)
   if type(name) ~= "string" then raise("Tool.%s expects a tool name", fn) end
-  return by_name[name]
+  local d, amb = T.lookup(name)
+  if amb then ambiguity("Tool." .. fn, name, amb) end
+  if not d and name == "done" and fn == "get" then d = stdlib_done() end
+  return d
 end
 
 local Tool = dsl.declarer("Tool", function(config, name) return T.declare(config, name) end, {
@@ -247,4 +350,18 @@ local Tool = dsl.declarer("Tool", function(config, name) return T.declare(config
 })
 
 dsl.exports.Tool = Tool
-dsl.exports.Toolset = dsl.declarer("Toolset", declare_toolset)
+dsl.exports.Toolset = dsl.declarer("Toolset", function(config, name) return declare_toolset(config, name) end, {
+  -- Toolset.get("name"): a declared toolset, to grant as tools = {Toolset.get("x")}
+  get = function(name)
+    if type(name) ~= "string" then raise("Toolset.get expects a toolset name") end
+    local d = toolsets[name]
+    if not d then
+      local names = {}
+      for n in pairs(toolsets) do names[#names + 1] = n end
+      table.sort(names)
+      raise("Toolset '%s' is not declared (declared: %s)", name,
+        #names > 0 and table.concat(names, ", ") or "none")
+    end
+    return d.handle
+  end,
+})

@@ -17,6 +17,11 @@
 #               tokens and cost apart from the procedure's
 #   judge-mock  llm_judge under --mock, its verdicts from Mocks (a majority
 #               of 3 from temporal turns; a malformed one is an error)
+#   unknown-tokens  a provider whose stream carries no usage (issue 17 item
+#               7): its runs' tokens are unknown, never 0, and
+#               max_tokens_per_run on them is not met, with that reason,
+#               while the same threshold on a provider that reports usage
+#               is met
 #   loopback.sh TACTUS CASE
 set -u
 tactus=$1 case=$2
@@ -259,6 +264,57 @@ assert s["outcomes"] == "E" and "no verdict here" in s["error_runs"][0]["reason"
 assert not strict["passed"]
 print("evals judge-mock: verdicts from Mocks, 2-of-3 majority each run; a malformed mocked verdict is an error")
 PY
+    ;;
+unknown-tokens)
+    start_server
+    cat >"$work/p/tokens.tac" <<'TAC'
+silent = Agent { model = "openai/no-usage", system_prompt = "Echo." }
+counted = Agent { model = "openai/echo", system_prompt = "Echo." }
+
+Procedure {
+  input = {which = field.string{required = true}},
+  function(input)
+    local helper = input.which == "silent" and silent or counted
+    return {answer = helper({message = "hello there"}).output}
+  end,
+}
+
+Evaluation({
+  runs = 2,
+  dataset = {{name = "silent", inputs = {which = "silent"}}},
+  evaluators = {field.contains{field = "answer", value = "hello"}},
+  thresholds = {max_tokens_per_run = 1000000},
+})
+
+Evaluation({
+  runs = 2,
+  dataset = {{name = "counted", inputs = {which = "counted"}}},
+  evaluators = {field.contains{field = "answer", value = "hello"}},
+  thresholds = {max_tokens_per_run = 1000000},
+})
+TAC
+    "$tactus" eval --no-sandbox -j 1 --format json "$work/p/tokens.tac" >"$work/r.json" 2>"$work/err"
+    code=$?
+    [ $code = 1 ] || fail "expected exit 1 (unknown tokens cannot meet the threshold), got $code: $(cat "$work/err")"
+    python3 - "$work/r.json" <<'PY' || fail "unknown tokens in the report"
+import json, sys
+silent, counted = json.load(open(sys.argv[1]))["evaluations"]
+# Every run passed its evaluator: only the threshold decides.
+assert silent["cases"][0]["outcomes"] == "PP" and counted["cases"][0]["outcomes"] == "PP", (silent, counted)
+assert silent["tokens"]["unknown_runs"] == 2 and silent["tokens"]["known_runs"] == 0, silent["tokens"]
+t = silent["thresholds"][0]
+assert t["name"] == "max_tokens_per_run" and t["met"] is False, t
+assert "the tokens of 2 runs are unknown (a provider reported no usage)" in t["note"], t
+assert not silent["passed"], silent
+t = counted["thresholds"][0]
+assert counted["tokens"]["unknown_runs"] == 0 and counted["tokens"]["mean"] > 0, counted["tokens"]
+assert t["met"] is True and "note" not in t and counted["passed"], t
+print("evals unknown-tokens: 2 runs without usage fail max_tokens_per_run with the reason; "
+      "%.0f tokens per run where the provider reports them meet it" % counted["tokens"]["mean"])
+PY
+    "$tactus" eval --no-sandbox -j 1 "$work/p/tokens.tac" >"$work/r.txt" 2>&1
+    grep -q "the tokens of 2 runs are unknown (a provider reported no usage)" "$work/r.txt" ||
+        fail "the text report does not say why: $(cat "$work/r.txt")"
     ;;
 *) fail "unknown case" ;;
 esac

@@ -35,6 +35,10 @@ deterministic:
     tools            a tool call to the first offered tool, arguments in
                      several pieces; if the last message is a tool result,
                      a text answer quoting it
+    done-greeting    a greeter: when a tool named done is offered, calls it
+                     with {"reason": "Hello, NAME!"}, NAME read from "by
+                     name: NAME" in the system prompt; after the tool result
+                     (or without done) a text answer
     multi-tools      two parallel tool calls, their pieces interleaved
     rate-limit       429 with an OpenAI error body
     rate-limit-once  429 on the 1st, 3rd, ... request, echo otherwise
@@ -422,6 +426,19 @@ class Handler(BaseHTTPRequestHandler):
                 for ch in "Your key is " + (auth or "")[7:] + " - keep it safe.":
                     self.event(self.chunk({"content": ch}))
                 self.finish_stream("tool_calls", 140)
+        elif model == "done-greeting":
+            last = self.last_message()
+            system = ""
+            for m in self.req.get("messages") or []:
+                if isinstance(m, dict) and m.get("role") == "system":
+                    system = text_of(m.get("content"))
+            found = re.search(r"by name: *([^\n]+)", system)
+            name = found.group(1).strip() if found else "there"
+            if last.get("role") == "tool" or "done" not in self.tool_names():
+                self.answer_text("Hello, %s!" % name)
+            else:
+                args = json.dumps({"reason": "Hello, %s!" % name})
+                self.stream_tool_calls([("call_fake_done", "done", [args[:9], args[9:]])])
         elif model == "tools":
             last = self.last_message()
             names = self.tool_names()

@@ -24,6 +24,9 @@
  *   @human JSON          one scripted human answer (the done data)
  *   @file PATH JSON      a workspace file (PATH relative to the workspace; JSON string)
  *   @symlink PATH TARGET a symbolic link in the workspace
+ *   @scratch             a pooled run: start.scratch names a scratch folder
+ *                        beside the workspace (the File layer's two roots),
+ *                        and the workspace must be unchanged afterwards
  *   @expect status S | error SUB | line N | file F | output JSON | output~ SUB |
  *           frame~ SUB | noframe~ SUB | count METHOD N | pending~ SUB |
  *           traceback~ SUB | notraceback~ SUB | exit N
@@ -64,6 +67,7 @@ typedef struct {
     int n_files;
     const char *link_path[MAX_FILES], *link_target[MAX_FILES];
     int n_links;
+    bool scratch; /* @scratch */
     const char *expect[MAX_EXPECT];
     int n_expect;
 } fh_case;
@@ -170,7 +174,7 @@ static cJSON *answer(const fh_case *c, int *llm_used, int *human_used, const cJS
     return tp_event(id, "done", data);
 }
 
-static cJSON *start_frame(const fh_case *c, const char *workspace)
+static cJSON *start_frame(const fh_case *c, const char *workspace, const char *scratch)
 {
     cJSON *s = cJSON_CreateObject();
     cJSON_AddStringToObject(s, "type", "start");
@@ -183,6 +187,7 @@ static cJSON *start_frame(const fh_case *c, const char *workspace)
     cJSON_AddItemToObject(s, "inputs",
                           c->inputs ? parse_or_die(c->inputs, "@input") : cJSON_CreateObject());
     cJSON_AddStringToObject(s, "workspace", workspace);
+    if (scratch) cJSON_AddStringToObject(s, "scratch", scratch);
     cJSON *lim = c->limits ? parse_or_die(c->limits, "@limits") : cJSON_CreateObject();
     if (!cJSON_HasObjectItem(lim, "instructions"))
         cJSON_AddNumberToObject(lim, "instructions", 100000000);
@@ -222,8 +227,9 @@ static void run_case(const char *runtime, const fh_case *c, const char *dir, fh_
 {
     memset(r, 0, sizeof *r);
     r->frames = cJSON_CreateArray();
-    char ws[PATH_MAX], err_path[PATH_MAX];
+    char ws[PATH_MAX], scratch[PATH_MAX], err_path[PATH_MAX];
     snprintf(ws, sizeof ws, "%s/ws", dir);
+    snprintf(scratch, sizeof scratch, "%s/scratch", dir);
     snprintf(err_path, sizeof err_path, "%s/stderr.txt", dir);
     int to_rt[2], from_rt[2];
     if (pipe(to_rt) || pipe(from_rt)) die("pipe");
@@ -248,7 +254,7 @@ static void run_case(const char *runtime, const fh_case *c, const char *dir, fh_
     signal(SIGALRM, on_timeout);
     alarm(30);
 
-    cJSON *start = start_frame(c, ws);
+    cJSON *start = start_frame(c, ws, c->scratch ? scratch : NULL);
     if (tp_write_frame(to_rt[1], start) != TX_OK)
         snprintf(r->problem, sizeof r->problem, "cannot write the start frame");
     cJSON_Delete(start);
@@ -331,6 +337,10 @@ static void prepare_dir(const fh_case *c, char *dir, size_t cap)
     char p[PATH_MAX];
     snprintf(p, sizeof p, "%s/ws", dir);
     mkdir(p, 0755);
+    if (c->scratch) {
+        snprintf(p, sizeof p, "%s/scratch", dir);
+        mkdir(p, 0755);
+    }
     snprintf(p, sizeof p, "%s/outside/secret.txt", dir);
     write_file(p, SECRET "\n");
     snprintf(p, sizeof p, "%s/outside.txt", dir);
@@ -374,6 +384,46 @@ static const char *outside_changed(const char *dir)
         if (!same) return "a file outside the workspace changed";
     }
     return NULL;
+}
+
+/* Every entry under `path` with its type and size, sorted by name at each
+ * level: a workspace that must not change between two snapshots. */
+static void tree_snapshot(const char *path, const char *rel, char **out, size_t *len)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0) return;
+    char line[PATH_MAX + 64];
+    int n = snprintf(line, sizeof line, "%s %c %lld\n", rel,
+                     S_ISDIR(st.st_mode)   ? 'd'
+                     : S_ISLNK(st.st_mode) ? 'l'
+                                           : 'f',
+                     S_ISDIR(st.st_mode) ? 0LL : (long long)st.st_size);
+    *out = realloc(*out, *len + (size_t)n + 1);
+    memcpy(*out + *len, line, (size_t)n + 1);
+    *len += (size_t)n;
+    if (!S_ISDIR(st.st_mode)) return;
+    struct dirent **names;
+    int k = scandir(path, &names, NULL, alphasort);
+    for (int i = 0; i < k; i++) {
+        if (strcmp(names[i]->d_name, ".") && strcmp(names[i]->d_name, "..")) {
+            char child[PATH_MAX], crel[PATH_MAX];
+            snprintf(child, sizeof child, "%s/%s", path, names[i]->d_name);
+            snprintf(crel, sizeof crel, "%s/%s", rel, names[i]->d_name);
+            tree_snapshot(child, crel, out, len);
+        }
+        free(names[i]);
+    }
+    free(names);
+}
+
+static char *workspace_snapshot(const char *dir)
+{
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s/ws", dir);
+    char *out = NULL;
+    size_t len = 0;
+    tree_snapshot(p, ".", &out, &len);
+    return out ? out : strdup("");
 }
 
 static void remove_tree(const char *path)
@@ -515,6 +565,7 @@ static bool run_and_check(const char *runtime, const fh_case *c, bool verbose)
 {
     char dir[64];
     prepare_dir(c, dir, sizeof dir);
+    char *ws_before = c->scratch ? workspace_snapshot(dir) : NULL;
     fh_result r;
     run_case(runtime, c, dir, &r);
     char why[1024] = "";
@@ -541,6 +592,17 @@ static bool run_and_check(const char *runtime, const fh_case *c, bool verbose)
     if (ok && changed) {
         snprintf(why, sizeof why, "%s", changed);
         ok = false;
+    }
+    if (ws_before) {
+        /* Two roots: every write went to the scratch folder. */
+        char *ws_after = workspace_snapshot(dir);
+        if (ok && strcmp(ws_before, ws_after) != 0) {
+            snprintf(why, sizeof why, "the workspace changed in a pooled run: %.300s -> %.300s",
+                     ws_before, ws_after);
+            ok = false;
+        }
+        free(ws_after);
+        free(ws_before);
     }
     for (int i = 0; ok && i < c->n_expect; i++)
         ok = check(c->expect[i], &r, why, sizeof why);
@@ -645,6 +707,8 @@ static int parse_cases(char *text, fh_case *cases, int max)
             *sp = '\0';
             c->link_path[c->n_links] = v;
             c->link_target[c->n_links++] = sp + 1;
+        } else if (strcmp(line, "@scratch") == 0) {
+            c->scratch = true;
         } else if ((v = after(line, "@expect ")) != NULL && c->n_expect < MAX_EXPECT) {
             c->expect[c->n_expect++] = v;
         } else if (line[0] == '@') {

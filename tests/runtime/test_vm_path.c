@@ -107,11 +107,15 @@ static void test_openat(void)
         expect_open(&ctx, "nope.txt", O_RDONLY, ENOENT, name);
         expect_open(&ctx, "out", O_PATH, ELOOP, name);
     }
-    /* Two roots (a pooled run): writes go to the scratch folder, making
-     * there the folders the workspace has; reads look there first; links
-     * are refused in both. */
+    /* Two roots (a pooled run): writes go to the scratch folder (the
+     * folders a path needs are made there by File.write, make_parents in
+     * vm_file.c, as d is here); reads look there first; links are refused
+     * in both. */
     snprintf(p, sizeof p, "%s/scratch", root);
     mkdir(p, 0755);
+    snprintf(p, sizeof p, "%s/scratch/d", root);
+    mkdir(p, 0755);
+    snprintf(p, sizeof p, "%s/scratch", root);
     if (vm_file_open_scratch(&ctx, p, &why) != TX_OK) {
         printf("FAIL cannot open the scratch folder: %s\n", why);
         failures++;

@@ -31,6 +31,10 @@ printf 'default_model: mock-sidecar\n' > "$p/attack.tac.yml"
 printf 'SECRET_TOKEN=canary-env-%s\n' "$RANDOM$RANDOM" > "$p/.env"
 printf 'return {v = 1}\n' > "$p/lib/util.tac"
 ln -s .tactus "$p/cfg"
+# File.write creates missing folders: a link to a folder outside must not
+# be a way out (docs/compatibility.md).
+mkdir -p "$work/outside"
+ln -s "$work/outside" "$p/linkdir"
 
 case "$mode" in
 doctor)
@@ -84,6 +88,17 @@ TAC
     (cd "$p" && "$tactus" run "${sandbox[@]}" attack.tac) >"$work/out" 2>&1 && fail "the run completed under 25m"
     grep -q "quota of 26214400 bytes" "$work/out" || fail "sandbox.workspace_quota: 25m not applied: $(cat "$work/out")"
     [ "$(cat "$p"/fill-*.bin | wc -c)" -eq 20971520 ] || fail "not exactly two files under 25m"
+    # Folders File.write creates count too (4096 bytes each): 25 MiB is 6400.
+    rm -f "$p"/fill-*.bin
+    cat > "$p/attack.tac" <<'TAC'
+Procedure { function()
+  for i = 1, 7000 do File.write("d" .. i .. "/x", "") end
+end }
+TAC
+    (cd "$p" && "$tactus" run "${sandbox[@]}" attack.tac) >"$work/out" 2>&1 && fail "7000 folders were made under 25m"
+    grep -q "creating the folder d6401 (counted as 4096 bytes) would pass the run's workspace quota" "$work/out" \
+        || fail "no quota message for folders: $(cat "$work/out")"
+    [ "$(find "$p" -maxdepth 1 -name 'd*' -type d | wc -l)" -eq 6400 ] || fail "not exactly 6400 folders under 25m"
     echo "security-filesystem $mode: ok ($total bytes on disk for a 300 MiB attempt)"
     exit 0 ;;
 esac
@@ -116,6 +131,14 @@ Procedure {
     try("list", function() return table.concat(File.list("."), ",") end)
     try("mover", function() return tostring(os.rename) .. "," .. tostring(os.remove) .. "," .. tostring(io) end)
     try("plain", File.write, "out.txt", "fine\n")
+    -- missing folders are created, inside the workspace only
+    try("mkdeep", File.write, "reports/2026/q1.txt", "deep\n")
+    try("mkclimb", File.write, "../escaped/x.txt", "out\n")
+    try("mklink", File.write, "linkdir/new/x.txt", "out\n")
+    try("mklinkclimb", File.write, "lib/../cfg/new/x.yml", "x: 1\n")
+    try("mktactus", File.write, ".tactus/new/x.yml", "x: 1\n")
+    try("mkenv", File.write, ".env.d/x", "A=1\n")
+    try("mktacdir", File.write, "proc.tac/x.txt", "x\n")
     return { report = table.concat(out, "\n") }
   end,
 }
@@ -124,7 +147,7 @@ chown -R 65534:65534 "$p"
 (cd "$p" && "$tactus" trust . >/dev/null) || fail "tactus trust failed"
 before=$(cd "$p" && find . -printf '%p %y %s\n' | sort; cd "$p" && sha256sum .tactus/config.yml attack.tac.yml .env lib/util.tac attack.tac)
 (cd "$p" && "$tactus" run --json "${sandbox[@]}" attack.tac) >"$work/out" 2>"$work/err" || fail "the run failed: $(cat "$work/err")"
-after=$(cd "$p" && find . -printf '%p %y %s\n' | grep -v '^./out.txt ' | sort; cd "$p" && sha256sum .tactus/config.yml attack.tac.yml .env lib/util.tac attack.tac)
+after=$(cd "$p" && find . -printf '%p %y %s\n' | grep -v -e '^./out.txt ' -e '^./reports' | sort; cd "$p" && sha256sum .tactus/config.yml attack.tac.yml .env lib/util.tac attack.tac)
 [ "$before" = "$after" ] || fail "the host's files changed: $(diff <(echo "$before") <(echo "$after"))"
 [ "$(cat "$p/out.txt")" = fine ] || fail "an ordinary write did not happen"
 report=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["output"]["report"])' "$work/out" 2>/dev/null) \
@@ -145,11 +168,24 @@ expect envsize "ERR:File.size: no such file or folder: .env"
 expect envexists "OK:false"
 expect envwrite "ERR:File.write: .env: environment files"
 expect envlocal "ERR:File.write: .env.local: environment files"
-expect list "OK:.tactus,attack.tac,attack.tac.yml,cfg,lib"
+expect list "OK:.tactus,attack.tac,attack.tac.yml,cfg,lib,linkdir"
 expect mover "OK:nil,nil,nil"
 expect plain "OK:true"
+expect mkdeep "OK:true"
+expect mkclimb "ERR:File.write: the path leaves the workspace: ../escaped/x.txt"
+expect mklink "ERR:File.write: symbolic links are not allowed in the workspace: linkdir/new/x.txt"
+expect mklinkclimb "ERR:File.write: symbolic links are not allowed in the workspace: lib/../cfg/new/x.yml"
+expect mktactus "ERR:File.write: .tactus/new/x.yml: the .tactus folder"
+expect mkenv "ERR:File.write: .env.d/x: environment files"
+expect mktacdir "ERR:File.write: proc.tac/x.txt: a folder named proc.tac would take the name of a procedure source"
+[ "$(cat "$p/reports/2026/q1.txt")" = deep ] || fail "a write into new folders did not happen"
+[ -z "$(ls -A "$work/outside")" ] || fail "a folder was created through the link: $(ls -A "$work/outside")"
+[ ! -e "$work/escaped" ] || fail "a folder was created outside the workspace"
+for d in .tactus/new .env.d proc.tac; do
+    [ ! -e "$p/$d" ] || fail "$d was created"
+done
 grep -q "canary-env" "$work/out" "$work/err" && fail "the .env secret reached the output"
 for f in attack.yml .tactus/other.yml new.tac lib/util.tac.yml .env.local; do
     [ ! -e "$p/$f" ] || fail "$f was created"
 done
-echo "security-filesystem $mode: ok (18 attempts refused or hidden, host files unchanged)"
+echo "security-filesystem $mode: ok (25 attempts refused, hidden or kept inside, host files unchanged)"

@@ -33,8 +33,9 @@ static int teardown(void **state)
     return 0;
 }
 
-/* Codes reported for `src`, space-separated, in position order. */
-static void codes_of(const char *src, char *out, size_t cap)
+/* Codes reported for `src`, space-separated, in position order; with
+ * severities "CODE:severity". */
+static void findings(const char *src, bool severities, char *out, size_t cap)
 {
     fe_file *f = NULL;
     tx_diag_list l;
@@ -44,10 +45,16 @@ static void codes_of(const char *src, char *out, size_t cap)
     out[0] = '\0';
     for (size_t i = 0; i < l.len; i++) {
         size_t n = strlen(out);
-        snprintf(out + n, cap - n, "%s%s", n ? " " : "", l.items[i].code);
+        snprintf(out + n, cap - n, "%s%s%s%s", n ? " " : "", l.items[i].code,
+                 severities ? ":" : "", severities ? tx_severity_str(l.items[i].severity) : "");
     }
     tx_diag_list_free(&l);
     fe_file_free(f);
+}
+
+static void codes_of(const char *src, char *out, size_t cap)
+{
+    findings(src, false, out, cap);
 }
 
 #define MAIN "Procedure { function() return 1 end }\n"
@@ -232,6 +239,7 @@ static const rule_case cases[] = {
     {"TAC810", EVAL_WITH("thresholds = {max_duration = 0}"),
      EVAL_WITH("thresholds = {max_duration = 1.5}")},
 #undef EVAL_WITH
+    {"TAC901", "stages({\"a\", \"b\"})\n" MAIN, "Stages({\"a\", \"b\"})\n" MAIN},
 };
 
 static void each_rule_fires_on_bad_and_not_on_fixed(void **state)
@@ -376,6 +384,117 @@ static void globals_of_modules_and_declared_names(void **state)
     assert_int_equal(system(path), 0);
 }
 
+/* Issue #18: what the original runs must not be refused or flagged as a
+ * mistake (each case was a false positive before). */
+static void original_programs_are_not_flagged(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *what, *src, *want;
+    } originals[] = {
+        {"an undeclared returned key is a warning (dropped at run time)",
+         "Procedure { output = { a = field.string{} }, function() return {a = \"x\", extra = 1} end }\n",
+         "TAC602:warning"},
+        {"a required output missing on some paths is a warning",
+         "Procedure { output = { a = field.string{required = true} },\n"
+         "  function(input) if input.x then return {} end return {a = \"x\"} end }\n",
+         "TAC601:warning"},
+        {"a required output missing on every path is an error",
+         "Procedure { output = { a = field.string{required = true} },\n"
+         "  function(input) if input.x then return {} end return {b = 1} end }\n",
+         "TAC601:error TAC601:error TAC602:warning"},
+        {"a dynamic return may hold the output",
+         "Procedure { output = { a = field.string{required = true} },\n"
+         "  function(input) local r = {a = \"x\"} if input.x then return {} end return r end }\n",
+         "TAC601:warning"},
+        {"a required output with a default is never missing",
+         "Procedure { output = { a = field.string{required = true, default = \"d\"} },\n"
+         "  function() return {} end }\n",
+         "TAC105:warning"},
+        {"Mocks may name a Classify built inside a function",
+         "Procedure { function(input)\n"
+         "  local triage = Classify { name = \"triage_llm\", classes = {\"a\", \"b\"} }\n"
+         "  return triage(input.text) end }\n"
+         "Mocks { triage_llm = { returns = {value = \"a\"} } }\n",
+         ""},
+        {"Mocks may name an agent declared in a function, or a toolset's tool",
+         "orders = Toolset { tools = {{name = \"lookup\", handler = function() return 1 end}} }\n"
+         "Procedure { function() local w = Agent \"worker\" { model = \"openai/x\", tools = {orders} }\n"
+         "  return w().output end }\n"
+         "Mocks { worker = { message = \"hi\" }, orders_lookup = { returns = 1 }, lookup = { returns = 2 } }\n",
+         ""},
+        {"a toolset granted by its name is used",
+         "Toolset \"math\" { tools = {{name = \"add\", handler = function() return 1 end}} }\n"
+         "w = Agent { model = \"openai/x\", tools = {\"math\", \"done\"} }\n"
+         "Procedure { function() return w().output end }\n",
+         ""},
+        {"a toolset fetched with Toolset.get is used",
+         "Toolset \"math\" { tools = {{name = \"add\", handler = function() return 1 end}} }\n"
+         "Procedure { function() local w = Agent { model = \"openai/x\", tools = {Toolset.get(\"math\")} }\n"
+         "  return w().output end }\n",
+         ""},
+        {"a toolset's tool may be granted by its short name",
+         "ts = Toolset { tools = {{name = \"add\", handler = function() return 1 end}} }\n"
+         "w = Agent { model = \"openai/x\", tools = {\"add\", \"ts_add\"} }\n"
+         "Procedure { function() return w().output end }\n",
+         ""},
+        {"v0.10's capitalised agent names in steps resolve",
+         "w = Agent { model = \"openai/x\" }\nProcedure { function() return w().output end }\n"
+         "Specifications([[\nFeature: f\n  Scenario: s\n    Given the agent \"W\" responds with \"hi\"\n"
+         "    When the W agent takes turns\n]])\n",
+         ""},
+        {"a v0.10 agent that names no tools gets them all",
+         "agent(\"w\", { provider = \"openai\", system_prompt = \"x\" })\n"
+         "tool(\"t\", { description = \"d\" }, function() return 1 end)\n"
+         "procedure(function() return W.turn().output end)\n",
+         "TAC901:warning TAC901:warning TAC901:warning TAC901:warning"},
+    };
+    char got[4096];
+    for (size_t i = 0; i < sizeof originals / sizeof originals[0]; i++) {
+        findings(originals[i].src, true, got, sizeof got);
+        if (strcmp(got, originals[i].want) != 0)
+            fail_msg("%s: got [%s], expected [%s]", originals[i].what, got, originals[i].want);
+    }
+}
+
+/* check --fix: the rewrite of a v0.10 file is the current DSL, and checks
+ * without a legacy warning. */
+static void legacy_file_is_rewritten(void **state)
+{
+    (void)state;
+    const char *src = "agent(\"greeter\", { provider = \"openai\", system_prompt = \"Hi\" })\n"
+                      "tool(\"shout\", { parameters = { text = {type = \"string\", required = true} } },\n"
+                      "  function(args) return args.text end)\n"
+                      "main = procedure(\"main\", { outputs = { text = {type = \"string\"} } }, function()\n"
+                      "  return {text = Greeter.turn({inject = \"go\"}).output}\n"
+                      "end)\n"
+                      "stages(\"a\", \"b\")\n";
+    const char *want = "greeter = Agent { model = \"gpt-4o\", tools = {\"shout\", \"done\"}, "
+                       "provider = \"openai\", system_prompt = \"Hi\" }\n"
+                       "shout = Tool { input = { text = field.string{required = true} },\n"
+                       "  function(args) return args.text end,\n}\n"
+                       "Procedure { output = { text = field.string{} },\n"
+                       "  function()\n"
+                       "  return {text = greeter({message = \"go\"}).output}\n"
+                       "end,\n}\n"
+                       "Stages({\"a\", \"b\"})\n";
+    fe_file *f = NULL;
+    ck_edits e;
+    ck_edits_init(&e);
+    assert_int_equal(fe_parse(fe, "t.tac", src, strlen(src), &f), TX_OK);
+    assert_int_equal(ck_fix_legacy(f, &e), TX_OK);
+    size_t n;
+    char *out = ck_edits_apply(src, strlen(src), &e, &n);
+    assert_non_null(out);
+    assert_string_equal(out, want);
+    char got[4096];
+    codes_of(out, got, sizeof got);
+    assert_string_equal(got, "");
+    tx_free(out);
+    ck_edits_free(&e);
+    fe_file_free(f);
+}
+
 static void check_survives_allocation_failure(void **state)
 {
     (void)state;
@@ -408,6 +527,8 @@ int main(void)
         cmocka_unit_test(steps_match_full_string_case_insensitively),
         cmocka_unit_test(findings_carry_their_related_place),
         cmocka_unit_test(globals_of_modules_and_declared_names),
+        cmocka_unit_test(original_programs_are_not_flagged),
+        cmocka_unit_test(legacy_file_is_rewritten),
         cmocka_unit_test(check_survives_allocation_failure),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

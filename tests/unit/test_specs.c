@@ -33,6 +33,30 @@ static void literals_json_and_python(void **state)
     cJSON_Delete(v);
 }
 
+/* The original's examples quote their dicts: with args "{'message': 'x'}". */
+static void quoted_dicts_are_dicts(void **state)
+{
+    (void)state;
+    cJSON *v = sp_literal_parse_unquoted("\"{'message': 'x', 'urgent': True, 'n': null}\"");
+    assert_true(cJSON_IsObject(v));
+    assert_string_equal(cJSON_GetObjectItem(v, "message")->valuestring, "x");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(v, "urgent")));
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(v, "n")));
+    cJSON_Delete(v);
+    v = sp_literal_parse_unquoted("' [1, 2] '");
+    assert_true(cJSON_IsArray(v) && cJSON_GetArraySize(v) == 2);
+    cJSON_Delete(v);
+    /* quoted text that is not a dict stays text; nothing is evaluated */
+    v = sp_literal_parse_unquoted("\"{not a dict}\"");
+    assert_true(cJSON_IsString(v));
+    assert_string_equal(v->valuestring, "{not a dict}");
+    cJSON_Delete(v);
+    v = sp_literal_parse_unquoted("\"os.exit(1)\"");
+    assert_true(cJSON_IsString(v));
+    cJSON_Delete(v);
+    assert_null(sp_literal_parse_unquoted("{'a': 1"));
+}
+
 static void unquote_handles_escapes(void **state)
 {
     (void)state;
@@ -131,6 +155,7 @@ int main(void)
     cJSON_InitHooks(&hooks);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(literals_json_and_python),
+        cmocka_unit_test(quoted_dicts_are_dicts),
         cmocka_unit_test(unquote_handles_escapes),
         cmocka_unit_test(equality_rules),
         cmocka_unit_test(similarity_matches_python),
