@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,12 +45,20 @@ long long hl_now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+bool hl_random_hex(char *hex, size_t bytes)
+{
+    unsigned char r[64];
+    hex[0] = '\0';
+    if (bytes > sizeof r || getrandom(r, bytes, 0) != (ssize_t)bytes) return false;
+    for (size_t i = 0; i < bytes; i++) snprintf(hex + 2 * i, 3, "%02x", r[i]);
+    OPENSSL_cleanse(r, sizeof r);
+    return true;
+}
+
 void hl_new_run_id(char out[40])
 {
     unsigned char r[8] = {0};
-    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    bool ok = fd >= 0 && read(fd, r, sizeof r) == (ssize_t)sizeof r;
-    if (fd >= 0) close(fd);
+    bool ok = getrandom(r, sizeof r, 0) == (ssize_t)sizeof r;
     if (!ok) {
         /* Never fails in practice; a time-based id is still unique enough. */
         struct timespec ts;

@@ -131,6 +131,14 @@ tx_status sb_image_prune(const char *current, bool all, bool dry_run, FILE *out,
 
 #define SB_SCRATCH "/scratch"
 
+/* Before each run the host sends the pool "run <nonce>\n"; the pool's
+ * run.exit carries the nonce, which the runtime never sees (a run.exit
+ * without it is forged). */
+#define SB_POOL_NONCE_HEX  32
+#define SB_POOL_HEADER_LEN (4 + SB_POOL_NONCE_HEX + 1)
+/* A fresh nonce and its header line; false when no randomness. */
+bool sb_pool_header(char nonce[SB_POOL_NONCE_HEX + 1], char header[SB_POOL_HEADER_LEN + 1]);
+
 /* The plan of a pooled container: sb_launch_docker's, with the workspace
  * read-only, a scratch tmpfs (sized by sandbox.workspace_quota) at
  * SB_SCRATCH, and tactus-pool (`pool_exe`, static, mounted read-only at
