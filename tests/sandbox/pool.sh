@@ -2,8 +2,8 @@
 # Runs that share a container (tactus test and eval workers; docs/sandbox.md,
 # "Pooled containers"), one case per invocation:
 #   pool.sh BUILD CASE [runc|runsc]
-# isolation  one worker (-j 1), six runs in order: a run writes a file, the
-#            next does not see it; a run killed by the kernel for memory (the
+# isolation  one worker (-j 1), six runs in order: a run writes a file and
+#            one in folders it makes, the next sees neither; a run killed by the kernel for memory (the
 #            container's limit below the runtime's budget) fails alone and the
 #            next is served; a run stopped by its budget likewise. The project
 #            folder is unchanged afterwards, no container is left, and at most

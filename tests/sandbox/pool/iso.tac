@@ -1,5 +1,11 @@
 -- iso.tac: runs that share a pooled container (tests/sandbox/pool.sh).
 -- Each scenario is one run; with -j 1 they go through one worker in order.
+-- A run's files, and the folders File.write made for them, are gone for
+-- the next one.
+
+local function left_behind()
+  return File.exists("left-behind.txt") or File.exists("made") or File.exists("made/deep/left.txt")
+end
 Procedure {
   input = { step = field.string{} },
   output = { seen = field.boolean{}, wrote = field.boolean{}, runs = field.number{} },
@@ -8,14 +14,16 @@ Procedure {
     runs_in_this_vm = (runs_in_this_vm or 0) + 1
     if input.step == "write" then
       File.write("left-behind.txt", "from an earlier run")
-      return {seen = File.exists("left-behind.txt"), wrote = true, runs = runs_in_this_vm}
+      File.write("made/deep/left.txt", "in folders this run made")
+      return {seen = File.exists("left-behind.txt") and File.read("made/deep/left.txt") ~= nil,
+              wrote = true, runs = runs_in_this_vm}
     elseif input.step == "bomb" then
       local t = {}
       for i = 1, 1e9 do t[i] = string.rep("x", 4096) .. i end
     elseif input.step == "spin" then
       while true do end
     end
-    return {seen = File.exists("left-behind.txt"), wrote = false, runs = runs_in_this_vm}
+    return {seen = left_behind(), wrote = false, runs = runs_in_this_vm}
   end,
 }
 Specifications([[
