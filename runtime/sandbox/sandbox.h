@@ -183,8 +183,9 @@ typedef struct {
 /* SHA-256 of a plan's arguments (names aside) and environment. */
 void sb_plan_hash(const sb_launch *l, char hex[65]);
 /* $XDG_RUNTIME_DIR/tactus/warm (else ~/.local/state/tactus/warm), made
- * 0700; false when it is not the user's own private folder. */
-bool sb_warm_dir(char *out, size_t cap);
+ * 0700, opened: its descriptor, or -1 when it is not the user's own
+ * private folder or neither variable is set. Its path goes to `out`. */
+int sb_warm_dir(char *out, size_t cap);
 /* A warm container started from an equal plan, claimed for this run. */
 bool sb_warm_claim(const sb_launch *plan, sb_warm *w);
 /* How the claimed container ended (waitpid's encoding), within ms. */
