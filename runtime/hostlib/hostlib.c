@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -91,6 +92,28 @@ bool hl_xdg_path(const char *var, const char *home_dir, const char *no_home, con
     }
     snprintf(out, cap, "%s/tactus%s%s", no_home, sep, rel ? rel : "");
     return false;
+}
+
+int hl_private_dir(const char *path)
+{
+    char p[4096];
+    if (snprintf(p, sizeof p, "%s", path) >= (int)sizeof p) return -1;
+    for (char *c = p + 1; *c; c++) {
+        if (*c != '/') continue;
+        *c = '\0';
+        mkdir(p, 0700);
+        *c = '/';
+    }
+    mkdir(p, 0700);
+    int fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return -1;
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISDIR(sb.st_mode) || sb.st_uid != getuid() ||
+        (sb.st_mode & 077) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
 }
 
 bool hl_host_is_loopback(const char *host)

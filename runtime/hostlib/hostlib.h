@@ -81,6 +81,10 @@ const char *hl_json_str(const cJSON *obj, const char *key);
  * False when neither VAR nor HOME is set. */
 bool hl_xdg_path(const char *var, const char *home_dir, const char *no_home, const char *rel,
                  char *out, size_t cap);
+/* PATH made (with the folders on the way, 0700 when new) and opened without
+ * following a link: its descriptor when it is a folder of this user's that
+ * no one else may enter (mode 0700), else -1. */
+int hl_private_dir(const char *path);
 /* 127/8, ::1 (also bracketed) or "localhost": where plain tcp:// may go. */
 bool hl_host_is_loopback(const char *host);
 

@@ -355,7 +355,9 @@ static tx_status launch_docker(const cJSON *config, const char *image, const cha
     snprintf(l->memory, sizeof l->memory, "%s", memory);
 
     tx_status st = sb_docker_env(l);
-    snprintf(l->container, sizeof l->container, "tactus-%s", run_id);
+    char suffix[9] = "";
+    if (st == TX_OK && !hl_random_hex(suffix, 4)) st = TX_EIO;
+    snprintf(l->container, sizeof l->container, "tactus-%.100s-%s", run_id, suffix);
     snprintf(l->workspace, sizeof l->workspace, "/workspace");
 #define PUSH(s)                                                                                    \
     do {                                                                                           \

@@ -11,6 +11,9 @@
 # workers    -j 2, eight times over: a pooled container started by one
 #            worker's thread keeps serving after that thread has ended (the
 #            last, slow run may go to it); every run passes.
+# twice      two `tactus test -j 2` of the same file at once: the run ids
+#            are the same (they come from the file and the scenario), the
+#            containers' names must not be; both pass.
 # warm       sandbox.warm (tactus run): a spare container of the exact plan
 #            (every flag doctor checks, read back with docker inspect) is
 #            claimed by one run, replaced, and never taken by another plan.
@@ -78,6 +81,14 @@ workers)
             fail "round $i: $(grep -A3 '✗' "$work/out")"
     done
     echo "sandbox pool workers $rt: ok (8 rounds of 9 runs on 2 workers)" ;;
+twice)
+    for i in 1 2; do
+        (cd "$work/p" && "$tactus" test --mock -j 2 --timeout 60 workers.tac) >"$work/out$i" 2>"$work/err$i" &
+        eval "pid$i=$!"
+    done
+    wait "$pid1" || fail "the first invocation: $(grep -A3 '✗' "$work/out1") $(cat "$work/err1")"
+    wait "$pid2" || fail "the second invocation: $(grep -A3 '✗' "$work/out2") $(cat "$work/err2")"
+    echo "sandbox pool twice $rt: ok (two invocations of the same file at once, both passed)" ;;
 warm)
     # sandbox.warm: 1: the first run starts a spare container for the next;
     # the next run claims it (it was up before the run and is gone after:
