@@ -35,6 +35,12 @@ printf 'sandbox:\n  limits:\n    memory: 64m\n' >"$work/cfg/tactus/config.yml"
 # for that kernel beside the runtime.
 [ "$rt" = runsc ] && printf 'sandbox:\n  runtime: runsc\n  limits:\n    memory: 256m\n' >"$work/cfg/tactus/config.yml"
 cp "$here/pool/iso.tac" "$here/pool/workers.tac" "$work/p/"
+# dockerd is shared with other checkouts and their test suites: the
+# containers counted, waited for or killed here are those of this build's
+# image only (its tag carries the runtime's hash).
+image=$("$tactus" sandbox status --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["image"])') ||
+    fail "tactus sandbox status --json"
+mine() { docker ps "$@" --filter "ancestor=$image"; }
 chown -R 65534:65534 "$work/p"
 case "$case" in
 isolation)
@@ -62,10 +68,10 @@ PY
     after=$(cd "$work/p" && find . -printf '%p %s %T@\n' | sort)
     [ "$before" = "$after" ] || fail "the project folder changed: $(diff <(echo "$before") <(echo "$after"))"
     started=$(docker events --since "$since" --until "$((until + 1))" --filter type=container \
-        --filter event=start --format '{{.Actor.Attributes.name}}' | grep -c '^tactus-pool-' || true)
+        --filter "image=$image" --filter event=start --format '{{.Actor.Attributes.name}}' | grep -c '^tactus-pool-' || true)
     [ "$started" -ge 1 ] && [ "$started" -le 2 ] || fail "$started containers served 6 runs (expected 1 or 2)"
-    for _ in $(seq 1 50); do docker ps -aq --filter name=tactus-pool- | grep -q . || break; sleep 0.1; done
-    docker ps -aq --filter name=tactus-pool- | grep -q . && fail "a pooled container was left behind"
+    for _ in $(seq 1 50); do mine -aq --filter name=tactus-pool- | grep -q . || break; sleep 0.1; done
+    mine -aq --filter name=tactus-pool- | grep -q . && fail "a pooled container was left behind"
     echo "sandbox pool isolation $rt: ok (6 runs, $started container(s); files, OOM and budget stops isolated)" ;;
 doctor)
     out=$("$tactus" sandbox doctor --pooled --json "$work/p" 2>"$work/err") || fail "doctor --pooled: $out"
@@ -103,7 +109,7 @@ warm)
     sock() { ls "$XDG_RUNTIME_DIR/tactus/warm/" 2>/dev/null | grep -c '\.sock$' || true; }
     wait_warm() { # the keeper's container, up
         for _ in $(seq 1 150); do
-            [ "$(sock)" -ge 1 ] && docker ps --filter name=tactus-warm- --filter status=running -q | grep -q . && return 0
+            [ "$(sock)" -ge 1 ] && mine --filter name=tactus-warm- --filter status=running -q | grep -q . && return 0
             sleep 0.1
         done
         return 1
@@ -111,7 +117,7 @@ warm)
     (cd "$work/p" && "$tactus" run --json hello.tac) >"$work/out" 2>"$work/err" || fail "the first (cold) run failed"
     grep -q '"warm"' "$work/out" || fail "first run: $(cat "$work/out")"
     wait_warm || fail "no warm container was started after the first run"
-    first=$(docker ps --filter name=tactus-warm- -q)
+    first=$(mine --filter name=tactus-warm- -q)
     # Started from the run's own plan: every flag doctor checks is there.
     docker inspect "$first" >"$work/inspect" || fail "docker inspect $first"
     python3 - "$work/inspect" "$rt" <<'PY' || fail "the warm container's flags: $(cat "$work/inspect")"
@@ -136,11 +142,11 @@ PY
     wait_warm || fail "no new warm container after the warm run"
     # A different plan (another limit) never takes it.
     printf 'sandbox:\n  warm: 1\n  warm_idle: 60\n  limits:\n    memory: 512m\n%s\n' "$extra" >"$work/cfg/tactus/config.yml"
-    spare=$(docker ps --filter name=tactus-warm- -q | head -1)
+    spare=$(mine --filter name=tactus-warm- -q | head -1)
     (cd "$work/p" && "$tactus" run --json hello.tac) >"$work/out" 2>"$work/err" || fail "a run with another plan failed"
     docker ps -q | grep -qx "$spare" || fail "a run with another plan took the spare container"
     # Clean up the keepers: their containers end when unclaimed ones are killed.
-    for c in $(docker ps --filter name=tactus-warm- -q); do docker kill "$c" >/dev/null; done
+    for c in $(mine --filter name=tactus-warm- -q); do docker kill "$c" >/dev/null; done
     echo "sandbox pool warm $rt: ok (claimed once, replaced, other plans kept apart)" ;;
 *) fail "unknown case" ;;
 esac
