@@ -35,12 +35,9 @@ printf 'sandbox:\n  limits:\n    memory: 64m\n' >"$work/cfg/tactus/config.yml"
 # for that kernel beside the runtime.
 [ "$rt" = runsc ] && printf 'sandbox:\n  runtime: runsc\n  limits:\n    memory: 256m\n' >"$work/cfg/tactus/config.yml"
 cp "$here/pool/iso.tac" "$here/pool/workers.tac" "$work/p/"
-# dockerd is shared with other checkouts and their test suites: the
-# containers counted, waited for or killed here are those of this build's
-# image only (its tag carries the runtime's hash).
-image=$("$tactus" sandbox status --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["image"])') ||
-    fail "tactus sandbox status --json"
-mine() { docker ps "$@" --filter "ancestor=$image"; }
+# Only this build's containers are counted, waited for or killed.
+. "$here/this-build.sh"
+this_build_image "$tactus" || fail "tactus sandbox status --json"
 chown -R 65534:65534 "$work/p"
 case "$case" in
 isolation)
@@ -68,11 +65,12 @@ PY
     after=$(cd "$work/p" && find . -printf '%p %s %T@\n' | sort)
     [ "$before" = "$after" ] || fail "the project folder changed: $(diff <(echo "$before") <(echo "$after"))"
     started=$(docker events --since "$since" --until "$((until + 1))" --filter type=container \
-        --filter "image=$image" --filter event=start --format '{{.Actor.Attributes.name}}' | grep -c '^tactus-pool-' || true)
-    [ "$started" -ge 1 ] && [ "$started" -le 2 ] || fail "$started containers served 6 runs (expected 1 or 2)"
+        --filter "image=$image" --filter event=start --format '{{.Actor.Attributes.name}}' | grep '^tactus-pool-')
+    n=$(grep -c . <<<"$started")
+    [ "$n" -ge 1 ] && [ "$n" -le 2 ] || fail "$n containers served 6 runs (expected 1 or 2):" $started
     for _ in $(seq 1 50); do mine -aq --filter name=tactus-pool- | grep -q . || break; sleep 0.1; done
     mine -aq --filter name=tactus-pool- | grep -q . && fail "a pooled container was left behind"
-    echo "sandbox pool isolation $rt: ok (6 runs, $started container(s); files, OOM and budget stops isolated)" ;;
+    echo "sandbox pool isolation $rt: ok (6 runs, $n container(s); files, OOM and budget stops isolated)" ;;
 doctor)
     out=$("$tactus" sandbox doctor --pooled --json "$work/p" 2>"$work/err") || fail "doctor --pooled: $out"
     python3 -c 'import json,sys; d=json.loads(sys.argv[1]); bad=[k for k,v in d.items() if isinstance(v,dict) and not v["ok"]]; assert not bad, bad' "$out" || fail "$out"

@@ -13,6 +13,9 @@ trap 'rm -rf "$work"' EXIT
 fail() { echo "sandbox-test $case $rt: FAIL: $*" >&2; exit 1; }
 ok() { echo "sandbox-test $case $rt: ok${1:+ ($1)}"; exit 0; }
 docker info >/dev/null 2>&1 || fail "no Docker daemon answers (scripts/start-dockerd.sh starts one)"
+# Only this build's containers are looked for (dockerd is shared).
+. "$here/this-build.sh"
+this_build_image "$tactus" || fail "tactus sandbox status --json"
 
 proj=$work/proj
 mkdir -p "$proj/data"
@@ -95,7 +98,7 @@ TAC
     [ $code -eq 1 ] || fail "exit $code: $out"
     grep -qF 'timed out after 3 s' <<<"$out" || fail "no limit in the message: $out"
     [ $(( $(date +%s) - start )) -lt 20 ] || fail "took too long"
-    [ -z "$(docker ps -q --filter name=tactus-run-)" ] || fail "a container was left running"
+    [ -z "$(mine -q --filter name=tactus-run-)" ] || fail "a container was left running"
     ok "$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["error"]["message"])' "$out")" ;;
 interrupt)
     cat > "$proj/spin.tac" <<'TAC'
@@ -105,20 +108,20 @@ TAC
     "$tactus" run --json --timeout 60 --max-instructions 1000000000000000 "$proj/spin.tac" >"$work/out" 2>"$work/err" &
     pid=$!
     for _ in $(seq 1 50); do
-        [ -n "$(docker ps -q --filter name=tactus-run-)" ] && break
+        [ -n "$(mine -q --filter name=tactus-run-)" ] && break
         sleep 0.2
     done
-    [ -n "$(docker ps -q --filter name=tactus-run-)" ] || fail "the container never started: $(cat "$work/err")"
+    [ -n "$(mine -q --filter name=tactus-run-)" ] || fail "the container never started: $(cat "$work/err")"
     kill -INT $pid
     wait $pid
     code=$?
     [ $code -eq 1 ] || fail "exit $code after Ctrl-C: $(cat "$work/out")"
     grep -q 'interrupted' "$work/out" || fail "no interruption message: $(cat "$work/out")"
     for _ in $(seq 1 25); do
-        [ -z "$(docker ps -aq --filter name=tactus-run-)" ] && break
+        [ -z "$(mine -aq --filter name=tactus-run-)" ] && break
         sleep 0.2
     done
-    [ -z "$(docker ps -aq --filter name=tactus-run-)" ] || fail "the container is still there after Ctrl-C"
+    [ -z "$(mine -aq --filter name=tactus-run-)" ] || fail "the container is still there after Ctrl-C"
     ok "Ctrl-C stopped and removed the container" ;;
 hidden-project)
     config 'sandbox: {mount_current_dir: false}'

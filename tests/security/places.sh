@@ -35,10 +35,9 @@ chmod 755 "$work"
 export XDG_CONFIG_HOME=$work/cfg XDG_DATA_HOME=$work/data TMPDIR=$work/tmp NO_COLOR=1
 printf 'Procedure { output = { hi = field.string{} }, function() return {hi = "ran"} end }\n' >"$work/p/hello.tac"
 chown -R 65534:65534 "$work/p"
-# dockerd is shared with other checkouts: the warm containers compared are
-# those of this build's image only (its tag carries the runtime's hash).
-image=$("$tactus" sandbox status --json | python3 -c 'import json, sys; print(json.load(sys.stdin)["image"])') ||
-    fail "tactus sandbox status --json"
+# Only this build's warm containers are compared.
+. "$(dirname "$0")/../sandbox/this-build.sh"
+this_build_image "$tactus" || fail "tactus sandbox status --json"
 
 # /tmp/tactus made by the attacker, open to everyone (a case's precondition).
 squat_tmp_tactus() {
@@ -65,7 +64,7 @@ warm)
     unset HOME XDG_RUNTIME_DIR
     squat_tmp_tactus
     printf 'sandbox:\n  warm: 1\n  warm_idle: 30\n' >"$work/cfg/tactus/config.yml"
-    before=$(docker ps -q --filter name=tactus-warm- --filter "ancestor=$image" | sort)
+    before=$(mine -q --filter name=tactus-warm- | sort)
     for i in 1 2; do
         (cd "$work/p" && "$tactus" run --json hello.tac) >"$work/out" 2>"$work/err" ||
             fail "run $i failed: $(cat "$work/err")"
@@ -73,7 +72,7 @@ warm)
     done
     sleep 1
     [ -e /tmp/tactus/warm ] && fail "a warm folder was made in the attacker's /tmp/tactus: $(ls -la /tmp/tactus)"
-    after=$(docker ps -q --filter name=tactus-warm- --filter "ancestor=$image" | sort)
+    after=$(mine -q --filter name=tactus-warm- | sort)
     [ "$before" = "$after" ] || fail "a warm container was started: $after"
     echo "places warm: ok (no warm containers without a private runtime folder)" ;;
 control)
