@@ -404,7 +404,18 @@ static tx_status launch_docker(const cJSON *config, const char *image, const cha
         PUSHF("--volume=%s:/workspace:%s", proc_dir, pooled ? "ro" : "rw");
         /* Layered over it: what the host reads is read-only, .env* invisible. */
         int count = 0;
-        if (st == TX_OK) st = sb_protect_tree(l, proc_dir, "/workspace", 0, &count, err, errlen);
+        tx_buf ids;
+        tx_buf_init(&ids, (size_t)SB_PROTECT_MAX * 48);
+        if (st == TX_OK)
+            st = sb_protect_tree(l, proc_dir, "/workspace", 0, &count, &ids, err, errlen);
+        /* A bind mount holds the file it was made from: a protected file
+         * replaced on the host (an editor's save renames a new file over
+         * it) would stay the old one in a pooled or warm container. The
+         * files' identities in a label make such a plan a different one. */
+        char hex[65];
+        hl_sha256_hex(ids.data ? ids.data : "", ids.len, hex);
+        tx_buf_free(&ids);
+        PUSHF("--label=tactus.protected=%s%s", hex, NULL);
     }
     const cJSON *vol;
     cJSON_ArrayForEach(vol, cJSON_GetObjectItemCaseSensitive(sb, "volumes"))

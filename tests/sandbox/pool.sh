@@ -139,8 +139,20 @@ PY
     spare=$(docker ps --filter name=tactus-warm- -q | head -1)
     (cd "$work/p" && "$tactus" run --json hello.tac) >"$work/out" 2>"$work/err" || fail "a run with another plan failed"
     docker ps -q | grep -qx "$spare" || fail "a run with another plan took the spare container"
-    # Clean up the keepers: their containers end when unclaimed ones are killed.
-    for c in $(docker ps --filter name=tactus-warm- -q); do docker kill "$c" >/dev/null; done
+    # Nor does a plan whose protected file was replaced on the host (an
+    # editor's save: a new file renamed over it): the spare's read-only
+    # mount still holds the old file.
+    wait_warm || fail "no spare container for the plan with 512m"
+    spare=$(docker ps --filter name=tactus-warm- --filter label=tactus.protected -q | head -1)
+    [ -n "$spare" ] || fail "the spare container has no tactus.protected label"
+    cp -p "$work/p/hello.tac" "$work/p/hello.tac.new" && mv "$work/p/hello.tac.new" "$work/p/hello.tac"
+    (cd "$work/p" && "$tactus" run --json hello.tac) >"$work/out" 2>"$work/err" || fail "a run after the save failed"
+    docker ps -q | grep -qx "$spare" || fail "a run whose .tac was replaced took the spare holding the old file"
+    # Clean up: that run started a spare too; once it is up, the keepers
+    # (their pids are in the sockets' names) and their containers go.
+    wait_warm || fail "no spare after the last run"
+    for s in "$XDG_RUNTIME_DIR"/tactus/warm/*.sock; do kill "$(basename "$s" .sock | cut -d- -f2)" 2>/dev/null; done
+    for c in $(docker ps --filter name=tactus-warm- -q); do docker kill "$c" >/dev/null 2>&1; done
     echo "sandbox pool warm $rt: ok (claimed once, replaced, other plans kept apart)" ;;
 *) fail "unknown case" ;;
 esac
