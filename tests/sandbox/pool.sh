@@ -61,11 +61,27 @@ if sys.argv[2] == "runc":
 PY
     after=$(cd "$work/p" && find . -printf '%p %s %T@\n' | sort)
     [ "$before" = "$after" ] || fail "the project folder changed: $(diff <(echo "$before") <(echo "$after"))"
+    # This invocation's containers: other suites on the machine run the same
+    # file (the same run ids), but the plan's tactus.protected label is the
+    # identity of this folder's files (sb_protect_tree: DEV:INO in hex, one
+    # per line, in the folder's order).
+    label=$(python3 - "$work/p" <<'PY'
+import hashlib, os, sys
+ids = ""
+for name in os.listdir(sys.argv[1]):
+    if name.endswith((".tac", ".tac.yml")) or name.startswith(".env") or name == ".tactus":
+        st = os.lstat(os.path.join(sys.argv[1], name))
+        ids += "%x:%x\n" % (st.st_dev, st.st_ino)
+print(hashlib.sha256(ids.encode()).hexdigest())
+PY
+)
     started=$(docker events --since "$since" --until "$((until + 1))" --filter type=container \
-        --filter event=start --format '{{.Actor.Attributes.name}}' | grep -c '^tactus-pool-' || true)
+        --filter event=start --filter "label=tactus.protected=$label" \
+        --format '{{.Actor.Attributes.name}}' | grep -c '^tactus-pool-' || true)
     [ "$started" -ge 1 ] && [ "$started" -le 2 ] || fail "$started containers served 6 runs (expected 1 or 2)"
-    for _ in $(seq 1 50); do docker ps -aq --filter name=tactus-pool- | grep -q . || break; sleep 0.1; done
-    docker ps -aq --filter name=tactus-pool- | grep -q . && fail "a pooled container was left behind"
+    ours() { docker ps -aq --filter name=tactus-pool- --filter "label=tactus.protected=$label"; }
+    for _ in $(seq 1 50); do ours | grep -q . || break; sleep 0.1; done
+    ours | grep -q . && fail "a pooled container was left behind"
     echo "sandbox pool isolation $rt: ok (6 runs, $started container(s); files, OOM and budget stops isolated)" ;;
 doctor)
     out=$("$tactus" sandbox doctor --pooled --json "$work/p" 2>"$work/err") || fail "doctor --pooled: $out"
