@@ -35,7 +35,7 @@ printf 'sandbox:\n  limits:\n    memory: 64m\n' >"$work/cfg/tactus/config.yml"
 # for that kernel beside the runtime.
 [ "$rt" = runsc ] && printf 'sandbox:\n  runtime: runsc\n  limits:\n    memory: 256m\n' >"$work/cfg/tactus/config.yml"
 cp "$here/pool/iso.tac" "$here/pool/workers.tac" "$work/p/"
-# Only this build's containers are counted, waited for or killed.
+# The warm case waits for and kills only this build's containers.
 . "$here/this-build.sh"
 this_build_image "$tactus" || fail "tactus sandbox status --json"
 chown -R 65534:65534 "$work/p"
@@ -64,13 +64,28 @@ if sys.argv[2] == "runc":
 PY
     after=$(cd "$work/p" && find . -printf '%p %s %T@\n' | sort)
     [ "$before" = "$after" ] || fail "the project folder changed: $(diff <(echo "$before") <(echo "$after"))"
+    # This invocation's containers: other suites on the machine run the same
+    # file (the same run ids), but the plan's tactus.protected label is the
+    # identity of this folder's files (sb_protect_tree: DEV:INO in hex, one
+    # per line, in the folder's order).
+    label=$(python3 - "$work/p" <<'PY'
+import hashlib, os, sys
+ids = ""
+for name in os.listdir(sys.argv[1]):
+    if name.endswith((".tac", ".tac.yml")) or name.startswith(".env") or name == ".tactus":
+        st = os.lstat(os.path.join(sys.argv[1], name))
+        ids += "%x:%x\n" % (st.st_dev, st.st_ino)
+print(hashlib.sha256(ids.encode()).hexdigest())
+PY
+)
     started=$(docker events --since "$since" --until "$((until + 1))" --filter type=container \
-        --filter "image=$image" --filter event=start --format '{{.Actor.Attributes.name}}' | grep '^tactus-pool-')
-    n=$(grep -c . <<<"$started")
-    [ "$n" -ge 1 ] && [ "$n" -le 2 ] || fail "$n containers served 6 runs (expected 1 or 2):" $started
-    for _ in $(seq 1 50); do mine -aq --filter name=tactus-pool- | grep -q . || break; sleep 0.1; done
-    mine -aq --filter name=tactus-pool- | grep -q . && fail "a pooled container was left behind"
-    echo "sandbox pool isolation $rt: ok (6 runs, $n container(s); files, OOM and budget stops isolated)" ;;
+        --filter event=start --filter "label=tactus.protected=$label" \
+        --format '{{.Actor.Attributes.name}}' | grep -c '^tactus-pool-' || true)
+    [ "$started" -ge 1 ] && [ "$started" -le 2 ] || fail "$started containers served 6 runs (expected 1 or 2)"
+    ours() { docker ps -aq --filter name=tactus-pool- --filter "label=tactus.protected=$label"; }
+    for _ in $(seq 1 50); do ours | grep -q . || break; sleep 0.1; done
+    ours | grep -q . && fail "a pooled container was left behind"
+    echo "sandbox pool isolation $rt: ok (6 runs, $started container(s); files, OOM and budget stops isolated)" ;;
 doctor)
     out=$("$tactus" sandbox doctor --pooled --json "$work/p" 2>"$work/err") || fail "doctor --pooled: $out"
     python3 -c 'import json,sys; d=json.loads(sys.argv[1]); bad=[k for k,v in d.items() if isinstance(v,dict) and not v["ok"]]; assert not bad, bad' "$out" || fail "$out"
@@ -143,8 +158,20 @@ PY
     spare=$(mine --filter name=tactus-warm- -q | head -1)
     (cd "$work/p" && "$tactus" run --json hello.tac) >"$work/out" 2>"$work/err" || fail "a run with another plan failed"
     docker ps -q | grep -qx "$spare" || fail "a run with another plan took the spare container"
-    # Clean up the keepers: their containers end when unclaimed ones are killed.
-    for c in $(mine --filter name=tactus-warm- -q); do docker kill "$c" >/dev/null; done
+    # Nor does a plan whose protected file was replaced on the host (an
+    # editor's save: a new file renamed over it): the spare's read-only
+    # mount still holds the old file.
+    wait_warm || fail "no spare container for the plan with 512m"
+    spare=$(mine --filter name=tactus-warm- --filter label=tactus.protected -q | head -1)
+    [ -n "$spare" ] || fail "the spare container has no tactus.protected label"
+    cp -p "$work/p/hello.tac" "$work/p/hello.tac.new" && mv "$work/p/hello.tac.new" "$work/p/hello.tac"
+    (cd "$work/p" && "$tactus" run --json hello.tac) >"$work/out" 2>"$work/err" || fail "a run after the save failed"
+    docker ps -q | grep -qx "$spare" || fail "a run whose .tac was replaced took the spare holding the old file"
+    # Clean up: that run started a spare too; once it is up, the keepers
+    # (their pids are in the sockets' names) and their containers go.
+    wait_warm || fail "no spare after the last run"
+    for s in "$XDG_RUNTIME_DIR"/tactus/warm/*.sock; do kill "$(basename "$s" .sock | cut -d- -f2)" 2>/dev/null; done
+    for c in $(mine --filter name=tactus-warm- -q); do docker kill "$c" >/dev/null 2>&1; done
     echo "sandbox pool warm $rt: ok (claimed once, replaced, other plans kept apart)" ;;
 *) fail "unknown case" ;;
 esac
