@@ -41,9 +41,13 @@ Procedure {
     waited = field.integer{required = true, description = "Seconds between the first and last check"},
   },
   function(input)
-    local started = os.time()
+    -- The times of the first and the last check: one check waited 0 s,
+    -- whatever second the clock turns over in meanwhile.
+    local first, last
     local waiting = 0
     for i = 1, input.checks do
+      last = os.time()
+      first = first or last
       waiting = check_queue({queue = input.queue}).waiting
       if waiting <= input.limit then break end
       if i < input.checks then Sleep(60) end
@@ -53,7 +57,7 @@ Procedure {
       System.alert({message = input.queue .. " has " .. waiting .. " jobs waiting", level = "warning",
         source = "18-sleep-alert"})
     end
-    return {waiting = waiting, alerted = alerted, waited = os.time() - started}
+    return {waiting = waiting, alerted = alerted, waited = first and last - first or 0}
   end,
 }
 
