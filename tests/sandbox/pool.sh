@@ -42,10 +42,13 @@ chown -R 65534:65534 "$work/p"
 case "$case" in
 isolation)
     before=$(cd "$work/p" && find . -printf '%p %s %T@\n' | sort)
-    since=$(date +%s)
+    # To the nanosecond: a previous test's containers started in the same
+    # second (with the same label, when the folder's inodes were reused)
+    # would be counted as this one's.
+    since=$(date +%s.%N)
     (cd "$work/p" && "$tactus" test --mock -j 1 --timeout 20 --format json iso.tac) >"$work/out" 2>"$work/err"
     rc=$?
-    until=$(date +%s)
+    until=$(date +%s.%N)
     [ $rc -eq 1 ] || fail "exit $rc, expected 1 (two scenarios fail by design)"
     python3 - "$work/out" "$rt" <<'PY' || fail "unexpected results: $(cat "$work/out")"
 import json, sys
@@ -78,14 +81,15 @@ for name in os.listdir(sys.argv[1]):
 print(hashlib.sha256(ids.encode()).hexdigest())
 PY
 )
-    started=$(docker events --since "$since" --until "$((until + 1))" --filter type=container \
+    started=$(docker events --since "$since" --until "$until" --filter type=container \
         --filter event=start --filter "label=tactus.protected=$label" \
-        --format '{{.Actor.Attributes.name}}' | grep -c '^tactus-pool-' || true)
-    [ "$started" -ge 1 ] && [ "$started" -le 2 ] || fail "$started containers served 6 runs (expected 1 or 2)"
+        --format '{{.Actor.Attributes.name}}' | grep '^tactus-pool-')
+    n=$(grep -c . <<<"$started")
+    [ "$n" -ge 1 ] && [ "$n" -le 2 ] || fail "$n containers served 6 runs (expected 1 or 2):" $started "$(cat "$work/out")"
     ours() { docker ps -aq --filter name=tactus-pool- --filter "label=tactus.protected=$label"; }
     for _ in $(seq 1 50); do ours | grep -q . || break; sleep 0.1; done
     ours | grep -q . && fail "a pooled container was left behind"
-    echo "sandbox pool isolation $rt: ok (6 runs, $started container(s); files, OOM and budget stops isolated)" ;;
+    echo "sandbox pool isolation $rt: ok (6 runs, $n container(s); files, OOM and budget stops isolated)" ;;
 doctor)
     out=$("$tactus" sandbox doctor --pooled --json "$work/p" 2>"$work/err") || fail "doctor --pooled: $out"
     python3 -c 'import json,sys; d=json.loads(sys.argv[1]); bad=[k for k,v in d.items() if isinstance(v,dict) and not v["ok"]]; assert not bad, bad' "$out" || fail "$out"
