@@ -406,8 +406,7 @@ static void fix_unknown_agent(actions *x, const tx_diag *dg)
  * misspelt name is its type's string, found in the model by that range. */
 static bool evaluator_type_span(const actions *x, const tx_diag *dg, size_t *s, size_t *e)
 {
-    for (const fe_evaluation *ev = x->a->file ? x->a->file->evaluations : NULL; ev;
-         ev = ev->next) {
+    for (const fe_evaluation *ev = x->a->file ? x->a->file->evaluations : NULL; ev; ev = ev->next) {
         const fe_value *evs = fe_value_get(ev->config, "evaluators");
         for (const fe_entry *en = evs && evs->kind == FE_TABLE ? evs->entries : NULL; en;
              en = en->next) {

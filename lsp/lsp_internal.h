@@ -384,6 +384,38 @@ int lsp_nav_find(const lsp_nav *n, const char *name, size_t len);
 /* The procedure symbol whose declaration contains `pos`, or -1. */
 int lsp_nav_enclosing(const lsp_nav *n, uint32_t pos, lsp_sym_kind kind);
 
+/* Building the index (lsp_nav.c, with lsp_nav_model.c and lsp_nav_scopes.c). */
+typedef struct {
+    lsp_server *s;
+    lsp_doc *d;
+    lsp_nav *n;
+    const lsp_analysis *a; /* model source, or NULL */
+    const lsp_ts_ids *id;
+    tx_map by_name; /* model declaration name -> sym index + 1 */
+    tx_map globals; /* assigned globals -> sym index + 1 */
+    bool oom;
+    /* Lua scopes of the syntax walk: visible locals, innermost last. */
+    struct {
+        const char *name;
+        uint32_t len;
+        int sym;
+    } * locals;
+    size_t n_locals, cap_locals;
+} lsp_nav_build;
+
+/* A new symbol (index), or -1 when out of memory (b->oom). */
+int lsp_nav_add_sym(lsp_nav_build *b, lsp_sym_kind kind, const char *name, size_t len);
+void lsp_nav_add_occ(lsp_nav_build *b, uint32_t start, uint32_t end, int sym, lsp_occ_role role);
+/* The model declaration named `name`, or -1. */
+int lsp_nav_by_name(lsp_nav_build *b, const char *name, size_t len);
+/* The field symbol `name` of owner's schema, or -1. */
+int lsp_nav_field_of(lsp_nav_build *b, int owner, const char *schema, const char *name, size_t len);
+/* Declarations and textual mentions from the model (b->a). */
+void lsp_nav_model_part(lsp_nav_build *b);
+/* Locals, globals and uses from the tree rooted at `root`. */
+void lsp_nav_scopes_part(lsp_nav_build *b, TSNode root);
+
+/* Requests (lsp_nav_requests.c). */
 cJSON *lsp_on_definition(lsp_server *s, const cJSON *params, lsp_error *err);
 cJSON *lsp_on_references(lsp_server *s, const cJSON *params, lsp_error *err);
 cJSON *lsp_on_prepare_rename(lsp_server *s, const cJSON *params, lsp_error *err);
