@@ -512,6 +512,74 @@ cJSON *lsp_markup(const lsp_server *s, const char *markdown);
 /* ---- workspace (lsp_workspace.c) --------------------------------------------------------------
  */
 
+/* The index (lsp_workspace.c, lsp_ws_extract.c, lsp_ws_queries.c). */
+typedef struct {
+    uint32_t sl, sc, el, ec; /* line/character in the client's encoding */
+} lsp_ws_range;
+
+typedef struct {
+    const char *name;
+    const char *container; /* fields: their procedure or tool; else NULL */
+    uint8_t kind;          /* lsp_sym_kind */
+    lsp_ws_range at;       /* the name */
+    lsp_ws_range full;     /* the declaration */
+} lsp_ws_symbol;
+
+typedef struct {
+    const char *name; /* a global name's root (`helper` of helper.run) */
+    lsp_ws_range at;
+} lsp_ws_ref;
+
+typedef struct {
+    const char *code;
+    const char *message;
+    const char *related_message; /* or NULL */
+    uint8_t severity;
+    lsp_ws_range at, related;
+} lsp_ws_diag;
+
+typedef struct {
+    char *path;
+    const char **requires; /* resolved paths of required .tac modules */
+    size_t n_requires;
+    lsp_ws_symbol *syms;
+    size_t n_syms;
+    lsp_ws_ref *refs;
+    size_t n_refs;
+    lsp_ws_diag *diags;
+    size_t n_diags;
+    uint64_t result_id;
+    tx_arena arena;
+} lsp_ws_file;
+
+struct lsp_workspace {
+    lsp_server *s;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    pthread_t thread;
+    bool thread_started;
+    bool stop;
+    lsp_ws_file **files;
+    size_t n_files, cap_files;
+    tx_map by_path; /* path -> lsp_ws_file */
+    char **open;    /* paths the editor owns (a few: a linear list) */
+    size_t n_open;
+    /* progress: the id of our window/workDoneProgress/create, and its answer */
+    int64_t progress_request;
+    int progress_state; /* 0 waiting, 1 ready, -1 refused */
+    uint64_t next_result_id;
+    bool done;
+    size_t indexed;
+};
+
+void lsp_ws_file_free(lsp_ws_file *f);
+/* Reads, analyses and extracts one file (any thread, its own fe/ck); NULL
+ * when it cannot be read or out of memory. */
+lsp_ws_file *lsp_ws_index_one(lsp_server *s, fe_context *fe, ck_checker *ck, const char *path,
+                              uint64_t id);
+/* Whether the editor owns `path`. Caller holds ws->mu. */
+bool lsp_ws_is_open(const lsp_workspace *ws, const char *path);
+
 lsp_workspace *lsp_ws_new(lsp_server *s);
 void lsp_ws_free(lsp_workspace *ws);
 /* Starts the background indexing of the folders (after `initialized`). */
