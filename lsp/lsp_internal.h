@@ -456,7 +456,7 @@ extern const char *const lsp_lua_globals[];
 /* Stdlib module one-line docs. */
 const char *lsp_dsl_module_doc(const char *module);
 
-/* ---- where the cursor is (lsp_hover.c)
+/* ---- where the cursor is (lsp_table_context.c)
  * ------------------------------------------------------------ */
 
 /* The table the cursor is in, the call it is an argument of, and the key
@@ -474,6 +474,14 @@ typedef struct {
 bool lsp_table_context(lsp_server *s, lsp_doc *d, size_t pos, lsp_table_ctx *ctx);
 /* The callee name of a function_call node ("Agent" also for Agent "x" {...}). */
 bool lsp_call_name(const lsp_doc *d, TSNode call, char *buf, size_t cap);
+
+/* ---- describing for hover (lsp_describe.c) ----------------------------------------------------
+ */
+
+/* Markdown of symbol k of the navigation index: what the model knows of it. */
+void lsp_describe_symbol(lsp_server *s, lsp_doc *d, const lsp_nav *n, int k, tx_buf *b);
+/* Markdown of a DSL entry: its signature, doc and table keys. */
+void lsp_describe_dsl(const lsp_dsl_entry *e, tx_buf *b);
 
 /* ---- the rest of the methods ---------------------------------------------------------------- */
 
