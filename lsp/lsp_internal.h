@@ -3,19 +3,29 @@
  *
  * One shared document model (lsp_doc) and small handlers over it, one file
  * per family of methods (clangd's shape):
- *   lsp_rpc.c        framing, JSON-RPC messages, the writer and the trace log
- *   lsp_server.c     lifecycle, dispatch, cancellation, debounced pushes, stdio loop
- *   lsp_text.c       line index and positions in utf-8/16/32, edits
- *   lsp_doc.c        documents: text, tree-sitter tree, analysis (fe_parse + ck_check)
- *   lsp_diag.c       diagnostics: push, pull, workspace pull
- *   lsp_nav.c        symbols and occurrences from the model: definition, references, rename,
- * highlights lsp_dsl.c        what the DSL offers: globals, builders, table keys, signatures, docs
- *   lsp_hover.c      hover and signature help
- *   lsp_complete.c   completion
- *   lsp_outline.c    document and workspace symbols, folding, selection ranges
- *   lsp_tokens.c     semantic tokens from the grammars' highlights queries
- *   lsp_actions.c    code actions
- *   lsp_workspace.c  background indexing, watched files, cross-file lookups
+ *   lsp_rpc.c            framing, JSON-RPC messages, the writer and the trace log
+ *   lsp_server.c         replies, dispatch, cancellation, debounced pushes, stdio loop
+ *   lsp_lifecycle.c      initialize (capabilities, encoding), initialized, shutdown, exit
+ *   lsp_sync.c           didOpen/didChange/didClose/didSave, watched files
+ *   lsp_text.c           line index and positions in utf-8/16/32, edits
+ *   lsp_doc.c            documents: text, tree-sitter tree, analysis (fe_parse + ck_check)
+ *   lsp_diag.c           diagnostics: push, pull, workspace pull
+ *   lsp_nav.c            the navigation index (symbols, occurrences) and its lookups
+ *   lsp_nav_model.c      ... its part from the declaration model
+ *   lsp_nav_scopes.c     ... its part from the syntax tree (Lua scopes, uses)
+ *   lsp_nav_requests.c   definition, references, rename, highlights
+ *   lsp_dsl.c            what the DSL offers: globals, builders, table keys, signatures, docs
+ *   lsp_hover.c          hover
+ *   lsp_describe.c       the markdown describing a declaration or a DSL entry
+ *   lsp_table_context.c  the table the cursor is in (hover, completion, signature help)
+ *   lsp_signature.c      signature help
+ *   lsp_complete.c       completion
+ *   lsp_outline.c        document and workspace symbols, folding, selection ranges
+ *   lsp_tokens.c         semantic tokens from the grammars' highlights queries
+ *   lsp_actions.c        code actions
+ *   lsp_workspace.c      the workspace index: background indexing, watched files, modules
+ *   lsp_ws_extract.c     ... what it keeps of a file
+ *   lsp_ws_queries.c     ... what it answers: symbols, cross-file locations, diagnostics
  *
  * Error model: handlers return a cJSON result, or NULL with an lsp_error
  * (JSON-RPC code and a message that says what was expected). Allocation
@@ -300,8 +310,22 @@ lsp_analysis *lsp_analyse_text(fe_context *fe, ck_checker *ck, fe_reuse *reuse, 
 char *lsp_uri_to_path(const char *uri);
 char *lsp_path_to_uri(const char *path);
 
-/* ---- requests: common parameter readers (lsp_server.c) ----------------------------------------
+/* ---- replies and common parameter readers (lsp_server.c) ----------------------------------------
  */
+
+/* window/showMessage (1 error, 2 warning, 3 info). */
+void lsp_show_message(lsp_server *s, int type, const char *text);
+
+/* Lifecycle (lsp_lifecycle.c) and text synchronisation (lsp_sync.c). */
+cJSON *lsp_on_initialize(lsp_server *s, const cJSON *params, lsp_error *err);
+cJSON *lsp_on_shutdown(lsp_server *s, const cJSON *params, lsp_error *err);
+void lsp_on_initialized(lsp_server *s, const cJSON *params);
+void lsp_on_exit(lsp_server *s, const cJSON *params);
+void lsp_on_did_open(lsp_server *s, const cJSON *params);
+void lsp_on_did_change(lsp_server *s, const cJSON *params);
+void lsp_on_did_close(lsp_server *s, const cJSON *params);
+void lsp_on_did_save(lsp_server *s, const cJSON *params);
+void lsp_on_watched(lsp_server *s, const cJSON *params);
 
 /* params.textDocument.uri of an open document, else an error. */
 lsp_doc *lsp_param_doc(lsp_server *s, const cJSON *params, lsp_error *err);
