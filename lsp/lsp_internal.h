@@ -538,7 +538,9 @@ void lsp_block_locals(const lsp_doc *d, TSNode blk, uint32_t before,
                       void (*fn)(void *ud, TSNode id, TSNode stmt), void *ud);
 /* Calls fn for each identifier parameter of a function node. */
 void lsp_function_params(TSNode fn_node, void (*fn)(void *ud, TSNode id, uint32_t index), void *ud);
-/* Markdown (or plain text) content for hover and documentation. */
+/* MarkupContent for hover and documentation: the markdown as it is when the
+ * client's hover.contentFormat includes markdown, else plaintext without
+ * markdown syntax (no ** or backticks, code fences' lines dropped). */
 cJSON *lsp_markup(const lsp_server *s, const char *markdown);
 
 /* ---- workspace (lsp_workspace.c) --------------------------------------------------------------
