@@ -225,9 +225,10 @@ static bool load_dataset_file(ev_eval *ev, const char *rel, const char *where, c
                 char w[8300];
                 snprintf(w, sizeof w, "%s:%d", path, line);
                 if (!c) {
-                    /* why starts "line 1, column C": the line is the file's */
+                    /* why starts "line 1, column C": the line is the file's;
+                     * a key given twice has no column ("FILE:LINE: the key ...") */
                     const char *col = strstr(why, "column ");
-                    snprintf(err, cap, "%s:%s", w, col ? col + 7 : why);
+                    snprintf(err, cap, col ? "%s:%s" : "%s: %s", w, col ? col + 7 : why);
                     ok = false;
                 } else {
                     ok = add_case(ev, c, w, err, cap);
