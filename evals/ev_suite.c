@@ -442,8 +442,14 @@ static void run_one(const ev_options *o, ev_eval *ev, size_t ci, int run)
         bool ok;
         if (res.status != SUP_COMPLETED) {
             ok = false;
+            /* where the procedure failed (FILE:LINE), when the runtime said */
+            const char *file = hl_json_str(res.error, "file");
+            const cJSON *line = cJSON_GetObjectItemCaseSensitive(res.error, "line");
+            char at[300] = "";
+            if (file && cJSON_IsNumber(line))
+                snprintf(at, sizeof at, " at %.200s:%d", file, line->valueint);
             tx_buf_printf(
-                &why, "the run %s: %s", res.status == SUP_WAITING ? "is waiting" : "failed",
+                &why, "the run %s%s: %s", res.status == SUP_WAITING ? "is waiting" : "failed", at,
                 hl_json_str(res.error, "message") ? hl_json_str(res.error, "message") : "");
         } else {
             ok = ev_evaluate(cJSON_GetArrayItem(ev->evaluators, (int)i), res.output, c->expected,
