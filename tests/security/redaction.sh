@@ -119,6 +119,16 @@ case "$mode" in
     chown -R 65534:65534 "$work/proj" ;;
 esac
 cd "$work/proj" || fail "no project folder"
+# reports_fail_on_purpose: tactus test/eval, in JSON and pretty, exit 1.
+reports_fail_on_purpose() {
+    local fmt rc
+    for fmt in json plain; do
+        "$tactus" "$how" "${sandbox[@]}" $([ $fmt = json ] && echo --format json) leak.tac \
+            >"$work/$fmt.out" 2>"$work/$fmt.err"
+        rc=$?
+        [ $rc -eq 1 ] || fail "tactus $how ($fmt): exit $rc, expected 1: $(cat "$work/$fmt.err" "$work/$fmt.out")"
+    done
+}
 case "$how" in
 run)
     # Once with --json (the result), once plain (tokens streamed on stderr).
@@ -133,12 +143,7 @@ run)
     ls "$work/store"/journal.db* >/dev/null 2>&1 || fail "no journal was written" ;;
 test)
     # Exit 1: the last step fails on purpose, and its error quotes the output.
-    "$tactus" test "${sandbox[@]}" --format json leak.tac >"$work/json.out" 2>"$work/json.err"
-    rc=$?
-    [ $rc -eq 1 ] || fail "tactus test --format json: exit $rc, expected 1: $(cat "$work/json.err" "$work/json.out")"
-    "$tactus" test "${sandbox[@]}" leak.tac >"$work/plain.out" 2>"$work/plain.err"
-    rc=$?
-    [ $rc -eq 1 ] || fail "tactus test: exit $rc, expected 1: $(cat "$work/plain.err" "$work/plain.out")"
+    reports_fail_on_purpose
     python3 -c '
 import json, sys
 steps = json.load(open(sys.argv[1]))["features"][0]["scenarios"][0]["steps"]
@@ -148,12 +153,8 @@ assert "[REDACTED]" in steps[3]["error"], steps[3]
     grep -qF '[REDACTED]' "$work/plain.out" "$work/plain.err" ||
         fail "the pretty report does not quote the redacted output: $(cat "$work/plain.out" "$work/plain.err")" ;;
 eval)
-    "$tactus" eval "${sandbox[@]}" --format json leak.tac >"$work/json.out" 2>"$work/json.err"
-    rc=$?
-    [ $rc -eq 1 ] || fail "tactus eval --format json: exit $rc, expected 1: $(cat "$work/json.err" "$work/json.out")"
-    "$tactus" eval "${sandbox[@]}" leak.tac >"$work/plain.out" 2>"$work/plain.err"
-    rc=$?
-    [ $rc -eq 1 ] || fail "tactus eval: exit $rc, expected 1: $(cat "$work/plain.err" "$work/plain.out")"
+    # Exit 1: the second evaluator fails on purpose, its reason quotes the output.
+    reports_fail_on_purpose
     python3 -c '
 import json, sys
 ev = json.load(open(sys.argv[1]))["evaluations"][0]
