@@ -161,22 +161,19 @@ TAC
   end,
 }
 TAC
-    # One scenario whose steps are the expectations (a regex of each, anchored).
-    echo 'Specifications([==['
-    echo 'Feature: the host files are closed'
-    echo '  Scenario: attacks'
-    echo '    When the procedure runs'
-    echo '    Then the procedure should complete successfully'
-    while IFS='|' read -r key text; do
-        printf '    And the output %s should match pattern "^%s"\n' "$key" \
-            "$(python3 -c 'import re,sys; print(re.escape(sys.argv[1]))' "$text")"
-    done <<<"$expected"
-    echo ']==])'
-    echo 'Evaluation({ dataset = {{name = "attacks", inputs = {}}}, evaluators = {'
-    while IFS='|' read -r key text; do
-        printf '  field.contains{field = "%s", value = [==[%s]==]},\n' "$key" "$text"
-    done <<<"$expected"
-    echo '} })'
+    # One scenario whose steps are the expectations (a regex of each,
+    # anchored), and one evaluation whose evaluators are the same.
+    python3 -c '
+import re, sys
+lines = [l.split("|", 1) for l in sys.argv[1].splitlines()]
+print("Specifications([==[\nFeature: the host files are closed\n  Scenario: attacks")
+print("    When the procedure runs\n    Then the procedure should complete successfully")
+for key, text in lines:
+    print(f"    And the output {key} should match pattern \"^{re.escape(text)}\"")
+print("]==])\nEvaluation({ dataset = {{name = \"attacks\", inputs = {}}}, evaluators = {")
+for key, text in lines:
+    print(f"  field.contains{{field = \"{key}\", value = [==[{text}]==]}},")
+print("} })")' "$expected"
 } >"$p/attack.tac"
 chown -R 65534:65534 "$p"
 (cd "$p" && "$tactus" trust . >/dev/null) || fail "tactus trust failed"
