@@ -112,7 +112,7 @@ YML
     pattern)
         printf 'Procedure {\n  function()\n    local s = string.rep("a", 40)\n    s:find(string.rep("a*", 40) .. "b")\n    return "woke"\n  end\n}\n' > "$work/proj/run.tac"
         # The watchdog fires at the limit plus its grace (1 s).
-        timeout=1 max_ms=4000 want="timed out after 1 s (the run's time limit) in string.find, one call into C" ;;
+        timeout=1 max_ms=4000 want="run.tac:4: error: timed out after 1 s (the run's time limit) in string.find, one call into C" ;;
     pattern-test | pattern-eval)
         printf 'Procedure {\n  function()\n    local s = string.rep("a", 40)\n    s:find(string.rep("a*", 40) .. "b")\n    return "woke"\n  end\n}\n' > "$work/proj/run.tac"
         printf 'Specifications([[\nFeature: f\n  Scenario: s\n    Then the procedure should complete successfully\n]])\n' >> "$work/proj/run.tac"
@@ -120,7 +120,7 @@ YML
         timeout=1 max_ms=4000
         want="timed out after 1 s (the run's time limit) in string.find, one call into C"
         [ "$case" = pattern-test ] && want="but it failed: $want"
-        [ "$case" = pattern-eval ] && want="equals_expected: the run failed: $want" ;;
+        [ "$case" = pattern-eval ] && want="equals_expected: the run failed at run.tac:4: $want" ;;
     *) echo "limits.sh: unknown case $case" >&2; exit 2 ;;
 esac
 if [ "$mode" = "--docker" ]; then
