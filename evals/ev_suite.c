@@ -688,8 +688,14 @@ static void run_one(const ev_options *o, ev_eval *ev, size_t ci, int run)
             r->agreement[i] = NAN;
             if (res.status != SUP_COMPLETED) {
                 v = EV_FAIL;
-                tx_buf_printf(&why, "the run %s: %s",
-                              res.status == SUP_WAITING ? "is waiting for a person" : "failed",
+                /* where the procedure failed (FILE:LINE), when the runtime said */
+                const char *file = hl_json_str(res.error, "file");
+                const cJSON *line = cJSON_GetObjectItemCaseSensitive(res.error, "line");
+                char at[300] = "";
+                if (file && cJSON_IsNumber(line))
+                    snprintf(at, sizeof at, " at %.200s:%d", file, line->valueint);
+                tx_buf_printf(&why, "the run %s%s: %s",
+                              res.status == SUP_WAITING ? "is waiting for a person" : "failed", at,
                               message ? message : "");
             } else {
                 v = ev_evaluate(cfg, &facts, &why, &r->agreement[i]);
