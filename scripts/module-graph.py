@@ -40,6 +40,7 @@ MODULES = {
     "runtime/hostlib": "hostlib.h",
     "runtime/config": "config.h",
     "runtime/broker": "broker.h",
+    "runtime/mcp": "mcp.h",
     "runtime/sandbox": "sandbox.h",
     "runtime/durable": "durable.h",
     "runtime/journal": "journal.h",
@@ -48,7 +49,7 @@ MODULES = {
 }
 UNTRUSTED = {"runtime/vm", "runtime/probe", "runtime/pool"}
 UNTRUSTED_MAY_USE = {"base", "runtime/proto"}
-TRUSTED_RUNTIME = {"runtime/hostlib", "runtime/config", "runtime/broker", "runtime/sandbox",
+TRUSTED_RUNTIME = {"runtime/hostlib", "runtime/config", "runtime/broker", "runtime/mcp", "runtime/sandbox",
                    "runtime/durable", "runtime/journal", "runtime/serve", "runtime/supervisor"}
 FORBIDDEN_SYSTEM = re.compile(r"^\s*#\s*include\s*<(curl/|openssl/|libpq|microhttpd|sqlite3|yaml\.h)")
 INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"')

@@ -1,0 +1,596 @@
+/*
+ * br_mcp.c - MCP servers as brokered tools. The host's (trusted)
+ * configuration declares them:
+ *
+ *   mcp_servers:
+ *     files:
+ *       command: ["node", "/opt/mcp/fs.js", "/data"]   # or command: "node", args: [...]
+ *       env: { LOG_LEVEL: warn, TOKEN: "${secret:FS_TOKEN}" }  # all it gets
+ *       isolate: process            # or docker, with image:
+ *       tools: { include: [read_file] }               # or exclude: [...]
+ *       requires_approval: [write_file]               # or true: every tool
+ *       timeout: 30                 # seconds per request
+ *       max_message: 16777216       # bytes: the largest answer taken
+ *       limits: { memory: 4g, cpu: 3600, files: 1024, file_size: 1g }
+ *     search:
+ *       url: "https://mcp.example.com/mcp"             # Streamable HTTP
+ *       headers: { Authorization: "Bearer ${secret:SEARCH_TOKEN}" }
+ *       allow_hosts: ["mcp.example.com"]
+ *
+ * The runtime names a tool "mcp.SERVER.TOOL" in tool.call and asks for a
+ * server's tools with mcp.tools: it only ever gets names and schemas.
+ * Servers start on first use and stop with the broker (the run). Deny by
+ * default: a server not configured, a tool filtered out, or a tool the
+ * server does not list is refused before anything reaches the server; a
+ * server that changes a tool's schema during the run (a rug pull) is
+ * refused too. What a server answers is redacted by br_handle like every
+ * reply.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "br_internal.h"
+
+#define MAX_SERVERS 64
+
+typedef struct {
+    char name[64];
+    mcp_client *client;
+    cJSON *tools; /* the (filtered) list the run was given; NULL until listed */
+} live_server;
+
+struct br_mcp {
+    live_server servers[MAX_SERVERS];
+    size_t n;
+};
+
+br_mcp *br_mcp_new(void)
+{
+    return tx_calloc(1, sizeof(br_mcp));
+}
+
+void br_mcp_free(br_mcp *m)
+{
+    if (!m) return;
+    for (size_t i = 0; i < m->n; i++) {
+        mcp_client_free(m->servers[i].client);
+        cJSON_Delete(m->servers[i].tools);
+    }
+    tx_free(m);
+}
+
+static const cJSON *server_spec(const br_broker *b, const char *name)
+{
+    return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b->config, "mcp_servers"), name);
+}
+
+static bool in_list(const cJSON *list, const char *name)
+{
+    const cJSON *v;
+    cJSON_ArrayForEach(v, list) if (cJSON_IsString(v) && strcmp(v->valuestring, name) == 0) return true;
+    return false;
+}
+
+/* tools: {include: [...]} keeps those only; {exclude: [...]} drops those. */
+static bool tool_permitted(const cJSON *spec, const char *tool)
+{
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(spec, "tools");
+    const cJSON *inc = cJSON_GetObjectItemCaseSensitive(f, "include");
+    const cJSON *exc = cJSON_GetObjectItemCaseSensitive(f, "exclude");
+    if (cJSON_IsArray(inc) && !in_list(inc, tool)) return false;
+    return !in_list(exc, tool);
+}
+
+/* "mcp.SERVER.TOOL" -> server, tool; false when it is not an MCP name. */
+static bool split_name(const char *name, char *server, size_t scap, const char **tool)
+{
+    if (!name || strncmp(name, "mcp.", 4) != 0) return false;
+    const char *dot = strchr(name + 4, '.');
+    if (!dot || dot == name + 4 || (size_t)(dot - name - 4) >= scap || !dot[1]) return false;
+    snprintf(server, scap, "%.*s", (int)(dot - name - 4), name + 4);
+    *tool = dot + 1;
+    return true;
+}
+
+bool br_mcp_needs_approval(const br_broker *b, const char *name)
+{
+    char server[64];
+    const char *tool;
+    if (!split_name(name, server, sizeof server, &tool)) return false;
+    const cJSON *ra = cJSON_GetObjectItemCaseSensitive(server_spec(b, server), "requires_approval");
+    return cJSON_IsTrue(ra) || in_list(ra, tool);
+}
+
+/* ---- starting a server -------------------------------------------------------------------- */
+
+/* "4g", "512m", "1024k" or a number of bytes. */
+static long long size_of(const cJSON *v)
+{
+    if (cJSON_IsNumber(v)) return (long long)v->valuedouble;
+    if (!cJSON_IsString(v)) return 0;
+    char *end;
+    double n = strtod(v->valuestring, &end);
+    double k = 1;
+    switch (tolower((unsigned char)*end)) {
+    case 'k': k = 1024.0; break;
+    case 'm': k = 1024.0 * 1024; break;
+    case 'g': k = 1024.0 * 1024 * 1024; break;
+    default: break;
+    }
+    return n > 0 ? (long long)(n * k) : 0;
+}
+
+/* A value with ${secret:NAME} (and the original's ${NAME}) taken from the
+ * host's environment; every value so read is redacted from then on. */
+static bool expand_value(br_broker *b, const char *tmpl, tx_buf *out, char *err, size_t cap)
+{
+    for (const char *p = tmpl; *p;) {
+        if (strncmp(p, "${", 2) != 0) {
+            tx_buf_append(out, p++, 1);
+            continue;
+        }
+        const char *close = strchr(p, '}');
+        if (!close) {
+            snprintf(err, cap, "unclosed ${...} in \"%.100s\"", tmpl);
+            return false;
+        }
+        const char *var = p + 2;
+        if (strncmp(var, "secret:", 7) == 0) var += 7;
+        char name[128];
+        snprintf(name, sizeof name, "%.*s", (int)(close - var), var);
+        const char *v = getenv(name);
+        if (!v) {
+            snprintf(err, cap, "%s is not set on the host (its environment, or a trusted .env)", name);
+            return false;
+        }
+        br_remember_secret(b, v);
+        tx_buf_puts(out, v);
+        p = close + 1;
+    }
+    return true;
+}
+
+/* The strings of a list, or of a table as "KEY=VALUE" / "KEY: VALUE",
+ * expanded, NULL-terminated (tx_alloc'd; free_strings). */
+static char **expanded_strings(br_broker *b, const cJSON *v, const char *sep, char *err, size_t cap)
+{
+    int n = cJSON_GetArraySize(v);
+    char **out = tx_calloc((size_t)n + 1, sizeof *out);
+    if (!out) return NULL;
+    int k = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, v)
+    {
+        if (!cJSON_IsString(e)) {
+            snprintf(err, cap, "%s%s must be a string", e->string ? e->string : "an item",
+                     e->string ? "" : " of the list");
+            break;
+        }
+        tx_buf t;
+        tx_buf_init(&t, 64 * 1024);
+        if (sep) tx_buf_printf(&t, "%s%s", e->string, sep);
+        if (!expand_value(b, e->valuestring, &t, err, cap)) {
+            tx_buf_free(&t);
+            break;
+        }
+        out[k++] = tx_buf_steal(&t);
+    }
+    if (err[0]) {
+        for (int i = 0; i < k; i++) tx_free(out[i]);
+        tx_free(out);
+        return NULL;
+    }
+    return out;
+}
+
+static void free_strings(char **s)
+{
+    for (size_t i = 0; s && s[i]; i++) {
+        memset(s[i], 0, strlen(s[i]));
+        tx_free(s[i]);
+    }
+    tx_free(s);
+}
+
+/* The host of an http(s) URL, lower-cased; false for anything else or a
+ * URL with credentials in it. */
+static bool url_host(const char *url, char *host, size_t cap)
+{
+    const char *p = strstr(url, "://");
+    if (!p || !(strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0)) return false;
+    p += 3;
+    size_t n = *p == '[' ? strcspn(p, "]") + 1 : strcspn(p, "/:?#");
+    if (n == 0 || n >= cap || memchr(p, '@', strcspn(p, "/?#"))) return false;
+    for (size_t i = 0; i < n; i++) host[i] = (char)tolower((unsigned char)p[i]);
+    host[n] = '\0';
+    return true;
+}
+
+/* argv of a stdio server: command as a list, or command + args (the
+ * original's shape); under isolate: docker, the docker CLI around it. */
+static char **server_argv(br_broker *b, const char *name, const cJSON *spec, char **env, char *err, size_t cap)
+{
+    const cJSON *command = cJSON_GetObjectItemCaseSensitive(spec, "command");
+    cJSON *argv = cJSON_CreateArray();
+    const char *isolate = hl_json_str(spec, "isolate");
+    bool docker = isolate && strcmp(isolate, "docker") == 0;
+    if (isolate && !docker && strcmp(isolate, "process") != 0) {
+        snprintf(err, cap, "mcp_servers.%s.isolate is \"%.40s\": write process (the default) or docker", name, isolate);
+        cJSON_Delete(argv);
+        return NULL;
+    }
+    if (docker) {
+        const char *image = hl_json_str(spec, "image");
+        const cJSON *net = cJSON_GetObjectItemCaseSensitive(spec, "network");
+        if (!image) snprintf(err, cap, "mcp_servers.%s: isolate: docker needs image: (a locally built image)", name);
+        else if (net && !(cJSON_IsString(net) && strcmp(net->valuestring, "none") == 0))
+            snprintf(err, cap, "mcp_servers.%s.network: only none is supported (a container's egress "
+                               "cannot be limited to an allow-list here); remove network:", name);
+        if (err[0]) {
+            cJSON_Delete(argv);
+            return NULL;
+        }
+        long long mem = size_of(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(spec, "limits"), "memory"));
+        char membuf[64];
+        snprintf(membuf, sizeof membuf, "%lldb", mem > 0 ? mem : 1024LL * 1024 * 1024);
+        const char *fixed[] = {"docker", "run", "--rm", "-i", "--network", "none", "--read-only",
+                               "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
+                               "--pids-limit", "256", "--memory", membuf, "--tmpfs", "/tmp",
+                               "--user", "65534:65534", "--label", "tactus.mcp=1"};
+        for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+            cJSON_AddItemToArray(argv, cJSON_CreateString(fixed[i]));
+        /* -e NAME copies the value from the docker CLI's own environment:
+         * no secret on a command line anyone can read in /proc. */
+        for (size_t i = 0; env && env[i]; i++) {
+            char var[256];
+            snprintf(var, sizeof var, "%.*s", (int)strcspn(env[i], "="), env[i]);
+            cJSON_AddItemToArray(argv, cJSON_CreateString("-e"));
+            cJSON_AddItemToArray(argv, cJSON_CreateString(var));
+        }
+        cJSON_AddItemToArray(argv, cJSON_CreateString(image));
+    }
+    if (cJSON_IsString(command)) {
+        cJSON_AddItemToArray(argv, cJSON_CreateString(command->valuestring));
+        const cJSON *a;
+        cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(spec, "args")) cJSON_AddItemToArray(argv, cJSON_Duplicate(a, 1));
+    } else if (cJSON_IsArray(command) && cJSON_GetArraySize(command) > 0) {
+        const cJSON *a;
+        cJSON_ArrayForEach(a, command) cJSON_AddItemToArray(argv, cJSON_Duplicate(a, 1));
+    } else if (!docker) {
+        snprintf(err, cap, "mcp_servers.%s needs command: [\"program\", \"arg\", ...] (stdio) or url: (HTTP)", name);
+        cJSON_Delete(argv);
+        return NULL;
+    }
+    char **out = expanded_strings(b, argv, NULL, err, cap);
+    cJSON_Delete(argv);
+    return out;
+}
+
+static bool valid_name(const char *s)
+{
+    size_t n = strlen(s);
+    return n > 0 && n < 64 &&
+           strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
+}
+
+/* The live server NAME, made (not started) on first use. */
+static live_server *server_of(br_broker *b, const char *name, char *err, size_t cap)
+{
+    for (size_t i = 0; i < b->mcp->n; i++)
+        if (strcmp(b->mcp->servers[i].name, name) == 0) return &b->mcp->servers[i];
+    const cJSON *spec = server_spec(b, name);
+    if (!valid_name(name) || !cJSON_IsObject(spec)) {
+        snprintf(err, cap, "no MCP server named \"%.64s\" in mcp_servers (the host's configuration: "
+                           "~/.config/tactus/config.yml, or a trusted project file)", name);
+        return NULL;
+    }
+    if (b->mcp->n >= MAX_SERVERS) {
+        snprintf(err, cap, "more than %d MCP servers in one run", MAX_SERVERS);
+        return NULL;
+    }
+    mcp_server_config cfg = {.name = name};
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(spec, "timeout");
+    cfg.timeout_ms = cJSON_IsNumber(t) && t->valuedouble > 0 ? (long)(t->valuedouble * 1000) : 60000;
+    cfg.max_message = (size_t)size_of(cJSON_GetObjectItemCaseSensitive(spec, "max_message"));
+    const cJSON *lim = cJSON_GetObjectItemCaseSensitive(spec, "limits");
+    hl_limits limits = {
+        .address_space = size_of(cJSON_GetObjectItemCaseSensitive(lim, "memory")),
+        .cpu_seconds = size_of(cJSON_GetObjectItemCaseSensitive(lim, "cpu")),
+        .open_files = size_of(cJSON_GetObjectItemCaseSensitive(lim, "files")),
+        .file_size = size_of(cJSON_GetObjectItemCaseSensitive(lim, "file_size")),
+    };
+    if (!limits.address_space) limits.address_space = 4LL << 30;
+    if (!limits.open_files) limits.open_files = 1024;
+    if (!limits.file_size) limits.file_size = 1LL << 30;
+    cfg.limits = &limits;
+    const char *url = hl_json_str(spec, "url");
+    char **env = NULL, **argv = NULL, **headers = NULL;
+    mcp_http_ops http = {br_mcp_http_request, b};
+    err[0] = '\0';
+    if (url) {
+        char host[256];
+        const cJSON *allow = cJSON_GetObjectItemCaseSensitive(spec, "allow_hosts");
+        if (!url_host(url, host, sizeof host))
+            snprintf(err, cap, "mcp_servers.%s.url must be an http(s) URL without credentials", name);
+        else if (allow && !in_list(allow, host))
+            snprintf(err, cap, "mcp_servers.%s.url's host %s is not in its allow_hosts", name, host);
+        else
+            headers = expanded_strings(b, cJSON_GetObjectItemCaseSensitive(spec, "headers"), ": ", err, cap);
+        cfg.url = url;
+        cfg.headers = (const char *const *)headers;
+        cfg.http = &http;
+    } else {
+        const cJSON *envs = cJSON_GetObjectItemCaseSensitive(spec, "env");
+        env = expanded_strings(b, envs, "=", err, cap);
+        if (env) argv = server_argv(b, name, spec, env, err, cap);
+        cfg.argv = argv;
+        cfg.envp = env;
+        cfg.cwd = hl_json_str(spec, "cwd");
+        const char *isolate = hl_json_str(spec, "isolate");
+        if (argv && isolate && strcmp(isolate, "docker") == 0) {
+            /* The docker CLI itself needs to find dockerd; the container
+             * gets only the declared variables (-e NAME). */
+            size_t n = 0;
+            while (env[n]) n++;
+            char **denv = tx_realloc(env, (n + 4) * sizeof *env);
+            if (denv) {
+                env = denv;
+                const char *keep[] = {"PATH", "HOME", "DOCKER_HOST"};
+                for (size_t i = 0; i < 3; i++) {
+                    const char *v = getenv(keep[i]);
+                    if (!v) continue;
+                    tx_buf kv;
+                    tx_buf_init(&kv, 8192);
+                    tx_buf_printf(&kv, "%s=%s", keep[i], v);
+                    env[n++] = tx_buf_steal(&kv);
+                }
+                env[n] = NULL;
+                cfg.envp = env;
+            }
+        }
+    }
+    live_server *s = NULL;
+    if (!err[0]) {
+        mcp_client *c = mcp_client_new(&cfg);
+        if (!c) {
+            snprintf(err, cap, "out of memory");
+        } else {
+            s = &b->mcp->servers[b->mcp->n++];
+            snprintf(s->name, sizeof s->name, "%s", name);
+            s->client = c;
+            s->tools = NULL;
+        }
+    }
+    free_strings(env);
+    free_strings(argv);
+    free_strings(headers);
+    return s;
+}
+
+/* ---- calls -------------------------------------------------------------------------------- */
+
+typedef struct {
+    br_broker *b;
+    const char *server, *tool;
+} call_ctx;
+
+static bool interrupted(void *ud)
+{
+    br_broker *b = ((call_ctx *)ud)->b;
+    return b->interrupted && b->interrupted(b->interrupted_ud);
+}
+
+/* notifications/progress -> a delta {progress: {server, tool, progress,
+ * total?, message?}}, redacted, for the run's events. */
+static void on_progress(void *ud, const cJSON *params)
+{
+    call_ctx *x = ud;
+    if (!x->b->user_delta) return;
+    cJSON *d = cJSON_CreateObject();
+    cJSON *p = cJSON_AddObjectToObject(d, "progress");
+    cJSON_AddStringToObject(p, "server", x->server);
+    cJSON_AddStringToObject(p, "tool", x->tool);
+    const char *keys[] = {"progress", "total", "message"};
+    for (size_t i = 0; i < 3; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(params, keys[i]);
+        if (cJSON_IsNumber(v) || cJSON_IsString(v)) cJSON_AddItemToObject(p, keys[i], cJSON_Duplicate(v, 1));
+    }
+    br_redact(x->b, d, 0);
+    x->b->user_delta(x->b->user_ud, d);
+    cJSON_Delete(d);
+}
+
+static cJSON *mcp_error_event(long id, const mcp_error *e)
+{
+    return br_error_event(id, mcp_status_type(e->status), e->message);
+}
+
+/* The server's tools, filtered by the configuration, listed once per run
+ * (and again after list_changed). */
+static cJSON *list_filtered(br_broker *b, live_server *s, const mcp_call_opts *o, mcp_error *e)
+{
+    cJSON *all = NULL;
+    if (mcp_list_tools(s->client, o, &all, e) != MCP_OK) return NULL;
+    const cJSON *spec = server_spec(b, s->name);
+    cJSON *kept = cJSON_CreateArray();
+    cJSON *t;
+    while ((t = cJSON_DetachItemFromArray(all, 0))) {
+        if (tool_permitted(spec, hl_json_str(t, "name")))
+            cJSON_AddItemToArray(kept, t);
+        else
+            cJSON_Delete(t);
+    }
+    cJSON_Delete(all);
+    return kept;
+}
+
+static const cJSON *find_tool(const cJSON *tools, const char *name)
+{
+    const cJSON *t;
+    cJSON_ArrayForEach(t, tools)
+    {
+        const char *n = hl_json_str(t, "name");
+        if (n && strcmp(n, name) == 0) return t;
+    }
+    return NULL;
+}
+
+/* mcp.tools {server}: the server's permitted tools as names and schemas:
+ * {tools: [{name, description, input_schema, output_schema?}], server:
+ * {name, version, info}}. Under --mock no server starts: an empty list
+ * marked placeholder (the file's Mocks answer its tools). */
+cJSON *br_mcp_tools(br_broker *b, long id, const cJSON *params)
+{
+    const char *server = hl_json_str(params, "server");
+    if (!server) return br_error_event(id, "BadRequest", "mcp.tools needs params.server");
+    char err[700] = "";
+    live_server *s = server_of(b, server, err, sizeof err);
+    if (!s) return br_error_event(id, "ToolNotAllowed", err);
+    cJSON *data = cJSON_CreateObject();
+    cJSON *out = cJSON_AddArrayToObject(data, "tools");
+    if (b->mock_all) {
+        cJSON_AddTrueToObject(data, "placeholder");
+        return tp_event(id, "done", data);
+    }
+    call_ctx x = {b, server, ""};
+    mcp_call_opts o = {b->deadline_ms, NULL, interrupted, &x};
+    mcp_error e = {0};
+    if (!s->tools || mcp_take_tools_changed(s->client)) {
+        cJSON *list = list_filtered(b, s, &o, &e);
+        if (!list) {
+            cJSON_Delete(data);
+            return mcp_error_event(id, &e);
+        }
+        cJSON_Delete(s->tools);
+        s->tools = list;
+    }
+    const cJSON *t;
+    cJSON_ArrayForEach(t, s->tools)
+    {
+        cJSON *o2 = cJSON_CreateObject();
+        cJSON_AddStringToObject(o2, "name", hl_json_str(t, "name"));
+        const char *d = hl_json_str(t, "description");
+        cJSON_AddStringToObject(o2, "description", d ? d : "");
+        const cJSON *in = cJSON_GetObjectItemCaseSensitive(t, "inputSchema");
+        cJSON_AddItemToObject(o2, "input_schema", cJSON_IsObject(in) ? cJSON_Duplicate(in, 1) : cJSON_CreateObject());
+        const cJSON *outs = cJSON_GetObjectItemCaseSensitive(t, "outputSchema");
+        if (cJSON_IsObject(outs)) cJSON_AddItemToObject(o2, "output_schema", cJSON_Duplicate(outs, 1));
+        cJSON_AddItemToArray(out, o2);
+    }
+    cJSON *srv = cJSON_AddObjectToObject(data, "server");
+    cJSON_AddStringToObject(srv, "name", server);
+    cJSON_AddStringToObject(srv, "protocol_version", mcp_version(s->client));
+    const cJSON *info = mcp_server_info(s->client);
+    if (info) cJSON_AddItemToObject(srv, "info", cJSON_Duplicate(info, 1));
+    return tp_event(id, "done", data);
+}
+
+/* What a procedure gets of a CallToolResult: structuredContent when there
+ * is one, else a lone text as a string, else the content list (texts as
+ * strings, other items as they are). */
+static cJSON *result_value(const cJSON *r)
+{
+    const cJSON *sc = cJSON_GetObjectItemCaseSensitive(r, "structuredContent");
+    if (sc && !cJSON_IsNull(sc)) return cJSON_Duplicate(sc, 1);
+    const cJSON *content = cJSON_GetObjectItemCaseSensitive(r, "content");
+    if (cJSON_GetArraySize(content) == 1 && hl_json_str(cJSON_GetArrayItem(content, 0), "text"))
+        return cJSON_CreateString(hl_json_str(cJSON_GetArrayItem(content, 0), "text"));
+    cJSON *list = cJSON_CreateArray();
+    const cJSON *item;
+    cJSON_ArrayForEach(item, content)
+    {
+        const char *type = hl_json_str(item, "type"), *text = hl_json_str(item, "text");
+        if (type && strcmp(type, "text") == 0 && text)
+            cJSON_AddItemToArray(list, cJSON_CreateString(text));
+        else
+            cJSON_AddItemToArray(list, cJSON_Duplicate(item, 1));
+    }
+    return list;
+}
+
+/* The texts of an isError result, for the ToolError's message. */
+static void error_text(const cJSON *r, char *out, size_t cap)
+{
+    tx_buf t;
+    tx_buf_init(&t, cap);
+    const cJSON *item;
+    cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(r, "content"))
+    {
+        const char *text = hl_json_str(item, "text");
+        if (!text) continue;
+        if (t.len) tx_buf_puts(&t, "; ");
+        tx_buf_append(&t, text, strlen(text) < cap / 2 ? strlen(text) : cap / 2);
+    }
+    snprintf(out, cap, "%s", t.data ? t.data : "(no text)");
+    tx_buf_free(&t);
+}
+
+/* tool.call of "mcp.SERVER.TOOL". */
+cJSON *br_mcp_call(br_broker *b, long id, const char *name, const cJSON *args)
+{
+    char server[64], err[900] = "";
+    const char *tool;
+    if (!split_name(name, server, sizeof server, &tool))
+        return br_error_event(id, "BadRequest", "an MCP tool is named mcp.SERVER.TOOL");
+    if (args && !cJSON_IsObject(args))
+        return br_error_event(id, "BadRequest", "the arguments of an MCP tool are an object");
+    live_server *s = server_of(b, server, err, sizeof err);
+    if (!s) return br_error_event(id, "ToolNotAllowed", err);
+    if (!tool_permitted(server_spec(b, server), tool)) {
+        snprintf(err, sizeof err, "MCP tool %.100s of server %s is not allowed by mcp_servers.%s.tools "
+                                  "(include/exclude in the host's configuration); nothing was sent to the server",
+                 tool, server, server);
+        return br_error_event(id, "ToolNotAllowed", err);
+    }
+    if (b->mock_all) {
+        snprintf(err, sizeof err, "MCP servers are not started under --mock: mock the tool with "
+                                  "Mocks { %s_%.100s = {...} }", server, tool);
+        return br_error_event(id, "ToolError", err);
+    }
+    call_ctx x = {b, server, tool};
+    mcp_call_opts o = {b->deadline_ms, on_progress, interrupted, &x};
+    mcp_error e = {0};
+    bool changed = s->tools && mcp_take_tools_changed(s->client);
+    if (!s->tools || changed) {
+        cJSON *list = list_filtered(b, s, &o, &e);
+        if (!list) return mcp_error_event(id, &e);
+        if (changed) {
+            /* The tools the run was given must stay what they were. */
+            const cJSON *was = find_tool(s->tools, tool), *now = find_tool(list, tool);
+            const char *why = NULL;
+            if (was && !now) why = "is gone";
+            else if (was && !cJSON_Compare(cJSON_GetObjectItemCaseSensitive(was, "inputSchema"),
+                                           cJSON_GetObjectItemCaseSensitive(now, "inputSchema"), 1))
+                why = "has another input schema";
+            if (why) {
+                cJSON_Delete(list);
+                snprintf(err, sizeof err, "MCP server %s changed its tools during the run: %.100s %s "
+                                          "now, so the call was not sent (start a new run to use the new tools)",
+                         server, tool, why);
+                return br_error_event(id, "McpToolsChanged", err);
+            }
+            cJSON_Delete(list); /* new tools are not the run's: the first list stays */
+        } else {
+            s->tools = list;
+        }
+    }
+    if (!find_tool(s->tools, tool)) {
+        snprintf(err, sizeof err, "MCP server %s has no tool named %.100s (tactus mcp list shows its tools)",
+                 server, tool);
+        return br_error_event(id, "ToolNotAllowed", err);
+    }
+    cJSON *r = NULL;
+    if (mcp_call_tool(s->client, tool, args, &o, &r, &e) != MCP_OK) return mcp_error_event(id, &e);
+    cJSON *reply;
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "isError"))) {
+        char text[800];
+        error_text(r, text, sizeof text);
+        snprintf(err, sizeof err, "MCP tool %s.%.100s failed: %.700s", server, tool, text);
+        reply = br_error_event(id, "ToolError", err);
+    } else {
+        reply = br_done_event(id, "result", result_value(r));
+    }
+    cJSON_Delete(r);
+    return reply;
+}
