@@ -163,6 +163,7 @@ static const char *const runtime_names[] = {
     "Tool.last_call",
     "Tool.last_result",
     "Toolset",
+    "mcp", /* mcp.SERVER.TOOL: the host's MCP servers (stdlib/dsl/mcp.lua) */
     "hitl",
     "procedure",
     "prompt",

@@ -645,7 +645,7 @@ static void walk(ref_walk *w, const fe_node *node, int depth)
             /* Arguments are kept only for the calls rules look into; converting
              * every call's arguments doubled the cost of a check. */
             bool keep = strcmp(name, "require") == 0 || strncmp(name, "Human.", 6) == 0 ||
-                        strncmp(name, "State.", 6) == 0 ||
+                        strncmp(name, "State.", 6) == 0 || strncmp(name, "mcp.", 4) == 0 ||
                         fe_is_checked_primitive(name) ||
                         tx_map_get(&w->agent_names, name, strlen(name)) != NULL;
             fe_value *call = keep ? fe_value_from_node(w->p, node, 0) : NULL;

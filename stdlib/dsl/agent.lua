@@ -75,7 +75,9 @@ dsl.model_of = model_of
 
 local function tool_schema(t)
   local params
-  if t.fields then
+  if t.json_schema then
+    params = t.json_schema -- an MCP tool's, as its server gave it
+  elseif t.fields then
     params = schema.json_schema(t.fields)
   else
     params = {type = "object", properties = {}, additionalProperties = true}
@@ -134,6 +136,9 @@ local function run_tool_calls(data, tools, calls, history, record)
     local tool
     for _, t in ipairs(tools) do
       if t.name == name then tool = t end
+    end
+    if not tool and data.mcp_servers then
+      tool = dsl.mcp.placeholder_tool(data.mcp_servers, name) -- --mock: no server started
     end
     local content
     if not tool then
@@ -216,6 +221,13 @@ function dsl.agent_call(data, opts)
     raise("Agent '%s': message must be a string", data.name)
   end
 
+  if data.pending then
+    -- MCP toolsets are listed at the agent's first call, not at its
+    -- declaration: a server starts only when it is used.
+    data.tools = T.expand(data.pending, format("Agent '%s'", data.name))
+    for _, t in ipairs(data.tools) do data.granted[t] = true end
+    data.pending = nil
+  end
   local tools = allowed_tools(data, opts.tools)
   local max_turns = opts.max_turns or data.max_turns or settings.max_turns
   if type(max_turns) ~= "number" or max_turns < 1 then
@@ -340,9 +352,20 @@ local function declare_agent(config, name)
     list[#list + 1] = T.declare({description = spec.description, input = spec.input,
       parameters = spec.parameters, handler = spec.handler or spec[1]}, spec.name)
   end
-  data.tools = T.expand(list, format("Agent '%s'", data.name))
   data.granted = {}
-  for _, t in ipairs(data.tools) do data.granted[t] = true end
+  for _, item in ipairs(list) do
+    local d = dsl.data_of(item)
+    if d and d.kind == "Toolset" and d.mcp_server then
+      data.mcp_servers = data.mcp_servers or {}
+      data.mcp_servers[d.mcp_server] = true
+    end
+  end
+  if T.has_lazy(list) then
+    data.tools, data.pending = {}, list
+  else
+    data.tools = T.expand(list, format("Agent '%s'", data.name))
+    for _, t in ipairs(data.tools) do data.granted[t] = true end
+  end
   local out = config.output
   if out == nil and type(config.output_type) == "table" then out = config.output_type end
   if type(out) == "table" then
