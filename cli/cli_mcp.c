@@ -38,7 +38,6 @@ static const char mcp_usage[] =
     "      --store PATH        the journal beside which the audit log goes\n"
     "  -h, --help              show this help\n";
 
-int cli_mcp_serve(int argc, char **argv);
 
 static bool interrupted(void *ud)
 {
