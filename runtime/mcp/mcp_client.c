@@ -101,6 +101,7 @@ mcp_client *mcp_client_new(const mcp_server_config *cfg)
         c->has_limits = true;
     }
     tx_buf_init(&c->line, c->max_message + 1);
+    tx_buf_init(&c->rest, 2 * (c->max_message + 1));
     tx_buf_init(&c->errtext, MCP_STDERR_KEEP);
     if (!ok) {
         mcp_client_free(c);
@@ -133,6 +134,7 @@ void mcp_client_free(mcp_client *c)
     tx_free(c->cwd);
     tx_free(c->url);
     tx_buf_free(&c->line);
+    tx_buf_free(&c->rest);
     tx_buf_free(&c->errtext);
     tx_free(c);
 }
@@ -159,6 +161,7 @@ long mcp_pid(const mcp_client *c)
 
 bool mcp_take_tools_changed(mcp_client *c)
 {
+    if (c->started && !c->url) mcp_stdio_drain(c);
     bool v = c->tools_changed;
     c->tools_changed = false;
     return v;
@@ -301,6 +304,7 @@ static mcp_status exchange(mcp_client *c, const char *method, cJSON *params, con
     if (c->url) {
         st = mcp_http_post(c, text, &w, deadline, err);
     } else {
+        mcp_stdio_drain(c);
         st = mcp_stdio_send(c, text, deadline, err);
         if (st == MCP_OK) mcp_stdio_wait(&w);
     }
@@ -358,14 +362,15 @@ static mcp_status initialize(mcp_client *c, const mcp_call_opts *o, mcp_error *e
     for (int i = 0; v && mcp_versions[i]; i++)
         if (strcmp(v, mcp_versions[i]) == 0) known = true;
     if (!known) {
-        cJSON_Delete(r);
         /* Spec (lifecycle): a client that does not support the server's
          * version SHOULD disconnect. */
-        return mcp_fail(err, MCP_EVERSION,
-                        "MCP server %s speaks protocol version %.40s, which tactus does not "
-                        "(it speaks 2025-11-25, 2025-06-18, 2025-03-26 and 2024-11-05); update the "
-                        "server or pin a version it shares",
-                        c->name, v ? v : "(none given)");
+        mcp_fail(err, MCP_EVERSION,
+                 "MCP server %s speaks protocol version %.40s, which tactus does not "
+                 "(it speaks 2025-11-25, 2025-06-18, 2025-03-26 and 2024-11-05); update the "
+                 "server or pin a version it shares",
+                 c->name, v ? v : "(none given)");
+        cJSON_Delete(r);
+        return MCP_EVERSION;
     }
     snprintf(c->version, sizeof c->version, "%s", v);
     c->server_info = cJSON_DetachItemFromObjectCaseSensitive(r, "serverInfo");

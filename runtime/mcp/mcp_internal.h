@@ -30,6 +30,7 @@ struct mcp_client {
     bool started;
     hl_child child;
     tx_buf line;    /* a stdio line being read */
+    tx_buf rest;    /* bytes read after an answer, for the next wait */
     tx_buf errtext; /* the first bytes of its stderr */
     char session[256]; /* Mcp-Session-Id */
     bool session_expired; /* a 404 for our session: initialize again */
@@ -69,6 +70,8 @@ mcp_status mcp_stdio_start(mcp_client *c, mcp_error *err);
 mcp_status mcp_stdio_send(mcp_client *c, const char *text, long long deadline_ms, mcp_error *err);
 /* Reads until w->done, the deadline or an interrupt. */
 void mcp_stdio_wait(mcp_wait *w);
+/* Takes in, without waiting, what the server sent since its last answer. */
+void mcp_stdio_drain(mcp_client *c);
 void mcp_stdio_stop(mcp_client *c);
 
 /* ---- Streamable HTTP (mcp_http.c) ---- */

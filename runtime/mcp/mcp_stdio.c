@@ -50,6 +50,7 @@ mcp_status mcp_stdio_start(mcp_client *c, mcp_error *err)
         c->own_cwd = true;
     }
     tx_buf_clear(&c->line);
+    tx_buf_clear(&c->rest);
     tx_buf_clear(&c->errtext);
     if (hl_spawn_limited(c->argv, c->envp, c->cwd, HL_SPAWN_GROUP, c->has_limits ? &c->limits : NULL,
                          &c->child) != TX_OK)
@@ -130,12 +131,27 @@ static void take_output(mcp_wait *w, const char *data, size_t n)
         mcp_incoming_text(w, c->line.data ? c->line.data : "", c->line.len);
         tx_buf_clear(&c->line);
     }
+    /* The answer came with more behind it in the same read (a notification
+     * sent right after): kept for the next wait, never dropped. */
+    if (n && w->done && tx_buf_append(&c->rest, data, n) != TX_OK) tx_buf_clear(&c->rest);
+}
+
+/* What an earlier read left after its answer, taken first. */
+static void take_rest(mcp_wait *w)
+{
+    mcp_client *c = w->c;
+    if (!c->rest.len) return;
+    char *data = tx_buf_steal(&c->rest);
+    size_t n = strlen(data); /* lines hold no NUL: strict JSON refuses one */
+    take_output(w, data, n);
+    tx_free(data);
 }
 
 void mcp_stdio_wait(mcp_wait *w)
 {
     mcp_client *c = w->c;
     char buf[65536];
+    take_rest(w);
     while (!w->done) {
         long long left = w->deadline_ms - hl_now_ms();
         if (left <= 0) {
@@ -200,6 +216,24 @@ void mcp_stdio_wait(mcp_wait *w)
         w->done = true;
         w->status = mcp_fail(w->err, MCP_EGONE, "MCP server %s: reading its output failed: %s",
                              c->name, strerror(errno));
+    }
+}
+
+void mcp_stdio_drain(mcp_client *c)
+{
+    /* What the server sent on its own since the last answer (list_changed
+     * after a call, logging): read now, without waiting, so that the next
+     * call knows of it before it is sent. */
+    mcp_error ignored = {0};
+    mcp_wait w = {.c = c, .id = -1, .err = &ignored};
+    char buf[65536];
+    take_rest(&w);
+    for (int i = 0; i < 64 && c->child.out >= 0 && !w.done; i++) {
+        struct pollfd p = {c->child.out, POLLIN, 0};
+        if (poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN)) break;
+        ssize_t k = read(c->child.out, buf, sizeof buf);
+        if (k <= 0) break; /* an end is found by the next wait */
+        take_output(&w, buf, (size_t)k);
     }
 }
 
