@@ -14,6 +14,8 @@ static bool mock_target_declared(const fe_file *f, const char *name)
         if (strcmp(t->name, name) == 0) return true;
     for (const fe_model *m = f->models; m; m = m->next)
         if (strcmp(m->name, name) == 0) return true;
+    /* An MCP server's tool, named SERVER_TOOL as the runtime names it. */
+    if (ck_mcp_tool_name(f, name)) return true;
     /* Stdlib tools may be mocked by their tool name without being bound. */
     return strcmp(name, "done") == 0;
 }

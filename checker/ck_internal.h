@@ -43,6 +43,9 @@ void ck_rule_fields(ck_run *r);
 void ck_rule_procedures(ck_run *r);
 void ck_rule_tools(ck_run *r);
 void ck_rule_mcp(ck_run *r);
+/* Whether `name` is SERVER_TOOL of an MCP server the file uses (a Toolset
+ * { use = "mcp.SERVER" } or an mcp.SERVER reference): a mock or step may name it. */
+bool ck_mcp_tool_name(const fe_file *f, const char *name);
 void ck_rule_sandbox(ck_run *r);
 void ck_rule_human(ck_run *r);
 void ck_rule_primitives(ck_run *r);

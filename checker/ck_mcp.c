@@ -202,6 +202,24 @@ static void check_use(ck_run *r, const char *server, const char *tool, const fe_
                          fe_value_at(call, 0), at);
 }
 
+static bool server_prefix(const char *server, size_t sn, const char *name)
+{
+    return sn > 0 && strncmp(name, server, sn) == 0 && name[sn] == '_' && name[sn + 1];
+}
+
+bool ck_mcp_tool_name(const fe_file *f, const char *name)
+{
+    for (const fe_tool *t = f->tools; t; t = t->next)
+        if (t->kind == FE_TOOL_TOOLSET && t->use && strncmp(t->use, "mcp.", 4) == 0 &&
+            server_prefix(t->use + 4, strlen(t->use + 4), name))
+            return true;
+    for (const fe_ref *ref = f->refs; ref; ref = ref->next)
+        if (strncmp(ref->name, "mcp.", 4) == 0 &&
+            server_prefix(ref->name + 4, strcspn(ref->name + 4, "."), name))
+            return true;
+    return false;
+}
+
 void ck_rule_mcp(ck_run *r)
 {
     char where[4200] = ".tactus/mcp-tools.json";

@@ -8,6 +8,7 @@
  * expired: the client initializes again (mcp_client.c). The HTTP itself is
  * the caller's (mcp_http_ops): no HTTP stack lives here.
  */
+#define _GNU_SOURCE /* strcasestr */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,10 +158,14 @@ mcp_status mcp_http_post(mcp_client *c, const char *text, mcp_wait *w, long long
             st = mcp_fail(err, MCP_EINTR, "the call to MCP server %s was interrupted", c->name);
         else
             st = mcp_fail(err, MCP_ESTART, "MCP server %s at %s: %s", c->name, c->url, herr);
-    } else if (status == 404 && had_session) {
+    } else if (had_session && (status == 404 || (status == 400 && r.body.data &&
+                                                  strcasestr(r.body.data, "session")))) {
+        /* Spec: 404 for a session the server ended. Some servers (the
+         * reference one among them) say 400 "No valid session ID": the same
+         * news when we sent one. */
         c->session_expired = true;
         c->session[0] = '\0';
-        st = mcp_fail(err, MCP_EHTTP, "MCP server %s ended our session (HTTP 404)", c->name);
+        st = mcp_fail(err, MCP_EHTTP, "MCP server %s ended our session (HTTP %ld)", c->name, status);
     } else if (status == 202 || status == 204) {
         if (w) st = mcp_fail(err, MCP_EPROTOCOL, "MCP server %s accepted a request without answering it (HTTP %ld)",
                              c->name, status);
