@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# A misbehaving MCP server (misbehave.py), as a user's configuration would
+# declare it: each misbehaviour is a typed error in the run, at the call's
+# line, nothing of the server's reaches the run but that error, and no
+# process of the server is left behind (no zombie, no grandchild).
+#   misbehave.sh TACTUS CASE
+# CASE: malformed oversize hang crash version changing paginate pinger spawner
+source "$(dirname "$0")/lib.sh"
+case_=${2:?case}
+mark=tactus-mcp-misbehave-$$-$RANDOM
+cat >"$config" <<YML
+mcp_servers:
+  bad:
+    command: ["$python", "$misbehave", "$case_", "$mark"]
+    env: { MCP_LOG: "$work/server-log.jsonl", COUNTER_FILE: "$work/counter" }
+    timeout: 2
+    max_message: 1m
+YML
+
+# call LUA: a procedure that makes the call, run to its end (--json).
+call() {
+    cat >"$proj/p.tac" <<TAC
+Procedure {
+  function()
+    $1
+  end
+}
+TAC
+    t run --no-sandbox p.tac --json --timeout 30
+}
+error_is() {
+    [ "$(json 'd["status"]')" = failed ] || fail "the run did not fail"
+    json 'd["error"]["message"]' | grep -qF -- "$1" || fail "the error is not $1: $(json 'd["error"]["message"]')"
+    [ "$(json 'd["error"]["line"]')" = 3 ] || fail "the error is not at the call's line"
+}
+no_leftovers() {
+    sleep 0.3
+    local left
+    left=$(procs_with "$mark")
+    [ -z "$left" ] || fail "processes of the server are left: $(ps -o pid,stat,args -p "${left//$'\n'/,}")"
+}
+
+case $case_ in
+malformed)
+    call 'local r = mcp.bad.echo({text = "x"}); return r'
+    error_is "McpProtocolError: MCP server bad sent malformed JSON"
+    ;;
+oversize)
+    call 'local r = mcp.bad.echo({text = "x"}); return r'
+    error_is "McpResultTooLarge: MCP server bad sent a message over 1048576 bytes"
+    [ "$(stat -c %s "$work/out")" -lt 100000 ] || fail "the oversize answer reached the run"
+    ;;
+hang)
+    started=$(date +%s%N)
+    call 'local r = mcp.bad.echo({text = "x"}); return r'
+    ms=$(( ($(date +%s%N) - started) / 1000000 ))
+    error_is "Timeout: MCP server bad did not answer within 2.0 s"
+    [ "$ms" -lt 8000 ] || fail "the timeout took $ms ms"
+    grep -q '"notifications/cancelled"' "$work/server-log.jsonl" || fail "the call was not cancelled at the server"
+    ;;
+crash)
+    # During the run (a Sleep after the crash), the crashed server is no
+    # zombie of tactus.
+    cat >"$proj/p.tac" <<'TAC'
+Procedure {
+  function()
+    local ok, err = pcall(mcp.bad.echo, {text = "x"})
+    Sleep(2)
+    error(err, 0)
+  end
+}
+TAC
+    (cd "$proj" && exec "$tactus" run --no-sandbox p.tac --json) >"$work/out" 2>"$work/err" &
+    run_pid=$!
+    sleep 1.2
+    zombies=$(ps -o pid=,stat= --ppid "$run_pid" | awk '$2 ~ /^Z/')
+    wait "$run_pid"
+    rc=$?
+    [ -z "$zombies" ] || fail "a zombie child of tactus during the run: $zombies"
+    [ "$(json 'd["status"]')" = failed ] || fail "the run did not fail"
+    json 'd["error"]["message"]' | grep -qF "McpServerExited: MCP server bad ended during the call: it exited with status 3; its stderr: misbehave: crashing" ||
+        fail "the crash's error: $(json 'd["error"]["message"]')"
+    ;;
+version)
+    call 'local r = mcp.bad.echo({text = "x"}); return r'
+    error_is "McpVersionError: MCP server bad speaks protocol version 1999-01-01, which tactus does not"
+    ! grep -q '"tools/' "$work/server-log.jsonl" || fail "a request went on after the version was refused"
+    ;;
+changing)
+    call 'local a = mcp.bad.echo({text = "one"}); local b = mcp.bad.echo({text = "two"}); return b'
+    error_is "McpToolsChanged: MCP server bad changed its tools during the run: echo has another input schema now"
+    [ "$(grep -c '"tools/call"' "$work/server-log.jsonl")" = 1 ] || fail "the second call reached the server"
+    ;;
+paginate)
+    call 'return {echo = mcp.bad.echo({text = "paged"}), n = #(Toolset { use = "mcp.bad" }).tools}'
+    [ "$(json 'd["status"]')" = completed ] || fail "the run failed"
+    [ "$(json 'd["output"]["n"]')" = 5 ] || fail "tools over five pages: $(json 'd["output"]["n"]')"
+    [ "$(grep -c '"tools/list"' "$work/server-log.jsonl")" = 5 ] || fail "five pages asked"
+    ;;
+pinger)
+    call 'return mcp.bad.echo({text = "pong"})'
+    [ "$(json 'd["output"]')" = pong ] || fail "the server's ping was not answered"
+    ;;
+spawner)
+    call 'local r = mcp.bad.echo({text = "x"}); return r'
+    [ "$(json 'd["output"]')" = x ] || fail "the spawner's call"
+    ;;
+*) fail "unknown case $case_" ;;
+esac
+no_leftovers
+note "ok"
