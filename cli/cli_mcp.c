@@ -4,11 +4,13 @@
  * redaction, audit), and `tactus mcp serve` (cli_mcp_serve.c).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "broker.h"
 #include "cli.h"
@@ -233,6 +235,15 @@ static int mcp_refresh(mcp_host *h, const char *dir, const char *output)
             cli_error("tactus mcp refresh: cannot make %s: %s\n", path, strerror(errno));
             return CLI_EXIT_FAILED;
         }
+        /* A project's files are not the user's: a .tactus that is a link
+         * (as a cloned repository can bring) would take the write elsewhere. */
+        struct stat st;
+        if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            cli_error("tactus mcp refresh: %s is not a folder (a symbolic link?): the cache is written "
+                      "only into a real folder; remove it, or write elsewhere with --output FILE\n",
+                      path);
+            return CLI_EXIT_FAILED;
+        }
         snprintf(path, sizeof path, "%s/.tactus/mcp-tools.json", dir);
     }
     cJSON *all = all_tools(h);
@@ -262,14 +273,19 @@ static int mcp_refresh(mcp_host *h, const char *dir, const char *output)
     }
     char *text = cJSON_Print(doc);
     char tmp[4300];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = text ? fopen(tmp, "w") : NULL;
-    bool ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-    if (f && fclose(f) != 0) ok = false;
+    /* A new file (O_EXCL, O_NOFOLLOW: never through a link planted under
+     * that name), renamed over the cache: a link at PATH is replaced, not
+     * written through. */
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+    unlink(tmp);
+    int fd = text ? open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644) : -1;
+    size_t len = text ? strlen(text) : 0;
+    bool ok = fd >= 0 && write(fd, text, len) == (ssize_t)len && write(fd, "\n", 1) == 1;
+    if (fd >= 0 && close(fd) != 0) ok = false;
     if (ok && rename(tmp, path) != 0) ok = false;
     if (!ok) {
         cli_error("tactus mcp refresh: cannot write %s: %s\n", path, strerror(errno));
-        remove(tmp);
+        if (fd >= 0) unlink(tmp);
         rc = CLI_EXIT_FAILED;
     } else {
         printf("wrote %s\n", path);
