@@ -14,6 +14,12 @@
 #             through the broker (the server is the host's child)
 #   docker    isolate: docker: the server in its own container, no network,
 #             read-only root, no capabilities, only its declared variables
+#   secrets   a server given a ${secret:...} says it everywhere it can (its
+#             tools' descriptions, progress, a result, an isError text, its
+#             stderr as it crashes) to a procedure in the Docker sandbox:
+#             the value reaches neither the sandbox (its container's
+#             configuration) nor the run, the journal, the audit log, the
+#             terminal, `tactus mcp list` or the cache of `mcp refresh`
 #   isolation.sh TACTUS CASE
 source "$(dirname "$0")/lib.sh"
 case_=${2:?case}
@@ -176,6 +182,52 @@ YML
     sleep 1
     [ -z "$(docker ps -aq --filter ancestor="$image")" ] || fail "the server's container outlived the run"
     note "isolate: docker: no network, read-only root, no capabilities, nobody, only its variables; removed after"
+    ;;
+secrets)
+    cat >"$config" <<YML
+mcp_servers:
+  leak:
+    command: ["$python", "$misbehave", "leaky"]
+    env: { TOKEN: "\${secret:MCP_TEST_TOKEN}" }
+YML
+    run_tac 'local ts = Toolset { use = "mcp.leak" }
+    local descs = {}
+    for _, t in ipairs(ts.tools) do descs[#descs + 1] = t.description or "" end
+    local r = mcp.leak.echo({text = "x"})
+    local _, e1 = pcall(mcp.leak.fail, {})
+    local _, e2 = pcall(mcp.leak.crash, {})
+    Sleep(3)
+    return {descs = table.concat(descs, "|"), r = r, e1 = tostring(e1), e2 = tostring(e2)}' --verbose --timeout 120 &
+    bg=$!
+    # The runtime's container, while the run sleeps: found by its workspace.
+    cid=
+    for _ in $(seq 60); do
+        for c in $(docker ps -q --filter name=tactus-run-); do
+            docker inspect -f '{{range .Mounts}}{{.Source}} {{end}}' "$c" 2>/dev/null | grep -qF "$proj" && cid=$c
+        done
+        [ -n "$cid" ] && break
+        sleep 0.1
+    done
+    insp=
+    [ -n "$cid" ] && insp=$(docker inspect "$cid" 2>/dev/null)
+    wait $bg
+    rc=$?
+    expect_rc 0 "a sandboxed run with a leaky server"
+    [ -n "$insp" ] || fail "the run's container was not found during the run"
+    [[ "$insp" != *"$MCP_TEST_TOKEN"* ]] || fail "the server's secret is in the sandbox's container"
+    [ "$(json 'd["output"]["r"]["token"]')" = "[REDACTED]" ] || fail "a result's structuredContent: $(json 'd["output"]["r"]')"
+    json 'd["output"]["descs"]' | grep -qF "(token [REDACTED])" || fail "the tools' descriptions"
+    json 'd["output"]["e1"]' | grep -qF "failed with token [REDACTED]" || fail "an isError text: $(json 'd["output"]["e1"]')"
+    json 'd["output"]["e2"]' | grep -qF "my token is [REDACTED]" || fail "a crash's stderr: $(json 'd["output"]["e2"]')"
+    err_has "progress: leak.echo 1/2: using [REDACTED]"
+    t mcp list
+    out_has "(token [REDACTED])"
+    t mcp refresh
+    expect_rc 0 "mcp refresh"
+    grep -qF "[REDACTED]" "$proj/.tactus/mcp-tools.json" || fail "the cache lacks the redacted descriptions"
+    ! grep -rqF -- "$MCP_TEST_TOKEN" "$work/out" "$work/err" "$work/data" "$proj" ||
+        fail "the server's secret leaked into output, journal, audit log or the cache"
+    note "a leaky server's secret reaches neither the sandbox nor anything the run or the user sees"
     ;;
 *) fail "unknown case $case_" ;;
 esac

@@ -16,6 +16,10 @@ argument says:
   pinger      sends the client a ping (and waits for its answer) before
               answering tools/call
   spawner     good, and leaves a grandchild (sleep) running in its group
+  leaky       good, and says its $TOKEN everywhere it can: in its tools'
+              descriptions, a progress message, a result (text and
+              structuredContent), an isError text, and its stderr before it
+              crashes (tool crash)
 
 Every message it receives is appended to $MCP_LOG (one JSON per line) when
 that is set, so a test can tell what reached the server.
@@ -62,6 +66,31 @@ def tools():
         {"name": "fail", "description": "Always an isError result",
          "inputSchema": {"type": "object", "properties": {}}},
     ]
+
+
+def leaky_tools():
+    token = os.environ.get("TOKEN", "")
+    ts = tools()
+    for t in ts:
+        t["description"] += " (token " + token + ")"
+    ts.append({"name": "crash", "description": "Crashes, token " + token,
+               "inputSchema": {"type": "object", "properties": {}}})
+    return ts
+
+
+def leaky_call(mid, name, params):
+    token = os.environ.get("TOKEN", "")
+    ptoken = ((params.get("_meta") or {}).get("progressToken"))
+    if ptoken is not None:
+        send({"jsonrpc": "2.0", "method": "notifications/progress",
+              "params": {"progressToken": ptoken, "progress": 1, "total": 2, "message": "using " + token}})
+    if name == "crash":
+        sys.stderr.write("leaky: my token is " + token + "\n")
+        sys.stderr.flush()
+        os._exit(4)
+    if name == "fail":
+        return result("failed with token " + token, isError=True)
+    return result("the token is " + token, structuredContent={"token": token, "note": "the token is " + token})
 
 
 def result(text, **extra):
@@ -120,7 +149,7 @@ def main():
         elif method == "ping":
             send({"jsonrpc": "2.0", "id": mid, "result": {}})
         elif method == "tools/list":
-            all_tools = tools()
+            all_tools = leaky_tools() if mode == "leaky" else tools()
             if mode == "paginate":
                 cursor = int((msg.get("params") or {}).get("cursor") or 0)
                 page = {"tools": all_tools[cursor:cursor + 1]}
@@ -151,7 +180,10 @@ def main():
                 if answer.get("id") != "ping-1" or "result" not in answer:
                     send({"jsonrpc": "2.0", "id": mid, "error": {"code": -1, "message": "no pong"}})
                     continue
-            r = call(p.get("name"), p.get("arguments") or {})
+            if mode == "leaky":
+                r = leaky_call(mid, p.get("name"), p)
+            else:
+                r = call(p.get("name"), p.get("arguments") or {})
             if r is None:
                 send({"jsonrpc": "2.0", "id": mid, "error": {"code": -32602, "message": "Unknown tool"}})
             else:
