@@ -8,7 +8,7 @@ argument says:
   paginate    good, its tools/list in pages of one (nextCursor)
   malformed   answers tools/call with a line that is not JSON
   oversize    answers tools/call with a 3 MiB text
-  hang        never answers tools/call
+  hang        never answers tools/call (interrupt: the same)
   crash       exits in the middle of a tools/call (status 3, a note on stderr)
   version     answers initialize with protocol version 1999-01-01
   changing    after the first tools/call, says tools/list_changed and gives
@@ -167,7 +167,7 @@ def main():
             if mode == "oversize":
                 send({"jsonrpc": "2.0", "id": mid, "result": result("x" * (3 << 20))})
                 continue
-            if mode == "hang":
+            if mode in ("hang", "interrupt"):
                 continue
             if mode == "crash":
                 sys.stderr.write("misbehave: crashing in the middle of a call\n")

@@ -5,6 +5,7 @@
 # process of the server is left behind (no zombie, no grandchild).
 #   misbehave.sh TACTUS CASE
 # CASE: malformed oversize hang crash version changing paginate pinger spawner
+#       interrupt (Ctrl-C during a call that hangs: cancelled at the server)
 source "$(dirname "$0")/lib.sh"
 case_=${2:?case}
 mark=tactus-mcp-misbehave-$$-$RANDOM
@@ -80,6 +81,20 @@ TAC
     [ "$(json 'd["status"]')" = failed ] || fail "the run did not fail"
     json 'd["error"]["message"]' | grep -qF "McpServerExited: MCP server bad ended during the call: it exited with status 3; its stderr: misbehave: crashing" ||
         fail "the crash's error: $(json 'd["error"]["message"]')"
+    ;;
+interrupt)
+    printf 'Procedure {\n  function()\n    local r = mcp.bad.echo({text = "x"}); return r\n  end\n}\n' >"$proj/p.tac"
+    (cd "$proj" && exec "$tactus" run --no-sandbox p.tac --json) >"$work/out" 2>"$work/err" </dev/null &
+    run_pid=$!
+    for _ in $(seq 50); do grep -q '"tools/call"' "$work/server-log.jsonl" 2>/dev/null && break; sleep 0.05; done
+    grep -q '"tools/call"' "$work/server-log.jsonl" || fail "the call did not reach the server"
+    kill -INT "$run_pid"
+    wait "$run_pid"
+    rc=$?
+    expect_rc 1 "an interrupted run"
+    json 'd["error"]["message"]' | grep -qF "interrupted" || fail "the run's error: $(json 'd["error"]["message"]')"
+    grep '"notifications/cancelled"' "$work/server-log.jsonl" | grep -q '"reason": "the run was interrupted"' ||
+        fail "the interrupted call was not cancelled at the server"
     ;;
 version)
     call 'local r = mcp.bad.echo({text = "x"}); return r'
