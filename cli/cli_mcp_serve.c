@@ -10,7 +10,9 @@
  * server down. A run that waits for a person answers with the pending
  * requests and its run id (in the text, and in _meta: tactus/run_id,
  * tactus/status, tactus/pending); once answered (`tactus approve`), the
- * tool tactus_resume {run_id} continues it.
+ * tool tactus_resume {run_id} continues it: only a run of one of the
+ * served files (a client of this server is given these procedures, not
+ * every waiting run of the store).
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -22,6 +24,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "journal.h"
 #include "mcp.h"
 
 extern char **environ;
@@ -43,6 +46,7 @@ typedef struct {
     const char *run_args[16]; /* passed to every `tactus run` / `resume` */
     size_t n_run_args;
     long timeout_ms;
+    const char *store, *tenant; /* --store, --tenant (NULL: the defaults) */
 } serve_ctx;
 
 static const char *json_type(fe_type t)
@@ -215,6 +219,35 @@ static cJSON *run_result(const served *s, const cJSON *doc, const char *stderr_t
     return r;
 }
 
+/* Whether RUN_ID is a run of one of the served files (in the store and
+ * tenant the runs go to); why not in WHY. */
+static bool run_is_served(const serve_ctx *x, const char *run_id, char *why, size_t cap)
+{
+    char store[PATH_MAX], err[300];
+    if (x->store)
+        snprintf(store, sizeof store, "%s", x->store);
+    else
+        tj_default_path(store, sizeof store);
+    const char *tenant = x->tenant ? x->tenant : getenv("TACTUS_TENANT");
+    tj_journal *j = NULL;
+    if (tj_open(store, &j, err, sizeof err) != TX_OK) {
+        snprintf(why, cap, "cannot open the journal %.300s: %.200s", store, err);
+        return false;
+    }
+    tj_run r = {0};
+    bool found = tj_run_get(j, tenant && *tenant ? tenant : "default", run_id, &r) == TX_OK, ours = false;
+    char run_real[PATH_MAX], item_real[PATH_MAX];
+    if (found && r.procedure_path && realpath(r.procedure_path, run_real))
+        for (size_t i = 0; i < x->n && !ours; i++)
+            ours = realpath(x->items[i].path, item_real) && strcmp(run_real, item_real) == 0;
+    tj_run_free(&r);
+    tj_close(j);
+    if (!ours)
+        snprintf(why, cap, "%.40s is not a run of a procedure this server serves (%s); resume it with "
+                           "`tactus resume %.40s`", run_id, found ? "another procedure's" : "no such run", run_id);
+    return ours;
+}
+
 static cJSON *call_tool(void *ud, const char *name, const cJSON *args, mcp_call *call)
 {
     serve_ctx *x = ud;
@@ -231,6 +264,8 @@ static cJSON *call_tool(void *ud, const char *name, const cJSON *args, mcp_call 
         const char *run_id = hl_json_str(args, "run_id");
         if (!run_id || strncmp(run_id, "run-", 4) != 0 || strlen(run_id) > 39)
             return text_result(RESUME_TOOL " needs {\"run_id\": \"run-...\"}: the run id a waiting call answered with", true);
+        char why[600];
+        if (!run_is_served(x, run_id, why, sizeof why)) return text_result(why, true);
         argv[k++] = "resume";
         argv[k++] = run_id;
     } else {
@@ -290,12 +325,17 @@ int cli_mcp_serve(int argc, char **argv)
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        if (x.n_run_args + 2 >= sizeof x.run_args / sizeof x.run_args[0]) {
+            cli_error("tactus mcp serve: too many run options (each of --no-sandbox, --store, --tenant, "
+                      "--timeout once)\n");
+            return CLI_EXIT_USAGE;
+        }
         switch (opt) {
         case 'H': http = optarg; break;
         case 'k': token = optarg; break;
         case 'N': x.run_args[x.n_run_args++] = "--no-sandbox"; break;
-        case 'S': x.run_args[x.n_run_args++] = "--store"; x.run_args[x.n_run_args++] = optarg; break;
-        case 't': x.run_args[x.n_run_args++] = "--tenant"; x.run_args[x.n_run_args++] = optarg; break;
+        case 'S': x.run_args[x.n_run_args++] = "--store"; x.run_args[x.n_run_args++] = x.store = optarg; break;
+        case 't': x.run_args[x.n_run_args++] = "--tenant"; x.run_args[x.n_run_args++] = x.tenant = optarg; break;
         case 'T': x.run_args[x.n_run_args++] = "--timeout"; x.run_args[x.n_run_args++] = optarg; break;
         case 'C': {
             long s;

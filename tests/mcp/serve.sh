@@ -24,6 +24,9 @@ Procedure {
   end
 }
 TAC
+cat >"$proj/other.tac" <<'TAC'
+Procedure { function() return Human.approve({message = "Other?"}) and "other done" or "no" end }
+TAC
 case $case_ in
 stdio | http)
     "$python" "$here/serve_client.py" "$case_" "$tactus" "$TACTUS_STORE" "$proj" >"$work/out" 2>"$work/err" ||

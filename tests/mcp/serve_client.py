@@ -131,6 +131,19 @@ def common(c):
     r = call(c, 7, "tactus_resume", {"run_id": run_id})["result"]
     check(r["_meta"]["tactus/status"] == "completed" and r["content"][0]["text"] == "deployed api",
           "tactus_resume continues it once answered")
+    # A waiting run of a procedure this server does not serve (other.tac,
+    # answered already): its clients cannot resume it.
+    other = subprocess.run([tactus, "run", "--no-sandbox", "--json", "--store", store,
+                            os.path.join(proj, "other.tac")], stdout=subprocess.PIPE, text=True)
+    other_id = json.loads(other.stdout)["run_id"]
+    subprocess.run([tactus, "approve", other_id, "0", "--store", store], check=True, stdout=subprocess.DEVNULL)
+    r = call(c, 70, "tactus_resume", {"run_id": other_id})["result"]
+    check(r["isError"] is True and "is not a run of a procedure this server serves" in r["content"][0]["text"],
+          "tactus_resume refuses a run of another procedure")
+    shown = subprocess.run([tactus, "show", other_id, "--json", "--store", store], stdout=subprocess.PIPE, text=True)
+    check(json.loads(shown.stdout)["status"] == "waiting", "the other procedure's run was not resumed")
+    r = call(c, 71, "tactus_resume", {"run_id": "run-0000000000000000"})["result"]
+    check(r["isError"] is True and "no such run" in r["content"][0]["text"], "tactus_resume of no such run")
     e = call(c, 8, "nope", {})
     check(e["error"]["code"] == -32602, "an unknown tool is a JSON-RPC error")
     e = c.send({"jsonrpc": "2.0", "id": 9, "method": "resources/list"})
