@@ -234,7 +234,9 @@ static char **server_argv(br_broker *b, const char *name, const cJSON *spec, cha
         long long mem = size_of(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(spec, "limits"), "memory"));
         char membuf[64];
         snprintf(membuf, sizeof membuf, "%lldb", mem > 0 ? mem : 1024LL * 1024 * 1024);
-        const char *fixed[] = {"docker", "run", "--rm", "-i", "--network", "none", "--read-only",
+        /* --pull never: the image is one built here; a name that is not
+         * local is an error, never a download from a registry. */
+        const char *fixed[] = {"docker", "run", "--rm", "-i", "--pull", "never", "--network", "none", "--read-only",
                                "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
                                "--pids-limit", "256", "--memory", membuf, "--tmpfs", "/tmp",
                                "--user", "65534:65534", "--label", "tactus.mcp=1"};

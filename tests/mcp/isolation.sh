@@ -12,7 +12,7 @@
 #             denied; never outside a journaled run
 #   sandbox   a procedure in the Docker sandbox reaches the server only
 #             through the broker (the server is the host's child)
-#   docker    isolate: docker: the server in its own container, no network,
+#   docker    isolate: docker: the server in its own container (a local image, never pulled), no network,
 #             read-only root, no capabilities, only its declared variables
 #   secrets   a server given a ${secret:...} says it everywhere it can (its
 #             tools' descriptions, progress, a result, an isError text, its
@@ -182,6 +182,20 @@ YML
     sleep 1
     [ -z "$(docker ps -aq --filter ancestor="$image")" ] || fail "the server's container outlived the run"
     note "isolate: docker: no network, read-only root, no capabilities, nobody, only its variables; removed after"
+    # An image that is not built here is an error, never a download.
+    missing=tactus-mcp-not-built-here-$$:latest
+    cat >"$config" <<YML
+mcp_servers:
+  dock:
+    isolate: docker
+    image: "$missing"
+YML
+    run_tac 'local e = mcp.dock.env({}); return e' --no-sandbox
+    expect_rc 1 "a server whose image is not here"
+    json 'd["error"]["message"]' | grep -qF "MCP server dock" || fail "the missing image's error: $(json 'd["error"]["message"]')"
+    json 'd["error"]["message"]' | grep -qiF "no such image" || fail "the error does not say the image is missing: $(json 'd["error"]["message"]')"
+    [ -z "$(docker images -q "$missing" 2>/dev/null)" ] || fail "an image was pulled"
+    note "an image that is not built here is an error, not a pull"
     ;;
 secrets)
     cat >"$config" <<YML
