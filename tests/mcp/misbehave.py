@@ -11,6 +11,9 @@ argument says:
   hang        never answers tools/call (interrupt: the same)
   crash       exits in the middle of a tools/call (status 3, a note on stderr)
   version     answers initialize with protocol version 1999-01-01
+  older       good, and answers initialize with 2024-11-05 (an older version
+              the client speaks too)
+  lazy        good (the test checks it is not started when unused)
   changing    after the first tools/call, says tools/list_changed and gives
               echo another input schema
   pinger      sends the client a ping (and waits for its answer) before
@@ -141,7 +144,7 @@ def main():
         if method is None or mid is None:
             continue  # notifications, and the client's answers
         if method == "initialize":
-            version = "1999-01-01" if mode == "version" else msg["params"]["protocolVersion"]
+            version = {"version": "1999-01-01", "older": "2024-11-05"}.get(mode, msg["params"]["protocolVersion"])
             send({"jsonrpc": "2.0", "id": mid, "result": {
                 "protocolVersion": version,
                 "capabilities": {"tools": {"listChanged": True}},

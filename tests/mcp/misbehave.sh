@@ -6,6 +6,9 @@
 #   misbehave.sh TACTUS CASE
 # CASE: malformed oversize hang crash version changing paginate pinger spawner
 #       interrupt (Ctrl-C during a call that hangs: cancelled at the server)
+#       older (a server that answers an older version the client speaks)
+#       lazy (a run that declares the server's tools and never calls them
+#       does not start it)
 source "$(dirname "$0")/lib.sh"
 case_=${2:?case}
 mark=tactus-mcp-misbehave-$$-$RANDOM
@@ -95,6 +98,26 @@ interrupt)
     json 'd["error"]["message"]' | grep -qF "interrupted" || fail "the run's error: $(json 'd["error"]["message"]')"
     grep '"notifications/cancelled"' "$work/server-log.jsonl" | grep -q '"reason": "the run was interrupted"' ||
         fail "the interrupted call was not cancelled at the server"
+    ;;
+older)
+    call 'return mcp.bad.echo({text = "old"})'
+    [ "$(json 'd["output"]')" = old ] || fail "a call to a 2024-11-05 server"
+    t mcp list
+    expect_rc 0 "mcp list of a 2024-11-05 server"
+    out_has "bad: started (protocol 2024-11-05"
+    ;;
+lazy)
+    cat >"$proj/p.tac" <<'TAC'
+local bad = Toolset { use = "mcp.bad" }
+helper = Agent { model = "openai/gpt-4o-mini", tools = {bad} }
+Procedure { function(input) if input.go then return helper({message = "x"}).output end return "unused" end }
+TAC
+    t run --no-sandbox p.tac --json
+    [ "$(json 'd["output"]')" = unused ] || fail "the run that does not use the server"
+    [ ! -e "$work/server-log.jsonl" ] || fail "the server was started by a run that never used it"
+    call 'local a = mcp.bad.echo({text = "one"}); local b = mcp.bad.echo({text = "two"}); return a .. b'
+    [ "$(json 'd["output"]')" = onetwo ] || fail "two calls"
+    [ "$(grep -c '"initialize"' "$work/server-log.jsonl")" = 1 ] || fail "the server was started more than once in a run"
     ;;
 version)
     call 'local r = mcp.bad.echo({text = "x"}); return r'
