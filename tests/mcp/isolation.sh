@@ -92,6 +92,33 @@ YML
     ! grep -q '"append"' "$work/server-log.jsonl" || fail "the excluded tool reached the server"
     [ ! -e "$work/counter" ] || fail "the excluded tool ran"
     note "an excluded tool is neither listed nor sent"
+    # Grants are per agent, deny by default: an agent not given the
+    # server's toolset cannot call its tools, whatever its model asks.
+    cat >"$proj/agent.tac" <<'TAC'
+local good = Toolset { use = "mcp.good" }
+local done = require("tactus.tools.done")
+granted = Agent { model = "mock/granted", tools = {good, done} }
+other = Agent { model = "mock/other", tools = {done} }
+Mocks {
+  granted = { tool_calls = {{tool = "good_echo", args = {text = "granted"}}, {tool = "done", args = {}}}, message = "ok" },
+  other = { tool_calls = {{tool = "good_echo", args = {text = "not granted"}}, {tool = "good_facts", args = {}},
+                          {tool = "done", args = {}}}, message = "ok" },
+}
+Procedure { function()
+  local g = granted({message = "go"})
+  local o = other({message = "go"})
+  return {g = g.tool_calls, o = o.tool_calls}
+end }
+TAC
+    : >"$work/server-log.jsonl"
+    t run --no-sandbox agent.tac --json
+    expect_rc 0 "agents with and without the server's tools"
+    [ "$(json 'd["output"]["g"][0]["result"]')" = granted ] || fail "the granted agent's call"
+    json 'd["output"]["o"][0]["error"]' | grep -q "is not available to this agent" || fail "the other agent's call was not refused"
+    json 'd["output"]["o"][1]["error"]' | grep -q "is not available to this agent" || fail "the other agent's second call was not refused"
+    [ "$(grep -c '"tools/call"' "$work/server-log.jsonl")" = 1 ] || fail "a call of an agent without the grant reached the server"
+    ! grep -q '"not granted"' "$work/server-log.jsonl" || fail "the ungranted call's arguments reached the server"
+    note "an agent without the server's toolset cannot call its tools"
     ;;
 approval)
     cat >"$config" <<YML
