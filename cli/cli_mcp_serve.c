@@ -49,17 +49,10 @@ typedef struct {
     const char *store, *tenant; /* --store, --tenant (NULL: the defaults) */
 } serve_ctx;
 
+/* A field's JSON Schema type; NULL for "any" (no type keyword). */
 static const char *json_type(fe_type t)
 {
-    switch (t) {
-    case FE_TYPE_STRING: return "string";
-    case FE_TYPE_NUMBER: return "number";
-    case FE_TYPE_INTEGER: return "integer";
-    case FE_TYPE_BOOLEAN: return "boolean";
-    case FE_TYPE_ARRAY: return "array";
-    case FE_TYPE_OBJECT: return "object";
-    default: return NULL;
-    }
+    return t == FE_TYPE_ANY || t == FE_TYPE_UNKNOWN ? NULL : fe_type_name(t);
 }
 
 /* A procedure's input or output fields as a JSON Schema object. */

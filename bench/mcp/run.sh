@@ -19,7 +19,8 @@ everything=tests/mcp/npm/node_modules/@modelcontextprotocol/server-everything/di
 echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs, $(uname -sr)"
-echo "tools: node $(node --version), $(grep -m1 '^CMAKE_BUILD_TYPE:' build/CMakeCache.txt | cut -d= -f2) build"
+build_type=$(grep -m1 '^CMAKE_BUILD_TYPE:' build/CMakeCache.txt | cut -d= -f2)
+echo "tools: node $(node --version), ${build_type:-RelWithDebInfo (the default)} build, commit $(git rev-parse --short HEAD 2>/dev/null || echo ?)"
 status=0
 echo
 echo "## against the C echo server (tests/mcp/echo_server.c)"

@@ -48,12 +48,6 @@ long br_mcp_http_request(void *ud, const char *method, const char *url, const ch
         return -1;
     }
     transfer t = {sink, 0};
-    struct curl_slist *hdrs = NULL;
-    for (size_t i = 0; headers && headers[i]; i++) hdrs = br_curl.slist_append(hdrs, headers[i]);
-    br_curl.easy_setopt(curl, CURLOPT_URL, url);
-    br_curl.easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-    if (body) br_curl.easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-    br_curl.easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
     br_curl.easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
     br_curl.easy_setopt(curl, CURLOPT_HEADERDATA, &t);
     br_curl.easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write);
@@ -61,16 +55,9 @@ long br_mcp_http_request(void *ud, const char *method, const char *url, const ch
     br_curl.easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
     br_curl.easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
     br_curl.easy_setopt(curl, CURLOPT_XFERINFODATA, &t);
-    br_curl.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    br_curl.easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms > 0 ? timeout_ms : 1L);
-    br_curl.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    /* A redirect could leave the configured server: never follow one. */
-    br_curl.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-    CURLcode rc = br_curl.easy_perform(curl);
-    long status = 0;
-    br_curl.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    br_curl.slist_free_all(hdrs);
-    br_curl.easy_cleanup(curl);
+    long status;
+    /* A deadline already past is 1 ms, never curl's 0 (no timeout at all). */
+    CURLcode rc = br_curl_perform(curl, method, url, headers, body, timeout_ms > 0 ? timeout_ms : 1L, &status);
     if (rc == CURLE_WRITE_ERROR && status > 0) return status; /* stopped by on_body: the answer is in */
     if (rc != CURLE_OK) {
         snprintf(err, cap, "%s", br_curl.easy_strerror(rc));
