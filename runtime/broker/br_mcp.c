@@ -528,6 +528,55 @@ static void error_text(const cJSON *r, char *out, size_t cap)
     tx_buf_free(&t);
 }
 
+/* Whether a JSON value has a JSON Schema type ("integer": a whole number). */
+static bool has_type(const cJSON *v, const char *type)
+{
+    if (!strcmp(type, "string")) return cJSON_IsString(v);
+    if (!strcmp(type, "number")) return cJSON_IsNumber(v);
+    if (!strcmp(type, "integer")) return cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble;
+    if (!strcmp(type, "boolean")) return cJSON_IsBool(v);
+    if (!strcmp(type, "object")) return cJSON_IsObject(v);
+    if (!strcmp(type, "array")) return cJSON_IsArray(v);
+    if (!strcmp(type, "null")) return cJSON_IsNull(v);
+    return true; /* a type we do not know: not ours to refuse */
+}
+
+/* A tool that declares an outputSchema must send structuredContent that
+ * fits it (the spec: servers MUST, clients SHOULD check). Checked here: an
+ * object, its required properties there, and the top-level types of the
+ * properties the schema types; false with the reason. (No JSON Schema
+ * library is packaged for C; this is the part a procedure relies on.) */
+static bool fits_output_schema(const cJSON *tool, const cJSON *r, char *why, size_t cap)
+{
+    const cJSON *schema = cJSON_GetObjectItemCaseSensitive(tool, "outputSchema");
+    if (!cJSON_IsObject(schema)) return true;
+    const cJSON *sc = cJSON_GetObjectItemCaseSensitive(r, "structuredContent");
+    if (!cJSON_IsObject(sc)) {
+        snprintf(why, cap, "it declares an outputSchema but sent %s", sc ? "structuredContent that is not an object" : "no structuredContent");
+        return false;
+    }
+    const cJSON *req;
+    cJSON_ArrayForEach(req, cJSON_GetObjectItemCaseSensitive(schema, "required"))
+    {
+        if (cJSON_IsString(req) && !cJSON_GetObjectItemCaseSensitive(sc, req->valuestring)) {
+            snprintf(why, cap, "its structuredContent lacks '%.100s', which its outputSchema requires", req->valuestring);
+            return false;
+        }
+    }
+    const cJSON *prop;
+    cJSON_ArrayForEach(prop, cJSON_GetObjectItemCaseSensitive(schema, "properties"))
+    {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(sc, prop->string);
+        const char *type = hl_json_str(prop, "type");
+        if (v && type && !has_type(v, type)) {
+            snprintf(why, cap, "its structuredContent's '%.100s' is not of type %.20s, as its outputSchema says",
+                     prop->string, type);
+            return false;
+        }
+    }
+    return true;
+}
+
 /* tool.call of "mcp.SERVER.TOOL". */
 cJSON *br_mcp_call(br_broker *b, long id, const char *name, const cJSON *args)
 {
@@ -585,11 +634,16 @@ cJSON *br_mcp_call(br_broker *b, long id, const char *name, const cJSON *args)
     cJSON *r = NULL;
     if (mcp_call_tool(s->client, tool, args, &o, &r, &e) != MCP_OK) return mcp_error_event(id, &e);
     cJSON *reply;
+    char why[300];
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "isError"))) {
         char text[800];
         error_text(r, text, sizeof text);
         snprintf(err, sizeof err, "MCP tool %s.%.100s failed: %.700s", server, tool, text);
         reply = br_error_event(id, "ToolError", err);
+    } else if (!fits_output_schema(find_tool(s->tools, tool), r, why, sizeof why)) {
+        snprintf(err, sizeof err, "MCP tool %s.%.100s answered against its own schema: %s (a fault of the server)",
+                 server, tool, why);
+        reply = br_error_event(id, "McpProtocolError", err);
     } else {
         reply = br_done_event(id, "result", result_value(r));
     }

@@ -14,6 +14,9 @@ argument says:
   older       good, and answers initialize with 2024-11-05 (an older version
               the client speaks too)
   lazy        good (the test checks it is not started when unused)
+  shaped      good, with a tool "shaped" whose outputSchema requires a number
+              n, answering per its argument how: "ok" {n: 1}, "missing" no
+              structuredContent, "absent" {}, "wrong" {n: "one"}
   changing    after the first tools/call, says tools/list_changed and gives
               echo another input schema
   pinger      sends the client a ping (and waits for its answer) before
@@ -96,6 +99,18 @@ def leaky_call(mid, name, params):
     return result("the token is " + token, structuredContent={"token": token, "note": "the token is " + token})
 
 
+SHAPED = {"name": "shaped", "description": "Structured output, right or wrong",
+          "inputSchema": {"type": "object", "properties": {"how": {"type": "string"}}},
+          "outputSchema": {"type": "object", "properties": {"n": {"type": "number"}}, "required": ["n"]}}
+
+
+def shaped(how):
+    if how == "missing":
+        return result("no structure")
+    sc = {"ok": {"n": 1}, "absent": {}, "wrong": {"n": "one"}}.get(how, {"n": 1})
+    return result(json.dumps(sc), structuredContent=sc)
+
+
 def result(text, **extra):
     r = {"content": [{"type": "text", "text": text}]}
     r.update(extra)
@@ -152,7 +167,7 @@ def main():
         elif method == "ping":
             send({"jsonrpc": "2.0", "id": mid, "result": {}})
         elif method == "tools/list":
-            all_tools = leaky_tools() if mode == "leaky" else tools()
+            all_tools = leaky_tools() if mode == "leaky" else tools() + ([SHAPED] if mode == "shaped" else [])
             if mode == "paginate":
                 cursor = int((msg.get("params") or {}).get("cursor") or 0)
                 page = {"tools": all_tools[cursor:cursor + 1]}
@@ -185,6 +200,8 @@ def main():
                     continue
             if mode == "leaky":
                 r = leaky_call(mid, p.get("name"), p)
+            elif mode == "shaped" and p.get("name") == "shaped":
+                r = shaped((p.get("arguments") or {}).get("how"))
             else:
                 r = call(p.get("name"), p.get("arguments") or {})
             if r is None:

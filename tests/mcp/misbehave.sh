@@ -9,6 +9,7 @@
 #       older (a server that answers an older version the client speaks)
 #       lazy (a run that declares the server's tools and never calls them
 #       does not start it)
+#       shaped (structuredContent against the tool's own outputSchema)
 source "$(dirname "$0")/lib.sh"
 case_=${2:?case}
 mark=tactus-mcp-misbehave-$$-$RANDOM
@@ -118,6 +119,18 @@ TAC
     call 'local a = mcp.bad.echo({text = "one"}); local b = mcp.bad.echo({text = "two"}); return a .. b'
     [ "$(json 'd["output"]')" = onetwo ] || fail "two calls"
     [ "$(grep -c '"initialize"' "$work/server-log.jsonl")" = 1 ] || fail "the server was started more than once in a run"
+    ;;
+shaped)
+    call 'return mcp.bad.shaped({how = "ok"})'
+    [ "$(json 'd["output"]["n"]')" = 1 ] || fail "a result that fits its outputSchema"
+    for how in missing absent wrong; do
+        call "local r = mcp.bad.shaped({how = \"$how\"}); return r"
+        case $how in
+        missing) error_is "McpProtocolError: MCP tool bad.shaped answered against its own schema: it declares an outputSchema but sent no structuredContent" ;;
+        absent) error_is "its structuredContent lacks 'n', which its outputSchema requires" ;;
+        wrong) error_is "its structuredContent's 'n' is not of type number" ;;
+        esac
+    done
     ;;
 version)
     call 'local r = mcp.bad.echo({text = "x"}); return r'
