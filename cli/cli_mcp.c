@@ -38,7 +38,10 @@ static const char mcp_usage[] =
     "      --json              machine-readable output\n"
     "      --output FILE       where refresh writes (default DIR/.tactus/mcp-tools.json)\n"
     "      --store PATH        the journal beside which the audit log goes\n"
-    "  -h, --help              show this help\n";
+    "  -h, --help              show this help\n"
+    "\n"
+    "exit status: 0 done, 1 a server or the call failed (each named on stderr), 2 bad\n"
+    "arguments or a configuration that was refused (an untrusted project file).\n";
 
 
 static bool interrupted(void *ud)

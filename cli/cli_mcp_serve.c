@@ -339,9 +339,28 @@ int cli_mcp_serve(int argc, char **argv)
         case 'h':
             printf("usage: tactus mcp serve FILE... [--http HOST:PORT] [--token TOKEN] [--no-sandbox]\n"
                    "                        [--store PATH] [--tenant NAME] [--timeout S] [--call-timeout S]\n"
-                   "Serves each file's main procedure as an MCP tool (stdio by default; --http: Streamable\n"
-                   "HTTP at http://HOST:PORT/mcp, PORT 0 for any). Each call is a sandboxed, journaled run.\n"
-                   "A non-loopback HOST needs --token (or TACTUS_MCP_TOKEN). Docs: docs/mcp.md.\n");
+                   "\n"
+                   "Serves each file's main procedure as an MCP tool named after the file (its input\n"
+                   "schema from the procedure's input, its outputSchema from output), and the tool\n"
+                   "tactus_resume {run_id}. Each call is a run of its own: sandboxed, journaled, audited.\n"
+                   "A call that waits for a person answers at once with the pending request and its run\n"
+                   "id; after `tactus approve`, tactus_resume continues it. Docs: docs/mcp.md.\n"
+                   "\n"
+                   "options:\n"
+                   "      --http HOST:PORT    Streamable HTTP at http://HOST:PORT/mcp (PORT 0: any free\n"
+                   "                          port, printed as 'listening port N'); default: stdio\n"
+                   "      --token TOKEN       every HTTP request needs 'Authorization: Bearer TOKEN'\n"
+                   "                          (default $TACTUS_MCP_TOKEN); required beyond loopback\n"
+                   "      --no-sandbox        runs without the Docker sandbox (as tactus run)\n"
+                   "      --store PATH        the journal of the runs (as tactus run)\n"
+                   "      --tenant NAME       the tenant of the runs (as tactus run)\n"
+                   "      --timeout S         each run's own time limit (as tactus run)\n"
+                   "      --call-timeout S    how long a call may take before its run is stopped\n"
+                   "                          (default 3600)\n"
+                   "  -h, --help              show this help\n"
+                   "\n"
+                   "exit status: 0 when the input ends (stdio) or on SIGINT/SIGTERM (HTTP), 1 when the\n"
+                   "HTTP server cannot start, 2 for bad arguments or files that do not check.\n");
             return CLI_EXIT_OK;
         default: return CLI_EXIT_USAGE;
         }
