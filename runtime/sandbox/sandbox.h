@@ -131,6 +131,14 @@ tx_status sb_image_prune(const char *current, bool all, bool dry_run, FILE *out,
 
 #define SB_SCRATCH "/scratch"
 
+/* Before each run the host sends the pool "run <nonce>\n"; the pool's
+ * run.exit carries the nonce, which the runtime never sees (a run.exit
+ * without it is forged). */
+#define SB_POOL_NONCE_HEX  32
+#define SB_POOL_HEADER_LEN (4 + SB_POOL_NONCE_HEX + 1)
+/* A fresh nonce and its header line; false when no randomness. */
+bool sb_pool_header(char nonce[SB_POOL_NONCE_HEX + 1], char header[SB_POOL_HEADER_LEN + 1]);
+
 /* The plan of a pooled container: sb_launch_docker's, with the workspace
  * read-only, a scratch tmpfs (sized by sandbox.workspace_quota) at
  * SB_SCRATCH, and tactus-pool (`pool_exe`, static, mounted read-only at
@@ -175,8 +183,9 @@ typedef struct {
 /* SHA-256 of a plan's arguments (names aside) and environment. */
 void sb_plan_hash(const sb_launch *l, char hex[65]);
 /* $XDG_RUNTIME_DIR/tactus/warm (else ~/.local/state/tactus/warm), made
- * 0700; false when it is not the user's own private folder. */
-bool sb_warm_dir(char *out, size_t cap);
+ * 0700, opened: its descriptor, or -1 when it is not the user's own
+ * private folder or neither variable is set. Its path goes to `out`. */
+int sb_warm_dir(char *out, size_t cap);
 /* A warm container started from an equal plan, claimed for this run. */
 bool sb_warm_claim(const sb_launch *plan, sb_warm *w);
 /* How the claimed container ended (waitpid's encoding), within ms. */

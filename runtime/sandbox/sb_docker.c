@@ -461,8 +461,10 @@ static tx_status launch_docker(const cJSON *config, const char *image, const cha
     PUSH(image);
     for (size_t i = 0; probe_args && probe_args[i]; i++) PUSH(probe_args[i]);
     if (pooled && !probe_exe) {
-        PUSH(SB_SCRATCH);
+        /* tactus-pool RUNTIME DIR...: the folders it empties after each run. */
         PUSH("/usr/local/bin/tactus-runtime");
+        PUSH(SB_SCRATCH);
+        PUSH("/tmp");
     }
     if (remote) {
         PUSH(remote->endpoint);

@@ -183,3 +183,10 @@ void sb_pool_free(sb_pool *p)
     pthread_mutex_destroy(&p->lock);
     tx_free(p);
 }
+
+bool sb_pool_header(char nonce[SB_POOL_NONCE_HEX + 1], char header[SB_POOL_HEADER_LEN + 1])
+{
+    if (!hl_random_hex(nonce, SB_POOL_NONCE_HEX / 2)) return false;
+    snprintf(header, SB_POOL_HEADER_LEN + 1, "run %s\n", nonce);
+    return true;
+}
