@@ -264,6 +264,19 @@ static char **server_argv(br_broker *b, const char *name, const cJSON *spec, cha
         cJSON_Delete(argv);
         return NULL;
     }
+    /* A command line is readable by every process of the machine
+     * (/proc/PID/cmdline): secrets go to a server through env: only. */
+    const cJSON *a;
+    cJSON_ArrayForEach(a, argv)
+    {
+        if (cJSON_IsString(a) && strstr(a->valuestring, "${secret:")) {
+            snprintf(err, cap, "mcp_servers.%s: a ${secret:...} in command or args would stand on a "
+                               "command line any process can read; pass it in env: and have the "
+                               "server read it from there", name);
+            cJSON_Delete(argv);
+            return NULL;
+        }
+    }
     char **out = expanded_strings(b, argv, NULL, err, cap);
     cJSON_Delete(argv);
     return out;

@@ -2,7 +2,8 @@
 # Isolation, as attacks a user could write (a .tac file, a configuration):
 #   env       a server sees exactly its declared environment: none of the
 #             host's keys; a ${secret:...} it is given reaches it, and is
-#             redacted from what it sends back
+#             redacted from what it sends back; one on its command line is
+#             refused
 #   limits    its own process group, rlimits, a private working folder that
 #             is removed when it stops
 #   denied    a tool the host excluded is never sent to the server, whatever
@@ -53,6 +54,18 @@ YML
         ! grep -rqF -- "$k" "$work/out" "$work/err" "$work/data" || fail "a key leaked into the run's output, journal or audit log"
     done
     note "exactly its declared environment; the secret it was given is redacted from what it says"
+    # A secret on its command line (readable by any process) is refused.
+    cat >"$config" <<YML
+mcp_servers:
+  everything:
+    command: ["node", "$everything", "stdio", "--token=\${secret:MCP_TEST_TOKEN}"]
+YML
+    run_tac 'return mcp.everything.echo({message = "x"})' --no-sandbox
+    expect_rc 1 "a secret on a server's command line"
+    json 'd["error"]["message"]' | grep -qF 'mcp_servers.everything: a ${secret:...} in command or args' ||
+        fail "the refusal: $(json 'd["error"]["message"]')"
+    ! grep -rqF -- "$MCP_TEST_TOKEN" "$work/out" "$work/err" "$work/data" || fail "the refused secret leaked"
+    note "a secret on a command line is refused"
     ;;
 limits)
     cat >"$config" <<YML
