@@ -98,7 +98,7 @@ void sup_on_delta(void *ud, const cJSON *delta)
         const cJSON *done = cJSON_GetObjectItemCaseSensitive(progress, "progress");
         const cJSON *total = cJSON_GetObjectItemCaseSensitive(progress, "total");
         const char *msg = hl_json_str(progress, "message");
-        char line[400], of[40] = "";
+        char line[512], of[40] = "";
         if (cJSON_IsNumber(total)) snprintf(of, sizeof of, "/%g", total->valuedouble);
         snprintf(line, sizeof line, "%.60s.%.100s %g%s%s%.200s\n",
                  hl_json_str(progress, "server") ? hl_json_str(progress, "server") : "?",

@@ -84,7 +84,7 @@ if [ "$transport" = http ]; then
 Procedure {
   function()
     local a = mcp.everything.echo({message = "before"})
-    Sleep(4)
+    Sleep(6)
     local b = mcp.everything.echo({message = "after"})
     return a .. " / " .. b
   end
@@ -92,7 +92,13 @@ Procedure {
 TAC
     (cd "$proj" && "$tactus" run --no-sandbox session.tac --json) >"$work/out" 2>"$work/err" &
     run_pid=$!
-    sleep 1.5
+    # The first call done (its audit record), the server restarts while the
+    # run sleeps: not a fixed delay, which a loaded machine can outlast.
+    for _ in $(seq 200); do
+        grep -qs '"tool":"mcp.everything.echo"' "$work/data/audit.jsonl" && break
+        sleep 0.05
+    done
+    grep -qs '"tool":"mcp.everything.echo"' "$work/data/audit.jsonl" || fail "the first call was not made in 10 s"
     kill "$server_pid"
     wait "$server_pid" 2>/dev/null
     start_http
