@@ -5,7 +5,9 @@
 # error; a redirect is never followed (it could leave the configured host:
 # the planted listener it points at gets no connection); an event stream is
 # read (progress, then the response).
-#   http.sh TACTUS CASE     CASE: redirect hang oversize malformed status500 sse
+# Its headers carry a ${secret:...}: the server gets it, the run sees it
+# redacted (headers).
+#   http.sh TACTUS CASE     CASE: redirect hang oversize malformed status500 sse headers
 source "$(dirname "$0")/lib.sh"
 case_=${2:?case}
 
@@ -29,11 +31,13 @@ pids_to_stop+=($!)
 for _ in $(seq 50); do [ -s "$work/server.port" ] && break; sleep 0.1; done
 sport=$(cat "$work/server.port")
 [ -n "$sport" ] && [ -n "$lport" ] || fail "the test servers did not start"
+export MCP_HTTP_TOKEN=tok-http-header-secret-0005
 cat >"$config" <<YML
 mcp_servers:
   bad:
     url: "http://127.0.0.1:$sport/mcp"
     allow_hosts: ["127.0.0.1"]
+    headers: { Authorization: "Bearer \${secret:MCP_HTTP_TOKEN}" }
     timeout: 2
     max_message: 1m
 YML
@@ -65,6 +69,12 @@ malformed)
     ;;
 status500)
     error_is "McpHttpError: MCP server bad at http://127.0.0.1:$sport/mcp answered HTTP 500: internal error"
+    ;;
+headers)
+    # The header's secret reaches the server, and nothing else.
+    grep -qF "Authorization: Bearer $MCP_HTTP_TOKEN" "$work/server-log.jsonl" || fail "the server did not get its header"
+    [ "$(json 'd["output"]')" = "you sent Bearer [REDACTED]" ] || fail "the echoed header: $(json 'd["output"]')"
+    ! grep -rqF -- "$MCP_HTTP_TOKEN" "$work/out" "$work/err" "$work/data" || fail "the header's secret leaked"
     ;;
 sse)
     [ "$(json 'd["output"]')" = hello ] || fail "the response after an event stream: $(cat "$work/out")"

@@ -10,6 +10,8 @@ first argument says, on 127.0.0.1 (the port it took is printed first):
   status500   answers tools/call with HTTP 500
   sse         answers tools/call as an event stream: a progress
               notification, then the response (well-behaved)
+  headers     well-behaved, and echoes the Authorization header it got in
+              the tool's result (and records it in $MCP_LOG)
 
 Every request body it receives is appended to $MCP_LOG (one per line).
 """
@@ -50,6 +52,8 @@ class Handler(BaseHTTPRequestHandler):
         if log:
             with open(log, "a") as f:
                 f.write(body.decode(errors="replace") + "\n")
+                if mode == "headers":
+                    f.write("Authorization: " + str(self.headers.get("Authorization")) + "\n")
         if mode == "redirect":
             self.send_response(307)
             self.send_header("Location", target)
@@ -82,6 +86,9 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_json(200, b'{"jsonrpc": "2.0", "id": ' + str(mid).encode() + b', "result": {oops')
             elif mode == "status500":
                 self.send_json(500, b"internal error")
+            elif mode == "headers":
+                answer["result"]["content"][0]["text"] = "you sent " + str(self.headers.get("Authorization"))
+                self.send_json(200, answer)
             elif mode == "sse":
                 token = ((msg["params"].get("_meta") or {}).get("progressToken"))
                 events = ""
