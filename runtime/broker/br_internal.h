@@ -87,6 +87,11 @@ cJSON *br_mcp_tools(br_broker *b, long id, const cJSON *params);
 cJSON *br_mcp_call(br_broker *b, long id, const char *name, const cJSON *args);
 /* Whether mcp_servers.SERVER.requires_approval covers the tool. */
 bool br_mcp_needs_approval(const br_broker *b, const char *name);
+/* Whether a list of strings holds NAME. */
+bool br_mcp_in_list(const cJSON *list, const char *name);
+/* A client for mcp_servers.NAME, checked and expanded, not started
+ * (br_mcp_start.c); NULL with the reason in ERR. */
+mcp_client *br_mcp_client_new(br_broker *b, const char *name, const cJSON *spec, char *err, size_t cap);
 
 /* ---- secrets and redaction (br_redact.c) -------------------------------------------------- */
 

@@ -24,10 +24,9 @@
  * server does not list is refused before anything reaches the server; a
  * server that changes a tool's schema during the run (a rug pull) is
  * refused too. What a server answers is redacted by br_handle like every
- * reply.
+ * reply. The declaration is checked and made into a client in
+ * br_mcp_start.c.
  */
-#include <ctype.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "br_internal.h"
@@ -65,7 +64,7 @@ static const cJSON *server_spec(const br_broker *b, const char *name)
     return cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(b->config, "mcp_servers"), name);
 }
 
-static bool in_list(const cJSON *list, const char *name)
+bool br_mcp_in_list(const cJSON *list, const char *name)
 {
     const cJSON *v;
     cJSON_ArrayForEach(v, list) if (cJSON_IsString(v) && strcmp(v->valuestring, name) == 0) return true;
@@ -78,8 +77,8 @@ static bool tool_permitted(const cJSON *spec, const char *tool)
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(spec, "tools");
     const cJSON *inc = cJSON_GetObjectItemCaseSensitive(f, "include");
     const cJSON *exc = cJSON_GetObjectItemCaseSensitive(f, "exclude");
-    if (cJSON_IsArray(inc) && !in_list(inc, tool)) return false;
-    return !in_list(exc, tool);
+    if (cJSON_IsArray(inc) && !br_mcp_in_list(inc, tool)) return false;
+    return !br_mcp_in_list(exc, tool);
 }
 
 /* "mcp.SERVER.TOOL" -> server, tool; false when it is not an MCP name. */
@@ -99,187 +98,7 @@ bool br_mcp_needs_approval(const br_broker *b, const char *name)
     const char *tool;
     if (!split_name(name, server, sizeof server, &tool)) return false;
     const cJSON *ra = cJSON_GetObjectItemCaseSensitive(server_spec(b, server), "requires_approval");
-    return cJSON_IsTrue(ra) || in_list(ra, tool);
-}
-
-/* ---- starting a server -------------------------------------------------------------------- */
-
-/* "4g", "512m", "1024k" or a number of bytes. */
-static long long size_of(const cJSON *v)
-{
-    if (cJSON_IsNumber(v)) return (long long)v->valuedouble;
-    if (!cJSON_IsString(v)) return 0;
-    char *end;
-    double n = strtod(v->valuestring, &end);
-    double k = 1;
-    switch (tolower((unsigned char)*end)) {
-    case 'k': k = 1024.0; break;
-    case 'm': k = 1024.0 * 1024; break;
-    case 'g': k = 1024.0 * 1024 * 1024; break;
-    default: break;
-    }
-    return n > 0 ? (long long)(n * k) : 0;
-}
-
-/* A value with ${secret:NAME} (and the original's ${NAME}) taken from the
- * host's environment; every value so read is redacted from then on. */
-static bool expand_value(br_broker *b, const char *tmpl, tx_buf *out, char *err, size_t cap)
-{
-    for (const char *p = tmpl; *p;) {
-        if (strncmp(p, "${", 2) != 0) {
-            tx_buf_append(out, p++, 1);
-            continue;
-        }
-        const char *close = strchr(p, '}');
-        if (!close) {
-            snprintf(err, cap, "unclosed ${...} in \"%.100s\"", tmpl);
-            return false;
-        }
-        const char *var = p + 2;
-        if (strncmp(var, "secret:", 7) == 0) var += 7;
-        char name[128];
-        snprintf(name, sizeof name, "%.*s", (int)(close - var), var);
-        const char *v = getenv(name);
-        if (!v) {
-            snprintf(err, cap, "%s is not set on the host (its environment, or a trusted .env)", name);
-            return false;
-        }
-        br_remember_secret(b, v);
-        tx_buf_puts(out, v);
-        p = close + 1;
-    }
-    return true;
-}
-
-/* The strings of a list, or of a table as "KEY=VALUE" / "KEY: VALUE",
- * expanded, NULL-terminated (tx_alloc'd; free_strings). */
-static char **expanded_strings(br_broker *b, const cJSON *v, const char *sep, char *err, size_t cap)
-{
-    int n = cJSON_GetArraySize(v);
-    char **out = tx_calloc((size_t)n + 1, sizeof *out);
-    if (!out) return NULL;
-    int k = 0;
-    const cJSON *e;
-    cJSON_ArrayForEach(e, v)
-    {
-        if (!cJSON_IsString(e)) {
-            snprintf(err, cap, "%s%s must be a string", e->string ? e->string : "an item",
-                     e->string ? "" : " of the list");
-            break;
-        }
-        tx_buf t;
-        tx_buf_init(&t, 64 * 1024);
-        if (sep) tx_buf_printf(&t, "%s%s", e->string, sep);
-        if (!expand_value(b, e->valuestring, &t, err, cap)) {
-            tx_buf_free(&t);
-            break;
-        }
-        out[k++] = tx_buf_steal(&t);
-    }
-    if (err[0]) {
-        for (int i = 0; i < k; i++) tx_free(out[i]);
-        tx_free(out);
-        return NULL;
-    }
-    return out;
-}
-
-static void free_strings(char **s)
-{
-    for (size_t i = 0; s && s[i]; i++) {
-        memset(s[i], 0, strlen(s[i]));
-        tx_free(s[i]);
-    }
-    tx_free(s);
-}
-
-/* The host of an http(s) URL, lower-cased; false for anything else or a
- * URL with credentials in it. */
-static bool url_host(const char *url, char *host, size_t cap)
-{
-    const char *p = strstr(url, "://");
-    if (!p || !(strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0)) return false;
-    p += 3;
-    size_t n = *p == '[' ? strcspn(p, "]") + 1 : strcspn(p, "/:?#");
-    if (n == 0 || n >= cap || memchr(p, '@', strcspn(p, "/?#"))) return false;
-    for (size_t i = 0; i < n; i++) host[i] = (char)tolower((unsigned char)p[i]);
-    host[n] = '\0';
-    return true;
-}
-
-/* argv of a stdio server: command as a list, or command + args (the
- * original's shape); under isolate: docker, the docker CLI around it. */
-static char **server_argv(br_broker *b, const char *name, const cJSON *spec, char **env, char *err, size_t cap)
-{
-    const cJSON *command = cJSON_GetObjectItemCaseSensitive(spec, "command");
-    cJSON *argv = cJSON_CreateArray();
-    const char *isolate = hl_json_str(spec, "isolate");
-    bool docker = isolate && strcmp(isolate, "docker") == 0;
-    if (isolate && !docker && strcmp(isolate, "process") != 0) {
-        snprintf(err, cap, "mcp_servers.%s.isolate is \"%.40s\": write process (the default) or docker", name, isolate);
-        cJSON_Delete(argv);
-        return NULL;
-    }
-    if (docker) {
-        const char *image = hl_json_str(spec, "image");
-        const cJSON *net = cJSON_GetObjectItemCaseSensitive(spec, "network");
-        if (!image) snprintf(err, cap, "mcp_servers.%s: isolate: docker needs image: (a locally built image)", name);
-        else if (net && !(cJSON_IsString(net) && strcmp(net->valuestring, "none") == 0))
-            snprintf(err, cap, "mcp_servers.%s.network: only none is supported (a container's egress "
-                               "cannot be limited to an allow-list here); remove network:", name);
-        if (err[0]) {
-            cJSON_Delete(argv);
-            return NULL;
-        }
-        long long mem = size_of(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(spec, "limits"), "memory"));
-        char membuf[64];
-        snprintf(membuf, sizeof membuf, "%lldb", mem > 0 ? mem : 1024LL * 1024 * 1024);
-        /* --pull never: the image is one built here; a name that is not
-         * local is an error, never a download from a registry. */
-        const char *fixed[] = {"docker", "run", "--rm", "-i", "--pull", "never", "--network", "none", "--read-only",
-                               "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
-                               "--pids-limit", "256", "--memory", membuf, "--tmpfs", "/tmp",
-                               "--user", "65534:65534", "--label", "tactus.mcp=1"};
-        for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
-            cJSON_AddItemToArray(argv, cJSON_CreateString(fixed[i]));
-        /* -e NAME copies the value from the docker CLI's own environment:
-         * no secret on a command line anyone can read in /proc. */
-        for (size_t i = 0; env && env[i]; i++) {
-            char var[256];
-            snprintf(var, sizeof var, "%.*s", (int)strcspn(env[i], "="), env[i]);
-            cJSON_AddItemToArray(argv, cJSON_CreateString("-e"));
-            cJSON_AddItemToArray(argv, cJSON_CreateString(var));
-        }
-        cJSON_AddItemToArray(argv, cJSON_CreateString(image));
-    }
-    if (cJSON_IsString(command)) {
-        cJSON_AddItemToArray(argv, cJSON_CreateString(command->valuestring));
-        const cJSON *a;
-        cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(spec, "args")) cJSON_AddItemToArray(argv, cJSON_Duplicate(a, 1));
-    } else if (cJSON_IsArray(command) && cJSON_GetArraySize(command) > 0) {
-        const cJSON *a;
-        cJSON_ArrayForEach(a, command) cJSON_AddItemToArray(argv, cJSON_Duplicate(a, 1));
-    } else if (!docker) {
-        snprintf(err, cap, "mcp_servers.%s needs command: [\"program\", \"arg\", ...] (stdio) or url: (HTTP)", name);
-        cJSON_Delete(argv);
-        return NULL;
-    }
-    /* A command line is readable by every process of the machine
-     * (/proc/PID/cmdline): secrets go to a server through env: only. */
-    const cJSON *a;
-    cJSON_ArrayForEach(a, argv)
-    {
-        if (cJSON_IsString(a) && strstr(a->valuestring, "${secret:")) {
-            snprintf(err, cap, "mcp_servers.%s: a ${secret:...} in command or args would stand on a "
-                               "command line any process can read; pass it in env: and have the "
-                               "server read it from there", name);
-            cJSON_Delete(argv);
-            return NULL;
-        }
-    }
-    char **out = expanded_strings(b, argv, NULL, err, cap);
-    cJSON_Delete(argv);
-    return out;
+    return cJSON_IsTrue(ra) || br_mcp_in_list(ra, tool);
 }
 
 static bool valid_name(const char *s)
@@ -304,82 +123,12 @@ static live_server *server_of(br_broker *b, const char *name, char *err, size_t 
         snprintf(err, cap, "more than %d MCP servers in one run", MAX_SERVERS);
         return NULL;
     }
-    mcp_server_config cfg = {.name = name};
-    const cJSON *t = cJSON_GetObjectItemCaseSensitive(spec, "timeout");
-    cfg.timeout_ms = cJSON_IsNumber(t) && t->valuedouble > 0 ? (long)(t->valuedouble * 1000) : 60000;
-    cfg.max_message = (size_t)size_of(cJSON_GetObjectItemCaseSensitive(spec, "max_message"));
-    const cJSON *lim = cJSON_GetObjectItemCaseSensitive(spec, "limits");
-    hl_limits limits = {
-        .address_space = size_of(cJSON_GetObjectItemCaseSensitive(lim, "memory")),
-        .cpu_seconds = size_of(cJSON_GetObjectItemCaseSensitive(lim, "cpu")),
-        .open_files = size_of(cJSON_GetObjectItemCaseSensitive(lim, "files")),
-        .file_size = size_of(cJSON_GetObjectItemCaseSensitive(lim, "file_size")),
-    };
-    if (!limits.address_space) limits.address_space = 4LL << 30;
-    if (!limits.open_files) limits.open_files = 1024;
-    if (!limits.file_size) limits.file_size = 1LL << 30;
-    cfg.limits = &limits;
-    const char *url = hl_json_str(spec, "url");
-    char **env = NULL, **argv = NULL, **headers = NULL;
-    mcp_http_ops http = {br_mcp_http_request, b};
-    err[0] = '\0';
-    if (url) {
-        char host[256];
-        const cJSON *allow = cJSON_GetObjectItemCaseSensitive(spec, "allow_hosts");
-        if (!url_host(url, host, sizeof host))
-            snprintf(err, cap, "mcp_servers.%s.url must be an http(s) URL without credentials", name);
-        else if (allow && !in_list(allow, host))
-            snprintf(err, cap, "mcp_servers.%s.url's host %s is not in its allow_hosts", name, host);
-        else
-            headers = expanded_strings(b, cJSON_GetObjectItemCaseSensitive(spec, "headers"), ": ", err, cap);
-        cfg.url = url;
-        cfg.headers = (const char *const *)headers;
-        cfg.http = &http;
-    } else {
-        const cJSON *envs = cJSON_GetObjectItemCaseSensitive(spec, "env");
-        env = expanded_strings(b, envs, "=", err, cap);
-        if (env) argv = server_argv(b, name, spec, env, err, cap);
-        cfg.argv = argv;
-        cfg.envp = env;
-        cfg.cwd = hl_json_str(spec, "cwd");
-        const char *isolate = hl_json_str(spec, "isolate");
-        if (argv && isolate && strcmp(isolate, "docker") == 0) {
-            /* The docker CLI itself needs to find dockerd; the container
-             * gets only the declared variables (-e NAME). */
-            size_t n = 0;
-            while (env[n]) n++;
-            char **denv = tx_realloc(env, (n + 4) * sizeof *env);
-            if (denv) {
-                env = denv;
-                const char *keep[] = {"PATH", "HOME", "DOCKER_HOST"};
-                for (size_t i = 0; i < 3; i++) {
-                    const char *v = getenv(keep[i]);
-                    if (!v) continue;
-                    tx_buf kv;
-                    tx_buf_init(&kv, 8192);
-                    tx_buf_printf(&kv, "%s=%s", keep[i], v);
-                    env[n++] = tx_buf_steal(&kv);
-                }
-                env[n] = NULL;
-                cfg.envp = env;
-            }
-        }
-    }
-    live_server *s = NULL;
-    if (!err[0]) {
-        mcp_client *c = mcp_client_new(&cfg);
-        if (!c) {
-            snprintf(err, cap, "out of memory");
-        } else {
-            s = &b->mcp->servers[b->mcp->n++];
-            snprintf(s->name, sizeof s->name, "%s", name);
-            s->client = c;
-            s->tools = NULL;
-        }
-    }
-    free_strings(env);
-    free_strings(argv);
-    free_strings(headers);
+    mcp_client *c = br_mcp_client_new(b, name, spec, err, cap);
+    if (!c) return NULL;
+    live_server *s = &b->mcp->servers[b->mcp->n++];
+    snprintf(s->name, sizeof s->name, "%s", name);
+    s->client = c;
+    s->tools = NULL;
     return s;
 }
 

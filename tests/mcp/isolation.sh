@@ -10,7 +10,8 @@
 #             the procedure does
 #   approval  a tool under requires_approval runs exactly once after a
 #             person approves it, across the restart of a resume; never when
-#             denied; never outside a journaled run
+#             denied; never outside a journaled run; a misspelt or misshapen
+#             requires_approval or tools filter starts nothing
 #   sandbox   a procedure in the Docker sandbox reaches the server only
 #             through the broker (the server is the host's child)
 #   docker    isolate: docker: the server in its own container (a local image, never pulled), no network,
@@ -176,6 +177,27 @@ YML
     err_has "requires approval, which only a journaled run can ask for"
     [ "$(wc -l <"$work/counter")" = 1 ] || fail "mcp call ran a gated tool"
     note "approved: exactly once across the resume; denied or changed: never"
+    # A gate or a filter that is misspelt or misshapen would hold nothing
+    # back: the server is not started and the tool never runs.
+    for decl in "requires_aproval: [append]|requires_aproval is not a key of it (did you mean requires_approval?)" \
+        "requires_approval: append|requires_approval takes true (every tool) or a list of tool names" \
+        "tools: { exclude: append }|tools.exclude takes a list of tool names" \
+        "tools: { exlude: [append] }|tools.exlude is not a key of it (did you mean exclude?)"; do
+        cat >"$config" <<YML
+mcp_servers:
+  pay:
+    command: ["$python", "$misbehave", "good"]
+    env: { COUNTER_FILE: "$work/counter", MCP_LOG: "$work/misdeclared.jsonl" }
+    ${decl%%|*}
+YML
+        run_tac 'local a = mcp.pay.append({line = "pay invoice 45"}); return a' --no-sandbox
+        expect_rc 1 "a misdeclared server (${decl%%|*})"
+        json 'd["error"]["message"]' | grep -qF -- "mcp_servers.pay.${decl#*|}" ||
+            fail "${decl%%|*}: $(json 'd["error"]["message"]')"
+        [ ! -e "$work/misdeclared.jsonl" ] || fail "${decl%%|*}: the server was started"
+        [ "$(wc -l <"$work/counter")" = 1 ] || fail "${decl%%|*}: the tool ran"
+    done
+    note "a misspelt or misshapen requires_approval or tools filter starts nothing"
     ;;
 sandbox)
     cat >"$config" <<YML
