@@ -25,6 +25,12 @@
 
 /* ---- launch plans (sb_launch.c, sb_docker.c, sb_remote.c) ------------------------------------------------------------------ */
 
+/* A container's name: "tactus-", the run id, "-" and 8 random hex digits.
+ * Run ids repeat (tactus test derives them from the file and scenario), so
+ * without the suffix two invocations at once would take each other's names
+ * and kill each other's containers. */
+#define SB_NAME_CAP 128
+
 /* How the runtime process is started: a plan, validated before anything
  * runs (bubblewrap's discipline). */
 typedef struct {
@@ -33,7 +39,7 @@ typedef struct {
     char **envp;          /* NULL-terminated; empty for the plain backend */
     char cwd[4096];       /* working directory of the process, "" to keep */
     char workspace[4096]; /* the workspace as the runtime sees it */
-    char container[64];   /* Docker container name, "" for the plain backend */
+    char container[SB_NAME_CAP]; /* Docker container name, "" for the plain backend */
     char memory[32];      /* the container's memory limit, for messages */
     char scratch[64];     /* where a pooled run writes (start.scratch), "" for the workspace */
 } sb_launch;
@@ -152,7 +158,7 @@ typedef struct sb_pool sb_pool;
 /* A run's way into a pooled container. */
 typedef struct {
     hl_child io;         /* the container's stdin, stdout, stderr (not to be closed) */
-    char container[64];  /* for sb_launch_stop-like kills */
+    char container[SB_NAME_CAP]; /* for sb_launch_stop-like kills */
     void *slot;          /* the pool's */
 } sb_pooled;
 

@@ -21,7 +21,7 @@ typedef struct slot {
     char **argv; /* the plan's argv, names aside: the key */
     size_t argc;
     hl_child io;
-    char container[64];
+    char container[SB_NAME_CAP];
     bool busy;
     struct slot *next;
 } slot;

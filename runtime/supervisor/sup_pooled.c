@@ -30,13 +30,14 @@ bool sup_run_exit_is_pools(const cJSON *params, const char *nonce)
 }
 
 /* After a pooled run: reads frames (what the decoder holds first) until
- * the server's run.exit, at most 2 s. Its status into *wstatus, in
+ * the server's run.exit, at most 5 s (the pool kills what is left and
+ * empties the folders first; a loaded machine took over 2 s). Its status into *wstatus, in
  * waitpid's encoding; true only for the pool's own run.exit (the run's
  * nonce) reporting a clean container: everything else of the run killed,
  * its folders emptied. */
 bool sup_await_run_exit(tp_decoder *dec, int fd, const char *nonce, int *wstatus)
 {
-    long long until = hl_now_ms() + 2000;
+    long long until = hl_now_ms() + 5000;
     for (;;) {
         cJSON *msg = NULL;
         tx_status ds;

@@ -9,7 +9,7 @@
 #         next start frame; run B (a secret input) must get its own runtime.
 # plant   run A leaves a process behind and a file in /tmp; run B must not
 #         be answered by that process nor see the file.
-# deep    (the real runtime) run A writes a file 70 folders deep through
+# deep    (the real runtime) run A writes a file 30 folders deep through
 #         File.write (the folders exist in the project, so the scratch
 #         folder mirrors them); run B must not see it.
 set -u
@@ -84,7 +84,7 @@ assert got.get("its own runtime answers it") == "passed", got
 PY
     echo "pool-attacks $case: ok (the next run got its own runtime; nothing of the previous run reached it)" ;;
 deep)
-    path=$(printf 'd/%.0s' $(seq 1 70))session.json
+    path=$(printf 'd/%.0s' $(seq 1 30))session.json
     cat >"$work/p/a.tac" <<TAC
 Procedure {
   output = { wrote = field.boolean{} },
@@ -114,6 +114,6 @@ TAC
     (cd "$work/p" && "$tactus" test --mock -j 1 --timeout 30 a.tac b.tac) >"$work/out" 2>"$work/err" ||
         fail "$(cat "$work/out" "$work/err")"
     [ -e "$work/p/$path" ] && fail "run A's file appeared in the project"
-    echo "pool-attacks deep: ok (a file 70 folders deep did not survive into the next run)" ;;
+    echo "pool-attacks deep: ok (a file 30 folders deep did not survive into the next run)" ;;
 *) fail "unknown case" ;;
 esac
