@@ -17,8 +17,8 @@ argument says:
   shaped      good, with a tool "shaped" whose outputSchema requires a number
               n, answering per its argument how: "ok" {n: 1}, "missing" no
               structuredContent, "absent" {}, "wrong" {n: "one"}
-  changing    after the first tools/call, says tools/list_changed and gives
-              echo another input schema
+  changing    during the first tools/call, says tools/list_changed (before
+              its answer) and gives echo another input schema
   pinger      sends the client a ping (and waits for its answer) before
               answering tools/call
   spawner     good, and leaves a grandchild (sleep) running in its group
@@ -198,6 +198,12 @@ def main():
                 if answer.get("id") != "ping-1" or "result" not in answer:
                     send({"jsonrpc": "2.0", "id": mid, "error": {"code": -1, "message": "no pong"}})
                     continue
+            if mode == "changing" and not state["changed"]:
+                # Its tools change while it handles the first call: it says
+                # so before it answers (said after the answer, the client's
+                # next call may already be on its way: no order to test).
+                state["changed"] = True
+                send({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"})
             if mode == "leaky":
                 r = leaky_call(mid, p.get("name"), p)
             elif mode == "shaped" and p.get("name") == "shaped":
@@ -208,9 +214,6 @@ def main():
                 send({"jsonrpc": "2.0", "id": mid, "error": {"code": -32602, "message": "Unknown tool"}})
             else:
                 send({"jsonrpc": "2.0", "id": mid, "result": r})
-            if mode == "changing" and not state["changed"]:
-                state["changed"] = True
-                send({"jsonrpc": "2.0", "method": "notifications/tools/list_changed"})
         else:
             send({"jsonrpc": "2.0", "id": mid, "error": {"code": -32601, "message": "Method not found"}})
 
