@@ -121,16 +121,22 @@ static void check_args(ck_run *r, const char *server, const char *tool, const cJ
                        const fe_value *args, tx_span at)
 {
     if (!cJSON_IsObject(schema)) return;
+    /* The cache is a project file (a clone can bring any): every shape is
+     * checked before use, never assumed. */
     const cJSON *props = cJSON_GetObjectItemCaseSensitive(schema, "properties");
+    if (!cJSON_IsObject(props)) props = NULL;
+    const cJSON *required = cJSON_GetObjectItemCaseSensitive(schema, "required");
+    if (!cJSON_IsArray(required)) required = NULL;
     if (!args) {
-        if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(schema, "required")) > 0)
+        const cJSON *first = cJSON_GetArrayItem(required, 0);
+        if (cJSON_IsString(first))
             ck_report(r, "TAC306", at, "MCP tool %s.%s is called without arguments; it requires '%s'",
-                      server, tool, cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(schema, "required"), 0)->valuestring);
+                      server, tool, first->valuestring);
         return;
     }
     if (args->kind != FE_TABLE) return; /* dynamic: unknown */
     const cJSON *req;
-    cJSON_ArrayForEach(req, cJSON_GetObjectItemCaseSensitive(schema, "required"))
+    cJSON_ArrayForEach(req, required)
     {
         if (cJSON_IsString(req) && !fe_value_get(args, req->valuestring))
             ck_report(r, "TAC306", args->span,
@@ -141,7 +147,7 @@ static void check_args(ck_run *r, const char *server, const char *tool, const cJ
     bool closed = cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(schema, "additionalProperties"));
     for (const fe_entry *e = args->entries; e; e = e->next) {
         if (!e->key) continue;
-        const cJSON *p = cJSON_GetObjectItemCaseSensitive(props, e->key);
+        const cJSON *p = props ? cJSON_GetObjectItemCaseSensitive(props, e->key) : NULL;
         if (!p) {
             if (!closed) continue;
             const char *names[128];

@@ -25,6 +25,12 @@ static const char mcp_cache[] =
     "  {\"name\": \"read_text_file\", \"description\": \"Reads a file\", \"input_schema\": {\"type\": \"object\",\n"
     "   \"properties\": {\"path\": {\"type\": \"string\"}}, \"required\": [\"path\"]}}]}}}\n";
 
+static const char odd_cache[] =
+    "{\"servers\": {\"files\": {\"tools\": [7, {\"name\": 3}, {\"name\": \"t\", \"input_schema\": {\"type\": 5,\n"
+    "  \"properties\": [\"x\", 1], \"required\": [42, {\"a\": 1}], \"additionalProperties\": false}},\n"
+    "  {\"name\": \"u\", \"input_schema\": {\"properties\": {\"x\": {\"type\": [1]}}, \"required\": {\"a\": \"x\"}}}]},\n"
+    "  \"other\": [1, 2]}}\n";
+
 static int setup(void **state)
 {
     (void)state;
@@ -42,6 +48,14 @@ static int setup(void **state)
     snprintf(p, sizeof p, "%s/with/.tactus/mcp-tools.json", mcp_dir);
     FILE *f = fopen(p, "w");
     if (!f || fputs(mcp_cache, f) < 0 || fclose(f) != 0) return -1;
+    /* odd/: a cache of the wrong shapes, as a repository could bring. */
+    snprintf(p, sizeof p, "%s/odd", mcp_dir);
+    mkdir(p, 0700);
+    snprintf(p, sizeof p, "%s/odd/.tactus", mcp_dir);
+    mkdir(p, 0700);
+    snprintf(p, sizeof p, "%s/odd/.tactus/mcp-tools.json", mcp_dir);
+    f = fopen(p, "w");
+    if (!f || fputs(odd_cache, f) < 0 || fclose(f) != 0) return -1;
     return fe && ck ? 0 : -1;
 }
 
@@ -50,7 +64,8 @@ static int teardown(void **state)
     (void)state;
     ck_checker_free(ck);
     fe_context_free(fe);
-    const char *parts[] = {"with/.tactus/mcp-tools.json", "with/.tactus", "with", "without", ""};
+    const char *parts[] = {"with/.tactus/mcp-tools.json", "with/.tactus", "with", "without",
+                           "odd/.tactus/mcp-tools.json",  "odd/.tactus",  "odd",  ""};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
         char p[128];
         snprintf(p, sizeof p, "%s/%s", mcp_dir, parts[i]);
@@ -288,6 +303,26 @@ static void mcp_rules_fire_on_bad_and_not_on_fixed(void **state)
     }
 }
 
+/* A cache of the wrong shapes is read without a crash (ASan watches). */
+static void odd_mcp_cache_is_survived(void **state)
+{
+    (void)state;
+    char got[4096], path[128];
+    snprintf(path, sizeof path, "%s/odd/t.tac", mcp_dir);
+    const char *srcs[] = {
+        "Procedure { function() return mcp.files.t() end }\n",
+        "Procedure { function() return mcp.files.t({x = 1, y = 2}) end }\n",
+        "Procedure { function() return mcp.files.u() end }\n",
+        "Procedure { function() return mcp.files.u({x = 1}) end }\n",
+        "Procedure { function() return mcp.files.v({}) end }\n",
+        "Procedure { function() return mcp.other.t({}) end }\n",
+        "local t = Toolset { use = \"mcp.other\", include = {\"t\"} }\n" MCP_AGENT,
+    };
+    for (size_t i = 0; i < sizeof srcs / sizeof srcs[0]; i++) codes_at(path, srcs[i], got, sizeof got);
+    codes_at(path, srcs[4], got, sizeof got);
+    if (!strstr(got, "TAC305")) fail_msg("an unknown tool with an odd cache gave [%s]", got);
+}
+
 static void each_rule_fires_on_bad_and_not_on_fixed(void **state)
 {
     (void)state;
@@ -461,6 +496,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(each_rule_fires_on_bad_and_not_on_fixed),
         cmocka_unit_test(mcp_rules_fire_on_bad_and_not_on_fixed),
+        cmocka_unit_test(odd_mcp_cache_is_survived),
         cmocka_unit_test(every_catalogued_rule_has_a_case),
         cmocka_unit_test(steps_match_full_string_case_insensitively),
         cmocka_unit_test(findings_carry_their_related_place),
