@@ -29,6 +29,9 @@ static const ck_rule_info rules[] = {
     {"TAC302", TX_SEV_ERROR, "tool-not-granted", "A per-call tools list names a tool the agent was not granted."},
     {"TAC303", TX_SEV_WARNING, "tool-unused", "A declared tool is granted to no agent and called by no code."},
     {"TAC304", TX_SEV_ERROR, "host-tool-unknown", "Tool { use = ... } names no brokered host tool."},
+    {"TAC305", TX_SEV_ERROR, "mcp-tool-unknown", "An MCP server or tool is not in the cached list of the host's MCP tools."},
+    {"TAC306", TX_SEV_ERROR, "mcp-arguments", "A literal table of arguments does not fit the MCP tool's input schema."},
+    {"TAC307", TX_SEV_INFO, "mcp-unchecked", "An MCP server's tools are unchecked: no cached list (tactus mcp refresh)."},
     {"TAC401", TX_SEV_ERROR, "not-in-sandbox", "Code uses something the sandbox does not provide."},
     {"TAC402", TX_SEV_ERROR, "module-not-found", "require names neither a stdlib module nor a .tac file beside this one."},
     {"TAC403", TX_SEV_ERROR, "undefined-global", "A global is read or called that nothing defines: not assigned in the file, not the DSL's, not the sandbox's."},
@@ -92,6 +95,7 @@ void ck_checker_free(ck_checker *ck)
     tx_map_free(&ck->runtime);
     tx_map_free(&ck->namespaces);
     ck_modules_free(ck->modules);
+    ck_mcp_cache_free(ck->mcp);
     tx_free(ck);
 }
 
@@ -146,6 +150,7 @@ tx_status ck_check(ck_checker *ck, const fe_file *f, tx_diag_list *out)
         ck_rule_procedures(&r);
         ck_rule_outputs(&r);
         ck_rule_tools(&r);
+        ck_rule_mcp(&r);
         ck_rule_sandbox(&r);
         ck_rule_human(&r);
         ck_rule_primitives(&r);

@@ -12,8 +12,9 @@
  * (evaluations' judges answer from Mocks). */
 static bool mock_target_declared(ck_run *r, const char *name)
 {
+    /* An MCP server's tool, named SERVER_TOOL as the runtime names it. */
     return ck_names_get(&r->names, name) != NULL || strcmp(name, "done") == 0 ||
-           ck_is_judge_name(r->f, name);
+           ck_is_judge_name(r->f, name) || ck_mcp_tool_name(r->f, name);
 }
 
 /* Where an agent, tool or model named `name` is declared. */

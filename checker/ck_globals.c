@@ -166,6 +166,7 @@ static const char *const runtime_names[] = {
     "Tool.last_result",
     "Toolset",
     "Toolset.get",
+    "mcp", /* mcp.SERVER.TOOL: the host's MCP servers (stdlib/dsl/mcp.lua) */
     "hitl",
     "procedure",
     "prompt",

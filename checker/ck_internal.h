@@ -15,9 +15,11 @@ struct ck_checker {
     const char *const *extra; /* ck_set_known_globals (borrowed) */
     size_t n_extra;
     struct ck_module_cache *modules; /* globals of required .tac modules (ck_globals.c) */
+    struct ck_mcp_cache *mcp;        /* .tactus/mcp-tools.json (ck_mcp.c) */
 };
 
 void ck_modules_free(struct ck_module_cache *c);
+void ck_mcp_cache_free(struct ck_mcp_cache *c);
 
 /* The file a require("a.b") of a .tac module beside file_path loads
  * (DIR/a/b.tac or DIR/a/b/init.tac); false when there is none. */
@@ -81,6 +83,10 @@ typedef struct {
 void ck_rule_fields(ck_run *r);
 void ck_rule_procedures(ck_run *r);
 void ck_rule_tools(ck_run *r);
+void ck_rule_mcp(ck_run *r);
+/* Whether `name` is SERVER_TOOL of an MCP server the file uses (a Toolset
+ * { use = "mcp.SERVER" } or an mcp.SERVER reference): a mock or step may name it. */
+bool ck_mcp_tool_name(const fe_file *f, const char *name);
 void ck_rule_sandbox(ck_run *r);
 void ck_rule_human(ck_run *r);
 void ck_rule_primitives(ck_run *r);

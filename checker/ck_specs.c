@@ -129,6 +129,8 @@ static void build_names(const fe_file *f, step_names *sn)
         if (t->kind == FE_TOOL_STDLIB) set_add(tl, "done");
     }
     set_add(tl, "done"); /* the stdlib's, mockable without a binding */
+    for (const fe_ref *ref = f->refs; ref && tl->known; ref = ref->next)
+        if (!strncmp(ref->name, "mcp.", 4)) tl->known = false; /* SERVER_TOOL: the server's */
     for (const fe_agent *a = f->agents; a; a = a->next)
         if (fe_value_get(a->config, "inline_tools") || fe_value_get(a->config, "toolsets"))
             tl->known = false;

@@ -201,12 +201,17 @@ void ck_rule_tools(ck_run *r)
                       "tool '%s' is declared but no agent is granted it and no code calls it; "
                       "add it to an agent's tools = {...}, call it, or remove it",
                       t->name);
-        if (t->use && strncmp(t->use, "broker.host.", 12) != 0)
+        bool mcp_toolset = t->kind == FE_TOOL_TOOLSET && t->use && strncmp(t->use, "mcp.", 4) == 0 &&
+                           t->use[4] && !strchr(t->use + 4, '.');
+        if (t->use && strncmp(t->use, "broker.host.", 12) != 0 && !mcp_toolset)
             ck_report(r, "TAC304", fe_value_get(t->config, "use")->span,
-                      "Tool { use = \"%s\" } names no brokered host tool; write "
+                      "%s { use = \"%s\" } names no brokered host tool%s; write "
                       "use = \"broker.host.NAME\" (NAME allow-listed on the host, e.g. "
-                      "broker.host.ping)",
-                      t->use);
+                      "broker.host.ping)%s",
+                      t->kind == FE_TOOL_TOOLSET ? "Toolset" : "Tool", t->use,
+                      t->kind == FE_TOOL_TOOLSET ? " or MCP server" : "",
+                      t->kind == FE_TOOL_TOOLSET ? ", or use = \"mcp.SERVER\" for an MCP server's tools"
+                                                 : "");
     }
     tx_map_free(&agents);
     tx_map_free(&ref_roots);

@@ -43,6 +43,9 @@ int cli_broker(int argc, char **argv);
 int cli_trust(int argc, char **argv);
 int cli_config(int argc, char **argv);
 int cli_lsp(int argc, char **argv);
+/* mcp list|call|refresh|serve (cli_mcp.c, cli_mcp_serve.c). */
+int cli_mcp(int argc, char **argv);
+int cli_mcp_serve(int argc, char **argv);
 
 /* ---- files named on the command line (cli_paths.c) -------------------------------------- */
 

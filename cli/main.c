@@ -28,6 +28,7 @@ static const char usage[] =
     "  sandbox status|rebuild|doctor|prune   the Docker sandbox: state, image, self-check\n"
     "  trust [DIR]         trust a project's config and .env (their current content)\n"
     "  config [FILE]       the merged configuration of a run of FILE, and where each key came from\n"
+    "  mcp list|call|refresh|serve   MCP servers as brokered tools; procedures served as MCP tools\n"
     "  lsp                 the language server for editors (stdio; docs/editors.md)\n"
     "  version             print the version\n"
     "\n"
@@ -64,6 +65,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "trust") == 0) return cli_trust(argc - 1, argv + 1);
     if (strcmp(cmd, "config") == 0) return cli_config(argc - 1, argv + 1);
     if (strcmp(cmd, "lsp") == 0) return cli_lsp(argc - 1, argv + 1);
+    if (strcmp(cmd, "mcp") == 0) return cli_mcp(argc - 1, argv + 1);
     if (!strcmp(cmd, "runs") || !strcmp(cmd, "approvals") || !strcmp(cmd, "approve") ||
         !strcmp(cmd, "resume") || !strcmp(cmd, "show") || !strcmp(cmd, "audit"))
         return cli_runs(argc - 1, argv + 1);

@@ -48,7 +48,8 @@ static const char *const named_calls[] = {
 static bool keeps_arguments(const char *name)
 {
     if (strcmp(name, "require") == 0 || strncmp(name, "Human.", 6) == 0 ||
-        strncmp(name, "State.", 6) == 0 || fe_is_checked_primitive(name))
+        strncmp(name, "State.", 6) == 0 || strncmp(name, "mcp.", 4) == 0 ||
+        fe_is_checked_primitive(name))
         return true;
     for (size_t i = 0; i < sizeof named_calls / sizeof named_calls[0]; i++)
         if (strcmp(name, named_calls[i]) == 0) return true;

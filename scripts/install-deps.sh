@@ -11,12 +11,14 @@ packages=(
     build-essential cmake pkg-config clang libclang-rt-dev
     liblua5.4-dev lua5.4 libtree-sitter-dev libyaml-dev libcjson-dev
     libcurl4-openssl-dev libssl-dev libsqlite3-dev sqlite3 libpcre2-dev
-    libcmocka-dev valgrind lua-check hyperfine python3 git openssl
+    libcmocka-dev valgrind lua-check hyperfine python3 git openssl libmicrohttpd-dev
     neovim chromium
     docker.io runsc
 )
-# node runs the tree-sitter grammar generator; keep a machine's own node if present.
+# node runs the tree-sitter grammar generator and the MCP test peers; keep a
+# machine's own node (and its npm) if present.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -27,6 +29,21 @@ if [ ${#missing[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The real MCP peers of tests/mcp (the reference servers and the official
+# TypeScript SDK), at the versions tests/mcp/npm/package.json pins, into
+# that project-local folder; installed again only when one differs.
+npm_dir="$(cd "$(dirname "$0")/../tests/mcp/npm" && pwd)"
+if ! node -e '
+    const fs = require("fs"), path = require("path"), dir = process.argv[1];
+    const deps = JSON.parse(fs.readFileSync(path.join(dir, "package.json"))).dependencies;
+    for (const [name, want] of Object.entries(deps)) {
+        const f = path.join(dir, "node_modules", name, "package.json");
+        if (!fs.existsSync(f) || JSON.parse(fs.readFileSync(f)).version !== want) process.exit(1);
+    }' "$npm_dir"; then
+    echo "install-deps: installing the MCP test peers (tests/mcp/npm/package.json)" >&2
+    (cd "$npm_dir" && npm install --no-audit --no-fund --no-package-lock --loglevel=error >/dev/null)
 fi
 
 # The tree-sitter CLI (Debian 13's build, see scripts/tree-sitter-cli.sh).

@@ -45,6 +45,7 @@ MODULES = {
     "runtime/hostlib": "hostlib.h",
     "runtime/config": "config.h",
     "runtime/broker": "broker.h",
+    "runtime/mcp": "mcp.h",
     "runtime/sandbox": "sandbox.h",
     "runtime/durable": "durable.h",
     "runtime/journal": "journal.h",
@@ -53,7 +54,7 @@ MODULES = {
 }
 UNTRUSTED = {"runtime/vm", "runtime/probe", "runtime/pool"}
 UNTRUSTED_MAY_USE = {"base", "runtime/proto"}
-TRUSTED_RUNTIME = {"runtime/hostlib", "runtime/config", "runtime/broker", "runtime/sandbox",
+TRUSTED_RUNTIME = {"runtime/hostlib", "runtime/config", "runtime/broker", "runtime/mcp", "runtime/sandbox",
                    "runtime/durable", "runtime/journal", "runtime/serve", "runtime/supervisor"}
 # The language server reads the model and the checker's findings, nothing else.
 LSP_MAY_USE = {"base", "frontend", "checker"}

@@ -8,6 +8,7 @@
 #include "broker.h"
 #include "config.h"
 #include "hostlib.h"
+#include "mcp.h"
 #include "proto.h"
 #include "providers.h"
 
@@ -17,6 +18,8 @@
 #define BR_MAX_SECRETS 256
 /* Streams held back at once: the text and each tool call of an answer. */
 #define BR_MAX_HELD (1 + BR_ANSWER_MAX_CALLS)
+
+typedef struct br_mcp br_mcp;
 
 struct br_broker {
     const cJSON *config;
@@ -40,6 +43,7 @@ struct br_broker {
      * clock, and the agents whose turns are mocked even without --mock. */
     const cJSON *test;
     long long fixed_now_ms, clock_calls;
+    br_mcp *mcp; /* the run's MCP servers, started on first use */
     br_openai *openai;
     br_anthropic *anthropic;
     long long deadline_ms; /* br_set_deadline; 0: none */
@@ -71,6 +75,23 @@ long long br_wait_ms(const br_broker *b, long long ms);
 cJSON *br_tool_call(br_broker *b, long id, const cJSON *params);
 /* model.predict of a Model { type = "http" }, called from here. */
 cJSON *br_model_predict(br_broker *b, long id, const cJSON *params);
+
+/* ---- MCP servers (br_mcp.c) ----------------------------------------------------------------- */
+
+br_mcp *br_mcp_new(void);
+/* Stops every server the run started. */
+void br_mcp_free(br_mcp *m);
+/* mcp.tools {server}: the server's permitted tools, names and schemas. */
+cJSON *br_mcp_tools(br_broker *b, long id, const cJSON *params);
+/* tool.call of "mcp.SERVER.TOOL". */
+cJSON *br_mcp_call(br_broker *b, long id, const char *name, const cJSON *args);
+/* Whether mcp_servers.SERVER.requires_approval covers the tool. */
+bool br_mcp_needs_approval(const br_broker *b, const char *name);
+/* Whether a list of strings holds NAME. */
+bool br_mcp_in_list(const cJSON *list, const char *name);
+/* A client for mcp_servers.NAME, checked and expanded, not started
+ * (br_mcp_start.c); NULL with the reason in ERR. */
+mcp_client *br_mcp_client_new(br_broker *b, const char *name, const cJSON *spec, char *err, size_t cap);
 
 /* ---- secrets and redaction (br_redact.c) -------------------------------------------------- */
 

@@ -63,6 +63,7 @@ static cJSON *tool_capabilities(const cJSON *args)
 
 bool br_tool_needs_approval(const br_broker *b, const char *name)
 {
+    if (name && strncmp(name, "mcp.", 4) == 0) return br_mcp_needs_approval(b, name);
     if (!name || strncmp(name, "host.", 5) != 0) return false;
     const cJSON *spec = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetObjectItemCaseSensitive(b->config, "host_tools"), name + 5);
@@ -337,10 +338,11 @@ cJSON *br_tool_call(br_broker *b, long id, const cJSON *params)
     if (br_tool_needs_approval(b, name) && b->position < 0) {
         /* Approval needs the journal (runtime/durable gates such calls first). */
         char m[300];
-        snprintf(m, sizeof m, "host tool %.100s requires approval, which only a journaled run can ask for",
-                 name);
+        snprintf(m, sizeof m, "%s %.100s requires approval, which only a journaled run can ask for",
+                 strncmp(name, "mcp.", 4) == 0 ? "MCP tool" : "host tool", name);
         return br_error_event(id, "ToolNotAllowed", m);
     }
+    if (strncmp(name, "mcp.", 4) == 0) return br_mcp_call(b, id, name, args);
     if (strncmp(name, "host.", 5) == 0) {
         const cJSON *spec = cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(b->config, "host_tools"), name + 5);

@@ -31,7 +31,8 @@ br_broker *br_broker_new(const cJSON *config, const cJSON *mocks, bool mock_all)
     b->mock = br_mock_new(mocks);
     b->openai = br_openai_new(config);
     b->anthropic = br_anthropic_new(config);
-    if (!b->mock || !b->openai || !b->anthropic) {
+    b->mcp = br_mcp_new();
+    if (!b->mock || !b->openai || !b->anthropic || !b->mcp) {
         br_broker_free(b);
         return NULL;
     }
@@ -41,6 +42,7 @@ br_broker *br_broker_new(const cJSON *config, const cJSON *mocks, bool mock_all)
 void br_broker_free(br_broker *b)
 {
     if (!b) return;
+    br_mcp_free(b->mcp);
     br_mock_free(b->mock);
     br_openai_free(b->openai);
     br_anthropic_free(b->anthropic);
@@ -342,6 +344,7 @@ static cJSON *dispatch(br_broker *b, const cJSON *request, br_delta_fn on_delta,
     if (strcmp(method, "tool.call") == 0) return br_tool_call(b, id, params);
     if (strcmp(method, "timer.sleep") == 0) return sleep_for(b, id, params);
     if (strcmp(method, "model.predict") == 0) return br_model_predict(b, id, params);
+    if (strcmp(method, "mcp.tools") == 0) return br_mcp_tools(b, id, params);
     if (strcmp(method, "clock.now") == 0 && b->fixed_now_ms)
         /* Tests: time moves one millisecond per reading, the same every run. */
         return br_done_event(id, "epoch_ms", cJSON_CreateNumber((double)(b->fixed_now_ms + b->clock_calls++)));

@@ -42,7 +42,8 @@ cJSON *br_handle(br_broker *b, const cJSON *request, br_delta_fn on_delta, void 
  * mocks the agents in its `mocked_agents`; with fixed_now_ms the clock and
  * the random seed are fixed, so every run of a scenario is the same. */
 void br_set_test(br_broker *b, const cJSON *test, long long fixed_now_ms);
-/* Whether host tool `name` is configured with requires_approval: true. */
+/* Whether host tool `name` is configured with requires_approval: true, or
+ * MCP tool "mcp.SERVER.TOOL" is named by mcp_servers.SERVER.requires_approval. */
 bool br_tool_needs_approval(const br_broker *b, const char *name);
 /* Where the audit log goes (one JSON line per brokered call; "" for none)
  * and the tenant its records name. */

@@ -276,7 +276,10 @@ static cJSON *tool_approval(du_durable *d, long id, long position, const cJSON *
         /* The whole call: a person approves exactly what runs, never a cut. */
         tx_buf msg;
         tx_buf_init(&msg, (size_t)64 * 1024 * 1024);
-        tx_buf_printf(&msg, "Allow host tool %s with %s?", hl_json_str(params, "name") ? hl_json_str(params, "name") : "?",
+        const char *tool = hl_json_str(params, "name") ? hl_json_str(params, "name") : "?";
+        /* "mcp.SERVER.TOOL": an MCP server's tool, named as its server has it. */
+        bool mcp = strncmp(tool, "mcp.", 4) == 0;
+        tx_buf_printf(&msg, "Allow %s %s with %s?", mcp ? "MCP tool" : "host tool", mcp ? tool + 4 : tool,
                       args ? args : "{}");
         cJSON_free(args);
         h.message = msg.data ? msg.data : "Allow this host tool call?";
@@ -305,7 +308,11 @@ static cJSON *tool_approval(du_durable *d, long id, long position, const cJSON *
         reply = error_event(id, "Suspended", m);
     } else if (!cJSON_IsTrue(h.answer)) {
         char m[300];
-        snprintf(m, sizeof m, "host tool %.100s was denied by %.100s", hl_json_str(params, "name"),
+        snprintf(m, sizeof m, "%s %.100s was denied by %.100s",
+                 strncmp(hl_json_str(params, "name") ? hl_json_str(params, "name") : "", "mcp.", 4) == 0
+                     ? "MCP tool"
+                     : "host tool",
+                 hl_json_str(params, "name"),
                  h.answered_by[0] ? h.answered_by : "a person");
         reply = record_and_return(d, position, "tool.call", params, fp,
                                   error_event(id, "ToolDenied", m), started, fail_msg, cap);

@@ -21,8 +21,18 @@
 #include "hostlib.h"
 
 /* In the child: never returns. Only async-signal-safe calls after fork. */
+static void set_limit(int resource, long long v)
+{
+    struct rlimit r;
+    if (v <= 0 || getrlimit(resource, &r) != 0) return;
+    /* Only ever lowered: a limit above the inherited hard one stays at it. */
+    if (r.rlim_max == RLIM_INFINITY || (rlim_t)v < r.rlim_max) r.rlim_max = (rlim_t)v;
+    r.rlim_cur = r.rlim_max;
+    if (setrlimit(resource, &r) != 0) _exit(125); /* never run without the limit asked for */
+}
+
 static void child_exec(char *const argv[], char *const envp[], const char *cwd, unsigned flags,
-                       int in, int out, int err)
+                       const hl_limits *lim, int in, int out, int err)
 {
     static char *const empty[] = {NULL};
     if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) _exit(127);
@@ -39,6 +49,12 @@ static void child_exec(char *const argv[], char *const envp[], const char *cwd, 
     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
     struct rlimit core = {0, 0};
     setrlimit(RLIMIT_CORE, &core);
+    if (lim) {
+        set_limit(RLIMIT_AS, lim->address_space);
+        set_limit(RLIMIT_CPU, lim->cpu_seconds);
+        set_limit(RLIMIT_NOFILE, lim->open_files);
+        set_limit(RLIMIT_FSIZE, lim->file_size);
+    }
     if (cwd && *cwd && chdir(cwd) != 0) _exit(126);
     if (strchr(argv[0], '/'))
         execve(argv[0], argv, envp ? envp : empty);
@@ -49,6 +65,12 @@ static void child_exec(char *const argv[], char *const envp[], const char *cwd, 
 
 tx_status hl_spawn(char *const argv[], char *const envp[], const char *cwd, unsigned flags,
                    hl_child *c)
+{
+    return hl_spawn_limited(argv, envp, cwd, flags, NULL, c);
+}
+
+tx_status hl_spawn_limited(char *const argv[], char *const envp[], const char *cwd, unsigned flags,
+                           const hl_limits *lim, hl_child *c)
 {
     int pin[2], pout[2], perr[2];
     if (pipe2(pin, O_CLOEXEC) != 0) return TX_EIO;
@@ -65,7 +87,7 @@ tx_status hl_spawn(char *const argv[], char *const envp[], const char *cwd, unsi
         close(pin[0]), close(pin[1]), close(pout[0]), close(pout[1]), close(perr[0]), close(perr[1]);
         return TX_EIO;
     }
-    if (pid == 0) child_exec(argv, envp, cwd, flags, pin[0], pout[1], perr[1]);
+    if (pid == 0) child_exec(argv, envp, cwd, flags, lim, pin[0], pout[1], perr[1]);
     if (flags & HL_SPAWN_GROUP) setpgid(pid, pid); /* both sides: no race with kill below */
     close(pin[0]);
     close(pout[1]);

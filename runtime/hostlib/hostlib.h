@@ -45,6 +45,17 @@ typedef enum {
  * are close-on-exec. `flags`: hl_spawn_flags. */
 tx_status hl_spawn(char *const argv[], char *const envp[], const char *cwd, unsigned flags,
                    hl_child *c);
+/* Resource limits set in the child before exec (0: left as inherited). */
+typedef struct {
+    long long address_space; /* RLIMIT_AS, bytes */
+    long long cpu_seconds;   /* RLIMIT_CPU */
+    long long open_files;    /* RLIMIT_NOFILE */
+    long long file_size;     /* RLIMIT_FSIZE, bytes */
+} hl_limits;
+/* hl_spawn with `lim` (NULL: none) applied in the child: what a program
+ * the host does not trust to behave (an MCP server) may take of the host. */
+tx_status hl_spawn_limited(char *const argv[], char *const envp[], const char *cwd, unsigned flags,
+                           const hl_limits *lim, hl_child *c);
 /* SIGKILL to the child's process group (HL_SPAWN_GROUP) and reaps it. */
 void hl_kill_group(hl_child *c);
 /* Runs argv to its end with `envp`: `stdin_text` (may be NULL) on its input,

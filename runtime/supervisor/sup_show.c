@@ -92,6 +92,22 @@ void sup_show_log(run_ctx *r, const cJSON *params)
 void sup_on_delta(void *ud, const cJSON *delta)
 {
     run_ctx *r = ud;
+    const cJSON *progress = cJSON_GetObjectItemCaseSensitive(delta, "progress");
+    if (cJSON_IsObject(progress) && sup_may_show(r, 400)) {
+        /* An MCP tool's notifications/progress, as the broker passed it on. */
+        const cJSON *done = cJSON_GetObjectItemCaseSensitive(progress, "progress");
+        const cJSON *total = cJSON_GetObjectItemCaseSensitive(progress, "total");
+        const char *msg = hl_json_str(progress, "message");
+        char line[512], of[40] = "";
+        if (cJSON_IsNumber(total)) snprintf(of, sizeof of, "/%g", total->valuedouble);
+        snprintf(line, sizeof line, "%.60s.%.100s %g%s%s%.200s\n",
+                 hl_json_str(progress, "server") ? hl_json_str(progress, "server") : "?",
+                 hl_json_str(progress, "tool") ? hl_json_str(progress, "tool") : "?",
+                 cJSON_IsNumber(done) ? done->valuedouble : 0, of, msg ? ": " : "", msg ? msg : "");
+        sup_end_stream(r);
+        show(&r->opt->progress, "\033[2m", "progress: %s", line, NULL);
+        return;
+    }
     const cJSON *text = cJSON_GetObjectItemCaseSensitive(delta, "text");
     if (cJSON_IsString(text) && sup_may_show(r, strlen(text->valuestring))) {
         tx_fputs_term(text->valuestring, r->opt->progress.out);

@@ -75,7 +75,9 @@ dsl.model_of = model_of
 
 local function tool_schema(t)
   local params
-  if t.fields then
+  if t.json_schema then
+    params = t.json_schema -- an MCP tool's, as its server gave it
+  elseif t.fields then
     params = schema.json_schema(t.fields)
   else
     params = {type = "object", properties = {}, additionalProperties = true}
@@ -138,6 +140,9 @@ local function run_tool_calls(data, tools, calls, history, record)
     end
     -- a mocked turn may name a toolset's tool by its short name
     if not tool and by_short then tool = by_short end
+    if not tool and data.mcp_servers then
+      tool = dsl.mcp.placeholder_tool(data.mcp_servers, name) -- --mock: no server started
+    end
     local content
     if not tool then
       content = format("Error: tool '%s' is not available to this agent", tostring(name))
@@ -221,6 +226,12 @@ function dsl.agent_call(data, opts)
   end
 
   if data.resolve_grants then data.resolve_grants(data) end
+  if data.pending then
+    -- MCP toolsets are listed at the agent's first call, not at its
+    -- declaration: a server starts only when it is used.
+    dsl.grant(data, data.pending)
+    data.pending = nil
+  end
   local tools = allowed_tools(data, opts.tools)
   local max_turns = opts.max_turns or data.max_turns or settings.max_turns
   if type(max_turns) ~= "number" or max_turns < 1 then
@@ -402,8 +413,17 @@ local function declare_agent(config, name, opts)
       d.resolve_grants = nil
       dsl.grant(d, list)
     end
+  elseif T.has_lazy(list) then
+    data.pending = list -- granted at the first call (agent_call)
   else
     dsl.grant(data, list)
+  end
+  for _, item in ipairs(list) do
+    local d = dsl.data_of(item)
+    if d and d.kind == "Toolset" and d.mcp_server then
+      data.mcp_servers = data.mcp_servers or {}
+      data.mcp_servers[d.mcp_server] = true
+    end
   end
   local out = config.output
   if out == nil and type(config.output_type) == "table" then out = config.output_type end

@@ -85,6 +85,18 @@ local function tool_index(data, k, h)
   return nil
 end
 
+-- A tool the host runs (an MCP server's), named `name`, sent as tool.call
+-- `broker`: no handler here, no Lua-side validation (the server has the
+-- schema); its JSON Schema (json_schema) is set once the host lists it.
+function T.external(name, broker, description)
+  local data = {calls = {}, description = description, broker = broker, explicit = true,
+    external = true}
+  data.name = name
+  by_name[name] = data
+  dsl.handle("Tool", data, tool_index, function(d, _, args) return T.invoke(d, args) end)
+  return data
+end
+
 -- Declares a tool. opts: {stdlib = true} for embedded tools, {stops_agent = true} for done.
 function T.declare(config, name, opts)
   if type(config) ~= "table" then
@@ -228,7 +240,7 @@ function T.expand(list, who)
       if amb then ambiguity(who, item, amb) end
       local ts = toolsets[item]
       if ts and (not d or d.toolset == ts) then
-        for _, t in ipairs(ts.tools) do add(t) end
+        for _, t in ipairs(T.toolset_tools(ts)) do add(t) end
       elseif d then
         add(d)
       elseif item == "done" then
@@ -239,7 +251,7 @@ function T.expand(list, who)
     elseif d and d.kind == "Tool" then
       add(d)
     elseif d and d.kind == "Toolset" then
-      for _, t in ipairs(d.tools) do add(t) end
+      for _, t in ipairs(T.toolset_tools(d)) do add(t) end
     else
       raise("%s: tools[%d] is not a Tool or a Toolset (got %s)", who, i, type(item))
     end
@@ -249,13 +261,39 @@ end
 
 -- ---- Toolset ---------------------------------------------------------------------------------
 
+-- Whether the list holds a toolset whose tools are not known yet (an MCP
+-- server's, listed at first use).
+function T.has_lazy(list)
+  for _, item in ipairs(list) do
+    local d = dsl.data_of(item)
+    if d and d.kind == "Toolset" and d.mcp_server and not d.loaded then return true end
+  end
+  return false
+end
+
+-- A toolset's tools; an MCP toolset's are asked of the host the first time.
+function T.toolset_tools(d)
+  if d.mcp_server and not d.loaded then
+    local list, placeholder = dsl.mcp.load(d.mcp_server)
+    d.tools, d.placeholder = {}, placeholder
+    for _, t in ipairs(list) do
+      local short = t.name:sub(#d.mcp_server + 2)
+      if (not d.include or d.include[short]) and not (d.exclude and d.exclude[short]) then
+        d.tools[#d.tools + 1] = t
+      end
+    end
+    d.loaded = true
+  end
+  return d.tools
+end
+
 local function toolset_index(data, k)
   if k == "name" then return data.name end
   if k == "get" or k == "tool" then
     -- ts.get("add") / ts:get("add"): one of its tools, by full or short name
     return function(a, b)
       local name = b ~= nil and b or a
-      for _, t in ipairs(data.tools) do
+      for _, t in ipairs(T.toolset_tools(data)) do
         if t.name == name or t.short == name then return t.handle end
       end
       raise("Toolset '%s' has no tool '%s'", data.name, tostring(name))
@@ -263,17 +301,32 @@ local function toolset_index(data, k)
   end
   if k == "tools" then
     local list = vm.json_array({})
-    for i, t in ipairs(data.tools) do list[i] = t.handle end
+    for i, t in ipairs(T.toolset_tools(data)) do list[i] = t.handle end
     return list
   end
   return nil
 end
 
+local function name_set(v, what)
+  if v == nil then return nil end
+  if type(v) ~= "table" then raise("Toolset: %s must be a list of tool names", what) end
+  local set = {}
+  for _, n in ipairs(v) do set[n] = true end
+  return set
+end
+
 local function declare_toolset(config, name, opts)
   if type(config) ~= "table" then raise("Toolset expects a table: Toolset { tools = {...} }") end
   if config.use ~= nil then
-    raise("Toolset: use = \"%s\" is not available in this runtime (MCP and plugin toolsets " ..
-      "are not supported yet)", tostring(config.use))
+    local srv = type(config.use) == "string" and match(config.use, "^mcp%.([%w_%-]+)$")
+    if not srv then
+      raise("Toolset: use = \"%s\" is not available in this runtime (MCP servers are written " ..
+        "use = \"mcp.SERVER\", SERVER declared in the host's mcp_servers)", tostring(config.use))
+    end
+    local data = {tools = {}, inline = {}, description = config.description, mcp_server = srv,
+      include = name_set(config.include, "include"), exclude = name_set(config.exclude, "exclude")}
+    dsl.name(data, "Toolset", name or config.name)
+    return dsl.handle("Toolset", data, toolset_index, nil)
   end
   if type(config.tools) ~= "table" then raise("Toolset needs tools = {...}") end
   local data = {tools = {}, description = config.description, inline = {}}

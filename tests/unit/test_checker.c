@@ -16,12 +16,46 @@
 
 static fe_context *fe;
 static ck_checker *ck;
+/* A folder with a .tactus/mcp-tools.json (as `tactus mcp refresh` writes
+ * it) in with/, and without/ beside it, for TAC305-TAC307. */
+static char mcp_dir[64];
+
+static const char mcp_cache[] =
+    "{\"version\": 1, \"servers\": {\"files\": {\"protocol_version\": \"2025-11-25\", \"tools\": [\n"
+    "  {\"name\": \"read_text_file\", \"description\": \"Reads a file\", \"input_schema\": {\"type\": \"object\",\n"
+    "   \"properties\": {\"path\": {\"type\": \"string\"}}, \"required\": [\"path\"]}}]}}}\n";
+
+static const char odd_cache[] =
+    "{\"servers\": {\"files\": {\"tools\": [7, {\"name\": 3}, {\"name\": \"t\", \"input_schema\": {\"type\": 5,\n"
+    "  \"properties\": [\"x\", 1], \"required\": [42, {\"a\": 1}], \"additionalProperties\": false}},\n"
+    "  {\"name\": \"u\", \"input_schema\": {\"properties\": {\"x\": {\"type\": [1]}}, \"required\": {\"a\": \"x\"}}}]},\n"
+    "  \"other\": [1, 2]}}\n";
 
 static int setup(void **state)
 {
     (void)state;
     fe = fe_context_new();
     ck = ck_checker_new();
+    snprintf(mcp_dir, sizeof mcp_dir, "/tmp/tactus-unit-checker-XXXXXX");
+    if (!mkdtemp(mcp_dir)) return -1;
+    char p[128];
+    snprintf(p, sizeof p, "%s/with", mcp_dir);
+    mkdir(p, 0700);
+    snprintf(p, sizeof p, "%s/without", mcp_dir);
+    mkdir(p, 0700);
+    snprintf(p, sizeof p, "%s/with/.tactus", mcp_dir);
+    mkdir(p, 0700);
+    snprintf(p, sizeof p, "%s/with/.tactus/mcp-tools.json", mcp_dir);
+    FILE *f = fopen(p, "w");
+    if (!f || fputs(mcp_cache, f) < 0 || fclose(f) != 0) return -1;
+    /* odd/: a cache of the wrong shapes, as a repository could bring. */
+    snprintf(p, sizeof p, "%s/odd", mcp_dir);
+    mkdir(p, 0700);
+    snprintf(p, sizeof p, "%s/odd/.tactus", mcp_dir);
+    mkdir(p, 0700);
+    snprintf(p, sizeof p, "%s/odd/.tactus/mcp-tools.json", mcp_dir);
+    f = fopen(p, "w");
+    if (!f || fputs(odd_cache, f) < 0 || fclose(f) != 0) return -1;
     return fe && ck ? 0 : -1;
 }
 
@@ -30,17 +64,24 @@ static int teardown(void **state)
     (void)state;
     ck_checker_free(ck);
     fe_context_free(fe);
+    const char *parts[] = {"with/.tactus/mcp-tools.json", "with/.tactus", "with", "without",
+                           "odd/.tactus/mcp-tools.json",  "odd/.tactus",  "odd",  ""};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        char p[128];
+        snprintf(p, sizeof p, "%s/%s", mcp_dir, parts[i]);
+        remove(p);
+    }
     return 0;
 }
 
-/* Codes reported for `src`, space-separated, in position order; with
- * severities "CODE:severity". */
-static void findings(const char *src, bool severities, char *out, size_t cap)
+/* Codes reported for `src` as the file `path`, space-separated, in
+ * position order; with severities "CODE:severity". */
+static void findings_at(const char *path, const char *src, bool severities, char *out, size_t cap)
 {
     fe_file *f = NULL;
     tx_diag_list l;
     tx_diag_list_init(&l);
-    assert_int_equal(fe_parse(fe, "unit/t.tac", src, strlen(src), &f), TX_OK);
+    assert_int_equal(fe_parse(fe, path, src, strlen(src), &f), TX_OK);
     assert_int_equal(ck_check(ck, f, &l), TX_OK);
     out[0] = '\0';
     for (size_t i = 0; i < l.len; i++) {
@@ -52,9 +93,19 @@ static void findings(const char *src, bool severities, char *out, size_t cap)
     fe_file_free(f);
 }
 
+static void codes_at(const char *path, const char *src, char *out, size_t cap)
+{
+    findings_at(path, src, false, out, cap);
+}
+
+static void findings(const char *src, bool severities, char *out, size_t cap)
+{
+    findings_at("unit/t.tac", src, severities, out, cap);
+}
+
 static void codes_of(const char *src, char *out, size_t cap)
 {
-    findings(src, false, out, cap);
+    findings_at("unit/t.tac", src, false, out, cap);
 }
 
 #define MAIN "Procedure { function() return 1 end }\n"
@@ -242,6 +293,59 @@ static const rule_case cases[] = {
     {"TAC901", "stages({\"a\", \"b\"})\n" MAIN, "Stages({\"a\", \"b\"})\n" MAIN},
 };
 
+#define MCP_AGENT                                                                                  \
+    "reader = Agent { model = \"openai/gpt-4o-mini\", tools = {t} }\n"                             \
+    "Procedure { function() return reader({message = \"go\"}).output end }\n"
+
+/* MCP rules: with a cache of the host's MCP tools beside the file
+ * ("with") or none above it ("without"). */
+static const struct {
+    const char *code, *where, *bad, *fixed;
+} mcp_cases[] = {
+    {"TAC305", "with", "Procedure { function() return mcp.files.reed_text_file({path = \"/a\"}) end }\n",
+     "Procedure { function() return mcp.files.read_text_file({path = \"/a\"}) end }\n"},
+    {"TAC305", "with", "local t = Toolset { use = \"mcp.filez\" }\n" MCP_AGENT,
+     "local t = Toolset { use = \"mcp.files\" }\n" MCP_AGENT},
+    {"TAC306", "with", "Procedure { function() return mcp.files.read_text_file({path = 42}) end }\n",
+     "Procedure { function() return mcp.files.read_text_file({path = \"/a\"}) end }\n"},
+    {"TAC306", "with", "Procedure { function() return mcp.files.read_text_file({}) end }\n",
+     "Procedure { function() return mcp.files.read_text_file({path = \"/a\"}) end }\n"},
+    {"TAC307", "without", "Procedure { function() return mcp.files.read_text_file({path = \"/a\"}) end }\n", MAIN},
+};
+
+static void mcp_rules_fire_on_bad_and_not_on_fixed(void **state)
+{
+    (void)state;
+    char got[4096], path[128];
+    for (size_t i = 0; i < sizeof mcp_cases / sizeof mcp_cases[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s/t.tac", mcp_dir, mcp_cases[i].where);
+        codes_at(path, mcp_cases[i].bad, got, sizeof got);
+        if (!strstr(got, mcp_cases[i].code)) fail_msg("%s: bad source gave [%s]", mcp_cases[i].code, got);
+        codes_at(path, mcp_cases[i].fixed, got, sizeof got);
+        if (got[0]) fail_msg("%s: fixed source gave [%s]", mcp_cases[i].code, got);
+    }
+}
+
+/* A cache of the wrong shapes is read without a crash (ASan watches). */
+static void odd_mcp_cache_is_survived(void **state)
+{
+    (void)state;
+    char got[4096], path[128];
+    snprintf(path, sizeof path, "%s/odd/t.tac", mcp_dir);
+    const char *srcs[] = {
+        "Procedure { function() return mcp.files.t() end }\n",
+        "Procedure { function() return mcp.files.t({x = 1, y = 2}) end }\n",
+        "Procedure { function() return mcp.files.u() end }\n",
+        "Procedure { function() return mcp.files.u({x = 1}) end }\n",
+        "Procedure { function() return mcp.files.v({}) end }\n",
+        "Procedure { function() return mcp.other.t({}) end }\n",
+        "local t = Toolset { use = \"mcp.other\", include = {\"t\"} }\n" MCP_AGENT,
+    };
+    for (size_t i = 0; i < sizeof srcs / sizeof srcs[0]; i++) codes_at(path, srcs[i], got, sizeof got);
+    codes_at(path, srcs[4], got, sizeof got);
+    if (!strstr(got, "TAC305")) fail_msg("an unknown tool with an odd cache gave [%s]", got);
+}
+
 static void each_rule_fires_on_bad_and_not_on_fixed(void **state)
 {
     (void)state;
@@ -277,6 +381,8 @@ static void every_catalogued_rule_has_a_case(void **state)
         bool found = false;
         for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
             if (strcmp(cases[k].code, rules[i].code) == 0) found = true;
+        for (size_t k = 0; k < sizeof mcp_cases / sizeof mcp_cases[0]; k++)
+            if (strcmp(mcp_cases[k].code, rules[i].code) == 0) found = true;
         if (!found) fail_msg("rule %s has no test case", rules[i].code);
     }
 }
@@ -523,6 +629,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(each_rule_fires_on_bad_and_not_on_fixed),
+        cmocka_unit_test(mcp_rules_fire_on_bad_and_not_on_fixed),
+        cmocka_unit_test(odd_mcp_cache_is_survived),
         cmocka_unit_test(every_catalogued_rule_has_a_case),
         cmocka_unit_test(steps_match_full_string_case_insensitively),
         cmocka_unit_test(findings_carry_their_related_place),

@@ -66,3 +66,24 @@ static bool load_locked(char *err, size_t cap)
     loaded = true; /* kept for the life of the process */
     return true;
 }
+
+CURLcode br_curl_perform(CURL *curl, const char *method, const char *url, const char *const *headers,
+                         const char *body, long timeout_ms, long *status)
+{
+    struct curl_slist *hdrs = NULL;
+    for (size_t i = 0; headers && headers[i]; i++) hdrs = br_curl.slist_append(hdrs, headers[i]);
+    br_curl.easy_setopt(curl, CURLOPT_URL, url);
+    br_curl.easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+    if (body) br_curl.easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+    br_curl.easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
+    br_curl.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    br_curl.easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+    br_curl.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    br_curl.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+    CURLcode rc = br_curl.easy_perform(curl);
+    *status = 0;
+    br_curl.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
+    br_curl.slist_free_all(hdrs);
+    br_curl.easy_cleanup(curl);
+    return rc;
+}

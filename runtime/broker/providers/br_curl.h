@@ -28,4 +28,13 @@ extern br_curl_api br_curl;
  * false with a message when libcurl cannot be loaded. */
 bool br_curl_load(char *err, size_t cap);
 
+/* One request to an address the host's configuration names (host HTTP
+ * tools, MCP servers): METHOD to URL with HEADERS and BODY (may be NULL),
+ * no signals, TIMEOUT_MS (0: none), http and https only, and no redirect followed (it
+ * could leave the configured host). The caller has set its own callbacks.
+ * Performs it, frees the handle, and returns curl's code; *status is the
+ * HTTP status (0 when none came). */
+CURLcode br_curl_perform(CURL *curl, const char *method, const char *url, const char *const *headers,
+                         const char *body, long timeout_ms, long *status);
+
 #endif

@@ -420,24 +420,10 @@ int br_http_request(const char *method, const char *url, const char *const *head
         strcpy(err->message, "out of memory");
         return -1;
     }
-    struct curl_slist *hdrs = NULL;
-    for (size_t i = 0; headers && headers[i]; i++) hdrs = br_curl.slist_append(hdrs, headers[i]);
-    br_curl.easy_setopt(curl, CURLOPT_URL, url);
-    br_curl.easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-    if (body) br_curl.easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-    br_curl.easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
     br_curl.easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
     br_curl.easy_setopt(curl, CURLOPT_WRITEDATA, out);
-    br_curl.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    br_curl.easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
-    br_curl.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    /* A redirect could leave the allow-listed host: never follow one. */
-    br_curl.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-    CURLcode rc = br_curl.easy_perform(curl);
-    long status = 0;
-    br_curl.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    br_curl.slist_free_all(hdrs);
-    br_curl.easy_cleanup(curl);
+    long status;
+    CURLcode rc = br_curl_perform(curl, method, url, headers, body, timeout_ms, &status);
     if (rc != CURLE_OK) {
         strcpy(err->type, rc == CURLE_OPERATION_TIMEDOUT ? "Timeout" : "ToolError");
         snprintf(err->message, sizeof err->message, "%s", rc == CURLE_WRITE_ERROR

@@ -16,6 +16,7 @@
 #include "broker.h"
 #include "config.h"
 #include "hostlib.h"
+#include "mcp.h"
 
 /* ---- the provider interface ------------------------------------------------------------ */
 
@@ -167,5 +168,10 @@ cJSON *br_http_stream_post(const br_http_settings *st, const char *url, const ch
  * into `out` (capped by out's limit). The HTTP status, or -1 with err. */
 int br_http_request(const char *method, const char *url, const char *const *headers,
                     const char *body, long timeout_ms, tx_buf *out, br_error *err);
+
+/* mcp_http_ops.request on libcurl (br_mcp_http.c). */
+long br_mcp_http_request(void *ud, const char *method, const char *url, const char *const *headers,
+                         const char *body, long timeout_ms, const mcp_http_sink *sink, char *err,
+                         size_t cap);
 
 #endif

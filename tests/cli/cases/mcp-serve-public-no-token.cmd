@@ -1,0 +1,1 @@
+mcp serve --http 0.0.0.0:8765 clean.tac
