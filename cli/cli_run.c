@@ -576,7 +576,7 @@ int cli_run(int argc, char **argv)
             cJSON_AddStringToObject(note, "path", prior.procedure_path);
             cJSON_AddStringToObject(note, "old_sha256", prior.source_sha256);
             cJSON_AddStringToObject(note, "new_sha256", now_sha);
-            tx_status ns = tj_run_note(journal, resume_id, "allow_changed_source", note);
+            tx_status ns = tj_run_note(journal, tenant, resume_id, "allow_changed_source", note);
             cJSON_Delete(note);
             if (ns != TX_OK) {
                 cli_error("tactus resume: %s: %s\n", store, tj_last_error(journal));

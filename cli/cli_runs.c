@@ -656,7 +656,7 @@ static int cmd_show(const runs_opts *o)
         return CLI_EXIT_USAGE;
     }
     cJSON *effects = NULL, *requests = NULL;
-    tj_effect_list(j, r.id, &effects);
+    tj_effect_list(j, o->tenant, r.id, &effects);
     tj_human_of_run(j, o->tenant, r.id, &requests);
     if (o->json) {
         cJSON *doc = cJSON_CreateObject();
@@ -674,7 +674,7 @@ static int cmd_show(const runs_opts *o)
         cJSON_AddItemToObject(doc, "requests", requests);
         requests = NULL;
         cJSON *notes = NULL;
-        tj_run_notes(j, r.id, &notes);
+        tj_run_notes(j, o->tenant, r.id, &notes);
         cJSON_AddItemToObject(doc, "notes", notes);
         cJSON_AddStringToObject(doc, "seals", tj_run_verify(j, o->tenant, r.id) == TX_OK
                                                   ? "ok" : tj_last_error(j));

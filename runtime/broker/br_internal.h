@@ -32,6 +32,8 @@ struct br_broker {
     long position; /* of the effect being handled, for idempotency keys */
     char tenant[128];
     char audit_path[4096]; /* "" = no audit log */
+    br_audit_sink audit_sink; /* instead of the file: the store's audit log */
+    void *audit_sink_ud;
     /* Budgets of the run (0 = none) and what it has used. */
     double budget_tokens, budget_cost, budget_calls;
     double used_tokens, used_cost, used_calls;

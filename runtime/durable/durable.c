@@ -57,7 +57,7 @@ tx_status du_set_byte_cap(du_durable *d, long long cap)
 {
     d->bytes_cap = cap;
     if (cap <= 0) return TX_OK;
-    long long used = tj_effect_bytes(d->journal, d->run_id);
+    long long used = tj_effect_bytes(d->journal, d->tenant, d->run_id);
     if (used < 0) return TX_EIO;
     d->bytes_used = used;
     return TX_OK;
@@ -168,7 +168,7 @@ static cJSON *record_and_return(du_durable *d, long position, const char *method
         }
         d->bytes_used += add;
     }
-    tx_status st = tj_effect_put(d->journal, d->run_id, position, kind_of(method), fp, req, stored,
+    tx_status st = tj_effect_put(d->journal, d->tenant, d->run_id, position, kind_of(method), fp, req, stored,
                                  now_ms() - started);
     cJSON_Delete(req);
     cJSON_Delete(stored);
@@ -203,7 +203,7 @@ static cJSON *human(du_durable *d, long id, long position, const cJSON *params, 
                     long long started, char *fail_msg, size_t cap, bool *fatal)
 {
     tj_human h;
-    tx_status st = tj_human_at(d->journal, d->run_id, position, &h);
+    tx_status st = tj_human_at(d->journal, d->tenant, d->run_id, position, &h);
     if (st == TX_ENOENT) {
         const char *kind = hl_json_str(params, "kind");
         human_new(d, position, kind ? kind : "input", params, fp, &h);
@@ -269,7 +269,7 @@ static cJSON *tool_approval(du_durable *d, long id, long position, const cJSON *
                             bool *fatal)
 {
     tj_human h;
-    tx_status st = tj_human_at(d->journal, d->run_id, position, &h);
+    tx_status st = tj_human_at(d->journal, d->tenant, d->run_id, position, &h);
     if (st == TX_ENOENT) {
         human_new(d, position, "tool_approval", params, fp, &h);
         char *args = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(params, "args"));
@@ -337,7 +337,7 @@ cJSON *du_handle(du_durable *d, const du_effects *fx, const cJSON *request, du_d
         cJSON *stored = cJSON_CreateObject();
         cJSON_AddStringToObject(stored, "event", "done");
         cJSON_AddItemToObject(stored, "data", result);
-        tx_status st = tj_effect_set_result(d->journal, d->run_id, d->checkpoint_pos[cp], stored);
+        tx_status st = tj_effect_set_result(d->journal, d->tenant, d->run_id, d->checkpoint_pos[cp], stored);
         cJSON_Delete(stored);
         if (st != TX_OK) return journal_error(d, id, "record a checkpoint", fail_msg, cap, fatal);
         cJSON *data = cJSON_CreateObject();
@@ -355,7 +355,7 @@ cJSON *du_handle(du_durable *d, const du_effects *fx, const cJSON *request, du_d
     }
 
     tj_effect e;
-    if (tj_effect_get(d->journal, d->run_id, position, &e) != TX_OK)
+    if (tj_effect_get(d->journal, d->tenant, d->run_id, position, &e) != TX_OK)
         return journal_error(d, id, "be read", fail_msg, cap, fatal);
     if (e.found) {
         cJSON *reply;

@@ -21,6 +21,12 @@
 
 void tj_key_path(char *out, size_t cap)
 {
+    /* Machines sharing a store share its key (a secret file each mounts). */
+    const char *env = getenv("TACTUS_JOURNAL_KEY");
+    if (env && *env) {
+        snprintf(out, cap, "%s", env);
+        return;
+    }
     hl_xdg_path("XDG_DATA_HOME", ".local/share", ".", "journal.key", out, cap);
 }
 
@@ -394,12 +400,59 @@ static tx_status chain_check(tj_journal *j, const char *run_id, const chain *c, 
     return TX_OK;
 }
 
-/* Opens the write transaction of a change to a run: after checking its
- * seals (all of them when the change re-seals rows, else the head). */
-tx_status tj_seal_begin(tj_journal *j, const char *run_id, bool full)
+tx_status tj_run_lock(tj_journal *j, const char *tenant, const char *run_id)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT tenant FROM runs WHERE id = ?%s", j->be->lock_rows);
+    tj_stmt *st = db_prepare(j, sql);
+    if (!st) return tj_fail_db(j, "lock the run");
+    db_bind_text(st, 1, run_id);
+    tj_step rc = db_step(st);
+    bool mine = rc == TJ_ROW && db_column_text(st, 0) && strcmp(db_column_text(st, 0), tenant) == 0;
+    db_finalize(st);
+    if (rc == TJ_FAIL) return tj_fail_db(j, "lock the run");
+    if (!mine) {
+        snprintf(j->err, sizeof j->err, "no run %s for tenant '%s'", run_id, tenant);
+        return TX_ENOENT;
+    }
+    if (!j->fence_run[0] || strcmp(j->fence_run, run_id) != 0) return TX_OK;
+    /* The lease: read under a share lock, so a claim by another worker waits
+     * for this write to commit, and this write sees a claim that committed. */
+    snprintf(sql, sizeof sql, "SELECT state, epoch, COALESCE(worker, '') FROM run_queue WHERE run_id = ?%s",
+             j->be->share_rows);
+    if (!(st = db_prepare(j, sql))) return tj_fail_db(j, "read the run's lease");
+    db_bind_text(st, 1, run_id);
+    rc = db_step(st);
+    tx_status s = TX_OK;
+    if (rc == TJ_FAIL) {
+        s = tj_fail_db(j, "read the run's lease");
+    } else if (rc != TJ_ROW || strcmp(db_column_text(st, 0), "leased") != 0 ||
+               db_column_int(st, 1) != j->fence_epoch) {
+        snprintf(j->err, sizeof j->err,
+                 "the lease on run %s (epoch %lld) was taken over: the run is now %s%s%s (epoch "
+                 "%lld); this worker stopped it without writing (another worker resumes it by "
+                 "replay; a stalled process or a clock jump does this)",
+                 run_id, j->fence_epoch, rc == TJ_ROW ? db_column_text(st, 0) : "not queued",
+                 rc == TJ_ROW && db_column_text(st, 2)[0] ? " by " : "",
+                 rc == TJ_ROW ? db_column_text(st, 2) : "", rc == TJ_ROW ? db_column_int(st, 1) : 0);
+        s = TX_EINVAL;
+    }
+    db_finalize(st);
+    return s;
+}
+
+/* Opens the write transaction of a change to a run: the run locked, its
+ * tenant and lease checked, then its seals (all of them when the change
+ * re-seals rows, else the head). */
+tx_status tj_seal_begin(tj_journal *j, const char *tenant, const char *run_id, bool full)
 {
     tx_status s = tj_begin_write(j);
     if (s != TX_OK) return s;
+    s = tj_run_lock(j, tenant, run_id);
+    if (s != TX_OK) {
+        j->be->rollback(j->db);
+        return s;
+    }
     chain c;
     s = chain_load(j, run_id, &c);
     if (s == TX_OK) {
