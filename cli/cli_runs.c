@@ -32,7 +32,7 @@ typedef struct {
 } runs_opts;
 
 static const char runs_usage[] =
-    "usage: tactus runs [--status running|waiting|completed|failed] [--json]\n"
+    "usage: tactus runs [--status queued|running|waiting|completed|failed] [--json]\n"
     "       tactus approvals [--json]\n"
     "       tactus approvals show REQUEST [--json]\n"
     "       tactus approve RUN REQUEST [--deny] [--value JSON] [--as NAME] [--json]\n"
@@ -40,8 +40,9 @@ static const char runs_usage[] =
     "       tactus show RUN [--json]\n"
     "       tactus audit RUN [--json]\n"
     "\n"
-    "common options: --store PATH (default $TACTUS_STORE, else\n"
-    "~/.local/share/tactus/journal.db), --tenant NAME (default $TACTUS_TENANT, else default)\n"
+    "common options: --store PATH|URL (default $TACTUS_STORE, else journal.url of the\n"
+    "trusted configuration, else ~/.local/share/tactus/journal.db; a postgres:// URL is a\n"
+    "shared PostgreSQL store), --tenant NAME (default $TACTUS_TENANT, else default)\n"
     "\n"
     "approve answers a pending human request: an approval (Human.approve, a tool\n"
     "approval) is a yes (no flag) or a no (--deny) and takes no --value; other kinds\n"
@@ -85,14 +86,10 @@ static bool parse_opts(int argc, char **argv, runs_opts *o, int max_args)
 
 static tj_journal *open_journal(const runs_opts *o, const char *cmd)
 {
-    char path[4096], err[1024];
-    if (o->store)
-        snprintf(path, sizeof path, "%s", o->store);
-    else
-        tj_default_path(path, sizeof path);
-    tj_journal *j = NULL;
-    if (tj_open(path, &j, err, sizeof err) != TX_OK) cli_error("tactus %s: %s\n", cmd, err);
-    return j;
+    char path[4096], what[64];
+    snprintf(what, sizeof what, "tactus %s", cmd);
+    if (!cli_store_resolve(what, o->store, NULL, path, sizeof path)) return NULL;
+    return cli_store_open(what, path);
 }
 
 static void print_doc(const cJSON *v)
@@ -148,10 +145,12 @@ static void default_answerer(char *out, size_t cap)
 static void audit_path_of(const runs_opts *o, char *path, size_t cap)
 {
     char store[4096];
-    if (o->store)
-        snprintf(store, sizeof store, "%s", o->store);
-    else
-        tj_default_path(store, sizeof store);
+    if (!cli_store_resolve("tactus audit", o->store, NULL, store, sizeof store)) store[0] = '\0';
+    /* A PostgreSQL store keeps its audit log in the store. */
+    if (tj_store_is_url(store)) {
+        path[0] = '\0';
+        return;
+    }
     const char *env = getenv("TACTUS_AUDIT");
     if (env && *env)
         snprintf(path, cap, "%s", env);
@@ -161,12 +160,12 @@ static void audit_path_of(const runs_opts *o, char *path, size_t cap)
 
 static int cmd_runs(const runs_opts *o)
 {
-    static const char *const statuses[] = {"running", "waiting", "completed", "failed"};
+    static const char *const statuses[] = {"queued", "running", "waiting", "completed", "failed"};
     if (o->status) {
         bool ok = false;
-        for (int i = 0; i < 4; i++) ok |= strcmp(o->status, statuses[i]) == 0;
+        for (int i = 0; i < 5; i++) ok |= strcmp(o->status, statuses[i]) == 0;
         if (!ok) {
-            cli_error("tactus runs: --status takes running, waiting, completed or failed\n");
+            cli_error("tactus runs: --status takes queued, running, waiting, completed or failed\n");
             return CLI_EXIT_USAGE;
         }
     }
@@ -565,8 +564,17 @@ static int cmd_approve(const runs_opts *o)
         } else {
             char audit[4300];
             audit_path_of(o, audit, sizeof audit);
-            br_audit_answer(audit, o->tenant, run, full, h.kind, who, "answered",
-                            cJSON_IsTrue(answer));
+            if (audit[0]) {
+                br_audit_answer(audit, o->tenant, run, full, h.kind, who, "answered",
+                                cJSON_IsTrue(answer));
+            } else {
+                cJSON *rec = br_audit_answer_record(o->tenant, run, full, h.kind, who, "answered",
+                                                    cJSON_IsTrue(answer));
+                if (tj_audit_append(j, o->tenant, rec) != TX_OK)
+                    cli_error("tactus approve: warning: the answer is recorded, but not in the "
+                              "audit log: %s\n", tj_last_error(j));
+                cJSON_Delete(rec);
+            }
         }
         if (rc != CLI_EXIT_OK) {
             /* reported above */
@@ -725,15 +733,9 @@ static int cmd_show(const runs_opts *o)
     return CLI_EXIT_OK;
 }
 
-/* tactus audit RUN: the run's records of the audit log (tenant-scoped). */
-static int cmd_audit(const runs_opts *o)
+/* The records of run o->args[0] (and o->tenant) in the audit file. */
+static bool audit_file_records(const char *path, const runs_opts *o, cJSON **out)
 {
-    if (o->n_args != 1) {
-        cli_error("tactus audit: expected RUN\n\n%s", runs_usage);
-        return CLI_EXIT_USAGE;
-    }
-    char path[4300];
-    audit_path_of(o, path, sizeof path);
     char *text;
     size_t len;
     int e;
@@ -742,7 +744,7 @@ static int cmd_audit(const runs_opts *o)
         text = tx_strdup("");
     } else if (st != TX_OK) {
         cli_error("tactus audit: cannot read %s: %s\n", path, e ? strerror(e) : tx_status_str(st));
-        return CLI_EXIT_FAILED;
+        return false;
     }
     cJSON *list = cJSON_CreateArray();
     for (char *line = text, *next; line && *line; line = next) {
@@ -756,6 +758,33 @@ static int cmd_audit(const runs_opts *o)
             cJSON_Delete(rec);
     }
     tx_free(text);
+    *out = list;
+    return true;
+}
+
+/* tactus audit RUN: the run's records of the audit log (tenant-scoped). */
+static int cmd_audit(const runs_opts *o)
+{
+    if (o->n_args != 1) {
+        cli_error("tactus audit: expected RUN\n\n%s", runs_usage);
+        return CLI_EXIT_USAGE;
+    }
+    char path[4300];
+    audit_path_of(o, path, sizeof path);
+    cJSON *list = NULL;
+    if (!path[0]) {
+        tj_journal *j = open_journal(o, "audit");
+        if (!j) return CLI_EXIT_FAILED;
+        tx_status ls = tj_audit_list(j, o->tenant, o->args[0], &list);
+        if (ls != TX_OK) cli_error("tactus audit: %s\n", tj_last_error(j));
+        tj_close(j);
+        if (ls != TX_OK) {
+            cJSON_Delete(list);
+            return CLI_EXIT_FAILED;
+        }
+    } else if (!audit_file_records(path, o, &list)) {
+        return CLI_EXIT_FAILED;
+    }
     if (o->json) {
         print_doc(list);
     } else {

@@ -43,13 +43,15 @@ MODULES = {
     "runtime/sandbox": "sandbox.h",
     "runtime/durable": "durable.h",
     "runtime/journal": "journal.h",
+    "runtime/queue": "queue.h",
     "runtime/serve": "serve.h",
     "runtime/supervisor": "supervisor.h",
 }
 UNTRUSTED = {"runtime/vm", "runtime/probe", "runtime/pool"}
 UNTRUSTED_MAY_USE = {"base", "runtime/proto"}
 TRUSTED_RUNTIME = {"runtime/hostlib", "runtime/config", "runtime/broker", "runtime/sandbox",
-                   "runtime/durable", "runtime/journal", "runtime/serve", "runtime/supervisor"}
+                   "runtime/durable", "runtime/journal", "runtime/queue", "runtime/serve",
+                   "runtime/supervisor"}
 FORBIDDEN_SYSTEM = re.compile(r"^\s*#\s*include\s*<(curl/|openssl/|libpq|microhttpd|sqlite3|yaml\.h)")
 INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"')
 

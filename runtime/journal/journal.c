@@ -411,7 +411,7 @@ tx_status tj_run_list(tj_journal *j, const char *tenant, const char *status, cJS
 #define LISTED_STATUS "(CASE WHEN q.state = 'ready' AND r.status = 'running' THEN 'queued' ELSE r.status END)"
     if (!(st = db_prepare(j, "SELECT r.id, " LISTED_STATUS ", r.procedure_path, r.created_ms, "
                            "r.updated_ms FROM runs r LEFT JOIN run_queue q ON q.run_id = r.id "
-                           "WHERE r.tenant = ?1 AND (?2 IS NULL OR " LISTED_STATUS " = ?2) "
+                           "WHERE r.tenant = ?1 AND (CAST(?2 AS TEXT) IS NULL OR " LISTED_STATUS " = ?2) "
                            "ORDER BY r.created_ms DESC, r.id")))
         return tj_fail_db(j, "list runs");
     db_bind_text(st, 1, tenant);
