@@ -218,7 +218,8 @@ void tj_claim_free(tj_claim *c);
 tx_status tj_queue_submit(tj_journal *j, const tj_run *r, const cJSON *options);
 /* Claims the oldest run of `tenant` that is ready, parked past its wake
  * time (a timeout to apply), or leased by a worker whose lease ran out (on
- * the store's clock): leased to `worker` for lease_ms, epoch + 1. TX_OK
+ * the store's clock): leased to `worker` for lease_ms, epoch + 1 (and
+ * `resumed` + 1 when it was taken over from such a worker). TX_OK
  * with *out filled, TX_ENOENT when none. */
 tx_status tj_queue_claim(tj_journal *j, const char *tenant, const char *worker, long long lease_ms,
                          tj_claim *out);
@@ -236,7 +237,9 @@ tx_status tj_queue_release(tj_journal *j, const char *tenant, const char *run_id
  * TX_EINVAL: it is done already. */
 tx_status tj_queue_cancel(tj_journal *j, const char *tenant, const char *run_id);
 /* The tenant's queue, oldest first: [{run_id, state, worker, epoch,
- * attempts, lease_left_ms, wake_ms, enqueued_ms, status}]. */
+ * attempts (claims), resumed (claims that took the run over from a worker
+ * that died or handed it back unfinished), lease_left_ms, wake_ms,
+ * enqueued_ms, status}]. */
 tx_status tj_queue_list(tj_journal *j, const char *tenant, cJSON **out);
 /* From now on tj_queue_wait can be woken (PostgreSQL LISTEN). false when
  * the store cannot notify (SQLite): then the caller polls. */

@@ -83,7 +83,8 @@ tx_status tj_queue_claim(tj_journal *j, const char *tenant, const char *worker, 
         return s;
     }
     snprintf(sql, sizeof sql,
-             "UPDATE run_queue SET state = 'leased', worker = ?, epoch = ?, attempts = ?, "
+             "UPDATE run_queue SET resumed = resumed + CASE WHEN state = 'leased' THEN 1 ELSE 0 END, "
+             "state = 'leased', worker = ?, epoch = ?, attempts = ?, "
              "lease_until_ms = %s + ?, wake_ms = NULL, updated_ms = ? WHERE run_id = ?",
              now);
     tx_status s = TX_OK;
@@ -147,7 +148,8 @@ tx_status tj_queue_release(tj_journal *j, const char *tenant, const char *run_id
     if (s == TX_OK &&
         !(st = db_prepare(j, "UPDATE run_queue SET state = CASE WHEN ?1 = 'parked' AND NOT EXISTS "
                              "(SELECT 1 FROM human_requests WHERE run_id = ?2 AND status = 'pending') "
-                             "THEN 'ready' ELSE ?1 END, lease_until_ms = NULL, wake_ms = ?3, "
+                             "THEN 'ready' ELSE ?1 END, resumed = resumed + CASE WHEN ?1 = 'ready' THEN 1 ELSE 0 "
+                             "END, lease_until_ms = NULL, wake_ms = ?3, "
                              "updated_ms = ?4 WHERE run_id = ?2 AND tenant = ?5 AND epoch = ?6 AND "
                              "state = 'leased'")))
         s = tj_fail_db(j, "release the run");
@@ -217,7 +219,7 @@ tx_status tj_queue_list(tj_journal *j, const char *tenant, cJSON **out)
     *out = cJSON_CreateArray();
     char sql[1024];
     snprintf(sql, sizeof sql,
-             "SELECT q.run_id, q.state, COALESCE(q.worker, ''), q.epoch, q.attempts, "
+             "SELECT q.run_id, q.state, COALESCE(q.worker, ''), q.epoch, q.attempts, q.resumed, "
              "CASE WHEN q.state = 'leased' THEN q.lease_until_ms - %s ELSE 0 END, "
              "COALESCE(q.wake_ms, 0), q.enqueued_ms, r.status FROM run_queue q JOIN runs r ON "
              "r.id = q.run_id WHERE q.tenant = ? AND r.tenant = q.tenant ORDER BY q.enqueued_ms, q.run_id",
@@ -227,7 +229,8 @@ tx_status tj_queue_list(tj_journal *j, const char *tenant, cJSON **out)
     db_bind_text(st, 1, tenant);
     static const tj_col cols[] = {{"run_id", TJ_COL_TEXT},     {"state", TJ_COL_TEXT},
                                   {"worker", TJ_COL_TEXT},     {"epoch", TJ_COL_INT},
-                                  {"attempts", TJ_COL_INT},    {"lease_left_ms", TJ_COL_INT},
+                                  {"attempts", TJ_COL_INT},    {"resumed", TJ_COL_INT},
+                                  {"lease_left_ms", TJ_COL_INT},
                                   {"wake_ms", TJ_COL_INT},     {"enqueued_ms", TJ_COL_INT},
                                   {"status", TJ_COL_TEXT}};
     return tj_rows_to_json(j, st, cols, sizeof cols / sizeof cols[0], *out, "list the queue");
