@@ -11,7 +11,7 @@ packages=(
     liblua5.4-dev lua5.4 libtree-sitter-dev libyaml-dev libcjson-dev
     libcurl4-openssl-dev libssl-dev libsqlite3-dev sqlite3 libpq-dev postgresql libpcre2-dev
     libcmocka-dev valgrind lua-check hyperfine python3 git openssl
-    neovim
+    neovim faketime
     docker.io runsc
 )
 # node runs the tree-sitter grammar generator; keep a machine's own node if present.

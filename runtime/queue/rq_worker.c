@@ -164,6 +164,8 @@ static void *slot_main(void *arg)
          * doing. Another worker (or this one) resumes it by replay. */
         if (how == RQ_DONE && tj_store_failures(j) != failures && slot->stop == 0) how = RQ_HAND_BACK;
         if (slot->stop == 2) how = RQ_LOST;
+        else if (how == RQ_LOST) /* its write was refused: the fence's message */
+            say(s, "run %s (epoch %lld): %s", c.run_id, c.epoch, tj_last_error(j));
         release(s, j, &c, how, wake);
         pthread_mutex_lock(&s->mu);
         slot->active = false;
