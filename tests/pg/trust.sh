@@ -167,7 +167,10 @@ pids+=("$w")
 for _ in $(seq 600); do [ -f "$work/lines/held-0" ] && break; sleep 0.1; done
 [ -f "$work/lines/held-0" ] || fail "the run did not reach its tool call"
 if [ "$case" = docker ]; then
-    docker inspect "tactus-$held" >"$work/inspect.json" 2>"$work/err" || fail "no container tactus-$held"
+    # Named tactus-RUN, with a random suffix on newer builds.
+    ctr=$(docker ps --filter "name=tactus-$held" --format '{{.Names}}' | head -1)
+    [ -n "$ctr" ] || fail "no running container named tactus-$held*"
+    docker inspect "$ctr" >"$work/inspect.json" 2>"$work/err" || fail "docker inspect $ctr"
     grep -qF -- "$secret" "$work/inspect.json" && fail "the store's password is in the container's configuration"
     grep -qF -- "$TACTUS_PG_PORT/$name" "$work/inspect.json" && fail "the store's URL is in the container's configuration"
     where="the container's configuration (docker inspect: Env, Cmd, Args, Mounts)"
