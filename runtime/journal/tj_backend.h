@@ -76,6 +76,10 @@ struct tj_backend {
      * (PostgreSQL advisory lock): TX_OK held, TX_ELIMIT held by another
      * session. NULL: none (SQLite uses a lock file instead). */
     tx_status (*try_lock)(tj_db *db, const char *key);
+    /* Takes a statement of the open write transaction whose result nobody
+     * reads, to be sent with the commit (PostgreSQL: one round trip for
+     * both); its failure fails the commit. NULL: step it now. */
+    tx_status (*defer)(tj_stmt *st);
 };
 
 extern const tj_backend tj_sqlite_backend;
