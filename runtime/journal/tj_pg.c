@@ -231,9 +231,12 @@ static tx_status pg_begin_write(tj_db *d)
 static tx_status pg_commit(tj_db *d)
 {
     tx_status s = TX_OK;
-    if (d->begin_pending) {
-        /* Nothing was sent: nothing to commit. */
+    if (d->begin_pending && d->n_deferred) {
+        /* The whole transaction in one round trip. */
+        s = usable(d) ? pipeline(d, "BEGIN", d->deferred, d->n_deferred, "COMMIT", NULL) : TX_EIO;
         drop_deferred(d);
+    } else if (d->begin_pending) {
+        /* Nothing was sent: nothing to commit. */
     } else if (d->n_deferred) {
         if (!usable(d)) s = TX_EIO;
         else s = pipeline(d, NULL, d->deferred, d->n_deferred, "COMMIT", NULL);
@@ -481,6 +484,7 @@ const tj_backend tj_pg_backend = {
     .lock_rows = " FOR UPDATE",
     .share_rows = " FOR SHARE",
     .claim_rows = " FOR UPDATE SKIP LOCKED",
+    .relaxed_commit = "SELECT set_config('synchronous_commit', 'off', true)",
     .open = pg_open,
     .close = pg_close,
     .exec = pg_exec,
