@@ -225,9 +225,10 @@ static bool load_dataset_file(ev_eval *ev, const char *rel, const char *where, c
                 char w[8300];
                 snprintf(w, sizeof w, "%s:%d", path, line);
                 if (!c) {
-                    /* why starts "line 1, column C": the line is the file's */
+                    /* why starts "line 1, column C": the line is the file's;
+                     * a key given twice has no column ("FILE:LINE: the key ...") */
                     const char *col = strstr(why, "column ");
-                    snprintf(err, cap, "%s:%s", w, col ? col + 7 : why);
+                    snprintf(err, cap, col ? "%s:%s" : "%s: %s", w, col ? col + 7 : why);
                     ok = false;
                 } else {
                     ok = add_case(ev, c, w, err, cap);
@@ -441,8 +442,14 @@ static void run_one(const ev_options *o, ev_eval *ev, size_t ci, int run)
         bool ok;
         if (res.status != SUP_COMPLETED) {
             ok = false;
+            /* where the procedure failed (FILE:LINE), when the runtime said */
+            const char *file = hl_json_str(res.error, "file");
+            const cJSON *line = cJSON_GetObjectItemCaseSensitive(res.error, "line");
+            char at[300] = "";
+            if (file && cJSON_IsNumber(line))
+                snprintf(at, sizeof at, " at %.200s:%d", file, line->valueint);
             tx_buf_printf(
-                &why, "the run %s: %s", res.status == SUP_WAITING ? "is waiting" : "failed",
+                &why, "the run %s%s: %s", res.status == SUP_WAITING ? "is waiting" : "failed", at,
                 hl_json_str(res.error, "message") ? hl_json_str(res.error, "message") : "");
         } else {
             ok = ev_evaluate(cJSON_GetArrayItem(ev->evaluators, (int)i), res.output, c->expected,

@@ -6,8 +6,8 @@
  * from the finding's range, the model, and the suggestion the message
  * itself makes ("did you mean 'x'?", "the nearest built-in step is '...'",
  * "add summary = <string>"), so the fix and the message never disagree.
- *   TAC101 TAC102 TAC301 TAC402 TAC403 TAC404 TAC602 TAC705 TAC801 TAC802:
- *   the suggested name
+ *   every "did you mean" (TAC101 TAC102 TAC301 TAC402 TAC403 TAC404 TAC602
+ *   TAC705 TAC801 TAC802 TAC805 TAC806): the suggested name
  *   TAC301: declare the tool (or bind done), or remove it from the grants
  *   TAC302: remove it from this call, or grant it to the agent
  *   TAC303: remove the unused tool
@@ -98,9 +98,11 @@ static size_t line_start(const actions *x, size_t pos)
     return x->d->lines.starts[lsp_line_of(&x->v, pos)];
 }
 
-static void replace_name(actions *x, const tx_diag *dg, const char *name)
+/* Replaces the name in [s, e) (a finding's range, or the part of it that
+ * holds the misspelt name) with the suggested one. */
+static void replace_name(actions *x, const tx_diag *dg, size_t s, size_t e, const char *name)
 {
-    size_t s = dg->span.start_byte, e = dg->span.end_byte;
+    size_t s0 = s;
     const char *t = x->a->src;
     /* Inside quotes ("x", ["x"]), replace the text only. */
     while (s < e && (t[s] == '[' || t[s] == ' '))
@@ -113,7 +115,7 @@ static void replace_name(actions *x, const tx_diag *dg, const char *name)
             e = (size_t)(close - t);
         }
     } else {
-        s = dg->span.start_byte;
+        s = s0;
     }
     char title[300];
     snprintf(title, sizeof title, "Change to '%s'", name);
@@ -400,20 +402,53 @@ static void fix_unknown_agent(actions *x, const tx_diag *dg)
         }
 }
 
-static void fix(actions *x, const tx_diag *dg)
+/* TAC805's range is the evaluator's whole table ({type = "...", ...}): the
+ * misspelt name is its type's string, found in the model by that range. */
+static bool evaluator_type_span(const actions *x, const tx_diag *dg, size_t *s, size_t *e)
+{
+    for (const fe_evaluation *ev = x->a->file ? x->a->file->evaluations : NULL; ev; ev = ev->next) {
+        const fe_value *evs = fe_value_get(ev->config, "evaluators");
+        for (const fe_entry *en = evs && evs->kind == FE_TABLE ? evs->entries : NULL; en;
+             en = en->next) {
+            const fe_value *v = en->value;
+            if (v->span.start_byte != dg->span.start_byte || v->span.end_byte != dg->span.end_byte)
+                continue;
+            const fe_value *type = v->kind == FE_TABLE ? fe_value_get(v, "type") : NULL;
+            if (!type || type->kind != FE_STRING) return false;
+            *s = type->span.start_byte, *e = type->span.end_byte;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The suggestion of a message's "did you mean 'x'" (or "x"), into name. */
+static bool did_you_mean(const char *msg, char *name, size_t cap)
+{
+    const char *p = strstr(msg, "did you mean ");
+    if (!p) return false;
+    p += strlen("did you mean ");
+    if (*p != '\'' && *p != '"') return false;
+    char quote[2] = {*p, '\0'};
+    return quoted_after(p, quote, *p, name, cap) && name[0];
+}
+
+/* Every "did you mean" finding gets its replacement (the finding's range is
+ * the misspelt name, but for TAC805); TAC704's is fix_unknown_agent's, which
+ * replaces only the name inside the step's quotes. */
+static void fix_did_you_mean(actions *x, const tx_diag *dg)
 {
     char name[256];
+    if (!strcmp(dg->code, "TAC704") || !did_you_mean(dg->message, name, sizeof name)) return;
+    size_t s = dg->span.start_byte, e = dg->span.end_byte;
+    if (!strcmp(dg->code, "TAC805") && !evaluator_type_span(x, dg, &s, &e)) return;
+    replace_name(x, dg, s, e, name);
+}
+
+static void fix(actions *x, const tx_diag *dg)
+{
     const char *c = dg->code;
-    if (strstr(dg->message, "(did you mean '") &&
-        quoted_after(dg->message, "(did you mean '", '\'', name, sizeof name)) {
-        if (!strcmp(c, "TAC101") || !strcmp(c, "TAC102") || !strcmp(c, "TAC301") ||
-            !strcmp(c, "TAC403") || !strcmp(c, "TAC404") || !strcmp(c, "TAC705") ||
-            !strcmp(c, "TAC602") || !strcmp(c, "TAC801") || !strcmp(c, "TAC802"))
-            replace_name(x, dg, name);
-    }
-    if (!strcmp(c, "TAC402") &&
-        quoted_after(dg->message, "(did you mean \"", '"', name, sizeof name))
-        replace_name(x, dg, name);
+    fix_did_you_mean(x, dg);
     if (!strcmp(c, "TAC301")) fix_tool_not_declared(x, dg);
     if (!strcmp(c, "TAC302")) fix_tool_not_granted(x, dg);
     if (!strcmp(c, "TAC303")) fix_unused_tool(x, dg);

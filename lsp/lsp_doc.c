@@ -508,10 +508,52 @@ void lsp_function_params(TSNode fn_node, void (*fn)(void *ud, TSNode id, uint32_
     }
 }
 
+/* The text of the markdown this server writes, without its syntax: code
+ * fences' lines dropped (their code kept as it is), `code` without its
+ * backticks, **strong** without its stars. "- " items stay: they read as
+ * plain text. A client that shows plaintext as it is would otherwise show
+ * the stars and backticks. */
+static void markdown_to_plain(const char *md, tx_buf *out)
+{
+    bool fenced = false, code = false;
+    for (const char *p = md; *p;) {
+        size_t line = strcspn(p, "\n");
+        bool fence = !strncmp(p, "```", 3);
+        if (fence) fenced = !fenced;
+        if (fence || fenced) { /* p is at a line's start: the fence's line, or code */
+            if (!fence) tx_buf_append(out, p, line + (p[line] == '\n'));
+            p += line + (p[line] == '\n');
+            continue;
+        }
+        const char *end = p + line + (p[line] == '\n');
+        while (p < end) {
+            size_t run = 0;
+            while (p + run < end && p[run] != '`' && (code || p[run] != '*' || p[run + 1] != '*'))
+                run++;
+            tx_buf_append(out, p, run);
+            p += run;
+            if (p == end) break;
+            if (*p == '`')
+                code = !code, p++;
+            else
+                p += 2; /* ** */
+        }
+    }
+}
+
 cJSON *lsp_markup(const lsp_server *s, const char *markdown)
 {
     cJSON *m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "kind", s->caps.markdown_hover ? "markdown" : "plaintext");
-    cJSON_AddStringToObject(m, "value", markdown);
+    if (s->caps.markdown_hover) {
+        cJSON_AddStringToObject(m, "kind", "markdown");
+        cJSON_AddStringToObject(m, "value", markdown);
+        return m;
+    }
+    tx_buf b;
+    tx_buf_init(&b, strlen(markdown) + 1);
+    markdown_to_plain(markdown, &b);
+    cJSON_AddStringToObject(m, "kind", "plaintext");
+    cJSON_AddStringToObject(m, "value", b.data ? b.data : "");
+    tx_buf_free(&b);
     return m;
 }

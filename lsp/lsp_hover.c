@@ -1,320 +1,19 @@
 /*
- * lsp_hover.c - hover and signature help, and the cursor's table context
- * that completion shares.
+ * lsp_hover.c - hover.
  *
  * Hover explains what is under the cursor from what the server already
  * knows: a declaration of the file (from the model: an agent's model and
  * granted tools, a tool's description and input schema, a procedure's
- * schemas, a field's type and options), a DSL global or builder (lsp_dsl.c),
- * the key of a DSL table, a required module, or a Gherkin step: the
- * built-in step it matches with its pattern, the custom Step it names, or
- * "no step matches" with the nearest built-in step (the same nearest step
- * TAC703 names).
+ * schemas, a field's type and options; lsp_describe.c writes them), a DSL
+ * global or builder (lsp_dsl.c), the key of a DSL table, a required module,
+ * or a Gherkin step: the built-in step it matches with its pattern, the
+ * custom Step it names, or "no step matches" with the nearest built-in step
+ * (the same nearest step TAC703 names).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "lsp_internal.h"
-
-/* ---- rendering values
- * ----------------------------------------------------------------------------- */
-
-static void value_md(tx_buf *b, const fe_value *v, int depth)
-{
-    if (!v) {
-        tx_buf_puts(b, "nil");
-        return;
-    }
-    switch (v->kind) {
-    case FE_STRING:
-        tx_buf_printf(b, "\"%.*s%s\"", v->str_len > 80 ? 80 : (int)v->str_len, v->str,
-                      v->str_len > 80 ? "..." : "");
-        break;
-    case FE_NUMBER:
-        if (v->is_integer)
-            tx_buf_printf(b, "%.0f", v->number);
-        else
-            tx_buf_printf(b, "%g", v->number);
-        break;
-    case FE_BOOL:
-        tx_buf_puts(b, v->boolean ? "true" : "false");
-        break;
-    case FE_NIL:
-        tx_buf_puts(b, "nil");
-        break;
-    case FE_NAME:
-        tx_buf_puts(b, v->str ? v->str : "?");
-        break;
-    case FE_CALL:
-        tx_buf_printf(b, "%s(...)", v->str ? v->str : "?");
-        break;
-    case FE_FUNCTION:
-        tx_buf_puts(b, "function");
-        break;
-    case FE_TABLE:
-        if (depth > 1) {
-            tx_buf_puts(b, "{...}");
-            break;
-        }
-        tx_buf_puts(b, "{");
-        size_t i = 0;
-        for (const fe_entry *e = v->entries; e; e = e->next, i++) {
-            if (i == 6) {
-                tx_buf_puts(b, ", ...");
-                break;
-            }
-            if (i) tx_buf_puts(b, ", ");
-            if (e->key) tx_buf_printf(b, "%s = ", e->key);
-            value_md(b, e->value, depth + 1);
-        }
-        tx_buf_puts(b, "}");
-        break;
-    case FE_OTHER:
-        tx_buf_puts(b, "(computed)");
-        break;
-    }
-}
-
-static void field_line(tx_buf *b, const fe_field *f)
-{
-    tx_buf_printf(b, "- `%s`: %s", f->name, f->builder ? f->builder : fe_type_name(f->type));
-    if (f->required) tx_buf_puts(b, ", required");
-    if (f->default_value) {
-        tx_buf_puts(b, ", default `");
-        value_md(b, f->default_value, 0);
-        tx_buf_puts(b, "`");
-    }
-    if (f->enum_values) {
-        tx_buf_puts(b, ", one of `");
-        value_md(b, f->enum_values, 0);
-        tx_buf_puts(b, "`");
-    }
-    const fe_value *desc = f->options ? fe_value_get(f->options, "description") : NULL;
-    if (desc && desc->kind == FE_STRING) tx_buf_printf(b, " — %s", desc->str);
-    tx_buf_puts(b, "\n");
-}
-
-static void schema_md(tx_buf *b, const char *title, const fe_schema *sc)
-{
-    if (!sc->present) return;
-    tx_buf_printf(b, "\n%s:\n", title);
-    if (!sc->fields) tx_buf_puts(b, "- (none)\n");
-    for (const fe_field *f = sc->fields; f; f = f->next)
-        field_line(b, f);
-}
-
-static void description_md(tx_buf *b, const fe_value *cfg)
-{
-    const fe_value *desc = cfg ? fe_value_get(cfg, "description") : NULL;
-    if (desc && desc->kind == FE_STRING) tx_buf_printf(b, "\n%s\n", desc->str);
-}
-
-static uint32_t line_of(const lsp_server *s, const lsp_doc *d, uint32_t byte)
-{
-    lsp_view v = lsp_doc_view(s, d);
-    return lsp_line_of(&v, byte) + 1;
-}
-
-static void symbol_md(lsp_server *s, lsp_doc *d, const lsp_nav *n, int k, tx_buf *b)
-{
-    const lsp_symbol *y = &n->syms[k];
-    switch (y->kind) {
-    case LSP_SYM_AGENT: {
-        const fe_agent *a = y->decl;
-        tx_buf_printf(b, "**agent** `%s`\n", y->name);
-        if (a->model) tx_buf_printf(b, "\nmodel: `%s`\n", a->model);
-        if (a->tools && a->tools->kind == FE_TABLE) {
-            tx_buf_puts(b, "\ngranted tools: ");
-            size_t i = 0;
-            for (const fe_entry *e = a->tools->entries; e; e = e->next, i++) {
-                tx_buf_puts(b, i ? ", `" : "`");
-                value_md(b, e->value, 1);
-                tx_buf_puts(b, "`");
-            }
-            if (!i) tx_buf_puts(b, "none");
-            tx_buf_puts(b, "\n");
-        } else {
-            tx_buf_puts(b, "\ngranted tools: none (tools are denied unless granted)\n");
-        }
-        const fe_value *sp = fe_value_get(a->config, "system_prompt");
-        if (sp && sp->kind == FE_STRING) {
-            size_t n1 = strcspn(sp->str, "\n");
-            tx_buf_printf(b, "\nsystem prompt: %.*s%s\n", n1 > 200 ? 200 : (int)n1, sp->str,
-                          n1 < sp->str_len ? " ..." : "");
-        }
-        description_md(b, a->config);
-        break;
-    }
-    case LSP_SYM_TOOL:
-    case LSP_SYM_TOOLSET:
-    case LSP_SYM_STDLIB_TOOL: {
-        const fe_tool *t = y->decl;
-        const char *what = t->kind == FE_TOOL_TOOLSET  ? "toolset"
-                           : t->kind == FE_TOOL_BROKER ? "brokered host tool"
-                           : t->kind == FE_TOOL_STDLIB ? "stdlib tool"
-                                                       : "tool";
-        tx_buf_printf(b, "**%s** `%s`\n", what, y->name);
-        if (t->use)
-            tx_buf_printf(b, "\nuse: `%s` (runs on the host, through the broker)\n", t->use);
-        if (t->kind == FE_TOOL_STDLIB)
-            tx_buf_puts(b, "\nfrom `require(\"tactus.tools.done\")`-style stdlib binding\n");
-        description_md(b, t->config);
-        schema_md(b, "input", &t->input);
-        break;
-    }
-    case LSP_SYM_PROCEDURE: {
-        const fe_procedure *p = y->decl;
-        if (p->named)
-            tx_buf_printf(b, "**procedure** `%s` (a sub-procedure: call it as `%s({...})`)\n",
-                          y->name, y->name);
-        else
-            tx_buf_printf(b, "**procedure** `%s` (the main procedure)\n", y->name);
-        description_md(b, p->config);
-        schema_md(b, "input", &p->input);
-        schema_md(b, "output", &p->output);
-        schema_md(b, "state", &p->state);
-        break;
-    }
-    case LSP_SYM_MODEL: {
-        const fe_model *m = y->decl;
-        tx_buf_printf(b, "**%s** `%s`\n", m->kind == FE_MODEL_CLASSIFY ? "classifier" : "model",
-                      y->name);
-        const fe_value *type =
-            fe_value_get(m->config, m->kind == FE_MODEL_CLASSIFY ? "method" : "type");
-        if (type && type->kind == FE_STRING)
-            tx_buf_printf(b, "\n%s: `%s`\n", m->kind == FE_MODEL_CLASSIFY ? "method" : "type",
-                          type->str);
-        const fe_value *classes = fe_value_get(m->config, "classes");
-        if (classes) {
-            tx_buf_puts(b, "\nclasses: `");
-            value_md(b, classes, 0);
-            tx_buf_puts(b, "`\n");
-        }
-        break;
-    }
-    case LSP_SYM_FIELD: {
-        const fe_field *f = y->decl;
-        const char *owner = y->owner >= 0 ? n->syms[y->owner].name : "?";
-        bool tool = y->owner >= 0 && n->syms[y->owner].kind != LSP_SYM_PROCEDURE;
-        tx_buf_printf(b, "**%s field** `%s` of %s `%s`\n\n", y->schema, y->name,
-                      tool ? "tool" : "procedure", owner);
-        field_line(b, f);
-        break;
-    }
-    case LSP_SYM_STEP:
-        tx_buf_printf(
-            b, "**custom step** `%s`\n\ndeclared with Step(...) at line %u; matched exactly\n",
-            y->name, line_of(s, d, y->name_start));
-        break;
-    case LSP_SYM_LOCAL:
-        tx_buf_printf(b, "**local** `%s`, declared at line %u\n", y->name,
-                      line_of(s, d, y->name_start));
-        if (y->fields_of >= 0)
-            tx_buf_printf(b, "\nthe %s of %s `%s`: `%s.x` are its fields\n", y->fields_schema,
-                          n->syms[y->fields_of].kind == LSP_SYM_PROCEDURE ? "procedure" : "tool",
-                          n->syms[y->fields_of].name, y->name);
-        break;
-    case LSP_SYM_GLOBAL:
-        tx_buf_printf(b, "**global** `%s`, assigned at line %u\n", y->name,
-                      line_of(s, d, y->name_start));
-        break;
-    case LSP_SYM_SCENARIO:
-        tx_buf_printf(b, "**scenario** `%s`\n", y->name);
-        break;
-    }
-}
-
-static void dsl_md(const lsp_dsl_entry *e, tx_buf *b)
-{
-    tx_buf_printf(b, "```lua\n%s\n```\n%s\n", e->signature, e->doc);
-    if (e->keys) {
-        tx_buf_puts(b, "\n");
-        for (const lsp_dsl_key *k = e->keys; k->key; k++)
-            tx_buf_printf(b, "- `%s`: %s\n", k->key, k->doc);
-    }
-}
-
-/* ---- the cursor's table
- * ------------------------------------------------------------------------------ */
-
-bool lsp_call_name(const lsp_doc *d, TSNode call, char *buf, size_t cap)
-{
-    TSNode callee = ts_node_child_by_field_name(call, "name", 4);
-    if (ts_node_is_null(callee)) return false;
-    /* Kind "name" {...}: the callee is itself a call. */
-    if (lsp_node_is(callee, "function_call")) return lsp_call_name(d, callee, buf, cap);
-    return lsp_node_dotted(d, callee, buf, cap);
-}
-
-/* The call a table is passed to: X{...}, X({...}), X "n" {...}. */
-static bool table_call(const lsp_doc *d, TSNode table, char *buf, size_t cap, int *arg)
-{
-    TSNode p = ts_node_parent(table);
-    *arg = 0;
-    if (!lsp_node_is(p, "arguments")) return false;
-    TSNode call = ts_node_parent(p);
-    if (!lsp_node_is(call, "function_call")) return false;
-    uint32_t n = ts_node_named_child_count(p);
-    for (uint32_t i = 0; i < n; i++)
-        if (ts_node_eq(ts_node_named_child(p, i), table)) *arg = (int)i;
-    return lsp_call_name(d, call, buf, cap);
-}
-
-bool lsp_table_context(lsp_server *s, lsp_doc *d, size_t pos, lsp_table_ctx *ctx)
-{
-    memset(ctx, 0, sizeof *ctx);
-    TSTree *tree = lsp_doc_tree(s, d);
-    if (!tree) return false;
-    /* Look just before the cursor: at the end of a word being typed the
-     * word is the node, not what follows it. */
-    uint32_t at = pos > 0 ? (uint32_t)pos - 1 : 0;
-    TSNode n = lsp_node_at(tree, at, at);
-    TSNode table = n;
-    while (!ts_node_is_null(table) && !lsp_node_is(table, "table_constructor"))
-        table = ts_node_parent(table);
-    if (ts_node_is_null(table)) return false;
-    if (pos <= ts_node_start_byte(table) || pos >= ts_node_end_byte(table)) {
-        /* on the braces themselves: not inside */
-        if (pos != ts_node_end_byte(table) || d->text[pos - 1] == '}') return false;
-    }
-    ctx->in_table = true;
-    ctx->table_start = ts_node_start_byte(table);
-    table_call(d, table, ctx->callee, sizeof ctx->callee, &ctx->arg_index);
-    /* key = {...} inside an outer table */
-    TSNode f = ts_node_parent(table);
-    if (lsp_node_is(f, "field")) {
-        TSNode key = ts_node_child_by_field_name(f, "name", 4);
-        size_t kl;
-        const char *kt = ts_node_is_null(key) ? NULL : lsp_node_text(d, key, &kl);
-        if (kt && kl < sizeof ctx->key) {
-            memcpy(ctx->key, kt, kl);
-            ctx->key[kl] = '\0';
-        }
-        TSNode outer = ts_node_parent(f);
-        int arg;
-        if (lsp_node_is(outer, "table_constructor"))
-            table_call(d, outer, ctx->outer_callee, sizeof ctx->outer_callee, &arg);
-    }
-    /* At a key: between fields, or on a bare word that is a positional
-     * value or a field's name. */
-    if (ts_node_eq(n, table)) {
-        ctx->at_key = true;
-    } else {
-        TSNode w = n;
-        if (lsp_node_is(w, "identifier")) {
-            TSNode p = ts_node_parent(w);
-            if (lsp_node_is(p, "field") && ts_node_eq(ts_node_parent(p), table)) {
-                TSNode name = ts_node_child_by_field_name(p, "name", 4);
-                TSNode value = ts_node_child_by_field_name(p, "value", 5);
-                ctx->at_key = (!ts_node_is_null(name) && ts_node_eq(name, w)) ||
-                              (ts_node_is_null(name) && ts_node_eq(value, w));
-            }
-        } else if (lsp_node_is(w, "field") && ts_node_eq(ts_node_parent(w), table)) {
-            ctx->at_key = pos <= ts_node_start_byte(w);
-        }
-    }
-    return true;
-}
 
 /* ---- hover
  * ---------------------------------------------------------------------------------------------- */
@@ -556,7 +255,7 @@ static bool hover_identifier(lsp_server *s, lsp_doc *d, const lsp_analysis *good
                 syms[0].owner = 1, syms[0].schema = schema, syms[0].fields_of = -1;
                 syms[1] = owner;
                 tmp.n_syms = 2;
-                symbol_md(s, d, &tmp, 0, b);
+                lsp_describe_symbol(s, d, &tmp, 0, b);
                 return true;
             }
         return false;
@@ -580,7 +279,7 @@ static bool hover_identifier(lsp_server *s, lsp_doc *d, const lsp_analysis *good
             uint32_t a = t->name_span.start_byte, e = t->name_span.end_byte;
             if (lsp_doc_map(d, &a, &e) && a == ts_node_start_byte(decl) &&
                 model_symbol(f, name, nl, &syms[0])) {
-                symbol_md(s, d, &tmp, 0, b);
+                lsp_describe_symbol(s, d, &tmp, 0, b);
                 return true;
             }
         }
@@ -593,12 +292,12 @@ static bool hover_identifier(lsp_server *s, lsp_doc *d, const lsp_analysis *good
             syms[0].fields_of = 1, syms[0].fields_schema = "input";
             tmp.n_syms = 2;
         }
-        symbol_md(s, d, &tmp, 0, b);
+        lsp_describe_symbol(s, d, &tmp, 0, b);
         tx_free(nm);
         return true;
     }
     if (!model_symbol(f, name, nl, &syms[0])) return false;
-    symbol_md(s, d, &tmp, 0, b);
+    lsp_describe_symbol(s, d, &tmp, 0, b);
     return true;
 }
 
@@ -632,7 +331,7 @@ cJSON *lsp_on_hover(lsp_server *s, const cJSON *params, lsp_error *err)
     const lsp_occurrence *o = n ? lsp_nav_at(n, (uint32_t)pos) : NULL;
     const fe_step *st = NULL;
     if (o && n->syms[o->sym].kind != LSP_SYM_STEP) {
-        symbol_md(s, d, n, o->sym, &b);
+        lsp_describe_symbol(s, d, n, o->sym, &b);
         rs = o->start;
         re = o->end;
     } else if ((st = step_at(d, good, pos, &rs, &re))) {
@@ -665,7 +364,7 @@ cJSON *lsp_on_hover(lsp_server *s, const cJSON *params, lsp_error *err)
         } else if (tree && dotted_at(d, node, name, sizeof name, &r)) {
             const lsp_dsl_entry *e = lsp_dsl_find(name, strlen(name));
             if (e) {
-                dsl_md(e, &b);
+                lsp_describe_dsl(e, &b);
                 rs = ts_node_start_byte(r);
                 re = ts_node_end_byte(r);
             }
@@ -710,157 +409,4 @@ cJSON *lsp_on_hover(lsp_server *s, const cJSON *params, lsp_error *err)
     if (re >= rs && re > 0) lsp_add(h, "range", lsp_json_range(&v, rs, re));
     tx_buf_free(&b);
     return h;
-}
-
-/* ---- signature help
- * ------------------------------------------------------------------------------------- */
-
-/* label `name(a, b)` or `name{k1, k2, ...}` with parameter offsets. */
-static cJSON *signature(const char *name, const char *doc, bool table, const char *const *params,
-                        const lsp_dsl_key *keys, const fe_schema *schema, int active)
-{
-    tx_buf b;
-    tx_buf_init(&b, 8192);
-    tx_buf_printf(&b, "%s%s", name, table ? "{" : "(");
-    cJSON *ps = cJSON_CreateArray();
-    size_t i = 0;
-#define PARAM(text, pdoc)                                                                          \
-    do {                                                                                           \
-        if (i++) tx_buf_puts(&b, ", ");                                                            \
-        size_t st_ = b.len;                                                                        \
-        tx_buf_puts(&b, text);                                                                     \
-        cJSON *p_ = cJSON_CreateObject();                                                          \
-        cJSON *l_ = cJSON_AddArrayToObject(p_, "label");                                           \
-        lsp_push(l_, cJSON_CreateNumber((double)st_));                                             \
-        lsp_push(l_, cJSON_CreateNumber((double)b.len));                                           \
-        if (pdoc) cJSON_AddStringToObject(p_, "documentation", pdoc);                              \
-        lsp_push(ps, p_);                                                                          \
-    } while (0)
-    for (size_t k = 0; params && params[k]; k++)
-        PARAM(params[k], (const char *)NULL);
-    for (const lsp_dsl_key *k = keys; k && k->key; k++)
-        PARAM(k->key, k->doc);
-    for (const fe_field *f = schema ? schema->fields : NULL; f; f = f->next) {
-        char text[160];
-        snprintf(text, sizeof text, "%s%s: %s", f->name, f->required ? "" : "?",
-                 f->builder ? f->builder : fe_type_name(f->type));
-        PARAM(text, (const char *)NULL);
-    }
-#undef PARAM
-    tx_buf_puts(&b, table ? "}" : ")");
-    cJSON *sig = cJSON_CreateObject();
-    /* Offsets are UTF-16 units of the label; the labels here are ASCII
-     * names, so bytes are the same. */
-    cJSON_AddStringToObject(sig, "label", b.data ? b.data : name);
-    if (doc) cJSON_AddStringToObject(sig, "documentation", doc);
-    lsp_add(sig, "parameters", ps);
-    if (active >= 0) cJSON_AddNumberToObject(sig, "activeParameter", active);
-    tx_buf_free(&b);
-    return sig;
-}
-
-static int key_index(const lsp_dsl_key *keys, const char *key)
-{
-    for (int i = 0; keys && keys[i].key; i++)
-        if (!strcmp(keys[i].key, key)) return i;
-    return -1;
-}
-
-cJSON *lsp_on_signature_help(lsp_server *s, const cJSON *params, lsp_error *err)
-{
-    lsp_doc *d = lsp_param_doc(s, params, err);
-    size_t pos;
-    if (!d || !lsp_param_offset(s, d, params, &pos, err)) return NULL;
-    TSTree *tree = lsp_doc_tree(s, d);
-    if (!tree) return cJSON_CreateNull();
-    /* The innermost call whose arguments hold the cursor. */
-    TSNode n = lsp_node_at(tree, pos > 0 ? (uint32_t)pos - 1 : 0, pos > 0 ? (uint32_t)pos - 1 : 0);
-    TSNode args = n;
-    while (!ts_node_is_null(args)) {
-        if (lsp_node_is(args, "arguments") && pos > ts_node_start_byte(args) &&
-            (pos < ts_node_end_byte(args) || d->text[ts_node_end_byte(args) - 1] != ')'))
-            break;
-        args = ts_node_parent(args);
-    }
-    if (ts_node_is_null(args)) return cJSON_CreateNull();
-    TSNode call = ts_node_parent(args);
-    char name[128];
-    if (!lsp_node_is(call, "function_call") || !lsp_call_name(d, call, name, sizeof name))
-        return cJSON_CreateNull();
-    /* Which argument, and inside a table argument which key. */
-    int active = 0;
-    uint32_t count = ts_node_named_child_count(args);
-    TSNode arg_node = {0};
-    for (uint32_t i = 0; i < count; i++) {
-        TSNode a = ts_node_named_child(args, i);
-        if (ts_node_start_byte(a) < pos) {
-            active = (int)i;
-            arg_node = a;
-        }
-    }
-    bool in_table = lsp_node_is(args, "table_constructor") ||
-                    lsp_node_is(ts_node_named_child(args, 0), "table_constructor") ||
-                    lsp_node_is(arg_node, "table_constructor");
-    char key[64] = "";
-    lsp_table_ctx ctx;
-    if (in_table && lsp_table_context(s, d, pos, &ctx) && ctx.in_table) {
-        /* the field holding the cursor */
-        TSNode f = lsp_node_at(tree, (uint32_t)pos - 1, (uint32_t)pos - 1);
-        while (!ts_node_is_null(f) && !lsp_node_is(f, "field"))
-            f = ts_node_parent(f);
-        TSNode kn = ts_node_is_null(f) ? f : ts_node_child_by_field_name(f, "name", 4);
-        size_t kl;
-        const char *kt = ts_node_is_null(kn) ? NULL : lsp_node_text(d, kn, &kl);
-        if (kt && kl < sizeof key) {
-            memcpy(key, kt, kl);
-            key[kl] = '\0';
-        }
-    }
-    cJSON *sig = NULL;
-    const lsp_dsl_entry *e = lsp_dsl_find(name, strlen(name));
-    if (e && e->keys && (in_table || !e->params)) {
-        sig = signature(e->name, e->doc, true, NULL, e->keys, NULL,
-                        key[0] ? key_index(e->keys, key) : -1);
-    } else if (e && e->params) {
-        sig = signature(e->name, e->doc, false, e->params, NULL, NULL, active);
-    } else {
-        /* A declared procedure or agent: its inputs. */
-        lsp_nav *nav = lsp_nav_get(s, d);
-        int k = nav ? lsp_nav_find(nav, name, strlen(name)) : -1;
-        if (k >= 0 && nav->syms[k].kind == LSP_SYM_PROCEDURE) {
-            const fe_procedure *p = nav->syms[k].decl;
-            int act = -1, i = 0;
-            for (const fe_field *f = p->input.fields; f; f = f->next, i++)
-                if (key[0] && !strcmp(f->name, key)) act = i;
-            sig = signature(name, "a sub-procedure: its input fields", true, NULL, NULL, &p->input,
-                            act);
-        } else if (k >= 0 && nav->syms[k].kind == LSP_SYM_TOOL) {
-            const fe_tool *t = nav->syms[k].decl;
-            int act = -1, i = 0;
-            for (const fe_field *f = t->input.fields; f; f = f->next, i++)
-                if (key[0] && !strcmp(f->name, key)) act = i;
-            sig = signature(name, "a direct tool call (recorded like an agent's): its input fields",
-                            true, NULL, NULL, &t->input, act);
-        } else if (k >= 0 && nav->syms[k].kind == LSP_SYM_AGENT) {
-            static const lsp_dsl_key turn_keys[] = {
-                {"message", "the user message of this turn"},
-                {"tools", "narrows the agent's tools for this turn (never widens them)"},
-                {"temperature", "sampling temperature for this turn"},
-                {"max_tokens", "most tokens in the reply"},
-                {"system_prompt", "the system prompt template for this turn"},
-                {NULL, NULL},
-            };
-            sig = signature(name, "one agent turn; returns {output, usage, ...}", true, NULL,
-                            turn_keys, NULL, key[0] ? key_index(turn_keys, key) : -1);
-        }
-    }
-    if (!sig) return cJSON_CreateNull();
-    const cJSON *ap = cJSON_GetObjectItemCaseSensitive(sig, "activeParameter");
-    double active_param = cJSON_IsNumber(ap) ? ap->valuedouble : 0;
-    cJSON *res = cJSON_CreateObject();
-    cJSON *sigs = cJSON_AddArrayToObject(res, "signatures");
-    lsp_push(sigs, sig);
-    cJSON_AddNumberToObject(res, "activeSignature", 0);
-    cJSON_AddNumberToObject(res, "activeParameter", active_param);
-    return res;
 }

@@ -3,19 +3,29 @@
  *
  * One shared document model (lsp_doc) and small handlers over it, one file
  * per family of methods (clangd's shape):
- *   lsp_rpc.c        framing, JSON-RPC messages, the writer and the trace log
- *   lsp_server.c     lifecycle, dispatch, cancellation, debounced pushes, stdio loop
- *   lsp_text.c       line index and positions in utf-8/16/32, edits
- *   lsp_doc.c        documents: text, tree-sitter tree, analysis (fe_parse + ck_check)
- *   lsp_diag.c       diagnostics: push, pull, workspace pull
- *   lsp_nav.c        symbols and occurrences from the model: definition, references, rename,
- * highlights lsp_dsl.c        what the DSL offers: globals, builders, table keys, signatures, docs
- *   lsp_hover.c      hover and signature help
- *   lsp_complete.c   completion
- *   lsp_outline.c    document and workspace symbols, folding, selection ranges
- *   lsp_tokens.c     semantic tokens from the grammars' highlights queries
- *   lsp_actions.c    code actions
- *   lsp_workspace.c  background indexing, watched files, cross-file lookups
+ *   lsp_rpc.c            framing, JSON-RPC messages, the writer and the trace log
+ *   lsp_server.c         replies, dispatch, cancellation, debounced pushes, stdio loop
+ *   lsp_lifecycle.c      initialize (capabilities, encoding), initialized, shutdown, exit
+ *   lsp_sync.c           didOpen/didChange/didClose/didSave, watched files
+ *   lsp_text.c           line index and positions in utf-8/16/32, edits
+ *   lsp_doc.c            documents: text, tree-sitter tree, analysis (fe_parse + ck_check)
+ *   lsp_diag.c           diagnostics: push, pull, workspace pull
+ *   lsp_nav.c            the navigation index (symbols, occurrences) and its lookups
+ *   lsp_nav_model.c      ... its part from the declaration model
+ *   lsp_nav_scopes.c     ... its part from the syntax tree (Lua scopes, uses)
+ *   lsp_nav_requests.c   definition, references, rename, highlights
+ *   lsp_dsl.c            what the DSL offers: globals, builders, table keys, signatures, docs
+ *   lsp_hover.c          hover
+ *   lsp_describe.c       the markdown describing a declaration or a DSL entry
+ *   lsp_table_context.c  the table the cursor is in (hover, completion, signature help)
+ *   lsp_signature.c      signature help
+ *   lsp_complete.c       completion
+ *   lsp_outline.c        document and workspace symbols, folding, selection ranges
+ *   lsp_tokens.c         semantic tokens from the grammars' highlights queries
+ *   lsp_actions.c        code actions
+ *   lsp_workspace.c      the workspace index: background indexing, watched files, modules
+ *   lsp_ws_extract.c     ... what it keeps of a file
+ *   lsp_ws_queries.c     ... what it answers: symbols, cross-file locations, diagnostics
  *
  * Error model: handlers return a cJSON result, or NULL with an lsp_error
  * (JSON-RPC code and a message that says what was expected). Allocation
@@ -300,8 +310,22 @@ lsp_analysis *lsp_analyse_text(fe_context *fe, ck_checker *ck, fe_reuse *reuse, 
 char *lsp_uri_to_path(const char *uri);
 char *lsp_path_to_uri(const char *path);
 
-/* ---- requests: common parameter readers (lsp_server.c) ----------------------------------------
+/* ---- replies and common parameter readers (lsp_server.c) ----------------------------------------
  */
+
+/* window/showMessage (1 error, 2 warning, 3 info). */
+void lsp_show_message(lsp_server *s, int type, const char *text);
+
+/* Lifecycle (lsp_lifecycle.c) and text synchronisation (lsp_sync.c). */
+cJSON *lsp_on_initialize(lsp_server *s, const cJSON *params, lsp_error *err);
+cJSON *lsp_on_shutdown(lsp_server *s, const cJSON *params, lsp_error *err);
+void lsp_on_initialized(lsp_server *s, const cJSON *params);
+void lsp_on_exit(lsp_server *s, const cJSON *params);
+void lsp_on_did_open(lsp_server *s, const cJSON *params);
+void lsp_on_did_change(lsp_server *s, const cJSON *params);
+void lsp_on_did_close(lsp_server *s, const cJSON *params);
+void lsp_on_did_save(lsp_server *s, const cJSON *params);
+void lsp_on_watched(lsp_server *s, const cJSON *params);
 
 /* params.textDocument.uri of an open document, else an error. */
 lsp_doc *lsp_param_doc(lsp_server *s, const cJSON *params, lsp_error *err);
@@ -384,6 +408,38 @@ int lsp_nav_find(const lsp_nav *n, const char *name, size_t len);
 /* The procedure symbol whose declaration contains `pos`, or -1. */
 int lsp_nav_enclosing(const lsp_nav *n, uint32_t pos, lsp_sym_kind kind);
 
+/* Building the index (lsp_nav.c, with lsp_nav_model.c and lsp_nav_scopes.c). */
+typedef struct {
+    lsp_server *s;
+    lsp_doc *d;
+    lsp_nav *n;
+    const lsp_analysis *a; /* model source, or NULL */
+    const lsp_ts_ids *id;
+    tx_map by_name; /* model declaration name -> sym index + 1 */
+    tx_map globals; /* assigned globals -> sym index + 1 */
+    bool oom;
+    /* Lua scopes of the syntax walk: visible locals, innermost last. */
+    struct {
+        const char *name;
+        uint32_t len;
+        int sym;
+    } * locals;
+    size_t n_locals, cap_locals;
+} lsp_nav_build;
+
+/* A new symbol (index), or -1 when out of memory (b->oom). */
+int lsp_nav_add_sym(lsp_nav_build *b, lsp_sym_kind kind, const char *name, size_t len);
+void lsp_nav_add_occ(lsp_nav_build *b, uint32_t start, uint32_t end, int sym, lsp_occ_role role);
+/* The model declaration named `name`, or -1. */
+int lsp_nav_by_name(lsp_nav_build *b, const char *name, size_t len);
+/* The field symbol `name` of owner's schema, or -1. */
+int lsp_nav_field_of(lsp_nav_build *b, int owner, const char *schema, const char *name, size_t len);
+/* Declarations and textual mentions from the model (b->a). */
+void lsp_nav_model_part(lsp_nav_build *b);
+/* Locals, globals and uses from the tree rooted at `root`. */
+void lsp_nav_scopes_part(lsp_nav_build *b, TSNode root);
+
+/* Requests (lsp_nav_requests.c). */
 cJSON *lsp_on_definition(lsp_server *s, const cJSON *params, lsp_error *err);
 cJSON *lsp_on_references(lsp_server *s, const cJSON *params, lsp_error *err);
 cJSON *lsp_on_prepare_rename(lsp_server *s, const cJSON *params, lsp_error *err);
@@ -424,7 +480,7 @@ extern const char *const lsp_lua_globals[];
 /* Stdlib module one-line docs. */
 const char *lsp_dsl_module_doc(const char *module);
 
-/* ---- where the cursor is (lsp_hover.c)
+/* ---- where the cursor is (lsp_table_context.c)
  * ------------------------------------------------------------ */
 
 /* The table the cursor is in, the call it is an argument of, and the key
@@ -442,6 +498,14 @@ typedef struct {
 bool lsp_table_context(lsp_server *s, lsp_doc *d, size_t pos, lsp_table_ctx *ctx);
 /* The callee name of a function_call node ("Agent" also for Agent "x" {...}). */
 bool lsp_call_name(const lsp_doc *d, TSNode call, char *buf, size_t cap);
+
+/* ---- describing for hover (lsp_describe.c) ----------------------------------------------------
+ */
+
+/* Markdown of symbol k of the navigation index: what the model knows of it. */
+void lsp_describe_symbol(lsp_server *s, lsp_doc *d, const lsp_nav *n, int k, tx_buf *b);
+/* Markdown of a DSL entry: its signature, doc and table keys. */
+void lsp_describe_dsl(const lsp_dsl_entry *e, tx_buf *b);
 
 /* ---- the rest of the methods ---------------------------------------------------------------- */
 
@@ -474,11 +538,81 @@ void lsp_block_locals(const lsp_doc *d, TSNode blk, uint32_t before,
                       void (*fn)(void *ud, TSNode id, TSNode stmt), void *ud);
 /* Calls fn for each identifier parameter of a function node. */
 void lsp_function_params(TSNode fn_node, void (*fn)(void *ud, TSNode id, uint32_t index), void *ud);
-/* Markdown (or plain text) content for hover and documentation. */
+/* MarkupContent for hover and documentation: the markdown as it is when the
+ * client's hover.contentFormat includes markdown, else plaintext without
+ * markdown syntax (no ** or backticks, code fences' lines dropped). */
 cJSON *lsp_markup(const lsp_server *s, const char *markdown);
 
 /* ---- workspace (lsp_workspace.c) --------------------------------------------------------------
  */
+
+/* The index (lsp_workspace.c, lsp_ws_extract.c, lsp_ws_queries.c). */
+typedef struct {
+    uint32_t sl, sc, el, ec; /* line/character in the client's encoding */
+} lsp_ws_range;
+
+typedef struct {
+    const char *name;
+    const char *container; /* fields: their procedure or tool; else NULL */
+    uint8_t kind;          /* lsp_sym_kind */
+    lsp_ws_range at;       /* the name */
+    lsp_ws_range full;     /* the declaration */
+} lsp_ws_symbol;
+
+typedef struct {
+    const char *name; /* a global name's root (`helper` of helper.run) */
+    lsp_ws_range at;
+} lsp_ws_ref;
+
+typedef struct {
+    const char *code;
+    const char *message;
+    const char *related_message; /* or NULL */
+    uint8_t severity;
+    lsp_ws_range at, related;
+} lsp_ws_diag;
+
+typedef struct {
+    char *path;
+    const char **requires; /* resolved paths of required .tac modules */
+    size_t n_requires;
+    lsp_ws_symbol *syms;
+    size_t n_syms;
+    lsp_ws_ref *refs;
+    size_t n_refs;
+    lsp_ws_diag *diags;
+    size_t n_diags;
+    uint64_t result_id;
+    tx_arena arena;
+} lsp_ws_file;
+
+struct lsp_workspace {
+    lsp_server *s;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    pthread_t thread;
+    bool thread_started;
+    bool stop;
+    lsp_ws_file **files;
+    size_t n_files, cap_files;
+    tx_map by_path; /* path -> lsp_ws_file */
+    char **open;    /* paths the editor owns (a few: a linear list) */
+    size_t n_open;
+    /* progress: the id of our window/workDoneProgress/create, and its answer */
+    int64_t progress_request;
+    int progress_state; /* 0 waiting, 1 ready, -1 refused */
+    uint64_t next_result_id;
+    bool done;
+    size_t indexed;
+};
+
+void lsp_ws_file_free(lsp_ws_file *f);
+/* Reads, analyses and extracts one file (any thread, its own fe/ck); NULL
+ * when it cannot be read or out of memory. */
+lsp_ws_file *lsp_ws_index_one(lsp_server *s, fe_context *fe, ck_checker *ck, const char *path,
+                              uint64_t id);
+/* Whether the editor owns `path`. Caller holds ws->mu. */
+bool lsp_ws_is_open(const lsp_workspace *ws, const char *path);
 
 lsp_workspace *lsp_ws_new(lsp_server *s);
 void lsp_ws_free(lsp_workspace *ws);

@@ -1,5 +1,6 @@
 /*
- * lsp_server.c - lifecycle, dispatch and the stdio loop.
+ * lsp_server.c - replies, dispatch, cancellation and the stdio loop (the
+ * lifecycle's handlers are in lsp_lifecycle.c, text sync's in lsp_sync.c).
  *
  * LSP 3.17 "Lifecycle Messages": before `initialize`, requests get -32002
  * and notifications are dropped (except `exit`); after `shutdown`, requests
@@ -80,301 +81,12 @@ static void reply_error(lsp_server *s, const cJSON *id, int code, const char *me
     cJSON_Delete(m);
 }
 
-static void show_message(lsp_server *s, int type, const char *text)
+void lsp_show_message(lsp_server *s, int type, const char *text)
 {
     cJSON *p = cJSON_CreateObject();
     cJSON_AddNumberToObject(p, "type", type);
     cJSON_AddStringToObject(p, "message", text);
     lsp_notify(&s->out, "window/showMessage", p);
-}
-
-/* ---- lifecycle ---------------------------------------------------------------------------------
- */
-
-static bool truthy(const cJSON *o, const char *path0, const char *path1, const char *path2)
-{
-    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, path0);
-    if (path1) x = cJSON_GetObjectItemCaseSensitive(x, path1);
-    if (path2) x = cJSON_GetObjectItemCaseSensitive(x, path2);
-    return cJSON_IsTrue(x);
-}
-
-static void read_client_caps(lsp_server *s, const cJSON *caps, const cJSON *init_opts)
-{
-    const cJSON *td = cJSON_GetObjectItemCaseSensitive(caps, "textDocument");
-    s->caps.pull_support = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(td, "diagnostic"));
-    s->caps.push_diagnostics = !s->caps.pull_support;
-    s->caps.work_done_progress = truthy(caps, "window", "workDoneProgress", NULL);
-    s->caps.watch_registration =
-        truthy(caps, "workspace", "didChangeWatchedFiles", "dynamicRegistration");
-    s->caps.snippets = truthy(td, "completion", "completionItem", "snippetSupport");
-    s->caps.hierarchical_symbols =
-        truthy(td, "documentSymbol", "hierarchicalDocumentSymbolSupport", NULL);
-    const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(td, "hover"), "contentFormat");
-    const cJSON *f;
-    cJSON_ArrayForEach(f, fmt) if (cJSON_IsString(f) && strcmp(f->valuestring, "markdown") == 0)
-        s->caps.markdown_hover = true;
-
-    /* Position encoding (3.17): the first the client prefers that we speak. */
-    s->enc = LSP_ENC_UTF16;
-    const cJSON *encs = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(caps, "general"), "positionEncodings");
-    cJSON_ArrayForEach(f, encs)
-    {
-        if (!cJSON_IsString(f)) continue;
-        if (strcmp(f->valuestring, "utf-16") == 0) break;
-        if (strcmp(f->valuestring, "utf-8") == 0) {
-            s->enc = LSP_ENC_UTF8;
-            break;
-        }
-        if (strcmp(f->valuestring, "utf-32") == 0) {
-            s->enc = LSP_ENC_UTF32;
-            break;
-        }
-    }
-
-    /* initializationOptions: {debounceMs, pushDiagnostics} (docs/editors.md). */
-    const cJSON *deb = cJSON_GetObjectItemCaseSensitive(init_opts, "debounceMs");
-    if (cJSON_IsNumber(deb) && deb->valuedouble >= 0 && deb->valuedouble <= 10000)
-        s->debounce_ms = (int)deb->valuedouble;
-    const cJSON *push = cJSON_GetObjectItemCaseSensitive(init_opts, "pushDiagnostics");
-    if (cJSON_IsBool(push)) s->caps.push_diagnostics = cJSON_IsTrue(push);
-}
-
-static void add_folder(lsp_server *s, const char *uri)
-{
-    char *path = lsp_uri_to_path(uri);
-    if (!path) return;
-    char **f = tx_realloc(s->folders, (s->n_folders + 1) * sizeof *f);
-    if (!f) {
-        tx_free(path);
-        return;
-    }
-    s->folders = f;
-    s->folders[s->n_folders++] = path;
-}
-
-static cJSON *strings(const char *const *list)
-{
-    cJSON *a = cJSON_CreateArray();
-    for (size_t i = 0; list[i]; i++)
-        lsp_push(a, cJSON_CreateString(list[i]));
-    return a;
-}
-
-static cJSON *on_initialize(lsp_server *s, const cJSON *params, lsp_error *err)
-{
-    if (!cJSON_IsObject(params))
-        return lsp_fail(err, LSP_INVALID_PARAMS, "initialize needs params {capabilities, ...}");
-    read_client_caps(s, cJSON_GetObjectItemCaseSensitive(params, "capabilities"),
-                     cJSON_GetObjectItemCaseSensitive(params, "initializationOptions"));
-    const cJSON *folders = cJSON_GetObjectItemCaseSensitive(params, "workspaceFolders");
-    const cJSON *f;
-    cJSON_ArrayForEach(f, folders)
-    {
-        const cJSON *uri = cJSON_GetObjectItemCaseSensitive(f, "uri");
-        if (cJSON_IsString(uri)) add_folder(s, uri->valuestring);
-    }
-    const cJSON *root = cJSON_GetObjectItemCaseSensitive(params, "rootUri");
-    if (s->n_folders == 0 && cJSON_IsString(root)) add_folder(s, root->valuestring);
-    s->state = LSP_RUNNING;
-
-    cJSON *res = cJSON_CreateObject();
-    cJSON *c = cJSON_AddObjectToObject(res, "capabilities");
-    cJSON_AddStringToObject(c, "positionEncoding", lsp_encoding_name(s->enc));
-    cJSON *sync = cJSON_AddObjectToObject(c, "textDocumentSync");
-    cJSON_AddBoolToObject(sync, "openClose", true);
-    cJSON_AddNumberToObject(sync, "change", 2); /* incremental */
-    lsp_add(cJSON_AddObjectToObject(sync, "save"), "includeText", cJSON_CreateFalse());
-    cJSON_AddBoolToObject(c, "hoverProvider", true);
-    cJSON *comp = cJSON_AddObjectToObject(c, "completionProvider");
-    static const char *const comp_triggers[] = {".", "\"", NULL};
-    lsp_add(comp, "triggerCharacters", strings(comp_triggers));
-    cJSON *sig = cJSON_AddObjectToObject(c, "signatureHelpProvider");
-    static const char *const sig_triggers[] = {"(", "{", ",", NULL};
-    lsp_add(sig, "triggerCharacters", strings(sig_triggers));
-    cJSON_AddBoolToObject(c, "definitionProvider", true);
-    cJSON_AddBoolToObject(c, "referencesProvider", true);
-    cJSON_AddBoolToObject(c, "documentHighlightProvider", true);
-    cJSON_AddBoolToObject(c, "documentSymbolProvider", true);
-    cJSON_AddBoolToObject(c, "workspaceSymbolProvider", true);
-    cJSON *ca = cJSON_AddObjectToObject(c, "codeActionProvider");
-    static const char *const action_kinds[] = {"quickfix", "source", NULL};
-    lsp_add(ca, "codeActionKinds", strings(action_kinds));
-    cJSON_AddBoolToObject(cJSON_AddObjectToObject(c, "renameProvider"), "prepareProvider", true);
-    cJSON_AddBoolToObject(c, "foldingRangeProvider", true);
-    cJSON_AddBoolToObject(c, "selectionRangeProvider", true);
-    cJSON *st = cJSON_AddObjectToObject(c, "semanticTokensProvider");
-    lsp_add(st, "legend", lsp_tokens_legend());
-    cJSON_AddBoolToObject(st, "range", true);
-    cJSON_AddBoolToObject(st, "full", true);
-    cJSON *dp = cJSON_AddObjectToObject(c, "diagnosticProvider");
-    cJSON_AddStringToObject(dp, "identifier", "tactus");
-    /* A file's findings depend on its siblings (require, TAC402). */
-    cJSON_AddBoolToObject(dp, "interFileDependencies", true);
-    cJSON_AddBoolToObject(dp, "workspaceDiagnostics", true);
-    cJSON *ws = cJSON_AddObjectToObject(c, "workspace");
-    cJSON *wf = cJSON_AddObjectToObject(ws, "workspaceFolders");
-    cJSON_AddBoolToObject(wf, "supported", true);
-    cJSON *info = cJSON_AddObjectToObject(res, "serverInfo");
-    cJSON_AddStringToObject(info, "name", "tactus");
-    cJSON_AddStringToObject(info, "version", TACTUS_VERSION);
-    lsp_log(&s->out, "initialized: encoding %s, %s diagnostics, %zu workspace folder(s)",
-            lsp_encoding_name(s->enc), s->caps.push_diagnostics ? "pushed" : "pulled",
-            s->n_folders);
-    return res;
-}
-
-static cJSON *on_shutdown(lsp_server *s, const cJSON *params, lsp_error *err)
-{
-    (void)params;
-    (void)err;
-    s->state = LSP_SHUTDOWN;
-    return cJSON_CreateNull();
-}
-
-static void send_request(lsp_server *s, const char *method, cJSON *params)
-{
-    cJSON *m = cJSON_CreateObject();
-    cJSON_AddStringToObject(m, "jsonrpc", "2.0");
-    cJSON_AddNumberToObject(m, "id", (double)++s->next_request_id);
-    cJSON_AddStringToObject(m, "method", method);
-    lsp_add(m, "params", params);
-    lsp_send(&s->out, m);
-    cJSON_Delete(m);
-}
-
-static void on_initialized(lsp_server *s, const cJSON *params)
-{
-    (void)params;
-    if (s->caps.watch_registration) {
-        cJSON *p = cJSON_CreateObject();
-        cJSON *regs = cJSON_AddArrayToObject(p, "registrations");
-        cJSON *r = cJSON_CreateObject();
-        cJSON_AddStringToObject(r, "id", "tactus-watch-tac");
-        cJSON_AddStringToObject(r, "method", "workspace/didChangeWatchedFiles");
-        cJSON *w = cJSON_CreateObject();
-        cJSON_AddStringToObject(w, "globPattern", "**/*.tac");
-        cJSON *ro = cJSON_AddObjectToObject(r, "registerOptions");
-        lsp_push(cJSON_AddArrayToObject(ro, "watchers"), w);
-        lsp_push(regs, r);
-        send_request(s, "client/registerCapability", p);
-    }
-    lsp_ws_start(s);
-}
-
-static void on_exit(lsp_server *s, const cJSON *params)
-{
-    (void)params;
-    s->exit_status = s->state == LSP_SHUTDOWN ? 0 : 1;
-    s->state = LSP_EXITED;
-}
-
-/* ---- text synchronisation
- * ------------------------------------------------------------------------ */
-
-static void schedule_publish(lsp_server *s, lsp_doc *d, int delay_ms)
-{
-    if (!s->caps.push_diagnostics) return;
-    d->publish_due = lsp_now_ms() + delay_ms;
-    if (d->publish_due == 0) d->publish_due = 1;
-}
-
-static void on_did_open(lsp_server *s, const cJSON *params)
-{
-    const cJSON *td = cJSON_GetObjectItemCaseSensitive(params, "textDocument");
-    const cJSON *uri = cJSON_GetObjectItemCaseSensitive(td, "uri");
-    const cJSON *text = cJSON_GetObjectItemCaseSensitive(td, "text");
-    const cJSON *version = cJSON_GetObjectItemCaseSensitive(td, "version");
-    if (!cJSON_IsString(uri) || !cJSON_IsString(text)) {
-        lsp_log(&s->out, "didOpen without textDocument.uri and .text: ignored");
-        return;
-    }
-    lsp_doc_close(s, uri->valuestring); /* a second didOpen replaces the first */
-    size_t n = strlen(text->valuestring);
-    lsp_doc *d = lsp_doc_open(s, uri->valuestring,
-                              cJSON_IsNumber(version) ? (int64_t)version->valuedouble : 0,
-                              text->valuestring, n);
-    if (!d) {
-        show_message(s, 1, "tactus lsp: out of memory opening the document");
-        return;
-    }
-    lsp_ws_set_open(s, d->path, true);
-    if (d->too_large) lsp_diag_too_large(s, d);
-    schedule_publish(s, d, 0);
-}
-
-static void on_did_change(lsp_server *s, const cJSON *params)
-{
-    lsp_error err = {0};
-    lsp_doc *d = lsp_param_doc(s, params, &err);
-    if (!d) {
-        lsp_log(&s->out, "didChange: %s", err.message);
-        return;
-    }
-    const cJSON *version = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(params, "textDocument"), "version");
-    const cJSON *changes = cJSON_GetObjectItemCaseSensitive(params, "contentChanges");
-    const cJSON *c;
-    cJSON_ArrayForEach(c, changes)
-    {
-        const cJSON *text = cJSON_GetObjectItemCaseSensitive(c, "text");
-        const cJSON *range = cJSON_GetObjectItemCaseSensitive(c, "range");
-        if (!cJSON_IsString(text)) {
-            lsp_log(&s->out, "didChange: a content change without text was ignored");
-            continue;
-        }
-        tx_status st =
-            lsp_doc_change(s, d, range, text->valuestring, strlen(text->valuestring), &err);
-        if (st != TX_OK) {
-            /* The editor and the server now disagree on the text: say so
-             * plainly rather than serve wrong positions. */
-            char msg[1200];
-            snprintf(
-                msg, sizeof msg,
-                "tactus lsp: a change to %.300s was refused (%.700s); close and reopen the file",
-                d->uri, st == TX_ENOMEM ? "out of memory" : err.message);
-            show_message(s, 1, msg);
-            lsp_doc_close(s, d->uri);
-            return;
-        }
-    }
-    if (cJSON_IsNumber(version)) d->version = (int64_t)version->valuedouble;
-    if (d->too_large) lsp_diag_too_large(s, d);
-    schedule_publish(s, d, s->debounce_ms);
-}
-
-static void on_did_close(lsp_server *s, const cJSON *params)
-{
-    lsp_error err = {0};
-    lsp_doc *d = lsp_param_doc(s, params, &err);
-    if (!d) return;
-    char *path = tx_strdup(d->path);
-    char *uri = tx_strdup(d->uri);
-    bool pushed = s->caps.push_diagnostics;
-    lsp_doc_close(s, d->uri);
-    if (pushed && uri) lsp_diag_publish_empty(s, uri);
-    /* The editor no longer owns it: the index reads it from disk again. */
-    if (path) lsp_ws_reindex(s, path);
-    tx_free(path);
-    tx_free(uri);
-}
-
-static void on_did_save(lsp_server *s, const cJSON *params)
-{
-    (void)params;
-    /* Other open files may require the saved one (TAC402 looks at disk). */
-    for (lsp_doc *d = s->docs; d; d = d->next) {
-        if (d->an) d->an->generation = 0; /* re-analyse */
-        schedule_publish(s, d, s->debounce_ms);
-    }
-}
-
-static void on_watched(lsp_server *s, const cJSON *params)
-{
-    lsp_ws_on_watched(s, params);
-    on_did_save(s, params);
 }
 
 static void on_cancel(lsp_server *s, const cJSON *params)
@@ -400,8 +112,8 @@ static const struct {
     const char *method;
     request_fn fn;
 } requests[] = {
-    {"initialize", on_initialize},
-    {"shutdown", on_shutdown},
+    {"initialize", lsp_on_initialize},
+    {"shutdown", lsp_on_shutdown},
     {"textDocument/hover", lsp_on_hover},
     {"textDocument/completion", lsp_on_completion},
     {"textDocument/signatureHelp", lsp_on_signature_help},
@@ -425,13 +137,13 @@ static const struct {
     const char *method;
     notify_fn fn;
 } notifications[] = {
-    {"initialized", on_initialized},
-    {"exit", on_exit},
-    {"textDocument/didOpen", on_did_open},
-    {"textDocument/didChange", on_did_change},
-    {"textDocument/didClose", on_did_close},
-    {"textDocument/didSave", on_did_save},
-    {"workspace/didChangeWatchedFiles", on_watched},
+    {"initialized", lsp_on_initialized},
+    {"exit", lsp_on_exit},
+    {"textDocument/didOpen", lsp_on_did_open},
+    {"textDocument/didChange", lsp_on_did_change},
+    {"textDocument/didClose", lsp_on_did_close},
+    {"textDocument/didSave", lsp_on_did_save},
+    {"workspace/didChangeWatchedFiles", lsp_on_watched},
     {"$/cancelRequest", on_cancel},
     {"$/setTrace", on_ignored},
     {"workspace/didChangeConfiguration", on_ignored},
@@ -511,7 +223,7 @@ static void handle_request(lsp_server *s, const cJSON *id, const char *method, c
 static void handle_notification(lsp_server *s, const char *method, const cJSON *params)
 {
     if (strcmp(method, "exit") == 0) {
-        on_exit(s, params);
+        lsp_on_exit(s, params);
         return;
     }
     if (s->state == LSP_NEW || s->state == LSP_SHUTDOWN) {
@@ -691,7 +403,7 @@ void lsp_server_eof(lsp_server *s)
     process(s);
     if (s->state != LSP_EXITED) {
         lsp_log(&s->out, "end of input without 'exit'");
-        on_exit(s, NULL);
+        lsp_on_exit(s, NULL);
     }
 }
 
@@ -756,13 +468,13 @@ int lsp_serve(int in_fd, int out_fd, const lsp_options *opts)
             }
             if (lsp_server_feed(s, buf, (size_t)n) != TX_OK) {
                 lsp_log(&s->out, "out of memory reading input");
-                show_message(s, 1, "tactus lsp: out of memory reading a message");
+                lsp_show_message(s, 1, "tactus lsp: out of memory reading a message");
             }
         }
         lsp_server_tick(s);
         if (s->out.broken) {
             lsp_log(&s->out, "the client's end of the output is closed");
-            on_exit(s, NULL);
+            lsp_on_exit(s, NULL);
         }
     }
     int status = s->exit_status;

@@ -8,7 +8,11 @@ docs/architecture.md states about it:
   - the untrusted side (runtime/vm, runtime/probe) depends on base and
     proto only, includes no curl, OpenSSL, libpq or HTTP-server header, and
     never reads the environment;
-  - no source file of the trusted runtime folders is over MAX_LINES lines.
+  - the language server (lsp) uses base, frontend and checker only (it
+    analyses text; it never runs, stores or sends anything) and includes no
+    network, crypto or database header;
+  - no source file of the trusted runtime folders or of lsp is over
+    MAX_LINES lines.
 
     scripts/module-graph.py [--dot] [ROOT]
 
@@ -52,6 +56,10 @@ UNTRUSTED_MAY_USE = {"base", "runtime/proto"}
 TRUSTED_RUNTIME = {"runtime/hostlib", "runtime/config", "runtime/broker", "runtime/sandbox",
                    "runtime/durable", "runtime/journal", "runtime/queue", "runtime/serve",
                    "runtime/supervisor"}
+# The language server reads the model and the checker's findings, nothing else.
+LSP_MAY_USE = {"base", "frontend", "checker"}
+# Folders whose every source file stays under MAX_LINES (small modules, split by job).
+LINE_LIMITED = TRUSTED_RUNTIME | {"lsp"}
 FORBIDDEN_SYSTEM = re.compile(r"^\s*#\s*include\s*<(curl/|openssl/|libpq|microhttpd|sqlite3|yaml\.h)")
 INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"')
 
@@ -85,7 +93,7 @@ def main():
         mod = module_of(f)
         with open(f, encoding="utf-8", errors="replace") as fh:
             lines = fh.readlines()
-        if mod in TRUSTED_RUNTIME and len(lines) > MAX_LINES:
+        if mod in LINE_LIMITED and len(lines) > MAX_LINES:
             problems.append(f"{f}: {len(lines)} lines, over {MAX_LINES}: split it by job")
         for no, line in enumerate(lines, 1):
             m = INCLUDE.match(line)
@@ -99,11 +107,16 @@ def main():
                 edges[mod].add(other)
             if mod in UNTRUSTED and FORBIDDEN_SYSTEM.match(line):
                 problems.append(f"{f}:{no}: the untrusted side includes {line.strip()}")
+            if mod == "lsp" and FORBIDDEN_SYSTEM.match(line):
+                problems.append(f"{f}:{no}: the language server includes {line.strip()}")
             if mod in UNTRUSTED and re.search(r"\b(secure_)?getenv\s*\(", line):
                 problems.append(f"{f}:{no}: the untrusted side reads the environment")
     for mod in UNTRUSTED:
         for other in sorted(edges[mod] - UNTRUSTED_MAY_USE):
             problems.append(f"{mod} uses {other}: the untrusted side may use only base and proto")
+    for other in sorted(edges["lsp"] - LSP_MAY_USE):
+        problems.append(f"lsp uses {other}: the language server may use only base, frontend and "
+                        f"checker")
     # Cycles, by depth-first search.
     state, stack = {}, []
 
@@ -140,7 +153,8 @@ def main():
         return 1
     print(f"\nmodule-graph: {len(MODULES)} modules, {sum(len(e) for e in edges.values())} edges, "
           f"no cycle, no private header used across modules, the untrusted side uses base and "
-          f"proto only, no trusted runtime file over {MAX_LINES} lines")
+          f"proto only, lsp uses base, frontend and checker only, no trusted runtime or lsp file "
+          f"over {MAX_LINES} lines")
     return 0
 
 

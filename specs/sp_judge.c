@@ -109,17 +109,38 @@ static bool input_string(const sp_step *st, sp_setup *s, tx_buf *why)
     return true;
 }
 
+/* A whole number from 2^53 on would reach the procedure as another number
+ * (9007199254740993 as ...992): refused, as `tactus run --input` refuses
+ * it, never passed on changed. True if v holds one (at any depth). */
+static bool inexact_number(const cJSON *v, tx_buf *why, const char *key)
+{
+    if (cJSON_IsNumber(v) && v->valuedouble == floor(v->valuedouble) &&
+        fabs(v->valuedouble) >= 9007199254740992.0) {
+        tx_buf_printf(why,
+                      "the input %s: a whole number beyond +-9007199254740991 (2^53 - 1), which "
+                      "would arrive as another number; write it as a string, in quotes",
+                      key);
+        return true;
+    }
+    for (const cJSON *c = v ? v->child : NULL; c; c = c->next)
+        if (inexact_number(c, why, key)) return true;
+    return false;
+}
+
 static bool input_number(const sp_step *st, sp_setup *s, tx_buf *why)
 {
-    (void)why;
-    set_input(s, sp_arg(st, "key"), cJSON_CreateNumber(strtod(sp_arg(st, "value"), NULL)));
+    cJSON *n = cJSON_CreateNumber(strtod(sp_arg(st, "value"), NULL));
+    if (inexact_number(n, why, sp_arg(st, "key"))) {
+        cJSON_Delete(n);
+        return false;
+    }
+    set_input(s, sp_arg(st, "key"), n);
     return true;
 }
 
 /* [a, b] as a literal list, else split at commas with numbers coerced. */
 static bool input_list(const sp_step *st, sp_setup *s, tx_buf *why)
 {
-    (void)why;
     const char *values = sp_arg(st, "values");
     tx_buf b;
     tx_buf_init(&b, SP_TEXT_MAX);
@@ -147,6 +168,10 @@ static bool input_list(const sp_step *st, sp_setup *s, tx_buf *why)
             if (!comma) break;
             p = comma + 1;
         }
+    }
+    if (inexact_number(list, why, sp_arg(st, "key"))) {
+        cJSON_Delete(list);
+        return false;
     }
     set_input(s, sp_arg(st, "key"), list);
     return true;

@@ -235,14 +235,18 @@ static bool is_write(int flags)
     return (flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND)) != 0;
 }
 
-/* The folders of `rel` that the workspace has, made in the scratch folder. */
-static void mirror_parents(vm_ctx *ctx, const char *rel)
+/* The folders of `rel` that the workspace has, made in the scratch folder.
+ * A component the workspace refuses (a symbolic link, a path leaving it)
+ * is that error, so a pooled run gets the message a run of its own gets
+ * (not "no such file" from the scratch folder): 0 or a negative errno. */
+static int mirror_parents(vm_ctx *ctx, const char *rel)
 {
     char path[VM_PATH_MAX];
     snprintf(path, sizeof path, "%s", rel);
     for (char *slash = strchr(path, '/'); slash; slash = strchr(slash + 1, '/')) {
         *slash = '\0';
         int in_ws = open_beneath(ctx, ctx->ws_fd, path, O_PATH | O_DIRECTORY, 0);
+        if (in_ws == -ELOOP || in_ws == -EXDEV) return in_ws;
         if (in_ws >= 0) {
             close(in_ws);
             int parent = -1;
@@ -261,13 +265,15 @@ static void mirror_parents(vm_ctx *ctx, const char *rel)
         }
         *slash = '/';
     }
+    return 0;
 }
 
 int vm_file_openat(vm_ctx *ctx, const char *rel, int flags, mode_t mode)
 {
     if (ctx->scratch_fd < 0) return open_beneath(ctx, ctx->ws_fd, rel, flags, mode);
     if (is_write(flags)) {
-        mirror_parents(ctx, rel);
+        int refused = mirror_parents(ctx, rel);
+        if (refused < 0) return refused;
         return open_beneath(ctx, ctx->scratch_fd, rel, flags, mode);
     }
     int fd = open_beneath(ctx, ctx->scratch_fd, rel, flags, mode);

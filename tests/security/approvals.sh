@@ -9,7 +9,10 @@
 #  4. terminal escapes from the procedure (OSC 52 clipboard write, ESC[2J,
 #     a fake "Approved" line after \r, a one-byte C1 CSI) in print, Log,
 #     Stage names, the result, error messages, approvals and show: the
-#     terminal gets the escaped form (\x1b, \x0d, \u009b), never a raw byte.
+#     terminal gets the escaped form (\x1b, \x0d, \u009b), never a raw byte;
+#     also in tactus test's and tactus eval's reports quoting the result and
+#     the error. 1-2 cannot apply to test and eval: people are answered at
+#     once from the steps, there is no `tactus approve` to attack.
 #   approvals.sh TACTUS
 source "$(dirname "$0")/../durable/lib.sh"
 fail() { echo "security/approvals: FAIL: $*" >&2; for f in "$work/out" "$work/err"; do [ -s "$f" ] && { echo "--- ${f##*/}:" >&2; head -c 2000 "$f" >&2; echo >&2; }; done; exit 1; }
@@ -165,6 +168,30 @@ contains 'result \x1b[2J end' "$work/out" "the printed result: escaped"
 t show "$run" --json
 contains '\u001b[2J' "$work/out" "show --json: the exact text, JSON-escaped"
 note "procedure text reaches the terminal escaped (print, Log, Stage, approvals, show, runs, errors, result)"
+# tactus test and tactus eval (people answered at once): their reports quote
+# the result and the error of a failed expectation, escaped too.
+cat >>"$work/p/esc.tac" <<'TAC'
+Specifications([[
+Feature: escapes
+  Scenario: approved
+    When the procedure runs
+    Then the output should be hi
+  Scenario: denied
+    Given Human.approve will return false
+    When the procedure runs
+    Then the procedure should complete successfully
+]])
+Evaluation({ dataset = {{name = "quoted", inputs = {}, expected_output = "hi"}},
+             evaluators = { field.equals_expected{} } })
+TAC
+(cd "$work/p" && "$tactus" test --no-sandbox esc.tac >"$work/out" 2>"$work/err" </dev/null)
+no_raw_controls "$work/out" "$work/err"
+contains 'got "result \u001b[2J end"' "$work/out" "tactus test's report quoting the result: escaped (as JSON)"
+contains 'denied: \x1b]52;c;eA==\x07' "$work/out" "tactus test's report quoting the error: escaped"
+(cd "$work/p" && "$tactus" eval --no-sandbox esc.tac >"$work/out" 2>"$work/err" </dev/null)
+no_raw_controls "$work/out" "$work/err"
+contains 'got "result \u001b[2J end"' "$work/out" "tactus eval's report quoting the result: escaped (as JSON)"
+note "tactus test and tactus eval reports quote the procedure's text escaped"
 
 # ---- 5. what the person sees is what the bytes say ------------------------------------------------
 # Trojan Source in an approval: "staging" RLO LRI "dorp" PDI shows as

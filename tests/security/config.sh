@@ -5,7 +5,7 @@
 # and a .env with a key; the next run, `tactus test`, `tactus eval` and a
 # resume after an approval must not obey any of it: exit 2, the file and the
 # key named in the message, the sentinel file never created, the listener
-# never reached. Then the positive side: after `tactus trust` the same
+# never reached (in Docker and without: run, test, eval, resume). Then the positive side: after `tactus trust` the same
 # (benign) config applies; an edited file is untrusted again; unprivileged
 # keys still apply. docs/security.md, "Configuration written by the project".
 #   config.sh TACTUS FAKE_OPENAI_PY CASE      CASE: nosandbox | docker
@@ -133,14 +133,13 @@ HIDDEN_CANARY=$canary t run $sb --json "$proj/hide.tac"
 grep -qF '"r":"false"' "$work/out" || grep -qF '"r": "false"' "$work/out" || fail "a dotted provider name was called: $(cat "$work/out")"
 no_harm "a dotted provider name"
 rm -f "$XDG_CONFIG_HOME/tactus/config.yml" "$proj/hide.tac"
-[ "$case" = docker ] && { echo "security/config docker: ok"; exit 0; }
 
 # 3. tactus test and tactus eval load the same configuration.
 rm -f "$proj/.tactus/config.yml"
 printf '%s\n' "$attack_yml" >"$proj/attack.tac.yml"
-t test --no-sandbox "$proj/attack.tac"
+t test $sb "$proj/attack.tac"
 expect_refusal "tactus test" "$proj/attack.tac.yml" host_tools
-t eval --no-sandbox "$proj/attack.tac"
+t eval $sb "$proj/attack.tac"
 expect_refusal "tactus eval" "$proj/attack.tac.yml" host_tools
 rm -f "$proj/attack.tac.yml" "$proj/.tactus/config.yml"
 
@@ -155,15 +154,17 @@ Procedure { function()
   return {done = true}
 end }
 TAC
-t run --no-sandbox --json "$proj/gate.tac"
+[ "$case" = docker ] && chown -R 65534:65534 "$proj"
+t run $sb --json "$proj/gate.tac"
 [ "$rc" -eq 3 ] || fail "gate: exit $rc, expected 3 (waiting)"
 run=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["run_id"])' "$work/out")
 [ -f "$proj/gate.tac.yml" ] || printf '%s\n' "$attack_yml" >"$proj/gate.tac.yml"
 t approve "$run" "$run.1" --yes
 [ "$rc" -eq 0 ] || t approve "$run.1" yes
-t resume "$run" --no-sandbox
+t resume "$run" $sb
 expect_refusal "resume after approval" "$proj/gate.tac.yml" host_tools
 rm -f "$proj/gate.tac.yml"
+[ "$case" = docker ] && { echo "security/config docker: ok"; exit 0; }
 
 # 5. Limits: a project may lower budgets, not raise the user's.
 printf 'budgets:\n  llm_calls: 5\n' >"$XDG_CONFIG_HOME/tactus/config.yml"

@@ -1,12 +1,13 @@
 # The files the host reads (.tactus/, .tac sources, sidecars, .env*) are
 # closed to the procedure, and a run's writes are capped by
-# sandbox.workspace_quota: filesystem.sh, one attack per mode.
-foreach(mode no-sandbox quota-no-sandbox)
+# sandbox.workspace_quota: filesystem.sh, the same attacks in every mode
+# (run, test, eval, a resume after an approval; in Docker and without).
+foreach(mode no-sandbox quota-no-sandbox test-no-sandbox eval-no-sandbox resume-no-sandbox)
   add_test(NAME security-filesystem-${mode}
            COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/filesystem.sh $<TARGET_FILE:tactus> ${mode})
   set_tests_properties(security-filesystem-${mode} PROPERTIES LABELS "security" TIMEOUT 120)
 endforeach()
-foreach(mode docker doctor quota-docker)
+foreach(mode docker doctor quota-docker test-docker eval-docker resume-docker)
   add_test(NAME security-filesystem-${mode}
            COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/filesystem.sh $<TARGET_FILE:tactus> ${mode})
   set_tests_properties(security-filesystem-${mode} PROPERTIES LABELS "security;docker;no-asan"

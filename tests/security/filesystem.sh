@@ -8,9 +8,14 @@
 # one may exist, and the procedure must have seen a clear error for each.
 # doctor: the probe, a plain C program with no File layer to help it, tries
 # the same from inside the container: the mounts alone must refuse.
+# test-*, eval-*: the same attacks in a scenario of `tactus test` and a case
+# of `tactus eval` (in Docker: the pooled container, the project read-only).
+# resume-*: the same attacks after the run waited on a person and was
+# approved, in the resumed run.
 # quota-*: a procedure writing 300 MiB stops at the 256 MiB workspace quota.
 #   filesystem.sh TACTUS MODE
-#   MODE: no-sandbox | docker | doctor | quota-no-sandbox | quota-docker
+#   MODE: no-sandbox | docker | doctor | quota-no-sandbox | quota-docker |
+#         {test,eval,resume}-{no-sandbox,docker}
 set -u
 tactus=$1 mode=$2
 work=$(mktemp -d)
@@ -88,16 +93,48 @@ TAC
     exit 0 ;;
 esac
 
-cat > "$p/attack.tac" <<'TAC'
+
+# The attacks, each one's outcome under its own output key. The same
+# expectations are checked in every mode: by this script on the result of
+# `tactus run` / `tactus resume`, by the scenario's steps under `tactus
+# test`, and by the evaluation's evaluators under `tactus eval`.
+expected='sidecar|ERR:File.write: attack.tac.yml: FILE.tac.yml is a procedure'"'"'s configuration sidecar
+yml|ERR:File.write: attack.yml: FILE.yml next to FILE.tac is that procedure'"'"'s configuration sidecar
+config|ERR:File.write: .tactus/config.yml: the .tactus folder is the project'"'"'s configuration
+climb|ERR:File.write: lib/../.tactus/config.yml: the .tactus folder
+newconf|ERR:File.write: .tactus/other.yml: the .tactus folder
+link|ERR:File.write: symbolic links are not allowed in the workspace: cfg/config.yml
+source|ERR:File.write: attack.tac: .tac files are procedure sources
+lib|ERR:File.write: lib/util.tac: .tac files are procedure sources
+libside|ERR:File.write: lib/util.tac.yml: FILE.tac.yml
+newtac|ERR:File.write: new.tac: .tac files are procedure sources
+envread|ERR:File.read: .env: environment files (.env*) hold the host'"'"'s secrets and are not visible
+envsize|ERR:File.size: no such file or folder: .env
+envexists|OK:false
+envwrite|ERR:File.write: .env: environment files
+envlocal|ERR:File.write: .env.local: environment files
+list|OK:.tactus,attack.tac,attack.tac.yml,cfg,lib
+mover|OK:nil,nil,nil
+plain|OK:true'
+nexpected=$(wc -l <<<"$expected")
+how=run
+case "$mode" in test-* | eval-* | resume-*) how=${mode%%-*} ;; esac
+gate=
+# resume-*: the attacks come after a person's approval, in the resumed run.
+[ "$how" = resume ] && gate='if not Human.approve({message = "Go on?"}) then return {} end'
+{
+    cat <<TAC
 -- Tries to change what the host reads next time, and to read its secrets.
 Procedure {
-  output = { report = field.string{} },
   function()
+    $gate
     local out = {}
     local function try(label, f, ...)
       local ok, err = pcall(f, ...)
-      out[#out + 1] = label .. "=" .. (ok and ("OK:" .. tostring(err)) or ("ERR:" .. tostring(err)))
+      out[label] = (ok and ("OK:" .. tostring(err)) or ("ERR:" .. tostring(err)))
     end
+TAC
+    cat <<'TAC'
     try("sidecar", File.write, "attack.tac.yml", "sandbox: {network: bridge}\n")
     try("yml", File.write, "attack.yml", "sandbox: {network: bridge}\n")
     try("config", File.write, ".tactus/config.yml", "sandbox: {network: bridge}\n")
@@ -114,42 +151,86 @@ Procedure {
     try("envwrite", File.write, ".env", "OPENAI_BASE_URL=http://127.0.0.1:9/\n")
     try("envlocal", File.write, ".env.local", "OPENAI_BASE_URL=http://127.0.0.1:9/\n")
     try("list", function() return table.concat(File.list("."), ",") end)
-    try("mover", function() return tostring(os.rename) .. "," .. tostring(os.remove) .. "," .. tostring(io) end)
+    -- Looked up by computed names, as an attacker would get past tactus check.
+    try("mover", function()
+      local o = _ENV["o" .. "s"] or {}
+      return tostring(o["re" .. "name"]) .. "," .. tostring(o["re" .. "move"]) .. "," .. tostring(_ENV["i" .. "o"])
+    end)
     try("plain", File.write, "out.txt", "fine\n")
-    return { report = table.concat(out, "\n") }
+    return out
   end,
 }
 TAC
+    # One scenario whose steps are the expectations (a regex of each,
+    # anchored), and one evaluation whose evaluators are the same.
+    python3 -c '
+import re, sys
+lines = [l.split("|", 1) for l in sys.argv[1].splitlines()]
+print("Specifications([==[\nFeature: the host files are closed\n  Scenario: attacks")
+print("    When the procedure runs\n    Then the procedure should complete successfully")
+for key, text in lines:
+    print(f"    And the output {key} should match pattern \"^{re.escape(text)}\"")
+print("]==])\nEvaluation({ dataset = {{name = \"attacks\", inputs = {}}}, evaluators = {")
+for key, text in lines:
+    print(f"  field.contains{{field = \"{key}\", value = [==[{text}]==]}},")
+print("} })")' "$expected"
+} >"$p/attack.tac"
 chown -R 65534:65534 "$p"
 (cd "$p" && "$tactus" trust . >/dev/null) || fail "tactus trust failed"
-before=$(cd "$p" && find . -printf '%p %y %s\n' | sort; cd "$p" && sha256sum .tactus/config.yml attack.tac.yml .env lib/util.tac attack.tac)
-(cd "$p" && "$tactus" run --json "${sandbox[@]}" attack.tac) >"$work/out" 2>"$work/err" || fail "the run failed: $(cat "$work/err")"
-after=$(cd "$p" && find . -printf '%p %y %s\n' | grep -v '^./out.txt ' | sort; cd "$p" && sha256sum .tactus/config.yml attack.tac.yml .env lib/util.tac attack.tac)
+export TACTUS_STORE=$work/store/journal.db
+snapshot() { (cd "$p" && find . -printf '%p %y %s\n' | grep -v '^./out.txt ' | sort; sha256sum .tactus/config.yml attack.tac.yml .env lib/util.tac attack.tac); }
+before=$(snapshot)
+case "$how" in
+run)
+    (cd "$p" && "$tactus" run --json "${sandbox[@]}" attack.tac) >"$work/out" 2>"$work/err" || fail "the run failed: $(cat "$work/err")" ;;
+resume)
+    (cd "$p" && "$tactus" run --json "${sandbox[@]}" attack.tac) >"$work/out" 2>"$work/err"
+    rc=$?
+    [ $rc -eq 3 ] || fail "the run did not wait for the approval (exit $rc): $(cat "$work/err" "$work/out")"
+    ids=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["run_id"], d["pending"][0]["request_id"])' "$work/out") \
+        || fail "no pending request: $(cat "$work/out")"
+    read -r run req <<<"$ids"
+    "$tactus" approve "$run" "$req" >"$work/approve" 2>&1 || fail "tactus approve failed: $(cat "$work/approve")"
+    (cd "$p" && "$tactus" resume "$run" --json "${sandbox[@]}") >"$work/out" 2>"$work/err" ||
+        fail "the resume failed: $(cat "$work/err" "$work/out")" ;;
+test | eval)
+    (cd "$p" && "$tactus" "$how" --format json "${sandbox[@]}" attack.tac) >"$work/out" 2>"$work/err" ||
+        fail "tactus $how reported a failed expectation: $(cat "$work/out" "$work/err")" ;;
+esac
+after=$(snapshot)
 [ "$before" = "$after" ] || fail "the host's files changed: $(diff <(echo "$before") <(echo "$after"))"
-[ "$(cat "$p/out.txt")" = fine ] || fail "an ordinary write did not happen"
-report=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["output"]["report"])' "$work/out" 2>/dev/null) \
-    || report=$(cat "$work/out")
-expect() { grep -qF -- "$1=$2" <<<"$report" || fail "$1: expected '$2' in: $(grep "^$1=" <<<"$report")"; }
-expect sidecar "ERR:File.write: attack.tac.yml: FILE.tac.yml is a procedure's configuration sidecar"
-expect yml "ERR:File.write: attack.yml: FILE.yml next to FILE.tac is that procedure's configuration sidecar"
-expect config "ERR:File.write: .tactus/config.yml: the .tactus folder is the project's configuration"
-expect climb "ERR:File.write: lib/../.tactus/config.yml: the .tactus folder"
-expect newconf "ERR:File.write: .tactus/other.yml: the .tactus folder"
-expect link "ERR:File.write: symbolic links are not allowed in the workspace: cfg/config.yml"
-expect source "ERR:File.write: attack.tac: .tac files are procedure sources"
-expect lib "ERR:File.write: lib/util.tac: .tac files are procedure sources"
-expect libside "ERR:File.write: lib/util.tac.yml: FILE.tac.yml"
-expect newtac "ERR:File.write: new.tac: .tac files are procedure sources"
-expect envread "ERR:File.read: .env: environment files (.env*) hold the host's secrets and are not visible"
-expect envsize "ERR:File.size: no such file or folder: .env"
-expect envexists "OK:false"
-expect envwrite "ERR:File.write: .env: environment files"
-expect envlocal "ERR:File.write: .env.local: environment files"
-expect list "OK:.tactus,attack.tac,attack.tac.yml,cfg,lib"
-expect mover "OK:nil,nil,nil"
-expect plain "OK:true"
-grep -q "canary-env" "$work/out" "$work/err" && fail "the .env secret reached the output"
+case "$how" in
+run | resume)
+    # The result holds each attack's outcome: check it against the expectations.
+    python3 -c '
+import json, sys
+out = json.load(open(sys.argv[1]))["output"]
+bad = 0
+for line in sys.argv[2].splitlines():
+    key, text = line.split("|", 1)
+    if not str(out.get(key, "")).startswith(text):
+        print(f"{key}: expected \"{text}\", got \"{out.get(key)}\"", file=sys.stderr)
+        bad = 1
+sys.exit(bad)' "$work/out" "$expected" || fail "an attack was not refused as expected (above)"
+    ;;
+test)
+    # Every step passed: the scenario ran, and each expectation was judged.
+    n=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sum(s["status"] == "passed" for f in d["features"] for c in f["scenarios"] for s in c["steps"]))' "$work/out") \
+        || fail "no JSON report: $(cat "$work/out")"
+    [ "$n" -eq $((nexpected + 2)) ] || fail "$n steps passed, expected $((nexpected + 2)): $(cat "$work/out")" ;;
+eval)
+    n=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sum(e["passed"] for v in d["evaluations"] for e in v["evaluators"]))' "$work/out") \
+        || fail "no JSON report: $(cat "$work/out")"
+    [ "$n" -eq "$nexpected" ] || fail "$n evaluators passed, expected $nexpected: $(cat "$work/out")" ;;
+esac
+# Where the run wrote: the project (a plain run, a resume, --no-sandbox) or
+# the pooled container's /scratch, emptied after the run (test/eval in Docker).
+case "$mode" in
+test-docker | eval-docker) [ ! -e "$p/out.txt" ] || fail "a sandboxed $how run left out.txt in the project" ;;
+*) [ "$(cat "$p/out.txt" 2>/dev/null)" = fine ] || fail "an ordinary write did not happen" ;;
+esac
+grep -rqs "canary-env" "$work/out" "$work/err" "$work/store" && fail "the .env secret reached the output or the journal"
 for f in attack.yml .tactus/other.yml new.tac lib/util.tac.yml .env.local; do
     [ ! -e "$p/$f" ] || fail "$f was created"
 done
-echo "security-filesystem $mode: ok (18 attempts refused or hidden, host files unchanged)"
+echo "security-filesystem $mode: ok ($nexpected attempts refused or hidden under tactus $how, host files unchanged)"

@@ -15,6 +15,8 @@
 #   runtime-noread    a hostile runtime that never reads its replies (--timeout 3)
 #   pattern           a backtracking string.find (one C call) under --timeout 1:
 #                     the watchdog stops it and names string.find
+#   pattern-test, pattern-eval   the same under `tactus test` / `tactus eval`
+#                     (in Docker: the pooled container's runtime)
 # Asserts the exit status, the message (file:line and "timed out after"),
 # the elapsed time (generous: a noisy 2-core machine), that the procedure
 # did not go on, and that no runtime, command or container is left behind.
@@ -111,6 +113,14 @@ YML
         printf 'Procedure {\n  function()\n    local s = string.rep("a", 40)\n    s:find(string.rep("a*", 40) .. "b")\n    return "woke"\n  end\n}\n' > "$work/proj/run.tac"
         # The watchdog fires at the limit plus its grace (1 s).
         timeout=1 max_ms=4000 want="run.tac:4: error: timed out after 1 s (the run's time limit) in string.find, one call into C" ;;
+    pattern-test | pattern-eval)
+        printf 'Procedure {\n  function()\n    local s = string.rep("a", 40)\n    s:find(string.rep("a*", 40) .. "b")\n    return "woke"\n  end\n}\n' > "$work/proj/run.tac"
+        printf 'Specifications([[\nFeature: f\n  Scenario: s\n    Then the procedure should complete successfully\n]])\n' >> "$work/proj/run.tac"
+        printf 'Evaluation({ dataset = {{name = "a", inputs = {}}}, evaluators = { field.equals_expected{} } })\n' >> "$work/proj/run.tac"
+        timeout=1 max_ms=4000
+        want="timed out after 1 s (the run's time limit) in string.find, one call into C"
+        [ "$case" = pattern-test ] && want="but it failed: $want"
+        [ "$case" = pattern-eval ] && want="equals_expected: the run failed at run.tac:4: $want" ;;
     *) echo "limits.sh: unknown case $case" >&2; exit 2 ;;
 esac
 if [ "$mode" = "--docker" ]; then
@@ -119,15 +129,16 @@ if [ "$mode" = "--docker" ]; then
 fi
 cd "$work/proj" || exit 1
 start=$(date +%s%N)
-if [ "$case" = retry-test ]; then
-    NO_COLOR=1 timeout 60 "$tactus" test "${sandbox[@]}" --timeout "$timeout" run.tac >"$work/out" 2>"$work/err"
+case "$case" in
+*-test | *-eval)
+    NO_COLOR=1 timeout 60 "$tactus" "${case##*-}" "${sandbox[@]}" --timeout "$timeout" run.tac >"$work/out" 2>"$work/err"
     code=$?
-    cp "$work/out" "$work/err.test" && cat "$work/err.test" >>"$work/err"
-else
+    cp "$work/out" "$work/err.test" && cat "$work/err.test" >>"$work/err" ;;
+*)
     NO_COLOR=1 timeout 60 "$tactus" run "${sandbox[@]}" --store "$work/j.db" --timeout "$timeout" run.tac \
         >"$work/out" 2>"$work/err"
-    code=$?
-fi
+    code=$? ;;
+esac
 ms=$((($(date +%s%N) - start) / 1000000))
 if [ "$case" = print-flood ]; then
     # Not a failure: the run completes; only what is shown is cut.

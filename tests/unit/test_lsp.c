@@ -2,7 +2,8 @@
  * \n, \r\n and a lone \r; invalid bytes), the framing reader (pieces of
  * any size, the header and body caps), the mapping of positions through
  * edits, and a whole session fed to a server while each allocation in turn
- * fails: no crash, no leak (LeakSanitizer in the asan build). */
+ * fails: no crash, no leak (LeakSanitizer in the asan build); hover's
+ * markup for clients with and without markdown. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -239,6 +240,30 @@ static void session_survives_allocation_failure(void **state)
     assert_true(failures > 0);
 }
 
+/* Hover contents: markdown as written for a client that takes markdown;
+ * for one that does not, the text without markdown syntax (code fences'
+ * lines dropped with their code kept, backticks and ** dropped, and ** in
+ * code kept: it is code). */
+static void markup_follows_the_client(void **state)
+{
+    (void)state;
+    const char *md = "```lua\nAgent { tools = {...} }\n```\n**agent** `support`: `a**b`\n"
+                     "- `model`: x * y\n";
+    lsp_server s;
+    memset(&s, 0, sizeof s);
+    s.caps.markdown_hover = true;
+    cJSON *m = lsp_markup(&s, md);
+    assert_string_equal(cJSON_GetObjectItem(m, "kind")->valuestring, "markdown");
+    assert_string_equal(cJSON_GetObjectItem(m, "value")->valuestring, md);
+    cJSON_Delete(m);
+    s.caps.markdown_hover = false;
+    m = lsp_markup(&s, md);
+    assert_string_equal(cJSON_GetObjectItem(m, "kind")->valuestring, "plaintext");
+    assert_string_equal(cJSON_GetObjectItem(m, "value")->valuestring,
+                        "Agent { tools = {...} }\nagent support: a**b\n- model: x * y\n");
+    cJSON_Delete(m);
+}
+
 int main(void)
 {
     cJSON_Hooks hooks = {tx_malloc, tx_free};
@@ -250,6 +275,7 @@ int main(void)
         cmocka_unit_test(positions_map_through_edits),
         cmocka_unit_test(session_answers_every_request),
         cmocka_unit_test(session_survives_allocation_failure),
+        cmocka_unit_test(markup_follows_the_client),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
