@@ -46,6 +46,36 @@ int cli_lsp(int argc, char **argv);
 /* mcp list|call|refresh|serve (cli_mcp.c, cli_mcp_serve.c). */
 int cli_mcp(int argc, char **argv);
 int cli_mcp_serve(int argc, char **argv);
+/* tactus store migrate|status (cli_store.c). */
+int cli_store(int argc, char **argv);
+/* tactus submit FILE (cli_submit.c) and tactus worker (cli_worker.c). */
+int cli_submit(int argc, char **argv);
+int cli_worker(int argc, char **argv);
+/* tactus queue [cancel RUN] (cli_worker.c). */
+int cli_queue(int argc, char **argv);
+
+/* ---- runs (cli_run.c) -------------------------------------------------------------------- */
+
+/* The inputs of a run of `f`'s main procedure: --input KEY=VALUE (typed by
+ * its input schema) over --input-json; a missing required input or a bad
+ * value is reported as "cmd: ..." and NULL returned. */
+cJSON *cli_run_inputs(const char *cmd, const fe_file *f, char **kv, size_t n_kv,
+                      const char *json_text);
+/* The file's Mocks blocks merged into one object (NULL when none). */
+cJSON *cli_mocks_json(const fe_file *f);
+
+/* ---- the store (cli_store.c) ------------------------------------------------------------ */
+
+/* The journal's store: `flag` (--store), else $TACTUS_STORE, else the
+ * trusted configuration's journal.url (the cascade of procedure_path, or of
+ * the current folder when NULL), else the default file. false after
+ * printing why. */
+bool cli_store_resolve(const char *cmd, const char *flag, const char *procedure_path, char *out,
+                       size_t cap);
+/* Opens it, or prints "cmd: why" (never a password) and returns NULL. */
+tj_journal *cli_store_open(const char *cmd, const char *store);
+/* The folder of a SQLite store ("" for a URL): no workspace may hold it. */
+void cli_store_dir(const char *store, char *out, size_t cap);
 
 /* ---- files named on the command line (cli_paths.c) -------------------------------------- */
 

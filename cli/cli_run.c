@@ -42,10 +42,10 @@ static const char run_usage[] =
     "      --json              print one JSON document {run_id, status, output, error,\n"
     "                          pending, usage}\n"
     "      --mock              serve every model call from the mock provider (the file's Mocks)\n"
-    "      --store PATH        the journal of durable runs (default $TACTUS_STORE, else\n"
-    "                          ~/.local/share/tactus/journal.db)\n"
-    "      --tenant NAME       the tenant the run belongs to (default $TACTUS_TENANT, else "
-    "default)\n"
+    "      --store PATH|URL    the journal of durable runs: a SQLite file or a postgres:// URL\n"
+    "                          (default $TACTUS_STORE, else journal.url of the trusted\n"
+    "                          configuration, else ~/.local/share/tactus/journal.db)\n"
+    "      --tenant NAME       the tenant the run belongs to (default $TACTUS_TENANT, else default)\n"
     "      --allow-changed-source  resume although the .tac file changed since the run started\n"
     "                          (recorded in the run's journal)\n"
     "      --sandbox BACKEND   docker (default), runsc (Docker with gVisor) or process (as\n"
@@ -69,7 +69,7 @@ static const char run_usage[] =
 
 /* ---- the Mocks block as JSON ---------------------------------------------------------------- */
 
-static cJSON *mocks_json(const fe_file *f)
+cJSON *cli_mocks_json(const fe_file *f)
 {
     cJSON *all = NULL;
     for (const fe_mocks *m = f->mocks; m; m = m->next) {
@@ -98,18 +98,19 @@ static const fe_procedure *main_procedure(const fe_file *f)
 }
 
 /* Builds the inputs object; prints the error and returns NULL on bad input. */
-static cJSON *build_inputs(const fe_procedure *main, char **kv, size_t n_kv, const char *json_text)
+static cJSON *build_inputs(const char *cmd, const fe_procedure *main, char **kv, size_t n_kv,
+                           const char *json_text)
 {
     cJSON *inputs = NULL;
     char err[512];
     if (json_text) {
         inputs = tp_json_parse_strict(json_text, strlen(json_text), TP_JSON_MAX_DEPTH, err, sizeof err);
         if (!inputs) {
-            cli_error("tactus run: --input-json: %s\n", err);
+            cli_error("%s: --input-json: %s\n", cmd, err);
             return NULL;
         }
         if (!cJSON_IsObject(inputs)) {
-            cli_error("tactus run: --input-json must be a JSON object, like '{\"name\": \"Ada\"}'\n");
+            cli_error("%s: --input-json must be a JSON object, like '{\"name\": \"Ada\"}'\n", cmd);
             cJSON_Delete(inputs);
             return NULL;
         }
@@ -117,7 +118,7 @@ static cJSON *build_inputs(const fe_procedure *main, char **kv, size_t n_kv, con
         inputs = cJSON_CreateObject();
     }
     const fe_schema *schema = main ? &main->input : NULL;
-    if (!cli_typed_inputs(schema, kv, n_kv, "tactus run", "--input", NULL, inputs)) {
+    if (!cli_typed_inputs(schema, kv, n_kv, cmd, "--input", NULL, inputs)) {
         cJSON_Delete(inputs);
         return NULL;
     }
@@ -126,14 +127,20 @@ static cJSON *build_inputs(const fe_procedure *main, char **kv, size_t n_kv, con
             bool has_default = fd->default_value && fd->default_value->kind != FE_NIL;
             if (fd->required && !has_default && !cJSON_HasObjectItem(inputs, fd->name)) {
                 cli_error(
-                        "tactus run: missing required input '%s' (%s); pass --input %s=<value>\n",
-                        fd->name, fe_type_name(fd->type), fd->name);
+                        "%s: missing required input '%s' (%s); pass --input %s=<value>\n",
+                        cmd, fd->name, fe_type_name(fd->type), fd->name);
                 cJSON_Delete(inputs);
                 return NULL;
             }
         }
     }
     return inputs;
+}
+
+cJSON *cli_run_inputs(const char *cmd, const fe_file *f, char **kv, size_t n_kv,
+                      const char *json_text)
+{
+    return build_inputs(cmd, main_procedure(f), kv, n_kv, json_text);
 }
 
 /* ---- sizes ------------------------------------------------------------------------------------------ */
@@ -249,23 +256,6 @@ static void print_json_result(const sup_run_result *res, long long ms)
     cJSON_Delete(o);
 }
 
-/* An exclusive lock on run `run_id` of the journal at `store`, or -1 when
- * another process holds it. flock: released when the holder dies. */
-static int lock_run(const char *store, const char *run_id)
-{
-    char dir[4200], path[4300];
-    snprintf(dir, sizeof dir, "%s.locks", store);
-    mkdir(dir, 0700);
-    snprintf(path, sizeof path, "%s/%s", dir, run_id);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) return -2; /* no lock possible: proceed unlocked rather than refuse */
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 static long long ms_since(const struct timespec *t0)
 {
     struct timespec t1;
@@ -302,7 +292,6 @@ int cli_run(int argc, char **argv)
     const char *backend = NULL;
     const char *store_arg = NULL, *tenant = getenv("TACTUS_TENANT"), *resume_id = NULL;
     bool resume_mode = false, allow_changed_source = false;
-    int run_lock = -1;
     tj_journal *journal = NULL;
     tj_run prior = {0};
     sup_limits limits = {1000000000LL, 256LL * 1024 * 1024, 600000};
@@ -363,12 +352,7 @@ int cli_run(int argc, char **argv)
         }
     }
     if (!tenant || !*tenant) tenant = "default";
-    char store[4096];
-    if (store_arg)
-        snprintf(store, sizeof store, "%s", store_arg);
-    else
-        tj_default_path(store, sizeof store);
-    char jerr[1024];
+    char store[4096], store_shown[4096];
     const char *path;
     if (resume_mode) {
         if (optind != argc - 1) {
@@ -376,15 +360,21 @@ int cli_run(int argc, char **argv)
             goto done;
         }
         resume_id = argv[optind++];
+    } else if (optind != argc - 1) {
+        cli_error("tactus run: expected exactly one procedure file\n\n%s", run_usage);
+        goto done;
     }
+    if (!cli_store_resolve(resume_id ? "tactus resume" : "tactus run", store_arg,
+                           resume_id ? NULL : argv[optind], store, sizeof store))
+        goto done;
+    tj_store_display(store, store_shown, sizeof store_shown);
     if (resume_id) {
-        if (tj_open(store, &journal, jerr, sizeof jerr) != TX_OK) {
-            cli_error("tactus resume: %s\n", jerr);
+        if (!(journal = cli_store_open("tactus resume", store))) {
             rc = CLI_EXIT_FAILED;
             goto done;
         }
         if (tj_run_get(journal, tenant, resume_id, &prior) != TX_OK) {
-            cli_error("tactus resume: no run %s for tenant '%s' in %s\n", resume_id, tenant, store);
+            cli_error("tactus resume: no run %s for tenant '%s' in %s\n", resume_id, tenant, store_shown);
             goto done;
         }
         if (strcmp(prior.status, "completed") == 0) {
@@ -394,14 +384,13 @@ int cli_run(int argc, char **argv)
         /* Fail closed before anything runs: a journal edited outside tactus
          * (a forged answer, an edited result) is never replayed. */
         if (tj_run_verify(journal, tenant, resume_id) != TX_OK) {
-            cli_error("tactus resume: %s: %s\n", store, tj_last_error(journal));
+            cli_error("tactus resume: %s: %s\n", store_shown, tj_last_error(journal));
             goto done;
         }
         /* One process per run: a second resume of the same run would perform
          * its next effect twice. The lock dies with the process (even on
          * SIGKILL), so a crashed resume never blocks the next one. */
-        run_lock = lock_run(store, resume_id);
-        if (run_lock == -1) {
+        if (tj_run_hold(journal, resume_id) == TX_ELIMIT) {
             cli_error("tactus resume: run %s is being run by another process right now\n",
                     resume_id);
             goto done;
@@ -425,20 +414,16 @@ int cli_run(int argc, char **argv)
             cJSON_AddStringToObject(note, "path", prior.procedure_path);
             cJSON_AddStringToObject(note, "old_sha256", prior.source_sha256);
             cJSON_AddStringToObject(note, "new_sha256", now_sha);
-            tx_status ns = tj_run_note(journal, resume_id, "allow_changed_source", note);
+            tx_status ns = tj_run_note(journal, tenant, resume_id, "allow_changed_source", note);
             cJSON_Delete(note);
             if (ns != TX_OK) {
-                cli_error("tactus resume: %s: %s\n", store, tj_last_error(journal));
+                cli_error("tactus resume: %s: %s\n", store_shown, tj_last_error(journal));
                 goto done;
             }
         }
         tj_run_finish(journal, tenant, resume_id, "running", NULL, NULL);
         path = prior.procedure_path;
     } else {
-        if (optind != argc - 1) {
-            cli_error("tactus run: expected exactly one procedure file\n\n%s", run_usage);
-            goto done;
-        }
         path = argv[optind];
     }
     cli_load_env_files(path);
@@ -463,9 +448,9 @@ int cli_run(int argc, char **argv)
     if (resume_id)
         inputs = prior.inputs ? cJSON_Duplicate(prior.inputs, 1) : cJSON_CreateObject();
     else
-        inputs = build_inputs(main_procedure(f), kv, n_kv, input_json);
+        inputs = build_inputs("tactus run", main_procedure(f), kv, n_kv, input_json);
     if (!inputs) goto done;
-    mocks = mocks_json(f);
+    mocks = cli_mocks_json(f);
 
     cli_launcher launcher = {0};
     if (!cli_sandbox_backend(config, backend, "tactus run", &no_sandbox)) {
@@ -484,14 +469,12 @@ int cli_run(int argc, char **argv)
     }
     /* Before anything is recorded: a folder holding the host's own files
      * is never a workspace (the launch plan checks it again). */
-    snprintf(launcher.store, sizeof launcher.store, "%s", store);
+    /* A SQLite store's folder is the host's own; a URL has none here. */
+    if (!tj_store_is_url(store)) snprintf(launcher.store, sizeof launcher.store, "%s", store);
     {
-        char err[1024];
-        char store_dir[PATH_MAX];
-        snprintf(store_dir, sizeof store_dir, "%s", store);
-        char *slash = strrchr(store_dir, '/');
-        if (slash) *slash = '\0';
-        const char *also[] = {slash ? store_dir : NULL, NULL};
+        char err[1024], store_dir[4096];
+        cli_store_dir(store, store_dir, sizeof store_dir);
+        const char *also[] = {store_dir[0] ? store_dir : NULL, NULL};
         if (sb_check_workspace(workspace, also, err, sizeof err) != TX_OK) {
             cli_error("tactus run: %s\n", err);
             goto done;
@@ -502,13 +485,12 @@ int cli_run(int argc, char **argv)
         snprintf(run_id, sizeof run_id, "%s", resume_id);
     } else {
         /* Opened only now: a usage or input error leaves no trace anywhere. */
-        if (tj_open(store, &journal, jerr, sizeof jerr) != TX_OK) {
-            cli_error("tactus run: %s\n", jerr);
+        if (!(journal = cli_store_open("tactus run", store))) {
             rc = CLI_EXIT_FAILED;
             goto done;
         }
         hl_new_run_id(run_id);
-        run_lock = lock_run(store, run_id);
+        tj_run_hold(journal, run_id);
         tj_run rec = {0};
         snprintf(rec.id, sizeof rec.id, "%s", run_id);
         snprintf(rec.tenant, sizeof rec.tenant, "%s", tenant);
@@ -537,6 +519,8 @@ int cli_run(int argc, char **argv)
     const cJSON *ap = cf_get(config, "audit.path");
     if (cJSON_IsString(ap))
         snprintf(audit_path, sizeof audit_path, "%s", ap->valuestring);
+    else if (tj_store_is_url(store))
+        audit_path[0] = '\0'; /* the store's own audit log (the supervisor's sink) */
     else
         br_audit_default_path(store, audit_path, sizeof audit_path);
     sup_run_options ro = {
@@ -603,7 +587,6 @@ int cli_run(int argc, char **argv)
 done:
     if (warmed) sb_warm_release(&warm);
     sb_launch_free(&launch);
-    if (run_lock >= 0) close(run_lock);
     tj_run_free(&prior);
     tj_close(journal);
     cJSON_Delete(mocks);

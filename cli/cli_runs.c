@@ -32,7 +32,7 @@ typedef struct {
 } runs_opts;
 
 static const char runs_usage[] =
-    "usage: tactus runs [--status running|waiting|completed|failed] [--json]\n"
+    "usage: tactus runs [--status queued|running|waiting|completed|failed] [--json]\n"
     "       tactus approvals [--json]\n"
     "       tactus approvals show REQUEST [--json]\n"
     "       tactus approve RUN REQUEST [--deny] [--value JSON] [--as NAME] [--json]\n"
@@ -40,8 +40,9 @@ static const char runs_usage[] =
     "       tactus show RUN [--json]\n"
     "       tactus audit RUN [--json]\n"
     "\n"
-    "common options: --store PATH (default $TACTUS_STORE, else\n"
-    "~/.local/share/tactus/journal.db), --tenant NAME (default $TACTUS_TENANT, else default)\n"
+    "common options: --store PATH|URL (default $TACTUS_STORE, else journal.url of the\n"
+    "trusted configuration, else ~/.local/share/tactus/journal.db; a postgres:// URL is a\n"
+    "shared PostgreSQL store), --tenant NAME (default $TACTUS_TENANT, else default)\n"
     "\n"
     "approve answers a pending human request: an approval (Human.approve, a tool\n"
     "approval) is a yes (no flag) or a no (--deny) and takes no --value; other kinds\n"
@@ -83,16 +84,16 @@ static bool parse_opts(int argc, char **argv, runs_opts *o, int max_args)
     return true;
 }
 
-static tj_journal *open_journal(const runs_opts *o, const char *cmd)
+/* The store, or NULL with *rc: 2 when the configuration is refused (as
+ * for tactus run: nothing happens), 1 when the store cannot be opened. */
+static tj_journal *open_journal(const runs_opts *o, const char *cmd, int *rc)
 {
-    char path[4096], err[1024];
-    if (o->store)
-        snprintf(path, sizeof path, "%s", o->store);
-    else
-        tj_default_path(path, sizeof path);
-    tj_journal *j = NULL;
-    if (tj_open(path, &j, err, sizeof err) != TX_OK) cli_error("tactus %s: %s\n", cmd, err);
-    return j;
+    char path[4096], what[64];
+    snprintf(what, sizeof what, "tactus %s", cmd);
+    *rc = CLI_EXIT_USAGE;
+    if (!cli_store_resolve(what, o->store, NULL, path, sizeof path)) return NULL;
+    *rc = CLI_EXIT_FAILED;
+    return cli_store_open(what, path);
 }
 
 static void print_doc(const cJSON *v)
@@ -148,10 +149,12 @@ static void default_answerer(char *out, size_t cap)
 static void audit_path_of(const runs_opts *o, char *path, size_t cap)
 {
     char store[4096];
-    if (o->store)
-        snprintf(store, sizeof store, "%s", o->store);
-    else
-        tj_default_path(store, sizeof store);
+    if (!cli_store_resolve("tactus audit", o->store, NULL, store, sizeof store)) store[0] = '\0';
+    /* A PostgreSQL store keeps its audit log in the store. */
+    if (tj_store_is_url(store)) {
+        path[0] = '\0';
+        return;
+    }
     const char *env = getenv("TACTUS_AUDIT");
     if (env && *env)
         snprintf(path, cap, "%s", env);
@@ -161,17 +164,18 @@ static void audit_path_of(const runs_opts *o, char *path, size_t cap)
 
 static int cmd_runs(const runs_opts *o)
 {
-    static const char *const statuses[] = {"running", "waiting", "completed", "failed"};
+    static const char *const statuses[] = {"queued", "running", "waiting", "completed", "failed"};
     if (o->status) {
         bool ok = false;
-        for (int i = 0; i < 4; i++) ok |= strcmp(o->status, statuses[i]) == 0;
+        for (int i = 0; i < 5; i++) ok |= strcmp(o->status, statuses[i]) == 0;
         if (!ok) {
-            cli_error("tactus runs: --status takes running, waiting, completed or failed\n");
+            cli_error("tactus runs: --status takes queued, running, waiting, completed or failed\n");
             return CLI_EXIT_USAGE;
         }
     }
-    tj_journal *j = open_journal(o, "runs");
-    if (!j) return CLI_EXIT_FAILED;
+    int open_rc;
+    tj_journal *j = open_journal(o, "runs", &open_rc);
+    if (!j) return open_rc;
     cJSON *list = NULL;
     tx_status st = tj_run_list(j, o->tenant, o->status, &list);
     if (st != TX_OK) cli_error("tactus runs: %s\n", tj_last_error(j));
@@ -211,8 +215,9 @@ static void print_term(const char *label, const char *text)
  * from the procedure is made inert for the terminal; --json prints the row. */
 static int cmd_approval_show(const runs_opts *o, const char *req)
 {
-    tj_journal *j = open_journal(o, "approvals show");
-    if (!j) return CLI_EXIT_FAILED;
+    int open_rc;
+    tj_journal *j = open_journal(o, "approvals show", &open_rc);
+    if (!j) return open_rc;
     tj_human h;
     if (tj_human_get(j, o->tenant, req, &h) != TX_OK) {
         char *t = tx_term_text(req);
@@ -293,8 +298,9 @@ static int cmd_approvals(const runs_opts *o)
         cli_error("tactus approvals: unexpected argument (only 'show REQUEST')\n\n%s", runs_usage);
         return CLI_EXIT_USAGE;
     }
-    tj_journal *j = open_journal(o, "approvals");
-    if (!j) return CLI_EXIT_FAILED;
+    int open_rc;
+    tj_journal *j = open_journal(o, "approvals", &open_rc);
+    if (!j) return open_rc;
     cJSON *list = NULL;
     tx_status st = tj_human_pending(j, o->tenant, &list);
     if (st != TX_OK) cli_error("tactus approvals: %s\n", tj_last_error(j));
@@ -490,8 +496,9 @@ static int cmd_approve(const runs_opts *o)
         cli_error("tactus approve: request %s does not belong to run %s\n", req, run);
         return CLI_EXIT_USAGE;
     }
-    tj_journal *j = open_journal(o, "approve");
-    if (!j) return CLI_EXIT_FAILED;
+    int open_rc;
+    tj_journal *j = open_journal(o, "approve", &open_rc);
+    if (!j) return open_rc;
     tj_human h;
     int rc = CLI_EXIT_OK;
     if (tj_human_get(j, o->tenant, full, &h) != TX_OK) {
@@ -565,8 +572,17 @@ static int cmd_approve(const runs_opts *o)
         } else {
             char audit[4300];
             audit_path_of(o, audit, sizeof audit);
-            br_audit_answer(audit, o->tenant, run, full, h.kind, who, "answered",
-                            cJSON_IsTrue(answer));
+            if (audit[0]) {
+                br_audit_answer(audit, o->tenant, run, full, h.kind, who, "answered",
+                                cJSON_IsTrue(answer));
+            } else {
+                cJSON *rec = br_audit_answer_record(o->tenant, run, full, h.kind, who, "answered",
+                                                    cJSON_IsTrue(answer));
+                if (tj_audit_append(j, o->tenant, rec) != TX_OK)
+                    cli_error("tactus approve: warning: the answer is recorded, but not in the "
+                              "audit log: %s\n", tj_last_error(j));
+                cJSON_Delete(rec);
+            }
         }
         if (rc != CLI_EXIT_OK) {
             /* reported above */
@@ -647,8 +663,9 @@ static int cmd_show(const runs_opts *o)
         cli_error("tactus show: expected RUN\n\n%s", runs_usage);
         return CLI_EXIT_USAGE;
     }
-    tj_journal *j = open_journal(o, "show");
-    if (!j) return CLI_EXIT_FAILED;
+    int open_rc;
+    tj_journal *j = open_journal(o, "show", &open_rc);
+    if (!j) return open_rc;
     tj_run r;
     if (tj_run_get(j, o->tenant, o->args[0], &r) != TX_OK) {
         cli_error("tactus show: no run %s for tenant '%s'\n", o->args[0], o->tenant);
@@ -656,7 +673,7 @@ static int cmd_show(const runs_opts *o)
         return CLI_EXIT_USAGE;
     }
     cJSON *effects = NULL, *requests = NULL;
-    tj_effect_list(j, r.id, &effects);
+    tj_effect_list(j, o->tenant, r.id, &effects);
     tj_human_of_run(j, o->tenant, r.id, &requests);
     /* What the run's calls used and cost, as the broker recorded each
      * answer in the journal. */
@@ -687,7 +704,7 @@ static int cmd_show(const runs_opts *o)
         cJSON_AddItemToObject(doc, "requests", requests);
         requests = NULL;
         cJSON *notes = NULL;
-        tj_run_notes(j, r.id, &notes);
+        tj_run_notes(j, o->tenant, r.id, &notes);
         cJSON_AddItemToObject(doc, "notes", notes);
         cJSON_AddStringToObject(doc, "seals", tj_run_verify(j, o->tenant, r.id) == TX_OK
                                                   ? "ok" : tj_last_error(j));
@@ -743,15 +760,9 @@ static int cmd_show(const runs_opts *o)
     return CLI_EXIT_OK;
 }
 
-/* tactus audit RUN: the run's records of the audit log (tenant-scoped). */
-static int cmd_audit(const runs_opts *o)
+/* The records of run o->args[0] (and o->tenant) in the audit file. */
+static bool audit_file_records(const char *path, const runs_opts *o, cJSON **out)
 {
-    if (o->n_args != 1) {
-        cli_error("tactus audit: expected RUN\n\n%s", runs_usage);
-        return CLI_EXIT_USAGE;
-    }
-    char path[4300];
-    audit_path_of(o, path, sizeof path);
     char *text;
     size_t len;
     int e;
@@ -760,7 +771,7 @@ static int cmd_audit(const runs_opts *o)
         text = tx_strdup("");
     } else if (st != TX_OK) {
         cli_error("tactus audit: cannot read %s: %s\n", path, e ? strerror(e) : tx_status_str(st));
-        return CLI_EXIT_FAILED;
+        return false;
     }
     cJSON *list = cJSON_CreateArray();
     for (char *line = text, *next; line && *line; line = next) {
@@ -774,6 +785,34 @@ static int cmd_audit(const runs_opts *o)
             cJSON_Delete(rec);
     }
     tx_free(text);
+    *out = list;
+    return true;
+}
+
+/* tactus audit RUN: the run's records of the audit log (tenant-scoped). */
+static int cmd_audit(const runs_opts *o)
+{
+    if (o->n_args != 1) {
+        cli_error("tactus audit: expected RUN\n\n%s", runs_usage);
+        return CLI_EXIT_USAGE;
+    }
+    char path[4300];
+    audit_path_of(o, path, sizeof path);
+    cJSON *list = NULL;
+    if (!path[0]) {
+        int open_rc;
+        tj_journal *j = open_journal(o, "audit", &open_rc);
+        if (!j) return open_rc;
+        tx_status ls = tj_audit_list(j, o->tenant, o->args[0], &list);
+        if (ls != TX_OK) cli_error("tactus audit: %s\n", tj_last_error(j));
+        tj_close(j);
+        if (ls != TX_OK) {
+            cJSON_Delete(list);
+            return CLI_EXIT_FAILED;
+        }
+    } else if (!audit_file_records(path, o, &list)) {
+        return CLI_EXIT_FAILED;
+    }
     if (o->json) {
         print_doc(list);
     } else {

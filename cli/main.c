@@ -24,6 +24,10 @@ static const char usage[] =
     "  resume RUN          continue a waiting or interrupted run\n"
     "  show RUN            a run's journal as a readable trace\n"
     "  audit RUN           the broker's audit records of a run\n"
+    "  submit FILE         queue a run for the workers; prints its id\n"
+    "  worker              claim and run queued and resumable runs (--concurrency N, --tenant T)\n"
+    "  queue [cancel RUN]  the tenant's queue: who holds which run, and its lease\n"
+    "  store migrate|status  the journal's schema (a PostgreSQL store is migrated by this)\n"
     "  broker serve        a broker for remote runtimes (tcp:// or tls://)\n"
     "  sandbox status|rebuild|doctor|prune   the Docker sandbox: state, image, self-check\n"
     "  trust [DIR]         trust a project's config and .env (their current content)\n"
@@ -66,6 +70,10 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "config") == 0) return cli_config(argc - 1, argv + 1);
     if (strcmp(cmd, "lsp") == 0) return cli_lsp(argc - 1, argv + 1);
     if (strcmp(cmd, "mcp") == 0) return cli_mcp(argc - 1, argv + 1);
+    if (strcmp(cmd, "store") == 0) return cli_store(argc - 1, argv + 1);
+    if (strcmp(cmd, "submit") == 0) return cli_submit(argc - 1, argv + 1);
+    if (strcmp(cmd, "worker") == 0) return cli_worker(argc - 1, argv + 1);
+    if (strcmp(cmd, "queue") == 0) return cli_queue(argc - 1, argv + 1);
     if (!strcmp(cmd, "runs") || !strcmp(cmd, "approvals") || !strcmp(cmd, "approve") ||
         !strcmp(cmd, "resume") || !strcmp(cmd, "show") || !strcmp(cmd, "audit"))
         return cli_runs(argc - 1, argv + 1);

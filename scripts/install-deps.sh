@@ -10,9 +10,9 @@ set -euo pipefail
 packages=(
     build-essential cmake pkg-config clang libclang-rt-dev
     liblua5.4-dev lua5.4 libtree-sitter-dev libyaml-dev libcjson-dev
-    libcurl4-openssl-dev libssl-dev libsqlite3-dev sqlite3 libpcre2-dev
+    libcurl4-openssl-dev libssl-dev libsqlite3-dev sqlite3 libpq-dev postgresql libpcre2-dev
     libcmocka-dev valgrind lua-check hyperfine python3 git openssl libmicrohttpd-dev
-    neovim chromium
+    neovim chromium faketime
     docker.io runsc
 )
 # node runs the tree-sitter grammar generator and the MCP test peers; keep a

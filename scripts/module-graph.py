@@ -49,13 +49,15 @@ MODULES = {
     "runtime/sandbox": "sandbox.h",
     "runtime/durable": "durable.h",
     "runtime/journal": "journal.h",
+    "runtime/queue": "queue.h",
     "runtime/serve": "serve.h",
     "runtime/supervisor": "supervisor.h",
 }
 UNTRUSTED = {"runtime/vm", "runtime/probe", "runtime/pool"}
 UNTRUSTED_MAY_USE = {"base", "runtime/proto"}
 TRUSTED_RUNTIME = {"runtime/hostlib", "runtime/config", "runtime/broker", "runtime/mcp", "runtime/sandbox",
-                   "runtime/durable", "runtime/journal", "runtime/serve", "runtime/supervisor"}
+                   "runtime/durable", "runtime/journal", "runtime/queue", "runtime/serve",
+                   "runtime/supervisor"}
 # The language server reads the model and the checker's findings, nothing else.
 LSP_MAY_USE = {"base", "frontend", "checker"}
 # Folders whose every source file stays under MAX_LINES (small modules, split by job).

@@ -44,7 +44,8 @@ dangling_images() {
 dangling_before=$(dangling_images)
 
 bash scripts/build.sh release
-run_ctest build -j "$(nproc)"
+# -LE slow: pg_chaos_full (200 runs, 60 s of kills) runs on demand: ctest -L slow
+run_ctest build -j "$(nproc)" -LE slow
 
 new_dangling=$(comm -13 <(printf '%s\n' "$dangling_before") <(dangling_images) | sed '/^$/d')
 if [ -n "$new_dangling" ]; then
@@ -60,7 +61,7 @@ run_ctest build-optimized -j "$(nproc)" -L 'unit|cli|docs'
 bash scripts/build.sh asan
 # LeakSanitizer is part of ASan: a leak fails the test that caused it.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    run_ctest build-asan -j "$(nproc)" -LE no-asan
+    run_ctest build-asan -j "$(nproc)" -LE 'no-asan|slow'
 
 # libFuzzer: every target for a fixed number of inputs from a fixed seed
 # (about 20 s each here); a crasher found is kept in tests/fuzz/corpus_NAME/.

@@ -190,9 +190,23 @@ static void audit_append_line(const char *path, const cJSON *rec)
     cJSON_free(line);
 }
 
+void br_set_audit_sink(br_broker *b, br_audit_sink sink, void *ud)
+{
+    b->audit_sink = sink;
+    b->audit_sink_ud = ud;
+}
+
 void br_audit_answer(const char *path, const char *tenant, const char *run_id,
                      const char *request_id, const char *kind, const char *who, const char *status,
                      bool yes)
+{
+    cJSON *rec = br_audit_answer_record(tenant, run_id, request_id, kind, who, status, yes);
+    audit_append_line(path, rec);
+    cJSON_Delete(rec);
+}
+
+cJSON *br_audit_answer_record(const char *tenant, const char *run_id, const char *request_id,
+                              const char *kind, const char *who, const char *status, bool yes)
 {
     cJSON *rec = cJSON_CreateObject();
     audit_stamp(rec);
@@ -207,14 +221,13 @@ void br_audit_answer(const char *path, const char *tenant, const char *run_id,
     else
         cJSON_AddStringToObject(rec, "outcome", "answered");
     cJSON_AddStringToObject(rec, "by", who);
-    audit_append_line(path, rec);
-    cJSON_Delete(rec);
+    return rec;
 }
 
 void br_audit_write(br_broker *b, const cJSON *request, const cJSON *reply, long long ms,
                         double tokens, double cost, bool priced)
 {
-    if (!b->audit_path[0]) return;
+    if (!b->audit_path[0] && !b->audit_sink) return;
     const char *method = hl_json_str(request, "method");
     const cJSON *params = cJSON_GetObjectItemCaseSensitive(request, "params");
     cJSON *rec = cJSON_CreateObject();
@@ -264,7 +277,10 @@ void br_audit_write(br_broker *b, const cJSON *request, const cJSON *reply, long
     cJSON_free(canon);
     cJSON_free(reply_text);
     br_redact(b, rec, 0);
-    audit_append_line(b->audit_path, rec);
+    if (b->audit_sink)
+        b->audit_sink(b->audit_sink_ud, rec);
+    else
+        audit_append_line(b->audit_path, rec);
     cJSON_Delete(rec);
 }
 

@@ -35,7 +35,9 @@ struct br_broker {
     long position; /* of the effect being handled, for idempotency keys */
     char tenant[128];
     char audit_path[4096]; /* "" = no audit log */
-    /* Budgets of the run (0 = none). */
+    br_audit_sink audit_sink; /* instead of the file: the store's audit log */
+    void *audit_sink_ud;
+    /* Budgets of the run (0 = none) and what it has used. */
     double budget_tokens, budget_cost, budget_calls;
     br_usage usage; /* what it has used (br_get_usage) */
     br_mock *mock;

@@ -152,6 +152,9 @@ static cJSON *handle_chat(br_broker *b, long id, const cJSON *params, br_delta_f
     br_sink sink = {on_delta, ud, b->deadline_ms};
     br_error err = {"ProviderError", ""};
     cJSON *done = NULL;
+    char idem[96] = "";
+    if (b->run_id[0] && b->position >= 0) snprintf(idem, sizeof idem, "%s.%ld", b->run_id, b->position);
+    br_openai_set_idempotency_key(b->openai, idem);
     if (chat_is_mocked(b, params)) {
         done = br_mock_chat(b->mock, params, slash + 1, &sink, &err);
     } else if (strcmp(provider, "openai") == 0) {

@@ -48,6 +48,14 @@ bool br_tool_needs_approval(const br_broker *b, const char *name);
 /* Where the audit log goes (one JSON line per brokered call; "" for none)
  * and the tenant its records name. */
 void br_set_audit(br_broker *b, const char *path, const char *tenant);
+/* Where audit records go instead of the file (the audit log of a shared
+ * store, runtime/journal): `sink` gets each record, borrowed, after
+ * redaction. NULL: the file of br_set_audit. */
+typedef void (*br_audit_sink)(void *ud, const cJSON *record);
+void br_set_audit_sink(br_broker *b, br_audit_sink sink, void *ud);
+/* The record br_audit_answer appends (owned by the caller), for a sink. */
+cJSON *br_audit_answer_record(const char *tenant, const char *run_id, const char *request_id,
+                              const char *kind, const char *who, const char *status, bool yes);
 /* audit.jsonl in the folder of the journal at `store`. */
 void br_audit_default_path(const char *store, char *out, size_t cap);
 /* Appends the record of a person's answer to a request (`tactus approve`):

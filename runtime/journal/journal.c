@@ -18,11 +18,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-static long long now_ms(void)
+long long tj_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -36,6 +37,7 @@ const char *tj_last_error(const tj_journal *j)
 
 tx_status tj_fail_db(tj_journal *j, const char *what)
 {
+    j->failures++;
     snprintf(j->err, sizeof j->err, "%s: %s", what, j->be->error(j->db));
     return TX_EIO;
 }
@@ -43,6 +45,12 @@ tx_status tj_fail_db(tj_journal *j, const char *what)
 tx_status tj_begin_write(tj_journal *j)
 {
     return j->be->begin_write(j->db) == TX_OK ? TX_OK : tj_fail_db(j, "begin a write");
+}
+
+tx_status tj_step_later(tj_journal *j, tj_stmt *st, const char *what)
+{
+    if (!j->be->defer) return tj_step_done(j, st, what);
+    return j->be->defer(st) == TX_OK ? TX_OK : tj_fail_db(j, what);
 }
 
 tx_status tj_commit(tj_journal *j)
@@ -77,16 +85,95 @@ void tj_make_parent(const char *path)
     mkdir(buf, 0700);
 }
 
-tx_status tj_open(const char *path, tj_journal **out, char *err, size_t errlen)
+bool tj_store_is_url(const char *where)
+{
+    return strncmp(where, "postgres://", 11) == 0 || strncmp(where, "postgresql://", 13) == 0;
+}
+
+void tj_store_display(const char *where, char *out, size_t cap)
+{
+    if (!cap) return;
+    out[0] = '\0';
+    if (!where) return;
+    if (!tj_store_is_url(where)) {
+        snprintf(out, cap, "%s", where);
+        return;
+    }
+    /* postgres://user:PASSWORD@host/db?password=PASSWORD&... */
+    tx_buf b;
+    tx_buf_init(&b, 8192);
+    const char *scheme_end = strstr(where, "://") + 3;
+    const char *auth_end = scheme_end + strcspn(scheme_end, "/?#");
+    const char *at = NULL;
+    for (const char *p = scheme_end; p < auth_end; p++)
+        if (*p == '@') at = p; /* the last @ of the authority ends the user info */
+    tx_buf_append(&b, where, (size_t)(scheme_end - where));
+    const char *p = scheme_end;
+    if (at) {
+        const char *colon = memchr(scheme_end, ':', (size_t)(at - scheme_end));
+        if (colon) {
+            tx_buf_append(&b, scheme_end, (size_t)(colon - scheme_end));
+            tx_buf_puts(&b, ":***");
+            p = at;
+        }
+    }
+    /* The rest, with the value of every password= parameter masked. */
+    const char *query = strchr(p, '?');
+    if (!query) {
+        tx_buf_puts(&b, p);
+    } else {
+        tx_buf_append(&b, p, (size_t)(query - p) + 1);
+        for (const char *q = query + 1; *q;) {
+            size_t n = strcspn(q, "&");
+            if (n >= 9 && strncmp(q, "password=", 9) == 0)
+                tx_buf_puts(&b, "password=***");
+            else
+                tx_buf_append(&b, q, n);
+            q += n;
+            if (*q == '&') {
+                tx_buf_puts(&b, "&");
+                q++;
+            }
+        }
+    }
+    snprintf(out, cap, "%s", b.data ? b.data : "");
+    tx_buf_free(&b);
+}
+
+const char *tj_backend_name(const tj_journal *j)
+{
+    return j->be->name;
+}
+
+long tj_store_failures(const tj_journal *j)
+{
+    return j->failures;
+}
+
+static tx_status journal_open(const char *where, bool migrate, int *from, tj_journal **out,
+                              char *err, size_t errlen)
 {
     *out = NULL;
     tj_journal *j = tx_calloc(1, sizeof *j);
     if (!j) return TX_ENOMEM;
-    j->be = &tj_sqlite_backend;
-    tj_make_parent(path);
+    j->hold_fd = -1;
+    bool url = tj_store_is_url(where);
+    j->be = url ? &tj_pg_backend : &tj_sqlite_backend;
+    tj_store_display(where, j->where, sizeof j->where);
+    if (!url) {
+        snprintf(j->path, sizeof j->path, "%s", where);
+        tj_make_parent(where);
+    }
     tx_status s = tj_key_load(j->key, err, errlen);
-    if (s == TX_OK) s = j->be->open(path, &j->db, err, errlen);
+    if (s == TX_OK) s = j->be->open(where, &j->db, err, errlen);
+    if (s == TX_OK) {
+        /* SQLite files migrate as they open (one user); a shared store only
+         * by `tactus store migrate`. */
+        s = tj_schema_ensure(j, migrate || !url, from);
+        if (s != TX_OK) snprintf(err, errlen, "%s", j->err);
+    }
     if (s != TX_OK) {
+        if (j->db) j->be->close(j->db);
         OPENSSL_cleanse(j->key, sizeof j->key);
         tx_free(j);
         return s;
@@ -95,12 +182,70 @@ tx_status tj_open(const char *path, tj_journal **out, char *err, size_t errlen)
     return TX_OK;
 }
 
+tx_status tj_open(const char *where, tj_journal **out, char *err, size_t errlen)
+{
+    return journal_open(where, false, NULL, out, err, errlen);
+}
+
+tx_status tj_migrate(const char *where, int *from, char *err, size_t errlen)
+{
+    tj_journal *j = NULL;
+    tx_status s = journal_open(where, true, from, &j, err, errlen);
+    tj_close(j);
+    return s;
+}
+
 void tj_close(tj_journal *j)
 {
     if (!j) return;
     j->be->close(j->db);
+    if (j->hold_fd >= 0) close(j->hold_fd);
     OPENSSL_cleanse(j->key, sizeof j->key);
     tx_free(j);
+}
+
+tx_status tj_run_hold(tj_journal *j, const char *run_id)
+{
+    if (j->be->try_lock) {
+        char key[64];
+        snprintf(key, sizeof key, "tactus run %s", run_id);
+        tx_status s = j->be->try_lock(j->db, key);
+        if (s == TX_EIO) return tj_fail_db(j, "hold the run");
+        if (s == TX_ELIMIT)
+            snprintf(j->err, sizeof j->err, "run %s is being run by another process right now", run_id);
+        return s;
+    }
+    /* flock on STORE.locks/RUN: released when the holder dies. */
+    char dir[4200], path[4300];
+    snprintf(dir, sizeof dir, "%s.locks", j->path);
+    mkdir(dir, 0700);
+    snprintf(path, sizeof path, "%s/%s", dir, run_id);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return TX_OK; /* no lock possible: proceed unlocked rather than refuse */
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        snprintf(j->err, sizeof j->err, "run %s is being run by another process right now", run_id);
+        return TX_ELIMIT;
+    }
+    if (j->hold_fd >= 0) close(j->hold_fd);
+    j->hold_fd = fd;
+    return TX_OK;
+}
+
+void tj_fence(tj_journal *j, const char *run_id, long long epoch)
+{
+    snprintf(j->fence_run, sizeof j->fence_run, "%s", epoch > 0 && run_id ? run_id : "");
+    j->fence_epoch = epoch;
+}
+
+long long tj_store_now(tj_journal *j)
+{
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT %s", j->be->now_ms);
+    tj_stmt *st = db_prepare(j, sql);
+    long long t = st && db_step(st) == TJ_ROW ? db_column_int(st, 0) : tj_now_ms();
+    db_finalize(st);
+    return t;
 }
 
 /* ---- helpers ---------------------------------------------------------------------------------- */
@@ -110,7 +255,7 @@ static char *json_text(const cJSON *v)
     return v ? cJSON_PrintUnformatted(v) : NULL;
 }
 
-static void bind_json(tj_stmt *st, int i, const cJSON *v)
+void tj_bind_json(tj_stmt *st, int i, const cJSON *v)
 {
     char *t = json_text(v);
     if (t)
@@ -120,7 +265,7 @@ static void bind_json(tj_stmt *st, int i, const cJSON *v)
     cJSON_free(t);
 }
 
-static cJSON *column_json(tj_stmt *st, int i)
+cJSON *tj_column_json(tj_stmt *st, int i)
 {
     const char *t = db_column_text(st, i);
     return t ? cJSON_Parse((const char *)t) : NULL;
@@ -132,7 +277,7 @@ void tj_column_copy(tj_stmt *st, int i, char *out, size_t cap)
     snprintf(out, cap, "%s", t ? (const char *)t : "");
 }
 
-static char *column_dup(tj_stmt *st, int i)
+char *tj_column_dup(tj_stmt *st, int i)
 {
     const char *t = db_column_text(st, i);
     return tx_strdup(t ? (const char *)t : "");
@@ -146,28 +291,21 @@ tx_status tj_step_done(tj_journal *j, tj_stmt *st, const char *what)
     return s;
 }
 
-/* How a listed column becomes a JSON field (rows_to_json). */
-typedef enum { COL_TEXT, COL_INT, COL_JSON } col_kind;
-typedef struct {
-    const char *name;
-    col_kind kind;
-} col;
-
 /* Steps `st` to its end: one object per row, the columns named by `cols`
  * in the SELECT's order, appended to `out`; finalizes. The listings of
  * `tactus runs` and `tactus show` are all this. */
-static tx_status rows_to_json(tj_journal *j, tj_stmt *st, const col *cols, size_t n, cJSON *out,
-                              const char *what)
+tx_status tj_rows_to_json(tj_journal *j, tj_stmt *st, const tj_col *cols, size_t n, cJSON *out,
+                         const char *what)
 {
     tj_step rc;
     while ((rc = db_step(st)) == TJ_ROW) {
         cJSON *o = cJSON_CreateObject();
         for (size_t i = 0; i < n; i++) {
             int c = (int)i;
-            if (cols[i].kind == COL_INT)
+            if (cols[i].kind == TJ_COL_INT)
                 cJSON_AddNumberToObject(o, cols[i].name, (double)db_column_int(st, c));
-            else if (cols[i].kind == COL_JSON)
-                cJSON_AddItemToObject(o, cols[i].name, column_json(st, c));
+            else if (cols[i].kind == TJ_COL_JSON)
+                cJSON_AddItemToObject(o, cols[i].name, tj_column_json(st, c));
             else
                 cJSON_AddStringToObject(o, cols[i].name, db_column_text(st, c) ? db_column_text(st, c) : "");
         }
@@ -191,27 +329,38 @@ void tj_run_free(tj_run *r)
 
 tx_status tj_run_create(tj_journal *j, const tj_run *r)
 {
+    if (tj_begin_write(j) != TX_OK) return TX_EIO;
+    tx_status s = tj_run_insert(j, r);
+    if (s == TX_OK) s = tj_commit(j);
+    if (s != TX_OK) j->be->rollback(j->db);
+    return s;
+}
+
+tx_status tj_run_insert(tj_journal *j, const tj_run *r)
+{
     tj_stmt *st;
     if (!(st = db_prepare(j, "INSERT INTO runs (id, tenant, procedure_path, source_sha256, source, "
-                           "inputs, status, created_ms, updated_ms) VALUES (?,?,?,?,?,?,?,?,?)")))
+                           "inputs, status, created_ms, updated_ms, mac, chain_head) "
+                           "VALUES (?,?,?,?,?,?,?,?,?,?,?)")))
         return tj_fail_db(j, "create run");
-    if (tj_begin_write(j) != TX_OK) {
-        db_finalize(st);
-        return TX_EIO;
-    }
-    long long t = now_ms();
+    long long t = tj_now_ms();
+    const char *path = r->procedure_path ? r->procedure_path : "", *source = r->source ? r->source : "";
+    char *inputs = json_text(r->inputs), mac[132], head[65];
+    /* A new run's chain is its own row: sealed as it is inserted. */
+    tj_seal_run_row(j, r->id, r->tenant, path, r->source_sha256, source, inputs, t, mac, head);
     db_bind_text(st, 1, r->id);
     db_bind_text(st, 2, r->tenant);
-    db_bind_text(st, 3, r->procedure_path ? r->procedure_path : "");
+    db_bind_text(st, 3, path);
     db_bind_text(st, 4, r->source_sha256);
-    db_bind_text(st, 5, r->source ? r->source : "");
-    bind_json(st, 6, r->inputs);
+    db_bind_text(st, 5, source);
+    db_bind_text(st, 6, inputs);
     db_bind_text(st, 7, r->status[0] ? r->status : "running");
     db_bind_int(st, 8, t);
     db_bind_int(st, 9, t);
-    tx_status s = tj_step_done(j, st, "create run");
-    if (s != TX_OK) return tj_seal_abort(j, s);
-    return tj_seal_commit(j, r->id, true);
+    db_bind_text(st, 10, mac);
+    db_bind_text(st, 11, head);
+    cJSON_free(inputs);
+    return tj_step_done(j, st, "create run");
 }
 
 tx_status tj_run_finish(tj_journal *j, const char *tenant, const char *run_id, const char *status,
@@ -222,13 +371,20 @@ tx_status tj_run_finish(tj_journal *j, const char *tenant, const char *run_id, c
                            "WHERE id = ? AND tenant = ?")))
         return tj_fail_db(j, "update run");
     db_bind_text(st, 1, status);
-    bind_json(st, 2, output);
-    bind_json(st, 3, error);
-    db_bind_int(st, 4, now_ms());
+    tj_bind_json(st, 2, output);
+    tj_bind_json(st, 3, error);
+    db_bind_int(st, 4, tj_now_ms());
     db_bind_text(st, 5, run_id);
     db_bind_text(st, 6, tenant);
-    tx_status s = tj_step_done(j, st, "update run");
-    if (s == TX_OK && j->be->changes(j->db) == 0) return TX_ENOENT;
+    /* A worker's write: only while its lease holds (tj_fence). */
+    bool fenced = j->fence_run[0] && strcmp(j->fence_run, run_id) == 0;
+    tx_status s = fenced ? tj_begin_write(j) : TX_OK;
+    if (s == TX_OK && fenced) s = tj_run_lock(j, tenant, run_id);
+    if (s == TX_OK) s = tj_step_done(j, st, "update run");
+    else db_finalize(st);
+    if (s == TX_OK && j->be->changes(j->db) == 0) s = TX_ENOENT;
+    if (fenced && s == TX_OK) return tj_commit(j);
+    if (fenced) j->be->rollback(j->db);
     return s;
 }
 
@@ -246,13 +402,13 @@ tx_status tj_run_get(tj_journal *j, const char *tenant, const char *run_id, tj_r
     if (rc == TJ_ROW) {
         tj_column_copy(st, 0, out->id, sizeof out->id);
         tj_column_copy(st, 1, out->tenant, sizeof out->tenant);
-        out->procedure_path = column_dup(st, 2);
+        out->procedure_path = tj_column_dup(st, 2);
         tj_column_copy(st, 3, out->source_sha256, sizeof out->source_sha256);
-        out->source = column_dup(st, 4);
-        out->inputs = column_json(st, 5);
+        out->source = tj_column_dup(st, 4);
+        out->inputs = tj_column_json(st, 5);
         tj_column_copy(st, 6, out->status, sizeof out->status);
-        out->output = column_json(st, 7);
-        out->error = column_json(st, 8);
+        out->output = tj_column_json(st, 7);
+        out->error = tj_column_json(st, 8);
         out->created_ms = db_column_int(st, 9);
         out->updated_ms = db_column_int(st, 10);
     } else {
@@ -266,16 +422,18 @@ tx_status tj_run_list(tj_journal *j, const char *tenant, const char *status, cJS
 {
     *out = cJSON_CreateArray();
     tj_stmt *st;
-    if (!(st = db_prepare(j, "SELECT id, status, procedure_path, created_ms, updated_ms FROM runs "
-                           "WHERE tenant = ? AND (? IS NULL OR status = ?) "
-                           "ORDER BY created_ms DESC, id")))
+    /* A submitted run no worker has started yet is listed "queued". */
+#define LISTED_STATUS "(CASE WHEN q.state = 'ready' AND r.status = 'running' THEN 'queued' ELSE r.status END)"
+    if (!(st = db_prepare(j, "SELECT r.id, " LISTED_STATUS ", r.procedure_path, r.created_ms, "
+                           "r.updated_ms FROM runs r LEFT JOIN run_queue q ON q.run_id = r.id "
+                           "WHERE r.tenant = ?1 AND (CAST(?2 AS TEXT) IS NULL OR " LISTED_STATUS " = ?2) "
+                           "ORDER BY r.created_ms DESC, r.id")))
         return tj_fail_db(j, "list runs");
     db_bind_text(st, 1, tenant);
     db_bind_text(st, 2, status);
-    db_bind_text(st, 3, status);
-    static const col cols[] = {{"run_id", COL_TEXT}, {"status", COL_TEXT}, {"procedure", COL_TEXT},
-                               {"created_ms", COL_INT}, {"updated_ms", COL_INT}};
-    return rows_to_json(j, st, cols, sizeof cols / sizeof cols[0], *out, "list runs");
+    static const tj_col cols[] = {{"run_id", TJ_COL_TEXT}, {"status", TJ_COL_TEXT}, {"procedure", TJ_COL_TEXT},
+                               {"created_ms", TJ_COL_INT}, {"updated_ms", TJ_COL_INT}};
+    return tj_rows_to_json(j, st, cols, sizeof cols / sizeof cols[0], *out, "list runs");
 }
 
 /* ---- effects ---------------------------------------------------------------------------------------- */
@@ -287,23 +445,25 @@ void tj_effect_free(tj_effect *e)
     memset(e, 0, sizeof *e);
 }
 
-tx_status tj_effect_get(tj_journal *j, const char *run_id, long position, tj_effect *out)
+tx_status tj_effect_get(tj_journal *j, const char *tenant, const char *run_id, long position,
+                        tj_effect *out)
 {
     memset(out, 0, sizeof *out);
     tj_stmt *st;
     if (!(st = db_prepare(j, "SELECT kind, fingerprint, request, result, duration_ms FROM effects "
-                           "WHERE run_id = ? AND position = ?")))
+                           "WHERE run_id = ?1 AND position = ?2 AND" TJ_RUN_OF_TENANT(3))))
         return tj_fail_db(j, "read effect");
     db_bind_text(st, 1, run_id);
     db_bind_int(st, 2, position);
+    db_bind_text(st, 3, tenant);
     int rc = db_step(st);
     tx_status s = TX_OK;
     if (rc == TJ_ROW) {
         out->found = true;
         tj_column_copy(st, 0, out->kind, sizeof out->kind);
         tj_column_copy(st, 1, out->fingerprint, sizeof out->fingerprint);
-        out->request = column_json(st, 2);
-        out->result = column_json(st, 3);
+        out->request = tj_column_json(st, 2);
+        out->result = tj_column_json(st, 3);
         out->duration_ms = db_column_int(st, 4);
     } else if (rc != TJ_DONE) {
         s = tj_fail_db(j, "read effect");
@@ -312,38 +472,45 @@ tx_status tj_effect_get(tj_journal *j, const char *run_id, long position, tj_eff
     return s;
 }
 
-tx_status tj_effect_put(tj_journal *j, const char *run_id, long position, const char *kind,
-                        const char *fingerprint, const cJSON *request, const cJSON *result,
-                        long long duration_ms)
+tx_status tj_effect_put(tj_journal *j, const char *tenant, const char *run_id, long position,
+                        const char *kind, const char *fingerprint, const cJSON *request,
+                        const cJSON *result, long long duration_ms)
 {
-    tx_status s = tj_seal_begin(j, run_id, false);
+    tx_status s = tj_seal_begin(j, tenant, run_id, false);
     if (s != TX_OK) return s;
     tj_stmt *st;
     if (!(st = db_prepare(j, "INSERT INTO effects (run_id, position, kind, fingerprint, request, "
-                           "result, duration_ms, created_ms) VALUES (?,?,?,?,?,?,?,?)")))
+                           "result, duration_ms, created_ms, mac) VALUES (?,?,?,?,?,?,?,?,?)")))
         return tj_seal_abort(j, tj_fail_db(j, "record effect"));
+    char *req = json_text(request), *res = json_text(result), mac[132];
     db_bind_text(st, 1, run_id);
     db_bind_int(st, 2, position);
     db_bind_text(st, 3, kind);
     db_bind_text(st, 4, fingerprint);
-    bind_json(st, 5, request);
-    bind_json(st, 6, result);
+    db_bind_text(st, 5, req);
+    db_bind_text(st, 6, res);
     db_bind_int(st, 7, duration_ms);
-    db_bind_int(st, 8, now_ms());
-    s = tj_step_done(j, st, "record effect");
+    db_bind_int(st, 8, tj_now_ms());
+    /* Sealed as it is inserted when it is a plain append (else by the
+     * commit); then it needs no answer and goes with the commit. */
+    bool sealed = tj_seal_effect(j, run_id, position, kind, fingerprint, req, res, duration_ms, mac);
+    db_bind_text(st, 9, sealed ? mac : NULL);
+    cJSON_free(req);
+    cJSON_free(res);
+    s = sealed ? tj_step_later(j, st, "record effect") : tj_step_done(j, st, "record effect");
     if (s != TX_OK) return tj_seal_abort(j, s);
     return tj_seal_commit(j, run_id, false);
 }
 
-tx_status tj_effect_set_result(tj_journal *j, const char *run_id, long position,
-                               const cJSON *result)
+tx_status tj_effect_set_result(tj_journal *j, const char *tenant, const char *run_id,
+                               long position, const cJSON *result)
 {
-    tx_status s = tj_seal_begin(j, run_id, true);
+    tx_status s = tj_seal_begin(j, tenant, run_id, true);
     if (s != TX_OK) return s;
     tj_stmt *st;
     if (!(st = db_prepare(j, "UPDATE effects SET result = ? WHERE run_id = ? AND position = ?")))
         return tj_seal_abort(j, tj_fail_db(j, "update effect"));
-    bind_json(st, 1, result);
+    tj_bind_json(st, 1, result);
     db_bind_text(st, 2, run_id);
     db_bind_int(st, 3, position);
     s = tj_step_done(j, st, "update effect");
@@ -352,22 +519,26 @@ tx_status tj_effect_set_result(tj_journal *j, const char *run_id, long position,
     return tj_seal_commit(j, run_id, true);
 }
 
-long tj_effect_count(tj_journal *j, const char *run_id)
+long tj_effect_count(tj_journal *j, const char *tenant, const char *run_id)
 {
     tj_stmt *st;
-    if (!(st = db_prepare(j, "SELECT COUNT(*) FROM effects WHERE run_id = ?")))
+    if (!(st = db_prepare(j, "SELECT COUNT(*) FROM effects WHERE run_id = ?1 AND" TJ_RUN_OF_TENANT(2))))
         return -1;
     db_bind_text(st, 1, run_id);
+    db_bind_text(st, 2, tenant);
     long n = db_step(st) == TJ_ROW ? (long)db_column_int(st, 0) : -1;
     db_finalize(st);
     return n;
 }
 
-long long tj_effect_bytes(tj_journal *j, const char *run_id)
+long long tj_effect_bytes(tj_journal *j, const char *tenant, const char *run_id)
 {
     tj_stmt *st;
-    if (!(st = db_prepare(j, "SELECT request, result FROM effects WHERE run_id = ?"))) return -1;
+    if (!(st = db_prepare(j, "SELECT request, result FROM effects WHERE run_id = ?1 AND"
+                             TJ_RUN_OF_TENANT(2))))
+        return -1;
     db_bind_text(st, 1, run_id);
+    db_bind_text(st, 2, tenant);
     long long n = 0;
     tj_step rc;
     while ((rc = db_step(st)) == TJ_ROW) {
@@ -378,217 +549,26 @@ long long tj_effect_bytes(tj_journal *j, const char *run_id)
     return rc == TJ_DONE ? n : -1;
 }
 
-tx_status tj_effect_list(tj_journal *j, const char *run_id, cJSON **out)
+tx_status tj_effect_list(tj_journal *j, const char *tenant, const char *run_id, cJSON **out)
 {
     *out = cJSON_CreateArray();
     tj_stmt *st;
     if (!(st = db_prepare(j, "SELECT position, kind, fingerprint, request, result, duration_ms, "
-                           "created_ms FROM effects WHERE run_id = ? ORDER BY position")))
+                           "created_ms FROM effects WHERE run_id = ?1 AND" TJ_RUN_OF_TENANT(2)
+                           "ORDER BY position")))
         return tj_fail_db(j, "list effects");
     db_bind_text(st, 1, run_id);
-    static const col cols[] = {{"position", COL_INT},  {"kind", COL_TEXT},        {"fingerprint", COL_TEXT},
-                               {"request", COL_JSON},  {"result", COL_JSON},      {"duration_ms", COL_INT},
-                               {"created_ms", COL_INT}};
-    return rows_to_json(j, st, cols, sizeof cols / sizeof cols[0], *out, "list effects");
+    db_bind_text(st, 2, tenant);
+    static const tj_col cols[] = {{"position", TJ_COL_INT},  {"kind", TJ_COL_TEXT},        {"fingerprint", TJ_COL_TEXT},
+                               {"request", TJ_COL_JSON},  {"result", TJ_COL_JSON},      {"duration_ms", TJ_COL_INT},
+                               {"created_ms", TJ_COL_INT}};
+    return tj_rows_to_json(j, st, cols, sizeof cols / sizeof cols[0], *out, "list effects");
 }
 
-/* ---- human requests ----------------------------------------------------------------------------- */
-
-void tj_human_free(tj_human *h)
+tx_status tj_run_note(tj_journal *j, const char *tenant, const char *run_id, const char *kind,
+                      const cJSON *detail)
 {
-    tx_free(h->message);
-    cJSON_Delete(h->request);
-    cJSON_Delete(h->default_value);
-    cJSON_Delete(h->answer);
-    memset(h, 0, sizeof *h);
-}
-
-tx_status tj_human_put(tj_journal *j, const tj_human *h)
-{
-    tx_status s = tj_seal_begin(j, h->run_id, false);
-    if (s != TX_OK) return s;
-    tj_stmt *st;
-    if (!(st = db_prepare(j, "INSERT INTO human_requests (id, run_id, tenant, position, kind, message, "
-                           "request, deadline_ms, default_value, status, request_hash, created_ms) "
-                           "VALUES (?,?,?,?,?,?,?,?,?,'pending',?,?)")))
-        return tj_seal_abort(j, tj_fail_db(j, "record human request"));
-    db_bind_text(st, 1, h->id);
-    db_bind_text(st, 2, h->run_id);
-    db_bind_text(st, 3, h->tenant);
-    db_bind_int(st, 4, h->position);
-    db_bind_text(st, 5, h->kind);
-    db_bind_text(st, 6, h->message ? h->message : "");
-    bind_json(st, 7, h->request);
-    db_bind_int(st, 8, h->deadline_ms);
-    bind_json(st, 9, h->default_value);
-    db_bind_text(st, 10, h->request_hash);
-    db_bind_int(st, 11, now_ms());
-    s = tj_step_done(j, st, "record human request");
-    if (s != TX_OK) return tj_seal_abort(j, s);
-    return tj_seal_commit(j, h->run_id, false);
-}
-
-static const char human_columns[] =
-    "SELECT id, run_id, tenant, position, kind, message, request, deadline_ms, default_value, "
-    "status, answer, answered_by, answered_ms, request_hash, created_ms FROM human_requests ";
-
-static void human_row(tj_stmt *st, tj_human *h)
-{
-    tj_column_copy(st, 0, h->id, sizeof h->id);
-    tj_column_copy(st, 1, h->run_id, sizeof h->run_id);
-    tj_column_copy(st, 2, h->tenant, sizeof h->tenant);
-    h->position = (long)db_column_int(st, 3);
-    tj_column_copy(st, 4, h->kind, sizeof h->kind);
-    h->message = column_dup(st, 5);
-    h->request = column_json(st, 6);
-    h->deadline_ms = db_column_int(st, 7);
-    h->default_value = column_json(st, 8);
-    tj_column_copy(st, 9, h->status, sizeof h->status);
-    h->answer = column_json(st, 10);
-    tj_column_copy(st, 11, h->answered_by, sizeof h->answered_by);
-    h->answered_ms = db_column_int(st, 12);
-    tj_column_copy(st, 13, h->request_hash, sizeof h->request_hash);
-    h->created_ms = db_column_int(st, 14);
-}
-
-static tx_status human_query(tj_journal *j, const char *where, const char *a, const char *b,
-                             long long n, tj_human *out)
-{
-    memset(out, 0, sizeof *out);
-    char sql[1024];
-    snprintf(sql, sizeof sql, "%s%s", human_columns, where);
-    tj_stmt *st;
-    if (!(st = db_prepare(j, sql)))
-        return tj_fail_db(j, "read human request");
-    db_bind_text(st, 1, a);
-    if (b)
-        db_bind_text(st, 2, b);
-    else
-        db_bind_int(st, 2, n);
-    int rc = db_step(st);
-    tx_status s = TX_OK;
-    if (rc == TJ_ROW)
-        human_row(st, out);
-    else
-        s = rc == TJ_DONE ? TX_ENOENT : tj_fail_db(j, "read human request");
-    db_finalize(st);
-    return s;
-}
-
-tx_status tj_human_at(tj_journal *j, const char *run_id, long position, tj_human *out)
-{
-    return human_query(j, "WHERE run_id = ? AND position = ?", run_id, NULL, position, out);
-}
-
-tx_status tj_human_get(tj_journal *j, const char *tenant, const char *request_id, tj_human *out)
-{
-    return human_query(j, "WHERE tenant = ? AND id = ?", tenant, request_id, 0, out);
-}
-
-tx_status tj_human_answer(tj_journal *j, const char *tenant, const char *request_id,
-                          const char *request_hash, const cJSON *answer, const char *who,
-                          const char *status)
-{
-    /* The answer joins the request's run chain: check it, then re-seal. */
-    tj_human cur;
-    tx_status s = tj_human_get(j, tenant, request_id, &cur);
-    if (s != TX_OK) {
-        snprintf(j->err, sizeof j->err, "no request %s for this tenant", request_id);
-        return s == TX_ENOENT ? TX_EINVAL : s;
-    }
-    char run_id[40];
-    snprintf(run_id, sizeof run_id, "%s", cur.run_id);
-    tj_human_free(&cur);
-    s = tj_seal_begin(j, run_id, true);
-    if (s != TX_OK) return s;
-    tj_stmt *st;
-    if (!(st = db_prepare(j, "UPDATE human_requests SET status = ?, answer = ?, answered_by = ?, "
-                           "answered_ms = ? WHERE tenant = ? AND id = ? AND request_hash = ? AND "
-                           "status = 'pending'")))
-        return tj_seal_abort(j, tj_fail_db(j, "answer human request"));
-    db_bind_text(st, 1, status);
-    bind_json(st, 2, answer);
-    db_bind_text(st, 3, who);
-    db_bind_int(st, 4, now_ms());
-    db_bind_text(st, 5, tenant);
-    db_bind_text(st, 6, request_id);
-    db_bind_text(st, 7, request_hash);
-    s = tj_step_done(j, st, "answer human request");
-    if (s == TX_OK && j->be->changes(j->db) == 0) {
-        snprintf(j->err, sizeof j->err,
-                 "request %s is not pending for this tenant, or it changed since it was shown",
-                 request_id);
-        s = TX_EINVAL;
-    }
-    if (s != TX_OK) return tj_seal_abort(j, s);
-    return tj_seal_commit(j, run_id, true);
-}
-
-/* A request as the lists show it. Pending ones say whether their timeout
- * has passed (the default applies at the next resume); answered ones who
- * answered and when. */
-static cJSON *human_json(const tj_human *h)
-{
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "request_id", h->id);
-    cJSON_AddStringToObject(o, "run_id", h->run_id);
-    cJSON_AddNumberToObject(o, "position", (double)h->position);
-    cJSON_AddStringToObject(o, "kind", h->kind);
-    cJSON_AddStringToObject(o, "status", h->status);
-    cJSON_AddStringToObject(o, "message", h->message ? h->message : "");
-    cJSON_AddNumberToObject(o, "created_ms", (double)h->created_ms);
-    if (h->deadline_ms) cJSON_AddNumberToObject(o, "deadline_ms", (double)h->deadline_ms);
-    if (!strcmp(h->status, "pending"))
-        cJSON_AddBoolToObject(o, "timed_out", h->deadline_ms && now_ms() >= h->deadline_ms);
-    cJSON_AddItemToObject(o, "default", h->default_value ? cJSON_Duplicate(h->default_value, 1)
-                                                          : cJSON_CreateNull());
-    if (strcmp(h->status, "pending") != 0) {
-        cJSON_AddItemToObject(o, "answer", h->answer ? cJSON_Duplicate(h->answer, 1) : cJSON_CreateNull());
-        cJSON_AddStringToObject(o, "answered_by", h->answered_by);
-        cJSON_AddNumberToObject(o, "answered_ms", (double)h->answered_ms);
-    }
-    cJSON_AddStringToObject(o, "request_hash", h->request_hash);
-    return o;
-}
-
-static tx_status human_list(tj_journal *j, const char *where, const char *a, const char *b,
-                            cJSON **out)
-{
-    *out = cJSON_CreateArray();
-    char sql[1024];
-    snprintf(sql, sizeof sql, "%s%s", human_columns, where);
-    tj_stmt *st;
-    if (!(st = db_prepare(j, sql)))
-        return tj_fail_db(j, "list requests");
-    db_bind_text(st, 1, a);
-    if (b) db_bind_text(st, 2, b);
-    int rc;
-    while ((rc = db_step(st)) == TJ_ROW) {
-        tj_human h;
-        memset(&h, 0, sizeof h);
-        human_row(st, &h);
-        cJSON_AddItemToArray(*out, human_json(&h));
-        tj_human_free(&h);
-    }
-    db_finalize(st);
-    return rc == TJ_DONE ? TX_OK : tj_fail_db(j, "list requests");
-}
-
-tx_status tj_human_pending(tj_journal *j, const char *tenant, cJSON **out)
-{
-    return human_list(j, "WHERE tenant = ? AND status = 'pending' ORDER BY created_ms, id", tenant,
-                      NULL, out);
-}
-
-tx_status tj_human_of_run(tj_journal *j, const char *tenant, const char *run_id, cJSON **out)
-{
-    return human_list(j, "WHERE tenant = ? AND run_id = ? ORDER BY position, id", tenant, run_id,
-                      out);
-}
-
-tx_status tj_run_note(tj_journal *j, const char *run_id, const char *kind, const cJSON *detail)
-{
-    tx_status s = tj_seal_begin(j, run_id, true);
+    tx_status s = tj_seal_begin(j, tenant, run_id, true);
     if (s != TX_OK) return s;
     tj_stmt *st;
     if (!(st = db_prepare(j, "INSERT INTO run_notes (run_id, seq, kind, detail, created_ms) VALUES "
@@ -596,22 +576,23 @@ tx_status tj_run_note(tj_journal *j, const char *run_id, const char *kind, const
         return tj_seal_abort(j, tj_fail_db(j, "record a note"));
     db_bind_text(st, 1, run_id);
     db_bind_text(st, 2, kind);
-    bind_json(st, 3, detail);
-    db_bind_int(st, 4, now_ms());
+    tj_bind_json(st, 3, detail);
+    db_bind_int(st, 4, tj_now_ms());
     s = tj_step_done(j, st, "record a note");
     if (s != TX_OK) return tj_seal_abort(j, s);
     return tj_seal_commit(j, run_id, true);
 }
 
-tx_status tj_run_notes(tj_journal *j, const char *run_id, cJSON **out)
+tx_status tj_run_notes(tj_journal *j, const char *tenant, const char *run_id, cJSON **out)
 {
     *out = cJSON_CreateArray();
     tj_stmt *st;
-    if (!(st = db_prepare(j, "SELECT seq, kind, detail, created_ms FROM run_notes WHERE run_id = ? "
-                           "ORDER BY seq")))
+    if (!(st = db_prepare(j, "SELECT seq, kind, detail, created_ms FROM run_notes WHERE run_id = ?1 "
+                           "AND" TJ_RUN_OF_TENANT(2) "ORDER BY seq")))
         return tj_fail_db(j, "list notes");
     db_bind_text(st, 1, run_id);
-    static const col cols[] = {{"seq", COL_INT}, {"kind", COL_TEXT}, {"detail", COL_JSON},
-                               {"created_ms", COL_INT}};
-    return rows_to_json(j, st, cols, sizeof cols / sizeof cols[0], *out, "list notes");
+    db_bind_text(st, 2, tenant);
+    static const tj_col cols[] = {{"seq", TJ_COL_INT}, {"kind", TJ_COL_TEXT}, {"detail", TJ_COL_JSON},
+                               {"created_ms", TJ_COL_INT}};
+    return tj_rows_to_json(j, st, cols, sizeof cols / sizeof cols[0], *out, "list notes");
 }

@@ -27,68 +27,6 @@ typedef struct {
 static const char connection_pragmas[] = "PRAGMA synchronous=FULL;"
                                          "PRAGMA foreign_keys=ON;";
 
-/* Once per file (journal_mode=WAL stays with the file). */
-static const char schema[] =
-    "PRAGMA journal_mode=WAL;"
-    "CREATE TABLE IF NOT EXISTS runs ("
-    "  id TEXT PRIMARY KEY, tenant TEXT NOT NULL, procedure_path TEXT NOT NULL,"
-    "  source_sha256 TEXT NOT NULL, source TEXT NOT NULL, inputs TEXT NOT NULL,"
-    "  status TEXT NOT NULL CHECK (status IN ('running','waiting','completed','failed')),"
-    "  output TEXT, error TEXT, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS runs_by_tenant ON runs (tenant, created_ms);"
-    "CREATE TABLE IF NOT EXISTS effects ("
-    "  run_id TEXT NOT NULL REFERENCES runs(id), position INTEGER NOT NULL,"
-    "  kind TEXT NOT NULL, fingerprint TEXT NOT NULL, request TEXT NOT NULL,"
-    "  result TEXT NOT NULL, duration_ms INTEGER NOT NULL, created_ms INTEGER NOT NULL,"
-    "  PRIMARY KEY (run_id, position));"
-    "CREATE TABLE IF NOT EXISTS human_requests ("
-    "  id TEXT PRIMARY KEY, run_id TEXT NOT NULL REFERENCES runs(id), tenant TEXT NOT NULL,"
-    "  position INTEGER NOT NULL, kind TEXT NOT NULL, message TEXT NOT NULL,"
-    "  request TEXT NOT NULL, deadline_ms INTEGER NOT NULL, default_value TEXT,"
-    "  status TEXT NOT NULL CHECK (status IN ('pending','answered','timed_out')),"
-    "  answer TEXT, answered_by TEXT, answered_ms INTEGER, request_hash TEXT NOT NULL,"
-    "  created_ms INTEGER NOT NULL, UNIQUE (run_id, position));"
-    "CREATE INDEX IF NOT EXISTS pending_by_tenant ON human_requests (tenant, status, created_ms);"
-    "CREATE TABLE IF NOT EXISTS run_notes ("
-    "  run_id TEXT NOT NULL REFERENCES runs(id), seq INTEGER NOT NULL, kind TEXT NOT NULL,"
-    "  detail TEXT NOT NULL, created_ms INTEGER NOT NULL, mac TEXT, PRIMARY KEY (run_id, seq));";
-
-/* Schema version 1 (PRAGMA user_version): every row of a run carries a seal,
- * mac = HMAC-SHA256(key, previous row's mac || the row's canonical bytes),
- * and the run row a head sealing how many rows there are and the last mac.
- * Rows journaled before version 1 have no mac: such runs are refused on
- * resume, never sealed after the fact (docs/durability.md). */
-static const char migration_1[] = "ALTER TABLE runs ADD COLUMN mac TEXT;"
-                                  "ALTER TABLE runs ADD COLUMN chain_head TEXT;"
-                                  "ALTER TABLE effects ADD COLUMN mac TEXT;"
-                                  "ALTER TABLE human_requests ADD COLUMN mac TEXT;"
-                                  "PRAGMA user_version = 1;";
-
-#define SCHEMA_VERSION 1
-
-/* PRAGMA user_version: 0 for a new file. */
-static int schema_version(sqlite3 *db)
-{
-    sqlite3_stmt *st;
-    int version = 0;
-    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW) version = sqlite3_column_int(st, 0);
-        sqlite3_finalize(st);
-    }
-    return version;
-}
-
-/* Brings the schema to the current version, once, under a write lock. */
-static int migrate(sqlite3 *db, char **msg)
-{
-    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, msg);
-    if (rc != SQLITE_OK) return rc;
-    int version = schema_version(db);
-    if (version < 1) rc = sqlite3_exec(db, migration_1, NULL, NULL, msg);
-    sqlite3_exec(db, rc == SQLITE_OK ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
-    return rc;
-}
-
 static tx_status sq_open(const char *path, tj_db **out, char *err, size_t errlen)
 {
     *out = NULL;
@@ -114,13 +52,6 @@ static tx_status sq_open(const char *path, tj_db **out, char *err, size_t errlen
         sqlite3_db_config(d->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)NULL);
         char *msg = NULL;
         rc = sqlite3_exec(d->db, connection_pragmas, NULL, NULL, &msg);
-        /* A store already at the current version needs no lock at all to
-         * open: many processes opening it at once do not queue for the
-         * schema's write lock. */
-        if (rc == SQLITE_OK && schema_version(d->db) < SCHEMA_VERSION) {
-            rc = sqlite3_exec(d->db, schema, NULL, NULL, &msg);
-            if (rc == SQLITE_OK) rc = migrate(d->db, &msg);
-        }
         if (rc != SQLITE_OK) {
             snprintf(err, errlen, "%s: cannot set up the journal: %s", path, msg ? msg : "?");
             sqlite3_free(msg);
@@ -237,8 +168,25 @@ static const char *sq_error(tj_db *d)
 }
 
 const tj_backend tj_sqlite_backend = {
-    "sqlite",     sq_open,        sq_close,       sq_begin_write, sq_commit,
-    sq_rollback,  sq_prepare,     sq_bind_text,   sq_bind_int,    sq_step,
-    sq_column_kind, sq_column_text, sq_column_int, sq_finalize,   sq_changes,
-    sq_error,
+    .name = "sqlite",
+    .now_ms = "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)",
+    .lock_rows = "",
+    .share_rows = "",
+    .claim_rows = "",
+    .open = sq_open,
+    .close = sq_close,
+    .exec = sq_exec,
+    .begin_write = sq_begin_write,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .prepare = sq_prepare,
+    .bind_text = sq_bind_text,
+    .bind_int = sq_bind_int,
+    .step = sq_step,
+    .column_kind = sq_column_kind,
+    .column_text = sq_column_text,
+    .column_int = sq_column_int,
+    .finalize = sq_finalize,
+    .changes = sq_changes,
+    .error = sq_error,
 };

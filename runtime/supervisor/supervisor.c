@@ -67,8 +67,21 @@ bool sup_interrupted(void)
 /* The broker asks this while it waits (Sleep): Ctrl-C ends the wait. */
 static bool broker_interrupted(void *ud)
 {
-    (void)ud;
-    return interrupted != 0;
+    const sup_run_options *opt = ud;
+    return interrupted != 0 || (opt && opt->stop && *opt->stop);
+}
+
+/* br_audit_sink: the record into the store's audit log. */
+static void audit_to_store(void *ud, const cJSON *record)
+{
+    const sup_run_options *opt = ud;
+    tj_audit_append(opt->journal, opt->tenant, record);
+}
+
+/* Ctrl-C, or this run's own stop (a worker's lease was lost, a drain). */
+static bool stopped(const sup_run_options *opt)
+{
+    return interrupted != 0 || (opt->stop && *opt->stop);
 }
 
 void sup_run_result_free(sup_run_result *res)
@@ -433,7 +446,10 @@ tx_status sup_run(const sup_run_options *opt, sup_run_result *res)
     br_broker *broker = br_broker_new(opt->config, opt->mocks, opt->mock_all);
     if (!broker) return TX_ENOMEM;
     br_set_audit(broker, opt->audit_path, opt->tenant);
-    br_set_interrupt(broker, broker_interrupted, NULL);
+    /* A shared store keeps the audit log of every worker in one place. */
+    if (opt->journal && strcmp(tj_backend_name(opt->journal), "postgresql") == 0)
+        br_set_audit_sink(broker, audit_to_store, (void *)opt);
+    br_set_interrupt(broker, broker_interrupted, (void *)opt);
     if (opt->test) br_set_test(broker, opt->test, opt->fixed_now_ms);
     br_set_effect(broker, res->run_id, -1);
     hl_child c = {-1, -1, -1, -1};
@@ -502,7 +518,15 @@ tx_status sup_run(const sup_run_options *opt, sup_run_result *res)
                  opt->source_len, TP_MAX_FRAME >> 20);
         fail(res, m, opt->path);
     } else if (st != TX_OK) {
-        fail(res, "could not start tactus-runtime (it exited at once)", opt->path);
+        /* It died before reading its first message: a runtime killed at
+         * start-up is told apart from one that could not start. */
+        int ws = 0;
+        char m[200] = "could not start tactus-runtime (it exited at once)";
+        if (!opt->warm && !opt->pooled && !opt->launch->container[0] &&
+            wait_child(c.pid, &ws, 1000) == c.pid && WIFSIGNALED(ws))
+            snprintf(m, sizeof m, "tactus-runtime was killed by signal %d before it started",
+                     WTERMSIG(ws));
+        fail(res, m, opt->path);
     }
     cJSON_Delete(start);
 
@@ -521,16 +545,17 @@ tx_status sup_run(const sup_run_options *opt, sup_run_result *res)
     while (running && (c.out >= 0 || c.err >= 0)) {
         struct pollfd fds[2] = {{c.out, POLLIN, 0}, {c.err, POLLIN, 0}};
         int timeout = -1;
+        if (opt->stop) timeout = 200; /* the stop flag is looked at this often */
         if (deadline) {
             long long left = deadline - hl_now_ms();
             if (left <= 0) {
                 killed_for_time = true;
                 break;
             }
-            timeout = left > INT_MAX ? INT_MAX : (int)left;
+            if (timeout < 0 || left < timeout) timeout = left > INT_MAX ? INT_MAX : (int)left;
         }
         int n = poll(fds, 2, timeout);
-        if (interrupted) break;
+        if (stopped(opt)) break;
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) break;
         if (fds[1].revents) {
@@ -584,14 +609,14 @@ tx_status sup_run(const sup_run_options *opt, sup_run_result *res)
          * leaves the container to be retired (res->reusable false). */
         if (r.exited)
             wstatus = r.exit_status; /* ended without run.finish: retired */
-        else if (!killed_for_time && !interrupted && !r.write_failed)
+        else if (!killed_for_time && !stopped(opt) && !r.write_failed)
             res->reusable = sup_await_run_exit(&dec, c.out, r.nonce, &wstatus) && finished;
         w = 1;
     } else if (opt->warm) {
         /* The keeper reports how the container ended: at once after a
          * finished run; else the container is stopped first. */
         close_fd(&c.in);
-        if (!(finished && !killed_for_time && !interrupted && sb_warm_wait(opt->warm, &wstatus, 5000))) {
+        if (!(finished && !killed_for_time && !stopped(opt) && sb_warm_wait(opt->warm, &wstatus, 5000))) {
             sb_warm_stop(opt->warm);
             if (!sb_warm_wait(opt->warm, &wstatus, 5000)) wstatus = 137 << 8;
         }
@@ -601,7 +626,7 @@ tx_status sup_run(const sup_run_options *opt, sup_run_result *res)
         /* A runtime that finished exits by itself; give it up to a second,
          * then kill. */
         w = waitpid(c.pid, &wstatus, WNOHANG);
-        if (w == 0 && finished && !killed_for_time && !interrupted)
+        if (w == 0 && finished && !killed_for_time && !stopped(opt))
             w = wait_child(c.pid, &wstatus, 1000);
     }
     if (w == 0) {
@@ -621,7 +646,7 @@ tx_status sup_run(const sup_run_options *opt, sup_run_result *res)
     }
     if (opt->warm) opt->warm->io.in = opt->warm->io.out = opt->warm->io.err = -1; /* closed here */
     if (!opt->quiet_signals) sup_release_interrupts(&old_int, &old_term);
-    if (interrupted && !finished) {
+    if (stopped(opt) && !finished) {
         res->status = SUP_FAILED;
         cJSON_Delete(res->error);
         res->error = NULL;

@@ -59,6 +59,10 @@ typedef struct {
     const cJSON *test;
     long long fixed_now_ms;
     bool quiet_signals;      /* leave SIGINT/SIGTERM alone (the caller handles them) */
+    /* Set (by another thread) when this run must stop now: `tactus worker`
+     * lost the run's lease, or its drain's grace period ran out. The run
+     * ends failed with "interrupted"; NULL: only SIGINT/SIGTERM stop it. */
+    volatile sig_atomic_t *stop;
     /* Remote broker: the run is registered at this control socket of
      * `tactus broker serve`, which answers its effects; `launch` then runs
      * tactus-connect, which gets the run's token on its standard input. */

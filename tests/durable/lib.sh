@@ -9,13 +9,26 @@ tactus=${1:?usage: TEST.sh path/to/tactus}
 case "$tactus" in /*) ;; *) tactus=$PWD/$tactus ;; esac
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/tactus-durable.XXXXXX")
-store=$work/journal.db
-export TACTUS_STORE=$store
 export XDG_CONFIG_HOME=$work/xdg # no user configuration leaks in
 export XDG_DATA_HOME=$work/xdg-data
 export NO_COLOR=1
 unset TACTUS_TENANT
-cleanup() { rm -rf "$work"; }
+# The same suite runs on both backends (docs/durability.md, tests/durable/README.md):
+# TACTUS_TEST_BACKEND=pg gives each test a fresh database of the shared
+# PostgreSQL server (tests/pg/server.sh, the ctest fixture `pg`).
+if [ "${TACTUS_TEST_BACKEND:-sqlite}" = pg ]; then
+    # shellcheck source=../pg/lib.sh
+    source "$here/../pg/lib.sh"
+    store=$(pg_new_db "$(basename "$0" .sh)") || { echo "durable: cannot make a database" >&2; exit 1; }
+    "$tactus" store migrate --store "$store" >/dev/null || { echo "durable: tactus store migrate failed" >&2; exit 1; }
+else
+    store=$work/journal.db
+fi
+export TACTUS_STORE=$store
+cleanup() {
+    [ "${TACTUS_TEST_BACKEND:-sqlite}" = pg ] && pg_drop_db "$store"
+    rm -rf "$work"
+}
 trap cleanup EXIT
 test_name=$(basename "$0" .sh)
 

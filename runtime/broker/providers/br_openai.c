@@ -24,7 +24,13 @@
 
 struct br_openai {
     const cJSON *config;
+    char idempotency_key[96]; /* RUN.POSITION of the call being made, "" none */
 };
+
+void br_openai_set_idempotency_key(br_openai *p, const char *key)
+{
+    snprintf(p->idempotency_key, sizeof p->idempotency_key, "%s", key ? key : "");
+}
 
 br_openai *br_openai_new(const cJSON *config)
 {
@@ -249,8 +255,17 @@ cJSON *br_openai_chat(void *p, const cJSON *params, const char *model, const br_
     }
     char auth[4200] = "";
     if (st.api_key[0]) snprintf(auth, sizeof auth, "Authorization: Bearer %s", st.api_key);
+    /* The journal position of the call: a provider (or a proxy in front of
+     * it) that honours the header bills a call sent again after a worker
+     * died before journaling its answer once (docs/durability.md). */
+    char idem[140] = "";
+    if (o->idempotency_key[0]) snprintf(idem, sizeof idem, "Idempotency-Key: %s", o->idempotency_key);
     const char *headers[] = {"Content-Type: application/json", "Accept: text/event-stream",
-                             auth[0] ? auth : NULL, NULL};
+                             idem[0] ? idem : NULL, auth[0] ? auth : NULL, NULL};
+    if (!idem[0]) {
+        headers[2] = auth[0] ? auth : NULL;
+        headers[3] = NULL;
+    }
     stream_state state = {.answer = br_answer_new()};
     cJSON *result = NULL;
     if (state.answer)

@@ -40,6 +40,9 @@ typedef cJSON *(*br_chat_fn)(void *provider, const cJSON *params, const char *mo
 typedef struct br_openai br_openai;
 br_openai *br_openai_new(const cJSON *config);
 void br_openai_free(br_openai *p);
+/* The Idempotency-Key header of the next calls (the run's id and the
+ * effect's journal position); NULL or "": none. */
+void br_openai_set_idempotency_key(br_openai *p, const char *key);
 cJSON *br_openai_chat(void *p, const cJSON *params, const char *model, const br_sink *sink,
                       br_error *err);
 
