@@ -12,10 +12,13 @@ packages=(
     libcurl4-openssl-dev libssl-dev libsqlite3-dev sqlite3 libpq-dev postgresql libpcre2-dev
     libcmocka-dev valgrind lua-check hyperfine python3 git openssl
     neovim faketime
+    libmicrohttpd-dev chromium wrk python3-jsonschema
     docker.io runsc
 )
-# node runs the tree-sitter grammar generator; keep a machine's own node if present.
+# node runs the tree-sitter grammar generator and the browser tests of tactus
+# serve; keep a machine's own node (and its npm) if present.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -26,6 +29,21 @@ if [ ${#missing[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The browser driver of tests/serve (puppeteer-core, which drives Debian's
+# chromium and downloads no browser), at the version tests/serve/npm/package.json
+# pins, into that project-local folder; installed again only when it differs.
+serve_npm="$(cd "$(dirname "$0")/../tests/serve/npm" && pwd)"
+if ! node -e '
+    const fs = require("fs"), path = require("path"), dir = process.argv[1];
+    const deps = JSON.parse(fs.readFileSync(path.join(dir, "package.json"))).dependencies;
+    for (const [name, want] of Object.entries(deps)) {
+        const f = path.join(dir, "node_modules", name, "package.json");
+        if (!fs.existsSync(f) || JSON.parse(fs.readFileSync(f)).version !== want) process.exit(1);
+    }' "$serve_npm"; then
+    echo "install-deps: installing the browser driver (tests/serve/npm/package.json)" >&2
+    (cd "$serve_npm" && npm install --no-audit --no-fund --no-package-lock --loglevel=error >/dev/null)
 fi
 
 # The tree-sitter CLI (Debian 13's build, see scripts/tree-sitter-cli.sh).
