@@ -207,10 +207,12 @@ static void answer_form(tx_buf *b, const ws_req *r, const tj_human *h)
             tx_buf_puts(b, "</option>");
         }
         if (!has_options) tx_buf_puts(b, "<option>approve</option><option>reject</option><option>revise</option>");
-        tx_buf_puts(b, "</select><label for=\"feedback\">Feedback, or the edited value</label>"
-                       "<textarea id=\"feedback\" name=\"feedback\" rows=\"5\">");
-        const cJSON *content = cJSON_GetObjectItemCaseSensitive(rq, "content");
-        if (cJSON_IsString(content)) ws_html_escape(b, content->valuestring);
+        tx_buf_puts(b, "</select><label for=\"edited\">The artifact (edit it if needed)</label>"
+                       "<textarea id=\"edited\" name=\"edited_artifact\" rows=\"8\">");
+        const cJSON *artifact = cJSON_GetObjectItemCaseSensitive(rq, "artifact");
+        if (cJSON_IsString(artifact)) ws_html_escape(b, artifact->valuestring);
+        tx_buf_puts(b, "</textarea><label for=\"feedback\">Feedback</label>"
+                       "<textarea id=\"feedback\" name=\"feedback\" rows=\"3\">");
         tx_buf_puts(b, "</textarea><button type=\"submit\" id=\"submit\">Send review</button>");
     } else {
         tx_buf_puts(b, "<label for=\"json\">Your answer, as JSON</label><textarea id=\"json\" name=\"json\" rows=\"5\" "

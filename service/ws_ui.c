@@ -264,7 +264,8 @@ static cJSON *answer_of_form(ws_req *r, const tj_human *h, char *why, size_t cap
     } else if (form_field(r, "review_decision", 0, field, sizeof field)) {
         cJSON *v = cJSON_AddObjectToObject(a, "value");
         cJSON_AddStringToObject(v, "decision", field);
-        if (form_field(r, "feedback", 0, field, sizeof field) && *field) cJSON_AddStringToObject(v, "feedback", field);
+        if (form_field(r, "edited_artifact", 0, field, sizeof field)) cJSON_AddStringToObject(v, "edited_artifact", field);
+        cJSON_AddStringToObject(v, "feedback", form_field(r, "feedback", 0, field, sizeof field) ? field : "");
         return a;
     } else if (form_field(r, "multiple", 0, field, sizeof field)) {
         /* options: each checked one's JSON text */
