@@ -46,7 +46,10 @@ void ws_security_headers(struct MHD_Response *resp, bool tls)
                             "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "X-Frame-Options", "DENY");
-    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    /* same-origin, not no-referrer: under no-referrer a browser sends
+     * "Origin: null" with the page's own forms, and the origin check of
+     * every POST (ws_ui.c) needs the real one. */
+    MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
     MHD_add_response_header(resp, "Cross-Origin-Resource-Policy", "same-origin");
@@ -246,6 +249,7 @@ static void authenticate(ws_req *r)
 static enum MHD_Result dispatch(ws_req *r)
 {
     if (!strcmp(r->url, "/healthz")) return ws_reply(r, 200, "text/plain; charset=utf-8", "ok\n", 3, NULL);
+    if (!strcmp(r->url, "/favicon.ico")) return ws_reply(r, 204, NULL, "", 0, NULL);
     authenticate(r);
     if (r->authed && !rate_ok(r->srv, r->tok.id))
         return ws_problem(r, 429, "rate_limited", "more than %ld requests a second with this token; retry after a second",

@@ -288,7 +288,8 @@ void ws_page_request(tx_buf *b, const ws_req *r, const tj_human *h, const cJSON 
     const cJSON *e;
     cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(run, "recent_events"))
     {
-        tx_buf_puts(b, "<li><code>");
+        const cJSON *pos = cJSON_GetObjectItemCaseSensitive(e, "position");
+        tx_buf_printf(b, "<li data-position=\"%ld\"><code>", cJSON_IsNumber(pos) ? (long)pos->valuedouble : -1L);
         ws_html_escape(b, hl_json_str(e, "method"));
         tx_buf_puts(b, "</code> ");
         char *p = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(e, "params"));

@@ -48,13 +48,15 @@
     const events = document.getElementById('run-events');
     if (status) {
       const source = new EventSource('/v1/runs/' + encodeURIComponent(status.dataset.run) + '/events');
-      const seen = new Set();
+      // the events the page was rendered with are not shown twice
+      const seen = new Set(Array.from(events.querySelectorAll('li[data-position]'), (li) => Number(li.dataset.position)));
       function add(name) {
         source.addEventListener(name, function (ev) {
           const d = JSON.parse(ev.data);
           if (seen.has(d.position)) return;
           seen.add(d.position);
           const li = el('li');
+          li.dataset.position = String(d.position);
           li.append(el('code', null, d.method), ' ', shorten(JSON.stringify(d.params), 300));
           events.append(li);
         });
