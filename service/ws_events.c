@@ -12,6 +12,8 @@
  * processes: what a stream shows is what the journal holds (a model's
  * token deltas are not journaled, so they are not streamed here).
  */
+#include <poll.h>
+#include <sys/socket.h>
 #include <string.h>
 #include <time.h>
 
@@ -33,6 +35,7 @@ struct ws_stream {
     long next_position;
     char status[16];
     bool finished;
+    int fd; /* the client's socket: a stream whose client left ends within a second */
 };
 
 /* ---- the watcher ---------------------------------------------------------------------------- */
@@ -140,6 +143,7 @@ ws_stream *ws_stream_new(ws_server *s, const char *tenant, const char *run_id, b
     if (!st) return NULL;
     st->srv = s;
     st->watch = -1;
+    st->fd = -1;
     snprintf(st->tenant, sizeof st->tenant, "%s", tenant);
     snprintf(st->run_id, sizeof st->run_id, "%s", run_id ? run_id : "");
     tx_buf_init(&st->out, 64u << 20);
@@ -249,25 +253,53 @@ static void run_news(ws_stream *st)
     ws_journal_put(st->srv, j);
 }
 
-/* Waits for the watched thing to change (true), or until the keepalive
- * is due or the server stops (false). */
-static bool wait_news(ws_stream *st)
+/* Whether the client closed its end (a quiet stream would otherwise keep
+ * its thread until the next keepalive write fails). */
+static bool client_left(const ws_stream *st)
+{
+    if (st->fd < 0) return false;
+    /* An SSE client sends nothing after its request: readable means it
+     * closed (recv sees the end) or broke. */
+    struct pollfd p = {.fd = st->fd, .events = POLLIN};
+    if (poll(&p, 1, 0) <= 0) return false;
+    if (p.revents & (POLLHUP | POLLERR)) return true;
+    char c;
+    return recv(st->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
+/* Waits for the watched thing to change: 1; 0 when the keepalive is
+ * due; -1 when the server stops or the client left. */
+static int wait_news(ws_stream *st)
 {
     ws_server *s = st->srv;
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += KEEPALIVE_MS / 1000;
-    bool news = false;
+    long long due = hl_now_ms() + KEEPALIVE_MS;
+    int news = 0;
     pthread_mutex_lock(&s->watch_lock);
-    while (!atomic_load(&s->stopping)) {
+    while (!news) {
+        if (atomic_load(&s->stopping)) {
+            news = -1;
+            break;
+        }
         ws_watch *w = &s->watches[st->watch];
         if (w->gen != st->seen && (w->digest[0] || w->snapshot)) {
             st->seen = w->gen;
             if (!st->run_id[0] && w->snapshot) tx_buf_printf(&st->out, "event: approvals\ndata: %s\n\n", w->snapshot);
-            news = true;
+            news = 1;
             break;
         }
-        if (pthread_cond_timedwait(&s->watch_cond, &s->watch_lock, &until) != 0) break;
+        long long now = hl_now_ms();
+        if (now >= due) break;
+        /* wake at least every second to see whether the client left */
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        long long wait = due - now < 1000 ? due - now : 1000;
+        until.tv_sec += (time_t)(wait / 1000);
+        until.tv_nsec += (long)(wait % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        if (pthread_cond_timedwait(&s->watch_cond, &s->watch_lock, &until) != 0 && client_left(st)) news = -1;
     }
     pthread_mutex_unlock(&s->watch_lock);
     return news;
@@ -281,11 +313,10 @@ ssize_t ws_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
         tx_buf_clear(&st->out);
         st->out_pos = 0;
         if (st->finished || atomic_load(&st->srv->stopping)) return MHD_CONTENT_READER_END_OF_STREAM;
-        if (wait_news(st)) {
-            if (st->run_id[0]) run_news(st);
-        } else if (!atomic_load(&st->srv->stopping)) {
-            tx_buf_puts(&st->out, ": keepalive\n\n");
-        }
+        int news = wait_news(st);
+        if (news < 0) return MHD_CONTENT_READER_END_OF_STREAM;
+        if (news > 0 && st->run_id[0]) run_news(st);
+        else if (news == 0) tx_buf_puts(&st->out, ": keepalive\n\n");
     }
     size_t n = st->out.len - st->out_pos;
     if (n > max) n = max;
@@ -297,6 +328,8 @@ ssize_t ws_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 enum MHD_Result ws_reply_stream(ws_req *r, ws_stream *st)
 {
     if (!st) return ws_problem(r, 503, "too_many_streams", "too many different things are streamed now; retry later");
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    st->fd = ci ? ci->connect_fd : -1;
     struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 8192, ws_stream_read, st,
                                                                   ws_stream_free);
     if (!resp) {
