@@ -22,6 +22,11 @@ struct tj_journal {
     long long fence_epoch;
     int hold_fd;           /* tj_run_hold on SQLite: the lock file, -1 none */
     long failures;         /* statements the store failed (tj_store_failures) */
+    /* An append's seal (tj_seal_begin without full): what the chain ended
+     * with when it was checked, so the new row is sealed after it. */
+    char tail_mac[132];
+    long tail_rows;
+    long tail_position;
     char err[1024];
 };
 

@@ -441,6 +441,136 @@ tx_status tj_run_lock(tj_journal *j, const char *tenant, const char *run_id)
     return s;
 }
 
+/* An append checks only the head of the chain: how many rows the run has,
+ * that none lacks a seal, and the last row's seal, read in one statement
+ * rather than by loading every row (the cost of an effect stays the same
+ * however long the run). Journal order: the run's row, its notes, then by
+ * position each human request before its effect. */
+static tx_status tail_check(tj_journal *j, const char *run_id)
+{
+    static const char sql[] =
+        "SELECT COALESCE(r.mac, ''), COALESCE(r.chain_head, ''), "
+        "1 + (SELECT COUNT(*) FROM run_notes WHERE run_id = ?1) "
+        "  + (SELECT COUNT(*) FROM human_requests WHERE run_id = ?1) "
+        "  + (SELECT COUNT(*) FROM effects WHERE run_id = ?1), "
+        "(SELECT COUNT(*) FROM run_notes WHERE run_id = ?1 AND mac IS NULL) "
+        "  + (SELECT COUNT(*) FROM human_requests WHERE run_id = ?1 AND mac IS NULL) "
+        "  + (SELECT COUNT(*) FROM effects WHERE run_id = ?1 AND mac IS NULL), "
+        "COALESCE((SELECT mac FROM (SELECT position AS p, 1 AS t, mac FROM effects WHERE run_id = ?1 "
+        "  UNION ALL SELECT position, 0, mac FROM human_requests WHERE run_id = ?1) x "
+        "  ORDER BY p DESC, t DESC LIMIT 1), "
+        "  (SELECT mac FROM run_notes WHERE run_id = ?1 ORDER BY seq DESC LIMIT 1), r.mac, ''), "
+        "COALESCE((SELECT MAX(p) FROM (SELECT position AS p FROM effects WHERE run_id = ?1 "
+        "  UNION ALL SELECT position FROM human_requests WHERE run_id = ?1) y), -1) "
+        "FROM runs r WHERE r.id = ?1";
+    tj_stmt *st = db_prepare(j, sql);
+    if (!st) return tj_fail_db(j, "read seals");
+    db_bind_text(st, 1, run_id);
+    tj_step rc = db_step(st);
+    if (rc != TJ_ROW) {
+        db_finalize(st);
+        if (rc == TJ_DONE) {
+            snprintf(j->err, sizeof j->err, "no run %s", run_id);
+            return TX_ENOENT;
+        }
+        return tj_fail_db(j, "read seals");
+    }
+    char run_mac[132], head[65];
+    tj_column_copy(st, 0, run_mac, sizeof run_mac);
+    tj_column_copy(st, 1, head, sizeof head);
+    j->tail_rows = (long)db_column_int(st, 2);
+    long unsealed = (long)db_column_int(st, 3);
+    tj_column_copy(st, 4, j->tail_mac, sizeof j->tail_mac);
+    j->tail_position = (long)db_column_int(st, 5);
+    db_finalize(st);
+    const char *advice = "it was changed outside tactus, so the run cannot be trusted and is not "
+                         "resumed (start a new run; tactus show shows the journal as it is)";
+    if (!run_mac[0]) {
+        snprintf(j->err, sizeof j->err,
+                 "run %s was journaled by an older tactus, before journal rows were sealed: it "
+                 "cannot be verified, so it is not resumed or answered (start a new run)",
+                 run_id);
+        return TX_EINVAL;
+    }
+    if (unsealed) {
+        snprintf(j->err, sizeof j->err, "run %s: %ld journal row%s %s no seal: inserted outside "
+                 "tactus; %s", run_id, unsealed, unsealed == 1 ? "" : "s", unsealed == 1 ? "has" : "have",
+                 advice);
+        return TX_EINVAL;
+    }
+    char tip[65], want[65];
+    chain_prev(tip, j->tail_mac);
+    head_of(j, run_id, (size_t)j->tail_rows, tip, want);
+    if (strcmp(want, head) != 0) {
+        snprintf(j->err, sizeof j->err, "run %s: the journal holds %ld rows for the run, and they do "
+                 "not match the run's seal: rows were deleted or added at the end; %s",
+                 run_id, j->tail_rows, advice);
+        return TX_EINVAL;
+    }
+    return TX_OK;
+}
+
+/* Seals the one row an append added, after the tail tail_check read. */
+static tx_status tail_commit(tj_journal *j, const char *run_id)
+{
+    chain c;
+    memset(&c, 0, sizeof c);
+    tx_status s = chain_load_table(j, &c, 1,
+                                   "SELECT id, run_id, tenant, position, kind, message, request, "
+                                   "deadline_ms, default_value, status, answer, answered_by, "
+                                   "answered_ms, request_hash, position, id, kind, mac FROM "
+                                   "human_requests WHERE run_id = ? AND mac IS NULL",
+                                   14, run_id);
+    if (s == TX_OK)
+        s = chain_load_table(j, &c, 2,
+                             "SELECT run_id, position, kind, fingerprint, request, result, "
+                             "duration_ms, position, '', kind, mac FROM effects WHERE run_id = ? "
+                             "AND mac IS NULL",
+                             7, run_id);
+    if (s == TX_OK && (c.n != 1 || c.rows[0].position < j->tail_position ||
+                       (c.rows[0].position == j->tail_position && c.rows[0].table == 1))) {
+        /* Not a plain append at the end (an effect may follow the human
+         * request at its position, never the reverse): seal the chain. */
+        chain_free(&c);
+        return TX_ELIMIT;
+    }
+    if (s == TX_OK) {
+        chain_row *r = &c.rows[0];
+        char prev[65], self[65], head[65];
+        chain_prev(prev, j->tail_mac);
+        hmac_hex(j->key, prev, r->bytes, r->mac);
+        hmac_hex(j->key, "self", r->bytes, self);
+        r->mac[64] = ':';
+        memcpy(r->mac + 65, self, 65);
+        tj_stmt *st = db_prepare(j, r->table == 1 ? "UPDATE human_requests SET mac = ?1 WHERE id = ?2"
+                                                  : "UPDATE effects SET mac = ?1 WHERE run_id = ?3 AND position = ?4");
+        if (!st) {
+            s = tj_fail_db(j, "seal");
+        } else {
+            db_bind_text(st, 1, r->mac);
+            if (r->table == 1) db_bind_text(st, 2, r->id);
+            else {
+                db_bind_text(st, 3, run_id);
+                db_bind_int(st, 4, r->position);
+            }
+            s = tj_step_done(j, st, "seal");
+        }
+        chain_prev(prev, r->mac);
+        head_of(j, run_id, (size_t)j->tail_rows + 1, prev, head);
+        if (s == TX_OK && !(st = db_prepare(j, "UPDATE runs SET chain_head = ? WHERE id = ?")))
+            s = tj_fail_db(j, "seal");
+        else if (s == TX_OK) {
+            db_bind_text(st, 1, head);
+            db_bind_text(st, 2, run_id);
+            s = tj_step_done(j, st, "seal");
+        }
+    }
+    chain_free(&c);
+    if (s == TX_OK) s = tj_commit(j);
+    if (s != TX_OK) j->be->rollback(j->db);
+    return s;
+}
+
 /* Opens the write transaction of a change to a run: the run locked, its
  * tenant and lease checked, then its seals (all of them when the change
  * re-seals rows, else the head). */
@@ -451,6 +581,12 @@ tx_status tj_seal_begin(tj_journal *j, const char *tenant, const char *run_id, b
     s = tj_run_lock(j, tenant, run_id);
     if (s != TX_OK) {
         j->be->rollback(j->db);
+        return s;
+    }
+    j->tail_rows = -1;
+    if (!full) {
+        s = tail_check(j, run_id);
+        if (s != TX_OK) j->be->rollback(j->db);
         return s;
     }
     chain c;
@@ -467,6 +603,12 @@ tx_status tj_seal_begin(tj_journal *j, const char *tenant, const char *run_id, b
  * mac: the appended one) and the head, and commits. */
 tx_status tj_seal_commit(tj_journal *j, const char *run_id, bool full)
 {
+    /* An append whose tail tj_seal_begin checked: seal just the new row. */
+    if (!full && j->tail_rows > 0) {
+        tx_status t = tail_commit(j, run_id);
+        j->tail_rows = -1;
+        if (t != TX_ELIMIT) return t;
+    }
     chain c;
     tx_status s = chain_load(j, run_id, &c);
     char prev[65] = "";

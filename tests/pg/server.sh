@@ -12,7 +12,8 @@
 #   server.sh stop STATE_DIR     stops it and removes its folder
 #
 # Settings: fsync=off (the tests kill processes, never the machine: a
-# killed server loses nothing the kernel has; bench/ measures with fsync on),
+# killed server loses nothing the kernel has; bench/pg measures with
+# TACTUS_PG_FSYNC=on, PostgreSQL's default),
 # max_connections=300 (the chaos test's workers and commands).
 set -euo pipefail
 cmd=${1:?usage: server.sh start|restart|stop STATE_DIR}
@@ -33,7 +34,7 @@ as_owner() {
 
 start_server() {
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-k $dir/sock -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300 -c shared_buffers=64MB" \
+        -o "-k $dir/sock -p $port -c listen_addresses=127.0.0.1 -c fsync=${TACTUS_PG_FSYNC:-off} -c max_connections=300 -c shared_buffers=64MB" \
         start >/dev/null
 }
 
