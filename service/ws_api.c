@@ -225,7 +225,10 @@ unsigned ws_answer(ws_server *s, tj_journal *j, const char *tenant, const char *
             snprintf(why, why_cap, "the store failed: %s", tj_last_error(j));
         }
     }
-    if (!status) audit_answer(s, j, &h, answer, who);
+    if (!status) {
+        audit_answer(s, j, &h, answer, who);
+        ws_list_forget(s, tenant);
+    }
     cJSON_Delete(answer);
     tj_human_free(&h);
     return status;
@@ -352,6 +355,7 @@ static enum MHD_Result submit_run(ws_req *r, tj_journal *j, const cJSON *body)
     cJSON *options = cJSON_CreateObject();
     cJSON_AddBoolToObject(options, "mock", cJSON_IsTrue(mock));
     tx_status qs = rq_submit(j, &run, options);
+    ws_list_forget(s, run.tenant);
     cJSON_Delete(options);
     cJSON_Delete(in);
     if (qs != TX_OK) {
@@ -445,15 +449,25 @@ static enum MHD_Result route(ws_req *r, tj_journal *j)
     }
     if (!strcmp(r->url, "/v1/approvals")) {
         if (!get) return ws_problem(r, 405, "method_not_allowed", "GET");
-        cJSON *list = NULL;
-        if (tj_human_pending(j, tenant, &list) != TX_OK) {
-            cJSON_Delete(list);
-            return ws_problem(r, 503, "store_failed", "%s", tj_last_error(j));
+        char *text = ws_list_cached(r->srv, tenant);
+        if (!text) {
+            cJSON *list = NULL;
+            if (tj_human_pending(j, tenant, &list) != TX_OK) {
+                cJSON_Delete(list);
+                return ws_problem(r, 503, "store_failed", "%s", tj_last_error(j));
+            }
+            cJSON *doc = cJSON_CreateObject();
+            cJSON_AddItemToObject(doc, "approvals", list);
+            char *t = cJSON_PrintUnformatted(doc);
+            cJSON_Delete(doc);
+            if (!t) return ws_problem(r, 500, "out_of_memory", "the reply could not be made");
+            ws_list_store(r->srv, tenant, t);
+            text = tx_strdup(t);
+            cJSON_free(t);
+            if (!text) return ws_problem(r, 500, "out_of_memory", "the reply could not be made");
         }
-        cJSON *doc = cJSON_CreateObject();
-        cJSON_AddItemToObject(doc, "approvals", list);
-        res = ws_reply_json(r, 200, doc);
-        cJSON_Delete(doc);
+        res = ws_reply(r, 200, "application/json", text, strlen(text), NULL);
+        tx_free(text);
         return res;
     }
     if (!strcmp(r->url, "/v1/approvals/events") && get)

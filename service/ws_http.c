@@ -186,6 +186,52 @@ void ws_journal_put(ws_server *s, tj_journal *j)
     if (!keep) tj_close(j);
 }
 
+/* ---- the pending list's short cache -------------------------------------------------------- */
+
+static ws_list_cache *cache_slot(ws_server *s, const char *tenant, bool take)
+{
+    ws_list_cache *oldest = &s->list_cache[0];
+    for (int i = 0; i < WS_LIST_CACHE; i++) {
+        ws_list_cache *c = &s->list_cache[i];
+        if (c->text && !strcmp(c->tenant, tenant)) return c;
+        if (!c->text || c->at_ms < oldest->at_ms) oldest = c;
+    }
+    return take ? oldest : NULL;
+}
+
+char *ws_list_cached(ws_server *s, const char *tenant)
+{
+    pthread_mutex_lock(&s->cache_lock);
+    ws_list_cache *c = cache_slot(s, tenant, false);
+    char *copy = c && hl_now_ms() - c->at_ms < WS_LIST_FRESH_MS ? tx_strdup(c->text) : NULL;
+    pthread_mutex_unlock(&s->cache_lock);
+    return copy;
+}
+
+void ws_list_store(ws_server *s, const char *tenant, const char *text)
+{
+    char *copy = tx_strdup(text);
+    if (!copy) return;
+    pthread_mutex_lock(&s->cache_lock);
+    ws_list_cache *c = cache_slot(s, tenant, true);
+    tx_free(c->text);
+    snprintf(c->tenant, sizeof c->tenant, "%s", tenant);
+    c->text = copy;
+    c->at_ms = hl_now_ms();
+    pthread_mutex_unlock(&s->cache_lock);
+}
+
+void ws_list_forget(ws_server *s, const char *tenant)
+{
+    pthread_mutex_lock(&s->cache_lock);
+    ws_list_cache *c = cache_slot(s, tenant, false);
+    if (c) {
+        tx_free(c->text);
+        c->text = NULL;
+    }
+    pthread_mutex_unlock(&s->cache_lock);
+}
+
 /* ---- who is asking ----------------------------------------------------------------------- */
 
 /* A token bucket per token: `rate` requests a second, bursts of twice that.
@@ -388,6 +434,8 @@ static void server_free(ws_server *s)
     }
     tx_free(s->tls_cert_pem);
     for (int i = 0; i < WS_WATCH_MAX; i++) tx_free(s->watches[i].snapshot);
+    for (int i = 0; i < WS_LIST_CACHE; i++) tx_free(s->list_cache[i].text);
+    pthread_mutex_destroy(&s->cache_lock);
     pthread_mutex_destroy(&s->pool_lock);
     pthread_mutex_destroy(&s->sess_lock);
     pthread_mutex_destroy(&s->rate_lock);
@@ -430,6 +478,7 @@ int ws_serve(const ws_options *o, volatile sig_atomic_t *stop)
     pthread_mutex_init(&s->sess_lock, NULL);
     pthread_mutex_init(&s->rate_lock, NULL);
     pthread_mutex_init(&s->watch_lock, NULL);
+    pthread_mutex_init(&s->cache_lock, NULL);
     pthread_cond_init(&s->watch_cond, NULL);
     int rc = 1;
     if (ws_keyring_open(o->tokens, &s->keys, err, sizeof err) != TX_OK) {

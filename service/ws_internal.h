@@ -22,7 +22,7 @@
 /* How long a session lasts without being used. */
 #define WS_SESSION_IDLE_MS (8LL * 3600 * 1000)
 /* How often the watcher looks at the store for what streams show. */
-#define WS_WATCH_PERIOD_MS 100
+#define WS_WATCH_PERIOD_MS 25
 
 typedef struct {
     char id[65];      /* the cookie's value */
@@ -49,6 +49,16 @@ typedef struct {
     char digest[65];
     char *snapshot; /* approvals: the pending list's JSON; runs: NULL */
 } ws_watch;
+
+/* GET /v1/approvals's reply per tenant, kept WS_LIST_FRESH_MS: at a
+ * thousand reads a second the store answers forty times, not a thousand. */
+#define WS_LIST_CACHE 64
+#define WS_LIST_FRESH_MS 25
+typedef struct {
+    char tenant[128];
+    long long at_ms;
+    char *text;
+} ws_list_cache;
 
 typedef struct ws_server {
     ws_options opt;
@@ -77,6 +87,9 @@ typedef struct ws_server {
 
     pthread_t notifier;
     bool notifier_started;
+
+    pthread_mutex_t cache_lock;
+    ws_list_cache list_cache[WS_LIST_CACHE];
 } ws_server;
 
 /* One request: its body (capped), who sent it. */
@@ -147,6 +160,13 @@ cJSON *ws_approval_json(tj_journal *j, const tj_human *h, bool whole);
  * object. 0 when recorded, else the HTTP status to reply with and `why`/`code`. */
 unsigned ws_answer(ws_server *s, tj_journal *j, const char *tenant, const char *id, const cJSON *body,
                    const char *who, char *code, size_t code_cap, char *why, size_t why_cap);
+
+/* The tenant's cached pending list (a copy; NULL when none is fresh), and
+ * its replacement; forgetting it after a change this server made, so the
+ * changer's next read shows it. */
+char *ws_list_cached(ws_server *s, const char *tenant);
+void ws_list_store(ws_server *s, const char *tenant, const char *text);
+void ws_list_forget(ws_server *s, const char *tenant);
 
 /* ---- streams and the watcher (ws_events.c) ------------------------------------------------- */
 
