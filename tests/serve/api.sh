@@ -13,7 +13,7 @@ source "$(dirname "$0")/lib.sh"
     rv=$(token acme admin gone)
     "$tactus" tokens revoke "$("$tactus" tokens list --json | python3 -c 'import json,sys; print([t["id"] for t in json.load(sys.stdin) if t["name"]=="gone"][0])')" >/dev/null ||
         fail "tactus tokens revoke"
-    printf '"revoked": "%s"}' "$rv"
+    printf '"revoked": "%s", "deployed_file": "%s"}' "$rv" "$work/deployed.txt"
 } >"$work/tokens.out"
 start_server
 start_worker acme

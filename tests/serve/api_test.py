@@ -169,6 +169,22 @@ d = wait_for("kinds to finish", lambda: (lambda r: r if r["status"] == "complete
 expect(d["output"] == {"color": "red", "name": "Aurora", "decision": "Approve", "edited": "final notes"},
        f"every answer reached the procedure: {d['output']}")
 
+# ---- a tool approval: the exact tool and arguments, run once approved ----------------------
+dep = submit("deploy.tac", {"target": "staging"})
+q = wait_for("the tool approval", lambda: pending_of(dep))[0]
+expect(q["kind"] == "tool_approval", f"a tool approval: {q}")
+s, d = api.call("GET", f"/v1/approvals/{q['request_id']}", acme["viewer"])
+expect(d["request"]["name"] == "host.deploy" and d["request"]["args"] == {"line": "v2 to staging"},
+       f"the exact tool and arguments: {d['request']}")
+import os
+expect(not os.path.exists(tok["deployed_file"]), "the tool has not run before the approval")
+s, d = api.call("POST", f"/v1/approvals/{q['request_id']}", acme["approver"],
+                {"approved": True, "request_hash": q["request_hash"]})
+expect(s == 200, f"approve the tool: {s} {d}")
+d = wait_for("deploy to finish", lambda: (lambda r: r if r["status"] == "completed" else None)(status_of(dep)))
+expect(d["output"] == {"deployed": True}, f"deployed: {d['output']}")
+expect(open(tok["deployed_file"]).read() == "v2 to staging\n", "the approved tool ran once, with those arguments")
+
 # ---- cancel ----------------------------------------------------------------------------
 s, d = api.call("POST", f"/v1/runs/{admin_run}/cancel", acme["viewer"])
 expect(s == 403, f"a viewer may not cancel: {s}")

@@ -152,6 +152,17 @@ async function signIn(page, token) {
     expect((await alice.$$('#pending img, #pending script, #pending b')).length === 0, 'the live list made no element of it');
     await shot(alice, '05-xss-as-text');
 
+    // A tool approval shows the exact tool and arguments that would run.
+    const dep = await submit('deploy.tac', {target: 'staging'});
+    await waitFor('the tool approval', async () => (await pendingOf(dep)).length === 1);
+    const [t] = await pendingOf(dep);
+    await alice.goto(cfg.url + '/ui/approvals/' + t.request_id);
+    expect((await alice.$eval('#tool', (e) => e.textContent)) === 'host.deploy', 'the tool');
+    expect(JSON.parse(await alice.$eval('#tool-args', (e) => e.textContent)).line === 'v2 to staging', 'its arguments');
+    await shot(alice, '055-tool-approval');
+    await Promise.all([alice.waitForNavigation(), alice.click('#deny')]);
+    expect((await alice.$eval('#answer', (e) => e.textContent)) === 'false', 'denied from the page');
+
     // A second tenant's token sees nothing of the first's.
     const ctx = await browser.createBrowserContext();
     const mallory = await ctx.newPage();

@@ -48,7 +48,22 @@ note() { echo "serve/$test_name: $*"; }
 # The procedures the server may run (trusted: the test's own files).
 mkdir -p "$work/procs/.tactus"
 cp "$here"/procs/*.tac "$work/procs/"
-printf 'sandbox:\n  enabled: false\n' >"$work/procs/.tactus/config.yml"
+python_exe=$(python3 -c "import sys; print(sys.executable)")
+cat >"$work/append.py" <<'PY'
+import json, sys
+d = json.load(sys.stdin)
+open(sys.argv[1], "a").write(d["args"]["line"] + "\n")
+print(json.dumps({"ok": True}))
+PY
+# deploy: a host tool a person must approve (deploy.tac); it appends to deployed.txt
+cat >"$work/procs/.tactus/config.yml" <<YML
+sandbox:
+  enabled: false
+host_tools:
+  deploy:
+    command: ["$python_exe", "$work/append.py", "$work/deployed.txt"]
+    requires_approval: true
+YML
 "$tactus" trust "$work/procs" >/dev/null || fail "tactus trust"
 
 # token TENANT ROLE NAME: a new token (its last line).
