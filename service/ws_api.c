@@ -98,26 +98,11 @@ cJSON *ws_run_json(tj_journal *j, const char *tenant, const char *run_id, bool w
 
 cJSON *ws_approval_json(tj_journal *j, const tj_human *h, bool whole)
 {
-    cJSON *doc = cJSON_CreateObject();
-    cJSON_AddStringToObject(doc, "request_id", h->id);
-    cJSON_AddStringToObject(doc, "run_id", h->run_id);
-    cJSON_AddNumberToObject(doc, "position", (double)h->position);
-    cJSON_AddStringToObject(doc, "kind", h->kind);
-    cJSON_AddStringToObject(doc, "status", h->status);
-    cJSON_AddStringToObject(doc, "message", h->message ? h->message : "");
-    cJSON_AddStringToObject(doc, "request_hash", h->request_hash);
-    cJSON_AddNumberToObject(doc, "created_ms", (double)h->created_ms);
-    if (h->deadline_ms) cJSON_AddNumberToObject(doc, "deadline_ms", (double)h->deadline_ms);
-    else cJSON_AddNullToObject(doc, "deadline_ms");
-    cJSON_AddItemToObject(doc, "default", dup_or_null(h->default_value));
-    cJSON_AddItemToObject(doc, "answer", dup_or_null(h->answer));
-    if (h->answered_by[0]) {
-        cJSON_AddStringToObject(doc, "answered_by", h->answered_by);
-        cJSON_AddNumberToObject(doc, "answered_ms", (double)h->answered_ms);
-    } else {
-        cJSON_AddNullToObject(doc, "answered_by");
-        cJSON_AddNullToObject(doc, "answered_ms");
-    }
+    /* the journal's own view, with every field present (null when unset) */
+    cJSON *doc = tj_human_json(h);
+    static const char *const maybe[] = {"deadline_ms", "answer", "answered_by", "answered_ms"};
+    for (size_t i = 0; i < sizeof maybe / sizeof maybe[0]; i++)
+        if (!cJSON_HasObjectItem(doc, maybe[i])) cJSON_AddNullToObject(doc, maybe[i]);
     if (whole) {
         /* Everything the person decides on: the whole request (for a tool
          * approval, the exact tool and arguments) and the run it stops. */

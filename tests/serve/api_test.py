@@ -9,7 +9,7 @@ OpenAPI file.
 import json
 import sys
 
-from client import Api, wait_for
+from client import Checks, Api, wait_for
 
 url, openapi, tokens_file = sys.argv[1:4]
 api = Api(url, openapi)
@@ -18,14 +18,7 @@ with open(tokens_file) as f:
 acme = {r: tok["acme_" + r] for r in ("viewer", "submitter", "approver", "admin")}
 other = tok["other_admin"]
 revoked = tok["revoked"]
-checks = 0
-
-
-def expect(cond, what):
-    global checks
-    if not cond:
-        raise AssertionError(what)
-    checks += 1
+expect = Checks()
 
 
 def status_of(run_id, token=acme["viewer"]):
@@ -198,4 +191,4 @@ s, d = api.call("GET", "/v1/runs/run-does-not-exist", acme["viewer"])
 expect(s == 404, "no such run")
 ev = api.events("/v1/approvals/events", acme["viewer"], lambda n, d: True)
 expect(ev and ev[0][0] == "approvals" and isinstance(ev[0][1], list), f"the pending list as an event: {ev}")
-print(f"api: {checks} checks passed, {api.checked} responses valid against the OpenAPI file")
+print(f"api: {expect.n} checks passed, {api.checked} responses valid against the OpenAPI file")

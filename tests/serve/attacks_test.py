@@ -10,20 +10,13 @@ import sys
 import time
 import urllib.parse
 
-from client import Api, connect, wait_for
+from client import Checks, Api, connect, wait_for
 
 url, openapi, cfg_path = sys.argv[1:4]
 cfg = json.load(open(cfg_path))
 api = Api(url, openapi)
 tok = cfg["tokens"]
-checks = 0
-
-
-def expect(cond, what):
-    global checks
-    if not cond:
-        raise AssertionError(what)
-    checks += 1
+expect = Checks()
 
 
 def pending(token=tok["approver"]):
@@ -163,4 +156,4 @@ s, d = api.call("GET", "/v1/runs?limit=1", tok["viewer"])
 expect(s == 200, "the limited token is served again after a second")
 
 untouched("the whole attack suite")
-print(f"attacks: {checks} checks passed")
+print(f"attacks: {expect.n} checks passed")

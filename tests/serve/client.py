@@ -112,6 +112,18 @@ class Api:
         return out
 
 
+class Checks:
+    """expect(cond, what): counts what held; raises with `what` otherwise."""
+
+    def __init__(self):
+        self.n = 0
+
+    def __call__(self, cond, what):
+        if not cond:
+            raise AssertionError(what)
+        self.n += 1
+
+
 def wait_for(what, fn, timeout=30, period=0.1):
     deadline = time.time() + timeout
     while time.time() < deadline:

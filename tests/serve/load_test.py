@@ -10,20 +10,13 @@ import socket
 import sys
 import time
 
-from client import Api, port_of
+from client import Checks, Api, port_of
 
 url, openapi, cfg_path, pid = sys.argv[1:5]
 cfg = json.load(open(cfg_path))
 api = Api(url, openapi)
 token = cfg["token"]
-checks = 0
-
-
-def expect(cond, what):
-    global checks
-    if not cond:
-        raise AssertionError(what)
-    checks += 1
+expect = Checks()
 
 
 def status_of(key):
@@ -167,4 +160,4 @@ while status_of("Threads") > 100 and time.time() < deadline:
 served_quickly("after the streams closed")
 threads_after = status_of("Threads")
 expect(threads_after < 100, f"the streams' threads ended: {threads_after} threads left")
-print(f"load: {checks} checks passed")
+print(f"load: {expect.n} checks passed")
