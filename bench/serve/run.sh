@@ -15,7 +15,9 @@ which=${1:-both}
 DURATION=${DURATION:-20} ANSWERS=${ANSWERS:-30} CONNS=${CONNS:-12}
 command -v wrk >/dev/null || { echo "bench/serve: wrk not found (scripts/install-deps.sh)" >&2; exit 2; }
 bench_build
+cmake --build build --target bench_answer >/dev/null || exit 2
 tactus=$PWD/build/tactus
+bench_answer=$PWD/build/tests/serve/bench_answer
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 export no_proxy='*' NO_PROXY='*'
 missed=0
@@ -27,7 +29,6 @@ cleanup() {
     rm -rf "${work:-/nonexistent}"
 }
 trap cleanup EXIT
-now_us() { echo $(( $(date +%s%N) / 1000 )); }
 
 bench_backend() {
     local backend=$1
@@ -53,6 +54,7 @@ bench_backend() {
     local sub appr url
     sub=$("$tactus" tokens create --tenant bench --role submitter --name bench | tail -1)
     appr=$("$tactus" tokens create --tenant bench --role approver --name bench | tail -1)
+    : >"$work/serve.out"
     "$tactus" serve --listen 127.0.0.1:0 --procedures "$work/procs" --store "$store" --rate 0 \
         >"$work/serve.out" 2>"$work/serve.err" &
     pids+=($!)
@@ -84,23 +86,12 @@ bench_backend() {
     fi
 
     # 2. an answer to the resumed run's next event
-    local lat=() run id hash t0 t1 n0 i
+    local lat=() run hash i
     for i in $(seq 1 "$ANSWERS"); do
         run=$(submit)
         for _ in $(seq 1 300); do pending | grep -q "\"$run.1\"" && break; sleep 0.02; done
         hash=$(pending | grep -o "\"request_id\":\"$run.1\"[^}]*" | grep -o '"request_hash":"[0-9a-f]*"' | cut -d'"' -f4)
-        : >"$work/ev.$i"
-        curl -s -N -H "Authorization: Bearer $appr" "$url/v1/runs/$run/events" >"$work/ev.$i" &
-        local evp=$!
-        for _ in $(seq 1 300); do grep -q '"status":"waiting"' "$work/ev.$i" && break; sleep 0.005; done
-        n0=$(grep -c '^event:' "$work/ev.$i")
-        t0=$(now_us)
-        curl -s -o /dev/null -H "Authorization: Bearer $appr" -H 'Content-Type: application/json' \
-            -d "{\"approved\": true, \"request_hash\": \"$hash\"}" "$url/v1/approvals/$run.1"
-        while [ "$(grep -c '^event:' "$work/ev.$i")" -le "$n0" ]; do :; done
-        t1=$(now_us)
-        lat+=($((t1 - t0)))
-        kill "$evp" 2>/dev/null; wait "$evp" 2>/dev/null
+        lat+=("$("$bench_answer" "${url##*:}" "$appr" "$run" "$run.1" "$hash")") || { echo "bench/serve: bench_answer failed" >&2; exit 2; }
     done
     local sorted med p90
     sorted=$(printf '%s\n' "${lat[@]}" | sort -n)
