@@ -85,11 +85,15 @@ static bool parse_opts(int argc, char **argv, runs_opts *o, int max_args)
     return true;
 }
 
-static tj_journal *open_journal(const runs_opts *o, const char *cmd)
+/* The store, or NULL with *rc: 2 when the configuration is refused (as
+ * for tactus run: nothing happens), 1 when the store cannot be opened. */
+static tj_journal *open_journal(const runs_opts *o, const char *cmd, int *rc)
 {
     char path[4096], what[64];
     snprintf(what, sizeof what, "tactus %s", cmd);
+    *rc = CLI_EXIT_USAGE;
     if (!cli_store_resolve(what, o->store, NULL, path, sizeof path)) return NULL;
+    *rc = CLI_EXIT_FAILED;
     return cli_store_open(what, path);
 }
 
@@ -170,8 +174,9 @@ static int cmd_runs(const runs_opts *o)
             return CLI_EXIT_USAGE;
         }
     }
-    tj_journal *j = open_journal(o, "runs");
-    if (!j) return CLI_EXIT_FAILED;
+    int open_rc;
+    tj_journal *j = open_journal(o, "runs", &open_rc);
+    if (!j) return open_rc;
     cJSON *list = NULL;
     tx_status st = tj_run_list(j, o->tenant, o->status, &list);
     if (st != TX_OK) cli_error("tactus runs: %s\n", tj_last_error(j));
@@ -211,8 +216,9 @@ static void print_term(const char *label, const char *text)
  * from the procedure is made inert for the terminal; --json prints the row. */
 static int cmd_approval_show(const runs_opts *o, const char *req)
 {
-    tj_journal *j = open_journal(o, "approvals show");
-    if (!j) return CLI_EXIT_FAILED;
+    int open_rc;
+    tj_journal *j = open_journal(o, "approvals show", &open_rc);
+    if (!j) return open_rc;
     tj_human h;
     if (tj_human_get(j, o->tenant, req, &h) != TX_OK) {
         char *t = tx_term_text(req);
@@ -293,8 +299,9 @@ static int cmd_approvals(const runs_opts *o)
         cli_error("tactus approvals: unexpected argument (only 'show REQUEST')\n\n%s", runs_usage);
         return CLI_EXIT_USAGE;
     }
-    tj_journal *j = open_journal(o, "approvals");
-    if (!j) return CLI_EXIT_FAILED;
+    int open_rc;
+    tj_journal *j = open_journal(o, "approvals", &open_rc);
+    if (!j) return open_rc;
     cJSON *list = NULL;
     tx_status st = tj_human_pending(j, o->tenant, &list);
     if (st != TX_OK) cli_error("tactus approvals: %s\n", tj_last_error(j));
@@ -356,8 +363,9 @@ static int cmd_approve(const runs_opts *o)
         cli_error("tactus approve: request %s does not belong to run %s\n", req, run);
         return CLI_EXIT_USAGE;
     }
-    tj_journal *j = open_journal(o, "approve");
-    if (!j) return CLI_EXIT_FAILED;
+    int open_rc;
+    tj_journal *j = open_journal(o, "approve", &open_rc);
+    if (!j) return open_rc;
     tj_human h;
     int rc = CLI_EXIT_OK;
     if (tj_human_get(j, o->tenant, full, &h) != TX_OK) {
@@ -522,8 +530,9 @@ static int cmd_show(const runs_opts *o)
         cli_error("tactus show: expected RUN\n\n%s", runs_usage);
         return CLI_EXIT_USAGE;
     }
-    tj_journal *j = open_journal(o, "show");
-    if (!j) return CLI_EXIT_FAILED;
+    int open_rc;
+    tj_journal *j = open_journal(o, "show", &open_rc);
+    if (!j) return open_rc;
     tj_run r;
     if (tj_run_get(j, o->tenant, o->args[0], &r) != TX_OK) {
         cli_error("tactus show: no run %s for tenant '%s'\n", o->args[0], o->tenant);
@@ -640,8 +649,9 @@ static int cmd_audit(const runs_opts *o)
     audit_path_of(o, path, sizeof path);
     cJSON *list = NULL;
     if (!path[0]) {
-        tj_journal *j = open_journal(o, "audit");
-        if (!j) return CLI_EXIT_FAILED;
+        int open_rc;
+        tj_journal *j = open_journal(o, "audit", &open_rc);
+        if (!j) return open_rc;
         tx_status ls = tj_audit_list(j, o->tenant, o->args[0], &list);
         if (ls != TX_OK) cli_error("tactus audit: %s\n", tj_last_error(j));
         tj_close(j);

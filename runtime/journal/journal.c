@@ -465,16 +465,24 @@ tx_status tj_effect_put(tj_journal *j, const char *tenant, const char *run_id, l
     if (s != TX_OK) return s;
     tj_stmt *st;
     if (!(st = db_prepare(j, "INSERT INTO effects (run_id, position, kind, fingerprint, request, "
-                           "result, duration_ms, created_ms) VALUES (?,?,?,?,?,?,?,?)")))
+                           "result, duration_ms, created_ms, mac) VALUES (?,?,?,?,?,?,?,?,?)")))
         return tj_seal_abort(j, tj_fail_db(j, "record effect"));
+    char *req = json_text(request), *res = json_text(result), mac[132];
     db_bind_text(st, 1, run_id);
     db_bind_int(st, 2, position);
     db_bind_text(st, 3, kind);
     db_bind_text(st, 4, fingerprint);
-    tj_bind_json(st, 5, request);
-    tj_bind_json(st, 6, result);
+    db_bind_text(st, 5, req);
+    db_bind_text(st, 6, res);
     db_bind_int(st, 7, duration_ms);
     db_bind_int(st, 8, tj_now_ms());
+    /* Sealed as it is inserted when it is a plain append (else by the commit). */
+    if (tj_seal_effect(j, run_id, position, kind, fingerprint, req, res, duration_ms, mac))
+        db_bind_text(st, 9, mac);
+    else
+        db_bind_text(st, 9, NULL);
+    cJSON_free(req);
+    cJSON_free(res);
     s = tj_step_done(j, st, "record effect");
     if (s != TX_OK) return tj_seal_abort(j, s);
     return tj_seal_commit(j, run_id, false);

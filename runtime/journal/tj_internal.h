@@ -27,6 +27,7 @@ struct tj_journal {
     char tail_mac[132];
     long tail_rows;
     long tail_position;
+    char append_mac[132];  /* the effect tj_seal_effect sealed ("" none) */
     char err[1024];
 };
 
@@ -40,6 +41,13 @@ tx_status tj_schema_ensure(tj_journal *j, bool migrate, int *before);
  * checked, and the fence (tj_fence) checked. TX_ENOENT / TX_EINVAL with
  * j->err. tj_seal.c. */
 tx_status tj_run_lock(tj_journal *j, const char *tenant, const char *run_id);
+/* After tj_seal_begin without full: the seal of an effect about to be
+ * appended at the end (its columns as they will be inserted), for the
+ * INSERT; tj_seal_commit then only moves the head. false: not a plain
+ * append, insert it without a seal (tj_seal_commit seals it). tj_seal.c. */
+bool tj_seal_effect(tj_journal *j, const char *run_id, long position, const char *kind,
+                    const char *fingerprint, const char *request, const char *result,
+                    long long duration_ms, char mac[132]);
 /* Inserts run `r` inside the caller's write transaction (not sealed yet). */
 tx_status tj_run_insert(tj_journal *j, const tj_run *r);
 /* The store's clock, in ms (PostgreSQL's own: leases never depend on a

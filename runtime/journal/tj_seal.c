@@ -1,171 +1,17 @@
 /*
- * tj_seal.c - what makes a journal trustworthy: the host key (0600, the
- * user's), canonical JSON and request fingerprints, and the HMAC-SHA256
- * chain sealing every row of a run (docs/durability.md, "Seals"), checked
- * before any change to a run and renewed with it.
+ * tj_seal.c - what makes a journal trustworthy: the HMAC-SHA256 chain
+ * sealing every row of a run (docs/durability.md, "Seals"), checked before
+ * any change to a run and renewed with it. The key and the canonical JSON
+ * the seals are made over: tj_key.c.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <openssl/core_names.h>
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "tj_internal.h"
-
-void tj_key_path(char *out, size_t cap)
-{
-    /* Machines sharing a store share its key (a secret file each mounts). */
-    const char *env = getenv("TACTUS_JOURNAL_KEY");
-    if (env && *env) {
-        snprintf(out, cap, "%s", env);
-        return;
-    }
-    hl_xdg_path("XDG_DATA_HOME", ".local/share", ".", "journal.key", out, cap);
-}
-
-/* Reads the existing key at `path`, refusing one that someone else could
- * read or replace: a key others can read lets them forge seals. */
-static tx_status key_read(const char *path, unsigned char key[32], char *err, size_t errlen)
-{
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: cannot open the journal key: %s (expected a private file of 32 "
-                 "bytes; remove it to have a new one made, which makes existing runs unverifiable)",
-                 path, strerror(errno));
-        return TX_EIO;
-    }
-    struct stat sb;
-    tx_status s = TX_OK;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        snprintf(err, errlen, "%s: the journal key is not a regular file", path);
-        s = TX_EINVAL;
-    } else if (sb.st_uid != geteuid()) {
-        snprintf(err, errlen, "%s: the journal key is not owned by you (uid %u, you are %u); refusing "
-                 "to trust it: remove it, or fix its owner", path, (unsigned)sb.st_uid, (unsigned)geteuid());
-        s = TX_EINVAL;
-    } else if (sb.st_mode & 077) {
-        snprintf(err, errlen, "%s: the journal key is readable or writable by group or others (mode "
-                 "%04o); it must be private to you: chmod 600 %s", path, (unsigned)(sb.st_mode & 07777), path);
-        s = TX_EINVAL;
-    } else if (read(fd, key, 32) != 32) {
-        snprintf(err, errlen, "%s: the journal key is shorter than 32 bytes", path);
-        s = TX_EINVAL;
-    }
-    close(fd);
-    return s;
-}
-
-/* The host's journal key: read, or made on first use (32 random bytes,
- * written to a private temporary file then linked into place, so a second
- * process either wins the link or reads the complete key). */
-tx_status tj_key_load(unsigned char key[32], char *err, size_t errlen)
-{
-    char path[4096], tmp[4200];
-    tj_key_path(path, sizeof path);
-    tj_make_parent(path);
-    if (access(path, F_OK) == 0 || errno != ENOENT) return key_read(path, key, err, errlen);
-    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
-    unlink(tmp);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    unsigned char fresh[32];
-    if (fd < 0 || RAND_bytes(fresh, sizeof fresh) != 1 || fchmod(fd, 0600) != 0 ||
-        write(fd, fresh, sizeof fresh) != (ssize_t)sizeof fresh || fsync(fd) != 0) {
-        snprintf(err, errlen, "%s: cannot create the journal key: %s", path, strerror(errno));
-        if (fd >= 0) close(fd);
-        unlink(tmp);
-        return TX_EIO;
-    }
-    close(fd);
-    int linked = link(tmp, path);
-    int link_errno = errno;
-    unlink(tmp);
-    OPENSSL_cleanse(fresh, sizeof fresh);
-    if (linked != 0 && link_errno != EEXIST) {
-        snprintf(err, errlen, "%s: cannot create the journal key: %s", path, strerror(link_errno));
-        return TX_EIO;
-    }
-    return key_read(path, key, err, errlen);
-}
-
-/* ---- canonical JSON and fingerprints -------------------------------------------------------------- */
-
-static int cmp_keys(const void *a, const void *b)
-{
-    return strcmp((*(const cJSON *const *)a)->string, (*(const cJSON *const *)b)->string);
-}
-
-static void canonical(tx_buf *b, const cJSON *v, int depth)
-{
-    if (depth > 128) {
-        tx_buf_puts(b, "null");
-        return;
-    }
-    if (cJSON_IsObject(v)) {
-        size_t n = (size_t)cJSON_GetArraySize(v), k = 0;
-        const cJSON **keys = tx_calloc(n ? n : 1, sizeof *keys);
-        if (!keys) return;
-        for (const cJSON *c = v->child; c; c = c->next) keys[k++] = c;
-        qsort(keys, k, sizeof *keys, cmp_keys);
-        tx_buf_puts(b, "{");
-        for (size_t i = 0; i < k; i++) {
-            if (i) tx_buf_puts(b, ",");
-            tx_buf_json_string(b, keys[i]->string, strlen(keys[i]->string));
-            tx_buf_puts(b, ":");
-            canonical(b, keys[i], depth + 1);
-        }
-        tx_buf_puts(b, "}");
-        tx_free(keys);
-    } else if (cJSON_IsArray(v)) {
-        tx_buf_puts(b, "[");
-        for (const cJSON *c = v->child; c; c = c->next) {
-            if (c != v->child) tx_buf_puts(b, ",");
-            canonical(b, c, depth + 1);
-        }
-        tx_buf_puts(b, "]");
-    } else if (cJSON_IsString(v)) {
-        tx_buf_json_string(b, v->valuestring, strlen(v->valuestring));
-    } else {
-        char *t = cJSON_PrintUnformatted(v);
-        tx_buf_puts(b, t ? t : "null");
-        cJSON_free(t);
-    }
-}
-
-char *tj_canonical_json(const cJSON *v)
-{
-    tx_buf b;
-    tx_buf_init(&b, 256u << 20);
-    canonical(&b, v, 0);
-    return tx_buf_steal(&b);
-}
-
-void tj_fingerprint(const char *method, const cJSON *params, char hex[65])
-{
-    cJSON *copy = params ? cJSON_Duplicate(params, 1) : cJSON_CreateObject();
-    /* Where the call sits in the source is not part of what it asks. */
-    cJSON_DeleteItemFromObjectCaseSensitive(copy, "line");
-    char *text = tj_canonical_json(copy);
-    cJSON_Delete(copy);
-    OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL); /* no openssl.cnf needed */
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    unsigned char md[32];
-    unsigned int n = 0;
-    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-    EVP_DigestUpdate(ctx, method, strlen(method));
-    EVP_DigestUpdate(ctx, "\n", 1);
-    if (text) EVP_DigestUpdate(ctx, text, strlen(text));
-    EVP_DigestFinal_ex(ctx, md, &n);
-    EVP_MD_CTX_free(ctx);
-    tx_free(text);
-    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", md[i]);
-}
 
 /* ---- seals: the HMAC chain of a run's rows ------------------------------------------------------ */
 
@@ -400,6 +246,8 @@ static tx_status chain_check(tj_journal *j, const char *run_id, const chain *c, 
     return TX_OK;
 }
 
+static tx_status lease_check(tj_journal *j, const char *run_id);
+
 tx_status tj_run_lock(tj_journal *j, const char *tenant, const char *run_id)
 {
     char sql[256];
@@ -415,7 +263,16 @@ tx_status tj_run_lock(tj_journal *j, const char *tenant, const char *run_id)
         snprintf(j->err, sizeof j->err, "no run %s for tenant '%s'", run_id, tenant);
         return TX_ENOENT;
     }
+    return lease_check(j, run_id);
+}
+
+/* The fence (tj_fence): a write to the fenced run needs its lease's epoch. */
+static tx_status lease_check(tj_journal *j, const char *run_id)
+{
     if (!j->fence_run[0] || strcmp(j->fence_run, run_id) != 0) return TX_OK;
+    char sql[256];
+    tj_stmt *st;
+    tj_step rc;
     /* The lease: read under a share lock, so a claim by another worker waits
      * for this write to commit, and this write sees a claim that committed. */
     snprintf(sql, sizeof sql, "SELECT state, epoch, COALESCE(worker, '') FROM run_queue WHERE run_id = ?%s",
@@ -446,9 +303,9 @@ tx_status tj_run_lock(tj_journal *j, const char *tenant, const char *run_id)
  * rather than by loading every row (the cost of an effect stays the same
  * however long the run). Journal order: the run's row, its notes, then by
  * position each human request before its effect. */
-static tx_status tail_check(tj_journal *j, const char *run_id)
+static tx_status tail_check(tj_journal *j, const char *tenant, const char *run_id)
 {
-    static const char sql[] =
+    static const char tail_sql[] =
         "SELECT COALESCE(r.mac, ''), COALESCE(r.chain_head, ''), "
         "1 + (SELECT COUNT(*) FROM run_notes WHERE run_id = ?1) "
         "  + (SELECT COUNT(*) FROM human_requests WHERE run_id = ?1) "
@@ -461,28 +318,45 @@ static tx_status tail_check(tj_journal *j, const char *run_id)
         "  ORDER BY p DESC, t DESC LIMIT 1), "
         "  (SELECT mac FROM run_notes WHERE run_id = ?1 ORDER BY seq DESC LIMIT 1), r.mac, ''), "
         "COALESCE((SELECT MAX(p) FROM (SELECT position AS p FROM effects WHERE run_id = ?1 "
-        "  UNION ALL SELECT position FROM human_requests WHERE run_id = ?1) y), -1) "
-        "FROM runs r WHERE r.id = ?1";
-    tj_stmt *st = db_prepare(j, sql);
-    if (!st) return tj_fail_db(j, "read seals");
-    db_bind_text(st, 1, run_id);
-    tj_step rc = db_step(st);
-    if (rc != TJ_ROW) {
-        db_finalize(st);
-        if (rc == TJ_DONE) {
-            snprintf(j->err, sizeof j->err, "no run %s", run_id);
+        "  UNION ALL SELECT position FROM human_requests WHERE run_id = ?1) y), -1), "
+        "r.tenant FROM runs r WHERE r.id = ?1";
+    /* The run's row locked as tj_run_lock does, in the same round trip.
+     * On PostgreSQL a statement that waited for the lock reads the locked
+     * row as it is now but the other tables as they were when it started:
+     * when the head does not match, the tail is read again (the row is
+     * ours by then, so the second read is consistent) before blaming the
+     * journal. */
+    char sql[sizeof tail_sql + 32], run_mac[132], head[65];
+    long unsealed = 0;
+    for (int attempt = 0;; attempt++) {
+        snprintf(sql, sizeof sql, "%s%s", tail_sql, attempt ? "" : j->be->lock_rows);
+        tj_stmt *st = db_prepare(j, sql);
+        if (!st) return tj_fail_db(j, "read seals");
+        db_bind_text(st, 1, run_id);
+        tj_step rc = db_step(st);
+        bool mine = rc == TJ_ROW && db_column_text(st, 6) && strcmp(db_column_text(st, 6), tenant) == 0;
+        if (!mine) {
+            db_finalize(st);
+            if (rc == TJ_FAIL) return tj_fail_db(j, "read seals");
+            snprintf(j->err, sizeof j->err, "no run %s for tenant '%s'", run_id, tenant);
             return TX_ENOENT;
         }
-        return tj_fail_db(j, "read seals");
+        tj_column_copy(st, 0, run_mac, sizeof run_mac);
+        tj_column_copy(st, 1, head, sizeof head);
+        j->tail_rows = (long)db_column_int(st, 2);
+        unsealed = (long)db_column_int(st, 3);
+        tj_column_copy(st, 4, j->tail_mac, sizeof j->tail_mac);
+        j->tail_position = (long)db_column_int(st, 5);
+        db_finalize(st);
+        if (attempt == 0) {
+            tx_status fenced = lease_check(j, run_id);
+            if (fenced != TX_OK) return fenced;
+        }
+        char tip[65], want[65];
+        chain_prev(tip, j->tail_mac);
+        head_of(j, run_id, (size_t)j->tail_rows, tip, want);
+        if (attempt == 1 || strcmp(want, head) == 0) break;
     }
-    char run_mac[132], head[65];
-    tj_column_copy(st, 0, run_mac, sizeof run_mac);
-    tj_column_copy(st, 1, head, sizeof head);
-    j->tail_rows = (long)db_column_int(st, 2);
-    long unsealed = (long)db_column_int(st, 3);
-    tj_column_copy(st, 4, j->tail_mac, sizeof j->tail_mac);
-    j->tail_position = (long)db_column_int(st, 5);
-    db_finalize(st);
     const char *advice = "it was changed outside tactus, so the run cannot be trusted and is not "
                          "resumed (start a new run; tactus show shows the journal as it is)";
     if (!run_mac[0]) {
@@ -571,6 +445,41 @@ static tx_status tail_commit(tj_journal *j, const char *run_id)
     return s;
 }
 
+/* An effect appended at the end of the run whose head tail_check read: its
+ * seal, made over the bytes chain_load reads back (the same columns, typed
+ * as the store returns them), so the row is inserted sealed and the commit
+ * only moves the head: two statements fewer per effect, which is most of
+ * an effect's cost on PostgreSQL (a round trip each). */
+bool tj_seal_effect(tj_journal *j, const char *run_id, long position, const char *kind,
+                    const char *fingerprint, const char *request, const char *result,
+                    long long duration_ms, char mac[132])
+{
+    mac[0] = '\0';
+    /* An effect follows the human request at its own position. */
+    if (j->tail_rows <= 0 || position < j->tail_position || !request || !result) return false;
+    cJSON *a = cJSON_CreateArray();
+    cJSON_AddItemToArray(a, cJSON_CreateString("effect"));
+    cJSON_AddItemToArray(a, cJSON_CreateString(run_id));
+    cJSON_AddItemToArray(a, cJSON_CreateNumber((double)position));
+    cJSON_AddItemToArray(a, cJSON_CreateString(kind));
+    cJSON_AddItemToArray(a, cJSON_CreateString(fingerprint));
+    cJSON_AddItemToArray(a, cJSON_CreateString(request));
+    cJSON_AddItemToArray(a, cJSON_CreateString(result));
+    cJSON_AddItemToArray(a, cJSON_CreateNumber((double)duration_ms));
+    char *bytes = tj_canonical_json(a);
+    cJSON_Delete(a);
+    if (!bytes) return false;
+    char prev[65], self[65];
+    chain_prev(prev, j->tail_mac);
+    hmac_hex(j->key, prev, bytes, mac);
+    hmac_hex(j->key, "self", bytes, self);
+    tx_free(bytes);
+    mac[64] = ':';
+    memcpy(mac + 65, self, 65);
+    memcpy(j->append_mac, mac, 130);
+    return true;
+}
+
 /* Opens the write transaction of a change to a run: the run locked, its
  * tenant and lease checked, then its seals (all of them when the change
  * re-seals rows, else the head). */
@@ -578,15 +487,16 @@ tx_status tj_seal_begin(tj_journal *j, const char *tenant, const char *run_id, b
 {
     tx_status s = tj_begin_write(j);
     if (s != TX_OK) return s;
+    j->tail_rows = -1;
+    j->append_mac[0] = '\0';
+    if (!full) {
+        s = tail_check(j, tenant, run_id);
+        if (s != TX_OK) j->be->rollback(j->db);
+        return s;
+    }
     s = tj_run_lock(j, tenant, run_id);
     if (s != TX_OK) {
         j->be->rollback(j->db);
-        return s;
-    }
-    j->tail_rows = -1;
-    if (!full) {
-        s = tail_check(j, run_id);
-        if (s != TX_OK) j->be->rollback(j->db);
         return s;
     }
     chain c;
@@ -604,6 +514,23 @@ tx_status tj_seal_begin(tj_journal *j, const char *tenant, const char *run_id, b
 tx_status tj_seal_commit(tj_journal *j, const char *run_id, bool full)
 {
     /* An append whose tail tj_seal_begin checked: seal just the new row. */
+    if (!full && j->tail_rows > 0 && j->append_mac[0]) {
+        char prev[65], head[65];
+        chain_prev(prev, j->append_mac);
+        head_of(j, run_id, (size_t)j->tail_rows + 1, prev, head);
+        j->tail_rows = -1;
+        j->append_mac[0] = '\0';
+        tj_stmt *st = db_prepare(j, "UPDATE runs SET chain_head = ? WHERE id = ?");
+        tx_status t = st ? TX_OK : tj_fail_db(j, "seal");
+        if (st) {
+            db_bind_text(st, 1, head);
+            db_bind_text(st, 2, run_id);
+            t = tj_step_done(j, st, "seal");
+        }
+        if (t == TX_OK) t = tj_commit(j);
+        if (t != TX_OK) j->be->rollback(j->db);
+        return t;
+    }
     if (!full && j->tail_rows > 0) {
         tx_status t = tail_commit(j, run_id);
         j->tail_rows = -1;

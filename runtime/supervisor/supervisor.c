@@ -493,7 +493,15 @@ tx_status sup_run(const sup_run_options *opt, sup_run_result *res)
                  opt->source_len, TP_MAX_FRAME >> 20);
         fail(res, m, opt->path);
     } else if (st != TX_OK) {
-        fail(res, "could not start tactus-runtime (it exited at once)", opt->path);
+        /* It died before reading its first message: a runtime killed at
+         * start-up is told apart from one that could not start. */
+        int ws = 0;
+        char m[200] = "could not start tactus-runtime (it exited at once)";
+        if (!opt->warm && !opt->pooled && !opt->launch->container[0] &&
+            wait_child(c.pid, &ws, 1000) == c.pid && WIFSIGNALED(ws))
+            snprintf(m, sizeof m, "tactus-runtime was killed by signal %d before it started",
+                     WTERMSIG(ws));
+        fail(res, m, opt->path);
     }
     cJSON_Delete(start);
 
