@@ -135,6 +135,14 @@ async function signIn(page, token) {
     const {doc: done} = await api('GET', '/v1/runs/' + run, cfg.tokens.approver);
     expect(done.status === 'completed' && done.output.approved === true, 'the run took the approved path');
 
+    // The inbox lists the answered request: who and when.
+    await alice.goto(cfg.url + '/');
+    const answeredRow = await alice.$$eval('table.answered tbody tr', (rows) => rows.map((r) => r.textContent));
+    expect(answeredRow.some((t) => t.includes(run + '.1') && t.includes('alice') && t.includes('true')),
+      'the inbox lists the answer with who: ' + answeredRow.join(' | '));
+    expect(await alice.$eval('table.answered time', (e) => /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/.test(e.textContent)),
+      'and when');
+
     // Text from a procedure is shown as text and runs nothing.
     const xss = await submit('xss.tac');
     await waitFor('the xss request', async () => (await pendingOf(xss)).length === 1);
@@ -180,6 +188,13 @@ async function signIn(page, token) {
     await alice.goto(cfg.url + '/ui/approvals/' + x.request_id);
     expect(await alice.evaluate(() => document.documentElement.scrollWidth <= 391), 'readable on a phone: no sideways scroll');
     await shot(alice, '07-phone');
+    // Signing out ends the session: the old cookie no longer reads anything.
+    const old = (await alice.cookies()).find((c) => c.name === 'tactus_session').value;
+    await alice.goto(cfg.url + '/');
+    await Promise.all([alice.waitForNavigation(), alice.click('form.logout button')]);
+    expect(alice.url().endsWith('/ui/login'), 'signed out: ' + alice.url());
+    const stale = await fetch(cfg.url + '/v1/approvals', {headers: {Cookie: 'tactus_session=' + old}});
+    expect(stale.status === 401, 'the signed-out session reads nothing: ' + stale.status);
     expect(pageErrors.length === 0, 'no script errors: ' + pageErrors.join('; '));
     console.log(`browser: ${checks} checks passed; screenshots in ${cfg.artifacts}`);
   } finally {
