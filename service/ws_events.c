@@ -21,8 +21,15 @@
 #include "ws_internal.h"
 
 /* A comment line every so often keeps proxies from closing a quiet stream
- * and finds clients that left. */
+ * and finds clients that left; more often than the server's own idle
+ * timeout, which counts the time a stream waits for news as silence. */
 #define KEEPALIVE_MS 15000
+
+static long long keepalive_ms(const ws_server *s)
+{
+    long long half = (long long)s->opt.idle_timeout_s * 1000 / 2;
+    return half < 500 ? 500 : half < KEEPALIVE_MS ? half : KEEPALIVE_MS;
+}
 
 struct ws_stream {
     ws_server *srv;
@@ -272,7 +279,7 @@ static bool client_left(const ws_stream *st)
 static int wait_news(ws_stream *st)
 {
     ws_server *s = st->srv;
-    long long due = hl_now_ms() + KEEPALIVE_MS;
+    long long due = hl_now_ms() + keepalive_ms(s);
     int news = 0;
     pthread_mutex_lock(&s->watch_lock);
     while (!news) {

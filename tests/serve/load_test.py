@@ -160,4 +160,14 @@ while status_of("Threads") > 100 and time.time() < deadline:
 served_quickly("after the streams closed")
 threads_after = status_of("Threads")
 expect(threads_after < 100, f"the streams' threads ended: {threads_after} threads left")
+# A quiet stream outlives the idle timeout: its keepalives come more often.
+s = socket.create_connection(("127.0.0.1", port_of(url)), timeout=10)
+s.sendall(req)
+data, t_end = b"", time.time() + 3 * idle
+while time.time() < t_end:
+    chunk = s.recv(65536)
+    expect(chunk != b"", f"a quiet stream is not closed by the {idle} s idle timeout")
+    data += chunk
+s.close()
+expect(data.count(b": keepalive") >= 2, f"keepalives on a quiet stream: {data.count(b': keepalive')}")
 print(f"load: {expect.n} checks passed")
