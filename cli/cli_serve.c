@@ -31,8 +31,10 @@ static const char serve_usage[] =
     "      --procedures DIR    the folder whose .tac files POST /v1/runs may run (default: none,\n"
     "                          no submissions)\n"
     "      --webhook URL       POST a notification there for each new pending request\n"
-    "                          (repeatable; retried with backoff)\n"
-    "      --public-url URL    how people reach this server (the link in notifications)\n"
+    "                          (repeatable; retried with backoff; default serve.webhooks of the\n"
+    "                          trusted configuration)\n"
+    "      --public-url URL    how people reach this server (the link in notifications; default\n"
+    "                          serve.public_url)\n"
     "      --max-body BYTES    the largest request body (default 1048576)\n"
     "      --rate N            requests a second per token, bursts of 2N (default 100; 0: no limit)\n"
     "      --max-connections N at once (default 2048)\n"
@@ -40,6 +42,11 @@ static const char serve_usage[] =
     "      --idle-timeout S    close a connection silent this long (default 15)\n"
     "  -v, --verbose           a line per request on stderr\n"
     "  -h, --help              show this help\n"
+    "\n"
+    "\n"
+    "serve.listen, serve.webhooks and serve.public_url may also come from the trusted\n"
+    "configuration (~/.config/tactus/config.yml, /etc/tactus); a project's own file may not\n"
+    "set them (tactus serve refuses to start).\n"
     "\n"
     "exit status: 0 stopped (SIGTERM, Ctrl-C), 1 the store, tokens or socket failed, 2 usage.\n";
 
@@ -89,7 +96,8 @@ int cli_serve(int argc, char **argv)
     ws_options o;
     ws_options_init(&o);
     const char *store_arg = NULL, *tokens_arg = NULL;
-    const char **hooks = tx_calloc((size_t)argc + 1, sizeof *hooks);
+    const char **hooks = tx_calloc((size_t)argc + 1, sizeof *hooks), **hooks_cfg = NULL;
+    cJSON *config = NULL;
     if (!hooks) return CLI_EXIT_FAILED;
     int opt, rc = CLI_EXIT_USAGE;
     long n;
@@ -118,7 +126,32 @@ int cli_serve(int argc, char **argv)
         cli_error("tactus serve: unexpected argument '%s'\n\n%s", argv[optind], serve_usage);
         goto done;
     }
-    o.webhooks = hooks;
+    /* The trusted configuration (of the current folder's cascade, as for
+     * the store): serve.* keys are privileged, so a project file that sets
+     * them without `tactus trust` stops the start. */
+    char cfg_err[1024];
+    if (cf_load(".", &config, cfg_err, sizeof cfg_err) != TX_OK) {
+        cli_error("tactus serve: configuration error: %s (it is read for serve.*)\n", cfg_err);
+        goto done;
+    }
+    const cJSON *v = cf_get(config, "serve.listen");
+    bool listen_given = false;
+    for (int i = 1; i < argc; i++) listen_given |= !strncmp(argv[i], "--listen", 8);
+    if (cJSON_IsString(v) && !listen_given) o.listen = v->valuestring;
+    v = cf_get(config, "serve.public_url");
+    if (cJSON_IsString(v) && !o.public_url) o.public_url = v->valuestring;
+    const cJSON *list = cf_get(config, "serve.webhooks");
+    if (!o.n_webhooks && list) {
+        const cJSON *w;
+        if (!cJSON_IsArray(list)) {
+            cli_error("tactus serve: serve.webhooks must be a list of URLs\n");
+            goto done;
+        }
+        hooks_cfg = tx_calloc((size_t)cJSON_GetArraySize(list) + 1, sizeof *hooks_cfg);
+        cJSON_ArrayForEach(w, list)
+            if (cJSON_IsString(w) && hooks_cfg) hooks_cfg[o.n_webhooks++] = w->valuestring;
+    }
+    o.webhooks = hooks_cfg ? hooks_cfg : hooks;
     char store[4096], tokens[4096];
     if (!cli_store_resolve("tactus serve", store_arg, NULL, store, sizeof store)) goto done;
     if (tokens_arg) snprintf(tokens, sizeof tokens, "%s", tokens_arg);
@@ -131,6 +164,8 @@ int cli_serve(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     rc = ws_serve(&o, &stop_flag);
 done:
+    cJSON_Delete(config);
+    tx_free(hooks_cfg);
     tx_free(hooks);
     return rc;
 }

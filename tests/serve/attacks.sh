@@ -36,7 +36,21 @@ rc=$?
 grep -q "not a loopback address" "$work/err" || fail "the refusal says why: $(cat "$work/err")"
 "$tactus" serve --listen 127.0.0.1:0 --tls-cert /nonexistent >"$work/out" 2>"$work/err"
 [ $? = 2 ] || fail "--tls-cert without --tls-key"
-note "refused: a public tokens file, plain HTTP off loopback, half a TLS configuration"
+# A project's own configuration (where procedures write) naming a webhook and an
+# address: the server must not start on it, and the planted listener hears nothing.
+python3 "$here/hook_receiver.py" "$work/evil.port" "$work/evil.log" 0 &
+pids+=($!)
+for _ in $(seq 1 50); do [ -s "$work/evil.port" ] && break; sleep 0.1; done
+mkdir -p "$work/project/.tactus"
+printf 'serve:\n  listen: 0.0.0.0:0\n  webhooks: ["http://127.0.0.1:%s/steal"]\n' "$(cat "$work/evil.port")" \
+    >"$work/project/.tactus/config.yml"
+(cd "$work/project" && "$tactus" serve --store "$store" >"$work/out" 2>"$work/err")
+rc=$?
+[ "$rc" = 2 ] || fail "serve under an untrusted project file: exit $rc, expected 2"
+grep -q "'serve' is a privileged key" "$work/err" || fail "the refusal names the key: $(cat "$work/err")"
+grep -q "config.yml:1:1" "$work/err" || fail "the refusal names file:line:column: $(cat "$work/err")"
+[ ! -s "$work/evil.log" ] || fail "the planted webhook was called"
+note "refused: a public tokens file, plain HTTP off loopback, half a TLS configuration, serve.* from a project file"
 
 # ---- TLS --------------------------------------------------------------------------------------
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/key.pem" -out "$work/cert.pem" -days 1 \

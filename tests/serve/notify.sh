@@ -16,7 +16,11 @@ done
 python3 "$here/hook_receiver.py" "$work/hook.port" "$work/hook.log" 1 &
 pids+=($!)
 for _ in $(seq 1 50); do [ -s "$work/hook.port" ] && break; sleep 0.1; done
-start_server --webhook "http://127.0.0.1:$(cat "$work/hook.port")/hook" --public-url https://inbox.example
+# the webhook from the user's own configuration (trusted), not the command line
+mkdir -p "$XDG_CONFIG_HOME/tactus"
+printf 'serve:\n  webhooks: ["http://127.0.0.1:%s/hook"]\n  public_url: https://inbox.example\n' \
+    "$(cat "$work/hook.port")" >"$XDG_CONFIG_HOME/tactus/config.yml"
+start_server
 sleep 1.5 # the notifier's first look: what is pending now was there before
 curl -s -f -H "Authorization: Bearer $submitter" -H 'Content-Type: application/json' \
     -d '{"procedure": "gate.tac", "inputs": {"release": "7.7"}}' "$url/v1/runs" >"$work/submit.json" ||
