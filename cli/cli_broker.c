@@ -62,7 +62,7 @@ int cli_broker(int argc, char **argv)
     sv_options o = {.log = stderr, .ready = ready};
     const char *config_dir = ".";
     char control[4096];
-    cf_default_broker_control(control, sizeof control);
+    bool private_control = cf_default_broker_control(control, sizeof control);
     o.control = control;
     int opt;
     optind = 1;
@@ -93,6 +93,12 @@ int cli_broker(int argc, char **argv)
             fputs(broker_usage, stderr);
             return CLI_EXIT_USAGE;
         }
+    }
+    if (!private_control && o.control == control) {
+        cli_error("tactus broker serve: the control socket has no private default place (neither "
+                  "XDG_RUNTIME_DIR nor HOME is set)\n  fix: give --control PATH, a socket in a folder "
+                  "of your own\n");
+        return CLI_EXIT_USAGE;
     }
     if (!o.listen || optind != argc - 1) {
         cli_error("tactus broker serve: --listen is required\n\n%s", broker_usage);

@@ -518,7 +518,7 @@ tx_status cf_dotenv_load(const char *path)
 
 /* ---- default places ---------------------------------------------------------------------- */
 
-void cf_default_broker_control(char *out, size_t cap)
+bool cf_default_broker_control(char *out, size_t cap)
 {
-    hl_xdg_path("XDG_RUNTIME_DIR", ".local/state", "/tmp", "broker.sock", out, cap);
+    return hl_xdg_path("XDG_RUNTIME_DIR", ".local/state", "/tmp", "broker.sock", out, cap);
 }

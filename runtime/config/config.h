@@ -87,6 +87,8 @@ void cf_env_files_load(const char *procedure_path, FILE *warn);
 
 /* The control socket of `tactus broker serve`: $XDG_RUNTIME_DIR/tactus/broker.sock,
  * else ~/.local/state/tactus/broker.sock. */
-void cf_default_broker_control(char *out, size_t cap);
+/* false when neither $XDG_RUNTIME_DIR nor $HOME is set: the place would be
+ * under /tmp, which other users can write first. */
+bool cf_default_broker_control(char *out, size_t cap);
 
 #endif

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,12 +46,20 @@ long long hl_now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+bool hl_random_hex(char *hex, size_t bytes)
+{
+    unsigned char r[64];
+    hex[0] = '\0';
+    if (bytes > sizeof r || getrandom(r, bytes, 0) != (ssize_t)bytes) return false;
+    for (size_t i = 0; i < bytes; i++) snprintf(hex + 2 * i, 3, "%02x", r[i]);
+    OPENSSL_cleanse(r, sizeof r);
+    return true;
+}
+
 void hl_new_run_id(char out[40])
 {
     unsigned char r[8] = {0};
-    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    bool ok = fd >= 0 && read(fd, r, sizeof r) == (ssize_t)sizeof r;
-    if (fd >= 0) close(fd);
+    bool ok = getrandom(r, sizeof r, 0) == (ssize_t)sizeof r;
     if (!ok) {
         /* Never fails in practice; a time-based id is still unique enough. */
         struct timespec ts;
@@ -82,6 +92,28 @@ bool hl_xdg_path(const char *var, const char *home_dir, const char *no_home, con
     }
     snprintf(out, cap, "%s/tactus%s%s", no_home, sep, rel ? rel : "");
     return false;
+}
+
+int hl_private_dir(const char *path)
+{
+    char p[4096];
+    if (snprintf(p, sizeof p, "%s", path) >= (int)sizeof p) return -1;
+    for (char *c = p + 1; *c; c++) {
+        if (*c != '/') continue;
+        *c = '\0';
+        mkdir(p, 0700);
+        *c = '/';
+    }
+    mkdir(p, 0700);
+    int fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return -1;
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISDIR(sb.st_mode) || sb.st_uid != getuid() ||
+        (sb.st_mode & 077) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
 }
 
 bool hl_host_is_loopback(const char *host)

@@ -66,7 +66,11 @@ void hl_sha256_hex(const void *data, size_t n, char hex[65]);
 tx_status hl_sha256_file(const char *path, char hex[65]);
 /* Milliseconds on CLOCK_MONOTONIC. */
 long long hl_now_ms(void);
-/* A fresh string "run-<16 hex>" from /dev/urandom. */
+/* 2 * bytes hex digits (and a NUL) of the kernel's random source into
+ * `hex`; false, `hex` empty, when it cannot be read (then nothing secret may
+ * be made of it). */
+bool hl_random_hex(char *hex, size_t bytes);
+/* A fresh string "run-<16 hex>" from the kernel's random source. */
 void hl_new_run_id(char out[40]);
 /* obj[key] when it is a string, else NULL. */
 const char *hl_json_str(const cJSON *obj, const char *key);
@@ -77,6 +81,10 @@ const char *hl_json_str(const cJSON *obj, const char *key);
  * False when neither VAR nor HOME is set. */
 bool hl_xdg_path(const char *var, const char *home_dir, const char *no_home, const char *rel,
                  char *out, size_t cap);
+/* PATH made (with the folders on the way, 0700 when new) and opened without
+ * following a link: its descriptor when it is a folder of this user's that
+ * no one else may enter (mode 0700), else -1. */
+int hl_private_dir(const char *path);
 /* 127/8, ::1 (also bracketed) or "localhost": where plain tcp:// may go. */
 bool hl_host_is_loopback(const char *host);
 

@@ -47,6 +47,12 @@ tx_status tj_begin_write(tj_journal *j)
     return j->be->begin_write(j->db) == TX_OK ? TX_OK : tj_fail_db(j, "begin a write");
 }
 
+tx_status tj_step_later(tj_journal *j, tj_stmt *st, const char *what)
+{
+    if (!j->be->defer) return tj_step_done(j, st, what);
+    return j->be->defer(st) == TX_OK ? TX_OK : tj_fail_db(j, what);
+}
+
 tx_status tj_commit(tj_journal *j)
 {
     return j->be->commit(j->db) == TX_OK ? TX_OK : tj_fail_db(j, "commit");
@@ -476,14 +482,13 @@ tx_status tj_effect_put(tj_journal *j, const char *tenant, const char *run_id, l
     db_bind_text(st, 6, res);
     db_bind_int(st, 7, duration_ms);
     db_bind_int(st, 8, tj_now_ms());
-    /* Sealed as it is inserted when it is a plain append (else by the commit). */
-    if (tj_seal_effect(j, run_id, position, kind, fingerprint, req, res, duration_ms, mac))
-        db_bind_text(st, 9, mac);
-    else
-        db_bind_text(st, 9, NULL);
+    /* Sealed as it is inserted when it is a plain append (else by the
+     * commit); then it needs no answer and goes with the commit. */
+    bool sealed = tj_seal_effect(j, run_id, position, kind, fingerprint, req, res, duration_ms, mac);
+    db_bind_text(st, 9, sealed ? mac : NULL);
     cJSON_free(req);
     cJSON_free(res);
-    s = tj_step_done(j, st, "record effect");
+    s = sealed ? tj_step_later(j, st, "record effect") : tj_step_done(j, st, "record effect");
     if (s != TX_OK) return tj_seal_abort(j, s);
     return tj_seal_commit(j, run_id, false);
 }

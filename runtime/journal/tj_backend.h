@@ -38,6 +38,12 @@ struct tj_backend {
     const char *lock_rows;
     const char *share_rows;
     const char *claim_rows;
+    /* A statement that lets the open transaction commit without waiting
+     * for the disk (PostgreSQL's asynchronous commit: a server crash may
+     * lose the last moments of it, never make it half-written), for
+     * records that are not the journal of record (the audit log); NULL:
+     * none. */
+    const char *relaxed_commit;
     /* Opens the store at `where` (a file, or a connection URL). TX_EIO with
      * a message on failure (a URL's password never in it). */
     tx_status (*open)(const char *where, tj_db **db, char *err, size_t cap);
@@ -76,6 +82,10 @@ struct tj_backend {
      * (PostgreSQL advisory lock): TX_OK held, TX_ELIMIT held by another
      * session. NULL: none (SQLite uses a lock file instead). */
     tx_status (*try_lock)(tj_db *db, const char *key);
+    /* Takes a statement of the open write transaction whose result nobody
+     * reads, to be sent with the commit (PostgreSQL: one round trip for
+     * both); its failure fails the commit. NULL: step it now. */
+    tx_status (*defer)(tj_stmt *st);
 };
 
 extern const tj_backend tj_sqlite_backend;

@@ -61,6 +61,10 @@ tx_status tj_fail_db(tj_journal *j, const char *what);
 /* The backend's write transaction, with tj_fail_db's message on failure. */
 tx_status tj_begin_write(tj_journal *j);
 tx_status tj_commit(tj_journal *j);
+/* A statement that returns no row and whose changes nobody counts, in the
+ * open write transaction: sent with the commit where the backend can
+ * (tj_backend.defer), else stepped now; its failure fails the commit. */
+tx_status tj_step_later(tj_journal *j, tj_stmt *st, const char *what);
 /* Steps a statement that returns no row, finalizes it. */
 tx_status tj_step_done(tj_journal *j, tj_stmt *st, const char *what);
 /* Column i as text into out ("" for NULL). */

@@ -29,14 +29,22 @@
 #define PG_TEXTOID 25
 #define PG_INT8OID 20
 
+#define PG_MAX_DEFERRED 8
+
 struct tj_db {
     PGconn *conn;
     bool in_tx;
+    /* BEGIN not sent yet: it goes with the transaction's first statement,
+     * in one round trip (libpq's pipeline mode). */
+    bool begin_pending;
+    /* Statements whose results nobody reads, sent with the COMMIT. */
+    struct pg_stmt *deferred[PG_MAX_DEFERRED];
+    int n_deferred;
     long changes;
     char err[1024];
 };
 
-typedef struct {
+typedef struct pg_stmt {
     tj_stmt base;
     tj_db *db;
     char *sql;
@@ -117,6 +125,10 @@ static void pg_close(tj_db *d)
 static tx_status run_simple(tj_db *d, const char *sql)
 {
     if (!usable(d)) return TX_EIO;
+    if (d->begin_pending) {
+        d->begin_pending = false;
+        if (run_simple(d, "BEGIN") != TX_OK) return TX_EIO;
+    }
     PGresult *r = PQexec(d->conn, sql);
     ExecStatusType s = PQresultStatus(r);
     tx_status st = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK ? TX_OK : TX_EIO;
@@ -130,28 +142,137 @@ static tx_status pg_exec(tj_db *d, const char *sql)
     return run_simple(d, sql);
 }
 
+static void pg_finalize(tj_stmt *st);
+
+static void drop_deferred(tj_db *d)
+{
+    for (int i = 0; i < d->n_deferred; i++) pg_finalize(&d->deferred[i]->base);
+    d->n_deferred = 0;
+}
+
+/* Sends `before` (a command, or NULL), the statements, then `after` (or
+ * NULL) in one round trip (pipeline mode), and reads every result. The
+ * result of `keep` (one of the statements, or NULL) stays in it for its
+ * rows. On PostgreSQL a statement that fails makes the server skip the rest
+ * up to the sync, so the first failure is the one reported. */
+static tx_status pipeline(tj_db *d, const char *before, pg_stmt **stmts, int n, const char *after,
+                          pg_stmt *keep)
+{
+    if (!PQenterPipelineMode(d->conn)) {
+        set_err(d, "", PQerrorMessage(d->conn));
+        return TX_EIO;
+    }
+    int sent = 0;
+    bool ok = true;
+    if (before) {
+        ok = PQsendQueryParams(d->conn, before, 0, NULL, NULL, NULL, NULL, 0) == 1;
+        sent++;
+    }
+    for (int i = 0; ok && i < n; i++, sent++)
+        ok = PQsendQueryParams(d->conn, stmts[i]->sql, stmts[i]->nparams, stmts[i]->types,
+                               (const char *const *)stmts[i]->vals, NULL, NULL, 0) == 1;
+    if (ok && after) {
+        ok = PQsendQueryParams(d->conn, after, 0, NULL, NULL, NULL, NULL, 0) == 1;
+        sent++;
+    }
+    tx_status st = TX_OK;
+    if (!ok || PQpipelineSync(d->conn) != 1) {
+        set_err(d, "", PQerrorMessage(d->conn));
+        st = TX_EIO;
+    }
+    /* Every query's result, then the sync's; after a failure, "aborted". */
+    for (int i = 0; st == TX_OK && i < sent; i++) {
+        PGresult *r = PQgetResult(d->conn);
+        ExecStatusType rs = PQresultStatus(r);
+        pg_stmt *which = before ? (i == 0 ? NULL : i - 1 < n ? stmts[i - 1] : NULL)
+                                : (i < n ? stmts[i] : NULL);
+        if (rs != PGRES_TUPLES_OK && rs != PGRES_COMMAND_OK) {
+            set_err(d, "", rs == PGRES_PIPELINE_ABORTED ? "a statement before it failed"
+                                                        : PQresultErrorMessage(r));
+            st = TX_EIO;
+        } else {
+            d->changes = atol(PQcmdTuples(r));
+        }
+        if (which && which == keep) {
+            PQclear(keep->res);
+            keep->res = r;
+            keep->nrows = rs == PGRES_TUPLES_OK ? PQntuples(r) : 0;
+            keep->row = -1;
+        } else {
+            PQclear(r);
+        }
+        PQclear(PQgetResult(d->conn)); /* the NULL that ends a query's results */
+    }
+    /* Drain whatever is left (after a failure) up to the sync. */
+    for (int guard = 0; guard < 4 * (sent + 2); guard++) {
+        PGresult *r = PQgetResult(d->conn);
+        if (!r) continue;
+        ExecStatusType rs = PQresultStatus(r);
+        PQclear(r);
+        if (rs == PGRES_PIPELINE_SYNC) break;
+    }
+    if (!PQexitPipelineMode(d->conn) && st == TX_OK) {
+        set_err(d, "", PQerrorMessage(d->conn));
+        st = TX_EIO;
+    }
+    return st;
+}
+
 static tx_status pg_begin_write(tj_db *d)
 {
+    drop_deferred(d);
     d->in_tx = false;
-    tx_status s = run_simple(d, "BEGIN");
-    d->in_tx = s == TX_OK;
-    return s;
+    d->begin_pending = false;
+    if (!usable(d)) return TX_EIO;
+    d->begin_pending = d->in_tx = true;
+    return TX_OK;
 }
 
 static tx_status pg_commit(tj_db *d)
 {
-    tx_status s = run_simple(d, "COMMIT");
+    tx_status s = TX_OK;
+    if (d->begin_pending && d->n_deferred) {
+        /* The whole transaction in one round trip. */
+        s = usable(d) ? pipeline(d, "BEGIN", d->deferred, d->n_deferred, "COMMIT", NULL) : TX_EIO;
+        drop_deferred(d);
+    } else if (d->begin_pending) {
+        /* Nothing was sent: nothing to commit. */
+    } else if (d->n_deferred) {
+        if (!usable(d)) s = TX_EIO;
+        else s = pipeline(d, NULL, d->deferred, d->n_deferred, "COMMIT", NULL);
+        drop_deferred(d);
+    } else {
+        s = run_simple(d, "COMMIT");
+    }
+    d->begin_pending = false;
     d->in_tx = false;
     return s;
 }
 
 static void pg_rollback(tj_db *d)
 {
-    if (PQstatus(d->conn) == CONNECTION_OK) {
+    drop_deferred(d);
+    if (!d->begin_pending && PQstatus(d->conn) == CONNECTION_OK) {
         PGresult *r = PQexec(d->conn, "ROLLBACK");
         PQclear(r);
     }
+    d->begin_pending = false;
     d->in_tx = false;
+}
+
+/* A statement whose result nobody reads: sent with the COMMIT (one round
+ * trip for the rest of an append); a failure fails the commit. */
+static tx_status pg_defer(tj_stmt *st)
+{
+    pg_stmt *s = (pg_stmt *)st;
+    tj_db *d = s->db;
+    if (!d->in_tx || d->n_deferred == PG_MAX_DEFERRED) {
+        tj_step r = tj_pg_backend.step(st);
+        pg_finalize(st);
+        return r == TJ_FAIL ? TX_EIO : TX_OK;
+    }
+    d->deferred[d->n_deferred++] = s;
+    return TX_OK;
 }
 
 /* `?` -> `$1, $2, ...` in order, `?N` -> `$N`; quoted text is left alone. */
@@ -226,6 +347,13 @@ static void pg_bind_int(tj_stmt *st, int i, long long v)
 static tj_step pg_step(tj_stmt *st)
 {
     pg_stmt *s = (pg_stmt *)st;
+    if (!s->executed && s->db->begin_pending) {
+        /* The transaction's first statement: BEGIN goes with it. */
+        s->executed = true;
+        s->db->begin_pending = false;
+        if (!usable(s->db)) return TJ_FAIL;
+        if (pipeline(s->db, "BEGIN", &s, 1, NULL, s) != TX_OK) return TJ_FAIL;
+    }
     if (!s->executed) {
         s->executed = true;
         if (!usable(s->db)) return TJ_FAIL;
@@ -356,6 +484,7 @@ const tj_backend tj_pg_backend = {
     .lock_rows = " FOR UPDATE",
     .share_rows = " FOR SHARE",
     .claim_rows = " FOR UPDATE SKIP LOCKED",
+    .relaxed_commit = "SELECT set_config('synchronous_commit', 'off', true)",
     .open = pg_open,
     .close = pg_close,
     .exec = pg_exec,
@@ -376,4 +505,5 @@ const tj_backend tj_pg_backend = {
     .listen = pg_listen,
     .wait = pg_wait,
     .try_lock = pg_try_lock,
+    .defer = pg_defer,
 };

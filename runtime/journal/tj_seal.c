@@ -525,7 +525,7 @@ tx_status tj_seal_commit(tj_journal *j, const char *run_id, bool full)
         if (st) {
             db_bind_text(st, 1, head);
             db_bind_text(st, 2, run_id);
-            t = tj_step_done(j, st, "seal");
+            t = tj_step_later(j, st, "seal"); /* with the commit: one round trip */
         }
         if (t == TX_OK) t = tj_commit(j);
         if (t != TX_OK) j->be->rollback(j->db);

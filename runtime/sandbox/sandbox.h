@@ -25,6 +25,12 @@
 
 /* ---- launch plans (sb_launch.c, sb_docker.c, sb_remote.c) ------------------------------------------------------------------ */
 
+/* A container's name: "tactus-", the run id, "-" and 8 random hex digits.
+ * Run ids repeat (tactus test derives them from the file and scenario), so
+ * without the suffix two invocations at once would take each other's names
+ * and kill each other's containers. */
+#define SB_NAME_CAP 128
+
 /* How the runtime process is started: a plan, validated before anything
  * runs (bubblewrap's discipline). */
 typedef struct {
@@ -33,7 +39,7 @@ typedef struct {
     char **envp;          /* NULL-terminated; empty for the plain backend */
     char cwd[4096];       /* working directory of the process, "" to keep */
     char workspace[4096]; /* the workspace as the runtime sees it */
-    char container[64];   /* Docker container name, "" for the plain backend */
+    char container[SB_NAME_CAP]; /* Docker container name, "" for the plain backend */
     char memory[32];      /* the container's memory limit, for messages */
     char scratch[64];     /* where a pooled run writes (start.scratch), "" for the workspace */
 } sb_launch;
@@ -131,6 +137,14 @@ tx_status sb_image_prune(const char *current, bool all, bool dry_run, FILE *out,
 
 #define SB_SCRATCH "/scratch"
 
+/* Before each run the host sends the pool "run <nonce>\n"; the pool's
+ * run.exit carries the nonce, which the runtime never sees (a run.exit
+ * without it is forged). */
+#define SB_POOL_NONCE_HEX  32
+#define SB_POOL_HEADER_LEN (4 + SB_POOL_NONCE_HEX + 1)
+/* A fresh nonce and its header line; false when no randomness. */
+bool sb_pool_header(char nonce[SB_POOL_NONCE_HEX + 1], char header[SB_POOL_HEADER_LEN + 1]);
+
 /* The plan of a pooled container: sb_launch_docker's, with the workspace
  * read-only, a scratch tmpfs (sized by sandbox.workspace_quota) at
  * SB_SCRATCH, and tactus-pool (`pool_exe`, static, mounted read-only at
@@ -144,7 +158,7 @@ typedef struct sb_pool sb_pool;
 /* A run's way into a pooled container. */
 typedef struct {
     hl_child io;         /* the container's stdin, stdout, stderr (not to be closed) */
-    char container[64];  /* for sb_launch_stop-like kills */
+    char container[SB_NAME_CAP]; /* for sb_launch_stop-like kills */
     void *slot;          /* the pool's */
 } sb_pooled;
 
@@ -175,8 +189,9 @@ typedef struct {
 /* SHA-256 of a plan's arguments (names aside) and environment. */
 void sb_plan_hash(const sb_launch *l, char hex[65]);
 /* $XDG_RUNTIME_DIR/tactus/warm (else ~/.local/state/tactus/warm), made
- * 0700; false when it is not the user's own private folder. */
-bool sb_warm_dir(char *out, size_t cap);
+ * 0700, opened: its descriptor, or -1 when it is not the user's own
+ * private folder or neither variable is set. Its path goes to `out`. */
+int sb_warm_dir(char *out, size_t cap);
 /* A warm container started from an equal plan, claimed for this run. */
 bool sb_warm_claim(const sb_launch *plan, sb_warm *w);
 /* How the claimed container ended (waitpid's encoding), within ms. */

@@ -355,7 +355,9 @@ static tx_status launch_docker(const cJSON *config, const char *image, const cha
     snprintf(l->memory, sizeof l->memory, "%s", memory);
 
     tx_status st = sb_docker_env(l);
-    snprintf(l->container, sizeof l->container, "tactus-%s", run_id);
+    char suffix[9] = "";
+    if (st == TX_OK && !hl_random_hex(suffix, 4)) st = TX_EIO;
+    snprintf(l->container, sizeof l->container, "tactus-%.100s-%s", run_id, suffix);
     snprintf(l->workspace, sizeof l->workspace, "/workspace");
 #define PUSH(s)                                                                                    \
     do {                                                                                           \
@@ -373,7 +375,8 @@ static tx_status launch_docker(const cJSON *config, const char *image, const cha
     PUSHF("--network=%s%s", network, NULL);
     if (oci_runtime) PUSHF("--runtime=%s%s", oci_runtime, NULL);
     PUSH("--read-only");
-    PUSH("--tmpfs=/tmp:rw,noexec,nosuid,nodev,size=64m,mode=1777");
+    /* nr_inodes: empty files cost no bytes, only inodes (kernel memory). */
+    PUSH("--tmpfs=/tmp:rw,noexec,nosuid,nodev,size=64m,nr_inodes=16384,mode=1777");
     PUSH("--cap-drop=ALL");
     PUSH("--security-opt=no-new-privileges");
     char profile[PATH_MAX];
@@ -402,7 +405,18 @@ static tx_status launch_docker(const cJSON *config, const char *image, const cha
         PUSHF("--volume=%s:/workspace:%s", proc_dir, pooled ? "ro" : "rw");
         /* Layered over it: what the host reads is read-only, .env* invisible. */
         int count = 0;
-        if (st == TX_OK) st = sb_protect_tree(l, proc_dir, "/workspace", 0, &count, err, errlen);
+        tx_buf ids;
+        tx_buf_init(&ids, (size_t)SB_PROTECT_MAX * 48);
+        if (st == TX_OK)
+            st = sb_protect_tree(l, proc_dir, "/workspace", 0, &count, &ids, err, errlen);
+        /* A bind mount holds the file it was made from: a protected file
+         * replaced on the host (an editor's save renames a new file over
+         * it) would stay the old one in a pooled or warm container. The
+         * files' identities in a label make such a plan a different one. */
+        char hex[65];
+        hl_sha256_hex(ids.data ? ids.data : "", ids.len, hex);
+        tx_buf_free(&ids);
+        PUSHF("--label=tactus.protected=%s%s", hex, NULL);
     }
     const cJSON *vol;
     cJSON_ArrayForEach(vol, cJSON_GetObjectItemCaseSensitive(sb, "volumes"))
@@ -452,17 +466,23 @@ static tx_status launch_docker(const cJSON *config, const char *image, const cha
             PUSHF("--volume=%s:/pool:ro%s", pool_exe, NULL);
             PUSH("--entrypoint=/pool");
         }
-        char scratch[128];
-        snprintf(scratch, sizeof scratch, "--tmpfs=%s:rw,noexec,nosuid,nodev,size=%.0f,mode=1777",
-                 SB_SCRATCH, sb_workspace_quota(config) > 0 ? sb_workspace_quota(config) : 268435456.0);
+        char scratch[160];
+        double quota = sb_workspace_quota(config) > 0 ? sb_workspace_quota(config) : 268435456.0;
+        /* As many files and folders as File.write can pay for (it counts
+         * 4096 bytes for each it creates), and some room. */
+        snprintf(scratch, sizeof scratch,
+                 "--tmpfs=%s:rw,noexec,nosuid,nodev,size=%.0f,nr_inodes=%.0f,mode=1777", SB_SCRATCH,
+                 quota, quota / 4096.0 + 1024.0);
         PUSH(scratch);
         snprintf(l->scratch, sizeof l->scratch, "%s", SB_SCRATCH);
     }
     PUSH(image);
     for (size_t i = 0; probe_args && probe_args[i]; i++) PUSH(probe_args[i]);
     if (pooled && !probe_exe) {
-        PUSH(SB_SCRATCH);
+        /* tactus-pool RUNTIME DIR...: the folders it empties after each run. */
         PUSH("/usr/local/bin/tactus-runtime");
+        PUSH(SB_SCRATCH);
+        PUSH("/tmp");
     }
     if (remote) {
         PUSH(remote->endpoint);

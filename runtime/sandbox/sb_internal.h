@@ -10,7 +10,9 @@
 #include "sandbox.h"
 
 #define SB_PROTECT_MAX   512 /* mounts; more fails closed */
-#define SB_PROTECT_DEPTH 8
+/* Folders below the procedure's folder walked for protected files; a deeper
+ * one fails the run (its files could not be mounted read-only). */
+#define SB_PROTECT_DEPTH 32
 /* sandbox.limits.pids when unset; under gVisor the host's cgroup allows
  * gVisor's own kernel SB_PIDS_GVISOR_KERNEL tasks plus SB_PIDS_GVISOR_EACH
  * per process inside (sb_docker.c). */
@@ -34,8 +36,9 @@ int sb_docker_api_get(const char *path, tx_buf *body, int *err_no);
 bool sb_valid_size(const char *s);
 /* The seccomp profile written to a private file; its path in out. */
 tx_status sb_seccomp_file(bool network, char *out, size_t cap, char *err, size_t errlen);
-/* Read-only mounts over every protected entry under dir (docs/sandbox.md). */
+/* Read-only mounts over every protected entry under dir (docs/sandbox.md);
+ * "DEV:INO\n" of each such entry appended to ids. */
 tx_status sb_protect_tree(sb_launch *l, const char *dir, const char *target, int depth, int *count,
-                          char *err, size_t errlen);
+                          tx_buf *ids, char *err, size_t errlen);
 
 #endif

@@ -21,7 +21,7 @@ typedef struct slot {
     char **argv; /* the plan's argv, names aside: the key */
     size_t argc;
     hl_child io;
-    char container[64];
+    char container[SB_NAME_CAP];
     bool busy;
     struct slot *next;
 } slot;
@@ -182,4 +182,11 @@ void sb_pool_free(sb_pool *p)
     }
     pthread_mutex_destroy(&p->lock);
     tx_free(p);
+}
+
+bool sb_pool_header(char nonce[SB_POOL_NONCE_HEX + 1], char header[SB_POOL_HEADER_LEN + 1])
+{
+    if (!hl_random_hex(nonce, SB_POOL_NONCE_HEX / 2)) return false;
+    snprintf(header, SB_POOL_HEADER_LEN + 1, "run %s\n", nonce);
+    return true;
 }

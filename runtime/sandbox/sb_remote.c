@@ -69,8 +69,12 @@ tx_status sb_remote_config(const cJSON *config, bool docker, sb_remote *r, bool 
     const char *control = hl_json_str(sb, "broker_control");
     if (control)
         snprintf(r->control, sizeof r->control, "%s", control);
-    else
-        cf_default_broker_control(r->control, sizeof r->control);
+    else if (!cf_default_broker_control(r->control, sizeof r->control)) {
+        snprintf(err, errlen,
+                 "the broker's control socket has no private default place (neither XDG_RUNTIME_DIR "
+                 "nor HOME is set): set sandbox.broker_control to a socket in a folder of your own");
+        return TX_EINVAL;
+    }
     char runtime[sizeof r->connect_exe];
     if (sb_find_runtime(runtime, sizeof runtime) == TX_OK) {
         char *slash = strrchr(runtime, '/');

@@ -107,32 +107,54 @@ char *sb_seccomp_profile(bool network)
     return text;
 }
 
-/* Writes the profile into a private folder ($TMPDIR/tactus-seccomp-UID,
- * 0700, ours, not a link: checked, else fail closed), named by its hash so
+/* The folder the profiles go in: $XDG_CACHE_HOME/tactus/seccomp (else
+ * ~/.cache/tactus/seccomp), private to the user. A shared folder such as
+ * /tmp/NAME would let another user make NAME first and stop every run of
+ * ours; so without $XDG_CACHE_HOME or $HOME each process makes a folder of
+ * its own there (mkdtemp) instead. -1 with `err` set when neither works. */
+static int profile_dir(char *dir, size_t cap, char *err, size_t errlen)
+{
+    if (hl_xdg_path("XDG_CACHE_HOME", ".cache", "/tmp", "seccomp", dir, cap)) {
+        int fd = hl_private_dir(dir);
+        if (fd < 0)
+            snprintf(err, errlen,
+                     "%s: the seccomp profile folder is not a private folder of this user (mode "
+                     "0700, not a link): remove it and run again",
+                     dir);
+        return fd;
+    }
+    static char made[PATH_MAX - 64];
+    if (!made[0]) {
+        const char *tmp = getenv("TMPDIR");
+        if (!tmp || tmp[0] != '/') tmp = "/tmp";
+        snprintf(made, sizeof made, "%s/tactus-seccomp-XXXXXX", tmp);
+        if (!mkdtemp(made)) {
+            snprintf(err, errlen, "%s: cannot create a folder for the seccomp profile: %s", made,
+                     strerror(errno));
+            made[0] = '\0';
+            return -1;
+        }
+    }
+    snprintf(dir, cap, "%s", made);
+    int fd = hl_private_dir(made);
+    if (fd < 0) snprintf(err, errlen, "%s: the seccomp profile folder changed under us", made);
+    return fd;
+}
+
+/* Writes the profile into the private folder above, named by its hash so
  * concurrent runs share one file, written to a temporary name and renamed. */
 tx_status sb_seccomp_file(bool network, char *out, size_t cap, char *err, size_t errlen)
 {
     char *text = sb_seccomp_profile(network);
     if (!text) return TX_ENOMEM;
-    const char *tmp = getenv("TMPDIR");
-    if (!tmp || tmp[0] != '/') tmp = "/tmp";
     char dir[PATH_MAX - 64];
-    snprintf(dir, sizeof dir, "%s/tactus-seccomp-%u", tmp, (unsigned)getuid());
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        snprintf(err, errlen, "%s: cannot create the seccomp profile folder: %s", dir, strerror(errno));
-        cJSON_free(text);
-        return TX_EIO;
-    }
-    struct stat sb;
-    if (lstat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode) || sb.st_uid != getuid() ||
-        (sb.st_mode & 077)) {
-        snprintf(err, errlen,
-                 "%s: the seccomp profile folder is not a private folder of this user (mode 0700); "
-                 "remove it and run again",
-                 dir);
+    int dfd = profile_dir(dir, sizeof dir, err, errlen);
+    if (dfd < 0) {
         cJSON_free(text);
         return TX_EINVAL;
     }
+    close(dfd);
+    struct stat sb;
     char hex[65];
     hl_sha256_hex(text, strlen(text), hex);
     snprintf(out, cap, "%s/profile-%.16s.json", dir, hex);

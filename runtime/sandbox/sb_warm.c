@@ -19,8 +19,10 @@
  * Nothing here widens what a run may do: the container's flags, mounts
  * and limits are the plan's, byte for byte (the hash covers every
  * argument but the container's name); the socket takes only the same
- * user's connections; the keeper holds no secret (the docker CLI's
- * environment only).
+ * user's connections, and a run talks only to a keeper of its own user
+ * whose pid is the one in the socket's name, found in a folder it opened
+ * once and checked (no warm containers when that folder would be under
+ * /tmp); the keeper holds no secret (the docker CLI's environment only).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -63,31 +65,31 @@ void sb_plan_hash(const sb_launch *l, char hex[65])
     tx_buf_free(&b);
 }
 
-bool sb_warm_dir(char *out, size_t cap)
+int sb_warm_dir(char *out, size_t cap)
 {
-    char base[4096];
-    hl_xdg_path("XDG_RUNTIME_DIR", ".local/state", "/tmp", "warm", base, sizeof base);
-    /* The folders on the way, private to the user. */
     char path[4096];
-    snprintf(path, sizeof path, "%s", base);
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        mkdir(path, 0700);
-        *p = '/';
-    }
-    mkdir(path, 0700);
-    struct stat sb;
-    if (lstat(path, &sb) != 0 || !S_ISDIR(sb.st_mode) || sb.st_uid != getuid() ||
-        (sb.st_mode & 077) != 0)
-        return false; /* not ours, or not private: no warm containers */
+    /* Without $XDG_RUNTIME_DIR or $HOME the folder would be under /tmp,
+     * whose parents other users can write: no warm containers then. */
+    if (!hl_xdg_path("XDG_RUNTIME_DIR", ".local/state", "/tmp", "warm", path, sizeof path))
+        return -1;
     snprintf(out, cap, "%s", path);
-    return true;
+    return hl_private_dir(path);
+}
+
+/* NAME in the folder open as `dir`, as a path that goes through the
+ * descriptor: a folder renamed or replaced after it was checked cannot
+ * put someone else's socket in its place. */
+static bool name_in(int dir, const char *name, char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "/proc/self/fd/%d/%s", dir, name);
+    return n > 0 && (size_t)n < cap;
 }
 
 /* ---- the client side -------------------------------------------------------------------- */
 
-static int connect_to(const char *path)
+/* A connection to the keeper named in `path` ("HASH-PID.sock"): only when
+ * the process at the other end is that keeper and runs as this user. */
+static int connect_to(const char *path, pid_t keeper)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     if (strlen(path) >= sizeof sa.sun_path) return -1;
@@ -98,7 +100,24 @@ static int connect_to(const char *path)
         close(fd);
         return -1;
     }
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != getuid() ||
+        cred.pid != keeper) {
+        close(fd);
+        return -1;
+    }
     return fd;
+}
+
+/* "tactus-warm-" and 12 hex digits, as sb_warm_spawn names them: the name
+ * goes to docker kill. */
+static bool is_warm_name(const char *name)
+{
+    if (strncmp(name, "tactus-warm-", 12) != 0 || strlen(name) != 24) return false;
+    for (const char *p = name + 12; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))) return false;
+    return true;
 }
 
 /* Receives "NAME" and three descriptors: the container's stdin, stdout,
@@ -126,28 +145,52 @@ static bool receive_fds(int sock, char *name, size_t cap, int fds[3])
         c->cmsg_len != CMSG_LEN(3 * sizeof(int)))
         return false;
     memcpy(fds, CMSG_DATA(c), 3 * sizeof(int));
-    snprintf(name, cap, "%.63s", buf);
+    if (!is_warm_name(buf)) {
+        for (int i = 0; i < 3; i++) close(fds[i]);
+        return false;
+    }
+    snprintf(name, cap, "%s", buf);
     return true;
+}
+
+/* The keeper's pid in a socket's name "HASH-PID.sock", or 0. */
+static pid_t keeper_of(const char *name)
+{
+    char *end;
+    long pid = strtol(name + WARM_KEY + 1, &end, 10);
+    return pid > 0 && strcmp(end, ".sock") == 0 ? (pid_t)pid : 0;
+}
+
+/* The folder's entries for this plan, in the order readdir gives them;
+ * `dir` stays open (fdopendir takes a copy). */
+static DIR *list_warm(int dir)
+{
+    int copy = dup(dir);
+    if (copy < 0) return NULL;
+    DIR *d = fdopendir(copy);
+    if (!d) close(copy);
+    return d;
 }
 
 bool sb_warm_claim(const sb_launch *plan, sb_warm *w)
 {
     memset(w, 0, sizeof *w);
     w->sock = -1;
-    char dir[4096], hex[65];
-    if (!sb_warm_dir(dir, sizeof dir)) return false;
+    char where[4096], hex[65];
+    int dir = sb_warm_dir(where, sizeof where);
+    if (dir < 0) return false;
     sb_plan_hash(plan, hex);
-    DIR *d = opendir(dir);
-    if (!d) return false;
+    DIR *d = list_warm(dir);
     struct dirent *de;
     bool got = false;
-    while (!got && (de = readdir(d)) != NULL) {
+    while (d && !got && (de = readdir(d)) != NULL) {
         if (strncmp(de->d_name, hex, WARM_KEY) != 0 || de->d_name[WARM_KEY] != '-') continue;
-        char path[8192];
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        int s = connect_to(path);
+        pid_t keeper = keeper_of(de->d_name);
+        char path[128];
+        if (!keeper || !name_in(dir, de->d_name, path, sizeof path)) continue;
+        int s = connect_to(path, keeper);
         if (s < 0) {
-            unlink(path); /* a keeper that is gone */
+            if (kill(keeper, 0) != 0 && errno == ESRCH) unlinkat(dir, de->d_name, 0); /* gone */
             continue;
         }
         int fds[3];
@@ -162,7 +205,8 @@ bool sb_warm_claim(const sb_launch *plan, sb_warm *w)
             close(s); /* another run took it first */
         }
     }
-    closedir(d);
+    if (d) closedir(d);
+    close(dir);
     return got;
 }
 
@@ -206,10 +250,12 @@ int sb_warm_keep(const char *dir, const char *hash, int idle_s, char *const argv
                  char *const envp[], const char *container)
 {
     signal(SIGPIPE, SIG_IGN);
-    char path[8192];
-    snprintf(path, sizeof path, "%s/%.*s-%ld.sock", dir, WARM_KEY, hash, (long)getpid());
+    int dfd = hl_private_dir(dir);
+    if (dfd < 0) return 2;
+    char name[96], path[128];
+    snprintf(name, sizeof name, "%.*s-%ld.sock", WARM_KEY, hash, (long)getpid());
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof sa.sun_path) return 2;
+    if (!name_in(dfd, name, path, sizeof path) || strlen(path) >= sizeof sa.sun_path) return 2;
     strcpy(sa.sun_path, path);
     int ls = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (ls < 0) return 2;
@@ -217,7 +263,7 @@ int sb_warm_keep(const char *dir, const char *hash, int idle_s, char *const argv
     if (bind(ls, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(ls, 4) != 0) return 2;
     hl_child c;
     if (hl_spawn(argv, envp, NULL, 0, &c) != TX_OK) {
-        unlink(path);
+        unlinkat(dfd, name, 0);
         return 2;
     }
     int client = -1;
@@ -248,7 +294,8 @@ int sb_warm_keep(const char *dir, const char *hash, int idle_s, char *const argv
         client = s;
     }
     /* One container, one run: no one else may connect from now on. */
-    unlink(path);
+    unlinkat(dfd, name, 0);
+    close(dfd);
     close(ls);
     if (client >= 0) {
         int fds[3] = {c.in, c.out, c.err};
@@ -295,7 +342,9 @@ int sb_warm_keep(const char *dir, const char *hash, int idle_s, char *const argv
 void sb_warm_spawn(const sb_launch *plan, const char *tactus_exe, int idle_s)
 {
     char dir[4096], hex[65];
-    if (!sb_warm_dir(dir, sizeof dir)) return;
+    int dfd = sb_warm_dir(dir, sizeof dir);
+    if (dfd < 0) return;
+    close(dfd); /* the keeper opens and checks it again */
     sb_plan_hash(plan, hex);
     pid_t pid = fork();
     if (pid != 0) {
@@ -349,10 +398,12 @@ void sb_warm_spawn(const sb_launch *plan, const char *tactus_exe, int idle_s)
 
 int sb_warm_count(const sb_launch *plan)
 {
-    char dir[4096], hex[65];
-    if (!sb_warm_dir(dir, sizeof dir)) return 0;
+    char where[4096], hex[65];
+    int dir = sb_warm_dir(where, sizeof where);
+    if (dir < 0) return 0;
     sb_plan_hash(plan, hex);
-    DIR *d = opendir(dir);
+    DIR *d = list_warm(dir);
+    close(dir);
     if (!d) return 0;
     int n = 0;
     struct dirent *de;

@@ -57,8 +57,16 @@ static int protected_kind(const char *dir, const char *name, bool is_dir)
  * alone (never followed; the runtime refuses them). Fails closed on a name the
  * --mount syntax cannot carry or on more than SB_PROTECT_MAX files. */
 tx_status sb_protect_tree(sb_launch *l, const char *dir, const char *target, int depth,
-                              int *count, char *err, size_t errlen)
+                          int *count, tx_buf *ids, char *err, size_t errlen)
 {
+    if (depth > SB_PROTECT_DEPTH) {
+        snprintf(err, errlen,
+                 "%s: folders nested more than %d deep under the procedure's folder cannot be "
+                 "checked for files the host reads (.tac, sidecars, .tactus, .env*); run from a "
+                 "folder with a shallower tree, or move that folder out",
+                 dir, SB_PROTECT_DEPTH);
+        return TX_EINVAL;
+    }
     DIR *d = opendir(dir);
     if (!d) return TX_OK; /* nothing readable to protect */
     tx_status st = TX_OK;
@@ -66,15 +74,21 @@ tx_status sb_protect_tree(sb_launch *l, const char *dir, const char *target, int
     while (st == TX_OK && (de = readdir(d)) != NULL) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0) continue;
         char host[PATH_MAX], inside[PATH_MAX];
-        snprintf(host, sizeof host, "%s/%s", dir, de->d_name);
-        snprintf(inside, sizeof inside, "%s/%s", target, de->d_name);
+        if ((size_t)snprintf(host, sizeof host, "%s/%s", dir, de->d_name) >= sizeof host ||
+            (size_t)snprintf(inside, sizeof inside, "%s/%s", target, de->d_name) >= sizeof inside) {
+            snprintf(err, errlen,
+                     "%.256s...: a path under the procedure's folder is too long to check for "
+                     "files the host reads; run from a folder with a shallower tree",
+                     dir);
+            st = TX_EINVAL;
+            break;
+        }
         struct stat sb;
         if (lstat(host, &sb) != 0 || S_ISLNK(sb.st_mode)) continue;
         bool is_dir = S_ISDIR(sb.st_mode);
         int kind = protected_kind(dir, de->d_name, is_dir);
         if (kind == 0) {
-            if (is_dir && depth < SB_PROTECT_DEPTH)
-                st = sb_protect_tree(l, host, inside, depth + 1, count, err, errlen);
+            if (is_dir) st = sb_protect_tree(l, host, inside, depth + 1, count, ids, err, errlen);
             continue;
         }
         if (strpbrk(host, ",\"\n")) {
@@ -93,6 +107,10 @@ tx_status sb_protect_tree(sb_launch *l, const char *dir, const char *target, int
             st = TX_EINVAL;
             break;
         }
+        char id[48];
+        snprintf(id, sizeof id, "%llx:%llx\n", (unsigned long long)sb.st_dev,
+                 (unsigned long long)sb.st_ino);
+        tx_buf_puts(ids, id);
         char arg[PATH_MAX * 2 + 64];
         if (kind == 2 && is_dir)
             snprintf(arg, sizeof arg, "--mount=type=tmpfs,target=%s,tmpfs-size=4096,tmpfs-mode=0500",

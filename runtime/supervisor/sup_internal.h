@@ -8,6 +8,7 @@
 #include "durable.h"
 #include "hostlib.h"
 #include "proto.h"
+#include "sandbox.h"
 #include "supervisor.h"
 
 typedef struct {
@@ -19,6 +20,7 @@ typedef struct {
     long long deadline_ms; /* CLOCK_MONOTONIC: the end of the run's --timeout, 0: none */
     long long shown;       /* bytes of the procedure's text shown on the terminal */
     bool exited;           /* pooled: the server's run.exit came (exit_status holds it) */
+    char nonce[SB_POOL_NONCE_HEX + 1]; /* pooled: what the pool's run.exit must carry */
     int exit_status;       /* in waitpid's encoding */
 } run_ctx;
 
@@ -42,9 +44,11 @@ void sup_show_stage(run_ctx *r, const char *stage);
 
 /* run.exit's {code, signal} in waitpid's encoding. */
 int sup_exit_status_of(const cJSON *params);
+/* Whether a run.exit's params carry the run's nonce (the pool's own). */
+bool sup_run_exit_is_pools(const cJSON *params, const char *nonce);
 /* After a pooled run: frames (the decoder's first) until run.exit, 2 s at
- * most; false when none came. */
-bool sup_await_run_exit(tp_decoder *dec, int fd, int *wstatus);
+ * most; true only for the pool's own, clean one. */
+bool sup_await_run_exit(tp_decoder *dec, int fd, const char *nonce, int *wstatus);
 
 /* ---- usage (sup_usage.c) ------------------------------------------------------------------- */
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <openssl/crypto.h>
 #include <unistd.h>
 
 #include "sup_internal.h"
@@ -22,21 +23,33 @@ int sup_exit_status_of(const cJSON *params)
     return sg > 0 ? (sg & 0x7f) : ((cd & 0xff) << 8);
 }
 
-/* After a pooled run: reads frames (what the decoder holds first) until
- * the server's run.exit, at most 2 s. Its status into *wstatus, in
- * waitpid's encoding; false when none came. */
-bool sup_await_run_exit(tp_decoder *dec, int fd, int *wstatus)
+bool sup_run_exit_is_pools(const cJSON *params, const char *nonce)
 {
-    long long until = hl_now_ms() + 2000;
+    const char *got = hl_json_str(params, "nonce");
+    return nonce[0] && got && strlen(got) == strlen(nonce) && CRYPTO_memcmp(got, nonce, strlen(nonce)) == 0;
+}
+
+/* After a pooled run: reads frames (what the decoder holds first) until
+ * the server's run.exit, at most 5 s (the pool kills what is left and
+ * empties the folders first; a loaded machine took over 2 s). Its status into *wstatus, in
+ * waitpid's encoding; true only for the pool's own run.exit (the run's
+ * nonce) reporting a clean container: everything else of the run killed,
+ * its folders emptied. */
+bool sup_await_run_exit(tp_decoder *dec, int fd, const char *nonce, int *wstatus)
+{
+    long long until = hl_now_ms() + 5000;
     for (;;) {
         cJSON *msg = NULL;
         tx_status ds;
         while ((ds = tp_decoder_next(dec, &msg)) == TX_OK && msg) {
             const char *method = hl_json_str(msg, "method");
             if (method && strcmp(method, "run.exit") == 0) {
-                *wstatus = sup_exit_status_of(cJSON_GetObjectItemCaseSensitive(msg, "params"));
+                const cJSON *params = cJSON_GetObjectItemCaseSensitive(msg, "params");
+                bool ours = sup_run_exit_is_pools(params, nonce);
+                bool clean = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(params, "clean"));
+                if (ours) *wstatus = sup_exit_status_of(params);
                 cJSON_Delete(msg);
-                return true;
+                return ours && clean; /* a forged one: the container is retired */
             }
             cJSON_Delete(msg); /* anything after run.finish is ignored */
         }

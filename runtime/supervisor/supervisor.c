@@ -135,14 +135,14 @@ static long long journal_byte_cap(const cJSON *config)
  * stops reading its stdin must not hang the host in write(). TX_ELIMIT for
  * a frame over the cap, TX_EINVAL when the time ran out, TX_EIO when the
  * runtime is gone. */
-static tx_status write_frame_until(run_ctx *r, const cJSON *reply)
+/* Writes n bytes to the runtime, waiting (poll) while its pipe is full,
+ * at most until the run's deadline and 2 s more: TX_EINVAL past it. */
+static tx_status write_raw_until(run_ctx *r, const char *data, size_t n)
 {
-    tx_buf b;
-    tx_buf_init(&b, TP_MAX_FRAME + 4);
-    tx_status st = tp_encode(reply, &b);
     size_t off = 0;
-    while (st == TX_OK && off < b.len) {
-        ssize_t w = write(r->c->in, b.data + off, b.len - off);
+    tx_status st = TX_OK;
+    while (st == TX_OK && off < n) {
+        ssize_t w = write(r->c->in, data + off, n - off);
         if (w > 0) {
             off += (size_t)w;
             continue;
@@ -164,6 +164,15 @@ static tx_status write_frame_until(run_ctx *r, const cJSON *reply)
         struct pollfd p = {r->c->in, POLLOUT, 0};
         if (poll(&p, 1, wait) == 0) st = TX_EINVAL;
     }
+    return st;
+}
+
+static tx_status write_frame_until(run_ctx *r, const cJSON *reply)
+{
+    tx_buf b;
+    tx_buf_init(&b, TP_MAX_FRAME + 4);
+    tx_status st = tp_encode(reply, &b);
+    if (st == TX_OK) st = write_raw_until(r, b.data, b.len);
     tx_buf_free(&b);
     return st;
 }
@@ -308,9 +317,16 @@ static bool handle_frame(run_ctx *r, br_broker *broker, cJSON *msg, sup_run_resu
             *finished = true;
             return false;
         } else if (strcmp(method, "run.exit") == 0 && r->opt->pooled) {
-            /* A pooled container's server: the runtime process ended before
-             * run.finish (killed by the kernel, or crashed). */
             sup_end_stream(r);
+            if (!sup_run_exit_is_pools(params, r->nonce)) {
+                /* Only the container's server knows the run's nonce: this
+                 * one came from the runtime itself (taken over?). */
+                fail(res, "protocol error: the runtime sent a run.exit of its own (only the container's "
+                          "server may); the container is retired", r->opt->path);
+                return false;
+            }
+            /* The runtime process ended before run.finish (killed by the
+             * kernel, or crashed). */
             r->exited = true;
             r->exit_status = sup_exit_status_of(params);
             return false;
@@ -465,6 +481,15 @@ tx_status sup_run(const sup_run_options *opt, sup_run_result *res)
             fail(res, "the journal cannot be read to count the run's recorded bytes", opt->path);
     }
     cJSON *start = start_frame(opt, res->run_id);
+    if (opt->pooled && !res->error) {
+        /* The pool's header before the start frame: the nonce its run.exit
+         * will carry, which the runtime never sees. */
+        char header[SB_POOL_HEADER_LEN + 1];
+        if (!sb_pool_header(r.nonce, header))
+            fail(res, "the kernel's random source cannot be read: no nonce for the pooled run", opt->path);
+        else if (write_raw_until(&r, header, SB_POOL_HEADER_LEN) != TX_OK)
+            fail(res, "could not start the run in its pooled container (it ended)", opt->path);
+    }
     if (opt->remote_control) {
         /* The broker sends the start frame; the connector gets the token,
          * and the run's notifications come back on the control socket. */
@@ -585,7 +610,7 @@ tx_status sup_run(const sup_run_options *opt, sup_run_result *res)
         if (r.exited)
             wstatus = r.exit_status; /* ended without run.finish: retired */
         else if (!killed_for_time && !stopped(opt) && !r.write_failed)
-            res->reusable = sup_await_run_exit(&dec, c.out, &wstatus) && finished;
+            res->reusable = sup_await_run_exit(&dec, c.out, r.nonce, &wstatus) && finished;
         w = 1;
     } else if (opt->warm) {
         /* The keeper reports how the container ended: at once after a

@@ -19,17 +19,8 @@ case "$tactus" in /*) ;; *) tactus=$PWD/$tactus ;; esac
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
 source "$here/lib.sh"
-work=$(mktemp -d "${TMPDIR:-/tmp}/tactus-pgbad.XXXXXX")
-chmod 755 "$work"
-dbs=()
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    for d in "${dbs[@]}"; do pg_drop_db "$d"; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
+pg_test_init pgbad
+on_cleanup() { for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null; done; }
 fail() {
     echo "pg/bad-input: FAIL: $*" >&2
     for f in "$work/out" "$work/err" "$work"/w*.log; do [ -s "$f" ] && { echo "--- ${f##*/}:" >&2; tail -c 2000 "$f" >&2; echo >&2; }; done

@@ -24,3 +24,22 @@ pg_drop_db() {
     name=${name%%\?*}
     pg_sql "$pg_admin_url" "DROP DATABASE IF EXISTS $name WITH (FORCE)" >/dev/null 2>&1 || true
 }
+
+# pg_test_init NAME: the test's folder in $work (readable by the server's
+# owner), and a cleanup on exit that runs the test's own `on_cleanup` if it
+# defines one, kills the processes in pids, drops the databases in dbs and
+# removes the folder.
+pg_test_init() {
+    work=$(mktemp -d "${TMPDIR:-/tmp}/tactus-$1.XXXXXX")
+    chmod 755 "$work"
+    pids=()
+    dbs=()
+    trap pg_test_cleanup EXIT
+}
+pg_test_cleanup() {
+    declare -F on_cleanup >/dev/null && on_cleanup
+    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    for d in "${dbs[@]}"; do pg_drop_db "$d"; done
+    rm -rf "$work"
+}

@@ -19,18 +19,8 @@ case "$tactus" in /*) ;; *) tactus=$PWD/$tactus ;; esac
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
 source "$here/lib.sh"
-work=$(mktemp -d "${TMPDIR:-/tmp}/tactus-pgtrust.XXXXXX")
-chmod 755 "$work"
-pids=()
-db=
-cleanup() {
-    rm -f "$work/lines/hold"
-    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    [ -n "$db" ] && pg_drop_db "$db"
-    rm -rf "$work"
-}
-trap cleanup EXIT
+pg_test_init pgtrust
+on_cleanup() { rm -f "$work/lines/hold"; }
 fail() {
     echo "pg/trust $case: FAIL: $*" >&2
     for f in "$work/out" "$work/err" "$work"/*.log; do [ -s "$f" ] && { echo "--- ${f##*/}:" >&2; grep -v '^\[SANDBOX\]' "$f" | tail -n 20 >&2; }; done
@@ -45,6 +35,7 @@ mkdir -p "$HOME" "$XDG_CONFIG_HOME/tactus" "$work/lines" "$work/proj"
 
 # The user's store, in trusted configuration: TCP with a password.
 db=$(pg_new_db trust) || fail "createdb"
+dbs+=("$db")
 name=${db#*@/}
 name=${name%%\?*}
 secret=$TACTUS_PG_PASSWORD

@@ -18,18 +18,8 @@ case "$tactus" in /*) ;; *) tactus=$PWD/$tactus ;; esac
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
 source "$here/lib.sh"
-work=$(mktemp -d "${TMPDIR:-/tmp}/tactus-pgworker.XXXXXX")
-chmod 755 "$work"
-pids=()
-store=
-cleanup() {
-    rm -f "$work/lines/hold"
-    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    [ -n "$store" ] && pg_drop_db "$store"
-    rm -rf "$work"
-}
-trap cleanup EXIT
+pg_test_init pgworker
+on_cleanup() { rm -f "$work/lines/hold"; }
 fail() {
     echo "pg/worker: FAIL: $*" >&2
     for f in "$work"/*.log "$work/err"; do [ -s "$f" ] && { echo "--- ${f##*/}:" >&2; grep -v "^\[SANDBOX\]" "$f" | tail -n 20 >&2; }; done
@@ -48,6 +38,7 @@ host_tools:
 YML
 cp "$here/../durable/procs/gate.tac" "$here/procs/drain.tac" "$work/proc/"
 store=$(pg_new_db worker) || fail "createdb"
+dbs+=("$store")
 "$tactus" store migrate --store "$store" >/dev/null || fail "tactus store migrate"
 export TACTUS_STORE=$store
 # state RUN [TENANT]: the run's queue state ("" when the tenant's queue lacks it)

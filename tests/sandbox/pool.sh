@@ -11,6 +11,9 @@
 # workers    -j 2, eight times over: a pooled container started by one
 #            worker's thread keeps serving after that thread has ended (the
 #            last, slow run may go to it); every run passes.
+# twice      two `tactus test -j 2` of the same file at once: the run ids
+#            are the same (they come from the file and the scenario), the
+#            containers' names must not be; both pass.
 # warm       sandbox.warm (tactus run): a spare container of the exact plan
 #            (every flag doctor checks, read back with docker inspect) is
 #            claimed by one run, replaced, and never taken by another plan.
@@ -58,11 +61,27 @@ if sys.argv[2] == "runc":
 PY
     after=$(cd "$work/p" && find . -printf '%p %s %T@\n' | sort)
     [ "$before" = "$after" ] || fail "the project folder changed: $(diff <(echo "$before") <(echo "$after"))"
+    # This invocation's containers: other suites on the machine run the same
+    # file (the same run ids), but the plan's tactus.protected label is the
+    # identity of this folder's files (sb_protect_tree: DEV:INO in hex, one
+    # per line, in the folder's order).
+    label=$(python3 - "$work/p" <<'PY'
+import hashlib, os, sys
+ids = ""
+for name in os.listdir(sys.argv[1]):
+    if name.endswith((".tac", ".tac.yml")) or name.startswith(".env") or name == ".tactus":
+        st = os.lstat(os.path.join(sys.argv[1], name))
+        ids += "%x:%x\n" % (st.st_dev, st.st_ino)
+print(hashlib.sha256(ids.encode()).hexdigest())
+PY
+)
     started=$(docker events --since "$since" --until "$((until + 1))" --filter type=container \
-        --filter event=start --format '{{.Actor.Attributes.name}}' | grep -c '^tactus-pool-' || true)
+        --filter event=start --filter "label=tactus.protected=$label" \
+        --format '{{.Actor.Attributes.name}}' | grep -c '^tactus-pool-' || true)
     [ "$started" -ge 1 ] && [ "$started" -le 2 ] || fail "$started containers served 6 runs (expected 1 or 2)"
-    for _ in $(seq 1 50); do docker ps -aq --filter name=tactus-pool- | grep -q . || break; sleep 0.1; done
-    docker ps -aq --filter name=tactus-pool- | grep -q . && fail "a pooled container was left behind"
+    ours() { docker ps -aq --filter name=tactus-pool- --filter "label=tactus.protected=$label"; }
+    for _ in $(seq 1 50); do ours | grep -q . || break; sleep 0.1; done
+    ours | grep -q . && fail "a pooled container was left behind"
     echo "sandbox pool isolation $rt: ok (6 runs, $started container(s); files, OOM and budget stops isolated)" ;;
 doctor)
     out=$("$tactus" sandbox doctor --pooled --json "$work/p" 2>"$work/err") || fail "doctor --pooled: $out"
@@ -78,6 +97,14 @@ workers)
             fail "round $i: $(grep -A3 '✗' "$work/out")"
     done
     echo "sandbox pool workers $rt: ok (8 rounds of 9 runs on 2 workers)" ;;
+twice)
+    for i in 1 2; do
+        (cd "$work/p" && "$tactus" test --mock -j 2 --timeout 60 workers.tac) >"$work/out$i" 2>"$work/err$i" &
+        eval "pid$i=$!"
+    done
+    wait "$pid1" || fail "the first invocation: $(grep -A3 '✗' "$work/out1") $(cat "$work/err1")"
+    wait "$pid2" || fail "the second invocation: $(grep -A3 '✗' "$work/out2") $(cat "$work/err2")"
+    echo "sandbox pool twice $rt: ok (two invocations of the same file at once, both passed)" ;;
 warm)
     # sandbox.warm: 1: the first run starts a spare container for the next;
     # the next run claims it (it was up before the run and is gone after:
@@ -128,8 +155,20 @@ PY
     spare=$(docker ps --filter name=tactus-warm- -q | head -1)
     (cd "$work/p" && "$tactus" run --json hello.tac) >"$work/out" 2>"$work/err" || fail "a run with another plan failed"
     docker ps -q | grep -qx "$spare" || fail "a run with another plan took the spare container"
-    # Clean up the keepers: their containers end when unclaimed ones are killed.
-    for c in $(docker ps --filter name=tactus-warm- -q); do docker kill "$c" >/dev/null; done
+    # Nor does a plan whose protected file was replaced on the host (an
+    # editor's save: a new file renamed over it): the spare's read-only
+    # mount still holds the old file.
+    wait_warm || fail "no spare container for the plan with 512m"
+    spare=$(docker ps --filter name=tactus-warm- --filter label=tactus.protected -q | head -1)
+    [ -n "$spare" ] || fail "the spare container has no tactus.protected label"
+    cp -p "$work/p/hello.tac" "$work/p/hello.tac.new" && mv "$work/p/hello.tac.new" "$work/p/hello.tac"
+    (cd "$work/p" && "$tactus" run --json hello.tac) >"$work/out" 2>"$work/err" || fail "a run after the save failed"
+    docker ps -q | grep -qx "$spare" || fail "a run whose .tac was replaced took the spare holding the old file"
+    # Clean up: that run started a spare too; once it is up, the keepers
+    # (their pids are in the sockets' names) and their containers go.
+    wait_warm || fail "no spare after the last run"
+    for s in "$XDG_RUNTIME_DIR"/tactus/warm/*.sock; do kill "$(basename "$s" .sock | cut -d- -f2)" 2>/dev/null; done
+    for c in $(docker ps --filter name=tactus-warm- -q); do docker kill "$c" >/dev/null 2>&1; done
     echo "sandbox pool warm $rt: ok (claimed once, replaced, other plans kept apart)" ;;
 *) fail "unknown case" ;;
 esac

@@ -57,6 +57,19 @@ write-outside)
     out=$(probe write /tmp/ok); grep -q '"written": true' <<<"$out" || fail "/tmp not writable: $out"
     out=$(probe write /workspace/ok); grep -q '"written": true' <<<"$out" || fail "/workspace not writable: $out"
     ok "/, /etc, /usr, /proc refused; /tmp and /workspace writable" ;;
+deep-protected)
+    # A sidecar 20 folders down is mounted read-only like one at the top; a
+    # tree deeper than tactus walks (32) fails the run rather than leave
+    # files the host reads writable.
+    deep=$(printf 'd/%.0s' $(seq 1 20))
+    mkdir -p "$proj/$deep" && echo "x: 1" >"$proj/${deep}hello.tac.yml" && chown -R 65534:65534 "$proj"
+    out=$(probe write "/workspace/${deep}hello.tac.yml")
+    grep -q '"written": false' <<<"$out" || fail "a sidecar 20 folders down is writable: $out"
+    deeper=$(printf 'e/%.0s' $(seq 1 40))
+    mkdir -p "$proj/$deeper" && chown -R 65534:65534 "$proj"
+    (cd "$proj" && "$tactus" run hello.tac) >"$work/out" 2>&1 && fail "a run went ahead with a tree 40 deep"
+    grep -q "nested more than 32 deep" "$work/out" || fail "no word of why: $(cat "$work/out")"
+    ok "a sidecar 20 deep is read-only; a tree 40 deep fails closed" ;;
 readonly-volume)
     config 'sandbox: {volumes: ["./data:/data:ro"]}'
     out=$(probe write /data/x); grep -q '"written": false, "error": "Read-only file system"' <<<"$out" || fail "$out"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Security tests of the journal (docs/security.md, area journal): a user or
-# a local attacker who can write the journal file edits it with the sqlite3
-# CLI between a suspend and the resume. Every edit must make `tactus resume`
+# a local attacker who can write the journal edits it with the sqlite3 CLI
+# (or psql, with TACTUS_TEST_BACKEND=pg) between a suspend and the resume. Every edit must make `tactus resume`
 # (and `tactus approve`) refuse with a message naming the run, the row and
 # what failed, exit 2, and run nothing: the host tool that appends a line
 # per effect (tests/durable/append.py) appends nothing, and no effect row is
@@ -12,8 +12,15 @@
 source "$(dirname "$0")/../durable/lib.sh" "$1"
 fake=${2:?usage: journal.sh TACTUS FAKE_OPENAI_PY}
 secdir=$(cd "$(dirname "$0")" && pwd)
-command -v sqlite3 >/dev/null || fail "the sqlite3 CLI is needed"
-sql() { sqlite3 "$store" "$1" || fail "sqlite3: $1"; }
+# The attacker's edits, on either store (TACTUS_TEST_BACKEND=pg: psql).
+if [ "${TACTUS_TEST_BACKEND:-sqlite}" = pg ]; then
+    sql() { pg_sql "$store" "$1" >/dev/null || fail "psql: $1"; }
+    n_effects() { pg_sql "$store" "SELECT COUNT(*) FROM effects WHERE run_id = '$1'"; }
+else
+    command -v sqlite3 >/dev/null || fail "the sqlite3 CLI is needed"
+    sql() { sqlite3 "$store" "$1" || fail "sqlite3: $1"; }
+    n_effects() { sqlite3 "$store" "SELECT COUNT(*) FROM effects WHERE run_id = '$1'"; }
+fi
 
 # gate: a fresh run of journal/gate.tac, suspended at its approval
 # (effect 2); sets $run.
@@ -34,7 +41,6 @@ gate() {
     expect_rc 3 "$1: tactus run (suspending)"
     run=$(jv 'd["run_id"]')
 }
-n_effects() { sqlite3 "$store" "SELECT COUNT(*) FROM effects WHERE run_id = '$1'"; }
 # refused WHAT MESSAGE: the resume of $run exits 2 with MESSAGE, nothing ran.
 refused() {
     local before lines_before
