@@ -29,7 +29,8 @@ bool cli_store_resolve(const char *cmd, const char *flag, const char *procedure_
     cJSON *config = NULL;
     char err[1024];
     if (cf_load(procedure_path ? procedure_path : ".", &config, err, sizeof err) != TX_OK) {
-        cli_error("%s: configuration error: %s (it is read for journal.url, the store)\n", cmd, err);
+        /* The same message as the command's own configuration load would give. */
+        cli_error("%s: configuration error: %s\n", cmd, err);
         return false;
     }
     const cJSON *url = cf_get(config, "journal.url");

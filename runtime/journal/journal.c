@@ -331,26 +331,35 @@ tx_status tj_run_create(tj_journal *j, const tj_run *r)
 {
     if (tj_begin_write(j) != TX_OK) return TX_EIO;
     tx_status s = tj_run_insert(j, r);
-    if (s != TX_OK) return tj_seal_abort(j, s);
-    return tj_seal_commit(j, r->id, true);
+    if (s == TX_OK) s = tj_commit(j);
+    if (s != TX_OK) j->be->rollback(j->db);
+    return s;
 }
 
 tx_status tj_run_insert(tj_journal *j, const tj_run *r)
 {
     tj_stmt *st;
     if (!(st = db_prepare(j, "INSERT INTO runs (id, tenant, procedure_path, source_sha256, source, "
-                           "inputs, status, created_ms, updated_ms) VALUES (?,?,?,?,?,?,?,?,?)")))
+                           "inputs, status, created_ms, updated_ms, mac, chain_head) "
+                           "VALUES (?,?,?,?,?,?,?,?,?,?,?)")))
         return tj_fail_db(j, "create run");
     long long t = tj_now_ms();
+    const char *path = r->procedure_path ? r->procedure_path : "", *source = r->source ? r->source : "";
+    char *inputs = json_text(r->inputs), mac[132], head[65];
+    /* A new run's chain is its own row: sealed as it is inserted. */
+    tj_seal_run_row(j, r->id, r->tenant, path, r->source_sha256, source, inputs, t, mac, head);
     db_bind_text(st, 1, r->id);
     db_bind_text(st, 2, r->tenant);
-    db_bind_text(st, 3, r->procedure_path ? r->procedure_path : "");
+    db_bind_text(st, 3, path);
     db_bind_text(st, 4, r->source_sha256);
-    db_bind_text(st, 5, r->source ? r->source : "");
-    tj_bind_json(st, 6, r->inputs);
+    db_bind_text(st, 5, source);
+    db_bind_text(st, 6, inputs);
     db_bind_text(st, 7, r->status[0] ? r->status : "running");
     db_bind_int(st, 8, t);
     db_bind_int(st, 9, t);
+    db_bind_text(st, 10, mac);
+    db_bind_text(st, 11, head);
+    cJSON_free(inputs);
     return tj_step_done(j, st, "create run");
 }
 

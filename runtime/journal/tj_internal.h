@@ -48,7 +48,12 @@ tx_status tj_run_lock(tj_journal *j, const char *tenant, const char *run_id);
 bool tj_seal_effect(tj_journal *j, const char *run_id, long position, const char *kind,
                     const char *fingerprint, const char *request, const char *result,
                     long long duration_ms, char mac[132]);
-/* Inserts run `r` inside the caller's write transaction (not sealed yet). */
+/* A new run's seal and chain head (its chain is its own row), from the
+ * columns it is inserted with (inputs: their JSON text, or NULL). tj_seal.c. */
+void tj_seal_run_row(tj_journal *j, const char *id, const char *tenant, const char *path,
+                     const char *sha256, const char *source, const char *inputs, long long created_ms,
+                     char mac[132], char head[65]);
+/* Inserts run `r`, sealed (tj_seal_run_row), inside the caller's write transaction. */
 tx_status tj_run_insert(tj_journal *j, const tj_run *r);
 /* The store's clock, in ms (PostgreSQL's own: leases never depend on a
  * worker's clock). */

@@ -43,8 +43,9 @@ tx_status tj_queue_submit(tj_journal *j, const tj_run *r, const cJSON *options)
     }
     if (s == TX_OK && j->be->notify && j->be->notify(j->db, TJ_QUEUE_CHANNEL, r->tenant) != TX_OK)
         s = tj_fail_db(j, "wake the workers");
-    if (s != TX_OK) return tj_seal_abort(j, s);
-    return tj_seal_commit(j, r->id, true);
+    if (s == TX_OK) s = tj_commit(j); /* the run's row was inserted sealed */
+    if (s != TX_OK) j->be->rollback(j->db);
+    return s;
 }
 
 tx_status tj_queue_claim(tj_journal *j, const char *tenant, const char *worker, long long lease_ms,

@@ -445,6 +445,30 @@ static tx_status tail_commit(tj_journal *j, const char *run_id)
     return s;
 }
 
+void tj_seal_run_row(tj_journal *j, const char *id, const char *tenant, const char *path,
+                     const char *sha256, const char *source, const char *inputs, long long created_ms,
+                     char mac[132], char head[65])
+{
+    /* The columns chain_load reads for a run's row, as the store returns them. */
+    cJSON *a = cJSON_CreateArray();
+    cJSON_AddItemToArray(a, cJSON_CreateString("run"));
+    const char *text[] = {id, tenant, path, sha256, source};
+    for (size_t i = 0; i < sizeof text / sizeof text[0]; i++)
+        cJSON_AddItemToArray(a, text[i] ? cJSON_CreateString(text[i]) : cJSON_CreateNull());
+    cJSON_AddItemToArray(a, inputs ? cJSON_CreateString(inputs) : cJSON_CreateNull());
+    cJSON_AddItemToArray(a, cJSON_CreateNumber((double)created_ms));
+    char *bytes = tj_canonical_json(a);
+    cJSON_Delete(a);
+    char self[65], prev[65];
+    hmac_hex(j->key, "", bytes ? bytes : "", mac);
+    hmac_hex(j->key, "self", bytes ? bytes : "", self);
+    tx_free(bytes);
+    mac[64] = ':';
+    memcpy(mac + 65, self, 65);
+    chain_prev(prev, mac);
+    head_of(j, id, 1, prev, head);
+}
+
 /* An effect appended at the end of the run whose head tail_check read: its
  * seal, made over the bytes chain_load reads back (the same columns, typed
  * as the store returns them), so the row is inserted sealed and the commit

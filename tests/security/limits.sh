@@ -110,7 +110,7 @@ YML
     pattern)
         printf 'Procedure {\n  function()\n    local s = string.rep("a", 40)\n    s:find(string.rep("a*", 40) .. "b")\n    return "woke"\n  end\n}\n' > "$work/proj/run.tac"
         # The watchdog fires at the limit plus its grace (1 s).
-        timeout=1 max_ms=4000 want="timed out after 1 s (the run's time limit) in string.find, one call into C" ;;
+        timeout=1 max_ms=4000 want="run.tac:4: error: timed out after 1 s (the run's time limit) in string.find, one call into C" ;;
     *) echo "limits.sh: unknown case $case" >&2; exit 2 ;;
 esac
 if [ "$mode" = "--docker" ]; then
