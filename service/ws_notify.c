@@ -176,6 +176,11 @@ static void *notifier_main(void *arg)
     bool first = true;
     while (n && n->seen && !atomic_load(&s->stopping)) {
         look_for_new(s, n, first);
+        if (first && s->opt.log) {
+            fprintf(s->opt.log, "tactus serve: notifications: %d request(s) pending at the start, not announced\n",
+                    n->n_seen);
+            fflush(s->opt.log);
+        }
         first = false;
         deliver_due(s, n);
         struct timespec ts = {0, NOTIFY_PERIOD_MS * 1000L * 1000L};

@@ -20,8 +20,10 @@ for _ in $(seq 1 50); do [ -s "$work/hook.port" ] && break; sleep 0.1; done
 mkdir -p "$XDG_CONFIG_HOME/tactus"
 printf 'serve:\n  webhooks: ["http://127.0.0.1:%s/hook"]\n  public_url: https://inbox.example\n' \
     "$(cat "$work/hook.port")" >"$XDG_CONFIG_HOME/tactus/config.yml"
-start_server
-sleep 1.5 # the notifier's first look: what is pending now was there before
+start_server -v
+# the notifier's first look: what is pending now was there before
+for _ in $(seq 1 200); do grep -q "pending at the start" "$work/serve.err" && break; sleep 0.05; done
+grep -q "1 request(s) pending at the start" "$work/serve.err" || fail "the notifier's first look: $(cat "$work/serve.err")"
 curl -s -f -H "Authorization: Bearer $submitter" -H 'Content-Type: application/json' \
     -d '{"procedure": "gate.tac", "inputs": {"release": "7.7"}}' "$url/v1/runs" >"$work/submit.json" ||
     fail "submit"
