@@ -171,6 +171,36 @@ async function signIn(page, token) {
     await Promise.all([alice.waitForNavigation(), alice.click('#deny')]);
     expect((await alice.$eval('#answer', (e) => e.textContent)) === 'false', 'denied from the page');
 
+    // The forms of the other kinds: a select, a text input, a review with an edited artifact.
+    const kinds = await submit('kinds.tac');
+    async function openPending(kind) {
+      await waitFor('the ' + kind, async () => (await pendingOf(kinds)).some((q) => q.kind === kind));
+      const [q] = await pendingOf(kinds);
+      await alice.goto(cfg.url + '/ui/approvals/' + q.request_id);
+      return q;
+    }
+    await openPending('select');
+    await alice.click('label.option:nth-of-type(2) input'); // "green"
+    await Promise.all([alice.waitForNavigation(), alice.click('#submit')]);
+    expect((await alice.$eval('#answer', (e) => e.textContent)) === '"green"', 'the select answered from the page');
+    await openPending('input');
+    await alice.type('#value', 'Aurora <b>borealis</b>');
+    await Promise.all([alice.waitForNavigation(), alice.click('#submit')]);
+    expect((await alice.$eval('#answer', (e) => e.textContent)) === '"Aurora <b>borealis</b>"', 'the input answered as typed');
+    await openPending('review');
+    expect((await alice.$eval('#edited', (e) => e.value)) === 'draft notes', 'the review shows the artifact to edit');
+    await alice.select('#decision', 'Approve');
+    await alice.$eval('#edited', (e) => { e.value = ''; });
+    await alice.type('#edited', 'final notes');
+    await alice.type('#feedback', 'looks good');
+    await Promise.all([alice.waitForNavigation(), alice.click('#submit')]);
+    const {doc: k} = await waitFor('kinds to finish', async () => {
+      const r = await api('GET', '/v1/runs/' + kinds, cfg.tokens.approver);
+      return r.doc.status === 'completed' ? r : null;
+    });
+    expect(k.output.color === 'green' && k.output.name === 'Aurora <b>borealis</b>' && k.output.decision === 'Approve' &&
+      k.output.edited === 'final notes', 'every form\'s answer reached the procedure: ' + JSON.stringify(k.output));
+
     // A second tenant's token sees nothing of the first's.
     const ctx = await browser.createBrowserContext();
     const mallory = await ctx.newPage();
