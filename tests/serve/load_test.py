@@ -133,7 +133,8 @@ expect(first == 1000, f"1,000 SSE streams each got the pending list ({first})")
 rss1 = status_of("VmRSS")
 threads = status_of("Threads")
 print(f"load: 1,000 SSE streams open in {t_open:.1f} s: RSS {rss1 / 1024:.1f} MiB, {threads} threads")
-expect(rss1 - rss0 < 300 * 1024, f"1,000 idle streams cost {(rss1 - rss0) / 1024:.1f} MiB (bound 300 MiB)")
+bound = cfg["rss_bound_mib"]
+expect(rss1 - rss0 < bound * 1024, f"1,000 idle streams cost {(rss1 - rss0) / 1024:.1f} MiB (bound {bound} MiB)")
 w = served_quickly("with 1,000 idle streams")
 print(f"load: with 1,000 idle streams, the slowest of 20 requests took {w * 1000:.1f} ms")
 # a change reaches every stream
