@@ -50,7 +50,8 @@ async function shot(page, name) {
 async function signIn(page, token) {
   await page.goto(cfg.url + '/');
   expect(page.url().endsWith('/ui/login'), 'an anonymous visitor is sent to sign in: ' + page.url());
-  // keyboard only: the token field has focus, Enter submits
+  // keyboard only: the token field takes the focus by itself, Enter submits
+  await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'token');
   await page.keyboard.type(token);
   await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
   expect(new URL(page.url()).pathname === '/', 'signed in, on the inbox: ' + page.url());
