@@ -53,6 +53,9 @@ int cli_submit(int argc, char **argv);
 int cli_worker(int argc, char **argv);
 /* tactus queue [cancel RUN] (cli_worker.c). */
 int cli_queue(int argc, char **argv);
+/* tactus serve and tactus tokens (cli_serve.c). */
+int cli_serve(int argc, char **argv);
+int cli_tokens(int argc, char **argv);
 
 /* ---- runs (cli_run.c) -------------------------------------------------------------------- */
 

@@ -27,6 +27,8 @@ static const char usage[] =
     "  submit FILE         queue a run for the workers; prints its id\n"
     "  worker              claim and run queued and resumable runs (--concurrency N, --tenant T)\n"
     "  queue [cancel RUN]  the tenant's queue: who holds which run, and its lease\n"
+    "  serve               the HTTP API and the approvals inbox page (docs/api.md)\n"
+    "  tokens create|list|revoke   API tokens of tactus serve, per tenant and role\n"
     "  store migrate|status  the journal's schema (a PostgreSQL store is migrated by this)\n"
     "  broker serve        a broker for remote runtimes (tcp:// or tls://)\n"
     "  sandbox status|rebuild|doctor|prune   the Docker sandbox: state, image, self-check\n"
@@ -74,6 +76,8 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "submit") == 0) return cli_submit(argc - 1, argv + 1);
     if (strcmp(cmd, "worker") == 0) return cli_worker(argc - 1, argv + 1);
     if (strcmp(cmd, "queue") == 0) return cli_queue(argc - 1, argv + 1);
+    if (strcmp(cmd, "serve") == 0) return cli_serve(argc - 1, argv + 1);
+    if (strcmp(cmd, "tokens") == 0) return cli_tokens(argc - 1, argv + 1);
     if (!strcmp(cmd, "runs") || !strcmp(cmd, "approvals") || !strcmp(cmd, "approve") ||
         !strcmp(cmd, "resume") || !strcmp(cmd, "show") || !strcmp(cmd, "audit"))
         return cli_runs(argc - 1, argv + 1);

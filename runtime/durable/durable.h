@@ -52,4 +52,11 @@ tx_status du_set_byte_cap(du_durable *d, long long cap);
 cJSON *du_handle(du_durable *d, const du_effects *fx, const cJSON *request, du_delta_fn on_delta,
                  void *ud, char *fail_msg, size_t cap, bool *fatal);
 
+/* Whether `answer` fits the human request of kind `kind` whose params are
+ * `request` (options, mode, min/max, items): false with `why` saying what
+ * was expected. An approval's yes/no is the caller's to build. Shared by
+ * `tactus approve` and `tactus serve` (du_answer.c). */
+bool du_answer_fits(const char *kind, const cJSON *request, const cJSON *answer, char *why,
+                    size_t cap);
+
 #endif

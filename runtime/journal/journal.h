@@ -182,6 +182,8 @@ tx_status tj_human_answer(tj_journal *j, const char *tenant, const char *request
  * deadline_ms?, timed_out (its deadline has passed: the default applies at
  * the next resume), default, request_hash}. */
 tx_status tj_human_pending(tj_journal *j, const char *tenant, cJSON **out);
+/* One request as the two lists above show it (the caller owns it). */
+cJSON *tj_human_json(const tj_human *h);
 /* Every request of a run, in order, the same way; answered ones also with
  * answer, answered_by and answered_ms. */
 tx_status tj_human_of_run(tj_journal *j, const char *tenant, const char *run_id, cJSON **out);

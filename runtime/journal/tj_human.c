@@ -162,7 +162,7 @@ tx_status tj_human_answer(tj_journal *j, const char *tenant, const char *request
 /* A request as the lists show it. Pending ones say whether their timeout
  * has passed (the default applies at the next resume); answered ones who
  * answered and when. */
-static cJSON *human_json(const tj_human *h)
+cJSON *tj_human_json(const tj_human *h)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "request_id", h->id);
@@ -202,7 +202,7 @@ static tx_status human_list(tj_journal *j, const char *where, const char *a, con
         tj_human h;
         memset(&h, 0, sizeof h);
         human_row(st, &h);
-        cJSON_AddItemToArray(*out, human_json(&h));
+        cJSON_AddItemToArray(*out, tj_human_json(&h));
         tj_human_free(&h);
     }
     db_finalize(st);

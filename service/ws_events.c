@@ -1,0 +1,352 @@
+/*
+ * ws_events.c - Server-Sent Events: a tenant's pending requests, and a
+ * run's progress (each effect it recorded: model calls, tool calls, human
+ * requests; its state; its final result).
+ *
+ * One watcher thread looks at the store every WS_WATCH_PERIOD_MS for the
+ * things streams are open on (a tenant's pending list, a run), each once
+ * however many streams show it, and bumps a generation when it changed;
+ * the streams' threads sleep on one condition variable until then. So a
+ * thousand idle streams cost a thousand sleeping threads and one query per
+ * period, not a thousand queries. Workers record effects in their own
+ * processes: what a stream shows is what the journal holds (a model's
+ * token deltas are not journaled, so they are not streamed here).
+ */
+#include <poll.h>
+#include <sys/socket.h>
+#include <string.h>
+#include <time.h>
+
+#include "hostlib.h"
+#include "ws_internal.h"
+
+/* A comment line every so often keeps proxies from closing a quiet stream
+ * and finds clients that left; more often than the server's own idle
+ * timeout, which counts the time a stream waits for news as silence. */
+#define KEEPALIVE_MS 15000
+
+static long long keepalive_ms(const ws_server *s)
+{
+    long long half = (long long)s->opt.idle_timeout_s * 1000 / 2;
+    return half < 500 ? 500 : half < KEEPALIVE_MS ? half : KEEPALIVE_MS;
+}
+
+struct ws_stream {
+    ws_server *srv;
+    int watch;
+    unsigned long seen;
+    char tenant[128];
+    char run_id[40];
+    tx_buf out;
+    size_t out_pos;
+    long next_position;
+    char status[16];
+    bool finished;
+    int fd; /* the client's socket: a stream whose client left ends within a second */
+};
+
+/* ---- the watcher ---------------------------------------------------------------------------- */
+
+/* What a watched thing looks like now: its digest, and for a tenant's
+ * pending list the list itself (the streams send it as it is). */
+static bool look(tj_journal *j, const char *tenant, const char *run_id, char digest[65], char **snapshot)
+{
+    *snapshot = NULL;
+    if (!run_id[0]) {
+        cJSON *list = NULL;
+        if (tj_human_pending(j, tenant, &list) != TX_OK) {
+            cJSON_Delete(list);
+            return false;
+        }
+        /* timed_out turns true with time alone; it is part of what the page shows */
+        char *text = cJSON_PrintUnformatted(list);
+        cJSON_Delete(list);
+        if (!text) return false;
+        hl_sha256_hex(text, strlen(text), digest);
+        *snapshot = tx_strdup(text);
+        cJSON_free(text);
+        return *snapshot != NULL;
+    }
+    tj_run r;
+    if (tj_run_get(j, tenant, run_id, &r) != TX_OK) return false;
+    char text[200];
+    snprintf(text, sizeof text, "%s %lld %ld", r.status, r.updated_ms, tj_effect_count(j, tenant, run_id));
+    tj_run_free(&r);
+    hl_sha256_hex(text, strlen(text), digest);
+    return true;
+}
+
+static void *watcher_main(void *arg)
+{
+    ws_server *s = arg;
+    while (!atomic_load(&s->stopping)) {
+        /* what is watched now (copied: the store is read without the lock) */
+        static _Thread_local struct {
+            char tenant[128], run_id[40];
+        } keys[WS_WATCH_MAX];
+        int n = 0;
+        pthread_mutex_lock(&s->watch_lock);
+        for (int i = 0; i < WS_WATCH_MAX; i++)
+            if (s->watches[i].refs > 0) {
+                memcpy(keys[n].tenant, s->watches[i].tenant, sizeof keys[n].tenant);
+                memcpy(keys[n].run_id, s->watches[i].run_id, sizeof keys[n].run_id);
+                n++;
+            }
+        pthread_mutex_unlock(&s->watch_lock);
+        char err[256];
+        tj_journal *j = n ? ws_journal_get(s, err, sizeof err) : NULL;
+        bool changed = false;
+        for (int k = 0; k < n && j; k++) {
+            char digest[65];
+            char *snapshot = NULL;
+            if (!look(j, keys[k].tenant, keys[k].run_id, digest, &snapshot)) continue;
+            pthread_mutex_lock(&s->watch_lock);
+            for (int i = 0; i < WS_WATCH_MAX; i++) {
+                ws_watch *w = &s->watches[i];
+                if (w->refs <= 0 || strcmp(w->tenant, keys[k].tenant) || strcmp(w->run_id, keys[k].run_id)) continue;
+                if (strcmp(w->digest, digest) != 0) {
+                    memcpy(w->digest, digest, sizeof w->digest);
+                    tx_free(w->snapshot);
+                    w->snapshot = snapshot;
+                    snapshot = NULL;
+                    w->gen++;
+                    changed = true;
+                }
+                break;
+            }
+            pthread_mutex_unlock(&s->watch_lock);
+            tx_free(snapshot);
+        }
+        ws_journal_put(s, j);
+        if (changed) {
+            pthread_mutex_lock(&s->watch_lock);
+            pthread_cond_broadcast(&s->watch_cond);
+            pthread_mutex_unlock(&s->watch_lock);
+        }
+        struct timespec ts = {0, WS_WATCH_PERIOD_MS * 1000L * 1000L};
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
+bool ws_watch_start(ws_server *s)
+{
+    s->watcher_started = pthread_create(&s->watcher, NULL, watcher_main, s) == 0;
+    return s->watcher_started;
+}
+
+void ws_watch_stop(ws_server *s)
+{
+    if (s->watcher_started) pthread_join(s->watcher, NULL);
+    s->watcher_started = false;
+}
+
+/* ---- streams -------------------------------------------------------------------------------- */
+
+ws_stream *ws_stream_new(ws_server *s, const char *tenant, const char *run_id, bool html_list)
+{
+    (void)html_list;
+    ws_stream *st = tx_calloc(1, sizeof *st);
+    if (!st) return NULL;
+    st->srv = s;
+    st->watch = -1;
+    st->fd = -1;
+    snprintf(st->tenant, sizeof st->tenant, "%s", tenant);
+    snprintf(st->run_id, sizeof st->run_id, "%s", run_id ? run_id : "");
+    tx_buf_init(&st->out, 64u << 20);
+    pthread_mutex_lock(&s->watch_lock);
+    int free_slot = -1;
+    for (int i = 0; i < WS_WATCH_MAX && st->watch < 0; i++) {
+        ws_watch *w = &s->watches[i];
+        if (w->refs > 0 && !strcmp(w->tenant, st->tenant) && !strcmp(w->run_id, st->run_id)) st->watch = i;
+        else if (w->refs <= 0 && free_slot < 0) free_slot = i;
+    }
+    if (st->watch < 0 && free_slot >= 0) {
+        ws_watch *w = &s->watches[free_slot];
+        memcpy(w->tenant, st->tenant, sizeof w->tenant);
+        memcpy(w->run_id, st->run_id, sizeof w->run_id);
+        w->digest[0] = '\0';
+        tx_free(w->snapshot);
+        w->snapshot = NULL;
+        w->gen++;
+        w->refs = 0;
+        st->watch = free_slot;
+    }
+    if (st->watch >= 0) {
+        s->watches[st->watch].refs++;
+        /* A thing watched already is shown at once; a new one after the
+         * watcher's first look at it. */
+        ws_watch *w = &s->watches[st->watch];
+        st->seen = w->digest[0] ? w->gen - 1 : w->gen;
+    }
+    pthread_mutex_unlock(&s->watch_lock);
+    if (st->watch < 0) {
+        tx_buf_free(&st->out);
+        tx_free(st);
+        return NULL;
+    }
+    return st;
+}
+
+void ws_stream_free(void *cls)
+{
+    ws_stream *st = cls;
+    if (!st) return;
+    pthread_mutex_lock(&st->srv->watch_lock);
+    if (st->watch >= 0) st->srv->watches[st->watch].refs--;
+    pthread_mutex_unlock(&st->srv->watch_lock);
+    tx_buf_free(&st->out);
+    tx_free(st);
+}
+
+static void emit(ws_stream *st, const char *event, const cJSON *data)
+{
+    char *text = cJSON_PrintUnformatted(data);
+    tx_buf_printf(&st->out, "event: %s\ndata: %s\n\n", event, text ? text : "null");
+    cJSON_free(text);
+}
+
+/* The SSE event name of an effect. */
+static const char *event_of(const char *method)
+{
+    if (!method) return "effect";
+    if (!strcmp(method, "llm.chat")) return "llm";
+    if (!strcmp(method, "tool.call")) return "tool_call";
+    if (!strcmp(method, "human.request")) return "human_request";
+    return "effect";
+}
+
+/* What happened to the run since the last look: new effects, its state,
+ * and once it ended its result (then the stream ends). */
+static void run_news(ws_stream *st)
+{
+    char err[256];
+    tj_journal *j = ws_journal_get(st->srv, err, sizeof err);
+    if (!j) return;
+    cJSON *effects = NULL;
+    if (tj_effect_list(j, st->tenant, st->run_id, &effects) == TX_OK) {
+        const cJSON *e;
+        cJSON_ArrayForEach(e, effects)
+        {
+            const cJSON *pos = cJSON_GetObjectItemCaseSensitive(e, "position");
+            if (!cJSON_IsNumber(pos) || (long)pos->valuedouble < st->next_position) continue;
+            const cJSON *req = cJSON_GetObjectItemCaseSensitive(e, "request");
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddNumberToObject(o, "position", pos->valuedouble);
+            cJSON_AddItemToObject(o, "method", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(req, "method"), 1));
+            cJSON_AddItemToObject(o, "params", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(req, "params"), 1));
+            cJSON_AddItemToObject(o, "result", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(e, "result"), 1));
+            emit(st, event_of(hl_json_str(req, "method")), o);
+            cJSON_Delete(o);
+            st->next_position = (long)pos->valuedouble + 1;
+        }
+    }
+    cJSON_Delete(effects);
+    cJSON *run = ws_run_json(j, st->tenant, st->run_id, false);
+    const char *status = hl_json_str(run, "status");
+    if (status && strcmp(status, st->status) != 0) {
+        snprintf(st->status, sizeof st->status, "%s", status);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "run_id", st->run_id);
+        cJSON_AddStringToObject(o, "status", status);
+        emit(st, "state", o);
+        cJSON_Delete(o);
+        if (!strcmp(status, "completed") || !strcmp(status, "failed")) {
+            emit(st, "result", run);
+            st->finished = true;
+        }
+    }
+    cJSON_Delete(run);
+    ws_journal_put(st->srv, j);
+}
+
+/* Whether the client closed its end (a quiet stream would otherwise keep
+ * its thread until the next keepalive write fails). */
+static bool client_left(const ws_stream *st)
+{
+    if (st->fd < 0) return false;
+    /* An SSE client sends nothing after its request: readable means it
+     * closed (recv sees the end) or broke. */
+    struct pollfd p = {.fd = st->fd, .events = POLLIN};
+    if (poll(&p, 1, 0) <= 0) return false;
+    if (p.revents & (POLLHUP | POLLERR)) return true;
+    char c;
+    return recv(st->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
+/* Waits for the watched thing to change: 1; 0 when the keepalive is
+ * due; -1 when the server stops or the client left. */
+static int wait_news(ws_stream *st)
+{
+    ws_server *s = st->srv;
+    long long due = hl_now_ms() + keepalive_ms(s);
+    int news = 0;
+    pthread_mutex_lock(&s->watch_lock);
+    while (!news) {
+        if (atomic_load(&s->stopping)) {
+            news = -1;
+            break;
+        }
+        ws_watch *w = &s->watches[st->watch];
+        if (w->gen != st->seen && (w->digest[0] || w->snapshot)) {
+            st->seen = w->gen;
+            if (!st->run_id[0] && w->snapshot) tx_buf_printf(&st->out, "event: approvals\ndata: %s\n\n", w->snapshot);
+            news = 1;
+            break;
+        }
+        long long now = hl_now_ms();
+        if (now >= due) break;
+        /* wake at least every second to see whether the client left */
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        long long wait = due - now < 1000 ? due - now : 1000;
+        until.tv_sec += (time_t)(wait / 1000);
+        until.tv_nsec += (long)(wait % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        if (pthread_cond_timedwait(&s->watch_cond, &s->watch_lock, &until) != 0 && client_left(st)) news = -1;
+    }
+    pthread_mutex_unlock(&s->watch_lock);
+    return news;
+}
+
+ssize_t ws_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    ws_stream *st = cls;
+    while (st->out_pos >= st->out.len) {
+        tx_buf_clear(&st->out);
+        st->out_pos = 0;
+        if (st->finished || atomic_load(&st->srv->stopping)) return MHD_CONTENT_READER_END_OF_STREAM;
+        int news = wait_news(st);
+        if (news < 0) return MHD_CONTENT_READER_END_OF_STREAM;
+        if (news > 0 && st->run_id[0]) run_news(st);
+        else if (news == 0) tx_buf_puts(&st->out, ": keepalive\n\n");
+    }
+    size_t n = st->out.len - st->out_pos;
+    if (n > max) n = max;
+    memcpy(buf, st->out.data + st->out_pos, n);
+    st->out_pos += n;
+    return (ssize_t)n;
+}
+
+enum MHD_Result ws_reply_stream(ws_req *r, ws_stream *st)
+{
+    if (!st) return ws_problem(r, 503, "too_many_streams", "too many different things are streamed now; retry later");
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    st->fd = ci ? ci->connect_fd : -1;
+    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 8192, ws_stream_read, st,
+                                                                  ws_stream_free);
+    if (!resp) {
+        ws_stream_free(st);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, "Content-Type", "text/event-stream; charset=utf-8");
+    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+    ws_security_headers(resp, r->srv->tls);
+    enum MHD_Result res = MHD_queue_response(r->conn, 200, resp);
+    MHD_destroy_response(resp);
+    return res;
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Notifications: a new pending request is POSTed as JSON to the configured
+# webhook, retried with backoff when it fails, once it succeeds not again;
+# a request pending before the server started is not announced.
+#   notify.sh TACTUS
+source "$(dirname "$0")/lib.sh"
+submitter=$(token acme submitter ci)
+approver=$(token acme approver alice)
+start_worker acme
+# pending before the server starts
+"$tactus" submit --tenant acme --store "$store" "$work/procs/gate.tac" --input release=0.1 >/dev/null || fail "tactus submit"
+for _ in $(seq 1 100); do
+    "$tactus" approvals --tenant acme --store "$store" --json | grep -q 'Ship release 0.1' && break
+    sleep 0.1
+done
+python3 "$here/hook_receiver.py" "$work/hook.port" "$work/hook.log" 1 &
+pids+=($!)
+for _ in $(seq 1 50); do [ -s "$work/hook.port" ] && break; sleep 0.1; done
+# the webhook from the user's own configuration (trusted), not the command line
+mkdir -p "$XDG_CONFIG_HOME/tactus"
+printf 'serve:\n  webhooks: ["http://127.0.0.1:%s/hook"]\n  public_url: https://inbox.example\n' \
+    "$(cat "$work/hook.port")" >"$XDG_CONFIG_HOME/tactus/config.yml"
+start_server -v
+# the notifier's first look: what is pending now was there before
+for _ in $(seq 1 200); do grep -q "pending at the start" "$work/serve.err" && break; sleep 0.05; done
+grep -q "1 request(s) pending at the start" "$work/serve.err" || fail "the notifier's first look: $(cat "$work/serve.err")"
+curl -s -f -H "Authorization: Bearer $submitter" -H 'Content-Type: application/json' \
+    -d '{"procedure": "gate.tac", "inputs": {"release": "7.7"}}' "$url/v1/runs" >"$work/submit.json" ||
+    fail "submit"
+run=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["run_id"])' "$work/submit.json")
+for _ in $(seq 1 100); do
+    grep -q '"status": 200' "$work/hook.log" 2>/dev/null && break
+    sleep 0.1
+done
+sleep 2.5 # room for a duplicate, if one were sent
+python3 - "$work/hook.log" "$run" <<'PY' || fail "the notifications: $(cat "$work/hook.log" 2>/dev/null)"
+import json, sys
+posts = [json.loads(l) for l in open(sys.argv[1])]
+run = sys.argv[2]
+assert len(posts) == 2, f"one failed attempt and one retry, no more: {len(posts)} posts"
+assert posts[0]["status"] == 500 and posts[1]["status"] == 200, [p["status"] for p in posts]
+assert posts[1]["time"] - posts[0]["time"] >= 0.9, "the retry waits (backoff)"
+assert posts[0]["body"] == posts[1]["body"], "the retry sends the same notification"
+d = json.loads(posts[1]["body"])
+assert posts[1]["type"] == "application/json"
+assert d["event"] == "approval.pending" and d["tenant"] == "acme" and d["kind"] == "approve", d
+assert d["run_id"] == run and d["request_id"] == run + ".1", d
+assert d["message"] == "Ship release 7.7?", d
+assert d["url"] == "https://inbox.example/ui/approvals/" + run + ".1", d
+assert "0.1" not in "".join(p["body"] for p in posts), "a request pending before the start is not announced"
+print("notify: 1 notification, retried once after a 500, with the request's link")
+PY
