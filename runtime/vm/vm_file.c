@@ -28,9 +28,10 @@
  *      folder named like a protected file is refused too. In a pooled run
  *      the walk goes down both roots at once, so a path is refused or made
  *      exactly as in a run of its own.
- *   6. File.write counts the bytes it writes in the run, and VM_DIR_COST
- *      for each folder it creates, against sandbox.workspace_quota
- *      (ctx->ws_quota), so a run cannot fill the disk.
+ *   6. File.write counts the bytes it writes in the run, and VM_ENTRY_COST
+ *      for each file or folder it creates, against sandbox.workspace_quota
+ *      (ctx->ws_quota), so a run can fill neither the disk nor its inodes
+ *      (a million empty files cost no bytes).
  * Paths in messages are the user's, never the host's absolute ones.
  */
 #define _GNU_SOURCE
@@ -263,10 +264,10 @@ static int file_read(lua_State *L)
 /* ---- writing
  * -------------------------------------------------------------------------------------- */
 
-/* What one folder File.write creates counts against the quota: a folder's
- * first block on the usual file systems (and a bound on the number of
- * folders a run can make). */
-#define VM_DIR_COST 4096ull
+/* What one file or folder File.write creates counts against the quota: its
+ * first block on the usual file systems, and so a bound on the inodes a run
+ * can take (65,536 at the default 256 MiB). */
+#define VM_ENTRY_COST 4096ull
 
 static bool quota_allows(const vm_ctx *ctx, unsigned long long more)
 {
@@ -308,10 +309,10 @@ static void may_create_folder(lua_State *L, const vm_ctx *ctx, const char *comp,
                    "File.write: %s: a folder named %s would take the name of a procedure source "
                    "or sidecar; choose another folder name",
                    user, comp);
-    if (!quota_allows(ctx, VM_DIR_COST)) {
+    if (!quota_allows(ctx, VM_ENTRY_COST)) {
         char doing[320];
         snprintf(doing, sizeof doing, "creating the folder %.200s (counted as %llu bytes)", comp,
-                 VM_DIR_COST);
+                 VM_ENTRY_COST);
         quota_error(L, ctx, user, doing);
     }
 }
@@ -360,7 +361,7 @@ static void make_parents(lua_State *L, vm_ctx *ctx, const char *rel, const char 
             if (!project) may_create_folder(L, ctx, comp, user);
             if (mkdirat(*dir, comp, 0755) != 0 && errno != EEXIST)
                 fail_errno(L, "File.write", user, errno);
-            if (!project) ctx->ws_written += VM_DIR_COST;
+            if (!project) ctx->ws_written += VM_ENTRY_COST;
             next = openat(*dir, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         }
         if (next < 0) fail_errno(L, "File.write", user, vm_file_component_errno(*dir, comp, errno));
@@ -387,9 +388,13 @@ static int file_write(lua_State *L)
     if (*rel == '\0') return fail_errno(L, "File.write", user, EISDIR);
     const char *shut = vm_file_protected(ctx, rel, true);
     if (shut) return refuse_protected(L, "File.write", user, shut);
-    if (!quota_allows(ctx, len)) {
-        char doing[64];
-        snprintf(doing, sizeof doing, "writing %zu more bytes", len);
+    int there = vm_file_openat(ctx, rel, O_PATH, 0);
+    if (there >= 0) close(there);
+    unsigned long long cost = len + (there >= 0 ? 0 : VM_ENTRY_COST);
+    if (!quota_allows(ctx, cost)) {
+        char doing[96];
+        snprintf(doing, sizeof doing, "writing %zu more bytes%s", len,
+                 there >= 0 ? "" : " to a new file (a file counts 4096 bytes more)");
         return quota_error(L, ctx, user, doing);
     }
     make_parents(L, ctx, rel, user);
@@ -408,6 +413,7 @@ static int file_write(lua_State *L)
         done += (size_t)w;
         ctx->ws_written += (unsigned long long)w;
     }
+    if (there < 0) ctx->ws_written += VM_ENTRY_COST;
     int rc = close(*box);
     *box = -1;
     if (rc != 0) return fail_errno(L, "File.write", user, errno);

@@ -96,17 +96,29 @@ TAC
     (cd "$p" && "$tactus" run "${sandbox[@]}" attack.tac) >"$work/out" 2>&1 && fail "the run completed under 25m"
     grep -q "quota of 26214400 bytes" "$work/out" || fail "sandbox.workspace_quota: 25m not applied: $(cat "$work/out")"
     [ "$(cat "$p"/fill-*.bin | wc -c)" -eq 20971520 ] || fail "not exactly two files under 25m"
-    # Folders File.write creates count too (4096 bytes each): 25 MiB is 6400.
+    # Files and folders File.write creates count too (4096 bytes each), so
+    # empty files cannot take the disk's inodes: 25 MiB is 6400 of them.
     rm -f "$p"/fill-*.bin
+    cat > "$p/attack.tac" <<'TAC'
+Procedure { function()
+  for i = 1, 7000 do File.write("e" .. i, "") end
+end }
+TAC
+    (cd "$p" && "$tactus" run "${sandbox[@]}" attack.tac) >"$work/out" 2>&1 && fail "7000 empty files were made under 25m"
+    grep -q "e6401: writing 0 more bytes to a new file (a file counts 4096 bytes more) would pass the run's workspace quota" \
+        "$work/out" || fail "no quota message for empty files: $(cat "$work/out")"
+    [ "$(find "$p" -maxdepth 1 -name 'e*' -type f | wc -l)" -eq 6400 ] || fail "not exactly 6400 files under 25m"
+    rm -f "$p"/e*
+    # A folder and a file in it: 3200 of each.
     cat > "$p/attack.tac" <<'TAC'
 Procedure { function()
   for i = 1, 7000 do File.write("d" .. i .. "/x", "") end
 end }
 TAC
     (cd "$p" && "$tactus" run "${sandbox[@]}" attack.tac) >"$work/out" 2>&1 && fail "7000 folders were made under 25m"
-    grep -q "creating the folder d6401 (counted as 4096 bytes) would pass the run's workspace quota" "$work/out" \
+    grep -q "d3201/x: writing 0 more bytes to a new file" "$work/out" \
         || fail "no quota message for folders: $(cat "$work/out")"
-    [ "$(find "$p" -maxdepth 1 -name 'd*' -type d | wc -l)" -eq 6400 ] || fail "not exactly 6400 folders under 25m"
+    [ "$(find "$p" -maxdepth 1 -name 'd*' -type d | wc -l)" -eq 3200 ] || fail "not exactly 3200 folders under 25m"
     echo "security-filesystem $mode: ok ($total bytes on disk for a 300 MiB attempt)"
     exit 0 ;;
 esac
