@@ -206,19 +206,19 @@ dataset_refused() {
     note "dataset: $1: refused"
 }
 dataset_refused "lone surrogate" '{"name":"a","inputs":{"text":"\ud800x"}}' \
-    'cases.jsonl:1:31: a lone UTF-16 surrogate (\ud800-\udbff must be followed by \udc00-\udfff)'
+    'cases.jsonl:1:31: not JSON: a lone UTF-16 surrogate (\ud800-\udbff must be followed by \udc00-\udfff)'
 dataset_refused "NUL inside a string" '{"name":"a","inputs":{"text":"ab\u0000cd"}}' \
-    'cases.jsonl:1:33: a NUL character (\u0000) in a string; Tactus strings cannot hold it'
+    'cases.jsonl:1:33: not JSON: a NUL character (\u0000) in a string; Tactus strings cannot hold it'
 dataset_refused "1,000-deep JSON" "$(python3 -c 'print("{\"name\":\"a\",\"inputs\":{\"data\":{\"a\":" + "[" * 1000 + "]" * 1000 + "}}}")')" \
-    'cases.jsonl:1:232: arrays and objects nested more than 200 deep; flatten the data'
+    'cases.jsonl:1:232: not JSON: arrays and objects nested more than 200 deep; flatten the data'
 dataset_refused "a whole number past 2^53" '{"name":"a","inputs":{"data":{"id": 9007199254740993}}}' \
-    'cases.jsonl:1:37: a whole number beyond +-9007199254740991 (2^53 - 1), which would arrive as another number'
+    'cases.jsonl:1:37: not JSON: a whole number beyond +-9007199254740991 (2^53 - 1), which would arrive as another number'
 dataset_refused "a number past a double's range" '{"name":"a","inputs":{"data":1e400}}' \
-    "cases.jsonl:1:30: a number beyond a double's range"
+    "cases.jsonl:1:30: not JSON: a number beyond a double's range"
 dataset_refused "a key twice" '{"name":"a","inputs":{"text":"a","text":"b"}}' \
-    'cases.jsonl:1: the key "text" appears twice in one object; one of its values would be lost'
+    'cases.jsonl:1: not JSON: the key "text" appears twice in one object; one of its values would be lost'
 dataset_refused "invalid UTF-8" $'{"name":"a","inputs":{"text":"a\xed\xa0\x80b"}}' \
-    'cases.jsonl:1:32: a byte that is not UTF-8'
+    'cases.jsonl:1:32: not a text file (bytes that are not UTF-8)'
 
 # tactus test: a whole number past 2^53 in an input step (alone, in a list).
 cat >steps.tac <<'TAC'
