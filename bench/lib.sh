@@ -1,5 +1,17 @@
 # bench/lib.sh - sourced by the benchmark scripts (run from the repository root).
 
+# bench_need NAME TOOL...: exits 2, naming it, when a tool is missing.
+bench_need() {
+    local name=$1 tool
+    shift
+    for tool in "$@"; do
+        command -v "$tool" >/dev/null || {
+            echo "bench/$name: $tool is missing (scripts/install-deps.sh)" >&2
+            exit 2
+        }
+    done
+}
+
 # Builds tactus and tactus-runtime in build/ (configuring it if needed);
 # exits 2, with the build's output, when that fails.
 bench_build() {

@@ -26,13 +26,11 @@ N=${N:-500}
 R=${R:-1000}
 TARGET_EFFECT_MS=2
 TARGET_RESUME_MS=100
-for tool in hyperfine sqlite3 awk; do
-    command -v $tool >/dev/null || { echo "bench/durable: $tool is missing (scripts/install-deps.sh)" >&2; exit 2; }
-done
-[ "$RUNS" -ge 10 ] || { echo "bench/durable: RUNS must be >= 10" >&2; exit 2; }
-
 # shellcheck source=../lib.sh
 . bench/lib.sh
+bench_need durable hyperfine sqlite3 awk
+[ "$RUNS" -ge 10 ] || { echo "bench/durable: RUNS must be >= 10" >&2; exit 2; }
+
 bench_build
 tactus=$root/build/tactus
 

@@ -21,11 +21,9 @@ CASES=${CASES:-100}
 RUNS=${RUNS:-100}
 TARGET_RATE=500
 TARGET_OVERHEAD=2.0
-for tool in hyperfine awk; do
-    command -v $tool >/dev/null || { echo "bench/eval: $tool is missing (scripts/install-deps.sh)" >&2; exit 2; }
-done
 # shellcheck source=../lib.sh
 . bench/lib.sh
+bench_need eval hyperfine awk
 bench_build
 tactus=$root/build/tactus
 work=$(mktemp -d)

@@ -13,9 +13,9 @@ cd "$(dirname "$0")/../.."
 N=${N:-300}
 LINES=${LINES:-5000}
 FILES=${FILES:-1000}
-command -v lua5.4 >/dev/null || { echo "bench/lsp: lua5.4 is missing (scripts/install-deps.sh)" >&2; exit 2; }
 # shellcheck source=../lib.sh
 . bench/lib.sh
+bench_need lsp lua5.4
 bench_build
 log=$(mktemp)
 if ! cmake --build build --target bench_lsp -j "$(nproc)" >"$log" 2>&1; then

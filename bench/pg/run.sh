@@ -28,13 +28,11 @@ root=$PWD
 RUNS=${RUNS:-15} N=${N:-200} K=${K:-40} KSANDBOX=${KSANDBOX:-12} ROUNDS=${ROUNDS:-3}
 TARGET_EFFECT_MS=2
 TARGET_RUN3_MS=20
-for tool in hyperfine sqlite3 awk; do
-    command -v $tool >/dev/null || { echo "bench/pg: $tool is missing (scripts/install-deps.sh)" >&2; exit 2; }
-done
-[ "$RUNS" -ge 10 ] || { echo "bench/pg: RUNS must be >= 10" >&2; exit 2; }
-
 # shellcheck source=../lib.sh
 . bench/lib.sh
+bench_need pg hyperfine sqlite3 awk
+[ "$RUNS" -ge 10 ] || { echo "bench/pg: RUNS must be >= 10" >&2; exit 2; }
+
 bench_build
 tactus=$root/build/tactus
 

@@ -19,14 +19,12 @@ root=$PWD
 RUNS=${RUNS:-10}
 FILES=${FILES:-10}
 SCENARIOS=${SCENARIOS:-30}
-for tool in hyperfine docker awk; do
-    command -v $tool >/dev/null || { echo "bench/sandbox-speed: $tool is missing (scripts/install-deps.sh)" >&2; exit 2; }
-done
+# shellcheck source=../lib.sh
+. bench/lib.sh
+bench_need sandbox-speed hyperfine docker awk
 docker info >/dev/null 2>&1 || { echo "bench/sandbox-speed: no Docker daemon answers (scripts/start-dockerd.sh)" >&2; exit 2; }
 runsc=0
 docker info --format '{{json .Runtimes}}' | grep -q '"runsc"' && runsc=1
-# shellcheck source=../lib.sh
-. bench/lib.sh
 bench_build
 cmake --build build --target tactus-pool -j 2 >/dev/null
 tactus=$root/build/tactus

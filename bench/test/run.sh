@@ -15,11 +15,9 @@ RUNS=${RUNS:-10}
 FILES=${FILES:-10}
 SCENARIOS=${SCENARIOS:-30}
 TARGET=100
-for tool in hyperfine awk; do
-    command -v $tool >/dev/null || { echo "bench/test: $tool is missing (scripts/install-deps.sh)" >&2; exit 2; }
-done
 # shellcheck source=../lib.sh
 . bench/lib.sh
+bench_need test hyperfine awk
 bench_build
 tactus=$root/build/tactus
 work=$(mktemp -d)
