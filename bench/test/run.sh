@@ -25,22 +25,26 @@ trap 'rm -rf "$work"' EXIT
 export XDG_CONFIG_HOME=$work/xdg
 
 # ---- the suite (bench/test/gen-suite.sh) -----------------------------------------------------
-bash bench/test/gen-suite.sh "$work" "$FILES" "$SCENARIOS"
+# In a folder of its own: tactus refuses a procedure's folder that holds its
+# configuration ($work/xdg).
+suite=$work/suite
+mkdir -p "$suite"
+bash bench/test/gen-suite.sh "$suite" "$FILES" "$SCENARIOS"
 total=$((FILES * SCENARIOS))
 
 # Valid before timed: every scenario must pass.
-if ! "$tactus" test --mock --no-sandbox -j 2 --format json "$work" >"$work/check.json" 2>"$work/check.err"; then
+if ! "$tactus" test --mock --no-sandbox -j 2 --format json "$suite" >"$work/check.json" 2>"$work/check.err"; then
     echo "bench/test: the generated suite does not pass:" >&2
     head -40 "$work/check.err" >&2
     grep -m5 '"error"' "$work/check.json" >&2 || true
     exit 2
 fi
 bench_header
-echo "suite: $FILES files, $total scenarios (every one passes), $(cat "$work"/*.tac | wc -l) lines"
+echo "suite: $FILES files, $total scenarios (every one passes), $(cat "$suite"/*.tac | wc -l) lines"
 
 hyperfine -N --style basic --warmup 1 --runs "$RUNS" --export-json "$work/h.json" \
-    -n "j2" "$tactus test --mock --no-sandbox -j 2 $work" \
-    -n "j1" "$tactus test --mock --no-sandbox -j 1 $work" >"$work/h.txt" 2>&1 || { cat "$work/h.txt" >&2; exit 2; }
+    -n "j2" "$tactus test --mock --no-sandbox -j 2 $suite" \
+    -n "j1" "$tactus test --mock --no-sandbox -j 1 $suite" >"$work/h.txt" 2>&1 || { cat "$work/h.txt" >&2; exit 2; }
 median() { awk -v name="$1" '
     /"command":/ { cmd = $0; gsub(/.*"command": "|",?$/, "", cmd) }
     /"median":/ && cmd == name { v = $2; gsub(/,/, "", v); print v }' "$work/h.json"; }
