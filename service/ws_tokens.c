@@ -109,14 +109,7 @@ static tx_status save_records(const char *path, const cJSON *records, char *err,
     char *slash = strrchr(dir, '/');
     if (slash && slash != dir) {
         *slash = '\0';
-        /* the folder, as mkdir -p, private */
-        for (char *p = dir + 1; *p; p++)
-            if (*p == '/') {
-                *p = '\0';
-                mkdir(dir, 0700);
-                *p = '/';
-            }
-        mkdir(dir, 0700);
+        hl_make_dirs(dir); /* the open below says what is wrong */
     }
     snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
     char *text = cJSON_Print(records);

@@ -80,20 +80,6 @@ cJSON *cf_trust_entries(void)
     return files;
 }
 
-/* mkdir -p of the user's folder, 0700. */
-static bool make_dirs(const char *dir)
-{
-    char p[PATH_MAX];
-    snprintf(p, sizeof p, "%s", dir);
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/') continue;
-        *s = '\0';
-        if (mkdir(p, 0700) != 0 && errno != EEXIST) return false;
-        *s = '/';
-    }
-    return mkdir(p, 0700) == 0 || errno == EEXIST;
-}
-
 tx_status cf_trust_update(const char *const *reals, size_t n, bool revoke, char *err, size_t cap)
 {
     char dir[PATH_MAX], path[PATH_MAX + 32], tmp[PATH_MAX + 64];
@@ -126,7 +112,7 @@ tx_status cf_trust_update(const char *const *reals, size_t n, bool revoke, char 
     /* Atomic: a new file beside the old one, synced, then renamed over it. */
     snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
     int fd = -1;
-    bool ok = make_dirs(dir);
+    bool ok = hl_make_dirs(dir);
     if (ok) {
         unlink(tmp);
         fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);

@@ -3,6 +3,7 @@
  * hosts for the trusted side (hostlib.h).
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <openssl/crypto.h>
@@ -94,18 +95,23 @@ bool hl_xdg_path(const char *var, const char *home_dir, const char *no_home, con
     return false;
 }
 
-int hl_private_dir(const char *path)
+bool hl_make_dirs(const char *path)
 {
     char p[4096];
-    if (snprintf(p, sizeof p, "%s", path) >= (int)sizeof p) return -1;
+    if (snprintf(p, sizeof p, "%s", path) >= (int)sizeof p) return false;
     for (char *c = p + 1; *c; c++) {
         if (*c != '/') continue;
         *c = '\0';
-        mkdir(p, 0700);
+        if (mkdir(p, 0700) != 0 && errno != EEXIST) return false;
         *c = '/';
     }
-    mkdir(p, 0700);
-    int fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    return mkdir(p, 0700) == 0 || errno == EEXIST;
+}
+
+int hl_private_dir(const char *path)
+{
+    hl_make_dirs(path); /* a failure shows in the open or the checks below */
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return -1;
     struct stat sb;
     if (fstat(fd, &sb) != 0 || !S_ISDIR(sb.st_mode) || sb.st_uid != getuid() ||

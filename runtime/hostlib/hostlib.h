@@ -92,6 +92,9 @@ const char *hl_json_str(const cJSON *obj, const char *key);
  * False when neither VAR nor HOME is set. */
 bool hl_xdg_path(const char *var, const char *home_dir, const char *no_home, const char *rel,
                  char *out, size_t cap);
+/* mkdir -p PATH, each folder made 0700 (private to the user): false when one
+ * could not be made (other than because it is there). */
+bool hl_make_dirs(const char *path);
 /* PATH made (with the folders on the way, 0700 when new) and opened without
  * following a link: its descriptor when it is a folder of this user's that
  * no one else may enter (mode 0700), else -1. */

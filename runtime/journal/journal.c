@@ -76,13 +76,7 @@ void tj_make_parent(const char *path)
     char *slash = strrchr(buf, '/');
     if (!slash || slash == buf) return;
     *slash = '\0';
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = '\0';
-        mkdir(buf, 0700);
-        *p = '/';
-    }
-    mkdir(buf, 0700);
+    hl_make_dirs(buf); /* the store's open says what is wrong */
 }
 
 bool tj_store_is_url(const char *where)
