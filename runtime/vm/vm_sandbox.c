@@ -160,10 +160,11 @@ static int sb_named_c_call(lua_State *L)
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
     ctx->c_call = lua_touserdata(L, lua_upvalueindex(2));
-    /* The caller's line, for the watchdog's message: the budget hook may
-     * not have sampled one yet (a short procedure's first lines). */
+    /* The caller's line, for the watchdog's message, when the budget hook
+     * has not sampled one yet (a short procedure's first lines). Only then:
+     * on every call it cost a quarter of a tight string.find loop. */
     lua_Debug ar;
-    if (lua_getstack(L, 1, &ar)) vm_budget_sample(L, &ar);
+    if (ctx->sample_line <= 0 && lua_getstack(L, 1, &ar)) vm_budget_sample(L, &ar);
     int st = lua_pcall(L, nargs, LUA_MULTRET, 0);
     ctx->c_call = outer;
     if (st != LUA_OK) return lua_error(L); /* the same error value, raised on */
