@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -123,7 +124,11 @@ static int profile_dir(char *dir, size_t cap, char *err, size_t errlen)
                      dir);
         return fd;
     }
+    /* One folder per process; pooled workers start containers from their
+     * own threads. */
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
     static char made[PATH_MAX - 64];
+    pthread_mutex_lock(&lock);
     if (!made[0]) {
         const char *tmp = getenv("TMPDIR");
         if (!tmp || tmp[0] != '/') tmp = "/tmp";
@@ -132,9 +137,11 @@ static int profile_dir(char *dir, size_t cap, char *err, size_t errlen)
             snprintf(err, errlen, "%s: cannot create a folder for the seccomp profile: %s", made,
                      strerror(errno));
             made[0] = '\0';
+            pthread_mutex_unlock(&lock);
             return -1;
         }
     }
+    pthread_mutex_unlock(&lock);
     snprintf(dir, cap, "%s", made);
     int fd = hl_private_dir(made);
     if (fd < 0) snprintf(err, errlen, "%s: the seccomp profile folder changed under us", made);
