@@ -67,6 +67,12 @@ struct br_broker {
 cJSON *br_done_event(long id, const char *key, cJSON *value);
 /* {id, event: "error", error: {type, message}}. */
 cJSON *br_error_event(long id, const char *type, const char *message);
+/* The final event of a call cut by the interrupt (br_set_interrupt):
+ * {type: "Interrupted"}; `what` and `name` say which call ("host tool",
+ * "host.fetch"). Never journaled (runtime/durable): it runs again on resume. */
+cJSON *br_interrupted_event(long id, const char *what, const char *name);
+/* Whether the run's interrupt is set (br_set_interrupt). */
+bool br_is_interrupted(const br_broker *b);
 /* A wait of `ms`, cut at the run's deadline (at least 1 ms). */
 long long br_wait_ms(const br_broker *b, long long ms);
 

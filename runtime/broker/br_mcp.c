@@ -141,8 +141,7 @@ typedef struct {
 
 static bool interrupted(void *ud)
 {
-    br_broker *b = ((call_ctx *)ud)->b;
-    return b->interrupted && b->interrupted(b->interrupted_ud);
+    return br_is_interrupted(((call_ctx *)ud)->b);
 }
 
 /* notifications/progress -> a delta {progress: {server, tool, progress,

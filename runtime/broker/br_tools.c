@@ -115,11 +115,13 @@ static cJSON *command_tool(br_broker *b, long id, const char *name, const cJSON 
     tx_buf out, err;
     tx_buf_init(&out, max_out);
     tx_buf_init(&err, 4096);
-    int rc = hl_run_command(argv, stdin_text, &out, &err,
-                            (int)br_wait_ms(b, timeout_ms));
+    int rc = hl_run_command_until(argv, stdin_text, &out, &err, (int)br_wait_ms(b, timeout_ms),
+                                  b->interrupted, b->interrupted_ud);
     cJSON_free(stdin_text);
     cJSON *reply;
-    if (rc != 0) {
+    if (rc == -3) {
+        reply = br_interrupted_event(id, "host tool", name);
+    } else if (rc != 0) {
         char m[700];
         if (rc == -1)
             snprintf(m, sizeof m, "host tool %.100s timed out after %d ms", name, timeout_ms);
@@ -301,8 +303,11 @@ static cJSON *http_tool(br_broker *b, long id, const char *name, const cJSON *sp
         br_error herr = {"ToolError", ""};
         long long timeout_ms = cJSON_IsNumber(t) ? (long long)(t->valuedouble * 1000) : 30000;
         int status = br_http_request(method ? method : "GET", url.data, headers, body,
-                                     (long)br_wait_ms(b, timeout_ms), &out, &herr);
-        if (status < 0) {
+                                     (long)br_wait_ms(b, timeout_ms), b->interrupted,
+                                     b->interrupted_ud, &out, &herr);
+        if (status < 0 && !strcmp(herr.type, BR_INTERRUPTED)) {
+            reply = br_interrupted_event(id, "host tool", name);
+        } else if (status < 0) {
             reply = br_error_event(id, herr.type, herr.message);
         } else if (status < 200 || status > 299) {
             snprintf(err, sizeof err, "host tool %.100s: HTTP %d: %.300s", name, status,

@@ -8,7 +8,6 @@
  * OpenAI-compatible). Keys live here and in the providers, never in
  * anything sent back.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +88,22 @@ void br_set_interrupt(br_broker *b, bool (*interrupted)(void *ud), void *ud)
     b->interrupted_ud = ud;
 }
 
+cJSON *br_interrupted_event(long id, const char *what, const char *name)
+{
+    char m[400];
+    snprintf(m, sizeof m,
+             "%s%s%.150s was interrupted (the run is stopping): it was cut before it finished, "
+             "nothing of it is recorded, and it runs again, with the same idempotency key, when "
+             "the run resumes",
+             what, *name ? " " : "", name);
+    return br_error_event(id, BR_INTERRUPTED, m);
+}
+
+bool br_is_interrupted(const br_broker *b)
+{
+    return b->interrupted && b->interrupted(b->interrupted_ud);
+}
+
 /* A wait of `ms`, cut at the run's deadline (at least 1 ms: a wait the
  * deadline already passed ends at once, and the supervisor ends the run). */
 long long br_wait_ms(const br_broker *b, long long ms)
@@ -149,7 +164,7 @@ static cJSON *handle_chat(br_broker *b, long id, const cJSON *params, br_delta_f
                  "model \"%.200s\": a provider's name has only letters, digits, '-' and '_'", model);
         return br_error_event(id, "BadRequest", m);
     }
-    br_sink sink = {on_delta, ud, b->deadline_ms};
+    br_sink sink = {on_delta, ud, b->deadline_ms, b->interrupted, b->interrupted_ud};
     br_error err = {"ProviderError", ""};
     cJSON *done = NULL;
     char idem[96] = "";
@@ -197,10 +212,15 @@ static cJSON *sleep_for(br_broker *b, long id, const cJSON *params)
     }
     /* The supervisor refuses a Sleep longer than the time left; this cut
      * is the broker's own line behind it. */
-    double seconds = (double)br_wait_ms(b, (long long)(s->valuedouble * 1000)) / 1000.0;
-    struct timespec left = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
-    while (nanosleep(&left, &left) != 0 && errno == EINTR &&
-           !(b->interrupted && b->interrupted(b->interrupted_ud))) {
+    /* In slices, so the interrupt is seen within 50 ms (a worker's slot
+     * thread gets no signal to end a long nanosleep). Cut, the sleep is not
+     * recorded as slept: it is waited again on resume. */
+    long long until = hl_now_ms() + br_wait_ms(b, (long long)(s->valuedouble * 1000));
+    for (long long left; (left = until - hl_now_ms()) > 0;) {
+        if (br_is_interrupted(b)) return br_interrupted_event(id, "Sleep", "");
+        if (left > 50) left = 50;
+        struct timespec ts = {0, (long)left * 1000000L};
+        nanosleep(&ts, NULL);
     }
     return br_done_event(id, "slept", cJSON_CreateNumber(s->valuedouble));
 }

@@ -115,8 +115,16 @@ void br_usage_text(const br_usage *u, char *out, size_t cap);
  * the arrays (any may be NULL) and returns the table's length. */
 size_t br_price_table(const char **models, double *in, double *out, size_t cap);
 
-/* How the broker learns that a wait should end early (Ctrl-C): asked while
- * a Sleep waits; NULL (the default) never interrupts. */
+/* How the broker learns that the run is stopping (Ctrl-C, a worker's drain
+ * whose grace period ran out, a lost lease): asked at least every 50 ms
+ * while a call is in flight. A Sleep ends early; a host command is cut (its
+ * whole process group killed and reaped), a model call or an HTTP tool
+ * aborted (retries too), an MCP call cancelled, and the call's final event
+ * is the error BR_INTERRUPTED, which the journal never records
+ * (runtime/durable): the call runs again when the run resumes. NULL (the
+ * default) never interrupts. */
 void br_set_interrupt(br_broker *b, bool (*interrupted)(void *ud), void *ud);
+/* The error type of a call cut by the interrupt. */
+#define BR_INTERRUPTED "Interrupted"
 
 #endif

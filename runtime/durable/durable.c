@@ -409,6 +409,22 @@ cJSON *du_handle(du_durable *d, const du_effects *fx, const cJSON *request, du_d
     } else {
         reply = fx->perform(fx->ud, d->run_id, position, request, on_delta, ud);
         if (!reply) return NULL;
+        const char *type = hl_json_str(cJSON_GetObjectItemCaseSensitive(reply, "error"), "type");
+        if (type && strcmp(type, DU_INTERRUPTED) == 0) {
+            /* Cut before it finished (the run is stopping): not a result.
+             * Nothing is recorded, so the run stays exactly at this effect
+             * and its resume performs it again, with the same idempotency
+             * key (RUN.POSITION); the run stops here. */
+            d->position = position;
+            *fatal = true;
+            char where[64];
+            line_note(params, where, sizeof where);
+            snprintf(fail_msg, cap,
+                     "interrupted: the %s call at effect %ld%s was cut before it finished; it is "
+                     "not recorded, and runs again when the run resumes",
+                     kind_of(method), position, where);
+            return reply;
+        }
     }
     reply = record_and_return(d, position, method, params, fp, reply, started, fail_msg, cap);
     const char *type = hl_json_str(cJSON_GetObjectItemCaseSensitive(reply, "error"), "type");

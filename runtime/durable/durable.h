@@ -24,6 +24,11 @@ typedef struct du_durable du_durable;
 /* Streaming output of a performed effect, passed through as it comes. */
 typedef void (*du_delta_fn)(void *ud, const cJSON *delta);
 
+/* The error type of an effect that was cut before it finished (the run is
+ * stopping; the broker's BR_INTERRUPTED): never recorded, so the effect is
+ * performed again when the run resumes. */
+#define DU_INTERRUPTED "Interrupted"
+
 /* How effects that are not in the journal are carried out (the broker's,
  * for the supervisor). */
 typedef struct {
@@ -47,7 +52,8 @@ void du_durable_free(du_durable *d);
 tx_status du_set_byte_cap(du_durable *d, long long cap);
 /* Answers a request from the journal when it is recorded at this position
  * (failing closed if it differs), else performs it through `fx` and
- * records it before returning. *fatal is set when the run must stop;
+ * records it before returning (an effect cut with DU_INTERRUPTED is not
+ * recorded, and *fatal is set). *fatal is set when the run must stop;
  * fail_msg then says why. */
 cJSON *du_handle(du_durable *d, const du_effects *fx, const cJSON *request, du_delta_fn on_delta,
                  void *ud, char *fail_msg, size_t cap, bool *fatal);

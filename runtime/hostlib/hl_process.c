@@ -114,8 +114,15 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
-int hl_run_capture(char *const argv[], char *const envp[], const char *stdin_text, tx_buf *out,
-                   tx_buf *err, int timeout_ms)
+/* How often a run with an interrupt looks at it: the longest an interrupt
+ * (a worker's drain running out) waits for a command to be cut. */
+#define INTERRUPT_SLICE_MS 50
+
+/* hl_run_capture, and with `interrupted` (may be NULL) asked every
+ * INTERRUPT_SLICE_MS: true kills the command's process group and reaps it
+ * (-3), as a timeout does (-1). */
+static int run_capture(char *const argv[], char *const envp[], const char *stdin_text, tx_buf *out,
+                       tx_buf *err, int timeout_ms, bool (*interrupted)(void *ud), void *ud)
 {
     hl_child c;
     if (hl_spawn(argv, envp, NULL, HL_SPAWN_GROUP, &c) != TX_OK) return -2;
@@ -127,15 +134,21 @@ int hl_run_capture(char *const argv[], char *const envp[], const char *stdin_tex
     long long deadline = hl_now_ms() + timeout_ms;
     tx_buf *bufs[2] = {out, err};
     int *fds[2] = {&c.out, &c.err};
-    bool timed_out = false;
+    bool timed_out = false, cut = false;
     while (c.out >= 0 || c.err >= 0) {
         long long left = deadline - hl_now_ms();
         if (left <= 0) {
             timed_out = true;
             break;
         }
+        if (interrupted && interrupted(ud)) {
+            cut = true;
+            break;
+        }
+        if (left > 1000000) left = 1000000;
+        if (interrupted && left > INTERRUPT_SLICE_MS) left = INTERRUPT_SLICE_MS;
         struct pollfd p[3] = {{c.out, POLLIN, 0}, {c.err, POLLIN, 0}, {c.in, POLLOUT, 0}};
-        if (poll(p, 3, (int)(left > 1000000 ? 1000000 : left)) < 0 && errno != EINTR) break;
+        if (poll(p, 3, (int)left) < 0 && errno != EINTR) break;
         if (c.in >= 0 && p[2].revents) {
             ssize_t w = write(c.in, stdin_text + in_off, in_len - in_off);
             if (w > 0) in_off += (size_t)w;
@@ -155,22 +168,34 @@ int hl_run_capture(char *const argv[], char *const envp[], const char *stdin_tex
     close_fd(&c.in);
     close_fd(&c.out);
     close_fd(&c.err);
-    if (timed_out) {
+    if (timed_out || cut) {
         hl_kill_group(&c);
-        return -1;
+        return cut ? -3 : -1;
     }
     int status = 0;
     waitpid(c.pid, &status, 0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
+int hl_run_capture(char *const argv[], char *const envp[], const char *stdin_text, tx_buf *out,
+                   tx_buf *err, int timeout_ms)
+{
+    return run_capture(argv, envp, stdin_text, out, err, timeout_ms, NULL, NULL);
+}
+
 int hl_run_command(char *const argv[], const char *stdin_text, tx_buf *out, tx_buf *err,
                    int timeout_ms)
+{
+    return hl_run_command_until(argv, stdin_text, out, err, timeout_ms, NULL, NULL);
+}
+
+int hl_run_command_until(char *const argv[], const char *stdin_text, tx_buf *out, tx_buf *err,
+                         int timeout_ms, bool (*interrupted)(void *ud), void *ud)
 {
     /* Host tools get PATH and HOME only: never the keys the broker holds. */
     char path[4096], home[4096];
     snprintf(path, sizeof path, "PATH=%s", getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
     snprintf(home, sizeof home, "HOME=%s", getenv("HOME") ? getenv("HOME") : "/");
     char *envp[] = {path, home, NULL};
-    return hl_run_capture(argv, envp, stdin_text, out, err, timeout_ms);
+    return run_capture(argv, envp, stdin_text, out, err, timeout_ms, interrupted, ud);
 }

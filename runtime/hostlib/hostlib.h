@@ -68,6 +68,11 @@ int hl_run_capture(char *const argv[], char *const envp[], const char *stdin_tex
 /* hl_run_capture with PATH and HOME only: host tools never see the keys. */
 int hl_run_command(char *const argv[], const char *stdin_text, tx_buf *out, tx_buf *err,
                    int timeout_ms);
+/* hl_run_command that `interrupted` (may be NULL) can cut: asked every
+ * 50 ms, true kills the command's whole process group and reaps it, and
+ * -3 is returned (a worker's drain that ran out: the call is abandoned). */
+int hl_run_command_until(char *const argv[], const char *stdin_text, tx_buf *out, tx_buf *err,
+                         int timeout_ms, bool (*interrupted)(void *ud), void *ud);
 
 /* ---- hashing, time, ids, JSON (hostlib.c) -------------------------------------------------- */
 

@@ -267,7 +267,14 @@ tx_status rq_worker_run(const rq_worker_options *o, long *completed, char *err, 
     long long drain_until = 0;
     bool stopped_runs = false;
     for (;;) {
-        int w = listening ? tj_queue_wait(listener, s.poll_ms > 250 ? 250 : s.poll_ms) : 0;
+        /* While draining, woken at the end of the grace period, not up to
+         * 250 ms after it: the runs are cut on time. */
+        long wait_ms = s.poll_ms > 250 ? 250 : s.poll_ms;
+        if (drain_until && !stopped_runs) {
+            long long to_end = drain_until - mono_ms();
+            if (to_end < wait_ms) wait_ms = to_end > 1 ? (long)to_end : 1;
+        }
+        int w = listening ? tj_queue_wait(listener, wait_ms) : 0;
         if (!listening) sleep_ms(50);
         if (w < 0) {
             /* The store went away (a restart): reconnect and listen again;

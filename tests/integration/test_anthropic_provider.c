@@ -52,7 +52,7 @@ static cJSON *chat(const cJSON *cfg, const cJSON *params, br_error *err)
 {
     br_anthropic *p = br_anthropic_new(cfg);
     assert_non_null(p);
-    br_sink sink = {on_delta, NULL, 0};
+    br_sink sink = {on_delta, NULL, 0, NULL, NULL};
     memset(err, 0, sizeof *err);
     cJSON *done = br_anthropic_chat(p, params, hl_json_str(params, "model"), &sink, err);
     br_anthropic_free(p);

@@ -84,7 +84,7 @@ static cJSON *provider_chat(const cJSON *cfg, const cJSON *params, collector *c,
 {
     br_openai *p = br_openai_new(cfg);
     assert_non_null(p);
-    br_sink sink = {on_delta, c, 0};
+    br_sink sink = {on_delta, c, 0, NULL, NULL};
     memset(err, 0, sizeof *err);
     collector_init(c);
     cJSON *done = br_openai_chat(p, params, hl_json_str(params, "model"), &sink, err);

@@ -58,6 +58,13 @@ static bool load_locked(char *err, size_t cap)
     LOAD(easy_strerror, "curl_easy_strerror");
     LOAD(slist_append, "curl_slist_append");
     LOAD(slist_free_all, "curl_slist_free_all");
+    LOAD(multi_init, "curl_multi_init");
+    LOAD(multi_add_handle, "curl_multi_add_handle");
+    LOAD(multi_remove_handle, "curl_multi_remove_handle");
+    LOAD(multi_perform, "curl_multi_perform");
+    LOAD(multi_poll, "curl_multi_poll");
+    LOAD(multi_info_read, "curl_multi_info_read");
+    LOAD(multi_cleanup, "curl_multi_cleanup");
 #undef LOAD
     if (br_curl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         snprintf(err, cap, "libcurl failed to initialise");
@@ -67,8 +74,44 @@ static bool load_locked(char *err, size_t cap)
     return true;
 }
 
+CURLcode br_curl_run(CURL *curl, const br_curl_stop *stop)
+{
+    if (!stop || !stop->fn) return br_curl.easy_perform(curl);
+    if (stop->fn(stop->ud)) return CURLE_ABORTED_BY_CALLBACK;
+    CURLM *m = br_curl.multi_init();
+    if (!m) return CURLE_OUT_OF_MEMORY;
+    if (br_curl.multi_add_handle(m, curl) != CURLM_OK) {
+        br_curl.multi_cleanup(m);
+        return CURLE_OUT_OF_MEMORY;
+    }
+    CURLcode rc = CURLE_OK;
+    for (bool done = false; !done;) {
+        int running = 0;
+        if (br_curl.multi_perform(m, &running) != CURLM_OK) {
+            rc = CURLE_RECV_ERROR;
+            break;
+        }
+        CURLMsg *msg;
+        int left;
+        while ((msg = br_curl.multi_info_read(m, &left)))
+            if (msg->msg == CURLMSG_DONE && msg->easy_handle == curl) {
+                rc = msg->data.result;
+                done = true;
+            }
+        if (done || !running) break;
+        if (stop->fn(stop->ud)) {
+            rc = CURLE_ABORTED_BY_CALLBACK;
+            break;
+        }
+        br_curl.multi_poll(m, NULL, 0, 50, NULL);
+    }
+    br_curl.multi_remove_handle(m, curl);
+    br_curl.multi_cleanup(m);
+    return rc;
+}
+
 CURLcode br_curl_perform(CURL *curl, const char *method, const char *url, const char *const *headers,
-                         const char *body, long timeout_ms, long *status)
+                         const char *body, long timeout_ms, const br_curl_stop *stop, long *status)
 {
     struct curl_slist *hdrs = NULL;
     for (size_t i = 0; headers && headers[i]; i++) hdrs = br_curl.slist_append(hdrs, headers[i]);
@@ -80,7 +123,7 @@ CURLcode br_curl_perform(CURL *curl, const char *method, const char *url, const 
     br_curl.easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
     br_curl.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
     br_curl.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-    CURLcode rc = br_curl.easy_perform(curl);
+    CURLcode rc = br_curl_run(curl, stop);
     *status = 0;
     br_curl.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
     br_curl.slist_free_all(hdrs);

@@ -100,7 +100,15 @@ struct br_http_stream {
     bool stalled;
     long long deadline_ms; /* the run's time limit (0: none) */
     bool past_deadline;    /* the transfer was cut there */
+    bool interrupted;      /* cut by the sink's interrupt: the run is stopping */
 };
+
+/* The sink's interrupt (the broker's): the run is stopping. */
+static bool sink_interrupted(void *ud)
+{
+    const br_sink *sink = ud;
+    return sink && sink->interrupted && sink->interrupted(sink->interrupted_ud);
+}
 
 void br_http_emit(br_http_stream *s, cJSON *delta)
 {
@@ -128,6 +136,10 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
     (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
     br_http_stream *s = ud;
     long long now = hl_now_ms();
+    if (sink_interrupted((void *)s->sink)) {
+        s->interrupted = true;
+        return 1; /* abort the transfer: the run is stopping */
+    }
     if (s->deadline_ms && now >= s->deadline_ms) {
         s->past_deadline = true;
         return 1; /* abort the transfer: the run's time is up */
@@ -248,7 +260,13 @@ static cJSON *outcome(br_http_stream *s, CURLcode rc, const br_http_settings *st
 {
     const char *base = st->base_url;
     *retryable = false;
-    if (s->past_deadline) {
+    if (s->interrupted) {
+        set_err(err, BR_INTERRUPTED,
+                "interrupted (the run is stopping): the answer from %.300s was abandoned before it "
+                "was complete; nothing of it is recorded, and the call is made again (with the same "
+                "idempotency key) when the run resumes",
+                base);
+    } else if (s->past_deadline) {
         set_err(err, "Timeout",
                 "the run's time limit was reached while %.300s was answering; the answer was "
                 "abandoned",
@@ -296,10 +314,18 @@ static cJSON *outcome(br_http_stream *s, CURLcode rc, const br_http_settings *st
     return NULL;
 }
 
-static void sleep_seconds(double s)
+/* The wait before a retry, in 50 ms slices: false when the sink's
+ * interrupt cut it. */
+static bool sleep_seconds(double s, const br_sink *sink)
 {
-    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-    nanosleep(&ts, NULL);
+    long long until = hl_now_ms() + (long long)(s * 1000.0);
+    for (long long left; (left = until - hl_now_ms()) > 0;) {
+        if (sink_interrupted((void *)sink)) return false;
+        if (left > 50) left = 50;
+        struct timespec ts = {0, (long)left * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return true;
 }
 
 cJSON *br_http_stream_post(const br_http_settings *st, const char *url, const char *const *headers,
@@ -371,7 +397,9 @@ cJSON *br_http_stream_post(const br_http_settings *st, const char *url, const ch
         br_curl.easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
         br_curl.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
         br_curl.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-        CURLcode rc = br_curl.easy_perform(curl);
+        br_curl_stop stop = {sink_interrupted, (void *)sink};
+        CURLcode rc = br_curl_run(curl, &stop);
+        if (rc == CURLE_ABORTED_BY_CALLBACK && sink_interrupted((void *)sink)) s.interrupted = true;
         if (s.status == 0) br_curl.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &s.status);
         if (rc == CURLE_OPERATION_TIMEDOUT && deadline && hl_now_ms() >= deadline)
             s.past_deadline = true; /* curl's timeout was the run's, not the provider's */
@@ -393,7 +421,16 @@ cJSON *br_http_stream_post(const br_http_settings *st, const char *url, const ch
         if (!(delay >= 0)) delay = 0;
         if (delay > BR_HTTP_MAX_RETRY_DELAY) delay = BR_HTTP_MAX_RETRY_DELAY;
         if (deadline && (double)hl_now_ms() + delay * 1000.0 >= (double)deadline) break;
-        sleep_seconds(delay);
+        if (!sleep_seconds(delay, sink)) {
+            char why[400];
+            snprintf(why, sizeof why, "%.300s", err->message);
+            set_err(err, BR_INTERRUPTED,
+                    "interrupted (the run is stopping): the call to %.300s was abandoned while it "
+                    "waited to retry (%s); nothing of it is recorded, and it is made again when the "
+                    "run resumes",
+                    st->base_url, why);
+            break;
+        }
     }
     return result;
 }
@@ -408,7 +445,8 @@ static size_t collect(char *data, size_t size, size_t nmemb, void *ud)
 }
 
 int br_http_request(const char *method, const char *url, const char *const *headers,
-                    const char *body, long timeout_ms, tx_buf *out, br_error *err)
+                    const char *body, long timeout_ms, bool (*interrupted)(void *ud), void *ud,
+                    tx_buf *out, br_error *err)
 {
     if (!br_curl_load(err->message, sizeof err->message)) {
         strcpy(err->type, "ToolError");
@@ -423,7 +461,14 @@ int br_http_request(const char *method, const char *url, const char *const *head
     br_curl.easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
     br_curl.easy_setopt(curl, CURLOPT_WRITEDATA, out);
     long status;
-    CURLcode rc = br_curl_perform(curl, method, url, headers, body, timeout_ms, &status);
+    br_curl_stop stop = {interrupted, ud};
+    CURLcode rc = br_curl_perform(curl, method, url, headers, body, timeout_ms, &stop, &status);
+    if (rc == CURLE_ABORTED_BY_CALLBACK) {
+        strcpy(err->type, BR_INTERRUPTED);
+        snprintf(err->message, sizeof err->message, "the request to %.300s was interrupted (the run is "
+                 "stopping); nothing of it is recorded, and it is made again when the run resumes", url);
+        return -1;
+    }
     if (rc != CURLE_OK) {
         strcpy(err->type, rc == CURLE_OPERATION_TIMEDOUT ? "Timeout" : "ToolError");
         snprintf(err->message, sizeof err->message, "%s", rc == CURLE_WRITE_ERROR

@@ -57,7 +57,8 @@ long br_mcp_http_request(void *ud, const char *method, const char *url, const ch
     br_curl.easy_setopt(curl, CURLOPT_XFERINFODATA, &t);
     long status;
     /* A deadline already past is 1 ms, never curl's 0 (no timeout at all). */
-    CURLcode rc = br_curl_perform(curl, method, url, headers, body, timeout_ms > 0 ? timeout_ms : 1L, &status);
+    CURLcode rc = br_curl_perform(curl, method, url, headers, body, timeout_ms > 0 ? timeout_ms : 1L, NULL,
+                                 &status);
     if (rc == CURLE_WRITE_ERROR && status > 0) return status; /* stopped by on_body: the answer is in */
     if (rc != CURLE_OK) {
         snprintf(err, cap, "%s", br_curl.easy_strerror(rc));

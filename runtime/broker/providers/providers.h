@@ -26,6 +26,10 @@ typedef struct {
     /* The end of the run's time limit (CLOCK_MONOTONIC ms; 0: none): the
      * answer, its retries and their waits stop there. */
     long long deadline_ms;
+    /* The run is stopping (the broker's interrupt; NULL: never): the
+     * answer and its retries are abandoned with type "Interrupted". */
+    bool (*interrupted)(void *ud);
+    void *interrupted_ud;
 } br_sink;
 
 typedef struct {
@@ -168,9 +172,11 @@ cJSON *br_http_stream_post(const br_http_settings *st, const char *url, const ch
                            void *parser_state, const br_sink *sink, br_error *err);
 
 /* One plain request (no stream, no retry, no redirect): the answer's body
- * into `out` (capped by out's limit). The HTTP status, or -1 with err. */
+ * into `out` (capped by out's limit), cut when `interrupted` (may be NULL)
+ * says so. The HTTP status, or -1 with err (type "Interrupted" when cut). */
 int br_http_request(const char *method, const char *url, const char *const *headers,
-                    const char *body, long timeout_ms, tx_buf *out, br_error *err);
+                    const char *body, long timeout_ms, bool (*interrupted)(void *ud), void *ud,
+                    tx_buf *out, br_error *err);
 
 /* mcp_http_ops.request on libcurl (br_mcp_http.c). */
 long br_mcp_http_request(void *ud, const char *method, const char *url, const char *const *headers,
