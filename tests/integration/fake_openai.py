@@ -11,6 +11,10 @@ of file (the test that started it went away) or after --timeout seconds.
                                 [{"method","path","headers","body","raw"}]
                                 (header names lower-cased; body parsed when
                                 it is JSON, else null; raw is the text)
+    GET  /_completed            the answers written to their end, as JSON:
+                                [{"idempotency_key", "model", "id"}] (what a
+                                provider bills; an answer whose client went
+                                away mid-stream is not in it)
     POST /_reset                forget recorded requests and counters
 
 The requested model name picks the behaviour, so that tests are
@@ -94,6 +98,7 @@ class State:
     def __init__(self, log_path):
         self.lock = threading.Lock()
         self.requests = []
+        self.completed = []
         self.counters = {}
         self.serial = 0
         self.log_path = log_path
@@ -117,9 +122,14 @@ class State:
             self.serial += 1
             return self.serial
 
+    def complete(self, entry):
+        with self.lock:
+            self.completed.append(entry)
+
     def reset(self):
         with self.lock:
             self.requests = []
+            self.completed = []
             self.counters = {}
 
 
@@ -325,6 +335,10 @@ class Handler(BaseHTTPRequestHandler):
             with self.server.state.lock:
                 data = list(self.server.state.requests)
             self.send_json(200, data)
+        elif self.path == "/_completed":
+            with self.server.state.lock:
+                data = list(self.server.state.completed)
+            self.send_json(200, data)
         elif self.path == "/_health":
             self.send_json(200, {"ok": True})
         else:
@@ -353,8 +367,12 @@ class Handler(BaseHTTPRequestHandler):
         self.fragment = False
         try:
             self.dispatch(self.model)
+            self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True  # the client gave up: fine
+            return
+        self.server.state.complete({"idempotency_key": self.headers.get("Idempotency-Key"),
+                                    "model": self.model, "id": self.completion_id})
 
     def dispatch(self, model):
         state = self.server.state
