@@ -5,7 +5,9 @@
  * --store, $TACTUS_STORE, the trusted configuration's journal.url (a
  * project's own file may set it only once trusted: `journal` is a
  * privileged key), else ~/.local/share/tactus/journal.db. A URL may hold a
- * password: it is never printed (tj_store_display masks it).
+ * password: it is never printed (tj_store_display masks it), and one given
+ * with --store (visible in `ps`) is warned about; libpq's own means
+ * (~/.pgpass, PGPASSFILE, PGPASSWORD) give it to a URL without one.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -19,6 +21,17 @@ bool cli_store_resolve(const char *cmd, const char *flag, const char *procedure_
 {
     if (flag && *flag) {
         snprintf(out, cap, "%s", flag);
+        /* The URL shown differs from the one given only where a password
+         * was masked. */
+        char shown[4096];
+        tj_store_display(flag, shown, sizeof shown);
+        if (strncmp(shown, flag, sizeof shown - 1) != 0)
+            cli_error("%s: warning: the --store URL carries a password, which every user of this "
+                      "machine can read in the process list (ps) while tactus runs: put the URL in "
+                      "$TACTUS_STORE instead, or leave the password out of the URL and give it the "
+                      "libpq way, in a password file (~/.pgpass, or the file $PGPASSFILE names) or "
+                      "$PGPASSWORD\n",
+                      cmd);
         return true;
     }
     const char *env = getenv("TACTUS_STORE");

@@ -104,7 +104,8 @@ static tx_status pg_open(const char *url, tj_db **out, char *err, size_t errlen)
         snprintf(err, errlen,
                  "%s: cannot connect to the store: %s (expected a reachable PostgreSQL server "
                  "and valid credentials: check the host, port, database, user and password of "
-                 "--store, $TACTUS_STORE or journal.url)",
+                 "--store, $TACTUS_STORE or journal.url; a password left out of the URL is "
+                 "taken from ~/.pgpass, the file $PGPASSFILE names, or $PGPASSWORD)",
                  shown, msg);
         PQfinish(d->conn);
         tx_free(d);
