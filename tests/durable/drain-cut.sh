@@ -21,9 +21,11 @@ bound_ms=$(((grace_s + 1) * 1000))
 source "$here/../integration/fake_openai.sh"
 unset OPENAI_API_KEY OPENAI_BASE_URL
 start_fake_openai "$fake" "$work" --slow-delay 0.3 || fail "the loopback provider did not start: $(cat "$work/srv.out")"
-pids=("$srv_pid")
+pids=()
 cleanup_workers() {
     for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+    exec 9>&- # the provider ends with its input
+    wait 2>/dev/null
     rm -f "$work/hold"
     cleanup
 }
@@ -87,6 +89,17 @@ handed_back() {
     expect_rc 0 "show $1"
     check "d['status'] != 'failed'" "run $1 was marked failed by the cut"
 }
+# resumed RUN LOG KIND OUTPUT: a second worker finishes the run (epoch 2),
+# with OUTPUT, its journal holding the once-cut effect of KIND once.
+resumed() {
+    worker "$2" --exit-when-idle
+    wait "$wpid" || fail "the second worker: exit $?"
+    grep -q "run $1 (epoch 2): done" "$work/$2" || fail "the second worker did not finish run $1: $(tail -n 5 "$work/$2")"
+    t show "$1" --json
+    check "d['status'] == 'completed'" "the resumed run did not complete"
+    check "d['output'] == '$4'" "the resumed run's output"
+    [ "$(effects "$1" "$3")" = 1 ] || fail "the resumed run's journal does not hold its $3 effect once"
+}
 # effects RUN KIND: how many effects of KIND the journal holds for the run.
 effects() {
     t show "$1" --json
@@ -109,13 +122,7 @@ handed_back "$run" a1.log
 running_with_arg "$marker" && fail "the cut host tool is still running"
 running_with_arg "$marker.child" && fail "the cut host tool's child process is still running (an orphan)"
 rm -f "$work/hold"
-worker a2.log --exit-when-idle
-wait "$wpid" || fail "the second worker: exit $?"
-grep -q "run $run (epoch 2): done" "$work/a2.log" || fail "the second worker did not finish the run: $(tail -n 5 "$work/a2.log")"
-t show "$run" --json
-check "d['status'] == 'completed'" "the resumed run did not complete"
-check "d['output'] == 'a $key'" "the resumed run's output"
-[ "$(effects "$run" tool)" = 1 ] || fail "the resumed run's journal does not hold its tool call once"
+resumed "$run" a2.log tool "a $key"
 [ "$(sort -u "$work/keys.txt")" = "$key" ] && [ "$(wc -l <"$work/keys.txt")" -eq 2 ] ||
     fail "the key file should hold $key twice (cut, then done): $(cat "$work/keys.txt")"
 note "a. host tool: the worker exited $tool_ms ms after SIGTERM (--grace $grace_s), the tool and its child killed, nothing journaled; resumed at epoch 2, key $key twice (at-least-once)"
@@ -131,13 +138,7 @@ term_and_time "$w" b1.log
 model_ms=$took_ms
 handed_back "$run" b1.log
 [ "$(effects "$run" llm)" = 0 ] || fail "the journal holds an entry for the cut model call: $(cat "$work/out")"
-worker b2.log --exit-when-idle
-wait "$wpid" || fail "the second worker: exit $?"
-grep -q "run $run (epoch 2): done" "$work/b2.log" || fail "the second worker did not finish the run: $(tail -n 5 "$work/b2.log")"
-t show "$run" --json
-check "d['status'] == 'completed'" "the resumed run did not complete"
-check "d['output'] == 'one two three four five six seven eight nine ten eleven twelve'" "the resumed run's output"
-[ "$(effects "$run" llm)" = 1 ] || fail "the resumed run's journal does not hold its model call once"
+resumed "$run" b2.log llm "one two three four five six seven eight nine ten eleven twelve"
 [ "$(asked)" = 2 ] || fail "the provider was asked $(asked) times for run $run, expected 2 (cut, then done)"
 keys=$(grep "\"idempotency-key\": \"$run\." "$work/requests.jsonl" | python3 -c 'import json, sys
 print(" ".join(sorted({json.loads(l)["headers"]["idempotency-key"] for l in sys.stdin})))')
