@@ -98,6 +98,7 @@ resumed() {
     t show "$1" --json
     check "d['status'] == 'completed'" "the resumed run did not complete"
     check "d['output'] == '$4'" "the resumed run's output"
+    check "d['seals'] == 'ok'" "the resumed run's journal: its seals do not hold (a half-written row?)"
     [ "$(effects "$1" "$3")" = 1 ] || fail "the resumed run's journal does not hold its $3 effect once"
 }
 # effects RUN KIND: how many effects of KIND the journal holds for the run.

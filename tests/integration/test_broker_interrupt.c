@@ -5,7 +5,8 @@
  *   - a model call whose provider sent its headers and then nothing (curl's
  *     own progress callback runs only about once a second then) ends within
  *     CUT_BOUND_MS of the interrupt, typed Interrupted, never retried;
- *   - a model call waiting to retry (a 500, retry_delay 20 s) ends too;
+ *   - a model call waiting to retry (a 500, retry_delay 20 s) ends too, and
+ *     so does a host HTTP tool whose server went silent;
  *   - a host command and the process it started are killed and reaped: no
  *     zombie of ours, no orphan left running;
  *   - a Sleep ends, typed Interrupted (not "slept": it is waited again on
@@ -110,6 +111,24 @@ static void a_model_call_waiting_to_retry_is_cut(void **state)
     double ms;
     cJSON *ev = cut_call(cfg, "llm.chat", pt_user_params("openai/server-error", "hi"), &ms);
     expect_interrupted(ev, ms);
+    cJSON_Delete(ev);
+}
+
+static void an_http_tool_is_cut_at_once(void **state)
+{
+    (void)state;
+    /* A host HTTP tool whose server sends its headers and then nothing. */
+    char extra[512];
+    snprintf(extra, sizeof extra,
+             "{\"host_tools\": {\"fetch\": {\"timeout\": 60, \"http\": {\"method\": \"POST\", "
+             "\"url\": \"%s/chat/completions\", \"body\": \"args\", \"allow_hosts\": [\"127.0.0.1\"]}}}}",
+             server.base_url);
+    cJSON *params = pt_parse("{\"name\": \"host.fetch\", \"args\": {\"model\": \"stall-headers\", "
+                             "\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}}");
+    double ms;
+    cJSON *ev = cut_call(pt_parse(extra), "tool.call", params, &ms);
+    expect_interrupted(ev, ms);
+    assert_contains(hl_json_str(cJSON_GetObjectItemCaseSensitive(ev, "error"), "message"), "host.fetch");
     cJSON_Delete(ev);
 }
 
@@ -218,6 +237,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(a_silent_model_call_is_cut_at_once, test_setup),
         cmocka_unit_test_setup(a_model_call_waiting_to_retry_is_cut, test_setup),
+        cmocka_unit_test_setup(an_http_tool_is_cut_at_once, test_setup),
         cmocka_unit_test_setup(a_host_command_and_its_children_are_killed_and_reaped, test_setup),
         cmocka_unit_test_setup(a_sleep_is_cut_and_not_reported_slept, test_setup),
     };
