@@ -179,6 +179,12 @@ unsigned ws_answer(ws_server *s, tj_journal *j, const char *tenant, const char *
     } else if (strcmp(h.status, "pending") != 0) {
         status = 409, snprintf(code, code_cap, "already_answered");
         snprintf(why, why_cap, "request %s is %s already (by %s)", id, h.status, h.answered_by[0] ? h.answered_by : "its timeout");
+    } else if (tj_human_late(&h)) {
+        status = 409, snprintf(code, code_cap, "request_timed_out");
+        snprintf(why, why_cap, "request %s timed out: its default applies when the run resumes", id);
+    } else if (tj_human_run_over(j, &h)) {
+        status = 409, snprintf(code, code_cap, "run_finished");
+        snprintf(why, why_cap, "run %s is finished (completed, failed or cancelled): its requests are over", h.run_id);
     } else if (!hash) {
         status = 422, snprintf(code, code_cap, "request_hash_missing");
         snprintf(why, why_cap, "an answer carries the request_hash of the request it answers (GET /v1/approvals/%s)", id);
@@ -425,6 +431,7 @@ static enum MHD_Result route(ws_req *r, tj_journal *j)
             if (st == TX_ENOENT) return ws_problem(r, 404, "not_found", "no queued run %s", id);
             if (st == TX_EINVAL) return ws_problem(r, 409, "run_finished", "run %s has finished already", id);
             if (st != TX_OK) return ws_problem(r, 503, "store_failed", "%s", tj_last_error(j));
+            ws_list_forget(r->srv, tenant); /* its requests are over */
             cJSON *doc = ws_run_json(j, tenant, id, false);
             res = ws_reply_json(r, 200, doc);
             cJSON_Delete(doc);
