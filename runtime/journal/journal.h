@@ -251,6 +251,9 @@ tx_status tj_queue_cancel(tj_journal *j, const char *tenant, const char *run_id)
  * that died or handed it back unfinished), lease_left_ms, wake_ms,
  * enqueued_ms, status}]. */
 tx_status tj_queue_list(tj_journal *j, const char *tenant, cJSON **out);
+/* The queue state of one run (ready, leased, parked, done, cancelled);
+ * TX_ENOENT when it was never queued. */
+tx_status tj_queue_state(tj_journal *j, const char *tenant, const char *run_id, char *state, size_t cap);
 /* From now on tj_queue_wait can be woken (PostgreSQL LISTEN). false when
  * the store cannot notify (SQLite): then the caller polls. */
 bool tj_queue_listen(tj_journal *j);
