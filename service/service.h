@@ -103,6 +103,9 @@ int ws_serve(const ws_options *o, volatile sig_atomic_t *stop);
 
 /* ---- pieces exposed for the fuzz target and unit tests --------------------------------- */
 
+/* `in` for one line of the server's log: control bytes (a decoded %0a in a
+ * URL would forge a line) shown as '?', cut to cap. */
+void ws_log_safe(const char *in, char *out, size_t cap);
 /* Appends `s` to `b` escaped for HTML text and attribute values. */
 tx_status ws_html_escape(tx_buf *b, const char *s);
 

@@ -47,6 +47,15 @@ static bool id_ok(const char *id, size_t cap)
     return true;
 }
 
+/* A run's procedure as readers see it: its file name. The host's folders
+ * are not theirs to know (the source's hash identifies the file). */
+static const char *shown_procedure(const char *path)
+{
+    if (!path) return "";
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
 static cJSON *dup_or_null(const cJSON *v)
 {
     return v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull();
@@ -74,7 +83,7 @@ cJSON *ws_run_json(tj_journal *j, const char *tenant, const char *run_id, bool w
     listed_status(j, &r, status, sizeof status);
     cJSON_AddStringToObject(doc, "run_id", r.id);
     cJSON_AddStringToObject(doc, "status", status);
-    cJSON_AddStringToObject(doc, "procedure", r.procedure_path ? r.procedure_path : "");
+    cJSON_AddStringToObject(doc, "procedure", shown_procedure(r.procedure_path));
     cJSON_AddStringToObject(doc, "source_sha256", r.source_sha256);
     cJSON_AddItemToObject(doc, "inputs", dup_or_null(r.inputs));
     cJSON_AddItemToObject(doc, "output", dup_or_null(r.output));
@@ -105,7 +114,7 @@ cJSON *ws_approval_json(tj_journal *j, const tj_human *h, bool whole)
         tj_run r;
         if (tj_run_get(j, h->tenant, h->run_id, &r) == TX_OK) {
             cJSON *run = cJSON_CreateObject();
-            cJSON_AddStringToObject(run, "procedure", r.procedure_path ? r.procedure_path : "");
+            cJSON_AddStringToObject(run, "procedure", shown_procedure(r.procedure_path));
             cJSON_AddStringToObject(run, "status", r.status);
             cJSON_AddItemToObject(run, "inputs", dup_or_null(r.inputs));
             cJSON *effects = NULL;
@@ -208,7 +217,8 @@ unsigned ws_answer(ws_server *s, tj_journal *j, const char *tenant, const char *
             snprintf(why, why_cap, "%s", tj_last_error(j));
         } else if (st != TX_OK) {
             status = 503, snprintf(code, code_cap, "store_failed");
-            snprintf(why, why_cap, "the store failed: %s", tj_last_error(j));
+            fprintf(stderr, "tactus serve: answer %s: the store failed: %s\n", id, tj_last_error(j));
+            snprintf(why, why_cap, "the store failed; the server's log says why (try again later)");
         }
     }
     if (!status) {
@@ -222,9 +232,27 @@ unsigned ws_answer(ws_server *s, tj_journal *j, const char *tenant, const char *
 
 /* ---- handlers ------------------------------------------------------------------------------ */
 
+void ws_log_safe(const char *in, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (; in && *in && n + 1 < cap; in++, n++) {
+        unsigned char c = (unsigned char)*in;
+        out[n] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+    }
+    if (cap) out[n] = '\0';
+}
+
+enum MHD_Result ws_store_problem(ws_req *r, const char *code, const char *what, const char *cause)
+{
+    char url[512];
+    ws_log_safe(r->url, url, sizeof url);
+    fprintf(stderr, "tactus serve: %s %s: %s: %s\n", r->method, url, what, cause);
+    return ws_problem(r, 503, code, "%s; the server's log says why (try again later)", what);
+}
+
 static enum MHD_Result store_unavailable(ws_req *r, const char *err)
 {
-    return ws_problem(r, 503, "store_unavailable", "the store cannot be opened: %s", err);
+    return ws_store_problem(r, "store_unavailable", "the store cannot be opened", err);
 }
 
 static enum MHD_Result list_runs(ws_req *r, tj_journal *j)
@@ -246,7 +274,7 @@ static enum MHD_Result list_runs(ws_req *r, tj_journal *j)
     cJSON *list = NULL;
     if (tj_run_list(j, r->tok.tenant, status, &list) != TX_OK) {
         cJSON_Delete(list);
-        return ws_problem(r, 503, "store_failed", "%s", tj_last_error(j));
+        return ws_store_problem(r, "store_failed", "the store failed", tj_last_error(j));
     }
     while (cJSON_GetArraySize(list) > limit) cJSON_DeleteItemFromArray(list, cJSON_GetArraySize(list) - 1);
     cJSON *doc = cJSON_CreateObject();
@@ -345,7 +373,7 @@ static enum MHD_Result submit_run(ws_req *r, tj_journal *j, const cJSON *body)
     cJSON_Delete(options);
     cJSON_Delete(in);
     if (qs != TX_OK) {
-        res = ws_problem(r, 503, "store_failed", "the run could not be queued: %s", tj_last_error(j));
+        res = ws_store_problem(r, "store_failed", "the run could not be queued", tj_last_error(j));
         goto out;
     }
     cJSON *doc = ws_run_json(j, r->tok.tenant, run.id, false);
@@ -428,7 +456,7 @@ static enum MHD_Result route(ws_req *r, tj_journal *j)
             tx_status st = rq_cancel(j, tenant, id);
             if (st == TX_ENOENT) return ws_problem(r, 404, "not_found", "no queued run %s", id);
             if (st == TX_EINVAL) return ws_problem(r, 409, "run_finished", "run %s has finished already", id);
-            if (st != TX_OK) return ws_problem(r, 503, "store_failed", "%s", tj_last_error(j));
+            if (st != TX_OK) return ws_store_problem(r, "store_failed", "the store failed", tj_last_error(j));
             ws_list_forget(r->srv, tenant); /* its requests are over */
             cJSON *doc = ws_run_json(j, tenant, id, false);
             res = ws_reply_json(r, 200, doc);
@@ -444,7 +472,7 @@ static enum MHD_Result route(ws_req *r, tj_journal *j)
             cJSON *list = NULL;
             if (tj_human_pending(j, tenant, &list) != TX_OK) {
                 cJSON_Delete(list);
-                return ws_problem(r, 503, "store_failed", "%s", tj_last_error(j));
+                return ws_store_problem(r, "store_failed", "the store failed", tj_last_error(j));
             }
             cJSON *doc = cJSON_CreateObject();
             cJSON_AddItemToObject(doc, "approvals", list);
@@ -485,7 +513,7 @@ static enum MHD_Result route(ws_req *r, tj_journal *j)
         unsigned st = ws_answer(r->srv, j, tenant, rest, body, r->tok.name, code, sizeof code, why, sizeof why);
         cJSON_Delete(body);
         if (st) return ws_problem(r, st, code, "%s", why);
-        if (tj_human_get(j, tenant, rest, &h) != TX_OK) return ws_problem(r, 503, "store_failed", "%s", tj_last_error(j));
+        if (tj_human_get(j, tenant, rest, &h) != TX_OK) return ws_store_problem(r, "store_failed", "the store failed", tj_last_error(j));
         cJSON *doc = ws_approval_json(j, &h, false);
         tj_human_free(&h);
         res = ws_reply_json(r, 200, doc);

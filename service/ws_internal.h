@@ -117,6 +117,10 @@ enum MHD_Result ws_reply_json(ws_req *r, unsigned status, const cJSON *doc);
 /* application/problem+json: {type, title, status, detail, code}. */
 enum MHD_Result ws_problem(ws_req *r, unsigned status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* 503 store_failed / store_unavailable: the cause (libpq's or SQLite's
+ * words, with the store's address and folders) goes to the server's log
+ * only; the client reads what failed and that the log has why. */
+enum MHD_Result ws_store_problem(ws_req *r, const char *code, const char *what, const char *cause);
 enum MHD_Result ws_redirect(ws_req *r, const char *location, const char *set_cookie);
 /* A stream of Server-Sent Events produced by `next` until it returns false. */
 typedef struct ws_stream ws_stream;

@@ -211,7 +211,7 @@ static enum MHD_Result inbox(ws_req *r, tj_journal *j)
     cJSON *pending = NULL;
     if (tj_human_pending(j, r->tok.tenant, &pending) != TX_OK) {
         cJSON_Delete(pending);
-        return ws_problem(r, 503, "store_failed", "%s", tj_last_error(j));
+        return ws_store_problem(r, "store_failed", "the store failed", tj_last_error(j));
     }
     cJSON *answered = answered_lately(j, r->tok.tenant);
     tx_buf b;
@@ -357,7 +357,7 @@ enum MHD_Result ws_ui_route(ws_req *r)
     }
     char err[512];
     tj_journal *j = ws_journal_get(r->srv, err, sizeof err);
-    if (!j) return ws_problem(r, 503, "store_unavailable", "the store cannot be opened: %s", err);
+    if (!j) return ws_store_problem(r, "store_unavailable", "the store cannot be opened", err);
     enum MHD_Result res;
     const char *id = !strncmp(r->url, "/ui/approvals/", 14) ? r->url + 14 : NULL;
     if (!strcmp(r->url, "/") && get) res = inbox(r, j);
