@@ -17,6 +17,8 @@
 
 #define WS_POOL_MAX 64
 #define WS_SESSIONS_MAX 4096
+/* Sessions one token keeps at once (browsers, tabs signed in anew). */
+#define WS_SESSIONS_PER_TOKEN 16
 #define WS_RATE_SLOTS 1024
 #define WS_WATCH_MAX 256
 /* How long a session lasts without being used. */

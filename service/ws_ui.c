@@ -48,16 +48,28 @@ bool ws_session_new(ws_server *s, const ws_token *t, ws_session *out)
     n.last_ms = hl_now_ms();
     n.used = true;
     pthread_mutex_lock(&s->sess_lock);
-    /* a free slot, else an expired one, else the least recently used */
-    int pick = 0;
+    /* A token signing in again and again replaces its own oldest session,
+     * never another token's (one tenant's sign-ins used to push everyone
+     * out of one table). Otherwise a free slot, else an expired one, else
+     * the least recently used: the table holds WS_SESSIONS_MAX /
+     * WS_SESSIONS_PER_TOKEN tokens' sessions before that happens. */
+    int pick = -1, free_slot = -1, oldest = 0, own_oldest = -1, own = 0;
     for (int i = 0; i < WS_SESSIONS_MAX; i++) {
         ws_session *x = &s->sessions[i];
-        if (!x->used || n.last_ms - x->last_ms > WS_SESSION_IDLE_MS) {
-            pick = i;
-            break;
+        bool live = x->used && n.last_ms - x->last_ms <= WS_SESSION_IDLE_MS;
+        if (!live) {
+            if (free_slot < 0) free_slot = i;
+            continue;
         }
-        if (x->last_ms < s->sessions[pick].last_ms) pick = i;
+        if (!strcmp(x->token_id, n.token_id)) {
+            own++;
+            if (own_oldest < 0 || x->last_ms < s->sessions[own_oldest].last_ms) own_oldest = i;
+        }
+        if (x->last_ms < s->sessions[oldest].last_ms) oldest = i;
     }
+    if (own >= WS_SESSIONS_PER_TOKEN) pick = own_oldest;
+    else if (free_slot >= 0) pick = free_slot;
+    else pick = oldest;
     s->sessions[pick] = n;
     pthread_mutex_unlock(&s->sess_lock);
     *out = n;
