@@ -82,6 +82,50 @@ static bool number_opt(const char *arg, const char *what, long max, long *out)
     return false;
 }
 
+/* serve.webhooks: a list whose items are a URL (every tenant's requests)
+ * or {url: URL, tenants: [NAME, ...]} (only those tenants'). False after
+ * saying what is wrong. */
+static bool webhooks_of_config(const cJSON *list, ws_webhook **out, const char ***names, size_t *n)
+{
+    static const char shape[] = "write a URL or {url: URL, tenants: [NAME, ...]}";
+    if (!cJSON_IsArray(list)) {
+        cli_error("tactus serve: serve.webhooks must be a list: %s for each\n", shape);
+        return false;
+    }
+    size_t total = 0;
+    const cJSON *w;
+    cJSON_ArrayForEach(w, list) total += (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(w, "tenants"));
+    *out = tx_calloc((size_t)cJSON_GetArraySize(list) + 1, sizeof **out);
+    *names = tx_calloc(total + 1, sizeof **names);
+    if (!*out || !*names) return false;
+    size_t k = 0, i = 0;
+    cJSON_ArrayForEach(w, list)
+    {
+        ws_webhook *h = &(*out)[i];
+        const cJSON *url = cJSON_IsString(w) ? w : cJSON_GetObjectItemCaseSensitive(w, "url");
+        const cJSON *tenants = cJSON_GetObjectItemCaseSensitive(w, "tenants");
+        if (!cJSON_IsString(url) || (tenants && !cJSON_IsArray(tenants))) {
+            cli_error("tactus serve: serve.webhooks[%zu]: %s\n", i, shape);
+            return false;
+        }
+        h->url = url->valuestring;
+        h->tenants = &(*names)[k];
+        const cJSON *t;
+        cJSON_ArrayForEach(t, tenants)
+        {
+            if (!cJSON_IsString(t) || !*t->valuestring) {
+                cli_error("tactus serve: serve.webhooks[%zu].tenants: a list of tenant names\n", i);
+                return false;
+            }
+            (*names)[k++] = t->valuestring;
+            h->n_tenants++;
+        }
+        i++;
+    }
+    *n = i;
+    return true;
+}
+
 int cli_serve(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -97,7 +141,8 @@ int cli_serve(int argc, char **argv)
     ws_options o;
     ws_options_init(&o);
     const char *store_arg = NULL, *tokens_arg = NULL;
-    const char **hooks = tx_calloc((size_t)argc + 1, sizeof *hooks), **hooks_cfg = NULL;
+    ws_webhook *hooks = tx_calloc((size_t)argc + 1, sizeof *hooks), *hooks_cfg = NULL;
+    const char **hook_tenants = NULL;
     cJSON *config = NULL;
     if (!hooks) return CLI_EXIT_FAILED;
     int opt, rc = CLI_EXIT_USAGE;
@@ -111,7 +156,7 @@ int cli_serve(int argc, char **argv)
         case 'S': store_arg = optarg; break;
         case 't': tokens_arg = optarg; break;
         case 'p': o.procedures = optarg; break;
-        case 'w': hooks[o.n_webhooks++] = optarg; break;
+        case 'w': hooks[o.n_webhooks++].url = optarg; break;
         case 'u': o.public_url = optarg; break;
         case 'b': if (!number_opt(optarg, "--max-body", 1L << 30, &n)) goto done; o.max_body = n; break;
         case 'r': if (!number_opt(optarg, "--rate", 1000000, &n)) goto done; o.rate = n; break;
@@ -142,16 +187,7 @@ int cli_serve(int argc, char **argv)
     v = cf_get(config, "serve.public_url");
     if (cJSON_IsString(v) && !o.public_url) o.public_url = v->valuestring;
     const cJSON *list = cf_get(config, "serve.webhooks");
-    if (!o.n_webhooks && list) {
-        const cJSON *w;
-        if (!cJSON_IsArray(list)) {
-            cli_error("tactus serve: serve.webhooks must be a list of URLs\n");
-            goto done;
-        }
-        hooks_cfg = tx_calloc((size_t)cJSON_GetArraySize(list) + 1, sizeof *hooks_cfg);
-        cJSON_ArrayForEach(w, list)
-            if (cJSON_IsString(w) && hooks_cfg) hooks_cfg[o.n_webhooks++] = w->valuestring;
-    }
+    if (!o.n_webhooks && list && !webhooks_of_config(list, &hooks_cfg, &hook_tenants, &o.n_webhooks)) goto done;
     o.webhooks = hooks_cfg ? hooks_cfg : hooks;
     char store[4096], tokens[4096];
     if (!cli_store_resolve("tactus serve", store_arg, NULL, store, sizeof store)) goto done;
@@ -180,6 +216,7 @@ int cli_serve(int argc, char **argv)
 done:
     cJSON_Delete(config);
     tx_free(hooks_cfg);
+    tx_free(hook_tenants);
     tx_free(hooks);
     return rc;
 }

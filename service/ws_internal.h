@@ -87,8 +87,7 @@ typedef struct ws_server {
     pthread_t watcher;
     bool watcher_started;
 
-    pthread_t notifier;
-    bool notifier_started;
+    struct ws_notifier *notifier; /* ws_notify.c; NULL without webhooks */
 
     pthread_mutex_t cache_lock;
     ws_list_cache list_cache[WS_LIST_CACHE];
