@@ -164,7 +164,14 @@ unsigned ws_answer(ws_server *s, tj_journal *j, const char *tenant, const char *
                    char *code, size_t code_cap, char *why, size_t why_cap)
 {
     tj_human h;
-    if (tj_human_get(j, tenant, id, &h) != TX_OK) {
+    tx_status got = tj_human_get(j, tenant, id, &h);
+    if (got != TX_OK && got != TX_ENOENT) {
+        fprintf(stderr, "tactus serve: answer %s: the store failed: %s\n", id, tj_last_error(j));
+        snprintf(code, code_cap, "store_failed");
+        snprintf(why, why_cap, "the store failed; the server's log says why (try again later)");
+        return 503;
+    }
+    if (got != TX_OK) {
         snprintf(code, code_cap, "not_found");
         snprintf(why, why_cap, "no request %s", id);
         return 404;
@@ -413,6 +420,25 @@ static cJSON *json_body(ws_req *r, enum MHD_Result *res)
     return doc;
 }
 
+/* Why a run could not be read: 404 when the tenant has no such run (the
+ * same answer as for another tenant's), 503 when the store failed (a
+ * store that is down must not make runs look deleted). */
+static enum MHD_Result run_unread(ws_req *r, tj_journal *j, const char *tenant, const char *id)
+{
+    tj_run run;
+    tx_status st = tj_run_get(j, tenant, id, &run);
+    if (st == TX_OK) tj_run_free(&run);
+    if (st == TX_ENOENT) return ws_problem(r, 404, "not_found", "no run %s", id);
+    return ws_store_problem(r, "store_failed", "the store failed", tj_last_error(j));
+}
+
+/* The same for a human request. */
+static enum MHD_Result request_unread(ws_req *r, tj_journal *j, tx_status st, const char *id)
+{
+    if (st == TX_ENOENT) return ws_problem(r, 404, "not_found", "no request %s", id);
+    return ws_store_problem(r, "store_failed", "the store failed", tj_last_error(j));
+}
+
 static enum MHD_Result route(ws_req *r, tj_journal *j)
 {
     const char *m = r->method, *rest;
@@ -440,14 +466,14 @@ static enum MHD_Result route(ws_req *r, tj_journal *j)
         const char *sub = slash ? slash : "";
         if (!*sub && get) {
             cJSON *doc = ws_run_json(j, tenant, id, true);
-            if (!doc) return ws_problem(r, 404, "not_found", "no run %s", id);
+            if (!doc) return run_unread(r, j, tenant, id);
             res = ws_reply_json(r, 200, doc);
             cJSON_Delete(doc);
             return res;
         }
         if (!strcmp(sub, "/events") && get) {
             cJSON *doc = ws_run_json(j, tenant, id, false);
-            if (!doc) return ws_problem(r, 404, "not_found", "no run %s", id);
+            if (!doc) return run_unread(r, j, tenant, id);
             cJSON_Delete(doc);
             return ws_reply_stream(r, ws_stream_new(r->srv, tenant, id, false));
         }
@@ -494,7 +520,8 @@ static enum MHD_Result route(ws_req *r, tj_journal *j)
         if (!id_ok(rest, 48)) return ws_problem(r, 404, "not_found", "no such request");
         if (get) {
             tj_human h;
-            if (tj_human_get(j, tenant, rest, &h) != TX_OK) return ws_problem(r, 404, "not_found", "no request %s", rest);
+            tx_status st = tj_human_get(j, tenant, rest, &h);
+            if (st != TX_OK) return request_unread(r, j, st, rest);
             cJSON *doc = ws_approval_json(j, &h, true);
             tj_human_free(&h);
             res = ws_reply_json(r, 200, doc);
@@ -504,7 +531,8 @@ static enum MHD_Result route(ws_req *r, tj_journal *j)
         if (!post) return ws_problem(r, 405, "method_not_allowed", "GET or POST");
         /* A request of another tenant is 404 before the role is judged. */
         tj_human h;
-        if (tj_human_get(j, tenant, rest, &h) != TX_OK) return ws_problem(r, 404, "not_found", "no request %s", rest);
+        tx_status got = tj_human_get(j, tenant, rest, &h);
+        if (got != TX_OK) return request_unread(r, j, got, rest);
         tj_human_free(&h);
         if (!ws_allow(r, "answer", &res)) return res;
         cJSON *body = json_body(r, &res);

@@ -237,7 +237,9 @@ static enum MHD_Result inbox(ws_req *r, tj_journal *j)
 static enum MHD_Result request_page(ws_req *r, tj_journal *j, const char *id, unsigned status, const char *error)
 {
     tj_human h;
-    if (tj_human_get(j, r->tok.tenant, id, &h) != TX_OK) {
+    tx_status got = tj_human_get(j, r->tok.tenant, id, &h);
+    if (got != TX_OK && got != TX_ENOENT) return ws_store_problem(r, "store_failed", "the store failed", tj_last_error(j));
+    if (got != TX_OK) {
         tx_buf b;
         tx_buf_init(&b, 1u << 20);
         ws_page_begin(&b, "Not found", "missing", r);
