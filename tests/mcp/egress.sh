@@ -107,7 +107,7 @@ mcp_servers:
     isolate: docker
     image: "$image"
     env: { TOKEN: "\${secret:MCP_TEST_TOKEN}" }
-    network: { allow: ["host.docker.internal:$allowed"] }
+    network: { allow: ["host.docker.internal:$allowed", "HOST.docker.internal:$allowed", "host.docker.internal"] }
 YML
     # The gateway of the server's own network: the forwarder's address with
     # .1 at the end (checked against Docker's record below).
@@ -135,6 +135,7 @@ YML
     fwd_facts=
     for f in $fwds; do
         fwd_facts+=$(docker inspect -f '{{.HostConfig.ReadonlyRootfs}} {{.HostConfig.CapDrop}} {{.Config.User}} {{.HostConfig.Memory}} {{.HostConfig.PidsLimit}}' "$f")
+        fwd_args=$(docker inspect -f '{{join .Args " "}}' "$f")
         docker inspect "$f" | grep -qF "$MCP_TEST_TOKEN" && fail "the server's secret is in its forwarder's container"
     done
     wait $bg
@@ -144,6 +145,8 @@ YML
     [ -n "$egress" ] || fail "the server's container carries no egress label"
     [ "$(echo "$fwds" | grep -c .)" = 1 ] || fail "one forwarder per allowed host expected: $fwds"
     [ "$fwd_facts" = "true [ALL] 65534:65534 67108864 16" ] || fail "the forwarder's isolation: $fwd_facts"
+    # One host named three ways: one forwarder, its port once, 443 for none.
+    [[ "$fwd_args" = "--from "*" host.docker.internal $allowed 443" ]] || fail "the forwarder's arguments: $fwd_args"
     [ "$(json 'd["output"]["allowed"]')" = "HTTP/1.0 200 OK" ] || fail "the allowed host:port: $(json 'd["output"]["allowed"]')"
     for k in other_port gw_allowed gw_other own_gw_allowed own_gw_other fwd_other public dns dns_fetch; do
         v=$(json "d['output']['$k']")
