@@ -102,6 +102,11 @@ mcp_client *br_mcp_client_new(br_broker *b, const char *name, const cJSON *spec,
 
 /* ---- the egress allow-list of an isolate: docker server (br_mcp_net.c) ---------------------- */
 
+/* Appends PATH, HOME and DOCKER_HOST (those set) to the NULL-terminated
+ * environment *env (NULL: an empty one): what the docker CLI needs to find
+ * dockerd, nothing more. false when out of memory (*env unchanged). */
+bool br_docker_env_append(char ***env);
+
 /* mcp_servers.NAME.network checked: absent or "none" -> true, *out NULL;
  * an allow-list ({allow: ["HOST:PORT", ...]} or the plain list) -> true,
  * *out a br_egress, nothing made yet; false with the reason in err. */

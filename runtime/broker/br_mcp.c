@@ -7,6 +7,7 @@
  *       command: ["node", "/opt/mcp/fs.js", "/data"]   # or command: "node", args: [...]
  *       env: { LOG_LEVEL: warn, TOKEN: "${secret:FS_TOKEN}" }  # all it gets
  *       isolate: process            # or docker, with image:
+ *       network: { allow: ["api.example.com:443"] }   # docker only (br_mcp_net.c)
  *       tools: { include: [read_file] }               # or exclude: [...]
  *       requires_approval: [write_file]               # or true: every tool
  *       timeout: 30                 # seconds per request

@@ -144,21 +144,24 @@ static bool add_allowed(br_egress *e, const char *host, int port, char *why, siz
     return true;
 }
 
-/* PATH, HOME and DOCKER_HOST: the docker CLI finds dockerd, nothing more. */
-static char **docker_env(void)
+bool br_docker_env_append(char ***env)
 {
-    const char *keep[] = {"PATH", "HOME", "DOCKER_HOST"};
-    char **env = tx_calloc(4, sizeof *env);
     size_t n = 0;
-    for (size_t i = 0; env && i < 3; i++) {
+    while (*env && (*env)[n]) n++;
+    char **grown = tx_realloc(*env, (n + 4) * sizeof **env);
+    if (!grown) return false;
+    *env = grown;
+    const char *keep[] = {"PATH", "HOME", "DOCKER_HOST"};
+    for (size_t i = 0; i < 3; i++) {
         const char *v = getenv(keep[i]);
         if (!v) continue;
         tx_buf kv;
         tx_buf_init(&kv, 8192);
         tx_buf_printf(&kv, "%s=%s", keep[i], v);
-        env[n++] = tx_buf_steal(&kv);
+        grown[n++] = tx_buf_steal(&kv);
     }
-    return env;
+    grown[n] = NULL;
+    return true;
 }
 
 /* This process, as "hostname/pid/start time" (the start time tells a pid
@@ -225,8 +228,7 @@ bool br_egress_new(const char *name, const cJSON *net, br_egress **out, char *er
         i++;
     }
     char hex[13];
-    e->envp = docker_env();
-    if (!e->envp || !hl_random_hex(hex, 6)) {
+    if (!br_docker_env_append(&e->envp) || !hl_random_hex(hex, 6)) {
         br_egress_free(e);
         return snprintf(err, cap, "mcp_servers.%s: cannot make the name of its network", name), false;
     }

@@ -6,7 +6,9 @@
  * its env:, headers: and command expanded (${secret:NAME} from the host's
  * environment, each value remembered for redaction; none on a command
  * line), its limits, its isolation (a child with only its env:, or a
- * docker run that never pulls) and, for HTTP, the URL against allow_hosts.
+ * docker run that never pulls, with no network or, for a network:
+ * allow-list, its own: br_mcp_net.c) and, for HTTP, the URL against
+ * allow_hosts.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -337,27 +339,9 @@ mcp_client *br_mcp_client_new(br_broker *b, const char *name, const cJSON *spec,
             cfg.after_stop = br_egress_down;
             cfg.hook_ud = *egress;
         }
-        if (argv && isolate && strcmp(isolate, "docker") == 0) {
-            /* The docker CLI itself needs to find dockerd; the container
-             * gets only the declared variables (-e NAME). */
-            size_t n = 0;
-            while (env[n]) n++;
-            char **denv = tx_realloc(env, (n + 4) * sizeof *env);
-            if (denv) {
-                env = denv;
-                const char *keep[] = {"PATH", "HOME", "DOCKER_HOST"};
-                for (size_t i = 0; i < 3; i++) {
-                    const char *v = getenv(keep[i]);
-                    if (!v) continue;
-                    tx_buf kv;
-                    tx_buf_init(&kv, 8192);
-                    tx_buf_printf(&kv, "%s=%s", keep[i], v);
-                    env[n++] = tx_buf_steal(&kv);
-                }
-                env[n] = NULL;
-                cfg.envp = env;
-            }
-        }
+        /* The docker CLI itself needs to find dockerd; the container gets
+         * only the declared variables (-e NAME). */
+        if (argv && isolate && strcmp(isolate, "docker") == 0 && br_docker_env_append(&env)) cfg.envp = env;
     }
     mcp_client *c = NULL;
     if (!err[0]) {
