@@ -163,6 +163,22 @@ YML
     sleep 1
     [ -z "$(left_of "$egress")" ] || fail "containers or networks of the server outlived the run: $(left_of "$egress")"
     note "no container or network of the server remains"
+    # An allowed host that does not resolve: a clear error, nothing left.
+    before=$(docker network ls -q --filter label=tactus.mcp.egress | sort)
+    cat >"$config" <<YML
+mcp_servers:
+  net:
+    isolate: docker
+    image: "$image"
+    network: ["no-such-host-$$.invalid:443"]
+YML
+    run_tac "return mcp.net.echo({text = 'x'})" --no-sandbox --timeout 120
+    expect_rc 1 "an allowed host that does not resolve"
+    json 'd["error"]["message"]' | grep -qF "MCP server net could not be started: its network (mcp_servers.net.network) could not be set up: the forwarder to no-such-host-$$.invalid could not start: it ended: tactus-mcp-forward: cannot resolve the allowed host" ||
+        fail "the unresolved host's error: $(json 'd["error"]["message"]')"
+    [ -z "$(docker ps -aq --filter ancestor="$image")" ] || fail "the server was started without its network"
+    [ "$(docker network ls -q --filter label=tactus.mcp.egress | sort)" = "$before" ] || fail "a network was left behind"
+    note "an allowed host that does not resolve: the server does not start, nothing is left"
     ;;
 none)
     build_image
