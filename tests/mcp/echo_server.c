@@ -6,7 +6,8 @@
  * (its environment, one NAME=VALUE per line), fetch {host, port} (an
  * HTTP GET of / there: what a server under a network: allow-list tries,
  * answered with the status line, or with why it failed) and resolve
- * {host} (its IPv4 address, or why not). It reads one JSON-RPC
+ * {host} (its IPv4 address, or why not) and bulk {host, port} (a MiB up,
+ * what comes back counted and hashed). It reads one JSON-RPC
  * message per line and finds what it needs in it by hand: it is a test
  * peer, not an example of parsing JSON.
  */
@@ -98,6 +99,54 @@ static void fetch(const char *host, const char *port, char *out, size_t cap)
     freeaddrinfo(res);
 }
 
+/* PUT /bulk to host:port: a MiB of the pattern i % 251, its end told
+ * (shutdown), then everything read until the peer closes: "sent N
+ * received M fnv HEX" (FNV-1a of the body received), or "failed: why".
+ * What a forwarder must carry unchanged both ways, under back-pressure. */
+static void bulk(const char *host, const char *port, char *out, size_t cap)
+{
+    struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *res;
+    int e = getaddrinfo(host, port, &hints, &res);
+    if (e != 0) {
+        snprintf(out, cap, "failed: resolve: %s", gai_strerror(e));
+        return;
+    }
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct timeval tv = {20, 0};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    static char buf[1 << 20];
+    size_t body = sizeof buf, sent = 0, got = 0, head = 0;
+    unsigned int fnv = 2166136261u;
+    int n = snprintf(buf, 256, "PUT /bulk HTTP/1.0\r\nContent-Length: %zu\r\n\r\n", body);
+    if (connect(fd, res->ai_addr, res->ai_addrlen) != 0 || write(fd, buf, (size_t)n) != n) {
+        snprintf(out, cap, "failed: connect: %s", strerror(errno));
+        goto done;
+    }
+    for (size_t i = 0; i < body; i++) buf[i] = (char)(i % 251);
+    while (sent < body) {
+        ssize_t w = write(fd, buf + sent, body - sent);
+        if (w <= 0) break;
+        sent += (size_t)w;
+    }
+    shutdown(fd, SHUT_WR);
+    int state = 0; /* how much of "\r\n\r\n" (the end of the head) was seen */
+    for (ssize_t k; (k = read(fd, buf, sizeof buf)) > 0;)
+        for (ssize_t i = 0; i < k; i++) {
+            if (state < 4) {
+                head++;
+                state = buf[i] == "\r\n\r\n"[state] ? state + 1 : buf[i] == '\r';
+                continue;
+            }
+            fnv = (fnv ^ (unsigned char)buf[i]) * 16777619u;
+            got++;
+        }
+    snprintf(out, cap, "sent %zu received %zu fnv %08x", sent, got, fnv);
+done:
+    close(fd);
+    freeaddrinfo(res);
+}
+
 int main(void)
 {
     static char line[1 << 20];
@@ -118,7 +167,9 @@ int main(void)
                    "{\"name\":\"fetch\",\"description\":\"GET / from host:port\",\"inputSchema\":{\"type\":\"object\","
                    "\"properties\":{\"host\":{\"type\":\"string\"},\"port\":{\"type\":\"integer\"}}}},"
                    "{\"name\":\"resolve\",\"description\":\"The address of host\",\"inputSchema\":{\"type\":\"object\","
-                   "\"properties\":{\"host\":{\"type\":\"string\"}}}}]}}\n",
+                   "\"properties\":{\"host\":{\"type\":\"string\"}}}},"
+                   "{\"name\":\"bulk\",\"description\":\"PUT a MiB to host:port, read all back\",\"inputSchema\":"
+                   "{\"type\":\"object\",\"properties\":{\"host\":{\"type\":\"string\"},\"port\":{\"type\":\"integer\"}}}}]}}\n",
                    id);
         } else if (strcmp(method, "\"tools/call\"") == 0) {
             if (strstr(line, "\"name\":\"env\"")) {
@@ -132,12 +183,15 @@ int main(void)
                     fputs("\\n", stdout);
                 }
                 fputs("\"}]}}\n", stdout);
-            } else if ((strstr(line, "\"name\":\"fetch\"") || strstr(line, "\"name\":\"resolve\"")) &&
+            } else if ((strstr(line, "\"name\":\"fetch\"") || strstr(line, "\"name\":\"resolve\"") ||
+                        strstr(line, "\"name\":\"bulk\"")) &&
                        raw_value(line, "host", text, sizeof text) && strlen(text) >= 2) {
                 char got[600];
                 text[strlen(text) - 1] = '\0'; /* the host without its quotes */
                 if (strstr(line, "\"name\":\"resolve\""))
                     resolve(text + 1, got, sizeof got);
+                else if (raw_value(line, "port", version, sizeof version) && strstr(line, "\"name\":\"bulk\""))
+                    bulk(text + 1, version, got, sizeof got);
                 else if (raw_value(line, "port", version, sizeof version))
                     fetch(text + 1, version, got, sizeof got);
                 else

@@ -58,9 +58,20 @@ def serve(port):
         with open(f"{work}/hits-{port}", "a") as f:
             f.write(peer[0] + "\n")
         try:
-            c.settimeout(2)
-            c.recv(4096)
-            c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            c.settimeout(10)
+            req = c.recv(4096)
+            if req.startswith(b"PUT /bulk"):
+                # a MiB of i % 251 up, checked; 4 MiB of i % 253 down when it was right
+                head, _, body = req.partition(b"\r\n\r\n")
+                while len(body) < 1 << 20:
+                    more = c.recv(65536)
+                    if not more: break
+                    body += more
+                ok = body == bytes(i % 251 for i in range(1 << 20))
+                c.sendall(b"HTTP/1.0 200 OK\r\n\r\n")
+                c.sendall(bytes(i % 253 for i in range(4 << 20)) if ok else b"the upload was changed")
+            else:
+                c.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok")
         except OSError:
             pass
         c.close()
@@ -115,6 +126,7 @@ YML
     local own_gw = fwd:gsub('%.%d+\$', '.1')
     local r = {fwd = fwd, own_gw = own_gw}
     r.allowed = mcp.net.fetch({host = 'host.docker.internal', port = $allowed})
+    r.bulk = mcp.net.bulk({host = 'host.docker.internal', port = $allowed})
     r.other_port = mcp.net.fetch({host = 'host.docker.internal', port = $other})
     r.gw_allowed = mcp.net.fetch({host = '$bridge_gw', port = $allowed})
     r.gw_other = mcp.net.fetch({host = '$bridge_gw', port = $other})
@@ -147,16 +159,22 @@ YML
     # One host named three ways: one forwarder, its port once, 443 for none.
     [[ "$fwd_args" = "--from "*" host.docker.internal $allowed 443" ]] || fail "the forwarder's arguments: $fwd_args"
     [ "$(json 'd["output"]["allowed"]')" = "HTTP/1.0 200 OK" ] || fail "the allowed host:port: $(json 'd["output"]["allowed"]')"
+    # A MiB up (checked by the listener), 4 MiB down, both unchanged.
+    want=$("$python" -c '
+h = 2166136261
+for b in b"" + bytes(i % 253 for i in range(4 << 20)): h = ((h ^ b) * 16777619) & 0xffffffff
+print("sent 1048576 received 4194304 fnv %08x" % h)')
+    [ "$(json 'd["output"]["bulk"]')" = "$want" ] || fail "bytes through the forwarder: $(json 'd["output"]["bulk"]'), expected $want"
     for k in other_port gw_allowed gw_other own_gw_allowed own_gw_other fwd_other public dns; do
         v=$(json "d['output']['$k']")
         case $v in failed:*) ;; *) fail "$k reached something: $v" ;; esac
     done
     json 'd["output"]["dns"]' | grep -q "resolve" || fail "an outside name was resolved: $(json 'd["output"]["dns"]')"
-    # The host's side: the allowed port saw exactly the one allowed GET,
+    # The host's side: the allowed port saw exactly the two allowed calls,
     # from the forwarder (the default bridge), the other port nothing.
-    [ "$(hits "$allowed")" = 1 ] || fail "the allowed listener saw $(hits "$allowed") connections, expected 1: $(cat "$work/hits-$allowed" 2>/dev/null)"
+    [ "$(hits "$allowed")" = 2 ] || fail "the allowed listener saw $(hits "$allowed") connections, expected 2: $(cat "$work/hits-$allowed" 2>/dev/null)"
     [ "$(hits "$other")" = 0 ] || fail "the other listener was reached from $(cat "$work/hits-$other")"
-    note "allowed host:port reached (1 connection); other port, gateways, public address, DNS: nothing reached the host"
+    note "allowed host:port reached (2 connections, 1 MiB up and 4 MiB down unchanged); other port, gateways, public address, DNS: nothing reached the host"
     set -- $net_facts
     [ "$1 $2" = "true true" ] || fail "the server's network is not internal without a host address: $net_facts"
     [ "$(json 'd["output"]["own_gw"]')" = "$3" ] || fail "the gateway attacked ($(json 'd["output"]["own_gw"]')) is not the network's ($3)"
