@@ -67,36 +67,46 @@ static void resolve(const char *host, char *out, size_t cap)
     freeaddrinfo(res);
 }
 
-/* GET / from host:port, into out: "HTTP/1.0 200 OK" (the status line),
- * or "failed: why" (resolving, connecting, reading). */
-static void fetch(const char *host, const char *port, char *out, size_t cap)
+/* A TCP connection to host:port (IPv4) with both timeouts set, or -1 with
+ * "failed: resolve: ..." or "failed: connect: ..." in out. */
+static int connect_to(const char *host, const char *port, int timeout_s, char *out, size_t cap)
 {
     struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *res;
     int e = getaddrinfo(host, port, &hints, &res);
     if (e != 0) {
         snprintf(out, cap, "failed: resolve: %s", gai_strerror(e));
-        return;
+        return -1;
     }
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct timeval tv = {5, 0};
+    struct timeval tv = {timeout_s, 0};
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     if (connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
         snprintf(out, cap, "failed: connect: %s", strerror(errno));
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+/* GET / from host:port, into out: "HTTP/1.0 200 OK" (the status line),
+ * or "failed: why" (resolving, connecting, reading). */
+static void fetch(const char *host, const char *port, char *out, size_t cap)
+{
+    int fd = connect_to(host, port, 5, out, cap);
+    if (fd < 0) return;
+    char req[512], got[512];
+    int n = snprintf(req, sizeof req, "GET / HTTP/1.0\r\nHost: %s\r\n\r\n", host);
+    ssize_t k = write(fd, req, (size_t)n) == n ? read(fd, got, sizeof got - 1) : -1;
+    if (k > 0) {
+        got[k] = '\0';
+        got[strcspn(got, "\r\n\"\\")] = '\0';
+        snprintf(out, cap, "%s", got);
     } else {
-        char req[512], got[512];
-        int n = snprintf(req, sizeof req, "GET / HTTP/1.0\r\nHost: %s\r\n\r\n", host);
-        ssize_t k = write(fd, req, (size_t)n) == n ? read(fd, got, sizeof got - 1) : -1;
-        if (k > 0) {
-            got[k] = '\0';
-            got[strcspn(got, "\r\n\"\\")] = '\0';
-            snprintf(out, cap, "%s", got);
-        } else {
-            snprintf(out, cap, "failed: read: %s", k == 0 ? "closed" : strerror(errno));
-        }
+        snprintf(out, cap, "failed: read: %s", k == 0 ? "closed" : strerror(errno));
     }
     close(fd);
-    freeaddrinfo(res);
 }
 
 /* PUT /bulk to host:port: a MiB of the pattern i % 251, its end told
@@ -105,23 +115,16 @@ static void fetch(const char *host, const char *port, char *out, size_t cap)
  * What a forwarder must carry unchanged both ways, under back-pressure. */
 static void bulk(const char *host, const char *port, char *out, size_t cap)
 {
-    struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *res;
-    int e = getaddrinfo(host, port, &hints, &res);
-    if (e != 0) {
-        snprintf(out, cap, "failed: resolve: %s", gai_strerror(e));
-        return;
-    }
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct timeval tv = {20, 0};
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    int fd = connect_to(host, port, 20, out, cap);
+    if (fd < 0) return;
     static char buf[1 << 20];
-    size_t body = sizeof buf, sent = 0, got = 0, head = 0;
+    size_t body = sizeof buf, sent = 0, got = 0;
     unsigned int fnv = 2166136261u;
     int n = snprintf(buf, 256, "PUT /bulk HTTP/1.0\r\nContent-Length: %zu\r\n\r\n", body);
-    if (connect(fd, res->ai_addr, res->ai_addrlen) != 0 || write(fd, buf, (size_t)n) != n) {
-        snprintf(out, cap, "failed: connect: %s", strerror(errno));
-        goto done;
+    if (write(fd, buf, (size_t)n) != n) {
+        snprintf(out, cap, "failed: write: %s", strerror(errno));
+        close(fd);
+        return;
     }
     for (size_t i = 0; i < body; i++) buf[i] = (char)(i % 251);
     while (sent < body) {
@@ -134,7 +137,6 @@ static void bulk(const char *host, const char *port, char *out, size_t cap)
     for (ssize_t k; (k = read(fd, buf, sizeof buf)) > 0;)
         for (ssize_t i = 0; i < k; i++) {
             if (state < 4) {
-                head++;
                 state = buf[i] == "\r\n\r\n"[state] ? state + 1 : buf[i] == '\r';
                 continue;
             }
@@ -142,9 +144,7 @@ static void bulk(const char *host, const char *port, char *out, size_t cap)
             got++;
         }
     snprintf(out, cap, "sent %zu received %zu fnv %08x", sent, got, fnv);
-done:
     close(fd);
-    freeaddrinfo(res);
 }
 
 int main(void)
