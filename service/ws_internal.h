@@ -65,7 +65,7 @@ typedef struct ws_server {
     ws_keyring *keys;
     struct MHD_Daemon *daemon;
     bool tls;
-    char *tls_cert_pem, *tls_key_pem;
+    struct ws_tls *tls_front; /* OpenSSL in front of MHD (ws_tls.h); NULL: plain HTTP */
     char procedures[PATH_MAX]; /* "" when submissions are not taken */
     atomic_int stopping;
 
