@@ -368,8 +368,13 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     ws_server *s = cls;
     if (!s->opt.log) return;
-    fputs("tactus serve: ", s->opt.log);
-    vfprintf(s->opt.log, fmt, ap);
+    char line[1024];
+    vsnprintf(line, sizeof line, fmt, ap);
+    /* Under TLS MHD's sockets are the plaintext ends of socket pairs
+     * (ws_tls.c): it cannot set TCP options on them, and need not (there
+     * is no Nagle to turn off); ws_tls sets TCP_NODELAY on the client's. */
+    if (s->tls && (!strncmp(line, "Setting TCP_", 12) || !strncmp(line, "Failed to push the data", 23))) return;
+    fprintf(s->opt.log, "tactus serve: %s", line);
     fflush(s->opt.log);
 }
 

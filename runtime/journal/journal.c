@@ -377,8 +377,12 @@ tx_status tj_run_finish(tj_journal *j, const char *tenant, const char *run_id, c
     if (s == TX_OK) s = tj_step_done(j, st, "update run");
     else db_finalize(st);
     if (s == TX_OK && j->be->changes(j->db) == 0) s = TX_ENOENT;
-    if (fenced && s == TX_OK) return tj_commit(j);
-    if (fenced) j->be->rollback(j->db);
+    if (fenced && s == TX_OK) s = tj_commit(j);
+    else if (fenced) j->be->rollback(j->db);
+    /* Live deltas of runs finished a while ago go (this one's after the
+     * grace period, at a later finish); failing that loses nothing. */
+    if (s == TX_OK && (!strcmp(status, "completed") || !strcmp(status, "failed")))
+        (void)tj_delta_prune(j, tj_delta_grace_ms());
     return s;
 }
 

@@ -184,7 +184,13 @@ static cJSON *broker_perform(void *ud, const char *run_id, long position, const 
 {
     br_broker *b = ud;
     br_set_effect(b, run_id, position);
-    return br_handle(b, request, delta, delta_ud);
+    /* delta_ud is the run (du_handle passes on what handle_request gave it). */
+    run_ctx *r = delta_ud;
+    sup_deltas_start_call(r->deltas, position);
+    cJSON *reply = br_handle(b, request, delta, delta_ud);
+    /* The call's last text reaches the store before its effect does. */
+    sup_deltas_flush(r->deltas);
+    return reply;
 }
 
 static void broker_replayed(void *ud, const cJSON *result)
@@ -479,6 +485,7 @@ tx_status sup_run(const sup_run_options *opt, sup_run_result *res)
             fail(res, "out of memory", opt->path);
         else if (du_set_byte_cap(r.durable, journal_byte_cap(opt->config)) != TX_OK)
             fail(res, "the journal cannot be read to count the run's recorded bytes", opt->path);
+        r.deltas = sup_deltas_new(opt->journal, opt->tenant ? opt->tenant : "default", res->run_id);
     }
     cJSON *start = start_frame(opt, res->run_id);
     if (opt->pooled && !res->error) {
@@ -695,6 +702,7 @@ tx_status sup_run(const sup_run_options *opt, sup_run_result *res)
     tp_decoder_free(&dec);
     sup_take_usage(res, broker);
     br_broker_free(broker);
+    sup_deltas_free(r.deltas);
     du_durable_free(r.durable);
     return TX_OK;
 }

@@ -1,0 +1,95 @@
+/*
+ * sup_deltas.c - a journaled run's streamed model output, recorded in the
+ * store as it comes (tj_delta_append), so that whoever follows the run
+ * from elsewhere (tactus serve's run events) sees the text live, whichever
+ * process runs it.
+ *
+ * What is recorded is what the broker passed on: redacted already
+ * (br_redacting_delta holds back the tail of a stream that could be the
+ * start of a secret). Pieces are coalesced: a write at most every
+ * SUP_DELTA_PERIOD_MS unless SUP_DELTA_CHUNK bytes are waiting, and what
+ * is left when a model call ends is written before its effect is
+ * journaled, so a follower gets a call's text before the call's record. A
+ * run records at most SUP_DELTA_CAP characters (the rest is in its
+ * result); a failed write ends the recording (the run never fails for it).
+ */
+#include <string.h>
+
+#include "hostlib.h"
+#include "journal.h"
+#include "sup_internal.h"
+
+#define SUP_DELTA_PERIOD_MS 50
+#define SUP_DELTA_CHUNK 1024
+#define SUP_DELTA_CAP (256LL * 1024)
+
+struct sup_deltas {
+    tj_journal *j; /* borrowed: the run's journal */
+    char tenant[128];
+    char run_id[40];
+    long position;       /* the model call the pieces come from */
+    tx_buf pending;
+    long long last_ms;   /* the last write */
+    long long next_seq;  /* 0: not read from the store yet */
+    long long chars;     /* recorded so far, by every process that ran the run */
+    bool off;
+};
+
+sup_deltas *sup_deltas_new(tj_journal *j, const char *tenant, const char *run_id)
+{
+    sup_deltas *d = tx_calloc(1, sizeof *d);
+    if (!d) return NULL;
+    d->j = j;
+    snprintf(d->tenant, sizeof d->tenant, "%s", tenant);
+    snprintf(d->run_id, sizeof d->run_id, "%s", run_id);
+    tx_buf_init(&d->pending, SUP_DELTA_CAP);
+    return d;
+}
+
+void sup_deltas_flush(sup_deltas *d)
+{
+    if (!d || !d->pending.len) return;
+    if (!d->off && !d->next_seq) {
+        /* Another process may have run the run before (a resume, a
+         * worker that took it over): go on after its pieces. */
+        long long last = 0;
+        if (tj_delta_tail(d->j, d->tenant, d->run_id, &last, &d->chars) != TX_OK) d->off = true;
+        d->next_seq = last + 1;
+    }
+    if (!d->off && d->chars + (long long)d->pending.len > SUP_DELTA_CAP) d->off = true;
+    if (!d->off) {
+        if (tj_delta_append(d->j, d->tenant, d->run_id, d->next_seq, d->position, d->pending.data) == TX_OK) {
+            d->next_seq++;
+            d->chars += (long long)d->pending.len;
+        } else {
+            d->off = true;
+        }
+    }
+    d->last_ms = hl_now_ms();
+    tx_buf_clear(&d->pending);
+}
+
+void sup_deltas_add(sup_deltas *d, const char *text)
+{
+    if (!d || d->off || !*text) return;
+    if (tx_buf_append(&d->pending, text, strlen(text)) != TX_OK) {
+        d->off = true; /* past the cap */
+        return;
+    }
+    if (d->pending.len >= SUP_DELTA_CHUNK || hl_now_ms() - d->last_ms >= SUP_DELTA_PERIOD_MS) sup_deltas_flush(d);
+}
+
+void sup_deltas_start_call(sup_deltas *d, long position)
+{
+    if (!d) return;
+    sup_deltas_flush(d);
+    d->position = position;
+}
+
+void sup_deltas_free(sup_deltas *d)
+{
+    if (!d) return;
+    sup_deltas_flush(d);
+    tx_buf_free(&d->pending);
+    tx_free(d);
+}
