@@ -17,17 +17,13 @@
 tx_status tj_delta_append(tj_journal *j, const char *tenant, const char *run_id, long long seq, long position,
                           const char *text)
 {
-    if (tj_begin_write(j) != TX_OK) return TX_EIO;
+    if (tj_begin_relaxed_write(j, "record a delta") != TX_OK) return TX_EIO;
     tx_status s = TX_OK;
     tj_stmt *st;
-    if (j->be->relaxed_commit) {
-        if (!(st = db_prepare(j, j->be->relaxed_commit))) s = tj_fail_db(j, "record a delta");
-        else s = tj_step_later(j, st, "record a delta");
-    }
     /* Only for a run of this tenant. */
-    if (s == TX_OK && !(st = db_prepare(j, "INSERT INTO run_deltas (run_id, seq, position, text, created_ms) "
-                                           "SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM runs "
-                                           "WHERE id = ?1 AND tenant = ?6)")))
+    if (!(st = db_prepare(j, "INSERT INTO run_deltas (run_id, seq, position, text, created_ms) "
+                             "SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM runs "
+                             "WHERE id = ?1 AND tenant = ?6)")))
         s = tj_fail_db(j, "record a delta");
     if (s == TX_OK) {
         db_bind_text(st, 1, run_id);

@@ -15,7 +15,7 @@ import urllib.request
 
 import jsonschema
 
-from client import Checks, Api
+from client import Checks, Api, sse_events
 
 url, openapi, cfg_path, run_id_out = sys.argv[1:5]
 cfg = json.load(open(cfg_path))
@@ -45,23 +45,10 @@ class Stream:
 
     def read(self, until):
         """Reads events until `until(events)` or the stream ends."""
-        eid, name, data = None, None, []
-        while True:
-            line = self.resp.readline()
-            if not line:
+        for eid, name, data in sse_events(self.resp):
+            self.events.append((eid, name, data, time.time()))
+            if until(self.events):
                 return
-            line = line.decode().rstrip("\n")
-            if line.startswith("id: "):
-                eid = line[4:]
-            elif line.startswith("event: "):
-                name = line[7:]
-            elif line.startswith("data: "):
-                data.append(line[6:])
-            elif line == "" and name:
-                self.events.append((eid, name, json.loads("\n".join(data)), time.time()))
-                eid, name, data = None, None, []
-                if until(self.events):
-                    return
 
     def close(self):
         self.resp.close()

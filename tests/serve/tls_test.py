@@ -14,7 +14,7 @@ import ssl
 import sys
 import time
 
-from client import Checks, Api, port_of
+from client import Checks, Api, port_of, proc_status, read_until_all
 
 url, openapi, cfg_path, pid = sys.argv[1:5]
 cfg = json.load(open(cfg_path))
@@ -26,12 +26,8 @@ ctx = ssl.create_default_context(cafile=cfg["ca"])
 expect = Checks()
 
 
-def proc_status(key):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    return 0
+def status_of(key):
+    return proc_status(pid, key)
 
 
 def served_quickly(what, limit=1.0):
@@ -131,7 +127,7 @@ expect(end == b"" and time.time() - t0 < idle + 3,
 sock.close()
 
 # ---- 1,000 idle SSE streams over TLS -----------------------------------------------------------
-rss0, threads0 = proc_status("VmRSS"), proc_status("Threads")
+rss0, threads0 = status_of("VmRSS"), status_of("Threads")
 req = b"GET /v1/approvals/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token.encode() + b"\r\n\r\n"
 streams = []
 t0 = time.time()
@@ -139,19 +135,11 @@ for i in range(1000):
     sock = tls_socket()
     sock.sendall(req)
     streams.append(sock)
-first = 0
-for sock in streams:
-    data = b""
-    while b"event: approvals" not in data:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    first += b"event: approvals" in data
+first = read_until_all(streams, b"event: approvals")
 expect(first == 1000, f"1,000 SSE streams over TLS each got the pending list ({first})")
-rss1 = proc_status("VmRSS")
+rss1 = status_of("VmRSS")
 print(f"tls: 1,000 SSE streams over TLS open in {time.time() - t0:.1f} s: RSS {rss0 / 1024:.1f} -> "
-      f"{rss1 / 1024:.1f} MiB, {proc_status('Threads')} threads")
+      f"{rss1 / 1024:.1f} MiB, {status_of('Threads')} threads")
 bound = cfg["rss_bound_mib"]
 expect(rss1 - rss0 < bound * 1024, f"1,000 idle TLS streams cost {(rss1 - rss0) / 1024:.1f} MiB (bound {bound} MiB)")
 w = max(served_quickly("with 1,000 idle TLS streams") for _ in range(20))
@@ -160,26 +148,17 @@ s, d = api.call("POST", "/v1/runs", cfg["submitter"],
                 {"procedure": "gate.tac", "inputs": {"release": "fan-out"}})
 expect(s == 201, f"submit: {s}")
 t0 = time.time()
-got = 0
-for sock in streams:
-    sock.settimeout(30)
-    data = b""
-    while d["run_id"].encode() not in data:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    got += d["run_id"].encode() in data
+got = read_until_all(streams, d["run_id"].encode())
 expect(got == 1000, f"the new request reached all 1,000 TLS streams ({got})")
 print(f"tls: a new request reached 1,000 TLS streams in {time.time() - t0:.2f} s")
 # the clients leave: the server's side of each ends (its thread, its pair)
 for sock in streams:
     sock.close()
 deadline = time.time() + 15  # the streams notice within a second or two
-while proc_status("Threads") > threads0 + 20 and time.time() < deadline:
+while status_of("Threads") > threads0 + 20 and time.time() < deadline:
     time.sleep(0.2)
-expect(proc_status("Threads") <= threads0 + 20,
-       f"the streams ended when their clients left: {proc_status('Threads')} threads (were {threads0})")
+expect(status_of("Threads") <= threads0 + 20,
+       f"the streams ended when their clients left: {status_of('Threads')} threads (were {threads0})")
 while len(os.listdir(f"/proc/{pid}/fd")) >= 200 and time.time() < deadline:
     time.sleep(0.2)
 fds = len(os.listdir(f"/proc/{pid}/fd"))
