@@ -16,6 +16,7 @@ static const ck_rule_info rules[] = {
     {"TAC002", TX_SEV_ERROR, "invalid-utf8", "The file contains bytes that are not UTF-8."},
     {"TAC003", TX_SEV_ERROR, "binary-file", "The file is binary (contains NUL bytes), not source."},
     {"TAC004", TX_SEV_WARNING, "empty-file", "The file is empty."},
+    {"TAC006", TX_SEV_WARNING, "too-large-to-run", "The file is larger than a run takes (8 MiB); it can be checked but not run or required."},
     {"TAC101", TX_SEV_ERROR, "unknown-field-builder", "field.X names no known field builder."},
     {"TAC102", TX_SEV_ERROR, "unknown-field-option", "A field builder is given an option it does not take."},
     {"TAC103", TX_SEV_ERROR, "field-default-type", "A field's default is not of the field's type."},

@@ -461,7 +461,7 @@ static bool is_grant(const fe_file *f, const fe_ref *ref)
 
 /* ---- required modules -------------------------------------------------------------------- */
 
-#define MODULE_MAX_SOURCE (8u << 20) /* a run's whole source is capped the same way */
+#define MODULE_MAX_SOURCE FE_MAX_RUN_SOURCE /* a run's whole source is capped the same way */
 #define MODULE_CACHE_MAX  64
 #define MODULE_MAX_DEPTH  8
 

@@ -99,10 +99,9 @@ void cli_paths_free(cli_paths *l);
 bool cli_typed_inputs(const fe_schema *schema, char *const *kv, size_t n_kv, const char *cmd,
                       const char *flag, const char *where, cJSON *inputs);
 
-/* The largest procedure source a run takes: the source travels in the
- * run's first frame (TP_MAX_FRAME, 16 MiB) with the inputs. `tactus check`
- * reads larger files. */
-#define CLI_MAX_RUN_SOURCE (8u << 20)
+/* The largest procedure source a run takes (frontend.h explains why);
+ * `tactus check` reads larger files and warns (TAC006). */
+#define CLI_MAX_RUN_SOURCE FE_MAX_RUN_SOURCE
 /* Reads a procedure to run (at most CLI_MAX_RUN_SOURCE); false after
  * printing why on stderr, as "cmd: ...". */
 bool cli_read_run_source(const char *cmd, const char *path, char **src, size_t *len);

@@ -146,21 +146,23 @@ static void default_answerer(char *out, size_t cap)
         snprintf(out, cap, "uid %ld", (long)geteuid());
 }
 
-/* The audit log `tactus audit` reads: $TACTUS_AUDIT, else beside the journal. */
-static void audit_path_of(const runs_opts *o, char *path, size_t cap)
+/* The audit log `tactus audit` reads: $TACTUS_AUDIT, else beside the
+ * journal; "" for a PostgreSQL store, which keeps its audit log in the
+ * store. False (after saying why) when the configuration that names the
+ * store is refused: reading the default log instead would show another
+ * store's records as this one's. */
+static bool audit_path_of(const runs_opts *o, const char *cmd, char *path, size_t cap)
 {
     char store[4096];
-    if (!cli_store_resolve("tactus audit", o->store, NULL, store, sizeof store)) store[0] = '\0';
-    /* A PostgreSQL store keeps its audit log in the store. */
-    if (tj_store_is_url(store)) {
-        path[0] = '\0';
-        return;
-    }
+    path[0] = '\0';
+    if (!cli_store_resolve(cmd, o->store, NULL, store, sizeof store)) return false;
+    if (tj_store_is_url(store)) return true;
     const char *env = getenv("TACTUS_AUDIT");
     if (env && *env)
         snprintf(path, cap, "%s", env);
     else
         br_audit_default_path(store, path, cap);
+    return true;
 }
 
 static int cmd_runs(const runs_opts *o)
@@ -438,8 +440,10 @@ static int cmd_approve(const runs_opts *o)
             rc = CLI_EXIT_FAILED;
         } else {
             char audit[4300];
-            audit_path_of(o, audit, sizeof audit);
-            if (audit[0]) {
+            if (!audit_path_of(o, "tactus approve", audit, sizeof audit)) {
+                /* Not reached in practice: the store was resolved the same way. */
+                cli_error("tactus approve: warning: the answer is recorded, but not in the audit log\n");
+            } else if (audit[0]) {
                 br_audit_answer(audit, o->tenant, run, full, h.kind, who, "answered",
                                 cJSON_IsTrue(answer));
             } else {
@@ -664,7 +668,7 @@ static int cmd_audit(const runs_opts *o)
         return CLI_EXIT_USAGE;
     }
     char path[4300];
-    audit_path_of(o, path, sizeof path);
+    if (!audit_path_of(o, "tactus audit", path, sizeof path)) return CLI_EXIT_USAGE;
     cJSON *list = NULL;
     if (!path[0]) {
         int open_rc;

@@ -957,6 +957,12 @@ static tx_status parse(fe_context *ctx, fe_reuse *reuse, const char *path, const
         *out = f;
         return f->diags.oom ? (fe_file_free(f), TX_ENOMEM) : TX_OK;
     }
+    if (len > FE_MAX_RUN_SOURCE)
+        tx_diag_add(&f->diags, "TAC006", TX_SEV_WARNING, tx_span_of_bytes(src, len, 0, 0),
+                    "this file is %.1f MiB; a run takes at most %u MiB of source (it travels in the "
+                    "run's first message), so `tactus run` and `require` will refuse it: move data "
+                    "into files the procedure reads, or split the code into modules",
+                    (double)len / (1024.0 * 1024.0), FE_MAX_RUN_SOURCE >> 20);
     const char *nul = memchr(src, '\0', len);
     if (nul) {
         size_t at = (size_t)(nul - src);

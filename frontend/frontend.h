@@ -30,6 +30,10 @@
 
 /* Largest source accepted: offsets are 32-bit in tree-sitter. */
 #define FE_MAX_SOURCE (256u * 1024u * 1024u)
+/* The largest source a run takes (`tactus run`, `test`, `eval`, a required
+ * module): it travels in the run's first frame (TP_MAX_FRAME, 16 MiB) with
+ * the inputs. A larger file is still parsed, with a TAC006 warning. */
+#define FE_MAX_RUN_SOURCE (8u << 20)
 /* Expression nesting the model follows; Lua 5.4 itself stops at 200 levels
  * ("too many C levels"), so nothing valid is lost. */
 #define FE_MAX_DEPTH 200

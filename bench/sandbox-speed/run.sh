@@ -30,8 +30,21 @@ cmake --build build --target tactus-pool -j 2 >/dev/null
 tactus=$root/build/tactus
 work=$(mktemp -d)
 chmod 755 "$work"
+# Ends this bench's warm containers only (dockerd is shared): their keepers
+# are named in this bench's own XDG_RUNTIME_DIR ("HASH-PID.sock"), and a
+# keeper that goes closes its container's input, which ends the container.
+stop_our_warm() {
+    local s pid
+    for s in "$work"/rt/tactus/warm/*.sock; do
+        [ -S "$s" ] || continue
+        pid=${s##*-}; pid=${pid%.sock}
+        kill "$pid" 2>/dev/null || true
+        rm -f "$s"
+    done
+    sleep 0.5
+}
 cleanup() {
-    for c in $(docker ps -q --filter name=tactus-warm-); do docker kill "$c" >/dev/null 2>&1 || true; done
+    stop_our_warm
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -100,7 +113,7 @@ cmds=(-n cold "env XDG_CONFIG_HOME=$work/cfg-docker $tactus run $hello/hello.tac
 hyperfine -N --style basic --warmup 1 --runs "$RUNS" --export-csv "$work/run.csv" "${cmds[@]}" \
     >"$work/run.txt" 2>&1 || { cat "$work/run.txt" >&2; exit 2; }
 if [ $runsc = 1 ]; then
-    for c in $(docker ps -q --filter name=tactus-warm-); do docker kill "$c" >/dev/null 2>&1 || true; done
+    stop_our_warm
     (cd "$hello" && XDG_CONFIG_HOME=$work/cfg-warm-runsc "$tactus" run hello.tac >/dev/null 2>&1)
     hyperfine -N --style basic --warmup 1 --runs "$RUNS" --export-csv "$work/runsc.csv" \
         -n runsc-cold "env XDG_CONFIG_HOME=$work/cfg-runsc $tactus run $hello/hello.tac" \

@@ -129,4 +129,12 @@ printf 'host_tools:\n  pwn:\n    command: ["true"]\n' >"$proj/p.tac.yml"
 rc=$?
 [ "$rc" -eq 2 ] || fail "an untrusted privileged key: exit $rc, expected 2"
 grep -qF "'host_tools' is a privileged key" "$work/err" || fail "an untrusted privileged key: no reason"
+# `tactus audit` in a folder whose project file names a store it may not:
+# refused like `run`, not answered from the default store's log instead.
+printf 'journal:\n  url: %s/elsewhere.db\n' "$work" >"$other/.tactus/config.yml"
+(cd "$other" && env -u TACTUS_STORE "$tactus" audit some-run) >"$work/out" 2>"$work/err"
+rc=$?
+[ "$rc" -eq 2 ] || fail "audit under a refused configuration: exit $rc, expected 2"
+grep -qF "'journal' is a privileged key" "$work/err" || fail "audit under a refused configuration: no reason"
+[ ! -s "$work/out" ] || fail "audit under a refused configuration printed records: $(cat "$work/out")"
 echo "config-cascade: ok"

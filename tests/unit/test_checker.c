@@ -372,6 +372,36 @@ static void each_rule_fires_on_bad_and_not_on_fixed(void **state)
     }
 }
 
+/* TAC006's bad source is over 8 MiB, so it is made here: a procedure padded
+ * with a comment to just over the run limit, and to exactly the limit. */
+static char *padded_source(size_t len)
+{
+    char *src = malloc(len + 1);
+    assert_non_null(src);
+    size_t n = strlen(MAIN);
+    memcpy(src, MAIN "--", n + 2);
+    memset(src + n + 2, 'x', len - n - 3);
+    src[len - 1] = '\n';
+    src[len] = '\0';
+    return src;
+}
+
+static void too_large_to_run_is_a_warning(void **state)
+{
+    (void)state;
+    char got[4096];
+    char *src = padded_source(FE_MAX_RUN_SOURCE + 1);
+    findings(src, true, got, sizeof got);
+    if (strcmp(got, "TAC006:warning") != 0) fail_msg("a source one byte over the limit gave [%s]", got);
+    free(src);
+    src = padded_source(FE_MAX_RUN_SOURCE);
+    codes_of(src, got, sizeof got);
+    if (got[0]) fail_msg("a source of exactly the limit gave [%s]", got);
+    free(src);
+}
+
+static const char *const generated_cases[] = {"TAC006"};
+
 static void every_catalogued_rule_has_a_case(void **state)
 {
     (void)state;
@@ -383,6 +413,8 @@ static void every_catalogued_rule_has_a_case(void **state)
             if (strcmp(cases[k].code, rules[i].code) == 0) found = true;
         for (size_t k = 0; k < sizeof mcp_cases / sizeof mcp_cases[0]; k++)
             if (strcmp(mcp_cases[k].code, rules[i].code) == 0) found = true;
+        for (size_t k = 0; k < sizeof generated_cases / sizeof generated_cases[0]; k++)
+            if (strcmp(generated_cases[k], rules[i].code) == 0) found = true;
         if (!found) fail_msg("rule %s has no test case", rules[i].code);
     }
 }
@@ -631,6 +663,7 @@ int main(void)
         cmocka_unit_test(each_rule_fires_on_bad_and_not_on_fixed),
         cmocka_unit_test(mcp_rules_fire_on_bad_and_not_on_fixed),
         cmocka_unit_test(odd_mcp_cache_is_survived),
+        cmocka_unit_test(too_large_to_run_is_a_warning),
         cmocka_unit_test(every_catalogued_rule_has_a_case),
         cmocka_unit_test(steps_match_full_string_case_insensitively),
         cmocka_unit_test(findings_carry_their_related_place),
