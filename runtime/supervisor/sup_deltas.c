@@ -6,12 +6,17 @@
  *
  * What is recorded is what the broker passed on: redacted already
  * (br_redacting_delta holds back the tail of a stream that could be the
- * start of a secret). Pieces are coalesced: a write at most every
- * SUP_DELTA_PERIOD_MS unless SUP_DELTA_CHUNK bytes are waiting, and what
- * is left when a model call ends is written before its effect is
- * journaled, so a follower gets a call's text before the call's record. A
- * run records at most SUP_DELTA_CAP characters (the rest is in its
- * result); a failed write ends the recording (the run never fails for it).
+ * start of a secret). Pieces are coalesced: written at most every
+ * SUP_DELTA_PERIOD_MS (a piece that comes later than that after the last
+ * write goes at once), or when SUP_DELTA_CHUNK bytes wait; nothing is
+ * written in a call's first SUP_DELTA_PERIOD_MS, so a call that answers
+ * within them records nothing (its text comes with its journaled effect
+ * at once: a mocked or fast call costs no write);
+ * once a call has written, the rest of its text is written when it ends,
+ * before its effect is journaled, so a follower gets all of a call's text
+ * and gets it before the call's record. A run records at most
+ * SUP_DELTA_CAP characters (the rest is in its result); a failed write
+ * ends the recording (the run never fails for it).
  */
 #include <string.h>
 
@@ -29,7 +34,9 @@ struct sup_deltas {
     char run_id[40];
     long position;       /* the model call the pieces come from */
     tx_buf pending;
+    long long call_ms;   /* when the call began (0: outside a call) */
     long long last_ms;   /* the last write */
+    bool call_wrote;     /* this call's text began reaching the store */
     long long next_seq;  /* 0: not read from the store yet */
     long long chars;     /* recorded so far, by every process that ran the run */
     bool off;
@@ -46,9 +53,9 @@ sup_deltas *sup_deltas_new(tj_journal *j, const char *tenant, const char *run_id
     return d;
 }
 
-void sup_deltas_flush(sup_deltas *d)
+/* What is waiting, to the store. */
+static void write_pending(sup_deltas *d)
 {
-    if (!d || !d->pending.len) return;
     if (!d->off && !d->next_seq) {
         /* Another process may have run the run before (a resume, a
          * worker that took it over): go on after its pieces. */
@@ -61,11 +68,12 @@ void sup_deltas_flush(sup_deltas *d)
         if (tj_delta_append(d->j, d->tenant, d->run_id, d->next_seq, d->position, d->pending.data) == TX_OK) {
             d->next_seq++;
             d->chars += (long long)d->pending.len;
+            d->call_wrote = true;
+            d->last_ms = hl_now_ms();
         } else {
             d->off = true;
         }
     }
-    d->last_ms = hl_now_ms();
     tx_buf_clear(&d->pending);
 }
 
@@ -76,20 +84,33 @@ void sup_deltas_add(sup_deltas *d, const char *text)
         d->off = true; /* past the cap */
         return;
     }
-    if (d->pending.len >= SUP_DELTA_CHUNK || hl_now_ms() - d->last_ms >= SUP_DELTA_PERIOD_MS) sup_deltas_flush(d);
+    long long now = hl_now_ms();
+    if (d->pending.len >= SUP_DELTA_CHUNK ||
+        (now - d->call_ms >= SUP_DELTA_PERIOD_MS && now - d->last_ms >= SUP_DELTA_PERIOD_MS))
+        write_pending(d);
+}
+
+void sup_deltas_end_call(sup_deltas *d)
+{
+    if (!d) return;
+    if (d->pending.len && d->call_wrote) write_pending(d);
+    tx_buf_clear(&d->pending);
+    d->call_wrote = false;
+    d->call_ms = 0;
 }
 
 void sup_deltas_start_call(sup_deltas *d, long position)
 {
     if (!d) return;
-    sup_deltas_flush(d);
+    sup_deltas_end_call(d);
     d->position = position;
+    d->call_ms = hl_now_ms();
 }
 
 void sup_deltas_free(sup_deltas *d)
 {
     if (!d) return;
-    sup_deltas_flush(d);
+    sup_deltas_end_call(d);
     tx_buf_free(&d->pending);
     tx_free(d);
 }

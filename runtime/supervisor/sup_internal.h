@@ -57,14 +57,15 @@ bool sup_await_run_exit(tp_decoder *dec, int fd, const char *nonce, int *wstatus
 
 /* Records the streamed text of run `run_id` into `j` (borrowed). */
 sup_deltas *sup_deltas_new(tj_journal *j, const char *tenant, const char *run_id);
-/* Writes what is pending, then frees. */
+/* Ends the call (sup_deltas_end_call), then frees. */
 void sup_deltas_free(sup_deltas *d);
-/* A model call at effect `position` begins: what came before is written. */
+/* A model call at effect `position` begins (the one before ends). */
 void sup_deltas_start_call(sup_deltas *d, long position);
 /* A piece of text (redacted); written coalesced. */
 void sup_deltas_add(sup_deltas *d, const char *text);
-/* Writes what is pending (at the end of a call, before its effect is journaled). */
-void sup_deltas_flush(sup_deltas *d);
+/* The call ended (before its effect is journaled): the rest of its text is
+ * written if some was, else none of it (its effect carries it). */
+void sup_deltas_end_call(sup_deltas *d);
 
 /* ---- usage (sup_usage.c) ------------------------------------------------------------------- */
 

@@ -189,7 +189,7 @@ static cJSON *broker_perform(void *ud, const char *run_id, long position, const 
     sup_deltas_start_call(r->deltas, position);
     cJSON *reply = br_handle(b, request, delta, delta_ud);
     /* The call's last text reaches the store before its effect does. */
-    sup_deltas_flush(r->deltas);
+    sup_deltas_end_call(r->deltas);
     return reply;
 }
 
