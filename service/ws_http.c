@@ -519,7 +519,8 @@ int ws_serve(const ws_options *o, volatile sig_atomic_t *stop)
     if (tls) {
         ws_tls_options to = {.cert_file = o->tls_cert, .key_file = o->tls_key, .addr = (struct sockaddr *)&addr,
                              .addr_len = alen, .handshake_timeout_s = o->idle_timeout_s,
-                             .max_connections = o->max_connections, .handoff = tls_handoff, .cls = s,
+                             .max_connections = o->max_connections,
+                             .per_ip_connections = o->per_ip_connections, .handoff = tls_handoff, .cls = s,
                              .log = o->log};
         tx_status ts = ws_tls_start(&to, &s->tls_front, err, sizeof err);
         if (ts != TX_OK) {

@@ -373,6 +373,29 @@ static void pump(ws_tls *t, conn *c, uint32_t events)
 
 /* ---- the loop ------------------------------------------------------------------------------ */
 
+static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+    if (a->ss_family != b->ss_family) return false;
+    if (a->ss_family == AF_INET)
+        return ((const struct sockaddr_in *)a)->sin_addr.s_addr == ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+    if (a->ss_family == AF_INET6)
+        return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr, &((const struct sockaddr_in6 *)b)->sin6_addr,
+                       sizeof(struct in6_addr));
+    return false;
+}
+
+/* Whether `peer` may have one more connection: handshakes count, so that
+ * one address cannot hold every slot with handshakes it never finishes. */
+static bool peer_has_room(const ws_tls *t, const struct sockaddr_storage *peer)
+{
+    if (t->n_conns >= t->opt.max_connections) return false;
+    if (t->opt.per_ip_connections <= 0) return true;
+    int n = 0;
+    for (const conn *c = t->conns; c; c = c->next)
+        if (same_host(&c->peer, peer) && ++n >= t->opt.per_ip_connections) return false;
+    return true;
+}
+
 static void accept_all(ws_tls *t)
 {
     for (;;) {
@@ -380,7 +403,7 @@ static void accept_all(ws_tls *t)
         socklen_t len = sizeof peer;
         int fd = accept4(t->lfd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) return; /* EAGAIN, or out of descriptors: the next round tries again */
-        if (t->n_conns >= t->opt.max_connections) {
+        if (!peer_has_room(t, &peer)) {
             close(fd);
             continue;
         }

@@ -38,6 +38,7 @@ typedef struct {
     socklen_t addr_len;
     int handshake_timeout_s;  /* a handshake not done by then is dropped */
     int max_connections;      /* at once, handshaking or not: the rest are closed at accept */
+    int per_ip_connections;   /* at once from one address, likewise (0: no limit) */
     ws_tls_handoff handoff;
     void *cls;
     FILE *log;                /* per-connection failures; NULL: quiet */

@@ -53,7 +53,11 @@ bool sup_run_exit_is_pools(const cJSON *params, const char *nonce);
  * most; true only for the pool's own, clean one. */
 bool sup_await_run_exit(tp_decoder *dec, int fd, const char *nonce, int *wstatus);
 
-/* ---- live deltas in the store (sup_deltas.c) ------------------------------------------------ */
+/* ---- effects through the broker, live deltas in the store (sup_effects.c) ------------------ */
+
+/* How durable replay performs what the journal does not hold: through `b`;
+ * the delta callback's data must be the run's run_ctx. */
+du_effects sup_broker_effects(br_broker *b);
 
 /* Records the streamed text of run `run_id` into `j` (borrowed). */
 sup_deltas *sup_deltas_new(tj_journal *j, const char *tenant, const char *run_id);

@@ -89,7 +89,7 @@ void sup_show_log(run_ctx *r, const cJSON *params)
 }
 
 /* Deltas from the broker: shown to the user, and recorded in the store
- * for the run's followers (sup_deltas.c). */
+ * for the run's followers (sup_effects.c). */
 void sup_on_delta(void *ud, const cJSON *delta)
 {
     run_ctx *r = ud;

@@ -177,32 +177,6 @@ static tx_status write_frame_until(run_ctx *r, const cJSON *reply)
     return st;
 }
 
-/* ---- effects: durable replay performs through the broker ----------------------------------- */
-
-static cJSON *broker_perform(void *ud, const char *run_id, long position, const cJSON *request,
-                             du_delta_fn delta, void *delta_ud)
-{
-    br_broker *b = ud;
-    br_set_effect(b, run_id, position);
-    /* delta_ud is the run (du_handle passes on what handle_request gave it). */
-    run_ctx *r = delta_ud;
-    sup_deltas_start_call(r->deltas, position);
-    cJSON *reply = br_handle(b, request, delta, delta_ud);
-    /* The call's last text reaches the store before its effect does. */
-    sup_deltas_end_call(r->deltas);
-    return reply;
-}
-
-static void broker_replayed(void *ud, const cJSON *result)
-{
-    br_count_replayed(ud, result);
-}
-
-static bool broker_needs_approval(void *ud, const char *tool)
-{
-    return br_tool_needs_approval(ud, tool);
-}
-
 /* ---- the loop ------------------------------------------------------------------------------------ */
 
 static cJSON *start_frame(const sup_run_options *opt, const char *run_id)
@@ -364,7 +338,7 @@ static bool handle_frame(run_ctx *r, br_broker *broker, cJSON *msg, sup_run_resu
     if (strcmp(method, "tool.call") == 0) sup_show_tool_call(r, params);
     char fail_msg[1024] = "";
     bool fatal = false;
-    du_effects fx = {broker_perform, broker_replayed, broker_needs_approval, broker};
+    du_effects fx = sup_broker_effects(broker);
     long long started = hl_now_ms();
     cJSON *reply = r->durable ? du_handle(r->durable, &fx, msg, sup_on_delta, r, fail_msg, sizeof fail_msg,
                                           &fatal)

@@ -85,4 +85,38 @@ PY
 python3 "$here/tls_test.py" "$url" "$here/../../service/assets/openapi.json" cfg.json "$server_pid" ||
     fail "tls_test.py"
 grep -q "handshake not done in time" serve.err || fail "stalled handshakes are logged as such"
+
+# ---- --per-ip counts handshakes: one address cannot take every slot with them -------------------
+"$tactus" serve --listen 127.0.0.1:0 --store "$store" --tls-cert chain.pem --tls-key server.key --per-ip 3 \
+    >perip.out 2>perip.err &
+pids+=($!)
+for _ in $(seq 1 100); do grep -q listening perip.out && break; sleep 0.1; done
+pport=$(grep -o 'https://127.0.0.1:[0-9]*' perip.out | grep -o '[0-9]*$')
+[ -n "$pport" ] || fail "serve --per-ip 3: $(cat perip.err)"
+python3 - "$pport" ca.pem <<'PY' || fail "--per-ip under TLS"
+import socket, ssl, sys, time
+port, ca = int(sys.argv[1]), sys.argv[2]
+held = []
+for _ in range(8):  # handshakes never begun, from 127.0.0.2
+    s = socket.socket()
+    s.bind(("127.0.0.2", 0))
+    s.connect(("127.0.0.1", port))
+    held.append(s)
+time.sleep(0.5)
+closed = 0
+for s in held:
+    s.settimeout(0.3)
+    try:
+        closed += s.recv(1) == b""
+    except socket.timeout:
+        pass
+    except OSError:
+        closed += 1
+assert closed == 5, f"3 handshakes held from one address, the other 5 closed at once: {closed} of 8 closed"
+c = ssl.create_default_context(cafile=ca).wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10),
+                                                      server_hostname="127.0.0.1")
+c.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+assert c.recv(100).startswith(b"HTTP/1.1 200"), "another address is served meanwhile"
+PY
+note "--per-ip 3: a fourth handshake from one address is closed at once, others are served"
 note "ok"

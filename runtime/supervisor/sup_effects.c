@@ -1,7 +1,9 @@
 /*
- * sup_deltas.c - a journaled run's streamed model output, recorded in the
- * store as it comes (tj_delta_append), so that whoever follows the run
- * from elsewhere (tactus serve's run events) sees the text live, whichever
+ * sup_effects.c - how a journaled run's effects are carried out: through
+ * the broker (durable replay calls sup_broker_effects' functions for what
+ * the journal does not hold), with the model's streamed text recorded in
+ * the store as it comes (tj_delta_append), so that whoever follows the run
+ * from elsewhere (tactus serve's run events) sees it live, whichever
  * process runs it.
  *
  * What is recorded is what the broker passed on: redacted already
@@ -11,12 +13,12 @@
  * write goes at once), or when SUP_DELTA_CHUNK bytes wait; nothing is
  * written in a call's first SUP_DELTA_PERIOD_MS, so a call that answers
  * within them records nothing (its text comes with its journaled effect
- * at once: a mocked or fast call costs no write);
- * once a call has written, the rest of its text is written when it ends,
- * before its effect is journaled, so a follower gets all of a call's text
- * and gets it before the call's record. A run records at most
- * SUP_DELTA_CAP characters (the rest is in its result); a failed write
- * ends the recording (the run never fails for it).
+ * at once: a mocked or fast call costs no write). Once a call has
+ * written, the rest of its text is written when it ends, before its
+ * effect is journaled, so a follower gets all of a call's text and gets
+ * it before the call's record. A run records at most SUP_DELTA_CAP
+ * characters (the rest is in its result); a failed write ends the
+ * recording (the run never fails for it).
  */
 #include <string.h>
 
@@ -113,4 +115,36 @@ void sup_deltas_free(sup_deltas *d)
     sup_deltas_end_call(d);
     tx_buf_free(&d->pending);
     tx_free(d);
+}
+
+/* ---- effects: durable replay performs through the broker ----------------------------------- */
+
+static cJSON *broker_perform(void *ud, const char *run_id, long position, const cJSON *request,
+                             du_delta_fn delta, void *delta_ud)
+{
+    br_broker *b = ud;
+    br_set_effect(b, run_id, position);
+    /* delta_ud is the run (du_handle passes on what the supervisor gave it). */
+    run_ctx *r = delta_ud;
+    sup_deltas_start_call(r->deltas, position);
+    cJSON *reply = br_handle(b, request, delta, delta_ud);
+    /* The call's last text reaches the store before its effect does. */
+    sup_deltas_end_call(r->deltas);
+    return reply;
+}
+
+static void broker_replayed(void *ud, const cJSON *result)
+{
+    br_count_replayed(ud, result);
+}
+
+static bool broker_needs_approval(void *ud, const char *tool)
+{
+    return br_tool_needs_approval(ud, tool);
+}
+
+du_effects sup_broker_effects(br_broker *b)
+{
+    du_effects fx = {broker_perform, broker_replayed, broker_needs_approval, b};
+    return fx;
 }
