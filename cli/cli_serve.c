@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "sandbox.h"
 #include "service.h"
 
 static const char serve_usage[] =
@@ -160,6 +161,19 @@ int cli_serve(int argc, char **argv)
     else ws_tokens_default_path(tokens, sizeof tokens);
     o.store = store;
     o.tokens = tokens;
+    if (o.procedures) {
+        /* Its runs may write in the procedures folder: the tokens file (a
+         * procedure could mint itself a token), the store and the host's
+         * configuration must not be in it. */
+        char store_dir[4096], why[1024];
+        cli_store_dir(store, store_dir, sizeof store_dir);
+        const sb_host_place also[] = {{"API tokens", tokens}, {"journal", store_dir}};
+        if (sb_check_workspace(o.procedures, also, 2, why, sizeof why) != TX_OK) {
+            cli_error("tactus serve: --procedures %s: %s\n", o.procedures, why);
+            rc = CLI_EXIT_USAGE;
+            goto done;
+        }
+    }
     struct sigaction sa = {0};
     sa.sa_handler = on_stop;
     sigaction(SIGTERM, &sa, NULL);

@@ -173,9 +173,17 @@ tx_status tj_human_put(tj_journal *j, const tj_human *h);
 tx_status tj_human_at(tj_journal *j, const char *tenant, const char *run_id, long position,
                       tj_human *out);
 tx_status tj_human_get(tj_journal *j, const char *tenant, const char *request_id, tj_human *out);
+/* Whether a person may no longer answer h: its deadline has passed. */
+bool tj_human_late(const tj_human *h);
+/* Whether h's run is finished (completed or failed, which includes
+ * cancelled): its requests are over, unanswerable and not listed. */
+bool tj_human_run_over(tj_journal *j, const tj_human *h);
 /* Records an answer, bound to the hash of the request it answers: it is
  * refused (TX_EINVAL) when `request_hash` is not the stored one, or when the
- * request is not pending. */
+ * request is not pending. A person's answer (status "answered") is refused
+ * too once the request's deadline has passed (its default applies at the
+ * next resume: tj_human_late) or its run is finished (completed, failed,
+ * cancelled: tj_human_run_over). */
 tx_status tj_human_answer(tj_journal *j, const char *tenant, const char *request_id,
                           const char *request_hash, const cJSON *answer, const char *who,
                           const char *status);
@@ -245,6 +253,9 @@ tx_status tj_queue_cancel(tj_journal *j, const char *tenant, const char *run_id)
  * that died or handed it back unfinished), lease_left_ms, wake_ms,
  * enqueued_ms, status}]. */
 tx_status tj_queue_list(tj_journal *j, const char *tenant, cJSON **out);
+/* The queue state of one run (ready, leased, parked, done, cancelled);
+ * TX_ENOENT when it was never queued. */
+tx_status tj_queue_state(tj_journal *j, const char *tenant, const char *run_id, char *state, size_t cap);
 /* From now on tj_queue_wait can be woken (PostgreSQL LISTEN). false when
  * the store cannot notify (SQLite): then the caller polls. */
 bool tj_queue_listen(tj_journal *j);

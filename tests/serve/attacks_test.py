@@ -133,6 +133,10 @@ expect(s == 400, f"not UTF-8: {s}")
 s, d = api.call("POST", f"/v1/approvals/{rid}", tok["approver"], b'{"approved": true, "request_hash": "' +
                 rhash.encode() + b'", "approved": false}')
 expect(s == 400, f"a duplicate key (which one counts?) is refused: {s}")
+for ctype in ["text/plain", "application/jsonfoo", "application/json-patch+json"]:
+    s, d = api.call("POST", f"/v1/approvals/{rid}", tok["approver"],
+                    {"approved": True, "request_hash": rhash}, ctype=ctype)
+    expect(s == 415, f"a JSON answer sent as {ctype}: {s} (415)")
 out = raw_http(b"GARBAGE / HTTP/9\r\n\r\n")
 expect(b"201" not in out and b"200 OK" not in out, "a request line that is not HTTP")
 out = raw_http(b"GET /v1/approvals HTTP/1.1\r\nHost: x\r\nX: " + b"a" * 200000 + b"\r\n\r\n")

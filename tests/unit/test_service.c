@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,6 +35,10 @@ static void tokens_are_kept_hashed_and_checked(void **state)
                      TX_OK);
     assert_int_equal(strlen(token), 85);
     assert_string_equal(rec.tenant, "acme");
+    /* created_ms is a date: within a minute of the wall clock (it was
+     * the machine's uptime, from the monotonic clock) */
+    long long now_ms = (long long)time(NULL) * 1000;
+    assert_true(rec.created_ms > now_ms - 60000 && rec.created_ms < now_ms + 60000);
     /* the file has the hash, never the token */
     char *text = NULL;
     size_t len;
