@@ -67,7 +67,7 @@ typedef struct ws_server {
     ws_keyring *keys;
     struct MHD_Daemon *daemon;
     bool tls;
-    char *tls_cert_pem, *tls_key_pem;
+    struct ws_tls *tls_front; /* OpenSSL in front of MHD (ws_tls.h); NULL: plain HTTP */
     char procedures[PATH_MAX]; /* "" when submissions are not taken */
     atomic_int stopping;
 
@@ -179,8 +179,9 @@ void ws_list_forget(ws_server *s, const char *tenant);
 bool ws_watch_start(ws_server *s);
 void ws_watch_stop(ws_server *s);
 /* A stream of a tenant's pending requests (run_id NULL) or of a run's
- * progress. */
-ws_stream *ws_stream_new(ws_server *s, const char *tenant, const char *run_id, bool html_list);
+ * progress, from after `last_event_id` (a reconnecting client's
+ * Last-Event-ID; NULL: from the start). */
+ws_stream *ws_stream_new(ws_server *s, const char *tenant, const char *run_id, const char *last_event_id);
 /* MHD's content reader and its free callback. */
 ssize_t ws_stream_read(void *cls, uint64_t pos, char *buf, size_t max);
 void ws_stream_free(void *cls);
