@@ -73,8 +73,8 @@ tx_status cli_launcher_make(const cli_launcher *l, const cJSON *config, const ch
     snprintf(store_dir, sizeof store_dir, "%s", l->store);
     char *slash = strrchr(store_dir, '/');
     if (slash) *slash = '\0';
-    const char *also[] = {store_dir[0] && slash ? store_dir : NULL, NULL};
-    if (sb_check_workspace(workspace, also, err, cap) != TX_OK) return TX_EINVAL;
+    const sb_host_place also[] = {{"journal", store_dir[0] && slash ? store_dir : NULL}};
+    if (sb_check_workspace(workspace, also, 1, err, cap) != TX_OK) return TX_EINVAL;
     if (l->remote && !l->sandbox) return sb_launch_plain_remote(&l->broker, l->runtime, workspace, out);
     if (l->remote)
         return sb_launch_docker_remote(config, l->image, workspace, run_id, &l->broker, out, warn, err, cap);

@@ -145,7 +145,7 @@ int cli_inputs_load(cli_inputs *in, int argc, char **argv, const char *cmd)
         /* Up front, before any run: a folder holding the host's own files
          * is never a workspace (each launch plan checks it again). */
         char ws[PATH_MAX], why[1024];
-        if (cli_workspace_of(path, ws, sizeof ws) && sb_check_workspace(ws, NULL, why, sizeof why) != TX_OK) {
+        if (cli_workspace_of(path, ws, sizeof ws) && sb_check_workspace(ws, NULL, 0, why, sizeof why) != TX_OK) {
             cli_error("%s: %s\n", cmd, why);
             bad = true;
             continue;

@@ -474,8 +474,8 @@ int cli_run(int argc, char **argv)
     {
         char err[1024], store_dir[4096];
         cli_store_dir(store, store_dir, sizeof store_dir);
-        const char *also[] = {store_dir[0] ? store_dir : NULL, NULL};
-        if (sb_check_workspace(workspace, also, err, sizeof err) != TX_OK) {
+        const sb_host_place also[] = {{"journal", store_dir}};
+        if (sb_check_workspace(workspace, also, 1, err, sizeof err) != TX_OK) {
             cli_error("tactus run: %s\n", err);
             goto done;
         }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "sandbox.h"
 #include "service.h"
 
 static const char serve_usage[] =
@@ -22,8 +23,9 @@ static const char serve_usage[] =
     "options:\n"
     "      --listen HOST:PORT  where to listen (default 127.0.0.1:8420; port 0 picks one);\n"
     "                          an address other than loopback needs TLS\n"
-    "      --tls-cert FILE     the server's certificate (PEM)\n"
-    "      --tls-key FILE      its private key (PEM)\n"
+    "      --tls-cert FILE     the server's certificate, then its intermediates (PEM): HTTPS by\n"
+    "                          OpenSSL, TLS 1.2 or newer\n"
+    "      --tls-key FILE      its private key (PEM, no passphrase)\n"
     "      --store URL|PATH    the store (default $TACTUS_STORE, else journal.url of the trusted\n"
     "                          configuration, else ~/.local/share/tactus/journal.db)\n"
     "      --tokens FILE       the API tokens (default $TACTUS_TOKENS, else\n"
@@ -39,7 +41,8 @@ static const char serve_usage[] =
     "      --rate N            requests a second per token, bursts of 2N (default 100; 0: no limit)\n"
     "      --max-connections N at once (default 2048)\n"
     "      --per-ip N          connections at once from one address (default 0: no limit)\n"
-    "      --idle-timeout S    close a connection silent this long (default 15)\n"
+    "      --idle-timeout S    close a connection silent this long, and a TLS handshake not\n"
+    "                          done in it (default 15)\n"
     "  -v, --verbose           a line per request on stderr\n"
     "  -h, --help              show this help\n"
     "\n"
@@ -81,6 +84,50 @@ static bool number_opt(const char *arg, const char *what, long max, long *out)
     return false;
 }
 
+/* serve.webhooks: a list whose items are a URL (every tenant's requests)
+ * or {url: URL, tenants: [NAME, ...]} (only those tenants'). False after
+ * saying what is wrong. */
+static bool webhooks_of_config(const cJSON *list, ws_webhook **out, const char ***names, size_t *n)
+{
+    static const char shape[] = "write a URL or {url: URL, tenants: [NAME, ...]}";
+    if (!cJSON_IsArray(list)) {
+        cli_error("tactus serve: serve.webhooks must be a list: %s for each\n", shape);
+        return false;
+    }
+    size_t total = 0;
+    const cJSON *w;
+    cJSON_ArrayForEach(w, list) total += (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(w, "tenants"));
+    *out = tx_calloc((size_t)cJSON_GetArraySize(list) + 1, sizeof **out);
+    *names = tx_calloc(total + 1, sizeof **names);
+    if (!*out || !*names) return false;
+    size_t k = 0, i = 0;
+    cJSON_ArrayForEach(w, list)
+    {
+        ws_webhook *h = &(*out)[i];
+        const cJSON *url = cJSON_IsString(w) ? w : cJSON_GetObjectItemCaseSensitive(w, "url");
+        const cJSON *tenants = cJSON_GetObjectItemCaseSensitive(w, "tenants");
+        if (!cJSON_IsString(url) || (tenants && !cJSON_IsArray(tenants))) {
+            cli_error("tactus serve: serve.webhooks[%zu]: %s\n", i, shape);
+            return false;
+        }
+        h->url = url->valuestring;
+        h->tenants = &(*names)[k];
+        const cJSON *t;
+        cJSON_ArrayForEach(t, tenants)
+        {
+            if (!cJSON_IsString(t) || !*t->valuestring) {
+                cli_error("tactus serve: serve.webhooks[%zu].tenants: a list of tenant names\n", i);
+                return false;
+            }
+            (*names)[k++] = t->valuestring;
+            h->n_tenants++;
+        }
+        i++;
+    }
+    *n = i;
+    return true;
+}
+
 int cli_serve(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -96,7 +143,8 @@ int cli_serve(int argc, char **argv)
     ws_options o;
     ws_options_init(&o);
     const char *store_arg = NULL, *tokens_arg = NULL;
-    const char **hooks = tx_calloc((size_t)argc + 1, sizeof *hooks), **hooks_cfg = NULL;
+    ws_webhook *hooks = tx_calloc((size_t)argc + 1, sizeof *hooks), *hooks_cfg = NULL;
+    const char **hook_tenants = NULL;
     cJSON *config = NULL;
     if (!hooks) return CLI_EXIT_FAILED;
     int opt, rc = CLI_EXIT_USAGE;
@@ -110,7 +158,7 @@ int cli_serve(int argc, char **argv)
         case 'S': store_arg = optarg; break;
         case 't': tokens_arg = optarg; break;
         case 'p': o.procedures = optarg; break;
-        case 'w': hooks[o.n_webhooks++] = optarg; break;
+        case 'w': hooks[o.n_webhooks++].url = optarg; break;
         case 'u': o.public_url = optarg; break;
         case 'b': if (!number_opt(optarg, "--max-body", 1L << 30, &n)) goto done; o.max_body = n; break;
         case 'r': if (!number_opt(optarg, "--rate", 1000000, &n)) goto done; o.rate = n; break;
@@ -141,16 +189,7 @@ int cli_serve(int argc, char **argv)
     v = cf_get(config, "serve.public_url");
     if (cJSON_IsString(v) && !o.public_url) o.public_url = v->valuestring;
     const cJSON *list = cf_get(config, "serve.webhooks");
-    if (!o.n_webhooks && list) {
-        const cJSON *w;
-        if (!cJSON_IsArray(list)) {
-            cli_error("tactus serve: serve.webhooks must be a list of URLs\n");
-            goto done;
-        }
-        hooks_cfg = tx_calloc((size_t)cJSON_GetArraySize(list) + 1, sizeof *hooks_cfg);
-        cJSON_ArrayForEach(w, list)
-            if (cJSON_IsString(w) && hooks_cfg) hooks_cfg[o.n_webhooks++] = w->valuestring;
-    }
+    if (!o.n_webhooks && list && !webhooks_of_config(list, &hooks_cfg, &hook_tenants, &o.n_webhooks)) goto done;
     o.webhooks = hooks_cfg ? hooks_cfg : hooks;
     char store[4096], tokens[4096];
     if (!cli_store_resolve("tactus serve", store_arg, NULL, store, sizeof store)) goto done;
@@ -158,6 +197,19 @@ int cli_serve(int argc, char **argv)
     else ws_tokens_default_path(tokens, sizeof tokens);
     o.store = store;
     o.tokens = tokens;
+    if (o.procedures) {
+        /* Its runs may write in the procedures folder: the tokens file (a
+         * procedure could mint itself a token), the store and the host's
+         * configuration must not be in it. */
+        char store_dir[4096], why[1024];
+        cli_store_dir(store, store_dir, sizeof store_dir);
+        const sb_host_place also[] = {{"API tokens", tokens}, {"journal", store_dir}};
+        if (sb_check_workspace(o.procedures, also, 2, why, sizeof why) != TX_OK) {
+            cli_error("tactus serve: --procedures %s: %s\n", o.procedures, why);
+            rc = CLI_EXIT_USAGE;
+            goto done;
+        }
+    }
     struct sigaction sa = {0};
     sa.sa_handler = on_stop;
     sigaction(SIGTERM, &sa, NULL);
@@ -166,6 +218,7 @@ int cli_serve(int argc, char **argv)
 done:
     cJSON_Delete(config);
     tx_free(hooks_cfg);
+    tx_free(hook_tenants);
     tx_free(hooks);
     return rc;
 }

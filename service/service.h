@@ -75,6 +75,14 @@ bool ws_keyring_live(ws_keyring *k, const char *id, ws_token *out);
 
 /* ---- the server (ws_http.c) --------------------------------------------------------------- */
 
+/* A webhook notified of new pending requests: of every tenant, or only of
+ * `tenants` when n_tenants > 0. */
+typedef struct {
+    const char *url;
+    const char *const *tenants;
+    size_t n_tenants;
+} ws_webhook;
+
 typedef struct {
     const char *listen;       /* HOST:PORT; a port of 0 picks one (printed) */
     const char *tls_cert;     /* PEM files; required unless HOST is loopback */
@@ -83,7 +91,7 @@ typedef struct {
     const char *tokens;       /* the tokens file */
     const char *procedures;   /* the folder POST /v1/runs may name procedures from; NULL: none */
     const char *public_url;   /* how people reach the server (links in notifications) */
-    const char *const *webhooks; /* URLs notified of new pending requests (trusted config) */
+    const ws_webhook *webhooks; /* notified of new pending requests (trusted config) */
     size_t n_webhooks;
     long max_body;            /* bytes of a request body (default 1 MiB) */
     long rate;                /* requests per second per token (burst: twice); 0: no limit */
@@ -103,6 +111,9 @@ int ws_serve(const ws_options *o, volatile sig_atomic_t *stop);
 
 /* ---- pieces exposed for the fuzz target and unit tests --------------------------------- */
 
+/* `in` for one line of the server's log: control bytes (a decoded %0a in a
+ * URL would forge a line) shown as '?', cut to cap. */
+void ws_log_safe(const char *in, char *out, size_t cap);
 /* Appends `s` to `b` escaped for HTML text and attribute values. */
 tx_status ws_html_escape(tx_buf *b, const char *s);
 

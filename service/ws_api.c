@@ -47,6 +47,15 @@ static bool id_ok(const char *id, size_t cap)
     return true;
 }
 
+/* A run's procedure as readers see it: its file name. The host's folders
+ * are not theirs to know (the source's hash identifies the file). */
+static const char *shown_procedure(const char *path)
+{
+    if (!path) return "";
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
 static cJSON *dup_or_null(const cJSON *v)
 {
     return v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull();
@@ -58,16 +67,11 @@ static void listed_status(tj_journal *j, const tj_run *r, char *out, size_t cap)
 {
     snprintf(out, cap, "%s", r->status);
     if (strcmp(r->status, "running") != 0) return;
-    cJSON *q = NULL;
-    if (tj_queue_list(j, r->tenant, &q) == TX_OK) {
-        const cJSON *e;
-        cJSON_ArrayForEach(e, q)
-        {
-            const char *id = hl_json_str(e, "run_id"), *st = hl_json_str(e, "state");
-            if (id && st && !strcmp(id, r->id) && !strcmp(st, "ready")) snprintf(out, cap, "queued");
-        }
-    }
-    cJSON_Delete(q);
+    /* One row, not the tenant's whole queue: a read costs the same with
+     * 3,000 runs queued as with none. */
+    char state[16];
+    if (tj_queue_state(j, r->tenant, r->id, state, sizeof state) == TX_OK && !strcmp(state, "ready"))
+        snprintf(out, cap, "queued");
 }
 
 cJSON *ws_run_json(tj_journal *j, const char *tenant, const char *run_id, bool with_requests)
@@ -79,7 +83,7 @@ cJSON *ws_run_json(tj_journal *j, const char *tenant, const char *run_id, bool w
     listed_status(j, &r, status, sizeof status);
     cJSON_AddStringToObject(doc, "run_id", r.id);
     cJSON_AddStringToObject(doc, "status", status);
-    cJSON_AddStringToObject(doc, "procedure", r.procedure_path ? r.procedure_path : "");
+    cJSON_AddStringToObject(doc, "procedure", shown_procedure(r.procedure_path));
     cJSON_AddStringToObject(doc, "source_sha256", r.source_sha256);
     cJSON_AddItemToObject(doc, "inputs", dup_or_null(r.inputs));
     cJSON_AddItemToObject(doc, "output", dup_or_null(r.output));
@@ -110,7 +114,7 @@ cJSON *ws_approval_json(tj_journal *j, const tj_human *h, bool whole)
         tj_run r;
         if (tj_run_get(j, h->tenant, h->run_id, &r) == TX_OK) {
             cJSON *run = cJSON_CreateObject();
-            cJSON_AddStringToObject(run, "procedure", r.procedure_path ? r.procedure_path : "");
+            cJSON_AddStringToObject(run, "procedure", shown_procedure(r.procedure_path));
             cJSON_AddStringToObject(run, "status", r.status);
             cJSON_AddItemToObject(run, "inputs", dup_or_null(r.inputs));
             cJSON *effects = NULL;
@@ -160,7 +164,14 @@ unsigned ws_answer(ws_server *s, tj_journal *j, const char *tenant, const char *
                    char *code, size_t code_cap, char *why, size_t why_cap)
 {
     tj_human h;
-    if (tj_human_get(j, tenant, id, &h) != TX_OK) {
+    tx_status got = tj_human_get(j, tenant, id, &h);
+    if (got != TX_OK && got != TX_ENOENT) {
+        fprintf(stderr, "tactus serve: answer %s: the store failed: %s\n", id, tj_last_error(j));
+        snprintf(code, code_cap, "store_failed");
+        snprintf(why, why_cap, "the store failed; the server's log says why (try again later)");
+        return 503;
+    }
+    if (got != TX_OK) {
         snprintf(code, code_cap, "not_found");
         snprintf(why, why_cap, "no request %s", id);
         return 404;
@@ -179,6 +190,12 @@ unsigned ws_answer(ws_server *s, tj_journal *j, const char *tenant, const char *
     } else if (strcmp(h.status, "pending") != 0) {
         status = 409, snprintf(code, code_cap, "already_answered");
         snprintf(why, why_cap, "request %s is %s already (by %s)", id, h.status, h.answered_by[0] ? h.answered_by : "its timeout");
+    } else if (tj_human_late(&h)) {
+        status = 409, snprintf(code, code_cap, "request_timed_out");
+        snprintf(why, why_cap, "request %s timed out: its default applies when the run resumes", id);
+    } else if (tj_human_run_over(j, &h)) {
+        status = 409, snprintf(code, code_cap, "run_finished");
+        snprintf(why, why_cap, "run %s is finished (completed, failed or cancelled): its requests are over", h.run_id);
     } else if (!hash) {
         status = 422, snprintf(code, code_cap, "request_hash_missing");
         snprintf(why, why_cap, "an answer carries the request_hash of the request it answers (GET /v1/approvals/%s)", id);
@@ -207,7 +224,8 @@ unsigned ws_answer(ws_server *s, tj_journal *j, const char *tenant, const char *
             snprintf(why, why_cap, "%s", tj_last_error(j));
         } else if (st != TX_OK) {
             status = 503, snprintf(code, code_cap, "store_failed");
-            snprintf(why, why_cap, "the store failed: %s", tj_last_error(j));
+            fprintf(stderr, "tactus serve: answer %s: the store failed: %s\n", id, tj_last_error(j));
+            snprintf(why, why_cap, "the store failed; the server's log says why (try again later)");
         }
     }
     if (!status) {
@@ -221,9 +239,27 @@ unsigned ws_answer(ws_server *s, tj_journal *j, const char *tenant, const char *
 
 /* ---- handlers ------------------------------------------------------------------------------ */
 
+void ws_log_safe(const char *in, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (; in && *in && n + 1 < cap; in++, n++) {
+        unsigned char c = (unsigned char)*in;
+        out[n] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+    }
+    if (cap) out[n] = '\0';
+}
+
+enum MHD_Result ws_store_problem(ws_req *r, const char *code, const char *what, const char *cause)
+{
+    char url[512];
+    ws_log_safe(r->url, url, sizeof url);
+    fprintf(stderr, "tactus serve: %s %s: %s: %s\n", r->method, url, what, cause);
+    return ws_problem(r, 503, code, "%s; the server's log says why (try again later)", what);
+}
+
 static enum MHD_Result store_unavailable(ws_req *r, const char *err)
 {
-    return ws_problem(r, 503, "store_unavailable", "the store cannot be opened: %s", err);
+    return ws_store_problem(r, "store_unavailable", "the store cannot be opened", err);
 }
 
 static enum MHD_Result list_runs(ws_req *r, tj_journal *j)
@@ -245,7 +281,7 @@ static enum MHD_Result list_runs(ws_req *r, tj_journal *j)
     cJSON *list = NULL;
     if (tj_run_list(j, r->tok.tenant, status, &list) != TX_OK) {
         cJSON_Delete(list);
-        return ws_problem(r, 503, "store_failed", "%s", tj_last_error(j));
+        return ws_store_problem(r, "store_failed", "the store failed", tj_last_error(j));
     }
     while (cJSON_GetArraySize(list) > limit) cJSON_DeleteItemFromArray(list, cJSON_GetArraySize(list) - 1);
     cJSON *doc = cJSON_CreateObject();
@@ -344,7 +380,7 @@ static enum MHD_Result submit_run(ws_req *r, tj_journal *j, const cJSON *body)
     cJSON_Delete(options);
     cJSON_Delete(in);
     if (qs != TX_OK) {
-        res = ws_problem(r, 503, "store_failed", "the run could not be queued: %s", tj_last_error(j));
+        res = ws_store_problem(r, "store_failed", "the run could not be queued", tj_last_error(j));
         goto out;
     }
     cJSON *doc = ws_run_json(j, r->tok.tenant, run.id, false);
@@ -366,7 +402,10 @@ out:
 static cJSON *json_body(ws_req *r, enum MHD_Result *res)
 {
     const char *type = ws_header(r, "Content-Type");
-    if (!type || strncasecmp(type, "application/json", 16) != 0) {
+    /* application/json, optionally with parameters ("; charset=utf-8"),
+     * not application/jsonfoo */
+    if (!type || strncasecmp(type, "application/json", 16) != 0 ||
+        (type[16] && type[16] != ';' && type[16] != ' ' && type[16] != '\t')) {
         *res = ws_problem(r, 415, "json_required", "send the body as Content-Type: application/json");
         return NULL;
     }
@@ -379,6 +418,25 @@ static cJSON *json_body(ws_req *r, enum MHD_Result *res)
         return NULL;
     }
     return doc;
+}
+
+/* Why a run could not be read: 404 when the tenant has no such run (the
+ * same answer as for another tenant's), 503 when the store failed (a
+ * store that is down must not make runs look deleted). */
+static enum MHD_Result run_unread(ws_req *r, tj_journal *j, const char *tenant, const char *id)
+{
+    tj_run run;
+    tx_status st = tj_run_get(j, tenant, id, &run);
+    if (st == TX_OK) tj_run_free(&run);
+    if (st == TX_ENOENT) return ws_problem(r, 404, "not_found", "no run %s", id);
+    return ws_store_problem(r, "store_failed", "the store failed", tj_last_error(j));
+}
+
+/* The same for a human request. */
+static enum MHD_Result request_unread(ws_req *r, tj_journal *j, tx_status st, const char *id)
+{
+    if (st == TX_ENOENT) return ws_problem(r, 404, "not_found", "no request %s", id);
+    return ws_store_problem(r, "store_failed", "the store failed", tj_last_error(j));
 }
 
 static enum MHD_Result route(ws_req *r, tj_journal *j)
@@ -408,23 +466,24 @@ static enum MHD_Result route(ws_req *r, tj_journal *j)
         const char *sub = slash ? slash : "";
         if (!*sub && get) {
             cJSON *doc = ws_run_json(j, tenant, id, true);
-            if (!doc) return ws_problem(r, 404, "not_found", "no run %s", id);
+            if (!doc) return run_unread(r, j, tenant, id);
             res = ws_reply_json(r, 200, doc);
             cJSON_Delete(doc);
             return res;
         }
         if (!strcmp(sub, "/events") && get) {
             cJSON *doc = ws_run_json(j, tenant, id, false);
-            if (!doc) return ws_problem(r, 404, "not_found", "no run %s", id);
+            if (!doc) return run_unread(r, j, tenant, id);
             cJSON_Delete(doc);
-            return ws_reply_stream(r, ws_stream_new(r->srv, tenant, id, false));
+            return ws_reply_stream(r, ws_stream_new(r->srv, tenant, id, ws_header(r, "Last-Event-ID")));
         }
         if (!strcmp(sub, "/cancel") && post) {
             if (!ws_allow(r, "cancel", &res)) return res;
             tx_status st = rq_cancel(j, tenant, id);
             if (st == TX_ENOENT) return ws_problem(r, 404, "not_found", "no queued run %s", id);
             if (st == TX_EINVAL) return ws_problem(r, 409, "run_finished", "run %s has finished already", id);
-            if (st != TX_OK) return ws_problem(r, 503, "store_failed", "%s", tj_last_error(j));
+            if (st != TX_OK) return ws_store_problem(r, "store_failed", "the store failed", tj_last_error(j));
+            ws_list_forget(r->srv, tenant); /* its requests are over */
             cJSON *doc = ws_run_json(j, tenant, id, false);
             res = ws_reply_json(r, 200, doc);
             cJSON_Delete(doc);
@@ -439,7 +498,7 @@ static enum MHD_Result route(ws_req *r, tj_journal *j)
             cJSON *list = NULL;
             if (tj_human_pending(j, tenant, &list) != TX_OK) {
                 cJSON_Delete(list);
-                return ws_problem(r, 503, "store_failed", "%s", tj_last_error(j));
+                return ws_store_problem(r, "store_failed", "the store failed", tj_last_error(j));
             }
             cJSON *doc = cJSON_CreateObject();
             cJSON_AddItemToObject(doc, "approvals", list);
@@ -456,12 +515,13 @@ static enum MHD_Result route(ws_req *r, tj_journal *j)
         return res;
     }
     if (!strcmp(r->url, "/v1/approvals/events") && get)
-        return ws_reply_stream(r, ws_stream_new(r->srv, tenant, NULL, false));
+        return ws_reply_stream(r, ws_stream_new(r->srv, tenant, NULL, NULL));
     if ((rest = after(r->url, "/v1/approvals/"))) {
         if (!id_ok(rest, 48)) return ws_problem(r, 404, "not_found", "no such request");
         if (get) {
             tj_human h;
-            if (tj_human_get(j, tenant, rest, &h) != TX_OK) return ws_problem(r, 404, "not_found", "no request %s", rest);
+            tx_status st = tj_human_get(j, tenant, rest, &h);
+            if (st != TX_OK) return request_unread(r, j, st, rest);
             cJSON *doc = ws_approval_json(j, &h, true);
             tj_human_free(&h);
             res = ws_reply_json(r, 200, doc);
@@ -471,7 +531,8 @@ static enum MHD_Result route(ws_req *r, tj_journal *j)
         if (!post) return ws_problem(r, 405, "method_not_allowed", "GET or POST");
         /* A request of another tenant is 404 before the role is judged. */
         tj_human h;
-        if (tj_human_get(j, tenant, rest, &h) != TX_OK) return ws_problem(r, 404, "not_found", "no request %s", rest);
+        tx_status got = tj_human_get(j, tenant, rest, &h);
+        if (got != TX_OK) return request_unread(r, j, got, rest);
         tj_human_free(&h);
         if (!ws_allow(r, "answer", &res)) return res;
         cJSON *body = json_body(r, &res);
@@ -480,7 +541,7 @@ static enum MHD_Result route(ws_req *r, tj_journal *j)
         unsigned st = ws_answer(r->srv, j, tenant, rest, body, r->tok.name, code, sizeof code, why, sizeof why);
         cJSON_Delete(body);
         if (st) return ws_problem(r, st, code, "%s", why);
-        if (tj_human_get(j, tenant, rest, &h) != TX_OK) return ws_problem(r, 503, "store_failed", "%s", tj_last_error(j));
+        if (tj_human_get(j, tenant, rest, &h) != TX_OK) return ws_store_problem(r, "store_failed", "the store failed", tj_last_error(j));
         cJSON *doc = ws_approval_json(j, &h, false);
         tj_human_free(&h);
         res = ws_reply_json(r, 200, doc);

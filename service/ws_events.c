@@ -8,9 +8,15 @@
  * however many streams show it, and bumps a generation when it changed;
  * the streams' threads sleep on one condition variable until then. So a
  * thousand idle streams cost a thousand sleeping threads and one query per
- * period, not a thousand queries. Workers record effects in their own
- * processes: what a stream shows is what the journal holds (a model's
- * token deltas are not journaled, so they are not streamed here).
+ * period, not a thousand queries; on PostgreSQL a new delta (NOTIFY)
+ * wakes it at once. Workers record effects in their own processes: what a
+ * stream shows is what the store holds, the journal's effects and the
+ * run's live deltas (the model's text as it streams, recorded redacted by
+ * whoever runs the run, runtime/supervisor/sup_deltas.c).
+ *
+ * A run's events carry ids ("POSITION-SEQ-STATUS": the next effect, the
+ * last delta, and the state sent or "end" after the result), so a client
+ * that reconnects with Last-Event-ID gets what it missed and nothing twice.
  */
 #include <poll.h>
 #include <sys/socket.h>
@@ -40,6 +46,7 @@ struct ws_stream {
     tx_buf out;
     size_t out_pos;
     long next_position;
+    long long last_delta; /* the seq of the last delta sent */
     char status[16];
     bool finished;
     int fd; /* the client's socket: a stream whose client left ends within a second */
@@ -69,16 +76,35 @@ static bool look(tj_journal *j, const char *tenant, const char *run_id, char dig
     }
     tj_run r;
     if (tj_run_get(j, tenant, run_id, &r) != TX_OK) return false;
+    long long last_delta = 0, chars = 0;
+    tj_delta_tail(j, tenant, run_id, &last_delta, &chars);
     char text[200];
-    snprintf(text, sizeof text, "%s %lld %ld", r.status, r.updated_ms, tj_effect_count(j, tenant, run_id));
+    snprintf(text, sizeof text, "%s %lld %ld %lld", r.status, r.updated_ms, tj_effect_count(j, tenant, run_id),
+             last_delta);
     tj_run_free(&r);
     hl_sha256_hex(text, strlen(text), digest);
     return true;
 }
 
+/* PostgreSQL: a connection of the watcher's own that new deltas wake
+ * (NULL on SQLite, where the period is the only wake-up). */
+static tj_journal *delta_listener(ws_server *s)
+{
+    if (!tj_store_is_url(s->opt.store)) return NULL;
+    char err[256];
+    tj_journal *l = NULL;
+    if (tj_open(s->opt.store, &l, err, sizeof err) != TX_OK) return NULL;
+    if (!tj_delta_listen(l)) {
+        tj_close(l);
+        return NULL;
+    }
+    return l;
+}
+
 static void *watcher_main(void *arg)
 {
     ws_server *s = arg;
+    tj_journal *listener = delta_listener(s);
     while (!atomic_load(&s->stopping)) {
         /* what is watched now (copied: the store is read without the lock) */
         static _Thread_local struct {
@@ -123,9 +149,16 @@ static void *watcher_main(void *arg)
             pthread_cond_broadcast(&s->watch_cond);
             pthread_mutex_unlock(&s->watch_lock);
         }
-        struct timespec ts = {0, WS_WATCH_PERIOD_MS * 1000L * 1000L};
-        nanosleep(&ts, NULL);
+        /* A lost listener is not replaced: the period still wakes the watcher. */
+        if (listener && tj_queue_wait(listener, WS_WATCH_PERIOD_MS) < 0) {
+            tj_close(listener);
+            listener = NULL;
+        } else if (!listener) {
+            struct timespec ts = {0, WS_WATCH_PERIOD_MS * 1000L * 1000L};
+            nanosleep(&ts, NULL);
+        }
     }
+    tj_close(listener);
     return NULL;
 }
 
@@ -143,14 +176,23 @@ void ws_watch_stop(ws_server *s)
 
 /* ---- streams -------------------------------------------------------------------------------- */
 
-ws_stream *ws_stream_new(ws_server *s, const char *tenant, const char *run_id, bool html_list)
+ws_stream *ws_stream_new(ws_server *s, const char *tenant, const char *run_id, const char *last_event_id)
 {
-    (void)html_list;
     ws_stream *st = tx_calloc(1, sizeof *st);
     if (!st) return NULL;
     st->srv = s;
     st->watch = -1;
     st->fd = -1;
+    /* A reconnecting client's Last-Event-ID: it had everything up to there. */
+    long pos;
+    long long seq;
+    char status[16];
+    if (run_id && last_event_id && sscanf(last_event_id, "%ld-%lld-%15[a-z]", &pos, &seq, status) == 3 && pos >= 0 &&
+        seq >= 0) {
+        st->next_position = pos;
+        st->last_delta = seq;
+        memcpy(st->status, status, sizeof st->status);
+    }
     snprintf(st->tenant, sizeof st->tenant, "%s", tenant);
     snprintf(st->run_id, sizeof st->run_id, "%s", run_id ? run_id : "");
     tx_buf_init(&st->out, 64u << 20);
@@ -199,11 +241,52 @@ void ws_stream_free(void *cls)
     tx_free(st);
 }
 
+/* One event of a run, with the id that resumes the stream after it. */
 static void emit(ws_stream *st, const char *event, const cJSON *data)
 {
     char *text = cJSON_PrintUnformatted(data);
-    tx_buf_printf(&st->out, "event: %s\ndata: %s\n\n", event, text ? text : "null");
+    tx_buf_printf(&st->out, "id: %ld-%lld-%s\nevent: %s\ndata: %s\n\n", st->next_position, st->last_delta,
+                  st->status[0] ? st->status : "none", event, text ? text : "null");
     cJSON_free(text);
+}
+
+/* The run's deltas after the last one sent, all of them (a run holds a
+ * capped amount): NULL on a store error. */
+static cJSON *new_deltas(ws_stream *st, tj_journal *j)
+{
+    cJSON *all = cJSON_CreateArray();
+    long long after = st->last_delta;
+    for (;;) {
+        cJSON *page = NULL;
+        if (tj_delta_list(j, st->tenant, st->run_id, after, 500, &page) != TX_OK) {
+            cJSON_Delete(page);
+            cJSON_Delete(all);
+            return NULL;
+        }
+        int n = cJSON_GetArraySize(page);
+        cJSON *d;
+        while ((d = cJSON_DetachItemFromArray(page, 0))) {
+            after = (long long)cJSON_GetObjectItemCaseSensitive(d, "seq")->valuedouble;
+            cJSON_AddItemToArray(all, d);
+        }
+        cJSON_Delete(page);
+        if (n < 500) return all;
+    }
+}
+
+/* Sends the deltas of `deltas` (detached in order) from model calls at
+ * positions up to `upto` (-1: all). */
+static void send_deltas(ws_stream *st, cJSON *deltas, long upto)
+{
+    cJSON *d;
+    while ((d = cJSON_GetArrayItem(deltas, 0))) {
+        long pos = (long)cJSON_GetObjectItemCaseSensitive(d, "position")->valuedouble;
+        if (upto >= 0 && pos > upto) return;
+        d = cJSON_DetachItemFromArray(deltas, 0);
+        st->last_delta = (long long)cJSON_GetObjectItemCaseSensitive(d, "seq")->valuedouble;
+        emit(st, "delta", d);
+        cJSON_Delete(d);
+    }
 }
 
 /* The SSE event name of an effect. */
@@ -223,38 +306,52 @@ static void run_news(ws_stream *st)
     char err[256];
     tj_journal *j = ws_journal_get(st->srv, err, sizeof err);
     if (!j) return;
+    /* Effects first, then deltas: a call's deltas are written before its
+     * effect, so every delta of a call seen here is read below, and is
+     * sent before the call's own event. */
     cJSON *effects = NULL;
-    if (tj_effect_list(j, st->tenant, st->run_id, &effects) == TX_OK) {
+    tx_status es = tj_effect_list(j, st->tenant, st->run_id, &effects);
+    cJSON *deltas = new_deltas(st, j);
+    if (es == TX_OK) {
         const cJSON *e;
         cJSON_ArrayForEach(e, effects)
         {
             const cJSON *pos = cJSON_GetObjectItemCaseSensitive(e, "position");
             if (!cJSON_IsNumber(pos) || (long)pos->valuedouble < st->next_position) continue;
+            send_deltas(st, deltas, (long)pos->valuedouble);
             const cJSON *req = cJSON_GetObjectItemCaseSensitive(e, "request");
             cJSON *o = cJSON_CreateObject();
             cJSON_AddNumberToObject(o, "position", pos->valuedouble);
             cJSON_AddItemToObject(o, "method", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(req, "method"), 1));
             cJSON_AddItemToObject(o, "params", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(req, "params"), 1));
             cJSON_AddItemToObject(o, "result", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(e, "result"), 1));
+            st->next_position = (long)pos->valuedouble + 1; /* the id says: after this one */
             emit(st, event_of(hl_json_str(req, "method")), o);
             cJSON_Delete(o);
-            st->next_position = (long)pos->valuedouble + 1;
         }
     }
+    send_deltas(st, deltas, -1);
+    cJSON_Delete(deltas);
     cJSON_Delete(effects);
     cJSON *run = ws_run_json(j, st->tenant, st->run_id, false);
     const char *status = hl_json_str(run, "status");
-    if (status && strcmp(status, st->status) != 0) {
+    /* st->status "end": the result was sent (to this client before it
+     * reconnected, as its Last-Event-ID says). */
+    bool ended = !strcmp(st->status, "end");
+    if (status && !ended && strcmp(status, st->status) != 0) {
         snprintf(st->status, sizeof st->status, "%s", status);
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "run_id", st->run_id);
         cJSON_AddStringToObject(o, "status", status);
         emit(st, "state", o);
         cJSON_Delete(o);
-        if (!strcmp(status, "completed") || !strcmp(status, "failed")) {
+    }
+    if (status && (!strcmp(status, "completed") || !strcmp(status, "failed"))) {
+        if (!ended) {
+            snprintf(st->status, sizeof st->status, "end");
             emit(st, "result", run);
-            st->finished = true;
         }
+        st->finished = true;
     }
     cJSON_Delete(run);
     ws_journal_put(st->srv, j);

@@ -1,6 +1,6 @@
 /*
- * ws_http.c - the server: libmicrohttpd owns HTTP (parsing, connections,
- * TLS); this file owns what comes before a route runs: the body's cap,
+ * ws_http.c - the server: libmicrohttpd owns HTTP (parsing, connections),
+ * OpenSSL the TLS in front of it (ws_tls.c); this file owns what comes before a route runs: the body's cap,
  * who is asking (a token or a session), the rate limit per token, the
  * security headers of every reply, the journal connections, and the
  * server's start and stop.
@@ -23,6 +23,7 @@
 
 #include "hostlib.h"
 #include "ws_internal.h"
+#include "ws_tls.h"
 
 void ws_options_init(ws_options *o)
 {
@@ -367,8 +368,13 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     ws_server *s = cls;
     if (!s->opt.log) return;
-    fputs("tactus serve: ", s->opt.log);
-    vfprintf(s->opt.log, fmt, ap);
+    char line[1024];
+    vsnprintf(line, sizeof line, fmt, ap);
+    /* Under TLS MHD's sockets are the plaintext ends of socket pairs
+     * (ws_tls.c): it cannot set TCP options on them, and need not (there
+     * is no Nagle to turn off); ws_tls sets TCP_NODELAY on the client's. */
+    if (s->tls && (!strncmp(line, "Setting TCP_", 12) || !strncmp(line, "Failed to push the data", 23))) return;
+    fprintf(s->opt.log, "tactus serve: %s", line);
     fflush(s->opt.log);
 }
 
@@ -412,27 +418,19 @@ static bool parse_listen(const char *listen, char *host, size_t hcap, struct soc
     return true;
 }
 
-static char *read_pem(const char *path, const char *what, char *err, size_t errlen)
+/* A connection whose TLS handshake ws_tls made: its plaintext end is
+ * served as any other, under the client's own address. */
+static void tls_handoff(void *cls, int fd, const struct sockaddr *peer, socklen_t peer_len)
 {
-    char *text = NULL;
-    size_t len = 0;
-    int e = 0;
-    if (tx_read_file(path, 1u << 20, &text, &len, &e) != TX_OK) {
-        snprintf(err, errlen, "--%s %s: cannot read: %s", what, path, e ? strerror(e) : "too large");
-        return NULL;
-    }
-    return text;
+    ws_server *s = cls;
+    /* Refused (a limit, or out of memory): MHD closes fd, and ws_tls the TLS side. */
+    (void)MHD_add_connection(s->daemon, fd, peer, peer_len);
 }
 
 static void server_free(ws_server *s)
 {
     for (int i = 0; i < s->n_pool; i++) tj_close(s->pool[i]);
     ws_keyring_free(s->keys);
-    if (s->tls_key_pem) {
-        memset(s->tls_key_pem, 0, strlen(s->tls_key_pem));
-        tx_free(s->tls_key_pem);
-    }
-    tx_free(s->tls_cert_pem);
     for (int i = 0; i < WS_WATCH_MAX; i++) tx_free(s->watches[i].snapshot);
     for (int i = 0; i < WS_LIST_CACHE; i++) tx_free(s->list_cache[i].text);
     pthread_mutex_destroy(&s->cache_lock);
@@ -466,10 +464,6 @@ int ws_serve(const ws_options *o, volatile sig_atomic_t *stop)
                 o->listen);
         return 2;
     }
-    if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
-        fprintf(stderr, "tactus serve: this libmicrohttpd has no TLS support\n");
-        return 2;
-    }
     ws_server *s = tx_calloc(1, sizeof *s);
     if (!s) return 1;
     s->opt = *o;
@@ -497,36 +491,48 @@ int ws_serve(const ws_options *o, volatile sig_atomic_t *stop)
         goto out;
     }
     ws_journal_put(s, first);
-    if (tls && (!(s->tls_cert_pem = read_pem(o->tls_cert, "tls-cert", err, sizeof err)) ||
-                !(s->tls_key_pem = read_pem(o->tls_key, "tls-key", err, sizeof err)))) {
-        fprintf(stderr, "tactus serve: %s\n", err);
-        rc = 2;
-        goto out;
-    }
+    /* Under TLS the HTTP server has no socket of its own: ws_tls listens,
+     * makes the handshakes with OpenSSL and hands it each connection's
+     * plaintext (ws_tls.h). */
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
                      MHD_USE_POLL;
     if (addr.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
-    if (tls) flags |= MHD_USE_TLS;
-    struct MHD_OptionItem tls_opts[] = {
-        {MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert_pem},
-        {MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key_pem},
+    if (tls) flags |= MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
+    struct MHD_OptionItem listen_opts[] = {
+        {MHD_OPTION_SOCK_ADDR, 0, &addr},
+        {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
         {MHD_OPTION_END, 0, NULL},
     };
     s->daemon = MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
-            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-            MHD_OPTION_CONNECTION_LIMIT, (unsigned)o->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-            (unsigned)o->per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->idle_timeout_s,
-            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024, MHD_OPTION_THREAD_STACK_SIZE,
-            (size_t)256 * 1024, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024U, MHD_OPTION_ARRAY,
-            tls ? tls_opts : &tls_opts[2], MHD_OPTION_END);
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_LIMIT,
+            (unsigned)o->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)o->per_ip_connections,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+            (size_t)32 * 1024, MHD_OPTION_THREAD_STACK_SIZE, (size_t)256 * 1024, MHD_OPTION_ARRAY,
+            tls ? &listen_opts[2] : listen_opts, MHD_OPTION_END);
     if (!s->daemon) {
         fprintf(stderr, "tactus serve: cannot listen on %s: %s (is the port in use?)\n", o->listen,
                 strerror(errno));
         goto out;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    unsigned port = info ? info->port : 0;
+    unsigned port = 0;
+    if (tls) {
+        ws_tls_options to = {.cert_file = o->tls_cert, .key_file = o->tls_key, .addr = (struct sockaddr *)&addr,
+                             .addr_len = alen, .handshake_timeout_s = o->idle_timeout_s,
+                             .max_connections = o->max_connections,
+                             .per_ip_connections = o->per_ip_connections, .handoff = tls_handoff, .cls = s,
+                             .log = o->log};
+        tx_status ts = ws_tls_start(&to, &s->tls_front, err, sizeof err);
+        if (ts != TX_OK) {
+            fprintf(stderr, "tactus serve: %s%s\n", ts == TX_EIO ? "--listen " : "", err);
+            if (ts == TX_EINVAL) rc = 2;
+            goto stop;
+        }
+        port = ws_tls_port(s->tls_front);
+    } else {
+        const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+        port = info ? info->port : 0;
+    }
     if (!ws_watch_start(s) || !ws_notify_start(s)) {
         fprintf(stderr, "tactus serve: cannot start a thread\n");
         goto stop;
@@ -543,6 +549,8 @@ int ws_serve(const ws_options *o, volatile sig_atomic_t *stop)
     rc = 0;
 stop:
     atomic_store(&s->stopping, 1);
+    /* TLS first: its connections close, and the HTTP server's ends with them. */
+    ws_tls_stop(s->tls_front);
     pthread_mutex_lock(&s->watch_lock);
     pthread_cond_broadcast(&s->watch_cond);
     pthread_mutex_unlock(&s->watch_lock);

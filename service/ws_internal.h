@@ -17,6 +17,8 @@
 
 #define WS_POOL_MAX 64
 #define WS_SESSIONS_MAX 4096
+/* Sessions one token keeps at once (browsers, tabs signed in anew). */
+#define WS_SESSIONS_PER_TOKEN 16
 #define WS_RATE_SLOTS 1024
 #define WS_WATCH_MAX 256
 /* How long a session lasts without being used. */
@@ -65,7 +67,7 @@ typedef struct ws_server {
     ws_keyring *keys;
     struct MHD_Daemon *daemon;
     bool tls;
-    char *tls_cert_pem, *tls_key_pem;
+    struct ws_tls *tls_front; /* OpenSSL in front of MHD (ws_tls.h); NULL: plain HTTP */
     char procedures[PATH_MAX]; /* "" when submissions are not taken */
     atomic_int stopping;
 
@@ -85,8 +87,7 @@ typedef struct ws_server {
     pthread_t watcher;
     bool watcher_started;
 
-    pthread_t notifier;
-    bool notifier_started;
+    struct ws_notifier *notifier; /* ws_notify.c; NULL without webhooks */
 
     pthread_mutex_t cache_lock;
     ws_list_cache list_cache[WS_LIST_CACHE];
@@ -117,6 +118,10 @@ enum MHD_Result ws_reply_json(ws_req *r, unsigned status, const cJSON *doc);
 /* application/problem+json: {type, title, status, detail, code}. */
 enum MHD_Result ws_problem(ws_req *r, unsigned status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* 503 store_failed / store_unavailable: the cause (libpq's or SQLite's
+ * words, with the store's address and folders) goes to the server's log
+ * only; the client reads what failed and that the log has why. */
+enum MHD_Result ws_store_problem(ws_req *r, const char *code, const char *what, const char *cause);
 enum MHD_Result ws_redirect(ws_req *r, const char *location, const char *set_cookie);
 /* A stream of Server-Sent Events produced by `next` until it returns false. */
 typedef struct ws_stream ws_stream;
@@ -174,8 +179,9 @@ void ws_list_forget(ws_server *s, const char *tenant);
 bool ws_watch_start(ws_server *s);
 void ws_watch_stop(ws_server *s);
 /* A stream of a tenant's pending requests (run_id NULL) or of a run's
- * progress. */
-ws_stream *ws_stream_new(ws_server *s, const char *tenant, const char *run_id, bool html_list);
+ * progress, from after `last_event_id` (a reconnecting client's
+ * Last-Event-ID; NULL: from the start). */
+ws_stream *ws_stream_new(ws_server *s, const char *tenant, const char *run_id, const char *last_event_id);
 /* MHD's content reader and its free callback. */
 ssize_t ws_stream_read(void *cls, uint64_t pos, char *buf, size_t max);
 void ws_stream_free(void *cls);

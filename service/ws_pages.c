@@ -259,7 +259,10 @@ void ws_page_request(tx_buf *b, const ws_req *r, const tj_human *h, const cJSON 
         tx_buf_puts(b, "None: the run waits until someone answers.");
     }
     tx_buf_puts(b, "</p></section>");
-    if (!strcmp(h->status, "pending")) {
+    if (!strcmp(h->status, "pending") && tj_human_late(h)) {
+        tx_buf_puts(b, "<p><strong>Timed out:</strong> the default applies when the run resumes; "
+                       "the request can no longer be answered.</p>");
+    } else if (!strcmp(h->status, "pending")) {
         if (ws_role_can(r->tok.role, "answer")) answer_form(b, r, h);
         else tx_buf_puts(b, "<p>Your token may read this request, not answer it.</p>");
     } else {

@@ -177,7 +177,7 @@ tx_status ws_tokens_create(const char *path, const char *tenant, ws_role role, c
     cJSON_AddStringToObject(r, "role", ws_role_name(role));
     cJSON_AddStringToObject(r, "name", name);
     cJSON_AddStringToObject(r, "sha256", hash);
-    cJSON_AddNumberToObject(r, "created_ms", (double)hl_now_ms());
+    cJSON_AddNumberToObject(r, "created_ms", (double)hl_wall_ms());
     cJSON_AddFalseToObject(r, "revoked");
     cJSON_AddItemToArray(records, r);
     record_to_token(r, rec);

@@ -48,16 +48,28 @@ bool ws_session_new(ws_server *s, const ws_token *t, ws_session *out)
     n.last_ms = hl_now_ms();
     n.used = true;
     pthread_mutex_lock(&s->sess_lock);
-    /* a free slot, else an expired one, else the least recently used */
-    int pick = 0;
+    /* A token signing in again and again replaces its own oldest session,
+     * never another token's (one tenant's sign-ins used to push everyone
+     * out of one table). Otherwise a free slot, else an expired one, else
+     * the least recently used: the table holds WS_SESSIONS_MAX /
+     * WS_SESSIONS_PER_TOKEN tokens' sessions before that happens. */
+    int pick = -1, free_slot = -1, oldest = 0, own_oldest = -1, own = 0;
     for (int i = 0; i < WS_SESSIONS_MAX; i++) {
         ws_session *x = &s->sessions[i];
-        if (!x->used || n.last_ms - x->last_ms > WS_SESSION_IDLE_MS) {
-            pick = i;
-            break;
+        bool live = x->used && n.last_ms - x->last_ms <= WS_SESSION_IDLE_MS;
+        if (!live) {
+            if (free_slot < 0) free_slot = i;
+            continue;
         }
-        if (x->last_ms < s->sessions[pick].last_ms) pick = i;
+        if (!strcmp(x->token_id, n.token_id)) {
+            own++;
+            if (own_oldest < 0 || x->last_ms < s->sessions[own_oldest].last_ms) own_oldest = i;
+        }
+        if (x->last_ms < s->sessions[oldest].last_ms) oldest = i;
     }
+    if (own >= WS_SESSIONS_PER_TOKEN) pick = own_oldest;
+    else if (free_slot >= 0) pick = free_slot;
+    else pick = oldest;
     s->sessions[pick] = n;
     pthread_mutex_unlock(&s->sess_lock);
     *out = n;
@@ -211,7 +223,7 @@ static enum MHD_Result inbox(ws_req *r, tj_journal *j)
     cJSON *pending = NULL;
     if (tj_human_pending(j, r->tok.tenant, &pending) != TX_OK) {
         cJSON_Delete(pending);
-        return ws_problem(r, 503, "store_failed", "%s", tj_last_error(j));
+        return ws_store_problem(r, "store_failed", "the store failed", tj_last_error(j));
     }
     cJSON *answered = answered_lately(j, r->tok.tenant);
     tx_buf b;
@@ -225,7 +237,9 @@ static enum MHD_Result inbox(ws_req *r, tj_journal *j)
 static enum MHD_Result request_page(ws_req *r, tj_journal *j, const char *id, unsigned status, const char *error)
 {
     tj_human h;
-    if (tj_human_get(j, r->tok.tenant, id, &h) != TX_OK) {
+    tx_status got = tj_human_get(j, r->tok.tenant, id, &h);
+    if (got != TX_OK && got != TX_ENOENT) return ws_store_problem(r, "store_failed", "the store failed", tj_last_error(j));
+    if (got != TX_OK) {
         tx_buf b;
         tx_buf_init(&b, 1u << 20);
         ws_page_begin(&b, "Not found", "missing", r);
@@ -357,7 +371,7 @@ enum MHD_Result ws_ui_route(ws_req *r)
     }
     char err[512];
     tj_journal *j = ws_journal_get(r->srv, err, sizeof err);
-    if (!j) return ws_problem(r, 503, "store_unavailable", "the store cannot be opened: %s", err);
+    if (!j) return ws_store_problem(r, "store_unavailable", "the store cannot be opened", err);
     enum MHD_Result res;
     const char *id = !strncmp(r->url, "/ui/approvals/", 14) ? r->url + 14 : NULL;
     if (!strcmp(r->url, "/") && get) res = inbox(r, j);

@@ -20,6 +20,7 @@
 #define BR_MAX_HELD (1 + BR_ANSWER_MAX_CALLS)
 
 typedef struct br_mcp br_mcp;
+typedef struct br_egress br_egress;
 
 struct br_broker {
     const cJSON *config;
@@ -98,8 +99,33 @@ bool br_mcp_needs_approval(const br_broker *b, const char *name);
 /* Whether a list of strings holds NAME. */
 bool br_mcp_in_list(const cJSON *list, const char *name);
 /* A client for mcp_servers.NAME, checked and expanded, not started
- * (br_mcp_start.c); NULL with the reason in ERR. */
-mcp_client *br_mcp_client_new(br_broker *b, const char *name, const cJSON *spec, char *err, size_t cap);
+ * (br_mcp_start.c); NULL with the reason in ERR. *egress: its network's
+ * allow-list (isolate: docker with network:), set up at each start of the
+ * server and torn down at each stop; the caller frees it (br_egress_free)
+ * after the client; NULL when it has none. */
+mcp_client *br_mcp_client_new(br_broker *b, const char *name, const cJSON *spec, br_egress **egress,
+                              char *err, size_t cap);
+
+/* ---- the egress allow-list of an isolate: docker server (br_mcp_net.c) ---------------------- */
+
+/* Appends PATH, HOME and DOCKER_HOST (those set) to the NULL-terminated
+ * environment *env (NULL: an empty one): what the docker CLI needs to find
+ * dockerd, nothing more. false when out of memory (*env unchanged). */
+bool br_docker_env_append(char ***env);
+
+/* mcp_servers.NAME.network checked: absent or "none" -> true, *out NULL;
+ * an allow-list ({allow: ["HOST:PORT", ...]} or the plain list) -> true,
+ * *out a br_egress, nothing made yet; false with the reason in err. */
+bool br_egress_new(const char *name, const cJSON *network, br_egress **out, char *err, size_t cap);
+/* The `docker run` options that put the server's container on its network
+ * (--network, --dns, the labels by which it is removed). */
+void br_egress_docker_args(const br_egress *e, cJSON *argv);
+/* Before each start of the server: its internal network and one forwarder
+ * per allowed host (false, and nothing left, with the reason). UD: br_egress. */
+bool br_egress_up(void *ud, char *err, size_t cap);
+/* After each stop: its containers and network removed. UD: br_egress. */
+void br_egress_down(void *ud);
+void br_egress_free(br_egress *e);
 
 /* ---- secrets and redaction (br_redact.c) -------------------------------------------------- */
 

@@ -7,6 +7,7 @@
  *       command: ["node", "/opt/mcp/fs.js", "/data"]   # or command: "node", args: [...]
  *       env: { LOG_LEVEL: warn, TOKEN: "${secret:FS_TOKEN}" }  # all it gets
  *       isolate: process            # or docker, with image:
+ *       network: { allow: ["api.example.com:443"] }   # docker only (br_mcp_net.c)
  *       tools: { include: [read_file] }               # or exclude: [...]
  *       requires_approval: [write_file]               # or true: every tool
  *       timeout: 30                 # seconds per request
@@ -36,6 +37,7 @@
 typedef struct {
     char name[64];
     mcp_client *client;
+    br_egress *egress; /* its network's allow-list (isolate: docker), or NULL */
     cJSON *tools; /* the (filtered) list the run was given; NULL until listed */
 } live_server;
 
@@ -53,7 +55,8 @@ void br_mcp_free(br_mcp *m)
 {
     if (!m) return;
     for (size_t i = 0; i < m->n; i++) {
-        mcp_client_free(m->servers[i].client);
+        mcp_client_free(m->servers[i].client); /* stopped first: its network goes after it */
+        br_egress_free(m->servers[i].egress);
         cJSON_Delete(m->servers[i].tools);
     }
     tx_free(m);
@@ -123,11 +126,13 @@ static live_server *server_of(br_broker *b, const char *name, char *err, size_t 
         snprintf(err, cap, "more than %d MCP servers in one run", MAX_SERVERS);
         return NULL;
     }
-    mcp_client *c = br_mcp_client_new(b, name, spec, err, cap);
+    br_egress *egress = NULL;
+    mcp_client *c = br_mcp_client_new(b, name, spec, &egress, err, cap);
     if (!c) return NULL;
     live_server *s = &b->mcp->servers[b->mcp->n++];
     snprintf(s->name, sizeof s->name, "%s", name);
     s->client = c;
+    s->egress = egress;
     s->tools = NULL;
     return s;
 }

@@ -6,7 +6,9 @@
  * its env:, headers: and command expanded (${secret:NAME} from the host's
  * environment, each value remembered for redaction; none on a command
  * line), its limits, its isolation (a child with only its env:, or a
- * docker run that never pulls) and, for HTTP, the URL against allow_hosts.
+ * docker run that never pulls, with no network or, for a network:
+ * allow-list, its own: br_mcp_net.c) and, for HTTP, the URL against
+ * allow_hosts.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -119,7 +121,8 @@ static bool url_host(const char *url, char *host, size_t cap)
 
 /* argv of a stdio server: command as a list, or command + args (the
  * original's shape); under isolate: docker, the docker CLI around it. */
-static char **server_argv(br_broker *b, const char *name, const cJSON *spec, char **env, char *err, size_t cap)
+static char **server_argv(br_broker *b, const char *name, const cJSON *spec, char **env, const br_egress *egress,
+                          char *err, size_t cap)
 {
     const cJSON *command = cJSON_GetObjectItemCaseSensitive(spec, "command");
     cJSON *argv = cJSON_CreateArray();
@@ -132,12 +135,8 @@ static char **server_argv(br_broker *b, const char *name, const cJSON *spec, cha
     }
     if (docker) {
         const char *image = hl_json_str(spec, "image");
-        const cJSON *net = cJSON_GetObjectItemCaseSensitive(spec, "network");
-        if (!image) snprintf(err, cap, "mcp_servers.%s: isolate: docker needs image: (a locally built image)", name);
-        else if (net && !(cJSON_IsString(net) && strcmp(net->valuestring, "none") == 0))
-            snprintf(err, cap, "mcp_servers.%s.network: only none is supported (a container's egress "
-                               "cannot be limited to an allow-list here); remove network:", name);
-        if (err[0]) {
+        if (!image) {
+            snprintf(err, cap, "mcp_servers.%s: isolate: docker needs image: (a locally built image)", name);
             cJSON_Delete(argv);
             return NULL;
         }
@@ -146,12 +145,19 @@ static char **server_argv(br_broker *b, const char *name, const cJSON *spec, cha
         snprintf(membuf, sizeof membuf, "%lldb", mem > 0 ? mem : 1024LL * 1024 * 1024);
         /* --pull never: the image is one built here; a name that is not
          * local is an error, never a download from a registry. */
-        const char *fixed[] = {"docker", "run", "--rm", "-i", "--pull", "never", "--network", "none", "--read-only",
+        const char *fixed[] = {"docker", "run", "--rm", "-i", "--pull", "never", "--read-only",
                                "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
                                "--pids-limit", "256", "--memory", membuf, "--tmpfs", "/tmp",
                                "--user", "65534:65534", "--label", "tactus.mcp=1"};
         for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
             cJSON_AddItemToArray(argv, cJSON_CreateString(fixed[i]));
+        /* No network at all, or its own internal one (br_mcp_net.c). */
+        if (egress) {
+            br_egress_docker_args(egress, argv);
+        } else {
+            cJSON_AddItemToArray(argv, cJSON_CreateString("--network"));
+            cJSON_AddItemToArray(argv, cJSON_CreateString("none"));
+        }
         /* -e NAME copies the value from the docker CLI's own environment:
          * no secret on a command line anyone can read in /proc. */
         for (size_t i = 0; env && env[i]; i++) {
@@ -275,8 +281,10 @@ static bool spec_valid(const char *name, const cJSON *spec, char *err, size_t ca
 /* A client for mcp_servers.NAME (SPEC), not started: the declaration
  * checked, its env:, headers: and command expanded (each value read from
  * the host's environment remembered as a secret); NULL with the reason. */
-mcp_client *br_mcp_client_new(br_broker *b, const char *name, const cJSON *spec, char *err, size_t cap)
+mcp_client *br_mcp_client_new(br_broker *b, const char *name, const cJSON *spec, br_egress **egress,
+                              char *err, size_t cap)
 {
+    *egress = NULL;
     if (!spec_valid(name, spec, err, cap)) return NULL;
     mcp_server_config cfg = {.name = name};
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(spec, "timeout");
@@ -311,38 +319,38 @@ mcp_client *br_mcp_client_new(br_broker *b, const char *name, const cJSON *spec,
         cfg.http = &http;
     } else {
         const cJSON *envs = cJSON_GetObjectItemCaseSensitive(spec, "env");
-        env = expanded_strings(b, envs, "=", err, cap);
-        if (env) argv = server_argv(b, name, spec, env, err, cap);
+        const char *isolate = hl_json_str(spec, "isolate");
+        const cJSON *net = cJSON_GetObjectItemCaseSensitive(spec, "network");
+        /* A process server has the host's network: a network: there would
+         * look like a limit and be none. */
+        if (net && !(isolate && strcmp(isolate, "docker") == 0))
+            snprintf(err, cap, "mcp_servers.%s.network needs isolate: docker (a server run as a process has "
+                               "the host's network, which nothing here limits); add isolate: docker and "
+                               "image:, or remove network: (in the host's configuration: `tactus config` "
+                               "shows which file sets it); nothing was started", name);
+        else if (br_egress_new(name, net, egress, err, cap))
+            env = expanded_strings(b, envs, "=", err, cap);
+        if (env) argv = server_argv(b, name, spec, env, *egress, err, cap);
         cfg.argv = argv;
         cfg.envp = env;
         cfg.cwd = hl_json_str(spec, "cwd");
-        const char *isolate = hl_json_str(spec, "isolate");
-        if (argv && isolate && strcmp(isolate, "docker") == 0) {
-            /* The docker CLI itself needs to find dockerd; the container
-             * gets only the declared variables (-e NAME). */
-            size_t n = 0;
-            while (env[n]) n++;
-            char **denv = tx_realloc(env, (n + 4) * sizeof *env);
-            if (denv) {
-                env = denv;
-                const char *keep[] = {"PATH", "HOME", "DOCKER_HOST"};
-                for (size_t i = 0; i < 3; i++) {
-                    const char *v = getenv(keep[i]);
-                    if (!v) continue;
-                    tx_buf kv;
-                    tx_buf_init(&kv, 8192);
-                    tx_buf_printf(&kv, "%s=%s", keep[i], v);
-                    env[n++] = tx_buf_steal(&kv);
-                }
-                env[n] = NULL;
-                cfg.envp = env;
-            }
+        if (*egress) {
+            cfg.before_start = br_egress_up;
+            cfg.after_stop = br_egress_down;
+            cfg.hook_ud = *egress;
         }
+        /* The docker CLI itself needs to find dockerd; the container gets
+         * only the declared variables (-e NAME). */
+        if (argv && isolate && strcmp(isolate, "docker") == 0 && br_docker_env_append(&env)) cfg.envp = env;
     }
     mcp_client *c = NULL;
     if (!err[0]) {
         c = mcp_client_new(&cfg);
         if (!c) snprintf(err, cap, "out of memory");
+    }
+    if (!c) {
+        br_egress_free(*egress);
+        *egress = NULL;
     }
     free_strings(env);
     free_strings(argv);

@@ -210,6 +210,19 @@ static cJSON *human(du_durable *d, long id, long position, const cJSON *params, 
     tx_status st = tj_human_at(d->journal, d->tenant, d->run_id, position, &h);
     if (st == TX_ENOENT) {
         const char *kind = hl_json_str(params, "kind");
+        /* The kinds the DSL asks (stdlib/dsl/effects.lua). A tool approval
+         * is the host's own (tool_approval below, from the tool's grant):
+         * the runtime may not make one up, with a call of its choosing shown
+         * to a person as "the exact call that would run". */
+        static const char *const kinds[] = {"approve", "input", "review", "select",
+                                            "inputs",  "escalate", "upload", "custom"};
+        bool known = !kind;
+        for (size_t i = 0; kind && i < sizeof kinds / sizeof kinds[0]; i++) known |= !strcmp(kind, kinds[i]);
+        if (!known) {
+            char m[160];
+            snprintf(m, sizeof m, "a human request of kind '%.40s' is not one the DSL asks", kind);
+            return error_event(id, "InvalidRequest", m);
+        }
         human_new(d, position, kind ? kind : "input", params, fp, &h);
         const char *msg = hl_json_str(params, "message");
         h.message = (char *)(msg ? msg : "");

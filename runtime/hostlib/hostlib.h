@@ -82,6 +82,8 @@ void hl_sha256_hex(const void *data, size_t n, char hex[65]);
 tx_status hl_sha256_file(const char *path, char hex[65]);
 /* Milliseconds on CLOCK_MONOTONIC. */
 long long hl_now_ms(void);
+/* Milliseconds since the epoch (CLOCK_REALTIME): for dates people read. */
+long long hl_wall_ms(void);
 /* 2 * bytes hex digits (and a NUL) of the kernel's random source into
  * `hex`; false, `hex` empty, when it cannot be read (then nothing secret may
  * be made of it). */

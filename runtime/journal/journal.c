@@ -47,6 +47,16 @@ tx_status tj_begin_write(tj_journal *j)
     return j->be->begin_write(j->db) == TX_OK ? TX_OK : tj_fail_db(j, "begin a write");
 }
 
+tx_status tj_begin_relaxed_write(tj_journal *j, const char *what)
+{
+    if (tj_begin_write(j) != TX_OK) return TX_EIO;
+    if (!j->be->relaxed_commit) return TX_OK;
+    tj_stmt *st = db_prepare(j, j->be->relaxed_commit);
+    tx_status s = st ? tj_step_later(j, st, what) : tj_fail_db(j, what);
+    if (s != TX_OK) j->be->rollback(j->db);
+    return s;
+}
+
 tx_status tj_step_later(tj_journal *j, tj_stmt *st, const char *what)
 {
     if (!j->be->defer) return tj_step_done(j, st, what);
@@ -377,8 +387,12 @@ tx_status tj_run_finish(tj_journal *j, const char *tenant, const char *run_id, c
     if (s == TX_OK) s = tj_step_done(j, st, "update run");
     else db_finalize(st);
     if (s == TX_OK && j->be->changes(j->db) == 0) s = TX_ENOENT;
-    if (fenced && s == TX_OK) return tj_commit(j);
-    if (fenced) j->be->rollback(j->db);
+    if (fenced && s == TX_OK) s = tj_commit(j);
+    else if (fenced) j->be->rollback(j->db);
+    /* Live deltas of runs finished a while ago go (this one's after the
+     * grace period, at a later finish); failing that loses nothing. */
+    if (s == TX_OK && (!strcmp(status, "completed") || !strcmp(status, "failed")))
+        (void)tj_delta_prune(j, tj_delta_grace_ms());
     return s;
 }
 

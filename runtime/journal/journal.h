@@ -22,6 +22,8 @@
  *   run_queue       run -> ready|leased|parked|done|cancelled, the worker,
  *                   its lease and epoch (tactus submit / worker; tj_queue_*)
  *   audit_log       (tenant, run, seq) -> one brokered call or answer
+ *   run_deltas      (run, seq) -> the model's streamed text while the run
+ *                   runs (not the journal: never replayed; tj_delta_*)
  *   schema_version  the migrations applied (tj_schema_*)
  *
  * Errors: tx_status; TX_EIO with a message for SQLite failures, TX_ENOENT for
@@ -171,9 +173,17 @@ tx_status tj_human_put(tj_journal *j, const tj_human *h);
 tx_status tj_human_at(tj_journal *j, const char *tenant, const char *run_id, long position,
                       tj_human *out);
 tx_status tj_human_get(tj_journal *j, const char *tenant, const char *request_id, tj_human *out);
+/* Whether a person may no longer answer h: its deadline has passed. */
+bool tj_human_late(const tj_human *h);
+/* Whether h's run is finished (completed or failed, which includes
+ * cancelled): its requests are over, unanswerable and not listed. */
+bool tj_human_run_over(tj_journal *j, const tj_human *h);
 /* Records an answer, bound to the hash of the request it answers: it is
  * refused (TX_EINVAL) when `request_hash` is not the stored one, or when the
- * request is not pending. */
+ * request is not pending. A person's answer (status "answered") is refused
+ * too once the request's deadline has passed (its default applies at the
+ * next resume: tj_human_late) or its run is finished (completed, failed,
+ * cancelled: tj_human_run_over). */
 tx_status tj_human_answer(tj_journal *j, const char *tenant, const char *request_id,
                           const char *request_hash, const cJSON *answer, const char *who,
                           const char *status);
@@ -243,10 +253,14 @@ tx_status tj_queue_cancel(tj_journal *j, const char *tenant, const char *run_id)
  * that died or handed it back unfinished), lease_left_ms, wake_ms,
  * enqueued_ms, status}]. */
 tx_status tj_queue_list(tj_journal *j, const char *tenant, cJSON **out);
+/* The queue state of one run (ready, leased, parked, done, cancelled);
+ * TX_ENOENT when it was never queued. */
+tx_status tj_queue_state(tj_journal *j, const char *tenant, const char *run_id, char *state, size_t cap);
 /* From now on tj_queue_wait can be woken (PostgreSQL LISTEN). false when
  * the store cannot notify (SQLite): then the caller polls. */
 bool tj_queue_listen(tj_journal *j);
-/* Waits at most timeout_ms for work (a submit, an answer): 1 woken, 0 the
+/* Waits at most timeout_ms for work (a submit, an answer; deltas after
+ * tj_delta_listen): 1 woken, 0 the
  * time passed, -1 the connection failed (the caller reconnects). Without
  * tj_queue_listen, sleeps. */
 int tj_queue_wait(tj_journal *j, long timeout_ms);
@@ -257,6 +271,35 @@ int tj_queue_wait(tj_journal *j, long timeout_ms);
 tx_status tj_audit_append(tj_journal *j, const char *tenant, const cJSON *record);
 /* The records of a run, in order, as a JSON array. */
 tx_status tj_audit_list(tj_journal *j, const char *tenant, const char *run_id, cJSON **out);
+
+/* ---- live deltas (tj_delta.c): a run's streamed output, outside its journal -------------- */
+
+/* The channel told of each new delta (PostgreSQL NOTIFY, payload the run id). */
+#define TJ_DELTA_CHANNEL "tactus_deltas"
+/* How long a finished run's deltas are kept for those still reading them. */
+#define TJ_DELTA_GRACE_MS 60000LL
+
+/* Appends a piece of run `run_id`'s streamed output (redacted already) as
+ * number `seq`, from the model call at effect `position`; wakes listeners.
+ * Nothing is written for a run of another tenant. */
+tx_status tj_delta_append(tj_journal *j, const char *tenant, const char *run_id, long long seq, long position,
+                          const char *text);
+/* The run's highest delta number and the characters its deltas hold (0, 0:
+ * none): where a process that takes the run over goes on from. */
+tx_status tj_delta_tail(tj_journal *j, const char *tenant, const char *run_id, long long *last_seq,
+                        long long *chars);
+/* The run's deltas numbered above `after`, in order, at most `limit`:
+ * [{seq, position, text}]. */
+tx_status tj_delta_list(tj_journal *j, const char *tenant, const char *run_id, long long after, int limit,
+                        cJSON **out);
+/* Deletes the deltas of runs that finished at least grace_ms ago (every
+ * tenant's; tj_run_finish calls it with tj_delta_grace_ms()). */
+tx_status tj_delta_prune(tj_journal *j, long long grace_ms);
+/* TJ_DELTA_GRACE_MS, or $TACTUS_DELTA_GRACE_MS when set. */
+long long tj_delta_grace_ms(void);
+/* From now on tj_queue_wait also wakes for new deltas (PostgreSQL LISTEN);
+ * false when the store cannot notify (SQLite: the reader polls). */
+bool tj_delta_listen(tj_journal *j);
 
 const char *tj_last_error(const tj_journal *j);
 

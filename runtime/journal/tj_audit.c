@@ -16,15 +16,10 @@
 tx_status tj_audit_append(tj_journal *j, const char *tenant, const cJSON *record)
 {
     const cJSON *run = cJSON_GetObjectItemCaseSensitive(record, "run");
-    if (tj_begin_write(j) != TX_OK) return TX_EIO;
+    if (tj_begin_relaxed_write(j, "append to the audit log") != TX_OK) return TX_EIO;
     tx_status s = TX_OK;
     tj_stmt *st;
-    if (j->be->relaxed_commit) {
-        if (!(st = db_prepare(j, j->be->relaxed_commit))) s = tj_fail_db(j, "append to the audit log");
-        else s = tj_step_later(j, st, "append to the audit log");
-    }
-    if (s == TX_OK && !(st = db_prepare(j, "INSERT INTO audit_log (tenant, run_id, created_ms, "
-                                           "record) VALUES (?, ?, ?, ?)")))
+    if (!(st = db_prepare(j, "INSERT INTO audit_log (tenant, run_id, created_ms, record) VALUES (?, ?, ?, ?)")))
         s = tj_fail_db(j, "append to the audit log");
     if (s == TX_OK) {
         db_bind_text(st, 1, tenant);

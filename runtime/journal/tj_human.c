@@ -119,6 +119,25 @@ static tx_status wake_parked(tj_journal *j, const char *tenant, const char *run_
     return s;
 }
 
+bool tj_human_late(const tj_human *h)
+{
+    return h->deadline_ms > 0 && tj_now_ms() >= h->deadline_ms;
+}
+
+static bool run_finished(tj_journal *j, const char *tenant, const char *run_id)
+{
+    tj_run r;
+    if (tj_run_get(j, tenant, run_id, &r) != TX_OK) return false;
+    bool over = !strcmp(r.status, "completed") || !strcmp(r.status, "failed");
+    tj_run_free(&r);
+    return over;
+}
+
+bool tj_human_run_over(tj_journal *j, const tj_human *h)
+{
+    return run_finished(j, h->tenant, h->run_id);
+}
+
 tx_status tj_human_answer(tj_journal *j, const char *tenant, const char *request_id,
                           const char *request_hash, const cJSON *answer, const char *who,
                           const char *status)
@@ -132,9 +151,29 @@ tx_status tj_human_answer(tj_journal *j, const char *tenant, const char *request
     }
     char run_id[40];
     snprintf(run_id, sizeof run_id, "%s", cur.run_id);
+    /* A person's answer after the deadline would override the default the
+     * procedure declared for exactly that case. */
+    bool by_person = !strcmp(status, "answered");
+    bool late = by_person && tj_human_late(&cur);
     tj_human_free(&cur);
+    if (late) {
+        snprintf(j->err, sizeof j->err,
+                 "request %s timed out: its default applies when the run resumes, and it can no "
+                 "longer be answered",
+                 request_id);
+        return TX_EINVAL;
+    }
     s = tj_seal_begin(j, tenant, run_id, true);
     if (s != TX_OK) return s;
+    /* Under the run's lock: a cancel (or the run's end) and an answer do
+     * not cross. */
+    if (by_person && run_finished(j, tenant, run_id)) {
+        snprintf(j->err, sizeof j->err,
+                 "run %s is finished (completed, failed or cancelled): its request %s can no "
+                 "longer be answered",
+                 run_id, request_id);
+        return tj_seal_abort(j, TX_EINVAL);
+    }
     tj_stmt *st;
     if (!(st = db_prepare(j, "UPDATE human_requests SET status = ?, answer = ?, answered_by = ?, "
                            "answered_ms = ? WHERE tenant = ? AND id = ? AND request_hash = ? AND "
@@ -211,8 +250,12 @@ static tx_status human_list(tj_journal *j, const char *where, const char *a, con
 
 tx_status tj_human_pending(tj_journal *j, const char *tenant, cJSON **out)
 {
-    return human_list(j, "WHERE tenant = ? AND status = 'pending' ORDER BY created_ms, id", tenant,
-                      NULL, out);
+    /* A finished run's requests are over (a cancel leaves them pending). */
+    return human_list(j,
+                      "WHERE tenant = ? AND status = 'pending' AND NOT EXISTS (SELECT 1 FROM runs "
+                      "WHERE runs.tenant = human_requests.tenant AND runs.id = human_requests.run_id "
+                      "AND runs.status IN ('completed','failed')) ORDER BY created_ms, id",
+                      tenant, NULL, out);
 }
 
 tx_status tj_human_of_run(tj_journal *j, const char *tenant, const char *run_id, cJSON **out)

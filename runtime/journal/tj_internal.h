@@ -66,6 +66,10 @@ tx_status tj_fail_db(tj_journal *j, const char *what);
 /* The backend's write transaction, with tj_fail_db's message on failure. */
 tx_status tj_begin_write(tj_journal *j);
 tx_status tj_commit(tj_journal *j);
+/* tj_begin_write for records that are not the journal of record (the
+ * audit log, live deltas): the commit does not wait for the disk where the
+ * backend allows it (tj_backend.relaxed_commit). Rolled back on failure. */
+tx_status tj_begin_relaxed_write(tj_journal *j, const char *what);
 /* A statement that returns no row and whose changes nobody counts, in the
  * open write transaction: sent with the commit where the backend can
  * (tj_backend.defer), else stepped now; its failure fails the commit. */

@@ -237,6 +237,20 @@ tx_status tj_queue_list(tj_journal *j, const char *tenant, cJSON **out)
     return tj_rows_to_json(j, st, cols, sizeof cols / sizeof cols[0], *out, "list the queue");
 }
 
+tx_status tj_queue_state(tj_journal *j, const char *tenant, const char *run_id, char *state, size_t cap)
+{
+    state[0] = '\0';
+    tj_stmt *st = db_prepare(j, "SELECT state FROM run_queue WHERE tenant = ? AND run_id = ?");
+    if (!st) return tj_fail_db(j, "read the run's queue state");
+    db_bind_text(st, 1, tenant);
+    db_bind_text(st, 2, run_id);
+    int rc = db_step(st);
+    if (rc == TJ_ROW) tj_column_copy(st, 0, state, cap);
+    db_finalize(st);
+    if (rc == TJ_ROW) return TX_OK;
+    return rc == TJ_DONE ? TX_ENOENT : tj_fail_db(j, "read the run's queue state");
+}
+
 bool tj_queue_listen(tj_journal *j)
 {
     return j->be->listen && j->be->listen(j->db, TJ_QUEUE_CHANNEL) == TX_OK;

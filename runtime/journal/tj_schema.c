@@ -114,9 +114,23 @@ static const char v2_pg[] =
     "  created_ms BIGINT NOT NULL, record TEXT NOT NULL);"
     "CREATE INDEX audit_by_run ON audit_log (tenant, run_id, seq);";
 
+/* Version 3: a run's streamed model output while it runs (tactus serve's
+ * live deltas), already redacted. Not the journal: no seals, never read
+ * on replay, capped per run and deleted after the run finished (tj_delta.c). */
+static const char v3_sqlite[] =
+    "CREATE TABLE run_deltas ("
+    "  run_id TEXT NOT NULL, seq INTEGER NOT NULL, position INTEGER NOT NULL,"
+    "  text TEXT NOT NULL, created_ms INTEGER NOT NULL, PRIMARY KEY (run_id, seq));";
+
+static const char v3_pg[] =
+    "CREATE TABLE run_deltas ("
+    "  run_id TEXT NOT NULL, seq BIGINT NOT NULL, position BIGINT NOT NULL,"
+    "  text TEXT NOT NULL, created_ms BIGINT NOT NULL, PRIMARY KEY (run_id, seq));";
+
 static const migration migrations[] = {
     {1, "runs, effects, human requests and notes, every row sealed", v1_sqlite, v1_pg},
     {2, "the run queue (leases, epochs) and the audit log, with their tenant", v2_sqlite, v2_pg},
+    {3, "runs' live streamed output (deltas), outside the journal", v3_sqlite, v3_pg},
 };
 
 #define LATEST ((int)(sizeof migrations / sizeof migrations[0]))

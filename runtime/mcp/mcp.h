@@ -89,6 +89,13 @@ typedef struct {
     char *const *envp;        /* exactly the server's environment; NULL: empty */
     const char *cwd;          /* its working folder; NULL: a fresh private one, removed at the end */
     const hl_limits *limits;  /* NULL: none */
+    /* stdio, may be NULL: called right before each start (false: it is not
+     * started, the reason in err) and right after each stop, with hook_ud:
+     * what must stand around the server while it runs (the broker's egress
+     * network of an isolate: docker server). */
+    bool (*before_start)(void *ud, char *err, size_t cap);
+    void (*after_stop)(void *ud);
+    void *hook_ud;
     /* Streamable HTTP (when url is set). */
     const char *url;
     const char *const *headers; /* NULL-terminated "Name: value"; may be NULL */

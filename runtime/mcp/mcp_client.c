@@ -94,6 +94,9 @@ mcp_client *mcp_client_new(const mcp_server_config *cfg)
         c->argv = copy_list(cfg->argv);
         c->envp = copy_list(cfg->envp);
         if (cfg->cwd) c->cwd = tx_strdup(cfg->cwd);
+        c->before_start = cfg->before_start;
+        c->after_stop = cfg->after_stop;
+        c->hook_ud = cfg->hook_ud;
         ok = ok && c->argv && c->argv[0] && c->envp && (!cfg->cwd || c->cwd);
     }
     if (cfg->limits) {

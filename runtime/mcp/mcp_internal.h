@@ -21,6 +21,10 @@ struct mcp_client {
     bool own_cwd; /* cwd was made for it: removed at the end */
     hl_limits limits;
     bool has_limits;
+    bool (*before_start)(void *ud, char *err, size_t cap);
+    void (*after_stop)(void *ud);
+    void *hook_ud;
+    bool hooked; /* before_start succeeded: after_stop is owed */
     char *url;
     char **headers;
     mcp_http_ops http;

@@ -52,6 +52,10 @@ mcp_status mcp_stdio_start(mcp_client *c, mcp_error *err)
     tx_buf_clear(&c->line);
     tx_buf_clear(&c->rest);
     tx_buf_clear(&c->errtext);
+    char why[900] = "";
+    if (c->before_start && !c->before_start(c->hook_ud, why, sizeof why))
+        return mcp_fail(err, MCP_ESTART, "MCP server %s could not be started: %s", c->name, why);
+    c->hooked = c->before_start != NULL;
     if (hl_spawn_limited(c->argv, c->envp, c->cwd, HL_SPAWN_GROUP, c->has_limits ? &c->limits : NULL,
                          &c->child) != TX_OK)
         return mcp_fail(err, MCP_ESTART, "MCP server %s could not be started: %s", c->name,
@@ -278,6 +282,8 @@ void mcp_stdio_stop(mcp_client *c)
     if (c->child.out >= 0) close(c->child.out);
     if (c->child.err >= 0) close(c->child.err);
     c->child.out = c->child.err = -1;
+    if (c->hooked && c->after_stop) c->after_stop(c->hook_ud);
+    c->hooked = false;
     if (c->own_cwd && c->cwd) {
         nftw(c->cwd, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
         tx_free(c->cwd);

@@ -209,12 +209,20 @@ int sb_warm_keep(const char *dir, const char *hash, int idle_s, char *const argv
 
 /* ---- the workspace (sb_workspace.c) ------------------------------------------------------ */
 
+/* A file or folder of the host's that no procedure may write: what it is
+ * ("journal", "API tokens") and where. */
+typedef struct {
+    const char *what, *path;
+} sb_host_place;
+
 /* Refuses a workspace (the procedure's folder, which the procedure may
- * write) that holds what the host reads or keeps: the
- * user's configuration folder, /etc/tactus, the data folder with the
- * journal and its key, and each of `also` (NULL-terminated, may be NULL:
- * a journal's folder given with --store). TX_EINVAL with the message. */
-tx_status sb_check_workspace(const char *workspace, const char *const *also, char *err, size_t cap);
+ * write) that holds what the host reads or keeps: the user's configuration
+ * folder, /etc/tactus, the data folder with the journal and its key, the
+ * files $TACTUS_TOKENS and $TACTUS_AUDIT name, and each of the `n_also`
+ * places of `also` (a journal's folder given with --store, serve's tokens
+ * file; a NULL path is skipped). TX_EINVAL with the message. */
+tx_status sb_check_workspace(const char *workspace, const sb_host_place *also, size_t n_also, char *err,
+                             size_t cap);
 
 /* ---- starting, stopping, finding the runtime (sb_launch.c) ----------------------------------- */
 

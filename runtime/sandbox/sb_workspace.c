@@ -164,19 +164,31 @@ static void resolved(const char *path, char *out, size_t cap)
     snprintf(out, cap, "%s", path);
 }
 
-tx_status sb_check_workspace(const char *workspace, const char *const *also, char *err, size_t cap)
+tx_status sb_check_workspace(const char *workspace, const sb_host_place *also, size_t n_also, char *err,
+                             size_t cap)
 {
-    char host[6][PATH_MAX];
-    const char *what[6];
+    enum { MAX_PLACES = 16 };
+    char host[MAX_PLACES][PATH_MAX];
+    const char *what[MAX_PLACES];
     int n = 0;
     if (cf_user_dir(host[n], sizeof host[n])) what[n++] = "configuration";
     snprintf(host[n], sizeof host[n], "/etc/tactus");
     what[n++] = "system configuration";
     if (hl_xdg_path("XDG_DATA_HOME", ".local/share", ".", "", host[n], sizeof host[n]))
         what[n++] = "journal and its key";
-    for (size_t i = 0; also && also[i] && n < 6; i++) {
-        snprintf(host[n], sizeof host[n], "%s", also[i]);
-        what[n++] = "journal";
+    /* Files the host reads wherever the environment puts them: a procedure
+     * that could write the tokens file would mint itself a token. */
+    static const char *const env_files[][2] = {{"TACTUS_TOKENS", "API tokens"}, {"TACTUS_AUDIT", "audit log"}};
+    for (size_t i = 0; i < sizeof env_files / sizeof env_files[0]; i++) {
+        const char *v = getenv(env_files[i][0]);
+        if (!v || !*v) continue;
+        snprintf(host[n], sizeof host[n], "%s", v);
+        what[n++] = env_files[i][1];
+    }
+    for (size_t i = 0; i < n_also && n < MAX_PLACES; i++) {
+        if (!also[i].path || !*also[i].path) continue;
+        snprintf(host[n], sizeof host[n], "%s", also[i].path);
+        what[n++] = also[i].what;
     }
     char ws[PATH_MAX];
     resolved(workspace, ws, sizeof ws);

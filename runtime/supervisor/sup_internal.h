@@ -11,10 +11,13 @@
 #include "sandbox.h"
 #include "supervisor.h"
 
+typedef struct sup_deltas sup_deltas;
+
 typedef struct {
     const sup_run_options *opt;
     hl_child *c;
     du_durable *durable; /* NULL when the run is not journaled */
+    sup_deltas *deltas;  /* its streamed output to the store; NULL when not journaled */
     bool streaming; /* a token stream is being printed: end it with a newline */
     bool write_failed;
     long long deadline_ms; /* CLOCK_MONOTONIC: the end of the run's --timeout, 0: none */
@@ -49,6 +52,24 @@ bool sup_run_exit_is_pools(const cJSON *params, const char *nonce);
 /* After a pooled run: frames (the decoder's first) until run.exit, 2 s at
  * most; true only for the pool's own, clean one. */
 bool sup_await_run_exit(tp_decoder *dec, int fd, const char *nonce, int *wstatus);
+
+/* ---- effects through the broker, live deltas in the store (sup_effects.c) ------------------ */
+
+/* How durable replay performs what the journal does not hold: through `b`;
+ * the delta callback's data must be the run's run_ctx. */
+du_effects sup_broker_effects(br_broker *b);
+
+/* Records the streamed text of run `run_id` into `j` (borrowed). */
+sup_deltas *sup_deltas_new(tj_journal *j, const char *tenant, const char *run_id);
+/* Ends the call (sup_deltas_end_call), then frees. */
+void sup_deltas_free(sup_deltas *d);
+/* A model call at effect `position` begins (the one before ends). */
+void sup_deltas_start_call(sup_deltas *d, long position);
+/* A piece of text (redacted); written coalesced. */
+void sup_deltas_add(sup_deltas *d, const char *text);
+/* The call ended (before its effect is journaled): the rest of its text is
+ * written if some was, else none of it (its effect carries it). */
+void sup_deltas_end_call(sup_deltas *d);
 
 /* ---- usage (sup_usage.c) ------------------------------------------------------------------- */
 

@@ -88,7 +88,8 @@ void sup_show_log(run_ctx *r, const cJSON *params)
     cJSON_free(ctx_text);
 }
 
-/* Deltas from the broker: shown to the user and forwarded to the runtime. */
+/* Deltas from the broker: shown to the user, and recorded in the store
+ * for the run's followers (sup_effects.c). */
 void sup_on_delta(void *ud, const cJSON *delta)
 {
     run_ctx *r = ud;
@@ -109,6 +110,7 @@ void sup_on_delta(void *ud, const cJSON *delta)
         return;
     }
     const cJSON *text = cJSON_GetObjectItemCaseSensitive(delta, "text");
+    if (cJSON_IsString(text)) sup_deltas_add(r->deltas, text->valuestring);
     if (cJSON_IsString(text) && sup_may_show(r, strlen(text->valuestring))) {
         tx_fputs_term(text->valuestring, r->opt->progress.out);
         fflush(r->opt->progress.out);

@@ -177,26 +177,6 @@ static tx_status write_frame_until(run_ctx *r, const cJSON *reply)
     return st;
 }
 
-/* ---- effects: durable replay performs through the broker ----------------------------------- */
-
-static cJSON *broker_perform(void *ud, const char *run_id, long position, const cJSON *request,
-                             du_delta_fn delta, void *delta_ud)
-{
-    br_broker *b = ud;
-    br_set_effect(b, run_id, position);
-    return br_handle(b, request, delta, delta_ud);
-}
-
-static void broker_replayed(void *ud, const cJSON *result)
-{
-    br_count_replayed(ud, result);
-}
-
-static bool broker_needs_approval(void *ud, const char *tool)
-{
-    return br_tool_needs_approval(ud, tool);
-}
-
 /* ---- the loop ------------------------------------------------------------------------------------ */
 
 static cJSON *start_frame(const sup_run_options *opt, const char *run_id)
@@ -358,7 +338,7 @@ static bool handle_frame(run_ctx *r, br_broker *broker, cJSON *msg, sup_run_resu
     if (strcmp(method, "tool.call") == 0) sup_show_tool_call(r, params);
     char fail_msg[1024] = "";
     bool fatal = false;
-    du_effects fx = {broker_perform, broker_replayed, broker_needs_approval, broker};
+    du_effects fx = sup_broker_effects(broker);
     long long started = hl_now_ms();
     cJSON *reply = r->durable ? du_handle(r->durable, &fx, msg, sup_on_delta, r, fail_msg, sizeof fail_msg,
                                           &fatal)
@@ -479,6 +459,7 @@ tx_status sup_run(const sup_run_options *opt, sup_run_result *res)
             fail(res, "out of memory", opt->path);
         else if (du_set_byte_cap(r.durable, journal_byte_cap(opt->config)) != TX_OK)
             fail(res, "the journal cannot be read to count the run's recorded bytes", opt->path);
+        r.deltas = sup_deltas_new(opt->journal, opt->tenant ? opt->tenant : "default", res->run_id);
     }
     cJSON *start = start_frame(opt, res->run_id);
     if (opt->pooled && !res->error) {
@@ -695,6 +676,7 @@ tx_status sup_run(const sup_run_options *opt, sup_run_result *res)
     tp_decoder_free(&dec);
     sup_take_usage(res, broker);
     br_broker_free(broker);
+    sup_deltas_free(r.deltas);
     du_durable_free(r.durable);
     return TX_OK;
 }

@@ -29,6 +29,8 @@ deterministic:
     key-stream       200, and (like a compromised or careless server)
                      streams the key it received back, one character per
                      chunk, inside a sentence
+    slow-key         key-stream in pieces of four characters, a pause
+                     (--slow-delay) between them (a follower sees it live)
     key-as-name      a tool call whose arguments have the key as a property
                      name, one character per chunk; then "done"
     key-many-calls   twenty tool calls, then the key in the text one character
@@ -409,6 +411,15 @@ class Handler(BaseHTTPRequestHandler):
             self.event(self.chunk({"role": "assistant", "content": "", "refusal": None}))
             for ch in text:
                 self.event(self.chunk({"content": ch}))
+            self.finish_stream("stop", len(text))
+        elif model == "slow-key":
+            text = ("Your key is " + (auth or "")[7:] + " - keep it safe: never paste it into a chat, "
+                    "a ticket or a log, and rotate it when in doubt.")
+            self.start_stream()
+            self.event(self.chunk({"role": "assistant", "content": "", "refusal": None}))
+            for i in range(0, len(text), 4):
+                time.sleep(self.server.slow_delay)
+                self.event(self.chunk({"content": text[i:i + 4]}))
             self.finish_stream("stop", len(text))
         elif model == "key-tool":
             last = self.last_message()

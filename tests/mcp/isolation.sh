@@ -37,6 +37,17 @@ run_tac() { # run_tac LUA [run options]: a procedure around LUA, run with --json
     t run p.tac --json "$@"
 }
 
+# The static echo server (tests/mcp/echo_server.c) in an image FROM
+# scratch, as $image; removed with its containers at the end.
+echo_image() {
+    image=tactus-mcp-echo-test:$$
+    mkdir -p "$work/image"
+    cp "$(dirname "$tactus")/mcp-echo-server" "$work/image/server"
+    printf 'FROM scratch\nCOPY server /server\nENTRYPOINT ["/server"]\n' >"$work/image/Dockerfile"
+    docker build -q -t "$image" --label tactus.test=mcp "$work/image" >/dev/null || fail "docker build of the test server image"
+    trap 'docker rm -f $(docker ps -aq --filter ancestor='"$image"') >/dev/null 2>&1; docker rmi -f '"$image"' >/dev/null 2>&1; cleanup' EXIT
+}
+
 case $case_ in
 env)
     cat >"$config" <<YML
@@ -215,12 +226,7 @@ YML
     note "a procedure in the Docker sandbox reaches the server only through the broker (pid $pid on the host)"
     ;;
 docker)
-    image=tactus-mcp-echo-test:$$
-    mkdir -p "$work/image"
-    cp "$(dirname "$tactus")/mcp-echo-server" "$work/image/server"
-    printf 'FROM scratch\nCOPY server /server\nENTRYPOINT ["/server"]\n' >"$work/image/Dockerfile"
-    docker build -q -t "$image" "$work/image" >/dev/null || fail "docker build of the test server image"
-    trap 'docker rm -f $(docker ps -aq --filter ancestor='"$image"') >/dev/null 2>&1; docker rmi -f '"$image"' >/dev/null 2>&1; cleanup' EXIT
+    echo_image
     cat >"$config" <<YML
 mcp_servers:
   dock:

@@ -75,6 +75,34 @@ cp "$HOME/x.tac" "$work/p/"
     >"$work/out" 2>"$work/err" </dev/null
 [ $? -eq 2 ] && grep -qF "holds tactus's own journal ($work/p/state)" "$work/err" || fail "--store inside the folder was not refused"
 [ -e "$work/p/state/j.db" ] && fail "--store inside the folder: a journal was created"
+# The API tokens file of tactus serve ($TACTUS_TOKENS) inside the procedure's
+# folder: a procedure writing it would mint itself a token of any tenant.
+mkdir -p "$work/t"
+cat >"$work/t/mint.tac" <<'TAC'
+Procedure {
+  output = { wrote = field.boolean{} },
+  function()
+    local ok = pcall(File.write, "tokens.json",
+      '[{"id": "evil", "tenant": "other", "role": "admin", "name": "x", "sha256": "' .. string.rep("ab", 32) .. '"}]')
+    return {wrote = ok}
+  end,
+}
+TAC
+printf '[]\n' >"$work/t/tokens.json"
+chmod 600 "$work/t/tokens.json"
+[ "$mode" = docker ] && chown -R 65534:65534 "$work/t"
+(cd "$work/t" && TACTUS_TOKENS=$work/t/tokens.json XDG_CONFIG_HOME=$work/cfg XDG_DATA_HOME=$work/data \
+    "$tactus" run "${sandbox[@]}" --json mint.tac) >"$work/out" 2>"$work/err" </dev/null
+[ $? -eq 2 ] && grep -qF "holds tactus's own API tokens ($work/t/tokens.json)" "$work/err" ||
+    fail "a procedure beside \$TACTUS_TOKENS was not refused"
+[ "$(cat "$work/t/tokens.json")" = "[]" ] || fail "the tokens file was written: $(cat "$work/t/tokens.json")"
+# tactus serve will not run procedures from a folder that holds its tokens file.
+XDG_CONFIG_HOME=$work/cfg XDG_DATA_HOME=$work/data timeout 10 "$tactus" serve --listen 127.0.0.1:0 \
+    --procedures "$work/t" --tokens "$work/t/tokens.json" >"$work/out" 2>"$work/err" </dev/null
+rc=$?
+[ $rc -eq 2 ] && grep -qF "holds tactus's own API tokens ($work/t/tokens.json)" "$work/err" ||
+    fail "serve --procedures holding its --tokens file: exit $rc"
+grep -q "listening" "$work/out" && fail "serve listened with its tokens file among the procedures"
 # The control: the same procedure in a folder of its own runs, and its
 # writes there are plain files of its own.
 (cd "$work/p" && XDG_CONFIG_HOME=$work/cfg XDG_DATA_HOME=$work/data "$tactus" run "${sandbox[@]}" --json x.tac) \

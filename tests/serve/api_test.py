@@ -96,8 +96,10 @@ expect(len(reqs) == 1 and reqs[0]["kind"] == "approve", f"one pending approval: 
 rid, rhash = reqs[0]["request_id"], reqs[0]["request_hash"]
 s, d = api.call("GET", f"/v1/approvals/{rid}", acme["viewer"])
 expect(s == 200 and d["request_hash"] == rhash and d["message"] == "Ship release 3.0?", "GET approval")
-expect(d["run"]["inputs"] == {"release": "3.0"} and d["run"]["procedure"].endswith("gate.tac"),
+expect(d["run"]["inputs"] == {"release": "3.0"} and d["run"]["procedure"] == "gate.tac",
        "the request shows its run's procedure and inputs")
+s, d2 = api.call("GET", f"/v1/runs/{d['run_id']}", acme["viewer"])
+expect(s == 200 and d2["procedure"] == "gate.tac", f"a run names its procedure's file, not the host's folders: {d2.get('procedure')}")
 expect(d["request"]["timeout"] == 3600 and d["default"] is False, "the timeout and its default")
 s, d = api.call("GET", "/v1/approvals", other)
 expect(s == 200 and rid not in [q["request_id"] for q in d["approvals"]], "another tenant sees no request")

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Attacks on tactus serve (attacks_test.py: cross-tenant answers, forged
 # forms and cookies, oversize and malformed bodies, procedures outside the
-# folder, the rate limit), then the configuration it refuses to start with
-# and TLS. Each asserts that nothing happened.
+# folder, the rate limit), then the configuration it refuses to start with.
+# Each asserts that nothing happened. TLS: tls.sh.
 #   attacks.sh TACTUS
 source "$(dirname "$0")/lib.sh"
 echo 'Procedure { function() return {} end }' >"$work/outside.tac"
@@ -52,22 +52,4 @@ grep -q "config.yml:1:1" "$work/err" || fail "the refusal names file:line:column
 [ ! -s "$work/evil.log" ] || fail "the planted webhook was called"
 note "refused: a public tokens file, plain HTTP off loopback, half a TLS configuration, serve.* from a project file"
 
-# ---- TLS --------------------------------------------------------------------------------------
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/key.pem" -out "$work/cert.pem" -days 1 \
-    -subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" >/dev/null 2>&1 || fail "openssl req"
-"$tactus" serve --listen 127.0.0.1:0 --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" \
-    >"$work/tls.out" 2>"$work/tls.err" &
-pids+=($!)
-for _ in $(seq 1 50); do grep -q listening "$work/tls.out" && break; sleep 0.1; done
-turl=$(grep -o 'https://[^ ]*/' "$work/tls.out")
-[ -n "$turl" ] || fail "serve with TLS: $(cat "$work/tls.err")"
-appr=$(token acme approver tls)
-out=$(curl -s --cacert "$work/cert.pem" -H "Authorization: Bearer $appr" "${turl}v1/approvals") ||
-    fail "curl over TLS"
-python3 -c 'import json,sys; assert "approvals" in json.loads(sys.argv[1])' "$out" || fail "the API over TLS: $out"
-curl -s -o /dev/null "http://${turl#https://}v1/approvals" && fail "plain HTTP answered on the TLS port"
-hdr=$(curl -s -i --cacert "$work/cert.pem" "${turl}ui/login" | tr -d '\r')
-grep -q '^Set-Cookie: tactus_pre=.*; Secure' <<<"$hdr" || fail "cookies are Secure under TLS: $hdr"
-grep -q '^Strict-Transport-Security:' <<<"$hdr" || fail "HSTS under TLS"
-note "TLS: the API answers over it, plain HTTP does not, cookies are Secure"
 note "ok"

@@ -83,12 +83,17 @@ untouched("cross-tenant answer")
 
 # ---- the page's session cannot be used for API writes, nor forms without their token -----------
 # sign in as the approver (as a browser would), then forge requests with the cookie
-sess = raw_http(b"GET /ui/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-pre = sess.split(b"tactus_pre=")[1].split(b";")[0].decode()
-form = urllib.parse.urlencode({"csrf": pre, "token": tok["approver"]}).encode()
-ans = raw_http(b"POST /ui/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\nCookie: tactus_pre=" + pre.encode() +
-               b"\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: " +
-               str(len(form)).encode() + b"\r\n\r\n" + form)
+def sign_in(token):
+    """The login form as a browser sends it; the server's whole answer."""
+    sess = raw_http(b"GET /ui/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    pre = sess.split(b"tactus_pre=")[1].split(b";")[0].decode()
+    form = urllib.parse.urlencode({"csrf": pre, "token": token}).encode()
+    return raw_http(b"POST /ui/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\nCookie: tactus_pre=" +
+                    pre.encode() + b"\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: " +
+                    str(len(form)).encode() + b"\r\n\r\n" + form)
+
+
+ans = sign_in(tok["approver"])
 expect(b" 303 " in ans.split(b"\r\n")[0] and b"tactus_session=" in ans, f"signed in: {ans[:200]!r}")
 cookie = ans.split(b"tactus_session=")[1].split(b";")[0].decode()
 expect(b"HttpOnly" in ans and b"SameSite=Strict" in ans, "the session cookie is HttpOnly, SameSite=Strict")
@@ -97,6 +102,12 @@ s, d = api.call("POST", f"/v1/approvals/{rid}", None, {"approved": True, "reques
 expect(s == 403 and d["code"] == "bearer_required", f"an API write with the page's cookie: {s}")
 s, d = api.call("GET", "/v1/approvals", None, headers=jar)
 expect(s == 200, "the page's cookie reads the API (GET only)")
+# Another tenant's token signing in 4,200 times replaces its own
+# sessions, not the approver's (one table of sessions used to be shared).
+for _ in range(4200):
+    sign_in(tok["other_admin"])
+s, d = api.call("GET", "/v1/approvals", None, headers=jar)
+expect(s == 200, f"the approver's session outlives another token's 4,200 sign-ins (more than the table holds): {s}")
 for headers, csrf in [({}, None), ({}, "0" * 64), ({"Origin": "http://evil.example"}, "0" * 64),
                       ({"Sec-Fetch-Site": "cross-site"}, None)]:
     fields = {"request_hash": rhash, "decision": "approve"}
@@ -133,6 +144,10 @@ expect(s == 400, f"not UTF-8: {s}")
 s, d = api.call("POST", f"/v1/approvals/{rid}", tok["approver"], b'{"approved": true, "request_hash": "' +
                 rhash.encode() + b'", "approved": false}')
 expect(s == 400, f"a duplicate key (which one counts?) is refused: {s}")
+for ctype in ["text/plain", "application/jsonfoo", "application/json-patch+json"]:
+    s, d = api.call("POST", f"/v1/approvals/{rid}", tok["approver"],
+                    {"approved": True, "request_hash": rhash}, ctype=ctype)
+    expect(s == 415, f"a JSON answer sent as {ctype}: {s} (415)")
 out = raw_http(b"GARBAGE / HTTP/9\r\n\r\n")
 expect(b"201" not in out and b"200 OK" not in out, "a request line that is not HTTP")
 out = raw_http(b"GET /v1/approvals HTTP/1.1\r\nHost: x\r\nX: " + b"a" * 200000 + b"\r\n\r\n")

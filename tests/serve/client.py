@@ -9,6 +9,7 @@ for the operation, and a JSON body must be valid against its schema).
 import json
 import re
 import socket
+import ssl
 import time
 import urllib.error
 import urllib.request
@@ -20,8 +21,12 @@ _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 class Api:
-    def __init__(self, url, openapi_path):
+    def __init__(self, url, openapi_path, cafile=None):
         self.url = url.rstrip("/")
+        # https: trusting only the test's own CA (cafile)
+        self.opener = _opener if not cafile else urllib.request.build_opener(
+            urllib.request.ProxyHandler({}),
+            urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=cafile)))
         with open(openapi_path) as f:
             self.doc = json.load(f)
         jsonschema.Draft202012Validator.check_schema(
@@ -71,7 +76,7 @@ class Api:
         for k, v in (headers or {}).items():
             req.add_header(k, v)
         try:
-            with _opener.open(req, timeout=30) as r:
+            with self.opener.open(req, timeout=30) as r:
                 return r.status, r.headers, r.read()
         except urllib.error.HTTPError as e:
             return e.code, e.headers, e.read()
@@ -91,25 +96,57 @@ class Api:
         req.add_header("Authorization", "Bearer " + token)
         out = []
         deadline = time.time() + timeout
-        with _opener.open(req, timeout=timeout) as r:
+        with self.opener.open(req, timeout=timeout) as r:
             assert r.headers.get("Content-Type", "").startswith("text/event-stream")
-            name, data = None, []
-            while time.time() < deadline:
-                line = r.readline()
-                if not line:
-                    break
-                line = line.decode().rstrip("\n")
-                if line.startswith("event: "):
-                    name = line[7:]
-                elif line.startswith("data: "):
-                    data.append(line[6:])
-                elif line == "" and name:
-                    d = json.loads("\n".join(data))
-                    out.append((name, d))
-                    if until(name, d):
-                        return out
-                    name, data = None, []
+            for _, name, d in sse_events(r):
+                out.append((name, d))
+                if until(name, d) or time.time() >= deadline:
+                    return out
         return out
+
+
+def sse_events(resp):
+    """The events of a Server-Sent Events response as they come: (id or
+    None, name, data parsed as JSON)."""
+    eid, name, data = None, None, []
+    while True:
+        line = resp.readline()
+        if not line:
+            return
+        line = line.decode().rstrip("\n")
+        if line.startswith("id: "):
+            eid = line[4:]
+        elif line.startswith("event: "):
+            name = line[7:]
+        elif line.startswith("data: "):
+            data.append(line[6:])
+        elif line == "" and name:
+            yield eid, name, json.loads("\n".join(data))
+            eid, name, data = None, None, []
+
+
+def proc_status(pid, key):
+    """A field of /proc/PID/status (VmRSS in KiB, Threads), 0 if absent."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def read_until_all(socks, marker, timeout=30):
+    """Reads each socket until `marker` came (or it ends): how many got it."""
+    got = 0
+    for s in socks:
+        s.settimeout(timeout)
+        data = b""
+        while marker not in data:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        got += marker in data
+    return got
 
 
 class Checks:

@@ -1,6 +1,7 @@
 """hook_receiver.py - a webhook's receiving end for notify.sh: answers the
 first FAIL_FIRST posts with 500 (so the sender must retry), then 200;
 appends each post as one JSON line {status, body, headers, time} to LOG.
+With FAIL_FIRST -1 it never answers (a webhook that hangs).
 
     python3 hook_receiver.py PORT_FILE LOG FAIL_FIRST
 """
@@ -19,6 +20,11 @@ class Hook(http.server.BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(n).decode()
         seen += 1
+        if fail_first < 0:
+            with open(log, "a") as f:
+                f.write(json.dumps({"status": None, "body": body, "time": time.time()}) + "\n")
+            time.sleep(60)
+            return
         status = 500 if seen <= fail_first else 200
         with open(log, "a") as f:
             f.write(json.dumps({"status": status, "body": body, "time": time.time(),

@@ -81,7 +81,7 @@ start_server() {
         kill -0 "$server_pid" 2>/dev/null || fail "tactus serve exited: $(cat "$work/serve.err")"
         sleep 0.1
     done
-    url=$(grep -o 'http://[^ ]*/' "$work/serve.out" | head -1)
+    url=$(grep -o 'https\?://[^ ]*/' "$work/serve.out" | head -1)
     url=${url%/}
     [ -n "$url" ] || fail "tactus serve did not say where it listens"
 }

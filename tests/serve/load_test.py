@@ -10,7 +10,7 @@ import socket
 import sys
 import time
 
-from client import Checks, Api, port_of
+from client import Checks, Api, port_of, proc_status, read_until_all
 
 url, openapi, cfg_path, pid = sys.argv[1:5]
 cfg = json.load(open(cfg_path))
@@ -20,11 +20,7 @@ expect = Checks()
 
 
 def status_of(key):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    return 0
+    return proc_status(pid, key)
 
 
 def timed_get():
@@ -119,15 +115,7 @@ for i in range(1000):
     s.connect(("127.0.0.1", port_of(url)))
     s.sendall(req)
     streams.append(s)
-first = 0
-for s in streams:
-    data = b""
-    while b"event: approvals" not in data:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    first += b"event: approvals" in data
+first = read_until_all(streams, b"event: approvals")
 t_open = time.time() - t0
 expect(first == 1000, f"1,000 SSE streams each got the pending list ({first})")
 rss1 = status_of("VmRSS")
@@ -141,16 +129,7 @@ print(f"load: with 1,000 idle streams, the slowest of 20 requests took {w * 1000
 s, d = api.call("POST", "/v1/runs", cfg["submitter"], {"procedure": "gate.tac"})
 expect(s == 201, f"submit: {s}")
 t0 = time.time()
-got = 0
-for s in streams:
-    s.settimeout(30)
-    data = b""
-    while d["run_id"].encode() not in data:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    got += d["run_id"].encode() in data
+got = read_until_all(streams, d["run_id"].encode())
 expect(got == 1000, f"the new request reached all 1,000 streams ({got})")
 print(f"load: a new request reached 1,000 streams in {time.time() - t0:.2f} s")
 for s in streams:

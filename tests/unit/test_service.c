@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,6 +35,10 @@ static void tokens_are_kept_hashed_and_checked(void **state)
                      TX_OK);
     assert_int_equal(strlen(token), 85);
     assert_string_equal(rec.tenant, "acme");
+    /* created_ms is a date: within a minute of the wall clock (it was
+     * the machine's uptime, from the monotonic clock) */
+    long long now_ms = (long long)time(NULL) * 1000;
+    assert_true(rec.created_ms > now_ms - 60000 && rec.created_ms < now_ms + 60000);
     /* the file has the hash, never the token */
     char *text = NULL;
     size_t len;
@@ -134,12 +139,25 @@ static void html_escape_leaves_no_markup(void **state)
     tx_buf_free(&b);
 }
 
+static void log_lines_cannot_be_forged(void **state)
+{
+    (void)state;
+    char out[64];
+    ws_log_safe("/nothing\nPOST /v1/approvals/x 200 admin\r\x1b[2J", out, sizeof out);
+    assert_string_equal(out, "/nothing?POST /v1/approvals/x 200 admin??[2J");
+    ws_log_safe("0123456789", out, 5);
+    assert_string_equal(out, "0123");
+    ws_log_safe(NULL, out, sizeof out);
+    assert_string_equal(out, "");
+}
+
 int main(void)
 {
     if (!mkdtemp(dir)) return 1;
     setenv("XDG_CONFIG_HOME", dir, 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(tokens_are_kept_hashed_and_checked),
+        cmocka_unit_test(log_lines_cannot_be_forged),
         cmocka_unit_test(a_public_tokens_file_is_refused),
         cmocka_unit_test(a_damaged_record_grants_nothing),
         cmocka_unit_test(roles_parse_and_name),
