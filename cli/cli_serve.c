@@ -40,7 +40,10 @@ static const char serve_usage[] =
     "      --max-body BYTES    the largest request body (default 1048576)\n"
     "      --rate N            requests a second per token, bursts of 2N (default 100; 0: no limit)\n"
     "      --max-connections N at once (default 2048)\n"
-    "      --per-ip N          connections at once from one address (default 0: no limit)\n"
+    "      --per-ip N          connections at once from one address (default 256; 0: no\n"
+    "                          limit; behind a proxy, every client has the proxy's address)\n"
+    "      --streams-per-token N  event streams one token holds open at once (default 32; 0: no\n"
+    "                          limit; each inbox tab is one)\n"
     "      --idle-timeout S    close a connection silent this long, and a TLS handshake not\n"
     "                          done in it (default 15)\n"
     "  -v, --verbose           a line per request on stderr\n"
@@ -137,6 +140,7 @@ int cli_serve(int argc, char **argv)
         {"webhook", required_argument, NULL, 'w'},  {"public-url", required_argument, NULL, 'u'},
         {"max-body", required_argument, NULL, 'b'}, {"rate", required_argument, NULL, 'r'},
         {"max-connections", required_argument, NULL, 'C'}, {"per-ip", required_argument, NULL, 'P'},
+        {"streams-per-token", required_argument, NULL, 'T'},
         {"idle-timeout", required_argument, NULL, 'i'}, {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
@@ -164,6 +168,7 @@ int cli_serve(int argc, char **argv)
         case 'r': if (!number_opt(optarg, "--rate", 1000000, &n)) goto done; o.rate = n; break;
         case 'C': if (!number_opt(optarg, "--max-connections", 100000, &n) || !n) goto done; o.max_connections = (int)n; break;
         case 'P': if (!number_opt(optarg, "--per-ip", 100000, &n)) goto done; o.per_ip_connections = (int)n; break;
+        case 'T': if (!number_opt(optarg, "--streams-per-token", 100000, &n)) goto done; o.streams_per_token = (int)n; break;
         case 'i': if (!number_opt(optarg, "--idle-timeout", 3600, &n) || !n) goto done; o.idle_timeout_s = (int)n; break;
         case 'v': o.log = stderr; break;
         case 'h': fputs(serve_usage, stdout); rc = CLI_EXIT_OK; goto done;

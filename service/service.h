@@ -96,7 +96,8 @@ typedef struct {
     long max_body;            /* bytes of a request body (default 1 MiB) */
     long rate;                /* requests per second per token (burst: twice); 0: no limit */
     int max_connections;      /* at once (default 2048) */
-    int per_ip_connections;   /* at once from one address (default 0: no limit) */
+    int per_ip_connections;   /* at once from one address (default 256; 0: no limit) */
+    int streams_per_token;    /* event streams one token holds open at once (default 32) */
     int idle_timeout_s;       /* a connection that sends nothing this long is closed (default 15) */
     FILE *log;                /* one line per request; NULL: quiet */
     FILE *ready;              /* "listening on URL" once serving; NULL: stdout */

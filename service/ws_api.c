@@ -475,7 +475,7 @@ static enum MHD_Result route(ws_req *r, tj_journal *j)
             cJSON *doc = ws_run_json(j, tenant, id, false);
             if (!doc) return run_unread(r, j, tenant, id);
             cJSON_Delete(doc);
-            return ws_reply_stream(r, ws_stream_new(r->srv, tenant, id, ws_header(r, "Last-Event-ID")));
+            return ws_reply_stream(r, id, ws_header(r, "Last-Event-ID"));
         }
         if (!strcmp(sub, "/cancel") && post) {
             if (!ws_allow(r, "cancel", &res)) return res;
@@ -515,7 +515,7 @@ static enum MHD_Result route(ws_req *r, tj_journal *j)
         return res;
     }
     if (!strcmp(r->url, "/v1/approvals/events") && get)
-        return ws_reply_stream(r, ws_stream_new(r->srv, tenant, NULL, NULL));
+        return ws_reply_stream(r, NULL, NULL);
     if ((rest = after(r->url, "/v1/approvals/"))) {
         if (!id_ok(rest, 48)) return ws_problem(r, 404, "not_found", "no such request");
         if (get) {

@@ -37,7 +37,7 @@ static long long keepalive_ms(const ws_server *s)
     return half < 500 ? 500 : half < KEEPALIVE_MS ? half : KEEPALIVE_MS;
 }
 
-struct ws_stream {
+typedef struct ws_stream {
     ws_server *srv;
     int watch;
     unsigned long seen;
@@ -50,13 +50,42 @@ struct ws_stream {
     char status[16];
     bool finished;
     int fd; /* the client's socket: a stream whose client left ends within a second */
-};
+    char token_id[40];  /* it ends when its token is revoked... */
+    char session_id[65]; /* ...or, opened from the inbox, its session ends */
+    long long checked_ms;
+    ws_shared_text *sending; /* the pending list being sent, shared with the other streams */
+    size_t sending_pos;
+} ws_stream;
+
+/* ---- shared texts --------------------------------------------------------------------------- */
+
+ws_shared_text *ws_shared_new(const char *text)
+{
+    size_t n = strlen(text);
+    ws_shared_text *t = tx_calloc(1, sizeof *t + n + 1);
+    if (!t) return NULL;
+    atomic_init(&t->refs, 1);
+    t->len = n;
+    memcpy(t->data, text, n + 1);
+    return t;
+}
+
+ws_shared_text *ws_shared_ref(ws_shared_text *t)
+{
+    if (t) atomic_fetch_add(&t->refs, 1);
+    return t;
+}
+
+void ws_shared_unref(ws_shared_text *t)
+{
+    if (t && atomic_fetch_sub(&t->refs, 1) == 1) tx_free(t);
+}
 
 /* ---- the watcher ---------------------------------------------------------------------------- */
 
 /* What a watched thing looks like now: its digest, and for a tenant's
  * pending list the list itself (the streams send it as it is). */
-static bool look(tj_journal *j, const char *tenant, const char *run_id, char digest[65], char **snapshot)
+static bool look(tj_journal *j, const char *tenant, const char *run_id, char digest[65], ws_shared_text **snapshot)
 {
     *snapshot = NULL;
     if (!run_id[0]) {
@@ -70,7 +99,7 @@ static bool look(tj_journal *j, const char *tenant, const char *run_id, char dig
         cJSON_Delete(list);
         if (!text) return false;
         hl_sha256_hex(text, strlen(text), digest);
-        *snapshot = tx_strdup(text);
+        *snapshot = ws_shared_new(text);
         cJSON_free(text);
         return *snapshot != NULL;
     }
@@ -124,7 +153,7 @@ static void *watcher_main(void *arg)
         bool changed = false;
         for (int k = 0; k < n && j; k++) {
             char digest[65];
-            char *snapshot = NULL;
+            ws_shared_text *snapshot = NULL;
             if (!look(j, keys[k].tenant, keys[k].run_id, digest, &snapshot)) continue;
             pthread_mutex_lock(&s->watch_lock);
             for (int i = 0; i < WS_WATCH_MAX; i++) {
@@ -132,7 +161,7 @@ static void *watcher_main(void *arg)
                 if (w->refs <= 0 || strcmp(w->tenant, keys[k].tenant) || strcmp(w->run_id, keys[k].run_id)) continue;
                 if (strcmp(w->digest, digest) != 0) {
                     memcpy(w->digest, digest, sizeof w->digest);
-                    tx_free(w->snapshot);
+                    ws_shared_unref(w->snapshot);
                     w->snapshot = snapshot;
                     snapshot = NULL;
                     w->gen++;
@@ -141,7 +170,7 @@ static void *watcher_main(void *arg)
                 break;
             }
             pthread_mutex_unlock(&s->watch_lock);
-            tx_free(snapshot);
+            ws_shared_unref(snapshot);
         }
         ws_journal_put(s, j);
         if (changed) {
@@ -176,13 +205,34 @@ void ws_watch_stop(ws_server *s)
 
 /* ---- streams -------------------------------------------------------------------------------- */
 
-ws_stream *ws_stream_new(ws_server *s, const char *tenant, const char *run_id, const char *last_event_id)
+/* The count of token_id's open streams (under watch_lock), made when
+ * `make`; NULL when the table is full. */
+static ws_stream_count *stream_count(ws_server *s, const char *token_id, bool make)
 {
+    ws_stream_count *free_slot = NULL;
+    for (int i = 0; i < WS_WATCH_MAX; i++) {
+        ws_stream_count *c = &s->stream_counts[i];
+        if (c->n > 0 && !strcmp(c->token_id, token_id)) return c;
+        if (c->n <= 0 && !free_slot) free_slot = c;
+    }
+    if (!make || !free_slot) return NULL;
+    snprintf(free_slot->token_id, sizeof free_slot->token_id, "%s", token_id);
+    free_slot->n = 0;
+    return free_slot;
+}
+
+static ws_stream *stream_new(ws_req *r, const char *run_id, const char *last_event_id, const char **why)
+{
+    ws_server *s = r->srv;
     ws_stream *st = tx_calloc(1, sizeof *st);
+    *why = "table";
     if (!st) return NULL;
     st->srv = s;
     st->watch = -1;
     st->fd = -1;
+    snprintf(st->token_id, sizeof st->token_id, "%s", r->tok.id);
+    if (r->via_session) snprintf(st->session_id, sizeof st->session_id, "%s", r->session_id);
+    st->checked_ms = hl_now_ms();
     /* A reconnecting client's Last-Event-ID: it had everything up to there. */
     long pos;
     long long seq;
@@ -193,22 +243,32 @@ ws_stream *ws_stream_new(ws_server *s, const char *tenant, const char *run_id, c
         st->last_delta = seq;
         memcpy(st->status, status, sizeof st->status);
     }
-    snprintf(st->tenant, sizeof st->tenant, "%s", tenant);
+    snprintf(st->tenant, sizeof st->tenant, "%s", r->tok.tenant);
     snprintf(st->run_id, sizeof st->run_id, "%s", run_id ? run_id : "");
     tx_buf_init(&st->out, 64u << 20);
     pthread_mutex_lock(&s->watch_lock);
-    int free_slot = -1;
+    ws_stream_count *count = stream_count(s, st->token_id, true);
+    int free_slot = -1, tenant_watches = 0;
     for (int i = 0; i < WS_WATCH_MAX && st->watch < 0; i++) {
         ws_watch *w = &s->watches[i];
-        if (w->refs > 0 && !strcmp(w->tenant, st->tenant) && !strcmp(w->run_id, st->run_id)) st->watch = i;
-        else if (w->refs <= 0 && free_slot < 0) free_slot = i;
+        if (w->refs > 0 && !strcmp(w->tenant, st->tenant)) {
+            if (!strcmp(w->run_id, st->run_id)) st->watch = i;
+            tenant_watches++;
+        } else if (w->refs <= 0 && free_slot < 0) {
+            free_slot = i;
+        }
     }
-    if (st->watch < 0 && free_slot >= 0) {
+    if (!count || (s->opt.streams_per_token > 0 && count->n >= s->opt.streams_per_token)) {
+        *why = count ? "token" : "table";
+        st->watch = -1;
+    } else if (st->watch < 0 && tenant_watches >= WS_WATCH_PER_TENANT) {
+        *why = "tenant";
+    } else if (st->watch < 0 && free_slot >= 0) {
         ws_watch *w = &s->watches[free_slot];
         memcpy(w->tenant, st->tenant, sizeof w->tenant);
         memcpy(w->run_id, st->run_id, sizeof w->run_id);
         w->digest[0] = '\0';
-        tx_free(w->snapshot);
+        ws_shared_unref(w->snapshot);
         w->snapshot = NULL;
         w->gen++;
         w->refs = 0;
@@ -216,6 +276,7 @@ ws_stream *ws_stream_new(ws_server *s, const char *tenant, const char *run_id, c
     }
     if (st->watch >= 0) {
         s->watches[st->watch].refs++;
+        count->n++;
         /* A thing watched already is shown at once; a new one after the
          * watcher's first look at it. */
         ws_watch *w = &s->watches[st->watch];
@@ -230,13 +291,16 @@ ws_stream *ws_stream_new(ws_server *s, const char *tenant, const char *run_id, c
     return st;
 }
 
-void ws_stream_free(void *cls)
+static void stream_free(void *cls)
 {
     ws_stream *st = cls;
     if (!st) return;
     pthread_mutex_lock(&st->srv->watch_lock);
     if (st->watch >= 0) st->srv->watches[st->watch].refs--;
+    ws_stream_count *count = stream_count(st->srv, st->token_id, false);
+    if (count) count->n--;
     pthread_mutex_unlock(&st->srv->watch_lock);
+    ws_shared_unref(st->sending);
     tx_buf_free(&st->out);
     tx_free(st);
 }
@@ -371,8 +435,25 @@ static bool client_left(const ws_stream *st)
     return recv(st->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
 }
 
+/* Whether the stream's token still stands (not revoked) and, for a
+ * stream of the inbox, its session (not signed out, not expired): looked
+ * at about once a second. */
+static bool still_allowed(ws_stream *st, bool now_or_never)
+{
+    long long now = hl_now_ms();
+    if (!now_or_never && now - st->checked_ms < 1000) return true;
+    st->checked_ms = now;
+    ws_token tok;
+    if (st->session_id[0]) {
+        ws_session sess;
+        return ws_session_find(st->srv, st->session_id, &sess, &tok);
+    }
+    return ws_keyring_live(st->srv->keys, st->token_id, &tok);
+}
+
 /* Waits for the watched thing to change: 1; 0 when the keepalive is
- * due; -1 when the server stops or the client left. */
+ * due; -1 when the server stops, the client left or its token or session
+ * ended. */
 static int wait_news(ws_stream *st)
 {
     ws_server *s = st->srv;
@@ -386,8 +467,24 @@ static int wait_news(ws_stream *st)
         }
         ws_watch *w = &s->watches[st->watch];
         if (w->gen != st->seen && (w->digest[0] || w->snapshot)) {
+            /* news goes only to a token (and session) that still stands */
+            pthread_mutex_unlock(&s->watch_lock);
+            bool allowed = still_allowed(st, true);
+            pthread_mutex_lock(&s->watch_lock);
+            if (!allowed) {
+                news = -1;
+                break;
+            }
+            w = &s->watches[st->watch];
             st->seen = w->gen;
-            if (!st->run_id[0] && w->snapshot) tx_buf_printf(&st->out, "event: approvals\ndata: %s\n\n", w->snapshot);
+            if (!st->run_id[0] && w->snapshot) {
+                /* The list itself is sent from the watcher's copy: a
+                 * thousand streams of a large list hold one list. */
+                tx_buf_puts(&st->out, "event: approvals\ndata: ");
+                ws_shared_unref(st->sending);
+                st->sending = ws_shared_ref(w->snapshot);
+                st->sending_pos = 0;
+            }
             news = 1;
             break;
         }
@@ -404,15 +501,36 @@ static int wait_news(ws_stream *st)
             until.tv_nsec -= 1000000000L;
         }
         if (pthread_cond_timedwait(&s->watch_cond, &s->watch_lock, &until) != 0 && client_left(st)) news = -1;
+        if (news == 0) {
+            pthread_mutex_unlock(&s->watch_lock);
+            bool allowed = still_allowed(st, false);
+            pthread_mutex_lock(&s->watch_lock);
+            if (!allowed) news = -1;
+        }
     }
     pthread_mutex_unlock(&s->watch_lock);
     return news;
 }
 
-ssize_t ws_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     (void)pos;
     ws_stream *st = cls;
+    if (st->out_pos >= st->out.len && st->sending) {
+        /* the shared list after its event's first line, then its end */
+        size_t left = st->sending->len - st->sending_pos;
+        if (left) {
+            size_t n = left < max ? left : max;
+            memcpy(buf, st->sending->data + st->sending_pos, n);
+            st->sending_pos += n;
+            return (ssize_t)n;
+        }
+        ws_shared_unref(st->sending);
+        st->sending = NULL;
+        tx_buf_clear(&st->out);
+        st->out_pos = 0;
+        tx_buf_puts(&st->out, "\n\n");
+    }
     while (st->out_pos >= st->out.len) {
         tx_buf_clear(&st->out);
         st->out_pos = 0;
@@ -421,6 +539,7 @@ ssize_t ws_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
         if (news < 0) return MHD_CONTENT_READER_END_OF_STREAM;
         if (news > 0 && st->run_id[0]) run_news(st);
         else if (news == 0) tx_buf_puts(&st->out, ": keepalive\n\n");
+        if (st->out_pos >= st->out.len && st->sending) return stream_read(cls, pos, buf, max);
     }
     size_t n = st->out.len - st->out_pos;
     if (n > max) n = max;
@@ -429,15 +548,24 @@ ssize_t ws_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
     return (ssize_t)n;
 }
 
-enum MHD_Result ws_reply_stream(ws_req *r, ws_stream *st)
+enum MHD_Result ws_reply_stream(ws_req *r, const char *run_id, const char *last_event_id)
 {
+    const char *why = "table";
+    ws_stream *st = stream_new(r, run_id, last_event_id, &why);
+    if (!st && !strcmp(why, "token"))
+        return ws_problem(r, 429, "too_many_streams",
+                          "this token has %d streams open already; close one (each browser tab of the inbox is one)",
+                          r->srv->opt.streams_per_token);
+    if (!st && !strcmp(why, "tenant"))
+        return ws_problem(r, 503, "too_many_streams",
+                          "this tenant streams %d different things already; close some, or retry later",
+                          WS_WATCH_PER_TENANT);
     if (!st) return ws_problem(r, 503, "too_many_streams", "too many different things are streamed now; retry later");
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     st->fd = ci ? ci->connect_fd : -1;
-    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 8192, ws_stream_read, st,
-                                                                  ws_stream_free);
+    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 8192, stream_read, st, stream_free);
     if (!resp) {
-        ws_stream_free(st);
+        stream_free(st);
         return MHD_NO;
     }
     MHD_add_response_header(resp, "Content-Type", "text/event-stream; charset=utf-8");

@@ -33,6 +33,10 @@ void ws_options_init(ws_options *o)
     o->rate = 100;
     o->max_connections = 2048;
     o->idle_timeout_s = 15;
+    /* One address may not hold every connection (slowloris); behind a
+     * proxy that is the proxy's address: raise it there (--per-ip). */
+    o->per_ip_connections = 256;
+    o->streams_per_token = 32;
 }
 
 /* ---- replies ----------------------------------------------------------------------------- */
@@ -68,7 +72,9 @@ enum MHD_Result ws_reply(ws_req *r, unsigned status, const char *type, const cha
     enum MHD_Result res = MHD_queue_response(r->conn, status, resp);
     MHD_destroy_response(resp);
     if (r->srv->opt.log) {
-        fprintf(r->srv->opt.log, "%s %s %u %s\n", r->method, r->url, status, r->authed ? r->tok.id : "-");
+        char url[512];
+        ws_log_safe(r->url, url, sizeof url); /* a decoded %0a would forge a line */
+        fprintf(r->srv->opt.log, "%s %s %u %s\n", r->method, url, status, r->authed ? r->tok.id : "-");
         fflush(r->srv->opt.log);
     }
     return res;
@@ -431,7 +437,7 @@ static void server_free(ws_server *s)
 {
     for (int i = 0; i < s->n_pool; i++) tj_close(s->pool[i]);
     ws_keyring_free(s->keys);
-    for (int i = 0; i < WS_WATCH_MAX; i++) tx_free(s->watches[i].snapshot);
+    for (int i = 0; i < WS_WATCH_MAX; i++) ws_shared_unref(s->watches[i].snapshot);
     for (int i = 0; i < WS_LIST_CACHE; i++) tx_free(s->list_cache[i].text);
     pthread_mutex_destroy(&s->cache_lock);
     pthread_mutex_destroy(&s->pool_lock);

@@ -20,7 +20,10 @@
 /* Sessions one token keeps at once (browsers, tabs signed in anew). */
 #define WS_SESSIONS_PER_TOKEN 16
 #define WS_RATE_SLOTS 1024
-#define WS_WATCH_MAX 256
+#define WS_WATCH_MAX 1024
+/* Things one tenant may have watched at once: one tenant's streams cannot
+ * take the table from the others (503 too_many_streams for it alone). */
+#define WS_WATCH_PER_TENANT 64
 /* How long a session lasts without being used. */
 #define WS_SESSION_IDLE_MS (8LL * 3600 * 1000)
 /* How often the watcher looks at the store for what streams show. */
@@ -49,8 +52,25 @@ typedef struct {
     int refs;
     unsigned long gen;
     char digest[65];
-    char *snapshot; /* approvals: the pending list's JSON; runs: NULL */
+    struct ws_shared_text *snapshot; /* approvals: the pending list's JSON (shared); runs: NULL */
 } ws_watch;
+
+/* A text many streams send at once without copying it (the pending list
+ * of a tenant, to each of its inbox streams): counted references. */
+typedef struct ws_shared_text {
+    atomic_int refs;
+    size_t len;
+    char data[];
+} ws_shared_text;
+ws_shared_text *ws_shared_new(const char *text);
+ws_shared_text *ws_shared_ref(ws_shared_text *t);
+void ws_shared_unref(ws_shared_text *t);
+
+/* Open streams of one token (ws_events.c counts them). */
+typedef struct {
+    char token_id[40];
+    int n;
+} ws_stream_count;
 
 /* GET /v1/approvals's reply per tenant, kept WS_LIST_FRESH_MS: at a
  * thousand reads a second the store answers forty times, not a thousand. */
@@ -84,6 +104,7 @@ typedef struct ws_server {
     pthread_mutex_t watch_lock;
     pthread_cond_t watch_cond;
     ws_watch watches[WS_WATCH_MAX];
+    ws_stream_count stream_counts[WS_WATCH_MAX]; /* under watch_lock */
     pthread_t watcher;
     bool watcher_started;
 
@@ -123,9 +144,6 @@ enum MHD_Result ws_problem(ws_req *r, unsigned status, const char *code, const c
  * only; the client reads what failed and that the log has why. */
 enum MHD_Result ws_store_problem(ws_req *r, const char *code, const char *what, const char *cause);
 enum MHD_Result ws_redirect(ws_req *r, const char *location, const char *set_cookie);
-/* A stream of Server-Sent Events produced by `next` until it returns false. */
-typedef struct ws_stream ws_stream;
-enum MHD_Result ws_reply_stream(ws_req *r, ws_stream *s);
 
 /* The header's value or NULL. */
 const char *ws_header(ws_req *r, const char *name);
@@ -178,13 +196,13 @@ void ws_list_forget(ws_server *s, const char *tenant);
 /* Starts the watcher thread. */
 bool ws_watch_start(ws_server *s);
 void ws_watch_stop(ws_server *s);
-/* A stream of a tenant's pending requests (run_id NULL) or of a run's
- * progress, from after `last_event_id` (a reconnecting client's
- * Last-Event-ID; NULL: from the start). */
-ws_stream *ws_stream_new(ws_server *s, const char *tenant, const char *run_id, const char *last_event_id);
-/* MHD's content reader and its free callback. */
-ssize_t ws_stream_read(void *cls, uint64_t pos, char *buf, size_t max);
-void ws_stream_free(void *cls);
+/* Replies with a stream of the request tenant's pending requests (run_id
+ * NULL) or of a run's progress, from after `last_event_id` (a reconnecting
+ * client's Last-Event-ID; NULL: from the start). The stream ends when its
+ * token is revoked or its session ends. 429 when the token has
+ * opt.streams_per_token open, 503 when the tenant's share of watched
+ * things (or the server's table) is used. */
+enum MHD_Result ws_reply_stream(ws_req *r, const char *run_id, const char *last_event_id);
 
 /* ---- notifications (ws_notify.c) ----------------------------------------------------------- */
 

@@ -6,7 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 # 1,000 streams and the server's own descriptors
 ulimit -n 8192 2>/dev/null || ulimit -n 4096 || fail "cannot raise the open-file limit for 1,000 streams"
-start_server --rate 0 --per-ip 20 --idle-timeout 2 --max-connections 1500
+start_server --rate 0 --per-ip 20 --idle-timeout 2 --max-connections 1500 --streams-per-token 0
 start_worker acme
 # The memory bound of 1,000 idle streams: 300 MiB; an AddressSanitizer build
 # keeps shadow memory and allocator caches per thread (measured ~290 MiB

@@ -43,7 +43,8 @@ refused "a key under a passphrase (never prompted for)" "--tls-key locked.key: n
 refused "half a TLS configuration" "both --tls-cert FILE and --tls-key FILE" --tls-cert chain.pem
 note "refused: a key of another certificate, a certificate not PEM, a missing key, a key under a passphrase"
 
-start_server --tls-cert chain.pem --tls-key server.key --idle-timeout 2 --rate 0 -v
+# 1,000 streams of one token from one address: neither limit applies here
+start_server --tls-cert chain.pem --tls-key server.key --idle-timeout 2 --rate 0 --per-ip 0 --streams-per-token 0 -v
 case "$url" in https://127.0.0.1:*) ;; *) fail "serve with TLS says it listens on $url" ;; esac
 port=${url##*:}
 
