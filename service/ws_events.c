@@ -133,12 +133,15 @@ static tj_journal *delta_listener(ws_server *s)
 static void *watcher_main(void *arg)
 {
     ws_server *s = arg;
+    /* what is watched now (copied: the store is read without the lock); on
+     * the heap: as thread-local storage it was carved from every thread's
+     * stack, the connections' 256 KiB ones too */
+    struct watch_key {
+        char tenant[128], run_id[40];
+    } *keys = tx_calloc(WS_WATCH_MAX, sizeof *keys);
+    if (!keys) return NULL;
     tj_journal *listener = delta_listener(s);
     while (!atomic_load(&s->stopping)) {
-        /* what is watched now (copied: the store is read without the lock) */
-        static _Thread_local struct {
-            char tenant[128], run_id[40];
-        } keys[WS_WATCH_MAX];
         int n = 0;
         pthread_mutex_lock(&s->watch_lock);
         for (int i = 0; i < WS_WATCH_MAX; i++)
@@ -188,6 +191,7 @@ static void *watcher_main(void *arg)
         }
     }
     tj_close(listener);
+    tx_free(keys);
     return NULL;
 }
 
