@@ -89,6 +89,14 @@ static cJSON *read_collection(yaml_reader *r, bool mapping, int depth, const cha
                 cJSON_Delete(out);
                 return NULL;
             }
+            if (ev.data.scalar.length == 0) {
+                /* No setting has an empty name, and its children's dotted
+                 * names would read as the parent's own. */
+                yaml_fail(r, &ev.start_mark, "an empty key: give the setting its name (e.g. sandbox:)");
+                yaml_event_delete(&ev);
+                cJSON_Delete(out);
+                return NULL;
+            }
             char *key = tx_strndup((const char *)ev.data.scalar.value, ev.data.scalar.length);
             char sub[512] = "";
             bool keep = path && key &&

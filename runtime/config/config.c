@@ -46,6 +46,18 @@ static void origin_drop(cJSON *origins, const char *path)
     }
 }
 
+/* Whether the origin list `was` ("a.yml, b.yml") names `file` already (a
+ * list extended twice by one file, or two keys whose dotted names meet,
+ * "a.b" and a: {b:}, name it once). */
+static bool names_file(const char *was, const char *file)
+{
+    size_t n = strlen(file);
+    for (const char *p = was; (p = strstr(p, file)); p += n)
+        if ((p == was || (p >= was + 2 && p[-2] == ',' && p[-1] == ' ')) && (p[n] == '\0' || p[n] == ','))
+            return true;
+    return false;
+}
+
 /* cf_merge, and with `origins` the file that set each leaf (a list
  * extended by several files names each of them). */
 static void merge_traced(cJSON *base, const cJSON *over, cJSON *origins, const char *prefix,
@@ -64,7 +76,7 @@ static void merge_traced(cJSON *base, const cJSON *over, cJSON *origins, const c
             const cJSON *e;
             cJSON_ArrayForEach(e, item) cJSON_AddItemToArray(existing, cJSON_Duplicate(e, 1));
             const char *was = traced ? hl_json_str(origins, path) : NULL;
-            if (traced && was && strcmp(was, file) != 0 && cJSON_GetArraySize(item) > 0) {
+            if (traced && was && !names_file(was, file) && cJSON_GetArraySize(item) > 0) {
                 char both[2 * PATH_MAX + 8];
                 snprintf(both, sizeof both, "%s, %s", was, file);
                 origin_set_all(origins, path, item, both);
