@@ -120,7 +120,8 @@ time.sleep(2)
 rss1 = proc_status(cfg["pid"], "VmRSS")
 grown = (rss1 - rss0) / 1024
 print(f"streams: 30 streams of a {8 * 0.6:.1f} MB list: RSS grew {grown:.1f} MiB")
-expect(grown < 40, f"30 streams of a 4.8 MB list cost {grown:.1f} MiB (one list, not 30: < 40)")
+bound = cfg["rss_bound_mib"]
+expect(grown < bound, f"30 streams of a 4.8 MB list cost {grown:.1f} MiB (one list, not 30: < {bound})")
 for s in held:
     s.close()
 
