@@ -52,7 +52,11 @@ PY
     ;;
 baseline)
     mkdir -p "$tmp/p"
-    # Runs differ by their random seed, fixed per case name and run number.
+    # Runs differ by their random seed, fixed per file path (as given), case
+    # name and run number: run from the file's folder as "e.tac", so every
+    # run of this test draws the same numbers (a temporary folder's path
+    # made the outcome random, and "new_name" once looked regressed).
+    ev_here() { (cd "$tmp/p" && NO_COLOR=1 "$tactus" eval "$@"); }
     version() { # VERSION CASES...
         printf 'Procedure {\n  input = {p = field.number{required = true}, tag = field.string{}},\n'
         printf '  function(input) return {ok = math.random() < input.p} end,\n}\n'
@@ -65,20 +69,20 @@ baseline)
     version 1 "$a" '{name = "slipping", inputs = {p = 1, tag = "s"}, expected_output = {ok = true}}' \
         '{name = "old_name", inputs = {p = 0.9, tag = "r"}, expected_output = {ok = true}}' \
         '{name = "dropped", inputs = {p = 0.5, tag = "d"}, expected_output = {ok = true}}' >"$tmp/p/e.tac"
-    NO_COLOR=1 "$tactus" eval --mock --no-sandbox --save "$tmp/before.json" "$tmp/p/e.tac" >/dev/null 2>&1 ||
+    ev_here --mock --no-sandbox --save "$tmp/before.json" e.tac >/dev/null 2>&1 ||
         fail "the first version must pass"
     # Version 2: "slipping" now fails most runs; "old_name" is renamed
     # (same inputs); "dropped" is gone; "fresh" is new.
     version 2 "$a" '{name = "slipping", inputs = {p = 0.1, tag = "s"}, expected_output = {ok = true}}' \
         '{name = "new_name", inputs = {p = 0.9, tag = "r"}, expected_output = {ok = true}}' \
         '{name = "fresh", inputs = {p = 0.7, tag = "f"}, expected_output = {ok = true}}' >"$tmp/p/e.tac"
-    NO_COLOR=1 "$tactus" eval --mock --no-sandbox --baseline "$tmp/before.json" --format json \
-        "$tmp/p/e.tac" >"$tmp/without.json" 2>/dev/null || fail "without --fail-on-regression the thresholds decide"
-    NO_COLOR=1 "$tactus" eval --mock --no-sandbox --baseline "$tmp/before.json" --fail-on-regression \
-        --format json "$tmp/p/e.tac" >"$tmp/after.json" 2>/dev/null
+    ev_here --mock --no-sandbox --baseline "$tmp/before.json" --format json \
+        e.tac >"$tmp/without.json" 2>/dev/null || fail "without --fail-on-regression the thresholds decide"
+    ev_here --mock --no-sandbox --baseline "$tmp/before.json" --fail-on-regression \
+        --format json e.tac >"$tmp/after.json" 2>/dev/null
     [ $? = 1 ] || fail "a significant drop with --fail-on-regression must exit 1"
-    NO_COLOR=1 "$tactus" eval --mock --no-sandbox --baseline "$tmp/before.json" --fail-on-regression \
-        "$tmp/p/e.tac" >"$tmp/after.txt" 2>/dev/null
+    ev_here --mock --no-sandbox --baseline "$tmp/before.json" --fail-on-regression \
+        e.tac >"$tmp/after.txt" 2>/dev/null
     grep -q "REGRESSED" "$tmp/after.txt" && grep -q "renamed: old_name -> new_name" "$tmp/after.txt" ||
         fail "the pretty report does not say it: $(cat "$tmp/after.txt")"
     python3 - "$tmp/before.json" "$tmp/after.json" "$root/tests/unit" <<'PY' || fail "wrong comparison"
@@ -113,9 +117,9 @@ print("evals baseline: slipping regressed (Newcombe), whole [%.3f, %.3f] (paired
       % (w["interval"]["low"], w["interval"]["high"]))
 PY
     # The same cases again: no regression, exit 0, the rename still said.
-    NO_COLOR=1 "$tactus" eval --mock --no-sandbox --save "$tmp/again.json" "$tmp/p/e.tac" >/dev/null 2>&1
-    NO_COLOR=1 "$tactus" eval --mock --no-sandbox --baseline "$tmp/again.json" --fail-on-regression \
-        "$tmp/p/e.tac" >"$tmp/same.txt" 2>/dev/null || fail "no regression must exit 0: $(cat "$tmp/same.txt")"
+    ev_here --mock --no-sandbox --save "$tmp/again.json" e.tac >/dev/null 2>&1
+    ev_here --mock --no-sandbox --baseline "$tmp/again.json" --fail-on-regression \
+        e.tac >"$tmp/same.txt" 2>/dev/null || fail "no regression must exit 0: $(cat "$tmp/same.txt")"
     ;;
 progress)
     command -v script >/dev/null || fail "script(1) is missing (util-linux)"
