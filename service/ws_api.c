@@ -160,17 +160,23 @@ static void audit_answer(ws_server *s, tj_journal *j, const tj_human *h, const c
     br_audit_answer(path, h->tenant, h->run_id, h->id, h->kind, who, "answered", cJSON_IsTrue(answer));
 }
 
+/* 503 store_failed for an answer: the cause to the server's log only (as
+ * ws_store_problem). */
+static unsigned answer_store_failed(tj_journal *j, const char *id, char *code, size_t code_cap, char *why,
+                                    size_t why_cap)
+{
+    fprintf(stderr, "tactus serve: answer %s: the store failed: %s\n", id, tj_last_error(j));
+    snprintf(code, code_cap, "store_failed");
+    snprintf(why, why_cap, "the store failed; the server's log says why (try again later)");
+    return 503;
+}
+
 unsigned ws_answer(ws_server *s, tj_journal *j, const char *tenant, const char *id, const cJSON *body, const char *who,
                    char *code, size_t code_cap, char *why, size_t why_cap)
 {
     tj_human h;
     tx_status got = tj_human_get(j, tenant, id, &h);
-    if (got != TX_OK && got != TX_ENOENT) {
-        fprintf(stderr, "tactus serve: answer %s: the store failed: %s\n", id, tj_last_error(j));
-        snprintf(code, code_cap, "store_failed");
-        snprintf(why, why_cap, "the store failed; the server's log says why (try again later)");
-        return 503;
-    }
+    if (got != TX_OK && got != TX_ENOENT) return answer_store_failed(j, id, code, code_cap, why, why_cap);
     if (got != TX_OK) {
         snprintf(code, code_cap, "not_found");
         snprintf(why, why_cap, "no request %s", id);
@@ -223,9 +229,7 @@ unsigned ws_answer(ws_server *s, tj_journal *j, const char *tenant, const char *
             status = 409, snprintf(code, code_cap, "already_answered");
             snprintf(why, why_cap, "%s", tj_last_error(j));
         } else if (st != TX_OK) {
-            status = 503, snprintf(code, code_cap, "store_failed");
-            fprintf(stderr, "tactus serve: answer %s: the store failed: %s\n", id, tj_last_error(j));
-            snprintf(why, why_cap, "the store failed; the server's log says why (try again later)");
+            status = answer_store_failed(j, id, code, code_cap, why, why_cap);
         }
     }
     if (!status) {
@@ -420,23 +424,23 @@ static cJSON *json_body(ws_req *r, enum MHD_Result *res)
     return doc;
 }
 
-/* Why a run could not be read: 404 when the tenant has no such run (the
- * same answer as for another tenant's), 503 when the store failed (a
- * store that is down must not make runs look deleted). */
+/* Why a run or request (`what`) could not be read, from its read's status:
+ * 404 when the tenant has no such thing (the same answer as for another
+ * tenant's), 503 when the store failed (a store that is down must not make
+ * runs look deleted). */
+static enum MHD_Result unread(ws_req *r, tj_journal *j, tx_status st, const char *what, const char *id)
+{
+    if (st == TX_ENOENT) return ws_problem(r, 404, "not_found", "no %s %s", what, id);
+    return ws_store_problem(r, "store_failed", "the store failed", tj_last_error(j));
+}
+
+/* unread for a run whose ws_run_json came back NULL: read again for why. */
 static enum MHD_Result run_unread(ws_req *r, tj_journal *j, const char *tenant, const char *id)
 {
     tj_run run;
     tx_status st = tj_run_get(j, tenant, id, &run);
     if (st == TX_OK) tj_run_free(&run);
-    if (st == TX_ENOENT) return ws_problem(r, 404, "not_found", "no run %s", id);
-    return ws_store_problem(r, "store_failed", "the store failed", tj_last_error(j));
-}
-
-/* The same for a human request. */
-static enum MHD_Result request_unread(ws_req *r, tj_journal *j, tx_status st, const char *id)
-{
-    if (st == TX_ENOENT) return ws_problem(r, 404, "not_found", "no request %s", id);
-    return ws_store_problem(r, "store_failed", "the store failed", tj_last_error(j));
+    return unread(r, j, st, "run", id);
 }
 
 static enum MHD_Result route(ws_req *r, tj_journal *j)
@@ -472,9 +476,10 @@ static enum MHD_Result route(ws_req *r, tj_journal *j)
             return res;
         }
         if (!strcmp(sub, "/events") && get) {
-            cJSON *doc = ws_run_json(j, tenant, id, false);
-            if (!doc) return run_unread(r, j, tenant, id);
-            cJSON_Delete(doc);
+            tj_run run; /* it exists for this tenant */
+            tx_status got = tj_run_get(j, tenant, id, &run);
+            if (got != TX_OK) return unread(r, j, got, "run", id);
+            tj_run_free(&run);
             return ws_reply_stream(r, id, ws_header(r, "Last-Event-ID"));
         }
         if (!strcmp(sub, "/cancel") && post) {
@@ -521,7 +526,7 @@ static enum MHD_Result route(ws_req *r, tj_journal *j)
         if (get) {
             tj_human h;
             tx_status st = tj_human_get(j, tenant, rest, &h);
-            if (st != TX_OK) return request_unread(r, j, st, rest);
+            if (st != TX_OK) return unread(r, j, st, "request", rest);
             cJSON *doc = ws_approval_json(j, &h, true);
             tj_human_free(&h);
             res = ws_reply_json(r, 200, doc);
@@ -532,7 +537,7 @@ static enum MHD_Result route(ws_req *r, tj_journal *j)
         /* A request of another tenant is 404 before the role is judged. */
         tj_human h;
         tx_status got = tj_human_get(j, tenant, rest, &h);
-        if (got != TX_OK) return request_unread(r, j, got, rest);
+        if (got != TX_OK) return unread(r, j, got, "request", rest);
         tj_human_free(&h);
         if (!ws_allow(r, "answer", &res)) return res;
         cJSON *body = json_body(r, &res);

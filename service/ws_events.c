@@ -442,10 +442,10 @@ static bool client_left(const ws_stream *st)
 /* Whether the stream's token still stands (not revoked) and, for a
  * stream of the inbox, its session (not signed out, not expired): looked
  * at about once a second. */
-static bool still_allowed(ws_stream *st, bool now_or_never)
+static bool still_allowed(ws_stream *st, bool at_once)
 {
     long long now = hl_now_ms();
-    if (!now_or_never && now - st->checked_ms < 1000) return true;
+    if (!at_once && now - st->checked_ms < 1000) return true;
     st->checked_ms = now;
     ws_token tok;
     if (st->session_id[0]) {

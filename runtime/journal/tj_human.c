@@ -124,13 +124,17 @@ bool tj_human_late(const tj_human *h)
     return h->deadline_ms > 0 && tj_now_ms() >= h->deadline_ms;
 }
 
+/* The run's status only (tj_run_get would read its whole source too). */
 static bool run_finished(tj_journal *j, const char *tenant, const char *run_id)
 {
-    tj_run r;
-    if (tj_run_get(j, tenant, run_id, &r) != TX_OK) return false;
-    bool over = !strcmp(r.status, "completed") || !strcmp(r.status, "failed");
-    tj_run_free(&r);
-    return over;
+    tj_stmt *st = db_prepare(j, "SELECT status FROM runs WHERE id = ? AND tenant = ?");
+    if (!st) return false;
+    db_bind_text(st, 1, run_id);
+    db_bind_text(st, 2, tenant);
+    char status[16] = "";
+    if (db_step(st) == TJ_ROW) tj_column_copy(st, 0, status, sizeof status);
+    db_finalize(st);
+    return !strcmp(status, "completed") || !strcmp(status, "failed");
 }
 
 bool tj_human_run_over(tj_journal *j, const tj_human *h)
